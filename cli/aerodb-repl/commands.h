@@ -1,0 +1,20 @@
+// The aerodb-repl subcommands: one file each.
+//
+// Adding a subcommand — the checklist:
+//   1. cli/aerodb-repl/<name>.cc with an Options struct, Setup<Name>() binding
+//      options, and a Run() that calls lib/repl once or twice, prints, and maps
+//      the Status to an exit code (no byte parsing, no OpenSSL/libarchive here)
+//   2. declare Setup<Name> here and call it in main.cc
+//   3. add the file to cli/CMakeLists.txt
+//   4. a black-box test in tests/cli/ pinning exit codes and stderr
+//   5. man/aerodb-repl-<name>.1.md with NAME..SEE ALSO, its EXIT STATUS rows
+//      and the --json schema under OUTPUT
+#pragma once
+
+#include "cli/common/cli_util.h"
+
+namespace aero::cli {
+
+void SetupVerify(CLI::App& app, Runner& runner);
+
+}  // namespace aero::cli

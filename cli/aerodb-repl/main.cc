@@ -1,0 +1,12 @@
+// aerodb-repl: replicate an AeroDB database by moving verified files.
+#include "cli/aerodb-repl/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"aerodb-repl: replicate an AeroDB database with verified snapshot archives "
+               "and WAL segment files",
+               "aerodb-repl"};
+  app.set_version_flag("--version", "aerodb-repl 0.1.0");
+  aero::cli::Runner runner;
+  aero::cli::SetupVerify(app, runner);
+  return aero::cli::RunMain(app, runner, argc, argv);
+}

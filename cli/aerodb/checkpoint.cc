@@ -1,0 +1,40 @@
+// aerodb checkpoint -D DIR: snapshot the state at the last commit, empty the WAL.
+#include "cli/aerodb/commands.h"
+#include "common/fs.h"
+#include "node/store.h"
+
+namespace aero::cli {
+namespace {
+
+struct Options {
+  std::string dir;
+  bool json = false;
+};
+
+int Run(const Options& o) {
+  auto n = node::Node::Open(PosixFs(), o.dir, node::Access::kWrite);
+  if (!n.ok()) return Fail(n.status(), o.json);
+  auto id = (*n)->Checkpoint();
+  if (!id.ok()) return Fail(id.status(), o.json);
+  const uint64_t commit = (*n)->state().base_commit;
+  if (o.json) {
+    PrintJson(OkJson({{"snapshot_id", *id}, {"commit_boundary", commit}}));
+  } else {
+    std::printf("checkpoint '%s': snapshot %s at commit %llu\n", o.dir.c_str(), id->c_str(),
+                static_cast<unsigned long long>(commit));
+  }
+  return 0;
+}
+
+}  // namespace
+
+void SetupCheckpoint(CLI::App& app, Runner& runner) {
+  auto o = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "checkpoint", "write a snapshot of the state at the last commit and empty the WAL");
+  AddDataDir(sub, &o->dir);
+  AddJson(sub, &o->json);
+  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+}
+
+}  // namespace aero::cli

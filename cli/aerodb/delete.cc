@@ -1,0 +1,47 @@
+// aerodb delete -D DIR COLLECTION/ID: one write set (Delete + commit).
+#include "cli/aerodb/commands.h"
+#include "common/fs.h"
+#include "node/store.h"
+
+namespace aero::cli {
+namespace {
+
+struct Options {
+  std::string dir;
+  std::string name;
+  bool json = false;
+};
+
+int Run(const Options& o) {
+  node::Op op;
+  op.kind = node::Op::Kind::kDelete;
+  Status s = ParseDocName(o.name, &op.collection, &op.id);
+  if (!s.ok()) return Fail(s, o.json);
+  auto n = node::Node::Open(PosixFs(), o.dir, node::Access::kWrite);
+  if (!n.ok()) return Fail(n.status(), o.json);
+  auto commit = (*n)->Commit({op});
+  if (!commit.ok()) return Fail(commit.status(), o.json);
+  s = (*n)->Close();
+  if (!s.ok()) return Fail(s, o.json);
+  if (o.json) {
+    PrintJson(OkJson({{"commit", *commit}, {"operation", "delete"},
+                      {"collection", op.collection}, {"id", op.id}}));
+  } else {
+    std::printf("delete %s/%s: commit %llu\n", op.collection.c_str(), op.id.c_str(),
+                static_cast<unsigned long long>(*commit));
+  }
+  return 0;
+}
+
+}  // namespace
+
+void SetupDelete(CLI::App& app, Runner& runner) {
+  auto o = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand("delete", "delete a document (primary only)");
+  AddDataDir(sub, &o->dir);
+  sub->add_option("name", o->name, "COLLECTION/ID")->required();
+  AddJson(sub, &o->json);
+  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+}
+
+}  // namespace aero::cli

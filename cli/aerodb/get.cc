@@ -1,0 +1,56 @@
+// aerodb get -D DIR COLLECTION/ID [--at COMMIT]: one document at a CommitId.
+#include "cli/aerodb/commands.h"
+#include "common/fs.h"
+#include "node/store.h"
+
+namespace aero::cli {
+namespace {
+
+struct Options {
+  std::string dir;
+  std::string name;
+  std::optional<uint64_t> at;
+  bool json = false;
+};
+
+int Run(const Options& o) {
+  std::string collection, id;
+  Status s = ParseDocName(o.name, &collection, &id);
+  if (!s.ok()) return Fail(s, o.json);
+  auto n = node::Node::Open(PosixFs(), o.dir, node::Access::kRead);
+  if (!n.ok()) return Fail(n.status(), o.json);
+  s = (*n)->CheckReadable();
+  if (!s.ok()) return Fail(s, o.json);
+  const uint64_t commit = o.at.value_or((*n)->state().applied_commit);
+  auto docs = (*n)->ReadAt(commit);
+  if (!docs.ok()) return Fail(docs.status(), o.json);
+  auto it = docs->find({collection, id});
+  if (it == docs->end()) {
+    return Fail(Status(Code::kNotFound,
+                       Problem("no such document", o.name,
+                               "absent at commit " + std::to_string(commit))),
+                o.json);
+  }
+  if (o.json) {
+    PrintJson(OkJson({{"commit", commit}, {"collection", collection}, {"id", id},
+                      {"body", BodyJson(it->second.body)}}));
+  } else {
+    std::printf("%s\n", it->second.body.c_str());
+    std::fprintf(stderr, "read at commit %llu\n", static_cast<unsigned long long>(commit));
+  }
+  return 0;
+}
+
+}  // namespace
+
+void SetupGet(CLI::App& app, Runner& runner) {
+  auto o = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand("get", "print one document as of a CommitId");
+  AddDataDir(sub, &o->dir);
+  sub->add_option("name", o->name, "COLLECTION/ID")->required();
+  sub->add_option("--at", o->at, "read as of this CommitId (default: the last one)");
+  AddJson(sub, &o->json);
+  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+}
+
+}  // namespace aero::cli

@@ -1,0 +1,73 @@
+#include "cli/common/cli_util.h"
+
+#include <cstdio>
+#include <iostream>
+
+namespace aero::cli {
+
+void AddDataDir(CLI::App* sub, std::string* dir) {
+  sub->add_option("-D,--data-dir", *dir, "the node's data directory")->required();
+}
+
+void AddJson(CLI::App* sub, bool* json) {
+  sub->add_flag("--json", *json, "print one JSON document on stdout (see OUTPUT in the man page)");
+}
+
+int RunMain(CLI::App& app, Runner& runner, int argc, char** argv) {
+  app.require_subcommand(1);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    std::cout << app.help("", CLI::AppFormatMode::All);
+    return 0;
+  } catch (const CLI::CallForVersion&) {
+    std::cout << app.version() << "\n";
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    if (!what.empty() && what.back() == '.') what.pop_back();
+    for (auto& c : what) {
+      if (c == '\n') c = ' ';
+    }
+    std::cerr << "usage error '" << app.get_name() << "': " << what << "\n"
+              << "hint: run '" << app.get_name() << " --help'\n";
+    return ExitCodeOf(Code::kUsage);
+  }
+  if (!runner.run) return ExitCodeOf(Code::kUsage);
+  try {
+    return runner.run();
+  } catch (const std::exception& e) {
+    // The library does not throw; anything here is a bug.
+    std::cerr << "internal error '" << app.get_name() << "': " << e.what() << "\n"
+              << "hint: this is a bug; please report it with the command line\n";
+    return ExitCodeOf(Code::kInternal);
+  }
+}
+
+int Fail(const Status& status, bool json) {
+  std::cerr << status.ToString() << "\n";
+  if (json) {
+    nlohmann::json j = {{"ok", false},
+                        {"code", std::string(CodeName(status.code()))},
+                        {"exit", ExitCodeOf(status.code())},
+                        {"message", status.message()},
+                        {"hint", status.hint()}};
+    PrintJson(j);
+  }
+  return ExitCodeOf(status.code());
+}
+
+void PrintJson(const nlohmann::json& j) {
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+nlohmann::json OkJson(nlohmann::json fields) {
+  nlohmann::json j = {{"ok", true}};
+  for (auto& [k, v] : fields.items()) j[k] = v;
+  return j;
+}
+
+}  // namespace aero::cli

@@ -1,0 +1,39 @@
+// Shared CLI plumbing: the run-after-parse pattern (CLI11 subcom_in_files),
+// CLI11 errors mapped to exit 2, and the one way to print an outcome
+// (text on stdout, problems on stderr in the house form, or --json).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+namespace aero::cli {
+
+// Set by the chosen subcommand's callback; main runs it after parsing.
+struct Runner {
+  std::function<int()> run;
+};
+
+// Common options.
+void AddDataDir(CLI::App* sub, std::string* dir);
+void AddJson(CLI::App* sub, bool* json);
+
+// Parses argv and runs the chosen command. Never leaks CLI11's own exit
+// codes: --help is 0, every parse error is 2 (usage).
+int RunMain(CLI::App& app, Runner& runner, int argc, char** argv);
+
+// Prints a failed Status (stderr: message, "hint: ..."; with --json also a
+// JSON object on stdout) and returns its exit code.
+int Fail(const Status& status, bool json);
+
+// Prints `j` to stdout as one JSON document.
+void PrintJson(const nlohmann::json& j);
+
+// {"ok": true} merged with `fields`; the JSON shape every success uses.
+nlohmann::json OkJson(nlohmann::json fields = nlohmann::json::object());
+
+}  // namespace aero::cli

@@ -1,0 +1,59 @@
+#include "common/file_util.h"
+
+#include "common/crc32.h"
+
+namespace aero {
+
+Status WriteFileAtomically(Fs& fs, const std::string& path, std::string_view contents) {
+  const std::string tmp = path + ".tmp";
+  AERO_ASSIGN_OR_RETURN(auto file, fs.OpenWrite(tmp, OpenMode::kTruncate));
+  AERO_RETURN_IF_ERROR(file->Append(contents));
+  AERO_RETURN_IF_ERROR(file->Sync());
+  AERO_RETURN_IF_ERROR(file->Close());
+  AERO_RETURN_IF_ERROR(fs.Rename(tmp, path));
+  return fs.SyncDir(DirName(path));
+}
+
+Status RemoveTree(Fs& fs, const std::string& path) {
+  Result<FileInfo> info = fs.Stat(path);
+  if (!info.ok()) {
+    return info.status().code() == Code::kNotFound ? Status::Ok() : info.status();
+  }
+  if (info->is_dir) {
+    AERO_ASSIGN_OR_RETURN(auto entries, fs.ListDir(path));
+    for (const DirEntry& e : entries) {
+      AERO_RETURN_IF_ERROR(RemoveTree(fs, JoinPath(path, e.name)));
+    }
+  }
+  return fs.Remove(path);
+}
+
+Result<uint32_t> FileCrc32(Fs& fs, const std::string& path) {
+  AERO_ASSIGN_OR_RETURN(auto file, fs.OpenRead(path));
+  std::string buf(256 * 1024, '\0');
+  uint32_t crc = 0;
+  for (;;) {
+    AERO_ASSIGN_OR_RETURN(size_t n, file->Read(buf.data(), buf.size()));
+    if (n == 0) return crc;
+    crc = Crc32(buf.data(), n, crc);
+  }
+}
+
+Result<std::string> ReadSmallFile(Fs& fs, const std::string& path, size_t max_bytes) {
+  AERO_ASSIGN_OR_RETURN(auto file, fs.OpenRead(path));
+  std::string out;
+  char buf[64 * 1024];
+  for (;;) {
+    AERO_ASSIGN_OR_RETURN(size_t n, file->Read(buf, sizeof buf));
+    if (n == 0) break;
+    out.append(buf, n);
+    if (out.size() > max_bytes) {
+      return Status(Code::kDamage, Problem("file too large", path,
+                                           "more than " + std::to_string(max_bytes) +
+                                               " bytes for a small metadata file"));
+    }
+  }
+  return out;
+}
+
+}  // namespace aero

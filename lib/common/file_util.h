@@ -1,0 +1,30 @@
+// Whole-file helpers over the Fs seam.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/fs.h"
+
+namespace aero {
+
+// NODE-1: writes `contents` to "<path>.tmp" in the same directory, fsyncs it,
+// renames it over `path` and fsyncs the directory. After ok, `path` holds
+// `contents` durably; after a crash at any step, `path` holds either the old
+// contents or the new, never a mix. A leftover "<path>.tmp" is harmless and is
+// overwritten by the next write.
+Status WriteFileAtomically(Fs& fs, const std::string& path, std::string_view contents);
+
+// Removes `path` and, if it is a directory, everything below it. Ok if absent.
+Status RemoveTree(Fs& fs, const std::string& path);
+
+// CRC-32 of a whole file, streamed (memory stays one chunk).
+Result<uint32_t> FileCrc32(Fs& fs, const std::string& path);
+
+// Reads a whole small file (state files, manifests). Refuses files larger than
+// `max_bytes` with kDamage: such files are small by construction.
+Result<std::string> ReadSmallFile(Fs& fs, const std::string& path,
+                                  size_t max_bytes = 1 << 20);
+
+}  // namespace aero

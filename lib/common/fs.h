@@ -1,0 +1,92 @@
+// The file-system seam. Every durable step of the toolkit (open for write,
+// write, fsync, rename, directory fsync, unlink, truncate, mkdir, lock) goes
+// through Fs, so that tests can substitute a layer that fails or "crashes" at
+// the Nth step and forgets whatever was never fsynced
+// (tests/support/faulty_fs.h). Production code uses PosixFs().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace aero {
+
+enum class OpenMode {
+  kCreateExclusive,  // fail with kRefused if the path exists (O_EXCL)
+  kTruncate,         // create or truncate
+  kAppend,           // create if absent, write at the end
+};
+
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(std::string_view data) = 0;
+  // fsync: on return ok, every byte appended so far is durable.
+  virtual Status Sync() = 0;
+  virtual Status Close() = 0;
+  virtual const std::string& path() const = 0;
+};
+
+class ReadableFile {
+ public:
+  virtual ~ReadableFile() = default;
+  // Reads up to n bytes at the current position; 0 means end of file.
+  virtual Result<size_t> Read(char* buf, size_t n) = 0;
+  virtual Status Seek(uint64_t offset) = 0;
+  virtual Result<uint64_t> Size() = 0;
+  virtual const std::string& path() const = 0;
+};
+
+// Held until destroyed.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
+struct FileInfo {
+  bool is_dir = false;
+  bool is_regular = false;
+  uint64_t size = 0;
+};
+
+struct DirEntry {
+  std::string name;
+  bool is_dir = false;
+  bool is_regular = false;
+};
+
+class Fs {
+ public:
+  virtual ~Fs() = default;
+  virtual Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& path) = 0;
+  virtual Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& path,
+                                                          OpenMode mode) = 0;
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  virtual Status SyncDir(const std::string& dir) = 0;
+  // Removes a file or an empty directory.
+  virtual Status Remove(const std::string& path) = 0;
+  // Truncates to `size` and fsyncs the file.
+  virtual Status Truncate(const std::string& path, uint64_t size) = 0;
+  // Creates one directory; ok if it already exists as a directory.
+  virtual Status MakeDir(const std::string& path) = 0;
+  // kNotFound when absent.
+  virtual Result<FileInfo> Stat(const std::string& path) = 0;
+  // Entries except "." and "..", sorted by name.
+  virtual Result<std::vector<DirEntry>> ListDir(const std::string& dir) = 0;
+  // Exclusive, non-blocking; kLocked when another process holds it.
+  virtual Result<std::unique_ptr<FileLock>> Lock(const std::string& path) = 0;
+};
+
+// The process-wide POSIX implementation.
+Fs& PosixFs();
+
+// Path helpers (plain string manipulation, '/' separated).
+std::string JoinPath(std::string_view a, std::string_view b);
+std::string DirName(std::string_view path);
+std::string BaseName(std::string_view path);
+
+}  // namespace aero

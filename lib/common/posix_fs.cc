@@ -1,0 +1,235 @@
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "common/fs.h"
+
+namespace aero {
+namespace {
+
+Status ErrnoStatus(std::string_view what, const std::string& path, int err) {
+  Code code = Code::kIo;
+  if (err == ENOENT || err == ENOTDIR) code = Code::kNotFound;
+  return Status(code, Problem(what, path, std::strerror(err)));
+}
+
+class PosixWritable final : public WritableFile {
+ public:
+  PosixWritable(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~PosixWritable() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Status Append(std::string_view data) override {
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("cannot write", path_, errno);
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return Status::Ok();
+  }
+  Status Sync() override {
+    if (::fsync(fd_) != 0) return ErrnoStatus("cannot fsync", path_, errno);
+    return Status::Ok();
+  }
+  Status Close() override {
+    if (fd_ < 0) return Status::Ok();
+    int rc = ::close(fd_);
+    fd_ = -1;
+    if (rc != 0) return ErrnoStatus("cannot close", path_, errno);
+    return Status::Ok();
+  }
+  const std::string& path() const override { return path_; }
+
+ private:
+  int fd_;
+  std::string path_;
+};
+
+class PosixReadable final : public ReadableFile {
+ public:
+  PosixReadable(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~PosixReadable() override { ::close(fd_); }
+  Result<size_t> Read(char* buf, size_t n) override {
+    for (;;) {
+      ssize_t r = ::read(fd_, buf, n);
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno != EINTR) return ErrnoStatus("cannot read", path_, errno);
+    }
+  }
+  Status Seek(uint64_t offset) override {
+    if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0) {
+      return ErrnoStatus("cannot seek", path_, errno);
+    }
+    return Status::Ok();
+  }
+  Result<uint64_t> Size() override {
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return ErrnoStatus("cannot stat", path_, errno);
+    return static_cast<uint64_t>(st.st_size);
+  }
+  const std::string& path() const override { return path_; }
+
+ private:
+  int fd_;
+  std::string path_;
+};
+
+class PosixLock final : public FileLock {
+ public:
+  explicit PosixLock(int fd) : fd_(fd) {}
+  ~PosixLock() override {
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
+  }
+
+ private:
+  int fd_;
+};
+
+class Posix final : public Fs {
+ public:
+  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("cannot open", path, errno);
+    return std::unique_ptr<ReadableFile>(std::make_unique<PosixReadable>(fd, path));
+  }
+  Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& path,
+                                                  OpenMode mode) override {
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
+    if (mode == OpenMode::kCreateExclusive) flags |= O_EXCL;
+    if (mode == OpenMode::kTruncate) flags |= O_TRUNC;
+    if (mode == OpenMode::kAppend) flags |= O_APPEND;
+    int fd = ::open(path.c_str(), flags, 0644);
+    if (fd < 0) {
+      if (errno == EEXIST) {
+        return Status(Code::kRefused, Problem("already exists", path));
+      }
+      return ErrnoStatus("cannot create", path, errno);
+    }
+    return std::unique_ptr<WritableFile>(std::make_unique<PosixWritable>(fd, path));
+  }
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      return ErrnoStatus("cannot rename", from, errno);
+    }
+    return Status::Ok();
+  }
+  Status SyncDir(const std::string& dir) override {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("cannot open directory", dir, errno);
+    int rc = ::fsync(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return ErrnoStatus("cannot fsync directory", dir, err);
+    return Status::Ok();
+  }
+  Status Remove(const std::string& path) override {
+    if (::remove(path.c_str()) != 0) return ErrnoStatus("cannot remove", path, errno);
+    return Status::Ok();
+  }
+  Status Truncate(const std::string& path, uint64_t size) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("cannot open", path, errno);
+    int rc = ::ftruncate(fd, static_cast<off_t>(size));
+    if (rc == 0) rc = ::fsync(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return ErrnoStatus("cannot truncate", path, err);
+    return Status::Ok();
+  }
+  Status MakeDir(const std::string& path) override {
+    if (::mkdir(path.c_str(), 0755) == 0) return Status::Ok();
+    int err = errno;
+    struct stat st;
+    if (err == EEXIST && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      return Status::Ok();
+    }
+    return ErrnoStatus("cannot create directory", path, err);
+  }
+  Result<FileInfo> Stat(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("cannot stat", path, errno);
+    FileInfo info;
+    info.is_dir = S_ISDIR(st.st_mode);
+    info.is_regular = S_ISREG(st.st_mode);
+    info.size = static_cast<uint64_t>(st.st_size);
+    return info;
+  }
+  Result<std::vector<DirEntry>> ListDir(const std::string& dir) override {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return ErrnoStatus("cannot list directory", dir, errno);
+    std::vector<DirEntry> out;
+    while (struct dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name == "." || name == "..") continue;
+      DirEntry entry;
+      entry.name = name;
+      struct stat st;
+      if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        entry.is_dir = S_ISDIR(st.st_mode);
+        entry.is_regular = S_ISREG(st.st_mode);
+      }
+      out.push_back(std::move(entry));
+    }
+    ::closedir(d);
+    std::sort(out.begin(), out.end(),
+              [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+    return out;
+  }
+  Result<std::unique_ptr<FileLock>> Lock(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrnoStatus("cannot open lock file", path, errno);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK) {
+        return Status(Code::kLocked,
+                      Problem("locked", path, "another aerodb or aerodb-repl run holds it"),
+                      "wait for the other run to finish, then retry");
+      }
+      return ErrnoStatus("cannot lock", path, err);
+    }
+    return std::unique_ptr<FileLock>(std::make_unique<PosixLock>(fd));
+  }
+};
+
+}  // namespace
+
+Fs& PosixFs() {
+  static Posix fs;
+  return fs;
+}
+
+std::string JoinPath(std::string_view a, std::string_view b) {
+  if (a.empty()) return std::string(b);
+  std::string out(a);
+  if (out.back() != '/') out += '/';
+  out += b;
+  return out;
+}
+
+std::string DirName(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  size_t slash = path.rfind('/');
+  if (slash == std::string_view::npos) return ".";
+  if (slash == 0) return "/";
+  return std::string(path.substr(0, slash));
+}
+
+std::string BaseName(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  size_t slash = path.rfind('/');
+  if (slash == std::string_view::npos) return std::string(path);
+  return std::string(path.substr(slash + 1));
+}
+
+}  // namespace aero

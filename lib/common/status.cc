@@ -1,0 +1,47 @@
+#include "common/status.h"
+
+namespace aero {
+
+int ExitCodeOf(Code code) { return static_cast<int>(code); }
+
+std::string_view CodeName(Code code) {
+  switch (code) {
+#define AERO_CODE(name, exit, json, meaning) \
+  case Code::name:                           \
+    return json;
+#include "common/codes.def"
+#undef AERO_CODE
+  }
+  return "internal";
+}
+
+std::string_view CodeMeaning(Code code) {
+  switch (code) {
+#define AERO_CODE(name, exit, json, meaning) \
+  case Code::name:                           \
+    return meaning;
+#include "common/codes.def"
+#undef AERO_CODE
+  }
+  return "internal error (a bug)";
+}
+
+std::string Status::ToString() const {
+  if (hint_.empty()) return message_;
+  return message_ + "\nhint: " + hint_;
+}
+
+std::string Problem(std::string_view problem, std::string_view subject,
+                    std::string_view detail) {
+  std::string out(problem);
+  out += " '";
+  out += subject;
+  out += "'";
+  if (!detail.empty()) {
+    out += ": ";
+    out += detail;
+  }
+  return out;
+}
+
+}  // namespace aero

@@ -1,0 +1,33 @@
+// The data directory's layout (formats/node-layout.md, NODE-1..NODE-10).
+// AeroDB's Phase-1/MVCC layout plus the replication/ folder this toolkit owns.
+#pragma once
+
+#include <string_view>
+
+namespace aero::node {
+
+constexpr std::string_view kWalDir = "wal";
+constexpr std::string_view kWalFile = "wal/wal.log";
+constexpr std::string_view kDataDir = "data";
+constexpr std::string_view kDocumentsFile = "data/documents.dat";
+constexpr std::string_view kMetadataDir = "metadata";
+constexpr std::string_view kSchemasDir = "metadata/schemas";
+constexpr std::string_view kSnapshotsDir = "snapshots";
+constexpr std::string_view kCheckpointFile = "checkpoint.json";
+
+constexpr std::string_view kReplicationDir = "replication";
+constexpr std::string_view kIdentityFile = "replication/identity.json";  // NODE-2
+constexpr std::string_view kStateFile = "replication/state.json";        // NODE-3
+constexpr std::string_view kHaltFile = "replication/halt.json";          // NODE-9
+constexpr std::string_view kLockFile = "replication/lock";               // NODE-6
+
+// Inside snapshots/<id>/ (AeroDB's names).
+constexpr std::string_view kSnapshotManifest = "manifest.json";
+constexpr std::string_view kSnapshotStorage = "storage.dat";
+constexpr std::string_view kSnapshotSchemas = "schemas";
+
+constexpr int kStateFormat = 1;
+constexpr int kSnapshotIdDigits = 20;  // NODE-8: boundary commit, zero-padded decimal
+constexpr int kAeroManifestFormatMvcc = 2;
+
+}  // namespace aero::node

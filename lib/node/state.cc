@@ -1,0 +1,165 @@
+#include "node/state.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "node/layout.h"
+
+namespace aero::node {
+
+using nlohmann::json;
+
+const char* RoleName(Role role) { return role == Role::kPrimary ? "primary" : "replica"; }
+
+namespace {
+
+Status Invalid(const std::string& path, const std::string& detail) {
+  return Status(Code::kDamage, Problem("invalid node file", path, detail),
+                "the file was damaged or written by another tool; run "
+                "'aerodb-repl verify' on the directory");
+}
+
+Result<json> ParseJsonFile(Fs& fs, const std::string& path) {
+  AERO_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(fs, path));
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Invalid(path, "not a JSON object");
+  return j;
+}
+
+template <typename T>
+bool Get(const json& j, const char* key, T* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return false;
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (!it->is_string()) return false;
+  } else {
+    if (!it->is_number_unsigned()) return false;
+  }
+  *out = it->get<T>();
+  return true;
+}
+
+bool GetDigest(const json& j, const char* key, history::Digest* out) {
+  std::string hex;
+  if (!Get(j, key, &hex)) return false;
+  auto d = history::ParseDigest(hex);
+  if (!d.ok()) return false;
+  *out = *d;
+  return true;
+}
+
+}  // namespace
+
+Result<Identity> LoadIdentity(Fs& fs, const std::string& dir) {
+  const std::string path = JoinPath(dir, kIdentityFile);
+  Result<json> j = ParseJsonFile(fs, path);
+  if (!j.ok()) {
+    if (j.status().code() == Code::kNotFound) {
+      return Status(Code::kNotFound, Problem("not an aerodb node", dir, "no " + std::string(kIdentityFile)),
+                    "create a primary with 'aerodb init -D DIR', or bootstrap a replica");
+    }
+    return j.status();
+  }
+  uint64_t format = 0;
+  std::string hex;
+  if (!Get(*j, "format", &format) || format != kStateFormat) {
+    return Invalid(path, "unknown format");
+  }
+  if (!Get(*j, "system_id", &hex)) return Invalid(path, "missing system_id");
+  auto id = history::ParseSystemId(hex);
+  if (!id.ok()) return Invalid(path, "system_id is not 32 hex digits");
+  return Identity{*id};
+}
+
+Status SaveIdentity(Fs& fs, const std::string& dir, const Identity& id) {
+  json j = {{"format", kStateFormat}, {"system_id", id.system_id.ToHex()}};
+  return WriteFileAtomically(fs, JoinPath(dir, kIdentityFile), j.dump(2) + "\n");
+}
+
+std::string StateToJson(const NodeState& s) {
+  json j = {
+      {"format", kStateFormat},
+      {"role", RoleName(s.role)},
+      {"epoch", s.epoch},
+      {"base",
+       {{"commit", s.base_commit},
+        {"digest", history::DigestToHex(s.base_digest)},
+        {"snapshot", s.base_snapshot ? json(*s.base_snapshot) : json(nullptr)}}},
+      {"applied",
+       {{"commit", s.applied_commit},
+        {"digest", history::DigestToHex(s.applied_digest)},
+        {"wal_offset", s.applied_wal_offset},
+        {"next_sequence", s.next_sequence}}},
+  };
+  return j.dump(2) + "\n";
+}
+
+Result<NodeState> LoadState(Fs& fs, const std::string& dir) {
+  const std::string path = JoinPath(dir, kStateFile);
+  AERO_ASSIGN_OR_RETURN(json j, ParseJsonFile(fs, path));
+  NodeState s;
+  uint64_t format = 0, epoch = 0;
+  std::string role;
+  if (!Get(j, "format", &format) || format != kStateFormat) return Invalid(path, "unknown format");
+  if (!Get(j, "role", &role)) return Invalid(path, "missing role");
+  if (role == "primary") {
+    s.role = Role::kPrimary;
+  } else if (role == "replica") {
+    s.role = Role::kReplica;
+  } else {
+    return Invalid(path, "unknown role '" + role + "'");
+  }
+  if (!Get(j, "epoch", &epoch) || epoch == 0 || epoch > UINT32_MAX) {
+    return Invalid(path, "epoch must be 1..4294967295");
+  }
+  s.epoch = static_cast<uint32_t>(epoch);
+  auto base = j.find("base");
+  auto applied = j.find("applied");
+  if (base == j.end() || !base->is_object() || applied == j.end() || !applied->is_object()) {
+    return Invalid(path, "missing base or applied");
+  }
+  if (!Get(*base, "commit", &s.base_commit) || !GetDigest(*base, "digest", &s.base_digest)) {
+    return Invalid(path, "invalid base");
+  }
+  auto snap = base->find("snapshot");
+  if (snap != base->end() && snap->is_string()) s.base_snapshot = snap->get<std::string>();
+  if (!Get(*applied, "commit", &s.applied_commit) ||
+      !GetDigest(*applied, "digest", &s.applied_digest) ||
+      !Get(*applied, "wal_offset", &s.applied_wal_offset) ||
+      !Get(*applied, "next_sequence", &s.next_sequence)) {
+    return Invalid(path, "invalid applied position");
+  }
+  if (s.applied_commit < s.base_commit) return Invalid(path, "applied is below base");
+  return s;
+}
+
+Status SaveState(Fs& fs, const std::string& dir, const NodeState& state) {
+  return WriteFileAtomically(fs, JoinPath(dir, kStateFile), StateToJson(state));
+}
+
+Result<std::optional<HaltReason>> LoadHalt(Fs& fs, const std::string& dir) {
+  const std::string path = JoinPath(dir, kHaltFile);
+  Result<json> j = ParseJsonFile(fs, path);
+  if (!j.ok()) {
+    if (j.status().code() == Code::kNotFound) return std::optional<HaltReason>();
+    return j.status();
+  }
+  HaltReason h;
+  Get(*j, "code", &h.code);
+  Get(*j, "subject", &h.subject);
+  Get(*j, "detail", &h.detail);
+  Get(*j, "commit", &h.commit);
+  if (h.code.empty()) h.code = "unknown";
+  return std::optional<HaltReason>(h);
+}
+
+Status SaveHalt(Fs& fs, const std::string& dir, const HaltReason& h) {
+  json j = {{"format", kStateFormat},
+            {"code", h.code},
+            {"subject", h.subject},
+            {"detail", h.detail},
+            {"commit", h.commit}};
+  return WriteFileAtomically(fs, JoinPath(dir, kHaltFile), j.dump(2) + "\n");
+}
+
+}  // namespace aero::node

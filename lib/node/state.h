@@ -1,0 +1,56 @@
+// The replication/ files of a data directory: identity, state, halt
+// (formats/node-layout.md NODE-2, NODE-3, NODE-9). Reading validates every
+// field; writing is atomic (NODE-1).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/fs.h"
+#include "history/digest.h"
+#include "history/system_id.h"
+
+namespace aero::node {
+
+enum class Role { kPrimary, kReplica };
+const char* RoleName(Role role);
+
+struct Identity {
+  history::SystemId system_id;
+};
+
+struct NodeState {
+  Role role = Role::kPrimary;
+  uint32_t epoch = 1;
+  // The position just before the first write set in wal/wal.log.
+  uint64_t base_commit = 0;
+  history::Digest base_digest{};
+  std::optional<std::string> base_snapshot;  // snapshots/<id> holding state at base
+  // The last write set known durable in wal/wal.log.
+  uint64_t applied_commit = 0;
+  history::Digest applied_digest{};
+  uint64_t applied_wal_offset = 0;  // just past its commit record
+  uint64_t next_sequence = 1;       // NODE-7
+};
+
+struct HaltReason {
+  std::string code;     // "corrupt" | "diverged" | "foreign" | ...
+  std::string subject;  // the file or directory involved
+  std::string detail;
+  uint64_t commit = 0;  // the CommitId involved, 0 if none
+};
+
+Result<Identity> LoadIdentity(Fs& fs, const std::string& dir);
+Status SaveIdentity(Fs& fs, const std::string& dir, const Identity& id);
+
+Result<NodeState> LoadState(Fs& fs, const std::string& dir);
+Status SaveState(Fs& fs, const std::string& dir, const NodeState& state);
+
+// nullopt when the node is not halted.
+Result<std::optional<HaltReason>> LoadHalt(Fs& fs, const std::string& dir);
+Status SaveHalt(Fs& fs, const std::string& dir, const HaltReason& reason);
+
+std::string StateToJson(const NodeState& state);
+
+}  // namespace aero::node

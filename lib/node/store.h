@@ -1,0 +1,111 @@
+// The reference node's storage: a data directory in AeroDB's layout plus
+// replication/ (formats/node-layout.md). Every durable step goes through Fs.
+//
+// Lifetime: a Node opened for writing holds the directory lock (NODE-6) until
+// it is destroyed. Call Close() to persist the applied position; a Node
+// destroyed without Close() loses nothing acknowledged (NODE-4 rolls forward).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/fs.h"
+#include "common/status.h"
+#include "node/state.h"
+
+namespace aero::node {
+
+struct Document {
+  std::string schema_id;
+  std::string schema_version;
+  std::string body;
+};
+// (collection, document id) -> document, the state at one CommitId.
+using DocumentKey = std::pair<std::string, std::string>;
+using Documents = std::map<DocumentKey, Document>;
+
+struct Op {
+  enum class Kind { kPut, kDelete };
+  Kind kind = Kind::kPut;
+  std::string collection;
+  std::string id;
+  std::string body;  // kPut only: the full document (never a delta)
+};
+
+enum class Access { kRead, kWrite };
+
+// What open-time validation did (NODE-4, NODE-5); reported by verify and tests.
+struct OpenReport {
+  uint64_t rolled_forward = 0;    // write sets found beyond state.json's position
+  uint64_t truncated_bytes = 0;   // uncommitted or torn tail removed (write access)
+  uint64_t ignored_tail_bytes = 0;  // same, left in place (read access)
+  bool finished_checkpoint = false;  // an interrupted checkpoint was completed
+};
+
+class Node {
+ public:
+  // Creates a primary (epoch 1, commit 0, new system id) in `dir`, which must
+  // be absent or an empty directory. Atomic: built beside `dir`, renamed in.
+  static Status Init(Fs& fs, const std::string& dir);
+
+  // NODE-4 open-time validation. kNotFound if `dir` is not a node, kDamage if
+  // it cannot be proven consistent, kLocked if another run holds it (kWrite).
+  static Result<std::unique_ptr<Node>> Open(Fs& fs, const std::string& dir, Access access);
+
+  ~Node();
+
+  const std::string& dir() const { return dir_; }
+  const Identity& identity() const { return identity_; }
+  const NodeState& state() const { return state_; }
+  const std::optional<HaltReason>& halt() const { return halt_; }
+  const OpenReport& open_report() const { return report_; }
+
+  // MODEL-2: ok when this node may create CommitIds now.
+  Status CheckWritable() const;
+  // MODEL-3 / NODE-9: ok when reads may be served.
+  Status CheckReadable() const;
+
+  // Appends one write set (Insert/Update/Delete records + MvccCommit with
+  // applied+1) and fsyncs it once. Returns the new CommitId. kNotFound when a
+  // delete names an absent document; nothing is written then.
+  Result<uint64_t> Commit(const std::vector<Op>& ops);
+
+  // NODE-10: documents as of `commit` (base_commit <= commit <= applied).
+  Result<Documents> ReadAt(uint64_t commit) const;
+  bool Exists(const DocumentKey& key);  // at the applied position (kWrite only)
+
+  // NODE-5: snapshot of the state at applied into snapshots/<id>/, documents.dat
+  // and checkpoint.json rewritten, WAL emptied. Returns the snapshot id.
+  Result<std::string> Checkpoint();
+
+  // Persists the applied position to state.json if it moved.
+  Status Close();
+
+  static std::string SnapshotId(uint64_t commit);  // NODE-8
+
+ private:
+  Node(Fs& fs, std::string dir, Access access) : fs_(fs), dir_(std::move(dir)), access_(access) {}
+  Status Validate();
+  Status LoadLiveKeys();
+  std::string Path(std::string_view rel) const { return JoinPath(dir_, rel); }
+
+  Fs& fs_;
+  std::string dir_;
+  Access access_;
+  std::unique_ptr<FileLock> lock_;
+  Identity identity_;
+  NodeState state_;
+  std::optional<HaltReason> halt_;
+  OpenReport report_;
+  bool state_dirty_ = false;
+  bool wal_ignored_ = false;  // read access over an interrupted checkpoint
+  std::unique_ptr<WritableFile> wal_;
+  std::optional<std::map<DocumentKey, bool>> live_;  // kWrite: live keys at applied
+};
+
+}  // namespace aero::node

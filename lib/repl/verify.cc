@@ -1,0 +1,309 @@
+#include "repl/verify.h"
+
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "common/crc32.h"
+#include "common/file_util.h"
+#include "node/layout.h"
+#include "node/state.h"
+#include "node/storage_record.h"
+#include "wal/wal_scan.h"
+
+namespace aero::repl {
+
+namespace {
+
+Finding Damage(std::string kind, const std::string& subject, std::string detail,
+               std::string hint = {}) {
+  Finding f;
+  f.severity = Severity::kDamage;
+  f.kind = std::move(kind);
+  f.subject = subject;
+  f.message = Problem(f.kind == "corrupt" ? "corrupt record" : f.kind, subject, detail);
+  f.hint = std::move(hint);
+  return f;
+}
+
+// Scans one WAL file, appending findings; fills `summary`.
+void VerifyWal(Fs& fs, const std::string& path, const wal::ScanOptions& opt,
+               WalSummary* summary, std::vector<Finding>* findings,
+               wal::ScanResult* result_out = nullptr) {
+  summary->path = path;
+  Result<std::unique_ptr<ReadableFile>> file = fs.OpenRead(path);
+  if (!file.ok()) {
+    Finding f;
+    f.severity = file.status().code() == Code::kNotFound ? Severity::kDamage : Severity::kIo;
+    f.kind = "unreadable";
+    f.subject = path;
+    f.message = file.status().message();
+    findings->push_back(f);
+    return;
+  }
+  wal::ScanResult r = wal::WalScanner(file->get(), opt).Run();
+  summary->bytes = r.file_size;
+  summary->records = r.records;
+  summary->data_records = r.data_records;
+  summary->commit_records = r.commit_records;
+  summary->first_sequence = r.first_sequence;
+  summary->last_sequence = r.last_sequence;
+  summary->first_commit = r.first_commit;
+  summary->last_commit = r.last_commit;
+  summary->write_sets = r.write_sets;
+  summary->base_commit = opt.base_commit.value_or(0);
+  summary->digest = r.write_sets > 0 || opt.base_commit ? r.position.digest : std::nullopt;
+  summary->tail_records = r.tail_records;
+  summary->tail_bytes = r.tail_bytes;
+  summary->stop = wal::StopKindName(r.stop.kind);
+  summary->stop_detail = r.stop.detail;
+
+  for (const wal::ScanFinding& sf : r.findings) {  // REC-8, REC-9
+    Finding f = Damage(sf.kind, path, sf.detail + " at offset " + std::to_string(sf.offset),
+                       "the log is not one primary's history in order");
+    f.offset = sf.offset;
+    f.index = sf.index;
+    findings->push_back(f);
+  }
+  const wal::Stop& stop = r.stop;
+  switch (stop.kind) {
+    case wal::StopKind::kCleanEnd:
+      break;
+    case wal::StopKind::kTornTail: {  // REC-3, REC-4: a crashed writer, not damage
+      Finding f;
+      f.severity = Severity::kNotice;
+      f.kind = "torn-tail";
+      f.subject = path;
+      f.offset = stop.offset;
+      f.index = stop.index;
+      f.message = Problem("torn tail", path,
+                          stop.detail + " at offset " + std::to_string(stop.offset) +
+                              " (record " + std::to_string(stop.index) + ")");
+      f.hint = "a writer crashed mid-record; the node drops these bytes when it next opens";
+      findings->push_back(f);
+      break;
+    }
+    case wal::StopKind::kCorrupt:
+    case wal::StopKind::kUnsupportedType: {  // REC-2, REC-5, REC-6, REC-7, REC-11
+      Finding f = Damage(stop.kind == wal::StopKind::kCorrupt ? "corrupt" : "unsupported-type",
+                         path,
+                         stop.detail + " at offset " + std::to_string(stop.offset) +
+                             " (record " + std::to_string(stop.index) + ")",
+                         "nothing after this record can be trusted; restore the file from "
+                         "a good copy");
+      f.offset = stop.offset;
+      f.index = stop.index;
+      findings->push_back(f);
+      break;
+    }
+    case wal::StopKind::kIoError: {
+      Finding f;
+      f.severity = Severity::kIo;
+      f.kind = "unreadable";
+      f.subject = path;
+      f.message = stop.io.message();
+      findings->push_back(f);
+      break;
+    }
+  }
+  if (r.tail_records > 0) {  // REC-10
+    Finding f;
+    f.severity = Severity::kNotice;
+    f.kind = "uncommitted-tail";
+    f.subject = path;
+    f.offset = r.committed_end;
+    f.message = Problem("uncommitted records", path,
+                        std::to_string(r.tail_records) +
+                            " records after the last commit record, from offset " +
+                            std::to_string(r.committed_end));
+    f.hint = r.commit_records == 0
+                 ? "a Phase-1 log without commit records holds no write sets to replicate"
+                 : "records after the last commit are not part of history";
+    findings->push_back(f);
+  }
+  if (result_out) *result_out = std::move(r);
+}
+
+void VerifyStorageFile(Fs& fs, const std::string& path, VerifyReport* report,
+                       std::optional<std::string> expected_crc = std::nullopt) {
+  Result<std::unique_ptr<ReadableFile>> file = fs.OpenRead(path);
+  if (!file.ok()) {
+    if (file.status().code() != Code::kNotFound || expected_crc) {
+      report->findings.push_back(Damage("unreadable", path, file.status().message()));
+    }
+    return;
+  }
+  StorageSummary s{path, 0};
+  node::StorageReader reader(file->get());
+  node::StorageRecord rec;
+  while (reader.Next(&rec)) ++s.records;
+  if (!reader.status().ok()) {
+    Finding f;
+    f.severity = reader.status().code() == Code::kDamage ? Severity::kDamage : Severity::kIo;
+    f.kind = "storage";
+    f.subject = path;
+    f.message = reader.status().message();
+    report->findings.push_back(f);
+  }
+  report->storage.push_back(s);
+  if (expected_crc) {
+    // AeroDB's manifest checksum is over the whole file.
+    Result<uint32_t> crc = FileCrc32(fs, path);
+    if (crc.ok()) {
+      char buf[20];
+      std::snprintf(buf, sizeof buf, "crc32:%08x", *crc);
+      if (*expected_crc != buf) {
+        report->findings.push_back(Damage("checksum", path,
+                                          "manifest says " + *expected_crc + ", file has " + buf,
+                                          "the snapshot is damaged; take a new checkpoint"));
+      }
+    }
+  }
+}
+
+// AeroDB snapshot directories: manifest.json checksums over storage.dat and schemas/.
+void VerifySnapshots(Fs& fs, const std::string& dir, VerifyReport* report) {
+  const std::string snapshots = JoinPath(dir, node::kSnapshotsDir);
+  Result<std::vector<DirEntry>> entries = fs.ListDir(snapshots);
+  if (!entries.ok()) return;
+  for (const DirEntry& e : *entries) {
+    if (!e.is_dir || e.name.empty() || e.name[0] == '.') continue;
+    const std::string sdir = JoinPath(snapshots, e.name);
+    const std::string mpath = JoinPath(sdir, node::kSnapshotManifest);
+    Result<std::string> text = ReadSmallFile(fs, mpath);
+    if (!text.ok()) {
+      report->findings.push_back(Damage("snapshot", mpath, text.status().message()));
+      continue;
+    }
+    nlohmann::json m = nlohmann::json::parse(*text, nullptr, false);
+    if (m.is_discarded() || !m.is_object() || !m.contains("storage_checksum") ||
+        !m["storage_checksum"].is_string()) {
+      report->findings.push_back(Damage("snapshot", mpath, "not an AeroDB snapshot manifest"));
+      continue;
+    }
+    VerifyStorageFile(fs, JoinPath(sdir, node::kSnapshotStorage), report,
+                      m["storage_checksum"].get<std::string>());
+    if (m.contains("schema_checksums") && m["schema_checksums"].is_object()) {
+      for (auto& [name, sum] : m["schema_checksums"].items()) {
+        const std::string spath = JoinPath(JoinPath(sdir, node::kSnapshotSchemas), name);
+        Result<std::string> bytes = ReadSmallFile(fs, spath);
+        char buf[20];
+        if (!bytes.ok()) {
+          report->findings.push_back(Damage("snapshot", spath, bytes.status().message()));
+          continue;
+        }
+        std::snprintf(buf, sizeof buf, "crc32:%08x", Crc32(*bytes));
+        if (!sum.is_string() || sum.get<std::string>() != buf) {
+          report->findings.push_back(
+              Damage("checksum", spath, "manifest says " + sum.dump() + ", file has " + buf));
+        }
+      }
+    }
+  }
+}
+
+void VerifyDataDir(Fs& fs, const std::string& dir, VerifyReport* report) {
+  report->kind = "data-dir";
+  const std::string wal_path = JoinPath(dir, node::kWalFile);
+  wal::ScanOptions opt;
+  std::optional<node::NodeState> state;
+  Result<node::Identity> identity = node::LoadIdentity(fs, dir);
+  bool zero_id = false;
+  if (identity.ok()) {
+    report->system_id = identity->system_id.ToHex();
+    Result<node::NodeState> st = node::LoadState(fs, dir);
+    if (!st.ok()) {
+      report->findings.push_back(
+          Damage("state", JoinPath(dir, node::kStateFile), st.status().message()));
+    } else {
+      state = *st;
+      opt.base_commit = state->base_commit;
+      opt.base_digest = state->base_digest;
+    }
+  } else if (identity.status().code() == Code::kNotFound) {
+    // An AeroDB directory without replication/ (HIST-4): no system id.
+    opt.base_digest = history::SeedDigest(history::SystemId{});
+    zero_id = true;
+  } else {
+    report->findings.push_back(
+        Damage("identity", JoinPath(dir, node::kIdentityFile), identity.status().message()));
+  }
+  WalSummary summary;
+  wal::ScanResult scan;
+  VerifyWal(fs, wal_path, opt, &summary, &report->findings, &scan);
+  summary.digest_from_zero_system_id = zero_id && summary.digest.has_value();
+  if (state) {
+    // NODE-4: the log must hold everything state.json acknowledges, and the
+    // digest there must be the recorded one.
+    if (scan.committed_end < state->applied_wal_offset &&
+        !(state->applied_wal_offset == 0)) {
+      report->findings.push_back(Damage(
+          "state", wal_path,
+          "state.json records commit " + std::to_string(state->applied_commit) +
+              " ending at byte " + std::to_string(state->applied_wal_offset) +
+              ", the log's committed part ends at byte " + std::to_string(scan.committed_end),
+          "acknowledged write sets are missing; restore the node"));
+    } else if (scan.write_sets > 0 && scan.last_commit == state->applied_commit &&
+               scan.position.digest && *scan.position.digest != state->applied_digest) {
+      report->findings.push_back(Damage("digest", wal_path,
+                                        "history digest at commit " +
+                                            std::to_string(state->applied_commit) +
+                                            " differs from state.json"));
+    }
+    if (state->base_snapshot) {
+      const std::string storage =
+          JoinPath(JoinPath(JoinPath(dir, node::kSnapshotsDir), *state->base_snapshot),
+                   node::kSnapshotStorage);
+      Result<FileInfo> info = fs.Stat(storage);
+      if (!info.ok()) {
+        report->findings.push_back(Damage("snapshot", storage,
+                                          "the base snapshot named by state.json is missing"));
+      }
+    }
+  }
+  report->wal = summary;
+  VerifyStorageFile(fs, JoinPath(dir, node::kDocumentsFile), report);
+  VerifySnapshots(fs, dir, report);
+}
+
+}  // namespace
+
+Code VerifyReport::outcome() const {
+  bool io = false;
+  for (const Finding& f : findings) {
+    if (f.severity == Severity::kDamage) return Code::kDamage;
+    if (f.severity == Severity::kIo) io = true;
+  }
+  return io ? Code::kIo : Code::kOk;
+}
+
+Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions& options) {
+  AERO_ASSIGN_OR_RETURN(FileInfo info, fs.Stat(path));
+  VerifyReport report;
+  report.path = path;
+  if (info.is_dir) {
+    Result<FileInfo> wal = fs.Stat(JoinPath(path, node::kWalFile));
+    if (!wal.ok()) {
+      return Status(Code::kUsage,
+                    Problem("nothing to verify", path, "not a data directory (no wal/wal.log)"),
+                    "give a WAL file or a data directory");
+    }
+    VerifyDataDir(fs, path, &report);
+    return report;
+  }
+  report.kind = "wal-file";
+  wal::ScanOptions opt;
+  history::SystemId id;  // HIST-4: all-zero unless given
+  if (options.system_id_hex) {
+    AERO_ASSIGN_OR_RETURN(id, history::ParseSystemId(*options.system_id_hex));
+    report.system_id = *options.system_id_hex;
+  }
+  opt.base_digest = history::SeedDigest(id);
+  WalSummary summary;
+  VerifyWal(fs, path, opt, &summary, &report.findings);
+  summary.digest_from_zero_system_id = !options.system_id_hex && summary.digest.has_value();
+  report.wal = summary;
+  return report;
+}
+
+}  // namespace aero::repl

@@ -1,0 +1,159 @@
+#include "wal/record_reader.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "common/coding.h"
+#include "common/crc32.h"
+#include "wal/record.h"
+
+namespace aero::wal {
+
+namespace {
+constexpr size_t kChunk = 256 * 1024;
+
+std::string Hex8(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%08x", v);
+  return buf;
+}
+}  // namespace
+
+const char* StopKindName(StopKind kind) {
+  switch (kind) {
+    case StopKind::kCleanEnd: return "clean-end";
+    case StopKind::kTornTail: return "torn-tail";
+    case StopKind::kCorrupt: return "corrupt";
+    case StopKind::kUnsupportedType: return "unsupported-type";
+    case StopKind::kIoError: return "io-error";
+  }
+  return "unknown";
+}
+
+RecordReader::RecordReader(ReadableFile* file, uint64_t offset, uint64_t first_index)
+    : file_(file), offset_(offset), index_(first_index) {}
+
+bool RecordReader::Fill(size_t n) {
+  if (!started_) {
+    started_ = true;
+    if (offset_ != 0) {
+      Status s = file_->Seek(offset_);
+      if (!s.ok()) {
+        io_ = s;
+        eof_ = true;
+        return false;
+      }
+    }
+  }
+  while (available() < n && !eof_) {
+    if (pos_ > 0) {  // compact: keep only the unconsumed bytes
+      buf_.erase(0, pos_);
+      pos_ = 0;
+    }
+    size_t want = std::max(kChunk, n - available());
+    size_t old = buf_.size();
+    buf_.resize(old + want);
+    Result<size_t> got = file_->Read(buf_.data() + old, want);
+    if (!got.ok()) {
+      buf_.resize(old);
+      io_ = got.status();
+      eof_ = true;
+      break;
+    }
+    buf_.resize(old + *got);
+    if (*got == 0) eof_ = true;
+  }
+  return available() >= n;
+}
+
+bool RecordReader::RestIsZero() {
+  // Streams through the rest of the file; memory stays one chunk.
+  for (;;) {
+    const char* p = buf_.data() + pos_;
+    if (std::any_of(p, p + available(), [](char c) { return c != 0; })) return false;
+    if (eof_) return io_.ok();
+    pos_ = buf_.size();
+    if (!Fill(1)) return io_.ok();
+  }
+}
+
+bool RecordReader::Fail(StopKind kind, std::string detail) {
+  stopped_ = true;
+  stop_.kind = kind;
+  stop_.offset = offset_;
+  stop_.index = index_;
+  stop_.detail = std::move(detail);
+  return false;
+}
+
+bool RecordReader::Next(Record* out) {
+  if (stopped_) return false;
+  if (!Fill(kLengthSize)) {
+    if (!io_.ok()) {
+      stop_.io = io_;
+      return Fail(StopKind::kIoError, io_.message());
+    }
+    if (available() == 0) return Fail(StopKind::kCleanEnd, "end of file");
+    // REC-3: fewer than 4 bytes of the length field.
+    const size_t have = available();
+    if (RestIsZero()) {
+      stop_.zero_filled = true;
+      return Fail(StopKind::kTornTail, "torn record: zero-filled tail");
+    }
+    return Fail(StopKind::kTornTail, "torn record: only " + std::to_string(have) +
+                                         " of 4 length-field bytes present");
+  }
+  const uint32_t length = DecodeFixed32(buf_.data() + pos_);
+  stop_.length = length;
+  if (length == 0 && RestIsZero()) {  // REC-4
+    stop_.zero_filled = true;
+    return Fail(StopKind::kTornTail, "torn record: zero-filled tail");
+  }
+  if (length < kMinRecordBytes || length > kMaxRecordBytes) {  // REC-2
+    return Fail(StopKind::kCorrupt, "invalid length " + std::to_string(length) +
+                                        " (valid: " + std::to_string(kMinRecordBytes) +
+                                        ".." + std::to_string(kMaxRecordBytes) + ")");
+  }
+  if (!Fill(length)) {
+    if (!io_.ok()) {
+      stop_.io = io_;
+      return Fail(StopKind::kIoError, io_.message());
+    }
+    // REC-3: the file ends before the record does.
+    return Fail(StopKind::kTornTail, "torn record: length field says " +
+                                         std::to_string(length) + " bytes, only " +
+                                         std::to_string(available()) + " remain");
+  }
+  std::string_view rec(buf_.data() + pos_, length);
+  const uint32_t stored = DecodeFixed32(rec.data() + length - kCrcSize);
+  const uint32_t computed = Crc32(rec.data(), length - kCrcSize);
+  const uint8_t type = static_cast<uint8_t>(rec[kTypeOffset]);
+  stop_.type = type;
+  if (stored != computed) {  // REC-5
+    stop_.stored_crc = stored;
+    stop_.computed_crc = computed;
+    return Fail(StopKind::kCorrupt,
+                "crc mismatch: stored " + Hex8(stored) + ", computed " + Hex8(computed));
+  }
+  if (type > kMaxKnownType) {  // REC-6
+    return Fail(StopKind::kUnsupportedType,
+                "unsupported record type " + std::to_string(type));
+  }
+  std::string_view payload = rec.substr(kPayloadOffset, length - kFramingBytes);
+  if (!PayloadShapeOk(type, payload)) {  // REC-7
+    return Fail(StopKind::kCorrupt, std::string("malformed payload for type ") +
+                                        RecordTypeName(type) + " (" +
+                                        std::to_string(payload.size()) + " bytes)");
+  }
+  out->offset = offset_;
+  out->index = index_;
+  out->type = type;
+  out->sequence = DecodeFixed64(rec.data() + kSequenceOffset);
+  out->bytes = rec;
+  pos_ += length;
+  offset_ += length;
+  ++index_;
+  return true;
+}
+
+}  // namespace aero::wal
