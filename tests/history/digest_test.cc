@@ -1,0 +1,49 @@
+// Worked examples of formats/history-digest.md, computed independently
+// (python3 hashlib over the fixture bytes; see the format's appendix).
+#include <doctest/doctest.h>
+
+#include "history/digest.h"
+#include "support/test_util.h"
+
+using namespace aero;
+using namespace aero::history;
+
+TEST_CASE("HIST-1 seed for system id 00112233445566778899aabbccddeeff") {
+  SystemId id = *ParseSystemId("00112233445566778899aabbccddeeff");
+  CHECK(DigestToHex(SeedDigest(id)) ==
+        "cfaf9cbecd789b82f6addb724868222c65ea5a07bd9cc982f24200398cf2781f");
+}
+
+TEST_CASE("HIST-4 seed for the all-zero system id") {
+  CHECK(DigestToHex(SeedDigest(SystemId{})) ==
+        "af5f869f1082c2cd892dae003f8eadcdcef9ef51b48f4712c133e096fe1adb32");
+}
+
+TEST_CASE("HIST-2 chain step is SHA-256 of the previous digest and the bytes") {
+  SystemId id = *ParseSystemId("00112233445566778899aabbccddeeff");
+  DigestChain c;
+  c.Begin(SeedDigest(id));
+  c.Update("ab");
+  c.Update("c");
+  Sha256 direct;
+  Digest seed = SeedDigest(id);
+  direct.Update(seed.data(), seed.size());
+  direct.Update("abc");
+  CHECK(c.Finish() == direct.Finish());
+}
+
+TEST_CASE("HIST-3 text form: 64 lowercase hex, parse refuses anything else") {
+  Digest d = SeedDigest(SystemId{});
+  CHECK(*ParseDigest(DigestToHex(d)) == d);
+  CHECK(ParseDigest("abc").status().code() == Code::kDamage);
+}
+
+TEST_CASE("system id: random, 32 hex digits, parse refuses bad input") {
+  SystemId a = *NewSystemId();
+  SystemId b = *NewSystemId();
+  CHECK_FALSE(a == b);
+  CHECK(a.ToHex().size() == 32);
+  CHECK(*ParseSystemId(a.ToHex()) == a);
+  CHECK(ParseSystemId("xyz").status().code() == Code::kUsage);
+  CHECK(SystemId{}.IsZero());
+}

@@ -1,0 +1,71 @@
+#include <doctest/doctest.h>
+
+#include "common/fs.h"
+#include "node/layout.h"
+#include "node/state.h"
+#include "support/test_util.h"
+
+using namespace aero;
+using namespace aero::node;
+using namespace aero::testing;
+
+namespace {
+void MakeReplicationDir(const TempDir& t) { REQUIRE(PosixFs().MakeDir(t / "replication").ok()); }
+}  // namespace
+
+TEST_CASE("NODE-3 state round trip") {
+  TempDir t;
+  MakeReplicationDir(t);
+  NodeState s;
+  s.role = Role::kReplica;
+  s.epoch = 3;
+  s.base_commit = 10;
+  s.base_digest[0] = 1;
+  s.base_snapshot = "00000000000000000010";
+  s.applied_commit = 12;
+  s.applied_digest[5] = 9;
+  s.applied_wal_offset = 400;
+  s.next_sequence = 77;
+  REQUIRE(SaveState(PosixFs(), t.path(), s).ok());
+  auto back = LoadState(PosixFs(), t.path());
+  REQUIRE(back.ok());
+  CHECK(back->role == Role::kReplica);
+  CHECK(back->epoch == 3);
+  CHECK(back->base_snapshot == s.base_snapshot);
+  CHECK(back->applied_digest == s.applied_digest);
+  CHECK(back->applied_wal_offset == 400);
+  CHECK(back->next_sequence == 77);
+}
+
+TEST_CASE("NODE-3 invalid state files are damage, with the path") {
+  TempDir t;
+  MakeReplicationDir(t);
+  const std::string p = t / "replication/state.json";
+  for (const char* text :
+       {"not json", "[]", "{\"format\":2}", "{\"format\":1,\"role\":\"king\",\"epoch\":1}",
+        "{\"format\":1,\"role\":\"primary\",\"epoch\":0}"}) {
+    WriteFile(p, text);
+    auto r = LoadState(PosixFs(), t.path());
+    CHECK(r.status().code() == Code::kDamage);
+    CHECK(r.status().message().find(p) != std::string::npos);
+  }
+}
+
+TEST_CASE("NODE-2 a directory without identity.json is not a node (kNotFound)") {
+  TempDir t;
+  auto r = LoadIdentity(PosixFs(), t.path());
+  CHECK(r.status().code() == Code::kNotFound);
+  CHECK(r.status().message() ==
+        "not an aerodb node '" + t.path() + "': no replication/identity.json");
+}
+
+TEST_CASE("NODE-9 halt file: absent means not halted; round trip") {
+  TempDir t;
+  MakeReplicationDir(t);
+  CHECK_FALSE(LoadHalt(PosixFs(), t.path())->has_value());
+  REQUIRE(SaveHalt(PosixFs(), t.path(), {"corrupt", "inbox/x.seg", "crc mismatch", 42}).ok());
+  auto h = LoadHalt(PosixFs(), t.path());
+  REQUIRE(h->has_value());
+  CHECK((*h)->code == "corrupt");
+  CHECK((*h)->commit == 42);
+}

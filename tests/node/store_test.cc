@@ -1,0 +1,284 @@
+#include <doctest/doctest.h>
+
+#include "common/file_util.h"
+#include "node/layout.h"
+#include "node/store.h"
+#include "support/test_util.h"
+
+using namespace aero;
+using namespace aero::node;
+using namespace aero::testing;
+
+namespace {
+
+std::unique_ptr<Node> OpenW(const std::string& dir) {
+  auto n = Node::Open(PosixFs(), dir, Access::kWrite);
+  REQUIRE(n.ok());
+  return std::move(n).value();
+}
+
+Op Put(const std::string& c, const std::string& id, const std::string& body) {
+  return Op{Op::Kind::kPut, c, id, body};
+}
+Op Del(const std::string& c, const std::string& id) { return Op{Op::Kind::kDelete, c, id, ""}; }
+
+void SetRole(const std::string& dir, Role role) {
+  auto s = LoadState(PosixFs(), dir);
+  REQUIRE(s.ok());
+  s->role = role;
+  REQUIRE(SaveState(PosixFs(), dir, *s).ok());
+}
+
+}  // namespace
+
+TEST_CASE("MODEL-4 init: a primary at epoch 1, commit 0, the seed digest") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  auto n = Node::Open(PosixFs(), dir, Access::kRead);
+  REQUIRE(n.ok());
+  CHECK((*n)->state().role == Role::kPrimary);
+  CHECK((*n)->state().epoch == 1);
+  CHECK((*n)->state().applied_commit == 0);
+  CHECK((*n)->state().applied_digest == history::SeedDigest((*n)->identity().system_id));
+  CHECK(FileExists(dir + "/wal/wal.log"));
+  CHECK(FileExists(dir + "/data/documents.dat"));
+  CHECK(FileExists(dir + "/metadata/schemas"));
+}
+
+TEST_CASE("init refuses a non-empty directory and changes nothing") {
+  TempDir t;
+  WriteFile(t / "keep", "x");
+  Status s = Node::Init(PosixFs(), t.path());
+  CHECK(s.code() == Code::kRefused);
+  CHECK(s.message() == "refusing to initialise '" + t.path() + "': the directory is not empty");
+  CHECK(ReadFile(t / "keep") == "x");
+}
+
+TEST_CASE("init into an existing empty directory") {
+  TempDir t;
+  REQUIRE(PosixFs().MakeDir(t / "db").ok());
+  CHECK(Node::Init(PosixFs(), t / "db").ok());
+  CHECK(FileExists(t / "db/replication/identity.json"));
+}
+
+TEST_CASE("commit: Insert, Update, Delete and reads at every CommitId") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  auto n = OpenW(dir);
+  CHECK(*n->Commit({Put("users", "u1", "{\"v\":1}")}) == 1);
+  CHECK(*n->Commit({Put("users", "u1", "{\"v\":2}"), Put("orders", "o1", "{}")}) == 2);
+  CHECK(*n->Commit({Del("users", "u1")}) == 3);
+  REQUIRE(n->Close().ok());
+  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  REQUIRE(r.ok());
+  CHECK((*r)->ReadAt(1)->at({"users", "u1"}).body == "{\"v\":1}");
+  CHECK((*r)->ReadAt(2)->at({"users", "u1"}).body == "{\"v\":2}");
+  CHECK((*r)->ReadAt(3)->count({"users", "u1"}) == 0);
+  CHECK((*r)->ReadAt(3)->size() == 1);
+  CHECK((*r)->ReadAt(0)->empty());
+  CHECK((*r)->ReadAt(4).status().code() == Code::kNotFound);
+}
+
+TEST_CASE("commit: record types follow the document's existence") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  auto n = OpenW(dir);
+  REQUIRE(n->Commit({Put("c", "a", "{}"), Put("c", "a", "{}"), Del("c", "a")}).ok());
+  std::string wal = ReadFile(dir + "/wal/wal.log");
+  // Insert, Update, Delete, MvccCommit
+  CHECK(wal[4] == 0);
+  size_t second = static_cast<unsigned char>(wal[0]);
+  CHECK(wal[second + 4] == 1);
+}
+
+TEST_CASE("delete of an absent document is kNotFound and writes nothing") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  auto n = OpenW(dir);
+  auto r = n->Commit({Del("users", "ghost")});
+  CHECK(r.status().code() == Code::kNotFound);
+  CHECK(ReadFile(dir + "/wal/wal.log").empty());
+  CHECK(n->state().applied_commit == 0);
+}
+
+TEST_CASE("MODEL-2 a replica refuses writes with kRefused") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  SetRole(dir, Role::kReplica);
+  auto n = OpenW(dir);
+  auto r = n->Commit({Put("c", "a", "{}")});
+  CHECK(r.status().code() == Code::kRefused);
+  CHECK(r.status().message().find("this node is a replica") != std::string::npos);
+  CHECK(ReadFile(dir + "/wal/wal.log").empty());
+}
+
+TEST_CASE("NODE-9 a halted node refuses writes and reads with kHalted") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  REQUIRE(SaveHalt(PosixFs(), dir, {"corrupt", "x.seg", "crc mismatch", 5}).ok());
+  auto n = OpenW(dir);
+  CHECK(n->Commit({Put("c", "a", "{}")}).status().code() == Code::kHalted);
+  CHECK(n->CheckReadable().code() == Code::kHalted);
+  CHECK(n->Checkpoint().status().code() == Code::kHalted);
+}
+
+TEST_CASE("NODE-6 a second writer gets kLocked; readers don't lock") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  auto n = OpenW(dir);
+  CHECK(Node::Open(PosixFs(), dir, Access::kWrite).status().code() == Code::kLocked);
+  CHECK(Node::Open(PosixFs(), dir, Access::kRead).ok());
+}
+
+TEST_CASE("NODE-4 write sets beyond state.json are rolled forward at open") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  history::Digest digest;
+  {
+    auto n = OpenW(dir);
+    REQUIRE(n->Commit({Put("c", "a", "{}")}).ok());
+    REQUIRE(n->Commit({Put("c", "b", "{}")}).ok());
+    digest = n->state().applied_digest;
+    // No Close(): state.json still says commit 0.
+  }
+  CHECK(LoadState(PosixFs(), dir)->applied_commit == 0);
+  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  REQUIRE(r.ok());
+  CHECK((*r)->state().applied_commit == 2);
+  CHECK((*r)->state().applied_digest == digest);
+  CHECK((*r)->open_report().rolled_forward == 2);
+  auto w = OpenW(dir);
+  CHECK(LoadState(PosixFs(), dir)->applied_commit == 2);  // made durable by a write open
+  CHECK(*w->Commit({Put("c", "c", "{}")}) == 3);
+}
+
+TEST_CASE("NODE-4 an uncommitted or torn tail is dropped at write open, ignored at read") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  {
+    auto n = OpenW(dir);
+    REQUIRE(n->Commit({Put("c", "a", "{}")}).ok());
+    REQUIRE(n->Close().ok());
+  }
+  const std::string wal = dir + "/wal/wal.log";
+  const size_t good = ReadFile(wal).size();
+  WalBuilder tail(100);
+  tail.Insert("c", "uncommitted", "{}");
+  WriteFile(wal, ReadFile(wal) + tail.bytes() + std::string("\x30\x00", 2));
+  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  REQUIRE(r.ok());
+  CHECK((*r)->open_report().ignored_tail_bytes == tail.bytes().size() + 2);
+  CHECK((*r)->ReadAt(1)->count({"c", "uncommitted"}) == 0);
+  CHECK(ReadFile(wal).size() > good);
+  auto w = OpenW(dir);
+  CHECK(w->open_report().truncated_bytes == tail.bytes().size() + 2);
+  CHECK(ReadFile(wal).size() == good);
+}
+
+TEST_CASE("NODE-4 a corrupt record beyond state.json is refused as damage") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  {
+    auto n = OpenW(dir);
+    REQUIRE(n->Commit({Put("c", "a", "{}")}).ok());
+  }
+  FlipBitInFile(dir + "/wal/wal.log", 20, 2);
+  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  CHECK(r.status().code() == Code::kDamage);
+  CHECK(r.status().message().find("crc mismatch") != std::string::npos);
+}
+
+TEST_CASE("NODE-4 a WAL shorter than state.json records is refused as damage") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  {
+    auto n = OpenW(dir);
+    REQUIRE(n->Commit({Put("c", "a", "{}")}).ok());
+    REQUIRE(n->Close().ok());
+  }
+  TruncateFile(dir + "/wal/wal.log", 10);
+  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  CHECK(r.status().code() == Code::kDamage);
+  CHECK(r.status().message().find("state.json records commit 1 ending at byte") !=
+        std::string::npos);
+}
+
+TEST_CASE("NODE-5 checkpoint: same documents, empty WAL, snapshot at the boundary") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  auto n = OpenW(dir);
+  for (int i = 0; i < 20; ++i) {
+    REQUIRE(n->Commit({Put("c", "k" + std::to_string(i % 7), "{\"i\":" + std::to_string(i) + "}")}).ok());
+  }
+  REQUIRE(n->Commit({Del("c", "k3")}).ok());
+  Documents before = *n->ReadAt(21);
+  auto id = n->Checkpoint();
+  REQUIRE(id.ok());
+  CHECK(*id == "00000000000000000021");  // NODE-8
+  CHECK(ReadFile(dir + "/wal/wal.log").empty());
+  CHECK(FileExists(dir + "/snapshots/00000000000000000021/manifest.json"));
+  CHECK(ReadFile(dir + "/data/documents.dat") ==
+        ReadFile(dir + "/snapshots/00000000000000000021/storage.dat"));
+  CHECK(n->ReadAt(21)->size() == before.size());
+  CHECK(n->ReadAt(20).status().code() == Code::kNotFound);  // below base now
+  REQUIRE(n->Commit({Put("c", "new", "{}")}).ok());
+  REQUIRE(n->Close().ok());
+  n.reset();  // releases the lock
+  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  REQUIRE(r.ok());
+  Documents after = *(*r)->ReadAt(22);
+  after.erase({"c", "new"});
+  CHECK(after.size() == before.size());
+  for (auto& [k, d] : before) CHECK(after.at(k).body == d.body);
+  // A second checkpoint at the same boundary is a no-op.
+  auto w = OpenW(dir);
+  CHECK(*w->Checkpoint() == "00000000000000000022");
+}
+
+TEST_CASE("NODE-7 sequences never rewind across a checkpoint") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  auto n = OpenW(dir);
+  REQUIRE(n->Commit({Put("c", "a", "{}")}).ok());  // seq 1, 2
+  REQUIRE(n->Checkpoint().ok());
+  REQUIRE(n->Commit({Put("c", "b", "{}")}).ok());  // seq 3, 4
+  std::string wal = ReadFile(dir + "/wal/wal.log");
+  CHECK(static_cast<unsigned char>(wal[5]) == 3);
+}
+
+TEST_CASE("NODE-5 an interrupted checkpoint (state written, WAL not reset) is finished") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  std::string old_wal;
+  {
+    auto n = OpenW(dir);
+    REQUIRE(n->Commit({Put("c", "a", "{\"x\":1}")}).ok());
+    REQUIRE(n->Commit({Put("c", "b", "{}")}).ok());
+    REQUIRE(n->Close().ok());
+    old_wal = ReadFile(dir + "/wal/wal.log");
+    REQUIRE(n->Checkpoint().ok());
+  }
+  WriteFile(dir + "/wal/wal.log", old_wal);  // as if step (5) never happened
+  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  REQUIRE(r.ok());
+  CHECK((*r)->state().applied_commit == 2);
+  CHECK((*r)->ReadAt(2)->at({"c", "a"}).body == "{\"x\":1}");
+  auto w = OpenW(dir);
+  CHECK(w->open_report().finished_checkpoint);
+  CHECK(ReadFile(dir + "/wal/wal.log").empty());
+  CHECK(*w->Commit({Put("c", "z", "{}")}) == 3);
+}

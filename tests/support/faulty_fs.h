@@ -1,0 +1,79 @@
+// A file-system layer for crash tests (STYLE.md: LevelDB/pgBackRest harness).
+//
+// Wraps a real Fs. Every mutating step (open for write, append, fsync, rename,
+// directory fsync, remove, truncate, mkdir) is counted. CrashAt(n) makes the
+// nth step and every later one fail as if the machine died there; an append at
+// the crash step writes only the first half of its bytes (a torn write).
+// PowerLoss() then rolls the real directory back to what a strict file system
+// would have kept: file bytes never fsynced are lost, and directory changes
+// (create, rename, remove, mkdir) never followed by an fsync of their directory
+// are undone, newest first.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/fs.h"
+
+namespace aero::testing {
+
+class FaultyFs final : public Fs {
+ public:
+  explicit FaultyFs(Fs& base = PosixFs()) : base_(base) {}
+
+  void CrashAt(uint64_t step) { crash_at_ = step; }
+  uint64_t steps() const { return steps_; }
+  bool crashed() const { return crashed_; }
+  // Rolls back un-fsynced state (see above) and clears the crash.
+  void PowerLoss();
+
+  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& path) override;
+  Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& path,
+                                                  OpenMode mode) override;
+  Status Rename(const std::string& from, const std::string& to) override;
+  Status SyncDir(const std::string& dir) override;
+  Status Remove(const std::string& path) override;
+  Status Truncate(const std::string& path, uint64_t size) override;
+  Status MakeDir(const std::string& path) override;
+  Result<FileInfo> Stat(const std::string& path) override;
+  Result<std::vector<DirEntry>> ListDir(const std::string& dir) override;
+  Result<std::unique_ptr<FileLock>> Lock(const std::string& path) override;
+
+  // Used by the writable file wrapper.
+  Status Step();  // counts a step; fails from the crash step on
+  bool AtCrashStep() const { return crash_at_ != 0 && steps_ + 1 == crash_at_; }  // before Step()
+  void FileSynced(const std::string& path);
+
+ private:
+  struct FileTrack {
+    // Durable content: either a full copy (after create/truncate, until the
+    // first fsync) or a durable prefix length of the current file.
+    std::optional<std::string> full;  // nullopt with existed=false: absent
+    bool existed = true;
+    uint64_t prefix = 0;
+    bool use_prefix = false;
+  };
+  struct DirOp {
+    enum Kind { kCreate, kRename, kRemove, kMkdir } kind;
+    std::string a, b;  // path (create/remove/mkdir) or from/to (rename)
+    std::optional<std::string> saved;  // overwritten/removed file content
+    bool saved_dir = false;            // the overwritten/removed entry was a directory
+  };
+
+  static std::string Norm(const std::string& p);
+  void TrackBeforeWrite(const std::string& path, bool truncating);
+  void Rekey(const std::string& from, const std::string& to);
+
+  Fs& base_;
+  uint64_t crash_at_ = 0;
+  uint64_t steps_ = 0;
+  bool crashed_ = false;
+  std::map<std::string, FileTrack> files_;
+  std::map<std::string, std::vector<DirOp>> pending_;  // by parent directory
+  std::vector<std::pair<std::string, size_t>> order_;   // (dir, index) in op order
+};
+
+}  // namespace aero::testing

@@ -1,0 +1,80 @@
+// Small helpers shared by the tests: temporary directories, whole-file I/O,
+// tamper helpers (flip a bit, truncate, fix up a record's CRC so that later
+// checks are reached), an in-memory ReadableFile, and a WAL builder.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/fs.h"
+
+namespace aero::testing {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& rel) const { return JoinPath(path_, rel); }
+
+ private:
+  std::string path_;
+};
+
+std::string ReadFile(const std::string& path);
+void WriteFile(const std::string& path, const std::string& bytes);
+bool FileExists(const std::string& path);
+
+// Tamperers.
+void FlipBit(std::string* bytes, size_t offset, int bit);
+void FlipBitInFile(const std::string& path, uint64_t offset, int bit);
+void TruncateFile(const std::string& path, uint64_t size);
+// Recomputes the CRC of the record starting at `offset` (its length field is trusted).
+void FixRecordCrc(std::string* bytes, size_t offset);
+
+// A ReadableFile over a string.
+class StringFile final : public ReadableFile {
+ public:
+  explicit StringFile(std::string data, std::string path = "mem.log")
+      : data_(std::move(data)), path_(std::move(path)) {}
+  Result<size_t> Read(char* buf, size_t n) override;
+  Status Seek(uint64_t offset) override {
+    pos_ = offset;
+    return Status::Ok();
+  }
+  Result<uint64_t> Size() override { return data_.size(); }
+  const std::string& path() const override { return path_; }
+
+ private:
+  std::string data_;
+  std::string path_;
+  uint64_t pos_ = 0;
+};
+
+// Builds WAL bytes: data records and commit records with running sequences.
+class WalBuilder {
+ public:
+  explicit WalBuilder(uint64_t first_sequence = 1) : seq_(first_sequence) {}
+  WalBuilder& Data(uint8_t type, const std::string& collection, const std::string& id,
+                   const std::string& body);
+  WalBuilder& Insert(const std::string& collection, const std::string& id,
+                     const std::string& body) {
+    return Data(0, collection, id, body);
+  }
+  WalBuilder& Commit(uint64_t commit_id);
+  // A raw record with an arbitrary type and payload.
+  WalBuilder& Raw(uint8_t type, const std::string& payload);
+  // n write sets of `records` inserts each, commits first..first+n-1.
+  WalBuilder& WriteSets(uint64_t first, uint64_t n, int records = 2);
+  const std::string& bytes() const { return bytes_; }
+  std::vector<size_t> offsets() const { return offsets_; }
+
+ private:
+  uint64_t seq_;
+  std::string bytes_;
+  std::vector<size_t> offsets_;
+};
+
+}  // namespace aero::testing
