@@ -20,6 +20,7 @@ const char* SeverityName(repl::Severity s) {
     case repl::Severity::kNotice: return "notice";
     case repl::Severity::kDamage: return "damage";
     case repl::Severity::kIo: return "io";
+    case repl::Severity::kHalted: return "halted";
   }
   return "damage";
 }

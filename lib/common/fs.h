@@ -21,6 +21,14 @@ enum class OpenMode {
   kAppend,           // create if absent, write at the end
 };
 
+struct FileInfo {
+  bool is_dir = false;
+  bool is_regular = false;
+  uint64_t size = 0;
+  uint64_t device = 0;  // with inode: the file's identity, to detect a replacement
+  uint64_t inode = 0;
+};
+
 class WritableFile {
  public:
   virtual ~WritableFile() = default;
@@ -38,19 +46,18 @@ class ReadableFile {
   virtual Result<size_t> Read(char* buf, size_t n) = 0;
   virtual Status Seek(uint64_t offset) = 0;
   virtual Result<uint64_t> Size() = 0;
+  // Identity (device, inode) and size of the open file.
+  virtual Result<FileInfo> Info() = 0;
   virtual const std::string& path() const = 0;
 };
+
+// Reads exactly n bytes at `offset`; kDamage if the file ends first.
+Status ReadExactlyAt(ReadableFile& file, uint64_t offset, char* buf, size_t n);
 
 // Held until destroyed.
 class FileLock {
  public:
   virtual ~FileLock() = default;
-};
-
-struct FileInfo {
-  bool is_dir = false;
-  bool is_regular = false;
-  uint64_t size = 0;
 };
 
 struct DirEntry {

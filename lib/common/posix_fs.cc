@@ -54,6 +54,8 @@ class PosixWritable final : public WritableFile {
   std::string path_;
 };
 
+FileInfo InfoOf(const struct stat& st);
+
 class PosixReadable final : public ReadableFile {
  public:
   PosixReadable(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
@@ -76,6 +78,11 @@ class PosixReadable final : public ReadableFile {
     if (::fstat(fd_, &st) != 0) return ErrnoStatus("cannot stat", path_, errno);
     return static_cast<uint64_t>(st.st_size);
   }
+  Result<FileInfo> Info() override {
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return ErrnoStatus("cannot stat", path_, errno);
+    return InfoOf(st);
+  }
   const std::string& path() const override { return path_; }
 
  private:
@@ -94,6 +101,16 @@ class PosixLock final : public FileLock {
  private:
   int fd_;
 };
+
+FileInfo InfoOf(const struct stat& st) {
+  FileInfo info;
+  info.is_dir = S_ISDIR(st.st_mode);
+  info.is_regular = S_ISREG(st.st_mode);
+  info.size = static_cast<uint64_t>(st.st_size);
+  info.device = static_cast<uint64_t>(st.st_dev);
+  info.inode = static_cast<uint64_t>(st.st_ino);
+  return info;
+}
 
 class Posix final : public Fs {
  public:
@@ -158,11 +175,7 @@ class Posix final : public Fs {
   Result<FileInfo> Stat(const std::string& path) override {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("cannot stat", path, errno);
-    FileInfo info;
-    info.is_dir = S_ISDIR(st.st_mode);
-    info.is_regular = S_ISREG(st.st_mode);
-    info.size = static_cast<uint64_t>(st.st_size);
-    return info;
+    return InfoOf(st);
   }
   Result<std::vector<DirEntry>> ListDir(const std::string& dir) override {
     DIR* d = ::opendir(dir.c_str());
@@ -194,7 +207,7 @@ class Posix final : public Fs {
       if (err == EWOULDBLOCK) {
         return Status(Code::kLocked,
                       Problem("locked", path, "another aerodb or aerodb-repl run holds it"),
-                      "wait for the other run to finish, then retry");
+                      "re-run once the other run has finished");
       }
       return ErrnoStatus("cannot lock", path, err);
     }
@@ -203,6 +216,21 @@ class Posix final : public Fs {
 };
 
 }  // namespace
+
+Status ReadExactlyAt(ReadableFile& file, uint64_t offset, char* buf, size_t n) {
+  AERO_RETURN_IF_ERROR(file.Seek(offset));
+  size_t done = 0;
+  while (done < n) {
+    AERO_ASSIGN_OR_RETURN(size_t got, file.Read(buf + done, n - done));
+    if (got == 0) {
+      return Status(Code::kDamage, Problem("file ends early", file.path(),
+                                           "wanted " + std::to_string(n) + " bytes at offset " +
+                                               std::to_string(offset)));
+    }
+    done += got;
+  }
+  return Status::Ok();
+}
 
 Fs& PosixFs() {
   static Posix fs;

@@ -1,5 +1,7 @@
 #include "node/state.h"
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
@@ -91,13 +93,32 @@ std::string StateToJson(const NodeState& s) {
         {"wal_offset", s.applied_wal_offset},
         {"next_sequence", s.next_sequence}}},
   };
+  if (s.fenced_json) j["fenced"] = json::parse(*s.fenced_json);
+  if (s.promoting_json) j["promoting"] = json::parse(*s.promoting_json);
   return j.dump(2) + "\n";
 }
 
-Result<NodeState> LoadState(Fs& fs, const std::string& dir) {
+Result<NodeState> LoadState(Fs& fs, const std::string& dir, const Identity& identity) {
   const std::string path = JoinPath(dir, kStateFile);
-  AERO_ASSIGN_OR_RETURN(json j, ParseJsonFile(fs, path));
+  Result<json> parsed = ParseJsonFile(fs, path);
+  if (!parsed.ok()) {
+    if (parsed.status().code() == Code::kNotFound) {  // mid-install (state S2)
+      return Status(Code::kNotFound,
+                    Problem("not an aerodb node", dir,
+                            "no " + std::string(kStateFile) + " (unfinished install)"),
+                    "remove the directory and run the install or bootstrap again");
+    }
+    return parsed.status();
+  }
+  json j = std::move(parsed).value();
   NodeState s;
+  // NODE-3: unknown keys are refused, so an old reader cannot miss a flag.
+  for (auto& [key, value] : j.items()) {
+    if (key != "format" && key != "role" && key != "epoch" && key != "base" &&
+        key != "applied" && key != "fenced" && key != "promoting") {
+      return Invalid(path, "unknown key '" + key + "'");
+    }
+  }
   uint64_t format = 0, epoch = 0;
   std::string role;
   if (!Get(j, "format", &format) || format != kStateFormat) return Invalid(path, "unknown format");
@@ -129,7 +150,42 @@ Result<NodeState> LoadState(Fs& fs, const std::string& dir) {
       !Get(*applied, "next_sequence", &s.next_sequence)) {
     return Invalid(path, "invalid applied position");
   }
+  auto fenced = j.find("fenced");
+  if (fenced != j.end()) {
+    if (!fenced->is_object()) return Invalid(path, "fenced must be an object");
+    s.fenced_json = fenced->dump();
+  }
+  auto promoting = j.find("promoting");
+  if (promoting != j.end()) {
+    if (!promoting->is_object()) return Invalid(path, "promoting must be an object");
+    s.promoting_json = promoting->dump();
+  }
+  // NODE-3 invariants.
   if (s.applied_commit < s.base_commit) return Invalid(path, "applied is below base");
+  if ((s.applied_commit == s.base_commit) != (s.applied_wal_offset == 0)) {
+    return Invalid(path, "applied.wal_offset must be 0 exactly when applied equals base");
+  }
+  if (s.applied_commit == s.base_commit && s.applied_digest != s.base_digest) {
+    return Invalid(path, "applied equals base but their digests differ");
+  }
+  if (s.applied_wal_offset != 0 && s.applied_wal_offset < 25) {
+    return Invalid(path, "applied.wal_offset must be 0 or >= 25");
+  }
+  if (s.next_sequence == 0) return Invalid(path, "applied.next_sequence must be >= 1");
+  if (!s.base_snapshot) {
+    if (s.base_commit != 0 || s.base_digest != history::SeedDigest(identity.system_id)) {
+      return Invalid(path, "base without a snapshot must be commit 0 with the seed digest");
+    }
+  } else {
+    char want[32];
+    std::snprintf(want, sizeof want, "%0*llu", kSnapshotIdDigits,
+                  static_cast<unsigned long long>(s.base_commit));
+    if (*s.base_snapshot != want) {
+      return Invalid(path, "base.snapshot must be base.commit as 20 digits");
+    }
+  }
+  if (s.fenced_json && s.role != Role::kPrimary) return Invalid(path, "fenced on a replica");
+  if (s.promoting_json && s.role != Role::kReplica) return Invalid(path, "promoting on a primary");
   return s;
 }
 

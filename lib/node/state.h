@@ -32,6 +32,10 @@ struct NodeState {
   history::Digest applied_digest{};
   uint64_t applied_wal_offset = 0;  // just past its commit record
   uint64_t next_sequence = 1;       // NODE-7
+  // Optional flags of later stages (MODEL-7 fenced, MODEL-8 promoting), kept
+  // verbatim (compact JSON) so that rewriting state.json never drops them.
+  std::optional<std::string> fenced_json;
+  std::optional<std::string> promoting_json;
 };
 
 struct HaltReason {
@@ -44,7 +48,8 @@ struct HaltReason {
 Result<Identity> LoadIdentity(Fs& fs, const std::string& dir);
 Status SaveIdentity(Fs& fs, const std::string& dir, const Identity& id);
 
-Result<NodeState> LoadState(Fs& fs, const std::string& dir);
+// Validates every field and the NODE-3 invariants; `identity` gives H(0).
+Result<NodeState> LoadState(Fs& fs, const std::string& dir, const Identity& identity);
 Status SaveState(Fs& fs, const std::string& dir, const NodeState& state);
 
 // nullopt when the node is not halted.

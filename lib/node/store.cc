@@ -1,11 +1,10 @@
 #include "node/store.h"
 
-#include <chrono>
 #include <cstdio>
-#include <ctime>
 
 #include <nlohmann/json.hpp>
 
+#include "common/coding.h"
 #include "common/crc32.h"
 #include "common/file_util.h"
 #include "node/layout.h"
@@ -21,8 +20,7 @@ constexpr std::string_view kSchemaVersion = "v1";
 
 Status WalDamage(const std::string& path, const std::string& detail) {
   return Status(Code::kDamage, Problem("wal cannot be trusted", path, detail),
-                "run 'aerodb-repl verify' on the directory; restore it from a snapshot "
-                "or re-bootstrap the replica");
+                "restore this node from a snapshot archive or rebuild it from a healthy node");
 }
 
 std::string Crc32Text(std::string_view bytes) {
@@ -31,15 +29,9 @@ std::string Crc32Text(std::string_view bytes) {
   return buf;
 }
 
-std::string UtcNow() {
-  // Informational only (AeroDB's manifest field); no decision reads it (MODEL-5).
-  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+// NODE-8: AeroDB's manifest has a created_at field; ours is fixed, so two
+// checkpoints at one boundary write the same bytes and no clock is read.
+constexpr std::string_view kFixedCreatedAt = "1970-01-01T00:00:00Z";
 
 Status WriteDurably(Fs& fs, const std::string& path, std::string_view bytes) {
   AERO_ASSIGN_OR_RETURN(auto f, fs.OpenWrite(path, OpenMode::kTruncate));
@@ -65,9 +57,18 @@ Status Node::Init(Fs& fs, const std::string& dir) {
     if (!info->is_dir) return Status(Code::kRefused, Problem("not a directory", dir));
     AERO_ASSIGN_OR_RETURN(auto entries, fs.ListDir(dir));
     if (!entries.empty()) {
+      Result<Identity> id = LoadIdentity(fs, dir);
+      Result<NodeState> st = id.ok() ? LoadState(fs, dir, *id) : Result<NodeState>(id.status());
+      if (st.ok()) {
+        return Status(Code::kRefused,
+                      Problem("refusing to initialise", dir,
+                              std::string("already a node (role ") + RoleName(st->role) +
+                                  ", epoch " + std::to_string(st->epoch) + ")"),
+                      "a node is never re-created in place; move it aside or use a new directory");
+      }
       return Status(Code::kRefused,
                     Problem("refusing to initialise", dir, "the directory is not empty"),
-                    "init creates a new database: give it an absent or empty directory");
+                    "give an absent or empty directory");
     }
   } else if (info.status().code() != Code::kNotFound) {
     return info.status();
@@ -82,6 +83,7 @@ Status Node::Init(Fs& fs, const std::string& dir) {
   }
   AERO_RETURN_IF_ERROR(WriteDurably(fs, JoinPath(tmp, kWalFile), ""));
   AERO_RETURN_IF_ERROR(WriteDurably(fs, JoinPath(tmp, kDocumentsFile), ""));
+  AERO_RETURN_IF_ERROR(WriteDurably(fs, JoinPath(tmp, kLockFile), ""));
   AERO_ASSIGN_OR_RETURN(history::SystemId id, history::NewSystemId());
   AERO_RETURN_IF_ERROR(SaveIdentity(fs, tmp, Identity{id}));
   NodeState state;
@@ -101,53 +103,131 @@ Status Node::Init(Fs& fs, const std::string& dir) {
 }
 
 Result<std::unique_ptr<Node>> Node::Open(Fs& fs, const std::string& dir, Access access) {
-  std::unique_ptr<Node> node(new Node(fs, dir, access));
-  AERO_ASSIGN_OR_RETURN(node->identity_, LoadIdentity(fs, dir));
-  if (access == Access::kWrite) {  // NODE-6: lock before reading the state
-    AERO_ASSIGN_OR_RETURN(node->lock_, fs.Lock(node->Path(kLockFile)));
+  // A reader takes no lock, so a checkpoint may replace wal/wal.log while it
+  // opens. It opens the log first and the state second, then checks that the
+  // path still names the file it holds (NODE-4); if not, it starts again.
+  constexpr int kAttempts = 3;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    std::unique_ptr<Node> node(new Node(fs, dir, access));
+    AERO_ASSIGN_OR_RETURN(node->identity_, LoadIdentity(fs, dir));
+    if (access == Access::kWrite) {  // NODE-6: lock before reading the state
+      AERO_ASSIGN_OR_RETURN(node->lock_, fs.Lock(node->Path(kLockFile)));
+    }
+    Result<std::unique_ptr<ReadableFile>> wal = fs.OpenRead(node->Path(kWalFile));
+    if (wal.ok()) {
+      node->wal_read_ = std::move(wal).value();
+    } else if (wal.status().code() != Code::kNotFound) {
+      return wal.status();
+    }
+    AERO_ASSIGN_OR_RETURN(node->state_, LoadState(fs, dir, node->identity_));
+    AERO_ASSIGN_OR_RETURN(node->halt_, LoadHalt(fs, dir));
+    if (access == Access::kRead && node->wal_read_) {
+      AERO_ASSIGN_OR_RETURN(FileInfo held, node->wal_read_->Info());
+      Result<FileInfo> now = fs.Stat(node->Path(kWalFile));
+      if (!now.ok() || now->device != held.device || now->inode != held.inode) continue;
+    }
+    AERO_RETURN_IF_ERROR(node->Validate());
+    return node;
   }
-  AERO_ASSIGN_OR_RETURN(node->state_, LoadState(fs, dir));
-  AERO_ASSIGN_OR_RETURN(node->halt_, LoadHalt(fs, dir));
-  AERO_RETURN_IF_ERROR(node->Validate());
-  return node;
+  return Status(Code::kLocked,
+                Problem("log replaced while opening", JoinPath(dir, kWalFile),
+                        "a checkpoint replaced it " + std::to_string(kAttempts) + " times"),
+                "retry when the checkpoint has finished");
+}
+
+Status Node::ValidateBase() {
+  // NODE-4 step 5: the snapshot under the log, and the checkpoint marker.
+  if (state_.base_snapshot) {
+    const std::string manifest = JoinPath(
+        JoinPath(Path(kSnapshotsDir), *state_.base_snapshot), kSnapshotManifest);
+    Result<std::string> text = ReadSmallFile(fs_, manifest);
+    if (!text.ok()) {
+      return Status(Code::kDamage,
+                    Problem("base snapshot missing", manifest, text.status().message()),
+                    "state.json names this snapshot as the state under the log; restore it");
+    }
+    nlohmann::json m = nlohmann::json::parse(*text, nullptr, false);
+    if (m.is_discarded() || !m.is_object() || !m.contains("commit_boundary") ||
+        !m["commit_boundary"].is_number_unsigned() ||
+        m["commit_boundary"].get<uint64_t>() != state_.base_commit) {
+      return Status(Code::kDamage, Problem("base snapshot does not match", manifest,
+                                           "expected commit_boundary " +
+                                               std::to_string(state_.base_commit)));
+    }
+  }
+  Result<std::string> text = ReadSmallFile(fs_, Path(kCheckpointFile));
+  if (!text.ok()) {
+    if (text.status().code() == Code::kNotFound && !state_.base_snapshot) return Status::Ok();
+    return Status(Code::kDamage,
+                  Problem("checkpoint marker unreadable", Path(kCheckpointFile),
+                          text.status().message()));
+  }
+  nlohmann::json cp = nlohmann::json::parse(*text, nullptr, false);
+  uint64_t boundary = 0;
+  std::string id;
+  if (!cp.is_discarded() && cp.is_object() && cp.contains("commit_boundary") &&
+      cp["commit_boundary"].is_number_unsigned() && cp.contains("snapshot_id") &&
+      cp["snapshot_id"].is_string()) {
+    boundary = cp["commit_boundary"].get<uint64_t>();
+    id = cp["snapshot_id"].get<std::string>();
+  } else {
+    return Status(Code::kDamage, Problem("invalid checkpoint marker", Path(kCheckpointFile)));
+  }
+  if (state_.base_snapshot && id == *state_.base_snapshot && boundary == state_.base_commit) {
+    return Status::Ok();
+  }
+  // The window between checkpoint steps 3 and 4: a marker ahead of base whose
+  // snapshot exists is ignored.
+  if (boundary > state_.base_commit && id == SnapshotId(boundary) &&
+      fs_.Stat(JoinPath(Path(kSnapshotsDir), id)).ok()) {
+    return Status::Ok();
+  }
+  return Status(Code::kDamage,
+                Problem("checkpoint marker disagrees with state", Path(kCheckpointFile),
+                        "it names snapshot " + id + " at commit " + std::to_string(boundary) +
+                            ", state.json has base " + std::to_string(state_.base_commit)));
 }
 
 Status Node::Validate() {
+  AERO_RETURN_IF_ERROR(ValidateBase());
   const std::string wal_path = Path(kWalFile);
   uint64_t size = 0;
-  Result<FileInfo> st = fs_.Stat(wal_path);
-  if (!st.ok()) {
-    if (st.status().code() != Code::kNotFound) return st.status();
+  if (!wal_read_) {
     if (state_.applied_wal_offset != 0) {
       return WalDamage(wal_path, "the file is missing but state.json records " +
                                      std::to_string(state_.applied_wal_offset) + " bytes");
     }
     if (access_ == Access::kWrite) AERO_RETURN_IF_ERROR(WriteFileAtomically(fs_, wal_path, ""));
   } else {
-    size = st->size;
+    AERO_ASSIGN_OR_RETURN(size, wal_read_->Size());
   }
 
   // NODE-5: a checkpoint that stopped between state.json and the WAL reset
   // leaves the pre-checkpoint WAL, whose write sets all lie at or below base.
   if (size > 0 && state_.applied_wal_offset == 0 && state_.base_commit > 0) {
-    AERO_ASSIGN_OR_RETURN(auto file, fs_.OpenRead(wal_path));
     std::optional<uint64_t> first;
-    wal::WalScanner(file.get(), {}).Run({}, [&](const wal::WriteSet& ws) {
+    AERO_RETURN_IF_ERROR(wal_read_->Seek(0));
+    wal::WalScanner(wal_read_.get(), {}).Run({}, [&](const wal::WriteSet& ws) {
       first = ws.commit_id;
       return false;
     });
     if (first && *first <= state_.base_commit) {
-      AERO_RETURN_IF_ERROR(file->Seek(0));
-      wal::ScanResult old = wal::WalScanner(file.get(), {}).Run();
-      if (old.last_commit != state_.base_commit) {
+      AERO_RETURN_IF_ERROR(wal_read_->Seek(0));
+      wal::ScanResult old = wal::WalScanner(wal_read_.get(), {}).Run();
+      const bool damaged = old.stop.kind == wal::StopKind::kCorrupt ||
+                           old.stop.kind == wal::StopKind::kUnsupportedType ||
+                           old.stop.kind == wal::StopKind::kIoError;
+      if (damaged || old.last_commit != state_.base_commit) {
         return WalDamage(wal_path, "an interrupted checkpoint at commit " +
                                        std::to_string(state_.base_commit) +
                                        " left a log ending at commit " +
-                                       std::to_string(old.last_commit.value_or(0)));
+                                       std::to_string(old.last_commit.value_or(0)) +
+                                       (damaged ? " (" + old.stop.detail + ")" : ""));
       }
       if (access_ == Access::kWrite) {
         AERO_RETURN_IF_ERROR(WriteFileAtomically(fs_, wal_path, ""));
         report_.finished_checkpoint = true;
+        AERO_ASSIGN_OR_RETURN(wal_read_, fs_.OpenRead(wal_path));
       } else {
         wal_ignored_ = true;
       }
@@ -155,20 +235,39 @@ Status Node::Validate() {
     }
   }
 
-  if (size < state_.applied_wal_offset) {  // NODE-4
+  const uint64_t o = state_.applied_wal_offset;
+  if (size < o) {  // NODE-4
     return WalDamage(wal_path, "state.json records commit " +
                                    std::to_string(state_.applied_commit) + " ending at byte " +
-                                   std::to_string(state_.applied_wal_offset) +
-                                   ", the file has " + std::to_string(size) + " bytes");
+                                   std::to_string(o) + ", the file has " +
+                                   std::to_string(size) + " bytes");
   }
-  if (size > state_.applied_wal_offset) {  // NODE-4: roll forward, drop the tail
-    AERO_ASSIGN_OR_RETURN(auto file, fs_.OpenRead(wal_path));
+  if (o > 0) {
+    // NODE-4: [o - 25, o) is the commit record of applied.commit, so o lies
+    // on the boundary state.json claims (one small read).
+    char rec[wal::kCommitRecordBytes];
+    AERO_RETURN_IF_ERROR(ReadExactlyAt(*wal_read_, o - sizeof rec, rec, sizeof rec));
+    uint64_t commit = 0;
+    const bool ok =
+        DecodeFixed32(rec) == wal::kCommitRecordBytes &&
+        static_cast<uint8_t>(rec[wal::kTypeOffset]) ==
+            static_cast<uint8_t>(wal::RecordType::kMvccCommit) &&
+        DecodeFixed32(rec + sizeof rec - wal::kCrcSize) == Crc32(rec, sizeof rec - wal::kCrcSize) &&
+        wal::DecodeCommitPayload(std::string_view(rec + wal::kPayloadOffset, 8), &commit) &&
+        commit == state_.applied_commit;
+    if (!ok) {
+      return WalDamage(wal_path, "no commit record of commit " +
+                                     std::to_string(state_.applied_commit) + " ends at byte " +
+                                     std::to_string(o) + " as state.json records");
+    }
+  }
+  if (size > o) {  // NODE-4: roll forward, drop the tail
     wal::ScanOptions opt;
-    opt.start_offset = state_.applied_wal_offset;
+    opt.start_offset = o;
     opt.base_commit = state_.applied_commit;
     opt.base_digest = state_.applied_digest;
     uint64_t last_sequence = 0;
-    wal::ScanResult r = wal::WalScanner(file.get(), opt).Run({}, [&](const wal::WriteSet& ws) {
+    wal::ScanResult r = wal::WalScanner(wal_read_.get(), opt).Run({}, [&](const wal::WriteSet& ws) {
       last_sequence = ws.last_sequence;
       return true;
     });
@@ -210,11 +309,36 @@ Status Node::Validate() {
   return Status::Ok();
 }
 
+namespace {
+
+Status Fenced(const std::string& dir, const std::string& fenced_json) {
+  nlohmann::json f = nlohmann::json::parse(fenced_json, nullptr, false);
+  std::string detail = "a newer epoch exists; this primary is superseded";
+  if (f.is_object() && f.contains("epoch") && f.contains("branch_commit")) {
+    detail = "epoch " + f["epoch"].dump() + " began at commit " + f["branch_commit"].dump() +
+             (f.contains("seen_in") && f["seen_in"].is_string()
+                  ? " in '" + f["seen_in"].get<std::string>() + "'"
+                  : std::string()) +
+             "; this primary is superseded";
+  }
+  return Status(Code::kRefused, Problem("node is fenced", dir, detail),
+                "run 'aerodb-repl check-history', then rebuild this node as a replica in a "
+                "new directory");
+}
+
+}  // namespace
+
 Status Node::CheckWritable() const {
   if (halt_) {  // NODE-9
     return Status(Code::kHalted,
                   Problem("node is halted", dir_, halt_->code + ": " + halt_->detail),
                   "inspect the cause, then clear it with 'aerodb-repl unhalt'");
+  }
+  if (state_.fenced_json) return Fenced(dir_, *state_.fenced_json);  // MODEL-7
+  if (state_.promoting_json) {  // MODEL-8
+    return Status(Code::kRefused,
+                  Problem("promote in progress", dir_, "the claim of the next epoch is not finished"),
+                  "re-run 'aerodb-repl promote'");
   }
   if (state_.role != Role::kPrimary) {  // MODEL-2
     return Status(Code::kRefused,
@@ -233,9 +357,9 @@ Status Node::CheckReadable() const {
     return Status(Code::kHalted,
                   Problem("refusing to read", dir_,
                           "the node is halted (" + halt_->code + ": " + halt_->detail + ")"),
-                  "a halted replica cannot prove its data; inspect the cause and run "
-                  "'aerodb-repl unhalt'");
+                  "inspect the cause, then clear it with 'aerodb-repl unhalt'");
   }
+  if (state_.fenced_json) return Fenced(dir_, *state_.fenced_json);  // MODEL-3
   return Status::Ok();
 }
 
@@ -350,7 +474,11 @@ Result<Documents> Node::ReadAt(uint64_t commit) const {
   if (commit == state_.base_commit || wal_ignored_) return docs;
 
   const std::string wal_path = Path(kWalFile);
-  AERO_ASSIGN_OR_RETURN(auto file, fs_.OpenRead(wal_path));
+  // The handle validated at open: a checkpoint that replaced the path since
+  // cannot change what this read sees.
+  ReadableFile* file = wal_read_.get();
+  if (file == nullptr) return WalDamage(wal_path, "the log is missing");
+  AERO_RETURN_IF_ERROR(file->Seek(0));
   struct Pending {
     uint8_t type;
     DocumentKey key;
@@ -361,7 +489,7 @@ Result<Documents> Node::ReadAt(uint64_t commit) const {
   opt.base_commit = state_.base_commit;
   opt.base_digest = state_.base_digest;
   uint64_t reached = state_.base_commit;
-  wal::ScanResult r = wal::WalScanner(file.get(), opt).Run(
+  wal::ScanResult r = wal::WalScanner(file, opt).Run(
       [&](const wal::Record& rec) {
         if (rec.type > 2) return;
         wal::DataPayload p;
@@ -394,7 +522,10 @@ Result<Documents> Node::ReadAt(uint64_t commit) const {
 }
 
 Result<std::string> Node::Checkpoint() {
-  if (halt_) return CheckWritable();
+  // A replica checkpoints its own state too (no CommitId is created), so the
+  // role check of MODEL-2 does not apply; halted, fenced and promoting do, and
+  // CheckWritable tests those before the role.
+  if (halt_ || state_.fenced_json || state_.promoting_json) return CheckWritable();
   if (access_ != Access::kWrite || !wal_) {
     return Status(Code::kInternal, Problem("node not opened for writing", dir_));
   }
@@ -432,7 +563,7 @@ Result<std::string> Node::Checkpoint() {
   AERO_RETURN_IF_ERROR(WriteDurably(fs_, JoinPath(tmp_dir, kSnapshotStorage), storage));
   nlohmann::ordered_json manifest;  // AeroDB's field order
   manifest["snapshot_id"] = id;
-  manifest["created_at"] = UtcNow();
+  manifest["created_at"] = kFixedCreatedAt;
   manifest["storage_checksum"] = Crc32Text(storage);
   manifest["schema_checksums"] = schema_checksums;
   manifest["format_version"] = kAeroManifestFormatMvcc;
@@ -470,6 +601,7 @@ Result<std::string> Node::Checkpoint() {
   wal_.reset();
   AERO_RETURN_IF_ERROR(WriteFileAtomically(fs_, Path(kWalFile), ""));
   AERO_ASSIGN_OR_RETURN(wal_, fs_.OpenWrite(Path(kWalFile), OpenMode::kAppend));
+  AERO_ASSIGN_OR_RETURN(wal_read_, fs_.OpenRead(Path(kWalFile)));
   return id;
 }
 

@@ -91,6 +91,7 @@ class Node {
  private:
   Node(Fs& fs, std::string dir, Access access) : fs_(fs), dir_(std::move(dir)), access_(access) {}
   Status Validate();
+  Status ValidateBase();
   Status LoadLiveKeys();
   std::string Path(std::string_view rel) const { return JoinPath(dir_, rel); }
 
@@ -105,6 +106,7 @@ class Node {
   bool state_dirty_ = false;
   bool wal_ignored_ = false;  // read access over an interrupted checkpoint
   std::unique_ptr<WritableFile> wal_;
+  std::unique_ptr<ReadableFile> wal_read_;  // the log validated at open; reads use it
   std::optional<std::map<DocumentKey, bool>> live_;  // kWrite: live keys at applied
 };
 

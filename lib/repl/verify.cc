@@ -202,7 +202,7 @@ void VerifySnapshots(Fs& fs, const std::string& dir, VerifyReport* report) {
   }
 }
 
-void VerifyDataDir(Fs& fs, const std::string& dir, VerifyReport* report) {
+Status VerifyDataDir(Fs& fs, const std::string& dir, VerifyReport* report) {
   report->kind = "data-dir";
   const std::string wal_path = JoinPath(dir, node::kWalFile);
   wal::ScanOptions opt;
@@ -211,7 +211,8 @@ void VerifyDataDir(Fs& fs, const std::string& dir, VerifyReport* report) {
   bool zero_id = false;
   if (identity.ok()) {
     report->system_id = identity->system_id.ToHex();
-    Result<node::NodeState> st = node::LoadState(fs, dir);
+    Result<node::NodeState> st = node::LoadState(fs, dir, *identity);
+    if (st.status().code() == Code::kNotFound) return st.status();  // mid-install
     if (!st.ok()) {
       report->findings.push_back(
           Damage("state", JoinPath(dir, node::kStateFile), st.status().message()));
@@ -264,16 +265,34 @@ void VerifyDataDir(Fs& fs, const std::string& dir, VerifyReport* report) {
   report->wal = summary;
   VerifyStorageFile(fs, JoinPath(dir, node::kDocumentsFile), report);
   VerifySnapshots(fs, dir, report);
+  if (identity.ok()) {
+    Result<std::optional<node::HaltReason>> halt = node::LoadHalt(fs, dir);
+    if (!halt.ok()) {
+      report->findings.push_back(
+          Damage("halt", JoinPath(dir, node::kHaltFile), halt.status().message()));
+    } else if (*halt) {
+      Finding f;
+      f.severity = Severity::kHalted;
+      f.kind = "halted";
+      f.subject = dir;
+      f.message = Problem("node is halted", dir, (*halt)->code + ": " + (*halt)->detail);
+      f.hint = "inspect the cause, then clear it with 'aerodb-repl unhalt'";
+      report->findings.push_back(f);
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
 
 Code VerifyReport::outcome() const {
-  bool io = false;
+  bool io = false, halted = false;
   for (const Finding& f : findings) {
     if (f.severity == Severity::kDamage) return Code::kDamage;
     if (f.severity == Severity::kIo) io = true;
+    if (f.severity == Severity::kHalted) halted = true;
   }
+  if (halted) return Code::kHalted;
   return io ? Code::kIo : Code::kOk;
 }
 
@@ -288,7 +307,7 @@ Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions
                     Problem("nothing to verify", path, "not a data directory (no wal/wal.log)"),
                     "give a WAL file or a data directory");
     }
-    VerifyDataDir(fs, path, &report);
+    AERO_RETURN_IF_ERROR(VerifyDataDir(fs, path, &report));
     return report;
   }
   report.kind = "wal-file";

@@ -19,6 +19,7 @@ enum class Severity {
   kNotice,  // worth knowing, not damage: a torn tail, an uncommitted tail
   kDamage,  // exit 1
   kIo,      // could not read: exit 10
+  kHalted,  // the node is halted (NODE-9): exit 6 when nothing is damaged
 };
 
 struct Finding {
@@ -59,7 +60,8 @@ struct VerifyReport {
   std::vector<StorageSummary> storage;
   std::vector<Finding> findings;
 
-  // The outcome code: kDamage if any damage, else kIo if anything unreadable, else kOk.
+  // The outcome code: kDamage if any damage, else kHalted if the node is
+  // halted, else kIo if anything was unreadable, else kOk.
   Code outcome() const;
 };
 
@@ -67,8 +69,8 @@ struct VerifyOptions {
   std::optional<std::string> system_id_hex;  // seeds the digest of a bare WAL file
 };
 
-// kNotFound if `path` does not exist; kUsage if it is neither a WAL file nor a
-// data directory. Damage is reported as findings, not as the returned status.
+// kNotFound if `path` does not exist or is a node mid-install (no state.json);
+// kUsage if it is neither a WAL file nor a data directory. Damage is reported as findings, not as the returned status.
 Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions& options);
 
 }  // namespace aero::repl

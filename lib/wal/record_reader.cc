@@ -36,13 +36,12 @@ RecordReader::RecordReader(ReadableFile* file, uint64_t offset, uint64_t first_i
 bool RecordReader::Fill(size_t n) {
   if (!started_) {
     started_ = true;
-    if (offset_ != 0) {
-      Status s = file_->Seek(offset_);
-      if (!s.ok()) {
-        io_ = s;
-        eof_ = true;
-        return false;
-      }
+    // Always seek: the file may be shared and positioned anywhere.
+    Status s = file_->Seek(offset_);
+    if (!s.ok()) {
+      io_ = s;
+      eof_ = true;
+      return false;
     }
   }
   while (available() < n && !eof_) {

@@ -50,7 +50,8 @@ struct Stop {
 
 class RecordReader {
  public:
-  // Reads from `file` (not owned) starting at byte `offset`, which must be a
+  // Reads from `file` (not owned; it is seeked to `offset` first) starting at
+  // byte `offset`, which must be a
   // record boundary; the first record read gets index `first_index`.
   explicit RecordReader(ReadableFile* file, uint64_t offset = 0,
                         uint64_t first_index = 0);

@@ -71,8 +71,11 @@ ScanResult WalScanner::Run(const RecordFn& on_record, const WriteSetFn& on_write
       chain_undecided = false;
       if (commit_id == 1 && options_.base_digest) chain = options_.base_digest;
     }
-    // REC-9: commit ids continue by exactly one.
-    if (expected_commit && commit_id != *expected_commit) {
+    // REC-9: commit ids start at 1 and continue by exactly one.
+    if (commit_id == 0) {
+      r.findings.push_back({"commit-order", rec.offset, rec.index,
+                            "commit 0 is invalid (CommitIds start at 1)"});
+    } else if (expected_commit && commit_id != *expected_commit) {
       r.findings.push_back({"commit-order", rec.offset, rec.index,
                             "commit " + std::to_string(commit_id) + " where " +
                                 std::to_string(*expected_commit) + " was expected"});

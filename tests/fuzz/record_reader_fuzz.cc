@@ -31,6 +31,11 @@ class MemFile final : public aero::ReadableFile {
     return aero::Status::Ok();
   }
   aero::Result<uint64_t> Size() override { return data_.size(); }
+  aero::Result<aero::FileInfo> Info() override {
+    aero::FileInfo i;
+    i.size = data_.size();
+    return i;
+  }
   const std::string& path() const override { return path_; }
 
  private:

@@ -24,10 +24,11 @@ TEST_CASE("NODE-3 state round trip") {
   s.base_snapshot = "00000000000000000010";
   s.applied_commit = 12;
   s.applied_digest[5] = 9;
+  s.promoting_json = "{\"epoch\":4}";
   s.applied_wal_offset = 400;
   s.next_sequence = 77;
   REQUIRE(SaveState(PosixFs(), t.path(), s).ok());
-  auto back = LoadState(PosixFs(), t.path());
+  auto back = LoadState(PosixFs(), t.path(), Identity{});
   REQUIRE(back.ok());
   CHECK(back->role == Role::kReplica);
   CHECK(back->epoch == 3);
@@ -35,6 +36,53 @@ TEST_CASE("NODE-3 state round trip") {
   CHECK(back->applied_digest == s.applied_digest);
   CHECK(back->applied_wal_offset == 400);
   CHECK(back->next_sequence == 77);
+  CHECK(back->promoting_json == s.promoting_json);  // kept verbatim across a rewrite
+  CHECK_FALSE(back->fenced_json);
+}
+
+TEST_CASE("NODE-3 unknown keys are refused, so no flag is ever missed") {
+  TempDir t;
+  MakeReplicationDir(t);
+  NodeState s;
+  s.base_digest = history::SeedDigest(history::SystemId{});
+  s.applied_digest = s.base_digest;
+  REQUIRE(SaveState(PosixFs(), t.path(), s).ok());
+  REQUIRE(LoadState(PosixFs(), t.path(), Identity{}).ok());
+  std::string text = ReadFile(t / "replication/state.json");
+  text.insert(1, "\"quorum\":true,");
+  WriteFile(t / "replication/state.json", text);
+  auto r = LoadState(PosixFs(), t.path(), Identity{});
+  CHECK(r.status().code() == Code::kDamage);
+  CHECK(r.status().message().find("unknown key 'quorum'") != std::string::npos);
+}
+
+TEST_CASE("NODE-3 invariants: offset, base digest and snapshot name") {
+  TempDir t;
+  MakeReplicationDir(t);
+  NodeState good;
+  good.base_digest = history::SeedDigest(history::SystemId{});
+  good.applied_digest = good.base_digest;
+  auto refused = [&](NodeState s, const char* why) {
+    REQUIRE(SaveState(PosixFs(), t.path(), s).ok());
+    auto r = LoadState(PosixFs(), t.path(), Identity{});
+    CHECK(r.status().code() == Code::kDamage);
+    CHECK(r.status().message().find(why) != std::string::npos);
+  };
+  NodeState s = good;
+  s.applied_commit = 1;  // offset still 0
+  refused(s, "wal_offset must be 0 exactly when");
+  s = good;
+  s.applied_commit = 1;
+  s.applied_wal_offset = 10;
+  refused(s, "0 or >= 25");
+  s = good;
+  s.base_digest[0] ^= 1;
+  s.applied_digest = s.base_digest;
+  refused(s, "seed digest");
+  s = good;
+  s.base_commit = s.applied_commit = 5;
+  s.base_snapshot = "5";
+  refused(s, "20 digits");
 }
 
 TEST_CASE("NODE-3 invalid state files are damage, with the path") {
@@ -45,7 +93,7 @@ TEST_CASE("NODE-3 invalid state files are damage, with the path") {
        {"not json", "[]", "{\"format\":2}", "{\"format\":1,\"role\":\"king\",\"epoch\":1}",
         "{\"format\":1,\"role\":\"primary\",\"epoch\":0}"}) {
     WriteFile(p, text);
-    auto r = LoadState(PosixFs(), t.path());
+    auto r = LoadState(PosixFs(), t.path(), Identity{});
     CHECK(r.status().code() == Code::kDamage);
     CHECK(r.status().message().find(p) != std::string::npos);
   }

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
 #include "common/file_util.h"
 #include "node/layout.h"
 #include "node/store.h"
@@ -23,7 +25,7 @@ Op Put(const std::string& c, const std::string& id, const std::string& body) {
 Op Del(const std::string& c, const std::string& id) { return Op{Op::Kind::kDelete, c, id, ""}; }
 
 void SetRole(const std::string& dir, Role role) {
-  auto s = LoadState(PosixFs(), dir);
+  auto s = LoadState(PosixFs(), dir, *LoadIdentity(PosixFs(), dir));
   REQUIRE(s.ok());
   s->role = role;
   REQUIRE(SaveState(PosixFs(), dir, *s).ok());
@@ -149,14 +151,14 @@ TEST_CASE("NODE-4 write sets beyond state.json are rolled forward at open") {
     digest = n->state().applied_digest;
     // No Close(): state.json still says commit 0.
   }
-  CHECK(LoadState(PosixFs(), dir)->applied_commit == 0);
+  CHECK(LoadState(PosixFs(), dir, *LoadIdentity(PosixFs(), dir))->applied_commit == 0);
   auto r = Node::Open(PosixFs(), dir, Access::kRead);
   REQUIRE(r.ok());
   CHECK((*r)->state().applied_commit == 2);
   CHECK((*r)->state().applied_digest == digest);
   CHECK((*r)->open_report().rolled_forward == 2);
   auto w = OpenW(dir);
-  CHECK(LoadState(PosixFs(), dir)->applied_commit == 2);  // made durable by a write open
+  CHECK(LoadState(PosixFs(), dir, *LoadIdentity(PosixFs(), dir))->applied_commit == 2);  // made durable by a write open
   CHECK(*w->Commit({Put("c", "c", "{}")}) == 3);
 }
 
@@ -281,4 +283,90 @@ TEST_CASE("NODE-5 an interrupted checkpoint (state written, WAL not reset) is fi
   CHECK(w->open_report().finished_checkpoint);
   CHECK(ReadFile(dir + "/wal/wal.log").empty());
   CHECK(*w->Commit({Put("c", "z", "{}")}) == 3);
+}
+
+TEST_CASE("MODEL-7 a fenced primary refuses writes and reads (5), naming the epoch") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  auto s = LoadState(PosixFs(), dir, *LoadIdentity(PosixFs(), dir));
+  s->fenced_json = R"({"branch_commit":0,"epoch":2,"seen_in":"arch"})";
+  REQUIRE(SaveState(PosixFs(), dir, *s).ok());
+  auto n = OpenW(dir);
+  auto w = n->Commit({Put("c", "a", "{}")});
+  CHECK(w.status().code() == Code::kRefused);
+  CHECK(w.status().message() == "node is fenced '" + dir +
+                                    "': epoch 2 began at commit 0 in 'arch'; this primary is "
+                                    "superseded");
+  CHECK(n->CheckReadable().code() == Code::kRefused);
+  CHECK(n->Checkpoint().status().code() == Code::kRefused);
+}
+
+TEST_CASE("MODEL-8 a replica in the middle of promote refuses writes and checkpoints") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  auto s = LoadState(PosixFs(), dir, *LoadIdentity(PosixFs(), dir));
+  s->role = Role::kReplica;
+  s->promoting_json = R"({"epoch":2})";
+  REQUIRE(SaveState(PosixFs(), dir, *s).ok());
+  auto n = OpenW(dir);
+  CHECK(n->Commit({Put("c", "a", "{}")}).status().message().find("promote in progress") == 0);
+  CHECK(n->Checkpoint().status().code() == Code::kRefused);
+  CHECK(n->CheckReadable().ok());  // reads at applied go on
+}
+
+TEST_CASE("a replica may checkpoint its own state") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  {
+    auto n = OpenW(dir);
+    REQUIRE(n->Commit({Put("c", "a", "{}")}).ok());
+    REQUIRE(n->Close().ok());
+  }
+  SetRole(dir, Role::kReplica);
+  auto n = OpenW(dir);
+  CHECK(*n->Checkpoint() == "00000000000000000001");
+}
+
+TEST_CASE("NODE-4 the commit record before applied.wal_offset must be applied.commit") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  {
+    auto n = OpenW(dir);
+    REQUIRE(n->Commit({Put("c", "a", "{}")}).ok());
+    REQUIRE(n->Commit({Put("c", "b", "{}")}).ok());
+    REQUIRE(n->Close().ok());
+  }
+  auto s = LoadState(PosixFs(), dir, *LoadIdentity(PosixFs(), dir));
+  s->applied_wal_offset -= 1;  // no longer on a record boundary
+  REQUIRE(SaveState(PosixFs(), dir, *s).ok());
+  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  CHECK(r.status().code() == Code::kDamage);
+  CHECK(r.status().message().find("no commit record of commit 2 ends at byte") !=
+        std::string::npos);
+}
+
+TEST_CASE("NODE-4 a missing base snapshot or a disagreeing marker is damage") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  {
+    auto n = OpenW(dir);
+    REQUIRE(n->Commit({Put("c", "a", "{}")}).ok());
+    REQUIRE(n->Checkpoint().ok());
+  }
+  const std::string marker = ReadFile(dir + "/checkpoint.json");
+  WriteFile(dir + "/checkpoint.json", "{\"commit_boundary\":0,\"snapshot_id\":\"x\"}");
+  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  CHECK(r.status().code() == Code::kDamage);
+  CHECK(r.status().message().find("checkpoint marker disagrees with state") == 0);
+  WriteFile(dir + "/checkpoint.json", marker);
+  REQUIRE(Node::Open(PosixFs(), dir, Access::kRead).ok());
+  std::filesystem::remove_all(dir + "/snapshots/00000000000000000001");
+  r = Node::Open(PosixFs(), dir, Access::kRead);
+  CHECK(r.status().code() == Code::kDamage);
+  CHECK(r.status().message().find("base snapshot missing") == 0);
 }

@@ -45,7 +45,7 @@ TEST_CASE("verify data dir: summary of a healthy node") {
   CHECK(r->wal->last_commit == 5);
   CHECK(r->wal->first_sequence == 1);
   CHECK(r->wal->last_sequence == 10);
-  auto state = node::LoadState(PosixFs(), dir);
+  auto state = node::LoadState(PosixFs(), dir, *node::LoadIdentity(PosixFs(), dir));
   CHECK(r->wal->digest == state->applied_digest);
 }
 
@@ -69,7 +69,7 @@ TEST_CASE("verify data dir: a flipped byte is damage with its offset") {
 TEST_CASE("verify data dir: a digest that disagrees with state.json is damage") {
   TempDir t;
   const std::string dir = MakeNode(t, 2);
-  auto s = node::LoadState(PosixFs(), dir);
+  auto s = node::LoadState(PosixFs(), dir, *node::LoadIdentity(PosixFs(), dir));
   s->applied_digest[0] ^= 1;
   REQUIRE(node::SaveState(PosixFs(), dir, *s).ok());
   auto r = repl::Verify(PosixFs(), dir, {});

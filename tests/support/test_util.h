@@ -45,6 +45,12 @@ class StringFile final : public ReadableFile {
     return Status::Ok();
   }
   Result<uint64_t> Size() override { return data_.size(); }
+  Result<FileInfo> Info() override {
+    FileInfo i;
+    i.is_regular = true;
+    i.size = data_.size();
+    return i;
+  }
   const std::string& path() const override { return path_; }
 
  private:

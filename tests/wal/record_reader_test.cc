@@ -226,3 +226,16 @@ TEST_CASE("reader memory: a record larger than the read chunk is read whole") {
   CHECK(r.records.size() == 2);
   CHECK(r.stop.kind == StopKind::kCleanEnd);
 }
+
+TEST_CASE("reader seeks to its start offset even when it is 0 (shared handles)") {
+  WalBuilder b;
+  b.WriteSets(1, 2);
+  StringFile f(b.bytes());
+  char buf[64];
+  REQUIRE(f.Read(buf, sizeof buf).ok());  // the handle is no longer at 0
+  RecordReader r(&f, 0);
+  Record rec;
+  REQUIRE(r.Next(&rec));
+  CHECK(rec.offset == 0);
+  CHECK(rec.sequence == 1);
+}

@@ -1,0 +1,123 @@
+# Black-box tests of the reference node: exact exit codes and stderr.
+source "$(dirname "$0")/lib.sh"
+D=$T/db
+
+test_case "usage errors exit 2, never CLI11's own codes"
+run "$AERODB"
+expect_rc 2
+run "$AERODB" put -D "$D"
+expect_rc 2
+expect_err_contains "usage error 'aerodb': "
+expect_err_contains "hint: run 'aerodb --help'"
+run "$AERODB" frobnicate
+expect_rc 2
+run "$AERODB" --help
+expect_rc 0
+expect_out_contains "Subcommands:"
+
+test_case "init creates a primary; a second init is refused (5) and changes nothing"
+run "$AERODB" init -D "$D" --json
+expect_rc 0
+expect_json .role primary
+expect_json .epoch 1
+expect_json '.system_id | length' 32
+run "$AERODB" init -D "$D"
+expect_rc 5
+expect_err "refusing to initialise '$D': already a node (role primary, epoch 1)
+hint: a node is never re-created in place; move it aside or use a new directory"
+mkdir "$T/other" && touch "$T/other/file"
+run "$AERODB" init -D "$T/other"
+expect_rc 5
+expect_err "refusing to initialise '$T/other': the directory is not empty
+hint: give an absent or empty directory"
+
+test_case "put/get/delete with CommitIds"
+run "$AERODB" put -D "$D" users/u1 '{"name":"Zoë"}'
+expect_rc 0
+expect_out "insert users/u1: commit 1"
+run "$AERODB" put -D "$D" users/u1 '{"name":"Zoe"}' --json
+expect_json .operation update
+expect_json .commit 2
+run "$AERODB" get -D "$D" users/u1
+expect_rc 0
+expect_out '{"name":"Zoe"}'
+expect_err "read at commit 2"
+run "$AERODB" get -D "$D" users/u1 --at 1 --json
+expect_json .body.name "Zoë"
+expect_json .commit 1
+run "$AERODB" delete -D "$D" users/u1
+expect_out "delete users/u1: commit 3"
+run "$AERODB" get -D "$D" users/u1
+expect_rc 9
+expect_err "no such document 'users/u1': absent at commit 3"
+run "$AERODB" delete -D "$D" users/u1
+expect_rc 9
+expect_err "no such document 'users/u1'
+hint: nothing was written"
+
+test_case "bad input: invalid JSON and names are usage errors (2)"
+run "$AERODB" put -D "$D" users/u2 '{not json'
+expect_rc 2
+expect_err_contains "invalid JSON 'users/u2': the document body does not parse"
+run "$AERODB" put -D "$D" nocollection '{}'
+expect_rc 2
+expect_err_contains "invalid document name 'nocollection': expected COLLECTION/ID"
+
+test_case "scan --json lists every live document and the CommitId read at"
+run "$AERODB" put -D "$D" orders/o1 '{"n":1}'
+run "$AERODB" put -D "$D" users/u9 '{"n":9}'
+run "$AERODB" scan -D "$D" --json
+expect_rc 0
+expect_json .count 2
+expect_json .commit 5
+expect_json '.documents[0].collection' orders
+expect_json '.documents[1].id' u9
+run "$AERODB" scan -D "$D" users
+expect_out $'users/u9\t{"n":9}'
+expect_err "1 documents at commit 5"
+
+test_case "load is deterministic and checkpoint keeps the documents"
+run "$AERODB" load -D "$D" --write-sets 300 --seed 3 --json
+expect_rc 0
+expect_json .first_commit 6
+expect_json .last_commit 305
+run "$AERODB" scan -D "$D" --json
+before=$(jq -c .documents <<<"$OUT")
+run "$AERODB" checkpoint -D "$D" --json
+expect_rc 0
+expect_json .snapshot_id 00000000000000000305
+run "$AERODB" scan -D "$D" --json
+if [ "$(jq -c .documents <<<"$OUT")" = "$before" ]; then pass; else fail "documents changed across checkpoint"; fi
+
+test_case "not a node: exit 9 with a hint"
+run "$AERODB" get -D "$T/nothing" users/u1
+expect_rc 9
+expect_err "not an aerodb node '$T/nothing': no replication/identity.json
+hint: create a primary with 'aerodb init -D DIR', or bootstrap a replica"
+
+test_case "mid-install (identity without state): exit 9"
+mkdir -p "$T/half/replication" && cp "$D/replication/identity.json" "$T/half/replication/"
+run "$AERODB" scan -D "$T/half"
+expect_rc 9
+expect_err "not an aerodb node '$T/half': no replication/state.json (unfinished install)
+hint: remove the directory and run the install or bootstrap again"
+
+test_case "a replica refuses writes (5) but serves reads at its applied CommitId"
+jq '.role = "replica"' "$D/replication/state.json" > "$T/s" && cp "$T/s" "$D/replication/state.json"
+run "$AERODB" put -D "$D" users/u3 '{}'
+expect_rc 5
+expect_err "refusing to write '$D': this node is a replica; only the primary creates CommitIds
+hint: write to the primary, or promote this replica with 'aerodb-repl promote'"
+run "$AERODB" get -D "$D" users/u9
+expect_rc 0
+expect_err "read at commit 305"
+
+test_case "a halted node refuses reads and writes (6)"
+echo '{"format":1,"code":"corrupt","subject":"x.seg","detail":"crc mismatch","commit":7}' > "$D/replication/halt.json"
+run "$AERODB" get -D "$D" users/u9 --json
+expect_rc 6
+expect_json .code halted
+expect_json .exit 6
+expect_err_contains "refusing to read '$D': the node is halted (corrupt: crc mismatch)"
+
+finish

@@ -1,0 +1,86 @@
+# Black-box tests of aerodb-repl verify.
+source "$(dirname "$0")/lib.sh"
+D=$T/db
+"$AERODB" init -D "$D" >/dev/null
+"$AERODB" load -D "$D" --write-sets 50 --records-per-set 2 >/dev/null
+
+test_case "a healthy data directory: exit 0, summary, JSON schema"
+run "$AERODB_REPL" verify "$D" --json
+expect_rc 0
+expect_json .ok true
+expect_json .kind data-dir
+expect_json .wal.write_sets 50
+expect_json .wal.records 150
+expect_json .wal.first_commit 1
+expect_json .wal.last_commit 50
+expect_json '.wal.history_digest' "$(jq -r .applied.digest "$D/replication/state.json")"
+expect_json '.findings | length' 0
+
+test_case "a flipped byte: exit 1, the offset named, on stderr"
+cp -r "$D" "$T/bad"
+printf '\xff' | dd of="$T/bad/wal/wal.log" bs=1 seek=100 conv=notrunc status=none
+run "$AERODB_REPL" verify "$T/bad"
+expect_rc 1
+expect_err_contains "damage: corrupt record '$T/bad/wal/wal.log': crc mismatch: stored"
+expect_err_contains "at offset 0 (record 0)"
+expect_err_contains "hint: nothing after this record can be trusted"
+
+test_case "a torn tail is a notice: exit 0"
+cp "$D/wal/wal.log" "$T/torn.log"
+truncate -s -7 "$T/torn.log"
+run "$AERODB_REPL" verify "$T/torn.log" --json
+expect_rc 0
+expect_json '.findings[0].kind' torn-tail
+expect_json '.findings[0].severity' notice
+expect_json .wal.write_sets 49
+
+test_case "missing path (9), plain directory (2), bad option (2)"
+run "$AERODB_REPL" verify "$T/absent"
+expect_rc 9
+expect_err "cannot stat '$T/absent': No such file or directory"
+mkdir "$T/plain"
+run "$AERODB_REPL" verify "$T/plain"
+expect_rc 2
+expect_err "nothing to verify '$T/plain': not a data directory (no wal/wal.log)
+hint: give a WAL file or a data directory"
+run "$AERODB_REPL" verify
+expect_rc 2
+run "$AERODB_REPL" verify "$D/wal/wal.log" --system-id nothex
+expect_rc 2
+expect_err "invalid system id 'nothex': expected 32 hexadecimal digits"
+
+test_case "a halted node: exit 6 unless damage is found (then 1)"
+cp -r "$D" "$T/halted"
+echo '{"format":1,"code":"diverged","subject":"in/x.seg","detail":"digest mismatch at commit 9","commit":9}' > "$T/halted/replication/halt.json"
+run "$AERODB_REPL" verify "$T/halted"
+expect_rc 6
+expect_err "halted: node is halted '$T/halted': diverged: digest mismatch at commit 9
+hint: inspect the cause, then clear it with 'aerodb-repl unhalt'"
+printf '\xff' | dd of="$T/halted/wal/wal.log" bs=1 seek=100 conv=notrunc status=none
+run "$AERODB_REPL" verify "$T/halted"
+expect_rc 1
+
+test_case "mid-install: exit 9"
+rm "$T/halted/replication/state.json"
+run "$AERODB_REPL" verify "$T/halted"
+expect_rc 9
+expect_err_contains "no replication/state.json (unfinished install)"
+
+test_case "AeroDB's own files (../shared), when present"
+F=${SHARED:-}/fixtures/aerodb-upstream
+if [ -d "$F" ]; then
+  run "$AERODB_REPL" verify "$F/mvcc" --json
+  expect_rc 0
+  expect_json .wal.write_sets 500
+  expect_json .wal.history_digest e1c81d17c8d4731c3912d4673857f788ec006d06f52efc488f5799e52f37df7a
+  run "$AERODB_REPL" verify "$F/torn/wal_bitflip_seq1000.log"
+  expect_rc 1
+  expect_err_contains "crc mismatch: stored 13b71efc, computed f83e218c at offset 355287 (record 999)"
+  run "$AERODB_REPL" verify "$F/torn/wal_trunc_mid_body.log" --json
+  expect_rc 0
+  expect_json '.findings[0].offset' 631337
+else
+  echo "SKIPPED [$CURRENT]: $F not found (a clone without ../shared)"
+fi
+
+finish

@@ -1,0 +1,51 @@
+# Black-box test helpers (git t/ style). Sourced by tests/cli/*.sh.
+# Environment (set by ctest): AERODB, AERODB_REPL, SRC, SHARED.
+set -uo pipefail
+: "${AERODB:?}" "${AERODB_REPL:?}" "${SRC:?}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/aerodb-cli.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+PASSED=0
+FAILED=0
+CURRENT=""
+
+test_case() { CURRENT="$1"; }
+fail() {
+  FAILED=$((FAILED + 1))
+  printf 'FAIL [%s] %s\n' "$CURRENT" "$*" >&2
+}
+pass() { PASSED=$((PASSED + 1)); }
+
+# run CMD...: sets OUT, ERR, RC. A signal or a sanitizer report always fails.
+run() {
+  OUT=$("$@" 2>"$T/.err")
+  RC=$?
+  ERR=$(cat "$T/.err")
+  if ((RC >= 128)) || grep -qE 'Sanitizer|runtime error:' <<<"$ERR"; then
+    fail "signal or sanitizer report (exit $RC) from: $*"$'\n'"$ERR"
+  fi
+}
+expect_rc() {
+  if [ "$RC" = "$1" ]; then pass; else fail "expected exit $1, got $RC; stderr: $ERR"; fi
+}
+expect_err() {
+  if [ "$ERR" = "$1" ]; then pass; else fail "stderr:"$'\n'"$ERR"$'\n'"expected:"$'\n'"$1"; fi
+}
+expect_err_contains() {
+  if grep -qF -- "$1" <<<"$ERR"; then pass; else fail "stderr lacks '$1':"$'\n'"$ERR"; fi
+}
+expect_out() {
+  if [ "$OUT" = "$1" ]; then pass; else fail "stdout:"$'\n'"$OUT"$'\n'"expected:"$'\n'"$1"; fi
+}
+expect_out_contains() {
+  if grep -qF -- "$1" <<<"$OUT"; then pass; else fail "stdout lacks '$1':"$'\n'"$OUT"; fi
+}
+# expect_json FILTER VALUE: jq -r FILTER on stdout equals VALUE.
+expect_json() {
+  local got
+  got=$(jq -r "$1" <<<"$OUT" 2>&1)
+  if [ "$got" = "$2" ]; then pass; else fail "jq '$1' gave '$got', expected '$2'"; fi
+}
+finish() {
+  echo "$PASSED passed, $FAILED failed"
+  ((FAILED == 0))
+}
