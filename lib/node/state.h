@@ -13,6 +13,7 @@
 
 namespace aero::node {
 
+// MODEL-1: the two roles; halted, fenced and promoting are flags beside them.
 enum class Role { kPrimary, kReplica };
 const char* RoleName(Role role);
 

@@ -29,8 +29,8 @@ std::string Crc32Text(std::string_view bytes) {
   return buf;
 }
 
-// NODE-8: AeroDB's manifest has a created_at field; ours is fixed, so two
-// checkpoints at one boundary write the same bytes and no clock is read.
+// NODE-8, MODEL-5: AeroDB's manifest has a created_at field; ours is fixed,
+// so two checkpoints at one boundary write the same bytes and no clock is read.
 constexpr std::string_view kFixedCreatedAt = "1970-01-01T00:00:00Z";
 
 Status WriteDurably(Fs& fs, const std::string& path, std::string_view bytes) {
@@ -73,8 +73,12 @@ Status Node::Init(Fs& fs, const std::string& dir) {
   } else if (info.status().code() != Code::kNotFound) {
     return info.status();
   }
+  // MODEL-4 init -> primary (epoch 1, commit 0). MODEL-10: the node is built
+  // beside `dir` and renamed in, so a crash leaves nothing or a whole node.
   const std::string parent = DirName(dir);
   const std::string tmp = JoinPath(parent, "." + BaseName(dir) + ".init.tmp");
+  const std::string lock_path = JoinPath(parent, "." + BaseName(dir) + ".init.lock");
+  AERO_ASSIGN_OR_RETURN(auto lock, fs.Lock(lock_path));
   AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));
   AERO_RETURN_IF_ERROR(fs.MakeDir(tmp));
   for (std::string_view sub : {kWalDir, kDataDir, kMetadataDir, kSchemasDir, kSnapshotsDir,
@@ -99,7 +103,11 @@ Status Node::Init(Fs& fs, const std::string& dir) {
   AERO_RETURN_IF_ERROR(fs.SyncDir(tmp));
   // rename(2) replaces an empty directory, so an existing empty `dir` is fine.
   AERO_RETURN_IF_ERROR(fs.Rename(tmp, dir));
-  return fs.SyncDir(parent);
+  AERO_RETURN_IF_ERROR(fs.SyncDir(parent));
+  // A run that raced us for the lock finds `dir` taken and refuses, so the
+  // lock file can go (best effort: a leftover is harmless).
+  (void)fs.Remove(lock_path);
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<Node>> Node::Open(Fs& fs, const std::string& dir, Access access) {
@@ -328,6 +336,8 @@ Status Fenced(const std::string& dir, const std::string& fenced_json) {
 
 }  // namespace
 
+// MODEL-9: refusals in a fixed order: halted (6) before fenced, promoting and
+// role (5); open-time damage (1) and the lock (7) were checked by Open.
 Status Node::CheckWritable() const {
   if (halt_) {  // NODE-9
     return Status(Code::kHalted,

@@ -13,7 +13,7 @@ namespace {
 void MakeReplicationDir(const TempDir& t) { REQUIRE(PosixFs().MakeDir(t / "replication").ok()); }
 }  // namespace
 
-TEST_CASE("NODE-3 state round trip") {
+TEST_CASE("NODE-3 MODEL-1 state round trip: role, epoch, base, applied") {
   TempDir t;
   MakeReplicationDir(t);
   NodeState s;

@@ -64,7 +64,7 @@ TEST_CASE("init into an existing empty directory") {
   CHECK(FileExists(t / "db/replication/identity.json"));
 }
 
-TEST_CASE("commit: Insert, Update, Delete and reads at every CommitId") {
+TEST_CASE("NODE-10 commit: Insert, Update, Delete and reads at every CommitId") {
   TempDir t;
   const std::string dir = t / "db";
   REQUIRE(Node::Init(PosixFs(), dir).ok());
@@ -369,4 +369,47 @@ TEST_CASE("NODE-4 a missing base snapshot or a disagreeing marker is damage") {
   r = Node::Open(PosixFs(), dir, Access::kRead);
   CHECK(r.status().code() == Code::kDamage);
   CHECK(r.status().message().find("base snapshot missing") == 0);
+}
+
+TEST_CASE("MODEL-9 a halted replica refuses a write as halted (6), not as a replica (5)") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  SetRole(dir, Role::kReplica);
+  REQUIRE(SaveHalt(PosixFs(), dir, {"diverged", "x.seg", "digest mismatch", 3}).ok());
+  auto n = OpenW(dir);
+  CHECK(n->Commit({Put("c", "a", "{}")}).status().code() == Code::kHalted);
+}
+
+TEST_CASE("MODEL-3 a replica serves reads at its applied CommitId") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  {
+    auto n = OpenW(dir);
+    REQUIRE(n->Commit({Put("c", "a", "{\"v\":1}")}).ok());
+    REQUIRE(n->Close().ok());
+  }
+  SetRole(dir, Role::kReplica);
+  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  REQUIRE(r.ok());
+  CHECK((*r)->CheckReadable().ok());
+  CHECK((*r)->ReadAt((*r)->state().applied_commit)->at({"c", "a"}).body == "{\"v\":1}");
+}
+
+TEST_CASE("NODE-8 MODEL-5 two checkpoints of one history write identical snapshot bytes") {
+  TempDir t;
+  std::string manifest[2], storage[2];
+  for (int i = 0; i < 2; ++i) {
+    const std::string dir = t / ("db" + std::to_string(i));
+    REQUIRE(Node::Init(PosixFs(), dir).ok());
+    auto n = OpenW(dir);
+    for (int k = 0; k < 5; ++k) REQUIRE(n->Commit({Put("c", "k" + std::to_string(k), "{}")}).ok());
+    REQUIRE(n->Checkpoint().ok());
+    manifest[i] = ReadFile(dir + "/snapshots/00000000000000000005/manifest.json");
+    storage[i] = ReadFile(dir + "/snapshots/00000000000000000005/storage.dat");
+  }
+  CHECK(manifest[0] == manifest[1]);
+  CHECK(storage[0] == storage[1]);
+  CHECK(manifest[0].find("\"created_at\": \"1970-01-01T00:00:00Z\"") != std::string::npos);
 }
