@@ -16,5 +16,9 @@
 namespace aero::cli {
 
 void SetupVerify(CLI::App& app, Runner& runner);
+void SetupShipWal(CLI::App& app, Runner& runner);
+void SetupApplyWal(CLI::App& app, Runner& runner);
+void SetupStatus(CLI::App& app, Runner& runner);
+void SetupUnhalt(CLI::App& app, Runner& runner);
 
 }  // namespace aero::cli

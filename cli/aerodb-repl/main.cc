@@ -7,6 +7,10 @@ int main(int argc, char** argv) {
                "aerodb-repl"};
   app.set_version_flag("--version", "aerodb-repl 0.1.0");
   aero::cli::Runner runner;
+  aero::cli::SetupShipWal(app, runner);
+  aero::cli::SetupApplyWal(app, runner);
+  aero::cli::SetupStatus(app, runner);
   aero::cli::SetupVerify(app, runner);
+  aero::cli::SetupUnhalt(app, runner);
   return aero::cli::RunMain(app, runner, argc, argv);
 }

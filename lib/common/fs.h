@@ -73,6 +73,10 @@ class Fs {
   virtual Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& path,
                                                           OpenMode mode) = 0;
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // Like Rename, but kRefused (nothing changed) if `to` exists: publishing
+  // never overwrites a file another writer published (renameat2
+  // RENAME_NOREPLACE, or link + unlink where the file system lacks it).
+  virtual Status RenameNoReplace(const std::string& from, const std::string& to) = 0;
   virtual Status SyncDir(const std::string& dir) = 0;
   // Removes a file or an empty directory.
   virtual Status Remove(const std::string& path) = 0;
@@ -90,6 +94,9 @@ class Fs {
 
 // The process-wide POSIX implementation.
 Fs& PosixFs();
+
+// The canonical absolute path of an existing file or directory (realpath(3)).
+Result<std::string> RealPath(const std::string& path);
 
 // Path helpers (plain string manipulation, '/' separated).
 std::string JoinPath(std::string_view a, std::string_view b);

@@ -4,7 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <stdio.h>  // renameat2
+
 #include <algorithm>
+#include <cstdlib>
 #include <cerrno>
 #include <cstring>
 
@@ -140,6 +143,21 @@ class Posix final : public Fs {
     }
     return Status::Ok();
   }
+  Status RenameNoReplace(const std::string& from, const std::string& to) override {
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+      return Status::Ok();
+    }
+    int err = errno;
+    if (err == EINVAL || err == ENOSYS) {  // no RENAME_NOREPLACE here: link is exclusive too
+      if (::link(from.c_str(), to.c_str()) == 0) {
+        ::unlink(from.c_str());
+        return Status::Ok();
+      }
+      err = errno;
+    }
+    if (err == EEXIST) return Status(Code::kRefused, Problem("already exists", to));
+    return ErrnoStatus("cannot rename", from, err);
+  }
   Status SyncDir(const std::string& dir) override {
     int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus("cannot open directory", dir, errno);
@@ -216,6 +234,14 @@ class Posix final : public Fs {
 };
 
 }  // namespace
+
+Result<std::string> RealPath(const std::string& path) {
+  char* p = ::realpath(path.c_str(), nullptr);
+  if (p == nullptr) return ErrnoStatus("cannot resolve", path, errno);
+  std::string out(p);
+  std::free(p);
+  return out;
+}
 
 Status ReadExactlyAt(ReadableFile& file, uint64_t offset, char* buf, size_t n) {
   AERO_RETURN_IF_ERROR(file.Seek(offset));

@@ -20,6 +20,8 @@ constexpr std::string_view kIdentityFile = "replication/identity.json";  // NODE
 constexpr std::string_view kStateFile = "replication/state.json";        // NODE-3
 constexpr std::string_view kHaltFile = "replication/halt.json";          // NODE-9
 constexpr std::string_view kLockFile = "replication/lock";               // NODE-6
+constexpr std::string_view kShippedDir = "replication/shipped";         // LOG-2
+constexpr std::string_view kHaltHistoryFile = "replication/halt-history.jsonl";  // LOG-19
 
 // Inside snapshots/<id>/ (AeroDB's names).
 constexpr std::string_view kSnapshotManifest = "manifest.json";

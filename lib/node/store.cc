@@ -1,6 +1,7 @@
 #include "node/store.h"
 
 #include <cstdio>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -80,6 +81,19 @@ Status Node::Init(Fs& fs, const std::string& dir) {
   const std::string lock_path = JoinPath(parent, "." + BaseName(dir) + ".init.lock");
   AERO_ASSIGN_OR_RETURN(auto lock, fs.Lock(lock_path));
   AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));
+  AERO_ASSIGN_OR_RETURN(history::SystemId id, history::NewSystemId());
+  AERO_RETURN_IF_ERROR(Build(fs, tmp, id, Role::kPrimary, 1));
+  // rename(2) replaces an empty directory, so an existing empty `dir` is fine.
+  AERO_RETURN_IF_ERROR(fs.Rename(tmp, dir));
+  AERO_RETURN_IF_ERROR(fs.SyncDir(parent));
+  // A run that raced us for the lock finds `dir` taken and refuses, so the
+  // lock file can go (best effort: a leftover is harmless).
+  (void)fs.Remove(lock_path);
+  return Status::Ok();
+}
+
+Status Node::Build(Fs& fs, const std::string& tmp, const history::SystemId& id, Role role,
+                   uint32_t epoch) {
   AERO_RETURN_IF_ERROR(fs.MakeDir(tmp));
   for (std::string_view sub : {kWalDir, kDataDir, kMetadataDir, kSchemasDir, kSnapshotsDir,
                                kReplicationDir}) {
@@ -88,11 +102,10 @@ Status Node::Init(Fs& fs, const std::string& dir) {
   AERO_RETURN_IF_ERROR(WriteDurably(fs, JoinPath(tmp, kWalFile), ""));
   AERO_RETURN_IF_ERROR(WriteDurably(fs, JoinPath(tmp, kDocumentsFile), ""));
   AERO_RETURN_IF_ERROR(WriteDurably(fs, JoinPath(tmp, kLockFile), ""));
-  AERO_ASSIGN_OR_RETURN(history::SystemId id, history::NewSystemId());
   AERO_RETURN_IF_ERROR(SaveIdentity(fs, tmp, Identity{id}));
   NodeState state;
-  state.role = Role::kPrimary;
-  state.epoch = 1;
+  state.role = role;
+  state.epoch = epoch;
   state.base_digest = history::SeedDigest(id);
   state.applied_digest = state.base_digest;
   AERO_RETURN_IF_ERROR(SaveState(fs, tmp, state));
@@ -100,14 +113,7 @@ Status Node::Init(Fs& fs, const std::string& dir) {
                                kReplicationDir}) {
     AERO_RETURN_IF_ERROR(fs.SyncDir(JoinPath(tmp, sub)));
   }
-  AERO_RETURN_IF_ERROR(fs.SyncDir(tmp));
-  // rename(2) replaces an empty directory, so an existing empty `dir` is fine.
-  AERO_RETURN_IF_ERROR(fs.Rename(tmp, dir));
-  AERO_RETURN_IF_ERROR(fs.SyncDir(parent));
-  // A run that raced us for the lock finds `dir` taken and refuses, so the
-  // lock file can go (best effort: a leftover is harmless).
-  (void)fs.Remove(lock_path);
-  return Status::Ok();
+  return fs.SyncDir(tmp);
 }
 
 Result<std::unique_ptr<Node>> Node::Open(Fs& fs, const std::string& dir, Access access) {
@@ -613,6 +619,103 @@ Result<std::string> Node::Checkpoint() {
   AERO_ASSIGN_OR_RETURN(wal_, fs_.OpenWrite(Path(kWalFile), OpenMode::kAppend));
   AERO_ASSIGN_OR_RETURN(wal_read_, fs_.OpenRead(Path(kWalFile)));
   return id;
+}
+
+Status Node::BeginAppend() {
+  if (halt_) {  // LOG-14
+    return Status(Code::kHalted,
+                  Problem("node is halted", dir_, halt_->code + ": " + halt_->detail),
+                  "inspect the cause, then clear it with 'aerodb-repl unhalt'");
+  }
+  if (state_.promoting_json) {
+    return Status(Code::kRefused,
+                  Problem("promote in progress", dir_, "the claim of the next epoch is not finished"),
+                  "re-run 'aerodb-repl promote'");
+  }
+  if (state_.role != Role::kReplica) {
+    return Status(Code::kRefused,
+                  Problem("refusing to apply", dir_,
+                          "this node is a primary; segments are applied only by replicas"),
+                  "bootstrap a replica in a new directory");
+  }
+  if (access_ != Access::kWrite || !wal_) {
+    return Status(Code::kInternal, Problem("node not opened for writing", dir_));
+  }
+  pending_bytes_ = 0;
+  return Status::Ok();
+}
+
+Status Node::AppendBytes(std::string_view bytes) {
+  if (!wal_) return Status(Code::kInternal, Problem("node not opened for writing", dir_));
+  Status s = wal_->Append(bytes);
+  if (!s.ok()) {
+    wal_.reset();  // the tail is unacknowledged; the next open drops it (NODE-4)
+    return s;
+  }
+  pending_bytes_ += bytes.size();
+  return Status::Ok();
+}
+
+Status Node::FinishAppend(uint64_t commit, const history::Digest& digest,
+                          uint64_t next_sequence) {
+  if (!wal_) return Status(Code::kInternal, Problem("node not opened for writing", dir_));
+  Status s = wal_->Sync();
+  if (!s.ok()) {
+    wal_.reset();
+    return s;
+  }
+  NodeState next = state_;
+  next.applied_commit = commit;
+  next.applied_digest = digest;
+  next.applied_wal_offset += pending_bytes_;
+  next.next_sequence = next_sequence;
+  AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, next));  // LOG-13: after the fsync
+  state_ = next;
+  state_dirty_ = false;
+  pending_bytes_ = 0;
+  live_.reset();
+  return Status::Ok();
+}
+
+Status Node::AbortAppend() {
+  if (pending_bytes_ == 0) return Status::Ok();
+  wal_.reset();
+  AERO_RETURN_IF_ERROR(fs_.Truncate(Path(kWalFile), state_.applied_wal_offset));
+  pending_bytes_ = 0;
+  AERO_ASSIGN_OR_RETURN(wal_, fs_.OpenWrite(Path(kWalFile), OpenMode::kAppend));
+  return Status::Ok();
+}
+
+Status Node::Halt(const HaltReason& reason) {
+  AERO_RETURN_IF_ERROR(SaveHalt(fs_, dir_, reason));
+  halt_ = reason;
+  return Status::Ok();
+}
+
+Result<std::map<uint64_t, history::Digest>> Node::DigestsAt(
+    const std::vector<uint64_t>& wanted) const {
+  std::map<uint64_t, history::Digest> out;
+  std::set<uint64_t> need;
+  for (uint64_t c : wanted) {
+    if (c == state_.base_commit) {
+      out[c] = state_.base_digest;
+    } else if (c == state_.applied_commit) {
+      out[c] = state_.applied_digest;
+    } else if (c > state_.base_commit && c < state_.applied_commit) {
+      need.insert(c);
+    }
+  }
+  if (need.empty() || wal_ignored_ || !wal_read_) return out;
+  AERO_RETURN_IF_ERROR(wal_read_->Seek(0));
+  wal::ScanOptions opt;
+  opt.base_commit = state_.base_commit;
+  opt.base_digest = state_.base_digest;
+  const uint64_t last = *need.rbegin();
+  wal::WalScanner(wal_read_.get(), opt).Run({}, [&](const wal::WriteSet& ws) {
+    if (need.count(ws.commit_id) && ws.digest_after) out[ws.commit_id] = *ws.digest_after;
+    return ws.commit_id < last;
+  });
+  return out;
 }
 
 Status Node::Close() {

@@ -53,6 +53,11 @@ class Node {
   // be absent or an empty directory. Atomic: built beside `dir`, renamed in.
   static Status Init(Fs& fs, const std::string& dir);
 
+  // Builds the files of a new node (commit 0) in `path`, which must not exist;
+  // fsyncs everything but does not rename it anywhere (MODEL-10 callers do).
+  static Status Build(Fs& fs, const std::string& path, const history::SystemId& id,
+                      Role role, uint32_t epoch);
+
   // NODE-4 open-time validation. kNotFound if `dir` is not a node, kDamage if
   // it cannot be proven consistent, kLocked if another run holds it (kWrite).
   static Result<std::unique_ptr<Node>> Open(Fs& fs, const std::string& dir, Access access);
@@ -86,6 +91,22 @@ class Node {
   // Persists the applied position to state.json if it moved.
   Status Close();
 
+  // Replica apply (LOG-13): BeginAppend checks the node may apply; bytes
+  // verified by a complete first pass go to AppendBytes; FinishAppend fsyncs
+  // the WAL, then advances `applied` atomically. AbortAppend cuts the WAL back
+  // to the last applied write set (fsynced).
+  Status BeginAppend();
+  Status AppendBytes(std::string_view bytes);
+  Status FinishAppend(uint64_t commit, const history::Digest& digest, uint64_t next_sequence);
+  Status AbortAppend();
+
+  // Records a halt (NODE-9) durably; every later write, apply and read refuses.
+  Status Halt(const HaltReason& reason);
+
+  // H(c) of this node's history for each wanted c in [base_commit, applied]:
+  // one scan of the WAL (absent entries: the log could not prove them).
+  Result<std::map<uint64_t, history::Digest>> DigestsAt(const std::vector<uint64_t>& wanted) const;
+
   static std::string SnapshotId(uint64_t commit);  // NODE-8
 
  private:
@@ -108,6 +129,7 @@ class Node {
   std::unique_ptr<WritableFile> wal_;
   std::unique_ptr<ReadableFile> wal_read_;  // the log validated at open; reads use it
   std::optional<std::map<DocumentKey, bool>> live_;  // kWrite: live keys at applied
+  uint64_t pending_bytes_ = 0;  // appended by AppendBytes, not yet acknowledged
 };
 
 }  // namespace aero::node

@@ -156,6 +156,15 @@ Status FaultyFs::Rename(const std::string& raw_from, const std::string& raw_to) 
   return Status::Ok();
 }
 
+Status FaultyFs::RenameNoReplace(const std::string& raw_from, const std::string& raw_to) {
+  const std::string from = Norm(raw_from), to = Norm(raw_to);
+  if (fsys::exists(to)) {
+    AERO_RETURN_IF_ERROR(Step());
+    return Status(Code::kRefused, Problem("already exists", to));
+  }
+  return Rename(from, to);
+}
+
 Status FaultyFs::SyncDir(const std::string& raw) {
   const std::string dir = Norm(raw);
   AERO_RETURN_IF_ERROR(Step());

@@ -34,6 +34,7 @@ class FaultyFs final : public Fs {
   Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& path,
                                                   OpenMode mode) override;
   Status Rename(const std::string& from, const std::string& to) override;
+  Status RenameNoReplace(const std::string& from, const std::string& to) override;
   Status SyncDir(const std::string& dir) override;
   Status Remove(const std::string& path) override;
   Status Truncate(const std::string& path, uint64_t size) override;

@@ -1,0 +1,78 @@
+// aerodb-repl ship-wal -D PRIMARY_DIR --to DIR: publish committed write sets as segments.
+#include <cstdio>
+
+#include "cli/aerodb-repl/commands.h"
+#include "common/fs.h"
+#include "repl/ship.h"
+
+namespace aero::cli {
+namespace {
+
+struct Options {
+  repl::ShipOptions ship;
+  bool json = false;
+};
+
+int Run(const Options& o) {
+  repl::ShipReport rep;
+  Status s = repl::ShipWal(PosixFs(), o.ship, &rep);
+  nlohmann::json segs = nlohmann::json::array();
+  for (const auto& seg : rep.segments) {
+    segs.push_back({{"name", seg.name},
+                    {"first_commit", seg.first_commit},
+                    {"last_commit", seg.last_commit},
+                    {"bytes", seg.bytes},
+                    {"sha256", seg.sha256},
+                    {"already_there", seg.already_there}});
+  }
+  if (!s.ok()) {
+    // What was published before the failure stays published; say so.
+    for (const auto& seg : rep.segments) {
+      std::fprintf(stderr, "published %s before the failure\n", seg.name.c_str());
+    }
+    return Fail(s, o.json);
+  }
+  if (o.json) {
+    PrintJson(OkJson({{"target", rep.target},
+                      {"from_commit", rep.from_commit},
+                      {"shipped_commit", rep.shipped_commit},
+                      {"segments", segs},
+                      {"uncommitted_bytes_dropped", rep.truncated_tail_bytes}}));
+    return 0;
+  }
+  for (const auto& seg : rep.segments) {
+    std::printf("%s %s: commits %llu..%llu, %llu bytes\n",
+                seg.already_there ? "identical" : "published", seg.name.c_str(),
+                static_cast<unsigned long long>(seg.first_commit),
+                static_cast<unsigned long long>(seg.last_commit),
+                static_cast<unsigned long long>(seg.bytes));
+  }
+  if (rep.segments.empty()) {
+    std::printf("nothing to ship '%s': shipped through commit %llu\n", rep.target.c_str(),
+                static_cast<unsigned long long>(rep.shipped_commit));
+  } else {
+    std::printf("shipped '%s': through commit %llu\n", rep.target.c_str(),
+                static_cast<unsigned long long>(rep.shipped_commit));
+  }
+  return 0;
+}
+
+}  // namespace
+
+void SetupShipWal(CLI::App& app, Runner& runner) {
+  auto o = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "ship-wal", "publish the committed WAL since the last shipped CommitId as segment files");
+  AddDataDir(sub, &o->ship.data_dir);
+  sub->add_option("--to", o->ship.target, "the outbox or archive directory")->required();
+  sub->add_option("--max-segment-bytes", o->ship.max_segment_bytes,
+                  "close a segment before its body passes this size (default 16777216)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 34));
+  sub->add_flag("--zstd", o->ship.zstd, "compress segment bodies with zstd");
+  sub->add_flag("--restart-at-base", o->ship.restart_at_base,
+                "continue a target whose position was checkpointed away, from the node's base");
+  AddJson(sub, &o->json);
+  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+}
+
+}  // namespace aero::cli

@@ -1,0 +1,52 @@
+// aerodb-repl unhalt -D DIR --reason TEXT: the operator clears a halt (LOG-19).
+#include <cstdio>
+
+#include "cli/aerodb-repl/commands.h"
+#include "common/fs.h"
+#include "repl/unhalt.h"
+
+namespace aero::cli {
+namespace {
+
+struct Options {
+  std::string dir;
+  std::string reason;
+  bool json = false;
+};
+
+int Run(const Options& o) {
+  repl::UnhaltReport rep;
+  Status s = repl::Unhalt(PosixFs(), o.dir, o.reason, &rep);
+  if (!s.ok()) return Fail(s, o.json);
+  if (o.json) {
+    PrintJson(OkJson({{"data_dir", o.dir},
+                      {"cleared", rep.cleared ? nlohmann::json({{"code", rep.cleared->code},
+                                                                {"subject", rep.cleared->subject},
+                                                                {"detail", rep.cleared->detail},
+                                                                {"commit", rep.cleared->commit}})
+                                              : nlohmann::json(nullptr)}}));
+  } else if (!rep.cleared) {
+    std::printf("nothing to clear '%s': the node is not halted\n", o.dir.c_str());
+  } else {
+    std::printf("cleared halt '%s': %s: %s\n", o.dir.c_str(), rep.cleared->code.c_str(),
+                rep.cleared->detail.c_str());
+    std::printf("hint: remove or replace '%s' before the next apply-wal, or it halts again\n",
+                rep.cleared->subject.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void SetupUnhalt(CLI::App& app, Runner& runner) {
+  auto o = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "unhalt", "clear a halt after the operator fixed its cause (records why)");
+  AddDataDir(sub, &o->dir);
+  sub->add_option("--reason", o->reason, "what was fixed (logged in halt-history.jsonl)")
+      ->required();
+  AddJson(sub, &o->json);
+  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+}
+
+}  // namespace aero::cli

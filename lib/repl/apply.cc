@@ -1,0 +1,288 @@
+#include "repl/apply.h"
+
+#include <algorithm>
+#include <map>
+
+#include "common/file_util.h"
+#include "history/digest.h"
+#include "node/layout.h"
+#include "node/store.h"
+#include "segment/segment.h"
+#include "segment/segment_reader.h"
+
+namespace aero::repl {
+
+namespace {
+
+using history::Digest;
+
+struct InboxEntry {
+  std::string name;
+  segment::SegmentNameInfo info;
+};
+
+Result<std::vector<InboxEntry>> ListInbox(Fs& fs, const std::string& inbox) {
+  Result<std::vector<DirEntry>> entries = fs.ListDir(inbox);
+  if (!entries.ok()) {
+    if (entries.status().code() == Code::kNotFound) {
+      return Status(Code::kNotFound, Problem("inbox not found", inbox, "no such directory"),
+                    "give the directory the transport delivers segments into");
+    }
+    return entries.status();
+  }
+  std::vector<InboxEntry> out;
+  for (const DirEntry& e : *entries) {
+    auto info = segment::ParseSegmentName(e.name);  // SEG-2: anything else is ignored
+    if (info && e.is_regular) out.push_back({e.name, *info});
+  }
+  // LOG-5: CommitId order; for one first commit, the newest epoch first.
+  std::sort(out.begin(), out.end(), [](const InboxEntry& a, const InboxEntry& b) {
+    if (a.info.first_commit != b.info.first_commit) {
+      return a.info.first_commit < b.info.first_commit;
+    }
+    return a.info.epoch > b.info.epoch;
+  });
+  return out;
+}
+
+class Applier {
+ public:
+  Applier(Fs& fs, node::Node& node, const ApplyOptions& o, ApplyReport& rep)
+      : fs_(fs), node_(node), o_(o), rep_(rep) {}
+
+  Status Run(const std::vector<InboxEntry>& entries) {
+    rep_.from_commit = rep_.applied_commit = node_.state().applied_commit;
+    AERO_RETURN_IF_ERROR(node_.BeginAppend());
+    AERO_RETURN_IF_ERROR(PrepareOwnDigests(entries));
+    for (const InboxEntry& e : entries) {
+      if (o_.until && node_.state().applied_commit >= *o_.until) break;
+      AERO_RETURN_IF_ERROR(Take(e));
+    }
+    rep_.applied_commit = node_.state().applied_commit;
+    return Status::Ok();
+  }
+
+ private:
+  std::string PathOf(const InboxEntry& e) const { return JoinPath(o_.inbox, e.name); }
+
+  // Row 7 needs our own H(L) for duplicates; one WAL scan serves the run.
+  Status PrepareOwnDigests(const std::vector<InboxEntry>& entries) {
+    std::vector<uint64_t> wanted;
+    for (const InboxEntry& e : entries) {
+      if (e.info.last_commit <= node_.state().applied_commit) wanted.push_back(e.info.last_commit);
+    }
+    AERO_ASSIGN_OR_RETURN(own_, node_.DigestsAt(wanted));
+    return Status::Ok();
+  }
+
+  Status Halt(const std::string& code, const std::string& subject, const std::string& detail,
+              uint64_t commit, Status outcome) {
+    AERO_RETURN_IF_ERROR(node_.Halt({code, subject, detail, commit}));
+    rep_.halted = true;
+    return outcome;
+  }
+
+  Status Diverged(const InboxEntry& e, uint64_t commit, const Digest& theirs,
+                  const Digest& ours) {
+    const std::string detail = "segment digest " + history::DigestToHex(theirs) +
+                               ", this node has " + history::DigestToHex(ours);
+    return Halt("diverged", PathOf(e), "at commit " + std::to_string(commit) + ": " + detail,
+                commit,
+                Status(Code::kDiverged,
+                       Problem("diverged at commit " + std::to_string(commit), PathOf(e), detail),
+                       "run 'aerodb-repl check-history'; this replica cannot follow that "
+                       "history"));
+  }
+
+  Status Corrupt(const InboxEntry& e, const std::string& detail) {  // LOG-12, row 2
+    return Halt("corrupt", PathOf(e), detail, node_.state().applied_commit + 1,
+                Status(Code::kDamage, Problem("corrupt segment", PathOf(e), detail),
+                       "replace the file from the archive, then run 'aerodb-repl unhalt'"));
+  }
+
+  Status InTransit(const InboxEntry& e, const std::string& detail) {  // LOG-6, row 1
+    return Status(Code::kInTransit, Problem("segment in transit", PathOf(e), detail),
+                  "re-run apply-wal once the transfer has finished");
+  }
+
+  Status Take(const InboxEntry& e) {
+    const node::NodeState& st = node_.state();
+    const uint64_t A = st.applied_commit;
+    Result<std::unique_ptr<ReadableFile>> opened = fs_.OpenRead(PathOf(e));
+    if (!opened.ok()) {
+      if (opened.status().code() == Code::kNotFound) return Status::Ok();  // moved away meanwhile
+      return opened.status();
+    }
+    ReadableFile& file = **opened;
+    segment::SegmentCheck c = segment::CheckSegmentHeader(file, &e.info);
+    switch (c.state) {
+      case segment::SegmentState::kInTransit: return InTransit(e, c.detail);
+      case segment::SegmentState::kCorrupt: return Corrupt(e, c.detail);
+      case segment::SegmentState::kIoError: return c.io;
+      case segment::SegmentState::kValid: break;
+    }
+    const segment::SegmentHeader& h = c.header;
+    if (!(h.system_id == node_.identity().system_id)) {  // LOG-11, row 3
+      const std::string detail = "system id " + h.system_id.ToHex() + ", this node is " +
+                                 node_.identity().system_id.ToHex();
+      return Halt("foreign", PathOf(e), detail, A + 1,
+                  Status(Code::kRefused, Problem("foreign segment", PathOf(e), detail),
+                         "remove files of other databases from the inbox, then run "
+                         "'aerodb-repl unhalt'"));
+    }
+    if (h.epoch > st.epoch) {  // row 4: its history file (LOG-15) has not arrived
+      const std::string hist = JoinPath(o_.inbox, segment::SegmentName(h.epoch, 0, 0).substr(0, 8) +
+                                                      ".history");
+      return Status(Code::kInTransit,
+                    Problem("history file in transit", hist, "segment " + e.name + " needs it"),
+                    "re-run apply-wal once the history file has arrived");
+    }
+    const uint64_t F = h.first_commit, L = h.last_commit;
+    if (L <= A) {  // row 7, LOG-8: a duplicate is checked against our history
+      auto it = own_.find(L);
+      if (it == own_.end()) {
+        rep_.segments.push_back({e.name, F, L, 0, 0, "not-checked"});
+        return Status::Ok();
+      }
+      if (it->second != h.digest_after) return Diverged(e, L, h.digest_after, it->second);
+      rep_.segments.push_back({e.name, F, L, 0, 0, "duplicate"});
+      return Status::Ok();
+    }
+    if (F > A + 1) {  // row 10, LOG-7
+      return Status(Code::kGap,
+                    Problem("gap before commit " + std::to_string(A + 1) + " in", o_.inbox,
+                            "next segment starts at " + std::to_string(F) + " ('" + e.name +
+                                "'); commits " + std::to_string(A + 1) + ".." +
+                                std::to_string(F - 1) + " are missing"),
+                    "the missing segment has not arrived; re-run apply-wal after the transfer "
+                    "(if it no longer exists anywhere, use 'snapshot install')");
+    }
+    if (F == A + 1 && h.digest_before != st.applied_digest) {  // row 9, LOG-10
+      return Diverged(e, A, h.digest_before, st.applied_digest);
+    }
+    // Pass 1 (LOG-13): the whole file, before any byte of it is appended.
+    const uint64_t end_commit = o_.until ? std::min(L, *o_.until) : L;
+    struct Mark {
+      uint64_t end_offset = 0;
+      Digest digest{};
+      uint64_t last_sequence = 0;
+    };
+    std::map<uint64_t, Mark> marks;  // at A (overlap) and at end_commit
+    segment::SegmentCheck v =
+        segment::VerifySegment(file, &e.info, [&](const wal::WriteSet& ws) {
+          if (ws.commit_id == A || ws.commit_id == end_commit) {
+            marks[ws.commit_id] = {ws.end_offset, *ws.digest_after, ws.last_sequence};
+          }
+          return true;
+        });
+    if (v.state == segment::SegmentState::kInTransit) return InTransit(e, v.detail);
+    if (v.state == segment::SegmentState::kIoError) return v.io;
+    if (v.state != segment::SegmentState::kValid) return Corrupt(e, v.detail);
+    uint64_t from = 0;
+    if (F <= A) {  // row 8, LOG-9: the overlap must be our own history
+      if (marks[A].digest != st.applied_digest) return Diverged(e, A, marks[A].digest, st.applied_digest);
+      from = marks[A].end_offset;
+    }
+    const Mark& to = marks[end_commit];
+    // Pass 2: only chunks whose CRC matches pass 1 reach the WAL.
+    Status appended = segment::ReadVerifiedBody(
+        file, v, from, to.end_offset, [&](std::string_view bytes) { return node_.AppendBytes(bytes); });
+    if (!appended.ok()) {
+      Status aborted = node_.AbortAppend();
+      return aborted.ok() ? appended : aborted;
+    }
+    AERO_RETURN_IF_ERROR(node_.FinishAppend(end_commit, to.digest, to.last_sequence + 1));
+    rep_.segments.push_back({e.name, F, L, A + 1, end_commit, "applied"});
+    own_[end_commit] = to.digest;
+    return Status::Ok();
+  }
+
+  Fs& fs_;
+  node::Node& node_;
+  const ApplyOptions& o_;
+  ApplyReport& rep_;
+  std::map<uint64_t, Digest> own_;
+};
+
+Status RefuseNonEmpty(const std::string& dir) {
+  return Status(Code::kRefused,
+                Problem("refusing to apply", dir, "the directory is not empty and not a node"),
+                "give an empty directory to bootstrap a new replica, or the replica's own");
+}
+
+// LOG-16: a new replica from the WAL alone, built beside DIR (MODEL-10).
+Status Bootstrap(Fs& fs, const ApplyOptions& o, ApplyReport& rep) {
+  AERO_ASSIGN_OR_RETURN(std::vector<InboxEntry> entries, ListInbox(fs, o.inbox));
+  if (entries.empty()) {
+    return Status(Code::kNotFound, Problem("no segments", o.inbox),
+                  "ship from the primary first: aerodb-repl ship-wal -D PRIMARY --to DIR");
+  }
+  const InboxEntry& first = entries.front();
+  if (first.info.first_commit > 1) {
+    return Status(Code::kGap,
+                  Problem("gap before commit 1 in", o.inbox,
+                          "the oldest segment starts at " +
+                              std::to_string(first.info.first_commit)),
+                  "a replica bootstrapped from the WAL needs every commit from 1; use "
+                  "'aerodb-repl snapshot install'");
+  }
+  const std::string path = JoinPath(o.inbox, first.name);
+  AERO_ASSIGN_OR_RETURN(auto file, fs.OpenRead(path));
+  segment::SegmentCheck c = segment::CheckSegmentHeader(*file, &first.info);
+  if (c.state == segment::SegmentState::kInTransit) {
+    return Status(Code::kInTransit, Problem("segment in transit", path, c.detail),
+                  "re-run apply-wal once the transfer has finished");
+  }
+  if (c.state == segment::SegmentState::kIoError) return c.io;
+  if (c.state != segment::SegmentState::kValid) {
+    return Status(Code::kDamage, Problem("corrupt segment", path, c.detail),
+                  "replace the file from the archive, then re-run apply-wal");
+  }
+  const std::string parent = DirName(o.data_dir);
+  const std::string base = "." + BaseName(o.data_dir);
+  const std::string tmp = JoinPath(parent, base + ".bootstrap.tmp");
+  AERO_ASSIGN_OR_RETURN(auto lock, fs.Lock(JoinPath(parent, base + ".bootstrap.lock")));
+  AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));
+  AERO_RETURN_IF_ERROR(
+      node::Node::Build(fs, tmp, c.header.system_id, node::Role::kReplica, c.header.epoch));
+  Status loop;
+  bool applied = false;
+  {
+    AERO_ASSIGN_OR_RETURN(auto n, node::Node::Open(fs, tmp, node::Access::kWrite));
+    Applier applier(fs, *n, o, rep);
+    loop = applier.Run(entries);
+    applied = n->state().applied_commit > 0;
+    rep.from_commit = 0;
+    rep.applied_commit = n->state().applied_commit;
+  }
+  if (!applied) {
+    rep.halted = false;  // nothing was created, so nothing is halted
+    AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));
+    return loop;
+  }
+  AERO_RETURN_IF_ERROR(fs.Rename(tmp, o.data_dir));
+  AERO_RETURN_IF_ERROR(fs.SyncDir(parent));
+  rep.bootstrapped = true;
+  return loop;
+}
+
+}  // namespace
+
+Status ApplyWal(Fs& fs, const ApplyOptions& o, ApplyReport* report) {
+  ApplyReport scratch;
+  ApplyReport& rep = report ? *report : scratch;
+  Result<FileInfo> info = fs.Stat(o.data_dir);
+  if (!info.ok() && info.status().code() != Code::kNotFound) return info.status();
+  if (!info.ok()) return Bootstrap(fs, o, rep);
+  if (!info->is_dir) return RefuseNonEmpty(o.data_dir);
+  AERO_ASSIGN_OR_RETURN(auto entries, fs.ListDir(o.data_dir));
+  if (entries.empty()) return Bootstrap(fs, o, rep);
+  Result<FileInfo> identity = fs.Stat(JoinPath(o.data_dir, node::kIdentityFile));
+  if (!identity.ok()) return RefuseNonEmpty(o.data_dir);
+  AERO_ASSIGN_OR_RETURN(auto n, node::Node::Open(fs, o.data_dir, node::Access::kWrite));
+  AERO_ASSIGN_OR_RETURN(std::vector<InboxEntry> inbox, ListInbox(fs, o.inbox));
+  Applier applier(fs, *n, o, rep);
+  return applier.Run(inbox);
+}
+
+}  // namespace aero::repl

@@ -1,0 +1,44 @@
+// `aerodb-repl apply-wal`: take segments from an inbox in CommitId order,
+// prove each one (complete, checksums, system id, epoch, digest continuity),
+// append its records verbatim, fsync, advance. The classification of one
+// segment is the table in specs/REPLICATION_LOG_FLOW.md (rows 1-10, LOG-5..LOG-16).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/fs.h"
+#include "common/status.h"
+
+namespace aero::repl {
+
+struct ApplyOptions {
+  std::string data_dir;
+  std::string inbox;
+  std::optional<uint64_t> until;  // apply no write set above this CommitId
+};
+
+struct AppliedSegment {
+  std::string name;
+  uint64_t first_commit = 0, last_commit = 0;  // the segment's range
+  uint64_t applied_from = 0, applied_to = 0;   // the write sets appended (0, 0: none)
+  std::string outcome;  // "applied" | "duplicate" | "not-checked"
+};
+
+struct ApplyReport {
+  bool bootstrapped = false;  // LOG-16: the replica was created by this run
+  uint64_t from_commit = 0;   // applied before the run
+  uint64_t applied_commit = 0;  // applied after it
+  std::vector<AppliedSegment> segments;
+  bool halted = false;  // this run halted the replica
+};
+
+// The Status is the run's outcome: ok (caught up, or stopped at --until),
+// kGap (3), kInTransit (8), kDamage (1, halted), kDiverged (4, halted),
+// kRefused (5: a primary, or a foreign segment -> halted), kHalted (6),
+// kLocked (7), kNotFound (9), kIo (10). `report` is filled in every case.
+Status ApplyWal(Fs& fs, const ApplyOptions& options, ApplyReport* report);
+
+}  // namespace aero::repl

@@ -1,0 +1,310 @@
+#include "repl/ship.h"
+
+#include <algorithm>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "common/sha256.h"
+#include "node/layout.h"
+#include "node/store.h"
+#include "segment/segment.h"
+#include "segment/segment_reader.h"
+#include "segment/segment_writer.h"
+#include "wal/wal_scan.h"
+
+namespace aero::repl {
+
+namespace {
+
+using history::Digest;
+
+struct Position {
+  uint64_t commit = 0;
+  Digest digest{};
+  uint64_t base = 0;
+  uint64_t wal_offset = 0;
+};
+
+std::string PositionPath(const std::string& dir, const std::string& target_real) {
+  const std::string key = ToHex(Sha256::Of(target_real)).substr(0, 16);  // LOG-2
+  return JoinPath(JoinPath(dir, node::kShippedDir), key + ".json");
+}
+
+Result<std::optional<Position>> LoadPosition(Fs& fs, const std::string& path) {
+  Result<std::string> text = ReadSmallFile(fs, path);
+  if (!text.ok()) {
+    if (text.status().code() == Code::kNotFound) return std::optional<Position>();
+    return text.status();
+  }
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+  Position p;
+  auto bad = [&] {
+    return Status(Code::kDamage, Problem("invalid shipped position", path),
+                  "remove it to ship from the node's base again (identical files are "
+                  "recognised, LOG-4)");
+  };
+  if (j.is_discarded() || !j.is_object()) return bad();
+  for (const char* k : {"commit", "base", "wal_offset"}) {
+    if (!j.contains(k) || !j[k].is_number_unsigned()) return bad();
+  }
+  if (!j.contains("digest") || !j["digest"].is_string()) return bad();
+  auto d = history::ParseDigest(j["digest"].get<std::string>());
+  if (!d.ok()) return bad();
+  p.commit = j["commit"];
+  p.base = j["base"];
+  p.wal_offset = j["wal_offset"];
+  p.digest = *d;
+  return std::optional<Position>(p);
+}
+
+Status SavePosition(Fs& fs, const std::string& dir, const std::string& path,
+                    const std::string& target_real, uint32_t epoch, const Position& p) {
+  AERO_RETURN_IF_ERROR(fs.MakeDir(JoinPath(dir, node::kShippedDir)));
+  nlohmann::json j = {{"format", 1},
+                      {"target", target_real},
+                      {"epoch", epoch},
+                      {"commit", p.commit},
+                      {"digest", history::DigestToHex(p.digest)},
+                      {"base", p.base},
+                      {"wal_offset", p.wal_offset}};
+  return WriteFileAtomically(fs, path, j.dump(2) + "\n");
+}
+
+// One segment being cut: whole write sets [first, last] at WAL bytes [start, end).
+struct Cut {
+  segment::SegmentHeader header;
+  uint64_t start = 0, end = 0;
+  bool empty() const { return header.first_commit == 0; }
+};
+
+}  // namespace
+
+Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
+  ShipReport scratch;
+  ShipReport& rep = report ? *report : scratch;
+  AERO_ASSIGN_OR_RETURN(auto node, node::Node::Open(fs, o.data_dir, node::Access::kWrite));
+  rep.truncated_tail_bytes = node->open_report().truncated_bytes;
+  const node::NodeState state = node->state();
+  const history::SystemId system_id = node->identity().system_id;
+  // MODEL-9: halted (6) first, then fenced/promoting/role (5).
+  if (node->halt() || state.fenced_json || state.promoting_json) {
+    AERO_RETURN_IF_ERROR(node->CheckWritable());
+  }
+  if (state.role != node::Role::kPrimary) {
+    return Status(Code::kRefused, Problem("refusing to ship", o.data_dir, "this node is a replica"),
+                  "run ship-wal on the primary");
+  }
+  Result<FileInfo> tinfo = fs.Stat(o.target);
+  if (!tinfo.ok() || !tinfo->is_dir) {
+    return Status(Code::kNotFound, Problem("target not found", o.target, "no such directory"),
+                  "create the outbox or archive directory first");
+  }
+  AERO_ASSIGN_OR_RETURN(rep.target, RealPath(o.target));
+
+  // What the target already holds: a newer epoch fences us (LOG-17); a
+  // segment of another database means the wrong target (exit 5).
+  AERO_ASSIGN_OR_RETURN(auto entries, fs.ListDir(o.target));
+  std::optional<segment::SegmentNameInfo> newest;
+  std::string newest_name;
+  std::optional<uint64_t> fence_first;
+  uint32_t fence_epoch = 0;
+  for (const DirEntry& e : entries) {
+    auto info = segment::ParseSegmentName(e.name);
+    if (!info || !e.is_regular) continue;
+    if (info->epoch > state.epoch) {
+      if (info->epoch > fence_epoch) {
+        fence_epoch = info->epoch;
+        fence_first.reset();
+      }
+      if (info->epoch == fence_epoch) {
+        fence_first = std::min(fence_first.value_or(UINT64_MAX), info->first_commit);
+      }
+    }
+    if (!newest || info->first_commit > newest->first_commit) {
+      newest = info;
+      newest_name = e.name;
+    }
+  }
+  if (fence_epoch > 0) {
+    node::NodeState fenced = state;
+    nlohmann::json f = {{"epoch", fence_epoch},
+                        {"branch_commit", *fence_first - 1},
+                        {"seen_in", rep.target}};
+    fenced.fenced_json = f.dump();
+    AERO_RETURN_IF_ERROR(node::SaveState(fs, o.data_dir, fenced));  // MODEL-7: before refusing
+    return Status(Code::kRefused,
+                  Problem("node is fenced", o.data_dir,
+                          "epoch " + std::to_string(fence_epoch) + " began at commit " +
+                              std::to_string(*fence_first - 1) + " in '" + rep.target +
+                              "'; this primary is superseded"),
+                  "run 'aerodb-repl check-history', then rebuild this node as a replica in a "
+                  "new directory");
+  }
+  if (newest) {
+    const std::string path = JoinPath(o.target, newest_name);
+    Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(path);
+    if (f.ok()) {
+      segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &*newest);
+      if (c.state != segment::SegmentState::kCorrupt && c.expected_size > 0 &&
+          !(c.header.system_id == system_id)) {
+        return Status(Code::kRefused,
+                      Problem("foreign file", path,
+                              "system id " + c.header.system_id.ToHex() + ", this node is " +
+                                  system_id.ToHex()),
+                      "this target belongs to another database; ship to the right directory");
+      }
+    }
+  }
+
+  // LOG-2: where this target stands.
+  const std::string pos_path = PositionPath(o.data_dir, rep.target);
+  AERO_ASSIGN_OR_RETURN(std::optional<Position> saved, LoadPosition(fs, pos_path));
+  Position pos;
+  if (saved) {
+    pos = *saved;
+  } else {
+    pos.commit = state.base_commit;
+    pos.digest = state.base_digest;
+    pos.base = state.base_commit;
+  }
+  if (pos.commit < state.base_commit) {  // LOG-23
+    if (!o.restart_at_base) {
+      return Status(Code::kGap,
+                    Problem("gap before commit " + std::to_string(state.base_commit + 1) + " in",
+                            rep.target,
+                            "commits " + std::to_string(pos.commit + 1) + ".." +
+                                std::to_string(state.base_commit) +
+                                " were checkpointed before being shipped"),
+                    "replicas behind commit " + std::to_string(state.base_commit) +
+                        " need 'snapshot install'; continue with --restart-at-base");
+    }
+    pos = Position{state.base_commit, state.base_digest, state.base_commit, 0};
+  }
+  if (pos.commit > state.applied_commit) {
+    return Status(Code::kDiverged,
+                  Problem("shipped position ahead of this node", pos_path,
+                          "it records commit " + std::to_string(pos.commit) +
+                              ", this node holds " + std::to_string(state.applied_commit)),
+                  "the directory was restored from an older copy; run 'aerodb-repl "
+                  "check-history' against the target");
+  }
+  rep.from_commit = rep.shipped_commit = pos.commit;
+  if (pos.commit == state.applied_commit) return Status::Ok();  // nothing new
+
+  // Cut (LOG-1): whole write sets from the shipped position to applied.
+  const std::string wal_path = JoinPath(o.data_dir, node::kWalFile);
+  AERO_ASSIGN_OR_RETURN(auto scan_file, fs.OpenRead(wal_path));
+  AERO_ASSIGN_OR_RETURN(auto copy_file, fs.OpenRead(wal_path));
+  wal::ScanOptions opt;
+  const bool resume = pos.base == state.base_commit && pos.wal_offset > 0 &&
+                      pos.wal_offset <= state.applied_wal_offset;
+  opt.start_offset = resume ? pos.wal_offset : 0;
+  opt.base_commit = resume ? pos.commit : state.base_commit;
+  opt.base_digest = resume ? pos.digest : state.base_digest;
+
+  Status failure;
+  Digest prev = *opt.base_digest;
+  Cut cut;
+  auto publish = [&](Cut& c) -> Status {
+    const std::string name =
+        segment::SegmentName(c.header.epoch, c.header.first_commit, c.header.last_commit);
+    const std::string final_path = JoinPath(o.target, name);
+    const std::string tmp = JoinPath(o.target, "." + name + ".tmp");
+    AERO_ASSIGN_OR_RETURN(Sha256Digest sha, segment::WriteSegment(fs, tmp, c.header, *copy_file,
+                                                                  c.start, c.end, o.zstd));
+    ShippedSegment out{name, c.header.first_commit, c.header.last_commit, 0, ToHex(sha), false};
+    Status renamed = fs.RenameNoReplace(tmp, final_path);  // LOG-3
+    if (renamed.code() == Code::kRefused) {
+      // LOG-4: identical bytes under the name are a re-ship; anything else is
+      // another history, and neither file is touched.
+      (void)fs.Remove(tmp);
+      Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(final_path);
+      if (!f.ok()) return f.status();
+      segment::SegmentNameInfo ni{c.header.epoch, c.header.first_commit, c.header.last_commit};
+      segment::SegmentCheck existing = segment::CheckSegmentHeader(**f, &ni);
+      bool same = false;
+      std::string existing_sha = "unreadable";
+      if (existing.expected_size > 0 && existing.state == segment::SegmentState::kValid) {
+        existing_sha = ToHex(existing.trailer_sha);
+        Result<Sha256Digest> actual =
+            FileSha256Prefix(fs, final_path, existing.size - segment::kTrailerFixedBytes);
+        same = existing.trailer_sha == sha && actual.ok() && *actual == sha;
+      }
+      if (!same) {
+        return Status(Code::kDiverged,
+                      Problem("diverged", final_path,
+                              "a different file with this name exists (its sha256 " +
+                                  existing_sha + ", this node's " + ToHex(sha) + ")"),
+                      "run 'aerodb-repl check-history -D DIR --archive TARGET' before removing "
+                      "either file");
+      }
+      out.already_there = true;
+      out.bytes = existing.size;
+    } else {
+      AERO_RETURN_IF_ERROR(renamed);
+      AERO_RETURN_IF_ERROR(fs.SyncDir(o.target));
+      AERO_ASSIGN_OR_RETURN(FileInfo fi, fs.Stat(final_path));
+      out.bytes = fi.size;
+    }
+    Position next{c.header.last_commit, c.header.digest_after, state.base_commit, c.end};
+    AERO_RETURN_IF_ERROR(SavePosition(fs, o.data_dir, pos_path, rep.target, state.epoch, next));
+    rep.segments.push_back(out);
+    rep.shipped_commit = next.commit;
+    return Status::Ok();
+  };
+
+  wal::ScanResult r = wal::WalScanner(scan_file.get(), opt).Run({}, [&](const wal::WriteSet& ws) {
+    if (ws.commit_id <= pos.commit) {  // already shipped (a resume after a checkpoint)
+      if (ws.commit_id == pos.commit && ws.digest_after != pos.digest) {
+        failure = Status(Code::kDiverged,
+                         Problem("shipped position disagrees with the log", pos_path,
+                                 "digest at commit " + std::to_string(pos.commit) + " differs"),
+                         "run 'aerodb-repl check-history' against the target");
+        return false;
+      }
+      prev = *ws.digest_after;
+      return ws.commit_id < state.applied_commit;
+    }
+    if (!cut.empty() && ws.end_offset - cut.start > o.max_segment_bytes) {
+      failure = publish(cut);
+      if (!failure.ok()) return false;
+      cut = Cut{};
+    }
+    if (cut.empty()) {
+      cut.header.system_id = system_id;
+      cut.header.epoch = state.epoch;
+      cut.header.first_commit = ws.commit_id;
+      cut.header.first_sequence = ws.first_sequence;
+      cut.header.digest_before = prev;
+      cut.start = ws.start_offset;
+    }
+    cut.header.last_commit = ws.commit_id;
+    cut.header.last_sequence = ws.last_sequence;
+    cut.header.record_count += ws.records;
+    cut.header.digest_after = *ws.digest_after;
+    cut.end = ws.end_offset;
+    prev = *ws.digest_after;
+    return ws.commit_id < state.applied_commit;
+  });
+  AERO_RETURN_IF_ERROR(failure);
+  auto order = std::find_if(r.findings.begin(), r.findings.end(),
+                            [](const wal::ScanFinding& f) { return f.kind == "commit-order"; });
+  if (r.last_commit != state.applied_commit || order != r.findings.end()) {
+    // LOG-22: the acknowledged WAL is damaged; stop accepting writes.
+    std::string detail = order != r.findings.end() ? order->detail : r.stop.detail;
+    if (r.stop.kind == wal::StopKind::kIoError) return r.stop.io;
+    node::HaltReason h{"corrupt", wal_path, detail, r.last_commit.value_or(pos.commit) + 1};
+    AERO_RETURN_IF_ERROR(node->Halt(h));
+    return Status(Code::kDamage,
+                  Problem("wal cannot be trusted", wal_path,
+                          detail + " before commit " + std::to_string(state.applied_commit) +
+                              " that this primary acknowledged"),
+                  "this primary is halted; restore it from a healthy copy");
+  }
+  if (!cut.empty()) AERO_RETURN_IF_ERROR(publish(cut));
+  return Status::Ok();
+}
+
+}  // namespace aero::repl

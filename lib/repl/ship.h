@@ -1,0 +1,43 @@
+// `aerodb-repl ship-wal`: cut the committed WAL since the last shipped
+// CommitId into segment files and publish them atomically into a target
+// directory (specs/REPLICATION_LOG_FLOW.md, LOG-1..LOG-4, LOG-17, LOG-22, LOG-23).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/fs.h"
+#include "common/status.h"
+
+namespace aero::repl {
+
+struct ShipOptions {
+  std::string data_dir;
+  std::string target;
+  uint64_t max_segment_bytes = 16u << 20;  // body size at which a segment closes
+  bool zstd = false;
+  bool restart_at_base = false;  // LOG-23
+};
+
+struct ShippedSegment {
+  std::string name;
+  uint64_t first_commit = 0, last_commit = 0;
+  uint64_t bytes = 0;      // file size
+  std::string sha256;      // the trailer hash, hex
+  bool already_there = false;  // LOG-4: an identical file was found
+};
+
+struct ShipReport {
+  std::string target;  // realpath
+  uint64_t from_commit = 0;  // the shipped position before this run
+  uint64_t shipped_commit = 0;  // the position after it
+  std::vector<ShippedSegment> segments;
+  uint64_t truncated_tail_bytes = 0;  // the uncommitted tail dropped by open
+};
+
+// On failure the Status carries the exit code (4, 5, 6, 3, 1, 9, 10);
+// `report` (nullable) still lists what was published before it.
+Status ShipWal(Fs& fs, const ShipOptions& options, ShipReport* report);
+
+}  // namespace aero::repl

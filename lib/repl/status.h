@@ -1,0 +1,42 @@
+// `aerodb-repl status`: a node's role, position and health, and its lag in
+// commits behind the newest complete segment of an inbox (LOG-18). Never a clock.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/fs.h"
+#include "node/state.h"
+
+namespace aero::repl {
+
+struct ShippedTarget {
+  std::string target;
+  uint64_t commit = 0;
+  uint64_t lag = 0;  // applied - shipped, in commits
+};
+
+struct InboxLag {
+  std::optional<uint64_t> newest_commit;  // last commit of the newest complete segment
+  std::string newest_segment;
+  uint64_t lag = 0;                 // commits, 0 when nothing is beyond applied
+  uint64_t incomplete_segments = 0;  // in transit or damaged, not counted
+};
+
+struct NodeStatus {
+  node::Identity identity;
+  node::NodeState state;
+  std::optional<node::HaltReason> halt;
+  std::optional<InboxLag> inbox;
+  std::vector<ShippedTarget> shipped;
+
+  // 0 healthy, 6 halted, 5 fenced (the exit code of `status`).
+  Code outcome() const;
+};
+
+Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
+                             const std::optional<std::string>& inbox);
+
+}  // namespace aero::repl

@@ -1,0 +1,58 @@
+#include "repl/unhalt.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "common/sha256.h"
+#include "node/layout.h"
+#include "node/store.h"
+
+namespace aero::repl {
+
+Status Unhalt(Fs& fs, const std::string& data_dir, const std::string& reason,
+              UnhaltReport* report) {
+  UnhaltReport scratch;
+  UnhaltReport& rep = report ? *report : scratch;
+  if (reason.empty() || reason.find('\n') != std::string::npos) {
+    return Status(Code::kUsage, Problem("invalid reason", "--reason", "one non-empty line is required"),
+                  "say what was fixed, e.g. --reason 'replaced the damaged segment'");
+  }
+  // Lock + NODE-4: a directory that cannot be proven consistent stays halted.
+  AERO_ASSIGN_OR_RETURN(auto n, node::Node::Open(fs, data_dir, node::Access::kWrite));
+  if (!n->halt()) return Status::Ok();
+  const std::string halt_path = JoinPath(data_dir, node::kHaltFile);
+  AERO_ASSIGN_OR_RETURN(std::string halt_text, ReadSmallFile(fs, halt_path));
+  const std::string halt_sha = ToHex(Sha256::Of(halt_text));
+  const std::string history_path = JoinPath(data_dir, node::kHaltHistoryFile);
+  Result<std::string> history = ReadSmallFile(fs, history_path, 64u << 20);
+  std::string lines = history.ok() ? *history : std::string();
+  if (!history.ok() && history.status().code() != Code::kNotFound) return history.status();
+  // A crash after the history was written must not log the same halt twice.
+  bool logged = false;
+  if (!lines.empty()) {
+    size_t start = lines.rfind('\n', lines.size() - 2);
+    start = start == std::string::npos ? 0 : start + 1;
+    nlohmann::json last = nlohmann::json::parse(lines.substr(start), nullptr, false);
+    logged = last.is_object() && last.value("halt_sha256", "") == halt_sha;
+  }
+  if (!logged) {
+    nlohmann::json entry = {
+        {"format", 1},
+        {"halt", nlohmann::json::parse(halt_text, nullptr, false)},
+        {"halt_sha256", halt_sha},
+        {"reason", reason},
+        {"role", node::RoleName(n->state().role)},
+        {"epoch", n->state().epoch},
+        {"applied",
+         {{"commit", n->state().applied_commit},
+          {"digest", history::DigestToHex(n->state().applied_digest)}}}};
+    lines += entry.dump() + "\n";
+    AERO_RETURN_IF_ERROR(WriteFileAtomically(fs, history_path, lines));
+  }
+  AERO_RETURN_IF_ERROR(fs.Remove(halt_path));
+  AERO_RETURN_IF_ERROR(fs.SyncDir(DirName(halt_path)));
+  rep.cleared = n->halt();
+  return Status::Ok();
+}
+
+}  // namespace aero::repl

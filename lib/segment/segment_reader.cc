@@ -1,0 +1,330 @@
+#include "segment/segment_reader.h"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/coding.h"
+#include "common/crc32.h"
+
+namespace aero::segment {
+
+const char* SegmentStateName(SegmentState s) {
+  switch (s) {
+    case SegmentState::kValid: return "valid";
+    case SegmentState::kInTransit: return "in-transit";
+    case SegmentState::kCorrupt: return "corrupt";
+    case SegmentState::kIoError: return "io-error";
+  }
+  return "corrupt";
+}
+
+namespace {
+
+constexpr size_t kReadChunk = 256 * 1024;
+
+SegmentCheck Io(SegmentCheck c, const Status& s) {
+  c.state = SegmentState::kIoError;
+  c.io = s;
+  c.detail = s.message();
+  return c;
+}
+
+// The uncompressed body of a segment, read sequentially from its stored
+// bytes; every stored byte read is fed to `hash` (nullable).
+class BodyStream {
+ public:
+  BodyStream(ReadableFile* file, const SegmentHeader& h, Sha256* hash)
+      : file_(file), h_(h), hash_(hash) {}
+  ~BodyStream() { ZSTD_freeDStream(z_); }
+
+  // Up to n body bytes; 0 at the end of the body. kDamage for a bad frame.
+  Result<size_t> Read(char* buf, size_t n) {
+    if (!started_) {
+      started_ = true;
+      AERO_RETURN_IF_ERROR(file_->Seek(kSegmentHeaderBytes));
+    }
+    if (!h_.compressed()) {
+      size_t got = 0;
+      AERO_RETURN_IF_ERROR(ReadStored(buf, std::min<uint64_t>(n, h_.body_size - produced_), &got));
+      produced_ += got;
+      return got;
+    }
+    if (z_ == nullptr) {
+      z_ = ZSTD_createDStream();
+      if (z_ == nullptr) return Status(Code::kIo, Problem("cannot decompress", file_->path(), "out of memory"));
+      ZSTD_initDStream(z_);
+    }
+    ZSTD_outBuffer out{buf, n, 0};
+    while (out.pos == 0 && !frame_done_) {
+      if (in_pos_ == in_.size()) {
+        in_.resize(kReadChunk);
+        size_t got = 0;
+        AERO_RETURN_IF_ERROR(ReadStored(in_.data(), in_.size(), &got));
+        in_.resize(got);
+        in_pos_ = 0;
+        if (got == 0) return Damage("zstd frame ends early");
+      }
+      ZSTD_inBuffer in{in_.data(), in_.size(), in_pos_};
+      size_t rc = ZSTD_decompressStream(z_, &out, &in);
+      in_pos_ = in.pos;
+      if (ZSTD_isError(rc)) return Damage(std::string("zstd: ") + ZSTD_getErrorName(rc));
+      if (rc == 0) frame_done_ = true;
+      if (produced_ + out.pos > h_.body_size) return Damage("body larger than body_size");
+    }
+    if (frame_done_ && (in_pos_ != in_.size() || stored_read_ != h_.stored_size)) {
+      return Damage("data after the zstd frame");
+    }
+    produced_ += out.pos;
+    return out.pos;
+  }
+
+  // Reads (and hashes) the stored bytes not yet read.
+  Status DrainStored() {
+    std::string buf(kReadChunk, '\0');
+    size_t got = 0;
+    do {
+      AERO_RETURN_IF_ERROR(ReadStored(buf.data(), buf.size(), &got));
+    } while (got > 0);
+    return Status::Ok();
+  }
+
+  uint64_t produced() const { return produced_; }
+
+ private:
+  Status ReadStored(char* buf, size_t n, size_t* got) {
+    *got = 0;
+    if (!started_) {
+      started_ = true;
+      AERO_RETURN_IF_ERROR(file_->Seek(kSegmentHeaderBytes));
+    }
+    n = std::min<uint64_t>(n, h_.stored_size - stored_read_);
+    while (*got < n) {
+      AERO_ASSIGN_OR_RETURN(size_t k, file_->Read(buf + *got, n - *got));
+      if (k == 0) return Damage("file ends inside the body");
+      *got += k;
+    }
+    if (hash_ && *got > 0) hash_->Update(buf, *got);
+    stored_read_ += *got;
+    return Status::Ok();
+  }
+  Status Damage(const std::string& d) { return Status(Code::kDamage, d); }
+
+  ReadableFile* file_;
+  SegmentHeader h_;
+  Sha256* hash_;
+  bool started_ = false;
+  uint64_t stored_read_ = 0;
+  uint64_t produced_ = 0;
+  ZSTD_DStream* z_ = nullptr;
+  std::string in_;
+  size_t in_pos_ = 0;
+  bool frame_done_ = false;
+};
+
+// A ReadableFile over the body, for the WAL scanner; records chunk CRCs.
+class BodyFile final : public ReadableFile {
+ public:
+  BodyFile(BodyStream* body, const SegmentHeader& h, std::string path,
+           std::vector<uint32_t>* chunk_crcs)
+      : body_(body), h_(h), path_(std::move(path)), crcs_(chunk_crcs) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    Result<size_t> got = body_->Read(buf, n);
+    if (!got.ok()) {
+      error_ = got.status();
+      return got;
+    }
+    for (size_t done = 0; done < *got;) {
+      size_t k = std::min<size_t>(*got - done, kVerifyChunkBytes - fill_);
+      crc_ = Crc32(buf + done, k, crc_);
+      fill_ += k;
+      done += k;
+      if (fill_ == kVerifyChunkBytes) Flush();
+    }
+    pos_ += *got;
+    return got;
+  }
+  Status Seek(uint64_t offset) override {
+    if (offset == pos_) return Status::Ok();
+    return Status(Code::kInternal, Problem("cannot seek in a segment body", path_));
+  }
+  Result<uint64_t> Size() override { return h_.body_size; }
+  Result<FileInfo> Info() override {
+    FileInfo i;
+    i.size = h_.body_size;
+    return i;
+  }
+  const std::string& path() const override { return path_; }
+  void Flush() {
+    if (fill_ == 0) return;
+    crcs_->push_back(crc_);
+    crc_ = 0;
+    fill_ = 0;
+  }
+  const Status& error() const { return error_; }
+
+ private:
+  BodyStream* body_;
+  SegmentHeader h_;
+  std::string path_;
+  std::vector<uint32_t>* crcs_;
+  uint64_t pos_ = 0;
+  uint32_t crc_ = 0;
+  size_t fill_ = 0;
+  Status error_;
+};
+
+SegmentCheck Corrupt(SegmentCheck c, std::string detail) {
+  c.state = SegmentState::kCorrupt;
+  c.detail = std::move(detail);
+  return c;
+}
+
+}  // namespace
+
+SegmentCheck CheckSegmentHeader(ReadableFile& file, const SegmentNameInfo* name) {
+  SegmentCheck c;
+  Result<uint64_t> size = file.Size();
+  if (!size.ok()) return Io(c, size.status());
+  c.size = *size;
+  char head[kSegmentHeaderBytes];
+  const size_t have = static_cast<size_t>(std::min<uint64_t>(c.size, kSegmentHeaderBytes));
+  if (have > 0) {
+    Status s = ReadExactlyAt(file, 0, head, have);
+    if (!s.ok()) return Io(c, s);
+  }
+  const size_t magic_have = std::min(have, kSegmentMagic.size());
+  if (std::memcmp(head, kSegmentMagic.data(), magic_have) != 0) return Corrupt(c, "bad magic");
+  if (have < kSegmentHeaderBytes) {  // checks 1 and 3
+    c.state = SegmentState::kInTransit;
+    c.detail = std::to_string(c.size) + " of at least " +
+               std::to_string(kSegmentHeaderBytes) + " bytes present";
+    return c;
+  }
+  if (DecodeFixed32(head + kHeaderCrcOffset) != Crc32(head, kHeaderCrcOffset)) {
+    return Corrupt(c, "header checksum");
+  }
+  DecodedHeader d = DecodeHeader(std::string_view(head, kSegmentHeaderBytes));
+  if (!d.corrupt.empty()) return Corrupt(c, d.corrupt);
+  c.header = d.header;
+  if (name && (name->epoch != c.header.epoch || name->first_commit != c.header.first_commit ||
+               name->last_commit != c.header.last_commit)) {
+    return Corrupt(c, "name mismatch: the header says " +
+                          SegmentName(c.header.epoch, c.header.first_commit,
+                                      c.header.last_commit));
+  }
+  c.expected_size = c.header.TotalSize();
+  if (c.size < c.expected_size) {  // check 7
+    c.state = SegmentState::kInTransit;
+    c.detail = std::to_string(c.size) + " of " + std::to_string(c.expected_size) +
+               " bytes present";
+    return c;
+  }
+  if (c.size > c.expected_size) {  // check 8
+    return Corrupt(c, "longer than declared: " + std::to_string(c.size) +
+                          " bytes, the header says " + std::to_string(c.expected_size));
+  }
+  char trailer[kTrailerFixedBytes];
+  Status s = ReadExactlyAt(file, kSegmentHeaderBytes + c.header.stored_size, trailer,
+                           sizeof trailer);
+  if (!s.ok()) return Io(c, s);
+  if (std::memcmp(trailer, kTrailerMagic.data(), kTrailerMagic.size()) != 0) {
+    return Corrupt(c, "bad trailer");
+  }
+  std::memcpy(c.trailer_sha.data(), trailer + kTrailerMagic.size(), c.trailer_sha.size());
+  c.state = SegmentState::kValid;
+  return c;
+}
+
+SegmentCheck VerifySegment(ReadableFile& file, const SegmentNameInfo* name,
+                           const wal::WalScanner::WriteSetFn& on_write_set) {
+  SegmentCheck c = CheckSegmentHeader(file, name);
+  if (c.state != SegmentState::kValid) return c;
+  const SegmentHeader& h = c.header;
+  Sha256 sha;
+  sha.Update(EncodeHeader(h));  // equal to the file's bytes: the CRC matched
+  BodyStream body(&file, h, &sha);
+  BodyFile bf(&body, h, file.path(), &c.chunk_crcs);
+  wal::ScanOptions opt;
+  opt.base_commit = h.first_commit - 1;
+  opt.base_digest = h.digest_before;
+  wal::ScanResult r = wal::WalScanner(&bf, opt).Run({}, on_write_set);
+  // Finish the body and the stored bytes so that the hash covers them all.
+  std::string sink(kReadChunk, '\0');
+  Status body_status = bf.error();
+  while (body_status.ok()) {
+    Result<size_t> got = bf.Read(sink.data(), sink.size());
+    if (!got.ok()) {
+      body_status = got.status();
+    } else if (*got == 0) {
+      break;
+    }
+  }
+  bf.Flush();
+  Status drained = body.DrainStored();
+  if (!drained.ok() && drained.code() != Code::kDamage) return Io(c, drained);
+  if (!body_status.ok() && body_status.code() != Code::kDamage) return Io(c, body_status);
+  if (sha.Finish() != c.trailer_sha) return Corrupt(c, "sha256 mismatch");  // check 10
+  // Check 11 (SEG-5): whole write sets, exactly as the header says.
+  if (!body_status.ok()) return Corrupt(c, body_status.message());
+  if (r.stop.kind != wal::StopKind::kCleanEnd) {
+    return Corrupt(c, "record damage at body offset " + std::to_string(r.stop.offset) + ": " +
+                          r.stop.detail);
+  }
+  if (!r.findings.empty()) return Corrupt(c, r.findings.front().kind + ": " + r.findings.front().detail);
+  if (body.produced() != h.body_size) return Corrupt(c, "body shorter than body_size");
+  if (r.tail_records > 0 || r.committed_end != h.body_size) {
+    return Corrupt(c, "body does not end at a commit record");
+  }
+  if (r.last_commit != h.last_commit || r.write_sets != h.last_commit - h.first_commit + 1) {
+    return Corrupt(c, "commit range differs from the header");
+  }
+  if (r.records != h.record_count) return Corrupt(c, "record count differs from the header");
+  if (r.first_sequence != h.first_sequence || r.last_sequence != h.last_sequence) {
+    return Corrupt(c, "sequences differ from the header");
+  }
+  if (!r.position.digest || *r.position.digest != h.digest_after) {
+    return Corrupt(c, "digest_after differs from the body's history digest");
+  }
+  c.state = SegmentState::kValid;
+  return c;
+}
+
+Status ReadVerifiedBody(ReadableFile& file, const SegmentCheck& check, uint64_t from,
+                        uint64_t to, const std::function<Status(std::string_view)>& sink) {
+  BodyStream body(&file, check.header, nullptr);
+  std::string chunk(kVerifyChunkBytes, '\0');
+  uint64_t pos = 0;
+  size_t index = 0;
+  while (pos < to) {
+    const size_t want =
+        static_cast<size_t>(std::min<uint64_t>(kVerifyChunkBytes, check.header.body_size - pos));
+    size_t have = 0;
+    while (have < want) {
+      Result<size_t> got = body.Read(chunk.data() + have, want - have);
+      if (!got.ok() || *got == 0) {
+        return Status(Code::kInTransit,
+                      Problem("segment changed while being applied", file.path(),
+                              got.ok() ? "it became shorter" : got.status().message()),
+                      "re-run apply-wal once the transfer has finished");
+      }
+      have += *got;
+    }
+    if (index >= check.chunk_crcs.size() ||
+        Crc32(chunk.data(), want) != check.chunk_crcs[index]) {
+      return Status(Code::kInTransit,
+                    Problem("segment changed while being applied", file.path(),
+                            "body bytes at offset " + std::to_string(pos) +
+                                " differ from the verified pass"),
+                    "re-run apply-wal once the transfer has finished");
+    }
+    const uint64_t lo = std::max(pos, from), hi = std::min<uint64_t>(pos + want, to);
+    if (lo < hi) AERO_RETURN_IF_ERROR(sink(std::string_view(chunk.data() + (lo - pos), hi - lo)));
+    pos += want;
+    ++index;
+  }
+  return Status::Ok();
+}
+
+}  // namespace aero::segment

@@ -1,0 +1,21 @@
+// Writing one segment file from a byte range of a WAL (formats/wal-segment.md).
+#pragma once
+
+#include <string>
+
+#include "common/fs.h"
+#include "common/sha256.h"
+#include "segment/segment.h"
+
+namespace aero::segment {
+
+// Writes a complete segment to `path` (created or truncated), fsyncs and
+// closes it. The body is bytes [start, end) of `wal`, verbatim (SEG-5: the
+// caller passes whole write sets and the header fields that describe them).
+// `h.stored_size` and the flags are set here. Deterministic (SEG-6): equal
+// inputs give equal bytes. Returns the trailer hash. Memory: one read chunk,
+// plus the compressed body when `zstd` is set.
+Result<Sha256Digest> WriteSegment(Fs& fs, const std::string& path, SegmentHeader h,
+                                  ReadableFile& wal, uint64_t start, uint64_t end, bool zstd);
+
+}  // namespace aero::segment
