@@ -23,6 +23,9 @@ class TempDir {
   std::string path_;
 };
 
+// Path joining for tests: dir / "name".
+inline std::string operator/(const std::string& a, const std::string& b) { return JoinPath(a, b); }
+
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& bytes);
 bool FileExists(const std::string& path);

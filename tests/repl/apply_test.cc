@@ -1,0 +1,275 @@
+// apply-wal: one test per row of the classification table in
+// specs/REPLICATION_LOG_FLOW.md (LOG-5..LOG-16).
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "node/layout.h"
+#include "node/state.h"
+#include "segment/segment.h"
+#include "repl/unhalt.h"
+#include "support/repl_fixture.h"
+
+using namespace aero;
+using namespace aero::testing;
+namespace fsys = std::filesystem;
+
+namespace {
+
+// A primary with `n` write sets shipped into `out` in small segments.
+void Setup(const TempDir& t, uint64_t n, uint64_t max_bytes = 6000) {
+  MakePrimary(t / "p", n);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out", max_bytes).ok());
+}
+
+std::string HaltCode(const std::string& dir) {
+  auto h = node::LoadHalt(PosixFs(), dir);
+  REQUIRE(h.ok());
+  return *h ? (*h)->code : "";
+}
+
+}  // namespace
+
+TEST_CASE("LOG-16 bootstrap from the WAL alone, then identical to the primary") {
+  TempDir t;
+  Setup(t, 120);
+  repl::ApplyReport rep;
+  REQUIRE(Apply(t / "r", t / "out", &rep).ok());
+  CHECK(rep.bootstrapped);
+  CHECK(rep.applied_commit == 120);
+  CheckSameHistory(t / "p", t / "r");
+  CHECK(StateOf(t / "r").role == node::Role::kReplica);
+}
+
+TEST_CASE("LOG-16 bootstrap refuses when the segments don't start at commit 1 (3)") {
+  TempDir t;
+  Setup(t, 60);
+  fsys::remove(t / "out" / Segments(t / "out").at(0));
+  Status s = Apply(t / "r", t / "out");
+  CHECK(s.code() == Code::kGap);
+  CHECK(s.hint().find("snapshot install") != std::string::npos);
+  CHECK_FALSE(FileExists(t / "r"));
+}
+
+TEST_CASE("LOG-16 bootstrap with no segments is 9; nothing is created") {
+  TempDir t;
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  CHECK(Apply(t / "r", t / "out").code() == Code::kNotFound);
+  CHECK_FALSE(FileExists(t / "r"));
+}
+
+TEST_CASE("row 1 LOG-6 in transit: exit 8, nothing from it or after it applied") {
+  TempDir t;
+  Setup(t, 60);
+  auto names = Segments(t / "out");
+  REQUIRE(names.size() >= 3);
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  Write(t / "p", 20, 3);
+  REQUIRE(Ship(t / "p", t / "out", 1000).ok());
+  auto all = Segments(t / "out");
+  const std::string victim = t / "out" / all.at(names.size());  // the first new one
+  const std::string full = ReadFile(victim);
+  WriteFile(victim, full.substr(0, full.size() / 2));
+  Status s = Apply(t / "r", t / "out");
+  CHECK(s.code() == Code::kInTransit);
+  CHECK(s.message().find("segment in transit '" + victim + "': ") == 0);
+  CHECK(StateOf(t / "r").applied_commit == 60);
+  WriteFile(victim, full);  // the transfer finishes
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  CheckSameHistory(t / "p", t / "r");
+}
+
+TEST_CASE("row 2 LOG-12 corrupt: halt, exit 1; then 6 until unhalt; replace and converge") {
+  TempDir t;
+  Setup(t, 60);
+  const std::string victim = t / "out" / Segments(t / "out").at(1);
+  const std::string good = ReadFile(victim);
+  FlipBitInFile(victim, 400, 3);
+  repl::ApplyReport rep;
+  Status s = Apply(t / "r", t / "out", &rep);
+  CHECK(s.code() == Code::kDamage);
+  CHECK(s.message().find("corrupt segment '" + victim + "': sha256 mismatch") == 0);
+  CHECK(HaltCode(t / "r") == "corrupt");
+  auto first = segment::ParseSegmentName(Segments(t / "out").at(0));
+  CHECK(StateOf(t / "r").applied_commit == first->last_commit);  // up to the file before
+  CHECK(Apply(t / "r", t / "out").code() == Code::kHalted);  // LOG-14
+  WriteFile(victim, good);
+  REQUIRE(repl::Unhalt(PosixFs(), t / "r", "replaced the damaged segment", nullptr).ok());
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  CheckSameHistory(t / "p", t / "r");
+  CHECK(ReadFile(t / "r/replication/halt-history.jsonl").find("replaced the damaged segment") !=
+        std::string::npos);
+}
+
+TEST_CASE("row 3 LOG-11 a segment of another database: halt, exit 5") {
+  TempDir t;
+  Setup(t, 30);
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  MakePrimary(t / "q", 40, 3);
+  REQUIRE(PosixFs().MakeDir(t / "qout").ok());
+  REQUIRE(Ship(t / "q", t / "qout", 1u << 30).ok());
+  const std::string foreign = Segments(t / "qout").at(0);
+  fsys::copy(t / "qout" / foreign, t / "out" / foreign);
+  Status s = Apply(t / "r", t / "out");
+  CHECK(s.code() == Code::kRefused);
+  CHECK(s.message().find("foreign segment '") == 0);
+  CHECK(HaltCode(t / "r") == "foreign");
+}
+
+TEST_CASE("row 7 LOG-8 duplicates are checked against our history and skipped") {
+  TempDir t;
+  Setup(t, 60);
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  repl::ApplyReport rep;
+  REQUIRE(Apply(t / "r", t / "out", &rep).ok());
+  CHECK(rep.applied_commit == 60);
+  int dups = 0;
+  for (auto& s : rep.segments) dups += s.outcome == "duplicate";
+  CHECK(dups == static_cast<int>(Segments(t / "out").size()));
+}
+
+TEST_CASE("row 7 LOG-8 a duplicate with another history is divergence: halt, exit 4") {
+  TempDir t;
+  MakePrimary(t / "p", 20, 1);
+  fsys::copy(t / "p", t / "q", fsys::copy_options::recursive);
+  Write(t / "p", 5, 10);
+  Write(t / "q", 5, 11);  // same system id, commits 21..25 differ
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(PosixFs().MakeDir(t / "qout").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  REQUIRE(Ship(t / "q", t / "qout").ok());
+  for (auto& n : Segments(t / "out")) fsys::remove(t / "out" / n);
+  for (auto& n : Segments(t / "qout")) fsys::copy(t / "qout" / n, t / "out" / n);
+  Status s = Apply(t / "r", t / "out");
+  CHECK(s.code() == Code::kDiverged);
+  CHECK(s.message().find("diverged at commit 25 '") == 0);
+  CHECK(HaltCode(t / "r") == "diverged");
+}
+
+TEST_CASE("row 8 LOG-9 an overlapping segment applies only what is new") {
+  TempDir t;
+  MakePrimary(t / "p", 30);
+  REQUIRE(PosixFs().MakeDir(t / "a").ok());
+  REQUIRE(PosixFs().MakeDir(t / "b").ok());
+  REQUIRE(Ship(t / "p", t / "a").ok());  // 1..30
+  REQUIRE(Apply(t / "r", t / "a").ok());
+  Write(t / "p", 10, 4);
+  fsys::remove_all(t / "p/replication/shipped");
+  REQUIRE(Ship(t / "p", t / "b").ok());  // 1..40 in one segment, overlapping 1..30
+  repl::ApplyReport rep;
+  REQUIRE(Apply(t / "r", t / "b", &rep).ok());
+  REQUIRE(rep.segments.size() == 1);
+  CHECK(rep.segments[0].applied_from == 31);
+  CHECK(rep.segments[0].applied_to == 40);
+  CheckSameHistory(t / "p", t / "r");
+}
+
+TEST_CASE("row 8 LOG-9 an overlap from another history diverges at the applied commit") {
+  TempDir t;
+  MakePrimary(t / "p", 20, 1);
+  fsys::copy(t / "p", t / "q", fsys::copy_options::recursive);
+  Write(t / "p", 5, 10);
+  Write(t / "q", 10, 11);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(PosixFs().MakeDir(t / "qout").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  REQUIRE(Apply(t / "r", t / "out").ok());  // at 25 of p's history
+  REQUIRE(Ship(t / "q", t / "qout").ok());  // 1..30 of q's
+  Status s = Apply(t / "r", t / "qout");
+  CHECK(s.code() == Code::kDiverged);
+  CHECK(s.message().find("diverged at commit 25 '") == 0);
+}
+
+TEST_CASE("row 9 LOG-10 a next segment whose digest_before is not ours diverges") {
+  TempDir t;
+  MakePrimary(t / "p", 20, 1);
+  fsys::copy(t / "p", t / "q", fsys::copy_options::recursive);
+  Write(t / "p", 5, 10);  // p: 21..25
+  Write(t / "q", 5, 11);  // q: 21..25, other bytes
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  REQUIRE(Apply(t / "r", t / "out").ok());  // r follows p through 25
+  // q ships 1..25 to a scratch target (position 25), then 26..30 alone.
+  REQUIRE(PosixFs().MakeDir(t / "qout").ok());
+  REQUIRE(Ship(t / "q", t / "qout").ok());
+  for (auto& n : Segments(t / "qout")) fsys::remove(t / "qout" / n);
+  Write(t / "q", 5, 12);
+  REQUIRE(Ship(t / "q", t / "qout").ok());
+  const std::string next = Segments(t / "qout").at(0);
+  REQUIRE(segment::ParseSegmentName(next)->first_commit == 26);
+  fsys::copy(t / "qout" / next, t / "out" / next);
+  Status s = Apply(t / "r", t / "out");
+  CHECK(s.code() == Code::kDiverged);
+  CHECK(s.message().find("diverged at commit 25 '" + (t / "out") + "/" + next) == 0);
+  CHECK(HaltCode(t / "r") == "diverged");
+  CHECK(StateOf(t / "r").applied_commit == 25);
+}
+
+TEST_CASE("row 10 LOG-7 a gap stops with exit 3 naming the missing CommitIds") {
+  TempDir t;
+  Setup(t, 80);
+  auto names = Segments(t / "out");
+  REQUIRE(names.size() >= 3);
+  const std::string missing = names[1];
+  const std::string saved = ReadFile(t / "out" / missing);
+  fsys::remove(t / "out" / missing);
+  repl::ApplyReport rep;
+  Status s = Apply(t / "r", t / "out", &rep);
+  CHECK(s.code() == Code::kGap);
+  auto first = segment::ParseSegmentName(names[0]);
+  auto third = segment::ParseSegmentName(names[2]);
+  CHECK(s.message() == "gap before commit " + std::to_string(first->last_commit + 1) + " in '" +
+                           (t / "out") + "': next segment starts at " +
+                           std::to_string(third->first_commit) + " ('" + names[2] +
+                           "'); commits " + std::to_string(first->last_commit + 1) + ".." +
+                           std::to_string(third->first_commit - 1) + " are missing");
+  CHECK(StateOf(t / "r").applied_commit == first->last_commit);  // nothing after the gap
+  WriteFile(t / "out" / missing, saved);
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  CheckSameHistory(t / "p", t / "r");
+}
+
+TEST_CASE("apply-wal --until stops inside a segment at a write-set boundary") {
+  TempDir t;
+  Setup(t, 40, 1u << 30);
+  repl::ApplyOptions o;
+  o.data_dir = t / "r";
+  o.inbox = t / "out";
+  o.until = 17;
+  REQUIRE(repl::ApplyWal(PosixFs(), o, nullptr).ok());
+  CHECK(StateOf(t / "r").applied_commit == 17);
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  CheckSameHistory(t / "p", t / "r");
+}
+
+TEST_CASE("apply-wal refuses on a primary (5) and when locked (7)") {
+  TempDir t;
+  Setup(t, 5);
+  Status s = Apply(t / "p", t / "out");
+  CHECK(s.code() == Code::kRefused);
+  CHECK(s.message() == "refusing to apply '" + (t / "p") +
+                           "': this node is a primary; segments are applied only by replicas");
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  auto held = node::Node::Open(PosixFs(), t / "r", node::Access::kWrite);
+  REQUIRE(held.ok());
+  CHECK(Apply(t / "r", t / "out").code() == Code::kLocked);
+}
+
+TEST_CASE("NODE-10 MODEL-3 a replica reads at its applied CommitId") {
+  TempDir t;
+  Setup(t, 40);
+  repl::ApplyOptions o;
+  o.data_dir = t / "r";
+  o.inbox = t / "out";
+  o.until = 25;
+  REQUIRE(repl::ApplyWal(PosixFs(), o, nullptr).ok());
+  auto r = node::Node::Open(PosixFs(), t / "r", node::Access::kRead);
+  auto p = node::Node::Open(PosixFs(), t / "p", node::Access::kRead);
+  auto rd = (*r)->ReadAt((*r)->state().applied_commit);
+  auto pd = (*p)->ReadAt(25);
+  REQUIRE(rd.ok());
+  REQUIRE(pd.ok());
+  CHECK(rd->size() == pd->size());
+}

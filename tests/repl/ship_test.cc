@@ -1,0 +1,211 @@
+// ship-wal (specs/REPLICATION_LOG_FLOW.md LOG-1..LOG-4, LOG-17, LOG-22, LOG-23).
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "node/layout.h"
+#include "node/state.h"
+#include "segment/segment.h"
+#include "segment/segment_reader.h"
+#include "support/repl_fixture.h"
+
+using namespace aero;
+using namespace aero::testing;
+
+TEST_CASE("LOG-1 segments hold whole write sets, contiguous, never the uncommitted tail") {
+  TempDir t;
+  MakePrimary(t / "p", 200);
+  // An uncommitted tail: data records after the last commit record.
+  WalBuilder tail(100000);
+  tail.Insert("users", "half-written", "{}");
+  const std::string wal = t / "p/wal/wal.log";
+  WriteFile(wal, ReadFile(wal) + tail.bytes());
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  repl::ShipReport rep;
+  REQUIRE(Ship(t / "p", t / "out", 8000, false, &rep).ok());
+  CHECK(rep.truncated_tail_bytes == tail.bytes().size());
+  REQUIRE(rep.segments.size() > 3);
+  uint64_t next = 1;
+  for (const auto& s : rep.segments) {
+    CHECK(s.first_commit == next);
+    next = s.last_commit + 1;
+    auto f = PosixFs().OpenRead(t / "out" / s.name);
+    auto name = segment::ParseSegmentName(s.name);
+    segment::SegmentCheck c = segment::VerifySegment(**f, &*name);
+    CHECK(c.state == segment::SegmentState::kValid);
+    CHECK(c.header.body_size <= 8000 + 2000);  // closed before passing the limit (one set over at most)
+  }
+  CHECK(next == 201);
+  CHECK(rep.shipped_commit == 200);
+}
+
+TEST_CASE("LOG-2 LOG-3 a re-run ships nothing; new commits ship from the saved position") {
+  TempDir t;
+  MakePrimary(t / "p", 50);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  repl::ShipReport again;
+  REQUIRE(Ship(t / "p", t / "out", 16u << 20, false, &again).ok());
+  CHECK(again.segments.empty());
+  CHECK(again.shipped_commit == 50);
+  Write(t / "p", 10, 9);
+  repl::ShipReport more;
+  REQUIRE(Ship(t / "p", t / "out", 16u << 20, false, &more).ok());
+  REQUIRE(more.segments.size() == 1);
+  CHECK(more.segments[0].first_commit == 51);
+  CHECK(more.segments[0].last_commit == 60);
+  CHECK(Segments(t / "out").size() == 2);
+  // No temp file is left behind.
+  for (auto& e : std::filesystem::directory_iterator(t / "out")) {
+    CHECK(e.path().filename().string()[0] != '.');
+  }
+}
+
+TEST_CASE("LOG-2 each target has its own position: an outbox drained by rsync and an archive") {
+  TempDir t;
+  MakePrimary(t / "p", 30);
+  REQUIRE(PosixFs().MakeDir(t / "outbox").ok());
+  REQUIRE(PosixFs().MakeDir(t / "archive").ok());
+  REQUIRE(Ship(t / "p", t / "outbox").ok());
+  for (auto& n : Segments(t / "outbox")) std::filesystem::remove(t / "outbox" / n);  // drained
+  Write(t / "p", 5, 2);
+  repl::ShipReport a, b;
+  REQUIRE(Ship(t / "p", t / "outbox", 16u << 20, false, &a).ok());
+  REQUIRE(Ship(t / "p", t / "archive", 16u << 20, false, &b).ok());
+  CHECK(a.segments.at(0).first_commit == 31);  // the outbox continues
+  CHECK(b.segments.at(0).first_commit == 1);   // the archive gets everything
+}
+
+TEST_CASE("LOG-4 an identical file under the name is success (a re-ship after a crash)") {
+  TempDir t;
+  MakePrimary(t / "p", 20);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  std::filesystem::remove_all(t / "p/replication/shipped");  // lose the position
+  repl::ShipReport rep;
+  REQUIRE(Ship(t / "p", t / "out", 16u << 20, false, &rep).ok());
+  REQUIRE(rep.segments.size() == 1);
+  CHECK(rep.segments[0].already_there);
+}
+
+TEST_CASE("LOG-4 a different file under the same name is exit 4 and is never overwritten") {
+  TempDir t;
+  MakePrimary(t / "p", 20, 1);
+  // q: a copy of p (same system id, same commits 1..20) that then writes its
+  // own commit 21: two histories, as after a copied data directory.
+  std::filesystem::copy(t / "p", t / "q", std::filesystem::copy_options::recursive);
+  Write(t / "q", 1, 77);
+  Write(t / "p", 1, 78);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "q", t / "out").ok());
+  REQUIRE(Segments(t / "out").size() == 1);
+  const std::string name = Segments(t / "out").at(0);
+  const std::string before = ReadFile(t / "out" / name);
+  Status s = Ship(t / "p", t / "out");
+  CHECK(s.code() == Code::kDiverged);
+  CHECK(s.message().find("diverged '" + (t / "out") + "/" + name +
+                         "': a different file with this name exists (its sha256 ") == 0);
+  CHECK(ReadFile(t / "out" / name) == before);
+  CHECK(Segments(t / "out").size() == 1);
+}
+
+TEST_CASE("MODEL-2 ship-wal refuses on a replica (5) and on a halted node (6)") {
+  TempDir t;
+  MakePrimary(t / "p", 5);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(node::SaveHalt(PosixFs(), t / "p", {"corrupt", "x", "y", 1}).ok());
+  CHECK(Ship(t / "p", t / "out").code() == Code::kHalted);
+  std::filesystem::remove(t / "p/replication/halt.json");
+  auto s = node::LoadState(PosixFs(), t / "p", *node::LoadIdentity(PosixFs(), t / "p"));
+  s->role = node::Role::kReplica;
+  REQUIRE(node::SaveState(PosixFs(), t / "p", *s).ok());
+  Status r = Ship(t / "p", t / "out");
+  CHECK(r.code() == Code::kRefused);
+  CHECK(r.message() == "refusing to ship '" + (t / "p") + "': this node is a replica");
+}
+
+TEST_CASE("ship-wal refuses a target holding another database's segments (5)") {
+  TempDir t;
+  MakePrimary(t / "p", 5, 1);
+  MakePrimary(t / "q", 5, 1);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "q", t / "out").ok());
+  Write(t / "p", 3, 4);
+  Status s = Ship(t / "p", t / "out");
+  CHECK(s.code() == Code::kRefused);
+  CHECK(s.message().find("foreign file '") == 0);
+  CHECK(s.hint() == "this target belongs to another database; ship to the right directory");
+}
+
+TEST_CASE("LOG-17 a segment of a newer epoch in the target fences the primary") {
+  TempDir t;
+  MakePrimary(t / "p", 5);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  WriteFile(t / "out" / segment::SegmentName(2, 4, 9), "whatever");
+  Status s = Ship(t / "p", t / "out");
+  CHECK(s.code() == Code::kRefused);
+  CHECK(s.message().find("node is fenced '") == 0);
+  CHECK(s.message().find("epoch 2 began at commit 3") != std::string::npos);
+  // Fenced for good (MODEL-7): writes refuse too, even with the file gone.
+  std::filesystem::remove(t / "out" / segment::SegmentName(2, 4, 9));
+  auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+  CHECK((*n)->Commit({{node::Op::Kind::kPut, "c", "x", "{}"}}).status().code() ==
+        Code::kRefused);
+}
+
+TEST_CASE("LOG-23 commits checkpointed before being shipped: exit 3 unless --restart-at-base") {
+  TempDir t;
+  MakePrimary(t / "p", 10);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  Write(t / "p", 5, 3);
+  {
+    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    REQUIRE((*n)->Checkpoint().ok());
+  }
+  Status s = Ship(t / "p", t / "out");
+  CHECK(s.code() == Code::kGap);
+  CHECK(s.message().find("commits 11..15 were checkpointed before being shipped") !=
+        std::string::npos);
+  repl::ShipOptions o;
+  o.data_dir = t / "p";
+  o.target = t / "out";
+  o.restart_at_base = true;
+  Write(t / "p", 2, 4);
+  repl::ShipReport rep;
+  REQUIRE(repl::ShipWal(PosixFs(), o, &rep).ok());
+  CHECK(rep.segments.at(0).first_commit == 16);
+}
+
+TEST_CASE("ship after a checkpoint continues from the saved position in the new WAL") {
+  TempDir t;
+  MakePrimary(t / "p", 10);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  {
+    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    REQUIRE((*n)->Checkpoint().ok());
+  }
+  Write(t / "p", 4, 5);
+  repl::ShipReport rep;
+  REQUIRE(Ship(t / "p", t / "out", 16u << 20, false, &rep).ok());
+  CHECK(rep.segments.at(0).first_commit == 11);
+  CHECK(rep.segments.at(0).last_commit == 14);
+}
+
+TEST_CASE("LOG-22 damage in the acknowledged WAL halts the primary (1)") {
+  TempDir t;
+  MakePrimary(t / "p", 10);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  FlipBitInFile(t / "p/wal/wal.log", 300, 2);
+  Status s = Ship(t / "p", t / "out");
+  CHECK(s.code() == Code::kDamage);
+  CHECK(FileExists(t / "p/replication/halt.json"));
+  CHECK(Ship(t / "p", t / "out").code() == Code::kHalted);
+}
+
+TEST_CASE("ship-wal: a missing target is exit 9") {
+  TempDir t;
+  MakePrimary(t / "p", 1);
+  CHECK(Ship(t / "p", t / "nope").code() == Code::kNotFound);
+}

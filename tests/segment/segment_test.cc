@@ -1,0 +1,180 @@
+// formats/wal-segment.md: header layout, names, and the classification of
+// every truncation (in transit) and every single-bit flip (corrupt).
+#include <doctest/doctest.h>
+
+#include "common/coding.h"
+#include "common/crc32.h"
+#include "common/file_util.h"
+#include "segment/segment.h"
+#include "segment/segment_reader.h"
+#include "segment/segment_writer.h"
+#include "support/test_util.h"
+
+using namespace aero;
+using namespace aero::segment;
+using namespace aero::testing;
+
+namespace {
+
+// A valid segment over `wal` holding write sets first..last (REC builder bytes).
+std::string MakeSegment(const TempDir& t, uint64_t first, uint64_t n, bool zstd,
+                        SegmentHeader* out_header = nullptr) {
+  WalBuilder b(first * 3 - 2);
+  b.WriteSets(first, n, 2);
+  WriteFile(t / "wal.log", b.bytes());
+  auto wal = PosixFs().OpenRead(t / "wal.log");
+  SegmentHeader h;
+  h.system_id = *history::ParseSystemId("00112233445566778899aabbccddeeff");
+  h.epoch = 1;
+  h.first_commit = first;
+  h.last_commit = first + n - 1;
+  h.first_sequence = first * 3 - 2;
+  h.last_sequence = h.first_sequence + 3 * n - 1;
+  h.record_count = 3 * n;
+  h.digest_before = history::SeedDigest(h.system_id);
+  history::DigestChain c;
+  history::Digest d = h.digest_before;
+  for (uint64_t i = 0; i < n; ++i) {
+    c.Begin(d);
+    c.Update(b.bytes().substr(b.offsets()[3 * i],
+                              (i + 1 < n ? b.offsets()[3 * i + 3] : b.bytes().size()) -
+                                  b.offsets()[3 * i]));
+    d = c.Finish();
+  }
+  h.digest_after = d;
+  const std::string path = t / SegmentName(1, first, first + n - 1);
+  REQUIRE(WriteSegment(PosixFs(), path, h, **wal, 0, b.bytes().size(), zstd).ok());
+  if (out_header) *out_header = h;
+  return path;
+}
+
+SegmentCheck Verify(const std::string& path) {
+  auto f = PosixFs().OpenRead(path);
+  REQUIRE(f.ok());
+  auto name = ParseSegmentName(BaseName(path));
+  return VerifySegment(**f, name ? &*name : nullptr);
+}
+
+}  // namespace
+
+TEST_CASE("SEG-2 names: exact pattern, lowercase hex, round trip") {
+  CHECK(SegmentName(1, 1, 155) == "00000001-0000000000000001-000000000000009b.seg");
+  auto info = ParseSegmentName("00000002-000000000000009c-0000000000000137.seg");
+  REQUIRE(info);
+  CHECK(info->epoch == 2);
+  CHECK(info->first_commit == 156);
+  CHECK(info->last_commit == 311);
+  CHECK_FALSE(ParseSegmentName("00000002-000000000000009C-0000000000000137.seg"));
+  CHECK_FALSE(ParseSegmentName(".00000001-0000000000000001-0000000000000001.seg.tmp"));
+  CHECK_FALSE(ParseSegmentName("00000001-0000000000000001-0000000000000001.seg~"));
+  CHECK_FALSE(ParseSegmentName("00000001_0000000000000001-0000000000000001.seg"));
+}
+
+TEST_CASE("SEG-1 header: encode/decode round trip and CRC position") {
+  TempDir t;
+  SegmentHeader h;
+  const std::string path = MakeSegment(t, 1, 3, false, &h);
+  std::string bytes = ReadFile(path);
+  CHECK(bytes.substr(0, 8) == "AEROSEG\n");
+  DecodedHeader d = DecodeHeader(bytes.substr(0, kSegmentHeaderBytes));
+  CHECK(d.corrupt.empty());
+  CHECK(EncodeHeader(d.header) == bytes.substr(0, kSegmentHeaderBytes));
+  CHECK(d.header.first_commit == 1);
+  CHECK(d.header.last_commit == 3);
+  CHECK(d.header.record_count == 9);
+  CHECK(Verify(path).state == SegmentState::kValid);
+}
+
+TEST_CASE("SEG-6 the same write sets give the same bytes") {
+  TempDir a, b;
+  CHECK(ReadFile(MakeSegment(a, 5, 4, false)) == ReadFile(MakeSegment(b, 5, 4, false)));
+  CHECK(ReadFile(MakeSegment(a, 5, 4, true)) == ReadFile(MakeSegment(b, 5, 4, true)));
+}
+
+TEST_CASE("SEG-3 every truncation of a valid segment is in transit") {
+  for (bool zstd : {false, true}) {
+    TempDir t;
+    const std::string path = MakeSegment(t, 1, 2, zstd);
+    const std::string full = ReadFile(path);
+    for (size_t n = 0; n < full.size(); ++n) {
+      CAPTURE(zstd);
+      CAPTURE(n);
+      WriteFile(path, full.substr(0, n));
+      SegmentCheck c = Verify(path);
+      CHECK(c.state == SegmentState::kInTransit);
+    }
+  }
+}
+
+TEST_CASE("SEG-4 every single-bit flip of a valid segment is corrupt") {
+  for (bool zstd : {false, true}) {
+    TempDir t;
+    const std::string path = MakeSegment(t, 1, 2, zstd);
+    const std::string full = ReadFile(path);
+    int flips = 0;
+    for (size_t i = 0; i < full.size(); ++i) {
+      for (int bit = 0; bit < 8; ++bit) {
+        std::string bad = full;
+        FlipBit(&bad, i, bit);
+        WriteFile(path, bad);
+        SegmentCheck c = Verify(path);
+        if (c.state != SegmentState::kCorrupt) {
+          FAIL_CHECK("byte " << i << " bit " << bit << " zstd " << zstd << ": "
+                             << SegmentStateName(c.state) << " " << c.detail);
+        }
+        ++flips;
+      }
+    }
+    MESSAGE("bit flips classified corrupt (zstd=" << zstd << "): " << flips);
+  }
+}
+
+TEST_CASE("SEG-4 a longer file, a wrong name and unknown flags are corrupt") {
+  TempDir t;
+  const std::string path = MakeSegment(t, 1, 2, false);
+  const std::string full = ReadFile(path);
+  WriteFile(path, full + "x");
+  CHECK(Verify(path).detail.find("longer than declared") == 0);
+  WriteFile(path, full);
+  const std::string wrong = t / SegmentName(1, 1, 3);
+  WriteFile(wrong, full);
+  CHECK(Verify(wrong).detail.find("name mismatch") == 0);
+  std::string flagged = full;
+  flagged[kOffFlags] = 4;
+  EncodeFixed32(flagged.data() + kHeaderCrcOffset, Crc32(flagged.data(), kHeaderCrcOffset));
+  WriteFile(path, flagged);
+  CHECK(Verify(path).detail == "unknown flags");
+}
+
+TEST_CASE("SEG-5 a body that lies about its write sets is corrupt even with good checksums") {
+  TempDir t;
+  SegmentHeader h;
+  const std::string path = MakeSegment(t, 1, 2, false, &h);
+  // Rewrite it claiming one more record than the body has, with fixed-up CRC and hash.
+  auto wal = PosixFs().OpenRead(t / "wal.log");
+  h.record_count += 1;
+  REQUIRE(WriteSegment(PosixFs(), path, h, **wal, 0, ReadFile(t / "wal.log").size(), false).ok());
+  SegmentCheck c = Verify(path);
+  CHECK(c.state == SegmentState::kCorrupt);
+  CHECK(c.detail == "record count differs from the header");
+}
+
+TEST_CASE("LOG-13 pass 2 refuses a body that changed after pass 1") {
+  TempDir t;
+  const std::string path = MakeSegment(t, 1, 2, false);
+  auto f = PosixFs().OpenRead(path);
+  auto name = ParseSegmentName(BaseName(path));
+  SegmentCheck c = VerifySegment(**f, &*name);
+  REQUIRE(c.state == SegmentState::kValid);
+  std::string got;
+  REQUIRE(ReadVerifiedBody(**f, c, 0, c.header.body_size, [&](std::string_view b) {
+            got.append(b);
+            return Status::Ok();
+          }).ok());
+  CHECK(got.size() == c.header.body_size);
+  FlipBitInFile(path, kSegmentHeaderBytes + 20, 1);  // in place, as `cp` over it would
+  Status s = ReadVerifiedBody(**f, c, 0, c.header.body_size,
+                              [](std::string_view) { return Status::Ok(); });
+  CHECK(s.code() == Code::kInTransit);
+  CHECK(s.message().find("segment changed while being applied") == 0);
+}
