@@ -36,8 +36,9 @@ if [ ! -d "$OUTBOX" ]; then
 fi
 
 # One transfer at a time: an overlapping run would race this one for the
-# same files. The lock file's name starts with '.', so it is never sent.
-exec 9>"$OUTBOX/.transfer.lock"
+# same files. The lock is flock(2) on the OUTBOX directory itself, so no lock
+# file appears in OUTBOX (ship-wal locks PRIMARY/replication/lock instead).
+exec 9<"$OUTBOX"
 if ! flock -n 9; then
   echo "skipped '$OUTBOX': another transfer.sh run holds it; cron transfers next minute"
   exit 0
@@ -47,7 +48,7 @@ err_file=$(mktemp "${TMPDIR:-/tmp}/aerodb-transfer.XXXXXX")
 trap 'rm -f "$err_file"' EXIT
 rc=0
 sent=$(rsync -a --remove-source-files --partial-dir=.rsync-partial --exclude='.*' \
-  --out-format='%n' "$OUTBOX/" "$INBOX/" 2>"$err_file") || rc=$?
+  --out-format='%n' "$OUTBOX/" "$INBOX/" 2>"$err_file" 9>&-) || rc=$?
 if [ "$rc" -ne 0 ]; then
   echo "transfer failed '$OUTBOX': rsync exit $rc to '$INBOX/': $(tail -n 1 "$err_file")" >&2
   echo "hint: files not delivered stay in '$OUTBOX' and go with the next run; check the link and the replica's disk if this repeats" >&2

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Replica side, every minute from cron: apply the segments in INBOX to the
+# replica in CommitId order (bootstraps REPLICA_DIR when it is absent or empty
+# and INBOX starts at commit 1).
+#   apply.sh REPLICA_DIR INBOX
+# Binary: $AERODB_REPL, else aerodb-repl on PATH.
+#
+# One line on stdout for the routine outcomes; a problem line and a hint line
+# on stderr for everything an operator must act on (cron mails stderr).
+#   0     applied, or up to date                      -> exit 0
+#   8     a segment is still arriving (in transit)    -> "waiting", exit 0
+#   3     a gap: the next segment has not arrived     -> "waiting", exit 0
+#   9     no segment yet for a replica not yet built  -> "waiting", exit 0
+#   7     another run holds REPLICA_DIR               -> "skipped", exit 0
+#   1 4 5 6 damage, diverged, refused, halted         -> stderr, exit with that code
+#   anything else (2 9 10 70 ...)                     -> stderr, exit with that code
+# No flock(1) here: apply-wal takes its own non-blocking lock on
+# REPLICA_DIR/replication/lock; a `flock` on that file would make apply-wal
+# itself see it taken (exit 7).
+set -euo pipefail
+REPL=${AERODB_REPL:-aerodb-repl}
+
+if [ $# -ne 2 ]; then
+  echo "usage error 'apply.sh': expected REPLICA_DIR INBOX, got $# argument(s)" >&2
+  echo "hint: apply.sh /srv/aerodb/replica /srv/aerodb/inbox" >&2
+  exit 2
+fi
+REPLICA=$1
+INBOX=$2
+
+code_name() {
+  case $1 in
+    0) echo ok ;; 1) echo damage ;; 2) echo "usage error" ;; 3) echo gap ;;
+    4) echo diverged ;; 5) echo refused ;; 6) echo halted ;; 7) echo locked ;;
+    8) echo "in transit" ;; 9) echo "not found" ;; 10) echo "I/O error" ;;
+    70) echo "internal error" ;; 127) echo "command not found" ;; *) echo "exit $1" ;;
+  esac
+}
+tool_message() { awk '/^hint: /{print prev; found=1; exit} {prev=$0} END{if(!found) print prev}' <<<"$1"; }
+tool_hint() { sed -n 's/^hint: //p' <<<"$1" | head -n 1; }
+# A replica that does not exist yet (absent or empty directory).
+not_built() { [ ! -e "$REPLICA" ] || { [ -d "$REPLICA" ] && [ -z "$(ls -A "$REPLICA")" ]; }; }
+
+err_file=$(mktemp "${TMPDIR:-/tmp}/aerodb-apply.XXXXXX")
+trap 'rm -f "$err_file"' EXIT
+rc=0
+out=$("$REPL" apply-wal -D "$REPLICA" --from "$INBOX" 2>"$err_file") || rc=$?
+err=$(cat "$err_file")
+msg=$(tool_message "$err")
+hint=$(tool_hint "$err")
+# "applied NAME: commits F..L" per segment appended in this run.
+applied=$(grep -c '^applied .*: commits ' <<<"$out" || true)
+
+if [ "$rc" = 9 ] && [ -d "$INBOX" ] && not_built; then
+  rc=waiting-for-first  # the inbox exists; nothing has arrived yet
+fi
+case $rc in
+  0)
+    # "up to date 'DIR': applied through commit N" or
+    # "bootstrapped replica 'DIR': applied through commit N".
+    echo "$(tail -n 1 <<<"$out") ($applied segment(s) applied)"
+    ;;
+  3 | 8)
+    # Whatever came before the stop was applied and stays applied.
+    echo "waiting '$INBOX': $(code_name "$rc") (exit $rc), $applied segment(s) applied, cron retries next minute: $msg"
+    ;;
+  waiting-for-first)
+    echo "waiting '$INBOX': no segment has arrived for new replica '$REPLICA' yet, cron retries next minute"
+    ;;
+  7)
+    echo "skipped '$REPLICA': another aerodb or aerodb-repl run holds it (exit 7); cron applies next minute"
+    ;;
+  *)
+    what=$(code_name "$rc")
+    case $rc in
+      1 | 4 | 5 | 6) next="page an operator, nothing more is applied until one acts" ;;
+      *) next="applying is stopped until this is fixed" ;;
+    esac
+    echo "apply-wal failed '$REPLICA': exit $rc ($what), $next: ${msg:-no message from $REPL}" >&2
+    echo "hint: ${hint:-run '$REPL apply-wal -D $REPLICA --from $INBOX' by hand and read its output}" >&2
+    exit "$rc"
+    ;;
+esac
