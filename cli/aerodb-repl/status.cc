@@ -80,6 +80,19 @@ int Run(const Options& o) {
       std::printf("  lag             unknown: no complete segment in '%s'\n", o.from.c_str());
     }
   }
+  if (s.fenced_json) {
+    std::printf("  fenced          %s\n", s.fenced_json->c_str());
+    std::fprintf(stderr, "node is fenced '%s': a newer epoch superseded this primary (%s)\nhint: "
+                         "run 'aerodb-repl check-history', then rebuild this node as a replica "
+                         "in a new directory\n",
+                 o.dir.c_str(), s.fenced_json->c_str());
+  }
+  if (s.promoting_json) {
+    std::printf("  promoting       %s\n", s.promoting_json->c_str());
+    std::fprintf(stderr, "promote in progress '%s': the claim of the next epoch is not "
+                         "finished\nhint: re-run 'aerodb-repl promote'\n",
+                 o.dir.c_str());
+  }
   if (st->halt) {
     std::fprintf(stderr, "node is halted '%s': %s: %s\nhint: inspect the cause, then clear it "
                          "with 'aerodb-repl unhalt'\n",

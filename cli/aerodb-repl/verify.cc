@@ -21,6 +21,10 @@ const char* SeverityName(repl::Severity s) {
     case repl::Severity::kDamage: return "damage";
     case repl::Severity::kIo: return "io";
     case repl::Severity::kHalted: return "halted";
+    case repl::Severity::kInTransit: return "in-transit";
+    case repl::Severity::kGap: return "gap";
+    case repl::Severity::kDiverged: return "diverged";
+    case repl::Severity::kForeign: return "foreign";
   }
   return "damage";
 }
@@ -57,6 +61,26 @@ nlohmann::json ToJson(const repl::VerifyReport& r) {
                 {"stop", w.stop},
                 {"stop_detail", w.stop_detail}};
   }
+  nlohmann::json segments = nlohmann::json::array();
+  for (const auto& s : r.segments) {
+    nlohmann::json seg = {{"path", s.path}, {"state", s.state}, {"bytes", s.bytes}};
+    if (s.header_known) {
+      seg["system_id"] = s.system_id;
+      seg["epoch"] = s.epoch;
+      seg["first_commit"] = s.first_commit;
+      seg["last_commit"] = s.last_commit;
+      seg["record_count"] = s.record_count;
+      seg["body_size"] = s.body_size;
+      seg["stored_size"] = s.stored_size;
+      seg["compressed"] = s.compressed;
+      seg["digest_before"] = s.digest_before;
+      seg["digest_after"] = s.digest_after;
+    }
+    segments.push_back(seg);
+  }
+  j["segments"] = segments;
+  j["first_commit"] = Opt(r.first_commit);
+  j["last_commit"] = Opt(r.last_commit);
   nlohmann::json storage = nlohmann::json::array();
   for (const auto& s : r.storage) storage.push_back({{"path", s.path}, {"records", s.records}});
   j["storage"] = storage;
@@ -105,6 +129,27 @@ void PrintText(const repl::VerifyReport& r) {
                 static_cast<unsigned long long>(w.tail_bytes));
     std::printf("  end             %s\n", w.stop.c_str());
   }
+  for (const auto& s : r.segments) {
+    if (s.header_known) {
+      std::printf("  segment         %s: %s, epoch %u, commits %llu..%llu, %llu records, %llu "
+                  "bytes%s\n",
+                  s.path.c_str(), s.state.c_str(), s.epoch,
+                  static_cast<unsigned long long>(s.first_commit),
+                  static_cast<unsigned long long>(s.last_commit),
+                  static_cast<unsigned long long>(s.record_count),
+                  static_cast<unsigned long long>(s.bytes), s.compressed ? ", zstd" : "");
+    } else {
+      std::printf("  segment         %s: %s, %llu bytes\n", s.path.c_str(), s.state.c_str(),
+                  static_cast<unsigned long long>(s.bytes));
+    }
+  }
+  if (r.kind == "segment-dir") {
+    if (r.first_commit) {
+      std::printf("  commits         %llu..%llu in %zu segments\n",
+                  static_cast<unsigned long long>(*r.first_commit),
+                  static_cast<unsigned long long>(*r.last_commit), r.segments.size());
+    }
+  }
   for (const auto& s : r.storage) {
     std::printf("  storage         %s (%llu records)\n", s.path.c_str(),
                 static_cast<unsigned long long>(s.records));
@@ -136,8 +181,11 @@ int Run(const Options& o) {
 void SetupVerify(CLI::App& app, Runner& runner) {
   auto o = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
-      "verify", "check a WAL file or a data directory and report every finding");
-  sub->add_option("path", o->path, "a WAL file or a data directory")->required();
+      "verify",
+      "check a WAL file, a segment, a directory of segments or a data directory; every finding");
+  sub->add_option("path", o->path,
+                  "a WAL file, a segment, a directory of segments or a data directory")
+      ->required();
   sub->add_option("--system-id", o->system_id,
                   "seed the history digest of a bare WAL file with this system id (32 hex)");
   AddJson(sub, &o->json);

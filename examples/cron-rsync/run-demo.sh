@@ -113,7 +113,9 @@ cmp -s "$WORK/primary.json" "$WORK/replica.json" ||
   die "scan differs: $(diff "$WORK/primary.json" "$WORK/replica.json" | head -n 5)"
 n=$(jq .commit "$WORK/replica.json")
 docs=$(jq '.documents | length' "$WORK/replica.json")
-[ "$n" -gt 0 ] && [ "$docs" -gt 0 ] || die "nothing was replicated (commit $n, $docs documents)"
+if [ "$n" -eq 0 ] || [ "$docs" -eq 0 ]; then
+  die "nothing was replicated (commit $n, $docs documents)"
+fi
 [ -z "$(ls -A "$OUTBOX")" ] || die "OUTBOX not empty after rsync --remove-source-files: $(ls -A "$OUTBOX")"
 "$AERODB_REPL" verify "$R" >/dev/null
 
@@ -122,7 +124,9 @@ rc=0
 bash "$HERE/apply.sh" "$P" "$INBOX" 2>"$WORK/page.err" || rc=$?
 cat "$WORK/page.err"
 [ "$rc" = 5 ] || die "apply.sh on the primary exited $rc, expected 5"
-grep -q "^apply-wal failed '$P': exit 5 (refused), page an operator" "$WORK/page.err" &&
-  grep -q '^hint: ' "$WORK/page.err" || die "apply.sh did not report the refusal on stderr"
+if ! grep -q "^apply-wal failed '$P': exit 5 (refused), page an operator" "$WORK/page.err" ||
+  ! grep -q '^hint: ' "$WORK/page.err"; then
+  die "apply.sh did not report the refusal on stderr"
+fi
 echo "$docs documents on both; OUTBOX empty; inbox holds $(segments_in "$INBOX" | wc -l) segments"
 echo "cron-rsync demo ok: replica at commit $n"

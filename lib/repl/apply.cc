@@ -192,6 +192,7 @@ class Applier {
       return aborted.ok() ? appended : aborted;
     }
     AERO_RETURN_IF_ERROR(node_.FinishAppend(end_commit, to.digest, to.last_sequence + 1));
+    rep_.applied_commit = end_commit;  // acknowledged: the report follows every step
     rep_.segments.push_back({e.name, F, L, A + 1, end_commit, "applied"});
     own_[end_commit] = to.digest;
     return Status::Ok();
@@ -241,7 +242,8 @@ Status Bootstrap(Fs& fs, const ApplyOptions& o, ApplyReport& rep) {
   const std::string parent = DirName(o.data_dir);
   const std::string base = "." + BaseName(o.data_dir);
   const std::string tmp = JoinPath(parent, base + ".bootstrap.tmp");
-  AERO_ASSIGN_OR_RETURN(auto lock, fs.Lock(JoinPath(parent, base + ".bootstrap.lock")));
+  const std::string lock_path = JoinPath(parent, base + ".bootstrap.lock");
+  AERO_ASSIGN_OR_RETURN(auto lock, fs.Lock(lock_path));
   AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));
   AERO_RETURN_IF_ERROR(
       node::Node::Build(fs, tmp, c.header.system_id, node::Role::kReplica, c.header.epoch));
@@ -258,10 +260,14 @@ Status Bootstrap(Fs& fs, const ApplyOptions& o, ApplyReport& rep) {
   if (!applied) {
     rep.halted = false;  // nothing was created, so nothing is halted
     AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));
+    (void)fs.Remove(lock_path);
     return loop;
   }
+  // The write sets applied are verified history, so the replica exists even
+  // if a later segment stopped (or halted) the run.
   AERO_RETURN_IF_ERROR(fs.Rename(tmp, o.data_dir));
   AERO_RETURN_IF_ERROR(fs.SyncDir(parent));
+  (void)fs.Remove(lock_path);  // a racing run finds DIR taken and refuses
   rep.bootstrapped = true;
   return loop;
 }
@@ -280,6 +286,8 @@ Status ApplyWal(Fs& fs, const ApplyOptions& o, ApplyReport* report) {
   Result<FileInfo> identity = fs.Stat(JoinPath(o.data_dir, node::kIdentityFile));
   if (!identity.ok()) return RefuseNonEmpty(o.data_dir);
   AERO_ASSIGN_OR_RETURN(auto n, node::Node::Open(fs, o.data_dir, node::Access::kWrite));
+  rep.from_commit = rep.applied_commit = n->state().applied_commit;
+  AERO_RETURN_IF_ERROR(n->BeginAppend());  // MODEL-9: halted (6) and role (5) before the inbox
   AERO_ASSIGN_OR_RETURN(std::vector<InboxEntry> inbox, ListInbox(fs, o.inbox));
   Applier applier(fs, *n, o, rep);
   return applier.Run(inbox);

@@ -114,6 +114,14 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
     auto info = segment::ParseSegmentName(e.name);
     if (!info || !e.is_regular) continue;
     if (info->epoch > state.epoch) {
+      // Only a complete segment of this database with a valid header counts:
+      // a stray or half-copied file must not fence a primary for good.
+      Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(JoinPath(o.target, e.name));
+      if (!f.ok()) continue;
+      segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &*info);
+      if (c.state != segment::SegmentState::kValid || !(c.header.system_id == system_id)) {
+        continue;
+      }
       if (info->epoch > fence_epoch) {
         fence_epoch = info->epoch;
         fence_first.reset();
@@ -181,6 +189,7 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
                         " need 'snapshot install'; continue with --restart-at-base");
     }
     pos = Position{state.base_commit, state.base_digest, state.base_commit, 0};
+    AERO_RETURN_IF_ERROR(SavePosition(fs, o.data_dir, pos_path, rep.target, state.epoch, pos));
   }
   if (pos.commit > state.applied_commit) {
     return Status(Code::kDiverged,

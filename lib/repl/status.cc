@@ -13,7 +13,7 @@ namespace aero::repl {
 
 Code NodeStatus::outcome() const {
   if (halt) return Code::kHalted;
-  if (state.fenced_json) return Code::kRefused;
+  if (state.fenced_json || state.promoting_json) return Code::kRefused;
   return Code::kOk;
 }
 

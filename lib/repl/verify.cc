@@ -1,5 +1,6 @@
 #include "repl/verify.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -9,6 +10,8 @@
 #include "node/layout.h"
 #include "node/state.h"
 #include "node/storage_record.h"
+#include "segment/segment.h"
+#include "segment/segment_reader.h"
 #include "wal/wal_scan.h"
 
 namespace aero::repl {
@@ -283,17 +286,160 @@ Status VerifyDataDir(Fs& fs, const std::string& dir, VerifyReport* report) {
   return Status::Ok();
 }
 
+Finding Make(Severity sev, std::string kind, const std::string& subject, std::string message,
+             std::string hint = {}) {
+  Finding f;
+  f.severity = sev;
+  f.kind = std::move(kind);
+  f.subject = subject;
+  f.message = std::move(message);
+  f.hint = std::move(hint);
+  return f;
+}
+
+SegmentSummary VerifyOneSegment(Fs& fs, const std::string& path, VerifyReport* report) {
+  SegmentSummary s;
+  s.path = path;
+  Result<std::unique_ptr<ReadableFile>> file = fs.OpenRead(path);
+  if (!file.ok()) {
+    s.state = "io-error";
+    report->findings.push_back(Make(Severity::kIo, "unreadable", path, file.status().message()));
+    return s;
+  }
+  auto name = segment::ParseSegmentName(BaseName(path));
+  segment::SegmentCheck c = segment::VerifySegment(**file, name ? &*name : nullptr);
+  s.state = segment::SegmentStateName(c.state);
+  s.bytes = c.size;
+  if (c.expected_size > 0) {
+    const segment::SegmentHeader& h = c.header;
+    s.header_known = true;
+    s.system_id = h.system_id.ToHex();
+    s.epoch = h.epoch;
+    s.first_commit = h.first_commit;
+    s.last_commit = h.last_commit;
+    s.record_count = h.record_count;
+    s.body_size = h.body_size;
+    s.stored_size = h.stored_size;
+    s.compressed = h.compressed();
+    s.digest_before = history::DigestToHex(h.digest_before);
+    s.digest_after = history::DigestToHex(h.digest_after);
+  }
+  switch (c.state) {
+    case segment::SegmentState::kValid:
+      // Commit 1 starts from H(0) of the segment's own system id (HIST-1).
+      if (c.header.first_commit == 1 &&
+          c.header.digest_before != history::SeedDigest(c.header.system_id)) {
+        report->findings.push_back(Make(Severity::kDamage, "digest", path,
+                                        Problem("corrupt segment", path,
+                                                "digest_before of commit 1 is not H(0) of its "
+                                                "system id")));
+      }
+      break;
+    case segment::SegmentState::kInTransit:
+      report->findings.push_back(Make(Severity::kInTransit, "in-transit", path,
+                                      Problem("segment in transit", path, c.detail),
+                                      "re-run once the transfer has finished"));
+      break;
+    case segment::SegmentState::kCorrupt:
+      report->findings.push_back(Make(Severity::kDamage, "corrupt", path,
+                                      Problem("corrupt segment", path, c.detail),
+                                      "replace the file from another copy"));
+      break;
+    case segment::SegmentState::kIoError:
+      report->findings.push_back(Make(Severity::kIo, "unreadable", path, c.detail));
+      break;
+  }
+  return s;
+}
+
+// A directory of segments: every file, then continuity across the set.
+void VerifySegmentDir(Fs& fs, const std::string& dir, const std::vector<DirEntry>& entries,
+                      VerifyReport* report) {
+  report->kind = "segment-dir";
+  for (const DirEntry& e : entries) {
+    if (e.is_regular && segment::ParseSegmentName(e.name)) {
+      report->segments.push_back(VerifyOneSegment(fs, JoinPath(dir, e.name), report));
+    }
+  }
+  std::vector<const SegmentSummary*> valid;
+  for (const SegmentSummary& s : report->segments) {
+    if (s.state == "valid") valid.push_back(&s);
+  }
+  if (valid.empty()) return;
+  // The database is the one of the oldest segment; anything else is foreign.
+  std::sort(valid.begin(), valid.end(), [](const SegmentSummary* a, const SegmentSummary* b) {
+    if (a->first_commit != b->first_commit) return a->first_commit < b->first_commit;
+    return a->epoch > b->epoch;
+  });
+  const std::string system_id = valid.front()->system_id;
+  std::optional<uint64_t> last;
+  std::string last_digest, last_path;
+  for (const SegmentSummary* s : valid) {
+    if (s->system_id != system_id) {
+      report->findings.push_back(Make(Severity::kForeign, "foreign", s->path,
+                                      Problem("foreign segment", s->path,
+                                              "system id " + s->system_id + ", the others are " +
+                                                  system_id),
+                                      "two databases share this directory; move one out"));
+      continue;
+    }
+    if (!report->first_commit) report->first_commit = s->first_commit;
+    if (last && s->first_commit > *last + 1) {
+      report->findings.push_back(
+          Make(Severity::kGap, "gap", s->path,
+               Problem("gap before commit " + std::to_string(*last + 1) + " in", dir,
+                       "commits " + std::to_string(*last + 1) + ".." +
+                           std::to_string(s->first_commit - 1) + " are in no segment"),
+               "ship the missing range again from the primary, if it still has it"));
+    } else if (last && s->first_commit == *last + 1 && s->digest_before != last_digest) {
+      report->findings.push_back(
+          Make(Severity::kDiverged, "diverged", s->path,
+               Problem("diverged at commit " + std::to_string(*last), s->path,
+                       "its digest_before differs from the digest_after of '" + last_path + "'"),
+               "the directory mixes two histories; run 'aerodb-repl check-history'"));
+    } else if (last && s->first_commit <= *last) {
+      report->findings.push_back(Make(Severity::kNotice, "overlap", s->path,
+                                      Problem("overlapping segment", s->path,
+                                              "commits " + std::to_string(s->first_commit) + ".." +
+                                                  std::to_string(std::min(*last, s->last_commit)) +
+                                                  " are also in an earlier segment")));
+    }
+    if (!last || s->last_commit > *last) {
+      last = s->last_commit;
+      last_digest = s->digest_after;
+      last_path = s->path;
+    }
+  }
+  report->last_commit = last;
+}
+
 }  // namespace
 
-Code VerifyReport::outcome() const {
-  bool io = false, halted = false;
-  for (const Finding& f : findings) {
-    if (f.severity == Severity::kDamage) return Code::kDamage;
-    if (f.severity == Severity::kIo) io = true;
-    if (f.severity == Severity::kHalted) halted = true;
+Code SeverityCode(Severity s) {
+  switch (s) {
+    case Severity::kNotice: return Code::kOk;
+    case Severity::kDamage: return Code::kDamage;
+    case Severity::kIo: return Code::kIo;
+    case Severity::kHalted: return Code::kHalted;
+    case Severity::kInTransit: return Code::kInTransit;
+    case Severity::kGap: return Code::kGap;
+    case Severity::kDiverged: return Code::kDiverged;
+    case Severity::kForeign: return Code::kRefused;
   }
-  if (halted) return Code::kHalted;
-  return io ? Code::kIo : Code::kOk;
+  return Code::kInternal;
+}
+
+Code VerifyReport::outcome() const {
+  static constexpr Severity kOrder[] = {Severity::kDamage,    Severity::kDiverged,
+                                        Severity::kForeign,   Severity::kGap,
+                                        Severity::kInTransit, Severity::kHalted,
+                                        Severity::kIo};
+  for (Severity s : kOrder) {
+    for (const Finding& f : findings) {
+      if (f.severity == s) return SeverityCode(s);
+    }
+  }
+  return Code::kOk;
 }
 
 Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions& options) {
@@ -302,12 +448,41 @@ Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions
   report.path = path;
   if (info.is_dir) {
     Result<FileInfo> wal = fs.Stat(JoinPath(path, node::kWalFile));
-    if (!wal.ok()) {
-      return Status(Code::kUsage,
-                    Problem("nothing to verify", path, "not a data directory (no wal/wal.log)"),
-                    "give a WAL file or a data directory");
+    if (wal.ok()) {
+      AERO_RETURN_IF_ERROR(VerifyDataDir(fs, path, &report));
+      return report;
     }
-    AERO_RETURN_IF_ERROR(VerifyDataDir(fs, path, &report));
+    AERO_ASSIGN_OR_RETURN(auto entries, fs.ListDir(path));
+    const bool has_segments = std::any_of(entries.begin(), entries.end(), [](const DirEntry& e) {
+      return segment::ParseSegmentName(e.name).has_value();
+    });
+    if (!has_segments) {
+      return Status(Code::kUsage,
+                    Problem("nothing to verify", path,
+                            "neither a data directory (no wal/wal.log) nor a segment directory"),
+                    "give a WAL file, a segment, a directory of segments or a data directory");
+    }
+    VerifySegmentDir(fs, path, entries, &report);
+    return report;
+  }
+  // A segment: by name, or by its magic.
+  bool is_segment = segment::ParseSegmentName(BaseName(path)).has_value();
+  if (!is_segment) {
+    Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(path);
+    if (f.ok()) {
+      char magic[8] = {};
+      is_segment = ReadExactlyAt(**f, 0, magic, sizeof magic).ok() &&
+                   std::string_view(magic, 8) == segment::kSegmentMagic;
+    }
+  }
+  if (is_segment) {
+    report.kind = "segment";
+    report.segments.push_back(VerifyOneSegment(fs, path, &report));
+    if (report.segments.back().header_known) {
+      report.system_id = report.segments.back().system_id;
+      report.first_commit = report.segments.back().first_commit;
+      report.last_commit = report.segments.back().last_commit;
+    }
     return report;
   }
   report.kind = "wal-file";

@@ -20,7 +20,14 @@ enum class Severity {
   kDamage,  // exit 1
   kIo,      // could not read: exit 10
   kHalted,  // the node is halted (NODE-9): exit 6 when nothing is damaged
+  kInTransit,  // a segment not complete yet (SEG-3): exit 8
+  kGap,        // CommitIds missing between segments: exit 3
+  kDiverged,   // two segments disagree on history: exit 4
+  kForeign,    // a segment of another database: exit 5
 };
+
+// The exit code a finding of this severity asks for.
+Code SeverityCode(Severity s);
 
 struct Finding {
   Severity severity = Severity::kDamage;
@@ -47,6 +54,21 @@ struct WalSummary {
   std::string stop_detail;
 };
 
+struct SegmentSummary {
+  std::string path;
+  std::string state;  // valid | in-transit | corrupt | io-error
+  uint64_t bytes = 0;
+  // From the header, when it could be read (state valid, or in transit with a full header).
+  bool header_known = false;
+  std::string system_id;
+  uint32_t epoch = 0;
+  uint64_t first_commit = 0, last_commit = 0;
+  uint64_t record_count = 0;
+  uint64_t body_size = 0, stored_size = 0;
+  bool compressed = false;
+  std::string digest_before, digest_after;
+};
+
 struct StorageSummary {
   std::string path;
   uint64_t records = 0;
@@ -54,14 +76,16 @@ struct StorageSummary {
 
 struct VerifyReport {
   std::string path;
-  std::string kind;  // "wal-file" | "data-dir"
+  std::string kind;  // "wal-file" | "data-dir" | "segment" | "segment-dir"
   std::optional<std::string> system_id;
   std::optional<WalSummary> wal;
   std::vector<StorageSummary> storage;
+  std::vector<SegmentSummary> segments;
+  std::optional<uint64_t> first_commit, last_commit;  // segment-dir: the range covered
   std::vector<Finding> findings;
 
-  // The outcome code: kDamage if any damage, else kHalted if the node is
-  // halted, else kIo if anything was unreadable, else kOk.
+  // The outcome code, the most serious finding first: damage (1), diverged
+  // (4), foreign (5), gap (3), in transit (8), halted (6), I/O (10), else ok.
   Code outcome() const;
 };
 

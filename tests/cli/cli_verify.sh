@@ -41,8 +41,8 @@ expect_err "cannot stat '$T/absent': No such file or directory"
 mkdir "$T/plain"
 run "$AERODB_REPL" verify "$T/plain"
 expect_rc 2
-expect_err "nothing to verify '$T/plain': not a data directory (no wal/wal.log)
-hint: give a WAL file or a data directory"
+expect_err "nothing to verify '$T/plain': neither a data directory (no wal/wal.log) nor a segment directory
+hint: give a WAL file, a segment, a directory of segments or a data directory"
 run "$AERODB_REPL" verify
 expect_rc 2
 run "$AERODB_REPL" verify "$D/wal/wal.log" --system-id nothex

@@ -273,3 +273,31 @@ TEST_CASE("NODE-10 MODEL-3 a replica reads at its applied CommitId") {
   REQUIRE(pd.ok());
   CHECK(rd->size() == pd->size());
 }
+
+TEST_CASE("apply-wal reports the progress it made before a stop") {
+  TempDir t;
+  Setup(t, 60);
+  auto names = Segments(t / "out");
+  REQUIRE(names.size() >= 3);
+  fsys::remove(t / "out" / names[2]);
+  repl::ApplyReport rep;
+  REQUIRE(Apply(t / "r", t / "out", &rep).code() == Code::kGap);
+  const uint64_t at = StateOf(t / "r").applied_commit;
+  CHECK(rep.applied_commit == at);
+  CHECK(at > 0);
+  MakePrimary(t / "p2", 1);
+  Write(t / "p", 30, 7);
+  REQUIRE(Ship(t / "p", t / "out", 6000).ok());
+  repl::ApplyReport again;
+  CHECK(Apply(t / "r", t / "out", &again).code() == Code::kGap);
+  CHECK(again.from_commit == at);
+  CHECK(again.applied_commit == at);
+}
+
+TEST_CASE("MODEL-9 a halted replica answers 6 even when its inbox is missing") {
+  TempDir t;
+  Setup(t, 10);
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  REQUIRE(node::SaveHalt(PosixFs(), t / "r", {"corrupt", "x", "y", 3}).ok());
+  CHECK(Apply(t / "r", t / "nowhere").code() == Code::kHalted);
+}

@@ -141,13 +141,30 @@ TEST_CASE("LOG-17 a segment of a newer epoch in the target fences the primary") 
   TempDir t;
   MakePrimary(t / "p", 5);
   REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  // A stray file with such a name fences nobody: only a valid segment counts.
   WriteFile(t / "out" / segment::SegmentName(2, 4, 9), "whatever");
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  std::filesystem::remove(t / "out" / segment::SegmentName(2, 4, 9));
+  // A real epoch-2 segment of this database, as a promoted replica writes it:
+  // here made by a copy of p whose state says epoch 2.
+  std::filesystem::copy(t / "p", t / "p2", std::filesystem::copy_options::recursive);
+  {
+    auto st = node::LoadState(PosixFs(), t / "p2", *node::LoadIdentity(PosixFs(), t / "p2"));
+    st->epoch = 2;
+    REQUIRE(node::SaveState(PosixFs(), t / "p2", *st).ok());
+  }
+  std::filesystem::remove_all(t / "p2/replication/shipped");
+  Write(t / "p2", 3, 9);
+  REQUIRE(PosixFs().MakeDir(t / "out2").ok());
+  REQUIRE(Ship(t / "p2", t / "out2").ok());
+  for (auto& n : Segments(t / "out2")) std::filesystem::copy(t / "out2" / n, t / "out" / n);
+  Write(t / "p", 1, 10);
   Status s = Ship(t / "p", t / "out");
   CHECK(s.code() == Code::kRefused);
   CHECK(s.message().find("node is fenced '") == 0);
-  CHECK(s.message().find("epoch 2 began at commit 3") != std::string::npos);
-  // Fenced for good (MODEL-7): writes refuse too, even with the file gone.
-  std::filesystem::remove(t / "out" / segment::SegmentName(2, 4, 9));
+  CHECK(s.message().find("epoch 2 began at commit 0") != std::string::npos);
+  // Fenced for good (MODEL-7): writes refuse too, even with the files gone.
+  for (auto& n : Segments(t / "out")) std::filesystem::remove(t / "out" / n);
   auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
   CHECK((*n)->Commit({{node::Op::Kind::kPut, "c", "x", "{}"}}).status().code() ==
         Code::kRefused);
@@ -208,4 +225,22 @@ TEST_CASE("ship-wal: a missing target is exit 9") {
   TempDir t;
   MakePrimary(t / "p", 1);
   CHECK(Ship(t / "p", t / "nope").code() == Code::kNotFound);
+}
+
+TEST_CASE("LOG-23 --restart-at-base is remembered even when nothing new is to ship") {
+  TempDir t;
+  MakePrimary(t / "p", 10);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  Write(t / "p", 5, 3);
+  {
+    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    REQUIRE((*n)->Checkpoint().ok());
+  }
+  repl::ShipOptions o;
+  o.data_dir = t / "p";
+  o.target = t / "out";
+  o.restart_at_base = true;
+  REQUIRE(repl::ShipWal(PosixFs(), o, nullptr).ok());
+  CHECK(Ship(t / "p", t / "out").ok());  // no longer a gap
 }

@@ -2,7 +2,12 @@
 
 #include "node/state.h"
 #include "node/store.h"
+#include "node/workload.h"
+#include "repl/ship.h"
 #include "repl/verify.h"
+#include "segment/segment.h"
+
+#include <filesystem>
 #include "support/test_util.h"
 
 using namespace aero;
@@ -117,4 +122,128 @@ TEST_CASE("verify: absent path is kNotFound; a plain directory is a usage error"
   TempDir t;
   CHECK(repl::Verify(PosixFs(), t / "absent", {}).status().code() == Code::kNotFound);
   CHECK(repl::Verify(PosixFs(), t.path(), {}).status().code() == Code::kUsage);
+}
+
+namespace {
+std::vector<std::string> SegNames(const std::string& dir) {
+  std::vector<std::string> out;
+  auto entries = PosixFs().ListDir(dir);
+  REQUIRE(entries.ok());
+  for (auto& e : *entries) {
+    if (segment::ParseSegmentName(e.name)) out.push_back(e.name);
+  }
+  return out;
+}
+std::string ShipSmall(const TempDir& t, const std::string& name, int commits, uint64_t seed) {
+  const std::string dir = t / name;
+  REQUIRE(node::Node::Init(PosixFs(), dir).ok());
+  auto n = node::Node::Open(PosixFs(), dir, node::Access::kWrite);
+  node::WorkloadOptions w;
+  w.write_sets = commits;
+  w.seed = seed;
+  REQUIRE(node::RunWorkload(**n, w).ok());
+  REQUIRE((*n)->Close().ok());
+  n.value().reset();
+  const std::string out = t / (name + "-out");
+  REQUIRE(PosixFs().MakeDir(out).ok());
+  repl::ShipOptions o;
+  o.data_dir = dir;
+  o.target = out;
+  o.max_segment_bytes = 4000;
+  REQUIRE(repl::ShipWal(PosixFs(), o, nullptr).ok());
+  return out;
+}
+}  // namespace
+
+TEST_CASE("verify segment dir: a healthy archive is ok, with its commit range") {
+  TempDir t;
+  const std::string out = ShipSmall(t, "p", 40, 1);
+  auto r = repl::Verify(PosixFs(), out, {});
+  REQUIRE(r.ok());
+  CHECK(r->kind == "segment-dir");
+  CHECK(r->outcome() == Code::kOk);
+  CHECK(r->first_commit == 1);
+  CHECK(r->last_commit == 40);
+  CHECK(r->segments.size() == SegNames(out).size());
+}
+
+TEST_CASE("verify segment dir: gap (3), in transit (8), corrupt (1), foreign (5) each reported") {
+  TempDir t;
+  const std::string out = ShipSmall(t, "p", 60, 1);
+  auto names = SegNames(out);
+  REQUIRE(names.size() >= 5);
+  std::filesystem::remove(out + "/" + names[1]);
+  auto gap = repl::Verify(PosixFs(), out, {});
+  CHECK(gap->outcome() == Code::kGap);
+  CHECK(Count(*gap, "gap") == 1);
+  TruncateFile(out + "/" + names[3], 100);
+  auto transit = repl::Verify(PosixFs(), out, {});
+  CHECK(Count(*transit, "in-transit") == 1);
+  CHECK(Count(*transit, "gap") >= 1);
+  CHECK(transit->outcome() == Code::kGap);  // the more serious finding decides
+  FlipBitInFile(out + "/" + names[4], 300, 1);
+  auto corrupt = repl::Verify(PosixFs(), out, {});
+  CHECK(Count(*corrupt, "corrupt") == 1);
+  CHECK(corrupt->outcome() == Code::kDamage);
+  // every finding is listed, not just the first
+  CHECK(corrupt->findings.size() >= 3);
+}
+
+TEST_CASE("verify segment dir: a segment of another database is foreign (5)") {
+  TempDir t;
+  const std::string p = ShipSmall(t, "p", 20, 1);
+  const std::string q = ShipSmall(t, "q", 60, 2);
+  const std::string q_last = SegNames(q).back();
+  std::filesystem::copy(q + "/" + q_last, p + "/" + q_last);
+  auto r = repl::Verify(PosixFs(), p, {});
+  CHECK(Count(*r, "foreign") == 1);
+  CHECK(r->outcome() == Code::kRefused);
+}
+
+TEST_CASE("verify segment dir: two histories meeting are diverged (4)") {
+  TempDir t;
+  auto commit = [](const std::string& dir, const std::string& id) {
+    auto n = node::Node::Open(PosixFs(), dir, node::Access::kWrite);
+    REQUIRE(n.ok());
+    REQUIRE((*n)->Commit({{node::Op::Kind::kPut, "c", id, "{}"}}).ok());
+    REQUIRE((*n)->Close().ok());
+  };
+  auto ship = [&](const std::string& dir, const std::string& out) {
+    repl::ShipOptions o;
+    o.data_dir = dir;
+    o.target = out;
+    REQUIRE(repl::ShipWal(PosixFs(), o, nullptr).ok());
+  };
+  REQUIRE(node::Node::Init(PosixFs(), t / "p").ok());
+  for (int i = 0; i < 5; ++i) commit(t / "p", "k" + std::to_string(i));
+  std::filesystem::copy(t / "p", t / "q", std::filesystem::copy_options::recursive);
+  commit(t / "p", "p6");  // p and q now differ at commit 6
+  commit(t / "q", "q6");
+  REQUIRE(PosixFs().MakeDir(t / "a").ok());
+  REQUIRE(PosixFs().MakeDir(t / "b").ok());
+  ship(t / "p", t / "a");  // p: 1..6
+  ship(t / "q", t / "b");  // q: 1..6
+  commit(t / "q", "q7");
+  for (auto& n : SegNames(t / "b")) std::filesystem::remove(t / "b" / n);
+  ship(t / "q", t / "b");  // q: 7..7, whose digest_before is q's H(6)
+  for (auto& n : SegNames(t / "b")) std::filesystem::copy(t / "b" / n, t / "a" / n);
+  auto r = repl::Verify(PosixFs(), t / "a", {});
+  CHECK(Count(*r, "diverged") == 1);
+  CHECK(r->outcome() == Code::kDiverged);
+}
+
+TEST_CASE("verify one segment: kind, header fields, and a truncated copy is in transit (8)") {
+  TempDir t;
+  const std::string out = ShipSmall(t, "p", 10, 1);
+  const std::string seg = out + "/" + SegNames(out).at(0);
+  auto r = repl::Verify(PosixFs(), seg, {});
+  CHECK(r->kind == "segment");
+  CHECK(r->outcome() == Code::kOk);
+  CHECK(r->segments.at(0).first_commit == 1);
+  // Found by its magic even under another name.
+  std::filesystem::copy(seg, t / "copy.bin");
+  TruncateFile(t / "copy.bin", 500);
+  auto c = repl::Verify(PosixFs(), t / "copy.bin", {});
+  CHECK(c->kind == "segment");
+  CHECK(c->outcome() == Code::kInTransit);
 }
