@@ -102,5 +102,8 @@ Result<std::string> RealPath(const std::string& path);
 std::string JoinPath(std::string_view a, std::string_view b);
 std::string DirName(std::string_view path);
 std::string BaseName(std::string_view path);
+// "." + name + suffix: the name of an unfinished write beside `name`, which
+// readers ignore (temp files, temp directories, lock files).
+std::string HiddenName(std::string_view name, std::string_view suffix);
 
 }  // namespace aero

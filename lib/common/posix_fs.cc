@@ -279,6 +279,15 @@ std::string DirName(std::string_view path) {
   return std::string(path.substr(0, slash));
 }
 
+std::string HiddenName(std::string_view name, std::string_view suffix) {
+  std::string out;
+  out.reserve(1 + name.size() + suffix.size());
+  out.push_back('.');
+  out.append(name);
+  out.append(suffix);
+  return out;
+}
+
 std::string BaseName(std::string_view path) {
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   size_t slash = path.rfind('/');

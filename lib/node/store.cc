@@ -77,8 +77,8 @@ Status Node::Init(Fs& fs, const std::string& dir) {
   // MODEL-4 init -> primary (epoch 1, commit 0). MODEL-10: the node is built
   // beside `dir` and renamed in, so a crash leaves nothing or a whole node.
   const std::string parent = DirName(dir);
-  const std::string tmp = JoinPath(parent, "." + BaseName(dir) + ".init.tmp");
-  const std::string lock_path = JoinPath(parent, "." + BaseName(dir) + ".init.lock");
+  const std::string tmp = JoinPath(parent, HiddenName(BaseName(dir), ".init.tmp"));
+  const std::string lock_path = JoinPath(parent, HiddenName(BaseName(dir), ".init.lock"));
   AERO_ASSIGN_OR_RETURN(auto lock, fs.Lock(lock_path));
   AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));
   AERO_ASSIGN_OR_RETURN(history::SystemId id, history::NewSystemId());
@@ -126,6 +126,11 @@ Result<std::unique_ptr<Node>> Node::Open(Fs& fs, const std::string& dir, Access 
     AERO_ASSIGN_OR_RETURN(node->identity_, LoadIdentity(fs, dir));
     if (access == Access::kWrite) {  // NODE-6: lock before reading the state
       AERO_ASSIGN_OR_RETURN(node->lock_, fs.Lock(node->Path(kLockFile)));
+      // A writer acts on what it reads, so what it reads must be durable: a
+      // run that died after renaming the node into place (init, bootstrap) or
+      // a new state.json may have left those entries unsynced (NODE-1).
+      AERO_RETURN_IF_ERROR(fs.SyncDir(DirName(dir)));
+      AERO_RETURN_IF_ERROR(fs.SyncDir(node->Path(kReplicationDir)));
     }
     Result<std::unique_ptr<ReadableFile>> wal = fs.OpenRead(node->Path(kWalFile));
     if (wal.ok()) {
@@ -239,6 +244,10 @@ Status Node::Validate() {
                                        (damaged ? " (" + old.stop.detail + ")" : ""));
       }
       if (access_ == Access::kWrite) {
+        // The state.json we act on may be a rename whose directory was never
+        // fsynced (the crashed checkpoint's step 4): make it durable before
+        // the log it replaces goes away.
+        AERO_RETURN_IF_ERROR(fs_.SyncDir(Path(kReplicationDir)));
         AERO_RETURN_IF_ERROR(WriteFileAtomically(fs_, wal_path, ""));
         report_.finished_checkpoint = true;
         AERO_ASSIGN_OR_RETURN(wal_read_, fs_.OpenRead(wal_path));
@@ -314,11 +323,15 @@ Status Node::Validate() {
     }
   }
   if (access_ == Access::kWrite) {
+    AERO_ASSIGN_OR_RETURN(wal_, fs_.OpenWrite(wal_path, OpenMode::kAppend));
     if (state_dirty_) {
+      // The rolled-forward write sets may never have been fsynced (a process
+      // that died between append and fsync): make them durable before
+      // state.json acknowledges them (NODE-1, invariant 5).
+      AERO_RETURN_IF_ERROR(wal_->Sync());
       AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, state_));
       state_dirty_ = false;
     }
-    AERO_ASSIGN_OR_RETURN(wal_, fs_.OpenWrite(wal_path, OpenMode::kAppend));
   }
   return Status::Ok();
 }
@@ -560,7 +573,7 @@ Result<std::string> Node::Checkpoint() {
   const std::string snapshots = Path(kSnapshotsDir);
   AERO_RETURN_IF_ERROR(fs_.MakeDir(snapshots));
   const std::string final_dir = JoinPath(snapshots, id);
-  const std::string tmp_dir = JoinPath(snapshots, "." + id + ".tmp");
+  const std::string tmp_dir = JoinPath(snapshots, HiddenName(id, ".tmp"));
   AERO_RETURN_IF_ERROR(RemoveTree(fs_, tmp_dir));
   AERO_RETURN_IF_ERROR(fs_.MakeDir(tmp_dir));
   const std::string tmp_schemas = JoinPath(tmp_dir, kSnapshotSchemas);

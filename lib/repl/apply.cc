@@ -174,7 +174,8 @@ class Applier {
             marks[ws.commit_id] = {ws.end_offset, *ws.digest_after, ws.last_sequence};
           }
           return true;
-        });
+        },
+        /*chunk_crcs=*/true);
     if (v.state == segment::SegmentState::kInTransit) return InTransit(e, v.detail);
     if (v.state == segment::SegmentState::kIoError) return v.io;
     if (v.state != segment::SegmentState::kValid) return Corrupt(e, v.detail);
@@ -240,9 +241,9 @@ Status Bootstrap(Fs& fs, const ApplyOptions& o, ApplyReport& rep) {
                   "replace the file from the archive, then re-run apply-wal");
   }
   const std::string parent = DirName(o.data_dir);
-  const std::string base = "." + BaseName(o.data_dir);
+  const std::string base = BaseName(o.data_dir);
   const std::string tmp = JoinPath(parent, base + ".bootstrap.tmp");
-  const std::string lock_path = JoinPath(parent, base + ".bootstrap.lock");
+  const std::string lock_path = JoinPath(parent, HiddenName(base, ".bootstrap.lock"));
   AERO_ASSIGN_OR_RETURN(auto lock, fs.Lock(lock_path));
   AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));
   AERO_RETURN_IF_ERROR(

@@ -1,6 +1,7 @@
 #include "repl/ship.h"
 
 #include <algorithm>
+#include <future>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -220,7 +221,7 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
     const std::string name =
         segment::SegmentName(c.header.epoch, c.header.first_commit, c.header.last_commit);
     const std::string final_path = JoinPath(o.target, name);
-    const std::string tmp = JoinPath(o.target, "." + name + ".tmp");
+    const std::string tmp = JoinPath(o.target, HiddenName(name, ".tmp"));
     AERO_ASSIGN_OR_RETURN(Sha256Digest sha, segment::WriteSegment(fs, tmp, c.header, *copy_file,
                                                                   c.start, c.end, o.zstd));
     ShippedSegment out{name, c.header.first_commit, c.header.last_commit, 0, ToHex(sha), false};
@@ -251,6 +252,9 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
       }
       out.already_there = true;
       out.bytes = existing.size;
+      // The crashed run that renamed it may not have fsynced the directory:
+      // make the entry durable before the position says it was shipped (LOG-3).
+      AERO_RETURN_IF_ERROR(fs.SyncDir(o.target));
     } else {
       AERO_RETURN_IF_ERROR(renamed);
       AERO_RETURN_IF_ERROR(fs.SyncDir(o.target));
@@ -264,6 +268,19 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
     return Status::Ok();
   };
 
+  // Publishing segment k (read, hash, write, fsync) runs on another thread
+  // while the scan (CRCs, history digest) goes on with segment k+1. Publishes
+  // stay strictly in order: the next waits for the previous.
+  std::future<Status> inflight;
+  auto wait_inflight = [&]() -> Status {
+    if (!inflight.valid()) return Status::Ok();
+    return inflight.get();
+  };
+  auto launch = [&](Cut c) -> Status {
+    AERO_RETURN_IF_ERROR(wait_inflight());
+    inflight = std::async(std::launch::async, [&publish, c]() mutable { return publish(c); });
+    return Status::Ok();
+  };
   wal::ScanResult r = wal::WalScanner(scan_file.get(), opt).Run({}, [&](const wal::WriteSet& ws) {
     if (ws.commit_id <= pos.commit) {  // already shipped (a resume after a checkpoint)
       if (ws.commit_id == pos.commit && ws.digest_after != pos.digest) {
@@ -277,7 +294,7 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
       return ws.commit_id < state.applied_commit;
     }
     if (!cut.empty() && ws.end_offset - cut.start > o.max_segment_bytes) {
-      failure = publish(cut);
+      failure = launch(cut);
       if (!failure.ok()) return false;
       cut = Cut{};
     }
@@ -297,7 +314,9 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
     prev = *ws.digest_after;
     return ws.commit_id < state.applied_commit;
   });
+  Status published = wait_inflight();
   AERO_RETURN_IF_ERROR(failure);
+  AERO_RETURN_IF_ERROR(published);
   auto order = std::find_if(r.findings.begin(), r.findings.end(),
                             [](const wal::ScanFinding& f) { return f.kind == "commit-order"; });
   if (r.last_commit != state.applied_commit || order != r.findings.end()) {

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/coding.h"
+#include "common/async_sha256.h"
 #include "common/crc32.h"
 
 namespace aero::segment {
@@ -35,7 +36,7 @@ SegmentCheck Io(SegmentCheck c, const Status& s) {
 // bytes; every stored byte read is fed to `hash` (nullable).
 class BodyStream {
  public:
-  BodyStream(ReadableFile* file, const SegmentHeader& h, Sha256* hash)
+  BodyStream(ReadableFile* file, const SegmentHeader& h, AsyncSha256* hash)
       : file_(file), h_(h), hash_(hash) {}
   ~BodyStream() { ZSTD_freeDStream(z_); }
 
@@ -113,7 +114,7 @@ class BodyStream {
 
   ReadableFile* file_;
   SegmentHeader h_;
-  Sha256* hash_;
+  AsyncSha256* hash_;
   bool started_ = false;
   uint64_t stored_read_ = 0;
   uint64_t produced_ = 0;
@@ -135,7 +136,7 @@ class BodyFile final : public ReadableFile {
       error_ = got.status();
       return got;
     }
-    for (size_t done = 0; done < *got;) {
+    for (size_t done = 0; crcs_ != nullptr && done < *got;) {
       size_t k = std::min<size_t>(*got - done, kVerifyChunkBytes - fill_);
       crc_ = Crc32(buf + done, k, crc_);
       fill_ += k;
@@ -157,7 +158,7 @@ class BodyFile final : public ReadableFile {
   }
   const std::string& path() const override { return path_; }
   void Flush() {
-    if (fill_ == 0) return;
+    if (fill_ == 0 || crcs_ == nullptr) return;
     crcs_->push_back(crc_);
     crc_ = 0;
     fill_ = 0;
@@ -238,14 +239,14 @@ SegmentCheck CheckSegmentHeader(ReadableFile& file, const SegmentNameInfo* name)
 }
 
 SegmentCheck VerifySegment(ReadableFile& file, const SegmentNameInfo* name,
-                           const wal::WalScanner::WriteSetFn& on_write_set) {
+                           const wal::WalScanner::WriteSetFn& on_write_set, bool chunk_crcs) {
   SegmentCheck c = CheckSegmentHeader(file, name);
   if (c.state != SegmentState::kValid) return c;
   const SegmentHeader& h = c.header;
-  Sha256 sha;
+  AsyncSha256 sha;  // the trailer hash runs beside the history digest
   sha.Update(EncodeHeader(h));  // equal to the file's bytes: the CRC matched
   BodyStream body(&file, h, &sha);
-  BodyFile bf(&body, h, file.path(), &c.chunk_crcs);
+  BodyFile bf(&body, h, file.path(), chunk_crcs ? &c.chunk_crcs : nullptr);
   wal::ScanOptions opt;
   opt.base_commit = h.first_commit - 1;
   opt.base_digest = h.digest_before;

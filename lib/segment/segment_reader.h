@@ -44,8 +44,10 @@ SegmentCheck CheckSegmentHeader(ReadableFile& file, const SegmentNameInfo* name)
 // write set of the body as the scan finds it, with body offsets and
 // digest_after; it is called before the trailer hash is known, so callers
 // use what it reports only if the result is kValid.
+// `chunk_crcs` (for apply's pass 2) also records SegmentCheck::chunk_crcs.
 SegmentCheck VerifySegment(ReadableFile& file, const SegmentNameInfo* name,
-                           const wal::WalScanner::WriteSetFn& on_write_set = {});
+                           const wal::WalScanner::WriteSetFn& on_write_set = {},
+                           bool chunk_crcs = false);
 
 // Pass 2 of apply (LOG-13): streams body bytes [from, to) of a segment that
 // VerifySegment judged valid into `sink`, re-checking each chunk's CRC first.

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "common/async_sha256.h"
+
 namespace aero::segment {
 
 namespace {
@@ -60,7 +62,7 @@ Result<Sha256Digest> WriteSegment(Fs& fs, const std::string& path, SegmentHeader
     h.stored_size = h.body_size;
   }
   const std::string header = EncodeHeader(h);
-  Sha256 sha;
+  AsyncSha256 sha;  // hashing runs beside the reads and writes
   AERO_ASSIGN_OR_RETURN(auto file, fs.OpenWrite(path, OpenMode::kTruncate));
   sha.Update(header);
   AERO_RETURN_IF_ERROR(file->Append(header));

@@ -113,3 +113,65 @@ TEST_CASE("crash: apply-wal at every step (bootstrap and catch-up), then a re-ru
     }
   }
 }
+
+TEST_CASE("crash: ship-wal dies, a re-run succeeds, then the power fails") {
+  TempDir t;
+  MakePrimary(t / "p0", 30);
+  REQUIRE(PosixFs().MakeDir(t / "out0").ok());
+  uint64_t total = 0;
+  {
+    Copy(t / "p0", t / "p");
+    Copy(t / "out0", t / "out");
+    FaultyFs fs;
+    repl::ShipOptions o{t / "p", t / "out", 3000, false, false};
+    REQUIRE(repl::ShipWal(fs, o, nullptr).ok());
+    total = fs.steps();
+  }
+  for (uint64_t k = 1; k <= total; ++k) {
+    CAPTURE(k);
+    Copy(t / "p0", t / "p");
+    Copy(t / "out0", t / "out");
+    FaultyFs fs;
+    fs.CrashAt(k);
+    repl::ShipOptions o{t / "p", t / "out", 3000, false, false};
+    (void)repl::ShipWal(fs, o, nullptr);
+    fs.ProcessRestart();
+    REQUIRE(repl::ShipWal(fs, o, nullptr).ok());  // acknowledged: shipped through 30
+    fs.PowerLoss();
+    CheckChain(t / "out", 30);  // nothing the re-run acknowledged is lost
+    REQUIRE(repl::ShipWal(PosixFs(), o, nullptr).ok());
+    fsys::remove_all(t / "r");
+    REQUIRE(Apply(t / "r", t / "out").ok());
+    CheckSameHistory(t / "p", t / "r");
+  }
+}
+
+TEST_CASE("crash: apply-wal dies, a re-run succeeds, then the power fails") {
+  TempDir t;
+  MakePrimary(t / "p", 30);
+  REQUIRE(PosixFs().MakeDir(t / "in").ok());
+  REQUIRE(Ship(t / "p", t / "in", 2500).ok());
+  uint64_t total = 0;
+  {
+    FaultyFs fs;
+    repl::ApplyOptions o{t / "r", t / "in", std::nullopt};
+    REQUIRE(repl::ApplyWal(fs, o, nullptr).ok());
+    total = fs.steps();
+  }
+  for (uint64_t k = 1; k <= total; ++k) {
+    CAPTURE(k);
+    fsys::remove_all(t / "r");
+    FaultyFs fs;
+    fs.CrashAt(k);
+    repl::ApplyOptions o{t / "r", t / "in", std::nullopt};
+    (void)repl::ApplyWal(fs, o, nullptr);
+    fs.ProcessRestart();
+    repl::ApplyReport rerun;
+    REQUIRE(repl::ApplyWal(fs, o, &rerun).ok());
+    REQUIRE(rerun.applied_commit == 30);  // acknowledged
+    fs.PowerLoss();
+    REQUIRE(FileExists(t / "r/replication/state.json"));
+    CHECK(StateOf(t / "r").applied_commit == 30);
+    CheckSameHistory(t / "p", t / "r");
+  }
+}

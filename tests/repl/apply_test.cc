@@ -301,3 +301,19 @@ TEST_CASE("MODEL-9 a halted replica answers 6 even when its inbox is missing") {
   REQUIRE(node::SaveHalt(PosixFs(), t / "r", {"corrupt", "x", "y", 3}).ok());
   CHECK(Apply(t / "r", t / "nowhere").code() == Code::kHalted);
 }
+
+TEST_CASE("row 4: a segment of a newer epoch waits for its history file (8)") {
+  TempDir t;
+  Setup(t, 10);
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  fsys::copy(t / "p", t / "p2", fsys::copy_options::recursive);
+  auto st = node::LoadState(PosixFs(), t / "p2", *node::LoadIdentity(PosixFs(), t / "p2"));
+  st->epoch = 2;
+  REQUIRE(node::SaveState(PosixFs(), t / "p2", *st).ok());
+  Write(t / "p2", 3, 4);
+  REQUIRE(Ship(t / "p2", t / "out").ok());  // 11..13 in epoch 2
+  Status s = Apply(t / "r", t / "out");
+  CHECK(s.code() == Code::kInTransit);
+  CHECK(s.message().find("history file in transit '" + (t / "out") + "/00000002.history'") == 0);
+  CHECK(StateOf(t / "r").applied_commit == 10);
+}

@@ -244,3 +244,18 @@ TEST_CASE("LOG-23 --restart-at-base is remembered even when nothing new is to sh
   REQUIRE(repl::ShipWal(PosixFs(), o, nullptr).ok());
   CHECK(Ship(t / "p", t / "out").ok());  // no longer a gap
 }
+
+TEST_CASE("ship-wal: a shipped position ahead of the node is exit 4 (a restored copy)") {
+  TempDir t;
+  MakePrimary(t / "p", 10);
+  std::filesystem::copy(t / "p", t / "old", std::filesystem::copy_options::recursive);
+  Write(t / "p", 5, 2);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());  // position 15
+  // The node is restored from the older copy, but keeps the newer position.
+  std::filesystem::copy(t / "p/replication/shipped", t / "old/replication/shipped",
+                        std::filesystem::copy_options::recursive);
+  Status s = Ship(t / "old", t / "out");
+  CHECK(s.code() == Code::kDiverged);
+  CHECK(s.message().find("shipped position ahead of this node") == 0);
+}

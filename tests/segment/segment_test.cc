@@ -164,7 +164,7 @@ TEST_CASE("LOG-13 pass 2 refuses a body that changed after pass 1") {
   const std::string path = MakeSegment(t, 1, 2, false);
   auto f = PosixFs().OpenRead(path);
   auto name = ParseSegmentName(BaseName(path));
-  SegmentCheck c = VerifySegment(**f, &*name);
+  SegmentCheck c = VerifySegment(**f, &*name, {}, /*chunk_crcs=*/true);
   REQUIRE(c.state == SegmentState::kValid);
   std::string got;
   REQUIRE(ReadVerifiedBody(**f, c, 0, c.header.body_size, [&](std::string_view b) {

@@ -29,6 +29,12 @@ class FaultyFs final : public Fs {
   bool crashed() const { return crashed_; }
   // Rolls back un-fsynced state (see above) and clears the crash.
   void PowerLoss();
+  // The process died but the machine did not: the crash is cleared and
+  // unsynced bytes stay pending, so a later PowerLoss() can still drop them.
+  void ProcessRestart() {
+    crash_at_ = 0;
+    crashed_ = false;
+  }
 
   Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& path) override;
   Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& path,

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# ship-wal / apply-wal / verify throughput as ratios against the peers,
+# measured on this machine in the same run (../shared/bench/peers.sh).
+#   bash tests/bench/ship_apply.sh [MIB] [BUILD_DIR]   (default 256 MiB, build-rel)
+# Needs root for peers.sh (it installs PostgreSQL and pgBackRest when missing).
+# Prints one line per figure and a ratio per target; never part of ctest.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+MIB=${1:-256}
+B=${2:-build-rel}
+if [ ! -x "$B/cli/aerodb-repl" ]; then
+  cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DAERODB_TESTS=OFF >/dev/null
+  cmake --build "$B" -j2 >/dev/null
+fi
+command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+AERODB=$B/cli/aerodb REPL=$B/cli/aerodb-repl
+W=$(mktemp -d "${TMPDIR:-/tmp}/aerodb-bench.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+now() { date +%s.%N; }
+mbps() { awk -v b="$1" -v t0="$2" -v t1="$3" 'BEGIN { printf "%.1f", b / 1048576 / (t1 - t0) }'; }
+rss() { awk '{print $1}' "$1"; }  # KiB, from /usr/bin/time -f %M
+
+# A WAL of >= MIB MiB: 16 records of 16 KiB per write set.
+SETS=$(( MIB * 1048576 / (16 * 16384) + 1 ))
+"$AERODB" init -D "$W/p" >/dev/null
+"$AERODB" load -D "$W/p" --write-sets "$SETS" --records-per-set 16 --body-bytes 16384 --seed 1 >/dev/null
+BYTES=$(stat -c %s "$W/p/wal/wal.log")
+mkdir -p "$W/out"
+sync
+
+t0=$(now); /usr/bin/time -f %M -o "$W/ship.rss" "$REPL" ship-wal -D "$W/p" --to "$W/out" >/dev/null; t1=$(now)
+SHIP=$(mbps "$BYTES" "$t0" "$t1")
+t0=$(now); /usr/bin/time -f %M -o "$W/apply.rss" "$REPL" apply-wal -D "$W/r" --from "$W/out" >/dev/null; t1=$(now)
+APPLY=$(mbps "$BYTES" "$t0" "$t1")
+SEGBYTES=$(du -cb "$W"/out/*.seg | tail -1 | cut -f1)
+t0=$(now); /usr/bin/time -f %M -o "$W/verify.rss" "$REPL" verify "$W/out" >/dev/null; t1=$(now)
+VERIFY=$(mbps "$SEGBYTES" "$t0" "$t1")
+
+# A run with nothing to do, as cron calls it every minute.
+idle() {
+  local n=50 t0 t1
+  t0=$(now); for _ in $(seq $n); do "$@" >/dev/null; done; t1=$(now)
+  awk -v t0="$t0" -v t1="$t1" -v n=$n 'BEGIN { printf "%.2f", (t1 - t0) * 1000 / n }'
+}
+IDLE_SHIP=$(idle "$REPL" ship-wal -D "$W/p" --to "$W/out")
+rm "$W"/out/*.seg  # a drained inbox, as with rsync --remove-source-files on both sides
+IDLE_APPLY=$(idle "$REPL" apply-wal -D "$W/r" --from "$W/out")
+
+echo "aerodb-repl on $((BYTES / 1048576)) MiB of WAL ($SETS write sets):"
+echo "  ship-wal   $SHIP MB/s, peak RSS $(( $(rss "$W/ship.rss") / 1024 )) MiB"
+echo "  apply-wal  $APPLY MB/s, peak RSS $(( $(rss "$W/apply.rss") / 1024 )) MiB"
+echo "  verify     $VERIFY MB/s over the segment directory, peak RSS $(( $(rss "$W/verify.rss") / 1024 )) MiB"
+echo "  idle run   ship-wal ${IDLE_SHIP} ms, apply-wal ${IDLE_APPLY} ms"
+
+PEERS=$W/peers.txt
+if [ -x ../shared/bench/peers.sh ] || [ -f ../shared/bench/peers.sh ]; then
+  bash ../shared/bench/peers.sh "$MIB" > "$PEERS"
+else
+  echo "peers: ../shared/bench/peers.sh not found; ratios skipped"; exit 0
+fi
+peer() { awk -v k="$1" '$1 == k {print $2}' "$PEERS"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+check() {  # check NAME VALUE PEER_NAME FACTOR
+  local p r ok
+  p=$(peer "$3"); r=$(ratio "$2" "$p")
+  ok=$(awk -v r="$r" -v f="$4" 'BEGIN { print (r >= f) ? "met" : "MISSED" }')
+  printf '  %-10s %8s MB/s / %-24s %8s MB/s = %5sx  (target >= %s: %s)\n' "$1" "$2" "$3" "$p" "$r" "$4" "$ok"
+}
+BEST_PUSH=$(awk '$1 ~ /^pgbackrest_push_/ {if ($2 > m) {m = $2; k = $1}} END {print k}' "$PEERS")
+echo "peers, same machine, same run:"
+sed 's/^/  /' "$PEERS"
+echo "ratios:"
+check ship-wal "$SHIP" "$BEST_PUSH" 2
+check ship-wal "$SHIP" write_fsync 0.6
+check apply-wal "$APPLY" pgbackrest_get_zst 2
+check apply-wal "$APPLY" write_fsync 0.5
+check verify "$VERIFY" sha256 0.85
+for f in ship apply verify; do
+  kib=$(rss "$W/$f.rss"); echo "  peak RSS $f: $((kib / 1024)) MiB (target <= 32: $([ "$kib" -le 32768 ] && echo met || echo MISSED))"
+done
+for f in "$IDLE_SHIP" "$IDLE_APPLY"; do
+  echo "  idle run: $f ms (target <= 5: $(awk -v v="$f" 'BEGIN { print (v <= 5) ? "met" : "MISSED" }'))"
+done

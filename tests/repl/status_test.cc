@@ -1,0 +1,90 @@
+// status (LOG-18): role, position, health; lag in commits, never a clock.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "node/state.h"
+#include "repl/status.h"
+#include "repl/unhalt.h"
+#include "support/repl_fixture.h"
+
+using namespace aero;
+using namespace aero::testing;
+
+TEST_CASE("LOG-18 partition: the replica keeps its position while the lag in commits grows") {
+  TempDir t;
+  MakePrimary(t / "p", 20);
+  REQUIRE(PosixFs().MakeDir(t / "archive").ok());
+  REQUIRE(Ship(t / "p", t / "archive").ok());
+  REQUIRE(Apply(t / "r", t / "archive").ok());
+  auto s0 = repl::GetStatus(PosixFs(), t / "r", std::string(t / "archive"));
+  REQUIRE(s0.ok());
+  CHECK(s0->inbox->lag == 0);
+  // The link to the replica is cut: segments keep arriving in the archive
+  // the replica watches, but apply-wal does not run (or cannot reach them).
+  uint64_t last_lag = 0;
+  for (int round = 1; round <= 3; ++round) {
+    Write(t / "p", 10, round);
+    REQUIRE(Ship(t / "p", t / "archive").ok());
+    auto s = repl::GetStatus(PosixFs(), t / "r", std::string(t / "archive"));
+    REQUIRE(s.ok());
+    CHECK(s->state.applied_commit == 20);  // still serving reads at 20
+    CHECK(s->inbox->lag == 10u * round);
+    CHECK(s->inbox->lag > last_lag);
+    last_lag = s->inbox->lag;
+    CHECK(s->outcome() == Code::kOk);
+  }
+  // The primary reports each target's lag too.
+  auto p = repl::GetStatus(PosixFs(), t / "p", std::nullopt);
+  REQUIRE(p->shipped.size() == 1);
+  CHECK(p->shipped[0].lag == 0);
+  Write(t / "p", 4, 9);
+  CHECK(repl::GetStatus(PosixFs(), t / "p", std::nullopt)->shipped[0].lag == 4);
+}
+
+TEST_CASE("status: incomplete segments are not counted in the lag") {
+  TempDir t;
+  MakePrimary(t / "p", 20);
+  REQUIRE(PosixFs().MakeDir(t / "in").ok());
+  REQUIRE(Ship(t / "p", t / "in").ok());
+  REQUIRE(Apply(t / "r", t / "in").ok());
+  Write(t / "p", 5, 3);
+  REQUIRE(Ship(t / "p", t / "in").ok());
+  auto names = Segments(t / "in");
+  TruncateFile(t / "in" / names.back(), 100);  // in transit
+  auto s = repl::GetStatus(PosixFs(), t / "r", std::string(t / "in"));
+  CHECK(s->inbox->lag == 0);
+  CHECK(s->inbox->incomplete_segments == 1);
+}
+
+TEST_CASE("status exit: halted 6, fenced 5, otherwise 0") {
+  TempDir t;
+  MakePrimary(t / "p", 2);
+  CHECK(repl::GetStatus(PosixFs(), t / "p", std::nullopt)->outcome() == Code::kOk);
+  REQUIRE(node::SaveHalt(PosixFs(), t / "p", {"corrupt", "x", "y", 1}).ok());
+  CHECK(repl::GetStatus(PosixFs(), t / "p", std::nullopt)->outcome() == Code::kHalted);
+  std::filesystem::remove(t / "p/replication/halt.json");
+  auto st = node::LoadState(PosixFs(), t / "p", *node::LoadIdentity(PosixFs(), t / "p"));
+  st->fenced_json = R"({"branch_commit":1,"epoch":2})";
+  REQUIRE(node::SaveState(PosixFs(), t / "p", *st).ok());
+  CHECK(repl::GetStatus(PosixFs(), t / "p", std::nullopt)->outcome() == Code::kRefused);
+}
+
+TEST_CASE("LOG-19 unhalt: a reason is required; not halted is 'nothing to clear'; logged once") {
+  TempDir t;
+  MakePrimary(t / "p", 2);
+  CHECK(repl::Unhalt(PosixFs(), t / "p", "", nullptr).code() == Code::kUsage);
+  CHECK(repl::Unhalt(PosixFs(), t / "p", "two\nlines", nullptr).code() == Code::kUsage);
+  repl::UnhaltReport rep;
+  REQUIRE(repl::Unhalt(PosixFs(), t / "p", "nothing", &rep).ok());
+  CHECK_FALSE(rep.cleared);
+  REQUIRE(node::SaveHalt(PosixFs(), t / "p", {"diverged", "in/x.seg", "digest", 2}).ok());
+  REQUIRE(repl::Unhalt(PosixFs(), t / "p", "checked it", &rep).ok());
+  REQUIRE(rep.cleared);
+  CHECK(rep.cleared->code == "diverged");
+  CHECK_FALSE(FileExists(t / "p/replication/halt.json"));
+  const std::string log = ReadFile(t / "p/replication/halt-history.jsonl");
+  CHECK(std::count(log.begin(), log.end(), '\n') == 1);
+  CHECK(log.find("\"reason\":\"checked it\"") != std::string::npos);
+}
