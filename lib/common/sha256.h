@@ -1,4 +1,4 @@
-// SHA-256 through OpenSSL 3's EVP interface; incremental.
+// SHA-256 through OpenSSL 3 (its SHA256_* functions; see sha256.cc); incremental.
 #pragma once
 
 #include <array>

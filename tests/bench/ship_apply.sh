@@ -21,7 +21,7 @@ mbps() { awk -v b="$1" -v t0="$2" -v t1="$3" 'BEGIN { printf "%.1f", b / 1048576
 rss() { awk '{print $1}' "$1"; }  # KiB, from /usr/bin/time -f %M
 
 # A WAL of >= MIB MiB: 16 records of 16 KiB per write set.
-SETS=$(( MIB * 1048576 / (16 * 16384) + 1 ))
+SETS=$(( MIB * 1048576 / (16 * 15800) + 1 ))
 "$AERODB" init -D "$W/p" >/dev/null
 "$AERODB" load -D "$W/p" --write-sets "$SETS" --records-per-set 16 --body-bytes 16384 --seed 1 >/dev/null
 BYTES=$(stat -c %s "$W/p/wal/wal.log")

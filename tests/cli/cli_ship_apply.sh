@@ -1,0 +1,111 @@
+# Black-box tests of ship-wal, apply-wal, status and unhalt: exact exit codes
+# and stderr, --json fields.
+source "$(dirname "$0")/lib.sh"
+P=$T/p R=$T/r OB=$T/outbox IB=$T/inbox
+mkdir -p "$OB" "$IB"
+"$AERODB" init -D "$P" >/dev/null
+"$AERODB" load -D "$P" --write-sets 200 >/dev/null
+
+test_case "ship-wal publishes segments and reports them in --json"
+run "$AERODB_REPL" ship-wal -D "$P" --to "$OB" --max-segment-bytes 20000 --json
+expect_rc 0
+expect_json .shipped_commit 200
+expect_json .from_commit 0
+expect_json '.segments[0].first_commit' 1
+expect_json '.segments[0].sha256 | length' 64
+expect_json '[.segments[] | select(.already_there)] | length' 0
+n=$(jq '.segments | length' <<<"$OUT")
+run "$AERODB_REPL" ship-wal -D "$P" --to "$OB"
+expect_rc 0
+expect_out "nothing to ship '$(cd "$OB" && pwd -P)': shipped through commit 200"
+
+test_case "apply-wal bootstraps a replica; a re-run is up to date"
+cp "$OB"/*.seg "$IB"/
+run "$AERODB_REPL" apply-wal -D "$R" --from "$IB" --json
+expect_rc 0
+expect_json .bootstrapped true
+expect_json .applied_commit 200
+expect_json '.segments | length' "$n"
+run "$AERODB_REPL" apply-wal -D "$R" --from "$IB"
+expect_rc 0
+expect_out "up to date '$R': applied through commit 200"
+
+test_case "replica reads at its applied CommitId; writes refused"
+run "$AERODB" scan -D "$R" --json
+expect_json .commit 200
+run "$AERODB" put -D "$R" users/x '{}'
+expect_rc 5
+
+test_case "a gap stops with 3 and names the missing CommitIds"
+"$AERODB" load -D "$P" --write-sets 100 --seed 2 >/dev/null
+run "$AERODB_REPL" ship-wal -D "$P" --to "$OB" --max-segment-bytes 20000 --json
+segs=$(jq -r '.segments[].name' <<<"$OUT")
+first=$(sed -n 1p <<<"$segs") second=$(sed -n 2p <<<"$segs")
+[ -n "$second" ] && pass || fail "expected at least two new segments"
+cp "$OB/$second" "$IB/"
+run "$AERODB_REPL" apply-wal -D "$R" --from "$IB"
+expect_rc 3
+expect_err_contains "gap before commit 201 in '$IB': next segment starts at"
+expect_err_contains "hint: the missing segment has not arrived; re-run apply-wal after the transfer"
+
+test_case "in transit: a half-copied segment is 8 and nothing after it is applied"
+head -c 100 "$OB/$first" > "$IB/$first"
+run "$AERODB_REPL" apply-wal -D "$R" --from "$IB"
+expect_rc 8
+expect_err "segment in transit '$IB/$first': 100 of at least 192 bytes present
+hint: re-run apply-wal once the transfer has finished"
+run "$AERODB_REPL" status -D "$R" --json
+expect_json .applied_commit 200
+
+test_case "corruption halts (1), then 6 until unhalt; status says why"
+cp "$OB/$first" "$IB/$first"
+printf '\x01' | dd of="$IB/$first" bs=1 seek=300 conv=notrunc status=none
+run "$AERODB_REPL" apply-wal -D "$R" --from "$IB"
+expect_rc 1
+expect_err_contains "corrupt segment '$IB/$first': sha256 mismatch"
+run "$AERODB_REPL" apply-wal -D "$R" --from "$IB"
+expect_rc 6
+expect_err_contains "node is halted '$R': corrupt: sha256 mismatch"
+run "$AERODB" get -D "$R" users/anything
+expect_rc 6
+run "$AERODB_REPL" status -D "$R" --json
+expect_rc 6
+expect_json .halted.code corrupt
+run "$AERODB_REPL" unhalt -D "$R"
+expect_rc 2
+cp "$OB/$first" "$IB/$first"
+run "$AERODB_REPL" unhalt -D "$R" --reason "re-copied $first"
+expect_rc 0
+expect_out_contains "cleared halt '$R': corrupt: sha256 mismatch"
+run "$AERODB_REPL" apply-wal -D "$R" --from "$IB"
+expect_rc 0
+run "$AERODB_REPL" unhalt -D "$R" --reason again
+expect_out "nothing to clear '$R': the node is not halted"
+
+test_case "primary and replica agree once every segment has arrived"
+cp -n "$OB"/*.seg "$IB"/
+run "$AERODB_REPL" apply-wal -D "$R" --from "$IB"
+expect_rc 0
+p=$("$AERODB" scan -D "$P" --json | jq -c '{commit, documents}')
+r=$("$AERODB" scan -D "$R" --json | jq -c '{commit, documents}')
+[ "$p" = "$r" ] && pass || fail "replica differs from primary"
+
+test_case "role refusals: ship from a replica, apply on a primary (5)"
+run "$AERODB_REPL" ship-wal -D "$R" --to "$OB"
+expect_rc 5
+expect_err "refusing to ship '$R': this node is a replica
+hint: run ship-wal on the primary"
+run "$AERODB_REPL" apply-wal -D "$P" --from "$IB"
+expect_rc 5
+expect_err "refusing to apply '$P': this node is a primary; segments are applied only by replicas
+hint: bootstrap a replica in a new directory"
+
+test_case "missing target (9), usage errors (2)"
+run "$AERODB_REPL" ship-wal -D "$P" --to "$T/nowhere"
+expect_rc 9
+run "$AERODB_REPL" ship-wal -D "$P"
+expect_rc 2
+run "$AERODB_REPL" apply-wal -D "$R" --from "$IB" --until notanumber
+expect_rc 2
+
+finish
