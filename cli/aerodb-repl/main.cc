@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   aero::cli::SetupApplyWal(app, runner);
   aero::cli::SetupStatus(app, runner);
   aero::cli::SetupVerify(app, runner);
+  aero::cli::SetupSnapshot(app, runner);
   aero::cli::SetupUnhalt(app, runner);
   return aero::cli::RunMain(app, runner, argc, argv);
 }

@@ -80,6 +80,8 @@ nlohmann::json ToJson(const repl::VerifyReport& r) {
   }
   j["segments"] = segments;
   j["first_commit"] = Opt(r.first_commit);
+  j["archive_members"] = Opt(r.archive_members);
+  j["archive_digest"] = Opt(r.archive_digest);
   j["last_commit"] = Opt(r.last_commit);
   nlohmann::json storage = nlohmann::json::array();
   for (const auto& s : r.storage) storage.push_back({{"path", s.path}, {"records", s.records}});
@@ -142,6 +144,13 @@ void PrintText(const repl::VerifyReport& r) {
       std::printf("  segment         %s: %s, %llu bytes\n", s.path.c_str(), s.state.c_str(),
                   static_cast<unsigned long long>(s.bytes));
     }
+  }
+  if (r.kind == "archive" && r.archive_members) {
+    std::printf("  archive         %llu members, base commit %llu, boundary commit %llu\n",
+                static_cast<unsigned long long>(*r.archive_members),
+                static_cast<unsigned long long>(*r.first_commit),
+                static_cast<unsigned long long>(*r.last_commit));
+    std::printf("  history digest  %s\n", r.archive_digest->c_str());
   }
   if (r.kind == "segment-dir") {
     if (r.first_commit) {

@@ -12,6 +12,7 @@
 #include "node/storage_record.h"
 #include "segment/segment.h"
 #include "segment/segment_reader.h"
+#include "snapshot/archive_reader.h"
 #include "wal/wal_scan.h"
 
 namespace aero::repl {
@@ -464,6 +465,47 @@ Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions
     }
     VerifySegmentDir(fs, path, entries, &report);
     return report;
+  }
+  // A snapshot archive: a zstd frame or a ustar header (SNAP-2).
+  {
+    Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(path);
+    if (f.ok()) {
+      char head[262] = {};
+      Result<size_t> n = (*f)->Read(head, sizeof head);
+      const size_t got = n.ok() ? *n : 0;
+      const bool zstd = got >= 4 && std::string_view(head, 4) == std::string_view("\x28\xb5\x2f\xfd", 4);
+      const bool tar = got >= 262 && std::string_view(head + 257, 5) == "ustar";
+      if (zstd || tar) {
+        report.kind = "archive";
+        AERO_RETURN_IF_ERROR((*f)->Seek(0));
+        snapshot::ArchiveCheck c = snapshot::ReadArchive(**f);
+        if (c.manifest) {
+          report.system_id = c.manifest->system_id.ToHex();
+          report.first_commit = c.manifest->base_commit;
+          report.last_commit = c.manifest->boundary_commit;
+          report.archive_members = c.manifest->members.size() + 1;
+          report.archive_digest = history::DigestToHex(c.manifest->boundary_digest);
+        }
+        switch (c.state) {
+          case snapshot::ArchiveState::kValid:
+            break;
+          case snapshot::ArchiveState::kInTransit:
+            report.findings.push_back(Make(Severity::kInTransit, "in-transit", path,
+                                           Problem("archive in transit", path, c.detail),
+                                           "re-run once the copy has finished"));
+            break;
+          case snapshot::ArchiveState::kCorrupt:
+            report.findings.push_back(Make(Severity::kDamage, "invalid-archive", path,
+                                           Problem("invalid archive", path, c.detail),
+                                           "get a good copy of the archive"));
+            break;
+          case snapshot::ArchiveState::kIoError:
+            report.findings.push_back(Make(Severity::kIo, "unreadable", path, c.detail));
+            break;
+        }
+        return report;
+      }
+    }
   }
   // A segment: by name, or by its magic.
   bool is_segment = segment::ParseSegmentName(BaseName(path)).has_value();

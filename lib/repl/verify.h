@@ -76,12 +76,15 @@ struct StorageSummary {
 
 struct VerifyReport {
   std::string path;
-  std::string kind;  // "wal-file" | "data-dir" | "segment" | "segment-dir"
+  std::string kind;  // "wal-file" | "data-dir" | "segment" | "segment-dir" | "archive"
   std::optional<std::string> system_id;
   std::optional<WalSummary> wal;
   std::vector<StorageSummary> storage;
   std::vector<SegmentSummary> segments;
-  std::optional<uint64_t> first_commit, last_commit;  // segment-dir: the range covered
+  std::optional<uint64_t> first_commit, last_commit;  // segment-dir: the range covered;
+                                                      // archive: base and boundary
+  std::optional<uint64_t> archive_members;
+  std::optional<std::string> archive_digest;  // H(boundary)
   std::vector<Finding> findings;
 
   // The outcome code, the most serious finding first: damage (1), diverged

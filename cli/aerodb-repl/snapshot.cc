@@ -1,0 +1,112 @@
+// aerodb-repl snapshot export | install: a replica from a verified archive.
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "cli/aerodb-repl/commands.h"
+#include "common/fs.h"
+#include "repl/export.h"
+#include "repl/install.h"
+
+namespace aero::cli {
+namespace {
+
+struct ExportOpts {
+  repl::ExportOptions x;
+  std::string compression = "zstd";
+  std::string system_id;
+  bool json = false;
+};
+
+int RunExport(const ExportOpts& o) {
+  repl::ExportOptions x = o.x;
+  x.zstd = o.compression == "zstd";
+  if (!o.system_id.empty()) x.system_id_hex = o.system_id;
+  const bool tty = !o.json && isatty(STDERR_FILENO);
+  uint64_t last_pct = 101;
+  repl::ExportReport rep;
+  Status s = repl::ExportSnapshot(PosixFs(), x, &rep, [&](uint64_t done, uint64_t total) {
+    if (!tty || total == 0) return;
+    const uint64_t pct = done * 100 / total;
+    if (pct == last_pct) return;
+    last_pct = pct;
+    std::fprintf(stderr, "\rexport: %llu/%llu MiB (%llu%%)",
+                 static_cast<unsigned long long>(done >> 20),
+                 static_cast<unsigned long long>(total >> 20),
+                 static_cast<unsigned long long>(pct));
+  });
+  if (tty && last_pct != 101) std::fprintf(stderr, "\n");
+  if (!s.ok()) return Fail(s, o.json);
+  if (o.json) {
+    PrintJson(OkJson({{"archive", rep.output},
+                      {"base_commit", rep.base_commit},
+                      {"boundary_commit", rep.boundary_commit},
+                      {"history_digest", rep.boundary_digest},
+                      {"members", rep.members},
+                      {"data_bytes", rep.data_bytes},
+                      {"archive_bytes", rep.archive_bytes}}));
+  } else {
+    std::printf("exported '%s': commit %llu (base %llu), %llu members, %llu bytes\n",
+                rep.output.c_str(), static_cast<unsigned long long>(rep.boundary_commit),
+                static_cast<unsigned long long>(rep.base_commit),
+                static_cast<unsigned long long>(rep.members),
+                static_cast<unsigned long long>(rep.archive_bytes));
+  }
+  return 0;
+}
+
+struct InstallOpts {
+  repl::InstallOptions x;
+  bool json = false;
+};
+
+int RunInstall(const InstallOpts& o) {
+  repl::InstallReport rep;
+  Status s = repl::InstallSnapshot(PosixFs(), o.x, &rep);
+  if (!s.ok()) return Fail(s, o.json);
+  if (o.json) {
+    PrintJson(OkJson({{"data_dir", o.x.data_dir},
+                      {"role", "replica"},
+                      {"system_id", rep.system_id},
+                      {"epoch", rep.epoch},
+                      {"base_commit", rep.base_commit},
+                      {"applied_commit", rep.applied_commit},
+                      {"members", rep.members}}));
+  } else {
+    std::printf("installed replica '%s': applied through commit %llu; continue with apply-wal\n",
+                o.x.data_dir.c_str(), static_cast<unsigned long long>(rep.applied_commit));
+  }
+  return 0;
+}
+
+}  // namespace
+
+void SetupSnapshot(CLI::App& app, Runner& runner) {
+  CLI::App* snap = app.add_subcommand("snapshot", "export or install a snapshot archive");
+  snap->require_subcommand(1);
+
+  auto e = std::make_shared<ExportOpts>();
+  CLI::App* ex = snap->add_subcommand(
+      "export", "write the node's state at its last commit as a verified archive");
+  AddDataDir(ex, &e->x.data_dir);
+  ex->add_option("-o,--output", e->x.output, "the archive to write (must not exist)")->required();
+  ex->add_option("--compression", e->compression, "zstd (default) or none")
+      ->check(CLI::IsMember({"zstd", "none"}));
+  ex->add_option("--level", e->x.level, "zstd level (default 3)")->check(CLI::Range(1, 19));
+  ex->add_option("--system-id", e->system_id,
+                 "for an AeroDB directory without replication/: its system id (32 hex)");
+  AddJson(ex, &e->json);
+  ex->callback([e, &runner] { runner.run = [e] { return RunExport(*e); }; });
+
+  auto i = std::make_shared<InstallOpts>();
+  CLI::App* in = snap->add_subcommand(
+      "install", "create a replica from an archive, verified before anything is written");
+  AddDataDir(in, &i->x.data_dir);
+  in->add_option("archive", i->x.archive, "the archive")->required();
+  in->add_flag("--discard-existing", i->x.discard_existing,
+               "DESTRUCTIVE: replace a non-empty target directory");
+  AddJson(in, &i->json);
+  in->callback([i, &runner] { runner.run = [i] { return RunInstall(*i); }; });
+}
+
+}  // namespace aero::cli

@@ -1,0 +1,246 @@
+#include "repl/export.h"
+
+#include <algorithm>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "node/layout.h"
+#include "node/store.h"
+#include "snapshot/archive_format.h"
+#include "snapshot/archive_writer.h"
+#include "snapshot/manifest.h"
+#include "wal/wal_scan.h"
+
+namespace aero::repl {
+
+namespace {
+
+// One archive member and where its bytes come from.
+struct Source {
+  std::string member;
+  std::string file;
+  uint64_t offset = 0;
+  uint64_t size = 0;
+};
+
+Status AddFiles(Fs& fs, const std::string& dir, const std::string& member_dir,
+                std::vector<Source>* out) {
+  Result<std::vector<DirEntry>> entries = fs.ListDir(dir);
+  if (!entries.ok()) {
+    return entries.status().code() == Code::kNotFound ? Status::Ok() : entries.status();
+  }
+  for (const DirEntry& e : *entries) {
+    if (!e.is_regular || e.name.empty() || e.name[0] == '.') continue;  // temp names
+    const std::string path = JoinPath(dir, e.name);
+    AERO_ASSIGN_OR_RETURN(FileInfo fi, fs.Stat(path));
+    out->push_back({member_dir + e.name, path, 0, fi.size});
+  }
+  return Status::Ok();
+}
+
+Status AddFile(Fs& fs, const std::string& path, const std::string& member,
+               std::vector<Source>* out) {
+  AERO_ASSIGN_OR_RETURN(FileInfo fi, fs.Stat(path));
+  out->push_back({member, path, 0, fi.size});
+  return Status::Ok();
+}
+
+// Streams [offset, offset+size) of a file to `fn`.
+Status ForEachChunk(Fs& fs, const Source& s, const std::function<Status(std::string_view)>& fn) {
+  AERO_ASSIGN_OR_RETURN(auto f, fs.OpenRead(s.file));
+  AERO_RETURN_IF_ERROR(f->Seek(s.offset));
+  std::string buf(1 << 20, '\0');
+  for (uint64_t left = s.size; left > 0;) {
+    AERO_ASSIGN_OR_RETURN(size_t n, f->Read(buf.data(), std::min<uint64_t>(left, buf.size())));
+    if (n == 0) {
+      return Status(Code::kDamage, Problem("file shorter than expected", s.file),
+                    "the node changed while exporting; re-run");
+    }
+    AERO_RETURN_IF_ERROR(fn(std::string_view(buf.data(), n)));
+    left -= n;
+  }
+  return Status::Ok();
+}
+
+// An AeroDB directory as AeroDB lays it out (no replication/): base = its
+// newest MVCC snapshot, boundary = the last commit of its WAL.
+Status PlanUpstream(Fs& fs, const ExportOptions& o, snapshot::Manifest* m,
+                    std::vector<Source>* sources) {
+  history::SystemId id;
+  if (o.system_id_hex) {
+    AERO_ASSIGN_OR_RETURN(id, history::ParseSystemId(*o.system_id_hex));
+  }
+  m->system_id = id;
+  m->epoch = 1;
+  std::optional<uint64_t> base;
+  std::string base_dir;
+  const std::string snapshots = JoinPath(o.data_dir, node::kSnapshotsDir);
+  Result<std::vector<DirEntry>> entries = fs.ListDir(snapshots);
+  if (entries.ok()) {
+    for (const DirEntry& e : *entries) {
+      if (!e.is_dir || e.name[0] == '.') continue;
+      Result<std::string> text =
+          ReadSmallFile(fs, JoinPath(JoinPath(snapshots, e.name), node::kSnapshotManifest));
+      if (!text.ok()) continue;
+      nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+      if (!j.is_object() || j.value("format_version", 0) != 2 || !j.contains("commit_boundary")) {
+        continue;
+      }
+      const uint64_t b = j["commit_boundary"].get<uint64_t>();
+      if (!base || b > *base) {
+        base = b;
+        base_dir = JoinPath(snapshots, e.name);
+      }
+    }
+  }
+  const std::string wal_path = JoinPath(o.data_dir, node::kWalFile);
+  AERO_ASSIGN_OR_RETURN(auto wal, fs.OpenRead(wal_path));
+  wal::ScanOptions opt;
+  opt.base_commit = 0;
+  opt.base_digest = history::SeedDigest(id);
+  uint64_t base_end = 0;
+  std::optional<history::Digest> base_digest = opt.base_digest;
+  uint64_t last_seq = 0;
+  wal::ScanResult r = wal::WalScanner(wal.get(), opt).Run({}, [&](const wal::WriteSet& ws) {
+    if (base && ws.commit_id == *base) {
+      base_end = ws.end_offset;
+      base_digest = ws.digest_after;
+    }
+    last_seq = ws.last_sequence;
+    return true;
+  });
+  if (r.stop.kind == wal::StopKind::kCorrupt || r.stop.kind == wal::StopKind::kUnsupportedType ||
+      !r.findings.empty() || !r.position.digest) {
+    return Status(Code::kDamage,
+                  Problem("cannot prove the history", wal_path,
+                          r.findings.empty() ? r.stop.detail : r.findings.front().detail),
+                  "the log must start at commit 1 and verify; run 'aerodb-repl verify'");
+  }
+  if (base && (base_end == 0 || *base > r.position.commit)) {
+    return Status(Code::kDamage, Problem("snapshot not in the log", base_dir,
+                                         "its commit_boundary " + std::to_string(*base) +
+                                             " is not a commit of wal/wal.log"));
+  }
+  m->base_commit = base.value_or(0);
+  m->base_digest = *base_digest;
+  m->boundary_commit = r.position.commit;
+  m->boundary_digest = *r.position.digest;
+  m->boundary_wal_offset = r.committed_end - base_end;
+  m->next_sequence = last_seq + 1;
+  if (base) {
+    m->base_snapshot = node::Node::SnapshotId(*base);
+    const std::string to = "snapshots/" + *m->base_snapshot + "/";
+    AERO_RETURN_IF_ERROR(AddFile(fs, JoinPath(base_dir, node::kSnapshotManifest), to + "manifest.json", sources));
+    AERO_RETURN_IF_ERROR(AddFile(fs, JoinPath(base_dir, node::kSnapshotStorage), to + "storage.dat", sources));
+    AERO_RETURN_IF_ERROR(AddFiles(fs, JoinPath(base_dir, node::kSnapshotSchemas), to + "schemas/", sources));
+  }
+  sources->push_back({"wal/wal.log", wal_path, base_end, m->boundary_wal_offset});
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
+                      const std::function<void(uint64_t, uint64_t)>& progress) {
+  ExportReport scratch;
+  ExportReport& rep = report ? *report : scratch;
+  snapshot::Manifest m;
+  std::vector<Source> sources;
+  std::unique_ptr<node::Node> node;  // holds the lock for the whole export (SNAP-5)
+  Result<FileInfo> identity = fs.Stat(JoinPath(o.data_dir, node::kIdentityFile));
+  if (identity.ok()) {
+    AERO_ASSIGN_OR_RETURN(node, node::Node::Open(fs, o.data_dir, node::Access::kWrite));
+    const node::NodeState& s = node->state();
+    if (node->halt()) {  // SNAP-13
+      return Status(Code::kHalted,
+                    Problem("node is halted", o.data_dir, node->halt()->code + ": " + node->halt()->detail),
+                    "a halted node cannot prove its state; inspect the cause, then 'aerodb-repl unhalt'");
+    }
+    if (s.fenced_json || s.promoting_json) return node->CheckWritable();
+    m.system_id = node->identity().system_id;
+    m.epoch = s.epoch;
+    m.base_commit = s.base_commit;
+    m.base_digest = s.base_digest;
+    m.base_snapshot = s.base_snapshot;
+    m.boundary_commit = s.applied_commit;
+    m.boundary_digest = s.applied_digest;
+    m.boundary_wal_offset = s.applied_wal_offset;
+    m.next_sequence = s.next_sequence;
+    if (s.base_snapshot) {
+      const std::string dir = JoinPath(JoinPath(o.data_dir, node::kSnapshotsDir), *s.base_snapshot);
+      const std::string to = "snapshots/" + *s.base_snapshot + "/";
+      AERO_RETURN_IF_ERROR(AddFile(fs, JoinPath(dir, node::kSnapshotManifest), to + "manifest.json", &sources));
+      AERO_RETURN_IF_ERROR(AddFile(fs, JoinPath(dir, node::kSnapshotStorage), to + "storage.dat", &sources));
+      AERO_RETURN_IF_ERROR(AddFiles(fs, JoinPath(dir, node::kSnapshotSchemas), to + "schemas/", &sources));
+    }
+    sources.push_back({"wal/wal.log", JoinPath(o.data_dir, node::kWalFile), 0, s.applied_wal_offset});
+  } else if (fs.Stat(JoinPath(o.data_dir, node::kWalFile)).ok()) {
+    AERO_RETURN_IF_ERROR(PlanUpstream(fs, o, &m, &sources));
+  } else {
+    return Status(Code::kNotFound, Problem("not an aerodb node", o.data_dir, "no wal/wal.log"),
+                  "give a node's data directory");
+  }
+  AERO_RETURN_IF_ERROR(AddFile(fs, JoinPath(o.data_dir, node::kDocumentsFile), "data/documents.dat", &sources));
+  AERO_RETURN_IF_ERROR(AddFiles(fs, JoinPath(o.data_dir, node::kSchemasDir), "metadata/schemas/", &sources));
+  std::sort(sources.begin(), sources.end(),
+            [](const Source& a, const Source& b) { return a.member < b.member; });
+
+  // Pass 1: sizes and SHA-256 for the manifest. The lock keeps the files still.
+  uint64_t total = 0;
+  for (const Source& s : sources) {
+    Sha256 sha;
+    AERO_RETURN_IF_ERROR(ForEachChunk(fs, s, [&](std::string_view b) {
+      sha.Update(b);
+      return Status::Ok();
+    }));
+    m.members.push_back({s.member, s.size, sha.Finish()});
+    total += s.size;
+  }
+  const std::string manifest = snapshot::EncodeManifest(m);
+
+  // Pass 2: the archive, to a temp name beside the output, then renamed.
+  const std::string tmp = JoinPath(DirName(o.output), HiddenName(BaseName(o.output), ".tmp"));
+  AERO_ASSIGN_OR_RETURN(auto out, fs.OpenWrite(tmp, OpenMode::kTruncate));
+  Status written = [&]() -> Status {
+    AERO_ASSIGN_OR_RETURN(auto w, snapshot::ArchiveWriter::Open(out.get(), o.zstd, o.level));
+    AERO_RETURN_IF_ERROR(w->BeginFile(std::string(snapshot::kManifestMember), manifest.size()));
+    AERO_RETURN_IF_ERROR(w->Data(manifest));
+    uint64_t done = 0;
+    for (const Source& s : sources) {
+      AERO_RETURN_IF_ERROR(w->BeginFile(s.member, s.size));
+      AERO_RETURN_IF_ERROR(ForEachChunk(fs, s, [&](std::string_view b) {
+        done += b.size();
+        if (progress) progress(done, total);
+        return w->Data(b);
+      }));
+    }
+    AERO_RETURN_IF_ERROR(w->Finish());
+    AERO_RETURN_IF_ERROR(out->Sync());
+    return out->Close();
+  }();
+  if (!written.ok()) {
+    (void)fs.Remove(tmp);
+    return written;
+  }
+  Status renamed = fs.RenameNoReplace(tmp, o.output);
+  if (renamed.code() == Code::kRefused) {
+    (void)fs.Remove(tmp);
+    return Status(Code::kRefused, Problem("refusing to overwrite", o.output, "the file exists"),
+                  "give a new name, or remove the old archive first");
+  }
+  AERO_RETURN_IF_ERROR(renamed);
+  AERO_RETURN_IF_ERROR(fs.SyncDir(DirName(o.output)));
+  AERO_ASSIGN_OR_RETURN(FileInfo fi, fs.Stat(o.output));
+  rep.output = o.output;
+  rep.base_commit = m.base_commit;
+  rep.boundary_commit = m.boundary_commit;
+  rep.boundary_digest = history::DigestToHex(m.boundary_digest);
+  rep.members = m.members.size() + 1;
+  rep.data_bytes = total;
+  rep.archive_bytes = fi.size;
+  return Status::Ok();
+}
+
+}  // namespace aero::repl

@@ -1,0 +1,39 @@
+// `aerodb-repl snapshot export`: a node's state at one commit boundary as a
+// verified archive (specs/REPLICATION_SNAPSHOT_TRANSFER.md SNAP-2..SNAP-5, SNAP-13).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/fs.h"
+#include "common/status.h"
+
+namespace aero::repl {
+
+struct ExportOptions {
+  std::string data_dir;
+  std::string output;
+  bool zstd = true;
+  int level = 3;  // zstd level (SNAP-4: fixed per run, so output is deterministic)
+  // For an AeroDB directory without replication/: the system id to seed the
+  // history digest with (HIST-4; all zero when unset).
+  std::optional<std::string> system_id_hex;
+};
+
+struct ExportReport {
+  std::string output;
+  uint64_t base_commit = 0;
+  uint64_t boundary_commit = 0;
+  std::string boundary_digest;
+  uint64_t members = 0;
+  uint64_t data_bytes = 0;     // member bytes, uncompressed
+  uint64_t archive_bytes = 0;  // the file written
+};
+
+// `progress` (optional) is called with (bytes done, bytes total) while writing.
+Status ExportSnapshot(Fs& fs, const ExportOptions& options, ExportReport* report,
+                      const std::function<void(uint64_t, uint64_t)>& progress = {});
+
+}  // namespace aero::repl

@@ -1,0 +1,192 @@
+#include "repl/install.h"
+
+#include <algorithm>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "node/layout.h"
+#include "node/state.h"
+#include "snapshot/archive_reader.h"
+
+namespace aero::repl {
+
+namespace {
+
+Status FromCheck(const snapshot::ArchiveCheck& c, const std::string& path) {
+  switch (c.state) {
+    case snapshot::ArchiveState::kValid:
+      return Status::Ok();
+    case snapshot::ArchiveState::kInTransit:
+      return Status(Code::kInTransit, Problem("archive in transit", path, c.detail),
+                    "re-run once the copy has finished; nothing was installed");
+    case snapshot::ArchiveState::kCorrupt:
+      return Status(Code::kDamage, Problem("invalid archive", path, c.detail),
+                    "nothing was installed; get a good copy of the archive");
+    case snapshot::ArchiveState::kIoError:
+      return c.io.ok() ? Status(Code::kIo, c.detail) : c.io;
+  }
+  return Status(Code::kInternal, "unknown archive state");
+}
+
+// Creates every directory of `rel` (a member path) under `root`.
+Status MakeParents(Fs& fs, const std::string& root, const std::string& rel,
+                   std::vector<std::string>* made) {
+  std::string dir = root;
+  size_t start = 0;
+  for (size_t slash = rel.find('/'); slash != std::string::npos; slash = rel.find('/', start)) {
+    dir = JoinPath(dir, rel.substr(start, slash - start));
+    if (std::find(made->begin(), made->end(), dir) == made->end()) {
+      AERO_RETURN_IF_ERROR(fs.MakeDir(dir));
+      made->push_back(dir);
+    }
+    start = slash + 1;
+  }
+  return Status::Ok();
+}
+
+Status Write(Fs& fs, const std::string& path, std::string_view bytes) {
+  AERO_ASSIGN_OR_RETURN(auto f, fs.OpenWrite(path, OpenMode::kCreateExclusive));
+  AERO_RETURN_IF_ERROR(f->Append(bytes));
+  AERO_RETURN_IF_ERROR(f->Sync());
+  return f->Close();
+}
+
+}  // namespace
+
+Status InstallSnapshot(Fs& fs, const InstallOptions& o, InstallReport* report) {
+  InstallReport scratch;
+  InstallReport& rep = report ? *report : scratch;
+  // The target: absent or empty, unless the operator asked to discard it.
+  bool replace = false;
+  Result<FileInfo> info = fs.Stat(o.data_dir);
+  if (info.ok()) {
+    if (!info->is_dir) return Status(Code::kRefused, Problem("not a directory", o.data_dir));
+    AERO_ASSIGN_OR_RETURN(auto entries, fs.ListDir(o.data_dir));
+    if (!entries.empty()) {
+      if (!o.discard_existing) {
+        return Status(Code::kRefused,
+                      Problem("refusing to install", o.data_dir, "the directory is not empty"),
+                      "install into a new directory, or pass --discard-existing to delete what is "
+                      "there (destructive)");
+      }
+      replace = true;
+    }
+  } else if (info.status().code() != Code::kNotFound) {
+    return info.status();
+  }
+
+  // Pass 1: the whole archive, before anything is touched (SNAP-10).
+  snapshot::ArchiveCheck first;
+  {
+    AERO_ASSIGN_OR_RETURN(auto f, fs.OpenRead(o.archive));
+    first = snapshot::ReadArchive(*f);
+  }
+  AERO_RETURN_IF_ERROR(FromCheck(first, o.archive));
+  const snapshot::Manifest& m = *first.manifest;
+
+  // Pass 2: extract into a temp directory beside the target (MODEL-10).
+  const std::string parent = DirName(o.data_dir);
+  const std::string name = BaseName(o.data_dir);
+  const std::string tmp = JoinPath(parent, HiddenName(name, ".install.tmp"));
+  const std::string lock_path = JoinPath(parent, HiddenName(name, ".install.lock"));
+  AERO_ASSIGN_OR_RETURN(auto lock, fs.Lock(lock_path));
+  AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));
+  AERO_RETURN_IF_ERROR(fs.MakeDir(tmp));
+  std::vector<std::string> dirs{tmp};
+  std::unique_ptr<WritableFile> out;
+  snapshot::MemberSink sink;
+  sink.begin = [&](const snapshot::Member& mem) -> Status {
+    AERO_RETURN_IF_ERROR(MakeParents(fs, tmp, mem.path, &dirs));
+    // Exclusive create: a member can never land on something already there.
+    AERO_ASSIGN_OR_RETURN(out, fs.OpenWrite(JoinPath(tmp, mem.path), OpenMode::kCreateExclusive));
+    return Status::Ok();
+  };
+  sink.data = [&](std::string_view b) { return out->Append(b); };
+  sink.end = [&]() -> Status {
+    AERO_RETURN_IF_ERROR(out->Sync());
+    AERO_RETURN_IF_ERROR(out->Close());
+    out.reset();
+    return Status::Ok();
+  };
+  snapshot::ArchiveCheck second;
+  {
+    AERO_ASSIGN_OR_RETURN(auto f, fs.OpenRead(o.archive));
+    second = snapshot::ReadArchive(*f, sink);
+  }
+  Status extracted = FromCheck(second, o.archive);
+  if (extracted.ok() && !(second.manifest && snapshot::EncodeManifest(*second.manifest) ==
+                                                snapshot::EncodeManifest(m))) {
+    extracted = Status(Code::kInTransit, Problem("archive changed while installing", o.archive),
+                       "re-run once the copy has finished; nothing was installed");
+  }
+  if (!extracted.ok()) {
+    out.reset();
+    (void)RemoveTree(fs, tmp);
+    return extracted.code() == Code::kDamage
+               ? Status(Code::kInTransit,
+                        Problem("archive changed while installing", o.archive, extracted.message()),
+                        "re-run once the copy has finished; nothing was installed")
+               : extracted;
+  }
+
+  // The node's own files: every layout directory, the checkpoint marker,
+  // identity, and state.json last of all.
+  for (std::string_view d : {node::kWalDir, node::kDataDir, node::kMetadataDir,
+                             node::kSchemasDir, node::kSnapshotsDir, node::kReplicationDir}) {
+    const std::string p = JoinPath(tmp, d);
+    if (std::find(dirs.begin(), dirs.end(), p) == dirs.end()) {
+      AERO_RETURN_IF_ERROR(fs.MakeDir(p));
+      dirs.push_back(p);
+    }
+  }
+  if (!fs.Stat(JoinPath(tmp, node::kWalFile)).ok()) {
+    AERO_RETURN_IF_ERROR(Write(fs, JoinPath(tmp, node::kWalFile), ""));
+  }
+  if (m.base_snapshot) {
+    nlohmann::ordered_json cp;
+    cp["format"] = node::kStateFormat;
+    cp["snapshot_id"] = *m.base_snapshot;
+    cp["commit_boundary"] = m.base_commit;
+    cp["history_digest"] = history::DigestToHex(m.base_digest);
+    cp["epoch"] = m.epoch;
+    cp["wal_sequence"] = 0;  // not known for the base of an archive; informational
+    AERO_RETURN_IF_ERROR(Write(fs, JoinPath(tmp, node::kCheckpointFile), cp.dump(2) + "\n"));
+  }
+  AERO_RETURN_IF_ERROR(Write(fs, JoinPath(tmp, node::kLockFile), ""));
+  AERO_RETURN_IF_ERROR(node::SaveIdentity(fs, tmp, node::Identity{m.system_id}));
+  node::NodeState s;
+  s.role = node::Role::kReplica;  // SNAP-11
+  s.epoch = m.epoch;
+  s.base_commit = m.base_commit;
+  s.base_digest = m.base_digest;
+  s.base_snapshot = m.base_snapshot;
+  s.applied_commit = m.boundary_commit;
+  s.applied_digest = m.boundary_digest;
+  s.applied_wal_offset = m.boundary_wal_offset;
+  s.next_sequence = m.next_sequence;
+  AERO_RETURN_IF_ERROR(node::SaveState(fs, tmp, s));
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) AERO_RETURN_IF_ERROR(fs.SyncDir(*it));
+
+  if (replace) {  // --discard-existing: the old directory goes only now
+    const std::string old = JoinPath(parent, HiddenName(name, ".discarded.tmp"));
+    AERO_RETURN_IF_ERROR(RemoveTree(fs, old));
+    AERO_RETURN_IF_ERROR(fs.Rename(o.data_dir, old));
+    AERO_RETURN_IF_ERROR(fs.Rename(tmp, o.data_dir));
+    AERO_RETURN_IF_ERROR(fs.SyncDir(parent));
+    AERO_RETURN_IF_ERROR(RemoveTree(fs, old));
+  } else {
+    AERO_RETURN_IF_ERROR(fs.Rename(tmp, o.data_dir));
+    AERO_RETURN_IF_ERROR(fs.SyncDir(parent));
+  }
+  (void)fs.Remove(lock_path);
+  rep.system_id = m.system_id.ToHex();
+  rep.epoch = m.epoch;
+  rep.base_commit = m.base_commit;
+  rep.applied_commit = m.boundary_commit;
+  rep.members = m.members.size() + 1;
+  return Status::Ok();
+}
+
+}  // namespace aero::repl

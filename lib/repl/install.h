@@ -1,0 +1,29 @@
+// `aerodb-repl snapshot install`: a new replica from a verified archive
+// (specs/REPLICATION_SNAPSHOT_TRANSFER.md SNAP-10, SNAP-11).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/fs.h"
+#include "common/status.h"
+
+namespace aero::repl {
+
+struct InstallOptions {
+  std::string data_dir;
+  std::string archive;
+  bool discard_existing = false;  // destructive: replaces a non-empty target
+};
+
+struct InstallReport {
+  std::string system_id;
+  uint32_t epoch = 0;
+  uint64_t base_commit = 0;
+  uint64_t applied_commit = 0;  // the archive's boundary
+  uint64_t members = 0;
+};
+
+Status InstallSnapshot(Fs& fs, const InstallOptions& options, InstallReport* report);
+
+}  // namespace aero::repl

@@ -1,0 +1,27 @@
+// Constants of the snapshot archive. Mirrors formats/snapshot-archive.md
+// (SNAP-2, SNAP-3, SNAP-8, SNAP-9); change neither without the other.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace aero::snapshot {
+
+constexpr std::string_view kManifestMember = "aerodb-repl-manifest.json";  // member 0
+constexpr int kManifestFormat = 1;
+constexpr int kArchiveZstdLevel = 3;
+constexpr uint32_t kFileMode = 0644;
+
+// SNAP-9 bounds.
+constexpr uint64_t kMaxManifestBytes = 16u << 20;
+constexpr uint64_t kMaxMembers = 100000;
+constexpr uint64_t kMaxTotalBytes = uint64_t{64} << 30;  // uncompressed input
+constexpr uint64_t kBombRatio = 1000;                    // uncompressed : compressed
+constexpr uint64_t kBombGraceBytes = 1u << 20;           // ratio checked past this
+constexpr size_t kMaxPathBytes = 4096;
+
+// SNAP-8: the only top-level names a member may have.
+constexpr std::string_view kAllowedTop[] = {"data", "metadata", "snapshots", "wal"};
+
+}  // namespace aero::snapshot

@@ -1,0 +1,42 @@
+// Reading a snapshot archive in one streaming pass (SNAP-6..SNAP-9, SNAP-12):
+// the manifest first, then every member against its manifest entry (path,
+// type, size, SHA-256) and by content (WAL records and digest chain, storage
+// record CRCs, AeroDB's CRC-32 checksums). Hostile members are refused from
+// their header, before any byte of them reaches a callback.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/fs.h"
+#include "snapshot/manifest.h"
+
+namespace aero::snapshot {
+
+enum class ArchiveState { kValid, kInTransit, kCorrupt, kIoError };
+const char* ArchiveStateName(ArchiveState s);
+
+struct ArchiveCheck {
+  ArchiveState state = ArchiveState::kCorrupt;
+  std::string detail;
+  Status io;
+  std::optional<Manifest> manifest;
+  uint64_t members_read = 0;  // after member 0
+  uint64_t compressed_bytes = 0;
+  uint64_t data_bytes = 0;
+};
+
+// Install's hooks: called only for members whose header passed every check.
+// Data arrives before that member's SHA-256 is known: a sink must not treat
+// it as final until the whole archive is kValid.
+struct MemberSink {
+  std::function<Status(const Member&)> begin;
+  std::function<Status(std::string_view)> data;
+  std::function<Status()> end;
+};
+
+ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink = {});
+
+}  // namespace aero::snapshot

@@ -1,0 +1,157 @@
+#include "snapshot/manifest.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "common/sha256.h"
+#include "snapshot/archive_format.h"
+
+namespace aero::snapshot {
+
+using nlohmann::json;
+
+uint64_t Manifest::TotalBytes() const {
+  uint64_t t = 0;
+  for (const Member& m : members) t += m.size;
+  return t;
+}
+
+namespace {
+
+json ToJson(const Manifest& m) {
+  json members = json::array();
+  for (const Member& x : m.members) {
+    members.push_back({{"path", x.path}, {"size", x.size}, {"sha256", ToHex(x.sha256)},
+                       {"type", "file"}});
+  }
+  return json{{"format", kManifestFormat},
+              {"system_id", m.system_id.ToHex()},
+              {"epoch", m.epoch},
+              {"lineage", json::array()},
+              {"base",
+               {{"commit", m.base_commit},
+                {"digest", history::DigestToHex(m.base_digest)},
+                {"snapshot", m.base_snapshot ? json(*m.base_snapshot) : json(nullptr)}}},
+              {"boundary",
+               {{"commit", m.boundary_commit},
+                {"digest", history::DigestToHex(m.boundary_digest)},
+                {"wal_offset", m.boundary_wal_offset},
+                {"next_sequence", m.next_sequence}}},
+              {"member_count", m.members.size()},
+              {"members", members},
+              {"total_bytes", m.TotalBytes()}};
+}
+
+Status Bad(const std::string& why) {
+  return Status(Code::kDamage, Problem("invalid archive manifest", kManifestMember, why));
+}
+
+}  // namespace
+
+std::string EncodeManifest(const Manifest& m) {
+  json j = ToJson(m);  // std::map keys: sorted bytewise, dump() is canonical
+  j["manifest_sha256"] = ToHex(Sha256::Of(j.dump()));
+  return j.dump() + "\n";
+}
+
+bool IsSafeMemberPath(std::string_view path, std::string* why) {
+  auto fail = [&](const char* w) {
+    *why = w;
+    return false;
+  };
+  if (path.empty() || path.size() > kMaxPathBytes) return fail("invalid path length");
+  if (path.front() == '/') return fail("absolute path");
+  if (path.find('\0') != std::string_view::npos) return fail("NUL in path");
+  if (path.find('\\') != std::string_view::npos) return fail("backslash in path");
+  size_t start = 0;
+  bool first = true;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    std::string_view comp =
+        path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (comp.empty() || comp == "." || comp == "..") return fail("'..', '.' or empty component");
+    if (comp.size() > 255) return fail("component over 255 bytes");
+    if (first) {
+      if (std::find(std::begin(kAllowedTop), std::end(kAllowedTop), comp) ==
+              std::end(kAllowedTop) ||
+          slash == std::string_view::npos) {
+        return fail("path outside the node layout");
+      }
+      first = false;
+    }
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return true;
+}
+
+Result<Manifest> DecodeManifest(std::string_view bytes) {
+  if (bytes.empty() || bytes.back() != '\n') return Bad("does not end with a newline");
+  json j = json::parse(bytes.substr(0, bytes.size() - 1), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Bad("not a JSON object");
+  if (!j.contains("manifest_sha256") || !j["manifest_sha256"].is_string()) {
+    return Bad("missing manifest_sha256");
+  }
+  const std::string claimed = j["manifest_sha256"];
+  json body = j;
+  body.erase("manifest_sha256");
+  if (ToHex(Sha256::Of(body.dump())) != claimed) return Bad("manifest_sha256 mismatch");
+  if (j.dump() + "\n" != bytes) return Bad("not in canonical form");
+  Manifest m;
+  try {
+    if (j.at("format").get<int>() != kManifestFormat) return Bad("unknown format");
+    auto id = history::ParseSystemId(j.at("system_id").get<std::string>());
+    if (!id.ok()) return Bad("invalid system_id");
+    m.system_id = *id;
+    const uint64_t epoch = j.at("epoch").get<uint64_t>();
+    if (epoch == 0 || epoch > UINT32_MAX) return Bad("invalid epoch");
+    m.epoch = static_cast<uint32_t>(epoch);
+    const json& base = j.at("base");
+    const json& boundary = j.at("boundary");
+    m.base_commit = base.at("commit").get<uint64_t>();
+    auto bd = history::ParseDigest(base.at("digest").get<std::string>());
+    auto pd = history::ParseDigest(boundary.at("digest").get<std::string>());
+    if (!bd.ok() || !pd.ok()) return Bad("invalid digest");
+    m.base_digest = *bd;
+    m.boundary_digest = *pd;
+    if (!base.at("snapshot").is_null()) m.base_snapshot = base.at("snapshot").get<std::string>();
+    m.boundary_commit = boundary.at("commit").get<uint64_t>();
+    m.boundary_wal_offset = boundary.at("wal_offset").get<uint64_t>();
+    m.next_sequence = boundary.at("next_sequence").get<uint64_t>();
+    const json& members = j.at("members");
+    if (!members.is_array() || members.size() > kMaxMembers) return Bad("invalid members");
+    std::string prev;
+    for (const json& x : members) {
+      Member mem;
+      mem.path = x.at("path").get<std::string>();
+      mem.size = x.at("size").get<uint64_t>();
+      if (x.at("type").get<std::string>() != "file") return Bad("member type not allowed");
+      std::string why;
+      if (!IsSafeMemberPath(mem.path, &why)) return Bad(why + ": " + mem.path);
+      if (!prev.empty() && mem.path <= prev) return Bad("members not strictly sorted");
+      prev = mem.path;
+      auto sha = history::ParseDigest(x.at("sha256").get<std::string>());
+      if (!sha.ok()) return Bad("invalid member sha256");
+      mem.sha256 = *sha;
+      m.members.push_back(mem);
+    }
+    if (j.at("member_count").get<uint64_t>() != m.members.size()) return Bad("member_count");
+    if (j.at("total_bytes").get<uint64_t>() != m.TotalBytes()) return Bad("total_bytes");
+  } catch (const json::exception& e) {
+    return Bad(std::string("field missing or of the wrong type: ") + e.what());
+  }
+  if (m.TotalBytes() > kMaxTotalBytes) return Bad("total_bytes over the 64 GiB bound");
+  if (m.base_commit > m.boundary_commit) return Bad("base above boundary");
+  if (m.base_snapshot) {
+    char want[32];
+    std::snprintf(want, sizeof want, "%020llu", static_cast<unsigned long long>(m.base_commit));
+    if (*m.base_snapshot != want) return Bad("base.snapshot is not base.commit as 20 digits");
+  } else if (m.base_commit != 0 || m.base_digest != history::SeedDigest(m.system_id)) {
+    return Bad("a base without a snapshot must be commit 0 with H(0)");
+  }
+  return m;
+}
+
+}  // namespace aero::snapshot
