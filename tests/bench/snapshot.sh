@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# snapshot export / verify / install throughput as ratios against the peers,
+# measured on this machine in the same run (../shared/bench/peers.sh, and
+# tar | zstd and openssl dgst over the same files).
+#   bash tests/bench/snapshot.sh [MIB] [BUILD_DIR]   (default 512 MiB of node state, build-rel)
+# Needs root for peers.sh (it installs PostgreSQL and pgBackRest when missing).
+# Prints one line per figure and a ratio per target; never part of ctest.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+MIB=${1:-512}
+B=${2:-build-rel}
+if [ ! -x "$B/cli/aerodb-repl" ]; then
+  cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$B" -j2 >/dev/null
+fi
+AERODB=$B/cli/aerodb REPL=$B/cli/aerodb-repl
+if ! "$REPL" snapshot export --help >/dev/null 2>&1; then
+  echo "$REPL has no 'snapshot export' (a stale build?); rebuild $B and re-run" >&2; exit 1
+fi
+command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+command -v zstd >/dev/null || { apt-get update -qq && apt-get install -y -qq zstd >/dev/null; }
+W=$(mktemp -d "${TMPDIR:-/tmp}/aerodb-bench.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+now() { date +%s.%N; }
+mbps() { awk -v b="$1" -v t0="$2" -v t1="$3" 'BEGIN { printf "%.1f", b / 1048576 / (t1 - t0) }'; }
+rss() { awk '{print $1}' "$1"; }  # KiB, from /usr/bin/time -f %M
+jnum() { sed -n "s/^ *\"$1\": *\([0-9]*\).*/\1/p" "$2"; }  # a number from --json output
+
+# A node with >= MIB MiB of state (data/documents.dat, which checkpoint copies
+# to snapshots/<id>/storage.dat): 16 records of 16 KiB per write set; updates
+# and deletes keep the state below the bytes loaded, so top up until it is there.
+P=$W/p
+SETS=$(( MIB * 1048576 / (16 * 15800) + 1 ))
+"$AERODB" init -D "$P" >/dev/null
+"$AERODB" load -D "$P" --write-sets "$SETS" --records-per-set 16 --body-bytes 16384 --seed 1 >/dev/null
+seed=2
+while state=$(stat -c %s "$P/data/documents.dat"); [ "$state" -lt $(( MIB * 1048576 )) ]; do
+  more=$(( (MIB * 1048576 - state) / (16 * 11000) + 1 ))
+  "$AERODB" load -D "$P" --write-sets "$more" --records-per-set 16 --body-bytes 16384 --seed "$seed" >/dev/null
+  SETS=$(( SETS + more )); seed=$(( seed + 1 ))
+done
+"$AERODB" checkpoint -D "$P" >/dev/null
+# A small WAL tail after the snapshot.
+"$AERODB" load -D "$P" --write-sets 20 --records-per-set 16 --body-bytes 16384 --seed "$seed" >/dev/null
+STORAGE=$(stat -c %s "$P"/snapshots/*/storage.dat)
+TAIL=$(stat -c %s "$P/wal/wal.log")
+sync
+
+# export, zstd level 1, against tar | zstd -1 of the same files (both end with
+# a synced file: export syncs its archive, so the peer gets a sync too).
+t0=$(now)
+/usr/bin/time -f %M -o "$W/export_zstd.rss" \
+  "$REPL" snapshot export -D "$P" -o "$W/snap.zst.archive" --compression zstd --level 1 --json >"$W/export_zstd.json"
+t1=$(now)
+DATA=$(jnum data_bytes "$W/export_zstd.json")
+MEMBERS=$(jnum members "$W/export_zstd.json")
+ZARCH=$(jnum archive_bytes "$W/export_zstd.json")
+EXPORT_ZSTD=$(mbps "$DATA" "$t0" "$t1")
+TARIN=$(du -cb "$P/data" "$P/snapshots" "$P/wal" "$P/metadata" | tail -1 | cut -f1)
+sync
+t0=$(now)
+tar -cf - -C "$P" data snapshots wal metadata | zstd -1 -q -o "$W/peer.tar.zst"
+t1=$(now); sync "$W/peer.tar.zst"; t2=$(now)
+TAR_ZSTD=$(mbps "$TARIN" "$t0" "$t2")
+TAR_ZSTD_NOSYNC=$(mbps "$TARIN" "$t0" "$t1")
+TARZ=$(stat -c %s "$W/peer.tar.zst")
+rm -f "$W/snap.zst.archive" "$W/peer.tar.zst"
+sync
+
+# export, uncompressed; then verify of that archive against openssl dgst -sha256 of it.
+t0=$(now)
+/usr/bin/time -f %M -o "$W/export_none.rss" \
+  "$REPL" snapshot export -D "$P" -o "$W/snap.archive" --compression none --json >"$W/export_none.json"
+t1=$(now)
+DATA_NONE=$(jnum data_bytes "$W/export_none.json")
+EXPORT_NONE=$(mbps "$DATA_NONE" "$t0" "$t1")
+ARCH=$(stat -c %s "$W/snap.archive")
+sync
+t0=$(now); /usr/bin/time -f %M -o "$W/verify.rss" "$REPL" verify "$W/snap.archive" >/dev/null; t1=$(now)
+VERIFY=$(mbps "$DATA_NONE" "$t0" "$t1")
+t0=$(now); openssl dgst -sha256 "$W/snap.archive" >/dev/null; t1=$(now)
+SHA_ARCH=$(mbps "$ARCH" "$t0" "$t1")
+
+# install of the uncompressed archive into a new directory.
+t0=$(now); /usr/bin/time -f %M -o "$W/install.rss" "$REPL" snapshot install -D "$W/r" "$W/snap.archive" >/dev/null; t1=$(now)
+INSTALL=$(mbps "$DATA_NONE" "$t0" "$t1")
+rm -rf "$W/r" "$W/snap.archive"
+
+echo "aerodb-repl snapshots of $((STORAGE / 1048576)) MiB of state ($SETS write sets, checkpointed, + $((TAIL / 1024)) KiB of WAL tail):"
+echo "  archive: $MEMBERS members, $((DATA / 1048576)) MiB of member bytes; MB/s below are over member bytes"
+echo "  export --compression zstd --level 1  $EXPORT_ZSTD MB/s, $((ZARCH / 1048576)) MiB written, peak RSS $(( $(rss "$W/export_zstd.rss") / 1024 )) MiB"
+echo "  tar | zstd -1 + sync (same files)    $TAR_ZSTD MB/s over $((TARIN / 1048576)) MiB ($TAR_ZSTD_NOSYNC MB/s before the sync), $((TARZ / 1048576)) MiB written"
+echo "  export --compression none            $EXPORT_NONE MB/s, $((ARCH / 1048576)) MiB written, peak RSS $(( $(rss "$W/export_none.rss") / 1024 )) MiB"
+echo "  verify (uncompressed archive)        $VERIFY MB/s, peak RSS $(( $(rss "$W/verify.rss") / 1024 )) MiB"
+echo "  openssl dgst -sha256 (same archive)  $SHA_ARCH MB/s over $((ARCH / 1048576)) MiB"
+echo "  install (uncompressed archive)       $INSTALL MB/s, peak RSS $(( $(rss "$W/install.rss") / 1024 )) MiB"
+
+PEERS=$W/peers.txt
+if [ -x ../shared/bench/peers.sh ] || [ -f ../shared/bench/peers.sh ]; then
+  bash ../shared/bench/peers.sh "$MIB" > "$PEERS"
+else
+  echo "peers: ../shared/bench/peers.sh not found; only same-file ratios"; : > "$PEERS"
+fi
+echo "tar_zstd1_sync $TAR_ZSTD" >> "$PEERS"
+echo "sha256_archive $SHA_ARCH" >> "$PEERS"
+peer() { awk -v k="$1" '$1 == k {print $2}' "$PEERS"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+check() {  # check NAME VALUE PEER_NAME FACTOR
+  local p r ok
+  p=$(peer "$3")
+  if [ -z "$p" ]; then printf '  %-11s no figure for %s; skipped\n' "$1" "$3"; return; fi
+  r=$(ratio "$2" "$p")
+  ok=$(awk -v r="$r" -v f="$4" 'BEGIN { print (r >= f) ? "met" : "MISSED" }')
+  printf '  %-11s %8s MB/s / %-24s %8s MB/s = %5sx  (target >= %s: %s)\n' "$1" "$2" "$3" "$p" "$r" "$4" "$ok"
+}
+echo "peers, same machine, same run:"
+sed 's/^/  /' "$PEERS"
+echo "ratios:"
+check export-zst "$EXPORT_ZSTD" tar_zstd1_sync 0.9
+check verify "$VERIFY" sha256_archive 0.85
+check verify "$VERIFY" sha256 0.85
+check verify "$VERIFY" pg_verifybackup_sha256 1.0
+check install "$INSTALL" write_fsync 0.5
+for f in export_zstd export_none verify install; do
+  kib=$(rss "$W/$f.rss"); echo "  peak RSS $f: $((kib / 1024)) MiB (target <= 32: $([ "$kib" -le 32768 ] && echo met || echo MISSED))"
+done

@@ -1,0 +1,291 @@
+// Snapshot archives (formats/snapshot-archive.md, SNAP-2..SNAP-12): export,
+// one-pass verification, hostile members, truncation, install.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "repl/export.h"
+#include "repl/install.h"
+#include "repl/verify.h"
+#include "snapshot/archive_reader.h"
+#include "snapshot/manifest.h"
+#include "support/archive_builder.h"
+#include "support/repl_fixture.h"
+
+using namespace aero;
+using namespace aero::testing;
+namespace fsys = std::filesystem;
+
+namespace {
+
+// A primary with a checkpoint and a WAL tail: base 40, boundary 55.
+void Primary(const TempDir& t) {
+  MakePrimary(t / "p", 40);
+  {
+    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    REQUIRE((*n)->Checkpoint().ok());
+  }
+  Write(t / "p", 15, 5);
+}
+
+std::string Export(const TempDir& t, const std::string& name, bool zstd = true) {
+  repl::ExportOptions o;
+  o.data_dir = t / "p";
+  o.output = t / name;
+  o.zstd = zstd;
+  repl::ExportReport rep;
+  Status s = repl::ExportSnapshot(PosixFs(), o, &rep);
+  REQUIRE(s.ok());
+  return o.output;
+}
+
+snapshot::ArchiveCheck Check(const std::string& path) {
+  auto f = PosixFs().OpenRead(path);
+  REQUIRE(f.ok());
+  return snapshot::ReadArchive(**f);
+}
+
+Status Install(const std::string& dir, const std::string& archive, bool discard = false) {
+  repl::InstallOptions o;
+  o.data_dir = dir;
+  o.archive = archive;
+  o.discard_existing = discard;
+  return repl::InstallSnapshot(PosixFs(), o, nullptr);
+}
+
+}  // namespace
+
+TEST_CASE("SNAP-3 manifest: canonical bytes round trip; any edit is refused") {
+  TempDir t;
+  Primary(t);
+  const std::string a = Export(t, "a.tar", false);
+  auto entries = ReadTar(a);
+  REQUIRE(entries.at(0).path == "aerodb-repl-manifest.json");
+  auto m = snapshot::DecodeManifest(entries[0].data);
+  REQUIRE(m.ok());
+  CHECK(m->base_commit == 40);
+  CHECK(m->boundary_commit == 55);
+  CHECK(snapshot::EncodeManifest(*m) == entries[0].data);
+  std::string edited = entries[0].data;
+  edited[edited.find("\"epoch\":1") + 8] = '2';
+  CHECK(snapshot::DecodeManifest(edited).status().message().find("manifest_sha256 mismatch") !=
+        std::string::npos);
+}
+
+TEST_CASE("SNAP-4 export is deterministic: the same state gives the same bytes") {
+  TempDir t;
+  Primary(t);
+  CHECK(ReadFile(Export(t, "a.tar.zst")) == ReadFile(Export(t, "b.tar.zst")));
+  CHECK(ReadFile(Export(t, "a.tar", false)) == ReadFile(Export(t, "b.tar", false)));
+}
+
+TEST_CASE("SNAP-2 members: manifest first, then sorted paths, regular files only") {
+  TempDir t;
+  Primary(t);
+  auto entries = ReadTar(Export(t, "a.tar", false));
+  std::vector<std::string> paths;
+  for (size_t i = 1; i < entries.size(); ++i) paths.push_back(entries[i].path);
+  CHECK(std::is_sorted(paths.begin(), paths.end()));
+  CHECK(std::find(paths.begin(), paths.end(), "wal/wal.log") != paths.end());
+  CHECK(std::find(paths.begin(), paths.end(),
+                  "snapshots/00000000000000000040/storage.dat") != paths.end());
+  for (auto& p : paths) CHECK(p.rfind("replication/", 0) != 0);
+}
+
+TEST_CASE("SNAP-6 a valid archive verifies in one pass; verify reports its boundary") {
+  TempDir t;
+  Primary(t);
+  for (bool zstd : {true, false}) {
+    const std::string a = Export(t, zstd ? "a.tar.zst" : "a.tar", zstd);
+    CHECK(Check(a).state == snapshot::ArchiveState::kValid);
+    auto r = repl::Verify(PosixFs(), a, {});
+    REQUIRE(r.ok());
+    CHECK(r->kind == "archive");
+    CHECK(r->outcome() == Code::kOk);
+    CHECK(r->last_commit == 55);
+  }
+}
+
+TEST_CASE("SNAP-7 a truncated archive is in transit (8); a damaged one is 1") {
+  TempDir t;
+  Primary(t);
+  for (bool zstd : {false, true}) {
+    CAPTURE(zstd);
+    const std::string a = Export(t, zstd ? "a.tar.zst" : "a.tar", zstd);
+    const std::string full = ReadFile(a);
+    for (size_t cut : {size_t{0}, size_t{100}, full.size() / 3, full.size() / 2, full.size() - 600}) {
+      CAPTURE(cut);
+      WriteFile(t / "cut", full.substr(0, cut));
+      CHECK(Check(t / "cut").state == snapshot::ArchiveState::kInTransit);
+    }
+    std::string bad = full;
+    FlipBit(&bad, full.size() / 2, 3);
+    WriteFile(t / "bad", bad);
+    CHECK(Check(t / "bad").state == snapshot::ArchiveState::kCorrupt);
+  }
+}
+
+TEST_CASE("SNAP-8 hostile members are refused before any byte is written") {
+  TempDir t;
+  Primary(t);
+  const auto valid = ReadTar(Export(t, "a.tar", false));
+  auto refused = [&](std::vector<TarEntry> entries, const std::string& why) {
+    CAPTURE(why);
+    WriteTar(t / "h.tar", entries, false);
+    auto c = Check(t / "h.tar");
+    CHECK(c.state == snapshot::ArchiveState::kCorrupt);
+    CHECK(c.detail.find(why) != std::string::npos);
+    // install writes nothing: no target, no temp directory
+    CHECK(Install(t / "r", t / "h.tar").code() == Code::kDamage);
+    CHECK_FALSE(FileExists(t / "r"));
+    CHECK_FALSE(FileExists(t / ".r.install.tmp"));
+  };
+  auto with = [&](size_t at, TarEntry e) {
+    auto v = valid;
+    v.insert(v.begin() + static_cast<long>(at), e);
+    return v;
+  };
+  refused(with(1, {"/etc/passwd", "x"}), "absolute path");
+  refused(with(1, {"data/../../escape", "x"}), "'..', '.' or empty component");
+  refused(with(1, {"data/link", "", TarEntry::kSymlink, "/etc/passwd"}), "symlink");
+  refused(with(1, {"data/hard", "", TarEntry::kHardlink, "data/documents.dat"}), "a hard link");
+  refused(with(1, {"data/dev", "", TarEntry::kCharDevice}), "device");
+  refused(with(1, {"data/fifo", "", TarEntry::kFifo}), "fifo");
+  refused(with(1, {"data/dir", "", TarEntry::kDir}), "directory");
+  refused(with(1, {"replication/state.json", "{}"}), "path outside the node layout");
+  refused(with(2, valid[1]), "duplicate, out of order or unlisted");  // a duplicate
+  refused(with(valid.size(), {"wal/zzz", "x"}), "is not listed in the manifest");
+  {
+    auto v = valid;
+    v[1].size = static_cast<long long>(v[1].data.size()) + 512;  // larger than the manifest says
+    v[1].data.resize(v[1].data.size() + 512, 'x');
+    refused(v, "where the manifest says");
+  }
+  {
+    auto v = valid;
+    v.erase(v.begin() + 1);
+    refused(v, "where the manifest lists");
+  }
+  {
+    auto v = valid;
+    std::swap(v[1], v[2]);
+    refused(v, "where the manifest lists");
+  }
+}
+
+TEST_CASE("SNAP-9 a decompression bomb is refused by ratio") {
+  TempDir t;
+  // A manifest that honestly lists 64 MiB of zeros: compressed ~10000:1.
+  snapshot::Manifest m;
+  m.system_id = *history::ParseSystemId("00112233445566778899aabbccddeeff");
+  m.base_digest = history::SeedDigest(m.system_id);
+  m.boundary_digest = m.base_digest;
+  const std::string zeros(64u << 20, '\0');
+  m.members.push_back({"data/zeros", zeros.size(), Sha256::Of(zeros)});
+  WriteTar(t / "bomb.tar.zst",
+           {{"aerodb-repl-manifest.json", snapshot::EncodeManifest(m)}, {"data/zeros", zeros}},
+           true);
+  auto c = Check(t / "bomb.tar.zst");
+  CHECK(c.state == snapshot::ArchiveState::kCorrupt);
+  CHECK(c.detail.find("decompression bomb") != std::string::npos);
+  CHECK(c.data_bytes < zeros.size());  // refused long before the end
+}
+
+TEST_CASE("SNAP-10 SNAP-11 install: a replica at the boundary that apply-wal continues") {
+  TempDir t;
+  Primary(t);
+  const std::string a = Export(t, "a.tar.zst");
+  REQUIRE(Install(t / "r", a).ok());
+  node::NodeState s = StateOf(t / "r");
+  CHECK(s.role == node::Role::kReplica);
+  CHECK(s.applied_commit == 55);
+  CHECK(s.base_commit == 40);
+  CHECK(s.applied_digest == StateOf(t / "p").applied_digest);
+  CHECK(repl::Verify(PosixFs(), t / "r", {})->outcome() == Code::kOk);
+  Write(t / "p", 10, 6);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  CheckSameHistory(t / "p", t / "r");
+}
+
+TEST_CASE("SNAP-10 install refuses a non-empty target (5) unless told to discard it") {
+  TempDir t;
+  Primary(t);
+  const std::string a = Export(t, "a.tar.zst");
+  REQUIRE(PosixFs().MakeDir(t / "r").ok());
+  WriteFile(t / "r/keep", "x");
+  Status s = Install(t / "r", a);
+  CHECK(s.code() == Code::kRefused);
+  CHECK(s.message() == "refusing to install '" + (t / "r") + "': the directory is not empty");
+  CHECK(ReadFile(t / "r/keep") == "x");
+  REQUIRE(Install(t / "r", a, /*discard=*/true).ok());
+  CHECK_FALSE(FileExists(t / "r/keep"));
+  CHECK(StateOf(t / "r").applied_commit == 55);
+}
+
+TEST_CASE("SNAP-11 a segment history that does not contain the snapshot's digest is refused") {
+  TempDir t;
+  Primary(t);
+  fsys::copy(t / "p", t / "q", fsys::copy_options::recursive);
+  Write(t / "p", 5, 7);  // p: 56..60
+  Write(t / "q", 5, 8);  // q: 56..60, other history
+  const std::string a = Export(t, "a.tar.zst");  // p at 60
+  REQUIRE(Install(t / "r", a).ok());
+  Write(t / "q", 5, 9);
+  REQUIRE(PosixFs().MakeDir(t / "qout").ok());
+  REQUIRE(Ship(t / "q", t / "qout").ok());  // q: 41..65 overlaps r's 60
+  Status s = Apply(t / "r", t / "qout");
+  CHECK(s.code() == Code::kDiverged);
+}
+
+TEST_CASE("equivalence: snapshot + apply-wal equals full WAL replay at every CommitId") {
+  for (uint64_t seed : {1u, 2u, 3u}) {
+    CAPTURE(seed);
+    TempDir t;
+    MakePrimary(t / "p", 30, seed);
+    REQUIRE(PosixFs().MakeDir(t / "archive").ok());
+    REQUIRE(Ship(t / "p", t / "archive", 3000).ok());
+    {
+      auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+      REQUIRE((*n)->Checkpoint().ok());  // base 30
+    }
+    Write(t / "p", 10 + seed * 3, seed + 10);
+    const uint64_t boundary = StateOf(t / "p").applied_commit;
+    const std::string a = Export(t, "a.tar.zst");
+    Write(t / "p", 25, seed + 20);
+    REQUIRE(Ship(t / "p", t / "archive", 3000).ok());
+    REQUIRE(Apply(t / "full", t / "archive").ok());  // (a) replay from commit 1
+    REQUIRE(Install(t / "snap", a).ok());            // (b) snapshot at boundary
+    REQUIRE(Apply(t / "snap", t / "archive").ok());  //     + the rest
+    auto full = node::Node::Open(PosixFs(), t / "full", node::Access::kRead);
+    auto snap = node::Node::Open(PosixFs(), t / "snap", node::Access::kRead);
+    REQUIRE((*full)->state().applied_commit == (*snap)->state().applied_commit);
+    CHECK((*full)->state().applied_digest == (*snap)->state().applied_digest);
+    for (uint64_t c = boundary; c <= (*full)->state().applied_commit; ++c) {
+      auto x = (*full)->ReadAt(c);
+      auto y = (*snap)->ReadAt(c);
+      REQUIRE(x.ok());
+      REQUIRE(y.ok());
+      REQUIRE(x->size() == y->size());
+      for (auto& [k, d] : *x) CHECK(y->at(k).body == d.body);
+    }
+    auto digests = (*full)->DigestsAt({boundary + 5});
+    auto digests2 = (*snap)->DigestsAt({boundary + 5});
+    CHECK(digests->at(boundary + 5) == digests2->at(boundary + 5));
+  }
+}
+
+TEST_CASE("SNAP-13 export refuses a halted node (6) and never overwrites an archive (5)") {
+  TempDir t;
+  Primary(t);
+  const std::string a = Export(t, "a.tar.zst");
+  repl::ExportOptions o;
+  o.data_dir = t / "p";
+  o.output = a;
+  CHECK(repl::ExportSnapshot(PosixFs(), o, nullptr).code() == Code::kRefused);
+  REQUIRE(node::SaveHalt(PosixFs(), t / "p", {"corrupt", "x", "y", 1}).ok());
+  o.output = t / "b.tar.zst";
+  CHECK(repl::ExportSnapshot(PosixFs(), o, nullptr).code() == Code::kHalted);
+  CHECK_FALSE(FileExists(t / "b.tar.zst"));
+}

@@ -1,0 +1,70 @@
+#include "support/archive_builder.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <stdexcept>
+
+namespace aero::testing {
+
+void WriteTar(const std::string& path, const std::vector<TarEntry>& entries, bool zstd) {
+  archive* a = archive_write_new();
+  archive_write_set_format_ustar(a);
+  if (zstd) archive_write_add_filter_zstd(a);
+  archive_write_set_bytes_in_last_block(a, 1);
+  if (archive_write_open_filename(a, path.c_str()) != ARCHIVE_OK) {
+    throw std::runtime_error("cannot write " + path);
+  }
+  for (const TarEntry& t : entries) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, t.path.c_str());
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_mtime(e, 0, 0);
+    switch (t.type) {
+      case TarEntry::kFile: archive_entry_set_filetype(e, AE_IFREG); break;
+      case TarEntry::kDir: archive_entry_set_filetype(e, AE_IFDIR); break;
+      case TarEntry::kSymlink:
+        archive_entry_set_filetype(e, AE_IFLNK);
+        archive_entry_set_symlink(e, t.link.c_str());
+        break;
+      case TarEntry::kHardlink:
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_hardlink(e, t.link.c_str());
+        break;
+      case TarEntry::kCharDevice:
+        archive_entry_set_filetype(e, AE_IFCHR);
+        archive_entry_set_rdev(e, 0x0103);
+        break;
+      case TarEntry::kFifo: archive_entry_set_filetype(e, AE_IFIFO); break;
+    }
+    const bool has_data = t.type == TarEntry::kFile;
+    archive_entry_set_size(e, has_data ? (t.size >= 0 ? t.size : (long long)t.data.size()) : 0);
+    archive_write_header(a, e);
+    if (has_data && !t.data.empty()) archive_write_data(a, t.data.data(), t.data.size());
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+}
+
+std::vector<TarEntry> ReadTar(const std::string& path) {
+  archive* a = archive_read_new();
+  archive_read_support_filter_zstd(a);
+  archive_read_support_format_tar(a);
+  if (archive_read_open_filename(a, path.c_str(), 1 << 16) != ARCHIVE_OK) {
+    throw std::runtime_error("cannot read " + path);
+  }
+  std::vector<TarEntry> out;
+  archive_entry* e;
+  while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+    TarEntry t;
+    t.path = archive_entry_pathname(e);
+    t.data.resize(static_cast<size_t>(archive_entry_size(e)));
+    if (!t.data.empty()) archive_read_data(a, t.data.data(), t.data.size());
+    out.push_back(std::move(t));
+  }
+  archive_read_free(a);
+  return out;
+}
+
+}  // namespace aero::testing

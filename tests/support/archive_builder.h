@@ -1,0 +1,29 @@
+// Builds tar archives entry by entry, hostile ones included (absolute paths,
+// links, devices, fifos, sizes that disagree with the manifest), for the
+// snapshot reader's tests. Uses libarchive directly, bypassing every check.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace aero::testing {
+
+struct TarEntry {
+  enum Type { kFile, kDir, kSymlink, kHardlink, kCharDevice, kFifo };
+  TarEntry() = default;
+  TarEntry(std::string p, std::string d, Type t = kFile, std::string l = {})
+      : path(std::move(p)), data(std::move(d)), type(t), link(std::move(l)) {}
+  std::string path;
+  std::string data;
+  Type type = kFile;
+  std::string link;      // symlink/hardlink target
+  long long size = -1;   // header size; -1: data.size()
+};
+
+// Writes `entries` as a ustar archive (zstd when asked) to `path`.
+void WriteTar(const std::string& path, const std::vector<TarEntry>& entries, bool zstd);
+// Reads every entry of an archive back (paths and data), for tests that
+// rebuild a valid archive with one change.
+std::vector<TarEntry> ReadTar(const std::string& path);
+
+}  // namespace aero::testing
