@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The README's main job: a primary -> replica drill on an embedded demo database.
 #   examples/demo.sh BIN_DIR      (BIN_DIR holds aerodb and aerodb-repl)
-# A primary with a few thousand documents; a replica bootstrapped from the
-# WAL alone; rounds of write -> ship-wal -> transfer -> apply-wal; a final
-# check that both hold the same documents at the same CommitId.
+# A primary with a few thousand documents; a replica bootstrapped from a
+# verified snapshot archive that catches up with apply-wal; rounds of
+# write -> ship-wal -> transfer -> apply-wal; a final check that both hold
+# the same documents at the same CommitId.
 # Exits non-zero at the first step that does not do what it should.
 set -euo pipefail
 BIN=$(cd "${1:?usage: demo.sh BIN_DIR}" && pwd)
@@ -32,7 +33,17 @@ old=$("$AERODB" get -D "$P" users/zoe --at 3001 2>/dev/null)
 [ "$old" = '{"city":"Oslo","name":"Zoë"}' ] || die "get --at 3001 returned $old"
 echo "users/zoe now: $got; at commit 3001: $old"
 
-step "ship the WAL and bootstrap a replica from it"
+step "checkpoint, write more, and export a snapshot archive at the last commit"
+"$AERODB" checkpoint -D "$P"
+"$AERODB" load -D "$P" --write-sets 200 --seed 8
+"$REPL" snapshot export -D "$P" -o "$WORK/primary.tar.zst"
+"$REPL" verify "$WORK/primary.tar.zst" | tail -3
+
+step "bootstrap a replica from the archive (verified before anything is written)"
+"$REPL" snapshot install -D "$R" "$WORK/primary.tar.zst"
+"$AERODB" load -D "$P" --write-sets 100 --seed 9
+
+step "catch up with the WAL: ship everything the replica may need, apply"
 "$REPL" ship-wal -D "$P" --to "$OUT" --max-segment-bytes 1000000
 transfer
 "$REPL" apply-wal -D "$R" --from "$IN"

@@ -14,7 +14,7 @@ if [ ! -x "$B/cli/aerodb-repl" ]; then
   cmake --build "$B" -j2 >/dev/null
 fi
 AERODB=$B/cli/aerodb REPL=$B/cli/aerodb-repl
-if ! "$REPL" snapshot export --help >/dev/null 2>&1; then
+if ! "$REPL" --help 2>/dev/null | grep -qE '^ +snapshot +'; then
   echo "$REPL has no 'snapshot export' (a stale build?); rebuild $B and re-run" >&2; exit 1
 fi
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
@@ -26,23 +26,24 @@ mbps() { awk -v b="$1" -v t0="$2" -v t1="$3" 'BEGIN { printf "%.1f", b / 1048576
 rss() { awk '{print $1}' "$1"; }  # KiB, from /usr/bin/time -f %M
 jnum() { sed -n "s/^ *\"$1\": *\([0-9]*\).*/\1/p" "$2"; }  # a number from --json output
 
-# A node with >= MIB MiB of state (data/documents.dat, which checkpoint copies
-# to snapshots/<id>/storage.dat): 16 records of 16 KiB per write set; updates
-# and deletes keep the state below the bytes loaded, so top up until it is there.
+# A node with >= MIB MiB of state (snapshots/<id>/storage.dat after one
+# checkpoint): 16 records of 16 KiB per write set. Updates and deletes keep the
+# state near 11000 bytes per record loaded; if it still falls short, rebuild the
+# node with proportionally more write sets (one checkpoint only, so snapshots/
+# holds just the snapshot the export takes, for the tar peer too).
 P=$W/p
-SETS=$(( MIB * 1048576 / (16 * 15800) + 1 ))
-"$AERODB" init -D "$P" >/dev/null
-"$AERODB" load -D "$P" --write-sets "$SETS" --records-per-set 16 --body-bytes 16384 --seed 1 >/dev/null
-seed=2
-while state=$(stat -c %s "$P/data/documents.dat"); [ "$state" -lt $(( MIB * 1048576 )) ]; do
-  more=$(( (MIB * 1048576 - state) / (16 * 11000) + 1 ))
-  "$AERODB" load -D "$P" --write-sets "$more" --records-per-set 16 --body-bytes 16384 --seed "$seed" >/dev/null
-  SETS=$(( SETS + more )); seed=$(( seed + 1 ))
+SETS=$(( MIB * 1048576 / (16 * 11000) + 1 ))
+while :; do
+  rm -rf "$P"
+  "$AERODB" init -D "$P" >/dev/null
+  "$AERODB" load -D "$P" --write-sets "$SETS" --records-per-set 16 --body-bytes 16384 --seed 1 >/dev/null
+  "$AERODB" checkpoint -D "$P" >/dev/null
+  STORAGE=$(stat -c %s "$P"/snapshots/*/storage.dat)
+  [ "$STORAGE" -ge $(( MIB * 1048576 )) ] && break
+  SETS=$(( SETS * MIB * 1048576 / STORAGE + 16 ))
 done
-"$AERODB" checkpoint -D "$P" >/dev/null
 # A small WAL tail after the snapshot.
-"$AERODB" load -D "$P" --write-sets 20 --records-per-set 16 --body-bytes 16384 --seed "$seed" >/dev/null
-STORAGE=$(stat -c %s "$P"/snapshots/*/storage.dat)
+"$AERODB" load -D "$P" --write-sets 20 --records-per-set 16 --body-bytes 16384 --seed 2 >/dev/null
 TAIL=$(stat -c %s "$P/wal/wal.log")
 sync
 

@@ -1,0 +1,59 @@
+# Black-box tests of snapshot export / install and verify of archives.
+source "$(dirname "$0")/lib.sh"
+P=$T/p
+"$AERODB" init -D "$P" >/dev/null
+"$AERODB" load -D "$P" --write-sets 200 >/dev/null
+"$AERODB" checkpoint -D "$P" >/dev/null
+"$AERODB" load -D "$P" --write-sets 30 --seed 2 >/dev/null
+
+test_case "export: an archive at the last commit, --json"
+run "$AERODB_REPL" snapshot export -D "$P" -o "$T/a.tar.zst" --json
+expect_rc 0
+expect_json .boundary_commit 230
+expect_json .base_commit 200
+expect_json '.history_digest | length' 64
+run "$AERODB_REPL" snapshot export -D "$P" -o "$T/a.tar.zst"
+expect_rc 5
+expect_err "refusing to overwrite '$T/a.tar.zst': the file exists
+hint: give a new name, or remove the old archive first"
+
+test_case "verify an archive: ok; truncated 8; damaged 1"
+run "$AERODB_REPL" verify "$T/a.tar.zst" --json
+expect_rc 0
+expect_json .kind archive
+expect_json .last_commit 230
+head -c 3000 "$T/a.tar.zst" > "$T/cut.tar.zst"
+run "$AERODB_REPL" verify "$T/cut.tar.zst"
+expect_rc 8
+cp "$T/a.tar.zst" "$T/bad.tar.zst"
+size=$(stat -c %s "$T/bad.tar.zst")
+printf '\x55' | dd of="$T/bad.tar.zst" bs=1 seek=$((size / 2)) conv=notrunc status=none
+run "$AERODB_REPL" verify "$T/bad.tar.zst"
+expect_rc 1
+
+test_case "install: nothing is created from a bad archive; a good one makes a replica"
+run "$AERODB_REPL" snapshot install -D "$T/r" "$T/cut.tar.zst"
+expect_rc 8
+[ ! -e "$T/r" ] && pass || fail "a target was created from a truncated archive"
+run "$AERODB_REPL" snapshot install -D "$T/r" "$T/bad.tar.zst"
+expect_rc 1
+[ ! -e "$T/r" ] && pass || fail "a target was created from a damaged archive"
+run "$AERODB_REPL" snapshot install -D "$T/r" "$T/a.tar.zst" --json
+expect_rc 0
+expect_json .applied_commit 230
+expect_json .role replica
+run "$AERODB_REPL" snapshot install -D "$T/r" "$T/a.tar.zst"
+expect_rc 5
+expect_err_contains "refusing to install '$T/r': the directory is not empty"
+
+test_case "the installed replica catches up with apply-wal"
+"$AERODB" load -D "$P" --write-sets 20 --seed 3 >/dev/null
+mkdir "$T/out"
+"$AERODB_REPL" ship-wal -D "$P" --to "$T/out" >/dev/null
+run "$AERODB_REPL" apply-wal -D "$T/r" --from "$T/out"
+expect_rc 0
+p=$("$AERODB" scan -D "$P" --json | jq -c '{commit, documents}')
+r=$("$AERODB" scan -D "$T/r" --json | jq -c '{commit, documents}')
+[ "$p" = "$r" ] && pass || fail "replica differs from primary"
+
+finish
