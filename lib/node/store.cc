@@ -284,7 +284,18 @@ Status Node::Validate() {
                                      std::to_string(o) + " as state.json records");
     }
   }
-  if (size > o) {  // NODE-4: roll forward, drop the tail
+  if (size > o && state_.role == node::Role::kReplica) {
+    // NODE-4, replica rule: a replica acknowledges a write set only by
+    // state.json (LOG-13), so bytes past applied.wal_offset were never
+    // acknowledged (an apply that died mid-segment): dropped, never rolled
+    // forward. apply-wal appends them again from the segment.
+    if (access_ == Access::kWrite) {
+      AERO_RETURN_IF_ERROR(fs_.Truncate(wal_path, o));
+      report_.truncated_bytes = size - o;
+    } else {
+      report_.ignored_tail_bytes = size - o;
+    }
+  } else if (size > o) {  // NODE-4: a primary rolls its fsynced write sets forward
     wal::ScanOptions opt;
     opt.start_offset = o;
     opt.base_commit = state_.applied_commit;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "common/file_util.h"
 #include "history/digest.h"
@@ -160,42 +161,58 @@ class Applier {
     if (F == A + 1 && h.digest_before != st.applied_digest) {  // row 9, LOG-10
       return Diverged(e, A, h.digest_before, st.applied_digest);
     }
-    // Pass 1 (LOG-13): the whole file, before any byte of it is appended.
+    // One pass (LOG-13): the records of write sets A+1..end_commit are
+    // appended as the verification streams past them; nothing is
+    // acknowledged until the whole file has verified and the WAL is fsynced.
+    // A failure cuts the WAL back; a crash leaves bytes past
+    // applied.wal_offset that a replica's next open drops (NODE-4).
     const uint64_t end_commit = o_.until ? std::min(L, *o_.until) : L;
-    struct Mark {
-      uint64_t end_offset = 0;
-      Digest digest{};
-      uint64_t last_sequence = 0;
+    bool appending = F == A + 1;  // an overlap starts after commit A
+    bool done = false;
+    std::optional<Digest> at_a;
+    Digest end_digest{};
+    uint64_t end_sequence = 0;
+    Status append_status;
+    std::string buffer;
+    auto flush = [&] {
+      if (!buffer.empty() && append_status.ok()) append_status = node_.AppendBytes(buffer);
+      buffer.clear();
     };
-    std::map<uint64_t, Mark> marks;  // at A (overlap) and at end_commit
-    segment::SegmentCheck v =
-        segment::VerifySegment(file, &e.info, [&](const wal::WriteSet& ws) {
-          if (ws.commit_id == A || ws.commit_id == end_commit) {
-            marks[ws.commit_id] = {ws.end_offset, *ws.digest_after, ws.last_sequence};
+    segment::SegmentCheck v = segment::VerifySegment(
+        file, &e.info,
+        [&](const wal::WriteSet& ws) {
+          if (ws.commit_id == A) {
+            at_a = ws.digest_after;
+            appending = true;
+          } else if (ws.commit_id == end_commit) {
+            end_digest = *ws.digest_after;
+            end_sequence = ws.last_sequence;
+            done = true;
+            flush();
           }
           return true;
         },
-        /*chunk_crcs=*/true);
-    if (v.state == segment::SegmentState::kInTransit) return InTransit(e, v.detail);
-    if (v.state == segment::SegmentState::kIoError) return v.io;
-    if (v.state != segment::SegmentState::kValid) return Corrupt(e, v.detail);
-    uint64_t from = 0;
-    if (F <= A) {  // row 8, LOG-9: the overlap must be our own history
-      if (marks[A].digest != st.applied_digest) return Diverged(e, A, marks[A].digest, st.applied_digest);
-      from = marks[A].end_offset;
-    }
-    const Mark& to = marks[end_commit];
-    // Pass 2: only chunks whose CRC matches pass 1 reach the WAL.
-    Status appended = segment::ReadVerifiedBody(
-        file, v, from, to.end_offset, [&](std::string_view bytes) { return node_.AppendBytes(bytes); });
-    if (!appended.ok()) {
+        [&](const wal::Record& rec) {
+          if (!appending || done || !append_status.ok()) return;
+          buffer.append(rec.bytes);
+          if (buffer.size() >= (1u << 20)) flush();
+        });
+    flush();
+    auto abort = [&](Status s) {
       Status aborted = node_.AbortAppend();
-      return aborted.ok() ? appended : aborted;
+      return aborted.ok() ? s : aborted;
+    };
+    if (v.state == segment::SegmentState::kInTransit) return abort(InTransit(e, v.detail));
+    if (v.state == segment::SegmentState::kIoError) return abort(v.io);
+    if (v.state != segment::SegmentState::kValid) return abort(Corrupt(e, v.detail));
+    if (!append_status.ok()) return abort(append_status);
+    if (F <= A && (!at_a || *at_a != st.applied_digest)) {  // row 8, LOG-9
+      return abort(Diverged(e, A, at_a.value_or(Digest{}), st.applied_digest));
     }
-    AERO_RETURN_IF_ERROR(node_.FinishAppend(end_commit, to.digest, to.last_sequence + 1));
+    AERO_RETURN_IF_ERROR(node_.FinishAppend(end_commit, end_digest, end_sequence + 1));
     rep_.applied_commit = end_commit;  // acknowledged: the report follows every step
     rep_.segments.push_back({e.name, F, L, A + 1, end_commit, "applied"});
-    own_[end_commit] = to.digest;
+    own_[end_commit] = end_digest;
     return Status::Ok();
   }
 

@@ -45,7 +45,4 @@ constexpr size_t kTrailerFixedBytes = 40;
 constexpr size_t kSegmentNameBytes = 46;
 constexpr std::string_view kSegmentSuffix = ".seg";
 
-// Apply's second pass re-checks the body in chunks of this size (LOG-13).
-constexpr size_t kVerifyChunkBytes = 1 << 20;
-
 }  // namespace aero::segment

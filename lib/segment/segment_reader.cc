@@ -124,24 +124,16 @@ class BodyStream {
   bool frame_done_ = false;
 };
 
-// A ReadableFile over the body, for the WAL scanner; records chunk CRCs.
+// A ReadableFile over the body, for the WAL scanner.
 class BodyFile final : public ReadableFile {
  public:
-  BodyFile(BodyStream* body, const SegmentHeader& h, std::string path,
-           std::vector<uint32_t>* chunk_crcs)
-      : body_(body), h_(h), path_(std::move(path)), crcs_(chunk_crcs) {}
+  BodyFile(BodyStream* body, const SegmentHeader& h, std::string path)
+      : body_(body), h_(h), path_(std::move(path)) {}
   Result<size_t> Read(char* buf, size_t n) override {
     Result<size_t> got = body_->Read(buf, n);
     if (!got.ok()) {
       error_ = got.status();
       return got;
-    }
-    for (size_t done = 0; crcs_ != nullptr && done < *got;) {
-      size_t k = std::min<size_t>(*got - done, kVerifyChunkBytes - fill_);
-      crc_ = Crc32(buf + done, k, crc_);
-      fill_ += k;
-      done += k;
-      if (fill_ == kVerifyChunkBytes) Flush();
     }
     pos_ += *got;
     return got;
@@ -157,22 +149,13 @@ class BodyFile final : public ReadableFile {
     return i;
   }
   const std::string& path() const override { return path_; }
-  void Flush() {
-    if (fill_ == 0 || crcs_ == nullptr) return;
-    crcs_->push_back(crc_);
-    crc_ = 0;
-    fill_ = 0;
-  }
   const Status& error() const { return error_; }
 
  private:
   BodyStream* body_;
   SegmentHeader h_;
   std::string path_;
-  std::vector<uint32_t>* crcs_;
   uint64_t pos_ = 0;
-  uint32_t crc_ = 0;
-  size_t fill_ = 0;
   Status error_;
 };
 
@@ -239,18 +222,19 @@ SegmentCheck CheckSegmentHeader(ReadableFile& file, const SegmentNameInfo* name)
 }
 
 SegmentCheck VerifySegment(ReadableFile& file, const SegmentNameInfo* name,
-                           const wal::WalScanner::WriteSetFn& on_write_set, bool chunk_crcs) {
+                           const wal::WalScanner::WriteSetFn& on_write_set,
+                           const wal::WalScanner::RecordFn& on_record) {
   SegmentCheck c = CheckSegmentHeader(file, name);
   if (c.state != SegmentState::kValid) return c;
   const SegmentHeader& h = c.header;
   AsyncSha256 sha;  // the trailer hash runs beside the history digest
   sha.Update(EncodeHeader(h));  // equal to the file's bytes: the CRC matched
   BodyStream body(&file, h, &sha);
-  BodyFile bf(&body, h, file.path(), chunk_crcs ? &c.chunk_crcs : nullptr);
+  BodyFile bf(&body, h, file.path());
   wal::ScanOptions opt;
   opt.base_commit = h.first_commit - 1;
   opt.base_digest = h.digest_before;
-  wal::ScanResult r = wal::WalScanner(&bf, opt).Run({}, on_write_set);
+  wal::ScanResult r = wal::WalScanner(&bf, opt).Run(on_record, on_write_set);
   // Finish the body and the stored bytes so that the hash covers them all.
   std::string sink(kReadChunk, '\0');
   Status body_status = bf.error();
@@ -262,7 +246,6 @@ SegmentCheck VerifySegment(ReadableFile& file, const SegmentNameInfo* name,
       break;
     }
   }
-  bf.Flush();
   Status drained = body.DrainStored();
   if (!drained.ok() && drained.code() != Code::kDamage) return Io(c, drained);
   if (!body_status.ok() && body_status.code() != Code::kDamage) return Io(c, body_status);
@@ -290,42 +273,6 @@ SegmentCheck VerifySegment(ReadableFile& file, const SegmentNameInfo* name,
   }
   c.state = SegmentState::kValid;
   return c;
-}
-
-Status ReadVerifiedBody(ReadableFile& file, const SegmentCheck& check, uint64_t from,
-                        uint64_t to, const std::function<Status(std::string_view)>& sink) {
-  BodyStream body(&file, check.header, nullptr);
-  std::string chunk(kVerifyChunkBytes, '\0');
-  uint64_t pos = 0;
-  size_t index = 0;
-  while (pos < to) {
-    const size_t want =
-        static_cast<size_t>(std::min<uint64_t>(kVerifyChunkBytes, check.header.body_size - pos));
-    size_t have = 0;
-    while (have < want) {
-      Result<size_t> got = body.Read(chunk.data() + have, want - have);
-      if (!got.ok() || *got == 0) {
-        return Status(Code::kInTransit,
-                      Problem("segment changed while being applied", file.path(),
-                              got.ok() ? "it became shorter" : got.status().message()),
-                      "re-run apply-wal once the transfer has finished");
-      }
-      have += *got;
-    }
-    if (index >= check.chunk_crcs.size() ||
-        Crc32(chunk.data(), want) != check.chunk_crcs[index]) {
-      return Status(Code::kInTransit,
-                    Problem("segment changed while being applied", file.path(),
-                            "body bytes at offset " + std::to_string(pos) +
-                                " differ from the verified pass"),
-                    "re-run apply-wal once the transfer has finished");
-    }
-    const uint64_t lo = std::max(pos, from), hi = std::min<uint64_t>(pos + want, to);
-    if (lo < hi) AERO_RETURN_IF_ERROR(sink(std::string_view(chunk.data() + (lo - pos), hi - lo)));
-    pos += want;
-    ++index;
-  }
-  return Status::Ok();
 }
 
 }  // namespace aero::segment

@@ -31,29 +31,19 @@ struct SegmentCheck {
   uint64_t size = 0;           // the file's size
   uint64_t expected_size = 0;  // what the header declares (0 before check 6)
   Sha256Digest trailer_sha{};  // the stored trailer hash (after check 9)
-  // Full verification only: CRC-32 of each kVerifyChunkBytes of the
-  // uncompressed body, so that pass 2 appends only bytes pass 1 checked.
-  std::vector<uint32_t> chunk_crcs;
 };
 
 // Checks 1-9 from the header, the file size and the trailer magic; the body
 // is not read. `name` (nullable) adds the SEG-2 name-mismatch check.
 SegmentCheck CheckSegmentHeader(ReadableFile& file, const SegmentNameInfo* name);
 
-// Checks 1-12 in one streaming pass. `on_write_set` (optional) sees every
-// write set of the body as the scan finds it, with body offsets and
-// digest_after; it is called before the trailer hash is known, so callers
-// use what it reports only if the result is kValid.
-// `chunk_crcs` (for apply's pass 2) also records SegmentCheck::chunk_crcs.
+// Checks 1-12 in one streaming pass. `on_record` and `on_write_set`
+// (optional) see every record and write set of the body as the scan finds
+// them; they run before the trailer hash is known, so a caller may act on
+// them only in ways it can undo, and keeps the result only if kValid
+// (apply-wal appends but acknowledges nothing before that: LOG-13).
 SegmentCheck VerifySegment(ReadableFile& file, const SegmentNameInfo* name,
                            const wal::WalScanner::WriteSetFn& on_write_set = {},
-                           bool chunk_crcs = false);
-
-// Pass 2 of apply (LOG-13): streams body bytes [from, to) of a segment that
-// VerifySegment judged valid into `sink`, re-checking each chunk's CRC first.
-// kInTransit if the file changed since pass 1 (nothing of the changed chunk
-// reaches the sink).
-Status ReadVerifiedBody(ReadableFile& file, const SegmentCheck& check, uint64_t from,
-                        uint64_t to, const std::function<Status(std::string_view)>& sink);
+                           const wal::WalScanner::RecordFn& on_record = {});
 
 }  // namespace aero::segment

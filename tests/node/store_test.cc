@@ -413,3 +413,27 @@ TEST_CASE("NODE-8 MODEL-5 two checkpoints of one history write identical snapsho
   CHECK(storage[0] == storage[1]);
   CHECK(manifest[0].find("\"created_at\": \"1970-01-01T00:00:00Z\"") != std::string::npos);
 }
+
+TEST_CASE("NODE-4 replica rule: bytes past applied.wal_offset are dropped, never rolled forward") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  std::string wal;
+  {
+    auto n = OpenW(dir);
+    REQUIRE(n->Commit({Put("c", "a", "{}")}).ok());
+    REQUIRE(n->Close().ok());
+    wal = ReadFile(dir + "/wal/wal.log");
+  }
+  SetRole(dir, Role::kReplica);
+  // Whole, valid write sets appended by an apply that died before state.json.
+  WalBuilder more(3);
+  more.Insert("c", "b", "{}").Commit(2);
+  WriteFile(dir + "/wal/wal.log", wal + more.bytes());
+  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  CHECK((*r)->state().applied_commit == 1);
+  CHECK((*r)->open_report().ignored_tail_bytes == more.bytes().size());
+  auto w = OpenW(dir);
+  CHECK(w->state().applied_commit == 1);
+  CHECK(ReadFile(dir + "/wal/wal.log") == wal);
+}

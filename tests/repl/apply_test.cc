@@ -93,6 +93,8 @@ TEST_CASE("row 2 LOG-12 corrupt: halt, exit 1; then 6 until unhalt; replace and 
   CHECK(HaltCode(t / "r") == "corrupt");
   auto first = segment::ParseSegmentName(Segments(t / "out").at(0));
   CHECK(StateOf(t / "r").applied_commit == first->last_commit);  // up to the file before
+  // LOG-13: what was appended while the bad file streamed is cut back.
+  CHECK(std::filesystem::file_size(t / "r/wal/wal.log") == StateOf(t / "r").applied_wal_offset);
   CHECK(Apply(t / "r", t / "out").code() == Code::kHalted);  // LOG-14
   WriteFile(victim, good);
   REQUIRE(repl::Unhalt(PosixFs(), t / "r", "replaced the damaged segment", nullptr).ok());

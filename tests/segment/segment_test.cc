@@ -159,22 +159,3 @@ TEST_CASE("SEG-5 a body that lies about its write sets is corrupt even with good
   CHECK(c.detail == "record count differs from the header");
 }
 
-TEST_CASE("LOG-13 pass 2 refuses a body that changed after pass 1") {
-  TempDir t;
-  const std::string path = MakeSegment(t, 1, 2, false);
-  auto f = PosixFs().OpenRead(path);
-  auto name = ParseSegmentName(BaseName(path));
-  SegmentCheck c = VerifySegment(**f, &*name, {}, /*chunk_crcs=*/true);
-  REQUIRE(c.state == SegmentState::kValid);
-  std::string got;
-  REQUIRE(ReadVerifiedBody(**f, c, 0, c.header.body_size, [&](std::string_view b) {
-            got.append(b);
-            return Status::Ok();
-          }).ok());
-  CHECK(got.size() == c.header.body_size);
-  FlipBitInFile(path, kSegmentHeaderBytes + 20, 1);  // in place, as `cp` over it would
-  Status s = ReadVerifiedBody(**f, c, 0, c.header.body_size,
-                              [](std::string_view) { return Status::Ok(); });
-  CHECK(s.code() == Code::kInTransit);
-  CHECK(s.message().find("segment changed while being applied") == 0);
-}

@@ -289,3 +289,19 @@ TEST_CASE("SNAP-13 export refuses a halted node (6) and never overwrites an arch
   CHECK(repl::ExportSnapshot(PosixFs(), o, nullptr).code() == Code::kHalted);
   CHECK_FALSE(FileExists(t / "b.tar.zst"));
 }
+
+TEST_CASE("a replica installed from another database's archive halts on the first segment (5)") {
+  TempDir t;
+  Primary(t);
+  MakePrimary(t / "q", 10, 9);
+  repl::ExportOptions o;
+  o.data_dir = t / "q";
+  o.output = t / "q.tar.zst";
+  REQUIRE(repl::ExportSnapshot(PosixFs(), o, nullptr).ok());
+  REQUIRE(Install(t / "r", t / "q.tar.zst").ok());
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  Status s = Apply(t / "r", t / "out");
+  CHECK(s.code() == Code::kRefused);
+  CHECK(s.message().find("foreign segment '") == 0);
+}
