@@ -204,7 +204,17 @@ class Applier {
     };
     if (v.state == segment::SegmentState::kInTransit) return abort(InTransit(e, v.detail));
     if (v.state == segment::SegmentState::kIoError) return abort(v.io);
-    if (v.state != segment::SegmentState::kValid) return abort(Corrupt(e, v.detail));
+    if (v.state != segment::SegmentState::kValid) {
+      // A file whose size changed while it was read is being rewritten in
+      // place (cp over it): not damage yet, an unfinished transfer (FM-20).
+      Result<FileInfo> now = file.Info();
+      if (now.ok() && now->size != c.size) {
+        return abort(InTransit(e, "the file changed size while it was read (" +
+                                      std::to_string(c.size) + " -> " +
+                                      std::to_string(now->size) + " bytes)"));
+      }
+      return abort(Corrupt(e, v.detail));
+    }
     if (!append_status.ok()) return abort(append_status);
     if (F <= A && (!at_a || *at_a != st.applied_digest)) {  // row 8, LOG-9
       return abort(Diverged(e, A, at_a.value_or(Digest{}), st.applied_digest));
