@@ -87,7 +87,7 @@ void SetupSnapshot(CLI::App& app, Runner& runner) {
 
   auto e = std::make_shared<ExportOpts>();
   CLI::App* ex = snap->add_subcommand(
-      "export", "write the node's state at its last commit as a verified archive");
+      "export", "write the node's state at its last commit as a self-checked archive");
   AddDataDir(ex, &e->x.data_dir);
   ex->add_option("-o,--output", e->x.output, "the archive to write (must not exist)")->required();
   ex->add_option("--compression", e->compression, "zstd (default) or none")

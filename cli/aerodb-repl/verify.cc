@@ -191,9 +191,10 @@ void SetupVerify(CLI::App& app, Runner& runner) {
   auto o = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
       "verify",
-      "check a WAL file, a segment, a directory of segments or a data directory; every finding");
+      "check a WAL file, a segment, a directory of segments, a snapshot archive or a data "
+      "directory; every finding");
   sub->add_option("path", o->path,
-                  "a WAL file, a segment, a directory of segments or a data directory")
+                  "a WAL file, a segment, a directory of segments, an archive or a data directory")
       ->required();
   sub->add_option("--system-id", o->system_id,
                   "seed the history digest of a bare WAL file with this system id (32 hex)");

@@ -17,11 +17,12 @@ Status WriteFileAtomically(Fs& fs, const std::string& path, std::string_view con
 }
 
 Status RemoveTree(Fs& fs, const std::string& path) {
-  Result<FileInfo> info = fs.Stat(path);
+  // Never follows a symlink: a link is removed, not what it points to.
+  Result<FileInfo> info = fs.LStat(path);
   if (!info.ok()) {
     return info.status().code() == Code::kNotFound ? Status::Ok() : info.status();
   }
-  if (info->is_dir) {
+  if (info->is_dir && !info->is_symlink) {
     AERO_ASSIGN_OR_RETURN(auto entries, fs.ListDir(path));
     for (const DirEntry& e : entries) {
       AERO_RETURN_IF_ERROR(RemoveTree(fs, JoinPath(path, e.name)));

@@ -17,7 +17,8 @@ namespace aero {
 // overwritten by the next write.
 Status WriteFileAtomically(Fs& fs, const std::string& path, std::string_view contents);
 
-// Removes `path` and, if it is a directory, everything below it. Ok if absent.
+// Removes `path` and, if it is a directory, everything below it. Ok if
+// absent. Symlinks are removed themselves, never followed.
 Status RemoveTree(Fs& fs, const std::string& path);
 
 // CRC-32 of a whole file, streamed (memory stays one chunk).

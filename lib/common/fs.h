@@ -24,6 +24,7 @@ enum class OpenMode {
 struct FileInfo {
   bool is_dir = false;
   bool is_regular = false;
+  bool is_symlink = false;  // LStat only
   uint64_t size = 0;
   uint64_t device = 0;  // with inode: the file's identity, to detect a replacement
   uint64_t inode = 0;
@@ -84,8 +85,9 @@ class Fs {
   virtual Status Truncate(const std::string& path, uint64_t size) = 0;
   // Creates one directory; ok if it already exists as a directory.
   virtual Status MakeDir(const std::string& path) = 0;
-  // kNotFound when absent.
+  // kNotFound when absent. Stat follows a symlink; LStat describes the link.
   virtual Result<FileInfo> Stat(const std::string& path) = 0;
+  virtual Result<FileInfo> LStat(const std::string& path) = 0;
   // Entries except "." and "..", sorted by name.
   virtual Result<std::vector<DirEntry>> ListDir(const std::string& dir) = 0;
   // Exclusive, non-blocking; kLocked when another process holds it.

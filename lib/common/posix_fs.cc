@@ -109,6 +109,7 @@ FileInfo InfoOf(const struct stat& st) {
   FileInfo info;
   info.is_dir = S_ISDIR(st.st_mode);
   info.is_regular = S_ISREG(st.st_mode);
+  info.is_symlink = S_ISLNK(st.st_mode);
   info.size = static_cast<uint64_t>(st.st_size);
   info.device = static_cast<uint64_t>(st.st_dev);
   info.inode = static_cast<uint64_t>(st.st_ino);
@@ -193,6 +194,11 @@ class Posix final : public Fs {
   Result<FileInfo> Stat(const std::string& path) override {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("cannot stat", path, errno);
+    return InfoOf(st);
+  }
+  Result<FileInfo> LStat(const std::string& path) override {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) return ErrnoStatus("cannot stat", path, errno);
     return InfoOf(st);
   }
   Result<std::vector<DirEntry>> ListDir(const std::string& dir) override {

@@ -169,6 +169,11 @@ Status InstallSnapshot(Fs& fs, const InstallOptions& o, InstallReport* report) {
   AERO_RETURN_IF_ERROR(node::SaveState(fs, tmp, s));
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) AERO_RETURN_IF_ERROR(fs.SyncDir(*it));
 
+  std::unique_ptr<FileLock> old_lock;
+  if (replace && fs.Stat(JoinPath(o.data_dir, node::kLockFile)).ok()) {
+    // A node being replaced must not be in use (NODE-6): 7 if it is.
+    AERO_ASSIGN_OR_RETURN(old_lock, fs.Lock(JoinPath(o.data_dir, node::kLockFile)));
+  }
   if (replace) {  // --discard-existing: the old directory goes only now
     const std::string old = JoinPath(parent, HiddenName(name, ".discarded.tmp"));
     AERO_RETURN_IF_ERROR(RemoveTree(fs, old));

@@ -102,6 +102,9 @@ class MemberFile final : public ReadableFile {
   Sha256Digest Digest() { return sha_.Finish(); }
   uint32_t crc() const { return crc_; }
   uint64_t done() const { return done_; }
+  // The archive itself failed (ended early, bad frame), as opposed to the
+  // member's content failing a check.
+  bool read_failed() const { return failed_; }
 
  private:
   archive* a_;
@@ -196,6 +199,12 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink) {
     rc = archive_read_next_header(a, &e);
     if (rc == ARCHIVE_EOF) {
       if (i < m.members.size()) {
+        if (src.eof && !content_damage) {  // SNAP-7: cut at a member boundary
+          c.state = ArchiveState::kInTransit;
+          c.detail = "the archive ends after " + std::to_string(i) + " of " +
+                     std::to_string(m.members.size()) + " members";
+          return c;
+        }
         return corrupt("member '" + m.members[i].path + "' is missing (" +
                        std::to_string(m.members.size() - i) + " of " +
                        std::to_string(m.members.size()) + " not present)");
@@ -279,6 +288,7 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink) {
         content = Status(Code::kDamage, path + ": CRC-32 differs from AeroDB's manifest");
       }
     } else if (!snap_dir.empty() && path == snap_dir + "manifest.json") {
+      if (want.size > (1u << 20)) return corrupt(path + ": larger than 1 MiB");
       std::string text;
       char buf[64 * 1024];
       for (;;) {
@@ -315,8 +325,9 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink) {
         c.detail = content.message();
         return c;
       }
-      // A member cut short by the end of the input is still an unfinished copy.
-      if (mf.done() < want.size) return stopped(content.message());
+      // A member cut short by the end of the input is still an unfinished
+      // copy; content that fails a check is damage wherever the input ends.
+      if (mf.read_failed()) return stopped(content.message());
       content_damage = true;
       return corrupt(content.message());
     }

@@ -45,7 +45,9 @@ Result<std::unique_ptr<ArchiveWriter>> ArchiveWriter::Open(WritableFile* out, bo
                                                  ? archive_error_string(impl->a)
                                                  : "libarchive"));
   };
-  if (archive_write_set_format_ustar(impl->a) != ARCHIVE_OK) return fail("cannot set ustar");
+  // ustar headers, with a pax extended header only where ustar cannot say it
+  // (a member over 8 GiB, a long name): still deterministic.
+  if (archive_write_set_format_pax_restricted(impl->a) != ARCHIVE_OK) return fail("cannot set tar");
   if (zstd) {
     if (archive_write_add_filter_zstd(impl->a) != ARCHIVE_OK) return fail("no zstd in libarchive");
     const std::string level = std::to_string(level_value);

@@ -143,6 +143,18 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
     return Bad(std::string("field missing or of the wrong type: ") + e.what());
   }
   if (m.TotalBytes() > kMaxTotalBytes) return Bad("total_bytes over the 64 GiB bound");
+  // The members a replica cannot open without.
+  auto has = [&](const std::string& p) {
+    return std::any_of(m.members.begin(), m.members.end(),
+                       [&](const Member& x) { return x.path == p; });
+  };
+  if (!has("wal/wal.log")) return Bad("member 'wal/wal.log' is not listed");
+  if (m.base_snapshot) {
+    const std::string dir = "snapshots/" + *m.base_snapshot + "/";
+    if (!has(dir + "manifest.json") || !has(dir + "storage.dat")) {
+      return Bad("the base snapshot's manifest.json or storage.dat is not listed");
+    }
+  }
   if (m.base_commit > m.boundary_commit) return Bad("base above boundary");
   if (m.base_snapshot) {
     char want[32];

@@ -182,8 +182,11 @@ TEST_CASE("SNAP-9 a decompression bomb is refused by ratio") {
   m.boundary_digest = m.base_digest;
   const std::string zeros(64u << 20, '\0');
   m.members.push_back({"data/zeros", zeros.size(), Sha256::Of(zeros)});
+  m.members.push_back({"wal/wal.log", 0, Sha256::Of("")});
   WriteTar(t / "bomb.tar.zst",
-           {{"aerodb-repl-manifest.json", snapshot::EncodeManifest(m)}, {"data/zeros", zeros}},
+           {{"aerodb-repl-manifest.json", snapshot::EncodeManifest(m)},
+            {"data/zeros", zeros},
+            {"wal/wal.log", ""}},
            true);
   auto c = Check(t / "bomb.tar.zst");
   CHECK(c.state == snapshot::ArchiveState::kCorrupt);
@@ -304,4 +307,54 @@ TEST_CASE("a replica installed from another database's archive halts on the firs
   Status s = Apply(t / "r", t / "out");
   CHECK(s.code() == Code::kRefused);
   CHECK(s.message().find("foreign segment '") == 0);
+}
+
+TEST_CASE("SNAP-7 a plain archive cut at a member boundary is in transit; damage inside is 1") {
+  TempDir t;
+  Primary(t);
+  auto entries = ReadTar(Export(t, "a.tar", false));
+  REQUIRE(entries.size() >= 3);
+  // Only the first members made it: a clean prefix of whole members.
+  WriteTar(t / "prefix.tar", {entries[0], entries[1]}, false);
+  const std::string prefix = ReadFile(t / "prefix.tar");
+  // Drop the end-of-archive blocks, as an unfinished copy would.
+  WriteFile(t / "cut.tar", prefix.substr(0, prefix.size() - 1024));
+  CHECK(Check(t / "cut.tar").state == snapshot::ArchiveState::kInTransit);
+  // A member whose content is damaged is damage even at the end of the input.
+  auto bad = entries;
+  FlipBit(&bad.back().data, bad.back().data.size() / 2, 1);
+  WriteTar(t / "bad.tar", bad, false);
+  CHECK(Check(t / "bad.tar").state == snapshot::ArchiveState::kCorrupt);
+}
+
+TEST_CASE("SNAP-3 a manifest that lists no wal/wal.log is refused") {
+  snapshot::Manifest m;
+  m.system_id = *history::ParseSystemId("00112233445566778899aabbccddeeff");
+  m.base_digest = history::SeedDigest(m.system_id);
+  m.boundary_digest = m.base_digest;
+  auto r = snapshot::DecodeManifest(snapshot::EncodeManifest(m));
+  CHECK(r.status().message().find("'wal/wal.log' is not listed") != std::string::npos);
+}
+
+TEST_CASE("--discard-existing removes a symlink, never what it points to") {
+  TempDir t;
+  Primary(t);
+  const std::string a = Export(t, "a.tar.zst");
+  REQUIRE(PosixFs().MakeDir(t / "victim").ok());
+  WriteFile(t / "victim/important", "keep me");
+  REQUIRE(PosixFs().MakeDir(t / "r").ok());
+  fsys::create_directory_symlink(t / "victim", t / "r/link");
+  REQUIRE(Install(t / "r", a, /*discard=*/true).ok());
+  CHECK(ReadFile(t / "victim/important") == "keep me");
+  CHECK_FALSE(fsys::exists(t / "r/link"));
+}
+
+TEST_CASE("--discard-existing refuses a node another run holds (7)") {
+  TempDir t;
+  Primary(t);
+  const std::string a = Export(t, "a.tar.zst");
+  REQUIRE(Install(t / "r", a).ok());
+  auto held = node::Node::Open(PosixFs(), t / "r", node::Access::kWrite);
+  REQUIRE(held.ok());
+  CHECK(Install(t / "r", a, /*discard=*/true).code() == Code::kLocked);
 }

@@ -46,6 +46,7 @@ class FaultyFs final : public Fs {
   Status Truncate(const std::string& path, uint64_t size) override;
   Status MakeDir(const std::string& path) override;
   Result<FileInfo> Stat(const std::string& path) override;
+  Result<FileInfo> LStat(const std::string& path) override { return base_.LStat(path); }
   Result<std::vector<DirEntry>> ListDir(const std::string& dir) override;
   Result<std::unique_ptr<FileLock>> Lock(const std::string& path) override;
 
