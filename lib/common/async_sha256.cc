@@ -50,7 +50,7 @@ void AsyncSha256::Work() {
   }
 }
 
-Sha256Digest AsyncSha256::Finish() {
+Sha256Digest AsyncSha256::Finish(std::string_view magic, Sha256Digest* sealed) {
   Flush();
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -58,7 +58,13 @@ Sha256Digest AsyncSha256::Finish() {
   }
   cv_.notify_all();
   worker_.join();  // drains the queue first
-  return sha_.Finish();
+  const Sha256Digest d = sha_.DigestWith({});
+  if (sealed) {
+    std::string suffix(magic);
+    suffix.append(reinterpret_cast<const char*>(d.data()), d.size());
+    *sealed = sha_.DigestWith(suffix);
+  }
+  return d;
 }
 
 }  // namespace aero

@@ -27,8 +27,10 @@ class AsyncSha256 {
 
   void Update(const void* data, size_t n);
   void Update(std::string_view s) { Update(s.data(), s.size()); }
-  // The digest of everything passed to Update; call once.
-  Sha256Digest Finish();
+  // The digest D of everything passed to Update; call once. With `sealed`,
+  // also the digest of everything followed by `magic` and D itself: a file
+  // whose trailer is magic + D, hashed whole, without reading it again.
+  Sha256Digest Finish(std::string_view magic = {}, Sha256Digest* sealed = nullptr);
 
  private:
   void Flush();

@@ -222,9 +222,16 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
         segment::SegmentName(c.header.epoch, c.header.first_commit, c.header.last_commit);
     const std::string final_path = JoinPath(o.target, name);
     const std::string tmp = JoinPath(o.target, HiddenName(name, ".tmp"));
-    AERO_ASSIGN_OR_RETURN(Sha256Digest sha, segment::WriteSegment(fs, tmp, c.header, *copy_file,
-                                                                  c.start, c.end, o.zstd));
-    ShippedSegment out{name, c.header.first_commit, c.header.last_commit, 0, ToHex(sha), false};
+    AERO_ASSIGN_OR_RETURN(segment::WrittenSegment written,
+                          segment::WriteSegment(fs, tmp, c.header, *copy_file, c.start, c.end,
+                                                o.zstd));
+    const Sha256Digest sha = written.trailer_sha256;
+    ShippedSegment out;
+    out.name = name;
+    out.first_commit = c.header.first_commit;
+    out.last_commit = c.header.last_commit;
+    out.sha256 = ToHex(written.file_sha256);
+    out.trailer_sha256 = ToHex(sha);
     Status renamed = fs.RenameNoReplace(tmp, final_path);  // LOG-3
     if (renamed.code() == Code::kRefused) {
       // LOG-4: identical bytes under the name are a re-ship; anything else is

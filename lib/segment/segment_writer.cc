@@ -23,8 +23,8 @@ struct ZstdCCtxFree {
 
 }  // namespace
 
-Result<Sha256Digest> WriteSegment(Fs& fs, const std::string& path, SegmentHeader h,
-                                  ReadableFile& wal, uint64_t start, uint64_t end, bool zstd) {
+Result<WrittenSegment> WriteSegment(Fs& fs, const std::string& path, SegmentHeader h,
+                                    ReadableFile& wal, uint64_t start, uint64_t end, bool zstd) {
   h.body_size = end - start;
   h.signature_size = 0;
   std::string buf(kCopyChunk, '\0');
@@ -79,13 +79,15 @@ Result<Sha256Digest> WriteSegment(Fs& fs, const std::string& path, SegmentHeader
       pos += n;
     }
   }
-  const Sha256Digest digest = sha.Finish();
+  WrittenSegment out;
+  out.trailer_sha256 = sha.Finish(kTrailerMagic, &out.file_sha256);
   std::string trailer(kTrailerMagic);
-  trailer.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  trailer.append(reinterpret_cast<const char*>(out.trailer_sha256.data()),
+                 out.trailer_sha256.size());
   AERO_RETURN_IF_ERROR(file->Append(trailer));
   AERO_RETURN_IF_ERROR(file->Sync());
   AERO_RETURN_IF_ERROR(file->Close());
-  return digest;
+  return out;
 }
 
 }  // namespace aero::segment

@@ -13,6 +13,9 @@ expect_json .shipped_commit 200
 expect_json .from_commit 0
 expect_json '.segments[0].first_commit' 1
 expect_json '.segments[0].sha256 | length' 64
+name0=$(jq -r '.segments[0].name' <<<"$OUT")
+sha0=$(jq -r '.segments[0].sha256' <<<"$OUT")
+[ "$(sha256sum "$OB/$name0" | cut -d' ' -f1)" = "$sha0" ] && pass || fail "sha256 is not the file's sha256sum"
 expect_json '[.segments[] | select(.already_there)] | length' 0
 n=$(jq '.segments | length' <<<"$OUT")
 run "$AERODB_REPL" ship-wal -D "$P" --to "$OB"
