@@ -526,8 +526,7 @@ Result<Documents> Node::ReadAt(uint64_t commit) const {
   };
   std::vector<Pending> pending;
   wal::ScanOptions opt;
-  opt.base_commit = state_.base_commit;
-  opt.base_digest = state_.base_digest;
+  opt.base_commit = state_.base_commit;  // REC-9 order; no digest: reads don't need one
   uint64_t reached = state_.base_commit;
   wal::ScanResult r = wal::WalScanner(file, opt).Run(
       [&](const wal::Record& rec) {

@@ -147,7 +147,6 @@ Status FaultyFs::Rename(const std::string& raw_from, const std::string& raw_to) 
     }
   }
   AERO_RETURN_IF_ERROR(base_.Rename(from, to));
-  std::optional<FileTrack> overwritten;
   if (auto it = files_.find(to); it != files_.end()) files_.erase(it);
   Rekey(from, to);
   const std::string dir = DirName(to);

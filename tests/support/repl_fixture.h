@@ -12,32 +12,24 @@
 
 namespace aero::testing {
 
-// Creates a primary in `dir` and commits `write_sets` write sets (seeded).
-inline void MakePrimary(const std::string& dir, uint64_t write_sets, uint64_t seed = 1) {
-  REQUIRE(node::Node::Init(PosixFs(), dir).ok());
-  if (write_sets == 0) return;
+// Commits `write_sets` seeded write sets on an existing primary.
+inline void Write(const std::string& dir, uint64_t write_sets, uint64_t seed,
+                  uint32_t records_per_set = 2, uint32_t body_bytes = 100) {
   auto n = node::Node::Open(PosixFs(), dir, node::Access::kWrite);
   REQUIRE(n.ok());
   node::WorkloadOptions w;
   w.write_sets = write_sets;
-  w.records_per_set = 3;
-  w.body_bytes = 120;
+  w.records_per_set = records_per_set;
+  w.body_bytes = body_bytes;
   w.seed = seed;
   REQUIRE(node::RunWorkload(**n, w).ok());
   REQUIRE((*n)->Close().ok());
 }
 
-// More write sets on an existing primary.
-inline void Write(const std::string& dir, uint64_t write_sets, uint64_t seed) {
-  auto n = node::Node::Open(PosixFs(), dir, node::Access::kWrite);
-  REQUIRE(n.ok());
-  node::WorkloadOptions w;
-  w.write_sets = write_sets;
-  w.records_per_set = 2;
-  w.body_bytes = 100;
-  w.seed = seed;
-  REQUIRE(node::RunWorkload(**n, w).ok());
-  REQUIRE((*n)->Close().ok());
+// Creates a primary in `dir` and commits `write_sets` write sets (seeded).
+inline void MakePrimary(const std::string& dir, uint64_t write_sets, uint64_t seed = 1) {
+  REQUIRE(node::Node::Init(PosixFs(), dir).ok());
+  if (write_sets > 0) Write(dir, write_sets, seed, 3, 120);
 }
 
 inline Status Ship(const std::string& primary, const std::string& target,
