@@ -23,7 +23,6 @@ int Run(const Options& o) {
                     {"last_commit", seg.last_commit},
                     {"bytes", seg.bytes},
                     {"sha256", seg.sha256},
-                    {"trailer_sha256", seg.trailer_sha256},
                     {"already_there", seg.already_there}});
   }
   if (!s.ok()) {

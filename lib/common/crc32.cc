@@ -1,23 +1,13 @@
 #include "common/crc32.h"
 
-#include <zlib.h>
-
-#include <algorithm>
-#include <limits>
+#include <libdeflate.h>
 
 namespace aero {
 
+// libdeflate's crc32 is zlib's crc32 (CRC-32/IEEE, same results, same
+// chaining), computed with carry-less multiplication where the CPU has it.
 uint32_t Crc32(const void* data, size_t n, uint32_t crc) {
-  const auto* p = static_cast<const Bytef*>(data);
-  uLong c = crc;
-  // zlib takes a uInt length; feed huge buffers in pieces.
-  while (n > 0) {
-    size_t chunk = std::min<size_t>(n, std::numeric_limits<uInt>::max());
-    c = crc32(c, p, static_cast<uInt>(chunk));
-    p += chunk;
-    n -= chunk;
-  }
-  return static_cast<uint32_t>(c);
+  return libdeflate_crc32(crc, data, n);
 }
 
 }  // namespace aero

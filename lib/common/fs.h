@@ -30,10 +30,16 @@ struct FileInfo {
   uint64_t inode = 0;
 };
 
+class ReadableFile;
+
 class WritableFile {
  public:
   virtual ~WritableFile() = default;
   virtual Status Append(std::string_view data) = 0;
+  // Appends bytes [offset, offset + n) of `src`; kDamage if `src` ends
+  // first. The default reads and appends in chunks; the POSIX file copies
+  // inside the kernel (copy_file_range) when both files are its own.
+  virtual Status AppendFrom(ReadableFile& src, uint64_t offset, uint64_t n);
   // fsync: on return ok, every byte appended so far is durable.
   virtual Status Sync() = 0;
   virtual Status Close() = 0;

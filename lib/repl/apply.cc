@@ -169,8 +169,6 @@ class Applier {
     const uint64_t end_commit = o_.until ? std::min(L, *o_.until) : L;
     bool appending = F == A + 1;  // an overlap starts after commit A
     bool done = false;
-    std::optional<Digest> at_a;
-    Digest end_digest{};
     uint64_t end_sequence = 0;
     Status append_status;
     std::string buffer;
@@ -178,25 +176,25 @@ class Applier {
       if (!buffer.empty() && append_status.ok()) append_status = node_.AppendBytes(buffer);
       buffer.clear();
     };
-    segment::SegmentCheck v = segment::VerifySegment(
-        file, &e.info,
-        [&](const wal::WriteSet& ws) {
-          if (ws.commit_id == A) {
-            at_a = ws.digest_after;
-            appending = true;
-          } else if (ws.commit_id == end_commit) {
-            end_digest = *ws.digest_after;
-            end_sequence = ws.last_sequence;
-            done = true;
-            flush();
-          }
-          return true;
-        },
-        [&](const wal::Record& rec) {
-          if (!appending || done || !append_status.ok()) return;
-          buffer.append(rec.bytes);
-          if (buffer.size() >= (1u << 20)) flush();
-        });
+    segment::VerifyHooks hooks;
+    hooks.keep_digests = {end_commit};
+    if (F <= A) hooks.keep_digests.push_back(A);
+    hooks.on_write_set = [&](const wal::WriteSet& ws) {
+      if (ws.commit_id == A) {
+        appending = true;
+      } else if (ws.commit_id == end_commit) {
+        end_sequence = ws.last_sequence;
+        done = true;
+        flush();
+      }
+      return true;
+    };
+    hooks.on_record = [&](const wal::Record& rec) {
+      if (!appending || done || !append_status.ok()) return;
+      buffer.append(rec.bytes);
+      if (buffer.size() >= (1u << 20)) flush();
+    };
+    segment::SegmentCheck v = segment::VerifySegment(file, &e.info, hooks);
     flush();
     auto abort = [&](Status s) {
       Status aborted = node_.AbortAppend();
@@ -216,9 +214,19 @@ class Applier {
       return abort(Corrupt(e, v.detail));
     }
     if (!append_status.ok()) return abort(append_status);
-    if (F <= A && (!at_a || *at_a != st.applied_digest)) {  // row 8, LOG-9
-      return abort(Diverged(e, A, at_a.value_or(Digest{}), st.applied_digest));
+    if (F <= A) {  // row 8, LOG-9
+      auto at_a = v.digests.find(A);
+      if (at_a == v.digests.end() || at_a->second != st.applied_digest) {
+        return abort(Diverged(e, A, at_a == v.digests.end() ? Digest{} : at_a->second,
+                              st.applied_digest));
+      }
     }
+    auto end_at = v.digests.find(end_commit);
+    if (end_at == v.digests.end()) {
+      return abort(Status(Code::kInternal, Problem("no history digest at commit", PathOf(e),
+                                                   std::to_string(end_commit))));
+    }
+    const Digest end_digest = end_at->second;
     AERO_RETURN_IF_ERROR(node_.FinishAppend(end_commit, end_digest, end_sequence + 1));
     rep_.applied_commit = end_commit;  // acknowledged: the report follows every step
     rep_.segments.push_back({e.name, F, L, A + 1, end_commit, "applied"});

@@ -8,6 +8,7 @@
 
 #include "common/file_util.h"
 #include "common/sha256.h"
+#include "history/async_chain.h"
 #include "node/layout.h"
 #include "node/store.h"
 #include "segment/segment.h"
@@ -214,10 +215,37 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
   opt.base_commit = resume ? pos.commit : state.base_commit;
   opt.base_digest = resume ? pos.digest : state.base_digest;
 
+  // HIST-2 runs on a worker thread beside the scan (CRCs, REC rules); each
+  // WAL byte is read once by the scan, hashed once, and copied into its
+  // segment inside the kernel.
+  history::AsyncDigestChain chain(*opt.base_digest);
+  opt.chain = &chain;
+  bool check_pos = false;  // the scan passes pos.commit, so its digest is checked
   Status failure;
-  Digest prev = *opt.base_digest;
   Cut cut;
+  auto digest_at = [&](uint64_t commit) -> Result<Digest> {
+    if (commit == opt.base_commit) return *opt.base_digest;
+    std::optional<Digest> d = chain.Get(commit);
+    if (!d) return Status(Code::kInternal, Problem("no history digest at commit", wal_path,
+                                                   std::to_string(commit)));
+    return *d;
+  };
   auto publish = [&](Cut& c) -> Status {
+    if (c.header.first_commit == pos.commit + 1) {
+      if (check_pos) {
+        AERO_ASSIGN_OR_RETURN(Digest at_pos, digest_at(pos.commit));
+        if (at_pos != pos.digest) {
+          return Status(Code::kDiverged,
+                        Problem("shipped position disagrees with the log", pos_path,
+                                "digest at commit " + std::to_string(pos.commit) + " differs"),
+                        "run 'aerodb-repl check-history' against the target");
+        }
+      }
+      c.header.digest_before = pos.digest;
+    } else {
+      AERO_ASSIGN_OR_RETURN(c.header.digest_before, digest_at(c.header.first_commit - 1));
+    }
+    AERO_ASSIGN_OR_RETURN(c.header.digest_after, digest_at(c.header.last_commit));
     const std::string name =
         segment::SegmentName(c.header.epoch, c.header.first_commit, c.header.last_commit);
     const std::string final_path = JoinPath(o.target, name);
@@ -225,39 +253,48 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
     AERO_ASSIGN_OR_RETURN(segment::WrittenSegment written,
                           segment::WriteSegment(fs, tmp, c.header, *copy_file, c.start, c.end,
                                                 o.zstd));
-    const Sha256Digest sha = written.trailer_sha256;
     ShippedSegment out;
     out.name = name;
     out.first_commit = c.header.first_commit;
     out.last_commit = c.header.last_commit;
-    out.sha256 = ToHex(written.file_sha256);
-    out.trailer_sha256 = ToHex(sha);
+    out.sha256 = ToHex(written.seal);
     Status renamed = fs.RenameNoReplace(tmp, final_path);  // LOG-3
     if (renamed.code() == Code::kRefused) {
-      // LOG-4: identical bytes under the name are a re-ship; anything else is
-      // another history, and neither file is touched.
+      // LOG-4: a valid segment of the same history under the name is a
+      // re-ship; anything else is refused, and neither file is touched.
       (void)fs.Remove(tmp);
       Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(final_path);
       if (!f.ok()) return f.status();
       segment::SegmentNameInfo ni{c.header.epoch, c.header.first_commit, c.header.last_commit};
-      segment::SegmentCheck existing = segment::CheckSegmentHeader(**f, &ni);
-      bool same = false;
-      std::string existing_sha = "unreadable";
-      if (existing.expected_size > 0 && existing.state == segment::SegmentState::kValid) {
-        existing_sha = ToHex(existing.trailer_sha);
-        Result<Sha256Digest> actual =
-            FileSha256Prefix(fs, final_path, existing.size - segment::kTrailerFixedBytes);
-        same = existing.trailer_sha == sha && actual.ok() && *actual == sha;
+      segment::SegmentCheck existing = segment::VerifySegment(**f, &ni);
+      switch (existing.state) {
+        case segment::SegmentState::kIoError: return existing.io;
+        case segment::SegmentState::kInTransit:
+          return Status(Code::kInTransit,
+                        Problem("segment in transit", final_path,
+                                "another copy is being written under this name: " +
+                                    existing.detail),
+                        "re-run ship-wal once that copy has finished");
+        case segment::SegmentState::kCorrupt:
+          return Status(Code::kDamage,
+                        Problem("corrupt segment", final_path,
+                                existing.detail + "; this node's segment is not published"),
+                        "move the damaged file aside, then re-run ship-wal");
+        case segment::SegmentState::kValid: break;
       }
-      if (!same) {
+      const segment::SegmentHeader& eh = existing.header;
+      if (!(eh.system_id == c.header.system_id) || eh.digest_before != c.header.digest_before ||
+          eh.digest_after != c.header.digest_after) {
         return Status(Code::kDiverged,
                       Problem("diverged", final_path,
                               "a different file with this name exists (its sha256 " +
-                                  existing_sha + ", this node's " + ToHex(sha) + ")"),
+                                  ToHex(existing.trailer_sha) + ", this node's " + out.sha256 +
+                                  ")"),
                       "run 'aerodb-repl check-history -D DIR --archive TARGET' before removing "
                       "either file");
       }
       out.already_there = true;
+      out.sha256 = ToHex(existing.trailer_sha);
       out.bytes = existing.size;
       // The crashed run that renamed it may not have fsynced the directory:
       // make the entry durable before the position says it was shipped (LOG-3).
@@ -265,8 +302,7 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
     } else {
       AERO_RETURN_IF_ERROR(renamed);
       AERO_RETURN_IF_ERROR(fs.SyncDir(o.target));
-      AERO_ASSIGN_OR_RETURN(FileInfo fi, fs.Stat(final_path));
-      out.bytes = fi.size;
+      out.bytes = written.bytes;
     }
     Position next{c.header.last_commit, c.header.digest_after, state.base_commit, c.end};
     AERO_RETURN_IF_ERROR(SavePosition(fs, o.data_dir, pos_path, rep.target, state.epoch, next));
@@ -275,9 +311,9 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
     return Status::Ok();
   };
 
-  // Publishing segment k (read, hash, write, fsync) runs on another thread
-  // while the scan (CRCs, history digest) goes on with segment k+1. Publishes
-  // stay strictly in order: the next waits for the previous.
+  // Publishing segment k (copy, fsync, rename) runs on another thread while
+  // the scan goes on with segment k+1. Publishes stay strictly in order: the
+  // next waits for the previous.
   std::future<Status> inflight;
   auto wait_inflight = [&]() -> Status {
     if (!inflight.valid()) return Status::Ok();
@@ -290,17 +326,14 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
   };
   wal::ScanResult r = wal::WalScanner(scan_file.get(), opt).Run({}, [&](const wal::WriteSet& ws) {
     if (ws.commit_id <= pos.commit) {  // already shipped (a resume after a checkpoint)
-      if (ws.commit_id == pos.commit && ws.digest_after != pos.digest) {
-        failure = Status(Code::kDiverged,
-                         Problem("shipped position disagrees with the log", pos_path,
-                                 "digest at commit " + std::to_string(pos.commit) + " differs"),
-                         "run 'aerodb-repl check-history' against the target");
-        return false;
+      if (ws.commit_id == pos.commit) {
+        chain.Keep(pos.commit);
+        check_pos = true;
       }
-      prev = *ws.digest_after;
       return ws.commit_id < state.applied_commit;
     }
     if (!cut.empty() && ws.end_offset - cut.start > o.max_segment_bytes) {
+      chain.Keep(cut.header.last_commit);  // the write set before this one
       failure = launch(cut);
       if (!failure.ok()) return false;
       cut = Cut{};
@@ -310,17 +343,15 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
       cut.header.epoch = state.epoch;
       cut.header.first_commit = ws.commit_id;
       cut.header.first_sequence = ws.first_sequence;
-      cut.header.digest_before = prev;
       cut.start = ws.start_offset;
     }
     cut.header.last_commit = ws.commit_id;
     cut.header.last_sequence = ws.last_sequence;
     cut.header.record_count += ws.records;
-    cut.header.digest_after = *ws.digest_after;
     cut.end = ws.end_offset;
-    prev = *ws.digest_after;
     return ws.commit_id < state.applied_commit;
   });
+  if (!cut.empty()) chain.Keep(cut.header.last_commit);
   Status published = wait_inflight();
   AERO_RETURN_IF_ERROR(failure);
   AERO_RETURN_IF_ERROR(published);

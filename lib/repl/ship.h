@@ -24,9 +24,8 @@ struct ShippedSegment {
   std::string name;
   uint64_t first_commit = 0, last_commit = 0;
   uint64_t bytes = 0;      // file size
-  std::string sha256;          // the whole file's SHA-256 (as sha256sum prints it)
-  std::string trailer_sha256;  // the trailer hash over header + body (SEG-7)
-  bool already_there = false;  // LOG-4: an identical file was found
+  std::string sha256;          // the segment's seal, its trailer hash (SEG-7)
+  bool already_there = false;  // LOG-4: a valid segment of the same history was found
 };
 
 struct ShipReport {

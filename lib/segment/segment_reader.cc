@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "common/coding.h"
 #include "common/async_sha256.h"
 #include "common/crc32.h"
+#include "history/async_chain.h"
 
 namespace aero::segment {
 
@@ -222,34 +224,50 @@ SegmentCheck CheckSegmentHeader(ReadableFile& file, const SegmentNameInfo* name)
 }
 
 SegmentCheck VerifySegment(ReadableFile& file, const SegmentNameInfo* name,
-                           const wal::WalScanner::WriteSetFn& on_write_set,
-                           const wal::WalScanner::RecordFn& on_record) {
+                           const VerifyHooks& hooks) {
   SegmentCheck c = CheckSegmentHeader(file, name);
   if (c.state != SegmentState::kValid) return c;
   const SegmentHeader& h = c.header;
-  AsyncSha256 sha;  // the trailer hash runs beside the history digest
-  sha.Update(EncodeHeader(h));  // equal to the file's bytes: the CRC matched
-  BodyStream body(&file, h, &sha);
+  // SEG-7: the seal covers the header, and a zstd body's stored frame; the
+  // body itself is covered by the history digest (check 11), so each body
+  // byte is hashed once.
+  const std::string header = EncodeHeader(h);  // equal to the file's bytes: the CRC matched
+  std::optional<AsyncSha256> frame_sha;
+  if (h.compressed()) {
+    frame_sha.emplace();
+    frame_sha->Update(header);
+  }
+  BodyStream body(&file, h, frame_sha ? &*frame_sha : nullptr);
   BodyFile bf(&body, h, file.path());
+  history::AsyncDigestChain chain(h.digest_before);
+  for (uint64_t k : hooks.keep_digests) chain.Keep(k);
   wal::ScanOptions opt;
   opt.base_commit = h.first_commit - 1;
   opt.base_digest = h.digest_before;
-  wal::ScanResult r = wal::WalScanner(&bf, opt).Run(on_record, on_write_set);
-  // Finish the body and the stored bytes so that the hash covers them all.
-  std::string sink(kReadChunk, '\0');
-  Status body_status = bf.error();
-  while (body_status.ok()) {
-    Result<size_t> got = bf.Read(sink.data(), sink.size());
-    if (!got.ok()) {
-      body_status = got.status();
-    } else if (*got == 0) {
-      break;
-    }
+  opt.chain = &chain;
+  wal::ScanResult r = wal::WalScanner(&bf, opt).Run(hooks.on_record, hooks.on_write_set);
+  const history::Digest chained = chain.Finish();
+  for (uint64_t k : hooks.keep_digests) {
+    if (std::optional<history::Digest> d = chain.Get(k)) c.digests[k] = *d;
   }
-  Status drained = body.DrainStored();
-  if (!drained.ok() && drained.code() != Code::kDamage) return Io(c, drained);
+  Status body_status = bf.error();
+  if (frame_sha) {
+    // Finish the frame and the stored bytes so that the hash covers them all.
+    std::string sink(kReadChunk, '\0');
+    while (body_status.ok()) {
+      Result<size_t> got = bf.Read(sink.data(), sink.size());
+      if (!got.ok()) {
+        body_status = got.status();
+      } else if (*got == 0) {
+        break;
+      }
+    }
+    Status drained = body.DrainStored();
+    if (!drained.ok() && drained.code() != Code::kDamage) return Io(c, drained);
+  }
   if (!body_status.ok() && body_status.code() != Code::kDamage) return Io(c, body_status);
-  if (sha.Finish() != c.trailer_sha) return Corrupt(c, "sha256 mismatch");  // check 10
+  const Sha256Digest seal = frame_sha ? frame_sha->Finish() : Sha256::Of(header);
+  if (seal != c.trailer_sha) return Corrupt(c, "sha256 mismatch");  // check 10
   // Check 11 (SEG-5): whole write sets, exactly as the header says.
   if (!body_status.ok()) return Corrupt(c, body_status.message());
   if (r.stop.kind != wal::StopKind::kCleanEnd) {
@@ -268,7 +286,7 @@ SegmentCheck VerifySegment(ReadableFile& file, const SegmentNameInfo* name,
   if (r.first_sequence != h.first_sequence || r.last_sequence != h.last_sequence) {
     return Corrupt(c, "sequences differ from the header");
   }
-  if (!r.position.digest || *r.position.digest != h.digest_after) {
+  if (chained != h.digest_after) {
     return Corrupt(c, "digest_after differs from the body's history digest");
   }
   c.state = SegmentState::kValid;

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <memory>
 
-#include "common/async_sha256.h"
 
 namespace aero::segment {
 
@@ -27,9 +26,9 @@ Result<WrittenSegment> WriteSegment(Fs& fs, const std::string& path, SegmentHead
                                     ReadableFile& wal, uint64_t start, uint64_t end, bool zstd) {
   h.body_size = end - start;
   h.signature_size = 0;
-  std::string buf(kCopyChunk, '\0');
   std::string compressed;
   if (zstd) {
+    std::string buf(kCopyChunk, '\0');
     h.flags |= kFlagZstd;
     std::unique_ptr<ZSTD_CCtx, ZstdCCtxFree> cctx(ZSTD_createCCtx());
     if (!cctx) return Status(Code::kIo, Problem("cannot compress", path, "out of memory"));
@@ -62,29 +61,23 @@ Result<WrittenSegment> WriteSegment(Fs& fs, const std::string& path, SegmentHead
     h.stored_size = h.body_size;
   }
   const std::string header = EncodeHeader(h);
-  AsyncSha256 sha;  // hashing runs beside the reads and writes
+  // SEG-7: the header, and a zstd body's stored frame.
+  Sha256 seal;
+  seal.Update(header);
+  if (zstd) seal.Update(compressed);
+  WrittenSegment out;
+  out.seal = seal.Finish();
   AERO_ASSIGN_OR_RETURN(auto file, fs.OpenWrite(path, OpenMode::kTruncate));
-  sha.Update(header);
   AERO_RETURN_IF_ERROR(file->Append(header));
   if (zstd) {
-    sha.Update(compressed);
     AERO_RETURN_IF_ERROR(file->Append(compressed));
   } else {
-    for (uint64_t pos = start; pos < end;) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(kCopyChunk, end - pos));
-      AERO_RETURN_IF_ERROR(ReadRange(wal, pos, buf.data(), n));
-      std::string_view chunk(buf.data(), n);
-      sha.Update(chunk);
-      AERO_RETURN_IF_ERROR(file->Append(chunk));
-      pos += n;
-    }
+    AERO_RETURN_IF_ERROR(file->AppendFrom(wal, start, end - start));
   }
-  WrittenSegment out;
-  out.trailer_sha256 = sha.Finish(kTrailerMagic, &out.file_sha256);
   std::string trailer(kTrailerMagic);
-  trailer.append(reinterpret_cast<const char*>(out.trailer_sha256.data()),
-                 out.trailer_sha256.size());
+  trailer.append(reinterpret_cast<const char*>(out.seal.data()), out.seal.size());
   AERO_RETURN_IF_ERROR(file->Append(trailer));
+  out.bytes = h.TotalSize();
   AERO_RETURN_IF_ERROR(file->Sync());
   AERO_RETURN_IF_ERROR(file->Close());
   return out;

@@ -14,10 +14,11 @@ namespace aero::segment {
 // caller passes whole write sets and the header fields that describe them).
 // `h.stored_size` and the flags are set here. Deterministic (SEG-6): equal
 // inputs give equal bytes. Memory: one read chunk, plus the compressed body
-// when `zstd` is set.
+// when `zstd` is set. The body is not hashed here: the caller's scan gave
+// its history digest (HIST-2), and the seal covers the header (SEG-7).
 struct WrittenSegment {
-  Sha256Digest trailer_sha256{};  // over header + stored body (SEG-7)
-  Sha256Digest file_sha256{};     // of the whole file, as sha256sum prints it
+  Sha256Digest seal{};  // the trailer's sha256 (SEG-7)
+  uint64_t bytes = 0;   // the file's size
 };
 Result<WrittenSegment> WriteSegment(Fs& fs, const std::string& path, SegmentHeader h,
                                     ReadableFile& wal, uint64_t start, uint64_t end, bool zstd);

@@ -15,6 +15,8 @@ ScanResult WalScanner::Run(const RecordFn& on_record, const WriteSetFn& on_write
 
   std::optional<uint64_t> expected_commit;
   if (options_.base_commit) expected_commit = *options_.base_commit + 1;
+  history::AsyncDigestChain* async = options_.base_commit ? options_.chain : nullptr;
+  if (async) r.position.digest.reset();
   std::optional<history::Digest> chain = r.position.digest;
   bool chain_undecided = !options_.base_commit;  // HIST-4: decided at the first commit
 
@@ -50,7 +52,9 @@ ScanResult WalScanner::Run(const RecordFn& on_record, const WriteSetFn& on_write
     }
     ++set.records;
     set.last_sequence = rec.sequence;
-    if (chain || chain_undecided) {
+    if (async) {
+      async->Update(rec.bytes);
+    } else if (chain || chain_undecided) {
       // While undecided we cannot know yet whether this set is commit 1; keep
       // hashing from the seed so that no bytes need buffering.
       if (chain_undecided && set.records == 1 && options_.base_digest) {
@@ -86,6 +90,7 @@ ScanResult WalScanner::Run(const RecordFn& on_record, const WriteSetFn& on_write
     ++r.write_sets;
     set.commit_id = commit_id;
     set.end_offset = rec.offset + rec.bytes.size();
+    if (async) async->EndWriteSet(commit_id);
     if (chain) {
       chain = digest.Finish();
       set.digest_after = chain;

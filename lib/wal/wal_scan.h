@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "history/async_chain.h"
 #include "history/digest.h"
 #include "wal/record_reader.h"
 
@@ -49,6 +50,10 @@ struct ScanOptions {
   // and `base_digest` (the seed H(0)) is used only if the first commit is 1 (HIST-4).
   std::optional<uint64_t> base_commit;
   std::optional<history::Digest> base_digest;
+  // With `base_commit` set: extend the chain on this worker instead (built
+  // from H(base_commit)); WriteSet::digest_after and position.digest are then
+  // unset, and the caller asks the chain (Keep/Get/Finish).
+  history::AsyncDigestChain* chain = nullptr;
 };
 
 struct ScanResult {

@@ -15,7 +15,9 @@ expect_json '.segments[0].first_commit' 1
 expect_json '.segments[0].sha256 | length' 64
 name0=$(jq -r '.segments[0].name' <<<"$OUT")
 sha0=$(jq -r '.segments[0].sha256' <<<"$OUT")
-[ "$(sha256sum "$OB/$name0" | cut -d' ' -f1)" = "$sha0" ] && pass || fail "sha256 is not the file's sha256sum"
+# SEG-7: the seal is the SHA-256 of the 192 header bytes, and the file ends with it.
+[ "$(head -c 192 "$OB/$name0" | sha256sum | cut -d' ' -f1)" = "$sha0" ] && pass || fail "sha256 is not the seal of the header"
+[ "$(tail -c 32 "$OB/$name0" | od -An -tx1 | tr -d ' \n')" = "$sha0" ] && pass || fail "sha256 is not the trailer's hash"
 expect_json '[.segments[] | select(.already_there)] | length' 0
 n=$(jq '.segments | length' <<<"$OUT")
 run "$AERODB_REPL" ship-wal -D "$P" --to "$OB"
@@ -65,10 +67,10 @@ cp "$OB/$first" "$IB/$first"
 printf '\x01' | dd of="$IB/$first" bs=1 seek=300 conv=notrunc status=none
 run "$AERODB_REPL" apply-wal -D "$R" --from "$IB"
 expect_rc 1
-expect_err_contains "corrupt segment '$IB/$first': sha256 mismatch"
+expect_err_contains "corrupt segment '$IB/$first': record damage at body offset 0: crc mismatch"
 run "$AERODB_REPL" apply-wal -D "$R" --from "$IB"
 expect_rc 6
-expect_err_contains "node is halted '$R': corrupt: sha256 mismatch"
+expect_err_contains "node is halted '$R': corrupt: record damage at body offset 0: crc mismatch"
 run "$AERODB" get -D "$R" users/anything
 expect_rc 6
 run "$AERODB_REPL" status -D "$R" --json
@@ -79,7 +81,7 @@ expect_rc 2
 cp "$OB/$first" "$IB/$first"
 run "$AERODB_REPL" unhalt -D "$R" --reason "re-copied $first"
 expect_rc 0
-expect_out_contains "cleared halt '$R': corrupt: sha256 mismatch"
+expect_out_contains "cleared halt '$R': corrupt: record damage at body offset 0: crc mismatch"
 run "$AERODB_REPL" apply-wal -D "$R" --from "$IB"
 expect_rc 0
 run "$AERODB_REPL" unhalt -D "$R" --reason again

@@ -88,6 +88,39 @@ TEST_CASE("LOG-4 an identical file under the name is success (a re-ship after a 
   CHECK(rep.segments[0].already_there);
 }
 
+TEST_CASE("LOG-4 the same history stored differently (zstd vs plain) is success, not exit 4") {
+  TempDir t;
+  MakePrimary(t / "p", 20);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out", 16u << 20, /*zstd=*/true).ok());
+  const std::string name = Segments(t / "out").at(0);
+  const std::string before = ReadFile(t / "out" / name);
+  std::filesystem::remove_all(t / "p/replication/shipped");
+  repl::ShipReport rep;
+  REQUIRE(Ship(t / "p", t / "out", 16u << 20, false, &rep).ok());
+  REQUIRE(rep.segments.size() == 1);
+  CHECK(rep.segments[0].already_there);
+  CHECK(rep.segments[0].sha256 == ToHex(Sha256::Of(before.substr(0, 192) + before.substr(192, before.size() - 192 - 40))));
+  CHECK(ReadFile(t / "out" / name) == before);
+}
+
+TEST_CASE("LOG-4 a damaged file under the name is exit 1 and is left as it is") {
+  TempDir t;
+  MakePrimary(t / "p", 20);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  const std::string name = Segments(t / "out").at(0);
+  std::string bytes = ReadFile(t / "out" / name);
+  bytes[300] ^= 0x10;  // in the body: its header and seal still agree
+  WriteFile(t / "out" / name, bytes);
+  std::filesystem::remove_all(t / "p/replication/shipped");
+  Status s = Ship(t / "p", t / "out");
+  CHECK(s.code() == Code::kDamage);
+  CHECK(s.message().find("corrupt segment '" + (t / "out") + "/" + name + "': record damage") == 0);
+  CHECK(ReadFile(t / "out" / name) == bytes);
+  CHECK(Segments(t / "out").size() == 1);
+}
+
 TEST_CASE("LOG-4 a different file under the same name is exit 4 and is never overwritten") {
   TempDir t;
   MakePrimary(t / "p", 20, 1);

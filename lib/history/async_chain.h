@@ -1,0 +1,86 @@
+// HIST-2 on a worker thread: the history digest chain over a stream of
+// records, hashed on the other core while the caller reads, checks CRCs and
+// writes. Every byte is hashed once (SEG-7 keeps the segment's trailer hash
+// off the body for that reason).
+//
+// The producer (one thread) calls Update() with the bytes of each record and
+// EndWriteSet() at each commit record. Bytes go to the worker in chunks of at
+// most kChunkBytes through a queue of at most kMaxQueued chunks, so memory is
+// flat whatever the input size. The worker records H(c) only for the commits
+// asked for with Keep(), and always the latest one (Finish()).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "history/digest.h"
+
+namespace aero::history {
+
+class AsyncDigestChain {
+ public:
+  static constexpr size_t kChunkBytes = 1 << 20;
+  static constexpr size_t kMaxQueued = 4;
+
+  // `start` is H(base): the digest before the first write set that follows.
+  explicit AsyncDigestChain(const Digest& start);
+  ~AsyncDigestChain();  // stops the worker; pending work is dropped
+  AsyncDigestChain(const AsyncDigestChain&) = delete;
+  AsyncDigestChain& operator=(const AsyncDigestChain&) = delete;
+
+  // Producer only.
+  void Update(std::string_view bytes);
+  void EndWriteSet(uint64_t commit);  // the bytes so far end write set `commit`
+  // H(commit) will be asked for with Get(). `commit` is the last or the
+  // second-to-last write set ended so far, or one not ended yet. Also hands
+  // every byte so far to the worker, so that Get() on another thread cannot
+  // wait for bytes the producer still holds.
+  void Keep(uint64_t commit);
+  // Waits for everything; H(last ended write set), or `start` if none.
+  Digest Finish();
+
+  // Any thread. H(commit) once the worker has it; nullopt if the chain
+  // finished without reaching `commit`. Only for commits passed to Keep().
+  std::optional<Digest> Get(uint64_t commit);
+
+ private:
+  struct Mark {
+    size_t at;  // bytes of the chunk that belong to write sets up to `commit`
+    uint64_t commit;
+  };
+  struct Chunk {
+    std::string bytes;
+    std::vector<Mark> marks;
+  };
+  void Flush();
+  void Work();
+  void Record(uint64_t commit, const Digest& d);  // worker, under mu_
+
+  Chunk pending_;  // the producer's
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Chunk> queue_;
+  std::vector<std::string> spare_;  // emptied chunk buffers, reused
+  bool done_ = false;       // no more chunks will come
+  bool cancelled_ = false;  // drop what is queued
+  bool finished_ = false;   // the worker has exited
+  // Under mu_: what the worker has reached.
+  uint64_t last_commit_ = 0;
+  bool any_commit_ = false;
+  Digest last_{};
+  std::optional<std::pair<uint64_t, Digest>> previous_;  // the one before last_
+  std::set<uint64_t> wanted_;
+  std::map<uint64_t, Digest> kept_;
+  std::thread worker_;
+};
+
+}  // namespace aero::history
