@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 
+#include "common/background_writer.h"
 #include "common/file_util.h"
 #include "history/digest.h"
 #include "node/layout.h"
@@ -170,12 +171,9 @@ class Applier {
     bool appending = F == A + 1;  // an overlap starts after commit A
     bool done = false;
     uint64_t end_sequence = 0;
-    Status append_status;
-    std::string buffer;
-    auto flush = [&] {
-      if (!buffer.empty() && append_status.ok()) append_status = node_.AppendBytes(buffer);
-      buffer.clear();
-    };
+    // The WAL is written on another thread while the scan goes on; the node
+    // is not touched here again until Finish().
+    BackgroundWriter wal_writer([this](std::string_view b) { return node_.AppendBytes(b); });
     segment::VerifyHooks hooks;
     hooks.keep_digests = {end_commit};
     if (F <= A) hooks.keep_digests.push_back(A);
@@ -185,17 +183,15 @@ class Applier {
       } else if (ws.commit_id == end_commit) {
         end_sequence = ws.last_sequence;
         done = true;
-        flush();
       }
       return true;
     };
     hooks.on_record = [&](const wal::Record& rec) {
-      if (!appending || done || !append_status.ok()) return;
-      buffer.append(rec.bytes);
-      if (buffer.size() >= (1u << 20)) flush();
+      if (!appending || done) return;
+      wal_writer.Write(rec.bytes);
     };
     segment::SegmentCheck v = segment::VerifySegment(file, &e.info, hooks);
-    flush();
+    const Status append_status = wal_writer.Finish();
     auto abort = [&](Status s) {
       Status aborted = node_.AbortAppend();
       return aborted.ok() ? s : aborted;
