@@ -50,7 +50,7 @@ void AsyncSha256::Work() {
   }
 }
 
-Sha256Digest AsyncSha256::Finish(std::string_view magic, Sha256Digest* sealed) {
+Sha256Digest AsyncSha256::Finish() {
   Flush();
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -58,13 +58,7 @@ Sha256Digest AsyncSha256::Finish(std::string_view magic, Sha256Digest* sealed) {
   }
   cv_.notify_all();
   worker_.join();  // drains the queue first
-  const Sha256Digest d = sha_.DigestWith({});
-  if (sealed) {
-    std::string suffix(magic);
-    suffix.append(reinterpret_cast<const char*>(d.data()), d.size());
-    *sealed = sha_.DigestWith(suffix);
-  }
-  return d;
+  return sha_.Finish();
 }
 
 }  // namespace aero

@@ -1,5 +1,5 @@
-// SHA-256 on a worker thread, so that a second hash of the same bytes (a
-// segment's trailer hash next to the history digest) runs on the other core.
+// SHA-256 on a worker thread, so that hashing runs on the other core while
+// the caller reads and decodes (a zstd segment's seal over its frame, SEG-7).
 // Update() copies bytes into a bounded queue (at most kMaxQueued chunks of
 // kChunkBytes, so memory stays flat); Finish() waits for the worker.
 #pragma once
@@ -27,10 +27,8 @@ class AsyncSha256 {
 
   void Update(const void* data, size_t n);
   void Update(std::string_view s) { Update(s.data(), s.size()); }
-  // The digest D of everything passed to Update; call once. With `sealed`,
-  // also the digest of everything followed by `magic` and D itself: a file
-  // whose trailer is magic + D, hashed whole, without reading it again.
-  Sha256Digest Finish(std::string_view magic = {}, Sha256Digest* sealed = nullptr);
+  // The digest of everything passed to Update; call once.
+  Sha256Digest Finish();
 
  private:
   void Flush();

@@ -37,16 +37,6 @@ Sha256Digest Sha256::Finish() {
   return out;
 }
 
-Sha256Digest Sha256::DigestWith(std::string_view suffix) const {
-  SHA256_CTX copy = ctx_->c;
-  Sha256Digest out{};
-  if (SHA256_Update(&copy, suffix.data(), suffix.size()) != 1 ||
-      SHA256_Final(out.data(), &copy) != 1) {
-    std::abort();
-  }
-  return out;
-}
-
 Sha256Digest Sha256::Of(std::string_view s) {
   Sha256 h;
   h.Update(s);

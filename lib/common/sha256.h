@@ -25,9 +25,6 @@ class Sha256 {
   void Update(std::string_view s) { Update(s.data(), s.size()); }
   // Returns the digest; the object must be Reset() before reuse.
   Sha256Digest Finish();
-  // The digest of what was hashed so far followed by `suffix`, leaving this
-  // object as it was (e.g. a whole file's hash next to its trailer hash).
-  Sha256Digest DigestWith(std::string_view suffix) const;
 
   static Sha256Digest Of(std::string_view s);
 

@@ -1,7 +1,7 @@
 // HIST-2 on a worker thread: the history digest chain over a stream of
 // records, hashed on the other core while the caller reads, checks CRCs and
-// writes. Every byte is hashed once (SEG-7 keeps the segment's trailer hash
-// off the body for that reason).
+// writes. Every byte is hashed once (SEG-7 keeps the segment's seal off a
+// plain body for that reason: digest_after binds it).
 //
 // The producer (one thread) calls Update() with the bytes of each record and
 // EndWriteSet() at each commit record. Bytes go to the worker in chunks of at

@@ -37,7 +37,8 @@ constexpr uint32_t kFlagZstd = 0x1;
 constexpr uint32_t kKnownFlags = kFlagZstd;
 constexpr int kSegmentZstdLevel = 3;
 
-// SEG-7 trailer: magic, SHA-256 over [0, 192 + stored_size), signature.
+// SEG-7 trailer: magic, the seal (SHA-256 over the header [0, 192), or over
+// [0, 192 + stored_size) when the body is a zstd frame), signature.
 constexpr std::string_view kTrailerMagic{"AEROEND\n", 8};
 constexpr size_t kTrailerFixedBytes = 40;
 

@@ -4,9 +4,11 @@
 #include <archive_entry.h>
 
 #include <cstdio>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
+#include "common/async_sha256.h"
 #include "common/crc32.h"
 #include "common/sha256.h"
 #include "node/storage_record.h"
@@ -28,6 +30,7 @@ const char* ArchiveStateName(ArchiveState s) {
 namespace {
 
 constexpr size_t kBlock = 256 * 1024;
+constexpr uint64_t kAsyncHashBytes = 1 << 20;
 
 struct Source {
   ReadableFile* file;
@@ -55,8 +58,13 @@ la_ssize_t ReadCb(archive*, void* ctx, const void** out) {
 // every byte read is hashed, counted against the bomb bound and passed on.
 class MemberFile final : public ReadableFile {
  public:
-  MemberFile(archive* a, const Member& m, Source* src, ArchiveCheck* check, const MemberSink& sink)
-      : a_(a), m_(m), src_(src), check_(check), sink_(sink) {}
+  MemberFile(archive* a, const Member& m, Source* src, ArchiveCheck* check, const MemberSink& sink,
+             bool hash)
+      : a_(a), m_(m), src_(src), check_(check), sink_(sink), hash_(hash) {
+    // A large member is hashed on the other core while this one reads,
+    // checks and writes it (SNAP-9: one pass, every byte hashed once).
+    if (hash && m.size >= kAsyncHashBytes) async_sha_.emplace();
+  }
   Result<size_t> Read(char* buf, size_t n) override {
     n = static_cast<size_t>(std::min<uint64_t>(n, m_.size - done_));
     if (n == 0) return size_t{0};
@@ -70,7 +78,11 @@ class MemberFile final : public ReadableFile {
       return Status(Code::kDamage, "member data ends early");
     }
     std::string_view bytes(buf, static_cast<size_t>(got));
-    sha_.Update(bytes);
+    if (async_sha_) {
+      async_sha_->Update(bytes);
+    } else if (hash_) {
+      sha_.Update(bytes);
+    }
     crc_ = Crc32(bytes, crc_);
     done_ += bytes.size();
     check_->data_bytes += bytes.size();
@@ -93,13 +105,13 @@ class MemberFile final : public ReadableFile {
   }
   const std::string& path() const override { return m_.path; }
   Status Drain() {
-    char buf[64 * 1024];
+    std::string buf(kBlock, '\0');
     for (;;) {
-      AERO_ASSIGN_OR_RETURN(size_t n, Read(buf, sizeof buf));
+      AERO_ASSIGN_OR_RETURN(size_t n, Read(buf.data(), buf.size()));
       if (n == 0) return Status::Ok();
     }
   }
-  Sha256Digest Digest() { return sha_.Finish(); }
+  Sha256Digest Digest() { return async_sha_ ? async_sha_->Finish() : sha_.Finish(); }
   uint32_t crc() const { return crc_; }
   uint64_t done() const { return done_; }
   // The archive itself failed (ended early, bad frame), as opposed to the
@@ -112,7 +124,9 @@ class MemberFile final : public ReadableFile {
   Source* src_;
   ArchiveCheck* check_;
   const MemberSink& sink_;
+  bool hash_;
   Sha256 sha_;
+  std::optional<AsyncSha256> async_sha_;
   uint32_t crc_ = 0;
   uint64_t done_ = 0;
   bool failed_ = false;
@@ -126,7 +140,8 @@ std::string Crc32Text(uint32_t crc) {
 
 }  // namespace
 
-ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink) {
+ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
+                         const ArchiveCheck* verified) {
   ArchiveCheck c;
   Source src;
   src.file = &file;
@@ -189,6 +204,11 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink) {
   Result<Manifest> manifest = DecodeManifest(mbytes);
   if (!manifest.ok()) return corrupt(manifest.status().message());
   c.manifest = *manifest;
+  if (verified && !(verified->manifest &&
+                    EncodeManifest(*verified->manifest) == EncodeManifest(*manifest) &&
+                    verified->member_crcs.size() == manifest->members.size())) {
+    return corrupt("the manifest changed since the archive was verified");
+  }
   const Manifest& m = *c.manifest;
 
   // AeroDB's own manifest, read before the files it covers (they sort after it).
@@ -251,9 +271,16 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink) {
         return c;
       }
     }
-    MemberFile mf(a, want, &src, &c, sink);
+    MemberFile mf(a, want, &src, &c, sink, verified == nullptr);
     Status content;
-    if (path == "wal/wal.log") {
+    if (verified) {
+      // Pass 2 (SNAP-10): the same bytes as pass 1, or nothing is installed.
+      content = mf.Drain();
+      if (content.ok() && mf.crc() != verified->member_crcs[i]) {
+        content = Status(Code::kDamage,
+                         "member '" + path + "' changed since the archive was verified");
+      }
+    } else if (path == "wal/wal.log") {
       wal::ScanOptions opt;
       opt.base_commit = m.base_commit;
       opt.base_digest = m.base_digest;
@@ -307,15 +334,15 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink) {
       }
     }
     if (content.ok()) content = mf.Drain();
-    if (content.ok() && !snap_dir.empty() && path.rfind(snap_dir + "schemas/", 0) == 0 &&
-        aerodb_manifest.is_object()) {
+    if (content.ok() && !verified && !snap_dir.empty() &&
+        path.rfind(snap_dir + "schemas/", 0) == 0 && aerodb_manifest.is_object()) {
       const std::string name = path.substr(snap_dir.size() + 8);
       const auto& sums = aerodb_manifest.value("schema_checksums", nlohmann::json::object());
       if (!sums.contains(name) || sums[name] != Crc32Text(mf.crc())) {
         content = Status(Code::kDamage, path + ": CRC-32 differs from AeroDB's manifest");
       }
     }
-    if (content.ok() && mf.Digest() != want.sha256) {
+    if (content.ok() && !verified && mf.Digest() != want.sha256) {
       content = Status(Code::kDamage, "member '" + path + "': SHA-256 differs from the manifest");
     }
     if (!content.ok()) {
@@ -340,6 +367,7 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink) {
         return c;
       }
     }
+    c.member_crcs.push_back(mf.crc());
     ++c.members_read;
   }
   c.compressed_bytes = src.consumed;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/fs.h"
 #include "snapshot/manifest.h"
@@ -26,6 +27,7 @@ struct ArchiveCheck {
   uint64_t members_read = 0;  // after member 0
   uint64_t compressed_bytes = 0;
   uint64_t data_bytes = 0;
+  std::vector<uint32_t> member_crcs;  // CRC-32 of each member after the manifest, in order
 };
 
 // Install's hooks: called only for members whose header passed every check.
@@ -37,6 +39,12 @@ struct MemberSink {
   std::function<Status()> end;
 };
 
-ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink = {});
+// With `verified` (the result of an earlier full pass over the same file,
+// kValid): a second pass for extraction (SNAP-10). Every header check runs
+// again, and each member's bytes must have the CRC-32 they had in `verified`
+// (else kCorrupt "... changed since it was verified"); the SHA-256 and
+// content checks, already passed on these bytes, are not repeated.
+ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink = {},
+                         const ArchiveCheck* verified = nullptr);
 
 }  // namespace aero::snapshot

@@ -2,6 +2,7 @@
 // one-pass verification, hostile members, truncation, install.
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <filesystem>
 
 #include "repl/export.h"
@@ -104,6 +105,31 @@ TEST_CASE("SNAP-6 a valid archive verifies in one pass; verify reports its bound
     CHECK(r->outcome() == Code::kOk);
     CHECK(r->last_commit == 55);
   }
+}
+
+TEST_CASE("SNAP-6 a member of several MiB (hashed on a second thread) verifies, and one changed byte in it is 1") {
+  TempDir t;
+  Primary(t);
+  auto entries = ReadTar(Export(t, "a.tar", false));
+  auto m = snapshot::DecodeManifest(entries.at(0).data);
+  REQUIRE(m.ok());
+  std::string blob(5 * 1024 * 1024 + 123, '\0');
+  for (size_t i = 0; i < blob.size(); ++i) blob[i] = static_cast<char>(i * 2654435761u >> 13);
+  // metadata/ sorts before snapshots/ and wal/: insert in path order.
+  snapshot::Member big{"metadata/zz-blob", blob.size(), Sha256::Of(blob)};
+  auto at = std::find_if(m->members.begin(), m->members.end(),
+                         [&](const snapshot::Member& x) { return x.path > big.path; });
+  const size_t index = static_cast<size_t>(at - m->members.begin());
+  m->members.insert(at, big);
+  entries[0].data = snapshot::EncodeManifest(*m);
+  entries.insert(entries.begin() + 1 + static_cast<std::ptrdiff_t>(index), TarEntry(big.path, blob));
+  WriteTar(t / "big.tar", entries, false);
+  CHECK(Check(t / "big.tar").state == snapshot::ArchiveState::kValid);
+  entries[1 + index].data[3 * 1024 * 1024] ^= 0x20;
+  WriteTar(t / "bad.tar", entries, false);
+  auto c = Check(t / "bad.tar");
+  CHECK(c.state == snapshot::ArchiveState::kCorrupt);
+  CHECK(c.detail == "member 'metadata/zz-blob': SHA-256 differs from the manifest");
 }
 
 TEST_CASE("SNAP-7 a truncated archive is in transit (8); a damaged one is 1") {
@@ -210,6 +236,99 @@ TEST_CASE("SNAP-10 SNAP-11 install: a replica at the boundary that apply-wal con
   REQUIRE(Ship(t / "p", t / "out").ok());
   REQUIRE(Apply(t / "r", t / "out").ok());
   CheckSameHistory(t / "p", t / "r");
+}
+
+namespace {
+
+// The archive file that install opens returns other bytes once it is read
+// again from the start: a copy rewritten in place between install's
+// verifying pass and its extracting pass.
+class RewrittenBetweenPasses final : public ReadableFile {
+ public:
+  RewrittenBetweenPasses(std::string first, std::string second, std::string path)
+      : bytes_{std::move(first), std::move(second)}, path_(std::move(path)) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    const std::string& b = bytes_[pass_];
+    n = std::min<size_t>(n, b.size() - pos_);
+    std::memcpy(buf, b.data() + pos_, n);
+    pos_ += n;
+    return n;
+  }
+  Status Seek(uint64_t offset) override {
+    if (offset == 0 && pos_ > 0) pass_ = 1;
+    pos_ = offset;
+    return Status::Ok();
+  }
+  Result<uint64_t> Size() override { return bytes_[pass_].size(); }
+  Result<FileInfo> Info() override {
+    FileInfo i;
+    i.size = bytes_[pass_].size();
+    return i;
+  }
+  const std::string& path() const override { return path_; }
+
+ private:
+  std::string bytes_[2];
+  std::string path_;
+  int pass_ = 0;
+  uint64_t pos_ = 0;
+};
+
+class SwapArchiveFs final : public Fs {
+ public:
+  SwapArchiveFs(std::string archive, std::string second) : archive_(std::move(archive)), second_(std::move(second)) {}
+  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& path) override {
+    if (path != archive_) return real_.OpenRead(path);
+    return std::unique_ptr<ReadableFile>(new RewrittenBetweenPasses(ReadFile(path), second_, path));
+  }
+  Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& p, OpenMode m) override {
+    return real_.OpenWrite(p, m);
+  }
+  Status Rename(const std::string& a, const std::string& b) override { return real_.Rename(a, b); }
+  Status RenameNoReplace(const std::string& a, const std::string& b) override {
+    return real_.RenameNoReplace(a, b);
+  }
+  Status SyncDir(const std::string& d) override { return real_.SyncDir(d); }
+  Status Remove(const std::string& p) override { return real_.Remove(p); }
+  Status Truncate(const std::string& p, uint64_t n) override { return real_.Truncate(p, n); }
+  Status MakeDir(const std::string& p) override { return real_.MakeDir(p); }
+  Result<FileInfo> Stat(const std::string& p) override { return real_.Stat(p); }
+  Result<FileInfo> LStat(const std::string& p) override { return real_.LStat(p); }
+  Result<std::vector<DirEntry>> ListDir(const std::string& d) override { return real_.ListDir(d); }
+  Result<std::unique_ptr<FileLock>> Lock(const std::string& p) override { return real_.Lock(p); }
+
+ private:
+  Fs& real_ = PosixFs();
+  std::string archive_, second_;
+};
+
+}  // namespace
+
+TEST_CASE("SNAP-10 an archive rewritten between install's two passes installs nothing (8)") {
+  TempDir t;
+  Primary(t);
+  const std::string a = Export(t, "a.tar", /*zstd=*/false);
+  const std::string good = ReadFile(a);
+  // A byte of member data changes: pass 2 finds another CRC-32 than pass 1.
+  std::string changed = good;
+  changed[changed.size() / 2] ^= 0x01;
+  REQUIRE(Check(a).state == snapshot::ArchiveState::kValid);
+  SwapArchiveFs fs(a, changed);
+  repl::InstallOptions o;
+  o.data_dir = t / "r";
+  o.archive = a;
+  Status s = repl::InstallSnapshot(fs, o, nullptr);
+  CHECK(s.code() == Code::kInTransit);
+  CHECK(s.message().find("archive changed while installing '" + a + "'") == 0);
+  CHECK(s.message().find("changed since the archive was verified") != std::string::npos);
+  CHECK_FALSE(FileExists(t / "r"));
+  for (const auto& e : fsys::directory_iterator(t.path())) {
+    CHECK(e.path().filename().string().find("install.tmp") == std::string::npos);  // removed
+  }
+  // The same archive, unchanged between the passes, installs.
+  SwapArchiveFs same(a, good);
+  REQUIRE(repl::InstallSnapshot(same, o, nullptr).ok());
+  CHECK(StateOf(t / "r").applied_commit == 55);
 }
 
 TEST_CASE("SNAP-10 install refuses a non-empty target (5) unless told to discard it") {
