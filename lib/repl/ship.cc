@@ -22,6 +22,9 @@ namespace {
 
 using history::Digest;
 
+// LOG-3: how many published bytes may go without a saved position.
+constexpr uint64_t kPositionEveryBytes = 64u << 20;
+
 struct Position {
   uint64_t commit = 0;
   Digest digest{};
@@ -223,6 +226,15 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
   bool check_pos = false;  // the scan passes pos.commit, so its digest is checked
   Status failure;
   Cut cut;
+  std::optional<Position> unsaved;  // published, not yet recorded
+  uint64_t unsaved_bytes = 0;
+  auto save_position = [&]() -> Status {
+    if (!unsaved) return Status::Ok();
+    AERO_RETURN_IF_ERROR(SavePosition(fs, o.data_dir, pos_path, rep.target, state.epoch, *unsaved));
+    unsaved.reset();
+    unsaved_bytes = 0;
+    return Status::Ok();
+  };
   auto digest_at = [&](uint64_t commit) -> Result<Digest> {
     if (commit == opt.base_commit) return *opt.base_digest;
     std::optional<Digest> d = chain.Get(commit);
@@ -304,10 +316,14 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
       AERO_RETURN_IF_ERROR(fs.SyncDir(o.target));
       out.bytes = written.bytes;
     }
-    Position next{c.header.last_commit, c.header.digest_after, state.base_commit, c.end};
-    AERO_RETURN_IF_ERROR(SavePosition(fs, o.data_dir, pos_path, rep.target, state.epoch, next));
+    // LOG-3: the position follows the published segments, saved every
+    // kPositionEveryBytes and at the end of the run (save_position below): a
+    // crash in between re-ships at most that much, which LOG-4 recognises.
+    unsaved = Position{c.header.last_commit, c.header.digest_after, state.base_commit, c.end};
+    unsaved_bytes += out.bytes;
     rep.segments.push_back(out);
-    rep.shipped_commit = next.commit;
+    rep.shipped_commit = unsaved->commit;
+    if (unsaved_bytes >= kPositionEveryBytes) return save_position();
     return Status::Ok();
   };
 
@@ -353,8 +369,10 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
   });
   if (!cut.empty()) chain.Keep(cut.header.last_commit);
   Status published = wait_inflight();
+  Status position_saved = save_position();  // what was published, even before a failure
   AERO_RETURN_IF_ERROR(failure);
   AERO_RETURN_IF_ERROR(published);
+  AERO_RETURN_IF_ERROR(position_saved);
   auto order = std::find_if(r.findings.begin(), r.findings.end(),
                             [](const wal::ScanFinding& f) { return f.kind == "commit-order"; });
   if (r.last_commit != state.applied_commit || order != r.findings.end()) {
@@ -370,7 +388,7 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
                   "this primary is halted; restore it from a healthy copy");
   }
   if (!cut.empty()) AERO_RETURN_IF_ERROR(publish(cut));
-  return Status::Ok();
+  return save_position();
 }
 
 }  // namespace aero::repl
