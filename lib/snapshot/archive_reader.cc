@@ -62,7 +62,7 @@ class MemberFile final : public ReadableFile {
              bool hash)
       : a_(a), m_(m), src_(src), check_(check), sink_(sink), hash_(hash) {
     // A large member is hashed on the other core while this one reads,
-    // checks and writes it (SNAP-9: one pass, every byte hashed once).
+    // checks and writes it (SNAP-6: one pass, every byte hashed once).
     if (hash && m.size >= kAsyncHashBytes) async_sha_.emplace();
   }
   Result<size_t> Read(char* buf, size_t n) override {

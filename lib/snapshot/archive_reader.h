@@ -42,8 +42,9 @@ struct MemberSink {
 // With `verified` (the result of an earlier full pass over the same file,
 // kValid): a second pass for extraction (SNAP-10). Every header check runs
 // again, and each member's bytes must have the CRC-32 they had in `verified`
-// (else kCorrupt "... changed since it was verified"); the SHA-256 and
-// content checks, already passed on these bytes, are not repeated.
+// (else kCorrupt "member 'PATH' changed since the archive was verified");
+// the SHA-256 and content checks, already passed on these bytes, are not
+// repeated.
 ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink = {},
                          const ArchiveCheck* verified = nullptr);
 
