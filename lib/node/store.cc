@@ -680,36 +680,63 @@ Status Node::AppendBytes(std::string_view bytes) {
 }
 
 Status Node::FinishAppend(uint64_t commit, const history::Digest& digest,
-                          uint64_t next_sequence) {
+                          uint64_t next_sequence, bool defer) {
+  if (!wal_) return Status(Code::kInternal, Problem("node not opened for writing", dir_));
+  NodeState next = state_;
+  next.applied_commit = commit;
+  next.applied_digest = digest;
+  next.applied_wal_offset += pending_bytes_;
+  next.next_sequence = next_sequence;
+  if (defer) {
+    state_ = next;
+    unpersisted_ = true;
+    unpersisted_bytes_ += pending_bytes_;
+    pending_bytes_ = 0;
+    live_.reset();
+    return Status::Ok();
+  }
+  Status s = wal_->Sync();
+  if (!s.ok()) {
+    wal_.reset();
+    return s;
+  }
+  AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, next));  // LOG-13: after the fsync
+  state_ = next;
+  state_dirty_ = false;
+  unpersisted_ = false;
+  unpersisted_bytes_ = 0;
+  pending_bytes_ = 0;
+  live_.reset();
+  return Status::Ok();
+}
+
+Status Node::PersistApplied() {
+  if (!unpersisted_) return Status::Ok();
   if (!wal_) return Status(Code::kInternal, Problem("node not opened for writing", dir_));
   Status s = wal_->Sync();
   if (!s.ok()) {
     wal_.reset();
     return s;
   }
-  NodeState next = state_;
-  next.applied_commit = commit;
-  next.applied_digest = digest;
-  next.applied_wal_offset += pending_bytes_;
-  next.next_sequence = next_sequence;
-  AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, next));  // LOG-13: after the fsync
-  state_ = next;
+  AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, state_));  // LOG-13: after the fsync
   state_dirty_ = false;
-  pending_bytes_ = 0;
-  live_.reset();
+  unpersisted_ = false;
+  unpersisted_bytes_ = 0;
   return Status::Ok();
 }
 
 Status Node::AbortAppend() {
-  if (pending_bytes_ == 0) return Status::Ok();
+  if (pending_bytes_ == 0) return PersistApplied();
   wal_.reset();
+  // The cut keeps what FinishAppend(defer) acknowledged in memory.
   AERO_RETURN_IF_ERROR(fs_.Truncate(Path(kWalFile), state_.applied_wal_offset));
   pending_bytes_ = 0;
   AERO_ASSIGN_OR_RETURN(wal_, fs_.OpenWrite(Path(kWalFile), OpenMode::kAppend));
-  return Status::Ok();
+  return PersistApplied();
 }
 
 Status Node::Halt(const HaltReason& reason) {
+  AERO_RETURN_IF_ERROR(PersistApplied());  // the halt names a durable position
   AERO_RETURN_IF_ERROR(SaveHalt(fs_, dir_, reason));
   halt_ = reason;
   return Status::Ok();
@@ -742,6 +769,7 @@ Result<std::map<uint64_t, history::Digest>> Node::DigestsAt(
 }
 
 Status Node::Close() {
+  AERO_RETURN_IF_ERROR(PersistApplied());
   if (access_ != Access::kWrite || !state_dirty_) return Status::Ok();
   AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, state_));
   state_dirty_ = false;

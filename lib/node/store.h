@@ -95,9 +95,19 @@ class Node {
   // verified by a complete first pass go to AppendBytes; FinishAppend fsyncs
   // the WAL, then advances `applied` atomically. AbortAppend cuts the WAL back
   // to the last applied write set (fsynced).
+  //
+  // With `defer`, FinishAppend moves `applied` in memory only (state() shows
+  // it) and PersistApplied() makes it durable later, in the same order (WAL
+  // fsync, then state.json); AbortAppend, Halt and Close persist too. A crash
+  // before that loses only work the next run redoes: state.json never names
+  // bytes the WAL might not hold (NODE-4 drops the unacknowledged tail at the
+  // next open).
   Status BeginAppend();
   Status AppendBytes(std::string_view bytes);
-  Status FinishAppend(uint64_t commit, const history::Digest& digest, uint64_t next_sequence);
+  Status FinishAppend(uint64_t commit, const history::Digest& digest, uint64_t next_sequence,
+                      bool defer = false);
+  Status PersistApplied();
+  uint64_t unpersisted_bytes() const { return unpersisted_bytes_; }
   Status AbortAppend();
 
   // Records a halt (NODE-9) durably; every later write, apply and read refuses.
@@ -130,6 +140,8 @@ class Node {
   std::unique_ptr<ReadableFile> wal_read_;  // the log validated at open; reads use it
   std::optional<std::map<DocumentKey, bool>> live_;  // kWrite: live keys at applied
   uint64_t pending_bytes_ = 0;  // appended by AppendBytes, not yet acknowledged
+  bool unpersisted_ = false;  // FinishAppend(defer) moved `applied` in memory only
+  uint64_t unpersisted_bytes_ = 0;
 };
 
 }  // namespace aero::node

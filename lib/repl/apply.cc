@@ -56,16 +56,36 @@ class Applier {
     rep_.from_commit = rep_.applied_commit = node_.state().applied_commit;
     AERO_RETURN_IF_ERROR(node_.BeginAppend());
     AERO_RETURN_IF_ERROR(PrepareOwnDigests(entries));
+    Status s;
     for (const InboxEntry& e : entries) {
       if (o_.until && node_.state().applied_commit >= *o_.until) break;
-      AERO_RETURN_IF_ERROR(Take(e));
+      s = Take(e);
+      if (!s.ok()) break;
     }
-    rep_.applied_commit = node_.state().applied_commit;
-    return Status::Ok();
+    // Segments are acknowledged together (FinishAppend with defer): one WAL
+    // fsync and one state.json for up to Node::kDeferBytes, and always before
+    // the run ends, whatever stopped it (LOG-13).
+    Status persisted = Persist();
+    if (!persisted.ok()) {
+      for (auto& seg : rep_.segments) {  // verified and appended, never acknowledged
+        if (seg.outcome == "applied" && seg.applied_to > rep_.applied_commit) {
+          seg.outcome = "unacknowledged";
+        }
+      }
+    }
+    return s.ok() ? persisted : s;
   }
 
  private:
   std::string PathOf(const InboxEntry& e) const { return JoinPath(o_.inbox, e.name); }
+
+  // LOG-13: acknowledges what FinishAppend(defer) applied in memory; the
+  // report's applied_commit is always what is durable.
+  Status Persist() {
+    AERO_RETURN_IF_ERROR(node_.PersistApplied());
+    rep_.applied_commit = node_.state().applied_commit;
+    return Status::Ok();
+  }
 
   // Row 7 needs our own H(L) for duplicates; one WAL scan serves the run.
   Status PrepareOwnDigests(const std::vector<InboxEntry>& entries) {
@@ -223,8 +243,9 @@ class Applier {
                                                    std::to_string(end_commit))));
     }
     const Digest end_digest = end_at->second;
-    AERO_RETURN_IF_ERROR(node_.FinishAppend(end_commit, end_digest, end_sequence + 1));
-    rep_.applied_commit = end_commit;  // acknowledged: the report follows every step
+    AERO_RETURN_IF_ERROR(node_.FinishAppend(end_commit, end_digest, end_sequence + 1,
+                                            /*defer=*/true));
+    if (node_.unpersisted_bytes() >= o_.ack_every_bytes) AERO_RETURN_IF_ERROR(Persist());
     rep_.segments.push_back({e.name, F, L, A + 1, end_commit, "applied"});
     own_[end_commit] = end_digest;
     return Status::Ok();

@@ -18,13 +18,18 @@ struct ApplyOptions {
   std::string data_dir;
   std::string inbox;
   std::optional<uint64_t> until;  // apply no write set above this CommitId
+  // LOG-13: applied segments are acknowledged (WAL fsync, then state.json)
+  // together, once this many bytes are pending, and at the end of the run.
+  uint64_t ack_every_bytes = 64u << 20;
 };
 
 struct AppliedSegment {
   std::string name;
   uint64_t first_commit = 0, last_commit = 0;  // the segment's range
   uint64_t applied_from = 0, applied_to = 0;   // the write sets appended (0, 0: none)
-  std::string outcome;  // "applied" | "duplicate" | "not-checked"
+  // "applied" | "duplicate" | "not-checked" | "unacknowledged" (verified
+  // and appended, but the run failed before acknowledging it)
+  std::string outcome;
 };
 
 struct ApplyReport {

@@ -22,9 +22,6 @@ namespace {
 
 using history::Digest;
 
-// LOG-3: how many published bytes may go without a saved position.
-constexpr uint64_t kPositionEveryBytes = 64u << 20;
-
 struct Position {
   uint64_t commit = 0;
   Digest digest{};
@@ -317,13 +314,13 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
       out.bytes = written.bytes;
     }
     // LOG-3: the position follows the published segments, saved every
-    // kPositionEveryBytes and at the end of the run (save_position below): a
+    // position_every_bytes and at the end of the run (save_position below): a
     // crash in between re-ships at most that much, which LOG-4 recognises.
     unsaved = Position{c.header.last_commit, c.header.digest_after, state.base_commit, c.end};
     unsaved_bytes += out.bytes;
     rep.segments.push_back(out);
     rep.shipped_commit = unsaved->commit;
-    if (unsaved_bytes >= kPositionEveryBytes) return save_position();
+    if (unsaved_bytes >= o.position_every_bytes) return save_position();
     return Status::Ok();
   };
 

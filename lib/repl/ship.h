@@ -18,6 +18,9 @@ struct ShipOptions {
   uint64_t max_segment_bytes = 16u << 20;  // body size at which a segment closes
   bool zstd = false;
   bool restart_at_base = false;  // LOG-23
+  // LOG-3: published bytes after which the shipped position is saved (and
+  // always at the end of the run).
+  uint64_t position_every_bytes = 64u << 20;
 };
 
 struct ShippedSegment {

@@ -34,27 +34,31 @@ void CheckChain(const std::string& dir, uint64_t last) {
 
 }  // namespace
 
+// LOG-3: with the position saved after every segment (1 byte), and with the
+// default (64 MiB: once, at the end of these small runs).
 TEST_CASE("crash: ship-wal at every step, then a re-run converges") {
   TempDir t;
   MakePrimary(t / "p0", 40);
   REQUIRE(PosixFs().MakeDir(t / "out0").ok());
+  for (uint64_t every : {uint64_t{1}, repl::ShipOptions{}.position_every_bytes}) {
+  CAPTURE(every);
   uint64_t total = 0;
   {
     Copy(t / "p0", t / "p");
     Copy(t / "out0", t / "out");
     FaultyFs fs;
-    repl::ShipOptions o{t / "p", t / "out", 3000, false, false};
+    repl::ShipOptions o{t / "p", t / "out", 3000, false, false, every};
     REQUIRE(repl::ShipWal(fs, o, nullptr).ok());
     total = fs.steps();
   }
-  MESSAGE("ship-wal crash points exercised: " << total);
+  MESSAGE("ship-wal crash points exercised (position every " << every << " bytes): " << total);
   for (uint64_t k = 1; k <= total; ++k) {
     CAPTURE(k);
     Copy(t / "p0", t / "p");
     Copy(t / "out0", t / "out");
     FaultyFs fs;
     fs.CrashAt(k);
-    repl::ShipOptions o{t / "p", t / "out", 3000, false, false};
+    repl::ShipOptions o{t / "p", t / "out", 3000, false, false, every};
     repl::ShipReport crashed;
     (void)repl::ShipWal(fs, o, &crashed);
     fs.PowerLoss();
@@ -63,6 +67,7 @@ TEST_CASE("crash: ship-wal at every step, then a re-run converges") {
     fsys::remove_all(t / "r");
     REQUIRE(Apply(t / "r", t / "out").ok());
     CheckSameHistory(t / "p", t / "r");
+  }
   }
 }
 
@@ -78,25 +83,30 @@ TEST_CASE("crash: apply-wal at every step (bootstrap and catch-up), then a re-ru
   fsys::copy(t / "in" / names[0], t / "first" / names[0]);
   REQUIRE(Apply(t / "r0", t / "first").ok());
 
+  // LOG-13: acknowledged after every segment (1 byte), and together (the
+  // default, 64 MiB: once, at the end of these small runs).
+  for (uint64_t every : {uint64_t{1}, repl::ApplyOptions{}.ack_every_bytes})
   for (bool bootstrap : {true, false}) {
+    CAPTURE(every);
     CAPTURE(bootstrap);
     uint64_t total = 0;
     {
       fsys::remove_all(t / "r");
       if (!bootstrap) Copy(t / "r0", t / "r");
       FaultyFs fs;
-      repl::ApplyOptions o{t / "r", t / "in", std::nullopt};
+      repl::ApplyOptions o{t / "r", t / "in", std::nullopt, every};
       REQUIRE(repl::ApplyWal(fs, o, nullptr).ok());
       total = fs.steps();
     }
-    MESSAGE("apply-wal crash points exercised (bootstrap=" << bootstrap << "): " << total);
+    MESSAGE("apply-wal crash points exercised (bootstrap=" << bootstrap << ", ack every "
+                                                           << every << " bytes): " << total);
     for (uint64_t k = 1; k <= total; ++k) {
       CAPTURE(k);
       fsys::remove_all(t / "r");
       if (!bootstrap) Copy(t / "r0", t / "r");
       FaultyFs fs;
       fs.CrashAt(k);
-      repl::ApplyOptions o{t / "r", t / "in", std::nullopt};
+      repl::ApplyOptions o{t / "r", t / "in", std::nullopt, every};
       repl::ApplyReport crashed;
       (void)repl::ApplyWal(fs, o, &crashed);
       fs.PowerLoss();

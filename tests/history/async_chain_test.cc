@@ -71,7 +71,7 @@ TEST_CASE("HIST-2 the worker's chain equals the synchronous chain, in any split 
   }
 }
 
-TEST_CASE("HIST-2 Keep() for a later commit; Get() waits on another thread") {
+TEST_CASE("HIST-2 Keep() for a later commit, Get() waits on another thread") {
   const Digest start = SeedDigest(SystemId{});
   const auto sets = RandomSets(12, 11);
   const auto want = SyncChain(start, sets);
@@ -92,7 +92,7 @@ TEST_CASE("HIST-2 Keep() for a later commit; Get() waits on another thread") {
   CHECK(!chain.Get(13).has_value());  // never reached
 }
 
-TEST_CASE("HIST-2 no write set: Finish() is the start; a dropped chain stops its worker") {
+TEST_CASE("HIST-2 no write set: Finish() is the start, a dropped chain stops its worker") {
   const Digest start = SeedDigest(SystemId{});
   {
     AsyncDigestChain chain(start);

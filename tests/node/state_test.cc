@@ -107,7 +107,7 @@ TEST_CASE("NODE-2 a directory without identity.json is not a node (kNotFound)") 
         "not an aerodb node '" + t.path() + "': no replication/identity.json");
 }
 
-TEST_CASE("NODE-9 halt file: absent means not halted; round trip") {
+TEST_CASE("NODE-9 halt file: absent means not halted, round trip") {
   TempDir t;
   MakeReplicationDir(t);
   CHECK_FALSE(LoadHalt(PosixFs(), t.path())->has_value());

@@ -130,7 +130,7 @@ TEST_CASE("NODE-9 a halted node refuses writes and reads with kHalted") {
   CHECK(n->Checkpoint().status().code() == Code::kHalted);
 }
 
-TEST_CASE("NODE-6 a second writer gets kLocked; readers don't lock") {
+TEST_CASE("NODE-6 a second writer gets kLocked, readers don't lock") {
   TempDir t;
   const std::string dir = t / "db";
   REQUIRE(Node::Init(PosixFs(), dir).ok());

@@ -39,7 +39,7 @@ TEST_CASE("LOG-1 segments hold whole write sets, contiguous, never the uncommitt
   CHECK(rep.shipped_commit == 200);
 }
 
-TEST_CASE("LOG-2 LOG-3 a re-run ships nothing; new commits ship from the saved position") {
+TEST_CASE("LOG-2 LOG-3 a re-run ships nothing, new commits ship from the saved position") {
   TempDir t;
   MakePrimary(t / "p", 50);
   REQUIRE(PosixFs().MakeDir(t / "out").ok());

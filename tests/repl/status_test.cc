@@ -71,7 +71,7 @@ TEST_CASE("status exit: halted 6, fenced 5, otherwise 0") {
   CHECK(repl::GetStatus(PosixFs(), t / "p", std::nullopt)->outcome() == Code::kRefused);
 }
 
-TEST_CASE("LOG-19 unhalt: a reason is required; not halted is 'nothing to clear'; logged once") {
+TEST_CASE("LOG-19 unhalt: a reason is required, not halted is 'nothing to clear', logged once") {
   TempDir t;
   MakePrimary(t / "p", 2);
   CHECK(repl::Unhalt(PosixFs(), t / "p", "", nullptr).code() == Code::kUsage);

@@ -118,7 +118,7 @@ TEST_CASE("verify WAL file: --system-id seeds the digest (HIST-4)") {
   CHECK(zero->wal->digest != seeded->wal->digest);
 }
 
-TEST_CASE("verify: absent path is kNotFound; a plain directory is a usage error") {
+TEST_CASE("verify: absent path is kNotFound, a plain directory is a usage error") {
   TempDir t;
   CHECK(repl::Verify(PosixFs(), t / "absent", {}).status().code() == Code::kNotFound);
   CHECK(repl::Verify(PosixFs(), t.path(), {}).status().code() == Code::kUsage);

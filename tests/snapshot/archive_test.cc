@@ -56,7 +56,7 @@ Status Install(const std::string& dir, const std::string& archive, bool discard 
 
 }  // namespace
 
-TEST_CASE("SNAP-3 manifest: canonical bytes round trip; any edit is refused") {
+TEST_CASE("SNAP-3 manifest: canonical bytes round trip, any edit is refused") {
   TempDir t;
   Primary(t);
   const std::string a = Export(t, "a.tar", false);
@@ -93,7 +93,7 @@ TEST_CASE("SNAP-2 members: manifest first, then sorted paths, regular files only
   for (auto& p : paths) CHECK(p.rfind("replication/", 0) != 0);
 }
 
-TEST_CASE("SNAP-6 a valid archive verifies in one pass; verify reports its boundary") {
+TEST_CASE("SNAP-6 a valid archive verifies in one pass, verify reports its boundary") {
   TempDir t;
   Primary(t);
   for (bool zstd : {true, false}) {
@@ -132,7 +132,7 @@ TEST_CASE("SNAP-6 a member of several MiB (hashed on a second thread) verifies, 
   CHECK(c.detail == "member 'metadata/zz-blob': SHA-256 differs from the manifest");
 }
 
-TEST_CASE("SNAP-7 a truncated archive is in transit (8); a damaged one is 1") {
+TEST_CASE("SNAP-7 a truncated archive is in transit (8), a damaged one is 1") {
   TempDir t;
   Primary(t);
   for (bool zstd : {false, true}) {
@@ -428,7 +428,7 @@ TEST_CASE("a replica installed from another database's archive halts on the firs
   CHECK(s.message().find("foreign segment '") == 0);
 }
 
-TEST_CASE("SNAP-7 a plain archive cut at a member boundary is in transit; damage inside is 1") {
+TEST_CASE("SNAP-7 a plain archive cut at a member boundary is in transit, damage inside is 1") {
   TempDir t;
   Primary(t);
   auto entries = ReadTar(Export(t, "a.tar", false));

@@ -203,7 +203,7 @@ TEST_CASE("REC-7 25-byte commit records are read (AeroDB's own reader cannot)") 
   CHECK(r.stop.kind == StopKind::kCleanEnd);
 }
 
-TEST_CASE("REC-7 types 4 and 5 are read; a bad type-4 tombstone is corrupt") {
+TEST_CASE("REC-7 types 4 and 5 are read, a bad type-4 tombstone is corrupt") {
   std::string p;
   PutFixed64(&p, 1);
   PutFixed32(&p, 1);

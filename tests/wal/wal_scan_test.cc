@@ -81,7 +81,7 @@ TEST_CASE("REC-9 the first commit must follow a known base") {
   CHECK(Scan(b.bytes(), opt).findings.empty());
 }
 
-TEST_CASE("REC-8 a sequence jump is a finding; a restart at 1 on a boundary is not") {
+TEST_CASE("REC-8 a sequence jump is a finding, a restart at 1 on a boundary is not") {
   WalBuilder a;
   a.WriteSets(1, 1);
   WalBuilder restart(1);
