@@ -63,7 +63,7 @@ class Applier {
       if (!s.ok()) break;
     }
     // Segments are acknowledged together (FinishAppend with defer): one WAL
-    // fsync and one state.json for up to Node::kDeferBytes, and always before
+    // fsync and one state.json per ApplyOptions::ack_every_bytes, and always before
     // the run ends, whatever stopped it (LOG-13).
     Status persisted = Persist();
     if (!persisted.ok()) {
@@ -245,9 +245,9 @@ class Applier {
     const Digest end_digest = end_at->second;
     AERO_RETURN_IF_ERROR(node_.FinishAppend(end_commit, end_digest, end_sequence + 1,
                                             /*defer=*/true));
-    if (node_.unpersisted_bytes() >= o_.ack_every_bytes) AERO_RETURN_IF_ERROR(Persist());
     rep_.segments.push_back({e.name, F, L, A + 1, end_commit, "applied"});
     own_[end_commit] = end_digest;
+    if (node_.unpersisted_bytes() >= o_.ack_every_bytes) return Persist();
     return Status::Ok();
   }
 
@@ -306,9 +306,8 @@ Status Bootstrap(Fs& fs, const ApplyOptions& o, ApplyReport& rep) {
     AERO_ASSIGN_OR_RETURN(auto n, node::Node::Open(fs, tmp, node::Access::kWrite));
     Applier applier(fs, *n, o, rep);
     loop = applier.Run(entries);
-    applied = n->state().applied_commit > 0;
+    applied = rep.applied_commit > 0;  // durable: Run reports only what it acknowledged
     rep.from_commit = 0;
-    rep.applied_commit = n->state().applied_commit;
   }
   if (!applied) {
     rep.halted = false;  // nothing was created, so nothing is halted
