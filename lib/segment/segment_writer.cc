@@ -3,8 +3,8 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
-
 
 namespace aero::segment {
 
@@ -20,42 +20,54 @@ struct ZstdCCtxFree {
   void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
 };
 
+// Compresses WAL bytes [start, end) as one frame with the SEG-6 parameters,
+// streaming each piece of output to `sink`; returns the frame's size.
+Result<uint64_t> Compress(ReadableFile& wal, uint64_t start, uint64_t end,
+                          const std::string& path,
+                          const std::function<Status(std::string_view)>& sink) {
+  std::unique_ptr<ZSTD_CCtx, ZstdCCtxFree> cctx(ZSTD_createCCtx());
+  if (!cctx) return Status(Code::kIo, Problem("cannot compress", path, "out of memory"));
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, kSegmentZstdLevel);
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_contentSizeFlag, 1);
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 0);
+  ZSTD_CCtx_setPledgedSrcSize(cctx.get(), end - start);
+  std::string buf(kCopyChunk, '\0');
+  std::string out(ZSTD_CStreamOutSize(), '\0');
+  uint64_t produced = 0;
+  for (uint64_t pos = start;;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kCopyChunk, end - pos));
+    if (n > 0) AERO_RETURN_IF_ERROR(ReadRange(wal, pos, buf.data(), n));
+    pos += n;
+    const bool last = pos == end;
+    ZSTD_inBuffer in{buf.data(), n, 0};
+    for (;;) {
+      ZSTD_outBuffer o{out.data(), out.size(), 0};
+      size_t rc = ZSTD_compressStream2(cctx.get(), &o, &in, last ? ZSTD_e_end : ZSTD_e_continue);
+      if (ZSTD_isError(rc)) {
+        return Status(Code::kInternal, Problem("cannot compress", path, ZSTD_getErrorName(rc)));
+      }
+      if (o.pos > 0) AERO_RETURN_IF_ERROR(sink(std::string_view(out.data(), o.pos)));
+      produced += o.pos;
+      if (last ? rc == 0 : in.pos == in.size) break;
+    }
+    if (last) return produced;
+  }
+}
+
 }  // namespace
 
 Result<WrittenSegment> WriteSegment(Fs& fs, const std::string& path, SegmentHeader h,
                                     ReadableFile& wal, uint64_t start, uint64_t end, bool zstd) {
   h.body_size = end - start;
   h.signature_size = 0;
-  std::string compressed;
   if (zstd) {
-    std::string buf(kCopyChunk, '\0');
+    // The header, which comes first, holds the frame's size: compress once to
+    // learn it, then again into the file (the same bytes: SEG-6). Memory stays
+    // flat whatever the segment's size, at twice the compression time.
     h.flags |= kFlagZstd;
-    std::unique_ptr<ZSTD_CCtx, ZstdCCtxFree> cctx(ZSTD_createCCtx());
-    if (!cctx) return Status(Code::kIo, Problem("cannot compress", path, "out of memory"));
-    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, kSegmentZstdLevel);
-    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_contentSizeFlag, 1);
-    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 0);
-    ZSTD_CCtx_setPledgedSrcSize(cctx.get(), h.body_size);
-    std::string out(ZSTD_CStreamOutSize(), '\0');
-    uint64_t pos = start;
-    for (;;) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(kCopyChunk, end - pos));
-      if (n > 0) AERO_RETURN_IF_ERROR(ReadRange(wal, pos, buf.data(), n));
-      pos += n;
-      const bool last = pos == end;
-      ZSTD_inBuffer in{buf.data(), n, 0};
-      for (;;) {
-        ZSTD_outBuffer o{out.data(), out.size(), 0};
-        size_t rc = ZSTD_compressStream2(cctx.get(), &o, &in, last ? ZSTD_e_end : ZSTD_e_continue);
-        if (ZSTD_isError(rc)) {
-          return Status(Code::kInternal, Problem("cannot compress", path, ZSTD_getErrorName(rc)));
-        }
-        compressed.append(out.data(), o.pos);
-        if (last ? rc == 0 : in.pos == in.size) break;
-      }
-      if (last) break;
-    }
-    h.stored_size = compressed.size();
+    AERO_ASSIGN_OR_RETURN(h.stored_size, Compress(wal, start, end, path, [](std::string_view) {
+                            return Status::Ok();
+                          }));
   } else {
     h.flags &= ~kFlagZstd;
     h.stored_size = h.body_size;
@@ -64,16 +76,22 @@ Result<WrittenSegment> WriteSegment(Fs& fs, const std::string& path, SegmentHead
   // SEG-7: the header, and a zstd body's stored frame.
   Sha256 seal;
   seal.Update(header);
-  if (zstd) seal.Update(compressed);
-  WrittenSegment out;
-  out.seal = seal.Finish();
   AERO_ASSIGN_OR_RETURN(auto file, fs.OpenWrite(path, OpenMode::kTruncate));
   AERO_RETURN_IF_ERROR(file->Append(header));
   if (zstd) {
-    AERO_RETURN_IF_ERROR(file->Append(compressed));
+    AERO_ASSIGN_OR_RETURN(uint64_t again, Compress(wal, start, end, path, [&](std::string_view b) {
+                            seal.Update(b);
+                            return file->Append(b);
+                          }));
+    if (again != h.stored_size) {
+      return Status(Code::kInternal, Problem("cannot compress", path,
+                                             "zstd gave two sizes for the same input"));
+    }
   } else {
     AERO_RETURN_IF_ERROR(file->AppendFrom(wal, start, end - start));
   }
+  WrittenSegment out;
+  out.seal = seal.Finish();
   std::string trailer(kTrailerMagic);
   trailer.append(reinterpret_cast<const char*>(out.seal.data()), out.seal.size());
   AERO_RETURN_IF_ERROR(file->Append(trailer));

@@ -13,8 +13,8 @@ namespace aero::segment {
 // closes it. The body is bytes [start, end) of `wal`, verbatim (SEG-5: the
 // caller passes whole write sets and the header fields that describe them).
 // `h.stored_size` and the flags are set here. Deterministic (SEG-6): equal
-// inputs give equal bytes. Memory: one read chunk, plus the compressed body
-// when `zstd` is set. The body is not hashed here: the caller's scan gave
+// inputs give equal bytes. Memory: one read chunk and zstd's window, flat in
+// the segment's size (a zstd body is compressed twice: size, then bytes). The body is not hashed here: the caller's scan gave
 // its history digest (HIST-2), and the seal covers the header (SEG-7).
 struct WrittenSegment {
   Sha256Digest seal{};  // the trailer's sha256 (SEG-7)
