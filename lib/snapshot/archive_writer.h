@@ -1,4 +1,5 @@
-// Writing a snapshot archive through libarchive: ustar, zstd or none, fixed
+// Writing a snapshot archive through libarchive: pax-restricted tar (plain
+// ustar headers unless a member needs more), zstd or none, fixed
 // member metadata (SNAP-2) so that equal inputs give equal bytes (SNAP-4).
 // Output goes through the Fs seam, so crash tests can stop it anywhere.
 #pragma once
