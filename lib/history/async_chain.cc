@@ -6,16 +6,15 @@ namespace aero::history {
 
 AsyncDigestChain::AsyncDigestChain(const Digest& start) : last_(start) {
   pending_.bytes.reserve(kChunkBytes);
-  worker_ = std::thread([this] { Work(); });
+  sha_.Update(start.data(), start.size());
 }
 
 AsyncDigestChain::~AsyncDigestChain() {
   {
     std::lock_guard<std::mutex> l(mu_);
-    cancelled_ = true;
+    finished_ = true;  // wakes a Get() that waits for what will not come
   }
   cv_.notify_all();
-  if (worker_.joinable()) worker_.join();
 }
 
 void AsyncDigestChain::Update(std::string_view bytes) {
@@ -48,30 +47,19 @@ void AsyncDigestChain::Keep(uint64_t commit) {
 
 void AsyncDigestChain::Flush() {
   if (pending_.bytes.empty() && pending_.marks.empty()) return;
-  std::unique_lock<std::mutex> l(mu_);
-  cv_.wait(l, [this] { return queue_.size() < kMaxQueued || cancelled_ || finished_; });
-  queue_.push_back(std::move(pending_));
-  Chunk next;
-  if (!spare_.empty()) {
-    next.bytes = std::move(spare_.back());
-    spare_.pop_back();
-  }
-  l.unlock();
-  cv_.notify_all();
-  next.bytes.clear();
-  next.bytes.reserve(kChunkBytes);
-  pending_ = std::move(next);
+  queue_.Push(std::move(pending_));
+  pending_ = queue_.Reuse();
+  pending_.bytes.clear();
+  pending_.marks.clear();
+  pending_.bytes.reserve(kChunkBytes);
 }
 
 Digest AsyncDigestChain::Finish() {
   Flush();
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    done_ = true;
-  }
-  cv_.notify_all();
-  if (worker_.joinable()) worker_.join();  // the worker drains the queue first
+  queue_.Finish();  // the worker has consumed every chunk
   std::lock_guard<std::mutex> l(mu_);
+  finished_ = true;
+  cv_.notify_all();
   return last_;
 }
 
@@ -91,47 +79,24 @@ void AsyncDigestChain::Record(uint64_t commit, const Digest& d) {
   if (wanted_.erase(commit) > 0) kept_[commit] = d;
 }
 
-void AsyncDigestChain::Work() {
-  Sha256 sha;
-  Digest at;
+void AsyncDigestChain::Consume(Chunk& chunk) {
+  std::vector<std::pair<uint64_t, Digest>> ended;
+  size_t pos = 0;
+  for (const Mark& m : chunk.marks) {
+    sha_.Update(chunk.bytes.data() + pos, m.at - pos);  // HIST-2
+    const Digest at = sha_.Finish();
+    sha_.Reset();
+    sha_.Update(at.data(), at.size());
+    ended.emplace_back(m.commit, at);
+    pos = m.at;
+  }
+  sha_.Update(chunk.bytes.data() + pos, chunk.bytes.size() - pos);
+  if (ended.empty()) return;
   {
     std::lock_guard<std::mutex> l(mu_);
-    at = last_;
-  }
-  sha.Update(at.data(), at.size());
-  std::vector<std::pair<uint64_t, Digest>> ended;
-  for (;;) {
-    std::unique_lock<std::mutex> l(mu_);
-    cv_.wait(l, [this] { return !queue_.empty() || done_ || cancelled_; });
-    if (cancelled_ || queue_.empty()) {
-      finished_ = true;
-      l.unlock();
-      cv_.notify_all();
-      return;
-    }
-    Chunk chunk = std::move(queue_.front());
-    queue_.pop_front();
-    l.unlock();
-    cv_.notify_all();
-
-    ended.clear();
-    size_t pos = 0;
-    for (const Mark& m : chunk.marks) {
-      sha.Update(chunk.bytes.data() + pos, m.at - pos);  // HIST-2
-      at = sha.Finish();
-      sha.Reset();
-      sha.Update(at.data(), at.size());
-      ended.emplace_back(m.commit, at);
-      pos = m.at;
-    }
-    sha.Update(chunk.bytes.data() + pos, chunk.bytes.size() - pos);
-
-    l.lock();
     for (const auto& [commit, d] : ended) Record(commit, d);
-    if (spare_.size() < kMaxQueued) spare_.push_back(std::move(chunk.bytes));
-    l.unlock();
-    cv_.notify_all();
   }
+  cv_.notify_all();
 }
 
 }  // namespace aero::history

@@ -5,23 +5,22 @@
 //
 // The producer (one thread) calls Update() with the bytes of each record and
 // EndWriteSet() at each commit record. Bytes go to the worker in chunks of at
-// most kChunkBytes through a queue of at most kMaxQueued chunks, so memory is
-// flat whatever the input size. The worker records H(c) only for the commits
+// most kChunkBytes through a WorkerQueue, so memory is flat whatever the
+// input size. The worker records H(c) only for the commits
 // asked for with Keep(), and always the latest one (Finish()).
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
+#include "common/worker_queue.h"
 #include "history/digest.h"
 
 namespace aero::history {
@@ -29,7 +28,6 @@ namespace aero::history {
 class AsyncDigestChain {
  public:
   static constexpr size_t kChunkBytes = 1 << 20;
-  static constexpr size_t kMaxQueued = 4;
 
   // `start` is H(base): the digest before the first write set that follows.
   explicit AsyncDigestChain(const Digest& start);
@@ -62,25 +60,22 @@ class AsyncDigestChain {
     std::vector<Mark> marks;
   };
   void Flush();
-  void Work();
+  void Consume(Chunk& chunk);  // worker
   void Record(uint64_t commit, const Digest& d);  // worker, under mu_
 
   Chunk pending_;  // the producer's
+  Sha256 sha_;     // the worker's: the chain's running hash
+  // Under mu_: what the worker has reached.
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Chunk> queue_;
-  std::vector<std::string> spare_;  // emptied chunk buffers, reused
-  bool done_ = false;       // no more chunks will come
-  bool cancelled_ = false;  // drop what is queued
-  bool finished_ = false;   // the worker has exited
-  // Under mu_: what the worker has reached.
+  bool finished_ = false;  // no more results will come
   uint64_t last_commit_ = 0;
   bool any_commit_ = false;
   Digest last_{};
   std::optional<std::pair<uint64_t, Digest>> previous_;  // the one before last_
   std::set<uint64_t> wanted_;
   std::map<uint64_t, Digest> kept_;
-  std::thread worker_;
+  WorkerQueue<Chunk> queue_{[this](Chunk& c) { Consume(c); }};  // last: stopped first
 };
 
 }  // namespace aero::history

@@ -1,0 +1,100 @@
+// One producer hands items (chunks of bytes) to one worker thread through a
+// bounded queue, so that hashing or writing runs on the other core while the
+// producer reads and checks. At most `max_queued` items wait, so memory is
+// flat whatever the input size; consumed items come back through Reuse() with
+// their buffers' capacity, so a long stream allocates nothing after warm-up.
+// The pipelines built on it: AsyncSha256, history::AsyncDigestChain,
+// BackgroundWriter.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace aero {
+
+template <typename Item>
+class WorkerQueue {
+ public:
+  using Consume = std::function<void(Item&)>;
+
+  explicit WorkerQueue(Consume consume, size_t max_queued = 4)
+      : consume_(std::move(consume)), max_queued_(max_queued), worker_([this] { Work(); }) {}
+  // Stops the worker; what is still queued is dropped.
+  ~WorkerQueue() { Stop(/*drain=*/false); }
+  WorkerQueue(const WorkerQueue&) = delete;
+  WorkerQueue& operator=(const WorkerQueue&) = delete;
+
+  // Producer: waits while the queue is full, then queues `item`.
+  void Push(Item item) {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [this] { return queue_.size() < max_queued_ || stopped_; });
+    if (stopped_) return;
+    queue_.push_back(std::move(item));
+    l.unlock();
+    cv_.notify_all();
+  }
+
+  // Producer: an item the worker is done with, or a new one.
+  Item Reuse() {
+    std::lock_guard<std::mutex> l(mu_);
+    if (spare_.empty()) return Item{};
+    Item item = std::move(spare_.back());
+    spare_.pop_back();
+    return item;
+  }
+
+  // Waits until the worker has consumed every item pushed, then stops it.
+  // Everything the worker wrote happens-before Finish() returns.
+  void Finish() { Stop(/*drain=*/true); }
+
+ private:
+  void Stop(bool drain) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (drain) {
+        done_ = true;
+      } else {
+        stopped_ = true;
+      }
+    }
+    cv_.notify_all();
+    if (worker_.joinable()) worker_.join();
+  }
+
+  void Work() {
+    for (;;) {
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait(l, [this] { return !queue_.empty() || done_ || stopped_; });
+      if (stopped_ || queue_.empty()) {
+        stopped_ = true;  // a later Push returns at once
+        l.unlock();
+        cv_.notify_all();
+        return;
+      }
+      Item item = std::move(queue_.front());
+      queue_.pop_front();
+      l.unlock();
+      cv_.notify_all();
+      consume_(item);
+      l.lock();
+      if (spare_.size() < max_queued_) spare_.push_back(std::move(item));
+    }
+  }
+
+  Consume consume_;
+  const size_t max_queued_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;
+  std::vector<Item> spare_;
+  bool done_ = false;     // no more items: drain, then stop
+  bool stopped_ = false;  // stop now, drop the rest
+  std::thread worker_;    // last: started after every other member exists
+};
+
+}  // namespace aero
