@@ -9,7 +9,7 @@
 
 using namespace aero;
 
-TEST_CASE("worker queue: every item consumed once, in order; Finish waits for all") {
+TEST_CASE("worker queue: every item consumed once, in order, and Finish waits for all") {
   std::vector<int> seen;  // the worker's until Finish()
   WorkerQueue<std::vector<int>> q([&](std::vector<int>& item) {
     seen.insert(seen.end(), item.begin(), item.end());
