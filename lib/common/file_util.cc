@@ -42,19 +42,6 @@ Result<uint32_t> FileCrc32(Fs& fs, const std::string& path) {
   }
 }
 
-Result<Sha256Digest> FileSha256Prefix(Fs& fs, const std::string& path, uint64_t n) {
-  AERO_ASSIGN_OR_RETURN(auto file, fs.OpenRead(path));
-  std::string buf(1 << 20, '\0');
-  Sha256 sha;
-  while (n > 0) {
-    AERO_ASSIGN_OR_RETURN(size_t got, file->Read(buf.data(), std::min<uint64_t>(n, buf.size())));
-    if (got == 0) return Status(Code::kDamage, Problem("file ends early", path));
-    sha.Update(buf.data(), got);
-    n -= got;
-  }
-  return sha.Finish();
-}
-
 Result<std::string> ReadSmallFile(Fs& fs, const std::string& path, size_t max_bytes) {
   AERO_ASSIGN_OR_RETURN(auto file, fs.OpenRead(path));
   std::string out;

@@ -6,7 +6,6 @@
 #include <string_view>
 
 #include "common/fs.h"
-#include "common/sha256.h"
 
 namespace aero {
 
@@ -23,9 +22,6 @@ Status RemoveTree(Fs& fs, const std::string& path);
 
 // CRC-32 of a whole file, streamed (memory stays one chunk).
 Result<uint32_t> FileCrc32(Fs& fs, const std::string& path);
-
-// SHA-256 of the first `n` bytes of a file, streamed; kDamage if shorter.
-Result<Sha256Digest> FileSha256Prefix(Fs& fs, const std::string& path, uint64_t n);
 
 // Reads a whole small file (state files, manifests). Refuses files larger than
 // `max_bytes` with kDamage: such files are small by construction.

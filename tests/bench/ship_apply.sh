@@ -2,6 +2,7 @@
 # ship-wal / apply-wal / verify throughput as ratios against the peers,
 # measured on this machine in the same run (../shared/bench/peers.sh).
 #   bash tests/bench/ship_apply.sh [MIB] [BUILD_DIR]   (default 256 MiB, build-rel)
+#   RUNS=N (default 3): our figures are the median of N rounds
 # Needs root for peers.sh (it installs PostgreSQL and pgBackRest when missing).
 # Prints one line per figure and a ratio per target; never part of ctest.
 set -euo pipefail
@@ -28,13 +29,25 @@ BYTES=$(stat -c %s "$W/p/wal/wal.log")
 mkdir -p "$W/out"
 sync
 
-t0=$(now); /usr/bin/time -f %M -o "$W/ship.rss" "$REPL" ship-wal -D "$W/p" --to "$W/out" >/dev/null; t1=$(now)
-SHIP=$(mbps "$BYTES" "$t0" "$t1")
-t0=$(now); /usr/bin/time -f %M -o "$W/apply.rss" "$REPL" apply-wal -D "$W/r" --from "$W/out" >/dev/null; t1=$(now)
-APPLY=$(mbps "$BYTES" "$t0" "$t1")
-SEGBYTES=$(du -cb "$W"/out/*.seg | tail -1 | cut -f1)
-t0=$(now); /usr/bin/time -f %M -o "$W/verify.rss" "$REPL" verify "$W/out" >/dev/null; t1=$(now)
-VERIFY=$(mbps "$SEGBYTES" "$t0" "$t1")
+# RUNS rounds (default 3) of ship -> apply -> verify from scratch; the
+# figure is each step's median, because this disk's write speed swings by 2-3x
+# from one minute to the next (peers.sh's figures swing as well; it runs once).
+RUNS=${RUNS:-3}
+median() { tr ' ' '\n' | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+maxrss() { sort -n "$@" | tail -1; }
+S_ALL=() A_ALL=() V_ALL=()
+for run in $(seq "$RUNS"); do
+  rm -rf "$W/out" "$W/r" "$W/p/replication/shipped"; mkdir -p "$W/out"; sync
+  t0=$(now); /usr/bin/time -f %M -o "$W/ship.rss.$run" "$REPL" ship-wal -D "$W/p" --to "$W/out" >/dev/null; t1=$(now)
+  S_ALL+=("$(mbps "$BYTES" "$t0" "$t1")")
+  t0=$(now); /usr/bin/time -f %M -o "$W/apply.rss.$run" "$REPL" apply-wal -D "$W/r" --from "$W/out" >/dev/null; t1=$(now)
+  A_ALL+=("$(mbps "$BYTES" "$t0" "$t1")")
+  SEGBYTES=$(du -cb "$W"/out/*.seg | tail -1 | cut -f1)
+  t0=$(now); /usr/bin/time -f %M -o "$W/verify.rss.$run" "$REPL" verify "$W/out" >/dev/null; t1=$(now)
+  V_ALL+=("$(mbps "$SEGBYTES" "$t0" "$t1")")
+done
+SHIP=$(echo "${S_ALL[*]}" | median); APPLY=$(echo "${A_ALL[*]}" | median); VERIFY=$(echo "${V_ALL[*]}" | median)
+for f in ship apply verify; do maxrss "$W"/$f.rss.* > "$W/$f.rss"; done
 
 # A run with nothing to do, as cron calls it every minute.
 idle() {
@@ -46,7 +59,8 @@ IDLE_SHIP=$(idle "$REPL" ship-wal -D "$W/p" --to "$W/out")
 rm "$W"/out/*.seg  # a drained inbox, as with rsync --remove-source-files on both sides
 IDLE_APPLY=$(idle "$REPL" apply-wal -D "$W/r" --from "$W/out")
 
-echo "aerodb-repl on $((BYTES / 1048576)) MiB of WAL ($SETS write sets):"
+echo "aerodb-repl on $((BYTES / 1048576)) MiB of WAL ($SETS write sets), median of $RUNS runs:"
+echo "  runs: ship-wal ${S_ALL[*]} | apply-wal ${A_ALL[*]} | verify ${V_ALL[*]} (MB/s)"
 echo "  ship-wal   $SHIP MB/s, peak RSS $(( $(rss "$W/ship.rss") / 1024 )) MiB"
 echo "  apply-wal  $APPLY MB/s, peak RSS $(( $(rss "$W/apply.rss") / 1024 )) MiB"
 echo "  verify     $VERIFY MB/s over the segment directory, peak RSS $(( $(rss "$W/verify.rss") / 1024 )) MiB"

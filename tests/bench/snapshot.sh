@@ -3,6 +3,7 @@
 # measured on this machine in the same run (../shared/bench/peers.sh, and
 # tar | zstd and openssl dgst over the same files).
 #   bash tests/bench/snapshot.sh [MIB] [BUILD_DIR]   (default 512 MiB of node state, build-rel)
+#   RUNS=N (default 3): verify, install and the same-bytes peers are medians of N rounds
 # Needs root for peers.sh (it installs PostgreSQL and pgBackRest when missing).
 # Prints one line per figure and a ratio per target; never part of ctest.
 set -euo pipefail
@@ -77,33 +78,42 @@ DATA_NONE=$(jnum data_bytes "$W/export_none.json")
 EXPORT_NONE=$(mbps "$DATA_NONE" "$t0" "$t1")
 ARCH=$(stat -c %s "$W/snap.archive")
 sync
-t0=$(now); /usr/bin/time -f %M -o "$W/verify.rss" "$REPL" verify "$W/snap.archive" >/dev/null; t1=$(now)
-VERIFY=$(mbps "$DATA_NONE" "$t0" "$t1")
-t0=$(now); openssl dgst -sha256 "$W/snap.archive" >/dev/null; t1=$(now)
-SHA_ARCH=$(mbps "$ARCH" "$t0" "$t1")
-
-# The disk's limit on the same bytes, at the same point of the run (the peer
-# figure from peers.sh is over MIB bytes, measured earlier): the archive
-# written as one file, then one sync.
-sync
-t0=$(now); cat "$W/snap.archive" > "$W/one.bin"; sync "$W/one.bin"; t1=$(now)
-WFS_ARCH=$(mbps "$ARCH" "$t0" "$t1")
-rm -f "$W/one.bin"; sync
-
-# install of the uncompressed archive into a new directory.
-t0=$(now); /usr/bin/time -f %M -o "$W/install.rss" "$REPL" snapshot install -D "$W/r" "$W/snap.archive" >/dev/null; t1=$(now)
-INSTALL=$(mbps "$DATA_NONE" "$t0" "$t1")
+# RUNS rounds (default 3) of verify, openssl dgst, cat+sync and install; each
+# figure is its median, because this disk's write speed swings by 2-3x from
+# one minute to the next (peers.sh's figures swing as well; it runs once).
+# cat+sync is the disk's limit on the same bytes at the same point of the
+# run (peers.sh's write_fsync is over MIB bytes, measured at another time).
+RUNS=${RUNS:-3}
+median() { tr ' ' '\n' | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+V_ALL=() H_ALL=() F_ALL=() I_ALL=()
+for run in $(seq "$RUNS"); do
+  t0=$(now); /usr/bin/time -f %M -o "$W/verify.rss.$run" "$REPL" verify "$W/snap.archive" >/dev/null; t1=$(now)
+  V_ALL+=("$(mbps "$DATA_NONE" "$t0" "$t1")")
+  t0=$(now); openssl dgst -sha256 "$W/snap.archive" >/dev/null; t1=$(now)
+  H_ALL+=("$(mbps "$ARCH" "$t0" "$t1")")
+  sync
+  t0=$(now); cat "$W/snap.archive" > "$W/one.bin"; sync "$W/one.bin"; t1=$(now)
+  F_ALL+=("$(mbps "$ARCH" "$t0" "$t1")")
+  rm -f "$W/one.bin"; sync
+  t0=$(now); /usr/bin/time -f %M -o "$W/install.rss.$run" "$REPL" snapshot install -D "$W/r" "$W/snap.archive" >/dev/null; t1=$(now)
+  I_ALL+=("$(mbps "$DATA_NONE" "$t0" "$t1")")
+  rm -rf "$W/r"; sync
+done
+VERIFY=$(echo "${V_ALL[*]}" | median); SHA_ARCH=$(echo "${H_ALL[*]}" | median)
+WFS_ARCH=$(echo "${F_ALL[*]}" | median); INSTALL=$(echo "${I_ALL[*]}" | median)
+for f in verify install; do sort -n "$W"/$f.rss.* | tail -1 > "$W/$f.rss"; done
 rm -rf "$W/r" "$W/snap.archive"
 
 echo "aerodb-repl snapshots of $((STORAGE / 1048576)) MiB of state ($SETS write sets, checkpointed, + $((TAIL / 1024)) KiB of WAL tail):"
 echo "  archive: $MEMBERS members, $((DATA / 1048576)) MiB of member bytes; MB/s below are over member bytes"
+echo "  runs (MB/s): verify ${V_ALL[*]} | openssl ${H_ALL[*]} | cat+sync ${F_ALL[*]} | install ${I_ALL[*]}; medians below"
 echo "  export --compression zstd --level 1  $EXPORT_ZSTD MB/s, $((ZARCH / 1048576)) MiB written, peak RSS $(( $(rss "$W/export_zstd.rss") / 1024 )) MiB"
 echo "  tar | zstd -1 + sync (same files)    $TAR_ZSTD MB/s over $((TARIN / 1048576)) MiB ($TAR_ZSTD_NOSYNC MB/s before the sync), $((TARZ / 1048576)) MiB written"
 echo "  export --compression none            $EXPORT_NONE MB/s, $((ARCH / 1048576)) MiB written, peak RSS $(( $(rss "$W/export_none.rss") / 1024 )) MiB"
 echo "  verify (uncompressed archive)        $VERIFY MB/s, peak RSS $(( $(rss "$W/verify.rss") / 1024 )) MiB"
 echo "  openssl dgst -sha256 (same archive)  $SHA_ARCH MB/s over $((ARCH / 1048576)) MiB"
 echo "  install (uncompressed archive)       $INSTALL MB/s, peak RSS $(( $(rss "$W/install.rss") / 1024 )) MiB"
-echo "  cat archive > file + sync (same bytes, just before install)  $WFS_ARCH MB/s"
+echo "  cat archive > file + sync (same bytes, before each install)  $WFS_ARCH MB/s"
 
 PEERS=$W/peers.txt
 if [ -x ../shared/bench/peers.sh ] || [ -f ../shared/bench/peers.sh ]; then
