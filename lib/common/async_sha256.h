@@ -27,8 +27,6 @@ class AsyncSha256 {
   Sha256Digest Finish();
 
  private:
-  void Flush();
-
   Sha256 sha_;  // touched only by the worker until Finish()
   std::string pending_;  // the producer's current chunk
   WorkerQueue<std::string> queue_{[this](std::string& chunk) { sha_.Update(chunk); }};

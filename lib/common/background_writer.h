@@ -29,8 +29,6 @@ class BackgroundWriter {
   Status Finish();
 
  private:
-  void Flush();
-
   Sink sink_;
   Status error_;  // the worker's until Finish()
   std::string pending_;

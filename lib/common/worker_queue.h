@@ -7,10 +7,13 @@
 // BackgroundWriter.
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -96,5 +99,26 @@ class WorkerQueue {
   bool stopped_ = false;  // stop now, drop the rest
   std::thread worker_;    // last: started after every other member exists
 };
+
+// For byte streams: appends `bytes` to the producer's `pending` chunk and
+// hands the chunk to `q` each time it holds `chunk_bytes`; FlushChunk hands
+// over what is left. `pending` comes back empty, with a reused buffer.
+inline void FlushChunk(WorkerQueue<std::string>& q, std::string& pending, size_t chunk_bytes) {
+  if (pending.empty()) return;
+  q.Push(std::move(pending));
+  pending = q.Reuse();
+  pending.clear();
+  pending.reserve(chunk_bytes);
+}
+
+inline void FeedChunks(WorkerQueue<std::string>& q, std::string& pending, std::string_view bytes,
+                       size_t chunk_bytes) {
+  while (!bytes.empty()) {
+    const size_t k = std::min(bytes.size(), chunk_bytes - pending.size());
+    pending.append(bytes.data(), k);
+    bytes.remove_prefix(k);
+    if (pending.size() == chunk_bytes) FlushChunk(q, pending, chunk_bytes);
+  }
+}
 
 }  // namespace aero

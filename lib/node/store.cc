@@ -680,31 +680,14 @@ Status Node::AppendBytes(std::string_view bytes) {
 }
 
 Status Node::FinishAppend(uint64_t commit, const history::Digest& digest,
-                          uint64_t next_sequence, bool defer) {
+                          uint64_t next_sequence) {
   if (!wal_) return Status(Code::kInternal, Problem("node not opened for writing", dir_));
-  NodeState next = state_;
-  next.applied_commit = commit;
-  next.applied_digest = digest;
-  next.applied_wal_offset += pending_bytes_;
-  next.next_sequence = next_sequence;
-  if (defer) {
-    state_ = next;
-    unpersisted_ = true;
-    unpersisted_bytes_ += pending_bytes_;
-    pending_bytes_ = 0;
-    live_.reset();
-    return Status::Ok();
-  }
-  Status s = wal_->Sync();
-  if (!s.ok()) {
-    wal_.reset();
-    return s;
-  }
-  AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, next));  // LOG-13: after the fsync
-  state_ = next;
-  state_dirty_ = false;
-  unpersisted_ = false;
-  unpersisted_bytes_ = 0;
+  state_.applied_commit = commit;
+  state_.applied_digest = digest;
+  state_.applied_wal_offset += pending_bytes_;
+  state_.next_sequence = next_sequence;
+  unpersisted_ = true;
+  unpersisted_bytes_ += pending_bytes_;
   pending_bytes_ = 0;
   live_.reset();
   return Status::Ok();
@@ -728,7 +711,7 @@ Status Node::PersistApplied() {
 Status Node::AbortAppend() {
   if (pending_bytes_ == 0) return PersistApplied();
   wal_.reset();
-  // The cut keeps what FinishAppend(defer) acknowledged in memory.
+  // The cut keeps what FinishAppend applied in memory.
   AERO_RETURN_IF_ERROR(fs_.Truncate(Path(kWalFile), state_.applied_wal_offset));
   pending_bytes_ = 0;
   AERO_ASSIGN_OR_RETURN(wal_, fs_.OpenWrite(Path(kWalFile), OpenMode::kAppend));

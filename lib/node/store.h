@@ -92,20 +92,16 @@ class Node {
   Status Close();
 
   // Replica apply (LOG-13): BeginAppend checks the node may apply; bytes
-  // verified by a complete first pass go to AppendBytes; FinishAppend fsyncs
-  // the WAL, then advances `applied` atomically. AbortAppend cuts the WAL back
-  // to the last applied write set (fsynced).
-  //
-  // With `defer`, FinishAppend moves `applied` in memory only (state() shows
-  // it) and PersistApplied() makes it durable later, in the same order (WAL
-  // fsync, then state.json); AbortAppend, Halt and Close persist too. A crash
-  // before that loses only work the next run redoes: state.json never names
-  // bytes the WAL might not hold (NODE-4 drops the unacknowledged tail at the
-  // next open).
+  // verified by a complete first pass go to AppendBytes; FinishAppend moves
+  // `applied` past them in memory (state() shows it); PersistApplied makes
+  // that durable: fsync the WAL, then replace state.json atomically.
+  // AbortAppend cuts the WAL back to the applied offset, then persists; Halt
+  // and Close persist too. A crash before PersistApplied loses only work the
+  // next run redoes: state.json never names bytes the WAL might not hold
+  // (NODE-4 drops the unacknowledged tail at the next open).
   Status BeginAppend();
   Status AppendBytes(std::string_view bytes);
-  Status FinishAppend(uint64_t commit, const history::Digest& digest, uint64_t next_sequence,
-                      bool defer = false);
+  Status FinishAppend(uint64_t commit, const history::Digest& digest, uint64_t next_sequence);
   Status PersistApplied();
   uint64_t unpersisted_bytes() const { return unpersisted_bytes_; }
   Status AbortAppend();
@@ -140,7 +136,7 @@ class Node {
   std::unique_ptr<ReadableFile> wal_read_;  // the log validated at open; reads use it
   std::optional<std::map<DocumentKey, bool>> live_;  // kWrite: live keys at applied
   uint64_t pending_bytes_ = 0;  // appended by AppendBytes, not yet acknowledged
-  bool unpersisted_ = false;  // FinishAppend(defer) moved `applied` in memory only
+  bool unpersisted_ = false;  // FinishAppend moved `applied` in memory only
   uint64_t unpersisted_bytes_ = 0;
 };
 

@@ -62,7 +62,7 @@ class Applier {
       s = Take(e);
       if (!s.ok()) break;
     }
-    // Segments are acknowledged together (FinishAppend with defer): one WAL
+    // Segments are acknowledged together (FinishAppend, then Persist): one WAL
     // fsync and one state.json per ApplyOptions::ack_every_bytes, and always before
     // the run ends, whatever stopped it (LOG-13).
     Status persisted = Persist();
@@ -79,7 +79,7 @@ class Applier {
  private:
   std::string PathOf(const InboxEntry& e) const { return JoinPath(o_.inbox, e.name); }
 
-  // LOG-13: acknowledges what FinishAppend(defer) applied in memory; the
+  // LOG-13: acknowledges what FinishAppend applied in memory; the
   // report's applied_commit is always what is durable.
   Status Persist() {
     AERO_RETURN_IF_ERROR(node_.PersistApplied());
@@ -243,8 +243,7 @@ class Applier {
                                                    std::to_string(end_commit))));
     }
     const Digest end_digest = end_at->second;
-    AERO_RETURN_IF_ERROR(node_.FinishAppend(end_commit, end_digest, end_sequence + 1,
-                                            /*defer=*/true));
+    AERO_RETURN_IF_ERROR(node_.FinishAppend(end_commit, end_digest, end_sequence + 1));
     rep_.segments.push_back({e.name, F, L, A + 1, end_commit, "applied"});
     own_[end_commit] = end_digest;
     if (node_.unpersisted_bytes() >= o_.ack_every_bytes) return Persist();
