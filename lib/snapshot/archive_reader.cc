@@ -13,6 +13,7 @@
 #include "common/sha256.h"
 #include "node/storage_record.h"
 #include "snapshot/archive_format.h"
+#include "snapshot/libarchive_loader.h"
 #include "wal/wal_scan.h"
 
 namespace aero::snapshot {
@@ -143,6 +144,12 @@ std::string Crc32Text(uint32_t crc) {
 ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
                          const ArchiveCheck* verified) {
   ArchiveCheck c;
+  if (Status loaded = LoadLibarchive(); !loaded.ok()) {
+    c.state = ArchiveState::kIoError;
+    c.io = loaded;
+    c.detail = loaded.message();
+    return c;
+  }
   Source src;
   src.file = &file;
   archive* a = archive_read_new();

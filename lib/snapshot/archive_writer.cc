@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 
 #include "snapshot/archive_format.h"
+#include "snapshot/libarchive_loader.h"
 
 namespace aero::snapshot {
 
@@ -35,6 +36,7 @@ ArchiveWriter::~ArchiveWriter() = default;
 
 Result<std::unique_ptr<ArchiveWriter>> ArchiveWriter::Open(WritableFile* out, bool zstd,
                                                             int level_value) {
+  AERO_RETURN_IF_ERROR(LoadLibarchive());
   auto impl = std::make_unique<Impl>();
   impl->out = out;
   impl->a = archive_write_new();
