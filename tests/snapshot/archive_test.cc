@@ -477,3 +477,117 @@ TEST_CASE("--discard-existing refuses a node another run holds (7)") {
   REQUIRE(held.ok());
   CHECK(Install(t / "r", a, /*discard=*/true).code() == Code::kLocked);
 }
+
+namespace {
+
+// One 512-byte header of a plain tar, as written (no libarchive in between).
+struct RawHeader {
+  char type = 0;
+  std::string name;    // ustar prefix + "/" + name, as the header holds them
+  std::string data;    // the member's bytes (an extended header's records)
+};
+
+std::string Field(const std::string& block, size_t at, size_t len) {
+  std::string f = block.substr(at, len);
+  return f.substr(0, f.find('\0'));
+}
+
+// Walks a plain tar block by block up to the end-of-archive marker.
+std::vector<RawHeader> RawHeaders(const std::string& tar) {
+  std::vector<RawHeader> out;
+  for (size_t at = 0; at + 512 <= tar.size();) {
+    const std::string block = tar.substr(at, 512);
+    if (block == std::string(512, '\0')) break;
+    REQUIRE(block.substr(257, 6) == std::string("ustar\0", 6));
+    RawHeader h;
+    h.type = block[156];
+    const std::string prefix = Field(block, 345, 155);
+    h.name = prefix.empty() ? Field(block, 0, 100) : prefix + "/" + Field(block, 0, 100);
+    const uint64_t size = std::stoull(Field(block, 124, 12), nullptr, 8);
+    h.data = tar.substr(at + 512, size);
+    out.push_back(h);
+    at += 512 + (size + 511) / 512 * 512;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("SNAP-2 FM-39 a member path ustar cannot split gets a pax path header, verifies and installs byte-identical") {
+  TempDir t;
+  MakePrimary(t / "p", 30);
+  // 200 bytes after a '/': no prefix/name split fits 155 + 100. Written
+  // before the checkpoint, so the base snapshot's schemas/ has it too.
+  const std::string name = std::string(195, 's') + ".json";
+  const std::string schema = "{\"fields\":[\"a\",\"b\"]}\n";
+  WriteFile(t / "p" / "metadata/schemas" / name, schema);
+  WriteFile(t / "p" / "metadata/schemas" / "short.json", "{}\n");
+  {
+    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    REQUIRE(n.ok());
+    REQUIRE((*n)->Checkpoint().ok());
+  }
+  Write(t / "p", 5, 3);
+  const std::string long_paths[] = {"metadata/schemas/" + name,
+                                    "snapshots/00000000000000000030/schemas/" + name};
+  for (const std::string& p : long_paths) REQUIRE(p.size() > 155 + 1);
+
+  const std::string plain = Export(t, "a.tar", false);
+  const std::vector<RawHeader> raw = RawHeaders(ReadFile(plain));
+  std::vector<std::string> extended_for;  // the member each 'x' header precedes
+  for (size_t i = 0; i < raw.size(); ++i) {
+    CAPTURE(raw[i].name);
+    if (raw[i].type == 'x') {
+      REQUIRE(i + 1 < raw.size());
+      CHECK(raw[i + 1].type == '0');
+      CHECK(raw[i].name.find("/PaxHeader/") != std::string::npos);  // no process id
+      // Exactly one record, "path": the size fits ustar.
+      const std::string& rec = raw[i].data;
+      const std::string value = rec.substr(rec.find(' ') + 1);
+      CHECK(value.rfind("path=", 0) == 0);
+      CHECK(std::count(rec.begin(), rec.end(), '\n') == 1);
+      CHECK(std::stoul(rec.substr(0, rec.find(' '))) == rec.size());
+      extended_for.push_back(value.substr(5, value.size() - 6));
+      CHECK(raw[i + 1].name != extended_for.back());  // ustar holds only a shortened form
+    } else {
+      CHECK(raw[i].type == '0');
+    }
+  }
+  CHECK(extended_for == std::vector<std::string>(std::begin(long_paths), std::end(long_paths)));
+  CHECK(raw.size() == ReadTar(plain).size() + extended_for.size());  // 'x' only for those two
+  CHECK(ReadFile(plain) == ReadFile(Export(t, "b.tar", false)));  // SNAP-4 still holds
+
+  for (const std::string& a : {plain, Export(t, "a.tar.zst", true)}) {
+    CAPTURE(a);
+    auto c = Check(a);
+    CHECK(c.state == snapshot::ArchiveState::kValid);
+    REQUIRE(c.manifest);
+    CHECK(std::count_if(c.manifest->members.begin(), c.manifest->members.end(),
+                        [&](const snapshot::Member& m) { return m.path.find(name) != std::string::npos; }) == 2);
+    CHECK(repl::Verify(PosixFs(), a, {})->outcome() == Code::kOk);
+    const std::string r = t / ("r-" + BaseName(a));
+    REQUIRE(Install(r, a).ok());
+    CHECK(ReadFile(r / "metadata/schemas" / name) == schema);
+    CHECK(ReadFile(r / "snapshots/00000000000000000030/schemas" / name) == schema);
+    CHECK(ReadFile(r / "metadata/schemas/short.json") == "{}\n");
+    CHECK(repl::Verify(PosixFs(), r, {})->outcome() == Code::kOk);
+    CHECK(StateOf(r).applied_commit == 35);
+  }
+}
+
+TEST_CASE("FM-39 export of a member path with a byte above 0x7f is 70 and leaves no archive") {
+  TempDir t;
+  MakePrimary(t / "p", 5);
+  const std::string name = "caf\xc3\xa9.json";  // valid UTF-8, not ASCII
+  WriteFile(t / "p" / "metadata/schemas" / name, "{}\n");
+  repl::ExportOptions o;
+  o.data_dir = t / "p";
+  o.output = t / "a.tar.zst";
+  Status s = repl::ExportSnapshot(PosixFs(), o, nullptr);
+  CHECK(s.code() == Code::kInternal);
+  CHECK(ExitCodeOf(s.code()) == 70);
+  const std::string p = "metadata/schemas/" + name;
+  CHECK(s.message() == "cannot write member '" + p + "': Can't translate pathname '" + p + "' to UTF-8");
+  CHECK_FALSE(FileExists(o.output));
+  CHECK_FALSE(FileExists(t / ".a.tar.zst.tmp"));
+}
