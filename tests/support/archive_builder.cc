@@ -3,6 +3,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <zstd.h>
+
 #include <stdexcept>
 
 namespace aero::testing {
@@ -64,6 +66,30 @@ std::vector<TarEntry> ReadTar(const std::string& path) {
     out.push_back(std::move(t));
   }
   archive_read_free(a);
+  return out;
+}
+
+std::optional<std::string> DecompressZstd(const std::string& bytes) {
+  ZSTD_DStream* d = ZSTD_createDStream();
+  ZSTD_initDStream(d);
+  std::string out;
+  std::string buf(ZSTD_DStreamOutSize(), '\0');
+  ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
+  size_t rc = 1;
+  while (in.pos < in.size || rc != 0) {
+    ZSTD_outBuffer o{buf.data(), buf.size(), 0};
+    const size_t before = in.pos;
+    rc = ZSTD_decompressStream(d, &o, &in);
+    if (ZSTD_isError(rc)) break;
+    out.append(buf.data(), o.pos);
+    if (rc == 0 && in.pos < in.size) {
+      rc = 1;  // bytes after the frame: not one frame
+      break;
+    }
+    if (o.pos == 0 && in.pos == before) break;  // no progress: the frame is cut short
+  }
+  ZSTD_freeDStream(d);
+  if (ZSTD_isError(rc) || rc != 0) return std::nullopt;
   return out;
 }
 

@@ -3,6 +3,7 @@
 // snapshot reader's tests. Uses libarchive directly, bypassing every check.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,5 +26,8 @@ void WriteTar(const std::string& path, const std::vector<TarEntry>& entries, boo
 // Reads every entry of an archive back (paths and data), for tests that
 // rebuild a valid archive with one change.
 std::vector<TarEntry> ReadTar(const std::string& path);
+// Decompresses one whole zstd frame with libzstd itself (not libarchive);
+// nullopt when the bytes are not one complete, well-formed frame.
+std::optional<std::string> DecompressZstd(const std::string& bytes);
 
 }  // namespace aero::testing
