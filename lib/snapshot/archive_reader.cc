@@ -133,6 +133,12 @@ class MemberFile final : public ReadableFile {
   bool failed_ = false;
 };
 
+// True when `j` (an object) has `key` as a string equal to `want`; never throws.
+bool JsonStringIs(const nlohmann::json& j, const char* key, const std::string& want) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() && it->get_ref<const std::string&>() == want;
+}
+
 std::string Crc32Text(uint32_t crc) {
   char buf[20];
   std::snprintf(buf, sizeof buf, "crc32:%08x", crc);
@@ -318,7 +324,7 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
       }
       content = sr.status();
       if (content.ok() && path == snap_dir + "storage.dat" && aerodb_manifest.is_object() &&
-          aerodb_manifest.value("storage_checksum", "") != Crc32Text(mf.crc())) {
+          !JsonStringIs(aerodb_manifest, "storage_checksum", Crc32Text(mf.crc()))) {
         content = Status(Code::kDamage, path + ": CRC-32 differs from AeroDB's manifest");
       }
     } else if (!snap_dir.empty() && path == snap_dir + "manifest.json") {
@@ -335,8 +341,12 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
         text.append(buf, *n);
       }
       aerodb_manifest = nlohmann::json::parse(text, nullptr, false);
-      if (content.ok() && (!aerodb_manifest.is_object() ||
-                           aerodb_manifest.value("commit_boundary", uint64_t{0}) != m.base_commit)) {
+      // Typed reads only: a hostile manifest.json must be damage, never an
+      // exception (a string or null) or a float cast out of range (4e99).
+      const auto boundary = aerodb_manifest.is_object() ? aerodb_manifest.find("commit_boundary")
+                                                        : aerodb_manifest.end();
+      if (content.ok() && (boundary == aerodb_manifest.end() || !boundary->is_number_unsigned() ||
+                           boundary->get<uint64_t>() != m.base_commit)) {
         content = Status(Code::kDamage, path + ": commit_boundary is not the base commit");
       }
     }
@@ -344,8 +354,9 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
     if (content.ok() && !verified && !snap_dir.empty() &&
         path.rfind(snap_dir + "schemas/", 0) == 0 && aerodb_manifest.is_object()) {
       const std::string name = path.substr(snap_dir.size() + 8);
-      const auto& sums = aerodb_manifest.value("schema_checksums", nlohmann::json::object());
-      if (!sums.contains(name) || sums[name] != Crc32Text(mf.crc())) {
+      const auto sums = aerodb_manifest.find("schema_checksums");
+      if (sums == aerodb_manifest.end() || !sums->is_object() ||
+          !JsonStringIs(*sums, name.c_str(), Crc32Text(mf.crc()))) {
         content = Status(Code::kDamage, path + ": CRC-32 differs from AeroDB's manifest");
       }
     }

@@ -675,3 +675,50 @@ TEST_CASE("SNAP-6 SNAP-7 SNAP-8 single-bit mutants of a small archive are never 
   MESSAGE("took " << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
                   << " s");
 }
+
+TEST_CASE("SNAP-12 an AeroDB manifest.json with a field of the wrong type is damage (1), never an exception") {
+  TempDir t;
+  MakePrimary(t / "p", 40);
+  WriteFile(t / "p/metadata/schemas/s.json", "{}\n");
+  {
+    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    REQUIRE((*n)->Checkpoint().ok());
+  }
+  Write(t / "p", 15, 5);
+  const auto valid = ReadTar(Export(t, "a.tar", false));
+  const std::string member = "snapshots/00000000000000000040/manifest.json";
+  // The archive's own manifest lists the edited bytes honestly: only the
+  // content checks of SNAP-12 stand between them and install.
+  auto edited = [&](const std::string& from, const std::string& to) {
+    auto v = valid;
+    auto m = snapshot::DecodeManifest(v.at(0).data);
+    REQUIRE(m.ok());
+    for (size_t i = 1; i < v.size(); ++i) {
+      if (v[i].path != member) continue;
+      const size_t at = v[i].data.find(from);
+      REQUIRE(at != std::string::npos);
+      v[i].data.replace(at, from.size(), to);
+      m->members[i - 1].size = v[i].data.size();
+      m->members[i - 1].sha256 = Sha256::Of(v[i].data);
+    }
+    v[0].data = snapshot::EncodeManifest(*m);
+    WriteTar(t / "e.tar", v, false);
+    return t / "e.tar";
+  };
+  struct Case {
+    std::string from, to, why;
+  };
+  for (const Case& k : {Case{"\"commit_boundary\": 40", "\"commit_boundary\": \"40\"", "commit_boundary is not the base commit"},
+                        Case{"\"commit_boundary\": 40", "\"commit_boundary\": null", "commit_boundary is not the base commit"},
+                        Case{"\"commit_boundary\": 40", "\"commit_boundary\": -40", "commit_boundary is not the base commit"},
+                        Case{"\"commit_boundary\": 40", "\"commit_boundary\": 4e99", "commit_boundary is not the base commit"},
+                        Case{"\"storage_checksum\": \"", "\"storage_checksum\": 7, \"x\": \"", "storage.dat: CRC-32 differs from AeroDB's manifest"},
+                        Case{"\"schema_checksums\": {", "\"schema_checksums\": 7, \"y\": {", "schemas/s.json: CRC-32 differs"},
+                        Case{"\"s.json\": \"", "\"s.json\": 7, \"z\": \"", "schemas/s.json: CRC-32 differs"}}) {
+    CAPTURE(k.to);
+    snapshot::ArchiveCheck c;
+    CHECK_NOTHROW(c = Check(edited(k.from, k.to)));
+    CHECK(c.state == snapshot::ArchiveState::kCorrupt);
+    CHECK(c.detail.find(k.why) != std::string::npos);
+  }
+}
