@@ -84,6 +84,10 @@ class Fs {
   // never overwrites a file another writer published (renameat2
   // RENAME_NOREPLACE, or link + unlink where the file system lacks it).
   virtual Status RenameNoReplace(const std::string& from, const std::string& to) = 0;
+  // Swaps two existing entries in one step (renameat2 RENAME_EXCHANGE): no
+  // instant, crash included, in which either name is absent. A file system
+  // without it (NFS, some FUSE file systems, kernels before 3.15) is kIo, nothing changed.
+  virtual Status Exchange(const std::string& a, const std::string& b) = 0;
   virtual Status SyncDir(const std::string& dir) = 0;
   // Removes a file or an empty directory.
   virtual Status Remove(const std::string& path) = 0;

@@ -205,6 +205,22 @@ class Posix final : public Fs {
     if (err == EEXIST) return Status(Code::kRefused, Problem("already exists", to));
     return ErrnoStatus("cannot rename", from, err);
   }
+  Status Exchange(const std::string& a, const std::string& b) override {
+    if (::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) == 0) {
+      return Status::Ok();
+    }
+    const int err = errno;
+    const std::string both = a + "' and '" + b;  // "cannot swap 'A' and 'B': ..."
+    if (err == EINVAL || err == ENOSYS || err == EOPNOTSUPP) {
+      return Status(Code::kIo,
+                    Problem("cannot swap", both,
+                            std::string("the file system does not support renameat2 "
+                                        "RENAME_EXCHANGE (") + std::strerror(err) + ")"),
+                    "nothing was changed; move the directory aside yourself, then install "
+                    "into the absent directory");
+    }
+    return ErrnoStatus("cannot swap", both, err);
+  }
   Status SyncDir(const std::string& dir) override {
     int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus("cannot open directory", dir, errno);

@@ -178,13 +178,17 @@ Status InstallSnapshot(Fs& fs, const InstallOptions& o, InstallReport* report) {
     // A node being replaced must not be in use (NODE-6): 7 if it is.
     AERO_ASSIGN_OR_RETURN(old_lock, fs.Lock(JoinPath(o.data_dir, node::kLockFile)));
   }
-  if (replace) {  // --discard-existing: the old directory goes only now
-    const std::string old = JoinPath(parent, HiddenName(name, ".discarded.tmp"));
-    AERO_RETURN_IF_ERROR(RemoveTree(fs, old));
-    AERO_RETURN_IF_ERROR(fs.Rename(o.data_dir, old));
-    AERO_RETURN_IF_ERROR(fs.Rename(tmp, o.data_dir));
+  if (replace) {
+    // --discard-existing: the new tree and the old one change places in one
+    // step, so DIR names the whole old replica until the swap and the whole
+    // new one after it; no crash leaves DIR absent (SNAP-10, FM-37). Two
+    // renames (DIR aside, then the new tree in) had an instant with no DIR,
+    // which apply-wal would take for a new replica to bootstrap. The old
+    // tree, now under the temp name, goes last: a crash while deleting it
+    // leaves a partial temp directory, which the next install deletes.
+    AERO_RETURN_IF_ERROR(fs.Exchange(tmp, o.data_dir));
     AERO_RETURN_IF_ERROR(fs.SyncDir(parent));
-    AERO_RETURN_IF_ERROR(RemoveTree(fs, old));
+    AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));
   } else {
     AERO_RETURN_IF_ERROR(fs.Rename(tmp, o.data_dir));
     AERO_RETURN_IF_ERROR(fs.SyncDir(parent));

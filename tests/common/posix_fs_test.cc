@@ -39,3 +39,17 @@ TEST_CASE("path helpers") {
   CHECK(DirName("c") == ".");
   CHECK(BaseName("a/b/c/") == "c");
 }
+
+TEST_CASE("exchange swaps two directories, and a missing side is kNotFound with nothing changed") {
+  TempDir t;
+  REQUIRE(PosixFs().MakeDir(t / "a").ok());
+  REQUIRE(PosixFs().MakeDir(t / "b").ok());
+  WriteFile(t / "a/f", "from a");
+  WriteFile(t / "b/g", "from b");
+  REQUIRE(PosixFs().Exchange(t / "a", t / "b").ok());
+  CHECK(ReadFile(t / "b/f") == "from a");
+  CHECK(ReadFile(t / "a/g") == "from b");
+  CHECK_FALSE(FileExists(t / "a/f"));
+  CHECK(PosixFs().Exchange(t / "a", t / "none").code() == Code::kNotFound);
+  CHECK(ReadFile(t / "a/g") == "from b");
+}

@@ -59,3 +59,33 @@ TEST_CASE("faulty fs: a file created but never synced is gone after power loss")
   fs.PowerLoss();  // no directory fsync: the entry itself is not durable
   CHECK_FALSE(FileExists(t / "x"));
 }
+
+TEST_CASE("faulty fs: an exchange is undone by a power loss unless its directory was fsynced") {
+  TempDir t;
+  REQUIRE(PosixFs().MakeDir(t / "a").ok());
+  REQUIRE(PosixFs().MakeDir(t / "b").ok());
+  WriteFile(t / "a/f", "from a");
+  WriteFile(t / "b/g", "from b");
+  {
+    FaultyFs fs;
+    REQUIRE(fs.Exchange(t / "a", t / "b").ok());
+    CHECK(ReadFile(t / "b/f") == "from a");
+    fs.PowerLoss();
+    CHECK(ReadFile(t / "a/f") == "from a");
+    CHECK(ReadFile(t / "b/g") == "from b");
+  }
+  {
+    FaultyFs fs;
+    REQUIRE(fs.Exchange(t / "a", t / "b").ok());
+    REQUIRE(fs.SyncDir(t.path()).ok());
+    fs.PowerLoss();
+    CHECK(ReadFile(t / "b/f") == "from a");
+    CHECK(ReadFile(t / "a/g") == "from b");
+  }
+  {
+    FaultyFs fs;
+    fs.CrashAt(1);
+    CHECK(fs.Exchange(t / "a", t / "b").code() == Code::kIo);  // the crash step: nothing swapped
+    CHECK(ReadFile(t / "a/g") == "from b");
+  }
+}

@@ -289,6 +289,7 @@ class SwapArchiveFs final : public Fs {
   Status RenameNoReplace(const std::string& a, const std::string& b) override {
     return real_.RenameNoReplace(a, b);
   }
+  Status Exchange(const std::string& a, const std::string& b) override { return real_.Exchange(a, b); }
   Status SyncDir(const std::string& d) override { return real_.SyncDir(d); }
   Status Remove(const std::string& p) override { return real_.Remove(p); }
   Status Truncate(const std::string& p, uint64_t n) override { return real_.Truncate(p, n); }
@@ -721,4 +722,52 @@ TEST_CASE("SNAP-12 an AeroDB manifest.json with a field of the wrong type is dam
     CHECK(c.state == snapshot::ArchiveState::kCorrupt);
     CHECK(c.detail.find(k.why) != std::string::npos);
   }
+}
+
+namespace {
+
+// A file system without renameat2 RENAME_EXCHANGE (NFS, some FUSE file systems).
+class NoExchangeFs final : public Fs {
+ public:
+  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& p) override { return real_.OpenRead(p); }
+  Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& p, OpenMode m) override {
+    return real_.OpenWrite(p, m);
+  }
+  Status Rename(const std::string& a, const std::string& b) override { return real_.Rename(a, b); }
+  Status RenameNoReplace(const std::string& a, const std::string& b) override {
+    return real_.RenameNoReplace(a, b);
+  }
+  Status Exchange(const std::string& a, const std::string&) override {
+    return Status(Code::kIo, Problem("cannot swap", a, "not supported"));
+  }
+  Status SyncDir(const std::string& d) override { return real_.SyncDir(d); }
+  Status Remove(const std::string& p) override { return real_.Remove(p); }
+  Status Truncate(const std::string& p, uint64_t n) override { return real_.Truncate(p, n); }
+  Status MakeDir(const std::string& p) override { return real_.MakeDir(p); }
+  Result<FileInfo> Stat(const std::string& p) override { return real_.Stat(p); }
+  Result<FileInfo> LStat(const std::string& p) override { return real_.LStat(p); }
+  Result<std::vector<DirEntry>> ListDir(const std::string& d) override { return real_.ListDir(d); }
+  Result<std::unique_ptr<FileLock>> Lock(const std::string& p) override { return real_.Lock(p); }
+
+ private:
+  Fs& real_ = PosixFs();
+};
+
+}  // namespace
+
+TEST_CASE("SNAP-10 --discard-existing on a file system that cannot swap directories is 10, DIR untouched") {
+  TempDir t;
+  Primary(t);
+  const std::string a = Export(t, "a.tar.zst");
+  REQUIRE(PosixFs().MakeDir(t / "r").ok());
+  WriteFile(t / "r/keep", "x");
+  NoExchangeFs fs;
+  repl::InstallOptions o{t / "r", a, /*discard_existing=*/true};
+  Status s = repl::InstallSnapshot(fs, o, nullptr);
+  CHECK(s.code() == Code::kIo);
+  CHECK(ReadFile(t / "r/keep") == "x");
+  CHECK_FALSE(FileExists(t / ".r.discarded.tmp"));
+  // An install into an absent or empty directory needs no swap.
+  REQUIRE(repl::InstallSnapshot(fs, repl::InstallOptions{t / "fresh", a, false}, nullptr).ok());
+  CHECK(StateOf(t / "fresh").applied_commit == 55);
 }

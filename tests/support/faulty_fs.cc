@@ -111,6 +111,13 @@ void FaultyFs::Rekey(const std::string& from, const std::string& to) {
   for (auto& [p, t] : moved) files_[p] = t;
 }
 
+void FaultyFs::SwapKeys(const std::string& a, const std::string& b) {
+  const std::string parked = a + "\x01swap";  // no real path contains it
+  Rekey(a, parked);
+  Rekey(b, a);
+  Rekey(parked, b);
+}
+
 Result<std::unique_ptr<ReadableFile>> FaultyFs::OpenRead(const std::string& path) {
   return base_.OpenRead(path);
 }
@@ -162,6 +169,17 @@ Status FaultyFs::RenameNoReplace(const std::string& raw_from, const std::string&
     return Status(Code::kRefused, Problem("already exists", to));
   }
   return Rename(from, to);
+}
+
+Status FaultyFs::Exchange(const std::string& raw_a, const std::string& raw_b) {
+  const std::string a = Norm(raw_a), b = Norm(raw_b);
+  AERO_RETURN_IF_ERROR(Step());
+  AERO_RETURN_IF_ERROR(base_.Exchange(a, b));
+  SwapKeys(a, b);
+  const std::string dir = DirName(b);
+  pending_[dir].push_back({DirOp::kExchange, a, b, {}, false});
+  order_.push_back({dir, pending_[dir].size() - 1});
+  return Status::Ok();
 }
 
 Status FaultyFs::SyncDir(const std::string& raw) {
@@ -241,6 +259,10 @@ void FaultyFs::PowerLoss() {
         } else if (op.saved) {
           WriteAll(op.b, *op.saved);
         }
+        break;
+      case DirOp::kExchange:
+        (void)base_.Exchange(op.a, op.b);  // swapping again undoes it
+        SwapKeys(op.a, op.b);
         break;
       case DirOp::kRemove:
         if (op.saved_dir) {

@@ -41,6 +41,9 @@ class FaultyFs final : public Fs {
                                                   OpenMode mode) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status RenameNoReplace(const std::string& from, const std::string& to) override;
+  // One step; undone by a power loss unless the directory of `b` was fsynced
+  // after it (both names must share that directory).
+  Status Exchange(const std::string& a, const std::string& b) override;
   Status SyncDir(const std::string& dir) override;
   Status Remove(const std::string& path) override;
   Status Truncate(const std::string& path, uint64_t size) override;
@@ -65,8 +68,8 @@ class FaultyFs final : public Fs {
     bool use_prefix = false;
   };
   struct DirOp {
-    enum Kind { kCreate, kRename, kRemove, kMkdir } kind;
-    std::string a, b;  // path (create/remove/mkdir) or from/to (rename)
+    enum Kind { kCreate, kRename, kRemove, kMkdir, kExchange } kind;
+    std::string a, b;  // path (create/remove/mkdir) or from/to (rename, exchange)
     std::optional<std::string> saved;  // overwritten/removed file content
     bool saved_dir = false;            // the overwritten/removed entry was a directory
   };
@@ -74,6 +77,7 @@ class FaultyFs final : public Fs {
   static std::string Norm(const std::string& p);
   void TrackBeforeWrite(const std::string& path, bool truncating);
   void Rekey(const std::string& from, const std::string& to);
+  void SwapKeys(const std::string& a, const std::string& b);
 
   Fs& base_;
   uint64_t crash_at_ = 0;
