@@ -2,7 +2,7 @@
 # The README's two commands. On a fresh Debian 12 machine, as root:
 #   bash setup.sh demo   install what is missing, build, run the demo drill
 #   bash setup.sh test   install what is missing, build with ASan+UBSan and
-#                        -Werror, build and briefly run the fuzz target, run ctest
+#                        -Werror, build and briefly run the fuzz targets, run ctest
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -30,17 +30,19 @@ case "${1:-}" in
     exec bash examples/demo.sh build/cli
     ;;
   test)
-    # The fuzz target must build (clang + libFuzzer) and survive a short run;
-    # its corpus also replays inside ctest under gcc's sanitizers.
+    # The fuzz targets must build (clang + libFuzzer) and survive a short run;
+    # their corpora also replay inside ctest under gcc's sanitizers.
     cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
       -DCMAKE_CXX_COMPILER=clang++ -DAERODB_FUZZ=ON -DAERODB_SANITIZE=ON >/dev/null
-    cmake --build build-fuzz -j"$JOBS" --target record_reader_fuzz
+    cmake --build build-fuzz -j"$JOBS" --target record_reader_fuzz archive_reader_fuzz
     work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-    cp -r tests/fuzz/corpus/record_reader "$work/corpus"
-    build-fuzz/tests/record_reader_fuzz -max_total_time="${FUZZ_SECONDS:-20}" \
-      -print_final_stats=0 "$work/corpus" 2> "$work/fuzz.log" || {
-        tail -40 "$work/fuzz.log" >&2; echo "fuzz 'record_reader': the fuzzer found a crash" >&2; exit 1; }
-    echo "fuzz record_reader: $(grep -c . <(ls "$work/corpus")) corpus inputs after ${FUZZ_SECONDS:-20}s, no crash"
+    for target in record_reader archive_reader; do
+      cp -r "tests/fuzz/corpus/$target" "$work/$target"
+      build-fuzz/tests/${target}_fuzz -max_total_time="${FUZZ_SECONDS:-20}" \
+        -print_final_stats=0 "$work/$target" 2> "$work/$target.log" || {
+          tail -40 "$work/$target.log" >&2; echo "fuzz '$target': the fuzzer found a crash" >&2; exit 1; }
+      echo "fuzz $target: $(grep -c . <(ls "$work/$target")) corpus inputs after ${FUZZ_SECONDS:-20}s, no crash"
+    done
 
     cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DAERODB_SANITIZE=ON \
       -DAERODB_WERROR=ON >/dev/null

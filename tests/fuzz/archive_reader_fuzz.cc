@@ -1,0 +1,115 @@
+// libFuzzer target for the snapshot archive reader (SNAP-6..SNAP-9): any
+// byte string must end in exactly one finding, never a crash, a hang or an
+// exception, and kValid only for a real archive. What kValid must mean is
+// checked independently of the reader's own verdict: the manifest decoded
+// and re-encodes to a manifest that decodes, one CRC-32 was kept per member,
+// every member's bytes were counted, and a second, extracting pass over the
+// same bytes (install's pass 2, SNAP-10) is valid too and hands the sink
+// exactly the manifest's members, in order, each with the manifest's size
+// and SHA-256, hashed here rather than by the reader.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "common/sha256.h"
+#include "snapshot/archive_reader.h"
+#include "snapshot/manifest.h"
+
+namespace {
+
+class MemFile final : public aero::ReadableFile {
+ public:
+  MemFile(const uint8_t* d, size_t n) : data_(reinterpret_cast<const char*>(d), n) {}
+  aero::Result<size_t> Read(char* buf, size_t n) override {
+    if (pos_ >= data_.size()) return size_t{0};
+    // Odd read sizes exercise libarchive's buffering across reads.
+    size_t k = std::min<size_t>({n, data_.size() - pos_, 1 + (pos_ % 7) * 997});
+    std::memcpy(buf, data_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+  aero::Status Seek(uint64_t off) override {
+    pos_ = off;
+    return aero::Status::Ok();
+  }
+  aero::Result<uint64_t> Size() override { return data_.size(); }
+  aero::Result<aero::FileInfo> Info() override {
+    aero::FileInfo i;
+    i.is_regular = true;
+    i.size = data_.size();
+    return i;
+  }
+  const std::string& path() const override { return path_; }
+
+ private:
+  std::string data_;
+  std::string path_ = "fuzz.tar";
+  uint64_t pos_ = 0;
+};
+
+uint64_t valid_inputs = 0;
+
+void Check(bool ok) {
+  if (!ok) std::abort();
+}
+
+}  // namespace
+
+// For the corpus replay (replay_main.cc): how many inputs were valid.
+extern "C" uint64_t FuzzReplayValidInputs() { return valid_inputs; }
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using aero::snapshot::ArchiveState;
+  MemFile f(data, size);
+  const aero::snapshot::ArchiveCheck c = aero::snapshot::ReadArchive(f);
+  // A memory file never fails a read and libarchive is loaded: the reader
+  // has no business reporting an I/O error.
+  Check(c.state != ArchiveState::kIoError);
+  if (c.state != ArchiveState::kValid) {
+    Check(!c.detail.empty());
+    Check(c.members_read == c.member_crcs.size());
+    Check(!c.manifest || c.members_read <= c.manifest->members.size());
+    return 0;
+  }
+  ++valid_inputs;
+  Check(c.manifest.has_value());
+  const aero::snapshot::Manifest& m = *c.manifest;
+  Check(aero::snapshot::DecodeManifest(aero::snapshot::EncodeManifest(m)).ok());
+  Check(c.members_read == m.members.size());
+  Check(c.member_crcs.size() == m.members.size());
+  Check(c.data_bytes == m.TotalBytes());
+  Check(c.compressed_bytes <= size);
+
+  // Pass 2 over the same bytes, hashing what the sink receives.
+  size_t next = 0;
+  bool open = false;
+  uint64_t got = 0;
+  aero::Sha256 sha;
+  aero::snapshot::MemberSink sink;
+  sink.begin = [&](const aero::snapshot::Member& mem) {
+    Check(!open && next < m.members.size() && mem.path == m.members[next].path);
+    open = true;
+    got = 0;
+    sha.Reset();
+    return aero::Status::Ok();
+  };
+  sink.data = [&](std::string_view b) {
+    Check(open);
+    got += b.size();
+    sha.Update(b);
+    return aero::Status::Ok();
+  };
+  sink.end = [&]() {
+    Check(open && got == m.members[next].size && sha.Finish() == m.members[next].sha256);
+    open = false;
+    ++next;
+    return aero::Status::Ok();
+  };
+  MemFile g(data, size);
+  const aero::snapshot::ArchiveCheck second = aero::snapshot::ReadArchive(g, sink, &c);
+  Check(second.state == ArchiveState::kValid);
+  Check(!open && next == m.members.size());
+  return 0;
+}
