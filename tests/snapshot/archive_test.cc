@@ -2,6 +2,7 @@
 // one-pass verification, hostile members, truncation, install.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -639,17 +640,32 @@ TEST_CASE("SNAP-6 SNAP-7 SNAP-8 single-bit mutants of a small archive are never 
       StringFile f(original);
       REQUIRE(snapshot::ReadArchive(f).state == snapshot::ArchiveState::kValid);
     }
-    // zstd (about 1 KiB): every bit. Plain (9 KiB, mostly headers and
-    // padding): every byte, flipping bit (offset % 8), so that every bit
-    // position of every header field is hit across the blocks.
-    const size_t mutants = zstd ? original.size() * 8 : original.size();
+    // One bit per byte, bit (offset % 8), so that every bit position of
+    // every header field is hit across the blocks: every byte of the zstd
+    // archive (about 1 KiB); of the plain one (9 KiB), every byte of a
+    // header or of member data and every 16th byte of the block padding and
+    // the end marker, which carry nothing. Under 1 s; about 10 s under
+    // ASan at -O0.
+    std::vector<size_t> offsets;
+    if (zstd) {
+      for (size_t i = 0; i < original.size(); ++i) offsets.push_back(i);
+    } else {
+      std::vector<bool> meaningful(original.size(), false);
+      size_t at = 0;
+      for (const RawHeader& h : members) {
+        std::fill_n(meaningful.begin() + static_cast<std::ptrdiff_t>(at), 512 + h.data.size(), true);
+        at += 512 + (h.data.size() + 511) / 512 * 512;
+      }
+      for (size_t i = 0; i < original.size(); ++i) {
+        if (meaningful[i] || i % 16 == 0) offsets.push_back(i);
+      }
+    }
     MESSAGE(std::string(zstd ? "zstd" : "plain") << " archive: " << original.size()
-                                                 << " bytes, " << mutants << " mutants");
+                                                 << " bytes, " << offsets.size() << " mutants");
     size_t valid = 0, in_transit = 0, corrupt = 0;
-    for (size_t i = 0; i < mutants; ++i) {
-      const size_t at = zstd ? i / 8 : i;
+    for (const size_t at : offsets) {
       std::string mutant = original;
-      mutant[at] = static_cast<char>(mutant[at] ^ (1 << (i % 8)));
+      mutant[at] = static_cast<char>(mutant[at] ^ (1 << (at % 8)));
       StringFile f(mutant);
       const snapshot::ArchiveCheck c = snapshot::ReadArchive(f);
       if (c.state == snapshot::ArchiveState::kValid) {
@@ -659,7 +675,7 @@ TEST_CASE("SNAP-6 SNAP-7 SNAP-8 single-bit mutants of a small archive are never 
         // exactly the original's, names, types and bytes.
         const std::optional<std::string> mt = zstd ? DecompressZstd(mutant) : mutant;
         const std::optional<std::vector<RawHeader>> got = mt ? ParseRaw(*mt) : std::nullopt;
-        CAPTURE(i);
+        CAPTURE(at);
         CHECK((got && *got == members));
         ++valid;
       } else if (c.state == snapshot::ArchiveState::kInTransit) {
