@@ -48,6 +48,16 @@ Status Bad(const std::string& why) {
   return Status(Code::kDamage, Problem("invalid archive manifest", kManifestMember, why));
 }
 
+// A number field must be an unsigned integer as written: get<uint64_t>()
+// would wrap a negative one and cast a float (1e300: out of range, undefined).
+struct NotUnsigned {
+  const char* field;
+};
+uint64_t U64(const json& v, const char* field) {
+  if (!v.is_number_unsigned()) throw NotUnsigned{field};
+  return v.get<uint64_t>();
+}
+
 }  // namespace
 
 std::string EncodeManifest(const Manifest& m) {
@@ -101,32 +111,37 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
   if (j.dump() + "\n" != bytes) return Bad("not in canonical form");
   Manifest m;
   try {
-    if (j.at("format").get<int>() != kManifestFormat) return Bad("unknown format");
+    if (U64(j.at("format"), "format") != kManifestFormat) return Bad("unknown format");
     auto id = history::ParseSystemId(j.at("system_id").get<std::string>());
     if (!id.ok()) return Bad("invalid system_id");
     m.system_id = *id;
-    const uint64_t epoch = j.at("epoch").get<uint64_t>();
+    const uint64_t epoch = U64(j.at("epoch"), "epoch");
     if (epoch == 0 || epoch > UINT32_MAX) return Bad("invalid epoch");
     m.epoch = static_cast<uint32_t>(epoch);
     const json& base = j.at("base");
     const json& boundary = j.at("boundary");
-    m.base_commit = base.at("commit").get<uint64_t>();
+    m.base_commit = U64(base.at("commit"), "base.commit");
     auto bd = history::ParseDigest(base.at("digest").get<std::string>());
     auto pd = history::ParseDigest(boundary.at("digest").get<std::string>());
     if (!bd.ok() || !pd.ok()) return Bad("invalid digest");
     m.base_digest = *bd;
     m.boundary_digest = *pd;
     if (!base.at("snapshot").is_null()) m.base_snapshot = base.at("snapshot").get<std::string>();
-    m.boundary_commit = boundary.at("commit").get<uint64_t>();
-    m.boundary_wal_offset = boundary.at("wal_offset").get<uint64_t>();
-    m.next_sequence = boundary.at("next_sequence").get<uint64_t>();
+    m.boundary_commit = U64(boundary.at("commit"), "boundary.commit");
+    m.boundary_wal_offset = U64(boundary.at("wal_offset"), "boundary.wal_offset");
+    m.next_sequence = U64(boundary.at("next_sequence"), "boundary.next_sequence");
     const json& members = j.at("members");
     if (!members.is_array() || members.size() > kMaxMembers) return Bad("invalid members");
     std::string prev;
+    uint64_t total = 0;
     for (const json& x : members) {
       Member mem;
       mem.path = x.at("path").get<std::string>();
-      mem.size = x.at("size").get<uint64_t>();
+      mem.size = U64(x.at("size"), "size");
+      // Summed without wrapping: sizes adding up to 2^64 + T must not pass
+      // as a total of T (SNAP-9).
+      if (mem.size > kMaxTotalBytes - total) return Bad("total_bytes over the 64 GiB bound");
+      total += mem.size;
       if (x.at("type").get<std::string>() != "file") return Bad("member type not allowed");
       std::string why;
       if (!IsSafeMemberPath(mem.path, &why)) return Bad(why + ": " + mem.path);
@@ -137,8 +152,10 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
       mem.sha256 = *sha;
       m.members.push_back(mem);
     }
-    if (j.at("member_count").get<uint64_t>() != m.members.size()) return Bad("member_count");
-    if (j.at("total_bytes").get<uint64_t>() != m.TotalBytes()) return Bad("total_bytes");
+    if (U64(j.at("member_count"), "member_count") != m.members.size()) return Bad("member_count");
+    if (U64(j.at("total_bytes"), "total_bytes") != m.TotalBytes()) return Bad("total_bytes");
+  } catch (const NotUnsigned& e) {
+    return Bad(std::string("field of the wrong type: ") + e.field + " is not an unsigned integer");
   } catch (const json::exception& e) {
     return Bad(std::string("field missing or of the wrong type: ") + e.what());
   }

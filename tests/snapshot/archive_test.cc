@@ -6,6 +6,9 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+
+#include <nlohmann/json.hpp>
 
 #include "repl/export.h"
 #include "repl/install.h"
@@ -786,4 +789,51 @@ TEST_CASE("SNAP-10 --discard-existing on a file system that cannot swap director
   // An install into an absent or empty directory needs no swap.
   REQUIRE(repl::InstallSnapshot(fs, repl::InstallOptions{t / "fresh", a, false}, nullptr).ok());
   CHECK(StateOf(t / "fresh").applied_commit == 55);
+}
+
+TEST_CASE("SNAP-3 SNAP-9 manifest numbers: a float, a negative or member sizes that wrap around 2^64 are refused") {
+  snapshot::Manifest base;
+  base.system_id = *history::ParseSystemId("00112233445566778899aabbccddeeff");
+  base.base_digest = history::SeedDigest(base.system_id);
+  base.boundary_digest = base.base_digest;
+  base.members.push_back({"data/a", 3, Sha256::Of("abc")});
+  base.members.push_back({"wal/wal.log", 0, Sha256::Of("")});
+  REQUIRE(snapshot::DecodeManifest(snapshot::EncodeManifest(base)).ok());
+  // Canonical bytes with a correct manifest_sha256 around an edited field:
+  // only the field checks can refuse them.
+  auto with = [](const std::string& canonical, const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json j = nlohmann::json::parse(canonical);
+    j.erase("manifest_sha256");
+    edit(j);
+    j["manifest_sha256"] = ToHex(Sha256::Of(j.dump()));
+    return j.dump() + "\n";
+  };
+  const std::string ok = snapshot::EncodeManifest(base);
+  auto refused = [&](const std::string& bytes, const std::string& why) {
+    CAPTURE(why);
+    auto r = snapshot::DecodeManifest(bytes);
+    CHECK(r.status().code() == Code::kDamage);
+    CHECK(r.status().message().find(why) != std::string::npos);
+  };
+  refused(with(ok, [](nlohmann::json& j) { j["epoch"] = 1.0; }), "epoch is not an unsigned integer");
+  refused(with(ok, [](nlohmann::json& j) { j["base"]["commit"] = -1; }), "base.commit is not an unsigned integer");
+  refused(with(ok, [](nlohmann::json& j) { j["boundary"]["wal_offset"] = 1e300; }),
+          "boundary.wal_offset is not an unsigned integer");
+  refused(with(ok, [](nlohmann::json& j) {
+            j["members"][0]["size"] = -1;
+            j["total_bytes"] = 2;  // what -1 + 3 would wrap to
+          }),
+          "size is not an unsigned integer");
+  // Two sizes that add up to 2^64 + 3 must not pass as a total of 3.
+  snapshot::Manifest wrap = base;
+  wrap.members[0].size = (uint64_t{1} << 63) + 1;
+  wrap.members.insert(wrap.members.begin() + 1, {"data/b", (uint64_t{1} << 63) + 2, Sha256::Of("")});
+  REQUIRE(wrap.TotalBytes() == 3);
+  refused(snapshot::EncodeManifest(wrap), "total_bytes over the 64 GiB bound");
+  // And plainly over: a member of 64 GiB is at the bound, one byte more is over.
+  snapshot::Manifest big = base;
+  big.members[0].size = uint64_t{64} << 30;
+  CHECK(snapshot::DecodeManifest(snapshot::EncodeManifest(big)).ok());
+  big.members[0].size += 1;
+  refused(snapshot::EncodeManifest(big), "total_bytes over the 64 GiB bound");
 }
