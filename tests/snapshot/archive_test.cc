@@ -8,6 +8,7 @@
 #include "repl/export.h"
 #include "repl/install.h"
 #include "repl/verify.h"
+#include "snapshot/archive_format.h"
 #include "snapshot/archive_reader.h"
 #include "snapshot/manifest.h"
 #include "support/archive_builder.h"
@@ -218,6 +219,171 @@ TEST_CASE("SNAP-9 a decompression bomb is refused by ratio") {
   CHECK(c.state == snapshot::ArchiveState::kCorrupt);
   CHECK(c.detail.find("decompression bomb") != std::string::npos);
   CHECK(c.data_bytes < zeros.size());  // refused long before the end
+}
+
+namespace {
+
+// Counts the bytes read through it: shows how far into the file a refusal came.
+class CountingFile final : public ReadableFile {
+ public:
+  explicit CountingFile(ReadableFile& f) : f_(f) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    Result<size_t> got = f_.Read(buf, n);
+    if (got.ok()) read_ += *got;
+    return got;
+  }
+  Status Seek(uint64_t offset) override { return f_.Seek(offset); }
+  Result<uint64_t> Size() override { return f_.Size(); }
+  Result<FileInfo> Info() override { return f_.Info(); }
+  const std::string& path() const override { return f_.path(); }
+  uint64_t read() const { return read_; }
+
+ private:
+  ReadableFile& f_;
+  uint64_t read_ = 0;
+};
+
+// A manifest of an empty history (base 0, H(0)) that lists `members`, then
+// wal/wal.log (empty), which sorts after data/.
+snapshot::Manifest ManifestListing(std::vector<snapshot::Member> members) {
+  snapshot::Manifest m;
+  m.system_id = *history::ParseSystemId("00112233445566778899aabbccddeeff");
+  m.base_digest = history::SeedDigest(m.system_id);
+  m.boundary_digest = m.base_digest;
+  m.members = std::move(members);
+  m.members.push_back({"wal/wal.log", 0, Sha256::Of("")});
+  return m;
+}
+
+// An archive that holds only member 0 (and the end-of-archive blocks): a
+// manifest that passes is then refused as "member 'P' is missing", so a
+// manifest problem as the detail shows the refusal came from member 0.
+snapshot::ArchiveCheck CheckManifestOnly(const TempDir& t, const std::string& manifest) {
+  WriteTar(t / "m.tar", {{"aerodb-repl-manifest.json", manifest}}, false);
+  return Check(t / "m.tar");
+}
+
+const std::string kManifestProblem = "invalid archive manifest 'aerodb-repl-manifest.json': ";
+
+}  // namespace
+
+TEST_CASE("SNAP-9 member 0 of size 0 or over 16 MiB is refused from its header (1)") {
+  TempDir t;
+  constexpr size_t kMax = snapshot::kMaxManifestBytes;
+  static_assert(kMax == 16u << 20);
+  for (size_t size : {size_t{0}, kMax + 1}) {
+    CAPTURE(size);
+    // A plain archive: member 0's bytes lie in the file, after its header.
+    WriteTar(t / "m.tar", {{"aerodb-repl-manifest.json", std::string(size, ' ')}, {"wal/wal.log", ""}},
+             false);
+    auto f = PosixFs().OpenRead(t / "m.tar");
+    REQUIRE(f.ok());
+    CountingFile counted(**f);
+    auto c = snapshot::ReadArchive(counted);
+    CHECK(c.state == snapshot::ArchiveState::kCorrupt);
+    CHECK(c.detail == "manifest size out of bounds");
+    CHECK(counted.read() < (1u << 20));  // refused from the header, the 16 MiB not read
+    Status s = Install(t / "r", t / "m.tar");
+    CHECK(s.code() == Code::kDamage);
+    CHECK(s.message() == "invalid archive '" + (t / "m.tar") + "': manifest size out of bounds");
+    CHECK_FALSE(FileExists(t / "r"));
+    CHECK_FALSE(FileExists(t / ".r.install.tmp"));
+  }
+  // Exactly 16 MiB is within the bound: read whole and decoded (and then
+  // refused, because 16 MiB of spaces is not a manifest).
+  WriteTar(t / "m.tar", {{"aerodb-repl-manifest.json", std::string(kMax, ' ')}}, false);
+  auto f = PosixFs().OpenRead(t / "m.tar");
+  REQUIRE(f.ok());
+  CountingFile counted(**f);
+  auto c = snapshot::ReadArchive(counted);
+  CHECK(c.state == snapshot::ArchiveState::kCorrupt);
+  CHECK(c.detail == kManifestProblem + "does not end with a newline");
+  CHECK(counted.read() >= kMax);
+}
+
+// The canonical manifest of ManifestListing() with `extra` empty members
+// data/000000.. in front of wal/wal.log, built as text: EncodeManifest takes
+// about half a second for 100000 members, this a few milliseconds.
+std::string ManifestWithEmptyMembers(int extra) {
+  std::string text = snapshot::EncodeManifest(ManifestListing({}));
+  const std::string empty_sha = ToHex(Sha256::Of(""));
+  std::string entries;
+  char entry[160];
+  for (int i = 0; i < extra; ++i) {
+    std::snprintf(entry, sizeof entry, R"({"path":"data/%06d","sha256":"%s","size":0,"type":"file"},)",
+                  i, empty_sha.c_str());
+    entries += entry;
+  }
+  const size_t wal = text.find(R"({"path":"wal/wal.log")");
+  const size_t count = text.find(R"("member_count":1,)");
+  REQUIRE(wal != std::string::npos);
+  REQUIRE(count != std::string::npos);
+  text.insert(wal, entries);
+  text.replace(count, 17, "\"member_count\":" + std::to_string(extra + 1) + ",");
+  // Seal it again: manifest_sha256 is the SHA-256 of the text without itself.
+  const std::string key = R"("manifest_sha256":")";
+  const size_t k = text.find(key);
+  REQUIRE(k != std::string::npos);
+  text.erase(k, key.size() + 64 + 2);
+  const std::string sha = ToHex(Sha256::Of(std::string_view(text).substr(0, text.size() - 1)));
+  text.insert(k, key + sha + "\",");
+  return text;
+}
+
+TEST_CASE("SNAP-9 a manifest listing more than 100000 members is refused (1) before any member") {
+  TempDir t;
+  static_assert(snapshot::kMaxMembers == 100000);
+  {  // the text builder gives exactly EncodeManifest's bytes
+    std::vector<snapshot::Member> two = {{"data/000000", 0, Sha256::Of("")},
+                                         {"data/000001", 0, Sha256::Of("")}};
+    CHECK(ManifestWithEmptyMembers(2) == snapshot::EncodeManifest(ManifestListing(two)));
+  }
+  const std::string over = ManifestWithEmptyMembers(100000);  // with wal/wal.log: 100001
+  REQUIRE(over.size() < snapshot::kMaxManifestBytes);  // the member bound decides, not the size
+  auto c = CheckManifestOnly(t, over);
+  CHECK(c.state == snapshot::ArchiveState::kCorrupt);
+  CHECK(c.detail == kManifestProblem + "invalid members");
+  CHECK(c.members_read == 0);
+}
+
+TEST_CASE("SNAP-9 a manifest of exactly 100000 members is within the bound") {
+  const std::string at_bound = ManifestWithEmptyMembers(99999);  // with wal/wal.log: 100000
+  auto m = snapshot::DecodeManifest(at_bound);
+  REQUIRE(m.ok());
+  CHECK(m->members.size() == 100000);
+}
+
+TEST_CASE("SNAP-9 total_bytes over 64 GiB is refused (1), member sizes that wrap around included") {
+  TempDir t;
+  constexpr uint64_t kMax = snapshot::kMaxTotalBytes;
+  static_assert(kMax == uint64_t{64} << 30);
+  const auto sha = Sha256::Of("");
+  auto refused = [&](const snapshot::Manifest& m) {
+    const std::string bytes = snapshot::EncodeManifest(m);
+    CHECK(snapshot::DecodeManifest(bytes).status().message() ==
+          kManifestProblem + "total_bytes over the 64 GiB bound");
+    auto c = CheckManifestOnly(t, bytes);
+    CHECK(c.state == snapshot::ArchiveState::kCorrupt);
+    CHECK(c.detail == kManifestProblem + "total_bytes over the 64 GiB bound");
+    CHECK(c.members_read == 0);
+  };
+  refused(ManifestListing({{"data/big", kMax + 1, sha}}));
+  refused(ManifestListing({{"data/a", kMax, sha}, {"data/b", 1, sha}}));
+  // Four members of 2^62 bytes: 2^64 in all, which a 64-bit sum wraps to a
+  // total_bytes of 0. Each size alone fits a tar header (pax).
+  const uint64_t quarter = uint64_t{1} << 62;
+  snapshot::Manifest wrap = ManifestListing(
+      {{"data/a", quarter, sha}, {"data/b", quarter, sha}, {"data/c", quarter, sha},
+       {"data/d", quarter, sha}});
+  REQUIRE(wrap.TotalBytes() == 0);
+  refused(wrap);
+  // Exactly 64 GiB is within the bound: the manifest passes, and the
+  // archive is refused only for the member data it lacks.
+  const std::string at_bound = snapshot::EncodeManifest(ManifestListing({{"data/big", kMax, sha}}));
+  CHECK(snapshot::DecodeManifest(at_bound).ok());
+  auto c = CheckManifestOnly(t, at_bound);
+  CHECK(c.state == snapshot::ArchiveState::kCorrupt);
+  CHECK(c.detail == "member 'data/big' is missing (2 of 2 not present)");
 }
 
 TEST_CASE("SNAP-10 SNAP-11 install: a replica at the boundary that apply-wal continues") {
