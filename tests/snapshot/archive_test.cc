@@ -440,12 +440,11 @@ class RewrittenBetweenPasses final : public ReadableFile {
   uint64_t pos_ = 0;
 };
 
-class SwapArchiveFs final : public Fs {
+// PosixFs with every call forwarded: tests override the calls they watch.
+class ForwardingFs : public Fs {
  public:
-  SwapArchiveFs(std::string archive, std::string second) : archive_(std::move(archive)), second_(std::move(second)) {}
-  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& path) override {
-    if (path != archive_) return real_.OpenRead(path);
-    return std::unique_ptr<ReadableFile>(new RewrittenBetweenPasses(ReadFile(path), second_, path));
+  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& p) override {
+    return real_.OpenRead(p);
   }
   Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& p, OpenMode m) override {
     return real_.OpenWrite(p, m);
@@ -463,8 +462,19 @@ class SwapArchiveFs final : public Fs {
   Result<std::vector<DirEntry>> ListDir(const std::string& d) override { return real_.ListDir(d); }
   Result<std::unique_ptr<FileLock>> Lock(const std::string& p) override { return real_.Lock(p); }
 
- private:
+ protected:
   Fs& real_ = PosixFs();
+};
+
+class SwapArchiveFs final : public ForwardingFs {
+ public:
+  SwapArchiveFs(std::string archive, std::string second) : archive_(std::move(archive)), second_(std::move(second)) {}
+  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& path) override {
+    if (path != archive_) return real_.OpenRead(path);
+    return std::unique_ptr<ReadableFile>(new RewrittenBetweenPasses(ReadFile(path), second_, path));
+  }
+
+ private:
   std::string archive_, second_;
 };
 
@@ -495,6 +505,110 @@ TEST_CASE("SNAP-10 an archive rewritten between install's two passes installs no
   SwapArchiveFs same(a, good);
   REQUIRE(repl::InstallSnapshot(same, o, nullptr).ok());
   CHECK(StateOf(t / "r").applied_commit == 55);
+}
+
+namespace {
+
+// Installs the archive `a` into t/"r", an existing empty directory, while
+// install's second pass reads `second` in place of the bytes its first pass
+// verified. Whatever the outcome, r must still be an empty directory and
+// .r.install.tmp must be gone.
+Status InstallChangedBetweenPasses(const TempDir& t, const std::string& a,
+                                   const std::string& second) {
+  REQUIRE(Check(a).state == snapshot::ArchiveState::kValid);
+  REQUIRE(PosixFs().MakeDir(t / "r").ok());
+  SwapArchiveFs fs(a, second);
+  repl::InstallOptions o;
+  o.data_dir = t / "r";
+  o.archive = a;
+  Status s = repl::InstallSnapshot(fs, o, nullptr);
+  CHECK(fsys::is_directory(t / "r"));
+  CHECK(fsys::is_empty(t / "r"));  // the target is untouched
+  CHECK_FALSE(fsys::exists(t / ".r.install.tmp"));
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("SNAP-10 a manifest changed between install's two passes installs nothing (8)") {
+  TempDir t;
+  Primary(t);
+  auto entries = ReadTar(Export(t, "e.tar", false));
+  WriteTar(t / "a.tar", entries, false);
+  // Another valid manifest (epoch 2) of the same length over the same
+  // members: the second archive verifies on its own, and only the comparison
+  // with pass 1's manifest tells the two apart.
+  auto m = snapshot::DecodeManifest(entries.at(0).data);
+  REQUIRE(m.ok());
+  m->epoch = 2;
+  auto changed = entries;
+  changed[0].data = snapshot::EncodeManifest(*m);
+  REQUIRE(changed[0].data.size() == entries[0].data.size());
+  WriteTar(t / "b.tar", changed, false);
+  REQUIRE(Check(t / "b.tar").state == snapshot::ArchiveState::kValid);
+  const std::string a = t / "a.tar";
+  Status s = InstallChangedBetweenPasses(t, a, ReadFile(t / "b.tar"));
+  CHECK(s.code() == Code::kInTransit);
+  CHECK(s.message() == "archive changed while installing '" + a + "': invalid archive '" + a +
+                           "': the manifest changed since the archive was verified");
+  CHECK(s.hint() == "re-run once the copy has finished; nothing was installed");
+}
+
+TEST_CASE("SNAP-10 a member header changed between install's two passes installs nothing (8)") {
+  TempDir t;
+  Primary(t);
+  const auto entries = ReadTar(Export(t, "e.tar", false));
+  WriteTar(t / "a.tar", entries, false);
+  const std::string a = t / "a.tar";
+  REQUIRE(entries.at(1).path == "data/documents.dat");
+  const std::string size = std::to_string(entries[1].data.size());
+  struct Change {
+    std::string what;
+    TarEntry member1;
+    std::string detail;
+  };
+  const std::vector<Change> changes = {
+      // The same bytes under another path: only the header check sees it.
+      {"path", {"data/documents.dax", entries[1].data},
+       "member 'data/documents.dax' where the manifest lists 'data/documents.dat' (duplicate, out "
+       "of order or unlisted)"},
+      // One more byte: its first bytes, all pass 2 would read, have pass 1's CRC-32.
+      {"size", {"data/documents.dat", entries[1].data + "x"},
+       "member 'data/documents.dat': size " + std::to_string(entries[1].data.size() + 1) +
+           " where the manifest says " + size},
+      // A hostile header (SNAP-8) is refused in pass 2 too, before any file is created.
+      {"absolute path", {"/data/documents.dat", entries[1].data},
+       "member '/data/documents.dat': absolute path"},
+  };
+  for (const Change& change : changes) {
+    CAPTURE(change.what);
+    auto second = entries;
+    second[1] = change.member1;
+    WriteTar(t / "b.tar", second, false);
+    Status s = InstallChangedBetweenPasses(t, a, ReadFile(t / "b.tar"));
+    CHECK(s.code() == Code::kInTransit);
+    CHECK(s.message() == "archive changed while installing '" + a + "': invalid archive '" + a +
+                             "': " + change.detail);
+    REQUIRE(PosixFs().Remove(t / "r").ok());
+  }
+}
+
+TEST_CASE("SNAP-10 an archive cut short between install's two passes is in transit (8), installs nothing") {
+  TempDir t;
+  Primary(t);
+  for (bool zstd : {false, true}) {
+    CAPTURE(zstd);
+    const std::string a = Export(t, zstd ? "a.tar.zst" : "a.tar", zstd);
+    const std::string good = ReadFile(a);
+    for (size_t cut : {good.size() / 3, good.size() / 2}) {
+      CAPTURE(cut);
+      Status s = InstallChangedBetweenPasses(t, a, good.substr(0, cut));
+      CHECK(s.code() == Code::kInTransit);
+      CHECK(s.message().find("archive in transit '" + a + "': the archive ends after ") == 0);
+      CHECK(s.hint() == "re-run once the copy has finished; nothing was installed");
+      REQUIRE(PosixFs().Remove(t / "r").ok());
+    }
+  }
 }
 
 TEST_CASE("SNAP-10 install refuses a non-empty target (5) unless told to discard it") {
