@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <functional>
 #include <filesystem>
 
 #include "repl/export.h"
@@ -690,6 +691,209 @@ TEST_CASE("SNAP-13 export refuses a halted node (6) and never overwrites an arch
   o.output = t / "b.tar.zst";
   CHECK(repl::ExportSnapshot(PosixFs(), o, nullptr).code() == Code::kHalted);
   CHECK_FALSE(FileExists(t / "b.tar.zst"));
+}
+
+namespace {
+
+Status ExportTo(const std::string& dir, const std::string& output) {
+  repl::ExportOptions o;
+  o.data_dir = dir;
+  o.output = output;
+  return repl::ExportSnapshot(PosixFs(), o, nullptr);
+}
+
+// Neither the archive nor export's temp file beside it.
+void CheckNoArchive(const TempDir& t, const std::string& name) {
+  CHECK_FALSE(FileExists(t / name));
+  CHECK_FALSE(FileExists(t / ("." + name + ".tmp")));
+}
+
+}  // namespace
+
+TEST_CASE("SNAP-13 export refuses a node whose lock another run holds (7)") {
+  TempDir t;
+  MakePrimary(t / "p", 5);
+  {
+    auto held = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    REQUIRE(held.ok());
+    Status s = ExportTo(t / "p", t / "a.tar.zst");
+    CHECK(s.code() == Code::kLocked);
+    CHECK(s.message() == "locked '" + (t / "p/replication/lock") +
+                             "': another aerodb or aerodb-repl run holds it");
+    CheckNoArchive(t, "a.tar.zst");
+  }
+  CHECK(ExportTo(t / "p", t / "a.tar.zst").ok());  // the other run has finished
+}
+
+TEST_CASE("SNAP-13 export refuses a directory that is not a node or is mid-install (9)") {
+  TempDir t;
+  Status s = ExportTo(t / "absent", t / "a.tar.zst");
+  CHECK(s.code() == Code::kNotFound);
+  CHECK(s.message() == "not an aerodb node '" + (t / "absent") + "': no wal/wal.log");
+  REQUIRE(PosixFs().MakeDir(t / "empty").ok());
+  s = ExportTo(t / "empty", t / "a.tar.zst");
+  CHECK(s.code() == Code::kNotFound);
+  CHECK(s.message() == "not an aerodb node '" + (t / "empty") + "': no wal/wal.log");
+  // Mid-install (MODEL state S2): identity.json, no state.json yet.
+  MakePrimary(t / "p", 3);
+  REQUIRE(PosixFs().Remove(t / "p/replication/state.json").ok());
+  s = ExportTo(t / "p", t / "a.tar.zst");
+  CHECK(s.code() == Code::kNotFound);
+  CHECK(s.message() ==
+        "not an aerodb node '" + (t / "p") + "': no replication/state.json (unfinished install)");
+  CheckNoArchive(t, "a.tar.zst");
+}
+
+TEST_CASE("SNAP-13 export refuses a node open-time validation cannot prove (1)") {
+  // Damage to acknowledged write sets where open-time validation looks
+  // (NODE-4: the commit record ending at applied.wal_offset, the file's
+  // length, the write sets past it that a primary rolls forward). Bytes
+  // before applied.wal_offset are not re-read at open.
+  struct Damage {
+    std::string what;
+    std::function<void(const std::string& wal, uint64_t applied_offset)> apply;
+    std::string detail;
+  };
+  const std::vector<Damage> damages = {
+      {"the commit record at applied.wal_offset",
+       [](const std::string& wal, uint64_t o) { FlipBitInFile(wal, o - 10, 2); },
+       "no commit record of commit 3 ends at byte"},
+      {"the log shorter than applied.wal_offset",
+       [](const std::string& wal, uint64_t o) { TruncateFile(wal, o - 1); },
+       "state.json records commit 3 ending at byte"},
+      {"a corrupt record in a write set past state.json",
+       [](const std::string& wal, uint64_t o) { FlipBitInFile(wal, o + 20, 2); }, "crc mismatch"},
+  };
+  for (const Damage& d : damages) {
+    CAPTURE(d.what);
+    TempDir t;
+    MakePrimary(t / "p", 3);
+    const std::string wal = t / "p/wal/wal.log";
+    const uint64_t o = StateOf(t / "p").applied_wal_offset;
+    REQUIRE(o == fsys::file_size(wal));
+    {  // commit 4: fsynced in the log, state.json not yet updated
+      auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+      REQUIRE(n.ok());
+      REQUIRE((*n)->Commit({{node::Op::Kind::kPut, "c", "x", "{}"}}).ok());
+    }
+    REQUIRE(StateOf(t / "p").applied_commit == 4);  // rolled forward by a reader
+    REQUIRE(fsys::file_size(wal) > o);
+    d.apply(wal, o);
+    const std::string damaged = ReadFile(wal);
+    Status s = ExportTo(t / "p", t / "a.tar.zst");
+    CHECK(s.code() == Code::kDamage);
+    CHECK(s.message().find("wal cannot be trusted '" + wal + "': ") == 0);
+    CHECK(s.message().find(d.detail) != std::string::npos);
+    CheckNoArchive(t, "a.tar.zst");
+    CHECK(ReadFile(wal) == damaged);  // nothing truncated or rewritten
+  }
+}
+
+TEST_CASE("SNAP-13 export refuses a fenced primary and a replica mid-promote (5)") {
+  TempDir t;
+  MakePrimary(t / "p", 3);
+  auto id = node::LoadIdentity(PosixFs(), t / "p");
+  REQUIRE(id.ok());
+  auto st = node::LoadState(PosixFs(), t / "p", *id);
+  REQUIRE(st.ok());
+  node::NodeState fenced = *st;
+  fenced.fenced_json = R"({"branch_commit":2,"epoch":2,"seen_in":"arch"})";
+  REQUIRE(node::SaveState(PosixFs(), t / "p", fenced).ok());
+  Status s = ExportTo(t / "p", t / "a.tar.zst");
+  CHECK(s.code() == Code::kRefused);
+  CHECK(s.message() == "node is fenced '" + (t / "p") +
+                           "': epoch 2 began at commit 2 in 'arch'; this primary is superseded");
+  CheckNoArchive(t, "a.tar.zst");
+  node::NodeState promoting = *st;
+  promoting.role = node::Role::kReplica;
+  promoting.promoting_json = R"({"epoch":2})";
+  REQUIRE(node::SaveState(PosixFs(), t / "p", promoting).ok());
+  s = ExportTo(t / "p", t / "a.tar.zst");
+  CHECK(s.code() == Code::kRefused);
+  CHECK(s.message().find("promote in progress '" + (t / "p") + "'") == 0);
+  CheckNoArchive(t, "a.tar.zst");
+  // The same node without the flags exports.
+  REQUIRE(node::SaveState(PosixFs(), t / "p", *st).ok());
+  CHECK(ExportTo(t / "p", t / "a.tar.zst").ok());
+}
+
+namespace {
+
+// Export's file system, with a probe run at three points of its run: the
+// first open of data/documents.dat (pass 1 reads it for its SHA-256), the
+// first write of archive bytes (pass 2) and the rename that publishes the
+// archive (export's last step but the directory fsync).
+class ProbeFs final : public ForwardingFs {
+ public:
+  explicit ProbeFs(std::function<void(const std::string&)> probe) : probe_(std::move(probe)) {}
+  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& p) override {
+    if (!read_probed_ && p.size() >= 18 && p.substr(p.size() - 18) == "data/documents.dat") {
+      read_probed_ = true;
+      probe_("pass 1 read");
+    }
+    return real_.OpenRead(p);
+  }
+  Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& p, OpenMode m) override {
+    AERO_ASSIGN_OR_RETURN(auto f, real_.OpenWrite(p, m));
+    return std::unique_ptr<WritableFile>(new Probed(std::move(f), this));
+  }
+  Status RenameNoReplace(const std::string& a, const std::string& b) override {
+    probe_("rename");
+    return real_.RenameNoReplace(a, b);
+  }
+
+ private:
+  class Probed final : public WritableFile {
+   public:
+    Probed(std::unique_ptr<WritableFile> f, ProbeFs* fs) : f_(std::move(f)), fs_(fs) {}
+    Status Append(std::string_view d) override {
+      if (!probed_) fs_->probe_("first write");
+      probed_ = true;
+      return f_->Append(d);
+    }
+    Status Sync() override { return f_->Sync(); }
+    Status Close() override { return f_->Close(); }
+    const std::string& path() const override { return f_->path(); }
+
+   private:
+    std::unique_ptr<WritableFile> f_;
+    ProbeFs* fs_;
+    bool probed_ = false;
+  };
+  std::function<void(const std::string&)> probe_;
+  bool read_probed_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("SNAP-5 FM-39 a writer during export gets 7, from pass 1 to the rename, and writes after it") {
+  TempDir t;
+  MakePrimary(t / "p", 5);
+  // At each probe a writer tries what 'aerodb put' does first: open the node
+  // for writing. The probe runs inside export, in this process; the lock is
+  // a flock, which two opens of the file conflict on even in one process.
+  std::vector<std::string> probed;
+  ProbeFs fs([&](const std::string& when) {
+    probed.push_back(when);
+    CAPTURE(when);
+    auto writer = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    CHECK(writer.status().code() == Code::kLocked);
+    CHECK(writer.status().message() == "locked '" + (t / "p/replication/lock") +
+                                           "': another aerodb or aerodb-repl run holds it");
+  });
+  repl::ExportOptions o;
+  o.data_dir = t / "p";
+  o.output = t / "a.tar.zst";
+  REQUIRE(repl::ExportSnapshot(fs, o, nullptr).ok());
+  CHECK(probed == std::vector<std::string>{"pass 1 read", "first write", "rename"});
+  // The archive holds commit 5: nothing was written to the node meanwhile.
+  auto c = Check(t / "a.tar.zst");
+  REQUIRE(c.state == snapshot::ArchiveState::kValid);
+  CHECK(c.manifest->boundary_commit == 5);
+  // Once export has returned, the writer goes ahead.
+  auto writer = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+  REQUIRE(writer.ok());
+  CHECK(*(*writer)->Commit({{node::Op::Kind::kPut, "c", "after-export", "{}"}}) == 6);
 }
 
 TEST_CASE("a replica installed from another database's archive halts on the first segment (5)") {
