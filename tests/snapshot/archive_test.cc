@@ -961,3 +961,34 @@ TEST_CASE("--discard-existing refuses a node another run holds (7)") {
   REQUIRE(held.ok());
   CHECK(Install(t / "r", a, /*discard=*/true).code() == Code::kLocked);
 }
+
+TEST_CASE("SNAP-14 LOG-22 export of a node whose acknowledged WAL is damaged halts it (1), no archive") {
+  TempDir t;
+  Primary(t);
+  FlipBitInFile(t / "p/wal/wal.log", 300, 2);  // past open-time validation's reach (NODE-4)
+  Status s = ExportTo(t / "p", t / "a.archive");
+  CHECK(s.code() == Code::kDamage);
+  CHECK(s.message().find("wal cannot be trusted '") == 0);
+  CHECK(s.message().find("wal/wal.log: ") != std::string::npos);
+  CheckNoArchive(t, "a.archive");
+  CHECK(FileExists(t / "p/replication/halt.json"));
+  CHECK(ExportTo(t / "p", t / "a.archive").code() == Code::kHalted);
+}
+
+TEST_CASE("SNAP-14 export of a node whose storage record fails its CRC is 1, no archive") {
+  TempDir t;
+  Primary(t);
+  for (const char* file : {"data/documents.dat", "snapshots/00000000000000000040/storage.dat"}) {
+    CAPTURE(file);
+    const std::string path = t / "p" / file;
+    REQUIRE(fsys::file_size(path) > 200);
+    FlipBitInFile(path, 100, 1);
+    Status s = ExportTo(t / "p", t / "a.archive");
+    CHECK(s.code() == Code::kDamage);
+    CHECK(s.message().find(std::string("cannot export '") + path + "': " + file + ": ") == 0);
+    CheckNoArchive(t, "a.archive");
+    CHECK_FALSE(FileExists(t / "p/replication/halt.json"));
+    FlipBitInFile(path, 100, 1);  // repaired: the next file's damage alone
+  }
+  CHECK(ExportTo(t / "p", t / "a.archive").ok());
+}
