@@ -1,4 +1,4 @@
-// The data directory's layout (formats/node-layout.md, NODE-1..NODE-10).
+// The data directory's layout (formats/node-layout.md, NODE-1..NODE-11).
 // AeroDB's Phase-1/MVCC layout plus the replication/ folder this toolkit owns.
 #pragma once
 
@@ -22,6 +22,7 @@ constexpr std::string_view kHaltFile = "replication/halt.json";          // NODE
 constexpr std::string_view kLockFile = "replication/lock";               // NODE-6
 constexpr std::string_view kShippedDir = "replication/shipped";         // LOG-2
 constexpr std::string_view kHaltHistoryFile = "replication/halt-history.jsonl";  // LOG-19
+constexpr std::string_view kDigestIndexFile = "replication/digests";      // NODE-11
 
 // Inside snapshots/<id>/ (AeroDB's names).
 constexpr std::string_view kSnapshotManifest = "manifest.json";

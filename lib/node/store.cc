@@ -686,6 +686,7 @@ Status Node::FinishAppend(uint64_t commit, const history::Digest& digest,
   state_.applied_digest = digest;
   state_.applied_wal_offset += pending_bytes_;
   state_.next_sequence = next_sequence;
+  index_pending_.push_back({commit, digest});  // NODE-11, written once acknowledged
   unpersisted_ = true;
   unpersisted_bytes_ += pending_bytes_;
   pending_bytes_ = 0;
@@ -705,6 +706,12 @@ Status Node::PersistApplied() {
   state_dirty_ = false;
   unpersisted_ = false;
   unpersisted_bytes_ = 0;
+  // NODE-11: only acknowledged commits enter the index. It is a cache: a
+  // failure to extend it is not a failure of the apply (the next writer cuts
+  // off whatever it left), and the commits it misses cost a WAL scan.
+  if (!index_writer_) index_writer_.emplace(fs_, Path(kDigestIndexFile));
+  (void)index_writer_->Append(index_pending_);
+  index_pending_.clear();
   return Status::Ok();
 }
 
@@ -734,10 +741,26 @@ Result<std::map<uint64_t, history::Digest>> Node::DigestsAt(
       out[c] = state_.base_digest;
     } else if (c == state_.applied_commit) {
       out[c] = state_.applied_digest;
-    } else if (c > state_.base_commit && c < state_.applied_commit) {
+    } else if (c < state_.applied_commit) {
       need.insert(c);
     }
   }
+  if (need.empty()) return out;
+  // NODE-11 first: the commits where this node finished a segment, for the
+  // price of one small read instead of a scan of the whole log.
+  Result<DigestIndex> index = ReadDigestIndex(fs_, Path(kDigestIndexFile));
+  if (index.ok()) {
+    for (auto it = need.begin(); it != need.end();) {
+      auto hit = index->digests.find(*it);
+      if (hit != index->digests.end()) {
+        out[*it] = hit->second;
+        it = need.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  need.erase(need.begin(), need.upper_bound(state_.base_commit));  // not in the log
   if (need.empty() || wal_ignored_ || !wal_read_) return out;
   AERO_RETURN_IF_ERROR(wal_read_->Seek(0));
   wal::ScanOptions opt;

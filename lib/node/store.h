@@ -16,6 +16,7 @@
 
 #include "common/fs.h"
 #include "common/status.h"
+#include "node/digest_index.h"
 #include "node/state.h"
 
 namespace aero::node {
@@ -109,8 +110,10 @@ class Node {
   // Records a halt (NODE-9) durably; every later write, apply and read refuses.
   Status Halt(const HaltReason& reason);
 
-  // H(c) of this node's history for each wanted c in [base_commit, applied]:
-  // one scan of the WAL (absent entries: the log could not prove them).
+  // H(c) of this node's history for each wanted c <= applied: base and
+  // applied from the state, then replication/digests (NODE-11), then one scan
+  // of the WAL for the rest above base (absent entries: nothing could prove
+  // them, e.g. below base and not in the index).
   Result<std::map<uint64_t, history::Digest>> DigestsAt(const std::vector<uint64_t>& wanted) const;
 
   static std::string SnapshotId(uint64_t commit);  // NODE-8
@@ -138,6 +141,8 @@ class Node {
   uint64_t pending_bytes_ = 0;  // appended by AppendBytes, not yet acknowledged
   bool unpersisted_ = false;  // FinishAppend moved `applied` in memory only
   uint64_t unpersisted_bytes_ = 0;
+  std::vector<DigestIndexEntry> index_pending_;  // NODE-11: applied, not yet acknowledged
+  std::optional<DigestIndexWriter> index_writer_;
 };
 
 }  // namespace aero::node

@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/sha256.h"
 #include "node/layout.h"
+#include "node/storage_record.h"
 #include "node/store.h"
 #include "snapshot/archive_format.h"
 #include "snapshot/archive_writer.h"
@@ -60,6 +62,82 @@ Status ForEachChunk(Fs& fs, const Source& s, const std::function<Status(std::str
     }
     AERO_RETURN_IF_ERROR(fn(std::string_view(buf.data(), n)));
     left -= n;
+  }
+  return Status::Ok();
+}
+
+// [offset, offset+size) of a source as a ReadableFile for the WAL and
+// storage scanners; every byte read is hashed for the manifest (one read,
+// one SHA-256 per byte, as in ForEachChunk).
+class HashedSource final : public ReadableFile {
+ public:
+  HashedSource(std::unique_ptr<ReadableFile> f, const Source& s, Sha256* sha)
+      : f_(std::move(f)), s_(s), sha_(sha) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    n = static_cast<size_t>(std::min<uint64_t>(n, s_.size - done_));
+    if (n == 0) return size_t{0};
+    AERO_ASSIGN_OR_RETURN(size_t got, f_->Read(buf, n));
+    if (got == 0) {
+      return Status(Code::kDamage, Problem("file shorter than expected", s_.file),
+                    "the node changed while exporting; re-run");
+    }
+    sha_->Update(std::string_view(buf, got));
+    done_ += got;
+    return got;
+  }
+  Status Seek(uint64_t off) override {
+    return off == done_ ? Status::Ok() : Status(Code::kInternal, "cannot seek in an export source");
+  }
+  Result<uint64_t> Size() override { return s_.size; }
+  Result<FileInfo> Info() override {
+    FileInfo i;
+    i.size = s_.size;
+    return i;
+  }
+  const std::string& path() const override { return s_.file; }
+  Status Drain() {
+    std::string buf(1 << 20, '\0');
+    for (;;) {
+      AERO_ASSIGN_OR_RETURN(size_t n, Read(buf.data(), buf.size()));
+      if (n == 0) return Status::Ok();
+    }
+  }
+
+ private:
+  std::unique_ptr<ReadableFile> f_;
+  const Source& s_;
+  Sha256* sha_;
+  uint64_t done_ = 0;
+};
+
+// SNAP-14: what export puts in an archive passes the content checks verify
+// and install will run on it (SNAP-6), read in the same pass that hashes it:
+// the WAL member's records, commit order, digest chain and boundary, and
+// every storage record's CRC. The detail names the member, as verify would.
+Status CheckContent(const Source& s, HashedSource* in, const snapshot::Manifest& m,
+                    const std::string& snap_storage) {
+  if (s.member == "wal/wal.log") {
+    wal::ScanOptions opt;
+    opt.base_commit = m.base_commit;
+    opt.base_digest = m.base_digest;
+    wal::ScanResult r = wal::WalScanner(in, opt).Run();
+    if (r.stop.kind == wal::StopKind::kIoError) return r.stop.io;
+    if (r.stop.kind != wal::StopKind::kCleanEnd || r.tail_records > 0) {
+      return Status(Code::kDamage, r.stop.detail + " at offset " + std::to_string(r.stop.offset));
+    }
+    if (r.position.commit != m.boundary_commit || r.position.digest != m.boundary_digest) {
+      return Status(Code::kDamage, "the log does not end at commit " +
+                                       std::to_string(m.boundary_commit) + " with its digest");
+    }
+    for (const auto& f : r.findings) {
+      if (f.kind == "commit-order") return Status(Code::kDamage, f.detail);
+    }
+  } else if (s.member == "data/documents.dat" || s.member == snap_storage) {
+    node::StorageReader sr(in);
+    node::StorageRecord rec;
+    while (sr.Next(&rec)) {
+    }
+    return sr.status();
   }
   return Status::Ok();
 }
@@ -187,14 +265,33 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
   std::sort(sources.begin(), sources.end(),
             [](const Source& a, const Source& b) { return a.member < b.member; });
 
-  // Pass 1: sizes and SHA-256 for the manifest. The lock keeps the files still.
+  // Pass 1: sizes and SHA-256 for the manifest, and the content checks
+  // (SNAP-14). The lock keeps the files still.
+  const std::string snap_storage =
+      m.base_snapshot ? "snapshots/" + *m.base_snapshot + "/storage.dat" : std::string();
   uint64_t total = 0;
   for (const Source& s : sources) {
     Sha256 sha;
-    AERO_RETURN_IF_ERROR(ForEachChunk(fs, s, [&](std::string_view b) {
-      sha.Update(b);
-      return Status::Ok();
-    }));
+    AERO_ASSIGN_OR_RETURN(auto f, fs.OpenRead(s.file));
+    AERO_RETURN_IF_ERROR(f->Seek(s.offset));
+    HashedSource in(std::move(f), s, &sha);
+    Status content = CheckContent(s, &in, m, snap_storage);
+    if (content.ok()) content = in.Drain();
+    if (content.code() == Code::kDamage) {
+      const std::string detail = s.member + ": " + content.message();
+      if (node && s.member == "wal/wal.log") {
+        // LOG-22, as ship-wal: the acknowledged WAL is damaged; the node
+        // stops accepting writes until an operator looks.
+        AERO_RETURN_IF_ERROR(
+            node->Halt({"corrupt", s.file, detail, node->state().applied_commit}));
+        return Status(Code::kDamage, Problem("wal cannot be trusted", s.file, detail),
+                      "this node is halted and no archive was written; restore it from a "
+                      "healthy copy");
+      }
+      return Status(Code::kDamage, Problem("cannot export", s.file, detail),
+                    "no archive was written; the node's files are damaged");
+    }
+    AERO_RETURN_IF_ERROR(content);
     m.members.push_back({s.member, s.size, sha.Finish()});
     total += s.size;
   }

@@ -1,5 +1,5 @@
 // `aerodb-repl snapshot export`: a node's state at one commit boundary as a
-// verified archive (specs/REPLICATION_SNAPSHOT_TRANSFER.md SNAP-2..SNAP-5, SNAP-13).
+// verified archive (specs/REPLICATION_SNAPSHOT_TRANSFER.md SNAP-2..SNAP-5, SNAP-13, SNAP-14).
 #pragma once
 
 #include <cstdint>

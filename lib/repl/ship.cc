@@ -1,6 +1,7 @@
 #include "repl/ship.h"
 
 #include <algorithm>
+#include <deque>
 #include <future>
 #include <optional>
 
@@ -207,7 +208,6 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
   // Cut (LOG-1): whole write sets from the shipped position to applied.
   const std::string wal_path = JoinPath(o.data_dir, node::kWalFile);
   AERO_ASSIGN_OR_RETURN(auto scan_file, fs.OpenRead(wal_path));
-  AERO_ASSIGN_OR_RETURN(auto copy_file, fs.OpenRead(wal_path));
   wal::ScanOptions opt;
   const bool resume = pos.base == state.base_commit && pos.wal_offset > 0 &&
                       pos.wal_offset <= state.applied_wal_offset;
@@ -239,7 +239,16 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
                                                    std::to_string(commit)));
     return *d;
   };
-  auto publish = [&](Cut& c) -> Status {
+  // Publishing is two steps. Writing the temp file (copy, fsync) may run
+  // for two segments at once, so that the disk writes segment k+1 while
+  // segment k's fsync commits; the renames and the position stay strictly in
+  // CommitId order (LOG-3): each segment is renamed only after the one
+  // before it was published.
+  struct Written {
+    std::string name, final_path, tmp;
+    segment::WrittenSegment seg;
+  };
+  auto write_temp = [&](Cut& c) -> Result<Written> {
     if (c.header.first_commit == pos.commit + 1) {
       if (check_pos) {
         AERO_ASSIGN_OR_RETURN(Digest at_pos, digest_at(pos.commit));
@@ -255,23 +264,28 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
       AERO_ASSIGN_OR_RETURN(c.header.digest_before, digest_at(c.header.first_commit - 1));
     }
     AERO_ASSIGN_OR_RETURN(c.header.digest_after, digest_at(c.header.last_commit));
-    const std::string name =
-        segment::SegmentName(c.header.epoch, c.header.first_commit, c.header.last_commit);
-    const std::string final_path = JoinPath(o.target, name);
-    const std::string tmp = JoinPath(o.target, HiddenName(name, ".tmp"));
-    AERO_ASSIGN_OR_RETURN(segment::WrittenSegment written,
-                          segment::WriteSegment(fs, tmp, c.header, *copy_file, c.start, c.end,
-                                                o.zstd));
+    Written w;
+    w.name = segment::SegmentName(c.header.epoch, c.header.first_commit, c.header.last_commit);
+    w.final_path = JoinPath(o.target, w.name);
+    w.tmp = JoinPath(o.target, HiddenName(w.name, ".tmp"));
+    // Its own reader: two segments may be copied at once.
+    AERO_ASSIGN_OR_RETURN(auto copy_file, fs.OpenRead(wal_path));
+    AERO_ASSIGN_OR_RETURN(w.seg, segment::WriteSegment(fs, w.tmp, c.header, *copy_file, c.start,
+                                                       c.end, o.zstd));
+    return w;
+  };
+  auto publish_written = [&](const Cut& c, const Written& w) -> Status {
     ShippedSegment out;
-    out.name = name;
+    out.name = w.name;
     out.first_commit = c.header.first_commit;
     out.last_commit = c.header.last_commit;
-    out.sha256 = ToHex(written.seal);
-    Status renamed = fs.RenameNoReplace(tmp, final_path);  // LOG-3
+    out.sha256 = ToHex(w.seg.seal);
+    const std::string& final_path = w.final_path;
+    Status renamed = fs.RenameNoReplace(w.tmp, final_path);  // LOG-3
     if (renamed.code() == Code::kRefused) {
       // LOG-4: a valid segment of the same history under the name is a
       // re-ship; anything else is refused, and neither file is touched.
-      (void)fs.Remove(tmp);
+      (void)fs.Remove(w.tmp);
       Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(final_path);
       if (!f.ok()) return f.status();
       segment::SegmentNameInfo ni{c.header.epoch, c.header.first_commit, c.header.last_commit};
@@ -311,7 +325,7 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
     } else {
       AERO_RETURN_IF_ERROR(renamed);
       AERO_RETURN_IF_ERROR(fs.SyncDir(o.target));
-      out.bytes = written.bytes;
+      out.bytes = w.seg.bytes;
     }
     // LOG-3: the position follows the published segments, saved every
     // position_every_bytes and at the end of the run (save_position below): a
@@ -323,18 +337,44 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
     if (unsaved_bytes >= o.position_every_bytes) return save_position();
     return Status::Ok();
   };
+  auto publish = [&](Cut c) -> Status {
+    AERO_ASSIGN_OR_RETURN(Written w, write_temp(c));
+    return publish_written(c, w);
+  };
 
-  // Publishing segment k (copy, fsync, rename) runs on another thread while
-  // the scan goes on with segment k+1. Publishes stay strictly in order: the
-  // next waits for the previous.
-  std::future<Status> inflight;
+  // Segments are published on other threads while the scan goes on: at most
+  // kPublishDepth in flight, each renamed only once the one before it is
+  // published; a failure stops every later one before its rename.
+  constexpr size_t kPublishDepth = 2;
+  std::deque<std::shared_future<Status>> inflight;
+  auto wait_oldest = [&]() -> Status {
+    Status s = inflight.front().get();
+    inflight.pop_front();
+    return s;
+  };
   auto wait_inflight = [&]() -> Status {
-    if (!inflight.valid()) return Status::Ok();
-    return inflight.get();
+    Status first;
+    while (!inflight.empty()) {
+      Status s = wait_oldest();
+      if (first.ok()) first = s;
+    }
+    return first;
   };
   auto launch = [&](Cut c) -> Status {
-    AERO_RETURN_IF_ERROR(wait_inflight());
-    inflight = std::async(std::launch::async, [&publish, c]() mutable { return publish(c); });
+    if (inflight.size() >= kPublishDepth) AERO_RETURN_IF_ERROR(wait_oldest());
+    std::shared_future<Status> before =
+        inflight.empty() ? std::shared_future<Status>() : inflight.back();
+    inflight.push_back(
+        std::async(std::launch::async, [&write_temp, &publish_written, &fs, c, before]() mutable {
+          Result<Written> w = write_temp(c);
+          Status prior = before.valid() ? before.get() : Status::Ok();
+          if (!prior.ok()) {
+            if (w.ok()) (void)fs.Remove(w->tmp);  // never published after a failure
+            return prior;
+          }
+          if (!w.ok()) return w.status();
+          return publish_written(c, *w);
+        }).share());
     return Status::Ok();
   };
   wal::ScanResult r = wal::WalScanner(scan_file.get(), opt).Run({}, [&](const wal::WriteSet& ws) {

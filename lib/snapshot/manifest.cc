@@ -133,15 +133,19 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
     const json& members = j.at("members");
     if (!members.is_array() || members.size() > kMaxMembers) return Bad("invalid members");
     std::string prev;
+    // SNAP-9: summed with a check instead of wrapping around, so that sizes
+    // whose 64-bit sum wraps to a small total_bytes cannot pass the bound.
     uint64_t total = 0;
+    bool over_bound = false;
     for (const json& x : members) {
       Member mem;
       mem.path = x.at("path").get<std::string>();
       mem.size = U64(x.at("size"), "size");
-      // Summed without wrapping: sizes adding up to 2^64 + T must not pass
-      // as a total of T (SNAP-9).
-      if (mem.size > kMaxTotalBytes - total) return Bad("total_bytes over the 64 GiB bound");
-      total += mem.size;
+      if (over_bound || mem.size > kMaxTotalBytes - total) {
+        over_bound = true;
+      } else {
+        total += mem.size;
+      }
       if (x.at("type").get<std::string>() != "file") return Bad("member type not allowed");
       std::string why;
       if (!IsSafeMemberPath(mem.path, &why)) return Bad(why + ": " + mem.path);
@@ -153,13 +157,13 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
       m.members.push_back(mem);
     }
     if (U64(j.at("member_count"), "member_count") != m.members.size()) return Bad("member_count");
-    if (U64(j.at("total_bytes"), "total_bytes") != m.TotalBytes()) return Bad("total_bytes");
+    if (over_bound) return Bad("total_bytes over the 64 GiB bound");
+    if (U64(j.at("total_bytes"), "total_bytes") != total) return Bad("total_bytes");
   } catch (const NotUnsigned& e) {
     return Bad(std::string("field of the wrong type: ") + e.field + " is not an unsigned integer");
   } catch (const json::exception& e) {
     return Bad(std::string("field missing or of the wrong type: ") + e.what());
   }
-  if (m.TotalBytes() > kMaxTotalBytes) return Bad("total_bytes over the 64 GiB bound");
   // The members a replica cannot open without.
   auto has = [&](const std::string& p) {
     return std::any_of(m.members.begin(), m.members.end(),

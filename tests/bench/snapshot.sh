@@ -3,7 +3,8 @@
 # measured on this machine in the same run (../shared/bench/peers.sh, and
 # tar | zstd and openssl dgst over the same files).
 #   bash tests/bench/snapshot.sh [MIB] [BUILD_DIR]   (default 512 MiB of node state, build-rel)
-#   RUNS=N (default 3): verify, install and the same-bytes peers are medians of N rounds
+#   RUNS=N (default 5): verify, install and the same-bytes peers are medians of N
+#   rounds, each timed step after the same settle() (see below)
 # Needs root for peers.sh (it installs PostgreSQL and pgBackRest when missing).
 # Prints one line per figure and a ratio per target; never part of ctest.
 set -euo pipefail
@@ -25,6 +26,18 @@ trap 'rm -rf "$W"' EXIT
 now() { date +%s.%N; }
 mbps() { awk -v b="$1" -v t0="$2" -v t1="$3" 'BEGIN { printf "%.1f", b / 1048576 / (t1 - t0) }'; }
 rss() { awk '{print $1}' "$1"; }  # KiB, from /usr/bin/time -f %M
+# settle(): on this VM the first write-heavy second after an idle pause runs
+# at a fraction of the speed of the next one (measured: cat+sync of 1 GiB
+# after a 3 s pause 215-420 MB/s, back to back 1128-1310 MB/s; a 1 s busy
+# loop before it, with no I/O at all, restores most of the speed: the
+# hypervisor idles the vCPUs). So every timed step, ours and the peer's
+# alike, starts after sync and one second of busy loop on every core.
+settle() {
+  sync
+  local i
+  for i in $(seq "$(nproc)"); do timeout 1 sh -c 'while :; do :; done' & done
+  wait
+}
 jnum() { sed -n "s/^ *\"$1\": *\([0-9]*\).*/\1/p" "$2"; }  # a number from --json output
 
 # A node with >= MIB MiB of state (snapshots/<id>/storage.dat after one
@@ -46,7 +59,7 @@ done
 # A small WAL tail after the snapshot.
 "$AERODB" load -D "$P" --write-sets 20 --records-per-set 16 --body-bytes 16384 --seed 2 >/dev/null
 TAIL=$(stat -c %s "$P/wal/wal.log")
-sync
+settle
 
 # export, zstd level 1, against tar | zstd -1 of the same files (both end with
 # a synced file: export syncs its archive, so the peer gets a sync too).
@@ -59,7 +72,7 @@ MEMBERS=$(jnum members "$W/export_zstd.json")
 ZARCH=$(jnum archive_bytes "$W/export_zstd.json")
 EXPORT_ZSTD=$(mbps "$DATA" "$t0" "$t1")
 TARIN=$(du -cb "$P/data" "$P/snapshots" "$P/wal" "$P/metadata" | tail -1 | cut -f1)
-sync
+settle
 t0=$(now)
 tar -cf - -C "$P" data snapshots wal metadata | zstd -1 -q -o "$W/peer.tar.zst"
 t1=$(now); sync "$W/peer.tar.zst"; t2=$(now)
@@ -67,7 +80,7 @@ TAR_ZSTD=$(mbps "$TARIN" "$t0" "$t2")
 TAR_ZSTD_NOSYNC=$(mbps "$TARIN" "$t0" "$t1")
 TARZ=$(stat -c %s "$W/peer.tar.zst")
 rm -f "$W/snap.zst.archive" "$W/peer.tar.zst"
-sync
+settle
 
 # export, uncompressed; then verify of that archive against openssl dgst -sha256 of it.
 t0=$(now)
@@ -78,26 +91,29 @@ DATA_NONE=$(jnum data_bytes "$W/export_none.json")
 EXPORT_NONE=$(mbps "$DATA_NONE" "$t0" "$t1")
 ARCH=$(stat -c %s "$W/snap.archive")
 sync
-# RUNS rounds (default 3) of verify, openssl dgst, cat+sync and install; each
-# figure is its median, because this disk's write speed swings by 2-3x from
-# one minute to the next (peers.sh's figures swing as well; it runs once).
-# cat+sync is the disk's limit on the same bytes at the same point of the
-# run (peers.sh's write_fsync is over MIB bytes, measured at another time).
-RUNS=${RUNS:-3}
+# RUNS rounds (default 5) of verify, openssl dgst, cat+sync and install, each
+# after settle(); each figure is its median, because this disk's write speed
+# swings by 2-5x from one minute to the next (peers.sh's figures swing as
+# well; it runs once). cat+sync is the disk's limit on the same bytes in the
+# same rounds (peers.sh's write_fsync is over MIB bytes, at another time).
+RUNS=${RUNS:-5}
 median() { tr ' ' '\n' | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 V_ALL=() H_ALL=() F_ALL=() I_ALL=()
 for run in $(seq "$RUNS"); do
+  settle
   t0=$(now); /usr/bin/time -f %M -o "$W/verify.rss.$run" "$REPL" verify "$W/snap.archive" >/dev/null; t1=$(now)
   V_ALL+=("$(mbps "$DATA_NONE" "$t0" "$t1")")
+  settle
   t0=$(now); openssl dgst -sha256 "$W/snap.archive" >/dev/null; t1=$(now)
   H_ALL+=("$(mbps "$ARCH" "$t0" "$t1")")
-  sync
+  settle
   t0=$(now); cat "$W/snap.archive" > "$W/one.bin"; sync "$W/one.bin"; t1=$(now)
   F_ALL+=("$(mbps "$ARCH" "$t0" "$t1")")
-  rm -f "$W/one.bin"; sync
+  rm -f "$W/one.bin"
+  settle
   t0=$(now); /usr/bin/time -f %M -o "$W/install.rss.$run" "$REPL" snapshot install -D "$W/r" "$W/snap.archive" >/dev/null; t1=$(now)
   I_ALL+=("$(mbps "$DATA_NONE" "$t0" "$t1")")
-  rm -rf "$W/r"; sync
+  rm -rf "$W/r"
 done
 VERIFY=$(echo "${V_ALL[*]}" | median); SHA_ARCH=$(echo "${H_ALL[*]}" | median)
 WFS_ARCH=$(echo "${F_ALL[*]}" | median); INSTALL=$(echo "${I_ALL[*]}" | median)
@@ -113,7 +129,7 @@ echo "  export --compression none            $EXPORT_NONE MB/s, $((ARCH / 104857
 echo "  verify (uncompressed archive)        $VERIFY MB/s, peak RSS $(( $(rss "$W/verify.rss") / 1024 )) MiB"
 echo "  openssl dgst -sha256 (same archive)  $SHA_ARCH MB/s over $((ARCH / 1048576)) MiB"
 echo "  install (uncompressed archive)       $INSTALL MB/s, peak RSS $(( $(rss "$W/install.rss") / 1024 )) MiB"
-echo "  cat archive > file + sync (same bytes, before each install)  $WFS_ARCH MB/s"
+echo "  cat archive > file + sync (same bytes, same rounds)  $WFS_ARCH MB/s"
 
 PEERS=$W/peers.txt
 if [ -x ../shared/bench/peers.sh ] || [ -f ../shared/bench/peers.sh ]; then

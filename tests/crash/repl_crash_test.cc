@@ -32,6 +32,17 @@ void CheckChain(const std::string& dir, uint64_t last) {
   CHECK(next == last + 1);
 }
 
+// What a crash left in `dir` is a gap-free prefix of the chain: segments
+// are published in CommitId order, even with two in flight (LOG-3).
+void CheckPrefix(const std::string& dir) {
+  uint64_t next = 1;
+  for (const std::string& n : Segments(dir)) {
+    auto info = segment::ParseSegmentName(n);
+    CHECK(info->first_commit <= next);
+    next = std::max(next, info->last_commit + 1);
+  }
+}
+
 }  // namespace
 
 // LOG-3: with the position saved after every segment (1 byte), and with the
@@ -62,6 +73,7 @@ TEST_CASE("crash: ship-wal at every step, then a re-run converges") {
     repl::ShipReport crashed;
     (void)repl::ShipWal(fs, o, &crashed);
     fs.PowerLoss();
+    CheckPrefix(t / "out");
     REQUIRE(repl::ShipWal(PosixFs(), o, nullptr).ok());  // the re-run
     CheckChain(t / "out", 40);
     fsys::remove_all(t / "r");

@@ -8,6 +8,7 @@
 #include "node/state.h"
 #include "segment/segment.h"
 #include "repl/unhalt.h"
+#include "support/read_counting_fs.h"
 #include "support/repl_fixture.h"
 
 using namespace aero;
@@ -320,4 +321,70 @@ TEST_CASE("row 4: a segment of a newer epoch waits for its history file (8)") {
   CHECK(s.code() == Code::kInTransit);
   CHECK(s.message().find("history file in transit '" + (t / "out") + "/00000002.history'") == 0);
   CHECK(StateOf(t / "r").applied_commit == 10);
+}
+
+TEST_CASE("NODE-11 LOG-8 duplicates are checked from replication/digests, without reading the WAL") {
+  TempDir t;
+  Setup(t, 60);
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  const size_t segments = Segments(t / "out").size();
+  REQUIRE(segments > 3);
+  auto rerun = [&](ReadCountingFs& fs) {
+    repl::ApplyOptions o;
+    o.data_dir = t / "r";
+    o.inbox = t / "out";
+    repl::ApplyReport rep;
+    REQUIRE(repl::ApplyWal(fs, o, &rep).ok());
+    size_t dups = 0;
+    for (auto& s : rep.segments) dups += s.outcome == "duplicate";
+    CHECK(dups == segments);  // every one checked, none "not-checked"
+  };
+  ReadCountingFs with_index;
+  rerun(with_index);
+  // Open-time validation (NODE-4) reads the log's tail past applied: a few
+  // bytes, whatever the size of the log.
+  CHECK(with_index.BytesRead("wal/wal.log") < 1024);
+  CHECK(with_index.BytesRead("replication/digests") > 0);
+  // Without the index the same answer costs one scan of the log.
+  fsys::remove(t / "r" / std::string(node::kDigestIndexFile));
+  ReadCountingFs without;
+  rerun(without);
+  CHECK(without.BytesRead("wal/wal.log") >= fsys::file_size(t / "r" / std::string(node::kWalFile)));
+}
+
+TEST_CASE("NODE-11 LOG-8 a damaged index falls back to the scan: a foreign duplicate still diverges") {
+  TempDir t;
+  MakePrimary(t / "p", 20, 1);
+  fsys::copy(t / "p", t / "q", fsys::copy_options::recursive);
+  Write(t / "p", 5, 10);
+  Write(t / "q", 5, 11);  // same system id, commits 21..25 differ
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(PosixFs().MakeDir(t / "qout").ok());
+  REQUIRE(Ship(t / "p", t / "out", 3000).ok());
+  REQUIRE(Ship(t / "q", t / "qout", 3000).ok());
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  // Every entry's CRC fails: nothing in the index is trusted.
+  const std::string index = t / "r" / std::string(node::kDigestIndexFile);
+  std::string bytes = ReadFile(index);
+  REQUIRE(bytes.size() > node::kDigestIndexMagic.size());
+  for (size_t i = node::kDigestIndexMagic.size() + 8; i < bytes.size(); i += node::kDigestIndexEntryBytes) {
+    FlipBit(&bytes, i, 3);
+  }
+  WriteFile(index, bytes);
+  // q's segments that end below 25 are true duplicates; the one ending at 25 is not.
+  for (auto& n : Segments(t / "out")) fsys::remove(t / "out" / n);
+  for (auto& n : Segments(t / "qout")) fsys::copy(t / "qout" / n, t / "out" / n);
+  // The first of q's segments to reach past commit 20 is where the histories
+  // part; an index trusted despite its CRCs would halt at an earlier one.
+  uint64_t first_divergent = 0;
+  for (auto& n : Segments(t / "qout")) {
+    const uint64_t last = std::stoull(n.substr(26, 16), nullptr, 16);
+    if (last > 20 && first_divergent == 0) first_divergent = last;
+  }
+  REQUIRE(first_divergent > 0);
+  REQUIRE(Segments(t / "qout").size() > 2);
+  Status s = Apply(t / "r", t / "out");
+  CHECK(s.code() == Code::kDiverged);
+  CHECK(s.message().find("diverged at commit " + std::to_string(first_divergent) + " '") == 0);
+  CHECK(HaltCode(t / "r") == "diverged");
 }

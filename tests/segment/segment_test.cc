@@ -129,7 +129,7 @@ TEST_CASE("SEG-4 every single-bit flip of a valid segment is corrupt") {
   }
 }
 
-TEST_CASE("SEG-4 a longer file, a wrong name and unknown flags are corrupt") {
+TEST_CASE("SEG-4 SEG-8 a longer file, a wrong name, unknown flags and reserved bytes are corrupt") {
   TempDir t;
   const std::string path = MakeSegment(t, 1, 2, false);
   const std::string full = ReadFile(path);
@@ -144,6 +144,13 @@ TEST_CASE("SEG-4 a longer file, a wrong name and unknown flags are corrupt") {
   EncodeFixed32(flagged.data() + kHeaderCrcOffset, Crc32(flagged.data(), kHeaderCrcOffset));
   WriteFile(path, flagged);
   CHECK(Verify(path).detail == "unknown flags");
+  for (size_t off : {kReservedOffset, kHeaderCrcOffset - 1}) {  // first and last reserved byte
+    std::string reserved = full;
+    reserved[off] = 1;
+    EncodeFixed32(reserved.data() + kHeaderCrcOffset, Crc32(reserved.data(), kHeaderCrcOffset));
+    WriteFile(path, reserved);
+    CHECK(Verify(path).detail == "reserved bytes are not zero");
+  }
 }
 
 TEST_CASE("SEG-5 a body that lies about its write sets is corrupt even with good checksums") {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <filesystem>
 #include <functional>
 
@@ -13,6 +14,7 @@
 #include "repl/export.h"
 #include "repl/install.h"
 #include "repl/verify.h"
+#include "snapshot/archive_format.h"
 #include "snapshot/archive_reader.h"
 #include "snapshot/manifest.h"
 #include "support/archive_builder.h"
@@ -225,6 +227,171 @@ TEST_CASE("SNAP-9 a decompression bomb is refused by ratio") {
   CHECK(c.data_bytes < zeros.size());  // refused long before the end
 }
 
+namespace {
+
+// Counts the bytes read through it: shows how far into the file a refusal came.
+class CountingFile final : public ReadableFile {
+ public:
+  explicit CountingFile(ReadableFile& f) : f_(f) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    Result<size_t> got = f_.Read(buf, n);
+    if (got.ok()) read_ += *got;
+    return got;
+  }
+  Status Seek(uint64_t offset) override { return f_.Seek(offset); }
+  Result<uint64_t> Size() override { return f_.Size(); }
+  Result<FileInfo> Info() override { return f_.Info(); }
+  const std::string& path() const override { return f_.path(); }
+  uint64_t read() const { return read_; }
+
+ private:
+  ReadableFile& f_;
+  uint64_t read_ = 0;
+};
+
+// A manifest of an empty history (base 0, H(0)) that lists `members`, then
+// wal/wal.log (empty), which sorts after data/.
+snapshot::Manifest ManifestListing(std::vector<snapshot::Member> members) {
+  snapshot::Manifest m;
+  m.system_id = *history::ParseSystemId("00112233445566778899aabbccddeeff");
+  m.base_digest = history::SeedDigest(m.system_id);
+  m.boundary_digest = m.base_digest;
+  m.members = std::move(members);
+  m.members.push_back({"wal/wal.log", 0, Sha256::Of("")});
+  return m;
+}
+
+// An archive that holds only member 0 (and the end-of-archive blocks): a
+// manifest that passes is then refused as "member 'P' is missing", so a
+// manifest problem as the detail shows the refusal came from member 0.
+snapshot::ArchiveCheck CheckManifestOnly(const TempDir& t, const std::string& manifest) {
+  WriteTar(t / "m.tar", {{"aerodb-repl-manifest.json", manifest}}, false);
+  return Check(t / "m.tar");
+}
+
+const std::string kManifestProblem = "invalid archive manifest 'aerodb-repl-manifest.json': ";
+
+}  // namespace
+
+TEST_CASE("SNAP-9 member 0 of size 0 or over 16 MiB is refused from its header (1)") {
+  TempDir t;
+  constexpr size_t kMax = snapshot::kMaxManifestBytes;
+  static_assert(kMax == 16u << 20);
+  for (size_t size : {size_t{0}, kMax + 1}) {
+    CAPTURE(size);
+    // A plain archive: member 0's bytes lie in the file, after its header.
+    WriteTar(t / "m.tar", {{"aerodb-repl-manifest.json", std::string(size, ' ')}, {"wal/wal.log", ""}},
+             false);
+    auto f = PosixFs().OpenRead(t / "m.tar");
+    REQUIRE(f.ok());
+    CountingFile counted(**f);
+    auto c = snapshot::ReadArchive(counted);
+    CHECK(c.state == snapshot::ArchiveState::kCorrupt);
+    CHECK(c.detail == "manifest size out of bounds");
+    CHECK(counted.read() < (1u << 20));  // refused from the header, the 16 MiB not read
+    Status s = Install(t / "r", t / "m.tar");
+    CHECK(s.code() == Code::kDamage);
+    CHECK(s.message() == "invalid archive '" + (t / "m.tar") + "': manifest size out of bounds");
+    CHECK_FALSE(FileExists(t / "r"));
+    CHECK_FALSE(FileExists(t / ".r.install.tmp"));
+  }
+  // Exactly 16 MiB is within the bound: read whole and decoded (and then
+  // refused, because 16 MiB of spaces is not a manifest).
+  WriteTar(t / "m.tar", {{"aerodb-repl-manifest.json", std::string(kMax, ' ')}}, false);
+  auto f = PosixFs().OpenRead(t / "m.tar");
+  REQUIRE(f.ok());
+  CountingFile counted(**f);
+  auto c = snapshot::ReadArchive(counted);
+  CHECK(c.state == snapshot::ArchiveState::kCorrupt);
+  CHECK(c.detail == kManifestProblem + "does not end with a newline");
+  CHECK(counted.read() >= kMax);
+}
+
+// The canonical manifest of ManifestListing() with `extra` empty members
+// data/000000.. in front of wal/wal.log, built as text: EncodeManifest takes
+// about half a second for 100000 members, this a few milliseconds.
+std::string ManifestWithEmptyMembers(int extra) {
+  std::string text = snapshot::EncodeManifest(ManifestListing({}));
+  const std::string empty_sha = ToHex(Sha256::Of(""));
+  std::string entries;
+  char entry[160];
+  for (int i = 0; i < extra; ++i) {
+    std::snprintf(entry, sizeof entry, R"({"path":"data/%06d","sha256":"%s","size":0,"type":"file"},)",
+                  i, empty_sha.c_str());
+    entries += entry;
+  }
+  const size_t wal = text.find(R"({"path":"wal/wal.log")");
+  const size_t count = text.find(R"("member_count":1,)");
+  REQUIRE(wal != std::string::npos);
+  REQUIRE(count != std::string::npos);
+  text.insert(wal, entries);
+  text.replace(count, 17, "\"member_count\":" + std::to_string(extra + 1) + ",");
+  // Seal it again: manifest_sha256 is the SHA-256 of the text without itself.
+  const std::string key = R"("manifest_sha256":")";
+  const size_t k = text.find(key);
+  REQUIRE(k != std::string::npos);
+  text.erase(k, key.size() + 64 + 2);
+  const std::string sha = ToHex(Sha256::Of(std::string_view(text).substr(0, text.size() - 1)));
+  text.insert(k, key + sha + "\",");
+  return text;
+}
+
+TEST_CASE("SNAP-9 a manifest listing more than 100000 members is refused (1) before any member") {
+  TempDir t;
+  static_assert(snapshot::kMaxMembers == 100000);
+  {  // the text builder gives exactly EncodeManifest's bytes
+    std::vector<snapshot::Member> two = {{"data/000000", 0, Sha256::Of("")},
+                                         {"data/000001", 0, Sha256::Of("")}};
+    CHECK(ManifestWithEmptyMembers(2) == snapshot::EncodeManifest(ManifestListing(two)));
+  }
+  const std::string over = ManifestWithEmptyMembers(100000);  // with wal/wal.log: 100001
+  REQUIRE(over.size() < snapshot::kMaxManifestBytes);  // the member bound decides, not the size
+  auto c = CheckManifestOnly(t, over);
+  CHECK(c.state == snapshot::ArchiveState::kCorrupt);
+  CHECK(c.detail == kManifestProblem + "invalid members");
+  CHECK(c.members_read == 0);
+}
+
+TEST_CASE("SNAP-9 a manifest of exactly 100000 members is within the bound") {
+  const std::string at_bound = ManifestWithEmptyMembers(99999);  // with wal/wal.log: 100000
+  auto m = snapshot::DecodeManifest(at_bound);
+  REQUIRE(m.ok());
+  CHECK(m->members.size() == 100000);
+}
+
+TEST_CASE("SNAP-9 total_bytes over 64 GiB is refused (1), member sizes that wrap around included") {
+  TempDir t;
+  constexpr uint64_t kMax = snapshot::kMaxTotalBytes;
+  static_assert(kMax == uint64_t{64} << 30);
+  const auto sha = Sha256::Of("");
+  auto refused = [&](const snapshot::Manifest& m) {
+    const std::string bytes = snapshot::EncodeManifest(m);
+    CHECK(snapshot::DecodeManifest(bytes).status().message() ==
+          kManifestProblem + "total_bytes over the 64 GiB bound");
+    auto c = CheckManifestOnly(t, bytes);
+    CHECK(c.state == snapshot::ArchiveState::kCorrupt);
+    CHECK(c.detail == kManifestProblem + "total_bytes over the 64 GiB bound");
+    CHECK(c.members_read == 0);
+  };
+  refused(ManifestListing({{"data/big", kMax + 1, sha}}));
+  refused(ManifestListing({{"data/a", kMax, sha}, {"data/b", 1, sha}}));
+  // Four members of 2^62 bytes: 2^64 in all, which a 64-bit sum wraps to a
+  // total_bytes of 0. Each size alone fits a tar header (pax).
+  const uint64_t quarter = uint64_t{1} << 62;
+  snapshot::Manifest wrap = ManifestListing(
+      {{"data/a", quarter, sha}, {"data/b", quarter, sha}, {"data/c", quarter, sha},
+       {"data/d", quarter, sha}});
+  REQUIRE(wrap.TotalBytes() == 0);
+  refused(wrap);
+  // Exactly 64 GiB is within the bound: the manifest passes, and the
+  // archive is refused only for the member data it lacks.
+  const std::string at_bound = snapshot::EncodeManifest(ManifestListing({{"data/big", kMax, sha}}));
+  CHECK(snapshot::DecodeManifest(at_bound).ok());
+  auto c = CheckManifestOnly(t, at_bound);
+  CHECK(c.state == snapshot::ArchiveState::kCorrupt);
+  CHECK(c.detail == "member 'data/big' is missing (2 of 2 not present)");
+}
+
 TEST_CASE("SNAP-10 SNAP-11 install: a replica at the boundary that apply-wal continues") {
   TempDir t;
   Primary(t);
@@ -279,12 +446,11 @@ class RewrittenBetweenPasses final : public ReadableFile {
   uint64_t pos_ = 0;
 };
 
-class SwapArchiveFs final : public Fs {
+// PosixFs with every call forwarded: tests override the calls they watch.
+class ForwardingFs : public Fs {
  public:
-  SwapArchiveFs(std::string archive, std::string second) : archive_(std::move(archive)), second_(std::move(second)) {}
-  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& path) override {
-    if (path != archive_) return real_.OpenRead(path);
-    return std::unique_ptr<ReadableFile>(new RewrittenBetweenPasses(ReadFile(path), second_, path));
+  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& p) override {
+    return real_.OpenRead(p);
   }
   Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& p, OpenMode m) override {
     return real_.OpenWrite(p, m);
@@ -303,8 +469,19 @@ class SwapArchiveFs final : public Fs {
   Result<std::vector<DirEntry>> ListDir(const std::string& d) override { return real_.ListDir(d); }
   Result<std::unique_ptr<FileLock>> Lock(const std::string& p) override { return real_.Lock(p); }
 
- private:
+ protected:
   Fs& real_ = PosixFs();
+};
+
+class SwapArchiveFs final : public ForwardingFs {
+ public:
+  SwapArchiveFs(std::string archive, std::string second) : archive_(std::move(archive)), second_(std::move(second)) {}
+  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& path) override {
+    if (path != archive_) return real_.OpenRead(path);
+    return std::unique_ptr<ReadableFile>(new RewrittenBetweenPasses(ReadFile(path), second_, path));
+  }
+
+ private:
   std::string archive_, second_;
 };
 
@@ -335,6 +512,110 @@ TEST_CASE("SNAP-10 an archive rewritten between install's two passes installs no
   SwapArchiveFs same(a, good);
   REQUIRE(repl::InstallSnapshot(same, o, nullptr).ok());
   CHECK(StateOf(t / "r").applied_commit == 55);
+}
+
+namespace {
+
+// Installs the archive `a` into t/"r", an existing empty directory, while
+// install's second pass reads `second` in place of the bytes its first pass
+// verified. Whatever the outcome, r must still be an empty directory and
+// .r.install.tmp must be gone.
+Status InstallChangedBetweenPasses(const TempDir& t, const std::string& a,
+                                   const std::string& second) {
+  REQUIRE(Check(a).state == snapshot::ArchiveState::kValid);
+  REQUIRE(PosixFs().MakeDir(t / "r").ok());
+  SwapArchiveFs fs(a, second);
+  repl::InstallOptions o;
+  o.data_dir = t / "r";
+  o.archive = a;
+  Status s = repl::InstallSnapshot(fs, o, nullptr);
+  CHECK(fsys::is_directory(t / "r"));
+  CHECK(fsys::is_empty(t / "r"));  // the target is untouched
+  CHECK_FALSE(fsys::exists(t / ".r.install.tmp"));
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("SNAP-10 a manifest changed between install's two passes installs nothing (8)") {
+  TempDir t;
+  Primary(t);
+  auto entries = ReadTar(Export(t, "e.tar", false));
+  WriteTar(t / "a.tar", entries, false);
+  // Another valid manifest (epoch 2) of the same length over the same
+  // members: the second archive verifies on its own, and only the comparison
+  // with pass 1's manifest tells the two apart.
+  auto m = snapshot::DecodeManifest(entries.at(0).data);
+  REQUIRE(m.ok());
+  m->epoch = 2;
+  auto changed = entries;
+  changed[0].data = snapshot::EncodeManifest(*m);
+  REQUIRE(changed[0].data.size() == entries[0].data.size());
+  WriteTar(t / "b.tar", changed, false);
+  REQUIRE(Check(t / "b.tar").state == snapshot::ArchiveState::kValid);
+  const std::string a = t / "a.tar";
+  Status s = InstallChangedBetweenPasses(t, a, ReadFile(t / "b.tar"));
+  CHECK(s.code() == Code::kInTransit);
+  CHECK(s.message() == "archive changed while installing '" + a + "': invalid archive '" + a +
+                           "': the manifest changed since the archive was verified");
+  CHECK(s.hint() == "re-run once the copy has finished; nothing was installed");
+}
+
+TEST_CASE("SNAP-10 a member header changed between install's two passes installs nothing (8)") {
+  TempDir t;
+  Primary(t);
+  const auto entries = ReadTar(Export(t, "e.tar", false));
+  WriteTar(t / "a.tar", entries, false);
+  const std::string a = t / "a.tar";
+  REQUIRE(entries.at(1).path == "data/documents.dat");
+  const std::string size = std::to_string(entries[1].data.size());
+  struct Change {
+    std::string what;
+    TarEntry member1;
+    std::string detail;
+  };
+  const std::vector<Change> changes = {
+      // The same bytes under another path: only the header check sees it.
+      {"path", {"data/documents.dax", entries[1].data},
+       "member 'data/documents.dax' where the manifest lists 'data/documents.dat' (duplicate, out "
+       "of order or unlisted)"},
+      // One more byte: its first bytes, all pass 2 would read, have pass 1's CRC-32.
+      {"size", {"data/documents.dat", entries[1].data + "x"},
+       "member 'data/documents.dat': size " + std::to_string(entries[1].data.size() + 1) +
+           " where the manifest says " + size},
+      // A hostile header (SNAP-8) is refused in pass 2 too, before any file is created.
+      {"absolute path", {"/data/documents.dat", entries[1].data},
+       "member '/data/documents.dat': absolute path"},
+  };
+  for (const Change& change : changes) {
+    CAPTURE(change.what);
+    auto second = entries;
+    second[1] = change.member1;
+    WriteTar(t / "b.tar", second, false);
+    Status s = InstallChangedBetweenPasses(t, a, ReadFile(t / "b.tar"));
+    CHECK(s.code() == Code::kInTransit);
+    CHECK(s.message() == "archive changed while installing '" + a + "': invalid archive '" + a +
+                             "': " + change.detail);
+    REQUIRE(PosixFs().Remove(t / "r").ok());
+  }
+}
+
+TEST_CASE("SNAP-10 an archive cut short between install's two passes is in transit (8), installs nothing") {
+  TempDir t;
+  Primary(t);
+  for (bool zstd : {false, true}) {
+    CAPTURE(zstd);
+    const std::string a = Export(t, zstd ? "a.tar.zst" : "a.tar", zstd);
+    const std::string good = ReadFile(a);
+    for (size_t cut : {good.size() / 3, good.size() / 2}) {
+      CAPTURE(cut);
+      Status s = InstallChangedBetweenPasses(t, a, good.substr(0, cut));
+      CHECK(s.code() == Code::kInTransit);
+      CHECK(s.message().find("archive in transit '" + a + "': the archive ends after ") == 0);
+      CHECK(s.hint() == "re-run once the copy has finished; nothing was installed");
+      REQUIRE(PosixFs().Remove(t / "r").ok());
+    }
+  }
 }
 
 TEST_CASE("SNAP-10 install refuses a non-empty target (5) unless told to discard it") {
@@ -416,6 +697,209 @@ TEST_CASE("SNAP-13 export refuses a halted node (6) and never overwrites an arch
   o.output = t / "b.tar.zst";
   CHECK(repl::ExportSnapshot(PosixFs(), o, nullptr).code() == Code::kHalted);
   CHECK_FALSE(FileExists(t / "b.tar.zst"));
+}
+
+namespace {
+
+Status ExportTo(const std::string& dir, const std::string& output) {
+  repl::ExportOptions o;
+  o.data_dir = dir;
+  o.output = output;
+  return repl::ExportSnapshot(PosixFs(), o, nullptr);
+}
+
+// Neither the archive nor export's temp file beside it.
+void CheckNoArchive(const TempDir& t, const std::string& name) {
+  CHECK_FALSE(FileExists(t / name));
+  CHECK_FALSE(FileExists(t / ("." + name + ".tmp")));
+}
+
+}  // namespace
+
+TEST_CASE("SNAP-13 export refuses a node whose lock another run holds (7)") {
+  TempDir t;
+  MakePrimary(t / "p", 5);
+  {
+    auto held = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    REQUIRE(held.ok());
+    Status s = ExportTo(t / "p", t / "a.tar.zst");
+    CHECK(s.code() == Code::kLocked);
+    CHECK(s.message() == "locked '" + (t / "p/replication/lock") +
+                             "': another aerodb or aerodb-repl run holds it");
+    CheckNoArchive(t, "a.tar.zst");
+  }
+  CHECK(ExportTo(t / "p", t / "a.tar.zst").ok());  // the other run has finished
+}
+
+TEST_CASE("SNAP-13 export refuses a directory that is not a node or is mid-install (9)") {
+  TempDir t;
+  Status s = ExportTo(t / "absent", t / "a.tar.zst");
+  CHECK(s.code() == Code::kNotFound);
+  CHECK(s.message() == "not an aerodb node '" + (t / "absent") + "': no wal/wal.log");
+  REQUIRE(PosixFs().MakeDir(t / "empty").ok());
+  s = ExportTo(t / "empty", t / "a.tar.zst");
+  CHECK(s.code() == Code::kNotFound);
+  CHECK(s.message() == "not an aerodb node '" + (t / "empty") + "': no wal/wal.log");
+  // Mid-install (MODEL state S2): identity.json, no state.json yet.
+  MakePrimary(t / "p", 3);
+  REQUIRE(PosixFs().Remove(t / "p/replication/state.json").ok());
+  s = ExportTo(t / "p", t / "a.tar.zst");
+  CHECK(s.code() == Code::kNotFound);
+  CHECK(s.message() ==
+        "not an aerodb node '" + (t / "p") + "': no replication/state.json (unfinished install)");
+  CheckNoArchive(t, "a.tar.zst");
+}
+
+TEST_CASE("SNAP-13 export refuses a node open-time validation cannot prove (1)") {
+  // Damage to acknowledged write sets where open-time validation looks
+  // (NODE-4: the commit record ending at applied.wal_offset, the file's
+  // length, the write sets past it that a primary rolls forward). Bytes
+  // before applied.wal_offset are not re-read at open.
+  struct Damage {
+    std::string what;
+    std::function<void(const std::string& wal, uint64_t applied_offset)> apply;
+    std::string detail;
+  };
+  const std::vector<Damage> damages = {
+      {"the commit record at applied.wal_offset",
+       [](const std::string& wal, uint64_t o) { FlipBitInFile(wal, o - 10, 2); },
+       "no commit record of commit 3 ends at byte"},
+      {"the log shorter than applied.wal_offset",
+       [](const std::string& wal, uint64_t o) { TruncateFile(wal, o - 1); },
+       "state.json records commit 3 ending at byte"},
+      {"a corrupt record in a write set past state.json",
+       [](const std::string& wal, uint64_t o) { FlipBitInFile(wal, o + 20, 2); }, "crc mismatch"},
+  };
+  for (const Damage& d : damages) {
+    CAPTURE(d.what);
+    TempDir t;
+    MakePrimary(t / "p", 3);
+    const std::string wal = t / "p/wal/wal.log";
+    const uint64_t o = StateOf(t / "p").applied_wal_offset;
+    REQUIRE(o == fsys::file_size(wal));
+    {  // commit 4: fsynced in the log, state.json not yet updated
+      auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+      REQUIRE(n.ok());
+      REQUIRE((*n)->Commit({{node::Op::Kind::kPut, "c", "x", "{}"}}).ok());
+    }
+    REQUIRE(StateOf(t / "p").applied_commit == 4);  // rolled forward by a reader
+    REQUIRE(fsys::file_size(wal) > o);
+    d.apply(wal, o);
+    const std::string damaged = ReadFile(wal);
+    Status s = ExportTo(t / "p", t / "a.tar.zst");
+    CHECK(s.code() == Code::kDamage);
+    CHECK(s.message().find("wal cannot be trusted '" + wal + "': ") == 0);
+    CHECK(s.message().find(d.detail) != std::string::npos);
+    CheckNoArchive(t, "a.tar.zst");
+    CHECK(ReadFile(wal) == damaged);  // nothing truncated or rewritten
+  }
+}
+
+TEST_CASE("SNAP-13 export refuses a fenced primary and a replica mid-promote (5)") {
+  TempDir t;
+  MakePrimary(t / "p", 3);
+  auto id = node::LoadIdentity(PosixFs(), t / "p");
+  REQUIRE(id.ok());
+  auto st = node::LoadState(PosixFs(), t / "p", *id);
+  REQUIRE(st.ok());
+  node::NodeState fenced = *st;
+  fenced.fenced_json = R"({"branch_commit":2,"epoch":2,"seen_in":"arch"})";
+  REQUIRE(node::SaveState(PosixFs(), t / "p", fenced).ok());
+  Status s = ExportTo(t / "p", t / "a.tar.zst");
+  CHECK(s.code() == Code::kRefused);
+  CHECK(s.message() == "node is fenced '" + (t / "p") +
+                           "': epoch 2 began at commit 2 in 'arch'; this primary is superseded");
+  CheckNoArchive(t, "a.tar.zst");
+  node::NodeState promoting = *st;
+  promoting.role = node::Role::kReplica;
+  promoting.promoting_json = R"({"epoch":2})";
+  REQUIRE(node::SaveState(PosixFs(), t / "p", promoting).ok());
+  s = ExportTo(t / "p", t / "a.tar.zst");
+  CHECK(s.code() == Code::kRefused);
+  CHECK(s.message().find("promote in progress '" + (t / "p") + "'") == 0);
+  CheckNoArchive(t, "a.tar.zst");
+  // The same node without the flags exports.
+  REQUIRE(node::SaveState(PosixFs(), t / "p", *st).ok());
+  CHECK(ExportTo(t / "p", t / "a.tar.zst").ok());
+}
+
+namespace {
+
+// Export's file system, with a probe run at three points of its run: the
+// first open of data/documents.dat (pass 1 reads it for its SHA-256), the
+// first write of archive bytes (pass 2) and the rename that publishes the
+// archive (export's last step but the directory fsync).
+class ProbeFs final : public ForwardingFs {
+ public:
+  explicit ProbeFs(std::function<void(const std::string&)> probe) : probe_(std::move(probe)) {}
+  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& p) override {
+    if (!read_probed_ && p.size() >= 18 && p.substr(p.size() - 18) == "data/documents.dat") {
+      read_probed_ = true;
+      probe_("pass 1 read");
+    }
+    return real_.OpenRead(p);
+  }
+  Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& p, OpenMode m) override {
+    AERO_ASSIGN_OR_RETURN(auto f, real_.OpenWrite(p, m));
+    return std::unique_ptr<WritableFile>(new Probed(std::move(f), this));
+  }
+  Status RenameNoReplace(const std::string& a, const std::string& b) override {
+    probe_("rename");
+    return real_.RenameNoReplace(a, b);
+  }
+
+ private:
+  class Probed final : public WritableFile {
+   public:
+    Probed(std::unique_ptr<WritableFile> f, ProbeFs* fs) : f_(std::move(f)), fs_(fs) {}
+    Status Append(std::string_view d) override {
+      if (!probed_) fs_->probe_("first write");
+      probed_ = true;
+      return f_->Append(d);
+    }
+    Status Sync() override { return f_->Sync(); }
+    Status Close() override { return f_->Close(); }
+    const std::string& path() const override { return f_->path(); }
+
+   private:
+    std::unique_ptr<WritableFile> f_;
+    ProbeFs* fs_;
+    bool probed_ = false;
+  };
+  std::function<void(const std::string&)> probe_;
+  bool read_probed_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("SNAP-5 FM-39 a writer during export gets 7, from pass 1 to the rename, and writes after it") {
+  TempDir t;
+  MakePrimary(t / "p", 5);
+  // At each probe a writer tries what 'aerodb put' does first: open the node
+  // for writing. The probe runs inside export, in this process; the lock is
+  // a flock, which two opens of the file conflict on even in one process.
+  std::vector<std::string> probed;
+  ProbeFs fs([&](const std::string& when) {
+    probed.push_back(when);
+    CAPTURE(when);
+    auto writer = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    CHECK(writer.status().code() == Code::kLocked);
+    CHECK(writer.status().message() == "locked '" + (t / "p/replication/lock") +
+                                           "': another aerodb or aerodb-repl run holds it");
+  });
+  repl::ExportOptions o;
+  o.data_dir = t / "p";
+  o.output = t / "a.tar.zst";
+  REQUIRE(repl::ExportSnapshot(fs, o, nullptr).ok());
+  CHECK(probed == std::vector<std::string>{"pass 1 read", "first write", "rename"});
+  // The archive holds commit 5: nothing was written to the node meanwhile.
+  auto c = Check(t / "a.tar.zst");
+  REQUIRE(c.state == snapshot::ArchiveState::kValid);
+  CHECK(c.manifest->boundary_commit == 5);
+  // Once export has returned, the writer goes ahead.
+  auto writer = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+  REQUIRE(writer.ok());
+  CHECK(*(*writer)->Commit({{node::Op::Kind::kPut, "c", "after-export", "{}"}}) == 6);
 }
 
 TEST_CASE("a replica installed from another database's archive halts on the first segment (5)") {
@@ -746,30 +1230,11 @@ TEST_CASE("SNAP-12 an AeroDB manifest.json with a field of the wrong type is dam
 namespace {
 
 // A file system without renameat2 RENAME_EXCHANGE (NFS, some FUSE file systems).
-class NoExchangeFs final : public Fs {
+class NoExchangeFs final : public ForwardingFs {
  public:
-  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& p) override { return real_.OpenRead(p); }
-  Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& p, OpenMode m) override {
-    return real_.OpenWrite(p, m);
-  }
-  Status Rename(const std::string& a, const std::string& b) override { return real_.Rename(a, b); }
-  Status RenameNoReplace(const std::string& a, const std::string& b) override {
-    return real_.RenameNoReplace(a, b);
-  }
   Status Exchange(const std::string& a, const std::string&) override {
     return Status(Code::kIo, Problem("cannot swap", a, "not supported"));
   }
-  Status SyncDir(const std::string& d) override { return real_.SyncDir(d); }
-  Status Remove(const std::string& p) override { return real_.Remove(p); }
-  Status Truncate(const std::string& p, uint64_t n) override { return real_.Truncate(p, n); }
-  Status MakeDir(const std::string& p) override { return real_.MakeDir(p); }
-  Result<FileInfo> Stat(const std::string& p) override { return real_.Stat(p); }
-  Result<FileInfo> LStat(const std::string& p) override { return real_.LStat(p); }
-  Result<std::vector<DirEntry>> ListDir(const std::string& d) override { return real_.ListDir(d); }
-  Result<std::unique_ptr<FileLock>> Lock(const std::string& p) override { return real_.Lock(p); }
-
- private:
-  Fs& real_ = PosixFs();
 };
 
 }  // namespace
@@ -836,4 +1301,35 @@ TEST_CASE("SNAP-3 SNAP-9 manifest numbers: a float, a negative or member sizes t
   CHECK(snapshot::DecodeManifest(snapshot::EncodeManifest(big)).ok());
   big.members[0].size += 1;
   refused(snapshot::EncodeManifest(big), "total_bytes over the 64 GiB bound");
+}
+
+TEST_CASE("SNAP-14 LOG-22 export of a node whose acknowledged WAL is damaged halts it (1), no archive") {
+  TempDir t;
+  Primary(t);
+  FlipBitInFile(t / "p/wal/wal.log", 300, 2);  // past open-time validation's reach (NODE-4)
+  Status s = ExportTo(t / "p", t / "a.archive");
+  CHECK(s.code() == Code::kDamage);
+  CHECK(s.message().find("wal cannot be trusted '") == 0);
+  CHECK(s.message().find("wal/wal.log: ") != std::string::npos);
+  CheckNoArchive(t, "a.archive");
+  CHECK(FileExists(t / "p/replication/halt.json"));
+  CHECK(ExportTo(t / "p", t / "a.archive").code() == Code::kHalted);
+}
+
+TEST_CASE("SNAP-14 export of a node whose storage record fails its CRC is 1, no archive") {
+  TempDir t;
+  Primary(t);
+  for (const char* file : {"data/documents.dat", "snapshots/00000000000000000040/storage.dat"}) {
+    CAPTURE(file);
+    const std::string path = t / "p" / file;
+    REQUIRE(fsys::file_size(path) > 200);
+    FlipBitInFile(path, 100, 1);
+    Status s = ExportTo(t / "p", t / "a.archive");
+    CHECK(s.code() == Code::kDamage);
+    CHECK(s.message().find(std::string("cannot export '") + path + "': " + file + ": ") == 0);
+    CheckNoArchive(t, "a.archive");
+    CHECK_FALSE(FileExists(t / "p/replication/halt.json"));
+    FlipBitInFile(path, 100, 1);  // repaired: the next file's damage alone
+  }
+  CHECK(ExportTo(t / "p", t / "a.archive").ok());
 }

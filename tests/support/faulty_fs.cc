@@ -30,6 +30,7 @@ class FaultyWritable final : public WritableFile {
   FaultyWritable(FaultyFs* fs, std::unique_ptr<WritableFile> base)
       : fs_(fs), base_(std::move(base)) {}
   Status Append(std::string_view data) override {
+    std::lock_guard<std::recursive_mutex> l(fs_->mutex());
     if (fs_->AtCrashStep() && data.size() > 1) {
       // A torn write: half the bytes reach the file, then the machine dies.
       (void)base_->Append(data.substr(0, data.size() / 2));
@@ -38,6 +39,7 @@ class FaultyWritable final : public WritableFile {
     return base_->Append(data);
   }
   Status Sync() override {
+    std::lock_guard<std::recursive_mutex> l(fs_->mutex());
     AERO_RETURN_IF_ERROR(fs_->Step());
     AERO_RETURN_IF_ERROR(base_->Sync());
     fs_->FileSynced(base_->path());
@@ -58,6 +60,7 @@ std::string FaultyFs::Norm(const std::string& p) {
 }
 
 Status FaultyFs::Step() {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ++steps_;
   if (crash_at_ != 0 && steps_ >= crash_at_) {
     crashed_ = true;
@@ -67,6 +70,7 @@ Status FaultyFs::Step() {
 }
 
 void FaultyFs::TrackBeforeWrite(const std::string& path, bool truncating) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   auto it = files_.find(path);
   if (it == files_.end()) {
     FileTrack t;
@@ -89,6 +93,7 @@ void FaultyFs::TrackBeforeWrite(const std::string& path, bool truncating) {
 }
 
 void FaultyFs::FileSynced(const std::string& raw) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   const std::string path = Norm(raw);
   FileTrack& t = files_[path];
   t.existed = true;
@@ -98,6 +103,7 @@ void FaultyFs::FileSynced(const std::string& raw) {
 }
 
 void FaultyFs::Rekey(const std::string& from, const std::string& to) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   std::map<std::string, FileTrack> moved;
   for (auto it = files_.begin(); it != files_.end();) {
     const std::string& p = it->first;
@@ -119,11 +125,13 @@ void FaultyFs::SwapKeys(const std::string& a, const std::string& b) {
 }
 
 Result<std::unique_ptr<ReadableFile>> FaultyFs::OpenRead(const std::string& path) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   return base_.OpenRead(path);
 }
 
 Result<std::unique_ptr<WritableFile>> FaultyFs::OpenWrite(const std::string& raw,
                                                           OpenMode mode) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   const std::string path = Norm(raw);
   AERO_RETURN_IF_ERROR(Step());
   const bool existed = fsys::exists(path);
@@ -138,6 +146,7 @@ Result<std::unique_ptr<WritableFile>> FaultyFs::OpenWrite(const std::string& raw
 }
 
 Status FaultyFs::Rename(const std::string& raw_from, const std::string& raw_to) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   const std::string from = Norm(raw_from), to = Norm(raw_to);
   AERO_RETURN_IF_ERROR(Step());
   DirOp op{DirOp::kRename, from, to, {}, false};
@@ -163,6 +172,7 @@ Status FaultyFs::Rename(const std::string& raw_from, const std::string& raw_to) 
 }
 
 Status FaultyFs::RenameNoReplace(const std::string& raw_from, const std::string& raw_to) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   const std::string from = Norm(raw_from), to = Norm(raw_to);
   if (fsys::exists(to)) {
     AERO_RETURN_IF_ERROR(Step());
@@ -172,6 +182,7 @@ Status FaultyFs::RenameNoReplace(const std::string& raw_from, const std::string&
 }
 
 Status FaultyFs::Exchange(const std::string& raw_a, const std::string& raw_b) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   const std::string a = Norm(raw_a), b = Norm(raw_b);
   AERO_RETURN_IF_ERROR(Step());
   AERO_RETURN_IF_ERROR(base_.Exchange(a, b));
@@ -183,6 +194,7 @@ Status FaultyFs::Exchange(const std::string& raw_a, const std::string& raw_b) {
 }
 
 Status FaultyFs::SyncDir(const std::string& raw) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   const std::string dir = Norm(raw);
   AERO_RETURN_IF_ERROR(Step());
   AERO_RETURN_IF_ERROR(base_.SyncDir(dir));
@@ -197,6 +209,7 @@ Status FaultyFs::SyncDir(const std::string& raw) {
 }
 
 Status FaultyFs::Remove(const std::string& raw) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   const std::string path = Norm(raw);
   AERO_RETURN_IF_ERROR(Step());
   DirOp op{DirOp::kRemove, path, {}, {}, fsys::is_directory(path)};
@@ -210,6 +223,7 @@ Status FaultyFs::Remove(const std::string& raw) {
 }
 
 Status FaultyFs::Truncate(const std::string& raw, uint64_t size) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   const std::string path = Norm(raw);
   AERO_RETURN_IF_ERROR(Step());
   AERO_RETURN_IF_ERROR(base_.Truncate(path, size));
@@ -218,6 +232,7 @@ Status FaultyFs::Truncate(const std::string& raw, uint64_t size) {
 }
 
 Status FaultyFs::MakeDir(const std::string& raw) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   const std::string path = Norm(raw);
   AERO_RETURN_IF_ERROR(Step());
   const bool existed = fsys::is_directory(path);
@@ -230,15 +245,21 @@ Status FaultyFs::MakeDir(const std::string& raw) {
   return Status::Ok();
 }
 
-Result<FileInfo> FaultyFs::Stat(const std::string& path) { return base_.Stat(path); }
+Result<FileInfo> FaultyFs::Stat(const std::string& path) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  return base_.Stat(path);
+}
 Result<std::vector<DirEntry>> FaultyFs::ListDir(const std::string& dir) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   return base_.ListDir(dir);
 }
 Result<std::unique_ptr<FileLock>> FaultyFs::Lock(const std::string& path) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   return base_.Lock(path);
 }
 
 void FaultyFs::PowerLoss() {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   std::error_code ec;
   // 1. Undo directory changes that no directory fsync made durable, newest first.
   for (auto it = order_.rbegin(); it != order_.rend(); ++it) {

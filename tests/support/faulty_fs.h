@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,14 +25,27 @@ class FaultyFs final : public Fs {
  public:
   explicit FaultyFs(Fs& base = PosixFs()) : base_(base) {}
 
-  void CrashAt(uint64_t step) { crash_at_ = step; }
-  uint64_t steps() const { return steps_; }
-  bool crashed() const { return crashed_; }
+  // Every method may be called from several threads (ship-wal publishes two
+  // segments at once): one lock orders the steps.
+  void CrashAt(uint64_t step) {
+    std::lock_guard<std::recursive_mutex> l(mu_);
+    crash_at_ = step;
+  }
+  uint64_t steps() const {
+    std::lock_guard<std::recursive_mutex> l(mu_);
+    return steps_;
+  }
+  bool crashed() const {
+    std::lock_guard<std::recursive_mutex> l(mu_);
+    return crashed_;
+  }
+  std::recursive_mutex& mutex() const { return mu_; }
   // Rolls back un-fsynced state (see above) and clears the crash.
   void PowerLoss();
   // The process died but the machine did not: the crash is cleared and
   // unsynced bytes stay pending, so a later PowerLoss() can still drop them.
   void ProcessRestart() {
+    std::lock_guard<std::recursive_mutex> l(mu_);
     crash_at_ = 0;
     crashed_ = false;
   }
@@ -55,7 +69,10 @@ class FaultyFs final : public Fs {
 
   // Used by the writable file wrapper.
   Status Step();  // counts a step; fails from the crash step on
-  bool AtCrashStep() const { return crash_at_ != 0 && steps_ + 1 == crash_at_; }  // before Step()
+  bool AtCrashStep() const {  // before Step()
+    std::lock_guard<std::recursive_mutex> l(mu_);
+    return crash_at_ != 0 && steps_ + 1 == crash_at_;
+  }
   void FileSynced(const std::string& path);
 
  private:
@@ -80,6 +97,7 @@ class FaultyFs final : public Fs {
   void SwapKeys(const std::string& a, const std::string& b);
 
   Fs& base_;
+  mutable std::recursive_mutex mu_;
   uint64_t crash_at_ = 0;
   uint64_t steps_ = 0;
   bool crashed_ = false;
