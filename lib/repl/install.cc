@@ -190,7 +190,25 @@ Status InstallSnapshot(Fs& fs, const InstallOptions& o, InstallReport* report) {
     AERO_RETURN_IF_ERROR(fs.SyncDir(parent));
     AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));
   } else {
-    AERO_RETURN_IF_ERROR(fs.Rename(tmp, o.data_dir));
+    Status moved = fs.Rename(tmp, o.data_dir);
+    if (!moved.ok()) {
+      // FM-38: the target was empty or absent when install began; if it is
+      // there now, someone wrote it meanwhile. Its content is not ours to
+      // replace: refused, as at the start, and nothing left beside it.
+      Result<FileInfo> now = fs.Stat(o.data_dir);
+      if (now.ok()) {
+        (void)RemoveTree(fs, tmp);
+        return Status(Code::kRefused,
+                      Problem("refusing to install", o.data_dir,
+                              now->is_dir ? "the directory is not empty any more: something "
+                                            "wrote into it while the archive was installing"
+                                          : "not a directory: it was created while the "
+                                            "archive was installing"),
+                      "nothing was installed; find what writes there, then install into a "
+                      "new directory, or pass --discard-existing (destructive)");
+      }
+      return moved;
+    }
     AERO_RETURN_IF_ERROR(fs.SyncDir(parent));
   }
   (void)fs.Remove(lock_path);

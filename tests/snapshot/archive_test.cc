@@ -7,7 +7,6 @@
 #include <cstring>
 #include <functional>
 #include <filesystem>
-#include <functional>
 
 #include <nlohmann/json.hpp>
 
@@ -1332,4 +1331,54 @@ TEST_CASE("SNAP-14 export of a node whose storage record fails its CRC is 1, no 
     FlipBitInFile(path, 100, 1);  // repaired: the next file's damage alone
   }
   CHECK(ExportTo(t / "p", t / "a.archive").ok());
+}
+
+namespace {
+
+// Runs `hook` once, when install creates its temp directory (after pass 1).
+class HookAtTempDirFs final : public ForwardingFs {
+ public:
+  explicit HookAtTempDirFs(std::function<void()> hook) : hook_(std::move(hook)) {}
+  Status MakeDir(const std::string& p) override {
+    Status s = real_.MakeDir(p);
+    if (hook_ && p.find(".install.tmp") != std::string::npos) {
+      auto h = std::move(hook_);
+      hook_ = nullptr;
+      h();
+    }
+    return s;
+  }
+
+ private:
+  std::function<void()> hook_;
+};
+
+}  // namespace
+
+TEST_CASE("SNAP-10 FM-38 a target written into while install runs is refused (5), left as it is") {
+  TempDir t;
+  Primary(t);
+  const std::string a = Export(t, "a.tar", /*zstd=*/false);
+  for (bool as_file : {false, true}) {
+    CAPTURE(as_file);
+    fsys::remove_all(t / "r");
+    HookAtTempDirFs fs([&] {
+      if (as_file) {
+        WriteFile(t / "r", "someone else's file");
+      } else {
+        fsys::create_directory(t / "r");
+        WriteFile(t / "r/notes.txt", "someone else's file");
+      }
+    });
+    repl::InstallOptions o;
+    o.data_dir = t / "r";
+    o.archive = a;
+    Status s = repl::InstallSnapshot(fs, o, nullptr);
+    CHECK(s.code() == Code::kRefused);
+    CHECK(s.message().find("refusing to install '" + (t / "r") + "': ") == 0);
+    CHECK(ReadFile(as_file ? t / "r" : t / "r/notes.txt") == "someone else's file");
+    for (const auto& e : fsys::directory_iterator(t.path())) {
+      CHECK(e.path().filename().string().find("install.tmp") == std::string::npos);  // removed
+    }
+  }
 }
