@@ -3,6 +3,8 @@
 
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "node/layout.h"
 #include "node/state.h"
 #include "segment/segment.h"
@@ -291,4 +293,29 @@ TEST_CASE("ship-wal: a shipped position ahead of the node is exit 4 (a restored 
   Status s = Ship(t / "old", t / "out");
   CHECK(s.code() == Code::kDiverged);
   CHECK(s.message().find("shipped position ahead of this node") == 0);
+}
+
+TEST_CASE("FM-12 ship-wal: a shipped position whose digest is not the log's is exit 4") {
+  TempDir t;
+  MakePrimary(t / "p", 10);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());  // position 10
+  Write(t / "p", 5, 2);
+  // The position names commit 10 with another history's digest, and no
+  // offset to resume from: the scan from base passes commit 10 and compares.
+  const std::string dir = t / "p/replication/shipped";
+  std::string name;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) name = e.path().string();
+  REQUIRE(!name.empty());
+  nlohmann::json j = nlohmann::json::parse(ReadFile(name));
+  std::string digest = j["digest"].get<std::string>();
+  digest[0] = digest[0] == '0' ? '1' : '0';
+  j["digest"] = digest;
+  j["wal_offset"] = 0;
+  WriteFile(name, j.dump(2) + "\n");
+  const auto before = Segments(t / "out");
+  Status s = Ship(t / "p", t / "out");
+  CHECK(s.code() == Code::kDiverged);
+  CHECK(s.message().find("shipped position disagrees with the log") == 0);
+  CHECK(Segments(t / "out") == before);  // nothing shipped
 }
