@@ -28,7 +28,29 @@ struct Position {
   Digest digest{};
   uint64_t base = 0;
   uint64_t wal_offset = 0;
+  // LOG-24: where the last shipped write set starts in wal/wal.log, and the
+  // SHA-256 of its bytes [last_set_offset, wal_offset): what a resume checks
+  // before it trusts `digest` without hashing the log from base.
+  std::optional<uint64_t> last_set_offset;
+  std::optional<Digest> last_set_sha;
 };
+
+// SHA-256 of wal bytes [from, to), read in chunks.
+Result<Digest> HashRange(Fs& fs, const std::string& wal_path, uint64_t from, uint64_t to) {
+  AERO_ASSIGN_OR_RETURN(auto f, fs.OpenRead(wal_path));
+  Sha256 sha;
+  std::string buf(1 << 20, '\0');
+  for (uint64_t at = from; at < to;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), to - at));
+    AERO_RETURN_IF_ERROR(ReadExactlyAt(*f, at, buf.data(), n));
+    sha.Update(std::string_view(buf.data(), n));
+    at += n;
+  }
+  const Sha256Digest d = sha.Finish();
+  Digest out;
+  std::copy(d.begin(), d.end(), out.begin());
+  return out;
+}
 
 std::string PositionPath(const std::string& dir, const std::string& target_real) {
   const std::string key = ToHex(Sha256::Of(target_real)).substr(0, 16);  // LOG-2
@@ -59,6 +81,17 @@ Result<std::optional<Position>> LoadPosition(Fs& fs, const std::string& path) {
   p.base = j["base"];
   p.wal_offset = j["wal_offset"];
   p.digest = *d;
+  if (j.contains("last_set")) {  // LOG-24; absent in positions written before it
+    const nlohmann::json& l = j["last_set"];
+    if (!l.is_object() || !l.contains("offset") || !l["offset"].is_number_unsigned() ||
+        !l.contains("sha256") || !l["sha256"].is_string()) {
+      return bad();
+    }
+    auto sha = history::ParseDigest(l["sha256"].get<std::string>());
+    if (!sha.ok() || l["offset"].get<uint64_t>() >= p.wal_offset) return bad();
+    p.last_set_offset = l["offset"].get<uint64_t>();
+    p.last_set_sha = *sha;
+  }
   return std::optional<Position>(p);
 }
 
@@ -72,6 +105,10 @@ Status SavePosition(Fs& fs, const std::string& dir, const std::string& path,
                       {"digest", history::DigestToHex(p.digest)},
                       {"base", p.base},
                       {"wal_offset", p.wal_offset}};
+  if (p.last_set_offset && p.last_set_sha) {
+    j["last_set"] = {{"offset", *p.last_set_offset},
+                     {"sha256", history::DigestToHex(*p.last_set_sha)}};
+  }
   return WriteFileAtomically(fs, path, j.dump(2) + "\n");
 }
 
@@ -79,6 +116,7 @@ Status SavePosition(Fs& fs, const std::string& dir, const std::string& path,
 struct Cut {
   segment::SegmentHeader header;
   uint64_t start = 0, end = 0;
+  uint64_t last_start = 0;  // where its last write set starts
   bool empty() const { return header.first_commit == 0; }
 };
 
@@ -211,6 +249,22 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
   wal::ScanOptions opt;
   const bool resume = pos.base == state.base_commit && pos.wal_offset > 0 &&
                       pos.wal_offset <= state.applied_wal_offset;
+  if (resume && pos.last_set_offset && pos.last_set_sha) {
+    // LOG-24: the resume trusts `pos.digest` without hashing the log from
+    // base; the last shipped write set's bytes must still be this log's.
+    AERO_ASSIGN_OR_RETURN(Digest here,
+                          HashRange(fs, wal_path, *pos.last_set_offset, pos.wal_offset));
+    if (here != *pos.last_set_sha) {
+      return Status(Code::kDiverged,
+                    Problem("shipped position disagrees with the log", pos_path,
+                            "the write set of commit " + std::to_string(pos.commit) +
+                                " (bytes " + std::to_string(*pos.last_set_offset) + ".." +
+                                std::to_string(pos.wal_offset) +
+                                " of wal/wal.log) is not the one shipped"),
+                    "the position comes from another copy of this database; run "
+                    "'aerodb-repl check-history' against the target");
+    }
+  }
   opt.start_offset = resume ? pos.wal_offset : 0;
   opt.base_commit = resume ? pos.commit : state.base_commit;
   opt.base_digest = resume ? pos.digest : state.base_digest;
@@ -227,6 +281,10 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
   uint64_t unsaved_bytes = 0;
   auto save_position = [&]() -> Status {
     if (!unsaved) return Status::Ok();
+    if (unsaved->last_set_offset) {  // LOG-24: one write set, read back from the page cache
+      AERO_ASSIGN_OR_RETURN(unsaved->last_set_sha, HashRange(fs, wal_path, *unsaved->last_set_offset,
+                                                             unsaved->wal_offset));
+    }
     AERO_RETURN_IF_ERROR(SavePosition(fs, o.data_dir, pos_path, rep.target, state.epoch, *unsaved));
     unsaved.reset();
     unsaved_bytes = 0;
@@ -331,6 +389,7 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
     // position_every_bytes and at the end of the run (save_position below): a
     // crash in between re-ships at most that much, which LOG-4 recognises.
     unsaved = Position{c.header.last_commit, c.header.digest_after, state.base_commit, c.end};
+    unsaved->last_set_offset = c.last_start;
     unsaved_bytes += out.bytes;
     rep.segments.push_back(out);
     rep.shipped_commit = unsaved->commit;
@@ -402,6 +461,7 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
     cut.header.last_sequence = ws.last_sequence;
     cut.header.record_count += ws.records;
     cut.end = ws.end_offset;
+    cut.last_start = ws.start_offset;
     return ws.commit_id < state.applied_commit;
   });
   if (!cut.empty()) chain.Keep(cut.header.last_commit);

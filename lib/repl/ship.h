@@ -1,6 +1,6 @@
 // `aerodb-repl ship-wal`: cut the committed WAL since the last shipped
 // CommitId into segment files and publish them atomically into a target
-// directory (specs/REPLICATION_LOG_FLOW.md, LOG-1..LOG-4, LOG-17, LOG-22, LOG-23).
+// directory (specs/REPLICATION_LOG_FLOW.md, LOG-1..LOG-4, LOG-17, LOG-22..LOG-24).
 #pragma once
 
 #include <cstdint>

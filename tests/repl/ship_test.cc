@@ -312,10 +312,36 @@ TEST_CASE("FM-12 ship-wal: a shipped position whose digest is not the log's is e
   digest[0] = digest[0] == '0' ? '1' : '0';
   j["digest"] = digest;
   j["wal_offset"] = 0;
+  j.erase("last_set");  // as a position written before LOG-24
   WriteFile(name, j.dump(2) + "\n");
   const auto before = Segments(t / "out");
   Status s = Ship(t / "p", t / "out");
   CHECK(s.code() == Code::kDiverged);
   CHECK(s.message().find("shipped position disagrees with the log") == 0);
   CHECK(Segments(t / "out") == before);  // nothing shipped
+}
+
+TEST_CASE("LOG-24 FM-12 a position copied from another copy of the database is caught on resume (4)") {
+  TempDir t;
+  MakePrimary(t / "p", 10);
+  std::filesystem::copy(t / "p", t / "q", std::filesystem::copy_options::recursive);
+  Write(t / "p", 5, 2);
+  Write(t / "q", 5, 3);  // same system id and base; commits 11..15 differ
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());  // p's position: commit 15
+  Write(t / "q", 3, 4);                    // q has something new to ship
+  // q's shipped/ replaced by p's (a directory restored from the wrong copy).
+  std::filesystem::remove_all(t / "q/replication/shipped");
+  std::filesystem::copy(t / "p/replication/shipped", t / "q/replication/shipped",
+                        std::filesystem::copy_options::recursive);
+  const auto before = Segments(t / "out");
+  Status s = Ship(t / "q", t / "out");
+  CHECK(s.code() == Code::kDiverged);
+  CHECK(s.message().find("shipped position disagrees with the log") == 0);
+  CHECK(s.message().find("is not the one shipped") != std::string::npos);
+  CHECK(Segments(t / "out") == before);  // nothing of q's chained onto p's digest
+  // p itself resumes from the same position file and ships on.
+  Write(t / "p", 2, 5);
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  CHECK(Segments(t / "out").size() > before.size());
 }
