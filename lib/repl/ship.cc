@@ -229,7 +229,8 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
                     "replicas behind commit " + std::to_string(state.base_commit) +
                         " need 'snapshot install'; continue with --restart-at-base");
     }
-    pos = Position{state.base_commit, state.base_digest, state.base_commit, 0};
+    pos = Position{state.base_commit, state.base_digest, state.base_commit, 0, std::nullopt,
+                   std::nullopt};
     AERO_RETURN_IF_ERROR(SavePosition(fs, o.data_dir, pos_path, rep.target, state.epoch, pos));
   }
   if (pos.commit > state.applied_commit) {
@@ -388,7 +389,8 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
     // LOG-3: the position follows the published segments, saved every
     // position_every_bytes and at the end of the run (save_position below): a
     // crash in between re-ships at most that much, which LOG-4 recognises.
-    unsaved = Position{c.header.last_commit, c.header.digest_after, state.base_commit, c.end};
+    unsaved = Position{c.header.last_commit, c.header.digest_after, state.base_commit, c.end,
+                       std::nullopt, std::nullopt};
     unsaved->last_set_offset = c.last_start;
     unsaved_bytes += out.bytes;
     rep.segments.push_back(out);
