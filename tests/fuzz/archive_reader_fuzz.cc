@@ -13,41 +13,14 @@
 #include <cstring>
 #include <string>
 
+#include "mem_file.h"
 #include "common/sha256.h"
 #include "snapshot/archive_reader.h"
 #include "snapshot/manifest.h"
 
 namespace {
 
-class MemFile final : public aero::ReadableFile {
- public:
-  MemFile(const uint8_t* d, size_t n) : data_(reinterpret_cast<const char*>(d), n) {}
-  aero::Result<size_t> Read(char* buf, size_t n) override {
-    if (pos_ >= data_.size()) return size_t{0};
-    // Odd read sizes exercise libarchive's buffering across reads.
-    size_t k = std::min<size_t>({n, data_.size() - pos_, 1 + (pos_ % 7) * 997});
-    std::memcpy(buf, data_.data() + pos_, k);
-    pos_ += k;
-    return k;
-  }
-  aero::Status Seek(uint64_t off) override {
-    pos_ = off;
-    return aero::Status::Ok();
-  }
-  aero::Result<uint64_t> Size() override { return data_.size(); }
-  aero::Result<aero::FileInfo> Info() override {
-    aero::FileInfo i;
-    i.is_regular = true;
-    i.size = data_.size();
-    return i;
-  }
-  const std::string& path() const override { return path_; }
-
- private:
-  std::string data_;
-  std::string path_ = "fuzz.tar";
-  uint64_t pos_ = 0;
-};
+using aero::fuzz::MemFile;
 
 uint64_t valid_inputs = 0;
 
@@ -62,7 +35,7 @@ extern "C" uint64_t FuzzReplayValidInputs() { return valid_inputs; }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using aero::snapshot::ArchiveState;
-  MemFile f(data, size);
+  MemFile f(data, size, 997, "fuzz.tar");
   const aero::snapshot::ArchiveCheck c = aero::snapshot::ReadArchive(f);
   // A memory file never fails a read and libarchive is loaded: the reader
   // has no business reporting an I/O error.
@@ -107,7 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ++next;
     return aero::Status::Ok();
   };
-  MemFile g(data, size);
+  MemFile g(data, size, 997, "fuzz.tar");
   const aero::snapshot::ArchiveCheck second = aero::snapshot::ReadArchive(g, sink, &c);
   Check(second.state == ArchiveState::kValid);
   Check(!open && next == m.members.size());
