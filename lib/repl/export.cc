@@ -8,9 +8,9 @@
 #include "common/file_util.h"
 #include "common/sha256.h"
 #include "node/layout.h"
-#include "node/storage_record.h"
 #include "node/store.h"
 #include "snapshot/archive_format.h"
+#include "snapshot/archive_reader.h"
 #include "snapshot/archive_writer.h"
 #include "snapshot/manifest.h"
 #include "wal/wal_scan.h"
@@ -109,38 +109,6 @@ class HashedSource final : public ReadableFile {
   Sha256* sha_;
   uint64_t done_ = 0;
 };
-
-// SNAP-14: what export puts in an archive passes the content checks verify
-// and install will run on it (SNAP-6), read in the same pass that hashes it:
-// the WAL member's records, commit order, digest chain and boundary, and
-// every storage record's CRC. The detail names the member, as verify would.
-Status CheckContent(const Source& s, HashedSource* in, const snapshot::Manifest& m,
-                    const std::string& snap_storage) {
-  if (s.member == "wal/wal.log") {
-    wal::ScanOptions opt;
-    opt.base_commit = m.base_commit;
-    opt.base_digest = m.base_digest;
-    wal::ScanResult r = wal::WalScanner(in, opt).Run();
-    if (r.stop.kind == wal::StopKind::kIoError) return r.stop.io;
-    if (r.stop.kind != wal::StopKind::kCleanEnd || r.tail_records > 0) {
-      return Status(Code::kDamage, r.stop.detail + " at offset " + std::to_string(r.stop.offset));
-    }
-    if (r.position.commit != m.boundary_commit || r.position.digest != m.boundary_digest) {
-      return Status(Code::kDamage, "the log does not end at commit " +
-                                       std::to_string(m.boundary_commit) + " with its digest");
-    }
-    for (const auto& f : r.findings) {
-      if (f.kind == "commit-order") return Status(Code::kDamage, f.detail);
-    }
-  } else if (s.member == "data/documents.dat" || s.member == snap_storage) {
-    node::StorageReader sr(in);
-    node::StorageRecord rec;
-    while (sr.Next(&rec)) {
-    }
-    return sr.status();
-  }
-  return Status::Ok();
-}
 
 // An AeroDB directory as AeroDB lays it out (no replication/): base = its
 // newest MVCC snapshot, boundary = the last commit of its WAL.
@@ -267,18 +235,22 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
 
   // Pass 1: sizes and SHA-256 for the manifest, and the content checks
   // (SNAP-14). The lock keeps the files still.
-  const std::string snap_storage =
-      m.base_snapshot ? "snapshots/" + *m.base_snapshot + "/storage.dat" : std::string();
   uint64_t total = 0;
   for (const Source& s : sources) {
     Sha256 sha;
     AERO_ASSIGN_OR_RETURN(auto f, fs.OpenRead(s.file));
     AERO_RETURN_IF_ERROR(f->Seek(s.offset));
     HashedSource in(std::move(f), s, &sha);
-    Status content = CheckContent(s, &in, m, snap_storage);
+    // SNAP-14: the content checks verify and install will run (SNAP-6),
+    // in the same read that hashes the member.
+    Status content = s.member == "wal/wal.log"      ? snapshot::CheckWalMember(&in, s.size, m)
+                     : snapshot::IsStorageMember(s.member, m) ? snapshot::CheckStorageMember(&in)
+                                                              : Status::Ok();
     if (content.ok()) content = in.Drain();
     if (content.code() == Code::kDamage) {
-      const std::string detail = s.member + ": " + content.message();
+      // CheckWalMember's details name the member already.
+      const std::string detail =
+          s.member == "wal/wal.log" ? content.message() : s.member + ": " + content.message();
       if (node && s.member == "wal/wal.log") {
         // LOG-22, as ship-wal: the acknowledged WAL is damaged; the node
         // stops accepting writes until an operator looks.

@@ -147,6 +147,43 @@ std::string Crc32Text(uint32_t crc) {
 
 }  // namespace
 
+bool IsStorageMember(const std::string& path, const Manifest& m) {
+  return path == "data/documents.dat" ||
+         (m.base_snapshot && path == "snapshots/" + *m.base_snapshot + "/storage.dat");
+}
+
+Status CheckWalMember(ReadableFile* member, uint64_t size, const Manifest& m) {
+  wal::ScanOptions opt;
+  opt.base_commit = m.base_commit;
+  opt.base_digest = m.base_digest;
+  wal::ScanResult r = wal::WalScanner(member, opt).Run();
+  if (r.stop.kind == wal::StopKind::kIoError) return r.stop.io;
+  if (r.stop.kind != wal::StopKind::kCleanEnd || r.tail_records > 0) {
+    return Status(Code::kDamage, "wal/wal.log: " + r.stop.detail + " at offset " +
+                                     std::to_string(r.stop.offset));
+  }
+  if (r.position.commit != m.boundary_commit || r.position.digest != m.boundary_digest ||
+      size != m.boundary_wal_offset) {
+    return Status(Code::kDamage, "wal/wal.log does not end at the boundary commit " +
+                                     std::to_string(m.boundary_commit) + " with its digest");
+  }
+  if (r.write_sets > 0 && r.last_sequence && *r.last_sequence + 1 != m.next_sequence) {
+    return Status(Code::kDamage, "wal/wal.log: next_sequence disagrees with the log");
+  }
+  for (const auto& f : r.findings) {
+    if (f.kind == "commit-order") return Status(Code::kDamage, "wal/wal.log: " + f.detail);
+  }
+  return Status::Ok();
+}
+
+Status CheckStorageMember(ReadableFile* member) {
+  node::StorageReader sr(member);
+  node::StorageRecord rec;
+  while (sr.Next(&rec)) {
+  }
+  return sr.status();
+}
+
 ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
                          const ArchiveCheck* verified) {
   ArchiveCheck c;
@@ -294,35 +331,9 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
                          "member '" + path + "' changed since the archive was verified");
       }
     } else if (path == "wal/wal.log") {
-      wal::ScanOptions opt;
-      opt.base_commit = m.base_commit;
-      opt.base_digest = m.base_digest;
-      wal::ScanResult r = wal::WalScanner(&mf, opt).Run();
-      if (r.stop.kind == wal::StopKind::kIoError) {
-        content = r.stop.io;
-      } else if (r.stop.kind != wal::StopKind::kCleanEnd || r.tail_records > 0) {
-        content = Status(Code::kDamage, "wal/wal.log: " + r.stop.detail + " at offset " +
-                                            std::to_string(r.stop.offset));
-      } else if (r.position.commit != m.boundary_commit ||
-                 r.position.digest != m.boundary_digest ||
-                 want.size != m.boundary_wal_offset) {
-        content = Status(Code::kDamage,
-                         "wal/wal.log does not end at the boundary commit " +
-                             std::to_string(m.boundary_commit) + " with its digest");
-      } else if (r.write_sets > 0 && r.last_sequence && *r.last_sequence + 1 != m.next_sequence) {
-        content = Status(Code::kDamage, "wal/wal.log: next_sequence disagrees with the log");
-      } else {
-        for (const auto& f : r.findings) {
-          if (f.kind == "commit-order") content = Status(Code::kDamage, "wal/wal.log: " + f.detail);
-        }
-      }
-    } else if (path == "data/documents.dat" ||
-               (!snap_dir.empty() && path == snap_dir + "storage.dat")) {
-      node::StorageReader sr(&mf);
-      node::StorageRecord rec;
-      while (sr.Next(&rec)) {
-      }
-      content = sr.status();
+      content = CheckWalMember(&mf, want.size, m);
+    } else if (IsStorageMember(path, m)) {
+      content = CheckStorageMember(&mf);
       if (content.ok() && path == snap_dir + "storage.dat" && aerodb_manifest.is_object() &&
           !JsonStringIs(aerodb_manifest, "storage_checksum", Crc32Text(mf.crc()))) {
         content = Status(Code::kDamage, path + ": CRC-32 differs from AeroDB's manifest");

@@ -48,4 +48,14 @@ struct MemberSink {
 ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink = {},
                          const ArchiveCheck* verified = nullptr);
 
+// SNAP-6's content checks of the members that have them, reading `member`
+// (the member's bytes, `size` of them) up to where the check ends: the WAL
+// member's records, commit order, digest chain, boundary and next_sequence;
+// a storage member's record CRCs. kDamage with a detail that names the
+// member; Ok for any other path. ReadArchive runs them, and so does export
+// before it writes an archive (SNAP-14).
+Status CheckWalMember(ReadableFile* member, uint64_t size, const Manifest& m);
+Status CheckStorageMember(ReadableFile* member);
+bool IsStorageMember(const std::string& path, const Manifest& m);
+
 }  // namespace aero::snapshot
