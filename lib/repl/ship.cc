@@ -46,10 +46,7 @@ Result<Digest> HashRange(Fs& fs, const std::string& wal_path, uint64_t from, uin
     sha.Update(std::string_view(buf.data(), n));
     at += n;
   }
-  const Sha256Digest d = sha.Finish();
-  Digest out;
-  std::copy(d.begin(), d.end(), out.begin());
-  return out;
+  return sha.Finish();  // history::Digest is a Sha256Digest
 }
 
 std::string PositionPath(const std::string& dir, const std::string& target_real) {

@@ -24,6 +24,27 @@ void Setup(const TempDir& t, uint64_t n, uint64_t max_bytes = 6000) {
   REQUIRE(Ship(t / "p", t / "out", max_bytes).ok());
 }
 
+// p and q: one database (same system id) whose histories part after commit
+// 20 (commits 21..25 differ); p's segments in out, q's in qout, replica r
+// applied from out.
+void TwoHistories(const TempDir& t, uint64_t max_bytes) {
+  MakePrimary(t / "p", 20, 1);
+  fsys::copy(t / "p", t / "q", fsys::copy_options::recursive);
+  Write(t / "p", 5, 10);
+  Write(t / "q", 5, 11);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(PosixFs().MakeDir(t / "qout").ok());
+  REQUIRE(Ship(t / "p", t / "out", max_bytes).ok());
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  REQUIRE(Ship(t / "q", t / "qout", max_bytes).ok());
+}
+
+// The inbox now holds q's segments instead of p's.
+void InboxFromQ(const TempDir& t) {
+  for (auto& n : Segments(t / "out")) fsys::remove(t / "out" / n);
+  for (auto& n : Segments(t / "qout")) fsys::copy(t / "qout" / n, t / "out" / n);
+}
+
 std::string HaltCode(const std::string& dir) {
   auto h = node::LoadHalt(PosixFs(), dir);
   REQUIRE(h.ok());
@@ -136,17 +157,8 @@ TEST_CASE("row 7 LOG-8 duplicates are checked against our history and skipped") 
 
 TEST_CASE("row 7 LOG-8 a duplicate with another history is divergence: halt, exit 4") {
   TempDir t;
-  MakePrimary(t / "p", 20, 1);
-  fsys::copy(t / "p", t / "q", fsys::copy_options::recursive);
-  Write(t / "p", 5, 10);
-  Write(t / "q", 5, 11);  // same system id, commits 21..25 differ
-  REQUIRE(PosixFs().MakeDir(t / "out").ok());
-  REQUIRE(PosixFs().MakeDir(t / "qout").ok());
-  REQUIRE(Ship(t / "p", t / "out").ok());
-  REQUIRE(Apply(t / "r", t / "out").ok());
-  REQUIRE(Ship(t / "q", t / "qout").ok());
-  for (auto& n : Segments(t / "out")) fsys::remove(t / "out" / n);
-  for (auto& n : Segments(t / "qout")) fsys::copy(t / "qout" / n, t / "out" / n);
+  TwoHistories(t, repl::ShipOptions{}.max_segment_bytes);
+  InboxFromQ(t);
   Status s = Apply(t / "r", t / "out");
   CHECK(s.code() == Code::kDiverged);
   CHECK(s.message().find("diverged at commit 25 '") == 0);
@@ -354,15 +366,7 @@ TEST_CASE("NODE-11 LOG-8 duplicates are checked from replication/digests, withou
 
 TEST_CASE("NODE-11 LOG-8 a damaged index falls back to the scan: a foreign duplicate still diverges") {
   TempDir t;
-  MakePrimary(t / "p", 20, 1);
-  fsys::copy(t / "p", t / "q", fsys::copy_options::recursive);
-  Write(t / "p", 5, 10);
-  Write(t / "q", 5, 11);  // same system id, commits 21..25 differ
-  REQUIRE(PosixFs().MakeDir(t / "out").ok());
-  REQUIRE(PosixFs().MakeDir(t / "qout").ok());
-  REQUIRE(Ship(t / "p", t / "out", 3000).ok());
-  REQUIRE(Ship(t / "q", t / "qout", 3000).ok());
-  REQUIRE(Apply(t / "r", t / "out").ok());
+  TwoHistories(t, 3000);
   // Every entry's CRC fails: nothing in the index is trusted.
   const std::string index = t / "r" / std::string(node::kDigestIndexFile);
   std::string bytes = ReadFile(index);
@@ -371,9 +375,8 @@ TEST_CASE("NODE-11 LOG-8 a damaged index falls back to the scan: a foreign dupli
     FlipBit(&bytes, i, 3);
   }
   WriteFile(index, bytes);
-  // q's segments that end below 25 are true duplicates; the one ending at 25 is not.
-  for (auto& n : Segments(t / "out")) fsys::remove(t / "out" / n);
-  for (auto& n : Segments(t / "qout")) fsys::copy(t / "qout" / n, t / "out" / n);
+  // q's segments that end below 21 are true duplicates; the others are not.
+  InboxFromQ(t);
   // The first of q's segments to reach past commit 20 is where the histories
   // part; an index trusted despite its CRCs would halt at an earlier one.
   uint64_t first_divergent = 0;
