@@ -52,6 +52,11 @@ class ReadableFile {
   // Reads up to n bytes at the current position; 0 means end of file.
   virtual Result<size_t> Read(char* buf, size_t n) = 0;
   virtual Status Seek(uint64_t offset) = 0;
+  // Reads up to n bytes at `offset` without moving the position; 0 means end
+  // of file. Where SupportsReadAt(), several threads may call it at once on
+  // one file (pread); elsewhere it is kInternal and callers read in order.
+  virtual bool SupportsReadAt() const { return false; }
+  virtual Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n);
   virtual Result<uint64_t> Size() = 0;
   // Identity (device, inode) and size of the open file.
   virtual Result<FileInfo> Info() = 0;

@@ -91,6 +91,14 @@ class PosixReadable final : public ReadableFile {
     }
     return Status::Ok();
   }
+  bool SupportsReadAt() const override { return true; }
+  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) override {
+    for (;;) {
+      ssize_t r = ::pread(fd_, buf, n, static_cast<off_t>(offset));
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno != EINTR) return ErrnoStatus("cannot read", path_, errno);
+    }
+  }
   Result<uint64_t> Size() override {
     struct stat st;
     if (::fstat(fd_, &st) != 0) return ErrnoStatus("cannot stat", path_, errno);
@@ -309,6 +317,10 @@ Result<std::string> RealPath(const std::string& path) {
   std::string out(p);
   std::free(p);
   return out;
+}
+
+Result<size_t> ReadableFile::ReadAt(uint64_t, char*, size_t) {
+  return Status(Code::kInternal, Problem("no positional reads", path()));
 }
 
 Status ReadExactlyAt(ReadableFile& file, uint64_t offset, char* buf, size_t n) {

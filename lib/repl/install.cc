@@ -5,7 +5,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/background_writer.h"
 #include "common/file_util.h"
 #include "node/layout.h"
 #include "node/state.h"
@@ -80,7 +79,8 @@ Status InstallSnapshot(Fs& fs, const InstallOptions& o, InstallReport* report) {
 
   // Pass 1: the whole archive, before anything is touched (SNAP-10).
   AERO_ASSIGN_OR_RETURN(auto archive_file, fs.OpenRead(o.archive));
-  const snapshot::ArchiveCheck first = snapshot::ReadArchive(*archive_file);
+  const snapshot::ArchiveCheck first =
+      snapshot::ReadArchive(*archive_file, {}, nullptr, o.read_at_min_bytes);
   AERO_RETURN_IF_ERROR(FromCheck(first, o.archive));
   const snapshot::Manifest& m = *first.manifest;
 
@@ -93,40 +93,22 @@ Status InstallSnapshot(Fs& fs, const InstallOptions& o, InstallReport* report) {
   AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));
   AERO_RETURN_IF_ERROR(fs.MakeDir(tmp));
   std::vector<std::string> dirs{tmp};
-  std::unique_ptr<WritableFile> out;
-  // Each member is written on another thread while this one reads and
-  // checks the next bytes (a bounded queue: memory stays flat).
-  std::unique_ptr<BackgroundWriter> writer;
+  // Each member's file: parents made and the file created here, in member
+  // order; ReadArchive writes, syncs and closes it (on a worker for a large
+  // member of a plain archive, SNAP-6).
   snapshot::MemberSink sink;
-  sink.begin = [&](const snapshot::Member& mem) -> Status {
+  sink.open = [&](const snapshot::Member& mem) -> Result<std::unique_ptr<WritableFile>> {
     AERO_RETURN_IF_ERROR(MakeParents(fs, tmp, mem.path, &dirs));
     // Exclusive create: a member can never land on something already there.
-    AERO_ASSIGN_OR_RETURN(out, fs.OpenWrite(JoinPath(tmp, mem.path), OpenMode::kCreateExclusive));
-    writer = std::make_unique<BackgroundWriter>(
-        [file = out.get()](std::string_view b) { return file->Append(b); });
-    return Status::Ok();
-  };
-  sink.data = [&](std::string_view b) {
-    writer->Write(b);
-    return Status::Ok();
-  };
-  sink.end = [&]() -> Status {
-    Status written = writer->Finish();
-    writer.reset();
-    AERO_RETURN_IF_ERROR(written);
-    AERO_RETURN_IF_ERROR(out->Sync());
-    AERO_RETURN_IF_ERROR(out->Close());
-    out.reset();
-    return Status::Ok();
+    return fs.OpenWrite(JoinPath(tmp, mem.path), OpenMode::kCreateExclusive);
   };
   // Pass 2 re-reads the same open file: every header is checked again and
   // every member must have the CRC-32 it had in pass 1 (SNAP-10).
   AERO_RETURN_IF_ERROR(archive_file->Seek(0));
-  const snapshot::ArchiveCheck second = snapshot::ReadArchive(*archive_file, sink, &first);
-  writer.reset();
+  const snapshot::ArchiveCheck second =
+      snapshot::ReadArchive(*archive_file, sink, &first, o.read_at_min_bytes);
   Status extracted = FromCheck(second, o.archive);
   if (!extracted.ok()) {
-    out.reset();
     (void)RemoveTree(fs, tmp);
     return extracted.code() == Code::kDamage
                ? Status(Code::kInTransit,

@@ -7,6 +7,7 @@
 
 #include "common/fs.h"
 #include "common/status.h"
+#include "snapshot/archive_reader.h"
 
 namespace aero::repl {
 
@@ -14,6 +15,9 @@ struct InstallOptions {
   std::string data_dir;
   std::string archive;
   bool discard_existing = false;  // destructive: replaces a non-empty target
+  // Members of a plain archive at least this large are read at their offsets
+  // on worker threads (SNAP-6); tests lower it to reach small members.
+  uint64_t read_at_min_bytes = snapshot::kReadAtMinBytes;
 };
 
 struct InstallReport {

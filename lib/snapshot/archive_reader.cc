@@ -3,12 +3,16 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <chrono>
 #include <cstdio>
+#include <deque>
+#include <future>
 #include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "common/async_sha256.h"
+#include "common/background_writer.h"
 #include "common/crc32.h"
 #include "common/sha256.h"
 #include "node/storage_record.h"
@@ -32,6 +36,8 @@ namespace {
 
 constexpr size_t kBlock = 256 * 1024;
 constexpr uint64_t kAsyncHashBytes = 1 << 20;
+// Members of a plain archive read at their offsets at once (SNAP-6).
+constexpr size_t kReadAtInFlight = 2;
 
 struct Source {
   ReadableFile* file;
@@ -55,30 +61,63 @@ la_ssize_t ReadCb(archive*, void* ctx, const void** out) {
   return static_cast<la_ssize_t>(*got);
 }
 
+// libarchive skips the data of a member read at its offset by a worker:
+// a seek, not a read, so the bytes cross no buffer on this thread. Never
+// past the end of the file (libarchive then reads, and finds the end).
+la_int64_t SkipCb(archive*, void* ctx, la_int64_t request) {
+  auto* s = static_cast<Source*>(ctx);
+  if (request <= 0 || !s->file->SupportsReadAt()) return 0;
+  Result<uint64_t> size = s->file->Size();
+  if (!size.ok() || *size <= s->consumed) return 0;
+  const uint64_t to = std::min<uint64_t>(s->consumed + static_cast<uint64_t>(request), *size);
+  if (!s->file->Seek(to).ok()) return 0;
+  const uint64_t skipped = to - s->consumed;
+  s->consumed = to;
+  return static_cast<la_int64_t>(skipped);
+}
+
 // One member's data as a ReadableFile, for the WAL and storage scanners:
-// every byte read is hashed, counted against the bomb bound and passed on.
+// every byte read is hashed, CRC'd, and appended to `out` when installing.
+// Its bytes come either from libarchive's stream (counted against the bomb
+// bound) or from the archive file at the member's offset (ReadAt).
 class MemberFile final : public ReadableFile {
  public:
-  MemberFile(archive* a, const Member& m, Source* src, ArchiveCheck* check, const MemberSink& sink,
-             bool hash)
-      : a_(a), m_(m), src_(src), check_(check), sink_(sink), hash_(hash) {
-    // A large member is hashed on the other core while this one reads,
-    // checks and writes it (SNAP-6: one pass, every byte hashed once).
-    if (hash && m.size >= kAsyncHashBytes) async_sha_.emplace();
+  // From the stream, on the reading thread.
+  MemberFile(const Member& m, archive* a, const Source* src, uint64_t* total, bool hash,
+             WritableFile* out)
+      : m_(m), a_(a), src_(src), total_(total), hash_(hash), out_(out) {
+    // A large member is hashed, and written, on the other core while this
+    // one reads and checks it (SNAP-6: one pass, every byte hashed once).
+    if (m.size >= kAsyncHashBytes) {
+      if (hash) async_sha_.emplace();
+      if (out) writer_.emplace([out](std::string_view b) { return out->Append(b); });
+    }
   }
+  // At `offset` in `file`, on a worker thread that does everything itself.
+  MemberFile(const Member& m, ReadableFile* file, uint64_t offset, bool hash, WritableFile* out)
+      : m_(m), file_(file), offset_(offset), hash_(hash), out_(out) {}
+
   Result<size_t> Read(char* buf, size_t n) override {
     n = static_cast<size_t>(std::min<uint64_t>(n, m_.size - done_));
     if (n == 0) return size_t{0};
-    la_ssize_t got = archive_read_data(a_, buf, n);
-    if (got < 0) {
-      failed_ = true;
-      return Status(Code::kDamage, archive_error_string(a_) ? archive_error_string(a_) : "read error");
+    size_t got = 0;
+    if (file_) {
+      AERO_ASSIGN_OR_RETURN(got, file_->ReadAt(offset_ + done_, buf, n));
+      if (got == 0) {
+        failed_ = true;
+        return Status(Code::kDamage, "member data ends early");
+      }
+    } else {
+      const la_ssize_t r = archive_read_data(a_, buf, n);
+      if (r <= 0) {
+        failed_ = true;
+        if (r == 0) return Status(Code::kDamage, "member data ends early");
+        return Status(Code::kDamage,
+                      archive_error_string(a_) ? archive_error_string(a_) : "read error");
+      }
+      got = static_cast<size_t>(r);
     }
-    if (got == 0) {
-      failed_ = true;
-      return Status(Code::kDamage, "member data ends early");
-    }
-    std::string_view bytes(buf, static_cast<size_t>(got));
+    std::string_view bytes(buf, got);
     if (async_sha_) {
       async_sha_->Update(bytes);
     } else if (hash_) {
@@ -86,14 +125,19 @@ class MemberFile final : public ReadableFile {
     }
     crc_ = Crc32(bytes, crc_);
     done_ += bytes.size();
-    check_->data_bytes += bytes.size();
-    if (check_->data_bytes > kBombGraceBytes &&
-        check_->data_bytes > kBombRatio * std::max<uint64_t>(src_->consumed, 1)) {
-      failed_ = true;
-      return Status(Code::kDamage, "decompression bomb: more than 1000 bytes out per byte in");
+    if (total_) {
+      *total_ += bytes.size();
+      if (*total_ > kBombGraceBytes && *total_ > kBombRatio * std::max<uint64_t>(src_->consumed, 1)) {
+        failed_ = true;
+        return Status(Code::kDamage, "decompression bomb: more than 1000 bytes out per byte in");
+      }
     }
-    if (sink_.data) AERO_RETURN_IF_ERROR(sink_.data(bytes));
-    return static_cast<size_t>(got);
+    if (writer_) {
+      writer_->Write(bytes);
+    } else if (out_) {
+      AERO_RETURN_IF_ERROR(out_->Append(bytes));
+    }
+    return got;
   }
   Status Seek(uint64_t off) override {
     return off == done_ ? Status::Ok() : Status(Code::kInternal, "cannot seek in an archive member");
@@ -112,26 +156,76 @@ class MemberFile final : public ReadableFile {
       if (n == 0) return Status::Ok();
     }
   }
+  // Every byte handed to `out` is durable and the file closed.
+  Status FinishOutput() {
+    if (writer_) {
+      Status written = writer_->Finish();
+      writer_.reset();
+      AERO_RETURN_IF_ERROR(written);
+    }
+    if (!out_) return Status::Ok();
+    AERO_RETURN_IF_ERROR(out_->Sync());
+    return out_->Close();
+  }
   Sha256Digest Digest() { return async_sha_ ? async_sha_->Finish() : sha_.Finish(); }
   uint32_t crc() const { return crc_; }
   uint64_t done() const { return done_; }
-  // The archive itself failed (ended early, bad frame), as opposed to the
-  // member's content failing a check.
+  // The input failed (ended early, bad frame), as opposed to the member's
+  // content failing a check.
   bool read_failed() const { return failed_; }
 
  private:
-  archive* a_;
   const Member& m_;
-  Source* src_;
-  ArchiveCheck* check_;
-  const MemberSink& sink_;
+  archive* a_ = nullptr;
+  const Source* src_ = nullptr;
+  uint64_t* total_ = nullptr;
+  ReadableFile* file_ = nullptr;
+  uint64_t offset_ = 0;
   bool hash_;
+  WritableFile* out_;
   Sha256 sha_;
   std::optional<AsyncSha256> async_sha_;
+  std::optional<BackgroundWriter> writer_;
   uint32_t crc_ = 0;
   uint64_t done_ = 0;
   bool failed_ = false;
 };
+
+// What reading one member found; the checks that need AeroDB's manifest
+// (read from an earlier member) come after, on the reading thread.
+struct MemberOutcome {
+  Status content;  // the member's own checks (SHA-256, content, pass 2's CRC-32)
+  Status output;   // install's file for it: written, synced, closed
+  bool read_failed = false;
+  uint32_t crc = 0;
+  uint64_t bytes = 0;
+};
+
+// Reads and checks one member (SNAP-6), or in pass 2 extracts it (SNAP-10).
+MemberOutcome ReadMember(MemberFile& mf, const Member& want, const Manifest& m,
+                         const ArchiveCheck* verified, size_t i) {
+  MemberOutcome r;
+  if (verified) {
+    r.content = mf.Drain();
+    if (r.content.ok() && mf.crc() != verified->member_crcs[i]) {
+      r.content = Status(Code::kDamage,
+                         "member '" + want.path + "' changed since the archive was verified");
+    }
+  } else if (want.path == "wal/wal.log") {
+    r.content = CheckWalMember(&mf, want.size, m);
+  } else if (IsStorageMember(want.path, m)) {
+    r.content = CheckStorageMember(&mf);
+  }
+  if (r.content.ok()) r.content = mf.Drain();
+  if (r.content.ok() && !verified && mf.Digest() != want.sha256) {
+    r.content = Status(Code::kDamage, "member '" + want.path + "': SHA-256 differs from the manifest");
+  }
+  r.read_failed = mf.read_failed();
+  r.crc = mf.crc();
+  r.bytes = mf.done();
+  if (r.content.ok()) r.output = mf.FinishOutput();
+  return r;
+}
 
 // True when `j` (an object) has `key` as a string equal to `want`; never throws.
 bool JsonStringIs(const nlohmann::json& j, const char* key, const std::string& want) {
@@ -185,7 +279,7 @@ Status CheckStorageMember(ReadableFile* member) {
 }
 
 ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
-                         const ArchiveCheck* verified) {
+                         const ArchiveCheck* verified, uint64_t read_at_min_bytes) {
   ArchiveCheck c;
   if (Status loaded = LoadLibarchive(); !loaded.ok()) {
     c.state = ArchiveState::kIoError;
@@ -203,28 +297,134 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
     ~Closer() { archive_read_free(a); }
   } closer{a};
   bool content_damage = false;
-  auto corrupt = [&](std::string d) {
+  auto corrupt_now = [&](std::string d) {
     c.state = ArchiveState::kCorrupt;
     c.detail = std::move(d);
     return c;
   };
-  // A libarchive failure: an unfinished transfer when the input simply ran
-  // out and everything read so far checked out (SNAP-7), damage otherwise.
-  auto stopped = [&](const std::string& what) {
+  // A read that failed: an unfinished transfer when the input simply ran
+  // out (`ended`) and everything read so far checked out (SNAP-7), damage
+  // otherwise.
+  auto stopped_now = [&](const std::string& what, bool ended) {
     if (!src.io.ok()) {
       c.state = ArchiveState::kIoError;
       c.io = src.io;
       c.detail = src.io.message();
       return c;
     }
-    if (src.eof && !content_damage) {
+    if (ended && !content_damage) {
       c.state = ArchiveState::kInTransit;
       c.detail = "the archive ends after " + std::to_string(src.consumed) + " bytes (" + what + ")";
       return c;
     }
-    return corrupt(what);
+    return corrupt_now(what);
   };
-  if (archive_read_open(a, &src, nullptr, ReadCb, nullptr) != ARCHIVE_OK) {
+  auto io_error = [&](const Status& s) {
+    c.state = ArchiveState::kIoError;
+    c.io = s;
+    c.detail = s.message();
+    return c;
+  };
+
+  // Members in flight, oldest first: read on a worker (SNAP-6) or already
+  // read on this thread. Their outcomes are taken in member order, so the
+  // first problem reported is the first member's, whatever finished first.
+  struct Pending {
+    size_t index;
+    const Member* want;
+    uint64_t offset;  // ArchiveCheck::kStreamed, or where a worker read it
+    std::unique_ptr<WritableFile> out;
+    std::future<MemberOutcome> worker;
+    MemberOutcome done;
+  };
+  std::deque<Pending> pending;
+  const std::string* snap_dir_ptr = nullptr;
+  nlohmann::json aerodb_manifest;
+  // One member's outcome, with the checks against AeroDB's manifest; false
+  // (and `c` set) on the first problem.
+  auto settle = [&](Pending& p) -> bool {
+    MemberOutcome r = p.worker.valid() ? p.worker.get() : std::move(p.done);
+    const std::string& path = p.want->path;
+    Status content = r.content;
+    if (content.ok() && !verified && aerodb_manifest.is_object()) {
+      const std::string& snap_dir = *snap_dir_ptr;
+      if (path == snap_dir + "storage.dat" &&
+          !JsonStringIs(aerodb_manifest, "storage_checksum", Crc32Text(r.crc))) {
+        content = Status(Code::kDamage, path + ": CRC-32 differs from AeroDB's manifest");
+      } else if (path.rfind(snap_dir + "schemas/", 0) == 0) {
+        const std::string name = path.substr(snap_dir.size() + 8);
+        const auto sums = aerodb_manifest.find("schema_checksums");
+        if (sums == aerodb_manifest.end() || !sums->is_object() ||
+            !JsonStringIs(*sums, name.c_str(), Crc32Text(r.crc))) {
+          content = Status(Code::kDamage, path + ": CRC-32 differs from AeroDB's manifest");
+        }
+      }
+    }
+    if (!content.ok()) {
+      if (content.code() == Code::kIo) {
+        io_error(content);
+        return false;
+      }
+      // A member cut short by the end of the input is still an unfinished
+      // copy; content that fails a check is damage wherever the input ends.
+      // A worker's read that found no more bytes found the end of the file.
+      if (r.read_failed) {
+        stopped_now(content.message(), src.eof || p.offset != ArchiveCheck::kStreamed);
+        return false;
+      }
+      content_damage = true;
+      corrupt_now(content.message());
+      return false;
+    }
+    if (!r.output.ok()) {
+      io_error(r.output);
+      return false;
+    }
+    c.member_crcs.push_back(r.crc);
+    c.member_offsets.push_back(p.offset);
+    if (p.offset != ArchiveCheck::kStreamed) {
+      c.data_bytes += r.bytes;
+      ++c.members_read_at;
+    }
+    ++c.members_read;
+    return true;
+  };
+  auto workers_in_flight = [&]() {
+    size_t n = 0;
+    for (const Pending& q : pending) n += q.worker.valid() ? 1 : 0;
+    return n;
+  };
+  // The oldest outcome (waiting for it); on a problem the others are only
+  // waited for, and false.
+  auto settle_next = [&]() -> bool {
+    Pending q = std::move(pending.front());
+    pending.pop_front();
+    if (settle(q)) return true;
+    for (Pending& rest : pending) {
+      if (rest.worker.valid()) rest.worker.wait();
+    }
+    pending.clear();
+    return false;
+  };
+  // Every pending outcome in order; false on the first problem (`c` says which).
+  auto settle_all = [&]() -> bool {
+    while (!pending.empty()) {
+      if (!settle_next()) return false;
+    }
+    return true;
+  };
+  // Every way out of the member loop goes through these: members before the
+  // problem are settled first, and no worker outlives this call.
+  auto corrupt = [&](std::string d) {
+    if (!settle_all()) return c;
+    return corrupt_now(std::move(d));
+  };
+  auto stopped = [&](const std::string& what) {
+    if (!settle_all()) return c;
+    return stopped_now(what, src.eof);
+  };
+
+  if (archive_read_open2(a, &src, nullptr, ReadCb, SkipCb, nullptr) != ARCHIVE_OK) {
     if (src.consumed == 0 && src.eof) {
       c.state = ArchiveState::kInTransit;
       c.detail = "the archive is empty";
@@ -256,28 +456,34 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
   c.manifest = *manifest;
   if (verified && !(verified->manifest &&
                     EncodeManifest(*verified->manifest) == EncodeManifest(*manifest) &&
-                    verified->member_crcs.size() == manifest->members.size())) {
+                    verified->member_crcs.size() == manifest->members.size() &&
+                    verified->member_offsets.size() == manifest->members.size())) {
     return corrupt("the manifest changed since the archive was verified");
   }
   const Manifest& m = *c.manifest;
+  // Members are read at their offsets only where the archive's bytes are
+  // the file's bytes: no compression, and a file that can read at an offset.
+  const bool plain = archive_filter_count(a) == 1 && archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE &&
+                     file.SupportsReadAt();
 
   // AeroDB's own manifest, read before the files it covers (they sort after it).
   const std::string snap_dir =
       m.base_snapshot ? "snapshots/" + *m.base_snapshot + "/" : std::string();
-  nlohmann::json aerodb_manifest;
+  snap_dir_ptr = &snap_dir;
   for (size_t i = 0;; ++i) {
     rc = archive_read_next_header(a, &e);
     if (rc == ARCHIVE_EOF) {
       if (i < m.members.size()) {
+        if (!settle_all()) return c;
         if (src.eof && !content_damage) {  // SNAP-7: cut at a member boundary
           c.state = ArchiveState::kInTransit;
           c.detail = "the archive ends after " + std::to_string(i) + " of " +
                      std::to_string(m.members.size()) + " members";
           return c;
         }
-        return corrupt("member '" + m.members[i].path + "' is missing (" +
-                       std::to_string(m.members.size() - i) + " of " +
-                       std::to_string(m.members.size()) + " not present)");
+        return corrupt_now("member '" + m.members[i].path + "' is missing (" +
+                           std::to_string(m.members.size() - i) + " of " +
+                           std::to_string(m.members.size()) + " not present)");
       }
       break;
     }
@@ -312,93 +518,82 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
       return corrupt("member '" + path + "': size " + std::to_string(archive_entry_size(e)) +
                      " where the manifest says " + std::to_string(want.size));
     }
-    if (sink.begin) {
-      Status s = sink.begin(want);
-      if (!s.ok()) {
-        c.state = ArchiveState::kIoError;
-        c.io = s;
-        c.detail = s.message();
-        return c;
-      }
+    const bool aerodb_manifest_member = !snap_dir.empty() && path == snap_dir + "manifest.json";
+    if (aerodb_manifest_member && want.size > (1u << 20)) {
+      return corrupt(path + ": larger than 1 MiB");
     }
-    MemberFile mf(a, want, &src, &c, sink, verified == nullptr);
-    Status content;
-    if (verified) {
-      // Pass 2 (SNAP-10): the same bytes as pass 1, or nothing is installed.
-      content = mf.Drain();
-      if (content.ok() && mf.crc() != verified->member_crcs[i]) {
-        content = Status(Code::kDamage,
-                         "member '" + path + "' changed since the archive was verified");
+    // A large member of a plain archive is stored as its bytes, contiguous,
+    // from libarchive's position after its header (a sparse member is not:
+    // it stays on the stream).
+    const bool read_at = plain && want.size >= std::max<uint64_t>(read_at_min_bytes, 1) && !aerodb_manifest_member &&
+                         archive_entry_sparse_count(e) == 0;
+    const uint64_t offset =
+        read_at ? static_cast<uint64_t>(archive_filter_bytes(a, 0)) : ArchiveCheck::kStreamed;
+    if (verified && verified->member_offsets[i] != offset) {
+      return corrupt("member '" + path + "' changed since the archive was verified");
+    }
+    Pending p{i, &want, offset, nullptr, {}, {}};
+    if (sink.open) {
+      Result<std::unique_ptr<WritableFile>> out = sink.open(want);
+      if (!out.ok()) {
+        if (!settle_all()) return c;
+        return io_error(out.status());
       }
-    } else if (path == "wal/wal.log") {
-      content = CheckWalMember(&mf, want.size, m);
-    } else if (IsStorageMember(path, m)) {
-      content = CheckStorageMember(&mf);
-      if (content.ok() && path == snap_dir + "storage.dat" && aerodb_manifest.is_object() &&
-          !JsonStringIs(aerodb_manifest, "storage_checksum", Crc32Text(mf.crc()))) {
-        content = Status(Code::kDamage, path + ": CRC-32 differs from AeroDB's manifest");
+      p.out = std::move(*out);
+    }
+    if (read_at) {
+      // At most kReadAtInFlight members are read at once, so memory stays
+      // flat (SNAP-6): the oldest is settled before another starts.
+      while (workers_in_flight() >= kReadAtInFlight) {
+        if (!settle_next()) return c;
       }
-    } else if (!snap_dir.empty() && path == snap_dir + "manifest.json") {
-      if (want.size > (1u << 20)) return corrupt(path + ": larger than 1 MiB");
-      std::string text;
-      char buf[64 * 1024];
-      for (;;) {
-        Result<size_t> n = mf.Read(buf, sizeof buf);
-        if (!n.ok()) {
-          content = n.status();
-          break;
+      // The worker reads [offset, offset + size) itself; libarchive skips
+      // those bytes when it goes to the next header.
+      p.worker = std::async(std::launch::async, [&file, &want, &m, verified, i, offset,
+                                                 out = p.out.get()] {
+        MemberFile mf(want, &file, offset, verified == nullptr, out);
+        return ReadMember(mf, want, m, verified, i);
+      });
+    } else {
+      MemberFile mf(want, a, &src, &c.data_bytes, verified == nullptr, p.out.get());
+      if (aerodb_manifest_member && !verified) {
+        std::string text;
+        char buf[64 * 1024];
+        for (;;) {
+          Result<size_t> n = mf.Read(buf, sizeof buf);
+          if (!n.ok()) {
+            p.done.content = n.status();
+            break;
+          }
+          if (*n == 0) break;
+          text.append(buf, *n);
         }
-        if (*n == 0) break;
-        text.append(buf, *n);
+        aerodb_manifest = nlohmann::json::parse(text, nullptr, false);
+        // Typed reads only: a hostile manifest.json must be damage, never an
+        // exception (a string or null) or a float cast out of range (4e99).
+        const auto boundary = aerodb_manifest.is_object() ? aerodb_manifest.find("commit_boundary")
+                                                          : aerodb_manifest.end();
+        if (p.done.content.ok() &&
+            (boundary == aerodb_manifest.end() || !boundary->is_number_unsigned() ||
+             boundary->get<uint64_t>() != m.base_commit)) {
+          p.done.content = Status(Code::kDamage, path + ": commit_boundary is not the base commit");
+        }
       }
-      aerodb_manifest = nlohmann::json::parse(text, nullptr, false);
-      // Typed reads only: a hostile manifest.json must be damage, never an
-      // exception (a string or null) or a float cast out of range (4e99).
-      const auto boundary = aerodb_manifest.is_object() ? aerodb_manifest.find("commit_boundary")
-                                                        : aerodb_manifest.end();
-      if (content.ok() && (boundary == aerodb_manifest.end() || !boundary->is_number_unsigned() ||
-                           boundary->get<uint64_t>() != m.base_commit)) {
-        content = Status(Code::kDamage, path + ": commit_boundary is not the base commit");
-      }
-    }
-    if (content.ok()) content = mf.Drain();
-    if (content.ok() && !verified && !snap_dir.empty() &&
-        path.rfind(snap_dir + "schemas/", 0) == 0 && aerodb_manifest.is_object()) {
-      const std::string name = path.substr(snap_dir.size() + 8);
-      const auto sums = aerodb_manifest.find("schema_checksums");
-      if (sums == aerodb_manifest.end() || !sums->is_object() ||
-          !JsonStringIs(*sums, name.c_str(), Crc32Text(mf.crc()))) {
-        content = Status(Code::kDamage, path + ": CRC-32 differs from AeroDB's manifest");
+      if (p.done.content.ok()) {
+        p.done = ReadMember(mf, want, m, verified, i);
+      } else {
+        p.done.read_failed = mf.read_failed();
       }
     }
-    if (content.ok() && !verified && mf.Digest() != want.sha256) {
-      content = Status(Code::kDamage, "member '" + path + "': SHA-256 differs from the manifest");
+    pending.push_back(std::move(p));
+    // Outcomes are taken in order as soon as they are in.
+    while (!pending.empty() && (!pending.front().worker.valid() ||
+                                pending.front().worker.wait_for(std::chrono::seconds(0)) ==
+                                    std::future_status::ready)) {
+      if (!settle_next()) return c;
     }
-    if (!content.ok()) {
-      if (content.code() == Code::kIo) {
-        c.state = ArchiveState::kIoError;
-        c.io = content;
-        c.detail = content.message();
-        return c;
-      }
-      // A member cut short by the end of the input is still an unfinished
-      // copy; content that fails a check is damage wherever the input ends.
-      if (mf.read_failed()) return stopped(content.message());
-      content_damage = true;
-      return corrupt(content.message());
-    }
-    if (sink.end) {
-      Status s = sink.end();
-      if (!s.ok()) {
-        c.state = ArchiveState::kIoError;
-        c.io = s;
-        c.detail = s.message();
-        return c;
-      }
-    }
-    c.member_crcs.push_back(mf.crc());
-    ++c.members_read;
   }
+  if (!settle_all()) return c;
   c.compressed_bytes = src.consumed;
   c.state = ArchiveState::kValid;
   return c;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,28 +26,42 @@ struct ArchiveCheck {
   Status io;
   std::optional<Manifest> manifest;
   uint64_t members_read = 0;  // after member 0
+  uint64_t members_read_at = 0;  // of those, read at their offset on a worker (SNAP-6)
   uint64_t compressed_bytes = 0;
   uint64_t data_bytes = 0;
-  std::vector<uint32_t> member_crcs;  // CRC-32 of each member after the manifest, in order
+  // For each member after the manifest, in order: its CRC-32, and where its
+  // data starts in the file when it was read there (kStreamed otherwise).
+  static constexpr uint64_t kStreamed = ~uint64_t{0};
+  std::vector<uint32_t> member_crcs;
+  std::vector<uint64_t> member_offsets;
 };
 
-// Install's hooks: called only for members whose header passed every check.
-// Data arrives before that member's SHA-256 is known: a sink must not treat
-// it as final until the whole archive is kValid.
+// Install's hook: `open` is called on the reading thread, in member order,
+// only for members whose header passed every check, and returns the file
+// that member's bytes go to. ReadArchive appends the bytes (possibly on a
+// worker thread, one thread per file), then Sync()s and Close()s the file
+// once they all checked out. Data arrives before the whole archive is known
+// valid: the files are not final until ReadArchive returns kValid.
 struct MemberSink {
-  std::function<Status(const Member&)> begin;
-  std::function<Status(std::string_view)> data;
-  std::function<Status()> end;
+  std::function<Result<std::unique_ptr<WritableFile>>(const Member&)> open;
 };
 
+// Reads `file` as a snapshot archive (SNAP-6..SNAP-9, SNAP-12). In a plain
+// (uncompressed) archive whose file SupportsReadAt(), a member of
+// `read_at_min_bytes` or more (tests lower it to reach small members) is read at its offset by a worker thread, two members at a time,
+// while this thread walks the headers past it (SNAP-6); otherwise members
+// are read in order from libarchive's stream.
+//
 // With `verified` (the result of an earlier full pass over the same file,
 // kValid): a second pass for extraction (SNAP-10). Every header check runs
-// again, and each member's bytes must have the CRC-32 they had in `verified`
-// (else kCorrupt "member 'PATH' changed since the archive was verified");
-// the SHA-256 and content checks, already passed on these bytes, are not
-// repeated.
+// again, each member must start where it did in `verified`, and its bytes
+// must have the CRC-32 they had there (else kCorrupt "member 'PATH' changed
+// since the archive was verified"); the SHA-256 and content checks, already
+// passed on these bytes, are not repeated.
+inline constexpr uint64_t kReadAtMinBytes = 1 << 20;
 ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink = {},
-                         const ArchiveCheck* verified = nullptr);
+                         const ArchiveCheck* verified = nullptr,
+                         uint64_t read_at_min_bytes = kReadAtMinBytes);
 
 // SNAP-6's content checks of the members that have them, reading `member`
 // (the member's bytes, `size` of them) up to where the check ends: the WAL

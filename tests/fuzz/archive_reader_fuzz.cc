@@ -6,12 +6,18 @@
 // every member's bytes were counted, and a second, extracting pass over the
 // same bytes (install's pass 2, SNAP-10) is valid too and hands the sink
 // exactly the manifest's members, in order, each with the manifest's size
-// and SHA-256, hashed here rather than by the reader.
+// and SHA-256, hashed here rather than by the reader. Every input is read
+// twice more with each member of a plain archive read at its offset on a
+// worker (SNAP-6's read-at path, its threshold lowered to one byte): the
+// verdict must be the stream's, and pass 2 on that path must hand over the
+// same members.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "mem_file.h"
 #include "common/sha256.h"
@@ -28,6 +34,66 @@ void Check(bool ok) {
   if (!ok) std::abort();
 }
 
+// What the sink received for one member.
+struct Received {
+  uint64_t bytes = 0;
+  aero::Sha256Digest sha256{};
+  bool synced = false;
+  bool closed = false;
+};
+
+// Install's member file, hashing what it is given instead of writing it.
+class HashingFile final : public aero::WritableFile {
+ public:
+  HashingFile(Received* r, std::string path) : r_(r), path_(std::move(path)) {}
+  aero::Status Append(std::string_view b) override {
+    Check(!r_->synced && !r_->closed);
+    r_->bytes += b.size();
+    sha_.Update(b);
+    return aero::Status::Ok();
+  }
+  aero::Status Sync() override {
+    r_->synced = true;
+    return aero::Status::Ok();
+  }
+  aero::Status Close() override {
+    Check(r_->synced && !r_->closed);
+    r_->closed = true;
+    r_->sha256 = sha_.Finish();
+    return aero::Status::Ok();
+  }
+  const std::string& path() const override { return path_; }
+
+ private:
+  Received* r_;
+  std::string path_;
+  aero::Sha256 sha_;
+};
+
+// Pass 2 (SNAP-10) over the same bytes after a valid pass 1 `c`: valid, and
+// the sink got exactly the manifest's members, in order, whole.
+void CheckExtract(const uint8_t* data, size_t size, const aero::snapshot::ArchiveCheck& c,
+                  uint64_t read_at_min_bytes) {
+  const aero::snapshot::Manifest& m = *c.manifest;
+  std::vector<std::unique_ptr<Received>> got;
+  aero::snapshot::MemberSink sink;
+  sink.open = [&](const aero::snapshot::Member& mem)
+      -> aero::Result<std::unique_ptr<aero::WritableFile>> {
+    Check(got.size() < m.members.size() && mem.path == m.members[got.size()].path);
+    got.push_back(std::make_unique<Received>());
+    return std::unique_ptr<aero::WritableFile>(new HashingFile(got.back().get(), mem.path));
+  };
+  MemFile g(data, size, 997, "fuzz.tar");
+  const aero::snapshot::ArchiveCheck second =
+      aero::snapshot::ReadArchive(g, sink, &c, read_at_min_bytes);
+  Check(second.state == aero::snapshot::ArchiveState::kValid);
+  Check(got.size() == m.members.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    Check(got[i]->closed && got[i]->bytes == m.members[i].size &&
+          got[i]->sha256 == m.members[i].sha256);
+  }
+}
+
 }  // namespace
 
 // For the corpus replay (replay_main.cc): how many inputs were valid.
@@ -42,6 +108,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(c.state != ArchiveState::kIoError);
   if (c.state != ArchiveState::kValid) {
     Check(!c.detail.empty());
+    MemFile h(data, size, 997, "fuzz.tar");
+    Check(aero::snapshot::ReadArchive(h, {}, nullptr, 1).state == c.state);
     Check(c.members_read == c.member_crcs.size());
     Check(!c.manifest || c.members_read <= c.manifest->members.size());
     return 0;
@@ -55,34 +123,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(c.data_bytes == m.TotalBytes());
   Check(c.compressed_bytes <= size);
 
-  // Pass 2 over the same bytes, hashing what the sink receives.
-  size_t next = 0;
-  bool open = false;
-  uint64_t got = 0;
-  aero::Sha256 sha;
-  aero::snapshot::MemberSink sink;
-  sink.begin = [&](const aero::snapshot::Member& mem) {
-    Check(!open && next < m.members.size() && mem.path == m.members[next].path);
-    open = true;
-    got = 0;
-    sha.Reset();
-    return aero::Status::Ok();
-  };
-  sink.data = [&](std::string_view b) {
-    Check(open);
-    got += b.size();
-    sha.Update(b);
-    return aero::Status::Ok();
-  };
-  sink.end = [&]() {
-    Check(open && got == m.members[next].size && sha.Finish() == m.members[next].sha256);
-    open = false;
-    ++next;
-    return aero::Status::Ok();
-  };
-  MemFile g(data, size, 997, "fuzz.tar");
-  const aero::snapshot::ArchiveCheck second = aero::snapshot::ReadArchive(g, sink, &c);
-  Check(second.state == ArchiveState::kValid);
-  Check(!open && next == m.members.size());
+  CheckExtract(data, size, c, aero::snapshot::kReadAtMinBytes);
+
+  // The read-at path: the same verdict, and the same members extracted.
+  MemFile h(data, size, 997, "fuzz.tar");
+  const aero::snapshot::ArchiveCheck at = aero::snapshot::ReadArchive(h, {}, nullptr, 1);
+  Check(at.state == c.state && at.member_crcs == c.member_crcs && at.data_bytes == c.data_bytes);
+  CheckExtract(data, size, at, 1);
   return 0;
 }

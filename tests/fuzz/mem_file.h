@@ -1,6 +1,6 @@
 // The fuzz targets' input as a ReadableFile. Reads come back in odd sizes
 // (1 + (pos % 7) * stride bytes at most), so that every target exercises its
-// reader's buffering across short reads.
+// reader's buffering across short reads; ReadAt too, from several threads.
 #pragma once
 
 #include <algorithm>
@@ -26,6 +26,14 @@ class MemFile final : public ReadableFile {
   Status Seek(uint64_t off) override {
     pos_ = off;
     return Status::Ok();
+  }
+  // Positional reads, in the same odd sizes, from any thread.
+  bool SupportsReadAt() const override { return true; }
+  Result<size_t> ReadAt(uint64_t off, char* buf, size_t n) override {
+    if (off >= data_.size()) return size_t{0};
+    const size_t k = std::min<size_t>({n, data_.size() - off, 1 + (off % 7) * stride_});
+    std::memcpy(buf, data_.data() + off, k);
+    return k;
   }
   Result<uint64_t> Size() override { return data_.size(); }
   Result<FileInfo> Info() override {

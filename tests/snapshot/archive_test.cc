@@ -46,11 +46,32 @@ std::string Export(const TempDir& t, const std::string& name, bool zstd = true) 
   return o.output;
 }
 
-snapshot::ArchiveCheck Check(const std::string& path) {
+// `read_at` 1 reads every non-empty member of a plain archive at its offset
+// on a worker (SNAP-6), as the default does for members of 1 MiB or more.
+snapshot::ArchiveCheck Check(const std::string& path,
+                             uint64_t read_at = snapshot::kReadAtMinBytes) {
   auto f = PosixFs().OpenRead(path);
   REQUIRE(f.ok());
-  return snapshot::ReadArchive(**f);
+  return snapshot::ReadArchive(**f, {}, nullptr, read_at);
 }
+
+// The two ways members are read: from libarchive's stream, and (in a plain
+// archive) at their offsets on workers, for every member that has bytes.
+constexpr uint64_t kReadAtModes[] = {snapshot::kReadAtMinBytes, 1};
+
+// A file that can only be read in order: ReadArchive streams every member.
+class InOrderOnly final : public ReadableFile {
+ public:
+  explicit InOrderOnly(std::unique_ptr<ReadableFile> f) : f_(std::move(f)) {}
+  Result<size_t> Read(char* buf, size_t n) override { return f_->Read(buf, n); }
+  Status Seek(uint64_t off) override { return f_->Seek(off); }
+  Result<uint64_t> Size() override { return f_->Size(); }
+  Result<FileInfo> Info() override { return f_->Info(); }
+  const std::string& path() const override { return f_->path(); }
+
+ private:
+  std::unique_ptr<ReadableFile> f_;
+};
 
 Status Install(const std::string& dir, const std::string& archive, bool discard = false) {
   repl::InstallOptions o;
@@ -130,12 +151,88 @@ TEST_CASE("SNAP-6 a member of several MiB (hashed on a second thread) verifies, 
   entries[0].data = snapshot::EncodeManifest(*m);
   entries.insert(entries.begin() + 1 + static_cast<std::ptrdiff_t>(index), TarEntry(big.path, blob));
   WriteTar(t / "big.tar", entries, false);
-  CHECK(Check(t / "big.tar").state == snapshot::ArchiveState::kValid);
+  const auto good = Check(t / "big.tar");
+  CHECK(good.state == snapshot::ArchiveState::kValid);
+  CHECK(good.members_read_at == 1);  // the blob, at its offset on a worker
   entries[1 + index].data[3 * 1024 * 1024] ^= 0x20;
   WriteTar(t / "bad.tar", entries, false);
   auto c = Check(t / "bad.tar");
   CHECK(c.state == snapshot::ArchiveState::kCorrupt);
   CHECK(c.detail == "member 'metadata/zz-blob': SHA-256 differs from the manifest");
+}
+
+TEST_CASE("SNAP-6 members of a plain archive read at their offsets give the stream's verdict, first problem first") {
+  TempDir t;
+  Primary(t);
+  const std::string plain = Export(t, "a.tar", false);
+  const std::string zstd = Export(t, "a.tar.zst", true);
+  auto streamed = [&](const std::string& path) {
+    auto f = PosixFs().OpenRead(path);
+    REQUIRE(f.ok());
+    InOrderOnly in_order(std::move(*f));
+    return snapshot::ReadArchive(in_order, {}, nullptr, 1);
+  };
+  const auto at = Check(plain, 1);
+  const auto in_order = streamed(plain);
+  REQUIRE(at.state == snapshot::ArchiveState::kValid);
+  REQUIRE(in_order.state == snapshot::ArchiveState::kValid);
+  // Every member with bytes goes to a worker, except AeroDB's manifest.json,
+  // which this thread parses for the checks of the members after it.
+  auto read_at_expected = [&](const snapshot::Member& mem) {
+    return mem.size > 0 && mem.path.find("/manifest.json") == std::string::npos;
+  };
+  uint64_t with_bytes = 0;
+  for (const auto& mem : at.manifest->members) with_bytes += read_at_expected(mem) ? 1 : 0;
+  CHECK(with_bytes >= 3);
+  CHECK(at.members_read_at == with_bytes);
+  CHECK(in_order.members_read_at == 0);     // a file read in order only: the stream
+  CHECK(Check(zstd, 1).members_read_at == 0);  // compressed: the stream
+  CHECK(at.member_crcs == in_order.member_crcs);
+  CHECK(at.data_bytes == in_order.data_bytes);
+  for (size_t i = 0; i < at.member_offsets.size(); ++i) {
+    CAPTURE(i);
+    CHECK((at.member_offsets[i] != snapshot::ArchiveCheck::kStreamed) ==
+          read_at_expected(at.manifest->members[i]));
+    CHECK(in_order.member_offsets[i] == snapshot::ArchiveCheck::kStreamed);
+  }
+
+  // Two damaged members read at once: the first in member order is reported,
+  // whichever worker finishes first, in both ways of reading.
+  auto entries = ReadTar(plain);
+  std::vector<size_t> damaged;
+  for (size_t i = 1; i < entries.size() && damaged.size() < 2; ++i) {
+    if (entries[i].data.size() >= 2 && entries[i].path != "wal/wal.log") damaged.push_back(i);
+  }
+  REQUIRE(damaged.size() == 2);
+  for (size_t i : damaged) entries[i].data[entries[i].data.size() / 2] ^= 0x04;
+  WriteTar(t / "bad.tar", entries, false);
+  for (int round = 0; round < 20; ++round) {
+    const auto bad = Check(t / "bad.tar", 1);
+    REQUIRE(bad.state == snapshot::ArchiveState::kCorrupt);
+    CHECK(bad.detail.find("'" + entries[damaged[0]].path + "'") != std::string::npos);
+    CHECK(bad.members_read == damaged[0] - 1);
+  }
+  CHECK(streamed(t / "bad.tar").detail == Check(t / "bad.tar", 1).detail);
+
+  // Installed either way, the replicas are byte for byte the same.
+  for (uint64_t read_at : kReadAtModes) {
+    repl::InstallOptions o;
+    o.data_dir = t / ("r" + std::to_string(read_at));
+    o.archive = plain;
+    o.read_at_min_bytes = read_at;
+    REQUIRE(repl::InstallSnapshot(PosixFs(), o, nullptr).ok());
+  }
+  const std::string r1 = t / ("r" + std::to_string(kReadAtModes[0]));
+  const std::string r2 = t / "r1";
+  size_t files = 0;
+  for (const auto& e : fsys::recursive_directory_iterator(r1)) {
+    if (!e.is_regular_file()) continue;
+    const std::string rel = fsys::relative(e.path(), r1).string();
+    CAPTURE(rel);
+    CHECK(ReadFile(e.path().string()) == ReadFile(r2 + "/" + rel));
+    ++files;
+  }
+  CHECK(files >= with_bytes);
 }
 
 TEST_CASE("SNAP-7 a truncated archive is in transit (8), a damaged one is 1") {
@@ -145,15 +242,19 @@ TEST_CASE("SNAP-7 a truncated archive is in transit (8), a damaged one is 1") {
     CAPTURE(zstd);
     const std::string a = Export(t, zstd ? "a.tar.zst" : "a.tar", zstd);
     const std::string full = ReadFile(a);
-    for (size_t cut : {size_t{0}, size_t{100}, full.size() / 3, full.size() / 2, full.size() - 600}) {
-      CAPTURE(cut);
-      WriteFile(t / "cut", full.substr(0, cut));
-      CHECK(Check(t / "cut").state == snapshot::ArchiveState::kInTransit);
+    for (uint64_t read_at : kReadAtModes) {
+      CAPTURE(read_at);
+      for (size_t cut :
+           {size_t{0}, size_t{100}, full.size() / 3, full.size() / 2, full.size() - 600}) {
+        CAPTURE(cut);
+        WriteFile(t / "cut", full.substr(0, cut));
+        CHECK(Check(t / "cut", read_at).state == snapshot::ArchiveState::kInTransit);
+      }
+      std::string bad = full;
+      FlipBit(&bad, full.size() / 2, 3);
+      WriteFile(t / "bad", bad);
+      CHECK(Check(t / "bad", read_at).state == snapshot::ArchiveState::kCorrupt);
     }
-    std::string bad = full;
-    FlipBit(&bad, full.size() / 2, 3);
-    WriteFile(t / "bad", bad);
-    CHECK(Check(t / "bad").state == snapshot::ArchiveState::kCorrupt);
   }
 }
 
@@ -430,6 +531,14 @@ class RewrittenBetweenPasses final : public ReadableFile {
     pos_ = offset;
     return Status::Ok();
   }
+  bool SupportsReadAt() const override { return true; }
+  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) override {
+    const std::string& b = bytes_[pass_];
+    if (offset >= b.size()) return size_t{0};
+    n = std::min<size_t>(n, b.size() - offset);
+    std::memcpy(buf, b.data() + offset, n);
+    return n;
+  }
   Result<uint64_t> Size() override { return bytes_[pass_].size(); }
   Result<FileInfo> Info() override {
     FileInfo i;
@@ -495,22 +604,27 @@ TEST_CASE("SNAP-10 an archive rewritten between install's two passes installs no
   std::string changed = good;
   changed[changed.size() / 2] ^= 0x01;
   REQUIRE(Check(a).state == snapshot::ArchiveState::kValid);
-  SwapArchiveFs fs(a, changed);
-  repl::InstallOptions o;
-  o.data_dir = t / "r";
-  o.archive = a;
-  Status s = repl::InstallSnapshot(fs, o, nullptr);
-  CHECK(s.code() == Code::kInTransit);
-  CHECK(s.message().find("archive changed while installing '" + a + "'") == 0);
-  CHECK(s.message().find("changed since the archive was verified") != std::string::npos);
-  CHECK_FALSE(FileExists(t / "r"));
-  for (const auto& e : fsys::directory_iterator(t.path())) {
-    CHECK(e.path().filename().string().find("install.tmp") == std::string::npos);  // removed
+  for (uint64_t read_at : kReadAtModes) {
+    CAPTURE(read_at);
+    SwapArchiveFs fs(a, changed);
+    repl::InstallOptions o;
+    o.data_dir = t / "r";
+    o.archive = a;
+    o.read_at_min_bytes = read_at;
+    Status s = repl::InstallSnapshot(fs, o, nullptr);
+    CHECK(s.code() == Code::kInTransit);
+    CHECK(s.message().find("archive changed while installing '" + a + "'") == 0);
+    CHECK(s.message().find("changed since the archive was verified") != std::string::npos);
+    CHECK_FALSE(FileExists(t / "r"));
+    for (const auto& e : fsys::directory_iterator(t.path())) {
+      CHECK(e.path().filename().string().find("install.tmp") == std::string::npos);  // removed
+    }
+    // The same archive, unchanged between the passes, installs.
+    SwapArchiveFs same(a, good);
+    REQUIRE(repl::InstallSnapshot(same, o, nullptr).ok());
+    CHECK(StateOf(t / "r").applied_commit == 55);
+    fsys::remove_all(t / "r");
   }
-  // The same archive, unchanged between the passes, installs.
-  SwapArchiveFs same(a, good);
-  REQUIRE(repl::InstallSnapshot(same, o, nullptr).ok());
-  CHECK(StateOf(t / "r").applied_commit == 55);
 }
 
 namespace {
@@ -520,13 +634,15 @@ namespace {
 // verified. Whatever the outcome, r must still be an empty directory and
 // .r.install.tmp must be gone.
 Status InstallChangedBetweenPasses(const TempDir& t, const std::string& a,
-                                   const std::string& second) {
+                                   const std::string& second,
+                                   uint64_t read_at = snapshot::kReadAtMinBytes) {
   REQUIRE(Check(a).state == snapshot::ArchiveState::kValid);
   REQUIRE(PosixFs().MakeDir(t / "r").ok());
   SwapArchiveFs fs(a, second);
   repl::InstallOptions o;
   o.data_dir = t / "r";
   o.archive = a;
+  o.read_at_min_bytes = read_at;
   Status s = repl::InstallSnapshot(fs, o, nullptr);
   CHECK(fsys::is_directory(t / "r"));
   CHECK(fsys::is_empty(t / "r"));  // the target is untouched
@@ -586,16 +702,19 @@ TEST_CASE("SNAP-10 a member header changed between install's two passes installs
       {"absolute path", {"/data/documents.dat", entries[1].data},
        "member '/data/documents.dat': absolute path"},
   };
-  for (const Change& change : changes) {
-    CAPTURE(change.what);
-    auto second = entries;
-    second[1] = change.member1;
-    WriteTar(t / "b.tar", second, false);
-    Status s = InstallChangedBetweenPasses(t, a, ReadFile(t / "b.tar"));
-    CHECK(s.code() == Code::kInTransit);
-    CHECK(s.message() == "archive changed while installing '" + a + "': invalid archive '" + a +
-                             "': " + change.detail);
-    REQUIRE(PosixFs().Remove(t / "r").ok());
+  for (uint64_t read_at : kReadAtModes) {
+    for (const Change& change : changes) {
+      CAPTURE(read_at);
+      CAPTURE(change.what);
+      auto second = entries;
+      second[1] = change.member1;
+      WriteTar(t / "b.tar", second, false);
+      Status s = InstallChangedBetweenPasses(t, a, ReadFile(t / "b.tar"), read_at);
+      CHECK(s.code() == Code::kInTransit);
+      CHECK(s.message() == "archive changed while installing '" + a + "': invalid archive '" + a +
+                               "': " + change.detail);
+      REQUIRE(PosixFs().Remove(t / "r").ok());
+    }
   }
 }
 
@@ -606,13 +725,16 @@ TEST_CASE("SNAP-10 an archive cut short between install's two passes is in trans
     CAPTURE(zstd);
     const std::string a = Export(t, zstd ? "a.tar.zst" : "a.tar", zstd);
     const std::string good = ReadFile(a);
-    for (size_t cut : {good.size() / 3, good.size() / 2}) {
-      CAPTURE(cut);
-      Status s = InstallChangedBetweenPasses(t, a, good.substr(0, cut));
-      CHECK(s.code() == Code::kInTransit);
-      CHECK(s.message().find("archive in transit '" + a + "': the archive ends after ") == 0);
-      CHECK(s.hint() == "re-run once the copy has finished; nothing was installed");
-      REQUIRE(PosixFs().Remove(t / "r").ok());
+    for (uint64_t read_at : kReadAtModes) {
+      for (size_t cut : {good.size() / 3, good.size() / 2}) {
+        CAPTURE(read_at);
+        CAPTURE(cut);
+        Status s = InstallChangedBetweenPasses(t, a, good.substr(0, cut), read_at);
+        CHECK(s.code() == Code::kInTransit);
+        CHECK(s.message().find("archive in transit '" + a + "': the archive ends after ") == 0);
+        CHECK(s.hint() == "re-run once the copy has finished; nothing was installed");
+        REQUIRE(PosixFs().Remove(t / "r").ok());
+      }
     }
   }
 }
