@@ -36,8 +36,10 @@ namespace {
 
 constexpr size_t kBlock = 256 * 1024;
 constexpr uint64_t kAsyncHashBytes = 1 << 20;
-// Members of a plain archive read at their offsets at once (SNAP-6).
+// Members of a plain archive read at their offsets at once (SNAP-6), and
+// members read or being read whose outcomes are not yet taken.
 constexpr size_t kReadAtInFlight = 2;
+constexpr size_t kMaxPending = 64;
 
 struct Source {
   ReadableFile* file;
@@ -127,7 +129,8 @@ class MemberFile final : public ReadableFile {
     done_ += bytes.size();
     if (total_) {
       *total_ += bytes.size();
-      if (*total_ > kBombGraceBytes && *total_ > kBombRatio * std::max<uint64_t>(src_->consumed, 1)) {
+      if (*total_ > kBombGraceBytes &&
+          *total_ > kBombRatio * std::max<uint64_t>(src_->consumed, 1)) {
         failed_ = true;
         return Status(Code::kDamage, "decompression bomb: more than 1000 bytes out per byte in");
       }
@@ -218,7 +221,8 @@ MemberOutcome ReadMember(MemberFile& mf, const Member& want, const Manifest& m,
   }
   if (r.content.ok()) r.content = mf.Drain();
   if (r.content.ok() && !verified && mf.Digest() != want.sha256) {
-    r.content = Status(Code::kDamage, "member '" + want.path + "': SHA-256 differs from the manifest");
+    r.content =
+        Status(Code::kDamage, "member '" + want.path + "': SHA-256 differs from the manifest");
   }
   r.read_failed = mf.read_failed();
   r.crc = mf.crc();
@@ -463,8 +467,8 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
   const Manifest& m = *c.manifest;
   // Members are read at their offsets only where the archive's bytes are
   // the file's bytes: no compression, and a file that can read at an offset.
-  const bool plain = archive_filter_count(a) == 1 && archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE &&
-                     file.SupportsReadAt();
+  const bool plain = archive_filter_count(a) == 1 &&
+                     archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE && file.SupportsReadAt();
 
   // AeroDB's own manifest, read before the files it covers (they sort after it).
   const std::string snap_dir =
@@ -525,8 +529,8 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
     // A large member of a plain archive is stored as its bytes, contiguous,
     // from libarchive's position after its header (a sparse member is not:
     // it stays on the stream).
-    const bool read_at = plain && want.size >= std::max<uint64_t>(read_at_min_bytes, 1) && !aerodb_manifest_member &&
-                         archive_entry_sparse_count(e) == 0;
+    const bool read_at = plain && want.size >= std::max<uint64_t>(read_at_min_bytes, 1) &&
+                         !aerodb_manifest_member && archive_entry_sparse_count(e) == 0;
     const uint64_t offset =
         read_at ? static_cast<uint64_t>(archive_filter_bytes(a, 0)) : ArchiveCheck::kStreamed;
     if (verified && verified->member_offsets[i] != offset) {
@@ -549,8 +553,10 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
       }
       // The worker reads [offset, offset + size) itself; libarchive skips
       // those bytes when it goes to the next header.
-      p.worker = std::async(std::launch::async, [&file, &want, &m, verified, i, offset,
-                                                 out = p.out.get()] {
+      // On another thread, or on this one when no thread can be started
+      // (libstdc++ falls back to deferred on EAGAIN when both are allowed).
+      p.worker = std::async(std::launch::async | std::launch::deferred,
+                            [&file, &want, &m, verified, i, offset, out = p.out.get()] {
         MemberFile mf(want, &file, offset, verified == nullptr, out);
         return ReadMember(mf, want, m, verified, i);
       });
@@ -586,10 +592,12 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
       }
     }
     pending.push_back(std::move(p));
-    // Outcomes are taken in order as soon as they are in.
-    while (!pending.empty() && (!pending.front().worker.valid() ||
-                                pending.front().worker.wait_for(std::chrono::seconds(0)) ==
-                                    std::future_status::ready)) {
+    // Outcomes are taken in order as soon as they are in, and small members
+    // read here behind a large one wait at most kMaxPending deep.
+    while (!pending.empty() &&
+           (pending.size() > kMaxPending || !pending.front().worker.valid() ||
+            pending.front().worker.wait_for(std::chrono::seconds(0)) ==
+                std::future_status::ready)) {
       if (!settle_next()) return c;
     }
   }

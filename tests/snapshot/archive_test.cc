@@ -235,6 +235,60 @@ TEST_CASE("SNAP-6 members of a plain archive read at their offsets give the stre
   CHECK(files >= with_bytes);
 }
 
+TEST_CASE("SNAP-6 hundreds of small members behind one read at its offset are taken in order, the stream's verdict") {
+  TempDir t;
+  Primary(t);
+  auto entries = ReadTar(Export(t, "a.tar", false));
+  auto m = snapshot::DecodeManifest(entries.at(0).data);
+  REQUIRE(m.ok());
+  // metadata/ sorts before snapshots/ and wal/: one large member read by a
+  // worker, then 300 small ones read on the reading thread behind it (more
+  // than the 64 outcomes that may wait).
+  std::vector<TarEntry> added;
+  std::string big(256 * 1024, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 2654435761u >> 11);
+  added.push_back(TarEntry("metadata/a-big", big));
+  for (int i = 0; i < 300; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "metadata/b-%04d", i);
+    added.push_back(TarEntry(name, "small member " + std::to_string(i)));
+  }
+  auto first_after = std::find_if(m->members.begin(), m->members.end(),
+                                  [](const snapshot::Member& x) { return x.path > "metadata/b-9"; });
+  const size_t index = static_cast<size_t>(first_after - m->members.begin());
+  std::vector<snapshot::Member> listed;
+  for (const TarEntry& e : added) listed.push_back({e.path, e.data.size(), Sha256::Of(e.data)});
+  m->members.insert(first_after, listed.begin(), listed.end());
+  entries[0].data = snapshot::EncodeManifest(*m);
+  entries.insert(entries.begin() + 1 + static_cast<std::ptrdiff_t>(index), added.begin(),
+                 added.end());
+  WriteTar(t / "many.tar", entries, false);
+  const uint64_t threshold = 64 * 1024;  // the big member and the node's large files only
+  const auto at = Check(t / "many.tar", threshold);
+  REQUIRE(at.state == snapshot::ArchiveState::kValid);
+  CHECK(at.members_read_at >= 1);
+  CHECK(at.members_read == m->members.size());
+  auto f = PosixFs().OpenRead(t / "many.tar");
+  REQUIRE(f.ok());
+  InOrderOnly in_order(std::move(*f));
+  const auto streamed = snapshot::ReadArchive(in_order, {}, nullptr, threshold);
+  CHECK(streamed.members_read_at == 0);
+  CHECK(at.member_crcs == streamed.member_crcs);
+  // The big member and a small one 200 members after it are both damaged:
+  // the big one, first in order, is reported.
+  entries[1 + index].data[1000] ^= 0x01;
+  entries[1 + index + 200].data[0] ^= 0x01;
+  WriteTar(t / "bad.tar", entries, false);
+  const auto bad = Check(t / "bad.tar", threshold);
+  CHECK(bad.state == snapshot::ArchiveState::kCorrupt);
+  CHECK(bad.detail == "member 'metadata/a-big': SHA-256 differs from the manifest");
+  // Only the small one: found behind the big one that checks out.
+  entries[1 + index].data[1000] ^= 0x01;
+  WriteTar(t / "bad.tar", entries, false);
+  CHECK(Check(t / "bad.tar", threshold).detail ==
+        "member 'metadata/b-0199': SHA-256 differs from the manifest");
+}
+
 TEST_CASE("SNAP-7 a truncated archive is in transit (8), a damaged one is 1") {
   TempDir t;
   Primary(t);
