@@ -17,6 +17,7 @@
 #include "snapshot/archive_reader.h"
 #include "snapshot/manifest.h"
 #include "support/archive_builder.h"
+#include "support/forwarding_fs.h"
 #include "support/repl_fixture.h"
 
 using namespace aero;
@@ -60,23 +61,42 @@ snapshot::ArchiveCheck Check(const std::string& path,
 constexpr uint64_t kReadAtModes[] = {snapshot::kReadAtMinBytes, 1};
 
 // A file that can only be read in order: ReadArchive streams every member.
-class InOrderOnly final : public ReadableFile {
+class InOrderOnly final : public ForwardingFile {
  public:
-  explicit InOrderOnly(std::unique_ptr<ReadableFile> f) : f_(std::move(f)) {}
-  Result<size_t> Read(char* buf, size_t n) override { return f_->Read(buf, n); }
-  Status Seek(uint64_t off) override { return f_->Seek(off); }
-  Result<uint64_t> Size() override { return f_->Size(); }
-  Result<FileInfo> Info() override { return f_->Info(); }
-  const std::string& path() const override { return f_->path(); }
-
- private:
-  std::unique_ptr<ReadableFile> f_;
+  using ForwardingFile::ForwardingFile;
+  bool SupportsReadAt() const override { return false; }
 };
 
-Status Install(const std::string& dir, const std::string& archive, bool discard = false) {
+// Adds `added` (sorted, all sorting before the same existing member) to the
+// tar `entries` and to its manifest (re-encoded); the index in the manifest
+// of the first one added. Its entry is entries[1 + index].
+size_t InsertMembers(std::vector<TarEntry>* entries, const std::vector<TarEntry>& added) {
+  auto m = snapshot::DecodeManifest(entries->at(0).data);
+  REQUIRE(m.ok());
+  const std::string& first = added.front().path;
+  auto at = std::find_if(m->members.begin(), m->members.end(),
+                         [&](const snapshot::Member& x) { return x.path > first; });
+  const size_t index = static_cast<size_t>(at - m->members.begin());
+  std::vector<snapshot::Member> listed;
+  for (const TarEntry& e : added) listed.push_back({e.path, e.data.size(), Sha256::Of(e.data)});
+  m->members.insert(at, listed.begin(), listed.end());
+  (*entries)[0].data = snapshot::EncodeManifest(*m);
+  entries->insert(entries->begin() + 1 + static_cast<std::ptrdiff_t>(index), added.begin(),
+                  added.end());
+  return index;
+}
+
+repl::InstallOptions InstallOf(const std::string& dir, const std::string& archive,
+                               uint64_t read_at = snapshot::kReadAtMinBytes) {
   repl::InstallOptions o;
   o.data_dir = dir;
   o.archive = archive;
+  o.read_at_min_bytes = read_at;
+  return o;
+}
+
+Status Install(const std::string& dir, const std::string& archive, bool discard = false) {
+  repl::InstallOptions o = InstallOf(dir, archive);
   o.discard_existing = discard;
   return repl::InstallSnapshot(PosixFs(), o, nullptr);
 }
@@ -138,18 +158,10 @@ TEST_CASE("SNAP-6 a member of several MiB (hashed on a second thread) verifies, 
   TempDir t;
   Primary(t);
   auto entries = ReadTar(Export(t, "a.tar", false));
-  auto m = snapshot::DecodeManifest(entries.at(0).data);
-  REQUIRE(m.ok());
   std::string blob(5 * 1024 * 1024 + 123, '\0');
   for (size_t i = 0; i < blob.size(); ++i) blob[i] = static_cast<char>(i * 2654435761u >> 13);
-  // metadata/ sorts before snapshots/ and wal/: insert in path order.
-  snapshot::Member big{"metadata/zz-blob", blob.size(), Sha256::Of(blob)};
-  auto at = std::find_if(m->members.begin(), m->members.end(),
-                         [&](const snapshot::Member& x) { return x.path > big.path; });
-  const size_t index = static_cast<size_t>(at - m->members.begin());
-  m->members.insert(at, big);
-  entries[0].data = snapshot::EncodeManifest(*m);
-  entries.insert(entries.begin() + 1 + static_cast<std::ptrdiff_t>(index), TarEntry(big.path, blob));
+  // metadata/ sorts before snapshots/ and wal/.
+  const size_t index = InsertMembers(&entries, {TarEntry("metadata/zz-blob", blob)});
   WriteTar(t / "big.tar", entries, false);
   const auto good = Check(t / "big.tar");
   CHECK(good.state == snapshot::ArchiveState::kValid);
@@ -216,11 +228,8 @@ TEST_CASE("SNAP-6 members of a plain archive read at their offsets give the stre
 
   // Installed either way, the replicas are byte for byte the same.
   for (uint64_t read_at : kReadAtModes) {
-    repl::InstallOptions o;
-    o.data_dir = t / ("r" + std::to_string(read_at));
-    o.archive = plain;
-    o.read_at_min_bytes = read_at;
-    REQUIRE(repl::InstallSnapshot(PosixFs(), o, nullptr).ok());
+    const std::string dir = t / ("r" + std::to_string(read_at));
+    REQUIRE(repl::InstallSnapshot(PosixFs(), InstallOf(dir, plain, read_at), nullptr).ok());
   }
   const std::string r1 = t / ("r" + std::to_string(kReadAtModes[0]));
   const std::string r2 = t / "r1";
@@ -239,8 +248,6 @@ TEST_CASE("SNAP-6 hundreds of small members behind one read at its offset are ta
   TempDir t;
   Primary(t);
   auto entries = ReadTar(Export(t, "a.tar", false));
-  auto m = snapshot::DecodeManifest(entries.at(0).data);
-  REQUIRE(m.ok());
   // metadata/ sorts before snapshots/ and wal/: one large member read by a
   // worker, then 300 small ones read on the reading thread behind it (more
   // than the 64 outcomes that may wait).
@@ -253,21 +260,13 @@ TEST_CASE("SNAP-6 hundreds of small members behind one read at its offset are ta
     std::snprintf(name, sizeof name, "metadata/b-%04d", i);
     added.push_back(TarEntry(name, "small member " + std::to_string(i)));
   }
-  auto first_after = std::find_if(m->members.begin(), m->members.end(),
-                                  [](const snapshot::Member& x) { return x.path > "metadata/b-9"; });
-  const size_t index = static_cast<size_t>(first_after - m->members.begin());
-  std::vector<snapshot::Member> listed;
-  for (const TarEntry& e : added) listed.push_back({e.path, e.data.size(), Sha256::Of(e.data)});
-  m->members.insert(first_after, listed.begin(), listed.end());
-  entries[0].data = snapshot::EncodeManifest(*m);
-  entries.insert(entries.begin() + 1 + static_cast<std::ptrdiff_t>(index), added.begin(),
-                 added.end());
+  const size_t index = InsertMembers(&entries, added);
   WriteTar(t / "many.tar", entries, false);
   const uint64_t threshold = 64 * 1024;  // the big member and the node's large files only
   const auto at = Check(t / "many.tar", threshold);
   REQUIRE(at.state == snapshot::ArchiveState::kValid);
   CHECK(at.members_read_at >= 1);
-  CHECK(at.members_read == m->members.size());
+  CHECK(at.members_read == at.manifest->members.size());
   auto f = PosixFs().OpenRead(t / "many.tar");
   REQUIRE(f.ok());
   InOrderOnly in_order(std::move(*f));
@@ -384,22 +383,19 @@ TEST_CASE("SNAP-9 a decompression bomb is refused by ratio") {
 namespace {
 
 // Counts the bytes read through it: shows how far into the file a refusal came.
-class CountingFile final : public ReadableFile {
+class CountingFile final : public ForwardingFile {
  public:
-  explicit CountingFile(ReadableFile& f) : f_(f) {}
+  using ForwardingFile::ForwardingFile;
   Result<size_t> Read(char* buf, size_t n) override {
-    Result<size_t> got = f_.Read(buf, n);
+    Result<size_t> got = ForwardingFile::Read(buf, n);
     if (got.ok()) read_ += *got;
     return got;
   }
-  Status Seek(uint64_t offset) override { return f_.Seek(offset); }
-  Result<uint64_t> Size() override { return f_.Size(); }
-  Result<FileInfo> Info() override { return f_.Info(); }
-  const std::string& path() const override { return f_.path(); }
+  // Reads in order only: what is counted is all that was read.
+  bool SupportsReadAt() const override { return false; }
   uint64_t read() const { return read_; }
 
  private:
-  ReadableFile& f_;
   uint64_t read_ = 0;
 };
 
@@ -608,33 +604,6 @@ class RewrittenBetweenPasses final : public ReadableFile {
   uint64_t pos_ = 0;
 };
 
-// PosixFs with every call forwarded: tests override the calls they watch.
-class ForwardingFs : public Fs {
- public:
-  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& p) override {
-    return real_.OpenRead(p);
-  }
-  Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& p, OpenMode m) override {
-    return real_.OpenWrite(p, m);
-  }
-  Status Rename(const std::string& a, const std::string& b) override { return real_.Rename(a, b); }
-  Status RenameNoReplace(const std::string& a, const std::string& b) override {
-    return real_.RenameNoReplace(a, b);
-  }
-  Status Exchange(const std::string& a, const std::string& b) override { return real_.Exchange(a, b); }
-  Status SyncDir(const std::string& d) override { return real_.SyncDir(d); }
-  Status Remove(const std::string& p) override { return real_.Remove(p); }
-  Status Truncate(const std::string& p, uint64_t n) override { return real_.Truncate(p, n); }
-  Status MakeDir(const std::string& p) override { return real_.MakeDir(p); }
-  Result<FileInfo> Stat(const std::string& p) override { return real_.Stat(p); }
-  Result<FileInfo> LStat(const std::string& p) override { return real_.LStat(p); }
-  Result<std::vector<DirEntry>> ListDir(const std::string& d) override { return real_.ListDir(d); }
-  Result<std::unique_ptr<FileLock>> Lock(const std::string& p) override { return real_.Lock(p); }
-
- protected:
-  Fs& real_ = PosixFs();
-};
-
 class SwapArchiveFs final : public ForwardingFs {
  public:
   SwapArchiveFs(std::string archive, std::string second) : archive_(std::move(archive)), second_(std::move(second)) {}
@@ -661,10 +630,7 @@ TEST_CASE("SNAP-10 an archive rewritten between install's two passes installs no
   for (uint64_t read_at : kReadAtModes) {
     CAPTURE(read_at);
     SwapArchiveFs fs(a, changed);
-    repl::InstallOptions o;
-    o.data_dir = t / "r";
-    o.archive = a;
-    o.read_at_min_bytes = read_at;
+    const repl::InstallOptions o = InstallOf(t / "r", a, read_at);
     Status s = repl::InstallSnapshot(fs, o, nullptr);
     CHECK(s.code() == Code::kInTransit);
     CHECK(s.message().find("archive changed while installing '" + a + "'") == 0);
@@ -693,11 +659,7 @@ Status InstallChangedBetweenPasses(const TempDir& t, const std::string& a,
   REQUIRE(Check(a).state == snapshot::ArchiveState::kValid);
   REQUIRE(PosixFs().MakeDir(t / "r").ok());
   SwapArchiveFs fs(a, second);
-  repl::InstallOptions o;
-  o.data_dir = t / "r";
-  o.archive = a;
-  o.read_at_min_bytes = read_at;
-  Status s = repl::InstallSnapshot(fs, o, nullptr);
+  Status s = repl::InstallSnapshot(fs, InstallOf(t / "r", a, read_at), nullptr);
   CHECK(fsys::is_directory(t / "r"));
   CHECK(fsys::is_empty(t / "r"));  // the target is untouched
   CHECK_FALSE(fsys::exists(t / ".r.install.tmp"));
