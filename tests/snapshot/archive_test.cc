@@ -1,6 +1,7 @@
 // Snapshot archives (formats/snapshot-archive.md, SNAP-2..SNAP-12): export,
 // one-pass verification, hostile members, truncation, install.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -18,6 +19,7 @@
 #include "snapshot/manifest.h"
 #include "support/archive_builder.h"
 #include "support/forwarding_fs.h"
+#include "support/read_counting_fs.h"
 #include "support/repl_fixture.h"
 
 using namespace aero;
@@ -753,6 +755,43 @@ TEST_CASE("SNAP-10 an archive cut short between install's two passes is in trans
       }
     }
   }
+}
+
+TEST_CASE("SNAP-10 install refuses a target without a parent (9) and an archive that is missing (9) or not a file (2) before reading it") {
+  TempDir t;
+  Primary(t);
+  const std::string a = Export(t, "a.tar", false);
+  {
+    ReadCountingFs fs;
+    Status s = repl::InstallSnapshot(fs, InstallOf(t / "no/such/r", a), nullptr);
+    CHECK(s.code() == Code::kNotFound);
+    CHECK(s.message() == "no parent directory '" + (t / "no/such/r") + "': '" + (t / "no/such") +
+                             "' does not exist");
+    CHECK(s.hint() == "create the parent directory first, or install elsewhere; nothing was read "
+                      "or written");
+    CHECK(fs.BytesRead("a.tar") == 0);  // refused before the archive was read
+  }
+  {
+    ReadCountingFs fs;
+    WriteFile(t / "file", "x");
+    Status s = repl::InstallSnapshot(fs, InstallOf(t / "file/r", a), nullptr);
+    CHECK(s.code() == Code::kNotFound);
+    CHECK(s.message().find("' is not a directory") != std::string::npos);
+    CHECK(fs.BytesRead("a.tar") == 0);
+  }
+  Status missing = Install(t / "r", t / "missing.tar");
+  CHECK(missing.code() == Code::kNotFound);
+  CHECK(missing.message() == "no archive '" + (t / "missing.tar") + "': no such file");
+  Status dir = Install(t / "r", t / "p");
+  CHECK(dir.code() == Code::kUsage);
+  CHECK(dir.message() == "not an archive '" + (t / "p") + "': a directory");
+  CHECK(dir.hint() == "give the file that snapshot export wrote; nothing was installed");
+  REQUIRE(::mkfifo((t / "fifo").c_str(), 0600) == 0);  // could not be read twice
+  Status fifo = Install(t / "r", t / "fifo");
+  CHECK(fifo.code() == Code::kUsage);
+  CHECK(fifo.message() == "not an archive '" + (t / "fifo") + "': not a regular file");
+  CHECK_FALSE(FileExists(t / "r"));
+  CHECK_FALSE(FileExists(t / ".r.install.lock"));
 }
 
 TEST_CASE("SNAP-10 install refuses a non-empty target (5) unless told to discard it") {
