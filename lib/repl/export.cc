@@ -195,6 +195,34 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
   snapshot::Manifest m;
   std::vector<Source> sources;
   std::unique_ptr<node::Node> node;  // holds the lock for the whole export (SNAP-5)
+  // The output is checked before the node is read (SNAP-13): reading and
+  // writing a large node takes seconds, and a name that is taken or a
+  // parent that is missing would only be found at the end. The final
+  // rename still refuses a name taken meanwhile.
+  if (Result<FileInfo> out = fs.LStat(o.output); out.ok()) {
+    if (out->is_dir) {
+      return Status(Code::kRefused, Problem("refusing to write", o.output, "a directory"),
+                    "give the archive's file name, for example " +
+                        JoinPath(o.output, "snapshot.tar.zst"));
+    }
+    return Status(Code::kRefused, Problem("refusing to overwrite", o.output, "the file exists"),
+                  "give a new name, or remove the old archive first");
+  } else if (out.status().code() != Code::kNotFound) {
+    return out.status();
+  }
+  const std::string out_dir = DirName(o.output);
+  Result<FileInfo> out_dir_info = fs.Stat(out_dir);
+  if (!out_dir_info.ok() && out_dir_info.status().code() != Code::kNotFound) {
+    return out_dir_info.status();
+  }
+  if (!out_dir_info.ok() || !out_dir_info->is_dir) {
+    return Status(Code::kNotFound,
+                  Problem("no parent directory", o.output,
+                          "'" + out_dir + "' " +
+                              (out_dir_info.ok() ? "is not a directory" : "does not exist")),
+                  "create the directory first, or write the archive elsewhere; nothing was read "
+                  "or written");
+  }
   Result<FileInfo> identity = fs.Stat(JoinPath(o.data_dir, node::kIdentityFile));
   if (identity.ok()) {
     AERO_ASSIGN_OR_RETURN(node, node::Node::Open(fs, o.data_dir, node::Access::kWrite));

@@ -892,6 +892,46 @@ void CheckNoArchive(const TempDir& t, const std::string& name) {
 
 }  // namespace
 
+TEST_CASE("SNAP-13 export refuses an output that exists (5), is a directory (5) or has no parent (9) before reading the node") {
+  TempDir t;
+  Primary(t);
+  WriteFile(t / "taken.tar", "old");
+  REQUIRE(PosixFs().MakeDir(t / "dir").ok());
+  struct Case {
+    std::string output;
+    Code code;
+    std::string message;
+    std::string hint;
+  };
+  const std::vector<Case> cases = {
+      {t / "taken.tar", Code::kRefused, "refusing to overwrite '" + (t / "taken.tar") + "': the file exists",
+       "give a new name, or remove the old archive first"},
+      {t / "dir", Code::kRefused, "refusing to write '" + (t / "dir") + "': a directory",
+       "give the archive's file name, for example " + (t / "dir/snapshot.tar.zst")},
+      {t / "no/a.tar", Code::kNotFound,
+       "no parent directory '" + (t / "no/a.tar") + "': '" + (t / "no") + "' does not exist",
+       "create the directory first, or write the archive elsewhere; nothing was read or written"},
+      {t / "taken.tar/a.tar", Code::kNotFound,
+       "no parent directory '" + (t / "taken.tar/a.tar") + "': '" + (t / "taken.tar") +
+           "' is not a directory",
+       "create the directory first, or write the archive elsewhere; nothing was read or written"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.output);
+    ReadCountingFs fs;
+    repl::ExportOptions o;
+    o.data_dir = t / "p";
+    o.output = c.output;
+    Status s = repl::ExportSnapshot(fs, o, nullptr);
+    CHECK(s.code() == c.code);
+    CHECK(s.message() == c.message);
+    CHECK(s.hint() == c.hint);
+    CHECK(fs.BytesRead("") == 0);  // nothing of the node was read
+  }
+  CHECK(ReadFile(t / "taken.tar") == "old");
+  CHECK(fsys::is_empty(t / "dir"));
+}
+
 TEST_CASE("SNAP-13 export refuses a node whose lock another run holds (7)") {
   TempDir t;
   MakePrimary(t / "p", 5);
