@@ -6,6 +6,17 @@
 
 namespace aero {
 
+Status CheckParentDir(Fs& fs, const std::string& path, std::string hint) {
+  const std::string dir = DirName(path);
+  Result<FileInfo> info = fs.Stat(dir);
+  if (info.ok() && info->is_dir) return Status::Ok();
+  if (!info.ok() && info.status().code() != Code::kNotFound) return info.status();
+  return Status(Code::kNotFound,
+                Problem("no parent directory", path,
+                        "'" + dir + "' " + (info.ok() ? "is not a directory" : "does not exist")),
+                std::move(hint));
+}
+
 Status WriteFileAtomically(Fs& fs, const std::string& path, std::string_view contents) {
   const std::string tmp = path + ".tmp";
   AERO_ASSIGN_OR_RETURN(auto file, fs.OpenWrite(tmp, OpenMode::kTruncate));

@@ -20,6 +20,12 @@ Status WriteFileAtomically(Fs& fs, const std::string& path, std::string_view con
 // absent. Symlinks are removed themselves, never followed.
 Status RemoveTree(Fs& fs, const std::string& path);
 
+// Ok when the directory that is to hold `path` exists; else kNotFound
+// "no parent directory 'PATH': 'DIR' does not exist" (or "is not a
+// directory") with `hint`. Commands call it before long work whose result
+// would have nowhere to go.
+Status CheckParentDir(Fs& fs, const std::string& path, std::string hint);
+
 // CRC-32 of a whole file, streamed (memory stays one chunk).
 Result<uint32_t> FileCrc32(Fs& fs, const std::string& path);
 

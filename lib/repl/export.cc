@@ -210,19 +210,9 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
   } else if (out.status().code() != Code::kNotFound) {
     return out.status();
   }
-  const std::string out_dir = DirName(o.output);
-  Result<FileInfo> out_dir_info = fs.Stat(out_dir);
-  if (!out_dir_info.ok() && out_dir_info.status().code() != Code::kNotFound) {
-    return out_dir_info.status();
-  }
-  if (!out_dir_info.ok() || !out_dir_info->is_dir) {
-    return Status(Code::kNotFound,
-                  Problem("no parent directory", o.output,
-                          "'" + out_dir + "' " +
-                              (out_dir_info.ok() ? "is not a directory" : "does not exist")),
-                  "create the directory first, or write the archive elsewhere; nothing was read "
-                  "or written");
-  }
+  AERO_RETURN_IF_ERROR(CheckParentDir(
+      fs, o.output,
+      "create the directory first, or write the archive elsewhere; nothing was read or written"));
   Result<FileInfo> identity = fs.Stat(JoinPath(o.data_dir, node::kIdentityFile));
   if (identity.ok()) {
     AERO_ASSIGN_OR_RETURN(node, node::Node::Open(fs, o.data_dir, node::Access::kWrite));

@@ -79,19 +79,9 @@ Status InstallSnapshot(Fs& fs, const InstallOptions& o, InstallReport* report) {
   // What would fail only after the archive is read is refused before it
   // is (SNAP-10): a target with no parent directory, an archive that is
   // missing or not a file. Reading a large archive takes seconds.
-  const std::string parent = DirName(o.data_dir);
-  Result<FileInfo> parent_info = fs.Stat(parent);
-  if (!parent_info.ok() && parent_info.status().code() != Code::kNotFound) {
-    return parent_info.status();
-  }
-  if (!parent_info.ok() || !parent_info->is_dir) {
-    return Status(Code::kNotFound,
-                  Problem("no parent directory", o.data_dir,
-                          "'" + parent + "' " +
-                              (parent_info.ok() ? "is not a directory" : "does not exist")),
-                  "create the parent directory first, or install elsewhere; nothing was read or "
-                  "written");
-  }
+  AERO_RETURN_IF_ERROR(CheckParentDir(
+      fs, o.data_dir,
+      "create the parent directory first, or install elsewhere; nothing was read or written"));
   Result<FileInfo> archive_info = fs.Stat(o.archive);
   if (!archive_info.ok()) {
     if (archive_info.status().code() != Code::kNotFound) return archive_info.status();
@@ -113,6 +103,7 @@ Status InstallSnapshot(Fs& fs, const InstallOptions& o, InstallReport* report) {
   const snapshot::Manifest& m = *first.manifest;
 
   // Pass 2: extract into a temp directory beside the target (MODEL-10).
+  const std::string parent = DirName(o.data_dir);
   const std::string name = BaseName(o.data_dir);
   const std::string tmp = JoinPath(parent, HiddenName(name, ".install.tmp"));
   const std::string lock_path = JoinPath(parent, HiddenName(name, ".install.lock"));
