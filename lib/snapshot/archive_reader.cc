@@ -445,10 +445,16 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
       archive_entry_filetype(e) != AE_IFREG) {
     return corrupt(std::string("member 0 is not ") + std::string(kManifestMember));
   }
+  // Where the last entry's data ends, padded to its 512-byte block, in the
+  // tar stream: the end-of-archive marker must follow it (SNAP-7).
+  auto padded_end = [&](uint64_t size) {
+    return static_cast<uint64_t>(archive_filter_bytes(a, 0)) + (size + 511) / 512 * 512;
+  };
   const la_int64_t msize = archive_entry_size(e);
   if (msize <= 0 || static_cast<uint64_t>(msize) > kMaxManifestBytes) {
     return corrupt("manifest size out of bounds");
   }
+  uint64_t last_end = padded_end(static_cast<uint64_t>(msize));
   std::string mbytes(static_cast<size_t>(msize), '\0');
   for (size_t got = 0; got < mbytes.size();) {
     la_ssize_t n = archive_read_data(a, mbytes.data() + got, mbytes.size() - got);
@@ -489,6 +495,14 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
                            std::to_string(m.members.size() - i) + " of " +
                            std::to_string(m.members.size()) + " not present)");
       }
+      // SNAP-7: every member is here, but a copy that stopped just after
+      // the last one, or inside the two zero blocks that end a tar stream,
+      // is still unfinished; libarchive takes the end of the file there
+      // for the end of the archive.
+      if (static_cast<uint64_t>(archive_filter_bytes(a, 0)) < last_end + 1024) {
+        if (!settle_all()) return c;
+        return stopped_now("no end-of-archive marker after the last member", src.eof);
+      }
       break;
     }
     if (rc != ARCHIVE_OK) {
@@ -522,6 +536,7 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
       return corrupt("member '" + path + "': size " + std::to_string(archive_entry_size(e)) +
                      " where the manifest says " + std::to_string(want.size));
     }
+    last_end = padded_end(want.size);
     const bool aerodb_manifest_member = !snap_dir.empty() && path == snap_dir + "manifest.json";
     if (aerodb_manifest_member && want.size > (1u << 20)) {
       return corrupt(path + ": larger than 1 MiB");

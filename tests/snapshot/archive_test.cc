@@ -1152,6 +1152,37 @@ TEST_CASE("SNAP-7 a plain archive cut at a member boundary is in transit, damage
   CHECK(Check(t / "bad.tar").state == snapshot::ArchiveState::kCorrupt);
 }
 
+TEST_CASE("SNAP-7 a plain archive with every member but not its whole end-of-archive marker is in transit (8)") {
+  TempDir t;
+  Primary(t);
+  const std::string full = ReadFile(Export(t, "a.tar", false));
+  // export writes the marker (two zero blocks) and no padding after it.
+  REQUIRE(full.size() % 512 == 0);
+  REQUIRE(full.substr(full.size() - 1024) == std::string(1024, '\0'));
+  for (uint64_t read_at : kReadAtModes) {
+    CAPTURE(read_at);
+    CHECK(Check(Export(t, "b" + std::to_string(read_at) + ".tar", false), read_at).state ==
+          snapshot::ArchiveState::kValid);
+    // Just after the last member's padded data, inside the first block,
+    // after it, inside the second.
+    for (size_t missing : {size_t{1024}, size_t{700}, size_t{512}, size_t{100}, size_t{1}}) {
+      CAPTURE(missing);
+      WriteFile(t / "cut.tar", full.substr(0, full.size() - missing));
+      const auto c = Check(t / "cut.tar", read_at);
+      CHECK(c.state == snapshot::ArchiveState::kInTransit);
+      if (missing == 1024 || missing == 512) {
+        CHECK(c.detail.find("no end-of-archive marker after the last member") != std::string::npos);
+      }
+      Status s = repl::InstallSnapshot(PosixFs(), InstallOf(t / "r", t / "cut.tar", read_at), nullptr);
+      CHECK(s.code() == Code::kInTransit);
+      CHECK_FALSE(FileExists(t / "r"));
+    }
+    // Bytes after the marker are not read (formats/snapshot-archive.md).
+    WriteFile(t / "long.tar", full + std::string(512, 'x'));
+    CHECK(Check(t / "long.tar", read_at).state == snapshot::ArchiveState::kValid);
+  }
+}
+
 TEST_CASE("SNAP-3 a manifest that lists no wal/wal.log is refused") {
   snapshot::Manifest m;
   m.system_id = *history::ParseSystemId("00112233445566778899aabbccddeeff");
