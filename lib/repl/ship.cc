@@ -245,9 +245,14 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
   const std::string wal_path = JoinPath(o.data_dir, node::kWalFile);
   AERO_ASSIGN_OR_RETURN(auto scan_file, fs.OpenRead(wal_path));
   wal::ScanOptions opt;
+  // A position without `last_set` (written before LOG-24) is not resumed
+  // at its offset: the scan starts at the base and checks the position's
+  // digest as it passes it (FM-12), once; the position saved after it has
+  // `last_set`.
   const bool resume = pos.base == state.base_commit && pos.wal_offset > 0 &&
-                      pos.wal_offset <= state.applied_wal_offset;
-  if (resume && pos.last_set_offset && pos.last_set_sha) {
+                      pos.wal_offset <= state.applied_wal_offset && pos.last_set_offset &&
+                      pos.last_set_sha;
+  if (resume) {
     // LOG-24: the resume trusts `pos.digest` without hashing the log from
     // base; the last shipped write set's bytes must still be this log's.
     AERO_ASSIGN_OR_RETURN(Digest here,
