@@ -206,16 +206,55 @@ TEST_CASE("LOG-17 a segment of a newer epoch in the target fences the primary") 
         Code::kRefused);
 }
 
-TEST_CASE("LOG-23 commits checkpointed before being shipped: exit 3 unless --restart-at-base") {
-  TempDir t;
+namespace {
+
+// A primary that shipped commits 1..10, then committed 11..15 and
+// checkpointed them before shipping them.
+void CheckpointedBeforeShipped(const TempDir& t) {
   MakePrimary(t / "p", 10);
   REQUIRE(PosixFs().MakeDir(t / "out").ok());
   REQUIRE(Ship(t / "p", t / "out").ok());
   Write(t / "p", 5, 3);
-  {
-    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
-    REQUIRE((*n)->Checkpoint().ok());
+  auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+  REQUIRE((*n)->Checkpoint().ok());
+}
+
+// Rewrites every position file under `node`/replication/shipped without
+// `last_set`, as ship-wal wrote them before LOG-24.
+void StripLastSet(const std::string& node) {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(node + "/replication/shipped")) {
+    auto j = nlohmann::json::parse(ReadFile(e.path().string()));
+    REQUIRE(j.contains("last_set"));
+    j.erase("last_set");
+    WriteFile(e.path().string(), j.dump(2) + "\n");
+    ++n;
   }
+  REQUIRE(n == 1);
+}
+
+// p and q: copies of one primary whose commits 11..15 differ. p shipped to
+// t/out (position: commit 15); q has more to ship and p's shipped/ in
+// place of its own (a directory restored from the wrong copy).
+void PositionFromAnotherCopy(const TempDir& t, bool strip_last_set) {
+  MakePrimary(t / "p", 10);
+  std::filesystem::copy(t / "p", t / "q", std::filesystem::copy_options::recursive);
+  Write(t / "p", 5, 2);
+  Write(t / "q", 5, 3);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  if (strip_last_set) StripLastSet(t / "p");
+  Write(t / "q", 3, 4);
+  std::filesystem::remove_all(t / "q/replication/shipped");
+  std::filesystem::copy(t / "p/replication/shipped", t / "q/replication/shipped",
+                        std::filesystem::copy_options::recursive);
+}
+
+}  // namespace
+
+TEST_CASE("LOG-23 commits checkpointed before being shipped: exit 3 unless --restart-at-base") {
+  TempDir t;
+  CheckpointedBeforeShipped(t);
   Status s = Ship(t / "p", t / "out");
   CHECK(s.code() == Code::kGap);
   CHECK(s.message().find("commits 11..15 were checkpointed before being shipped") !=
@@ -265,14 +304,7 @@ TEST_CASE("ship-wal: a missing target is exit 9") {
 
 TEST_CASE("LOG-23 --restart-at-base is remembered even when nothing new is to ship") {
   TempDir t;
-  MakePrimary(t / "p", 10);
-  REQUIRE(PosixFs().MakeDir(t / "out").ok());
-  REQUIRE(Ship(t / "p", t / "out").ok());
-  Write(t / "p", 5, 3);
-  {
-    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
-    REQUIRE((*n)->Checkpoint().ok());
-  }
+  CheckpointedBeforeShipped(t);
   repl::ShipOptions o;
   o.data_dir = t / "p";
   o.target = t / "out";
@@ -322,39 +354,12 @@ TEST_CASE("FM-12 ship-wal: a shipped position whose digest is not the log's is e
   CHECK(Segments(t / "out") == before);  // nothing shipped
 }
 
-namespace {
-
-// Rewrites every position file under `node`/replication/shipped without
-// `last_set`, as ship-wal wrote them before LOG-24.
-void StripLastSet(const std::string& node) {
-  size_t n = 0;
-  for (const auto& e : std::filesystem::directory_iterator(node + "/replication/shipped")) {
-    auto j = nlohmann::json::parse(ReadFile(e.path().string()));
-    REQUIRE(j.contains("last_set"));
-    j.erase("last_set");
-    WriteFile(e.path().string(), j.dump(2) + "\n");
-    ++n;
-  }
-  REQUIRE(n == 1);
-}
-
-}  // namespace
 
 TEST_CASE("LOG-24 FM-12 a position written before last_set existed is checked by a scan from the base, once") {
   TempDir t;
-  MakePrimary(t / "p", 10);
-  std::filesystem::copy(t / "p", t / "q", std::filesystem::copy_options::recursive);
-  Write(t / "p", 5, 2);
-  Write(t / "q", 5, 3);  // same system id and base; commits 11..15 differ
-  REQUIRE(PosixFs().MakeDir(t / "out").ok());
-  REQUIRE(Ship(t / "p", t / "out").ok());
-  StripLastSet(t / "p");
   // The chimera of the LOG-24 test, with an old position file: caught by
   // the digest at commit 15, compared as the scan from the base passes it.
-  Write(t / "q", 3, 4);
-  std::filesystem::remove_all(t / "q/replication/shipped");
-  std::filesystem::copy(t / "p/replication/shipped", t / "q/replication/shipped",
-                        std::filesystem::copy_options::recursive);
+  PositionFromAnotherCopy(t, /*strip_last_set=*/true);
   const auto before = Segments(t / "out");
   Status s = Ship(t / "q", t / "out");
   CHECK(s.code() == Code::kDiverged);
@@ -384,17 +389,7 @@ TEST_CASE("LOG-24 FM-12 a position written before last_set existed is checked by
 
 TEST_CASE("LOG-24 FM-12 a position copied from another copy of the database is caught on resume (4)") {
   TempDir t;
-  MakePrimary(t / "p", 10);
-  std::filesystem::copy(t / "p", t / "q", std::filesystem::copy_options::recursive);
-  Write(t / "p", 5, 2);
-  Write(t / "q", 5, 3);  // same system id and base; commits 11..15 differ
-  REQUIRE(PosixFs().MakeDir(t / "out").ok());
-  REQUIRE(Ship(t / "p", t / "out").ok());  // p's position: commit 15
-  Write(t / "q", 3, 4);                    // q has something new to ship
-  // q's shipped/ replaced by p's (a directory restored from the wrong copy).
-  std::filesystem::remove_all(t / "q/replication/shipped");
-  std::filesystem::copy(t / "p/replication/shipped", t / "q/replication/shipped",
-                        std::filesystem::copy_options::recursive);
+  PositionFromAnotherCopy(t, /*strip_last_set=*/false);
   const auto before = Segments(t / "out");
   Status s = Ship(t / "q", t / "out");
   CHECK(s.code() == Code::kDiverged);
