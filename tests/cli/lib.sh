@@ -1,19 +1,7 @@
 # Black-box test helpers (git t/ style). Sourced by tests/cli/*.sh.
 # Environment (set by ctest): AERODB, AERODB_REPL, SRC, SHARED.
-set -uo pipefail
 : "${AERODB:?}" "${AERODB_REPL:?}" "${SRC:?}"
-T=$(mktemp -d "${TMPDIR:-/tmp}/aerodb-cli.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-PASSED=0
-FAILED=0
-CURRENT=""
-
-test_case() { CURRENT="$1"; }
-fail() {
-  FAILED=$((FAILED + 1))
-  printf 'FAIL [%s] %s\n' "$CURRENT" "$*" >&2
-}
-pass() { PASSED=$((PASSED + 1)); }
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
 # run CMD...: sets OUT, ERR, RC. A signal or a sanitizer report always fails.
 run() {
@@ -44,8 +32,4 @@ expect_json() {
   local got
   got=$(jq -r "$1" <<<"$OUT" 2>&1)
   if [ "$got" = "$2" ]; then pass; else fail "jq '$1' gave '$got', expected '$2'"; fi
-}
-finish() {
-  echo "$PASSED passed, $FAILED failed"
-  ((FAILED == 0))
 }

@@ -47,17 +47,7 @@
 set -uo pipefail
 SRC=${SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 PREFIXES="FM LOG MODEL SNAP SEG REC HIST NODE"
-T=$(mktemp -d "${TMPDIR:-/tmp}/aerodb-cite.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-PASSED=0
-FAILED=0
-CURRENT=""
-test_case() { CURRENT="$1"; }
-fail() {
-  FAILED=$((FAILED + 1))
-  printf 'FAIL [%s] %s\n' "$CURRENT" "$*" >&2
-}
-pass() { PASSED=$((PASSED + 1)); }
+source "$(dirname "$0")/harness.sh"
 
 cat >"$T/check.awk" <<'AWK'
 function trim(s) { sub(/^[ \t]+/, "", s); sub(/[ \t]+$/, "", s); return s }
@@ -411,5 +401,4 @@ if [ -z "$got" ]; then pass; else
   while IFS= read -r line; do fail "$line"; done <<<"$got"
 fi
 
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+finish
