@@ -98,7 +98,7 @@ Status InstallSnapshot(Fs& fs, const InstallOptions& o, InstallReport* report) {
   // Pass 1: the whole archive, before anything is touched (SNAP-10).
   AERO_ASSIGN_OR_RETURN(auto archive_file, fs.OpenRead(o.archive));
   const snapshot::ArchiveCheck first =
-      snapshot::ReadArchive(*archive_file, {}, nullptr, o.read_at_min_bytes);
+      snapshot::ReadArchive(*archive_file, {}, nullptr, {.read_at_min_bytes = o.read_at_min_bytes});
   AERO_RETURN_IF_ERROR(FromCheck(first, o.archive));
   const snapshot::Manifest& m = *first.manifest;
 
@@ -124,7 +124,7 @@ Status InstallSnapshot(Fs& fs, const InstallOptions& o, InstallReport* report) {
   // every member must have the CRC-32 it had in pass 1 (SNAP-10).
   AERO_RETURN_IF_ERROR(archive_file->Seek(0));
   const snapshot::ArchiveCheck second =
-      snapshot::ReadArchive(*archive_file, sink, &first, o.read_at_min_bytes);
+      snapshot::ReadArchive(*archive_file, sink, &first, {.read_at_min_bytes = o.read_at_min_bytes});
   Status extracted = FromCheck(second, o.archive);
   if (!extracted.ok()) {
     (void)RemoveTree(fs, tmp);

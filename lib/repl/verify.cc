@@ -478,7 +478,8 @@ Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions
       if (zstd || tar) {
         report.kind = "archive";
         AERO_RETURN_IF_ERROR((*f)->Seek(0));
-        snapshot::ArchiveCheck c = snapshot::ReadArchive(**f);
+        // Every damaged member, not just the first (SNAP-6).
+        snapshot::ArchiveCheck c = snapshot::ReadArchive(**f, {}, nullptr, {.all_findings = true});
         if (c.manifest) {
           report.system_id = c.manifest->system_id.ToHex();
           report.first_commit = c.manifest->base_commit;
@@ -486,18 +487,20 @@ Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions
           report.archive_members = c.manifest->members.size() + 1;
           report.archive_digest = history::DigestToHex(c.manifest->boundary_digest);
         }
+        // Damaged members first (also when a read error ended the pass).
+        for (const std::string& detail : c.findings) {
+          report.findings.push_back(Make(Severity::kDamage, "invalid-archive", path,
+                                         Problem("invalid archive", path, detail),
+                                         "get a good copy of the archive"));
+        }
         switch (c.state) {
           case snapshot::ArchiveState::kValid:
+          case snapshot::ArchiveState::kCorrupt:
             break;
           case snapshot::ArchiveState::kInTransit:
             report.findings.push_back(Make(Severity::kInTransit, "in-transit", path,
                                            Problem("archive in transit", path, c.detail),
                                            "re-run once the copy has finished"));
-            break;
-          case snapshot::ArchiveState::kCorrupt:
-            report.findings.push_back(Make(Severity::kDamage, "invalid-archive", path,
-                                           Problem("invalid archive", path, c.detail),
-                                           "get a good copy of the archive"));
             break;
           case snapshot::ArchiveState::kIoError:
             report.findings.push_back(Make(Severity::kIo, "unreadable", path, c.detail));

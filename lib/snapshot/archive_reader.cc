@@ -199,6 +199,9 @@ class MemberFile final : public ReadableFile {
 struct MemberOutcome {
   Status content;  // the member's own checks (SHA-256, content, pass 2's CRC-32)
   Status output;   // install's file for it: written, synced, closed
+  // verify, after damage in a streamed member: reading the rest of it (the
+  // bomb bound and the input's end still apply, and end the pass).
+  Status rest;
   bool read_failed = false;
   uint32_t crc = 0;
   uint64_t bytes = 0;
@@ -283,7 +286,7 @@ Status CheckStorageMember(ReadableFile* member) {
 }
 
 ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
-                         const ArchiveCheck* verified, uint64_t read_at_min_bytes) {
+                         const ArchiveCheck* verified, const ReadOptions& options) {
   ArchiveCheck c;
   if (Status loaded = LoadLibarchive(); !loaded.ok()) {
     c.state = ArchiveState::kIoError;
@@ -302,8 +305,9 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
   } closer{a};
   bool content_damage = false;
   auto corrupt_now = [&](std::string d) {
+    c.findings.push_back(std::move(d));
     c.state = ArchiveState::kCorrupt;
-    c.detail = std::move(d);
+    c.detail = c.findings.front();
     return c;
   };
   // A read that failed: an unfinished transfer when the input simply ran
@@ -378,9 +382,19 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
       }
       content_damage = true;
       corrupt_now(content.message());
-      return false;
+      if (!options.all_findings) return false;
+      // verify: listed, and on to the next member, unless the rest of this
+      // one could not be read.
+      if (!r.rest.ok()) {
+        if (r.rest.code() == Code::kIo) {
+          io_error(r.rest);
+        } else {
+          corrupt_now(r.rest.message());
+        }
+        return false;
+      }
     }
-    if (!r.output.ok()) {
+    if (content.ok() && !r.output.ok()) {
       io_error(r.output);
       return false;
     }
@@ -544,7 +558,7 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
     // A large member of a plain archive is stored as its bytes, contiguous,
     // from libarchive's position after its header (a sparse member is not:
     // it stays on the stream).
-    const bool read_at = plain && want.size >= std::max<uint64_t>(read_at_min_bytes, 1) &&
+    const bool read_at = plain && want.size >= std::max<uint64_t>(options.read_at_min_bytes, 1) &&
                          !aerodb_manifest_member && archive_entry_sparse_count(e) == 0;
     const uint64_t offset =
         read_at ? static_cast<uint64_t>(archive_filter_bytes(a, 0)) : ArchiveCheck::kStreamed;
@@ -605,6 +619,10 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
       } else {
         p.done.read_failed = mf.read_failed();
       }
+      if (options.all_findings && !p.done.content.ok() && !p.done.read_failed &&
+          p.done.content.code() != Code::kIo) {
+        p.done.rest = mf.Drain();
+      }
     }
     pending.push_back(std::move(p));
     // Outcomes are taken in order as soon as they are in, and small members
@@ -618,7 +636,7 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
   }
   if (!settle_all()) return c;
   c.compressed_bytes = src.consumed;
-  c.state = ArchiveState::kValid;
+  if (c.findings.empty()) c.state = ArchiveState::kValid;
   return c;
 }
 

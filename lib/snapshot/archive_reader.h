@@ -34,6 +34,9 @@ struct ArchiveCheck {
   static constexpr uint64_t kStreamed = ~uint64_t{0};
   std::vector<uint32_t> member_crcs;
   std::vector<uint64_t> member_offsets;
+  // kCorrupt: every problem found, in member order; `detail` is the first.
+  // One, unless ReadOptions::all_findings.
+  std::vector<std::string> findings;
 };
 
 // Install's hook: `open` is called on the reading thread, in member order,
@@ -48,7 +51,7 @@ struct MemberSink {
 
 // Reads `file` as a snapshot archive (SNAP-6..SNAP-9, SNAP-12). In a plain
 // (uncompressed) archive whose file SupportsReadAt(), a member of
-// `read_at_min_bytes` or more (tests lower it to reach small members) is read at its offset by a worker thread, two members at a time,
+// `options.read_at_min_bytes` or more (tests lower it to reach small members) is read at its offset by a worker thread, two members at a time,
 // while this thread walks the headers past it (SNAP-6); otherwise members
 // are read in order from libarchive's stream.
 //
@@ -59,9 +62,16 @@ struct MemberSink {
 // since the archive was verified"); the SHA-256 and content checks, already
 // passed on these bytes, are not repeated.
 inline constexpr uint64_t kReadAtMinBytes = 1 << 20;
+struct ReadOptions {
+  uint64_t read_at_min_bytes = kReadAtMinBytes;
+  // verify's mode (SNAP-6): a member whose bytes fail a check (SHA-256,
+  // content) is listed and the pass goes on to the next member, so every
+  // damaged member is found; a problem in a header, the manifest or the
+  // input's end still ends the pass. Install stops at the first problem.
+  bool all_findings = false;
+};
 ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink = {},
-                         const ArchiveCheck* verified = nullptr,
-                         uint64_t read_at_min_bytes = kReadAtMinBytes);
+                         const ArchiveCheck* verified = nullptr, const ReadOptions& options = {});
 
 // SNAP-6's content checks of the members that have them, reading `member`
 // (the member's bytes, `size` of them) up to where the check ends: the WAL

@@ -31,6 +31,26 @@ printf '\x55' | dd of="$T/bad.tar.zst" bs=1 seek=$((size / 2)) conv=notrunc stat
 run "$AERODB_REPL" verify "$T/bad.tar.zst"
 expect_rc 1
 
+test_case "verify lists every damaged member of an archive, in order (exit 1)"
+run "$AERODB_REPL" snapshot export -D "$P" -o "$T/plain.tar" --compression none
+expect_rc 0
+cp "$T/plain.tar" "$T/two-bad.tar"
+# One byte of each storage file's data (its header is one 512-byte block).
+for m in data/documents.dat snapshots/00000000000000000200/storage.dat; do
+  blk=$(tar -tRf "$T/two-bad.tar" | awk -v m="$m" '$3 == m {sub(":", "", $2); print $2}')
+  [ -n "$blk" ] || fail "no member $m in the archive"
+  printf '\x55' | dd of="$T/two-bad.tar" bs=1 seek=$(((blk + 1) * 512 + 100)) conv=notrunc status=none
+done
+run "$AERODB_REPL" verify "$T/two-bad.tar" --json
+expect_rc 1
+expect_json '.findings | length' 2
+expect_json '[.findings[].kind] | unique | .[]' invalid-archive
+expect_json '.findings[0].message | contains("data/documents.dat")' true
+expect_json '.findings[1].message | contains("snapshots/00000000000000000200/storage.dat")' true
+run "$AERODB_REPL" snapshot install -D "$T/r2" "$T/two-bad.tar"
+expect_rc 1
+[ ! -e "$T/r2" ] && pass || fail "a target was created from a damaged archive"
+
 test_case "install: nothing is created from a bad archive; a good one makes a replica"
 run "$AERODB_REPL" snapshot install -D "$T/r" "$T/cut.tar.zst"
 expect_rc 8

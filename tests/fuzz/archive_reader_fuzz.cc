@@ -10,7 +10,8 @@
 // twice more with each member of a plain archive read at its offset on a
 // worker (SNAP-6's read-at path, its threshold lowered to one byte): the
 // verdict must be the stream's, and pass 2 on that path must hand over the
-// same members.
+// same members. verify's mode, which goes on past a damaged member, must
+// reach the same verdict with the same first finding.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -85,7 +86,7 @@ void CheckExtract(const uint8_t* data, size_t size, const aero::snapshot::Archiv
   };
   MemFile g(data, size, 997, "fuzz.tar");
   const aero::snapshot::ArchiveCheck second =
-      aero::snapshot::ReadArchive(g, sink, &c, read_at_min_bytes);
+      aero::snapshot::ReadArchive(g, sink, &c, {.read_at_min_bytes = read_at_min_bytes});
   Check(second.state == aero::snapshot::ArchiveState::kValid);
   Check(got.size() == m.members.size());
   for (size_t i = 0; i < got.size(); ++i) {
@@ -106,10 +107,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A memory file never fails a read and libarchive is loaded: the reader
   // has no business reporting an I/O error.
   Check(c.state != ArchiveState::kIoError);
+  // verify's mode (every damaged member listed) reaches the same verdict;
+  // its first finding is the one the stop-at-first pass reports.
+  {
+    MemFile v(data, size, 997, "fuzz.tar");
+    const aero::snapshot::ArchiveCheck all =
+        aero::snapshot::ReadArchive(v, {}, nullptr, {.all_findings = true});
+    Check(all.state == c.state);
+    Check((all.state == ArchiveState::kCorrupt) == !all.findings.empty());
+    Check(c.state != ArchiveState::kCorrupt ||
+          (c.findings.size() == 1 && all.findings.front() == c.detail));
+  }
   if (c.state != ArchiveState::kValid) {
     Check(!c.detail.empty());
     MemFile h(data, size, 997, "fuzz.tar");
-    Check(aero::snapshot::ReadArchive(h, {}, nullptr, 1).state == c.state);
+    Check(aero::snapshot::ReadArchive(h, {}, nullptr, {.read_at_min_bytes = 1}).state == c.state);
     Check(c.members_read == c.member_crcs.size());
     Check(!c.manifest || c.members_read <= c.manifest->members.size());
     return 0;
@@ -127,7 +139,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // The read-at path: the same verdict, and the same members extracted.
   MemFile h(data, size, 997, "fuzz.tar");
-  const aero::snapshot::ArchiveCheck at = aero::snapshot::ReadArchive(h, {}, nullptr, 1);
+  const aero::snapshot::ArchiveCheck at =
+      aero::snapshot::ReadArchive(h, {}, nullptr, {.read_at_min_bytes = 1});
   Check(at.state == c.state && at.member_crcs == c.member_crcs && at.data_bytes == c.data_bytes);
   CheckExtract(data, size, at, 1);
   return 0;
