@@ -301,6 +301,40 @@ TEST_CASE("SNAP-6 verify lists every damaged member in order, install stops at t
   }
 }
 
+TEST_CASE("SNAP-6 SNAP-7 verify reads the rest of a damaged zstd member: the input ending inside it ends the pass, as damage") {
+  TempDir t;
+  REQUIRE(node::Node::Init(PosixFs(), t / "p").ok());
+  Write(t / "p", 200, 7, 8, 2000);  // data/documents.dat of about 3 MiB
+  {
+    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    REQUIRE((*n)->Checkpoint().ok());
+  }
+  auto entries = ReadTar(Export(t, "a.tar", false));
+  REQUIRE(entries.at(1).path == "data/documents.dat");
+  REQUIRE(entries[1].data.size() > (2u << 20));
+  entries[1].data[100] ^= 0x01;  // the first storage record fails its CRC
+  WriteTar(t / "bad.tar.zst", entries, true);
+  const std::string whole = ReadFile(t / "bad.tar.zst");
+  // Cut inside documents.dat's compressed bytes, well after the damage.
+  WriteFile(t / "cut.tar.zst", whole.substr(0, whole.size() / 3));
+  auto f = PosixFs().OpenRead(t / "cut.tar.zst");
+  REQUIRE(f.ok());
+  const auto all = snapshot::ReadArchive(**f, {}, nullptr, {.all_findings = true});
+  CHECK(all.state == snapshot::ArchiveState::kCorrupt);
+  REQUIRE(all.findings.size() == 2);
+  CHECK(all.findings[0].find("data/documents.dat") != std::string::npos);
+  CHECK(all.members_read == 0);  // the pass ended inside member 1
+  // The stop-at-first pass reports the damage alone.
+  const auto first = Check(t / "cut.tar.zst");
+  CHECK(first.findings == std::vector<std::string>{all.findings[0]});
+  // Not cut: the damage, then every other member checked.
+  auto g = PosixFs().OpenRead(t / "bad.tar.zst");
+  REQUIRE(g.ok());
+  const auto whole_pass = snapshot::ReadArchive(**g, {}, nullptr, {.all_findings = true});
+  CHECK(whole_pass.findings.size() == 1);
+  CHECK(whole_pass.members_read == entries.size() - 1);
+}
+
 TEST_CASE("SNAP-6 hundreds of small members behind one read at its offset are taken in order, the stream's verdict") {
   TempDir t;
   Primary(t);
@@ -435,6 +469,33 @@ TEST_CASE("SNAP-9 a decompression bomb is refused by ratio") {
   CHECK(c.state == snapshot::ArchiveState::kCorrupt);
   CHECK(c.detail.find("decompression bomb") != std::string::npos);
   CHECK(c.data_bytes < zeros.size());  // refused long before the end
+}
+
+TEST_CASE("SNAP-6 SNAP-9 verify, going on past a damaged zstd member, still refuses the bomb in it") {
+  TempDir t;
+  // 64 MiB of zeros as data/documents.dat, honestly listed: its first
+  // storage record is damaged, and the rest of it is a bomb.
+  snapshot::Manifest m;
+  m.system_id = *history::ParseSystemId("00112233445566778899aabbccddeeff");
+  m.base_digest = history::SeedDigest(m.system_id);
+  m.boundary_digest = m.base_digest;
+  std::string zeros(64u << 20, '\0');
+  zeros[0] = 'x';
+  m.members.push_back({"data/documents.dat", zeros.size(), Sha256::Of(zeros)});
+  m.members.push_back({"wal/wal.log", 0, Sha256::Of("")});
+  WriteTar(t / "bomb.tar.zst",
+           {{"aerodb-repl-manifest.json", snapshot::EncodeManifest(m)},
+            {"data/documents.dat", zeros},
+            {"wal/wal.log", ""}},
+           true);
+  auto f = PosixFs().OpenRead(t / "bomb.tar.zst");
+  REQUIRE(f.ok());
+  const auto all = snapshot::ReadArchive(**f, {}, nullptr, {.all_findings = true});
+  CHECK(all.state == snapshot::ArchiveState::kCorrupt);
+  REQUIRE(all.findings.size() == 2);
+  CHECK(all.findings[0].find("data/documents.dat") != std::string::npos);
+  CHECK(all.findings[1].find("decompression bomb") != std::string::npos);
+  CHECK(all.data_bytes < zeros.size());  // refused long before the end
 }
 
 namespace {
