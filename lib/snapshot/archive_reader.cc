@@ -338,7 +338,6 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
   // read on this thread. Their outcomes are taken in member order, so the
   // first problem reported is the first member's, whatever finished first.
   struct Pending {
-    size_t index;
     const Member* want;
     uint64_t offset;  // ArchiveCheck::kStreamed, or where a worker read it
     std::unique_ptr<WritableFile> out;
@@ -349,7 +348,8 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
   const std::string* snap_dir_ptr = nullptr;
   nlohmann::json aerodb_manifest;
   // One member's outcome, with the checks against AeroDB's manifest; false
-  // (and `c` set) on the first problem.
+  // (and `c` set) on a problem that ends the pass: any problem, unless
+  // options.all_findings lists damage in the member's bytes and goes on.
   auto settle = [&](Pending& p) -> bool {
     MemberOutcome r = p.worker.valid() ? p.worker.get() : std::move(p.done);
     const std::string& path = p.want->path;
@@ -565,7 +565,7 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
     if (verified && verified->member_offsets[i] != offset) {
       return corrupt("member '" + path + "' changed since the archive was verified");
     }
-    Pending p{i, &want, offset, nullptr, {}, {}};
+    Pending p{&want, offset, nullptr, {}, {}};
     if (sink.open) {
       Result<std::unique_ptr<WritableFile>> out = sink.open(want);
       if (!out.ok()) {
