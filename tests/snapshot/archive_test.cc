@@ -541,6 +541,41 @@ const std::string kManifestProblem = "invalid archive manifest 'aerodb-repl-mani
 
 }  // namespace
 
+TEST_CASE("SNAP-2 SNAP-7 a member of 9 GiB (its size in a pax header) cut short is in transit; a size off by one is 1") {
+  TempDir t;
+  const uint64_t big = 9ull << 30;  // over ustar's 8 GiB: only a pax header can say it
+  std::string head(1 << 20, '\0');
+  for (size_t i = 0; i < head.size(); ++i) head[i] = static_cast<char>(i * 2654435761u >> 7);
+  for (uint64_t listed : {big, big + 1}) {
+    CAPTURE(listed);
+    snapshot::Manifest m;
+    m.system_id = *history::ParseSystemId("00112233445566778899aabbccddeeff");
+    m.base_digest = history::SeedDigest(m.system_id);
+    m.boundary_digest = m.base_digest;
+    m.members.push_back({"data/big", listed, Sha256::Of("not checked: the copy ends first")});
+    m.members.push_back({"wal/wal.log", 0, Sha256::Of("")});
+    TarEntry member("data/big", head);
+    member.size = static_cast<long long>(big);
+    // A copy that stopped 1.5 MiB into an archive of 9 GiB.
+    const std::string prefix = PaxTarPrefix(
+        {{"aerodb-repl-manifest.json", snapshot::EncodeManifest(m)}, member, {"wal/wal.log", ""}},
+        3u << 19);
+    REQUIRE(prefix.size() == 3u << 19);
+    REQUIRE(prefix.find("size=9663676416") != std::string::npos);  // the pax record
+    WriteFile(t / "cut.tar", prefix);
+    for (uint64_t read_at : kReadAtModes) {
+      CAPTURE(read_at);
+      const auto c = Check(t / "cut.tar", read_at);
+      if (listed == big) {
+        CHECK(c.state == snapshot::ArchiveState::kInTransit);  // the header agreed: 9 GiB
+      } else {
+        CHECK(c.state == snapshot::ArchiveState::kCorrupt);
+        CHECK(c.detail == "member 'data/big': size 9663676416 where the manifest says 9663676417");
+      }
+    }
+  }
+}
+
 TEST_CASE("SNAP-9 member 0 of size 0 or over 16 MiB is refused from its header (1)") {
   TempDir t;
   constexpr size_t kMax = snapshot::kMaxManifestBytes;

@@ -5,6 +5,7 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace aero::testing {
@@ -47,6 +48,43 @@ void WriteTar(const std::string& path, const std::vector<TarEntry>& entries, boo
   }
   archive_write_close(a);
   archive_write_free(a);
+}
+
+std::string PaxTarPrefix(const std::vector<TarEntry>& entries, size_t max_bytes) {
+  struct Sink {
+    std::string bytes;
+    size_t max;
+  } sink{{}, max_bytes};
+  auto write = [](archive*, void* ctx, const void* buf, size_t n) -> la_ssize_t {
+    auto* s = static_cast<Sink*>(ctx);
+    if (s->bytes.size() >= s->max) return -1;  // the copy stops here
+    s->bytes.append(static_cast<const char*>(buf), n);
+    return static_cast<la_ssize_t>(n);
+  };
+  archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  archive_write_set_bytes_in_last_block(a, 1);
+  if (archive_write_open2(a, &sink, nullptr, write, nullptr, nullptr) != ARCHIVE_OK) {
+    throw std::runtime_error("cannot open a tar in memory");
+  }
+  for (const TarEntry& t : entries) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, t.path.c_str());
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_mtime(e, 0, 0);
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_size(e, t.size >= 0 ? t.size : static_cast<long long>(t.data.size()));
+    const bool ok = archive_write_header(a, e) == ARCHIVE_OK &&
+                    (t.data.empty() ||
+                     archive_write_data(a, t.data.data(), t.data.size()) ==
+                         static_cast<la_ssize_t>(t.data.size()));
+    archive_entry_free(e);
+    if (!ok) break;  // past max_bytes
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  sink.bytes.resize(std::min(sink.bytes.size(), max_bytes));
+  return sink.bytes;
 }
 
 std::vector<TarEntry> ReadTar(const std::string& path) {

@@ -23,6 +23,12 @@ struct TarEntry {
 
 // Writes `entries` as a ustar archive (zstd when asked) to `path`.
 void WriteTar(const std::string& path, const std::vector<TarEntry>& entries, bool zstd);
+// The first `max_bytes` of the plain tar of `entries` in the format export
+// writes (pax restricted: ustar headers, a pax header where ustar cannot
+// say it, such as a size of 8 GiB or more). An entry's `size` may exceed its
+// data; the rest would be zeros, which are never produced past `max_bytes`.
+// For archives too large to write out, cut as an unfinished copy would be.
+std::string PaxTarPrefix(const std::vector<TarEntry>& entries, size_t max_bytes);
 // Reads every entry of an archive back (paths and data), for tests that
 // rebuild a valid archive with one change.
 std::vector<TarEntry> ReadTar(const std::string& path);
