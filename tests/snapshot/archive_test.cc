@@ -541,7 +541,7 @@ const std::string kManifestProblem = "invalid archive manifest 'aerodb-repl-mani
 
 }  // namespace
 
-TEST_CASE("SNAP-2 SNAP-7 a member of 9 GiB (its size in a pax header) cut short is in transit; a size off by one is 1") {
+TEST_CASE("SNAP-2 SNAP-7 a member of 9 GiB (its size in a pax header) cut short is in transit, a size off by one is 1") {
   TempDir t;
   const uint64_t big = 9ull << 30;  // over ustar's 8 GiB: only a pax header can say it
   std::string head(1 << 20, '\0');
