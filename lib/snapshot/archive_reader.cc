@@ -400,10 +400,7 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
     }
     c.member_crcs.push_back(r.crc);
     c.member_offsets.push_back(p.offset);
-    if (p.offset != ArchiveCheck::kStreamed) {
-      c.data_bytes += r.bytes;
-      ++c.members_read_at;
-    }
+    if (p.offset != ArchiveCheck::kStreamed) c.data_bytes += r.bytes;
     ++c.members_read;
     return true;
   };

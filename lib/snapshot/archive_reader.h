@@ -26,7 +26,6 @@ struct ArchiveCheck {
   Status io;
   std::optional<Manifest> manifest;
   uint64_t members_read = 0;  // after member 0
-  uint64_t members_read_at = 0;  // of those, read at their offset on a worker (SNAP-6)
   uint64_t compressed_bytes = 0;
   uint64_t data_bytes = 0;
   // For each member after the manifest, in order: its CRC-32, and where its

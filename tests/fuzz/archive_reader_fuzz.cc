@@ -20,14 +20,19 @@
 #include <string>
 #include <vector>
 
-#include "mem_file.h"
+#include "support/string_file.h"
 #include "common/sha256.h"
 #include "snapshot/archive_reader.h"
 #include "snapshot/manifest.h"
 
 namespace {
 
-using aero::fuzz::MemFile;
+using aero::testing::StringFile;
+
+// The fuzz input as a file read in odd-sized pieces.
+StringFile Input(const uint8_t* data, size_t size) {
+  return StringFile(std::string(reinterpret_cast<const char*>(data), size), "fuzz.tar", 997);
+}
 
 uint64_t valid_inputs = 0;
 
@@ -84,7 +89,7 @@ void CheckExtract(const uint8_t* data, size_t size, const aero::snapshot::Archiv
     got.push_back(std::make_unique<Received>());
     return std::unique_ptr<aero::WritableFile>(new HashingFile(got.back().get(), mem.path));
   };
-  MemFile g(data, size, 997, "fuzz.tar");
+  StringFile g = Input(data, size);
   const aero::snapshot::ArchiveCheck second =
       aero::snapshot::ReadArchive(g, sink, &c, {.read_at_min_bytes = read_at_min_bytes});
   Check(second.state == aero::snapshot::ArchiveState::kValid);
@@ -102,7 +107,7 @@ extern "C" uint64_t FuzzReplayValidInputs() { return valid_inputs; }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using aero::snapshot::ArchiveState;
-  MemFile f(data, size, 997, "fuzz.tar");
+  StringFile f = Input(data, size);
   const aero::snapshot::ArchiveCheck c = aero::snapshot::ReadArchive(f);
   // A memory file never fails a read and libarchive is loaded: the reader
   // has no business reporting an I/O error.
@@ -110,7 +115,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // verify's mode (every damaged member listed) reaches the same verdict;
   // its first finding is the one the stop-at-first pass reports.
   {
-    MemFile v(data, size, 997, "fuzz.tar");
+    StringFile v = Input(data, size);
     const aero::snapshot::ArchiveCheck all =
         aero::snapshot::ReadArchive(v, {}, nullptr, {.all_findings = true});
     Check(all.state == c.state);
@@ -120,7 +125,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (c.state != ArchiveState::kValid) {
     Check(!c.detail.empty());
-    MemFile h(data, size, 997, "fuzz.tar");
+    StringFile h = Input(data, size);
     Check(aero::snapshot::ReadArchive(h, {}, nullptr, {.read_at_min_bytes = 1}).state == c.state);
     Check(c.members_read == c.member_crcs.size());
     Check(!c.manifest || c.members_read <= c.manifest->members.size());
@@ -138,7 +143,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckExtract(data, size, c, aero::snapshot::kReadAtMinBytes);
 
   // The read-at path: the same verdict, and the same members extracted.
-  MemFile h(data, size, 997, "fuzz.tar");
+  StringFile h = Input(data, size);
   const aero::snapshot::ArchiveCheck at =
       aero::snapshot::ReadArchive(h, {}, nullptr, {.read_at_min_bytes = 1});
   Check(at.state == c.state && at.member_crcs == c.member_crcs && at.data_bytes == c.data_bytes);

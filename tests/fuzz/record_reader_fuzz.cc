@@ -7,7 +7,7 @@
 #include <cstring>
 #include <string>
 
-#include "mem_file.h"
+#include "support/string_file.h"
 #include "common/coding.h"
 #include "common/crc32.h"
 #include "wal/record_format.h"
@@ -16,12 +16,17 @@
 
 namespace {
 
-using aero::fuzz::MemFile;
+using aero::testing::StringFile;
+
+// The fuzz input as a file read in odd-sized pieces.
+StringFile Input(const uint8_t* data, size_t size) {
+  return StringFile(std::string(reinterpret_cast<const char*>(data), size), "fuzz", 97);
+}
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  MemFile f(data, size, 97, "fuzz");
+  StringFile f = Input(data, size);
   aero::wal::RecordReader reader(&f);
   aero::wal::Record rec;
   uint64_t end = 0;
@@ -35,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (reader.stop().kind == aero::wal::StopKind::kCleanEnd && end != size) std::abort();
   if (reader.stop().offset > size) std::abort();
 
-  MemFile g(data, size, 97, "fuzz");
+  StringFile g = Input(data, size);
   aero::wal::ScanOptions opt;
   opt.base_digest = aero::history::SeedDigest({});
   aero::wal::ScanResult r = aero::wal::WalScanner(&g, opt).Run();

@@ -62,14 +62,6 @@ void FixRecordCrc(std::string* bytes, size_t offset) {
   EncodeFixed32(bytes->data() + offset + len - 4, crc);
 }
 
-Result<size_t> StringFile::Read(char* buf, size_t n) {
-  if (pos_ >= data_.size()) return size_t{0};
-  size_t k = std::min<size_t>(n, data_.size() - pos_);
-  std::memcpy(buf, data_.data() + pos_, k);
-  pos_ += k;
-  return k;
-}
-
 WalBuilder& WalBuilder::Data(uint8_t type, const std::string& collection,
                              const std::string& id, const std::string& body) {
   wal::DataPayload p{collection, id, collection, "v1", body};

@@ -1,6 +1,7 @@
 // Small helpers shared by the tests: temporary directories, whole-file I/O,
 // tamper helpers (flip a bit, truncate, fix up a record's CRC so that later
-// checks are reached), an in-memory ReadableFile, and a WAL builder.
+// checks are reached), and a WAL builder; StringFile (support/string_file.h)
+// is the in-memory ReadableFile.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "common/fs.h"
+#include "support/string_file.h"
 
 namespace aero::testing {
 
@@ -37,30 +39,6 @@ void TruncateFile(const std::string& path, uint64_t size);
 // Recomputes the CRC of the record starting at `offset` (its length field is trusted).
 void FixRecordCrc(std::string* bytes, size_t offset);
 
-// A ReadableFile over a string.
-class StringFile final : public ReadableFile {
- public:
-  explicit StringFile(std::string data, std::string path = "mem.log")
-      : data_(std::move(data)), path_(std::move(path)) {}
-  Result<size_t> Read(char* buf, size_t n) override;
-  Status Seek(uint64_t offset) override {
-    pos_ = offset;
-    return Status::Ok();
-  }
-  Result<uint64_t> Size() override { return data_.size(); }
-  Result<FileInfo> Info() override {
-    FileInfo i;
-    i.is_regular = true;
-    i.size = data_.size();
-    return i;
-  }
-  const std::string& path() const override { return path_; }
-
- private:
-  std::string data_;
-  std::string path_;
-  uint64_t pos_ = 0;
-};
 
 // Builds WAL bytes: data records and commit records with running sequences.
 class WalBuilder {
