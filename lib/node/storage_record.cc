@@ -8,7 +8,6 @@
 namespace aero::node {
 
 namespace {
-constexpr size_t kChunk = 256 * 1024;
 constexpr uint32_t kMinStorageRecord = 4 + 4 * 4 + 1 + 4;  // all fields empty
 constexpr uint32_t kMaxStorageRecord = 64u << 20;
 
@@ -43,23 +42,9 @@ void AppendStorageRecord(std::string* dst, std::string_view composite_id,
 }
 
 bool StorageReader::Fill(size_t n) {
-  while (buf_.size() - pos_ < n && !eof_) {
-    buf_.erase(0, pos_);
-    pos_ = 0;
-    size_t want = std::max(kChunk, n);
-    size_t old = buf_.size();
-    buf_.resize(old + want);
-    Result<size_t> got = file_->Read(buf_.data() + old, want);
-    if (!got.ok()) {
-      buf_.resize(old);
-      status_ = got.status();
-      eof_ = true;
-      return false;
-    }
-    buf_.resize(old + *got);
-    if (*got == 0) eof_ = true;
-  }
-  return buf_.size() - pos_ >= n;
+  const bool filled = in_.Fill(n);
+  if (!in_.status().ok()) status_ = in_.status();
+  return filled;
 }
 
 bool StorageReader::Next(StorageRecord* out) {
@@ -72,10 +57,10 @@ bool StorageReader::Next(StorageRecord* out) {
   };
   if (!Fill(4)) {
     if (!status_.ok()) return false;
-    if (buf_.size() == pos_) return false;  // clean end
+    if (in_.available() == 0) return false;  // clean end
     return damaged("truncated length field");
   }
-  uint32_t total = DecodeFixed32(buf_.data() + pos_);
+  uint32_t total = DecodeFixed32(in_.data());
   if (total < kMinStorageRecord || total > kMaxStorageRecord) {
     return damaged("invalid length " + std::to_string(total));
   }
@@ -83,7 +68,7 @@ bool StorageReader::Next(StorageRecord* out) {
     if (!status_.ok()) return false;
     return damaged("truncated record of " + std::to_string(total) + " bytes");
   }
-  std::string_view rec(buf_.data() + pos_, total);
+  std::string_view rec(in_.data(), total);
   if (DecodeFixed32(rec.data() + total - 4) != Crc32(rec.data(), size_t{total} - 4)) {
     return damaged("crc mismatch");
   }
@@ -99,7 +84,7 @@ bool StorageReader::Next(StorageRecord* out) {
   if (tomb > 1 || !TakeField(&in, &r.body) || !in.empty()) return damaged("malformed fields");
   r.tombstone = tomb == 1;
   *out = r;
-  pos_ += total;
+  in_.Consume(total);
   offset_ += total;
   return true;
 }

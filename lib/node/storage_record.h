@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "common/fs.h"
+#include "common/read_buffer.h"
 #include "common/status.h"
 
 namespace aero::node {
@@ -33,17 +34,15 @@ void AppendStorageRecord(std::string* dst, std::string_view composite_id,
 // failed (kDamage, with the offset).
 class StorageReader {
  public:
-  explicit StorageReader(ReadableFile* file) : file_(file) {}
+  explicit StorageReader(ReadableFile* file) : file_(file), in_(file) {}
   bool Next(StorageRecord* out);
   const Status& status() const { return status_; }
 
  private:
   bool Fill(size_t n);
   ReadableFile* file_;
-  std::string buf_;
-  size_t pos_ = 0;
+  ReadBuffer in_;
   uint64_t offset_ = 0;
-  bool eof_ = false;
   Status status_;
 };
 

@@ -466,7 +466,7 @@ Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions
     VerifySegmentDir(fs, path, entries, &report);
     return report;
   }
-  // A snapshot archive: a zstd frame or a ustar header (SNAP-2).
+  // A snapshot archive: by name, a zstd frame or a ustar header (SNAP-2).
   {
     Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(path);
     if (f.ok()) {
@@ -475,7 +475,15 @@ Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions
       const size_t got = n.ok() ? *n : 0;
       const bool zstd = got >= 4 && std::string_view(head, 4) == std::string_view("\x28\xb5\x2f\xfd", 4);
       const bool tar = got >= 262 && std::string_view(head + 257, 5) == "ustar";
-      if (zstd || tar) {
+      // By name too: an empty or cut copy of an archive gets install's
+      // verdict (in transit), not a WAL file's (SNAP-7).
+      const std::string name = BaseName(path);
+      auto ends_with = [&](std::string_view suffix) {
+        return name.size() > suffix.size() &&
+               std::string_view(name).substr(name.size() - suffix.size()) == suffix;
+      };
+      const bool named = ends_with(".tar") || ends_with(".tar.zst") || ends_with(".tzst");
+      if (zstd || tar || named) {
         report.kind = "archive";
         AERO_RETURN_IF_ERROR((*f)->Seek(0));
         // Every damaged member, not just the first (SNAP-6).

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <future>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "common/sha256.h"
 #include "node/storage_record.h"
 #include "snapshot/archive_format.h"
+#include "snapshot/archive_source.h"
 #include "snapshot/libarchive_loader.h"
 #include "wal/wal_scan.h"
 
@@ -41,51 +43,38 @@ constexpr uint64_t kAsyncHashBytes = 1 << 20;
 constexpr size_t kReadAtInFlight = 2;
 constexpr size_t kMaxPending = 64;
 
-struct Source {
-  ReadableFile* file;
-  std::string buf;
-  uint64_t consumed = 0;
-  bool eof = false;
-  Status io;
-};
-
 la_ssize_t ReadCb(archive*, void* ctx, const void** out) {
-  auto* s = static_cast<Source*>(ctx);
-  s->buf.resize(kBlock);
-  Result<size_t> got = s->file->Read(s->buf.data(), s->buf.size());
-  if (!got.ok()) {
-    s->io = got.status();
-    return -1;
-  }
-  if (*got == 0) s->eof = true;
-  s->consumed += *got;
-  *out = s->buf.data();
-  return static_cast<la_ssize_t>(*got);
+  auto* s = static_cast<ArchiveSource*>(ctx);
+  const char* data = nullptr;
+  size_t size = 0;
+  if (!s->Next(&data, &size)) return -1;
+  *out = data;
+  return static_cast<la_ssize_t>(size);
 }
 
 // libarchive skips the data of a member read at its offset by a worker:
 // a seek, not a read, so the bytes cross no buffer on this thread. Never
 // past the end of the file (libarchive then reads, and finds the end).
 la_int64_t SkipCb(archive*, void* ctx, la_int64_t request) {
-  auto* s = static_cast<Source*>(ctx);
-  if (request <= 0 || !s->file->SupportsReadAt()) return 0;
-  Result<uint64_t> size = s->file->Size();
-  if (!size.ok() || *size <= s->consumed) return 0;
-  const uint64_t to = std::min<uint64_t>(s->consumed + static_cast<uint64_t>(request), *size);
-  if (!s->file->Seek(to).ok()) return 0;
-  const uint64_t skipped = to - s->consumed;
-  s->consumed = to;
-  return static_cast<la_int64_t>(skipped);
+  if (request <= 0) return 0;
+  return static_cast<la_int64_t>(
+      static_cast<ArchiveSource*>(ctx)->Skip(static_cast<uint64_t>(request)));
 }
 
 // One member's data as a ReadableFile, for the WAL and storage scanners:
 // every byte read is hashed, CRC'd, and appended to `out` when installing.
 // Its bytes come either from libarchive's stream (counted against the bomb
 // bound) or from the archive file at the member's offset (ReadAt).
+//
+// The stream is taken block by block (archive_read_data_block), so every
+// byte libarchive has is seen before a failure that follows it:
+// archive_read_data would drop the bytes it had copied when the next block
+// fails, and what a cut member shows would then depend on where the buffer
+// ends, not on the bytes (SNAP-7: one verdict whatever the read path).
 class MemberFile final : public ReadableFile {
  public:
   // From the stream, on the reading thread.
-  MemberFile(const Member& m, archive* a, const Source* src, uint64_t* total, bool hash,
+  MemberFile(const Member& m, archive* a, const ArchiveSource* src, uint64_t* total, bool hash,
              WritableFile* out)
       : m_(m), a_(a), src_(src), total_(total), hash_(hash), out_(out) {
     // A large member is hashed, and written, on the other core while this
@@ -100,47 +89,10 @@ class MemberFile final : public ReadableFile {
       : m_(m), file_(file), offset_(offset), hash_(hash), out_(out) {}
 
   Result<size_t> Read(char* buf, size_t n) override {
-    n = static_cast<size_t>(std::min<uint64_t>(n, m_.size - done_));
-    if (n == 0) return size_t{0};
-    size_t got = 0;
-    if (file_) {
-      AERO_ASSIGN_OR_RETURN(got, file_->ReadAt(offset_ + done_, buf, n));
-      if (got == 0) {
-        failed_ = true;
-        return Status(Code::kDamage, "member data ends early");
-      }
-    } else {
-      const la_ssize_t r = archive_read_data(a_, buf, n);
-      if (r <= 0) {
-        failed_ = true;
-        if (r == 0) return Status(Code::kDamage, "member data ends early");
-        return Status(Code::kDamage,
-                      archive_error_string(a_) ? archive_error_string(a_) : "read error");
-      }
-      got = static_cast<size_t>(r);
-    }
-    std::string_view bytes(buf, got);
-    if (async_sha_) {
-      async_sha_->Update(bytes);
-    } else if (hash_) {
-      sha_.Update(bytes);
-    }
-    crc_ = Crc32(bytes, crc_);
-    done_ += bytes.size();
-    if (total_) {
-      *total_ += bytes.size();
-      if (*total_ > kBombGraceBytes &&
-          *total_ > kBombRatio * std::max<uint64_t>(src_->consumed, 1)) {
-        failed_ = true;
-        return Status(Code::kDamage, "decompression bomb: more than 1000 bytes out per byte in");
-      }
-    }
-    if (writer_) {
-      writer_->Write(bytes);
-    } else if (out_) {
-      AERO_RETURN_IF_ERROR(out_->Append(bytes));
-    }
-    return got;
+    std::string_view bytes;
+    AERO_RETURN_IF_ERROR(Next(n, &bytes));
+    if (!bytes.empty()) std::memcpy(buf, bytes.data(), bytes.size());
+    return bytes.size();
   }
   Status Seek(uint64_t off) override {
     return off == done_ ? Status::Ok() : Status(Code::kInternal, "cannot seek in an archive member");
@@ -152,11 +104,12 @@ class MemberFile final : public ReadableFile {
     return i;
   }
   const std::string& path() const override { return m_.path; }
+  // The rest of the member, taken in place (no copy).
   Status Drain() {
-    std::string buf(kBlock, '\0');
     for (;;) {
-      AERO_ASSIGN_OR_RETURN(size_t n, Read(buf.data(), buf.size()));
-      if (n == 0) return Status::Ok();
+      std::string_view bytes;
+      AERO_RETURN_IF_ERROR(Next(kBlock, &bytes));
+      if (bytes.empty()) return Status::Ok();
     }
   }
   // Every byte handed to `out` is durable and the file closed.
@@ -178,14 +131,83 @@ class MemberFile final : public ReadableFile {
   bool read_failed() const { return failed_; }
 
  private:
+  // The next at most `max` bytes of the member (empty at its end), hashed,
+  // CRC'd, counted and handed to `out`; valid until the next call.
+  Status Next(size_t max, std::string_view* bytes) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(max, m_.size - done_));
+    if (n == 0) return Status::Ok();
+    if (file_) {
+      if (!buf_) {
+        buf_cap_ = static_cast<size_t>(std::min<uint64_t>(kBlock, m_.size));
+        buf_.reset(new char[buf_cap_]);
+      }
+      AERO_ASSIGN_OR_RETURN(size_t got,
+                            file_->ReadAt(offset_ + done_, buf_.get(), std::min(n, buf_cap_)));
+      if (got == 0) {
+        failed_ = true;
+        return Status(Code::kDamage, "member data ends early");
+      }
+      *bytes = std::string_view(buf_.get(), got);
+    } else {
+      if (block_.empty()) {
+        const void* data = nullptr;
+        size_t size = 0;
+        la_int64_t at = 0;
+        const int r = archive_read_data_block(a_, &data, &size, &at);
+        if (r == ARCHIVE_EOF || (r >= ARCHIVE_WARN && size == 0)) {
+          failed_ = true;
+          return Status(Code::kDamage, "member data ends early");
+        }
+        if (r < ARCHIVE_WARN) {
+          failed_ = true;
+          return Status(Code::kDamage,
+                        archive_error_string(a_) ? archive_error_string(a_) : "read error");
+        }
+        // Sparse members are refused from their header (SNAP-8): the data
+        // is contiguous.
+        if (at < 0 || static_cast<uint64_t>(at) != done_) {
+          failed_ = true;
+          return Status(Code::kDamage, "member data out of order");
+        }
+        block_ = std::string_view(static_cast<const char*>(data), size);
+      }
+      *bytes = block_.substr(0, n);
+      block_.remove_prefix(bytes->size());
+    }
+    if (async_sha_) {
+      async_sha_->Update(*bytes);
+    } else if (hash_) {
+      sha_.Update(*bytes);
+    }
+    crc_ = Crc32(*bytes, crc_);
+    done_ += bytes->size();
+    if (total_) {
+      *total_ += bytes->size();
+      if (*total_ > kBombGraceBytes &&
+          *total_ > kBombRatio * std::max<uint64_t>(src_->consumed(), 1)) {
+        failed_ = true;
+        return Status(Code::kDamage, "decompression bomb: more than 1000 bytes out per byte in");
+      }
+    }
+    if (writer_) {
+      writer_->Write(*bytes);
+    } else if (out_) {
+      AERO_RETURN_IF_ERROR(out_->Append(*bytes));
+    }
+    return Status::Ok();
+  }
+
   const Member& m_;
   archive* a_ = nullptr;
-  const Source* src_ = nullptr;
+  const ArchiveSource* src_ = nullptr;
   uint64_t* total_ = nullptr;
   ReadableFile* file_ = nullptr;
   uint64_t offset_ = 0;
   bool hash_;
   WritableFile* out_;
+  std::string_view block_;  // the stream's current block, not yet taken
+  std::unique_ptr<char[]> buf_;  // ReadAt's buffer
+  size_t buf_cap_ = 0;
   Sha256 sha_;
   std::optional<AsyncSha256> async_sha_;
   std::optional<BackgroundWriter> writer_;
@@ -294,10 +316,10 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
     c.detail = loaded.message();
     return c;
   }
-  Source src;
-  src.file = &file;
+  ArchiveSource src(&file);
   archive* a = archive_read_new();
-  archive_read_support_filter_zstd(a);
+  // zstd is decoded by ArchiveSource on demand, not by libarchive's filter
+  // (which reads ahead): libarchive sees the tar stream only.
   archive_read_support_format_tar(a);
   struct Closer {
     archive* a;
@@ -314,15 +336,16 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
   // out (`ended`) and everything read so far checked out (SNAP-7), damage
   // otherwise.
   auto stopped_now = [&](const std::string& what, bool ended) {
-    if (!src.io.ok()) {
+    if (!src.io().ok()) {
       c.state = ArchiveState::kIoError;
-      c.io = src.io;
-      c.detail = src.io.message();
+      c.io = src.io();
+      c.detail = src.io().message();
       return c;
     }
+    if (!src.damage().empty()) return corrupt_now(src.damage());
     if (ended && !content_damage) {
       c.state = ArchiveState::kInTransit;
-      c.detail = "the archive ends after " + std::to_string(src.consumed) + " bytes (" + what + ")";
+      c.detail = "the archive ends after " + std::to_string(src.consumed()) + " bytes (" + what + ")";
       return c;
     }
     return corrupt_now(what);
@@ -377,7 +400,7 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
       // copy; content that fails a check is damage wherever the input ends.
       // A worker's read that found no more bytes found the end of the file.
       if (r.read_failed) {
-        stopped_now(content.message(), src.eof || p.offset != ArchiveCheck::kStreamed);
+        stopped_now(content.message(), src.eof() || p.offset != ArchiveCheck::kStreamed);
         return false;
       }
       content_damage = true;
@@ -436,11 +459,11 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
   };
   auto stopped = [&](const std::string& what) {
     if (!settle_all()) return c;
-    return stopped_now(what, src.eof);
+    return stopped_now(what, src.eof());
   };
 
   if (archive_read_open2(a, &src, nullptr, ReadCb, SkipCb, nullptr) != ARCHIVE_OK) {
-    if (src.consumed == 0 && src.eof) {
+    if (src.consumed() == 0 && src.eof()) {
       c.state = ArchiveState::kInTransit;
       c.detail = "the archive is empty";
       return c;
@@ -484,8 +507,7 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
   const Manifest& m = *c.manifest;
   // Members are read at their offsets only where the archive's bytes are
   // the file's bytes: no compression, and a file that can read at an offset.
-  const bool plain = archive_filter_count(a) == 1 &&
-                     archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE && file.SupportsReadAt();
+  const bool plain = !src.zstd() && file.SupportsReadAt();
 
   // AeroDB's own manifest, read before the files it covers (they sort after it).
   const std::string snap_dir =
@@ -496,7 +518,7 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
     if (rc == ARCHIVE_EOF) {
       if (i < m.members.size()) {
         if (!settle_all()) return c;
-        if (src.eof && !content_damage) {  // SNAP-7: cut at a member boundary
+        if (src.eof() && !content_damage) {  // SNAP-7: cut at a member boundary
           c.state = ArchiveState::kInTransit;
           c.detail = "the archive ends after " + std::to_string(i) + " of " +
                      std::to_string(m.members.size()) + " members";
@@ -512,7 +534,7 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
       // for the end of the archive.
       if (static_cast<uint64_t>(archive_filter_bytes(a, 0)) < last_end + 1024) {
         if (!settle_all()) return c;
-        return stopped_now("no end-of-archive marker after the last member", src.eof);
+        return stopped_now("no end-of-archive marker after the last member", src.eof());
       }
       break;
     }
@@ -525,6 +547,7 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
     // SNAP-8, from the header alone.
     const mode_t type = archive_entry_filetype(e);
     if (archive_entry_hardlink(e) != nullptr) return corrupt("member '" + path + "': a hard link");
+    if (archive_entry_sparse_count(e) > 0) return corrupt("member '" + path + "': a sparse file");
     if (type != AE_IFREG) {
       return corrupt("member '" + path + "': type not allowed (" +
                      (type == AE_IFLNK   ? std::string("symlink")
@@ -553,10 +576,10 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
       return corrupt(path + ": larger than 1 MiB");
     }
     // A large member of a plain archive is stored as its bytes, contiguous,
-    // from libarchive's position after its header (a sparse member is not:
-    // it stays on the stream).
+    // from libarchive's position after its header (sparse members were
+    // refused above).
     const bool read_at = plain && want.size >= std::max<uint64_t>(options.read_at_min_bytes, 1) &&
-                         !aerodb_manifest_member && archive_entry_sparse_count(e) == 0;
+                         !aerodb_manifest_member;
     const uint64_t offset =
         read_at ? static_cast<uint64_t>(archive_filter_bytes(a, 0)) : ArchiveCheck::kStreamed;
     if (verified && verified->member_offsets[i] != offset) {
@@ -632,7 +655,7 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
     }
   }
   if (!settle_all()) return c;
-  c.compressed_bytes = src.consumed;
+  c.compressed_bytes = src.consumed();
   if (c.findings.empty()) c.state = ArchiveState::kValid;
   return c;
 }

@@ -80,6 +80,8 @@ AERO_LA_FORWARD(int, archive_entry_sparse_count, (struct archive_entry * e), (e)
 AERO_LA_FORWARD(int, archive_read_next_header, (struct archive * a, struct archive_entry** e),
                 (a, e))
 AERO_LA_FORWARD(la_ssize_t, archive_read_data, (struct archive * a, void* b, size_t n), (a, b, n))
+AERO_LA_FORWARD(int, archive_read_data_block,
+                (struct archive * a, const void** b, size_t* n, la_int64_t* o), (a, b, n, o))
 AERO_LA_FORWARD(int, archive_read_free, (struct archive * a), (a))
 AERO_LA_FORWARD(const char*, archive_error_string, (struct archive * a), (a))
 AERO_LA_FORWARD(struct archive*, archive_write_new, (void), ())

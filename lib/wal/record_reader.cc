@@ -10,8 +10,6 @@
 namespace aero::wal {
 
 namespace {
-constexpr size_t kChunk = 256 * 1024;
-
 std::string Hex8(uint32_t v) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%08x", v);
@@ -31,7 +29,7 @@ const char* StopKindName(StopKind kind) {
 }
 
 RecordReader::RecordReader(ReadableFile* file, uint64_t offset, uint64_t first_index)
-    : file_(file), offset_(offset), index_(first_index) {}
+    : file_(file), in_(file), offset_(offset), index_(first_index) {}
 
 bool RecordReader::Fill(size_t n) {
   if (!started_) {
@@ -40,39 +38,22 @@ bool RecordReader::Fill(size_t n) {
     Status s = file_->Seek(offset_);
     if (!s.ok()) {
       io_ = s;
-      eof_ = true;
       return false;
     }
   }
-  while (available() < n && !eof_) {
-    if (pos_ > 0) {  // compact: keep only the unconsumed bytes
-      buf_.erase(0, pos_);
-      pos_ = 0;
-    }
-    size_t want = std::max(kChunk, n - available());
-    size_t old = buf_.size();
-    buf_.resize(old + want);
-    Result<size_t> got = file_->Read(buf_.data() + old, want);
-    if (!got.ok()) {
-      buf_.resize(old);
-      io_ = got.status();
-      eof_ = true;
-      break;
-    }
-    buf_.resize(old + *got);
-    if (*got == 0) eof_ = true;
-  }
-  return available() >= n;
+  if (!io_.ok()) return false;
+  const bool filled = in_.Fill(n);
+  if (!in_.status().ok()) io_ = in_.status();
+  return filled;
 }
 
 bool RecordReader::RestIsZero() {
   // Streams through the rest of the file; memory stays one chunk.
   for (;;) {
-    const char* p = buf_.data() + pos_;
-    if (std::any_of(p, p + available(), [](char c) { return c != 0; })) return false;
-    if (eof_) return io_.ok();
-    pos_ = buf_.size();
-    if (!Fill(1)) return io_.ok();
+    const char* p = in_.data();
+    if (std::any_of(p, p + in_.available(), [](char c) { return c != 0; })) return false;
+    in_.Consume(in_.available());
+    if (in_.eof() || !io_.ok() || !Fill(1)) return io_.ok();
   }
 }
 
@@ -102,7 +83,7 @@ bool RecordReader::Next(Record* out) {
     return Fail(StopKind::kTornTail, "torn record: only " + std::to_string(have) +
                                          " of 4 length-field bytes present");
   }
-  const uint32_t length = DecodeFixed32(buf_.data() + pos_);
+  const uint32_t length = DecodeFixed32(in_.data());
   stop_.length = length;
   if (length == 0 && RestIsZero()) {  // REC-4
     stop_.zero_filled = true;
@@ -123,7 +104,7 @@ bool RecordReader::Next(Record* out) {
                                          std::to_string(length) + " bytes, only " +
                                          std::to_string(available()) + " remain");
   }
-  std::string_view rec(buf_.data() + pos_, length);
+  std::string_view rec(in_.data(), length);
   const uint32_t stored = DecodeFixed32(rec.data() + length - kCrcSize);
   const uint32_t computed = Crc32(rec.data(), length - kCrcSize);
   const uint8_t type = static_cast<uint8_t>(rec[kTypeOffset]);
@@ -149,7 +130,7 @@ bool RecordReader::Next(Record* out) {
   out->type = type;
   out->sequence = DecodeFixed64(rec.data() + kSequenceOffset);
   out->bytes = rec;
-  pos_ += length;
+  in_.Consume(length);
   offset_ += length;
   ++index_;
   return true;

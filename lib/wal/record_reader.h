@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "common/fs.h"
+#include "common/read_buffer.h"
 #include "common/status.h"
 #include "wal/record_format.h"
 
@@ -62,18 +63,16 @@ class RecordReader {
   uint64_t end_offset() const { return offset_; }
 
  private:
-  // Makes at least `n` bytes available at buf_[pos_..]; false at EOF (or error).
+  // Makes at least `n` bytes available at in_.data(); false at EOF (or error).
   bool Fill(size_t n);
-  size_t available() const { return buf_.size() - pos_; }
-  bool RestIsZero();  // REC-4: are all bytes from pos_ to EOF zero?
+  size_t available() const { return in_.available(); }
+  bool RestIsZero();  // REC-4: are all bytes from in_.data() to EOF zero?
   bool Fail(StopKind kind, std::string detail);
 
   ReadableFile* file_;
-  uint64_t offset_;  // file offset of buf_[pos_]
+  ReadBuffer in_;
+  uint64_t offset_;  // file offset of in_.data()
   uint64_t index_;
-  std::string buf_;
-  size_t pos_ = 0;
-  bool eof_ = false;
   bool started_ = false;
   bool stopped_ = false;
   Stop stop_;

@@ -12,7 +12,13 @@ namespace aero::testing {
 
 void WriteTar(const std::string& path, const std::vector<TarEntry>& entries, bool zstd) {
   archive* a = archive_write_new();
-  archive_write_set_format_ustar(a);
+  const bool sparse = std::any_of(entries.begin(), entries.end(),
+                                  [](const TarEntry& t) { return t.sparse; });
+  if (sparse) {
+    archive_write_set_format_pax(a);
+  } else {
+    archive_write_set_format_ustar(a);
+  }
   if (zstd) archive_write_add_filter_zstd(a);
   archive_write_set_bytes_in_last_block(a, 1);
   if (archive_write_open_filename(a, path.c_str()) != ARCHIVE_OK) {
@@ -42,6 +48,7 @@ void WriteTar(const std::string& path, const std::vector<TarEntry>& entries, boo
     }
     const bool has_data = t.type == TarEntry::kFile;
     archive_entry_set_size(e, has_data ? (t.size >= 0 ? t.size : (long long)t.data.size()) : 0);
+    if (t.sparse) archive_entry_sparse_add_entry(e, 512, archive_entry_size(e) - 512);
     archive_write_header(a, e);
     if (has_data && !t.data.empty()) archive_write_data(a, t.data.data(), t.data.size());
     archive_entry_free(e);
@@ -128,6 +135,18 @@ std::optional<std::string> DecompressZstd(const std::string& bytes) {
   }
   ZSTD_freeDStream(d);
   if (ZSTD_isError(rc) || rc != 0) return std::nullopt;
+  return out;
+}
+
+}  // namespace aero::testing
+
+namespace aero::testing {
+
+std::string CompressZstd(const std::string& bytes) {
+  std::string out(ZSTD_compressBound(bytes.size()), '\0');
+  const size_t n = ZSTD_compress(out.data(), out.size(), bytes.data(), bytes.size(), 1);
+  if (ZSTD_isError(n)) throw std::runtime_error(ZSTD_getErrorName(n));
+  out.resize(n);
   return out;
 }
 

@@ -19,9 +19,13 @@ struct TarEntry {
   Type type = kFile;
   std::string link;      // symlink/hardlink target
   long long size = -1;   // header size; -1: data.size()
+  // Written with a sparse map (a hole over its first 512 bytes) in a pax
+  // archive: what SNAP-8 refuses.
+  bool sparse = false;
 };
 
-// Writes `entries` as a ustar archive (zstd when asked) to `path`.
+// Writes `entries` as a ustar archive (pax when an entry is sparse; zstd when
+// asked) to `path`.
 void WriteTar(const std::string& path, const std::vector<TarEntry>& entries, bool zstd);
 // The first `max_bytes` of the plain tar of `entries` in the format export
 // writes (pax restricted: ustar headers, a pax header where ustar cannot
@@ -35,5 +39,7 @@ std::vector<TarEntry> ReadTar(const std::string& path);
 // Decompresses one whole zstd frame with libzstd itself (not libarchive);
 // nullopt when the bytes are not one complete, well-formed frame.
 std::optional<std::string> DecompressZstd(const std::string& bytes);
+// `bytes` as one complete zstd frame, level 1, by libzstd itself.
+std::string CompressZstd(const std::string& bytes);
 
 }  // namespace aero::testing

@@ -1,0 +1,52 @@
+#include "common/read_buffer.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace aero {
+
+void ReadBuffer::MakeRoom(size_t need) {
+  const size_t have = available();
+  const size_t cap = std::max(need, cap_);
+  if (cap > cap_) {
+    // new char[] leaves the bytes uninitialised: they are read into, never
+    // zero-filled first.
+    std::unique_ptr<char[]> bigger(new char[cap]);
+    if (have > 0) std::memcpy(bigger.get(), buf_.get() + begin_, have);
+    buf_ = std::move(bigger);
+    cap_ = cap;
+  } else if (begin_ > 0) {
+    if (have > 0) std::memmove(buf_.get(), buf_.get() + begin_, have);
+  }
+  begin_ = 0;
+  end_ = have;
+}
+
+bool ReadBuffer::Fill(size_t n) {
+  while (available() < n && !eof_) {
+    // Compact, or grow, when the tail is under half the buffer (reads stay
+    // large). Growth toward `n` doubles with the bytes that did arrive, so a
+    // length field that lies (up to 64 MiB) costs memory only for bytes the
+    // file really holds.
+    if (cap_ - end_ < cap_ / 2 || cap_ < next_cap_) {
+      MakeRoom(std::max(next_cap_, std::min(n, std::max(cap_, 2 * available()))));
+    }
+    const size_t want = cap_ - end_;
+    Result<size_t> got = file_->Read(buf_.get() + end_, want);
+    if (!got.ok()) {
+      status_ = got.status();
+      eof_ = true;
+      break;
+    }
+    if (*got == 0) {
+      eof_ = true;
+      break;
+    }
+    end_ += *got;
+    // A read that filled all it asked for: the file has more; read more at once.
+    if (*got == want && next_cap_ < kMaxChunk) next_cap_ = std::min(next_cap_ * 2, kMaxChunk);
+  }
+  return available() >= n;
+}
+
+}  // namespace aero

@@ -1,0 +1,56 @@
+// A window over a ReadableFile for the record parsers (WAL records, storage
+// records): Fill(n) makes n bytes available, Consume(n) moves past them.
+// Memory is one buffer, reused: it starts small and doubles while reads keep
+// filling it, up to kMaxChunk, and beyond that only as far as a record asked
+// for needs and the bytes already read justify (at most twice what is held):
+// a small input costs a small buffer, a lying length field costs nothing,
+// and no byte is zero-filled before it is read.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "common/fs.h"
+#include "common/status.h"
+
+namespace aero {
+
+class ReadBuffer {
+ public:
+  static constexpr size_t kMinChunk = 16 * 1024;
+  static constexpr size_t kMaxChunk = 256 * 1024;
+
+  // Reads `file` (not owned) from its current position.
+  explicit ReadBuffer(ReadableFile* file) : file_(file) {}
+  ReadBuffer(const ReadBuffer&) = delete;
+  ReadBuffer& operator=(const ReadBuffer&) = delete;
+
+  // Makes at least `n` bytes available at data(); false when the file ends
+  // first (end of file) or a read fails (status() then says why). What could
+  // be read stays available either way.
+  bool Fill(size_t n);
+  const char* data() const { return buf_.get() + begin_; }
+  size_t available() const { return end_ - begin_; }
+  // Moves past `n` <= available() bytes; pointers from data() stay valid
+  // until the next Fill.
+  void Consume(size_t n) { begin_ += n; }
+  // True once a read returned 0 or failed: nothing more will arrive.
+  bool eof() const { return eof_; }
+  const Status& status() const { return status_; }
+
+ private:
+  // The available bytes moved to the front of a buffer of at least `need`
+  // bytes (never smaller than now).
+  void MakeRoom(size_t need);
+
+  ReadableFile* file_;
+  std::unique_ptr<char[]> buf_;
+  size_t cap_ = 0;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  size_t next_cap_ = kMinChunk;
+  bool eof_ = false;
+  Status status_;
+};
+
+}  // namespace aero
