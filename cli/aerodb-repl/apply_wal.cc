@@ -30,7 +30,9 @@ int Run(const Options& o) {
                            {"from_commit", rep.from_commit},
                            {"applied_commit", rep.applied_commit},
                            {"halted", rep.halted},
-                           {"segments", segs}};
+                           {"segments", segs},
+                           {"ignored", SkippedJson(rep.skipped)}};
+  PrintSkipped(o.apply.inbox, rep.skipped);
   if (!o.json) {
     for (const auto& seg : rep.segments) {
       if (seg.outcome == "applied") {

@@ -19,6 +19,8 @@ int Run(const Options& o) {
   if (!o.from.empty()) inbox = o.from;
   auto st = repl::GetStatus(PosixFs(), o.dir, inbox);
   if (!st.ok()) return Fail(st.status(), o.json);
+  if (st->inbox) PrintSkipped(o.from, st->skipped);
+  for (const Status& p : st->problems) std::fprintf(stderr, "%s\n", p.ToString().c_str());
   const node::NodeState& s = st->state;
   const Code outcome = st->outcome();
   if (o.json) {
@@ -44,6 +46,10 @@ int Run(const Options& o) {
       shipped.push_back({{"target", t.target}, {"shipped_commit", t.commit}, {"lag", t.lag}});
     }
     j["shipped"] = shipped;
+    j["ignored"] = SkippedJson(st->skipped);
+    nlohmann::json problems = nlohmann::json::array();
+    for (const Status& p : st->problems) problems.push_back({{"message", p.message()}, {"hint", p.hint()}});
+    j["problems"] = problems;
     if (st->inbox) {
       j["inbox"] = {{"path", o.from},
                     {"newest_commit", st->inbox->newest_commit

@@ -79,4 +79,18 @@ nlohmann::json OkJson(nlohmann::json fields) {
   return j;
 }
 
+void PrintSkipped(const std::string& dir, const std::vector<archive::CatalogSkip>& skipped) {
+  for (const archive::CatalogSkip& k : skipped) {
+    std::fprintf(stderr, "ignored '%s': %s\n", JoinPath(dir, k.name).c_str(), k.reason.c_str());
+  }
+}
+
+nlohmann::json SkippedJson(const std::vector<archive::CatalogSkip>& skipped) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const archive::CatalogSkip& k : skipped) {
+    out.push_back({{"name", k.name}, {"reason", k.reason}, {"temp", k.temp}});
+  }
+  return out;
+}
+
 }  // namespace aero::cli

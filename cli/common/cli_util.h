@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "archive/segment_catalog.h"
 #include "common/status.h"
 
 namespace aero::cli {
@@ -32,6 +33,12 @@ int Fail(const Status& status, bool json);
 
 // Prints `j` to stdout as one JSON document.
 void PrintJson(const nlohmann::json& j);
+
+// ARC-3: the entries of `dir` that no reader takes, one line each on
+// stderr (`ignored 'DIR/NAME': REASON`), and as a JSON array of
+// {"name", "reason", "temp"}.
+void PrintSkipped(const std::string& dir, const std::vector<archive::CatalogSkip>& skipped);
+nlohmann::json SkippedJson(const std::vector<archive::CatalogSkip>& skipped);
 
 // {"ok": true} merged with `fields`; the JSON shape every success uses.
 nlohmann::json OkJson(nlohmann::json fields = nlohmann::json::object());

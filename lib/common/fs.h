@@ -76,6 +76,7 @@ struct DirEntry {
   std::string name;
   bool is_dir = false;
   bool is_regular = false;
+  bool is_symlink = false;  // the entry itself (lstat): never followed
 };
 
 class Fs {
@@ -111,6 +112,10 @@ class Fs {
 
 // The process-wide POSIX implementation.
 Fs& PosixFs();
+
+// The hint for an I/O error of errno `err` (ENOSPC, EIO, ...): what the
+// operator does next. Every kIo from the file system carries one.
+std::string IoHint(int err);
 
 // The canonical absolute path of an existing file or directory (realpath(3)).
 Result<std::string> RealPath(const std::string& path);

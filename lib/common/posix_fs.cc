@@ -14,12 +14,30 @@
 #include "common/fs.h"
 
 namespace aero {
+
+std::string IoHint(int err) {
+  switch (err) {
+    case ENOSPC:
+    case EDQUOT:
+      return "free space on that file system, then re-run: nothing acknowledged was lost";
+    case EIO:
+      return "the disk reported an error (see dmesg); re-run once it is healthy: nothing "
+             "acknowledged was lost";
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return "check the permissions and that the file system is mounted writable, then re-run";
+    default:
+      return "fix the file system, then re-run: nothing acknowledged was lost";
+  }
+}
 namespace {
 
 Status ErrnoStatus(std::string_view what, const std::string& path, int err) {
   Code code = Code::kIo;
   if (err == ENOENT || err == ENOTDIR) code = Code::kNotFound;
-  return Status(code, Problem(what, path, std::strerror(err)));
+  return Status(code, Problem(what, path, std::strerror(err)),
+                code == Code::kIo ? IoHint(err) : std::string());
 }
 
 class PosixWritable final : public WritableFile {
@@ -284,6 +302,7 @@ class Posix final : public Fs {
       if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         entry.is_dir = S_ISDIR(st.st_mode);
         entry.is_regular = S_ISREG(st.st_mode);
+        entry.is_symlink = S_ISLNK(st.st_mode);
       }
       out.push_back(std::move(entry));
     }

@@ -386,9 +386,7 @@ Status Node::CheckWritable() const {
                           "this node is a replica; only the primary creates CommitIds"),
                   "write to the primary, or promote this replica with 'aerodb-repl promote'");
   }
-  if (access_ != Access::kWrite || !wal_) {
-    return Status(Code::kInternal, Problem("node not opened for writing", dir_));
-  }
+  if (access_ != Access::kWrite || !wal_) return WalUnusable();
   return Status::Ok();
 }
 
@@ -460,6 +458,7 @@ Result<uint64_t> Node::Commit(const std::vector<Op>& ops) {
     // The WAL may now end in part of this write set; it was never acknowledged
     // and the next open drops it (NODE-4). This Node must not append after it.
     wal_.reset();
+    wal_failure_ = s;
     return s;
   }
   history::DigestChain chain;
@@ -669,10 +668,13 @@ Status Node::BeginAppend() {
 }
 
 Status Node::AppendBytes(std::string_view bytes) {
-  if (!wal_) return Status(Code::kInternal, Problem("node not opened for writing", dir_));
+  if (!wal_) return WalUnusable();
   Status s = wal_->Append(bytes);
   if (!s.ok()) {
-    wal_.reset();  // the tail is unacknowledged; the next open drops it (NODE-4)
+    // Part of `bytes` may be in the file: unacknowledged, cut by
+    // AbortAppend or dropped by the next open (NODE-4).
+    wal_.reset();
+    wal_failure_ = s;
     return s;
   }
   pending_bytes_ += bytes.size();
@@ -681,7 +683,7 @@ Status Node::AppendBytes(std::string_view bytes) {
 
 Status Node::FinishAppend(uint64_t commit, const history::Digest& digest,
                           uint64_t next_sequence) {
-  if (!wal_) return Status(Code::kInternal, Problem("node not opened for writing", dir_));
+  if (!wal_) return WalUnusable();
   state_.applied_commit = commit;
   state_.applied_digest = digest;
   state_.applied_wal_offset += pending_bytes_;
@@ -696,10 +698,13 @@ Status Node::FinishAppend(uint64_t commit, const history::Digest& digest,
 
 Status Node::PersistApplied() {
   if (!unpersisted_) return Status::Ok();
-  if (!wal_) return Status(Code::kInternal, Problem("node not opened for writing", dir_));
+  if (!wal_) return WalUnusable();
   Status s = wal_->Sync();
   if (!s.ok()) {
+    // After a failed fsync the page cache may have dropped the bytes: none
+    // of them is acknowledged, and this Node appends no more.
     wal_.reset();
+    wal_failure_ = s;
     return s;
   }
   AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, state_));  // LOG-13: after the fsync
@@ -716,13 +721,31 @@ Status Node::PersistApplied() {
 }
 
 Status Node::AbortAppend() {
-  if (pending_bytes_ == 0) return PersistApplied();
+  // Bytes of the aborted segment may be in the file: counted ones, or part
+  // of a write that failed (which also dropped the handle). The cut keeps
+  // what FinishAppend applied in memory, which PersistApplied then
+  // acknowledges: verified segments before a full disk are not lost.
+  if (pending_bytes_ == 0 && wal_) return PersistApplied();
+  if (access_ != Access::kWrite) return Status(Code::kInternal, Problem("node not opened for writing", dir_));
   wal_.reset();
-  // The cut keeps what FinishAppend applied in memory.
   AERO_RETURN_IF_ERROR(fs_.Truncate(Path(kWalFile), state_.applied_wal_offset));
   pending_bytes_ = 0;
   AERO_ASSIGN_OR_RETURN(wal_, fs_.OpenWrite(Path(kWalFile), OpenMode::kAppend));
+  wal_failure_ = Status::Ok();
   return PersistApplied();
+}
+
+Status Node::WalUnusable() const {
+  if (access_ == Access::kWrite && !wal_failure_.ok()) {
+    return Status(Code::kIo,
+                  Problem("cannot write", Path(kWalFile),
+                          "an earlier write or fsync failed (" + wal_failure_.message() +
+                              "); nothing after the last acknowledged commit counts"),
+                  wal_failure_.hint().empty() ? "fix the file system (free space, the disk), "
+                                                "then re-run: nothing acknowledged was lost"
+                                              : wal_failure_.hint());
+  }
+  return Status(Code::kInternal, Problem("node not opened for writing", dir_));
 }
 
 Status Node::Halt(const HaltReason& reason) {

@@ -123,6 +123,9 @@ class Node {
   Status Validate();
   Status ValidateBase();
   Status LoadLiveKeys();
+  // kIo when an earlier write or fsync dropped the WAL handle; kInternal
+  // when the node was never opened for writing (a bug in the caller).
+  Status WalUnusable() const;
   std::string Path(std::string_view rel) const { return JoinPath(dir_, rel); }
 
   Fs& fs_;
@@ -136,6 +139,9 @@ class Node {
   bool state_dirty_ = false;
   bool wal_ignored_ = false;  // read access over an interrupted checkpoint
   std::unique_ptr<WritableFile> wal_;
+  // Why wal_ was dropped (a failed write or fsync), for the kIo that every
+  // later write returns instead of an internal error.
+  Status wal_failure_;
   std::unique_ptr<ReadableFile> wal_read_;  // the log validated at open; reads use it
   std::optional<std::map<DocumentKey, bool>> live_;  // kWrite: live keys at applied
   uint64_t pending_bytes_ = 0;  // appended by AppendBytes, not yet acknowledged

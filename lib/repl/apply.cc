@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 
+#include "archive/segment_catalog.h"
 #include "common/background_writer.h"
 #include "common/file_util.h"
 #include "history/digest.h"
@@ -18,33 +19,21 @@ namespace {
 
 using history::Digest;
 
-struct InboxEntry {
-  std::string name;
-  segment::SegmentNameInfo info;
-};
+using InboxEntry = archive::CatalogSegment;
 
-Result<std::vector<InboxEntry>> ListInbox(Fs& fs, const std::string& inbox) {
-  Result<std::vector<DirEntry>> entries = fs.ListDir(inbox);
-  if (!entries.ok()) {
-    if (entries.status().code() == Code::kNotFound) {
+// ARC-3: the inbox's segments in apply order (LOG-5), and what it skips.
+Result<archive::Catalog> ListInbox(Fs& fs, const std::string& inbox, ApplyReport& rep) {
+  archive::PosixArchive a(fs, inbox);
+  Result<archive::Catalog> c = archive::SegmentCatalog(a).List();
+  if (!c.ok()) {
+    if (c.status().code() == Code::kNotFound) {
       return Status(Code::kNotFound, Problem("inbox not found", inbox, "no such directory"),
                     "give the directory the transport delivers segments into");
     }
-    return entries.status();
+    return c.status();
   }
-  std::vector<InboxEntry> out;
-  for (const DirEntry& e : *entries) {
-    auto info = segment::ParseSegmentName(e.name);  // SEG-2: anything else is ignored
-    if (info && e.is_regular) out.push_back({e.name, *info});
-  }
-  // LOG-5: CommitId order; for one first commit, the newest epoch first.
-  std::sort(out.begin(), out.end(), [](const InboxEntry& a, const InboxEntry& b) {
-    if (a.info.first_commit != b.info.first_commit) {
-      return a.info.first_commit < b.info.first_commit;
-    }
-    return a.info.epoch > b.info.epoch;
-  });
-  return out;
+  rep.skipped = c->skipped;
+  return c;
 }
 
 class Applier {
@@ -265,7 +254,8 @@ Status RefuseNonEmpty(const std::string& dir) {
 
 // LOG-16: a new replica from the WAL alone, built beside DIR (MODEL-10).
 Status Bootstrap(Fs& fs, const ApplyOptions& o, ApplyReport& rep) {
-  AERO_ASSIGN_OR_RETURN(std::vector<InboxEntry> entries, ListInbox(fs, o.inbox));
+  AERO_ASSIGN_OR_RETURN(archive::Catalog catalog, ListInbox(fs, o.inbox, rep));
+  const std::vector<InboxEntry>& entries = catalog.segments;
   if (entries.empty()) {
     return Status(Code::kNotFound, Problem("no segments", o.inbox),
                   "ship from the primary first: aerodb-repl ship-wal -D PRIMARY --to DIR");
@@ -316,7 +306,16 @@ Status Bootstrap(Fs& fs, const ApplyOptions& o, ApplyReport& rep) {
   }
   // The write sets applied are verified history, so the replica exists even
   // if a later segment stopped (or halted) the run.
-  AERO_RETURN_IF_ERROR(fs.Rename(tmp, o.data_dir));
+  if (Status moved = fs.Rename(tmp, o.data_dir); !moved.ok()) {
+    // Nothing is acknowledged until DIR exists: the run applied nothing.
+    rep.applied_commit = 0;
+    for (auto& seg : rep.segments) {
+      if (seg.outcome == "applied") seg.outcome = "unacknowledged";
+    }
+    (void)RemoveTree(fs, tmp);
+    (void)fs.Remove(lock_path);
+    return moved;
+  }
   AERO_RETURN_IF_ERROR(fs.SyncDir(parent));
   (void)fs.Remove(lock_path);  // a racing run finds DIR taken and refuses
   rep.bootstrapped = true;
@@ -339,9 +338,9 @@ Status ApplyWal(Fs& fs, const ApplyOptions& o, ApplyReport* report) {
   AERO_ASSIGN_OR_RETURN(auto n, node::Node::Open(fs, o.data_dir, node::Access::kWrite));
   rep.from_commit = rep.applied_commit = n->state().applied_commit;
   AERO_RETURN_IF_ERROR(n->BeginAppend());  // MODEL-9: halted (6) and role (5) before the inbox
-  AERO_ASSIGN_OR_RETURN(std::vector<InboxEntry> inbox, ListInbox(fs, o.inbox));
+  AERO_ASSIGN_OR_RETURN(archive::Catalog inbox, ListInbox(fs, o.inbox, rep));
   Applier applier(fs, *n, o, rep);
-  return applier.Run(inbox);
+  return applier.Run(inbox.segments);
 }
 
 }  // namespace aero::repl

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "archive/segment_catalog.h"
 #include "common/fs.h"
 #include "common/status.h"
 
@@ -37,6 +38,8 @@ struct ApplyReport {
   uint64_t from_commit = 0;   // applied before the run
   uint64_t applied_commit = 0;  // applied after it
   std::vector<AppliedSegment> segments;
+  // ARC-3: inbox entries that are not segments, each with its reason.
+  std::vector<archive::CatalogSkip> skipped;
   bool halted = false;  // this run halted the replica
 };
 

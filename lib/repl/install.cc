@@ -110,6 +110,15 @@ Status InstallSnapshot(Fs& fs, const InstallOptions& o, InstallReport* report) {
   AERO_ASSIGN_OR_RETURN(auto lock, fs.Lock(lock_path));
   AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));
   AERO_RETURN_IF_ERROR(fs.MakeDir(tmp));
+  // Whatever ends the install from here, the temp directory goes (a full
+  // disk included: nothing is left beside the target, SNAP-10). After the
+  // rename it no longer exists; after the exchange it holds the old tree,
+  // removed in any case.
+  struct RemoveTemp {
+    Fs& fs;
+    const std::string& path;
+    ~RemoveTemp() { (void)RemoveTree(fs, path); }
+  } remove_temp{fs, tmp};
   std::vector<std::string> dirs{tmp};
   // Each member's file: parents made and the file created here, in member
   // order; ReadArchive writes, syncs and closes it (on a worker for a large

@@ -11,6 +11,7 @@
 #include "common/sha256.h"
 #include "history/async_chain.h"
 #include "node/layout.h"
+#include "node/shipped_position.h"
 #include "node/store.h"
 #include "segment/segment.h"
 #include "segment/segment_reader.h"
@@ -23,17 +24,7 @@ namespace {
 
 using history::Digest;
 
-struct Position {
-  uint64_t commit = 0;
-  Digest digest{};
-  uint64_t base = 0;
-  uint64_t wal_offset = 0;
-  // LOG-24: where the last shipped write set starts in wal/wal.log, and the
-  // SHA-256 of its bytes [last_set_offset, wal_offset): what a resume checks
-  // before it trusts `digest` without hashing the log from base.
-  std::optional<uint64_t> last_set_offset;
-  std::optional<Digest> last_set_sha;
-};
+using Position = node::ShippedPosition;
 
 // SHA-256 of wal bytes [from, to), read in chunks.
 Result<Digest> HashRange(Fs& fs, const std::string& wal_path, uint64_t from, uint64_t to) {
@@ -47,66 +38,6 @@ Result<Digest> HashRange(Fs& fs, const std::string& wal_path, uint64_t from, uin
     at += n;
   }
   return sha.Finish();  // history::Digest is a Sha256Digest
-}
-
-std::string PositionPath(const std::string& dir, const std::string& target_real) {
-  const std::string key = ToHex(Sha256::Of(target_real)).substr(0, 16);  // LOG-2
-  return JoinPath(JoinPath(dir, node::kShippedDir), key + ".json");
-}
-
-Result<std::optional<Position>> LoadPosition(Fs& fs, const std::string& path) {
-  Result<std::string> text = ReadSmallFile(fs, path);
-  if (!text.ok()) {
-    if (text.status().code() == Code::kNotFound) return std::optional<Position>();
-    return text.status();
-  }
-  nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
-  Position p;
-  auto bad = [&] {
-    return Status(Code::kDamage, Problem("invalid shipped position", path),
-                  "remove it to ship from the node's base again (identical files are "
-                  "recognised, LOG-4)");
-  };
-  if (j.is_discarded() || !j.is_object()) return bad();
-  for (const char* k : {"commit", "base", "wal_offset"}) {
-    if (!j.contains(k) || !j[k].is_number_unsigned()) return bad();
-  }
-  if (!j.contains("digest") || !j["digest"].is_string()) return bad();
-  auto d = history::ParseDigest(j["digest"].get<std::string>());
-  if (!d.ok()) return bad();
-  p.commit = j["commit"];
-  p.base = j["base"];
-  p.wal_offset = j["wal_offset"];
-  p.digest = *d;
-  if (j.contains("last_set")) {  // LOG-24; absent in positions written before it
-    const nlohmann::json& l = j["last_set"];
-    if (!l.is_object() || !l.contains("offset") || !l["offset"].is_number_unsigned() ||
-        !l.contains("sha256") || !l["sha256"].is_string()) {
-      return bad();
-    }
-    auto sha = history::ParseDigest(l["sha256"].get<std::string>());
-    if (!sha.ok() || l["offset"].get<uint64_t>() >= p.wal_offset) return bad();
-    p.last_set_offset = l["offset"].get<uint64_t>();
-    p.last_set_sha = *sha;
-  }
-  return std::optional<Position>(p);
-}
-
-Status SavePosition(Fs& fs, const std::string& dir, const std::string& path,
-                    const std::string& target_real, uint32_t epoch, const Position& p) {
-  AERO_RETURN_IF_ERROR(fs.MakeDir(JoinPath(dir, node::kShippedDir)));
-  nlohmann::json j = {{"format", 1},
-                      {"target", target_real},
-                      {"epoch", epoch},
-                      {"commit", p.commit},
-                      {"digest", history::DigestToHex(p.digest)},
-                      {"base", p.base},
-                      {"wal_offset", p.wal_offset}};
-  if (p.last_set_offset && p.last_set_sha) {
-    j["last_set"] = {{"offset", *p.last_set_offset},
-                     {"sha256", history::DigestToHex(*p.last_set_sha)}};
-  }
-  return WriteFileAtomically(fs, path, j.dump(2) + "\n");
 }
 
 // One segment being cut: whole write sets [first, last] at WAL bytes [start, end).
@@ -205,8 +136,8 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
   }
 
   // LOG-2: where this target stands.
-  const std::string pos_path = PositionPath(o.data_dir, rep.target);
-  AERO_ASSIGN_OR_RETURN(std::optional<Position> saved, LoadPosition(fs, pos_path));
+  const std::string pos_path = node::ShippedPositionPath(o.data_dir, rep.target);
+  AERO_ASSIGN_OR_RETURN(std::optional<Position> saved, node::LoadShippedPosition(fs, pos_path));
   Position pos;
   if (saved) {
     pos = *saved;
@@ -226,9 +157,9 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
                     "replicas behind commit " + std::to_string(state.base_commit) +
                         " need 'snapshot install'; continue with --restart-at-base");
     }
-    pos = Position{state.base_commit, state.base_digest, state.base_commit, 0, std::nullopt,
-                   std::nullopt};
-    AERO_RETURN_IF_ERROR(SavePosition(fs, o.data_dir, pos_path, rep.target, state.epoch, pos));
+    pos = Position{rep.target, state.epoch, state.base_commit, state.base_digest,
+                   state.base_commit, 0, std::nullopt, std::nullopt};
+    AERO_RETURN_IF_ERROR(node::SaveShippedPosition(fs, o.data_dir, pos_path, pos));
   }
   if (pos.commit > state.applied_commit) {
     return Status(Code::kDiverged,
@@ -288,7 +219,7 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
       AERO_ASSIGN_OR_RETURN(unsaved->last_set_sha, HashRange(fs, wal_path, *unsaved->last_set_offset,
                                                              unsaved->wal_offset));
     }
-    AERO_RETURN_IF_ERROR(SavePosition(fs, o.data_dir, pos_path, rep.target, state.epoch, *unsaved));
+    AERO_RETURN_IF_ERROR(node::SaveShippedPosition(fs, o.data_dir, pos_path, *unsaved));
     unsaved.reset();
     unsaved_bytes = 0;
     return Status::Ok();
@@ -391,8 +322,8 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
     // LOG-3: the position follows the published segments, saved every
     // position_every_bytes and at the end of the run (save_position below): a
     // crash in between re-ships at most that much, which LOG-4 recognises.
-    unsaved = Position{c.header.last_commit, c.header.digest_after, state.base_commit, c.end,
-                       std::nullopt, std::nullopt};
+    unsaved = Position{rep.target, state.epoch, c.header.last_commit, c.header.digest_after,
+                       state.base_commit, c.end, std::nullopt, std::nullopt};
     unsaved->last_set_offset = c.last_start;
     unsaved_bytes += out.bytes;
     rep.segments.push_back(out);

@@ -4,14 +4,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "archive/segment_catalog.h"
 #include "common/file_util.h"
 #include "node/layout.h"
+#include "node/shipped_position.h"
 #include "node/store.h"
 #include "segment/segment_reader.h"
 
 namespace aero::repl {
 
 Code NodeStatus::outcome() const {
+  if (!problems.empty()) return Code::kDamage;
   if (halt) return Code::kHalted;
   if (state.fenced_json || state.promoting_json) return Code::kRefused;
   return Code::kOk;
@@ -26,49 +29,54 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
   st.halt = n->halt();
   const uint64_t applied = st.state.applied_commit;
 
-  // Shipped positions (LOG-2), newest knowledge of each target.
-  Result<std::vector<DirEntry>> shipped = fs.ListDir(JoinPath(data_dir, node::kShippedDir));
+  // Shipped positions (LOG-2), newest knowledge of each target; one
+  // parser (ARC-4): a damaged file is reported, never an exception.
+  const std::string shipped_dir = JoinPath(data_dir, node::kShippedDir);
+  Result<std::vector<DirEntry>> shipped = fs.ListDir(shipped_dir);
   if (shipped.ok()) {
     for (const DirEntry& e : *shipped) {
-      if (e.name.size() < 5 || e.name.substr(e.name.size() - 5) != ".json") continue;
-      Result<std::string> text = ReadSmallFile(fs, JoinPath(JoinPath(data_dir, node::kShippedDir), e.name));
-      if (!text.ok()) continue;
-      nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
-      if (j.is_discarded() || !j.contains("target") || !j.contains("commit")) continue;
+      if (e.name.size() < 5 || e.name.substr(e.name.size() - 5) != ".json" || e.name[0] == '.') {
+        continue;
+      }
+      Result<std::optional<node::ShippedPosition>> p =
+          node::LoadShippedPosition(fs, JoinPath(shipped_dir, e.name));
+      if (!p.ok()) {
+        st.problems.push_back(p.status());
+        continue;
+      }
+      if (!*p) continue;  // removed meanwhile
       ShippedTarget t;
-      t.target = j["target"].get<std::string>();
-      t.commit = j["commit"].get<uint64_t>();
+      t.target = (*p)->target;
+      t.commit = (*p)->commit;
       t.lag = applied > t.commit ? applied - t.commit : 0;
       st.shipped.push_back(t);
     }
   }
 
   if (inbox) {
-    AERO_ASSIGN_OR_RETURN(auto entries, fs.ListDir(*inbox));
-    struct Named {
-      std::string name;
-      segment::SegmentNameInfo info;
-    };
-    std::vector<Named> segs;
-    for (const DirEntry& e : entries) {
-      auto info = segment::ParseSegmentName(e.name);
-      if (info && e.is_regular) segs.push_back({e.name, *info});
-    }
-    std::sort(segs.begin(), segs.end(), [](const Named& a, const Named& b) {
-      return a.info.last_commit > b.info.last_commit;
-    });
+    // ARC-3: the inbox as apply-wal lists it.
+    archive::PosixArchive a(fs, *inbox);
+    AERO_ASSIGN_OR_RETURN(archive::Catalog catalog, archive::SegmentCatalog(a).List());
+    st.skipped = catalog.skipped;
     InboxLag lag;
-    for (const Named& s : segs) {  // newest first; stop at the first complete one
-      Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(JoinPath(*inbox, s.name));
+    // Newest (last CommitId) first; stop at the first complete one.
+    std::vector<const archive::CatalogSegment*> newest_first;
+    for (const archive::CatalogSegment& s : catalog.segments) newest_first.push_back(&s);
+    std::stable_sort(newest_first.begin(), newest_first.end(),
+                     [](const archive::CatalogSegment* x, const archive::CatalogSegment* y) {
+                       return x->info.last_commit > y->info.last_commit;
+                     });
+    for (const archive::CatalogSegment* s : newest_first) {
+      Result<std::unique_ptr<ReadableFile>> f = a.OpenRead(s->name);
       if (!f.ok()) continue;
-      segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &s.info);
+      segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &s->info);
       if (c.state != segment::SegmentState::kValid ||
           !(c.header.system_id == st.identity.system_id)) {
         ++lag.incomplete_segments;
         continue;
       }
       lag.newest_commit = c.header.last_commit;
-      lag.newest_segment = s.name;
+      lag.newest_segment = s->name;
       lag.lag = c.header.last_commit > applied ? c.header.last_commit - applied : 0;
       break;
     }

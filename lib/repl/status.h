@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "archive/segment_catalog.h"
 #include "common/fs.h"
 #include "node/state.h"
 
@@ -31,8 +32,12 @@ struct NodeStatus {
   std::optional<node::HaltReason> halt;
   std::optional<InboxLag> inbox;
   std::vector<ShippedTarget> shipped;
+  // ARC-3: inbox entries that are not segments, each with its reason.
+  std::vector<archive::CatalogSkip> skipped;
+  // Damage in what status read (a shipped position that does not parse, ARC-4).
+  std::vector<Status> problems;
 
-  // 0 healthy, 6 halted, 5 fenced (the exit code of `status`).
+  // 1 damaged, 6 halted, 5 fenced, else 0 (the exit code of `status`).
   Code outcome() const;
 };
 

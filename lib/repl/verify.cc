@@ -1,6 +1,9 @@
 #include "repl/verify.h"
 
+#include "archive/segment_catalog.h"
+
 #include <algorithm>
+#include <map>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -353,13 +356,20 @@ SegmentSummary VerifyOneSegment(Fs& fs, const std::string& path, VerifyReport* r
   return s;
 }
 
-// A directory of segments: every file, then continuity across the set.
-void VerifySegmentDir(Fs& fs, const std::string& dir, const std::vector<DirEntry>& entries,
+// A directory of segments: every segment the catalog lists (ARC-3), each
+// entry it skips as a notice, then continuity across the valid ones.
+void VerifySegmentDir(Fs& fs, const std::string& dir, const archive::Catalog& catalog,
                       VerifyReport* report) {
   report->kind = "segment-dir";
-  for (const DirEntry& e : entries) {
-    if (e.is_regular && segment::ParseSegmentName(e.name)) {
-      report->segments.push_back(VerifyOneSegment(fs, JoinPath(dir, e.name), report));
+  for (const archive::CatalogSkip& k : catalog.skipped) {
+    report->findings.push_back(Make(Severity::kNotice, "ignored", JoinPath(dir, k.name),
+                                    Problem("ignored", JoinPath(dir, k.name), k.reason)));
+  }
+  for (const archive::CatalogSegment& e : catalog.segments) {
+    const size_t before = report->findings.size();
+    report->segments.push_back(VerifyOneSegment(fs, JoinPath(dir, e.name), report));
+    for (size_t i = before; i < report->findings.size(); ++i) {
+      report->findings[i].at_commit = e.info.first_commit;
     }
   }
   std::vector<const SegmentSummary*> valid;
@@ -368,13 +378,13 @@ void VerifySegmentDir(Fs& fs, const std::string& dir, const std::vector<DirEntry
   }
   if (valid.empty()) return;
   // The database is the one of the oldest segment; anything else is foreign.
-  std::sort(valid.begin(), valid.end(), [](const SegmentSummary* a, const SegmentSummary* b) {
-    if (a->first_commit != b->first_commit) return a->first_commit < b->first_commit;
-    return a->epoch > b->epoch;
-  });
   const std::string system_id = valid.front()->system_id;
   std::optional<uint64_t> last;
-  std::string last_digest, last_path;
+  // H(c) at every segment boundary seen (digest_before at F-1, digest_after
+  // at L), and the segment that gave it: two segments that give one commit
+  // two digests carry two histories, wherever they meet (as apply-wal
+  // finds at a duplicate, an overlap or the next segment: LOG-8..LOG-10).
+  std::map<uint64_t, std::pair<std::string, std::string>> known;
   for (const SegmentSummary* s : valid) {
     if (s->system_id != system_id) {
       report->findings.push_back(Make(Severity::kForeign, "foreign", s->path,
@@ -382,9 +392,25 @@ void VerifySegmentDir(Fs& fs, const std::string& dir, const std::vector<DirEntry
                                               "system id " + s->system_id + ", the others are " +
                                                   system_id),
                                       "two databases share this directory; move one out"));
+      report->findings.back().at_commit = s->first_commit;
       continue;
     }
     if (!report->first_commit) report->first_commit = s->first_commit;
+    bool diverged = false;
+    for (const auto& [commit, digest] : {std::pair<uint64_t, const std::string*>{
+                                             s->first_commit - 1, &s->digest_before},
+                                         {s->last_commit, &s->digest_after}}) {
+      auto [it, fresh] = known.try_emplace(commit, *digest, s->path);
+      if (fresh || it->second.first == *digest || diverged) continue;
+      diverged = true;
+      report->findings.push_back(Make(
+          Severity::kDiverged, "diverged", s->path,
+          Problem("diverged at commit " + std::to_string(commit), s->path,
+                  "its digest there differs from the one '" + it->second.second + "' gives"),
+          "the directory mixes two histories; keep the files of the history the replica "
+          "follows and move the others out"));
+      report->findings.back().at_commit = commit;
+    }
     if (last && s->first_commit > *last + 1) {
       report->findings.push_back(
           Make(Severity::kGap, "gap", s->path,
@@ -392,24 +418,15 @@ void VerifySegmentDir(Fs& fs, const std::string& dir, const std::vector<DirEntry
                        "commits " + std::to_string(*last + 1) + ".." +
                            std::to_string(s->first_commit - 1) + " are in no segment"),
                "ship the missing range again from the primary, if it still has it"));
-    } else if (last && s->first_commit == *last + 1 && s->digest_before != last_digest) {
-      report->findings.push_back(
-          Make(Severity::kDiverged, "diverged", s->path,
-               Problem("diverged at commit " + std::to_string(*last), s->path,
-                       "its digest_before differs from the digest_after of '" + last_path + "'"),
-               "the directory mixes two histories; run 'aerodb-repl check-history'"));
-    } else if (last && s->first_commit <= *last) {
+      report->findings.back().at_commit = *last + 1;
+    } else if (last && s->first_commit <= *last && !diverged) {
       report->findings.push_back(Make(Severity::kNotice, "overlap", s->path,
                                       Problem("overlapping segment", s->path,
                                               "commits " + std::to_string(s->first_commit) + ".." +
                                                   std::to_string(std::min(*last, s->last_commit)) +
                                                   " are also in an earlier segment")));
     }
-    if (!last || s->last_commit > *last) {
-      last = s->last_commit;
-      last_digest = s->digest_after;
-      last_path = s->path;
-    }
+    if (!last || s->last_commit > *last) last = s->last_commit;
   }
   report->last_commit = last;
 }
@@ -435,6 +452,22 @@ Code VerifyReport::outcome() const {
                                         Severity::kForeign,   Severity::kGap,
                                         Severity::kInTransit, Severity::kHalted,
                                         Severity::kIo};
+  auto rank = [](Severity s) {
+    return static_cast<size_t>(std::find(std::begin(kOrder), std::end(kOrder), s) -
+                               std::begin(kOrder));
+  };
+  if (kind == "segment-dir") {  // ARC-3: what apply-wal stops at
+    const Finding* first = nullptr;
+    for (const Finding& f : findings) {
+      if (f.severity == Severity::kNotice) continue;
+      const uint64_t at = f.at_commit.value_or(UINT64_MAX);
+      const uint64_t first_at = first ? first->at_commit.value_or(UINT64_MAX) : 0;
+      if (!first || at < first_at || (at == first_at && rank(f.severity) < rank(first->severity))) {
+        first = &f;
+      }
+    }
+    return first ? SeverityCode(first->severity) : Code::kOk;
+  }
   for (Severity s : kOrder) {
     for (const Finding& f : findings) {
       if (f.severity == s) return SeverityCode(s);
@@ -445,6 +478,14 @@ Code VerifyReport::outcome() const {
 
 Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions& options) {
   AERO_ASSIGN_OR_RETURN(FileInfo info, fs.Stat(path));
+  // A FIFO, a device or a socket is never opened: it could block, or never
+  // end (/dev/zero), and install refuses one too (SNAP-10).
+  if (!info.is_dir && !info.is_regular) {
+    return Status(Code::kUsage, Problem("not a file to verify", path,
+                                        "not a regular file or a directory (a FIFO, a device "
+                                        "or a socket)"),
+                  "give a WAL file, a segment, an archive or a directory");
+  }
   VerifyReport report;
   report.path = path;
   if (info.is_dir) {
@@ -453,17 +494,21 @@ Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions
       AERO_RETURN_IF_ERROR(VerifyDataDir(fs, path, &report));
       return report;
     }
-    AERO_ASSIGN_OR_RETURN(auto entries, fs.ListDir(path));
-    const bool has_segments = std::any_of(entries.begin(), entries.end(), [](const DirEntry& e) {
-      return segment::ParseSegmentName(e.name).has_value();
-    });
+    archive::PosixArchive a(fs, path);
+    AERO_ASSIGN_OR_RETURN(archive::Catalog catalog, archive::SegmentCatalog(a).List());
+    const bool has_segments =
+        !catalog.segments.empty() ||
+        std::any_of(catalog.skipped.begin(), catalog.skipped.end(),
+                    [](const archive::CatalogSkip& k) {
+                      return segment::ParseSegmentName(k.name).has_value();
+                    });
     if (!has_segments) {
       return Status(Code::kUsage,
                     Problem("nothing to verify", path,
                             "neither a data directory (no wal/wal.log) nor a segment directory"),
                     "give a WAL file, a segment, a directory of segments or a data directory");
     }
-    VerifySegmentDir(fs, path, entries, &report);
+    VerifySegmentDir(fs, path, catalog, &report);
     return report;
   }
   // A snapshot archive: by name, a zstd frame or a ustar header (SNAP-2).

@@ -37,6 +37,8 @@ struct Finding {
   std::optional<uint64_t> index;  // record index in the file
   std::string message;  // house form: problem 'subject': detail
   std::string hint;
+  // A directory of segments: the CommitId where apply-wal meets it (ARC-3).
+  std::optional<uint64_t> at_commit;
 };
 
 struct WalSummary {
@@ -88,7 +90,9 @@ struct VerifyReport {
   std::vector<Finding> findings;
 
   // The outcome code, the most serious finding first: damage (1), diverged
-  // (4), foreign (5), gap (3), in transit (8), halted (6), I/O (10), else ok.
+  // (4), foreign (5), gap (3), in transit (8), halted (6), I/O (10), else ok;
+  // for a directory of segments, the first problem in CommitId order (what
+  // apply-wal stops at, ARC-3), the more serious first for one CommitId.
   Code outcome() const;
 };
 

@@ -74,6 +74,10 @@ DecodedHeader DecodeHeader(std::string_view b) {
       (!h.compressed() && h.stored_size != h.body_size) ||
       (h.compressed() && h.stored_size == 0) || overflow) {
     out.corrupt = "inconsistent header";
+  } else if (h.body_size > kMaxSegmentBodyBytes || h.stored_size > kMaxSegmentStoredBytes) {
+    // Corrupt at once: a header that claims 2^60 bytes is never "in transit".
+    out.corrupt = "larger than the largest segment (body " + std::to_string(h.body_size) +
+                  " bytes, at most " + std::to_string(kMaxSegmentBodyBytes) + ")";
   }
   return out;
 }

@@ -12,6 +12,10 @@ namespace aero::segment {
 constexpr std::string_view kSegmentMagic{"AEROSEG\n", 8};
 constexpr uint16_t kSegmentVersion = 1;
 constexpr size_t kSegmentHeaderBytes = 192;
+// Check 6: the largest segment. --max-segment-bytes is at most 2^34 and one
+// write set may pass it; a zstd body may grow by what zstd adds.
+constexpr uint64_t kMaxSegmentBodyBytes = uint64_t{1} << 35;
+constexpr uint64_t kMaxSegmentStoredBytes = kMaxSegmentBodyBytes + (uint64_t{1} << 28);
 constexpr size_t kOffMagic = 0;
 constexpr size_t kOffVersion = 8;
 constexpr size_t kOffHeaderSize = 10;

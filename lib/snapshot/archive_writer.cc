@@ -19,13 +19,16 @@ struct ArchiveWriter::Impl {
 
 namespace {
 
+// A failed write is kept in `io` and every later block is dropped, but
+// libarchive is told the block was written: libarchive 3.6 leaks its write
+// buffer when a client write fails inside archive_write_close (3.7 fixed
+// it). Every ArchiveWriter call returns `io` once it is set, so the failure
+// is reported at the call that met it, or at the next one.
 la_ssize_t WriteCb(archive*, void* ctx, const void* buf, size_t n) {
   auto* impl = static_cast<ArchiveWriter::Impl*>(ctx);
+  if (!impl->io.ok()) return static_cast<la_ssize_t>(n);
   Status s = impl->out->Append(std::string_view(static_cast<const char*>(buf), n));
-  if (!s.ok()) {
-    if (impl->io.ok()) impl->io = s;
-    return -1;
-  }
+  if (!s.ok()) impl->io = s;
   return static_cast<la_ssize_t>(n);
 }
 
@@ -62,6 +65,7 @@ Result<std::unique_ptr<ArchiveWriter>> ArchiveWriter::Open(WritableFile* out, bo
   if (archive_write_open2(impl->a, impl.get(), nullptr, WriteCb, nullptr, nullptr) != ARCHIVE_OK) {
     return impl->io.ok() ? fail("cannot open archive") : impl->io;
   }
+  AERO_RETURN_IF_ERROR(impl->io);
   return std::unique_ptr<ArchiveWriter>(new ArchiveWriter(std::move(impl)));
 }
 
@@ -76,6 +80,7 @@ Status ArchiveWriter::BeginFile(const std::string& path, uint64_t size) {
   archive_entry_set_mtime(e, 0, 0);  // SNAP-2, SNAP-4: no clock
   int rc = archive_write_header(impl_->a, e);
   archive_entry_free(e);
+  AERO_RETURN_IF_ERROR(impl_->io);
   if (rc != ARCHIVE_OK) {
     if (!impl_->io.ok()) return impl_->io;
     return Status(Code::kInternal, Problem("cannot write member", path,
@@ -87,6 +92,7 @@ Status ArchiveWriter::BeginFile(const std::string& path, uint64_t size) {
 Status ArchiveWriter::Data(std::string_view bytes) {
   while (!bytes.empty()) {
     la_ssize_t n = archive_write_data(impl_->a, bytes.data(), bytes.size());
+    AERO_RETURN_IF_ERROR(impl_->io);
     if (n <= 0) {
       if (!impl_->io.ok()) return impl_->io;
       return Status(Code::kIo, Problem("cannot write archive", impl_->out->path(),

@@ -166,3 +166,33 @@ TEST_CASE("SEG-5 a body that lies about its write sets is corrupt even with good
   CHECK(c.detail == "record count differs from the header");
 }
 
+
+TEST_CASE("SEG-4 a header that claims more than the largest segment is corrupt at once, never in transit") {
+  TempDir t;
+  const std::string path = MakeSegment(t, 1, 2, false);
+  const std::string full = ReadFile(path);
+  for (const uint64_t claimed : {kMaxSegmentBodyBytes + 1, uint64_t{1} << 60}) {
+    CAPTURE(claimed);
+    std::string big = full;
+    EncodeFixed64(big.data() + kOffBodySize, claimed);
+    EncodeFixed64(big.data() + kOffStoredSize, claimed);
+    EncodeFixed32(big.data() + kHeaderCrcOffset, Crc32(big.data(), kHeaderCrcOffset));
+    WriteFile(path, big);
+    auto f = PosixFs().OpenRead(path);
+    REQUIRE(f.ok());
+    auto name = ParseSegmentName(BaseName(path));
+    const SegmentCheck c = CheckSegmentHeader(**f, &*name);
+    CHECK(c.state == SegmentState::kCorrupt);
+    CHECK(c.detail.find("larger than the largest segment") == 0);
+  }
+  // The largest body itself is not refused by the bound: the file is just
+  // short of it (in transit).
+  std::string at_bound = full;
+  EncodeFixed64(at_bound.data() + kOffBodySize, kMaxSegmentBodyBytes);
+  EncodeFixed64(at_bound.data() + kOffStoredSize, kMaxSegmentBodyBytes);
+  EncodeFixed32(at_bound.data() + kHeaderCrcOffset, Crc32(at_bound.data(), kHeaderCrcOffset));
+  WriteFile(path, at_bound);
+  auto f = PosixFs().OpenRead(path);
+  auto name = ParseSegmentName(BaseName(path));
+  CHECK(CheckSegmentHeader(**f, &*name).state == SegmentState::kInTransit);
+}

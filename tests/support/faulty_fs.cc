@@ -1,5 +1,6 @@
 #include "support/faulty_fs.h"
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -31,11 +32,12 @@ class FaultyWritable final : public WritableFile {
       : fs_(fs), base_(std::move(base)) {}
   Status Append(std::string_view data) override {
     std::lock_guard<std::recursive_mutex> l(fs_->mutex());
-    if (fs_->AtCrashStep() && data.size() > 1) {
-      // A torn write: half the bytes reach the file, then the machine dies.
+    if ((fs_->AtCrashStep() || fs_->AtFailStep()) && data.size() > 1) {
+      // A torn write: half the bytes reach the file, then the machine dies
+      // (or the disk fills up).
       (void)base_->Append(data.substr(0, data.size() / 2));
     }
-    AERO_RETURN_IF_ERROR(fs_->Step());
+    AERO_RETURN_IF_ERROR(fs_->Step("append " + base_->path()));
     return base_->Append(data);
   }
   Status Sync() override {
@@ -59,9 +61,17 @@ std::string FaultyFs::Norm(const std::string& p) {
   return fsys::path(p).lexically_normal().string();
 }
 
-Status FaultyFs::Step() {
+Status FaultyFs::Step(std::string_view what) {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   ++steps_;
+  if (fail_at_ != 0 && steps_ == fail_at_) {
+    failed_ = true;
+    failed_op_ = std::string(what);
+    return Status(Code::kIo,
+                  Problem("simulated fault", "step " + std::to_string(steps_),
+                          std::strerror(fail_errno_)),
+                  IoHint(fail_errno_));
+  }
   if (crash_at_ != 0 && steps_ >= crash_at_) {
     crashed_ = true;
     return Status(Code::kIo, "simulated crash at step " + std::to_string(crash_at_));

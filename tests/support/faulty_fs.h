@@ -40,6 +40,24 @@ class FaultyFs final : public Fs {
     return crashed_;
   }
   std::recursive_mutex& mutex() const { return mu_; }
+  // A transient fault: step `step` fails once with errno `err` (ENOSPC,
+  // EIO) as the file system reports it (an Append writes half its bytes
+  // first), and every later step succeeds: the disk-full run and its re-run.
+  void FailOnceAt(uint64_t step, int err) {
+    std::lock_guard<std::recursive_mutex> l(mu_);
+    fail_at_ = step;
+    fail_errno_ = err;
+    failed_ = false;
+  }
+  bool failed() const {  // the transient fault was injected
+    std::lock_guard<std::recursive_mutex> l(mu_);
+    return failed_;
+  }
+  // The step the transient fault hit, where it was named ("append PATH").
+  std::string failed_op() const {
+    std::lock_guard<std::recursive_mutex> l(mu_);
+    return failed_op_;
+  }
   // Rolls back un-fsynced state (see above) and clears the crash.
   void PowerLoss();
   // The process died but the machine did not: the crash is cleared and
@@ -68,10 +86,16 @@ class FaultyFs final : public Fs {
   Result<std::unique_ptr<FileLock>> Lock(const std::string& path) override;
 
   // Used by the writable file wrapper.
-  Status Step();  // counts a step; fails from the crash step on
+  // Counts a step; fails from the crash step on, and at the transient
+  // fault's step. `what` names the step ("append PATH") for failed_op().
+  Status Step(std::string_view what = {});
   bool AtCrashStep() const {  // before Step()
     std::lock_guard<std::recursive_mutex> l(mu_);
     return crash_at_ != 0 && steps_ + 1 == crash_at_;
+  }
+  bool AtFailStep() const {  // before Step()
+    std::lock_guard<std::recursive_mutex> l(mu_);
+    return fail_at_ != 0 && steps_ + 1 == fail_at_;
   }
   void FileSynced(const std::string& path);
 
@@ -101,6 +125,10 @@ class FaultyFs final : public Fs {
   uint64_t crash_at_ = 0;
   uint64_t steps_ = 0;
   bool crashed_ = false;
+  uint64_t fail_at_ = 0;
+  int fail_errno_ = 0;
+  bool failed_ = false;
+  std::string failed_op_;
   std::map<std::string, FileTrack> files_;
   std::map<std::string, std::vector<DirOp>> pending_;  // by parent directory
   std::vector<std::pair<std::string, size_t>> order_;   // (dir, index) in op order

@@ -1,0 +1,58 @@
+// A directory of replication files behind one interface (formats/
+// archive-directory.md ARC-1): list, open for reading, publish exclusively,
+// remove, make durable. PosixArchive implements it over the Fs seam; an
+// object-store backend implements Archive, not Fs.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/fs.h"
+#include "common/status.h"
+
+namespace aero::archive {
+
+struct ArchiveEntry {
+  enum class Type { kFile, kDirectory, kSymlink, kOther };
+  std::string name;
+  Type type = Type::kOther;
+};
+
+class Archive {
+ public:
+  virtual ~Archive() = default;
+  // Where the archive is, for messages ("problem 'LOCATION/NAME': ...").
+  virtual const std::string& location() const = 0;
+  // Every entry, sorted by name, typed as it is (symlinks not followed);
+  // kNotFound when the archive does not exist.
+  virtual Result<std::vector<ArchiveEntry>> List() = 0;
+  virtual Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& name) = 0;
+  // Makes the finished (synced) file `temp_path` visible as `name` in one
+  // step; kRefused, nothing changed, when `name` exists (never replaced).
+  virtual Status PublishExclusive(const std::string& temp_path, const std::string& name) = 0;
+  virtual Status Remove(const std::string& name) = 0;
+  // On ok, every publish and remove that returned before is durable.
+  virtual Status MakeDurable() = 0;
+  // The full path or key of `name`, for messages.
+  virtual std::string PathOf(const std::string& name) const = 0;
+};
+
+// A directory on a POSIX file system, through `fs` (not owned).
+class PosixArchive final : public Archive {
+ public:
+  PosixArchive(Fs& fs, std::string dir) : fs_(fs), dir_(std::move(dir)) {}
+  const std::string& location() const override { return dir_; }
+  Result<std::vector<ArchiveEntry>> List() override;
+  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& name) override;
+  Status PublishExclusive(const std::string& temp_path, const std::string& name) override;
+  Status Remove(const std::string& name) override;
+  Status MakeDurable() override;
+  std::string PathOf(const std::string& name) const override { return JoinPath(dir_, name); }
+
+ private:
+  Fs& fs_;
+  std::string dir_;
+};
+
+}  // namespace aero::archive

@@ -1,0 +1,73 @@
+#include "archive/segment_catalog.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "archive/archive_format.h"
+
+namespace aero::archive {
+
+namespace {
+
+bool IsHistoryName(const std::string& n) {
+  if (n.size() != 8 + 8 || n.compare(8, 8, ".history") != 0) return false;
+  return std::all_of(n.begin(), n.begin() + 8, [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+std::optional<CatalogSkip> ClassifyEntry(const ArchiveEntry& e) {
+  const std::string& n = e.name;
+  if (!n.empty() && n[0] == '.') return CatalogSkip{n, true, std::string(kReasonHidden)};
+  if (segment::ParseSegmentName(n)) {
+    switch (e.type) {
+      case ArchiveEntry::Type::kFile: return std::nullopt;
+      case ArchiveEntry::Type::kSymlink: return CatalogSkip{n, false, std::string(kReasonSymlink)};
+      case ArchiveEntry::Type::kDirectory:
+        return CatalogSkip{n, false, std::string(kReasonDirectory)};
+      case ArchiveEntry::Type::kOther: return CatalogSkip{n, false, std::string(kReasonNotRegular)};
+    }
+  }
+  if (segment::ParseSegmentName(Lower(n))) {
+    return CatalogSkip{n, false, std::string(kReasonUpperCase)};
+  }
+  if (n.size() > kSegmentNameBytes && segment::ParseSegmentName(n.substr(0, kSegmentNameBytes))) {
+    return CatalogSkip{n, false,
+                       "not a segment name: '" + n.substr(kSegmentNameBytes) +
+                           "' after a segment name"};
+  }
+  if (IsHistoryName(n)) return CatalogSkip{n, false, std::string(kReasonHistory)};
+  return CatalogSkip{n, false, std::string(kReasonOther)};
+}
+
+Result<Catalog> SegmentCatalog::List() {
+  AERO_ASSIGN_OR_RETURN(std::vector<ArchiveEntry> entries, archive_.List());
+  Catalog c;
+  for (const ArchiveEntry& e : entries) {
+    if (std::optional<CatalogSkip> skip = ClassifyEntry(e)) {
+      c.skipped.push_back(std::move(*skip));
+    } else {
+      c.segments.push_back({e.name, *segment::ParseSegmentName(e.name)});
+    }
+  }
+  // LOG-5: CommitId order; for one first commit, the newest epoch first,
+  // then the shorter range.
+  std::sort(c.segments.begin(), c.segments.end(),
+            [](const CatalogSegment& a, const CatalogSegment& b) {
+              if (a.info.first_commit != b.info.first_commit) {
+                return a.info.first_commit < b.info.first_commit;
+              }
+              if (a.info.epoch != b.info.epoch) return a.info.epoch > b.info.epoch;
+              return a.info.last_commit < b.info.last_commit;
+            });
+  return c;
+}
+
+}  // namespace aero::archive

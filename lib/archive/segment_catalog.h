@@ -1,0 +1,47 @@
+// The one place that lists a directory of segments, parses and judges its
+// names, and orders the segments (formats/archive-directory.md ARC-2,
+// ARC-3): apply-wal, status, verify and ship-wal read a target or an inbox
+// through it, so they take the same segments and report the same skips.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "archive/archive.h"
+#include "common/status.h"
+#include "segment/segment.h"
+
+namespace aero::archive {
+
+struct CatalogSegment {
+  std::string name;
+  segment::SegmentNameInfo info;
+};
+
+// An entry no reader takes, and why (ARC-2).
+struct CatalogSkip {
+  std::string name;
+  bool temp = false;  // a hidden unfinished copy, as opposed to ignored
+  std::string reason;
+};
+
+struct Catalog {
+  std::vector<CatalogSegment> segments;  // apply order (LOG-5)
+  std::vector<CatalogSkip> skipped;      // by name
+};
+
+// The class of one entry: nullopt for a segment, else why it is skipped.
+std::optional<CatalogSkip> ClassifyEntry(const ArchiveEntry& e);
+
+class SegmentCatalog {
+ public:
+  explicit SegmentCatalog(Archive& archive) : archive_(archive) {}
+  // Lists and classifies every entry; kNotFound when the archive is absent.
+  Result<Catalog> List();
+
+ private:
+  Archive& archive_;
+};
+
+}  // namespace aero::archive

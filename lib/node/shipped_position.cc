@@ -1,0 +1,100 @@
+#include "node/shipped_position.h"
+
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "common/sha256.h"
+#include "node/layout.h"
+
+namespace aero::node {
+
+namespace {
+constexpr uint64_t kMaxPositionBytes = 64 * 1024;
+}  // namespace
+
+std::string ShippedPositionPath(const std::string& data_dir, const std::string& target_real) {
+  const std::string key = ToHex(Sha256::Of(target_real)).substr(0, 16);  // LOG-2
+  return JoinPath(JoinPath(data_dir, kShippedDir), key + ".json");
+}
+
+Result<ShippedPosition> ParseShippedPosition(const std::string& text, const std::string& path) {
+  auto bad = [&](const std::string& what) {
+    return Status(Code::kDamage, Problem("invalid shipped position", path, what),
+                  "remove it to ship from the node's base again (identical files are "
+                  "recognised, LOG-4)");
+  };
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
+  auto u64 = [&](const nlohmann::json& o, const char* k) -> std::optional<uint64_t> {
+    const auto it = o.find(k);
+    if (it == o.end() || !it->is_number_unsigned()) return std::nullopt;
+    return it->get<uint64_t>();
+  };
+  auto str = [&](const nlohmann::json& o, const char* k) -> const std::string* {
+    const auto it = o.find(k);
+    return it != o.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
+  };
+  ShippedPosition p;
+  if (u64(j, "format") != std::optional<uint64_t>(1)) return bad("'format' is not 1");
+  for (const char* k : {"commit", "base", "wal_offset", "epoch"}) {
+    if (!u64(j, k)) return bad("'" + std::string(k) + "' is not an unsigned integer");
+  }
+  p.commit = *u64(j, "commit");
+  p.base = *u64(j, "base");
+  p.wal_offset = *u64(j, "wal_offset");
+  const uint64_t epoch = *u64(j, "epoch");
+  if (epoch == 0 || epoch > std::numeric_limits<uint32_t>::max()) return bad("'epoch' out of range");
+  p.epoch = static_cast<uint32_t>(epoch);
+  if (p.commit < p.base) return bad("'commit' is below 'base'");
+  const std::string* target = str(j, "target");
+  if (target == nullptr || target->empty()) return bad("'target' is not a path");
+  p.target = *target;
+  const std::string* digest = str(j, "digest");
+  Result<history::Digest> d = digest ? history::ParseDigest(*digest)
+                                     : Result<history::Digest>(Status(Code::kDamage, ""));
+  if (!d.ok()) return bad("'digest' is not a SHA-256 in hex");
+  p.digest = *d;
+  if (const auto l = j.find("last_set"); l != j.end()) {  // LOG-24
+    if (!l->is_object()) return bad("'last_set' is not an object");
+    const std::optional<uint64_t> offset = u64(*l, "offset");
+    const std::string* sha = str(*l, "sha256");
+    Result<history::Digest> s = sha ? history::ParseDigest(*sha)
+                                    : Result<history::Digest>(Status(Code::kDamage, ""));
+    if (!offset || *offset >= p.wal_offset) return bad("'last_set.offset' out of range");
+    if (!s.ok()) return bad("'last_set.sha256' is not a SHA-256 in hex");
+    p.last_set_offset = *offset;
+    p.last_set_sha = *s;
+  }
+  return p;
+}
+
+Result<std::optional<ShippedPosition>> LoadShippedPosition(Fs& fs, const std::string& path) {
+  Result<std::string> text = ReadSmallFile(fs, path, kMaxPositionBytes);
+  if (!text.ok()) {
+    if (text.status().code() == Code::kNotFound) return std::optional<ShippedPosition>();
+    return text.status();
+  }
+  AERO_ASSIGN_OR_RETURN(ShippedPosition p, ParseShippedPosition(*text, path));
+  return std::optional<ShippedPosition>(std::move(p));
+}
+
+Status SaveShippedPosition(Fs& fs, const std::string& data_dir, const std::string& path,
+                           const ShippedPosition& p) {
+  AERO_RETURN_IF_ERROR(fs.MakeDir(JoinPath(data_dir, kShippedDir)));
+  nlohmann::json j = {{"format", 1},
+                      {"target", p.target},
+                      {"epoch", p.epoch},
+                      {"commit", p.commit},
+                      {"digest", history::DigestToHex(p.digest)},
+                      {"base", p.base},
+                      {"wal_offset", p.wal_offset}};
+  if (p.last_set_offset && p.last_set_sha) {
+    j["last_set"] = {{"offset", *p.last_set_offset},
+                     {"sha256", history::DigestToHex(*p.last_set_sha)}};
+  }
+  return WriteFileAtomically(fs, path, j.dump(2) + "\n");
+}
+
+}  // namespace aero::node

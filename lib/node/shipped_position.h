@@ -1,0 +1,43 @@
+// The shipped position of one target (specs/REPLICATION_LOG_FLOW.md LOG-2,
+// LOG-24; formats/archive-directory.md ARC-4): replication/shipped/<key>.json,
+// read by one parser for ship-wal and status.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/fs.h"
+#include "common/status.h"
+#include "history/digest.h"
+
+namespace aero::node {
+
+struct ShippedPosition {
+  std::string target;  // the target's real path, as ship-wal resolved it
+  uint32_t epoch = 0;
+  uint64_t commit = 0;  // the last CommitId shipped
+  history::Digest digest{};  // H(commit)
+  uint64_t base = 0;
+  uint64_t wal_offset = 0;  // just past `commit`'s write set in wal/wal.log
+  // LOG-24: where the last shipped write set starts in wal/wal.log, and the
+  // SHA-256 of its bytes [last_set_offset, wal_offset); absent in positions
+  // written before LOG-24.
+  std::optional<uint64_t> last_set_offset;
+  std::optional<history::Digest> last_set_sha;
+};
+
+// replication/shipped/<first 16 hex digits of SHA-256(target)>.json (LOG-2).
+std::string ShippedPositionPath(const std::string& data_dir, const std::string& target_real);
+
+// Typed reads only (ARC-4): nullopt when the file is absent; kDamage naming
+// the file and the field when anything is missing, of the wrong type or out
+// of range, or the file is over 64 KiB. Never throws.
+Result<std::optional<ShippedPosition>> LoadShippedPosition(Fs& fs, const std::string& path);
+Result<ShippedPosition> ParseShippedPosition(const std::string& text, const std::string& path);
+
+// Written atomically (temp, fsync, rename, fsync of the directory).
+Status SaveShippedPosition(Fs& fs, const std::string& data_dir, const std::string& path,
+                           const ShippedPosition& p);
+
+}  // namespace aero::node

@@ -1,0 +1,299 @@
+// formats/archive-directory.md: every entry of a directory of segments is
+// classified with a reason (ARC-2); apply-wal, status and verify take the
+// same segments and report the same skips, and verify's exit code is the
+// one apply-wal gives (ARC-3); the shipped position has one parser that
+// never throws (ARC-4).
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "archive/archive.h"
+#include "archive/archive_format.h"
+#include "archive/segment_catalog.h"
+#include "node/shipped_position.h"
+#include "repl/status.h"
+#include "repl/verify.h"
+#include "support/faulty_fs.h"
+#include "support/repl_fixture.h"
+
+using namespace aero;
+using namespace aero::testing;
+namespace fsys = std::filesystem;
+
+namespace {
+
+using Skips = std::set<std::pair<std::string, std::string>>;
+
+Skips SkipsOf(const std::vector<archive::CatalogSkip>& v) {
+  Skips out;
+  for (const auto& k : v) out.insert({k.name, k.reason});
+  return out;
+}
+
+Skips SkipsOf(const repl::VerifyReport& r, const std::string& dir) {
+  Skips out;
+  for (const auto& f : r.findings) {
+    if (f.kind != "ignored") continue;
+    CHECK(f.severity == repl::Severity::kNotice);
+    const std::string name = f.subject.substr(dir.size() + 1);
+    const std::string prefix = "ignored '" + f.subject + "': ";
+    REQUIRE(f.message.rfind(prefix, 0) == 0);
+    out.insert({name, f.message.substr(prefix.size())});
+  }
+  return out;
+}
+
+// An inbox of the segments of a 30-commit primary (at least 4), with one
+// of every kind of entry that is not a segment.
+struct Inbox {
+  std::vector<std::string> segments;
+  Skips expected;
+};
+
+Inbox MakeInbox(const TempDir& t) {
+  MakePrimary(t / "p", 30);
+  REQUIRE(PosixFs().MakeDir(t / "in").ok());
+  REQUIRE(Ship(t / "p", t / "in", 2500).ok());
+  Inbox in;
+  in.segments = Segments(t / "in");
+  REQUIRE(in.segments.size() >= 4);
+  const std::string in_dir = t / "in";
+  // The second segment is not a file: moved out, a symlink to it in its place.
+  const std::string second = in.segments[1];
+  fsys::rename(in_dir + "/" + second, t / "elsewhere.seg");
+  fsys::create_symlink(t / "elsewhere.seg", in_dir + "/" + second);
+  in.expected.insert({second, std::string(archive::kReasonSymlink)});
+  // A directory and a FIFO under segment names, beyond every commit.
+  const std::string dir_name = segment::SegmentName(1, 900, 901);
+  fsys::create_directory(in_dir + "/" + dir_name);
+  in.expected.insert({dir_name, std::string(archive::kReasonDirectory)});
+  const std::string fifo_name = segment::SegmentName(1, 902, 903);
+  REQUIRE(::mkfifo((in_dir + "/" + fifo_name).c_str(), 0644) == 0);
+  in.expected.insert({fifo_name, std::string(archive::kReasonNotRegular)});
+  // Names a transport or an operator leaves: upper case, a suffix, a
+  // partial copy, a hidden temp file, a history file, anything else.
+  std::string upper = in.segments[2];
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  upper.replace(upper.size() - 4, 4, ".seg");
+  fsys::copy(in_dir + "/" + in.segments[2], in_dir + "/" + upper);
+  in.expected.insert({upper, std::string(archive::kReasonUpperCase)});
+  fsys::copy(in_dir + "/" + in.segments[2], in_dir + "/" + in.segments[2] + ".partial");
+  in.expected.insert({in.segments[2] + ".partial", "not a segment name: '.partial' after a segment name"});
+  WriteFile(in_dir + "/." + in.segments[3] + ".x7Yz", "half");
+  in.expected.insert({"." + in.segments[3] + ".x7Yz", std::string(archive::kReasonHidden)});
+  WriteFile(in_dir + "/00000002.history", "h");
+  in.expected.insert({"00000002.history", std::string(archive::kReasonHistory)});
+  WriteFile(in_dir + "/README", "x");
+  in.expected.insert({"README", std::string(archive::kReasonOther)});
+  return in;
+}
+
+}  // namespace
+
+TEST_CASE("ARC-2 every entry that is not a segment is classified with its reason") {
+  TempDir t;
+  const Inbox in = MakeInbox(t);
+  archive::PosixArchive a(PosixFs(), t / "in");
+  auto c = archive::SegmentCatalog(a).List();
+  REQUIRE(c.ok());
+  CHECK(SkipsOf(c->skipped) == in.expected);
+  // The segments, in apply order, are the regular files under SEG-2 names.
+  std::vector<std::string> names;
+  for (const auto& s : c->segments) names.push_back(s.name);
+  std::vector<std::string> want = in.segments;
+  want.erase(want.begin() + 1);
+  CHECK(names == want);
+  for (const auto& k : c->skipped) CHECK(k.temp == (k.name[0] == '.'));
+  archive::PosixArchive absent(PosixFs(), t / "nowhere");
+  CHECK(archive::SegmentCatalog(absent).List().status().code() == Code::kNotFound);
+}
+
+TEST_CASE("ARC-3 apply-wal, status and verify take the same segments, report the same skips, and agree on the exit code") {
+  TempDir t;
+  const Inbox in = MakeInbox(t);
+  auto v = repl::Verify(PosixFs(), t / "in", {});
+  REQUIRE(v.ok());
+  CHECK(SkipsOf(*v, t / "in") == in.expected);
+  repl::ApplyReport rep;
+  const Status applied = Apply(t / "r", t / "in", &rep);
+  CHECK(SkipsOf(rep.skipped) == in.expected);
+  // The symlinked segment is missing for all three: a gap after the first.
+  CHECK(applied.code() == Code::kGap);
+  CHECK(v->outcome() == Code::kGap);
+  auto st = repl::GetStatus(PosixFs(), t / "r", std::string(t / "in"));
+  REQUIRE(st.ok());
+  CHECK(SkipsOf(st->skipped) == in.expected);
+  // Lag against the newest complete segment, which the symlink is not.
+  auto last = segment::ParseSegmentName(in.segments.back());
+  CHECK(*st->inbox->newest_commit == last->last_commit);
+}
+
+TEST_CASE("ARC-3 verify DIR exits with the code apply-wal gives, inbox by inbox") {
+  TempDir t;
+  MakePrimary(t / "p", 30);
+  REQUIRE(PosixFs().MakeDir(t / "all").ok());
+  REQUIRE(Ship(t / "p", t / "all", 2500).ok());
+  const auto names = Segments(t / "all");
+  REQUIRE(names.size() >= 4);
+  // A segment of another database that starts beyond our commits.
+  MakePrimary(t / "other", 40, 9);
+  REQUIRE(PosixFs().MakeDir(t / "o-new").ok());
+  REQUIRE(Ship(t / "other", t / "o-new", 2500).ok());
+  std::string foreign;
+  for (const auto& n : Segments(t / "o-new")) {
+    if (segment::ParseSegmentName(n)->first_commit > 30 && foreign.empty()) foreign = n;
+  }
+  REQUIRE_FALSE(foreign.empty());
+  size_t agreed = 0;
+  auto check = [&](const std::string& label, const std::function<void(const std::string&)>& make) {
+    CAPTURE(label);
+    const std::string inbox = t / ("in-" + label);
+    fsys::remove_all(inbox);
+    fsys::create_directory(inbox);
+    for (const auto& n : names) fsys::copy(t / "all" / n, inbox + "/" + n);
+    make(inbox);
+    auto v = repl::Verify(PosixFs(), inbox, {});
+    REQUIRE(v.ok());
+    fsys::remove_all(t / "r");
+    const Status a = Apply(t / "r", inbox);
+    CHECK(std::string(CodeName(v->outcome())) == std::string(CodeName(a.code())));
+    ++agreed;
+  };
+  check("healthy", [](const std::string&) {});
+  check("gap", [&](const std::string& d) { fsys::remove(d + "/" + names[1]); });
+  check("in-transit", [&](const std::string& d) {
+    TruncateFile(d + "/" + names.back(), 150);
+  });
+  check("corrupt", [&](const std::string& d) { FlipBitInFile(d + "/" + names[2], 300, 2); });
+  check("gap-then-corrupt", [&](const std::string& d) {
+    fsys::remove(d + "/" + names[1]);
+    FlipBitInFile(d + "/" + names[3], 300, 2);
+  });
+  check("corrupt-then-in-transit", [&](const std::string& d) {
+    FlipBitInFile(d + "/" + names[1], 300, 2);
+    TruncateFile(d + "/" + names.back(), 150);
+  });
+  check("symlink", [&](const std::string& d) {
+    fsys::rename(d + "/" + names[2], t / "moved.seg");
+    fsys::create_symlink(t / "moved.seg", d + "/" + names[2]);
+  });
+  check("foreign", [&](const std::string& d) { fsys::copy(t / "o-new" / foreign, d + "/" + foreign); });
+  check("foreign-after-gap", [&](const std::string& d) {
+    fsys::remove(d + "/" + names.back());
+    fsys::copy(t / "o-new" / foreign, d + "/" + foreign);
+  });
+  MESSAGE("inboxes where verify and apply-wal agree: " << agreed);
+  CHECK(agreed == 9);
+}
+
+TEST_CASE("ARC-3 two histories in one inbox are diverged (4) for verify, as for apply-wal") {
+  TempDir t;
+  MakePrimary(t / "p", 20);
+  fsys::copy(t / "p", t / "q", fsys::copy_options::recursive);
+  Write(t / "p", 10, 2);  // p: 21..30 one way
+  Write(t / "q", 10, 3);  // q: 21..30 another
+  REQUIRE(PosixFs().MakeDir(t / "a").ok());
+  REQUIRE(PosixFs().MakeDir(t / "b").ok());
+  REQUIRE(Ship(t / "p", t / "a", 2500).ok());  // p in small segments
+  REQUIRE(Ship(t / "q", t / "b").ok());        // q: one segment 1..30
+  for (const auto& n : Segments(t / "b")) fsys::copy(t / "b" / n, t / "a" / n);
+  auto v = repl::Verify(PosixFs(), t / "a", {});
+  REQUIRE(v.ok());
+  int diverged = 0;
+  for (const auto& f : v->findings) diverged += f.kind == "diverged";
+  CHECK(diverged >= 1);
+  CHECK(v->outcome() == Code::kDiverged);
+  const Status a = Apply(t / "r", t / "a");
+  CHECK(a.code() == Code::kDiverged);
+}
+
+TEST_CASE("ARC-4 a shipped position that is mistyped, truncated or over-long is damage (1), never an exception") {
+  TempDir t;
+  MakePrimary(t / "p", 5);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  const std::string dir = t / "p/replication/shipped";
+  std::string file;
+  for (const auto& e : fsys::directory_iterator(dir)) file = e.path();
+  REQUIRE_FALSE(file.empty());
+  const std::string good = ReadFile(file);
+  REQUIRE(node::ParseShippedPosition(good, file).ok());
+  const nlohmann::json j = nlohmann::json::parse(good);
+  std::vector<std::pair<std::string, std::string>> bad;
+  for (const auto& [key, value] : j.items()) {
+    for (const nlohmann::json& wrong : {nlohmann::json("2"), nlohmann::json(-1), nlohmann::json(1.5),
+                                        nlohmann::json(nullptr), nlohmann::json::array(),
+                                        nlohmann::json::object(), nlohmann::json(true)}) {
+      if (wrong.type() == value.type() && key != "epoch") continue;
+      nlohmann::json m = j;
+      m[key] = wrong;
+      bad.push_back({key + "=" + wrong.dump(), m.dump()});
+    }
+    nlohmann::json m = j;
+    m.erase(key);
+    // last_set is optional (LOG-24: positions written before it lack it).
+    if (key != "last_set") bad.push_back({"without " + key, m.dump()});
+  }
+  for (size_t cut : {size_t{0}, size_t{1}, good.size() / 2, good.size() - 2}) {
+    bad.push_back({"cut at " + std::to_string(cut), good.substr(0, cut)});
+  }
+  bad.push_back({"over 64 KiB", good + std::string(70000, ' ')});
+  bad.push_back({"a number too large", std::string(good).replace(good.find("\"commit\": ") + 10, 1, "99999999999999999999999")});
+  size_t refused = 0;
+  for (const auto& [label, text] : bad) {
+    CAPTURE(label);
+    WriteFile(file, text);
+    // status reports it (1); ship-wal refuses it (1); neither throws.
+    auto st = repl::GetStatus(PosixFs(), t / "p", std::nullopt);
+    REQUIRE(st.ok());
+    CHECK(st->outcome() == Code::kDamage);
+    const Status shipped = Ship(t / "p", t / "out");
+    CHECK(shipped.code() == Code::kDamage);
+    CHECK(shipped.message().find(file) != std::string::npos);
+    ++refused;
+  }
+  MESSAGE("hostile shipped positions refused: " << refused);
+  WriteFile(file, good);
+  CHECK(Ship(t / "p", t / "out").ok());
+}
+
+TEST_CASE("ARC-1 PosixArchive publishes exclusively and durably, and lists entries as they are") {
+  TempDir t;
+  REQUIRE(PosixFs().MakeDir(t / "a").ok());
+  FaultyFs fs;
+  archive::PosixArchive a(fs, t / "a");
+  auto write_temp = [&](const std::string& name, const std::string& bytes) {
+    auto f = fs.OpenWrite(t / "a" / name, OpenMode::kCreateExclusive);
+    REQUIRE(f.ok());
+    REQUIRE((*f)->Append(bytes).ok());
+    REQUIRE((*f)->Sync().ok());
+    REQUIRE((*f)->Close().ok());
+  };
+  write_temp(".one.tmp", "first");
+  REQUIRE(a.PublishExclusive(t / "a/.one.tmp", "one").ok());
+  REQUIRE(a.MakeDurable().ok());
+  // Exclusive: a second publish under the name is refused, nothing replaced.
+  write_temp(".two.tmp", "second");
+  CHECK(a.PublishExclusive(t / "a/.two.tmp", "one").code() == Code::kRefused);
+  CHECK(ReadFile(t / "a/one") == "first");
+  // Durable: what MakeDurable covered survives a power loss.
+  fs.PowerLoss();
+  CHECK(ReadFile(t / "a/one") == "first");
+  fsys::create_symlink(t / "a/one", t / "a/link");
+  fsys::create_directory(t / "a/dir");
+  auto listed = a.List();
+  REQUIRE(listed.ok());
+  std::map<std::string, archive::ArchiveEntry::Type> types;
+  for (const auto& e : *listed) types[e.name] = e.type;
+  CHECK(types["one"] == archive::ArchiveEntry::Type::kFile);
+  CHECK(types["link"] == archive::ArchiveEntry::Type::kSymlink);
+  CHECK(types["dir"] == archive::ArchiveEntry::Type::kDirectory);
+  REQUIRE(a.Remove("link").ok());
+  CHECK_FALSE(FileExists(t / "a/link"));
+}
