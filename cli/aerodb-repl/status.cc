@@ -89,14 +89,14 @@ int Run(const Options& o) {
   if (s.fenced_json) {
     std::printf("  fenced          %s\n", s.fenced_json->c_str());
     std::fprintf(stderr, "node is fenced '%s': a newer epoch superseded this primary (%s)\nhint: "
-                         "run 'aerodb-repl check-history', then rebuild this node as a replica "
+                         "stop writing to this node and rebuild it as a replica of the new primary "
                          "in a new directory\n",
                  o.dir.c_str(), s.fenced_json->c_str());
   }
   if (s.promoting_json) {
     std::printf("  promoting       %s\n", s.promoting_json->c_str());
     std::fprintf(stderr, "promote in progress '%s': the claim of the next epoch is not "
-                         "finished\nhint: re-run 'aerodb-repl promote'\n",
+                         "finished\nhint: this version has no promote to finish it: restore the node from a healthy copy\n",
                  o.dir.c_str());
   }
   if (st->halt) {

@@ -24,6 +24,31 @@ int RunMain(CLI::App& app, Runner& runner, int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
   mallopt(M_TRIM_THRESHOLD, 128 << 20);
   app.require_subcommand(1);
+  // An unknown command names itself: CLI11 would only say that a
+  // subcommand is required.
+  {
+    CLI::App* at = &app;
+    std::string path = app.get_name();
+    for (int i = 1; i < argc; ++i) {
+      const std::string arg = argv[i];
+      if (arg.empty() || arg[0] == '-') break;
+      const std::vector<CLI::App*> subs = at->get_subcommands({});
+      if (subs.empty()) break;
+      CLI::App* next = nullptr;
+      std::string names;
+      for (CLI::App* sub : subs) {
+        if (sub->get_name() == arg) next = sub;
+        names += (names.empty() ? "" : ", ") + sub->get_name();
+      }
+      if (next == nullptr) {
+        std::cerr << "usage error '" << path << "': unknown command '" << arg << "'\n"
+                  << "hint: the commands are " << names << "; run '" << path << " --help'\n";
+        return ExitCodeOf(Code::kUsage);
+      }
+      at = next;
+      path += " " + arg;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -360,8 +360,8 @@ Status Fenced(const std::string& dir, const std::string& fenced_json) {
              "; this primary is superseded";
   }
   return Status(Code::kRefused, Problem("node is fenced", dir, detail),
-                "run 'aerodb-repl check-history', then rebuild this node as a replica in a "
-                "new directory");
+                "stop writing to this node and rebuild it as a replica of the new primary in "
+                "a new directory");
 }
 
 }  // namespace
@@ -378,13 +378,13 @@ Status Node::CheckWritable() const {
   if (state_.promoting_json) {  // MODEL-8
     return Status(Code::kRefused,
                   Problem("promote in progress", dir_, "the claim of the next epoch is not finished"),
-                  "re-run 'aerodb-repl promote'");
+                  "this version has no promote to finish it: restore the node from a healthy copy");
   }
   if (state_.role != Role::kPrimary) {  // MODEL-2
     return Status(Code::kRefused,
                   Problem("refusing to write", dir_,
                           "this node is a replica; only the primary creates CommitIds"),
-                  "write to the primary, or promote this replica with 'aerodb-repl promote'");
+                  "write to the primary");
   }
   if (access_ != Access::kWrite || !wal_) return WalUnusable();
   return Status::Ok();
@@ -652,7 +652,7 @@ Status Node::BeginAppend() {
   if (state_.promoting_json) {
     return Status(Code::kRefused,
                   Problem("promote in progress", dir_, "the claim of the next epoch is not finished"),
-                  "re-run 'aerodb-repl promote'");
+                  "this version has no promote to finish it: restore the node from a healthy copy");
   }
   if (state_.role != Role::kReplica) {
     return Status(Code::kRefused,

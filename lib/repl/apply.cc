@@ -101,8 +101,9 @@ class Applier {
                 commit,
                 Status(Code::kDiverged,
                        Problem("diverged at commit " + std::to_string(commit), PathOf(e), detail),
-                       "run 'aerodb-repl check-history'; this replica cannot follow that "
-                       "history"));
+                       "this replica cannot follow that history: keep only its own history's "
+                       "segments in the inbox, or rebuild it in a new directory from the "
+                       "primary it should follow"));
   }
 
   Status Corrupt(const InboxEntry& e, const std::string& detail) {  // LOG-12, row 2
@@ -185,10 +186,15 @@ class Applier {
     BackgroundWriter wal_writer([this](std::string_view b) { return node_.AppendBytes(b); });
     segment::VerifyHooks hooks;
     hooks.keep_digests = {end_commit};
-    if (F <= A) hooks.keep_digests.push_back(A);
+    if (F <= A) {
+      hooks.keep_digests.push_back(A);
+      // FM-40: appending starts after write set A only once the segment's
+      // H(A) is ours; another history appends not one byte.
+      hooks.sync_digests.push_back(A);
+    }
     hooks.on_write_set = [&](const wal::WriteSet& ws) {
       if (ws.commit_id == A) {
-        appending = true;
+        appending = ws.digest_after && *ws.digest_after == st.applied_digest;
       } else if (ws.commit_id == end_commit) {
         end_sequence = ws.last_sequence;
         done = true;
@@ -330,7 +336,12 @@ Status ApplyWal(Fs& fs, const ApplyOptions& o, ApplyReport* report) {
   Result<FileInfo> info = fs.Stat(o.data_dir);
   if (!info.ok() && info.status().code() != Code::kNotFound) return info.status();
   if (!info.ok()) return Bootstrap(fs, o, rep);
-  if (!info->is_dir) return RefuseNonEmpty(o.data_dir);
+  if (!info->is_dir) {
+    return Status(Code::kRefused,
+                  Problem("refusing to apply", o.data_dir,
+                          info->is_regular ? "a file, not a directory" : "not a directory"),
+                  "give the replica's directory, or a new one to bootstrap a replica");
+  }
   AERO_ASSIGN_OR_RETURN(auto entries, fs.ListDir(o.data_dir));
   if (entries.empty()) return Bootstrap(fs, o, rep);
   Result<FileInfo> identity = fs.Stat(JoinPath(o.data_dir, node::kIdentityFile));

@@ -131,10 +131,15 @@ Status PlanUpstream(Fs& fs, const ExportOptions& o, snapshot::Manifest* m,
           ReadSmallFile(fs, JoinPath(JoinPath(snapshots, e.name), node::kSnapshotManifest));
       if (!text.ok()) continue;
       nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
-      if (!j.is_object() || j.value("format_version", 0) != 2 || !j.contains("commit_boundary")) {
+      // Typed reads only: a hostile manifest.json ("format_version": "2", a
+      // string commit_boundary) is not a snapshot of ours, never an exception.
+      const auto version = j.is_object() ? j.find("format_version") : j.end();
+      const auto boundary = j.is_object() ? j.find("commit_boundary") : j.end();
+      if (version == j.end() || !version->is_number_unsigned() || version->get<uint64_t>() != 2 ||
+          boundary == j.end() || !boundary->is_number_unsigned()) {
         continue;
       }
-      const uint64_t b = j["commit_boundary"].get<uint64_t>();
+      const uint64_t b = boundary->get<uint64_t>();
       if (!base || b > *base) {
         base = b;
         base_dir = JoinPath(snapshots, e.name);

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "archive/segment_catalog.h"
 #include "common/file_util.h"
 #include "common/sha256.h"
 #include "history/async_chain.h"
@@ -74,14 +75,15 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
 
   // What the target already holds: a newer epoch fences us (LOG-17); a
   // segment of another database means the wrong target (exit 5).
-  AERO_ASSIGN_OR_RETURN(auto entries, fs.ListDir(o.target));
+  // ARC-3: the target as every reader lists it.
+  archive::PosixArchive target(fs, o.target);
+  AERO_ASSIGN_OR_RETURN(archive::Catalog listed, archive::SegmentCatalog(target).List());
   std::optional<segment::SegmentNameInfo> newest;
   std::string newest_name;
   std::optional<uint64_t> fence_first;
   uint32_t fence_epoch = 0;
-  for (const DirEntry& e : entries) {
-    auto info = segment::ParseSegmentName(e.name);
-    if (!info || !e.is_regular) continue;
+  for (const archive::CatalogSegment& e : listed.segments) {
+    const std::optional<segment::SegmentNameInfo> info = e.info;
     if (info->epoch > state.epoch) {
       // Only a complete segment of this database with a valid header counts:
       // a stray or half-copied file must not fence a primary for good.
@@ -116,8 +118,8 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
                           "epoch " + std::to_string(fence_epoch) + " began at commit " +
                               std::to_string(*fence_first - 1) + " in '" + rep.target +
                               "'; this primary is superseded"),
-                  "run 'aerodb-repl check-history', then rebuild this node as a replica in a "
-                  "new directory");
+                  "stop writing to this node and rebuild it as a replica of the new primary in "
+                  "a new directory");
   }
   if (newest) {
     const std::string path = JoinPath(o.target, newest_name);
@@ -166,8 +168,9 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
                   Problem("shipped position ahead of this node", pos_path,
                           "it records commit " + std::to_string(pos.commit) +
                               ", this node holds " + std::to_string(state.applied_commit)),
-                  "the directory was restored from an older copy; run 'aerodb-repl "
-                  "check-history' against the target");
+                  "the directory was restored from an older copy: compare it with the target "
+                  "('aerodb-repl verify TARGET' shows its last commit and digest) before "
+                  "shipping from it");
   }
   rep.from_commit = rep.shipped_commit = pos.commit;
   if (pos.commit == state.applied_commit) return Status::Ok();  // nothing new
@@ -195,8 +198,9 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
                                 " (bytes " + std::to_string(*pos.last_set_offset) + ".." +
                                 std::to_string(pos.wal_offset) +
                                 " of wal/wal.log) is not the one shipped"),
-                    "the position comes from another copy of this database; run "
-                    "'aerodb-repl check-history' against the target");
+                    "the position comes from another copy of this database: ship this node "
+                    "to a target of its own, or remove the position once you know the target "
+                    "holds this node's history");
     }
   }
   opt.start_offset = resume ? pos.wal_offset : 0;
@@ -248,7 +252,8 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
           return Status(Code::kDiverged,
                         Problem("shipped position disagrees with the log", pos_path,
                                 "digest at commit " + std::to_string(pos.commit) + " differs"),
-                        "run 'aerodb-repl check-history' against the target");
+                        "the target holds another history than this node's log: ship this node "
+                        "to a target of its own ('aerodb-repl verify TARGET' shows what it holds)");
         }
       }
       c.header.digest_before = pos.digest;
@@ -305,8 +310,8 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
                               "a different file with this name exists (its sha256 " +
                                   ToHex(existing.trailer_sha) + ", this node's " + out.sha256 +
                                   ")"),
-                      "run 'aerodb-repl check-history -D DIR --archive TARGET' before removing "
-                      "either file");
+                      "the target holds another history under this name: compare both "
+                      "('aerodb-repl verify FILE') before removing either file");
       }
       out.already_there = true;
       out.sha256 = ToHex(existing.trailer_sha);

@@ -241,11 +241,26 @@ SegmentCheck VerifySegment(ReadableFile& file, const SegmentNameInfo* name,
   BodyFile bf(&body, h, file.path());
   history::AsyncDigestChain chain(h.digest_before);
   for (uint64_t k : hooks.keep_digests) chain.Keep(k);
+  for (uint64_t k : hooks.sync_digests) chain.Keep(k);
   wal::ScanOptions opt;
   opt.base_commit = h.first_commit - 1;
   opt.base_digest = h.digest_before;
   opt.chain = &chain;
-  wal::ScanResult r = wal::WalScanner(&bf, opt).Run(hooks.on_record, hooks.on_write_set);
+  wal::WalScanner::WriteSetFn on_write_set = hooks.on_write_set;
+  if (!hooks.sync_digests.empty()) {
+    on_write_set = [&](const wal::WriteSet& ws) {
+      wal::WriteSet seen = ws;
+      if (std::find(hooks.sync_digests.begin(), hooks.sync_digests.end(), ws.commit_id) !=
+          hooks.sync_digests.end()) {
+        // Keep() again now: it hands the bytes so far to the worker, so
+        // that Get() cannot wait for bytes this thread still holds.
+        chain.Keep(ws.commit_id);
+        seen.digest_after = chain.Get(ws.commit_id);
+      }
+      return hooks.on_write_set ? hooks.on_write_set(seen) : true;
+    };
+  }
+  wal::ScanResult r = wal::WalScanner(&bf, opt).Run(hooks.on_record, on_write_set);
   const history::Digest chained = chain.Finish();
   for (uint64_t k : hooks.keep_digests) {
     if (std::optional<history::Digest> d = chain.Get(k)) c.digests[k] = *d;

@@ -47,6 +47,10 @@ struct VerifyHooks {
   wal::WalScanner::WriteSetFn on_write_set;
   wal::WalScanner::RecordFn on_record;
   std::vector<uint64_t> keep_digests;
+  // For these commits the scan waits for the worker, and on_write_set sees
+  // WriteSet::digest_after set: a sync point, for the one commit a caller
+  // must prove before it acts on the records after it (FM-40).
+  std::vector<uint64_t> sync_digests;
 };
 
 // Checks 1-9 from the header, the file size and the trailer magic; the body

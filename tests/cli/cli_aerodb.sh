@@ -107,7 +107,7 @@ jq '.role = "replica"' "$D/replication/state.json" > "$T/s" && cp "$T/s" "$D/rep
 run "$AERODB" put -D "$D" users/u3 '{}'
 expect_rc 5
 expect_err "refusing to write '$D': this node is a replica; only the primary creates CommitIds
-hint: write to the primary, or promote this replica with 'aerodb-repl promote'"
+hint: write to the primary"
 run "$AERODB" get -D "$D" users/u9
 expect_rc 0
 expect_err "read at commit 305"

@@ -113,4 +113,37 @@ expect_rc 2
 run "$AERODB_REPL" apply-wal -D "$R" --from "$IB" --until notanumber
 expect_rc 2
 
+test_case "an unknown command names itself (2); apply-wal -D FILE says it is a file (5)"
+run "$AERODB_REPL" bogus
+expect_rc 2
+expect_err "usage error 'aerodb-repl': unknown command 'bogus'
+hint: the commands are ship-wal, apply-wal, status, verify, snapshot, unhalt; run 'aerodb-repl --help'"
+run "$AERODB_REPL" snapshot exprot -D "$P" -o "$T/x.tar"
+expect_rc 2
+expect_err_contains "usage error 'aerodb-repl snapshot': unknown command 'exprot'"
+echo x >"$T/afile"
+run "$AERODB_REPL" apply-wal -D "$T/afile" --from "$IB"
+expect_rc 5
+expect_err "refusing to apply '$T/afile': a file, not a directory
+hint: give the replica's directory, or a new one to bootstrap a replica"
+
+test_case "ARC-3 apply-wal and status report every inbox entry that is not a segment"
+mkdir -p "$T/junk"
+cp "$IB"/*.seg "$T/junk/"
+first=$(ls "$T/junk" | head -1)
+mv "$T/junk/$first" "$T/junk/$first.partial"
+ln -s "$T/junk/$first.partial" "$T/junk/$first"
+echo half >"$T/junk/.tmp.x"
+run "$AERODB_REPL" apply-wal -D "$R" --from "$T/junk" --json
+expect_rc 0
+expect_err_contains "ignored '$T/junk/$first': a symlink (not followed: a transport delivers files)"
+expect_err_contains "ignored '$T/junk/$first.partial': not a segment name: '.partial' after a segment name"
+expect_err_contains "ignored '$T/junk/.tmp.x': a hidden file (a transfer's or a writer's unfinished copy)"
+expect_json '.ignored | length' 3
+expect_json '[.ignored[] | select(.temp)] | length' 1
+run "$AERODB_REPL" status -D "$R" --from "$T/junk" --json
+expect_json '.ignored | length' 3
+run "$AERODB_REPL" verify "$T/junk" --json
+expect_json '[.findings[] | select(.kind == "ignored")] | length' 3
+
 finish

@@ -8,6 +8,7 @@
 #include "node/state.h"
 #include "segment/segment.h"
 #include "repl/unhalt.h"
+#include "support/forwarding_fs.h"
 #include "support/read_counting_fs.h"
 #include "support/repl_fixture.h"
 
@@ -390,4 +391,130 @@ TEST_CASE("NODE-11 LOG-8 a damaged index falls back to the scan: a foreign dupli
   CHECK(s.code() == Code::kDiverged);
   CHECK(s.message().find("diverged at commit " + std::to_string(first_divergent) + " '") == 0);
   CHECK(HaltCode(t / "r") == "diverged");
+}
+
+namespace {
+
+// A transport rewriting `victim` in place (cp over it) while apply-wal reads
+// it: once the header has been read, the body gets other bytes and the file
+// grows, as a copy in progress leaves it.
+class RewrittenWhileRead final : public ForwardingFs {
+ public:
+  explicit RewrittenWhileRead(std::string victim) : victim_(std::move(victim)) {}
+  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& p) override {
+    AERO_ASSIGN_OR_RETURN(auto f, real_.OpenRead(p));
+    if (p != victim_) return f;
+    return std::unique_ptr<ReadableFile>(new File(std::move(f), victim_));
+  }
+
+ private:
+  class File final : public ForwardingFile {
+   public:
+    File(std::unique_ptr<ReadableFile> f, std::string path)
+        : ForwardingFile(std::move(f)), path_(std::move(path)) {}
+    Result<size_t> Read(char* buf, size_t n) override {
+      Rewrite();
+      return ForwardingFile::Read(buf, n);
+    }
+    Result<size_t> ReadAt(uint64_t off, char* buf, size_t n) override {
+      if (off >= 192) Rewrite();
+      return ForwardingFile::ReadAt(off, buf, n);
+    }
+
+   private:
+    void Rewrite() {
+      if (++reads_ != 2) return;  // after the header
+      std::string bytes = ReadFile(path_);
+      for (size_t i = 200; i < bytes.size() - 40; i += 7) bytes[i] = static_cast<char>(bytes[i] ^ 0x5a);
+      WriteFile(path_, bytes + std::string(4096, 'x'));
+    }
+    std::string path_;
+    int reads_ = 0;
+  };
+  std::string victim_;
+};
+
+}  // namespace
+
+TEST_CASE("FM-20 a segment rewritten in place while it is applied is in transit (8), not damage") {
+  TempDir t;
+  MakePrimary(t / "p", 20);
+  REQUIRE(PosixFs().MakeDir(t / "in").ok());
+  REQUIRE(Ship(t / "p", t / "in", 2500).ok());
+  const auto names = Segments(t / "in");
+  REQUIRE(names.size() >= 3);
+  RewrittenWhileRead fs(t / "in" / names[1]);
+  repl::ApplyOptions o;
+  o.data_dir = t / "r";
+  o.inbox = t / "in";
+  repl::ApplyReport rep;
+  const Status s = repl::ApplyWal(fs, o, &rep);
+  CAPTURE(s.ToString());
+  CHECK(s.code() == Code::kInTransit);
+  CHECK(s.message().find("the file changed size while it was read") != std::string::npos);
+  CHECK_FALSE(rep.halted);
+  // The first segment was verified before it: acknowledged (LOG-13).
+  CHECK(rep.applied_commit == segment::ParseSegmentName(names[0])->last_commit);
+  CHECK(StateOf(t / "r").applied_commit == rep.applied_commit);
+  CHECK_FALSE(FileExists(t / "r/replication/halt.json"));
+}
+
+namespace {
+
+// Counts the bytes appended to any file named `suffix`.
+class AppendCountingFs final : public ForwardingFs {
+ public:
+  explicit AppendCountingFs(std::string suffix) : suffix_(std::move(suffix)) {}
+  Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& p, OpenMode m) override {
+    AERO_ASSIGN_OR_RETURN(auto f, real_.OpenWrite(p, m));
+    if (p.size() < suffix_.size() || p.compare(p.size() - suffix_.size(), suffix_.size(), suffix_) != 0) {
+      return f;
+    }
+    return std::unique_ptr<WritableFile>(new Counting(std::move(f), &appended));
+  }
+  uint64_t appended = 0;
+
+ private:
+  class Counting final : public WritableFile {
+   public:
+    Counting(std::unique_ptr<WritableFile> f, uint64_t* n) : f_(std::move(f)), n_(n) {}
+    Status Append(std::string_view d) override {
+      *n_ += d.size();
+      return f_->Append(d);
+    }
+    Status Sync() override { return f_->Sync(); }
+    Status Close() override { return f_->Close(); }
+    const std::string& path() const override { return f_->path(); }
+
+   private:
+    std::unique_ptr<WritableFile> f_;
+    uint64_t* n_;
+  };
+  std::string suffix_;
+};
+
+}  // namespace
+
+TEST_CASE("FM-40 LOG-9 an overlapping segment of another history appends no byte before its digest at the overlap is checked") {
+  TempDir t;
+  MakePrimary(t / "p", 10);
+  fsys::copy(t / "p", t / "q", fsys::copy_options::recursive);
+  Write(t / "p", 20, 2);  // p: 11..30
+  Write(t / "q", 5, 3);   // q: 11..15, another history
+  REQUIRE(PosixFs().MakeDir(t / "qin").ok());
+  REQUIRE(Ship(t / "q", t / "qin").ok());
+  REQUIRE(Apply(t / "r", t / "qin").ok());  // r follows q, at 15
+  REQUIRE(PosixFs().MakeDir(t / "pin").ok());
+  REQUIRE(Ship(t / "p", t / "pin").ok());  // one segment 1..30: overlaps r at 15
+  const std::string wal_before = ReadFile(t / "r/wal/wal.log");
+  AppendCountingFs fs("wal/wal.log");
+  repl::ApplyOptions o;
+  o.data_dir = t / "r";
+  o.inbox = t / "pin";
+  repl::ApplyReport rep;
+  const Status s = repl::ApplyWal(fs, o, &rep);
+  CHECK(s.code() == Code::kDiverged);
+  CHECK(rep.halted);
+  CHECK(fs.appended == 0);  // not one byte, not even one cut back later
+  CHECK(ReadFile(t / "r/wal/wal.log") == wal_before);
 }

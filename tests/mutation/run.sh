@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Mutation check (issue 10 part 3): every rule in tests/mutation/mutants.tsv
+# is removed, one at a time, from a scratch copy of the checkout, and the
+# unit tests named for it must then fail. Prints one line per mutant and
+# "N mutants, K killed"; exits 1 if any survived. Not part of CI (a build
+# per mutant): run it before resolving an issue that adds rules.
+#   bash tests/mutation/run.sh [FILTER]   (FILTER: a substring of mutant ids)
+set -uo pipefail
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+WORK=${MUTATION_DIR:-/tmp/aerodb-mutation}
+JOBS=${JOBS:-2}
+rm -rf "$WORK"
+mkdir -p "$WORK"
+# A copy of the working tree (committed or not), without build directories.
+(cd "$SRC" && git ls-files -co --exclude-standard -z) | (cd "$SRC" && xargs -0 cp --parents -t "$WORK")
+cmake -S "$WORK" -B "$WORK/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null || exit 10
+cmake --build "$WORK/build" -j"$JOBS" --target unit_tests >/dev/null || { echo "the unmutated tree does not build" >&2; exit 10; }
+total=0 killed=0
+while IFS=$'\t' read -r id file old new filter; do
+  [[ -z "$id" || "$id" == \#* ]] && continue
+  [[ -n "${1:-}" && "$id" != *"$1"* ]] && continue
+  total=$((total + 1))
+  f="$WORK/$file"
+  n=$(grep -cxF -- "$old" "$f")
+  if [ "$n" != 1 ]; then
+    echo "STALE    $id: the line occurs $n times in $file"
+    continue
+  fi
+  cp "$f" "$f.orig"
+  OLD="$old" NEW="$new" perl -0pi -e 's/^\Q$ENV{OLD}\E$/$ENV{NEW}/m' "$f"
+  if ! cmake --build "$WORK/build" -j"$JOBS" --target unit_tests >/dev/null 2>&1; then
+    echo "KILLED   $id (does not build)"
+    killed=$((killed + 1))
+  elif "$WORK/build/tests/unit_tests" -tc="$filter" >/dev/null 2>&1; then
+    echo "SURVIVED $id ($file; tests: $filter)"
+  else
+    echo "KILLED   $id"
+    killed=$((killed + 1))
+  fi
+  mv "$f.orig" "$f"
+  touch "$f"
+done <"$SRC/tests/mutation/mutants.tsv"
+echo "$total mutants, $killed killed"
+[ "$total" = "$killed" ]
