@@ -27,13 +27,22 @@ Status Unhalt(Fs& fs, const std::string& data_dir, const std::string& reason,
   Result<std::string> history = ReadSmallFile(fs, history_path, 64u << 20);
   std::string lines = history.ok() ? *history : std::string();
   if (!history.ok() && history.status().code() != Code::kNotFound) return history.status();
-  // A crash after the history was written must not log the same halt twice.
+  // LOG-19: a re-run after a crash between the log and the removal of
+  // halt.json (the same halt, the same reason) does not log it twice; the
+  // same halt cleared again with another reason (a halt that came back
+  // with the same bytes, or an operator who retried with a better reason)
+  // is logged again, so every reason given is kept. Typed reads: a damaged
+  // last line is not this halt, never an exception.
   bool logged = false;
   if (!lines.empty()) {
     size_t start = lines.rfind('\n', lines.size() - 2);
     start = start == std::string::npos ? 0 : start + 1;
-    nlohmann::json last = nlohmann::json::parse(lines.substr(start), nullptr, false);
-    logged = last.is_object() && last.value("halt_sha256", "") == halt_sha;
+    const nlohmann::json last = nlohmann::json::parse(lines.substr(start), nullptr, false);
+    auto is = [&](const char* key, const std::string& want) {
+      const auto it = last.is_object() ? last.find(key) : last.end();
+      return it != last.end() && it->is_string() && it->get_ref<const std::string&>() == want;
+    };
+    logged = is("halt_sha256", halt_sha) && is("reason", reason);
   }
   if (!logged) {
     nlohmann::json entry = {

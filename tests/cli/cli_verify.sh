@@ -83,4 +83,13 @@ else
   echo "SKIPPED [$CURRENT]: $F not found (a clone without ../shared)"
 fi
 
+test_case "verify refuses a FIFO or a device at once (2), as install does"
+mkfifo "$T/fifo"
+run timeout 10 "$AERODB_REPL" verify "$T/fifo"
+expect_rc 2
+expect_err "not a file to verify '$T/fifo': not a regular file or a directory (a FIFO, a device or a socket)
+hint: give a WAL file, a segment, an archive or a directory"
+run timeout 10 "$AERODB_REPL" verify /dev/zero
+expect_rc 2
+
 finish

@@ -88,3 +88,26 @@ TEST_CASE("LOG-19 unhalt: a reason is required, not halted is 'nothing to clear'
   CHECK(std::count(log.begin(), log.end(), '\n') == 1);
   CHECK(log.find("\"reason\":\"checked it\"") != std::string::npos);
 }
+
+TEST_CASE("LOG-19 the same halt cleared twice with two reasons keeps both") {
+  TempDir t;
+  MakePrimary(t / "p", 2);
+  const node::HaltReason h{"corrupt", "in/x.seg", "crc", 3};
+  REQUIRE(node::SaveHalt(PosixFs(), t / "p", h).ok());
+  REQUIRE(repl::Unhalt(PosixFs(), t / "p", "replaced the segment", nullptr).ok());
+  // The same halt again (identical bytes), cleared with another reason.
+  REQUIRE(node::SaveHalt(PosixFs(), t / "p", h).ok());
+  REQUIRE(repl::Unhalt(PosixFs(), t / "p", "replaced it again, from the archive", nullptr).ok());
+  // A re-run that finds the halt logged with its own reason (a crash before
+  // halt.json was removed) logs nothing more.
+  REQUIRE(node::SaveHalt(PosixFs(), t / "p", h).ok());
+  REQUIRE(repl::Unhalt(PosixFs(), t / "p", "replaced it again, from the archive", nullptr).ok());
+  const std::string log = ReadFile(t / "p/replication/halt-history.jsonl");
+  CHECK(std::count(log.begin(), log.end(), '\n') == 2);
+  CHECK(log.find("\"reason\":\"replaced the segment\"") != std::string::npos);
+  CHECK(log.find("\"reason\":\"replaced it again, from the archive\"") != std::string::npos);
+  // A damaged last line is not this halt, and never an exception.
+  WriteFile(t / "p/replication/halt-history.jsonl", log + "{\"halt_sha256\":5,\"reason\":[]}\n");
+  REQUIRE(node::SaveHalt(PosixFs(), t / "p", h).ok());
+  CHECK(repl::Unhalt(PosixFs(), t / "p", "after damage", nullptr).ok());
+}

@@ -2,6 +2,8 @@
 // every truncation (in transit) and every single-bit flip (corrupt).
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
 #include "common/coding.h"
 #include "common/crc32.h"
 #include "common/file_util.h"
@@ -9,6 +11,7 @@
 #include "segment/segment_reader.h"
 #include "segment/segment_writer.h"
 #include "support/test_util.h"
+#include "wal/wal_scan.h"
 
 using namespace aero;
 using namespace aero::segment;
@@ -195,4 +198,89 @@ TEST_CASE("SEG-4 a header that claims more than the largest segment is corrupt a
   auto f = PosixFs().OpenRead(path);
   auto name = ParseSegmentName(BaseName(path));
   CHECK(CheckSegmentHeader(**f, &*name).state == SegmentState::kInTransit);
+}
+
+namespace {
+
+// Seals `body` under `h` (its header as the caller wants it, lies included)
+// with good checksums, in a file named after the header (SEG-2).
+std::string SealBody(const TempDir& t, const std::string& body, const SegmentHeader& h) {
+  WriteFile(t / "body.log", body);
+  auto wal = PosixFs().OpenRead(t / "body.log");
+  REQUIRE(wal.ok());
+  const std::string path = t / SegmentName(h.epoch, h.first_commit, h.last_commit);
+  std::filesystem::remove(path);
+  REQUIRE(WriteSegment(PosixFs(), path, h, **wal, 0, body.size(), false).ok());
+  return path;
+}
+
+// The honest header of a body of whole write sets from commit `first`.
+SegmentHeader HeaderOf(const TempDir& t, const std::string& body, uint64_t first) {
+  WriteFile(t / "body.log", body);
+  auto wal = PosixFs().OpenRead(t / "body.log");
+  SegmentHeader h;
+  h.system_id = *history::ParseSystemId("00112233445566778899aabbccddeeff");
+  h.epoch = 1;
+  h.digest_before = history::SeedDigest(h.system_id);
+  wal::ScanOptions opt;
+  opt.base_commit = first - 1;
+  opt.base_digest = h.digest_before;
+  const wal::ScanResult r = wal::WalScanner(wal->get(), opt).Run();
+  h.first_commit = first;
+  h.last_commit = *r.last_commit;
+  h.first_sequence = *r.first_sequence;
+  h.last_sequence = *r.last_sequence;
+  h.record_count = r.records;
+  h.digest_after = *r.position.digest;
+  return h;
+}
+
+}  // namespace
+
+// Each body check of SEG-5 on its own: a header that lies about exactly one
+// thing, every checksum good, is corrupt with that check's detail (and the
+// tests fail when the check is removed: tests/mutation/mutants.tsv).
+TEST_CASE("SEG-5 each body check: digest_after, sequences, commit range, findings, uncommitted tail") {
+  TempDir t;
+  const std::string two = WalBuilder(1).WriteSets(1, 2, 2).bytes();
+  auto corrupt_with = [&](const std::string& body, const SegmentHeader& h, const std::string& detail) {
+    CAPTURE(detail);
+    const SegmentCheck c = Verify(SealBody(t, body, h));
+    CHECK(c.state == SegmentState::kCorrupt);
+    CHECK(c.detail.find(detail) == 0);
+  };
+  {
+    const SegmentHeader h = HeaderOf(t, two, 1);
+    CHECK(Verify(SealBody(t, two, h)).state == SegmentState::kValid);  // the honest one
+  }
+  {
+    SegmentHeader h = HeaderOf(t, two, 1);
+    h.digest_after[0] ^= 1;
+    corrupt_with(two, h, "digest_after differs from the body's history digest");
+  }
+  {
+    SegmentHeader h = HeaderOf(t, two, 1);
+    h.last_sequence += 1;
+    corrupt_with(two, h, "sequences differ from the header");
+  }
+  {
+    SegmentHeader h = HeaderOf(t, two, 1);
+    h.last_commit = 3;  // the body holds commits 1..2
+    corrupt_with(two, h, "commit range differs from the header");
+  }
+  {
+    // A sequence jump between the write sets (REC-8), every CRC good.
+    const std::string jump = WalBuilder(1).WriteSets(1, 1, 2).bytes() +
+                             WalBuilder(10).WriteSets(2, 1, 2).bytes();
+    const SegmentHeader h = HeaderOf(t, jump, 1);
+    corrupt_with(jump, h, "sequence");
+  }
+  {
+    // A data record after the last commit, counted in the header.
+    const std::string tail = two + WalBuilder(7).Insert("c", "late", "{}").bytes();
+    SegmentHeader h = HeaderOf(t, tail, 1);
+    h.last_sequence = 7;
+    h.record_count = 7;
+    corrupt_with(tail, h, "body does not end at a commit record");
+  }
 }
