@@ -50,6 +50,7 @@ int Run(const Options& o) {
       fields["exit"] = ExitCodeOf(s.code());
       fields["message"] = s.message();
       fields["hint"] = s.hint();
+      if (!s.reason().empty()) fields["reason"] = s.reason();  // MODEL-9
       PrintJson(fields);
     } else if (rep.applied_commit > rep.from_commit) {
       std::printf("applied through commit %llu before stopping\n",

@@ -39,8 +39,18 @@ int Run(const Options& o) {
                                                               {"detail", st->halt->detail},
                                                               {"commit", st->halt->commit}})
                                             : nlohmann::json(nullptr)},
-                        {"fenced", s.fenced_json ? nlohmann::json::parse(*s.fenced_json)
-                                                 : nlohmann::json(nullptr)}};
+                        {"fenced", st->authority.fenced
+                                       ? nlohmann::json({{"epoch", st->authority.fenced->epoch},
+                                                         {"branch_commit",
+                                                          st->authority.fenced->branch_commit},
+                                                         {"seen_in", st->authority.fenced->seen_in}})
+                                       : nlohmann::json(nullptr)},
+                        {"promoting", st->authority.promoting}};
+    if (!st->health.ok()) {  // MODEL-9: Permit's refusal, as every command gives it
+      j["message"] = st->health.message();
+      j["hint"] = st->health.hint();
+      j["reason"] = st->health.reason();
+    }
     nlohmann::json shipped = nlohmann::json::array();
     for (const auto& t : st->shipped) {
       shipped.push_back({{"target", t.target}, {"shipped_commit", t.commit}, {"lag", t.lag}});
@@ -86,24 +96,13 @@ int Run(const Options& o) {
       std::printf("  lag             unknown: no complete segment in '%s'\n", o.from.c_str());
     }
   }
-  if (s.fenced_json) {
-    std::printf("  fenced          %s\n", s.fenced_json->c_str());
-    std::fprintf(stderr, "node is fenced '%s': a newer epoch superseded this primary (%s)\nhint: "
-                         "stop writing to this node and rebuild it as a replica of the new primary "
-                         "in a new directory\n",
-                 o.dir.c_str(), s.fenced_json->c_str());
+  if (st->authority.fenced) {
+    std::printf("  fenced          epoch %u from commit %llu\n", st->authority.fenced->epoch,
+                static_cast<unsigned long long>(st->authority.fenced->branch_commit));
   }
-  if (s.promoting_json) {
-    std::printf("  promoting       %s\n", s.promoting_json->c_str());
-    std::fprintf(stderr, "promote in progress '%s': the claim of the next epoch is not "
-                         "finished\nhint: this version has no promote to finish it: restore the node from a healthy copy\n",
-                 o.dir.c_str());
-  }
-  if (st->halt) {
-    std::fprintf(stderr, "node is halted '%s': %s: %s\nhint: inspect the cause, then clear it "
-                         "with 'aerodb-repl unhalt'\n",
-                 o.dir.c_str(), st->halt->code.c_str(), st->halt->detail.c_str());
-  }
+  if (st->authority.promoting) std::printf("  promoting       yes\n");
+  // MODEL-9: the refusal as Permit words it, never re-typed here.
+  if (!st->health.ok()) std::fprintf(stderr, "%s\n", st->health.ToString().c_str());
   return ExitCodeOf(outcome);
 }
 

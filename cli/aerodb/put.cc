@@ -26,8 +26,8 @@ int Run(const Options& o) {
   op.body = body.dump();
   auto n = node::Node::Open(PosixFs(), o.dir, node::Access::kWrite);
   if (!n.ok()) return Fail(n.status(), o.json);
-  const bool existed = (*n)->state().role == node::Role::kPrimary &&
-                       !(*n)->halt() && (*n)->Exists({op.collection, op.id});
+  // Permit decides (MODEL-9), not this file: a refused write reports its refusal.
+  const bool existed = (*n)->CheckWritable().ok() && (*n)->Exists({op.collection, op.id});
   auto commit = (*n)->Commit({op});
   if (!commit.ok()) return Fail(commit.status(), o.json);
   s = (*n)->Close();

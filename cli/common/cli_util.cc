@@ -89,6 +89,7 @@ int Fail(const Status& status, bool json) {
                         {"exit", ExitCodeOf(status.code())},
                         {"message", status.message()},
                         {"hint", status.hint()}};
+    if (!status.reason().empty()) j["reason"] = status.reason();  // MODEL-9
     PrintJson(j);
   }
   return ExitCodeOf(status.code());

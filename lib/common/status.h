@@ -49,10 +49,21 @@ class [[nodiscard]] Status {
     return s;
   }
 
+  // A refusal's key in the model's refusal table (MODEL-9: "halted",
+  // "fenced", "promoting", ...), for scripts (`reason` in --json); empty
+  // for any other outcome.
+  const std::string& reason() const { return reason_; }
+  Status WithReason(std::string reason) const {
+    Status s = *this;
+    s.reason_ = std::move(reason);
+    return s;
+  }
+
  private:
   Code code_ = Code::kOk;
   std::string message_;
   std::string hint_;
+  std::string reason_;
 };
 
 // Builds the house message form: problem 'subject': detail

@@ -9,6 +9,7 @@
 #include "common/crc32.h"
 #include "common/file_util.h"
 #include "node/layout.h"
+#include "node/permit.h"
 #include "node/storage_record.h"
 #include "wal/record.h"
 #include "wal/wal_scan.h"
@@ -347,59 +348,15 @@ Status Node::Validate() {
   return Status::Ok();
 }
 
-namespace {
-
-Status Fenced(const std::string& dir, const std::string& fenced_json) {
-  nlohmann::json f = nlohmann::json::parse(fenced_json, nullptr, false);
-  std::string detail = "a newer epoch exists; this primary is superseded";
-  if (f.is_object() && f.contains("epoch") && f.contains("branch_commit")) {
-    detail = "epoch " + f["epoch"].dump() + " began at commit " + f["branch_commit"].dump() +
-             (f.contains("seen_in") && f["seen_in"].is_string()
-                  ? " in '" + f["seen_in"].get<std::string>() + "'"
-                  : std::string()) +
-             "; this primary is superseded";
-  }
-  return Status(Code::kRefused, Problem("node is fenced", dir, detail),
-                "stop writing to this node and rebuild it as a replica of the new primary in "
-                "a new directory");
-}
-
-}  // namespace
-
-// MODEL-9: refusals in a fixed order: halted (6) before fenced, promoting and
-// role (5); open-time damage (1) and the lock (7) were checked by Open.
+// MODEL-9: the refusals are Permit's (node/permit.h); open-time damage (1)
+// and the lock (7) were checked by Open.
 Status Node::CheckWritable() const {
-  if (halt_) {  // NODE-9
-    return Status(Code::kHalted,
-                  Problem("node is halted", dir_, halt_->code + ": " + halt_->detail),
-                  "inspect the cause, then clear it with 'aerodb-repl unhalt'");
-  }
-  if (state_.fenced_json) return Fenced(dir_, *state_.fenced_json);  // MODEL-7
-  if (state_.promoting_json) {  // MODEL-8
-    return Status(Code::kRefused,
-                  Problem("promote in progress", dir_, "the claim of the next epoch is not finished"),
-                  "this version has no promote to finish it: restore the node from a healthy copy");
-  }
-  if (state_.role != Role::kPrimary) {  // MODEL-2
-    return Status(Code::kRefused,
-                  Problem("refusing to write", dir_,
-                          "this node is a replica; only the primary creates CommitIds"),
-                  "write to the primary");
-  }
+  AERO_RETURN_IF_ERROR(Permit(authority(), Operation::kWrite, dir_));
   if (access_ != Access::kWrite || !wal_) return WalUnusable();
   return Status::Ok();
 }
 
-Status Node::CheckReadable() const {
-  if (halt_) {  // MODEL-3, NODE-9
-    return Status(Code::kHalted,
-                  Problem("refusing to read", dir_,
-                          "the node is halted (" + halt_->code + ": " + halt_->detail + ")"),
-                  "inspect the cause, then clear it with 'aerodb-repl unhalt'");
-  }
-  if (state_.fenced_json) return Fenced(dir_, *state_.fenced_json);  // MODEL-3
-  return Status::Ok();
-}
+Status Node::CheckReadable() const { return Permit(authority(), Operation::kRead, dir_); }
 
 Status Node::LoadLiveKeys() {
   if (live_) return Status::Ok();
@@ -561,12 +518,9 @@ Result<Documents> Node::ReadAt(uint64_t commit) const {
 
 Result<std::string> Node::Checkpoint() {
   // A replica checkpoints its own state too (no CommitId is created), so the
-  // role check of MODEL-2 does not apply; halted, fenced and promoting do, and
-  // CheckWritable tests those before the role.
-  if (halt_ || state_.fenced_json || state_.promoting_json) return CheckWritable();
-  if (access_ != Access::kWrite || !wal_) {
-    return Status(Code::kInternal, Problem("node not opened for writing", dir_));
-  }
+  // role check of MODEL-2 does not apply; halted, fenced and promoting do.
+  AERO_RETURN_IF_ERROR(Permit(authority(), Operation::kCheckpoint, dir_));
+  if (access_ != Access::kWrite || !wal_) return WalUnusable();
   const uint64_t boundary = state_.applied_commit;
   const std::string id = SnapshotId(boundary);
   if (state_.base_commit == boundary && state_.base_snapshot == id) return id;  // nothing new
@@ -644,25 +598,8 @@ Result<std::string> Node::Checkpoint() {
 }
 
 Status Node::BeginAppend() {
-  if (halt_) {  // LOG-14
-    return Status(Code::kHalted,
-                  Problem("node is halted", dir_, halt_->code + ": " + halt_->detail),
-                  "inspect the cause, then clear it with 'aerodb-repl unhalt'");
-  }
-  if (state_.promoting_json) {
-    return Status(Code::kRefused,
-                  Problem("promote in progress", dir_, "the claim of the next epoch is not finished"),
-                  "this version has no promote to finish it: restore the node from a healthy copy");
-  }
-  if (state_.role != Role::kReplica) {
-    return Status(Code::kRefused,
-                  Problem("refusing to apply", dir_,
-                          "this node is a primary; segments are applied only by replicas"),
-                  "bootstrap a replica in a new directory");
-  }
-  if (access_ != Access::kWrite || !wal_) {
-    return Status(Code::kInternal, Problem("node not opened for writing", dir_));
-  }
+  AERO_RETURN_IF_ERROR(Permit(authority(), Operation::kApply, dir_));  // MODEL-9, LOG-14
+  if (access_ != Access::kWrite || !wal_) return WalUnusable();
   pending_bytes_ = 0;
   return Status::Ok();
 }

@@ -17,6 +17,7 @@
 #include "common/fs.h"
 #include "common/status.h"
 #include "node/digest_index.h"
+#include "node/permit.h"
 #include "node/state.h"
 
 namespace aero::node {
@@ -72,7 +73,10 @@ class Node {
   const OpenReport& open_report() const { return report_; }
 
   // MODEL-2: ok when this node may create CommitIds now.
+  // Permit (node/permit.h) for a write, and a WAL open for writing.
   Status CheckWritable() const;
+  // The typed authority state Permit decides on (MODEL-9).
+  Authority authority() const { return AuthorityOf(state_, halt_); }
   // MODEL-3 / NODE-9: ok when reads may be served.
   Status CheckReadable() const;
 

@@ -222,12 +222,8 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
   if (identity.ok()) {
     AERO_ASSIGN_OR_RETURN(node, node::Node::Open(fs, o.data_dir, node::Access::kWrite));
     const node::NodeState& s = node->state();
-    if (node->halt()) {  // SNAP-13
-      return Status(Code::kHalted,
-                    Problem("node is halted", o.data_dir, node->halt()->code + ": " + node->halt()->detail),
-                    "a halted node cannot prove its state; inspect the cause, then 'aerodb-repl unhalt'");
-    }
-    if (s.fenced_json || s.promoting_json) return node->CheckWritable();
+    // SNAP-13, MODEL-9: halted 6, fenced or promoting 5.
+    AERO_RETURN_IF_ERROR(node::Permit(node->authority(), node::Operation::kExport, o.data_dir));
     m.system_id = node->identity().system_id;
     m.epoch = s.epoch;
     m.base_commit = s.base_commit;

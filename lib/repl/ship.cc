@@ -59,13 +59,7 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
   const node::NodeState state = node->state();
   const history::SystemId system_id = node->identity().system_id;
   // MODEL-9: halted (6) first, then fenced/promoting/role (5).
-  if (node->halt() || state.fenced_json || state.promoting_json) {
-    AERO_RETURN_IF_ERROR(node->CheckWritable());
-  }
-  if (state.role != node::Role::kPrimary) {
-    return Status(Code::kRefused, Problem("refusing to ship", o.data_dir, "this node is a replica"),
-                  "run ship-wal on the primary");
-  }
+  AERO_RETURN_IF_ERROR(node::Permit(node->authority(), node::Operation::kShip, o.data_dir));
   Result<FileInfo> tinfo = fs.Stat(o.target);
   if (!tinfo.ok() || !tinfo->is_dir) {
     return Status(Code::kNotFound, Problem("target not found", o.target, "no such directory"),

@@ -15,9 +15,7 @@ namespace aero::repl {
 
 Code NodeStatus::outcome() const {
   if (!problems.empty()) return Code::kDamage;
-  if (halt) return Code::kHalted;
-  if (state.fenced_json || state.promoting_json) return Code::kRefused;
-  return Code::kOk;
+  return health.code();
 }
 
 Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
@@ -27,6 +25,8 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
   st.identity = n->identity();
   st.state = n->state();
   st.halt = n->halt();
+  st.authority = n->authority();
+  st.health = node::Permit(st.authority, node::Operation::kReport, data_dir);  // MODEL-9
   const uint64_t applied = st.state.applied_commit;
 
   // Shipped positions (LOG-2), newest knowledge of each target; one

@@ -9,6 +9,7 @@
 
 #include "archive/segment_catalog.h"
 #include "common/fs.h"
+#include "node/permit.h"
 #include "node/state.h"
 
 namespace aero::repl {
@@ -30,6 +31,10 @@ struct NodeStatus {
   node::Identity identity;
   node::NodeState state;
   std::optional<node::HaltReason> halt;
+  node::Authority authority;
+  // Permit's answer for the node's health (MODEL-9): ok, or the refusal
+  // (halted 6, fenced or promoting 5) that status reports as it is.
+  Status health;
   std::optional<InboxLag> inbox;
   std::vector<ShippedTarget> shipped;
   // ARC-3: inbox entries that are not segments, each with its reason.

@@ -146,4 +146,15 @@ expect_json '.ignored | length' 3
 run "$AERODB_REPL" verify "$T/junk" --json
 expect_json '[.findings[] | select(.kind == "ignored")] | length' 3
 
+test_case "MODEL-9 a refusal names its key in --json (reason), from the one policy"
+run "$AERODB" put -D "$R" c/x '{}' --json
+expect_rc 5
+expect_json .reason replica
+run "$AERODB_REPL" ship-wal -D "$R" --to "$OB" --json
+expect_rc 5
+expect_json .reason notprimary
+run "$AERODB_REPL" apply-wal -D "$P" --from "$IB" --json
+expect_rc 5
+expect_json .reason notreplica
+
 finish

@@ -1,0 +1,126 @@
+#include "node/permit.h"
+
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+namespace aero::node {
+
+const char* OperationName(Operation op) {
+  switch (op) {
+    case Operation::kWrite: return "write";
+    case Operation::kRead: return "read";
+    case Operation::kCheckpoint: return "checkpoint";
+    case Operation::kShip: return "ship";
+    case Operation::kApply: return "apply";
+    case Operation::kExport: return "export";
+    case Operation::kReport: return "report";
+  }
+  return "unknown";
+}
+
+Authority AuthorityOf(const NodeState& state, const std::optional<HaltReason>& halt) {
+  Authority a;
+  a.role = state.role;
+  a.epoch = state.epoch;
+  a.halt = halt;
+  a.promoting = state.promoting_json.has_value();
+  if (state.fenced_json) {
+    FencedBy f;
+    const nlohmann::json j = nlohmann::json::parse(*state.fenced_json, nullptr, false);
+    if (j.is_object()) {
+      const auto epoch = j.find("epoch");
+      const auto branch = j.find("branch_commit");
+      const auto seen = j.find("seen_in");
+      if (epoch != j.end() && epoch->is_number_unsigned() &&
+          epoch->get<uint64_t>() <= std::numeric_limits<uint32_t>::max() && branch != j.end() &&
+          branch->is_number_unsigned()) {
+        f.epoch = static_cast<uint32_t>(epoch->get<uint64_t>());
+        f.branch_commit = branch->get<uint64_t>();
+        f.parsed = true;
+        if (seen != j.end() && seen->is_string()) f.seen_in = seen->get<std::string>();
+      }
+    }
+    a.fenced = f;
+  }
+  return a;
+}
+
+namespace {
+
+Status Refuse(Code code, std::string message, std::string hint, const char* reason) {
+  return Status(code, std::move(message), std::move(hint)).WithReason(reason);
+}
+
+Status Halted(const Authority& a, Operation op, const std::string& dir) {
+  const HaltReason& h = *a.halt;
+  return Refuse(Code::kHalted,
+                op == Operation::kRead
+                    ? Problem("refusing to read", dir,
+                              "the node is halted (" + h.code + ": " + h.detail + ")")
+                    : Problem("node is halted", dir, h.code + ": " + h.detail),
+                "inspect the cause, then clear it with 'aerodb-repl unhalt'", "halted");
+}
+
+Status Fenced(const Authority& a, const std::string& dir) {
+  const FencedBy& f = *a.fenced;
+  const std::string detail =
+      f.parsed ? "epoch " + std::to_string(f.epoch) + " began at commit " +
+                     std::to_string(f.branch_commit) +
+                     (f.seen_in.empty() ? std::string() : " in '" + f.seen_in + "'") +
+                     "; this primary is superseded"
+               : "a newer epoch exists; this primary is superseded";
+  return Refuse(Code::kRefused, Problem("node is fenced", dir, detail),
+                "stop writing to this node and rebuild it as a replica of the new primary in a "
+                "new directory",
+                "fenced");
+}
+
+Status Promoting(const std::string& dir) {
+  return Refuse(Code::kRefused,
+                Problem("promote in progress", dir, "the claim of the next epoch is not finished"),
+                "this version has no promote to finish it: restore the node from a healthy copy",
+                "promoting");
+}
+
+}  // namespace
+
+Status Permit(const Authority& a, Operation op, const std::string& dir) {
+  if (a.halt) return Halted(a, op, dir);  // NODE-9, LOG-14: 6 before any 5
+  // MODEL-3: a fenced primary serves no reads; a promote in progress does
+  // not stop them (the replica still serves its applied commit).
+  if (a.fenced && op != Operation::kApply) return Fenced(a, dir);  // MODEL-7
+  if (a.promoting && op != Operation::kRead) return Promoting(dir);  // MODEL-8
+  switch (op) {
+    case Operation::kWrite:
+      if (a.role != Role::kPrimary) {  // MODEL-2
+        return Refuse(Code::kRefused,
+                      Problem("refusing to write", dir,
+                              "this node is a replica; only the primary creates CommitIds"),
+                      "write to the primary", "replica");
+      }
+      break;
+    case Operation::kShip:
+      if (a.role != Role::kPrimary) {
+        return Refuse(Code::kRefused, Problem("refusing to ship", dir, "this node is a replica"),
+                      "run ship-wal on the primary", "notprimary");
+      }
+      break;
+    case Operation::kApply:
+      if (a.role != Role::kReplica) {
+        return Refuse(Code::kRefused,
+                      Problem("refusing to apply", dir,
+                              "this node is a primary; segments are applied only by replicas"),
+                      "bootstrap a replica in a new directory", "notreplica");
+      }
+      break;
+    case Operation::kRead:
+    case Operation::kCheckpoint:
+    case Operation::kExport:
+    case Operation::kReport:
+      break;
+  }
+  return Status::Ok();
+}
+
+}  // namespace aero::node
