@@ -28,12 +28,19 @@ void AsyncDigestChain::Update(std::string_view bytes) {
 
 void AsyncDigestChain::EndWriteSet(uint64_t commit) {
   pending_.marks.push_back({pending_.bytes.size(), commit});
+  ended_previous_ = ended_last_;
+  ended_last_ = commit;
 }
 
 void AsyncDigestChain::Keep(uint64_t commit) {
+  const bool allowed = !ended_last_ || commit == *ended_last_ || commit > *ended_last_ ||
+                       (ended_previous_ && commit == *ended_previous_);
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (any_commit_ && last_commit_ == commit) {
+    if (!allowed && kept_.count(commit) == 0) {
+      unreachable_.insert(commit);
+      ++violations_;
+    } else if (any_commit_ && last_commit_ == commit) {
       kept_[commit] = last_;
     } else if (previous_ && previous_->first == commit) {
       kept_[commit] = previous_->second;
@@ -65,7 +72,7 @@ Digest AsyncDigestChain::Finish() {
 
 std::optional<Digest> AsyncDigestChain::Get(uint64_t commit) {
   std::unique_lock<std::mutex> l(mu_);
-  cv_.wait(l, [&] { return kept_.count(commit) > 0 || finished_; });
+  cv_.wait(l, [&] { return kept_.count(commit) > 0 || finished_ || unreachable_.count(commit) > 0; });
   auto it = kept_.find(commit);
   if (it == kept_.end()) return std::nullopt;
   return it->second;

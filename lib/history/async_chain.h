@@ -48,7 +48,15 @@ class AsyncDigestChain {
 
   // Any thread. H(commit) once the worker has it; nullopt if the chain
   // finished without reaching `commit`. Only for commits passed to Keep().
+  // The contract is checked, not trusted: Keep() of a commit older than the
+  // last two ended (the worker may have passed it unrecorded) makes Get()
+  // of it return nullopt at once, instead of waiting for ever.
   std::optional<Digest> Get(uint64_t commit);
+  // Keep() calls that broke the contract (tests assert there are none).
+  uint64_t contract_violations() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return violations_;
+  }
 
  private:
   struct Mark {
@@ -64,9 +72,11 @@ class AsyncDigestChain {
   void Record(uint64_t commit, const Digest& d);  // worker, under mu_
 
   Chunk pending_;  // the producer's
+  // The producer's last two ended write sets (the Keep contract).
+  std::optional<uint64_t> ended_last_, ended_previous_;
   Sha256 sha_;     // the worker's: the chain's running hash
   // Under mu_: what the worker has reached.
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   bool finished_ = false;  // no more results will come
   uint64_t last_commit_ = 0;
@@ -75,6 +85,8 @@ class AsyncDigestChain {
   std::optional<std::pair<uint64_t, Digest>> previous_;  // the one before last_
   std::set<uint64_t> wanted_;
   std::map<uint64_t, Digest> kept_;
+  std::set<uint64_t> unreachable_;  // kept against the contract: Get says nullopt
+  uint64_t violations_ = 0;
   WorkerQueue<Chunk> queue_{[this](Chunk& c) { Consume(c); }};  // last: stopped first
 };
 

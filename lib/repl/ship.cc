@@ -370,7 +370,26 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
         }).share());
     return Status::Ok();
   };
+  // Ship publishes nothing apply would refuse: each write set must follow
+  // the one before it (REC-8 sequences, REC-9 CommitIds) before any segment
+  // holds it; the first that does not stops the scan, and only the segments
+  // of write sets before it are published.
+  std::optional<uint64_t> prev_commit, prev_sequence;
+  std::string wal_damage;
   wal::ScanResult r = wal::WalScanner(scan_file.get(), opt).Run({}, [&](const wal::WriteSet& ws) {
+    if (prev_commit && ws.commit_id != *prev_commit + 1) {
+      wal_damage = "commit-order: commit " + std::to_string(ws.commit_id) + " follows commit " +
+                   std::to_string(*prev_commit) + " at offset " + std::to_string(ws.start_offset);
+      return false;
+    }
+    if (prev_sequence && ws.first_sequence != *prev_sequence + 1) {
+      wal_damage = "sequence: " + std::to_string(ws.first_sequence) + " follows " +
+                   std::to_string(*prev_sequence) + " at offset " +
+                   std::to_string(ws.start_offset);
+      return false;
+    }
+    prev_commit = ws.commit_id;
+    prev_sequence = ws.last_sequence;
     if (ws.commit_id <= pos.commit) {  // already shipped (a resume after a checkpoint)
       if (ws.commit_id == pos.commit) {
         chain.Keep(pos.commit);
@@ -406,11 +425,25 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
   AERO_RETURN_IF_ERROR(position_saved);
   auto order = std::find_if(r.findings.begin(), r.findings.end(),
                             [](const wal::ScanFinding& f) { return f.kind == "commit-order"; });
-  if (r.last_commit != state.applied_commit || order != r.findings.end()) {
+  // The last segment holds the applied commit: its digest must be the one
+  // state.json acknowledged before the segment is written.
+  if (wal_damage.empty() && !cut.empty() && cut.header.last_commit == state.applied_commit) {
+    const std::optional<Digest> at_applied = chain.Get(state.applied_commit);
+    if (at_applied && *at_applied != state.applied_digest) {
+      wal_damage = "the history digest at commit " + std::to_string(state.applied_commit) +
+                   " is not the one state.json acknowledged";
+    }
+  }
+  if (!wal_damage.empty() || r.last_commit != state.applied_commit ||
+      order != r.findings.end()) {
     // LOG-22: the acknowledged WAL is damaged; stop accepting writes.
-    std::string detail = order != r.findings.end() ? order->detail : r.stop.detail;
-    if (r.stop.kind == wal::StopKind::kIoError) return r.stop.io;
-    node::HaltReason h{"corrupt", wal_path, detail, r.last_commit.value_or(pos.commit) + 1};
+    std::string detail = !wal_damage.empty()       ? wal_damage
+                         : order != r.findings.end() ? order->detail
+                                                     : r.stop.detail;
+    if (wal_damage.empty() && r.stop.kind == wal::StopKind::kIoError) return r.stop.io;
+    const uint64_t at = !wal_damage.empty() && prev_commit ? *prev_commit + 1
+                                                           : r.last_commit.value_or(pos.commit) + 1;
+    node::HaltReason h{"corrupt", wal_path, detail, at};
     AERO_RETURN_IF_ERROR(node->Halt(h));
     return Status(Code::kDamage,
                   Problem("wal cannot be trusted", wal_path,

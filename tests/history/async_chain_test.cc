@@ -104,3 +104,23 @@ TEST_CASE("HIST-2 no write set: Finish() is the start, a dropped chain stops its
     for (int i = 0; i < 20; ++i) chain.Update(std::string(AsyncDigestChain::kChunkBytes / 2, 'x'));
   }  // destroyed with work queued: returns without hashing the rest
 }
+
+TEST_CASE("HIST-2 the Keep/Get contract is checked: a commit kept after the worker may have passed it gets nullopt at once, never a wait") {
+  const Digest start = SeedDigest(SystemId{});
+  const auto sets = RandomSets(6, 3);
+  const auto want = SyncChain(start, sets);
+  AsyncDigestChain chain(start);
+  for (size_t i = 0; i < sets.size(); ++i) {
+    chain.Update(sets[i]);
+    chain.EndWriteSet(i + 1);
+  }
+  chain.Keep(5);  // second-to-last ended: allowed
+  chain.Keep(6);  // last ended: allowed
+  chain.Keep(2);  // older: against the contract
+  CHECK(chain.contract_violations() == 1);
+  // On this thread, before Finish(): a wait here would never end.
+  CHECK_FALSE(chain.Get(2).has_value());
+  CHECK(chain.Get(5) == want[4]);
+  CHECK(chain.Get(6) == want[5]);
+  CHECK(chain.Finish() == want[5]);
+}

@@ -31,7 +31,7 @@ while IFS=$'\t' read -r id file old new filter; do
   if ! cmake --build "$WORK/build" -j"$JOBS" --target unit_tests >/dev/null 2>&1; then
     echo "KILLED   $id (does not build)"
     killed=$((killed + 1))
-  elif "$WORK/build/tests/unit_tests" -tc="$filter" >/dev/null 2>&1; then
+  elif timeout "${MUTANT_SECONDS:-300}" "$WORK/build/tests/unit_tests" -tc="$filter" >/dev/null 2>&1; then
     echo "SURVIVED $id ($file; tests: $filter)"
   else
     echo "KILLED   $id"

@@ -9,7 +9,11 @@
 #include "node/state.h"
 #include "segment/segment.h"
 #include "segment/segment_reader.h"
+#include "common/coding.h"
 #include "support/read_counting_fs.h"
+#include "support/string_file.h"
+#include "wal/record_format.h"
+#include "wal/record_reader.h"
 #include "support/repl_fixture.h"
 
 using namespace aero;
@@ -397,4 +401,85 @@ TEST_CASE("LOG-24 FM-12 a position copied from another copy of the database is c
   Write(t / "p", 2, 5);
   REQUIRE(Ship(t / "p", t / "out").ok());
   CHECK(Segments(t / "out").size() > before.size());
+}
+
+namespace {
+
+// The primary's wal.log with one record changed and its CRC fixed: the
+// record that commits `commit` gets `new_commit`, or (new_sequence) the
+// first record after commit `commit` gets another sequence number.
+void Rewrite(const std::string& dir, uint64_t commit, std::optional<uint64_t> new_commit,
+             std::optional<uint64_t> new_sequence) {
+  std::string wal = ReadFile(dir + "/wal/wal.log");
+  StringFile f(wal);
+  wal::RecordReader reader(&f);
+  wal::Record rec;
+  bool after = false;
+  while (reader.Next(&rec)) {
+    if (after && new_sequence) {
+      EncodeFixed64(wal.data() + rec.offset + wal::kSequenceOffset, *new_sequence);
+      FixRecordCrc(&wal, rec.offset);
+      break;
+    }
+    if (rec.type == static_cast<uint8_t>(wal::RecordType::kMvccCommit) &&
+        DecodeFixed64(rec.bytes.data() + wal::kPayloadOffset) == commit) {
+      if (new_commit) {
+        EncodeFixed64(wal.data() + rec.offset + wal::kPayloadOffset, *new_commit);
+        FixRecordCrc(&wal, rec.offset);
+        break;
+      }
+      after = true;
+    }
+  }
+  WriteFile(dir + "/wal/wal.log", wal);
+}
+
+// Every segment published is valid, and together they hold commits
+// 1..last with no gap: nothing apply-wal would refuse.
+void CheckPublishedValid(const std::string& dir, uint64_t last) {
+  uint64_t next = 1;
+  for (const std::string& n : Segments(dir)) {
+    auto f = PosixFs().OpenRead(dir + "/" + n);
+    REQUIRE(f.ok());
+    auto name = segment::ParseSegmentName(n);
+    CHECK(segment::VerifySegment(**f, &*name).state == segment::SegmentState::kValid);
+    CHECK(name->first_commit == next);
+    next = name->last_commit + 1;
+  }
+  CHECK(next == last + 1);
+}
+
+}  // namespace
+
+TEST_CASE("LOG-22 ship-wal publishes no segment apply would refuse: a duplicated CommitId or a sequence jump with good CRCs halts it (1), without a hang") {
+  for (int kind : {0, 1}) {
+    CAPTURE(kind);
+    TempDir t;
+    MakePrimary(t / "p", 30);
+    if (kind == 0) {
+      Rewrite(t / "p", 20, 19, std::nullopt);  // commit 20 says 19 again
+    } else {
+      Rewrite(t / "p", 20, std::nullopt, 1000);  // the write set after 20 jumps to sequence 1000
+    }
+    REQUIRE(PosixFs().MakeDir(t / "out").ok());
+    repl::ShipReport rep;
+    const Status s = Ship(t / "p", t / "out", 2500, false, &rep);
+    CAPTURE(s.ToString());
+    CHECK(s.code() == Code::kDamage);
+    CHECK(s.message().find(kind == 0 ? "commit-order" : "sequence") != std::string::npos);
+    // Published: whole segments of the write sets before the damage only.
+    const uint64_t good = kind == 0 ? 19 : 20;
+    const auto names = Segments(t / "out");
+    REQUIRE_FALSE(names.empty());
+    const uint64_t last = segment::ParseSegmentName(names.back())->last_commit;
+    CHECK(last < good + 1);
+    CheckPublishedValid(t / "out", last);
+    std::filesystem::remove_all(t / "r");
+    CHECK(Apply(t / "r", t / "out").ok());
+    // LOG-22: the primary is halted, at the first commit that broke the chain.
+    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kRead);
+    REQUIRE(n.ok());
+    REQUIRE((*n)->halt());
+    CHECK((*n)->halt()->commit == good + 1);
+  }
 }
