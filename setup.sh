@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's two commands. On a fresh Debian 12 machine, as root:
 #   bash setup.sh demo   install what is missing, build, run the demo drill
-#   bash setup.sh test   install what is missing, build with ASan+UBSan and
-#                        -Werror, build and briefly run the fuzz targets, run ctest
+#   bash setup.sh test   install what is missing, build and briefly run the fuzz
+#                        targets, run the unit suite under TSan, build with
+#                        ASan+UBSan and -Werror, run ctest
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -46,6 +47,15 @@ case "${1:-}" in
       runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 inputs in \2 s/p' "$work/$target.log")
       echo "fuzz $target: ${runs:-? inputs}, $(grep -c . <(ls "$work/$target")) corpus inputs, no crash"
     done
+
+    # The unit suite under ThreadSanitizer (the worker threads: hashing,
+    # writing, reading members at their offsets, two segments in flight).
+    cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAERODB_TSAN=ON \
+      -DAERODB_WERROR=ON >/dev/null
+    cmake --build build-tsan -j"$JOBS" --target unit_tests
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/tests/unit_tests \
+      > "$work/tsan.log" 2>&1 || { tail -60 "$work/tsan.log" >&2; echo "tsan 'unit_tests': a data race or a failure" >&2; exit 1; }
+    echo "tsan unit_tests: $(grep -o 'test cases: *[0-9]* | *[0-9]* passed' "$work/tsan.log"), no race"
 
     cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DAERODB_SANITIZE=ON \
       -DAERODB_WERROR=ON >/dev/null
