@@ -10,6 +10,9 @@
 #   0     applied, or up to date                      -> exit 0
 #   8     a segment is still arriving (in transit)    -> "waiting", exit 0
 #   3     a gap: the next segment has not arrived     -> "waiting", exit 0
+#   3     a gap below every segment of INBOX (it does not start at the
+#         replica's next CommitId; for a replica not yet built, commit 1):
+#         those commits will never arrive here         -> stderr, exit 3
 #   9     no segment yet for a replica not yet built  -> "waiting", exit 0
 #   7     another run holds REPLICA_DIR               -> "skipped", exit 0
 #   1 4 5 6 damage, diverged, refused, halted         -> stderr, exit with that code
@@ -53,6 +56,25 @@ applied=$(grep -c '^applied .*: commits ' <<<"$out" || true)
 
 if [ "$rc" = 9 ] && [ -d "$INBOX" ] && not_built; then
   rc=waiting-for-first  # the inbox exists; nothing has arrived yet
+fi
+# A gap that cannot close: the commits the replica needs next lie below
+# every segment the inbox holds. Segment names sort in CommitId order and
+# the transport delivers whole files, so nothing older is on its way: page
+# instead of waiting for ever.
+if [ "$rc" = 3 ]; then
+  need=$(sed -n "s/^gap before commit \([0-9]*\) in .*/\1/p" <<<"$msg" | head -n 1)
+  oldest=
+  for f in "$INBOX"/*.seg; do
+    n=$(basename "$f")
+    [[ "$n" =~ ^[0-9a-f]{8}-([0-9a-f]{16})-[0-9a-f]{16}\.seg$ ]] || continue
+    first=$((16#${BASH_REMATCH[1]}))
+    if [ -z "$oldest" ] || [ "$first" -lt "$oldest" ]; then oldest=$first; fi
+  done
+  if [ -n "$need" ] && [ -n "$oldest" ] && [ "$oldest" -gt "$need" ]; then
+    echo "apply-wal failed '$REPLICA': exit 3 (gap), the inbox starts at commit $oldest and the replica needs commit $need: those commits will not arrive in '$INBOX'" >&2
+    echo "hint: ship them again from the primary if it still has them (aerodb-repl ship-wal), or rebuild the replica with 'aerodb-repl snapshot install'" >&2
+    exit 3
+  fi
 fi
 case $rc in
   0)

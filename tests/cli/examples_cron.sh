@@ -8,4 +8,35 @@ fi
 run bash "$SRC/examples/cron-rsync/run-demo.sh" "$(dirname "$AERODB")"
 expect_rc 0
 expect_out_contains "cron-rsync demo ok: replica at commit "
+
+test_case "apply.sh pages (3) when the inbox does not start at the replica's next CommitId, waits (0) for a hole between segments"
+P=$T/p OB=$T/outbox IB=$T/inbox R=$T/r
+"$AERODB" init -D "$P" >/dev/null
+"$AERODB" load -D "$P" --write-sets 60 >/dev/null
+mkdir -p "$OB" "$IB"
+"$AERODB_REPL" ship-wal -D "$P" --to "$OB" --max-segment-bytes 4000 >/dev/null
+segs=($(ls "$OB"))
+[ "${#segs[@]}" -ge 4 ] && pass || fail "expected 4 segments or more, got ${#segs[@]}"
+# A hole between segments: the first arrives, the third, not the second.
+cp "$OB/${segs[0]}" "$OB/${segs[2]}" "$IB/"
+run env AERODB_REPL="$AERODB_REPL" bash "$SRC/examples/cron-rsync/apply.sh" "$R" "$IB"
+expect_rc 0
+expect_out_contains "waiting '$IB': gap (exit 3)"
+# The inbox lost its oldest segments for a replica not built yet: commit 1 never comes.
+rm -rf "$R" "$IB"/*
+cp "$OB/${segs[2]}" "$OB/${segs[3]}" "$IB/"
+run env AERODB_REPL="$AERODB_REPL" bash "$SRC/examples/cron-rsync/apply.sh" "$R" "$IB"
+expect_rc 3
+expect_err_contains "and the replica needs commit 1: those commits will not arrive in '$IB'"
+# A built replica whose inbox starts beyond its next commit.
+rm -rf "$IB"/*
+cp "$OB/${segs[0]}" "$IB/"
+run env AERODB_REPL="$AERODB_REPL" bash "$SRC/examples/cron-rsync/apply.sh" "$R" "$IB"
+expect_rc 0
+rm -f "$IB"/*
+cp "$OB/${segs[2]}" "$OB/${segs[3]}" "$IB/"
+run env AERODB_REPL="$AERODB_REPL" bash "$SRC/examples/cron-rsync/apply.sh" "$R" "$IB"
+expect_rc 3
+expect_err_contains "those commits will not arrive in '$IB'"
+
 finish
