@@ -13,16 +13,6 @@
 
 namespace aero::segment {
 
-const char* SegmentStateName(SegmentState s) {
-  switch (s) {
-    case SegmentState::kValid: return "valid";
-    case SegmentState::kInTransit: return "in-transit";
-    case SegmentState::kCorrupt: return "corrupt";
-    case SegmentState::kIoError: return "io-error";
-  }
-  return "corrupt";
-}
-
 namespace {
 
 constexpr size_t kReadChunk = 256 * 1024;

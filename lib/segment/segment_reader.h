@@ -10,19 +10,16 @@
 #include <vector>
 
 #include "common/fs.h"
+#include "common/verdict.h"
 #include "common/sha256.h"
 #include "segment/segment.h"
 #include "wal/wal_scan.h"
 
 namespace aero::segment {
 
-enum class SegmentState {
-  kValid,
-  kInTransit,  // SEG-3: shorter than it will be; retry later
-  kCorrupt,    // SEG-4
-  kIoError,
-};
-const char* SegmentStateName(SegmentState s);
+// The one verdict type (common/verdict.h): SEG-3 in transit, SEG-4 corrupt.
+using SegmentState = Verdict;
+inline const char* SegmentStateName(SegmentState s) { return VerdictName(s); }
 
 struct SegmentCheck {
   SegmentState state = SegmentState::kCorrupt;

@@ -24,16 +24,6 @@
 
 namespace aero::snapshot {
 
-const char* ArchiveStateName(ArchiveState s) {
-  switch (s) {
-    case ArchiveState::kValid: return "valid";
-    case ArchiveState::kInTransit: return "in-transit";
-    case ArchiveState::kCorrupt: return "corrupt";
-    case ArchiveState::kIoError: return "io-error";
-  }
-  return "corrupt";
-}
-
 namespace {
 
 constexpr size_t kBlock = 256 * 1024;

@@ -13,12 +13,14 @@
 #include <vector>
 
 #include "common/fs.h"
+#include "common/verdict.h"
 #include "snapshot/manifest.h"
 
 namespace aero::snapshot {
 
-enum class ArchiveState { kValid, kInTransit, kCorrupt, kIoError };
-const char* ArchiveStateName(ArchiveState s);
+// The one verdict type (common/verdict.h): SNAP-7 in transit, damage.
+using ArchiveState = Verdict;
+inline const char* ArchiveStateName(ArchiveState s) { return VerdictName(s); }
 
 struct ArchiveCheck {
   ArchiveState state = ArchiveState::kCorrupt;

@@ -1,8 +1,13 @@
 #include <doctest/doctest.h>
 
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
 #include "common/fs.h"
 #include "node/layout.h"
 #include "node/state.h"
+#include "node/store.h"
 #include "support/test_util.h"
 
 using namespace aero;
@@ -116,4 +121,70 @@ TEST_CASE("NODE-9 halt file: absent means not halted, round trip") {
   REQUIRE(h->has_value());
   CHECK((*h)->code == "corrupt");
   CHECK((*h)->commit == 42);
+}
+
+namespace {
+
+// Every value of a JSON object replaced, one at a time, by one of each other
+// type, and each key dropped; plus cuts of the text and an over-long file.
+std::vector<std::pair<std::string, std::string>> HostileVersions(const std::string& good) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const nlohmann::json j = nlohmann::json::parse(good);
+  const nlohmann::json wrongs[] = {nlohmann::json("2"),        nlohmann::json(-1),
+                                   nlohmann::json(1.5),        nlohmann::json(nullptr),
+                                   nlohmann::json::array(),    nlohmann::json::object(),
+                                   nlohmann::json(true),       nlohmann::json(4e99),
+                                   nlohmann::json(std::string(100000, 'x'))};
+  for (const auto& [key, value] : j.items()) {
+    for (const nlohmann::json& w : wrongs) {
+      if (w.type() == value.type()) continue;
+      nlohmann::json m = j;
+      m[key] = w;
+      out.push_back({key + "=" + w.dump().substr(0, 20), m.dump()});
+    }
+    nlohmann::json m = j;
+    m.erase(key);
+    out.push_back({"without " + key, m.dump()});
+  }
+  for (size_t cut : {size_t{0}, size_t{1}, good.size() / 2, good.size() - 1}) {
+    out.push_back({"cut at " + std::to_string(cut), good.substr(0, cut)});
+  }
+  out.push_back({"over-long", good + std::string(2 << 20, ' ')});
+  out.push_back({"not an object", "[1,2,3]"});
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("NODE-1 hostile JSON in state.json, identity.json and halt.json: a clear 1 from every open, never an exception") {
+  TempDir t;
+  REQUIRE(node::Node::Init(PosixFs(), t / "n").ok());
+  REQUIRE(node::SaveHalt(PosixFs(), t / "n", {"corrupt", "in/x.seg", "crc mismatch", 3}).ok());
+  size_t tried = 0, refused = 0;
+  for (std::string_view rel : {node::kStateFile, node::kIdentityFile, node::kHaltFile}) {
+    const std::string path = t / "n" / std::string(rel);
+    const std::string good = ReadFile(path);
+    for (const auto& [label, text] : HostileVersions(good)) {
+      CAPTURE(rel);
+      CAPTURE(label);
+      WriteFile(path, text);
+      for (node::Access access : {node::Access::kRead, node::Access::kWrite}) {
+        auto n = node::Node::Open(PosixFs(), t / "n", access);  // must not throw
+        ++tried;
+        if (n.ok()) {
+          // Allowed: a halt.json that parses but is mistyped still halts
+          // (NODE-9: its presence is the halt; code "unknown"), and a
+          // file without its final newline is the same JSON.
+          CHECK(((*n)->halt().has_value() || label.rfind("cut at", 0) == 0));
+          continue;
+        }
+        ++refused;
+        CHECK(n.status().code() == Code::kDamage);
+        CHECK(n.status().message().find(std::string(rel)) != std::string::npos);
+      }
+    }
+    WriteFile(path, good);
+  }
+  MESSAGE("hostile node files: " << tried << " opens, " << refused << " refused (1)");
+  CHECK(refused > tried / 2);
 }
