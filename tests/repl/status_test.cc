@@ -6,7 +6,9 @@
 
 #include "node/state.h"
 #include "repl/status.h"
+#include "segment/segment.h"
 #include "repl/unhalt.h"
+#include "support/read_counting_fs.h"
 #include "support/repl_fixture.h"
 
 using namespace aero;
@@ -110,4 +112,26 @@ TEST_CASE("LOG-19 the same halt cleared twice with two reasons keeps both") {
   WriteFile(t / "p/replication/halt-history.jsonl", log + "{\"halt_sha256\":5,\"reason\":[]}\n");
   REQUIRE(node::SaveHalt(PosixFs(), t / "p", h).ok());
   CHECK(repl::Unhalt(PosixFs(), t / "p", "after damage", nullptr).ok());
+}
+
+TEST_CASE("LOG-18 status over an inbox of 10000 segments reads the newest segment's header, not the history") {
+  TempDir t;
+  MakePrimary(t / "p", 3);
+  REQUIRE(PosixFs().MakeDir(t / "in").ok());
+  REQUIRE(Ship(t / "p", t / "in").ok());  // one real segment, commits 1..3
+  const auto real = Segments(t / "in");
+  REQUIRE(real.size() == 1);
+  REQUIRE(Apply(t / "r", t / "in").ok());
+  // 10000 older segment names beside it, empty (their bytes are never
+  // needed: the newest complete segment decides the lag).
+  for (uint32_t e = 2; e < 10002; ++e) WriteFile(t / "in" / segment::SegmentName(e, 1, 2), "");
+  ReadCountingFs fs;
+  auto st = repl::GetStatus(fs, t / "r", std::string(t / "in"));
+  REQUIRE(st.ok());
+  CHECK(*st->inbox->newest_commit == 3);
+  // One header and trailer of the newest segment, and the node's own small
+  // files: well under what one read per listed file would cost.
+  CHECK(fs.BytesRead(".seg") <= 4096);
+  MESSAGE("status read " << fs.BytesRead(".seg") << " bytes of segments, "
+                         << fs.BytesRead("") << " bytes in all");
 }
