@@ -16,11 +16,6 @@ namespace fsys = std::filesystem;
 
 namespace {
 
-void Copy(const std::string& from, const std::string& to) {
-  fsys::remove_all(to);
-  fsys::copy(from, to, fsys::copy_options::recursive);
-}
-
 // The segments in `dir` form one valid chain 1..last.
 void CheckChain(const std::string& dir, uint64_t last) {
   uint64_t next = 1;
@@ -55,8 +50,8 @@ TEST_CASE("crash: ship-wal at every step, then a re-run converges") {
   CAPTURE(every);
   uint64_t total = 0;
   {
-    Copy(t / "p0", t / "p");
-    Copy(t / "out0", t / "out");
+    CopyTree(t / "p0", t / "p");
+    CopyTree(t / "out0", t / "out");
     FaultyFs fs;
     repl::ShipOptions o{t / "p", t / "out", 3000, false, false, every};
     REQUIRE(repl::ShipWal(fs, o, nullptr).ok());
@@ -65,8 +60,8 @@ TEST_CASE("crash: ship-wal at every step, then a re-run converges") {
   MESSAGE("ship-wal crash points exercised (position every " << every << " bytes): " << total);
   for (uint64_t k = 1; k <= total; ++k) {
     CAPTURE(k);
-    Copy(t / "p0", t / "p");
-    Copy(t / "out0", t / "out");
+    CopyTree(t / "p0", t / "p");
+    CopyTree(t / "out0", t / "out");
     FaultyFs fs;
     fs.CrashAt(k);
     repl::ShipOptions o{t / "p", t / "out", 3000, false, false, every};
@@ -104,7 +99,7 @@ TEST_CASE("crash: apply-wal at every step (bootstrap and catch-up), then a re-ru
     uint64_t total = 0;
     {
       fsys::remove_all(t / "r");
-      if (!bootstrap) Copy(t / "r0", t / "r");
+      if (!bootstrap) CopyTree(t / "r0", t / "r");
       FaultyFs fs;
       repl::ApplyOptions o{t / "r", t / "in", std::nullopt, every};
       REQUIRE(repl::ApplyWal(fs, o, nullptr).ok());
@@ -115,7 +110,7 @@ TEST_CASE("crash: apply-wal at every step (bootstrap and catch-up), then a re-ru
     for (uint64_t k = 1; k <= total; ++k) {
       CAPTURE(k);
       fsys::remove_all(t / "r");
-      if (!bootstrap) Copy(t / "r0", t / "r");
+      if (!bootstrap) CopyTree(t / "r0", t / "r");
       FaultyFs fs;
       fs.CrashAt(k);
       repl::ApplyOptions o{t / "r", t / "in", std::nullopt, every};
@@ -142,8 +137,8 @@ TEST_CASE("crash: ship-wal dies, a re-run succeeds, then the power fails") {
   REQUIRE(PosixFs().MakeDir(t / "out0").ok());
   uint64_t total = 0;
   {
-    Copy(t / "p0", t / "p");
-    Copy(t / "out0", t / "out");
+    CopyTree(t / "p0", t / "p");
+    CopyTree(t / "out0", t / "out");
     FaultyFs fs;
     repl::ShipOptions o{t / "p", t / "out", 3000, false, false};
     REQUIRE(repl::ShipWal(fs, o, nullptr).ok());
@@ -151,8 +146,8 @@ TEST_CASE("crash: ship-wal dies, a re-run succeeds, then the power fails") {
   }
   for (uint64_t k = 1; k <= total; ++k) {
     CAPTURE(k);
-    Copy(t / "p0", t / "p");
-    Copy(t / "out0", t / "out");
+    CopyTree(t / "p0", t / "p");
+    CopyTree(t / "out0", t / "out");
     FaultyFs fs;
     fs.CrashAt(k);
     repl::ShipOptions o{t / "p", t / "out", 3000, false, false};

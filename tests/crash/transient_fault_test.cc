@@ -23,11 +23,6 @@ namespace fsys = std::filesystem;
 
 namespace {
 
-void Copy(const std::string& from, const std::string& to) {
-  fsys::remove_all(to);
-  fsys::copy(from, to, fsys::copy_options::recursive);
-}
-
 // ENOSPC on odd steps, EIO on even ones.
 int ErrnoFor(uint64_t step) { return step % 2 ? ENOSPC : EIO; }
 
@@ -84,8 +79,8 @@ TEST_CASE("fault: ship-wal with ENOSPC or EIO at every step is 10 with a hint, a
     repl::ShipOptions o{t / "p", t / "out", 2500, false, false, every};
     const Sweep sw = SweepSteps(
         [&] {
-          Copy(t / "p0", t / "p");
-          Copy(t / "out0", t / "out");
+          CopyTree(t / "p0", t / "p");
+          CopyTree(t / "out0", t / "out");
         },
         [&](Fs& fs) { return repl::ShipWal(fs, o, nullptr); },
         [&](const Status&, FaultyFs&) {
@@ -119,7 +114,7 @@ TEST_CASE("fault: apply-wal with ENOSPC or EIO at every step is 10 with a hint, 
       const Sweep sw = SweepSteps(
           [&] {
             fsys::remove_all(t / "r");
-            if (!bootstrap) Copy(t / "r0", t / "r");
+            if (!bootstrap) CopyTree(t / "r0", t / "r");
             rep = {};
           },
           [&](Fs& fs) { return repl::ApplyWal(fs, o, &rep); },
@@ -211,7 +206,7 @@ TEST_CASE("fault: unhalt and the node's own writes with ENOSPC or EIO at every s
     auto n = node::Node::Open(PosixFs(), t / "r0", node::Access::kWrite);
     REQUIRE((*n)->Halt({"corrupt", "x", "test", 11}).ok());
   }
-  const Sweep un = SweepSteps([&] { Copy(t / "r0", t / "r"); },
+  const Sweep un = SweepSteps([&] { CopyTree(t / "r0", t / "r"); },
                               [&](Fs& fs) { return repl::Unhalt(fs, t / "r", "drill", nullptr); },
                               [&](const Status&, FaultyFs&) {
                                 REQUIRE(repl::Unhalt(PosixFs(), t / "r", "drill", nullptr).ok());
@@ -227,7 +222,7 @@ TEST_CASE("fault: unhalt and the node's own writes with ENOSPC or EIO at every s
   w.write_sets = 5;
   w.seed = 7;
   const Sweep wr = SweepSteps(
-      [&] { Copy(t / "w0", t / "w"); },
+      [&] { CopyTree(t / "w0", t / "w"); },
       [&](Fs& fs) -> Status {
         AERO_ASSIGN_OR_RETURN(auto n, node::Node::Open(fs, t / "w", node::Access::kWrite));
         AERO_RETURN_IF_ERROR(node::RunWorkload(*n, w).status());

@@ -475,19 +475,15 @@ class AppendCountingFs final : public ForwardingFs {
   uint64_t appended = 0;
 
  private:
-  class Counting final : public WritableFile {
+  class Counting final : public ForwardingWritable {
    public:
-    Counting(std::unique_ptr<WritableFile> f, uint64_t* n) : f_(std::move(f)), n_(n) {}
+    Counting(std::unique_ptr<WritableFile> f, uint64_t* n) : ForwardingWritable(std::move(f)), n_(n) {}
     Status Append(std::string_view d) override {
       *n_ += d.size();
-      return f_->Append(d);
+      return ForwardingWritable::Append(d);
     }
-    Status Sync() override { return f_->Sync(); }
-    Status Close() override { return f_->Close(); }
-    const std::string& path() const override { return f_->path(); }
 
    private:
-    std::unique_ptr<WritableFile> f_;
     uint64_t* n_;
   };
   std::string suffix_;

@@ -1220,20 +1220,16 @@ class ProbeFs final : public ForwardingFs {
   }
 
  private:
-  class Probed final : public WritableFile {
+  class Probed final : public ForwardingWritable {
    public:
-    Probed(std::unique_ptr<WritableFile> f, ProbeFs* fs) : f_(std::move(f)), fs_(fs) {}
+    Probed(std::unique_ptr<WritableFile> f, ProbeFs* fs) : ForwardingWritable(std::move(f)), fs_(fs) {}
     Status Append(std::string_view d) override {
       if (!probed_) fs_->probe_("first write");
       probed_ = true;
-      return f_->Append(d);
+      return ForwardingWritable::Append(d);
     }
-    Status Sync() override { return f_->Sync(); }
-    Status Close() override { return f_->Close(); }
-    const std::string& path() const override { return f_->path(); }
 
    private:
-    std::unique_ptr<WritableFile> f_;
     ProbeFs* fs_;
     bool probed_ = false;
   };

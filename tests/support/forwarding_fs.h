@@ -61,4 +61,19 @@ class ForwardingFile : public ReadableFile {
   ReadableFile& f_;
 };
 
+// Forwards to `f`, which it owns; AppendFrom is left to WritableFile's
+// default, so that every byte passes through Append (where tests count or
+// probe).
+class ForwardingWritable : public WritableFile {
+ public:
+  explicit ForwardingWritable(std::unique_ptr<WritableFile> f) : f_(std::move(f)) {}
+  Status Append(std::string_view d) override { return f_->Append(d); }
+  Status Sync() override { return f_->Sync(); }
+  Status Close() override { return f_->Close(); }
+  const std::string& path() const override { return f_->path(); }
+
+ private:
+  std::unique_ptr<WritableFile> f_;
+};
+
 }  // namespace aero::testing

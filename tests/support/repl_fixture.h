@@ -2,6 +2,7 @@
 // and a segment made from WAL bytes.
 #pragma once
 
+#include <filesystem>
 #include <string>
 
 #include "node/store.h"
@@ -81,6 +82,13 @@ inline std::vector<std::string> Segments(const std::string& dir) {
     if (e.name.size() == 46 && e.name.substr(42) == ".seg") out.push_back(e.name);
   }
   return out;
+}
+
+// Replaces `to` with a copy of the tree `from` (crash and fault tests start
+// every run from the same directories).
+inline void CopyTree(const std::string& from, const std::string& to) {
+  std::filesystem::remove_all(to);
+  std::filesystem::copy(from, to, std::filesystem::copy_options::recursive);
 }
 
 }  // namespace aero::testing
