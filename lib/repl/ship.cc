@@ -272,12 +272,12 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
     out.last_commit = c.header.last_commit;
     out.sha256 = ToHex(w.seg.seal);
     const std::string& final_path = w.final_path;
-    Status renamed = fs.RenameNoReplace(w.tmp, final_path);  // LOG-3
+    Status renamed = target.PublishExclusive(w.tmp, w.name);  // LOG-3, ARC-1
     if (renamed.code() == Code::kRefused) {
       // LOG-4: a valid segment of the same history under the name is a
       // re-ship; anything else is refused, and neither file is touched.
       (void)fs.Remove(w.tmp);
-      Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(final_path);
+      Result<std::unique_ptr<ReadableFile>> f = target.OpenRead(w.name);
       if (!f.ok()) return f.status();
       segment::SegmentNameInfo ni{c.header.epoch, c.header.first_commit, c.header.last_commit};
       segment::SegmentCheck existing = segment::VerifySegment(**f, &ni);
@@ -312,10 +312,10 @@ Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
       out.bytes = existing.size;
       // The crashed run that renamed it may not have fsynced the directory:
       // make the entry durable before the position says it was shipped (LOG-3).
-      AERO_RETURN_IF_ERROR(fs.SyncDir(o.target));
+      AERO_RETURN_IF_ERROR(target.MakeDurable());
     } else {
       AERO_RETURN_IF_ERROR(renamed);
-      AERO_RETURN_IF_ERROR(fs.SyncDir(o.target));
+      AERO_RETURN_IF_ERROR(target.MakeDurable());
       out.bytes = w.seg.bytes;
     }
     // LOG-3: the position follows the published segments, saved every
