@@ -16,8 +16,11 @@ mkdir -p "$WORK"
 cmake -S "$WORK" -B "$WORK/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null || exit 10
 cmake --build "$WORK/build" -j"$JOBS" --target unit_tests >/dev/null || { echo "the unmutated tree does not build" >&2; exit 10; }
 total=0 killed=0
-while IFS=$'\t' read -r id file old new filter; do
-  [[ -z "$id" || "$id" == \#* ]] && continue
+while IFS= read -r line; do
+  [[ -z "$line" || "$line" == \#* ]] && continue
+  # cut, not read: read would merge two tabs around an empty replacement.
+  id=$(cut -f1 <<<"$line") file=$(cut -f2 <<<"$line") old=$(cut -f3 <<<"$line")
+  new=$(cut -f4 <<<"$line") filter=$(cut -f5 <<<"$line")
   [[ -n "${1:-}" && "$id" != *"$1"* ]] && continue
   total=$((total + 1))
   f="$WORK/$file"
@@ -29,8 +32,7 @@ while IFS=$'\t' read -r id file old new filter; do
   cp "$f" "$f.orig"
   OLD="$old" NEW="$new" perl -0pi -e 's/^\Q$ENV{OLD}\E$/$ENV{NEW}/m' "$f"
   if ! cmake --build "$WORK/build" -j"$JOBS" --target unit_tests >/dev/null 2>&1; then
-    echo "KILLED   $id (does not build)"
-    killed=$((killed + 1))
+    echo "NOBUILD  $id: the mutant does not compile (fix its line in mutants.tsv)"
   elif timeout "${MUTANT_SECONDS:-300}" "$WORK/build/tests/unit_tests" -tc="$filter" >/dev/null 2>&1; then
     echo "SURVIVED $id ($file; tests: $filter)"
   else
