@@ -34,10 +34,10 @@ int Run(const Options& o) {
                         {"applied_commit", s.applied_commit},
                         {"history_digest", history::DigestToHex(s.applied_digest)},
                         {"base_commit", s.base_commit},
-                        {"halted", st->halt ? nlohmann::json({{"code", st->halt->code},
-                                                              {"subject", st->halt->subject},
-                                                              {"detail", st->halt->detail},
-                                                              {"commit", st->halt->commit}})
+                        {"halted", st->authority.halt ? nlohmann::json({{"code", st->authority.halt->code},
+                                                              {"subject", st->authority.halt->subject},
+                                                              {"detail", st->authority.halt->detail},
+                                                              {"commit", st->authority.halt->commit}})
                                             : nlohmann::json(nullptr)},
                         {"fenced", st->authority.fenced
                                        ? nlohmann::json({{"epoch", st->authority.fenced->epoch},
@@ -82,7 +82,7 @@ int Run(const Options& o) {
   std::printf("  history digest  %s\n", history::DigestToHex(s.applied_digest).c_str());
   std::printf("  base commit     %llu\n", static_cast<unsigned long long>(s.base_commit));
   std::printf("  halted          %s\n",
-              st->halt ? (st->halt->code + ": " + st->halt->detail).c_str() : "no");
+              st->authority.halt ? (st->authority.halt->code + ": " + st->authority.halt->detail).c_str() : "no");
   for (const auto& t : st->shipped) {
     std::printf("  shipped         '%s' through commit %llu (%llu behind)\n", t.target.c_str(),
                 static_cast<unsigned long long>(t.commit), static_cast<unsigned long long>(t.lag));

@@ -24,7 +24,6 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
   NodeStatus st;
   st.identity = n->identity();
   st.state = n->state();
-  st.halt = n->halt();
   st.authority = n->authority();
   st.health = node::Permit(st.authority, node::Operation::kReport, data_dir);  // MODEL-9
   const uint64_t applied = st.state.applied_commit;

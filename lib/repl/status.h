@@ -30,8 +30,7 @@ struct InboxLag {
 struct NodeStatus {
   node::Identity identity;
   node::NodeState state;
-  std::optional<node::HaltReason> halt;
-  node::Authority authority;
+  node::Authority authority;  // role, epoch, halt, fenced, promoting
   // Permit's answer for the node's health (MODEL-9): ok, or the refusal
   // (halted 6, fenced or promoting 5) that status reports as it is.
   Status health;

@@ -20,18 +20,13 @@ ArchiveSource::~ArchiveSource() {
 
 bool ArchiveSource::ReadMore() {
   if (in_pos_ == in_end_) in_pos_ = in_end_ = 0;
-  if (in_cap_ < next_cap_ && in_pos_ == 0) {
+  if (in_cap_ < next_cap_) {
     // Starts small and doubles while reads fill it: a small archive costs a
     // small buffer, a large one is read in 256 KiB pieces.
     std::unique_ptr<char[]> bigger(new char[next_cap_]);
     if (in_end_ > 0) std::memcpy(bigger.get(), in_.get(), in_end_);
     in_ = std::move(bigger);
     in_cap_ = next_cap_;
-  }
-  if (in_end_ == in_cap_) {  // only while sniffing the magic: room after it
-    std::memmove(in_.get(), in_.get() + in_pos_, in_end_ - in_pos_);
-    in_end_ -= in_pos_;
-    in_pos_ = 0;
   }
   const size_t want = in_cap_ - in_end_;
   Result<size_t> got = file_->Read(in_.get() + in_end_, want);

@@ -42,7 +42,9 @@ class ArchiveSource {
   const std::string& damage() const { return damage_; }
 
  private:
-  // Reads more of the file into in_ (after what it holds); false on error.
+  // Reads more of the file into in_ (after what it holds: called only when
+  // everything was handed on, or while the first 4 bytes are sniffed, so
+  // in_pos_ is 0 or in_pos_ == in_end_); false on error.
   bool ReadMore();
   bool NextZstd(const char** data, size_t* size);
 

@@ -67,14 +67,11 @@ void* Resolve(const char* name) {
   }
 
 AERO_LA_FORWARD(struct archive*, archive_read_new, (void), ())
-AERO_LA_FORWARD(int, archive_read_support_filter_zstd, (struct archive * a), (a))
 AERO_LA_FORWARD(int, archive_read_support_format_tar, (struct archive * a), (a))
 AERO_LA_FORWARD(int, archive_read_open2,
                 (struct archive * a, void* d, archive_open_callback* o, archive_read_callback* r,
                  archive_skip_callback* s, archive_close_callback* c),
                 (a, d, o, r, s, c))
-AERO_LA_FORWARD(int, archive_filter_count, (struct archive * a), (a))
-AERO_LA_FORWARD(int, archive_filter_code, (struct archive * a, int n), (a, n))
 AERO_LA_FORWARD(la_int64_t, archive_filter_bytes, (struct archive * a, int n), (a, n))
 AERO_LA_FORWARD(int, archive_entry_sparse_count, (struct archive_entry * e), (e))
 AERO_LA_FORWARD(int, archive_read_next_header, (struct archive * a, struct archive_entry** e),
