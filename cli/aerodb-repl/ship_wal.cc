@@ -25,6 +25,10 @@ int Run(const Options& o) {
                     {"sha256", seg.sha256},
                     {"already_there", seg.already_there}});
   }
+  if (!rep.position_saved) {  // LOG-26: a warning, whatever the outcome
+    std::fprintf(stderr, "warning: %s\nhint: %s\n", rep.position_warning.message().c_str(),
+                 rep.position_warning.hint().c_str());
+  }
   if (!s.ok()) {
     // What was published before the failure stays published; say so.
     for (const auto& seg : rep.segments) {
@@ -37,7 +41,7 @@ int Run(const Options& o) {
                       {"from_commit", rep.from_commit},
                       {"shipped_commit", rep.shipped_commit},
                       {"segments", segs},
-                      {"uncommitted_bytes_dropped", rep.truncated_tail_bytes}}));
+                      {"position_saved", rep.position_saved}}));
     return 0;
   }
   for (const auto& seg : rep.segments) {

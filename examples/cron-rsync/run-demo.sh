@@ -64,9 +64,14 @@ for round in 1 2 3 4 5; do
   "$AERODB" put -D "$P" "drill/round-$round" "{\"round\":$round}"
   case $round in
     2)
-      step "minute 2: ship.sh while another run holds the primary (exit 7 -> skip)"
-      expect_line "skipped '$P'" flock "$P/replication/lock" bash "$HERE/ship.sh" "$P" "$OUTBOX"
+      step "minute 2: ship.sh while another ship to the same outbox runs (exit 7 -> skip)"
+      # The per-target lock of LOG-25: first 16 hex of SHA-256(realpath OUTBOX).
+      key=$(printf '%s' "$(realpath "$OUTBOX")" | sha256sum | cut -c1-16)
+      expect_line "skipped '$P'" flock "$P/replication/shipped/$key.lock" bash "$HERE/ship.sh" "$P" "$OUTBOX"
       [ -z "$(segments_in "$OUTBOX")" ] || die "a locked ship.sh published $(segments_in "$OUTBOX")"
+      step "minute 2: a writer holds the primary; ship.sh ships beside it (LOG-25)"
+      expect_line "shipped '" flock "$P/replication/lock" bash "$HERE/ship.sh" "$P" "$OUTBOX"
+      "$AERODB" put -D "$P" "drill/round-2b" '{"beside":"ship"}'
       ;;
     5)
       step "minute 5: a segment is delayed, the next one arrives first (exit 3 -> waiting)"

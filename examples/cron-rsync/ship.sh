@@ -8,12 +8,12 @@
 # log file); a problem line and a hint line on stderr for everything an
 # operator must act on (cron mails stderr to MAILTO).
 #   0  shipped, or nothing new           -> exit 0
-#   7  another run holds PRIMARY_DIR     -> skip this minute, exit 0
+#   7  another ship to OUTBOX is running -> skip this minute, exit 0
 #   8  target input not complete yet     -> retry next minute (stdout), exit 8
 #   anything else (1 3 4 5 6 9 10 ...)   -> stderr, exit with the tool's code
-# No flock(1) here: ship-wal takes its own non-blocking lock on
-# PRIMARY_DIR/replication/lock, and wrapping it in `flock` on that same file
-# would make ship-wal itself see the lock taken (exit 7) on every run.
+# No flock(1) here: ship-wal takes its own non-blocking lock per target,
+# PRIMARY_DIR/replication/shipped/<key>.lock (LOG-25), and never the
+# primary's own lock, so writers are never refused because a ship runs.
 set -euo pipefail
 REPL=${AERODB_REPL:-aerodb-repl}
 
@@ -59,7 +59,7 @@ case $rc in
     fi
     ;;
   7)
-    echo "skipped '$PRIMARY': another aerodb or aerodb-repl run holds it (exit 7); cron ships next minute"
+    echo "skipped '$PRIMARY': another ship-wal to '$OUTBOX' is running (exit 7); cron ships next minute"
     ;;
   8)
     echo "waiting '$OUTBOX': ship-wal found input still in transit (exit 8); cron retries next minute: $msg"

@@ -37,7 +37,7 @@ fi
 
 # One transfer at a time: an overlapping run would race this one for the
 # same files. The lock is flock(2) on the OUTBOX directory itself, so no lock
-# file appears in OUTBOX (ship-wal locks PRIMARY/replication/lock instead).
+# file appears in OUTBOX (ship-wal locks PRIMARY/replication/shipped/<key>.lock instead).
 exec 9<"$OUTBOX"
 if ! flock -n 9; then
   echo "skipped '$OUTBOX': another transfer.sh run holds it; cron transfers next minute"

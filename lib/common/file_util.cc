@@ -20,9 +20,16 @@ Status CheckParentDir(Fs& fs, const std::string& path, std::string hint) {
 Status WriteFileAtomically(Fs& fs, const std::string& path, std::string_view contents) {
   const std::string tmp = path + ".tmp";
   AERO_ASSIGN_OR_RETURN(auto file, fs.OpenWrite(tmp, OpenMode::kTruncate));
-  AERO_RETURN_IF_ERROR(file->Append(contents));
-  AERO_RETURN_IF_ERROR(file->Sync());
-  AERO_RETURN_IF_ERROR(file->Close());
+  Status s = file->Append(contents);
+  if (s.ok()) s = file->Sync();
+  if (s.ok()) s = file->Close();
+  if (!s.ok()) {
+    // Nothing half-written is left behind (a full disk): the old file is
+    // untouched, and the temp file goes.
+    file.reset();
+    (void)fs.Remove(tmp);
+    return s;
+  }
   AERO_RETURN_IF_ERROR(fs.Rename(tmp, path));
   return fs.SyncDir(DirName(path));
 }

@@ -60,6 +60,11 @@ class ReadableFile {
   virtual Result<uint64_t> Size() = 0;
   // Identity (device, inode) and size of the open file.
   virtual Result<FileInfo> Info() = 0;
+  // fsync of the file through this read-only handle: every byte any process
+  // wrote to it before the call is durable on return ok (LOG-25: a shipper
+  // makes a live writer's complete write sets durable before cutting them).
+  // kInternal where the file is not a file of the file system.
+  virtual Status Sync();
   virtual const std::string& path() const = 0;
 };
 

@@ -127,6 +127,10 @@ class PosixReadable final : public ReadableFile {
     if (::fstat(fd_, &st) != 0) return ErrnoStatus("cannot stat", path_, errno);
     return InfoOf(st);
   }
+  Status Sync() override {
+    if (::fsync(fd_) != 0) return ErrnoStatus("cannot fsync", path_, errno);
+    return Status::Ok();
+  }
   const std::string& path() const override { return path_; }
   int fd() const { return fd_; }
 
@@ -340,6 +344,10 @@ Result<std::string> RealPath(const std::string& path) {
 
 Result<size_t> ReadableFile::ReadAt(uint64_t, char*, size_t) {
   return Status(Code::kInternal, Problem("no positional reads", path()));
+}
+
+Status ReadableFile::Sync() {
+  return Status(Code::kInternal, Problem("cannot fsync", path(), "not a file of the file system"));
 }
 
 Status ReadExactlyAt(ReadableFile& file, uint64_t offset, char* buf, size_t n) {

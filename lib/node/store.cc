@@ -147,6 +147,10 @@ Result<std::unique_ptr<Node>> Node::Open(Fs& fs, const std::string& dir, Access 
       if (!now.ok() || now->device != held.device || now->inode != held.inode) continue;
     }
     AERO_RETURN_IF_ERROR(node->Validate());
+    if (node->wal_read_) {
+      AERO_ASSIGN_OR_RETURN(FileInfo info, node->wal_read_->Info());
+      node->wal_info_ = info;
+    }
     return node;
   }
   return Status(Code::kLocked,
@@ -509,9 +513,16 @@ Result<Documents> Node::ReadAt(uint64_t commit) const {
       });
   if (reached != commit) {
     if (r.stop.kind == wal::StopKind::kIoError) return r.stop.io;
-    return WalDamage(wal_path, "the log ends at commit " + std::to_string(reached) +
-                                   " before commit " + std::to_string(commit) + " (" +
-                                   r.stop.detail + ")");
+    return HaltOnDamage(WalDamage(wal_path, "the log ends at commit " + std::to_string(reached) +
+                                                " before commit " + std::to_string(commit) +
+                                                " (" + r.stop.detail + ")"),
+                        reached + 1);  // LOG-27
+  }
+  for (const wal::ScanFinding& f : r.findings) {
+    if (f.kind == "commit-order") {  // REC-9 in the acknowledged log: LOG-27
+      return HaltOnDamage(WalDamage(wal_path, f.detail + " at offset " + std::to_string(f.offset)),
+                          reached + 1);
+    }
   }
   return docs;
 }
@@ -692,8 +703,62 @@ Status Node::Halt(const HaltReason& reason) {
   return Status::Ok();
 }
 
+Status Node::RecordFenced(const std::string& fenced_json) {
+  if (access_ != Access::kWrite) return WalUnusable();
+  AERO_RETURN_IF_ERROR(PersistApplied());
+  state_.fenced_json = fenced_json;
+  AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, state_));  // MODEL-7, NODE-1
+  state_dirty_ = false;
+  return Status::Ok();
+}
+
+Status Node::SyncWal() {
+  if (!wal_read_) return Status::Ok();
+  return wal_read_->Sync();
+}
+
+Status Node::HaltOnDamage(Status damage, uint64_t commit) const {
+  // LOG-27: only a reader may take the lock here; a writer's own reads
+  // report the damage and leave the halt to its caller.
+  if (access_ != Access::kRead || damage.code() != Code::kDamage) return damage;
+  const HaltReason reason{"corrupt", Path(kWalFile), damage.message(), commit};
+  Result<bool> recorded = HaltIfUnlocked(fs_, dir_, reason);
+  if (!recorded.ok()) return recorded.status();
+  if (!*recorded) return NotRecorded(damage, dir_);
+  return damage.WithHint("this node is halted; restore it from a healthy copy (a replica: "
+                         "'snapshot install' from its primary's archive)");
+}
+
+Result<bool> HaltIfUnlocked(Fs& fs, const std::string& dir, const HaltReason& reason) {
+  Result<std::unique_ptr<Node>> n = Node::Open(fs, dir, Access::kWrite);
+  if (!n.ok()) {
+    if (n.status().code() == Code::kLocked) return false;
+    return n.status();
+  }
+  AERO_RETURN_IF_ERROR((*n)->Halt(reason));
+  return true;
+}
+
+Result<bool> FenceIfUnlocked(Fs& fs, const std::string& dir, const std::string& fenced_json) {
+  Result<std::unique_ptr<Node>> n = Node::Open(fs, dir, Access::kWrite);
+  if (!n.ok()) {
+    if (n.status().code() == Code::kLocked) return false;
+    return n.status();
+  }
+  AERO_RETURN_IF_ERROR((*n)->RecordFenced(fenced_json));
+  return true;
+}
+
+Status NotRecorded(const Status& refusal, const std::string& dir) {
+  Status s(refusal.code(),
+           refusal.message() + "; not recorded: a writer holds '" +
+               JoinPath(dir, kLockFile) + "'",
+           "stop the writer, then re-run to record it");
+  return s.WithReason(refusal.reason());
+}
+
 Result<std::map<uint64_t, history::Digest>> Node::DigestsAt(
-    const std::vector<uint64_t>& wanted) const {
+    const std::vector<uint64_t>& wanted, uint64_t* damaged_at) const {
   std::map<uint64_t, history::Digest> out;
   std::set<uint64_t> need;
   for (uint64_t c : wanted) {
@@ -727,10 +792,26 @@ Result<std::map<uint64_t, history::Digest>> Node::DigestsAt(
   opt.base_commit = state_.base_commit;
   opt.base_digest = state_.base_digest;
   const uint64_t last = *need.rbegin();
-  wal::WalScanner(wal_read_.get(), opt).Run({}, [&](const wal::WriteSet& ws) {
+  uint64_t reached = state_.base_commit;
+  wal::ScanResult r = wal::WalScanner(wal_read_.get(), opt).Run({}, [&](const wal::WriteSet& ws) {
     if (need.count(ws.commit_id) && ws.digest_after) out[ws.commit_id] = *ws.digest_after;
+    reached = ws.commit_id;
     return ws.commit_id < last;
   });
+  // LOG-27: the log must hold every commit up to applied; a scan that stops
+  // short of one it was asked for met damage in the acknowledged log.
+  if (damaged_at) *damaged_at = reached + 1;
+  if (reached < last) {
+    if (r.stop.kind == wal::StopKind::kIoError) return r.stop.io;
+    return WalDamage(Path(kWalFile), "the log ends at commit " + std::to_string(reached) +
+                                         " before commit " + std::to_string(last) + " (" +
+                                         r.stop.detail + ")");
+  }
+  for (const wal::ScanFinding& f : r.findings) {
+    if (f.kind == "commit-order") {
+      return WalDamage(Path(kWalFile), f.detail + " at offset " + std::to_string(f.offset));
+    }
+  }
   return out;
 }
 

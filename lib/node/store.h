@@ -113,12 +113,23 @@ class Node {
 
   // Records a halt (NODE-9) durably; every later write, apply and read refuses.
   Status Halt(const HaltReason& reason);
+  // MODEL-7: records `fenced` (a JSON object) in state.json durably (kWrite).
+  Status RecordFenced(const std::string& fenced_json);
+
+  // LOG-25: fsync of wal/wal.log through the file the open validated, so
+  // every write set the open saw is durable; ok when there is no log.
+  Status SyncWal();
+  // Device and inode of the log the open validated; nullopt when none.
+  const std::optional<FileInfo>& wal_info() const { return wal_info_; }
 
   // H(c) of this node's history for each wanted c <= applied: base and
   // applied from the state, then replication/digests (NODE-11), then one scan
   // of the WAL for the rest above base (absent entries: nothing could prove
   // them, e.g. below base and not in the index).
-  Result<std::map<uint64_t, history::Digest>> DigestsAt(const std::vector<uint64_t>& wanted) const;
+  // kDamage (LOG-27) when the log does not hold a commit up to the last
+  // wanted one; `damaged_at` (nullable) then names the first it could not read.
+  Result<std::map<uint64_t, history::Digest>> DigestsAt(const std::vector<uint64_t>& wanted,
+                                                        uint64_t* damaged_at = nullptr) const;
 
   static std::string SnapshotId(uint64_t commit);  // NODE-8
 
@@ -147,6 +158,10 @@ class Node {
   // later write returns instead of an internal error.
   Status wal_failure_;
   std::unique_ptr<ReadableFile> wal_read_;  // the log validated at open; reads use it
+  std::optional<FileInfo> wal_info_;  // its identity
+  // LOG-27: a read-only node that finds damage in its log halts the node
+  // when the lock is free; returns `damage`, noting when it was not recorded.
+  Status HaltOnDamage(Status damage, uint64_t commit) const;
   std::optional<std::map<DocumentKey, bool>> live_;  // kWrite: live keys at applied
   uint64_t pending_bytes_ = 0;  // appended by AppendBytes, not yet acknowledged
   bool unpersisted_ = false;  // FinishAppend moved `applied` in memory only
@@ -154,5 +169,15 @@ class Node {
   std::vector<DigestIndexEntry> index_pending_;  // NODE-11: applied, not yet acknowledged
   std::optional<DigestIndexWriter> index_writer_;
 };
+
+// LOG-25, LOG-27: records a halt, or `fenced`, in `dir` under the node lock
+// taken for this step only (an open for writing, NODE-4). false, nothing
+// written, when another process holds the lock.
+Result<bool> HaltIfUnlocked(Fs& fs, const std::string& dir, const HaltReason& reason);
+Result<bool> FenceIfUnlocked(Fs& fs, const std::string& dir, const std::string& fenced_json);
+
+// The detail and hint a refusal gets when HaltIfUnlocked / FenceIfUnlocked
+// found the lock held (LOG-25): the refusal stands, the record waits.
+Status NotRecorded(const Status& refusal, const std::string& dir);
 
 }  // namespace aero::node

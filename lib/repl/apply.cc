@@ -82,8 +82,19 @@ class Applier {
     for (const InboxEntry& e : entries) {
       if (e.info.last_commit <= node_.state().applied_commit) wanted.push_back(e.info.last_commit);
     }
-    AERO_ASSIGN_OR_RETURN(own_, node_.DigestsAt(wanted));
-    return Status::Ok();
+    uint64_t damaged_at = 0;
+    Result<std::map<uint64_t, Digest>> own = node_.DigestsAt(wanted, &damaged_at);
+    if (own.ok()) {
+      own_ = std::move(own).value();
+      return Status::Ok();
+    }
+    if (own.status().code() != Code::kDamage) return own.status();
+    // LOG-27: the replica's own acknowledged log is damaged mid-log.
+    const Status damage = own.status().WithHint(
+        "this node is halted; restore it from a healthy copy (a replica: 'snapshot install' "
+        "from its primary's archive)");
+    return Halt("corrupt", JoinPath(o_.data_dir, node::kWalFile), damage.message(), damaged_at,
+                damage);
   }
 
   Status Halt(const std::string& code, const std::string& subject, const std::string& detail,

@@ -24,22 +24,7 @@ namespace aero::repl {
 namespace {
 
 using history::Digest;
-
 using Position = node::ShippedPosition;
-
-// SHA-256 of wal bytes [from, to), read in chunks.
-Result<Digest> HashRange(Fs& fs, const std::string& wal_path, uint64_t from, uint64_t to) {
-  AERO_ASSIGN_OR_RETURN(auto f, fs.OpenRead(wal_path));
-  Sha256 sha;
-  std::string buf(1 << 20, '\0');
-  for (uint64_t at = from; at < to;) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), to - at));
-    AERO_RETURN_IF_ERROR(ReadExactlyAt(*f, at, buf.data(), n));
-    sha.Update(std::string_view(buf.data(), n));
-    at += n;
-  }
-  return sha.Finish();  // history::Digest is a Sha256Digest
-}
 
 // One segment being cut: whole write sets [first, last] at WAL bytes [start, end).
 struct Cut {
@@ -49,410 +34,552 @@ struct Cut {
   bool empty() const { return header.first_commit == 0; }
 };
 
-}  // namespace
+// A segment's temp file, written and fsynced, not yet renamed.
+struct Written {
+  std::string name, final_path, tmp;
+  segment::WrittenSegment seg;
+};
 
-Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
-  ShipReport scratch;
-  ShipReport& rep = report ? *report : scratch;
-  AERO_ASSIGN_OR_RETURN(auto node, node::Node::Open(fs, o.data_dir, node::Access::kWrite));
-  rep.truncated_tail_bytes = node->open_report().truncated_bytes;
-  const node::NodeState state = node->state();
-  const history::SystemId system_id = node->identity().system_id;
-  // MODEL-9: halted (6) first, then fenced/promoting/role (5).
-  AERO_RETURN_IF_ERROR(node::Permit(node->authority(), node::Operation::kShip, o.data_dir));
-  Result<FileInfo> tinfo = fs.Stat(o.target);
-  if (!tinfo.ok() || !tinfo->is_dir) {
-    return Status(Code::kNotFound, Problem("target not found", o.target, "no such directory"),
-                  "create the outbox or archive directory first");
-  }
-  AERO_ASSIGN_OR_RETURN(rep.target, RealPath(o.target));
+// ship-wal in named steps (specs/REPLICATION_LOG_FLOW.md, "Shipping"):
+// OpenNode (1), LockTarget and CheckTarget (2), LoadPosition (3), then Cut
+// (4) with Publish (5) running beside the scan, and Damage (6).
+class Shipper {
+ public:
+  Shipper(Fs& fs, const ShipOptions& o, ShipReport& rep)
+      : fs_(fs), o_(o), rep_(rep), target_(fs, o.target) {}
 
-  // What the target already holds: a newer epoch fences us (LOG-17); a
-  // segment of another database means the wrong target (exit 5).
-  // ARC-3: the target as every reader lists it.
-  archive::PosixArchive target(fs, o.target);
-  AERO_ASSIGN_OR_RETURN(archive::Catalog listed, archive::SegmentCatalog(target).List());
-  std::optional<segment::SegmentNameInfo> newest;
-  std::string newest_name;
-  std::optional<uint64_t> fence_first;
-  uint32_t fence_epoch = 0;
-  for (const archive::CatalogSegment& e : listed.segments) {
-    const std::optional<segment::SegmentNameInfo> info = e.info;
-    if (info->epoch > state.epoch) {
-      // Only a complete segment of this database with a valid header counts:
-      // a stray or half-copied file must not fence a primary for good.
-      Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(JoinPath(o.target, e.name));
-      if (!f.ok()) continue;
-      segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &*info);
-      if (c.state != segment::SegmentState::kValid || !(c.header.system_id == system_id)) {
-        continue;
-      }
-      if (info->epoch > fence_epoch) {
-        fence_epoch = info->epoch;
-        fence_first.reset();
-      }
-      if (info->epoch == fence_epoch) {
-        fence_first = std::min(fence_first.value_or(UINT64_MAX), info->first_commit);
-      }
-    }
-    if (!newest || info->first_commit > newest->first_commit) {
-      newest = info;
-      newest_name = e.name;
-    }
-  }
-  if (fence_epoch > 0) {
-    node::NodeState fenced = state;
-    nlohmann::json f = {{"epoch", fence_epoch},
-                        {"branch_commit", *fence_first - 1},
-                        {"seen_in", rep.target}};
-    fenced.fenced_json = f.dump();
-    AERO_RETURN_IF_ERROR(node::SaveState(fs, o.data_dir, fenced));  // MODEL-7: before refusing
-    return Status(Code::kRefused,
-                  Problem("node is fenced", o.data_dir,
-                          "epoch " + std::to_string(fence_epoch) + " began at commit " +
-                              std::to_string(*fence_first - 1) + " in '" + rep.target +
-                              "'; this primary is superseded"),
-                  "stop writing to this node and rebuild it as a replica of the new primary in "
-                  "a new directory");
-  }
-  if (newest) {
-    const std::string path = JoinPath(o.target, newest_name);
-    Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(path);
-    if (f.ok()) {
-      segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &*newest);
-      if (c.state != segment::SegmentState::kCorrupt && c.expected_size > 0 &&
-          !(c.header.system_id == system_id)) {
-        return Status(Code::kRefused,
-                      Problem("foreign file", path,
-                              "system id " + c.header.system_id.ToHex() + ", this node is " +
-                                  system_id.ToHex()),
-                      "this target belongs to another database; ship to the right directory");
-      }
-    }
+  Status Run() {
+    AERO_RETURN_IF_ERROR(OpenNode());
+    AERO_RETURN_IF_ERROR(LockTarget());
+    AERO_RETURN_IF_ERROR(CheckTarget());
+    AERO_RETURN_IF_ERROR(LoadPosition());
+    if (pos_.commit == state_.applied_commit) return Status::Ok();  // nothing new
+    AERO_RETURN_IF_ERROR(CheckResume());
+    return CutAndPublish();
   }
 
-  // LOG-2: where this target stands.
-  const std::string pos_path = node::ShippedPositionPath(o.data_dir, rep.target);
-  AERO_ASSIGN_OR_RETURN(std::optional<Position> saved, node::LoadShippedPosition(fs, pos_path));
-  Position pos;
-  if (saved) {
-    pos = *saved;
-  } else {
-    pos.commit = state.base_commit;
-    pos.digest = state.base_digest;
-    pos.base = state.base_commit;
-  }
-  if (pos.commit < state.base_commit) {  // LOG-23
-    if (!o.restart_at_base) {
-      return Status(Code::kGap,
-                    Problem("gap before commit " + std::to_string(state.base_commit + 1) + " in",
-                            rep.target,
-                            "commits " + std::to_string(pos.commit + 1) + ".." +
-                                std::to_string(state.base_commit) +
-                                " were checkpointed before being shipped"),
-                    "replicas behind commit " + std::to_string(state.base_commit) +
-                        " need 'snapshot install'; continue with --restart-at-base");
-    }
-    pos = Position{rep.target, state.epoch, state.base_commit, state.base_digest,
-                   state.base_commit, 0, std::nullopt, std::nullopt};
-    AERO_RETURN_IF_ERROR(node::SaveShippedPosition(fs, o.data_dir, pos_path, pos));
-  }
-  if (pos.commit > state.applied_commit) {
-    return Status(Code::kDiverged,
-                  Problem("shipped position ahead of this node", pos_path,
-                          "it records commit " + std::to_string(pos.commit) +
-                              ", this node holds " + std::to_string(state.applied_commit)),
-                  "the directory was restored from an older copy: compare it with the target "
-                  "('aerodb-repl verify TARGET' shows its last commit and digest) before "
-                  "shipping from it");
-  }
-  rep.from_commit = rep.shipped_commit = pos.commit;
-  if (pos.commit == state.applied_commit) return Status::Ok();  // nothing new
-
-  // Cut (LOG-1): whole write sets from the shipped position to applied.
-  const std::string wal_path = JoinPath(o.data_dir, node::kWalFile);
-  AERO_ASSIGN_OR_RETURN(auto scan_file, fs.OpenRead(wal_path));
-  wal::ScanOptions opt;
-  // A position without `last_set` (written before LOG-24) is not resumed
-  // at its offset: the scan starts at the base and checks the position's
-  // digest as it passes it (FM-12), once; the position saved after it has
-  // `last_set`.
-  const bool resume = pos.base == state.base_commit && pos.wal_offset > 0 &&
-                      pos.wal_offset <= state.applied_wal_offset && pos.last_set_offset &&
-                      pos.last_set_sha;
-  if (resume) {
-    // LOG-24: the resume trusts `pos.digest` without hashing the log from
-    // base; the last shipped write set's bytes must still be this log's.
-    AERO_ASSIGN_OR_RETURN(Digest here,
-                          HashRange(fs, wal_path, *pos.last_set_offset, pos.wal_offset));
-    if (here != *pos.last_set_sha) {
-      return Status(Code::kDiverged,
-                    Problem("shipped position disagrees with the log", pos_path,
-                            "the write set of commit " + std::to_string(pos.commit) +
-                                " (bytes " + std::to_string(*pos.last_set_offset) + ".." +
-                                std::to_string(pos.wal_offset) +
-                                " of wal/wal.log) is not the one shipped"),
-                    "the position comes from another copy of this database: ship this node "
-                    "to a target of its own, or remove the position once you know the target "
-                    "holds this node's history");
-    }
-  }
-  opt.start_offset = resume ? pos.wal_offset : 0;
-  opt.base_commit = resume ? pos.commit : state.base_commit;
-  opt.base_digest = resume ? pos.digest : state.base_digest;
-
-  // HIST-2 runs on a worker thread beside the scan (CRCs, REC rules); each
-  // WAL byte is read once by the scan, hashed once, and copied into its
-  // segment inside the kernel.
-  history::AsyncDigestChain chain(*opt.base_digest);
-  opt.chain = &chain;
-  bool check_pos = false;  // the scan passes pos.commit, so its digest is checked
-  Status failure;
-  Cut cut;
-  std::optional<Position> unsaved;  // published, not yet recorded
-  uint64_t unsaved_bytes = 0;
-  auto save_position = [&]() -> Status {
-    if (!unsaved) return Status::Ok();
-    if (unsaved->last_set_offset) {  // LOG-24: one write set, read back from the page cache
-      AERO_ASSIGN_OR_RETURN(unsaved->last_set_sha, HashRange(fs, wal_path, *unsaved->last_set_offset,
-                                                             unsaved->wal_offset));
-    }
-    AERO_RETURN_IF_ERROR(node::SaveShippedPosition(fs, o.data_dir, pos_path, *unsaved));
-    unsaved.reset();
-    unsaved_bytes = 0;
+ private:
+  // Step 1 (LOG-25): read-only, no node lock; the write sets the open saw
+  // are made durable before any is cut.
+  Status OpenNode() {
+    AERO_ASSIGN_OR_RETURN(node_, node::Node::Open(fs_, o_.data_dir, node::Access::kRead));
+    state_ = node_->state();
+    system_id_ = node_->identity().system_id;
+    wal_path_ = JoinPath(o_.data_dir, node::kWalFile);
+    // MODEL-9: halted (6) first, then fenced/promoting/role (5).
+    AERO_RETURN_IF_ERROR(node::Permit(node_->authority(), node::Operation::kShip, o_.data_dir));
     return Status::Ok();
-  };
-  auto digest_at = [&](uint64_t commit) -> Result<Digest> {
-    if (commit == opt.base_commit) return *opt.base_digest;
-    std::optional<Digest> d = chain.Get(commit);
-    if (!d) return Status(Code::kInternal, Problem("no history digest at commit", wal_path,
-                                                   std::to_string(commit)));
+  }
+
+  // Step 2: the target exists, and no other run ships to it (LOG-25).
+  Status LockTarget() {
+    Result<FileInfo> tinfo = fs_.Stat(o_.target);
+    if (!tinfo.ok() || !tinfo->is_dir) {
+      return Status(Code::kNotFound, Problem("target not found", o_.target, "no such directory"),
+                    "create the outbox or archive directory first");
+    }
+    AERO_ASSIGN_OR_RETURN(rep_.target, RealPath(o_.target));
+    pos_path_ = node::ShippedPositionPath(o_.data_dir, rep_.target);
+    AERO_RETURN_IF_ERROR(fs_.MakeDir(JoinPath(o_.data_dir, node::kShippedDir)));
+    std::string lock_path = pos_path_.substr(0, pos_path_.size() - 5) + ".lock";
+    Result<std::unique_ptr<FileLock>> lock = fs_.Lock(lock_path);
+    if (!lock.ok()) {
+      if (lock.status().code() != Code::kLocked) return lock.status();
+      return Status(Code::kLocked,
+                    Problem("ship in progress", rep_.target,
+                            "another ship-wal to this target holds '" + lock_path + "'"),
+                    "wait for it to finish; runs to other targets are not blocked");
+    }
+    target_lock_ = std::move(lock).value();
+    return Status::Ok();
+  }
+
+  // Step 2: what the target already holds. A newer epoch fences this node
+  // (LOG-17); a segment of another database means the wrong target (5).
+  Status CheckTarget() {
+    // ARC-3: the target as every reader lists it.
+    AERO_ASSIGN_OR_RETURN(archive::Catalog listed, archive::SegmentCatalog(target_).List());
+    std::optional<segment::SegmentNameInfo> newest;
+    std::string newest_name;
+    std::optional<uint64_t> fence_first;
+    uint32_t fence_epoch = 0;
+    for (const archive::CatalogSegment& e : listed.segments) {
+      const segment::SegmentNameInfo& info = e.info;
+      if (info.epoch > state_.epoch) {
+        // Only a complete segment of this database with a valid header
+        // counts: a stray or half-copied file must not fence a primary for good.
+        Result<std::unique_ptr<ReadableFile>> f = target_.OpenRead(e.name);
+        if (!f.ok()) continue;
+        segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &info);
+        if (c.state != segment::SegmentState::kValid || !(c.header.system_id == system_id_)) {
+          continue;
+        }
+        if (info.epoch > fence_epoch) {
+          fence_epoch = info.epoch;
+          fence_first.reset();
+        }
+        if (info.epoch == fence_epoch) {
+          fence_first = std::min(fence_first.value_or(UINT64_MAX), info.first_commit);
+        }
+      }
+      if (!newest || info.first_commit > newest->first_commit) {
+        newest = info;
+        newest_name = e.name;
+      }
+    }
+    if (fence_epoch > 0) return Fence(fence_epoch, *fence_first - 1);
+    if (!newest) return Status::Ok();
+    Result<std::unique_ptr<ReadableFile>> f = target_.OpenRead(newest_name);
+    if (!f.ok()) return Status::Ok();
+    segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &*newest);
+    if (c.state != segment::SegmentState::kCorrupt && c.expected_size > 0 &&
+        !(c.header.system_id == system_id_)) {
+      return Status(Code::kRefused,
+                    Problem("foreign file", JoinPath(o_.target, newest_name),
+                            "system id " + c.header.system_id.ToHex() + ", this node is " +
+                                system_id_.ToHex()),
+                    "this target belongs to another database; ship to the right directory");
+    }
+    return Status::Ok();
+  }
+
+  // MODEL-7: `fenced` is recorded before refusing, under the node lock
+  // taken for this step only (LOG-25).
+  Status Fence(uint32_t epoch, uint64_t branch_commit) {
+    nlohmann::json f = {{"epoch", epoch}, {"branch_commit", branch_commit}, {"seen_in", rep_.target}};
+    const Status refusal(Code::kRefused,
+                         Problem("node is fenced", o_.data_dir,
+                                 "epoch " + std::to_string(epoch) + " began at commit " +
+                                     std::to_string(branch_commit) + " in '" + rep_.target +
+                                     "'; this primary is superseded"),
+                         "stop writing to this node and rebuild it as a replica of the new "
+                         "primary in a new directory");
+    AERO_ASSIGN_OR_RETURN(bool recorded, node::FenceIfUnlocked(fs_, o_.data_dir, f.dump()));
+    return recorded ? refusal : node::NotRecorded(refusal, o_.data_dir);
+  }
+
+  // Step 3 (LOG-2): where this target stands.
+  Status LoadPosition() {
+    AERO_ASSIGN_OR_RETURN(std::optional<Position> saved, node::LoadShippedPosition(fs_, pos_path_));
+    if (saved) {
+      pos_ = *saved;
+    } else {
+      pos_.commit = state_.base_commit;
+      pos_.digest = state_.base_digest;
+      pos_.base = state_.base_commit;
+    }
+    if (pos_.commit < state_.base_commit) {  // LOG-23
+      if (!o_.restart_at_base) {
+        return Status(
+            Code::kGap,
+            Problem("gap before commit " + std::to_string(state_.base_commit + 1) + " in",
+                    rep_.target,
+                    "commits " + std::to_string(pos_.commit + 1) + ".." +
+                        std::to_string(state_.base_commit) +
+                        " were checkpointed before being shipped"),
+            "replicas behind commit " + std::to_string(state_.base_commit) +
+                " need 'snapshot install'; continue with --restart-at-base");
+      }
+      pos_ = Position{rep_.target, state_.epoch, state_.base_commit, state_.base_digest,
+                      state_.base_commit, 0, std::nullopt, std::nullopt};
+      AERO_RETURN_IF_ERROR(node::SaveShippedPosition(fs_, o_.data_dir, pos_path_, pos_));
+    }
+    if (pos_.commit > state_.applied_commit) {
+      return Status(Code::kDiverged,
+                    Problem("shipped position ahead of this node", pos_path_,
+                            "it records commit " + std::to_string(pos_.commit) +
+                                ", this node holds " + std::to_string(state_.applied_commit)),
+                    "the directory was restored from an older copy: compare it with the target "
+                    "('aerodb-repl verify TARGET' shows its last commit and digest) before "
+                    "shipping from it");
+    }
+    rep_.from_commit = rep_.shipped_commit = pos_.commit;
+    return Status::Ok();
+  }
+
+  // LOG-24: where the scan starts. A position without `last_set` (written
+  // before LOG-24) is not resumed at its offset: the scan starts at the base
+  // and checks the position's digest as it passes it (FM-12), once.
+  Status CheckResume() {
+    // LOG-25: what is cut must be durable; a write set the open saw may
+    // still be in a live writer's page cache.
+    AERO_RETURN_IF_ERROR(node_->SyncWal());
+    resume_ = pos_.base == state_.base_commit && pos_.wal_offset > 0 &&
+              pos_.wal_offset <= state_.applied_wal_offset && pos_.last_set_offset &&
+              pos_.last_set_sha;
+    if (!resume_) return Status::Ok();
+    // The resume trusts `pos.digest` without hashing the log from base; the
+    // last shipped write set's bytes must still be this log's.
+    AERO_ASSIGN_OR_RETURN(Digest here, HashWal(*pos_.last_set_offset, pos_.wal_offset));
+    if (here == *pos_.last_set_sha) return Status::Ok();
+    return Status(Code::kDiverged,
+                  Problem("shipped position disagrees with the log", pos_path_,
+                          "the write set of commit " + std::to_string(pos_.commit) + " (bytes " +
+                              std::to_string(*pos_.last_set_offset) + ".." +
+                              std::to_string(pos_.wal_offset) +
+                              " of wal/wal.log) is not the one shipped"),
+                  "the position comes from another copy of this database: ship this node to a "
+                  "target of its own, or remove the position once you know the target holds "
+                  "this node's history");
+  }
+
+  // LOG-25: every read of the log goes through the file the open validated.
+  Result<std::unique_ptr<ReadableFile>> OpenWal() {
+    AERO_ASSIGN_OR_RETURN(auto f, fs_.OpenRead(wal_path_));
+    AERO_ASSIGN_OR_RETURN(FileInfo now, f->Info());
+    const std::optional<FileInfo>& held = node_->wal_info();
+    if (!held || held->device != now.device || held->inode != now.inode) {
+      return Status(Code::kLocked,
+                    Problem("log replaced while shipping", wal_path_, "a checkpoint replaced it"),
+                    "re-run ship-wal; it resumes from the saved position");
+    }
+    return f;
+  }
+
+  // SHA-256 of log bytes [from, to), read in chunks through one file held
+  // from the start, so that the position is saved even after a checkpoint
+  // replaced the log (calls are never concurrent: positions are saved in
+  // CommitId order).
+  Result<Digest> HashWal(uint64_t from, uint64_t to) {
+    if (!hash_file_) {
+      AERO_ASSIGN_OR_RETURN(hash_file_, OpenWal());
+    }
+    ReadableFile* f = hash_file_.get();
+    Sha256 sha;
+    std::string buf(static_cast<size_t>(std::min<uint64_t>(1 << 20, to - from)), '\0');
+    for (uint64_t at = from; at < to;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), to - at));
+      AERO_RETURN_IF_ERROR(ReadExactlyAt(*f, at, buf.data(), n));
+      sha.Update(std::string_view(buf.data(), n));
+      at += n;
+    }
+    return sha.Finish();  // history::Digest is a Sha256Digest
+  }
+
+  Result<Digest> DigestAt(uint64_t commit) {
+    if (commit == opt_.base_commit) return *opt_.base_digest;
+    std::optional<Digest> d = chain_->Get(commit);
+    if (!d) {
+      return Status(Code::kInternal,
+                    Problem("no history digest at commit", wal_path_, std::to_string(commit)));
+    }
     return *d;
-  };
-  // Publishing is two steps. Writing the temp file (copy, fsync) may run
-  // for two segments at once, so that the disk writes segment k+1 while
-  // segment k's fsync commits; the renames and the position stay strictly in
-  // CommitId order (LOG-3): each segment is renamed only after the one
-  // before it was published.
-  struct Written {
-    std::string name, final_path, tmp;
-    segment::WrittenSegment seg;
-  };
-  auto write_temp = [&](Cut& c) -> Result<Written> {
-    if (c.header.first_commit == pos.commit + 1) {
-      if (check_pos) {
-        AERO_ASSIGN_OR_RETURN(Digest at_pos, digest_at(pos.commit));
-        if (at_pos != pos.digest) {
+  }
+
+  // Step 4 (LOG-1): whole write sets from the position to applied, checked
+  // as apply would check them (LOG-22) before any segment holds them;
+  // segments are published beside the scan (step 5).
+  Status CutAndPublish() {
+    AERO_ASSIGN_OR_RETURN(auto scan_file, OpenWal());
+    if (!hash_file_) {
+      AERO_ASSIGN_OR_RETURN(hash_file_, OpenWal());
+    }
+    opt_.start_offset = resume_ ? pos_.wal_offset : 0;
+    opt_.base_commit = resume_ ? pos_.commit : state_.base_commit;
+    opt_.base_digest = resume_ ? pos_.digest : state_.base_digest;
+    // HIST-2 runs on a worker thread beside the scan (CRCs, REC rules); each
+    // WAL byte is read once by the scan, hashed once, and copied into its
+    // segment inside the kernel.
+    chain_.emplace(*opt_.base_digest);
+    opt_.chain = &*chain_;
+    wal::ScanResult r = wal::WalScanner(scan_file.get(), opt_).Run(
+        {}, [this](const wal::WriteSet& ws) { return OnWriteSet(ws); });
+    if (!cut_.empty()) chain_->Keep(cut_.header.last_commit);
+    Status published = WaitInflight();
+    Status position_saved = SavePosition();  // what was published, even before a failure
+    AERO_RETURN_IF_ERROR(failure_);
+    AERO_RETURN_IF_ERROR(published);
+    AERO_RETURN_IF_ERROR(position_saved);
+    AERO_RETURN_IF_ERROR(CheckScanned(r));
+    if (!cut_.empty()) {
+      AERO_ASSIGN_OR_RETURN(Written w, WriteTemp(cut_));
+      AERO_RETURN_IF_ERROR(PublishWritten(cut_, w));
+    }
+    return SavePosition();
+  }
+
+  // The scan's callback: false stops it.
+  bool OnWriteSet(const wal::WriteSet& ws) {
+    // Ship publishes nothing apply would refuse: each write set must follow
+    // the one before it (REC-8 sequences, REC-9 CommitIds) before any
+    // segment holds it; the first that does not stops the scan (LOG-22).
+    if (prev_commit_ && ws.commit_id != *prev_commit_ + 1) {
+      wal_damage_ = "commit-order: commit " + std::to_string(ws.commit_id) + " follows commit " +
+                    std::to_string(*prev_commit_) + " at offset " +
+                    std::to_string(ws.start_offset);
+      return false;
+    }
+    if (prev_sequence_ && ws.first_sequence != *prev_sequence_ + 1) {
+      wal_damage_ = "sequence: " + std::to_string(ws.first_sequence) + " follows " +
+                    std::to_string(*prev_sequence_) + " at offset " +
+                    std::to_string(ws.start_offset);
+      return false;
+    }
+    prev_commit_ = ws.commit_id;
+    prev_sequence_ = ws.last_sequence;
+    if (ws.commit_id <= pos_.commit) {  // already shipped (a resume after a checkpoint)
+      if (ws.commit_id == pos_.commit) {
+        chain_->Keep(pos_.commit);
+        check_pos_ = true;
+      }
+      return ws.commit_id < state_.applied_commit;
+    }
+    if (!cut_.empty() && ws.end_offset - cut_.start > o_.max_segment_bytes) {
+      chain_->Keep(cut_.header.last_commit);  // the write set before this one
+      failure_ = Launch(cut_);
+      if (!failure_.ok()) return false;
+      cut_ = Cut{};
+    }
+    if (cut_.empty()) {
+      cut_.header.system_id = system_id_;
+      cut_.header.epoch = state_.epoch;
+      cut_.header.first_commit = ws.commit_id;
+      cut_.header.first_sequence = ws.first_sequence;
+      cut_.start = ws.start_offset;
+    }
+    cut_.header.last_commit = ws.commit_id;
+    cut_.header.last_sequence = ws.last_sequence;
+    cut_.header.record_count += ws.records;
+    cut_.end = ws.end_offset;
+    cut_.last_start = ws.start_offset;
+    return ws.commit_id < state_.applied_commit;
+  }
+
+  // Step 6 (LOG-22): the scan must have reached applied, in order, with the
+  // digest the node acknowledged, before the last segment is written.
+  Status CheckScanned(const wal::ScanResult& r) {
+    auto order = std::find_if(r.findings.begin(), r.findings.end(),
+                              [](const wal::ScanFinding& f) { return f.kind == "commit-order"; });
+    std::string detail = wal_damage_;
+    if (detail.empty() && !cut_.empty() && cut_.header.last_commit == state_.applied_commit) {
+      const std::optional<Digest> at_applied = chain_->Get(state_.applied_commit);
+      if (at_applied && *at_applied != state_.applied_digest) {
+        detail = "the history digest at commit " + std::to_string(state_.applied_commit) +
+                 " is not the one state.json acknowledged";
+      }
+    }
+    if (detail.empty() && r.last_commit == state_.applied_commit && order == r.findings.end()) {
+      return Status::Ok();
+    }
+    if (detail.empty()) {
+      if (r.stop.kind == wal::StopKind::kIoError) return r.stop.io;
+      detail = order != r.findings.end() ? order->detail : r.stop.detail;
+    }
+    const uint64_t at = !wal_damage_.empty() && prev_commit_
+                            ? *prev_commit_ + 1
+                            : r.last_commit.value_or(pos_.commit) + 1;
+    const Status refusal(Code::kDamage,
+                         Problem("wal cannot be trusted", wal_path_,
+                                 detail + " before commit " +
+                                     std::to_string(state_.applied_commit) +
+                                     " that this primary acknowledged"),
+                         "this primary is halted; restore it from a healthy copy");
+    // LOG-22, under the node lock taken for this step only (LOG-25).
+    AERO_ASSIGN_OR_RETURN(bool recorded,
+                          node::HaltIfUnlocked(fs_, o_.data_dir,
+                                               node::HaltReason{"corrupt", wal_path_, detail, at}));
+    return recorded ? refusal : node::NotRecorded(refusal, o_.data_dir);
+  }
+
+  // Step 5, first half: the temp file, copied and fsynced. May run for two
+  // segments at once.
+  Result<Written> WriteTemp(Cut& c) {
+    if (c.header.first_commit == pos_.commit + 1) {
+      if (check_pos_) {
+        AERO_ASSIGN_OR_RETURN(Digest at_pos, DigestAt(pos_.commit));
+        if (at_pos != pos_.digest) {
           return Status(Code::kDiverged,
-                        Problem("shipped position disagrees with the log", pos_path,
-                                "digest at commit " + std::to_string(pos.commit) + " differs"),
+                        Problem("shipped position disagrees with the log", pos_path_,
+                                "digest at commit " + std::to_string(pos_.commit) + " differs"),
                         "the target holds another history than this node's log: ship this node "
                         "to a target of its own ('aerodb-repl verify TARGET' shows what it holds)");
         }
       }
-      c.header.digest_before = pos.digest;
+      c.header.digest_before = pos_.digest;
     } else {
-      AERO_ASSIGN_OR_RETURN(c.header.digest_before, digest_at(c.header.first_commit - 1));
+      AERO_ASSIGN_OR_RETURN(c.header.digest_before, DigestAt(c.header.first_commit - 1));
     }
-    AERO_ASSIGN_OR_RETURN(c.header.digest_after, digest_at(c.header.last_commit));
+    AERO_ASSIGN_OR_RETURN(c.header.digest_after, DigestAt(c.header.last_commit));
     Written w;
     w.name = segment::SegmentName(c.header.epoch, c.header.first_commit, c.header.last_commit);
-    w.final_path = JoinPath(o.target, w.name);
-    w.tmp = JoinPath(o.target, HiddenName(w.name, ".tmp"));
+    w.final_path = JoinPath(o_.target, w.name);
+    w.tmp = JoinPath(o_.target, HiddenName(w.name, ".tmp"));
     // Its own reader: two segments may be copied at once.
-    AERO_ASSIGN_OR_RETURN(auto copy_file, fs.OpenRead(wal_path));
-    AERO_ASSIGN_OR_RETURN(w.seg, segment::WriteSegment(fs, w.tmp, c.header, *copy_file, c.start,
-                                                       c.end, o.zstd));
+    AERO_ASSIGN_OR_RETURN(auto copy_file, OpenWal());
+    AERO_ASSIGN_OR_RETURN(w.seg, segment::WriteSegment(fs_, w.tmp, c.header, *copy_file, c.start,
+                                                       c.end, o_.zstd));
     return w;
-  };
-  auto publish_written = [&](const Cut& c, const Written& w) -> Status {
+  }
+
+  // Step 5, second half: the rename, in CommitId order (LOG-3, ARC-1).
+  Status PublishWritten(const Cut& c, const Written& w) {
     ShippedSegment out;
     out.name = w.name;
     out.first_commit = c.header.first_commit;
     out.last_commit = c.header.last_commit;
     out.sha256 = ToHex(w.seg.seal);
-    const std::string& final_path = w.final_path;
-    Status renamed = target.PublishExclusive(w.tmp, w.name);  // LOG-3, ARC-1
+    Status renamed = target_.PublishExclusive(w.tmp, w.name);
     if (renamed.code() == Code::kRefused) {
-      // LOG-4: a valid segment of the same history under the name is a
-      // re-ship; anything else is refused, and neither file is touched.
-      (void)fs.Remove(w.tmp);
-      Result<std::unique_ptr<ReadableFile>> f = target.OpenRead(w.name);
-      if (!f.ok()) return f.status();
-      segment::SegmentNameInfo ni{c.header.epoch, c.header.first_commit, c.header.last_commit};
-      segment::SegmentCheck existing = segment::VerifySegment(**f, &ni);
-      switch (existing.state) {
-        case segment::SegmentState::kIoError: return existing.io;
-        case segment::SegmentState::kInTransit:
-          return Status(Code::kInTransit,
-                        Problem("segment in transit", final_path,
-                                "another copy is being written under this name: " +
-                                    existing.detail),
-                        "re-run ship-wal once that copy has finished");
-        case segment::SegmentState::kCorrupt:
-          return Status(Code::kDamage,
-                        Problem("corrupt segment", final_path,
-                                existing.detail + "; this node's segment is not published"),
-                        "move the damaged file aside, then re-run ship-wal");
-        case segment::SegmentState::kValid: break;
-      }
-      const segment::SegmentHeader& eh = existing.header;
-      if (!(eh.system_id == c.header.system_id) || eh.digest_before != c.header.digest_before ||
-          eh.digest_after != c.header.digest_after) {
-        return Status(Code::kDiverged,
-                      Problem("diverged", final_path,
-                              "a different file with this name exists (its sha256 " +
-                                  ToHex(existing.trailer_sha) + ", this node's " + out.sha256 +
-                                  ")"),
-                      "the target holds another history under this name: compare both "
-                      "('aerodb-repl verify FILE') before removing either file");
-      }
-      out.already_there = true;
-      out.sha256 = ToHex(existing.trailer_sha);
-      out.bytes = existing.size;
-      // The crashed run that renamed it may not have fsynced the directory:
-      // make the entry durable before the position says it was shipped (LOG-3).
-      AERO_RETURN_IF_ERROR(target.MakeDurable());
+      (void)fs_.Remove(w.tmp);
+      AERO_RETURN_IF_ERROR(JudgeExisting(c, w, &out));
     } else {
       AERO_RETURN_IF_ERROR(renamed);
-      AERO_RETURN_IF_ERROR(target.MakeDurable());
+      AERO_RETURN_IF_ERROR(target_.MakeDurable());
       out.bytes = w.seg.bytes;
     }
     // LOG-3: the position follows the published segments, saved every
-    // position_every_bytes and at the end of the run (save_position below): a
-    // crash in between re-ships at most that much, which LOG-4 recognises.
-    unsaved = Position{rep.target, state.epoch, c.header.last_commit, c.header.digest_after,
-                       state.base_commit, c.end, std::nullopt, std::nullopt};
-    unsaved->last_set_offset = c.last_start;
-    unsaved_bytes += out.bytes;
-    rep.segments.push_back(out);
-    rep.shipped_commit = unsaved->commit;
-    if (unsaved_bytes >= o.position_every_bytes) return save_position();
+    // position_every_bytes and at the end of the run: a crash in between
+    // re-ships at most that much, which LOG-4 recognises.
+    unsaved_ = Position{rep_.target, state_.epoch, c.header.last_commit, c.header.digest_after,
+                        state_.base_commit, c.end, std::nullopt, std::nullopt};
+    unsaved_->last_set_offset = c.last_start;
+    unsaved_bytes_ += out.bytes;
+    rep_.segments.push_back(out);
+    rep_.shipped_commit = unsaved_->commit;
+    if (unsaved_bytes_ >= o_.position_every_bytes) return SavePosition();
     return Status::Ok();
-  };
-  auto publish = [&](Cut c) -> Status {
-    AERO_ASSIGN_OR_RETURN(Written w, write_temp(c));
-    return publish_written(c, w);
-  };
+  }
+
+  // LOG-4: a valid segment of the same history under the name is a re-ship;
+  // anything else is refused, and neither file is touched.
+  Status JudgeExisting(const Cut& c, const Written& w, ShippedSegment* out) {
+    AERO_ASSIGN_OR_RETURN(auto f, target_.OpenRead(w.name));
+    segment::SegmentNameInfo ni{c.header.epoch, c.header.first_commit, c.header.last_commit};
+    segment::SegmentCheck existing = segment::VerifySegment(*f, &ni);
+    switch (existing.state) {
+      case segment::SegmentState::kIoError: return existing.io;
+      case segment::SegmentState::kInTransit:
+        return Status(Code::kInTransit,
+                      Problem("segment in transit", w.final_path,
+                              "another copy is being written under this name: " + existing.detail),
+                      "re-run ship-wal once that copy has finished");
+      case segment::SegmentState::kCorrupt:
+        return Status(Code::kDamage,
+                      Problem("corrupt segment", w.final_path,
+                              existing.detail + "; this node's segment is not published"),
+                      "move the damaged file aside, then re-run ship-wal");
+      case segment::SegmentState::kValid: break;
+    }
+    const segment::SegmentHeader& eh = existing.header;
+    if (!(eh.system_id == c.header.system_id) || eh.digest_before != c.header.digest_before ||
+        eh.digest_after != c.header.digest_after) {
+      return Status(Code::kDiverged,
+                    Problem("diverged", w.final_path,
+                            "a different file with this name exists (its sha256 " +
+                                ToHex(existing.trailer_sha) + ", this node's " + out->sha256 + ")"),
+                    "the target holds another history under this name: compare both "
+                    "('aerodb-repl verify FILE') before removing either file");
+    }
+    out->already_there = true;
+    out->sha256 = ToHex(existing.trailer_sha);
+    out->bytes = existing.size;
+    // The crashed run that renamed it may not have fsynced the directory:
+    // make the entry durable before the position says it was shipped (LOG-3).
+    return target_.MakeDurable();
+  }
 
   // Segments are published on other threads while the scan goes on: at most
   // kPublishDepth in flight, each renamed only once the one before it is
   // published; a failure stops every later one before its rename.
-  constexpr size_t kPublishDepth = 2;
-  std::deque<std::shared_future<Status>> inflight;
-  auto wait_oldest = [&]() -> Status {
-    Status s = inflight.front().get();
-    inflight.pop_front();
+  static constexpr size_t kPublishDepth = 2;
+
+  Status Launch(Cut c) {
+    if (inflight_.size() >= kPublishDepth) AERO_RETURN_IF_ERROR(WaitOldest());
+    std::shared_future<Status> before =
+        inflight_.empty() ? std::shared_future<Status>() : inflight_.back();
+    inflight_.push_back(std::async(std::launch::async, [this, c, before]() mutable {
+                          Result<Written> w = WriteTemp(c);
+                          Status prior = before.valid() ? before.get() : Status::Ok();
+                          if (!prior.ok()) {
+                            if (w.ok()) (void)fs_.Remove(w->tmp);  // never published after a failure
+                            return prior;
+                          }
+                          if (!w.ok()) return w.status();
+                          return PublishWritten(c, *w);
+                        }).share());
+    return Status::Ok();
+  }
+
+  Status WaitOldest() {
+    Status s = inflight_.front().get();
+    inflight_.pop_front();
     return s;
-  };
-  auto wait_inflight = [&]() -> Status {
+  }
+
+  Status WaitInflight() {
     Status first;
-    while (!inflight.empty()) {
-      Status s = wait_oldest();
+    while (!inflight_.empty()) {
+      Status s = WaitOldest();
       if (first.ok()) first = s;
     }
     return first;
-  };
-  auto launch = [&](Cut c) -> Status {
-    if (inflight.size() >= kPublishDepth) AERO_RETURN_IF_ERROR(wait_oldest());
-    std::shared_future<Status> before =
-        inflight.empty() ? std::shared_future<Status>() : inflight.back();
-    inflight.push_back(
-        std::async(std::launch::async, [&write_temp, &publish_written, &fs, c, before]() mutable {
-          Result<Written> w = write_temp(c);
-          Status prior = before.valid() ? before.get() : Status::Ok();
-          if (!prior.ok()) {
-            if (w.ok()) (void)fs.Remove(w->tmp);  // never published after a failure
-            return prior;
-          }
-          if (!w.ok()) return w.status();
-          return publish_written(c, *w);
-        }).share());
+  }
+
+  // LOG-3, LOG-26: the position of what was published. A position that
+  // cannot be saved (the node's disk is full) is reported, not a failure:
+  // the segments are durable in the target, and the next run re-ships them
+  // as identical (LOG-4).
+  Status SavePosition() {
+    if (!unsaved_) return Status::Ok();
+    if (unsaved_->last_set_offset) {  // LOG-24: one write set, read back from the page cache
+      AERO_ASSIGN_OR_RETURN(unsaved_->last_set_sha,
+                            HashWal(*unsaved_->last_set_offset, unsaved_->wal_offset));
+    }
+    Status saved = node::SaveShippedPosition(fs_, o_.data_dir, pos_path_, *unsaved_);
+    if (!saved.ok()) {
+      if (saved.code() != Code::kIo) return saved;
+      rep_.position_saved = false;
+      rep_.position_warning =
+          Status(Code::kIo,
+                 Problem("shipped position not saved", pos_path_, saved.message()),
+                 "the next run re-ships from commit " + std::to_string(SavedCommit()) +
+                     " and finds the published segments identical (LOG-4); free space under '" +
+                     o_.data_dir + "' to keep the position");
+      return Status::Ok();
+    }
+    rep_.position_saved = true;
+    rep_.position_warning = Status::Ok();
+    saved_commit_ = unsaved_->commit;
+    unsaved_.reset();
+    unsaved_bytes_ = 0;
     return Status::Ok();
-  };
-  // Ship publishes nothing apply would refuse: each write set must follow
-  // the one before it (REC-8 sequences, REC-9 CommitIds) before any segment
-  // holds it; the first that does not stops the scan, and only the segments
-  // of write sets before it are published.
-  std::optional<uint64_t> prev_commit, prev_sequence;
-  std::string wal_damage;
-  wal::ScanResult r = wal::WalScanner(scan_file.get(), opt).Run({}, [&](const wal::WriteSet& ws) {
-    if (prev_commit && ws.commit_id != *prev_commit + 1) {
-      wal_damage = "commit-order: commit " + std::to_string(ws.commit_id) + " follows commit " +
-                   std::to_string(*prev_commit) + " at offset " + std::to_string(ws.start_offset);
-      return false;
-    }
-    if (prev_sequence && ws.first_sequence != *prev_sequence + 1) {
-      wal_damage = "sequence: " + std::to_string(ws.first_sequence) + " follows " +
-                   std::to_string(*prev_sequence) + " at offset " +
-                   std::to_string(ws.start_offset);
-      return false;
-    }
-    prev_commit = ws.commit_id;
-    prev_sequence = ws.last_sequence;
-    if (ws.commit_id <= pos.commit) {  // already shipped (a resume after a checkpoint)
-      if (ws.commit_id == pos.commit) {
-        chain.Keep(pos.commit);
-        check_pos = true;
-      }
-      return ws.commit_id < state.applied_commit;
-    }
-    if (!cut.empty() && ws.end_offset - cut.start > o.max_segment_bytes) {
-      chain.Keep(cut.header.last_commit);  // the write set before this one
-      failure = launch(cut);
-      if (!failure.ok()) return false;
-      cut = Cut{};
-    }
-    if (cut.empty()) {
-      cut.header.system_id = system_id;
-      cut.header.epoch = state.epoch;
-      cut.header.first_commit = ws.commit_id;
-      cut.header.first_sequence = ws.first_sequence;
-      cut.start = ws.start_offset;
-    }
-    cut.header.last_commit = ws.commit_id;
-    cut.header.last_sequence = ws.last_sequence;
-    cut.header.record_count += ws.records;
-    cut.end = ws.end_offset;
-    cut.last_start = ws.start_offset;
-    return ws.commit_id < state.applied_commit;
-  });
-  if (!cut.empty()) chain.Keep(cut.header.last_commit);
-  Status published = wait_inflight();
-  Status position_saved = save_position();  // what was published, even before a failure
-  AERO_RETURN_IF_ERROR(failure);
-  AERO_RETURN_IF_ERROR(published);
-  AERO_RETURN_IF_ERROR(position_saved);
-  auto order = std::find_if(r.findings.begin(), r.findings.end(),
-                            [](const wal::ScanFinding& f) { return f.kind == "commit-order"; });
-  // The last segment holds the applied commit: its digest must be the one
-  // state.json acknowledged before the segment is written.
-  if (wal_damage.empty() && !cut.empty() && cut.header.last_commit == state.applied_commit) {
-    const std::optional<Digest> at_applied = chain.Get(state.applied_commit);
-    if (at_applied && *at_applied != state.applied_digest) {
-      wal_damage = "the history digest at commit " + std::to_string(state.applied_commit) +
-                   " is not the one state.json acknowledged";
-    }
   }
-  if (!wal_damage.empty() || r.last_commit != state.applied_commit ||
-      order != r.findings.end()) {
-    // LOG-22: the acknowledged WAL is damaged; stop accepting writes.
-    std::string detail = !wal_damage.empty()       ? wal_damage
-                         : order != r.findings.end() ? order->detail
-                                                     : r.stop.detail;
-    if (wal_damage.empty() && r.stop.kind == wal::StopKind::kIoError) return r.stop.io;
-    const uint64_t at = !wal_damage.empty() && prev_commit ? *prev_commit + 1
-                                                           : r.last_commit.value_or(pos.commit) + 1;
-    node::HaltReason h{"corrupt", wal_path, detail, at};
-    AERO_RETURN_IF_ERROR(node->Halt(h));
-    return Status(Code::kDamage,
-                  Problem("wal cannot be trusted", wal_path,
-                          detail + " before commit " + std::to_string(state.applied_commit) +
-                              " that this primary acknowledged"),
-                  "this primary is halted; restore it from a healthy copy");
-  }
-  if (!cut.empty()) AERO_RETURN_IF_ERROR(publish(cut));
-  return save_position();
+
+  uint64_t SavedCommit() const { return saved_commit_.value_or(pos_.commit); }
+
+  Fs& fs_;
+  const ShipOptions& o_;
+  ShipReport& rep_;
+  archive::PosixArchive target_;
+  std::unique_ptr<node::Node> node_;
+  node::NodeState state_;
+  history::SystemId system_id_;
+  std::string wal_path_, pos_path_;
+  std::unique_ptr<FileLock> target_lock_;  // LOG-25, held for the run
+  std::unique_ptr<ReadableFile> hash_file_;  // LOG-24 hashes
+  Position pos_;
+  bool resume_ = false;
+  wal::ScanOptions opt_;
+  std::optional<history::AsyncDigestChain> chain_;
+  // The scan's state.
+  bool check_pos_ = false;  // the scan passes pos.commit, so its digest is checked
+  Cut cut_;
+  Status failure_;
+  std::optional<uint64_t> prev_commit_, prev_sequence_;
+  std::string wal_damage_;
+  // Publishing's state.
+  std::deque<std::shared_future<Status>> inflight_;
+  std::optional<Position> unsaved_;  // published, not yet recorded
+  uint64_t unsaved_bytes_ = 0;
+  std::optional<uint64_t> saved_commit_;
+};
+
+}  // namespace
+
+Status ShipWal(Fs& fs, const ShipOptions& o, ShipReport* report) {
+  ShipReport scratch;
+  Shipper shipper(fs, o, report ? *report : scratch);
+  return shipper.Run();
 }
 
 }  // namespace aero::repl

@@ -1,6 +1,7 @@
 // `aerodb-repl ship-wal`: cut the committed WAL since the last shipped
 // CommitId into segment files and publish them atomically into a target
-// directory (specs/REPLICATION_LOG_FLOW.md, LOG-1..LOG-4, LOG-17, LOG-22..LOG-24).
+// directory (specs/REPLICATION_LOG_FLOW.md, LOG-1..LOG-4, LOG-17, LOG-22..LOG-26).
+// Takes no node lock (LOG-25): writers run beside it.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +37,10 @@ struct ShipReport {
   uint64_t from_commit = 0;  // the shipped position before this run
   uint64_t shipped_commit = 0;  // the position after it
   std::vector<ShippedSegment> segments;
-  uint64_t truncated_tail_bytes = 0;  // the uncommitted tail dropped by open
+  // LOG-26: false when the position of published segments could not be
+  // saved; `position_warning` then says why, with a hint.
+  bool position_saved = true;
+  Status position_warning;
 };
 
 // On failure the Status carries the exit code (4, 5, 6, 3, 1, 9, 10);

@@ -220,7 +220,9 @@ TEST_CASE("ARC-4 a shipped position that is mistyped, truncated or over-long is 
   REQUIRE(Ship(t / "p", t / "out").ok());
   const std::string dir = t / "p/replication/shipped";
   std::string file;
-  for (const auto& e : fsys::directory_iterator(dir)) file = e.path();
+  for (const auto& e : fsys::directory_iterator(dir)) {
+    if (e.path().extension() == ".json") file = e.path();
+  }
   REQUIRE_FALSE(file.empty());
   const std::string good = ReadFile(file);
   REQUIRE(node::ParseShippedPosition(good, file).ok());

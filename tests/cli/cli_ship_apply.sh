@@ -157,4 +157,26 @@ run "$AERODB_REPL" apply-wal -D "$P" --from "$IB" --json
 expect_rc 5
 expect_json .reason notreplica
 
+test_case "LOG-25 aerodb put in a loop while ship-wal runs in a loop: no put refused, the target converges"
+CP=$T/concurrent COB=$T/concurrent-out CR=$T/concurrent-r
+"$AERODB" init -D "$CP" >/dev/null
+mkdir -p "$COB"
+( for i in $(seq 1 150); do
+    "$AERODB" put -D "$CP" "loop/$i" "{\"i\":$i}" >/dev/null 2>>"$T/put.err" || echo "$i" >>"$T/put.refused"
+  done; touch "$T/put.done" ) &
+ships=0 ship_failures=0
+while [ ! -e "$T/put.done" ]; do
+  "$AERODB_REPL" ship-wal -D "$CP" --to "$COB" --max-segment-bytes 2000 >/dev/null 2>>"$T/ship.err" || ship_failures=$((ship_failures + 1))
+  ships=$((ships + 1))
+done
+wait
+[ ! -e "$T/put.refused" ] && pass || fail "$(wc -l <"$T/put.refused") of 150 puts refused: $(head -3 "$T/put.err")"
+[ "$ship_failures" -eq 0 ] && pass || fail "$ship_failures of $ships ship-wal runs failed: $(head -3 "$T/ship.err")"
+[ "$ships" -gt 1 ] && pass || fail "ship-wal ran $ships time(s) beside the writer"
+run "$AERODB_REPL" ship-wal -D "$CP" --to "$COB"
+expect_rc 0
+run "$AERODB_REPL" apply-wal -D "$CR" --from "$COB"
+expect_rc 0
+expect_out_contains "applied through commit 150"
+
 finish

@@ -77,13 +77,22 @@ TEST_CASE("fault: ship-wal with ENOSPC or EIO at every step is 10 with a hint, a
   for (uint64_t every : {uint64_t{1}, repl::ShipOptions{}.position_every_bytes}) {
     CAPTURE(every);
     repl::ShipOptions o{t / "p", t / "out", 2500, false, false, every};
+    repl::ShipReport rep;
+    uint64_t unsaved = 0;
     const Sweep sw = SweepSteps(
         [&] {
           CopyTree(t / "p0", t / "p");
           CopyTree(t / "out0", t / "out");
         },
-        [&](Fs& fs) { return repl::ShipWal(fs, o, nullptr); },
-        [&](const Status&, FaultyFs&) {
+        [&](Fs& fs) {
+          rep = repl::ShipReport{};
+          return repl::ShipWal(fs, o, &rep);
+        },
+        [&](const Status& s, FaultyFs&) {
+          if (s.ok() && !rep.position_saved) {  // LOG-26: a warning with a hint
+            ++unsaved;
+            CHECK_FALSE(rep.position_warning.hint().empty());
+          }
           REQUIRE(repl::ShipWal(PosixFs(), o, nullptr).ok());
           fsys::remove_all(t / "r");
           REQUIRE(Apply(t / "r", t / "out").ok());
@@ -91,7 +100,8 @@ TEST_CASE("fault: ship-wal with ENOSPC or EIO at every step is 10 with a hint, a
         });
     MESSAGE("ship-wal transient faults (position every " << every << " bytes): " << sw.runs
                                                           << " runs, " << sw.failed_runs
-                                                          << " ended in 10");
+                                                          << " ended in 10, "
+                                                          << unsaved << " warned the position was not saved");
   }
 }
 

@@ -7,6 +7,7 @@
 #include "node/layout.h"
 #include "node/state.h"
 #include "segment/segment.h"
+#include "repl/status.h"
 #include "repl/unhalt.h"
 #include "support/forwarding_fs.h"
 #include "support/read_counting_fs.h"
@@ -513,4 +514,74 @@ TEST_CASE("FM-40 LOG-9 an overlapping segment of another history appends no byte
   CHECK(rep.halted);
   CHECK(fs.appended == 0);  // not one byte, not even one cut back later
   CHECK(ReadFile(t / "r/wal/wal.log") == wal_before);
+}
+
+namespace {
+
+// A replica at commit 40 whose wal.log has a bit flipped mid-log, in a
+// record's payload; open-time validation (the tail only) does not see it.
+void ReplicaDamagedMidLog(const TempDir& t) {
+  MakePrimary(t / "p", 40);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out", 3000).ok());
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  const uint64_t size = std::filesystem::file_size(t / "r/wal/wal.log");
+  FlipBitInFile(t / "r/wal/wal.log", size / 2, 3);
+  auto st = repl::GetStatus(PosixFs(), t / "r", std::nullopt);
+  REQUIRE(st.ok());
+  REQUIRE(st->outcome() == Code::kOk);  // not seen yet
+}
+
+}  // namespace
+
+TEST_CASE("LOG-27 a bit flipped mid-log in a replica's WAL: the first read halts it, then status and apply-wal say 6") {
+  TempDir t;
+  ReplicaDamagedMidLog(t);
+  {
+    // A writer holds the node: the read says 1, and that it was not recorded.
+    auto writer = PosixFs().Lock(t / "r/replication/lock");
+    REQUIRE(writer.ok());
+    auto n = node::Node::Open(PosixFs(), t / "r", node::Access::kRead);
+    REQUIRE(n.ok());
+    auto docs = (*n)->ReadAt(40);
+    CHECK(docs.status().code() == Code::kDamage);
+    CHECK(docs.status().message().find("; not recorded: a writer holds") != std::string::npos);
+    CHECK_FALSE(FileExists(t / "r/replication/halt.json"));
+  }
+  auto n = node::Node::Open(PosixFs(), t / "r", node::Access::kRead);
+  REQUIRE(n.ok());
+  auto docs = (*n)->ReadAt(40);
+  CHECK(docs.status().code() == Code::kDamage);
+  CHECK(docs.status().message().find("wal cannot be trusted") == 0);
+  CHECK_FALSE(docs.status().hint().empty());
+  REQUIRE(FileExists(t / "r/replication/halt.json"));
+  auto halt = node::LoadHalt(PosixFs(), t / "r");
+  REQUIRE(halt.ok());
+  REQUIRE(halt->has_value());
+  CHECK((*halt)->code == "corrupt");
+  CHECK((*halt)->commit >= 1);
+  CHECK((*halt)->commit <= 40);
+  // Every command agrees from then on.
+  auto st = repl::GetStatus(PosixFs(), t / "r", std::nullopt);
+  REQUIRE(st.ok());
+  CHECK(st->outcome() == Code::kHalted);
+  CHECK(Apply(t / "r", t / "out").code() == Code::kHalted);
+  auto again = node::Node::Open(PosixFs(), t / "r", node::Access::kRead);
+  REQUIRE(again.ok());
+  CHECK((*again)->CheckReadable().code() == Code::kHalted);
+}
+
+TEST_CASE("LOG-27 apply-wal's own-digest scan that meets mid-log damage halts the replica (1)") {
+  TempDir t;
+  ReplicaDamagedMidLog(t);
+  // Without the digest cache (NODE-11) apply-wal scans its own log for the
+  // digests of the applied segments still in the inbox (row 7).
+  std::filesystem::remove(t / "r/replication/digests");
+  repl::ApplyReport rep;
+  Status s = Apply(t / "r", t / "out", &rep);
+  CHECK(s.code() == Code::kDamage);
+  CHECK(s.message().find("wal cannot be trusted") == 0);
+  CHECK(rep.halted);
+  CHECK(FileExists(t / "r/replication/halt.json"));
+  CHECK(Apply(t / "r", t / "out").code() == Code::kHalted);
 }

@@ -1,15 +1,23 @@
-// ship-wal (specs/REPLICATION_LOG_FLOW.md LOG-1..LOG-4, LOG-17, LOG-22, LOG-23).
+// ship-wal (specs/REPLICATION_LOG_FLOW.md LOG-1..LOG-4, LOG-17, LOG-22..LOG-26).
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <functional>
+#include <mutex>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "node/layout.h"
+#include "node/shipped_position.h"
+#include "repl/export.h"
 #include "node/state.h"
 #include "segment/segment.h"
 #include "segment/segment_reader.h"
 #include "common/coding.h"
+#include "support/faulty_fs.h"
+#include "support/forwarding_fs.h"
 #include "support/read_counting_fs.h"
 #include "support/string_file.h"
 #include "wal/record_format.h"
@@ -26,11 +34,13 @@ TEST_CASE("LOG-1 segments hold whole write sets, contiguous, never the uncommitt
   WalBuilder tail(100000);
   tail.Insert("users", "half-written", "{}");
   const std::string wal = t / "p/wal/wal.log";
-  WriteFile(wal, ReadFile(wal) + tail.bytes());
+  const std::string with_tail = ReadFile(wal) + tail.bytes();
+  WriteFile(wal, with_tail);
   REQUIRE(PosixFs().MakeDir(t / "out").ok());
   repl::ShipReport rep;
   REQUIRE(Ship(t / "p", t / "out", 8000, false, &rep).ok());
-  CHECK(rep.truncated_tail_bytes == tail.bytes().size());
+  // LOG-25: a read-only ship leaves the tail to the next writer's open.
+  CHECK(ReadFile(wal) == with_tail);
   REQUIRE(rep.segments.size() > 3);
   uint64_t next = 1;
   for (const auto& s : rep.segments) {
@@ -177,16 +187,11 @@ TEST_CASE("ship-wal refuses a target holding another database's segments (5)") {
   CHECK(s.hint() == "this target belongs to another database; ship to the right directory");
 }
 
-TEST_CASE("LOG-17 a segment of a newer epoch in the target fences the primary") {
-  TempDir t;
-  MakePrimary(t / "p", 5);
-  REQUIRE(PosixFs().MakeDir(t / "out").ok());
-  // A stray file with such a name fences nobody: only a valid segment counts.
-  WriteFile(t / "out" / segment::SegmentName(2, 4, 9), "whatever");
-  REQUIRE(Ship(t / "p", t / "out").ok());
-  std::filesystem::remove(t / "out" / segment::SegmentName(2, 4, 9));
-  // A real epoch-2 segment of this database, as a promoted replica writes it:
-  // here made by a copy of p whose state says epoch 2.
+namespace {
+
+// A real epoch-2 segment of p's database in `out`, as a promoted replica
+// writes it: here made by a copy of p whose state says epoch 2.
+void NewerEpochIn(const TempDir& t) {
   std::filesystem::copy(t / "p", t / "p2", std::filesystem::copy_options::recursive);
   {
     auto st = node::LoadState(PosixFs(), t / "p2", *node::LoadIdentity(PosixFs(), t / "p2"));
@@ -198,6 +203,19 @@ TEST_CASE("LOG-17 a segment of a newer epoch in the target fences the primary") 
   REQUIRE(PosixFs().MakeDir(t / "out2").ok());
   REQUIRE(Ship(t / "p2", t / "out2").ok());
   for (auto& n : Segments(t / "out2")) std::filesystem::copy(t / "out2" / n, t / "out" / n);
+}
+
+}  // namespace
+
+TEST_CASE("LOG-17 a segment of a newer epoch in the target fences the primary") {
+  TempDir t;
+  MakePrimary(t / "p", 5);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  // A stray file with such a name fences nobody: only a valid segment counts.
+  WriteFile(t / "out" / segment::SegmentName(2, 4, 9), "whatever");
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  std::filesystem::remove(t / "out" / segment::SegmentName(2, 4, 9));
+  NewerEpochIn(t);
   Write(t / "p", 1, 10);
   Status s = Ship(t / "p", t / "out");
   CHECK(s.code() == Code::kRefused);
@@ -228,6 +246,7 @@ void CheckpointedBeforeShipped(const TempDir& t) {
 void StripLastSet(const std::string& node) {
   size_t n = 0;
   for (const auto& e : std::filesystem::directory_iterator(node + "/replication/shipped")) {
+    if (e.path().extension() != ".json") continue;  // not the target's lock (LOG-25)
     auto j = nlohmann::json::parse(ReadFile(e.path().string()));
     REQUIRE(j.contains("last_set"));
     j.erase("last_set");
@@ -342,7 +361,9 @@ TEST_CASE("FM-12 ship-wal: a shipped position whose digest is not the log's is e
   // offset to resume from: the scan from base passes commit 10 and compares.
   const std::string dir = t / "p/replication/shipped";
   std::string name;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) name = e.path().string();
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() == ".json") name = e.path().string();
+  }
   REQUIRE(!name.empty());
   nlohmann::json j = nlohmann::json::parse(ReadFile(name));
   std::string digest = j["digest"].get<std::string>();
@@ -482,4 +503,270 @@ TEST_CASE("LOG-22 ship-wal publishes no segment apply would refuse: a duplicated
     REQUIRE((*n)->halt());
     CHECK((*n)->halt()->commit == good + 1);
   }
+}
+
+TEST_CASE("LOG-25 a writer loop and a ship loop together: no write refused, the target converges") {
+  TempDir t;
+  MakePrimary(t / "p", 5);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(PosixFs().MakeDir(t / "archive").ok());
+  constexpr int kWrites = 200;
+  std::atomic<bool> writing{true};
+  std::atomic<int> refused_writes{0}, failed_ships{0}, ships_with_segments{0}, ships{0};
+  std::string first_failure;
+  std::mutex mu;
+  auto note = [&](const Status& s) {
+    std::lock_guard<std::mutex> l(mu);
+    if (first_failure.empty()) first_failure = s.ToString();
+  };
+  // As `aerodb put` does: open for writing, one write set, close; a run
+  // that meets the lock (7) is a refused write.
+  std::thread writer([&] {
+    for (int i = 0; i < kWrites; ++i) {
+      auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+      if (!n.ok()) {
+        ++refused_writes;
+        note(n.status());
+        continue;
+      }
+      node::WorkloadOptions w;
+      w.write_sets = 1;
+      w.seed = 100 + static_cast<uint64_t>(i);
+      Status s = node::RunWorkload(**n, w).status();
+      if (s.ok()) s = (*n)->Close();
+      if (!s.ok()) {
+        ++refused_writes;
+        note(s);
+      }
+    }
+    writing = false;
+  });
+  // Two ship loops to two targets, each as cron would run it.
+  auto ship_loop = [&](const std::string& target) {
+    while (writing) {
+      repl::ShipReport rep;
+      Status s = Ship(t / "p", target, 4096, false, &rep);
+      ++ships;
+      if (!s.ok()) {
+        ++failed_ships;
+        note(s);
+      } else if (!rep.segments.empty()) {
+        ++ships_with_segments;
+      }
+    }
+  };
+  std::thread shipper_a(ship_loop, t / "out");
+  std::thread shipper_b(ship_loop, t / "archive");
+  writer.join();
+  shipper_a.join();
+  shipper_b.join();
+  INFO("first failure: " << first_failure);
+  MESSAGE("writes " << kWrites << ", refused " << refused_writes.load() << "; ship runs "
+                    << ships.load() << ", with segments " << ships_with_segments.load()
+                    << ", failed " << failed_ships.load());
+  CHECK(refused_writes == 0);
+  CHECK(failed_ships == 0);
+  CHECK(ships_with_segments > 1);  // ships ran while the writer wrote
+  // Converges: one more run ships the rest, and a replica built from each
+  // target equals the primary.
+  REQUIRE(Ship(t / "p", t / "out", 4096).ok());
+  REQUIRE(Ship(t / "p", t / "archive", 4096).ok());
+  REQUIRE(Apply(t / "r1", t / "out").ok());
+  REQUIRE(Apply(t / "r2", t / "archive").ok());
+  CHECK(StateOf(t / "r1").applied_commit == 5 + kWrites);
+  CheckSameHistory(t / "p", t / "r1");
+  CheckSameHistory(t / "p", t / "r2");
+}
+
+TEST_CASE("LOG-25 a second ship-wal to the same target is 7, to another target runs") {
+  TempDir t;
+  MakePrimary(t / "p", 10);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(PosixFs().MakeDir(t / "other").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  Write(t / "p", 3, 2);
+  // Another run to `out` holds its lock.
+  auto real = RealPath(t / "out");
+  REQUIRE(real.ok());
+  std::string lock = node::ShippedPositionPath(t / "p", *real);
+  lock = lock.substr(0, lock.size() - 5) + ".lock";
+  REQUIRE(FileExists(lock));
+  auto held = PosixFs().Lock(lock);
+  REQUIRE(held.ok());
+  const auto before = Segments(t / "out");
+  Status s = Ship(t / "p", t / "out");
+  CHECK(s.code() == Code::kLocked);
+  CHECK(s.message().find("ship in progress") == 0);
+  CHECK_FALSE(s.hint().empty());
+  CHECK(Segments(t / "out") == before);
+  // Neither the writer nor a ship to another target waits for it.
+  Write(t / "p", 2, 3);
+  CHECK(Ship(t / "p", t / "other").ok());
+  held->reset();
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  CHECK(Segments(t / "out").size() == before.size() + 1);
+}
+
+namespace {
+
+// Runs `at_open(n)` before the nth open of wal/wal.log (n from 1).
+class WalOpenHook final : public ForwardingFs {
+ public:
+  explicit WalOpenHook(std::function<void(int)> at_open) : at_open_(std::move(at_open)) {}
+  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& p) override {
+    if (p.size() >= 11 && p.substr(p.size() - 11) == "wal/wal.log") at_open_(++opens_);
+    return real_.OpenRead(p);
+  }
+
+ private:
+  std::function<void(int)> at_open_;
+  int opens_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("LOG-25 a checkpoint that replaces wal.log while shipping is 7, published segments kept") {
+  TempDir t;
+  MakePrimary(t / "p", 60);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  // Open 1 is the node's own, 2 the scan, 3 the hashes, 4 and on the
+  // segment copies: the checkpoint comes before the third segment's copy.
+  bool checkpointed = false;
+  WalOpenHook fs([&](int n) {
+    if (n != 6 || checkpointed) return;
+    auto w = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    if (w.ok() && (*w)->Checkpoint().ok()) checkpointed = true;
+  });
+  repl::ShipOptions o;
+  o.data_dir = t / "p";
+  o.target = t / "out";
+  o.max_segment_bytes = 2000;
+  repl::ShipReport rep;
+  Status s = repl::ShipWal(fs, o, &rep);
+  REQUIRE(checkpointed);
+  CHECK(s.code() == Code::kLocked);
+  CHECK(s.message().find("log replaced while shipping") == 0);
+  REQUIRE_FALSE(rep.segments.empty());
+  CHECK(Segments(t / "out").size() == rep.segments.size());
+  // The position names the last published segment.
+  CHECK(rep.position_saved);
+  CHECK(StateOf(t / "p").base_commit == 60);
+  Status again = Ship(t / "p", t / "out");
+  CHECK(again.code() == Code::kGap);  // LOG-23: the rest was checkpointed before it was shipped
+  CHECK(again.message().find("commits " + std::to_string(rep.shipped_commit + 1) + "..60") !=
+        std::string::npos);
+}
+
+TEST_CASE("LOG-25 a halt or fence that finds the node lock held is reported not recorded") {
+  TempDir t;
+  MakePrimary(t / "p", 10);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  FlipBitInFile(t / "p/wal/wal.log", 300, 2);
+  {
+    // A writer holds the node: the damage is still refused (1), unrecorded.
+    auto writer = PosixFs().Lock(t / "p/replication/lock");
+    REQUIRE(writer.ok());
+    Status s = Ship(t / "p", t / "out");
+    CHECK(s.code() == Code::kDamage);
+    CHECK(s.message().find("; not recorded: a writer holds") != std::string::npos);
+    CHECK_FALSE(FileExists(t / "p/replication/halt.json"));
+  }
+  // Without the writer, the next run records it.
+  CHECK(Ship(t / "p", t / "out").code() == Code::kDamage);
+  CHECK(FileExists(t / "p/replication/halt.json"));
+}
+
+TEST_CASE("LOG-25 MODEL-7 a fence that finds the node lock held is refused (5), not recorded, then recorded") {
+  TempDir t;
+  MakePrimary(t / "p", 5);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  NewerEpochIn(t);
+  {
+    auto writer = PosixFs().Lock(t / "p/replication/lock");
+    REQUIRE(writer.ok());
+    Status s = Ship(t / "p", t / "out");
+    CHECK(s.code() == Code::kRefused);
+    CHECK(s.message().find("node is fenced") == 0);
+    CHECK(s.message().find("; not recorded: a writer holds") != std::string::npos);
+    CHECK_FALSE(StateOf(t / "p").fenced_json.has_value());
+  }
+  CHECK(Ship(t / "p", t / "out").code() == Code::kRefused);
+  CHECK(StateOf(t / "p").fenced_json.has_value());
+}
+
+TEST_CASE("LOG-25 ship-wal fsyncs the log before cutting: a write set it shipped survives the primary's power loss") {
+  TempDir t;
+  MakePrimary(t / "p", 10);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  const node::NodeState st = StateOf(t / "p");
+  // A writer appended write set 11 and died before its fsync (the process,
+  // not the machine): the bytes are in the page cache only.
+  FaultyFs fs;
+  {
+    WalBuilder w(st.next_sequence);
+    w.Insert("users", "late", "{}").Commit(11);
+    auto f = fs.OpenWrite(t / "p/wal/wal.log", OpenMode::kAppend);
+    REQUIRE(f.ok());
+    REQUIRE((*f)->Append(w.bytes()).ok());
+  }
+  repl::ShipOptions o;
+  o.data_dir = t / "p";
+  o.target = t / "out";
+  repl::ShipReport rep;
+  REQUIRE(repl::ShipWal(fs, o, &rep).ok());
+  REQUIRE(rep.shipped_commit == 11);  // the open saw it complete and shipped it
+  fs.PowerLoss();
+  // What a replica received, the primary still holds after the power cut.
+  auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+  REQUIRE(n.ok());
+  CHECK((*n)->state().applied_commit == 11);
+}
+
+TEST_CASE("LOG-26 evacuating a primary whose disk is full: ship-wal and snapshot export to another disk work") {
+  TempDir t;
+  MakePrimary(t / "p", 60);
+  REQUIRE(PosixFs().MakeDir(t / "other").ok());
+  REQUIRE(PosixFs().MakeDir(t / "other/out").ok());
+  FaultyFs fs;
+  fs.DiskFullUnder(t / "p");  // not a byte more fits under the primary
+  repl::ShipOptions o;
+  o.data_dir = t / "p";
+  o.target = t / "other/out";
+  o.max_segment_bytes = 4000;
+  repl::ShipReport rep;
+  REQUIRE(repl::ShipWal(fs, o, &rep).ok());
+  CHECK(rep.shipped_commit == 60);
+  CHECK_FALSE(rep.position_saved);
+  CHECK(rep.position_warning.message().find("shipped position not saved") == 0);
+  CHECK(rep.position_warning.hint().find("re-ships from commit 0") != std::string::npos);
+  const auto published = Segments(t / "other/out");
+  CHECK(published.size() == rep.segments.size());
+  // Nothing half-written under the primary: no position, no temp file.
+  for (const auto& e : std::filesystem::directory_iterator(t / "p/replication/shipped")) {
+    CHECK(e.path().extension() == ".lock");
+  }
+  // The re-run converges: the same ranges, found identical (LOG-4).
+  repl::ShipReport again;
+  REQUIRE(repl::ShipWal(fs, o, &again).ok());
+  REQUIRE(again.segments.size() == rep.segments.size());
+  for (const auto& s : again.segments) CHECK(s.already_there);
+  CHECK(Segments(t / "other/out") == published);
+  // snapshot export -o to the other disk works too.
+  repl::ExportOptions e;
+  e.data_dir = t / "p";
+  e.output = t / "other/p.tar.zst";
+  repl::ExportReport erep;
+  REQUIRE(repl::ExportSnapshot(fs, e, &erep).ok());
+  CHECK(erep.boundary_commit == 60);
+  // A replica from either is the primary.
+  REQUIRE(Apply(t / "r", t / "other/out").ok());
+  CheckSameHistory(t / "p", t / "r");
+  // Space again: the position is kept, and the next run reads nothing old.
+  fs.DiskFullUnder("");
+  repl::ShipReport saved;
+  REQUIRE(repl::ShipWal(fs, o, &saved).ok());
+  CHECK(saved.position_saved);
+  repl::ShipReport none;
+  REQUIRE(Ship(t / "p", t / "other/out", 4000, false, &none).ok());
+  CHECK(none.segments.empty());
 }

@@ -1,11 +1,13 @@
 #include "support/faulty_fs.h"
 
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "common/file_util.h"
+#include "support/forwarding_fs.h"
 
 namespace aero::testing {
 
@@ -32,6 +34,10 @@ class FaultyWritable final : public WritableFile {
       : fs_(fs), base_(std::move(base)) {}
   Status Append(std::string_view data) override {
     std::lock_guard<std::recursive_mutex> l(fs_->mutex());
+    if (!data.empty() && fs_->FullAt(base_->path())) {
+      return Status(Code::kIo, Problem("cannot write", base_->path(), std::strerror(ENOSPC)),
+                    IoHint(ENOSPC));
+    }
     if ((fs_->AtCrashStep() || fs_->AtFailStep()) && data.size() > 1) {
       // A torn write: half the bytes reach the file, then the machine dies
       // (or the disk fills up).
@@ -53,6 +59,25 @@ class FaultyWritable final : public WritableFile {
  private:
   FaultyFs* fs_;
   std::unique_ptr<WritableFile> base_;
+};
+
+// A read-only handle whose fsync (LOG-25: ship-wal makes the log durable
+// through it) is a step like any other: it may crash or fail, and what it
+// made durable survives a power loss.
+class FaultyReadable final : public ForwardingFile {
+ public:
+  FaultyReadable(FaultyFs* fs, std::unique_ptr<ReadableFile> base)
+      : ForwardingFile(std::move(base)), fs_(fs) {}
+  Status Sync() override {
+    std::lock_guard<std::recursive_mutex> l(fs_->mutex());
+    AERO_RETURN_IF_ERROR(fs_->Step("fsync " + path()));
+    AERO_RETURN_IF_ERROR(ForwardingFile::Sync());
+    fs_->FileSynced(path());
+    return Status::Ok();
+  }
+
+ private:
+  FaultyFs* fs_;
 };
 
 }  // namespace
@@ -136,7 +161,8 @@ void FaultyFs::SwapKeys(const std::string& a, const std::string& b) {
 
 Result<std::unique_ptr<ReadableFile>> FaultyFs::OpenRead(const std::string& path) {
   std::lock_guard<std::recursive_mutex> lock(mu_);
-  return base_.OpenRead(path);
+  AERO_ASSIGN_OR_RETURN(auto file, base_.OpenRead(path));
+  return std::unique_ptr<ReadableFile>(std::make_unique<FaultyReadable>(this, std::move(file)));
 }
 
 Result<std::unique_ptr<WritableFile>> FaultyFs::OpenWrite(const std::string& raw,

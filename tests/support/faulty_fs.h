@@ -58,6 +58,20 @@ class FaultyFs final : public Fs {
     std::lock_guard<std::recursive_mutex> l(mu_);
     return failed_op_;
   }
+  // A full disk under `dir`: every append of a byte to a file below it
+  // fails with ENOSPC and writes nothing; creating an empty file, renames,
+  // fsyncs and everything elsewhere succeed, as on a real full file system.
+  // Not a step. An empty `dir` ends it.
+  void DiskFullUnder(const std::string& dir) {
+    std::lock_guard<std::recursive_mutex> l(mu_);
+    full_under_ = dir.empty() ? std::string() : Norm(dir);
+  }
+  bool FullAt(const std::string& path) const {
+    std::lock_guard<std::recursive_mutex> l(mu_);
+    if (full_under_.empty()) return false;
+    const std::string p = Norm(path);
+    return p.rfind(full_under_ + "/", 0) == 0;
+  }
   // Rolls back un-fsynced state (see above) and clears the crash.
   void PowerLoss();
   // The process died but the machine did not: the crash is cleared and
@@ -129,6 +143,7 @@ class FaultyFs final : public Fs {
   int fail_errno_ = 0;
   bool failed_ = false;
   std::string failed_op_;
+  std::string full_under_;
   std::map<std::string, FileTrack> files_;
   std::map<std::string, std::vector<DirOp>> pending_;  // by parent directory
   std::vector<std::pair<std::string, size_t>> order_;   // (dir, index) in op order

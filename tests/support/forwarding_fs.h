@@ -54,6 +54,7 @@ class ForwardingFile : public ReadableFile {
   }
   Result<uint64_t> Size() override { return f_.Size(); }
   Result<FileInfo> Info() override { return f_.Info(); }
+  Status Sync() override { return f_.Sync(); }
   const std::string& path() const override { return f_.path(); }
 
  private:
