@@ -609,16 +609,21 @@ TEST_CASE("LOG-25 a second ship-wal to the same target is 7, to another target r
 
 namespace {
 
-// Runs `at_open(n)` before the nth open of wal/wal.log (n from 1).
+// Runs `at_open(n)` before the nth open of wal/wal.log (n from 1); ship-wal
+// opens it from two threads, so the hook runs under a lock.
 class WalOpenHook final : public ForwardingFs {
  public:
   explicit WalOpenHook(std::function<void(int)> at_open) : at_open_(std::move(at_open)) {}
   Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& p) override {
-    if (p.size() >= 11 && p.substr(p.size() - 11) == "wal/wal.log") at_open_(++opens_);
+    if (p.size() >= 11 && p.substr(p.size() - 11) == "wal/wal.log") {
+      std::lock_guard<std::mutex> l(mu_);
+      at_open_(++opens_);
+    }
     return real_.OpenRead(p);
   }
 
  private:
+  std::mutex mu_;
   std::function<void(int)> at_open_;
   int opens_ = 0;
 };
