@@ -67,8 +67,9 @@ Status ForEachChunk(Fs& fs, const Source& s, const std::function<Status(std::str
 }
 
 // [offset, offset+size) of a source as a ReadableFile for the WAL and
-// storage scanners; every byte read is hashed for the manifest (one read,
-// one SHA-256 per byte, as in ForEachChunk).
+// storage scanners; every byte read is hashed for the manifest when `sha`
+// is given (one read, one SHA-256 per byte; the WAL member has none,
+// SNAP-15).
 class HashedSource final : public ReadableFile {
  public:
   HashedSource(std::unique_ptr<ReadableFile> f, const Source& s, Sha256* sha)
@@ -81,7 +82,7 @@ class HashedSource final : public ReadableFile {
       return Status(Code::kDamage, Problem("file shorter than expected", s_.file),
                     "the node changed while exporting; re-run");
     }
-    sha_->Update(std::string_view(buf, got));
+    if (sha_) sha_->Update(std::string_view(buf, got));
     done_ += got;
     return got;
   }
@@ -256,10 +257,13 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
   // (SNAP-14). The lock keeps the files still.
   uint64_t total = 0;
   for (const Source& s : sources) {
+    // SNAP-15: the WAL member is bound by the chain its content check
+    // computes; every other member by its SHA-256.
+    const bool chained = s.member == snapshot::kWalMember;
     Sha256 sha;
     AERO_ASSIGN_OR_RETURN(auto f, fs.OpenRead(s.file));
     AERO_RETURN_IF_ERROR(f->Seek(s.offset));
-    HashedSource in(std::move(f), s, &sha);
+    HashedSource in(std::move(f), s, chained ? nullptr : &sha);
     // SNAP-14: the content checks verify and install will run (SNAP-6),
     // in the same read that hashes the member.
     Status content = s.member == "wal/wal.log"      ? snapshot::CheckWalMember(&in, s.size, m)
@@ -283,7 +287,8 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
                     "no archive was written; the node's files are damaged");
     }
     AERO_RETURN_IF_ERROR(content);
-    m.members.push_back({s.member, s.size, sha.Finish()});
+    m.members.push_back({s.member, s.size,
+                         chained ? std::nullopt : std::optional<Sha256Digest>(sha.Finish())});
     total += s.size;
   }
   const std::string manifest = snapshot::EncodeManifest(m);

@@ -9,7 +9,9 @@
 namespace aero::snapshot {
 
 constexpr std::string_view kManifestMember = "aerodb-repl-manifest.json";  // member 0
-constexpr int kManifestFormat = 1;
+constexpr int kManifestFormat = 2;        // written (SNAP-15)
+constexpr int kManifestFormatV1 = 1;      // still read: every member hashed
+constexpr std::string_view kWalMember = "wal/wal.log";  // SNAP-15: bound by the chain
 constexpr int kArchiveZstdLevel = 3;
 constexpr uint32_t kFileMode = 0644;
 

@@ -23,10 +23,12 @@ namespace {
 json ToJson(const Manifest& m) {
   json members = json::array();
   for (const Member& x : m.members) {
-    members.push_back({{"path", x.path}, {"size", x.size}, {"sha256", ToHex(x.sha256)},
+    members.push_back({{"path", x.path},
+                       {"size", x.size},
+                       {"sha256", x.sha256 ? json(ToHex(*x.sha256)) : json(nullptr)},
                        {"type", "file"}});
   }
-  return json{{"format", kManifestFormat},
+  return json{{"format", m.format},
               {"system_id", m.system_id.ToHex()},
               {"epoch", m.epoch},
               {"lineage", json::array()},
@@ -111,7 +113,9 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
   if (j.dump() + "\n" != bytes) return Bad("not in canonical form");
   Manifest m;
   try {
-    if (U64(j.at("format"), "format") != kManifestFormat) return Bad("unknown format");
+    const uint64_t format = U64(j.at("format"), "format");
+    if (format != kManifestFormat && format != kManifestFormatV1) return Bad("unknown format");
+    m.format = static_cast<int>(format);
     auto id = history::ParseSystemId(j.at("system_id").get<std::string>());
     if (!id.ok()) return Bad("invalid system_id");
     m.system_id = *id;
@@ -151,9 +155,17 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
       if (!IsSafeMemberPath(mem.path, &why)) return Bad(why + ": " + mem.path);
       if (!prev.empty() && mem.path <= prev) return Bad("members not strictly sorted");
       prev = mem.path;
-      auto sha = history::ParseDigest(x.at("sha256").get<std::string>());
-      if (!sha.ok()) return Bad("invalid member sha256");
-      mem.sha256 = *sha;
+      // SNAP-15: in format 2 the WAL member alone has no hash, and must not.
+      const bool chained = m.format == kManifestFormat && mem.path == kWalMember;
+      if (chained) {
+        if (!x.at("sha256").is_null()) {
+          return Bad(std::string(kWalMember) + ": sha256 must be null in format 2");
+        }
+      } else {
+        auto sha = history::ParseDigest(x.at("sha256").get<std::string>());
+        if (!sha.ok()) return Bad("invalid member sha256");
+        mem.sha256 = *sha;
+      }
       m.members.push_back(mem);
     }
     if (U64(j.at("member_count"), "member_count") != m.members.size()) return Bad("member_count");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "snapshot/archive_format.h"
 #include "history/digest.h"
 #include "history/system_id.h"
 
@@ -15,10 +16,15 @@ namespace aero::snapshot {
 struct Member {
   std::string path;
   uint64_t size = 0;
-  Sha256Digest sha256{};
+  // nullopt only for wal/wal.log in format 2 (SNAP-15): its bytes are bound
+  // by the history chain of the content check, not by a member hash.
+  std::optional<Sha256Digest> sha256;
 };
 
 struct Manifest {
+  // 1 or 2 as read; export writes 2 (SNAP-15); tests write 1 to show it is
+  // still read.
+  int format = kManifestFormat;
   history::SystemId system_id;
   uint32_t epoch = 1;
   uint64_t base_commit = 0;

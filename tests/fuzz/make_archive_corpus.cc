@@ -68,7 +68,7 @@ void Relist(std::vector<TarEntry>* entries, const std::string& path, const std::
     if ((*entries)[i].path != path) continue;
     (*entries)[i].data = data;
     m->members[i - 1].size = data.size();
-    m->members[i - 1].sha256 = Sha256::Of(data);
+    if (m->members[i - 1].sha256) m->members[i - 1].sha256 = Sha256::Of(data);  // SNAP-15
   }
   (*entries)[0].data = snapshot::EncodeManifest(*m);
 }

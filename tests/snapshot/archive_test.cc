@@ -21,6 +21,9 @@
 #include "support/forwarding_fs.h"
 #include "support/read_counting_fs.h"
 #include "support/repl_fixture.h"
+#include "support/string_file.h"
+#include "wal/record_format.h"
+#include "wal/record_reader.h"
 
 using namespace aero;
 using namespace aero::testing;
@@ -112,7 +115,7 @@ snapshot::Manifest ManifestListing(std::vector<snapshot::Member> members) {
   m.base_digest = history::SeedDigest(m.system_id);
   m.boundary_digest = m.base_digest;
   m.members = std::move(members);
-  m.members.push_back({"wal/wal.log", 0, Sha256::Of("")});
+  m.members.push_back({"wal/wal.log", 0, std::nullopt});  // SNAP-15: bound by the chain
   return m;
 }
 
@@ -1601,7 +1604,7 @@ TEST_CASE("SNAP-12 an AeroDB manifest.json with a field of the wrong type is dam
       REQUIRE(at != std::string::npos);
       v[i].data.replace(at, from.size(), to);
       m->members[i - 1].size = v[i].data.size();
-      m->members[i - 1].sha256 = Sha256::Of(v[i].data);
+      if (m->members[i - 1].sha256) m->members[i - 1].sha256 = Sha256::Of(v[i].data);
     }
     v[0].data = snapshot::EncodeManifest(*m);
     WriteTar(t / "e.tar", v, false);
@@ -1660,7 +1663,7 @@ TEST_CASE("SNAP-3 SNAP-9 manifest numbers: a float, a negative or member sizes t
   base.base_digest = history::SeedDigest(base.system_id);
   base.boundary_digest = base.base_digest;
   base.members.push_back({"data/a", 3, Sha256::Of("abc")});
-  base.members.push_back({"wal/wal.log", 0, Sha256::Of("")});
+  base.members.push_back({"wal/wal.log", 0, std::nullopt});
   REQUIRE(snapshot::DecodeManifest(snapshot::EncodeManifest(base)).ok());
   // Canonical bytes with a correct manifest_sha256 around an edited field:
   // only the field checks can refuse them.
@@ -1885,4 +1888,114 @@ TEST_CASE("SNAP-6 SNAP-7 one verdict for the same bytes: stream, read-at, verify
   CHECK(agreed.valid >= 5);
   CHECK(agreed.in_transit > 50);
   CHECK(agreed.corrupt > 30);
+}
+
+namespace {
+
+// The index of `path` in `entries` (member 0 is the manifest).
+size_t EntryIndex(const std::vector<TarEntry>& entries, const std::string& path) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].path == path) return i;
+  }
+  FAIL("no member " << path);
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("SNAP-15 format 2: the WAL member has no SHA-256 and every flipped bit in it is still corrupt") {
+  TempDir t;
+  Primary(t);
+  auto entries = ReadTar(Export(t, "a.tar", false));
+  auto m = snapshot::DecodeManifest(entries[0].data);
+  REQUIRE(m.ok());
+  CHECK(m->format == 2);
+  const size_t w = EntryIndex(entries, "wal/wal.log");
+  REQUIRE(w > 0);
+  CHECK_FALSE(m->members[w - 1].sha256.has_value());
+  CHECK(entries[0].data.find(R"({"path":"wal/wal.log","sha256":null,)") != std::string::npos);
+  for (size_t i = 0; i < m->members.size(); ++i) {
+    if (i != w - 1) CHECK(m->members[i].sha256.has_value());  // every other member keeps one
+  }
+  // Every single-bit flip of the WAL member's bytes is corrupt.
+  const std::string wal = entries[w].data;
+  REQUIRE(wal.size() > 1000);
+  size_t flips = 0;
+  for (size_t at = 0; at < wal.size(); at += 7) {  // a byte in 7, each of its bits
+    for (int bit = 0; bit < 8; ++bit) {
+      entries[w].data = wal;
+      FlipBit(&entries[w].data, at, bit);
+      WriteTar(t / "f.tar", entries, false);
+      auto c = Check(t / "f.tar");
+      CAPTURE(at);
+      CAPTURE(bit);
+      CHECK(c.state == snapshot::ArchiveState::kCorrupt);
+      ++flips;
+    }
+  }
+  MESSAGE("WAL member bit flips, all corrupt: " << flips);
+  // A change the record CRCs cannot see (the CRC recomputed): only the
+  // chain binds it, and the archive is corrupt at the boundary digest.
+  entries[w].data = wal;
+  const size_t body = wal.size() / 2;
+  StringFile wal_file(entries[w].data);
+  wal::RecordReader rr(&wal_file);
+  std::optional<size_t> rec;
+  wal::Record r;
+  while (rr.Next(&r)) {
+    if (r.offset + r.bytes.size() > body && r.type <= 2 && r.bytes.size() > 40) {
+      rec = r.offset;
+      break;
+    }
+  }
+  REQUIRE(rec);
+  entries[w].data[*rec + r.bytes.size() - wal::kCrcSize - 1] ^= 0x20;  // a body byte
+  FixRecordCrc(&entries[w].data, *rec);
+  WriteTar(t / "c.tar", entries, false);
+  auto c = Check(t / "c.tar");
+  CHECK(c.state == snapshot::ArchiveState::kCorrupt);
+  CHECK(c.detail.find("does not end at the boundary commit") != std::string::npos);
+}
+
+TEST_CASE("SNAP-15 a format 1 archive is still read, its WAL member's SHA-256 checked") {
+  TempDir t;
+  Primary(t);
+  auto entries = ReadTar(Export(t, "a.tar", false));
+  auto m = snapshot::DecodeManifest(entries[0].data);
+  REQUIRE(m.ok());
+  const size_t w = EntryIndex(entries, "wal/wal.log");
+  m->format = 1;
+  m->members[w - 1].sha256 = Sha256::Of(entries[w].data);
+  entries[0].data = snapshot::EncodeManifest(*m);
+  CHECK(entries[0].data.find(R"("format":1,)") != std::string::npos);
+  WriteTar(t / "v1.tar", entries, false);
+  auto c = Check(t / "v1.tar");
+  CHECK(c.state == snapshot::ArchiveState::kValid);
+  CHECK(Install(t / "r", t / "v1.tar").ok());
+  // A format 1 manifest whose WAL hash is wrong: corrupt, as before.
+  m->members[w - 1].sha256 = Sha256::Of("another log");
+  entries[0].data = snapshot::EncodeManifest(*m);
+  WriteTar(t / "bad.tar", entries, false);
+  auto bad = Check(t / "bad.tar");
+  CHECK(bad.state == snapshot::ArchiveState::kCorrupt);
+  CHECK(bad.detail == "member 'wal/wal.log': SHA-256 differs from the manifest");
+}
+
+TEST_CASE("SNAP-15 a format 2 manifest with a WAL hash, or a member without one, is corrupt") {
+  snapshot::Manifest m = ManifestListing({{"data/a", 0, Sha256::Of("")}});
+  REQUIRE(snapshot::DecodeManifest(snapshot::EncodeManifest(m)).ok());
+  snapshot::Manifest hashed = m;
+  hashed.members.back().sha256 = Sha256::Of("");
+  CHECK(snapshot::DecodeManifest(snapshot::EncodeManifest(hashed)).status().message() ==
+        kManifestProblem + "wal/wal.log: sha256 must be null in format 2");
+  snapshot::Manifest unhashed = m;
+  unhashed.members.front().sha256.reset();
+  CHECK(snapshot::DecodeManifest(snapshot::EncodeManifest(unhashed)).status().code() ==
+        Code::kDamage);
+  // Format 1 has no exception: its WAL member needs a hash too.
+  snapshot::Manifest v1 = m;
+  v1.format = 1;
+  CHECK(snapshot::DecodeManifest(snapshot::EncodeManifest(v1)).status().code() == Code::kDamage);
+  v1.members.back().sha256 = Sha256::Of("");
+  CHECK(snapshot::DecodeManifest(snapshot::EncodeManifest(v1)).ok());
 }
