@@ -30,6 +30,7 @@ int Run(const Options& o) {
                            {"from_commit", rep.from_commit},
                            {"applied_commit", rep.applied_commit},
                            {"halted", rep.halted},
+                           {"previously_checked", rep.previously_checked},
                            {"segments", segs},
                            {"ignored", SkippedJson(rep.skipped)}};
   PrintSkipped(o.apply.inbox, rep.skipped);

@@ -21,6 +21,7 @@ constexpr std::string_view kStateFile = "replication/state.json";        // NODE
 constexpr std::string_view kHaltFile = "replication/halt.json";          // NODE-9
 constexpr std::string_view kLockFile = "replication/lock";               // NODE-6
 constexpr std::string_view kShippedDir = "replication/shipped";         // LOG-2
+constexpr std::string_view kInboxMemoDir = "replication/inbox";         // LOG-28
 constexpr std::string_view kHaltHistoryFile = "replication/halt-history.jsonl";  // LOG-19
 constexpr std::string_view kDigestIndexFile = "replication/digests";      // NODE-11
 

@@ -10,6 +10,7 @@
 #include "history/digest.h"
 #include "node/layout.h"
 #include "node/store.h"
+#include "repl/inbox_memo.h"
 #include "segment/segment.h"
 #include "segment/segment_reader.h"
 
@@ -263,6 +264,59 @@ class Applier {
   std::map<uint64_t, Digest> own_;
 };
 
+// LOG-28: the segments an earlier run judged are passed over without being
+// opened, when the inbox lists exactly the names that run recorded.
+class JudgedBefore {
+ public:
+  JudgedBefore(Fs& fs, const ApplyOptions& o, ApplyReport& rep) : fs_(fs), o_(o), rep_(rep) {
+    Result<std::string> real = RealPath(o.inbox);
+    if (!real.ok()) return;  // listed a moment ago: the memo is only a cache
+    real_ = *real;
+    path_ = InboxMemoPath(o.data_dir, real_);
+    memo_ = LoadInboxMemo(fs, path_, real_);
+  }
+
+  // The entries still to judge, in apply order.
+  std::vector<InboxEntry> PassOver(const std::vector<InboxEntry>& entries) {
+    if (!memo_ || memo_->applied > rep_.from_commit) return entries;
+    std::vector<std::string> below;
+    for (const InboxEntry& e : entries) {
+      if (e.info.last_commit <= memo_->applied) below.push_back(e.name);
+    }
+    if (!(MemoOf(below, memo_->applied) == *memo_)) return entries;  // a name came or went
+    passed_ = std::move(below);
+    rep_.previously_checked = passed_.size();
+    std::vector<InboxEntry> todo;
+    for (const InboxEntry& e : entries) {
+      if (e.info.last_commit > memo_->applied) todo.push_back(e);
+    }
+    return todo;
+  }
+
+  // After a run that ended in 0: what is judged at or below the durable
+  // applied commit now. A memo that cannot be written costs the next run a
+  // re-read, nothing else.
+  void Record() {
+    if (real_.empty()) return;
+    const uint64_t a = rep_.applied_commit;
+    std::vector<std::string> judged = passed_;
+    for (const AppliedSegment& s : rep_.segments) {
+      if (s.last_commit <= a && s.outcome != "unacknowledged") judged.push_back(s.name);
+    }
+    const InboxMemo next = MemoOf(std::move(judged), a);
+    if (memo_ && *memo_ == next) return;  // nothing new: no write
+    (void)SaveInboxMemo(fs_, o_.data_dir, path_, real_, next);
+  }
+
+ private:
+  Fs& fs_;
+  const ApplyOptions& o_;
+  ApplyReport& rep_;
+  std::string real_, path_;
+  std::optional<InboxMemo> memo_;
+  std::vector<std::string> passed_;
+};
+
 Status RefuseNonEmpty(const std::string& dir) {
   return Status(Code::kRefused,
                 Problem("refusing to apply", dir, "the directory is not empty and not a node"),
@@ -361,8 +415,12 @@ Status ApplyWal(Fs& fs, const ApplyOptions& o, ApplyReport* report) {
   rep.from_commit = rep.applied_commit = n->state().applied_commit;
   AERO_RETURN_IF_ERROR(n->BeginAppend());  // MODEL-9: halted (6) and role (5) before the inbox
   AERO_ASSIGN_OR_RETURN(archive::Catalog inbox, ListInbox(fs, o.inbox, rep));
+  JudgedBefore judged(fs, o, rep);
+  const std::vector<InboxEntry> todo = judged.PassOver(inbox.segments);
   Applier applier(fs, *n, o, rep);
-  return applier.Run(inbox.segments);
+  Status s = applier.Run(todo);
+  if (s.ok()) judged.Record();
+  return s;
 }
 
 }  // namespace aero::repl

@@ -41,6 +41,8 @@ struct ApplyReport {
   // ARC-3: inbox entries that are not segments, each with its reason.
   std::vector<archive::CatalogSkip> skipped;
   bool halted = false;  // this run halted the replica
+  // LOG-28: segments an earlier run judged, passed over without being opened.
+  uint64_t previously_checked = 0;
 };
 
 // The Status is the run's outcome: ok (caught up, or stopped at --until),

@@ -103,7 +103,7 @@ shape() {
     t0=$(now); /usr/bin/time -f %M -o "$W/verify.rss.$run" "$REPL" verify "$W/out" >/dev/null; t1=$(now)
     V_ALL+=("$(mbps "$SEGBYTES" "$t0" "$t1")")
     settle
-    t0=$(now); cat "$W"/out/*.seg | openssl dgst -sha256 >/dev/null; t1=$(now)
+    t0=$(now); openssl dgst -sha256 "$W"/out/*.seg >/dev/null; t1=$(now)
     H_ALL+=("$(mbps "$SEGBYTES" "$t0" "$t1")")
   done
   local SHIP APPLY VERIFY WFS_WAL SHA_SEG f kib
@@ -116,7 +116,7 @@ shape() {
   echo "  ship-wal   $SHIP MB/s, peak RSS $(( $(rss "$W/ship.rss") / 1024 )) MiB"
   echo "  apply-wal  $APPLY MB/s, peak RSS $(( $(rss "$W/apply.rss") / 1024 )) MiB"
   echo "  verify     $VERIFY MB/s over the segment directory, peak RSS $(( $(rss "$W/verify.rss") / 1024 )) MiB"
-  echo "  cat wal.log > file + sync (same bytes, same rounds)  $WFS_WAL MB/s; cat *.seg | openssl dgst -sha256  $SHA_SEG MB/s"
+  echo "  cat wal.log > file + sync (same bytes, same rounds)  $WFS_WAL MB/s; openssl dgst -sha256 *.seg  $SHA_SEG MB/s"
   local PS=$W/peers.$S.txt
   cp "$PEERS" "$PS"
   { echo "write_fsync_wal $WFS_WAL"; echo "sha256_segments $SHA_SEG"; } >> "$PS"

@@ -6,7 +6,11 @@
 
 #include "node/layout.h"
 #include "node/state.h"
+#include <nlohmann/json.hpp>
+
+#include "node/workload.h"
 #include "segment/segment.h"
+#include "segment/segment_format.h"
 #include "repl/status.h"
 #include "repl/unhalt.h"
 #include "support/forwarding_fs.h"
@@ -584,4 +588,142 @@ TEST_CASE("LOG-27 apply-wal's own-digest scan that meets mid-log damage halts th
   CHECK(rep.halted);
   CHECK(FileExists(t / "r/replication/halt.json"));
   CHECK(Apply(t / "r", t / "out").code() == Code::kHalted);
+}
+
+namespace {
+
+// fsync and directory fsync that do nothing: builds a 10000-segment fixture
+// in seconds. Never used where durability is under test.
+class NoSyncFs final : public ForwardingFs {
+ public:
+  Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& p, OpenMode m) override {
+    AERO_ASSIGN_OR_RETURN(auto f, real_.OpenWrite(p, m));
+    return std::unique_ptr<WritableFile>(std::make_unique<NoSync>(std::move(f)));
+  }
+  Status SyncDir(const std::string&) override { return Status::Ok(); }
+
+ private:
+  class NoSync final : public ForwardingWritable {
+   public:
+    using ForwardingWritable::ForwardingWritable;
+    Status Sync() override { return Status::Ok(); }
+  };
+};
+
+repl::ApplyReport ApplyCounted(Fs& fs, const std::string& replica, const std::string& inbox) {
+  repl::ApplyOptions o;
+  o.data_dir = replica;
+  o.inbox = inbox;
+  repl::ApplyReport rep;
+  Status s = repl::ApplyWal(fs, o, &rep);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  return rep;
+}
+
+}  // namespace
+
+TEST_CASE("LOG-28 a no-op apply over an inbox of 10000 applied segments reads no segment") {
+  TempDir t;
+  NoSyncFs fast;
+  REQUIRE(node::Node::Init(fast, t / "p").ok());
+  {
+    auto n = node::Node::Open(fast, t / "p", node::Access::kWrite);
+    REQUIRE(n.ok());
+    node::WorkloadOptions w;
+    w.write_sets = 10000;
+    w.records_per_set = 1;
+    w.body_bytes = 20;
+    REQUIRE(node::RunWorkload(**n, w).ok());
+    REQUIRE((*n)->Close().ok());
+  }
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  repl::ShipOptions so;
+  so.data_dir = t / "p";
+  so.target = t / "out";
+  so.max_segment_bytes = 1;  // one write set per segment
+  REQUIRE(repl::ShipWal(fast, so, nullptr).ok());
+  REQUIRE(Segments(t / "out").size() == 10000);
+  ApplyCounted(fast, t / "r", t / "out");  // bootstrap: 1..10000
+  // The first run after it judges every segment (LOG-8: each a duplicate,
+  // its header read), and records what it judged.
+  ReadCountingFs first;
+  repl::ApplyReport a = ApplyCounted(first, t / "r", t / "out");
+  CHECK(a.previously_checked == 0);
+  CHECK(a.segments.size() == 10000);
+  CHECK(first.BytesRead(".seg") >= 10000 * segment::kSegmentHeaderBytes);
+  // From then on a run with nothing new opens no segment.
+  ReadCountingFs second;
+  repl::ApplyReport b = ApplyCounted(second, t / "r", t / "out");
+  CHECK(b.previously_checked == 10000);
+  CHECK(b.segments.empty());
+  CHECK(second.BytesRead(".seg") == 0);
+  MESSAGE("no-op apply over 10000 segments read " << second.BytesRead("") << " bytes in all ("
+                                                  << first.BytesRead("") << " before the memo)");
+  // One new segment: the run reads it, and only it.
+  Write(t / "p", 1, 7);
+  REQUIRE(repl::ShipWal(fast, so, nullptr).ok());
+  ReadCountingFs third;
+  repl::ApplyReport c = ApplyCounted(third, t / "r", t / "out");
+  CHECK(c.previously_checked == 10000);
+  REQUIRE(c.segments.size() == 1);
+  CHECK(c.segments[0].outcome == "applied");
+  const uint64_t new_bytes = fsys::file_size(t / "out" / c.segments[0].name);
+  CHECK(third.BytesRead(".seg") <= 2 * new_bytes);
+  CHECK(StateOf(t / "r").applied_commit == 10001);
+}
+
+TEST_CASE("LOG-28 a segment that appears below the memo is judged: another history's duplicate still halts (4)") {
+  TempDir t;
+  MakePrimary(t / "p", 20, 1);
+  fsys::copy(t / "p", t / "q", fsys::copy_options::recursive);
+  Write(t / "p", 5, 10);
+  Write(t / "q", 5, 11);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(PosixFs().MakeDir(t / "qout").ok());
+  REQUIRE(Ship(t / "p", t / "out", 2000).ok());  // p in several segments
+  REQUIRE(Ship(t / "q", t / "qout").ok());       // q's 1..25 in one, under another name
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  REQUIRE(Apply(t / "r", t / "out").ok());  // the memo: every segment of out judged
+  repl::ApplyReport rep;
+  REQUIRE(Apply(t / "r", t / "out", &rep).ok());
+  REQUIRE(rep.previously_checked == Segments(t / "out").size());
+  const auto q = Segments(t / "qout");
+  REQUIRE(q.size() == 1);
+  REQUIRE(!FileExists(t / "out" / q[0]));
+  fsys::copy(t / "qout" / q[0], t / "out" / q[0]);
+  Status s = Apply(t / "r", t / "out");
+  CHECK(s.code() == Code::kDiverged);
+  CHECK(HaltCode(t / "r") == "diverged");
+}
+
+TEST_CASE("LOG-28 a damaged memo is ignored: every segment judged, the memo rewritten") {
+  TempDir t;
+  Setup(t, 60);
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  REQUIRE(Apply(t / "r", t / "out").ok());  // writes the memo
+  const size_t n = Segments(t / "out").size();
+  std::string memo;
+  for (const auto& e : fsys::directory_iterator(t / "r/replication/inbox")) memo = e.path();
+  REQUIRE_FALSE(memo.empty());
+  const std::string good = ReadFile(memo);
+  for (const std::string& bad :
+       {std::string("{"), std::string("[]"), std::string(R"({"format":"1"})"),
+        good.substr(0, good.size() / 2), std::string(70000, ' ')}) {
+    WriteFile(memo, bad);
+    repl::ApplyReport rep;
+    REQUIRE(Apply(t / "r", t / "out", &rep).ok());
+    CHECK(rep.previously_checked == 0);
+    CHECK(rep.segments.size() == n);  // every one judged again
+    repl::ApplyReport again;
+    REQUIRE(Apply(t / "r", t / "out", &again).ok());
+    CHECK(again.previously_checked == n);  // rewritten
+  }
+  // A memo of another inbox (its realpath inside) is not this one's.
+  nlohmann::json j = nlohmann::json::parse(ReadFile(memo));
+  j["inbox"] = "/elsewhere";
+  WriteFile(memo, j.dump());
+  repl::ApplyReport other;
+  REQUIRE(Apply(t / "r", t / "out", &other).ok());
+  CHECK(other.previously_checked == 0);
 }

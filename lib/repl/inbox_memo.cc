@@ -1,0 +1,74 @@
+#include "repl/inbox_memo.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "history/digest.h"
+#include "node/layout.h"
+
+namespace aero::repl {
+
+namespace {
+constexpr int kMemoFormat = 1;
+constexpr uint64_t kMaxMemoBytes = 64 * 1024;
+}  // namespace
+
+std::string InboxMemoPath(const std::string& data_dir, const std::string& inbox_real) {
+  const std::string key = ToHex(Sha256::Of(inbox_real)).substr(0, 16);  // LOG-28
+  return JoinPath(JoinPath(data_dir, node::kInboxMemoDir), key + ".json");
+}
+
+InboxMemo MemoOf(std::vector<std::string> names, uint64_t applied) {
+  std::sort(names.begin(), names.end());
+  Sha256 sha;
+  for (const std::string& n : names) {
+    sha.Update(n);
+    sha.Update("\n");
+  }
+  return InboxMemo{applied, names.size(), sha.Finish()};
+}
+
+std::optional<InboxMemo> LoadInboxMemo(Fs& fs, const std::string& path,
+                                       const std::string& inbox_real) {
+  Result<std::string> text = ReadSmallFile(fs, path, kMaxMemoBytes);
+  if (!text.ok()) return std::nullopt;
+  const nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  auto unsigned_at = [&](const char* key) -> std::optional<uint64_t> {
+    const auto it = j.find(key);
+    if (it == j.end() || !it->is_number_unsigned()) return std::nullopt;
+    return it->get<uint64_t>();
+  };
+  auto string_at = [&](const char* key) -> std::optional<std::string> {
+    const auto it = j.find(key);
+    if (it == j.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  const std::optional<uint64_t> format = unsigned_at("format");
+  const std::optional<uint64_t> applied = unsigned_at("applied");
+  const std::optional<uint64_t> names = unsigned_at("names");
+  const std::optional<std::string> inbox = string_at("inbox");
+  const std::optional<std::string> sha = string_at("names_sha256");
+  if (!format || *format != kMemoFormat || !applied || !names || !inbox || *inbox != inbox_real ||
+      !sha) {
+    return std::nullopt;
+  }
+  Result<history::Digest> digest = history::ParseDigest(*sha);
+  if (!digest.ok()) return std::nullopt;
+  return InboxMemo{*applied, *names, *digest};
+}
+
+Status SaveInboxMemo(Fs& fs, const std::string& data_dir, const std::string& path,
+                     const std::string& inbox_real, const InboxMemo& memo) {
+  AERO_RETURN_IF_ERROR(fs.MakeDir(JoinPath(data_dir, node::kInboxMemoDir)));
+  const nlohmann::json j = {{"format", kMemoFormat},
+                            {"inbox", inbox_real},
+                            {"applied", memo.applied},
+                            {"names", memo.names},
+                            {"names_sha256", ToHex(memo.names_sha)}};
+  return WriteFileAtomically(fs, path, j.dump(2) + "\n");
+}
+
+}  // namespace aero::repl

@@ -1,0 +1,40 @@
+// What apply-wal judged in one inbox (specs/REPLICATION_LOG_FLOW.md LOG-28,
+// formats/node-layout.md `replication/inbox/<key>.json`): a cache that lets a
+// run pass over the segments an earlier run judged, so that its cost grows
+// with the new segments, not with the inbox's history.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/fs.h"
+#include "common/sha256.h"
+#include "common/status.h"
+
+namespace aero::repl {
+
+struct InboxMemo {
+  uint64_t applied = 0;  // A_m: the replica's durable applied commit
+  uint64_t names = 0;    // judged segment names with a last commit <= A_m
+  Sha256Digest names_sha{};  // SHA-256 of those names, sorted, each + "\n"
+  bool operator==(const InboxMemo&) const = default;
+};
+
+// replication/inbox/<first 16 hex of SHA-256(inbox_real)>.json
+std::string InboxMemoPath(const std::string& data_dir, const std::string& inbox_real);
+
+// The memo of `names` (any order) for `applied`.
+InboxMemo MemoOf(std::vector<std::string> names, uint64_t applied);
+
+// nullopt for anything but a memo of `inbox_real` in the format above: a
+// cache that cannot be read is a cache that is not there. Never throws.
+std::optional<InboxMemo> LoadInboxMemo(Fs& fs, const std::string& path,
+                                       const std::string& inbox_real);
+
+// Written atomically (NODE-1).
+Status SaveInboxMemo(Fs& fs, const std::string& data_dir, const std::string& path,
+                     const std::string& inbox_real, const InboxMemo& memo);
+
+}  // namespace aero::repl
