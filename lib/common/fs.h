@@ -28,6 +28,7 @@ struct FileInfo {
   uint64_t size = 0;
   uint64_t device = 0;  // with inode: the file's identity, to detect a replacement
   uint64_t inode = 0;
+  uint64_t mtime_ns = 0;  // last modification, ns since the epoch
 };
 
 class ReadableFile;

@@ -189,6 +189,8 @@ FileInfo InfoOf(const struct stat& st) {
   info.size = static_cast<uint64_t>(st.st_size);
   info.device = static_cast<uint64_t>(st.st_dev);
   info.inode = static_cast<uint64_t>(st.st_ino);
+  info.mtime_ns = static_cast<uint64_t>(st.st_mtim.tv_sec) * 1000000000u +
+                  static_cast<uint64_t>(st.st_mtim.tv_nsec);
   return info;
 }
 

@@ -42,6 +42,10 @@ class Applier {
   Applier(Fs& fs, node::Node& node, const ApplyOptions& o, ApplyReport& rep)
       : fs_(fs), node_(node), o_(o), rep_(rep) {}
 
+  // LOG-28: each segment judged (duplicate, not-checked, applied), with the
+  // identity of the file that was read, as (last commit, FileIdentity).
+  const std::vector<std::pair<uint64_t, std::string>>& judged() const { return judged_; }
+
   Status Run(const std::vector<InboxEntry>& entries) {
     rep_.from_commit = rep_.applied_commit = node_.state().applied_commit;
     AERO_RETURN_IF_ERROR(node_.BeginAppend());
@@ -130,14 +134,25 @@ class Applier {
   }
 
   Status Take(const InboxEntry& e) {
-    const node::NodeState& st = node_.state();
-    const uint64_t A = st.applied_commit;
     Result<std::unique_ptr<ReadableFile>> opened = fs_.OpenRead(PathOf(e));
     if (!opened.ok()) {
       if (opened.status().code() == Code::kNotFound) return Status::Ok();  // moved away meanwhile
       return opened.status();
     }
     ReadableFile& file = **opened;
+    const size_t before = rep_.segments.size();
+    Status s = Judge(e, file);
+    if (s.ok() && rep_.segments.size() > before) {
+      Result<FileInfo> info = file.Info();
+      if (info.ok()) judged_.emplace_back(e.info.last_commit, FileIdentity(e.name, *info));
+    }
+    return s;
+  }
+
+  // The classification of one segment (rows 1-10).
+  Status Judge(const InboxEntry& e, ReadableFile& file) {
+    const node::NodeState& st = node_.state();
+    const uint64_t A = st.applied_commit;
     segment::SegmentCheck c = segment::CheckSegmentHeader(file, &e.info);
     switch (c.state) {
       case segment::SegmentState::kInTransit: return InTransit(e, c.detail);
@@ -262,6 +277,7 @@ class Applier {
   const ApplyOptions& o_;
   ApplyReport& rep_;
   std::map<uint64_t, Digest> own_;
+  std::vector<std::pair<uint64_t, std::string>> judged_;
 };
 
 // LOG-28: the segments an earlier run judged are passed over without being
@@ -281,9 +297,12 @@ class JudgedBefore {
     if (!memo_ || memo_->applied > rep_.from_commit) return entries;
     std::vector<std::string> below;
     for (const InboxEntry& e : entries) {
-      if (e.info.last_commit <= memo_->applied) below.push_back(e.name);
+      if (e.info.last_commit > memo_->applied) continue;
+      Result<FileInfo> info = fs_.Stat(JoinPath(o_.inbox, e.name));  // no byte is read
+      if (!info.ok()) return entries;
+      below.push_back(FileIdentity(e.name, *info));
     }
-    if (!(MemoOf(below, memo_->applied) == *memo_)) return entries;  // a name came or went
+    if (!(MemoOf(below, memo_->applied) == *memo_)) return entries;  // a file came, went or changed
     passed_ = std::move(below);
     rep_.previously_checked = passed_.size();
     std::vector<InboxEntry> todo;
@@ -296,12 +315,12 @@ class JudgedBefore {
   // After a run that ended in 0: what is judged at or below the durable
   // applied commit now. A memo that cannot be written costs the next run a
   // re-read, nothing else.
-  void Record() {
+  void Record(const std::vector<std::pair<uint64_t, std::string>>& judged_now) {
     if (real_.empty()) return;
     const uint64_t a = rep_.applied_commit;
     std::vector<std::string> judged = passed_;
-    for (const AppliedSegment& s : rep_.segments) {
-      if (s.last_commit <= a && s.outcome != "unacknowledged") judged.push_back(s.name);
+    for (const auto& [last_commit, identity] : judged_now) {
+      if (last_commit <= a) judged.push_back(identity);
     }
     const InboxMemo next = MemoOf(std::move(judged), a);
     if (memo_ && *memo_ == next) return;  // nothing new: no write
@@ -419,7 +438,7 @@ Status ApplyWal(Fs& fs, const ApplyOptions& o, ApplyReport* report) {
   const std::vector<InboxEntry> todo = judged.PassOver(inbox.segments);
   Applier applier(fs, *n, o, rep);
   Status s = applier.Run(todo);
-  if (s.ok()) judged.Record();
+  if (s.ok()) judged.Record(applier.judged());
   return s;
 }
 

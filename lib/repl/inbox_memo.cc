@@ -20,6 +20,11 @@ std::string InboxMemoPath(const std::string& data_dir, const std::string& inbox_
   return JoinPath(JoinPath(data_dir, node::kInboxMemoDir), key + ".json");
 }
 
+std::string FileIdentity(const std::string& name, const FileInfo& info) {
+  return name + "\t" + std::to_string(info.size) + "\t" + std::to_string(info.device) + ":" +
+         std::to_string(info.inode) + "\t" + std::to_string(info.mtime_ns);
+}
+
 InboxMemo MemoOf(std::vector<std::string> names, uint64_t applied) {
   std::sort(names.begin(), names.end());
   Sha256 sha;

@@ -17,16 +17,20 @@ namespace aero::repl {
 
 struct InboxMemo {
   uint64_t applied = 0;  // A_m: the replica's durable applied commit
-  uint64_t names = 0;    // judged segment names with a last commit <= A_m
-  Sha256Digest names_sha{};  // SHA-256 of those names, sorted, each + "\n"
+  uint64_t names = 0;    // judged segments with a last commit <= A_m
+  Sha256Digest names_sha{};  // SHA-256 of their identities, sorted, each + "\n"
   bool operator==(const InboxMemo&) const = default;
 };
+
+// What names a judged file: its name, size, device, inode and modification
+// time, so that a file replaced under a judged name is judged again.
+std::string FileIdentity(const std::string& name, const FileInfo& info);
 
 // replication/inbox/<first 16 hex of SHA-256(inbox_real)>.json
 std::string InboxMemoPath(const std::string& data_dir, const std::string& inbox_real);
 
-// The memo of `names` (any order) for `applied`.
-InboxMemo MemoOf(std::vector<std::string> names, uint64_t applied);
+// The memo of `identities` (FileIdentity, any order) for `applied`.
+InboxMemo MemoOf(std::vector<std::string> identities, uint64_t applied);
 
 // nullopt for anything but a memo of `inbox_real` in the format above: a
 // cache that cannot be read is a cache that is not there. Never throws.

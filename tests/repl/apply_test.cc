@@ -348,6 +348,8 @@ TEST_CASE("NODE-11 LOG-8 duplicates are checked from replication/digests, withou
   const size_t segments = Segments(t / "out").size();
   REQUIRE(segments > 3);
   auto rerun = [&](ReadCountingFs& fs) {
+    // Without the memo of LOG-28, which would pass over every segment.
+    fsys::remove_all(t / "r/replication/inbox");
     repl::ApplyOptions o;
     o.data_dir = t / "r";
     o.inbox = t / "out";
@@ -726,4 +728,19 @@ TEST_CASE("LOG-28 a damaged memo is ignored: every segment judged, the memo rewr
   repl::ApplyReport other;
   REQUIRE(Apply(t / "r", t / "out", &other).ok());
   CHECK(other.previously_checked == 0);
+}
+
+TEST_CASE("LOG-28 a file replaced under a judged name is judged again: another history's copy halts (4)") {
+  TempDir t;
+  TwoHistories(t, repl::ShipOptions{}.max_segment_bytes);  // p and q: one segment each, one name
+  repl::ApplyReport first;
+  REQUIRE(Apply(t / "r", t / "out", &first).ok());  // judged, the memo written
+  repl::ApplyReport second;
+  REQUIRE(Apply(t / "r", t / "out", &second).ok());
+  REQUIRE(second.previously_checked == Segments(t / "out").size());
+  REQUIRE(Segments(t / "out") == Segments(t / "qout"));
+  InboxFromQ(t);  // q's file under p's name
+  Status s = Apply(t / "r", t / "out");
+  CHECK(s.code() == Code::kDiverged);
+  CHECK(HaltCode(t / "r") == "diverged");
 }
