@@ -214,140 +214,165 @@ Status Node::ValidateBase() {
 
 Status Node::Validate() {
   AERO_RETURN_IF_ERROR(ValidateBase());
-  const std::string wal_path = Path(kWalFile);
   uint64_t size = 0;
-  if (!wal_read_) {
-    if (state_.applied_wal_offset != 0) {
-      return WalDamage(wal_path, "the file is missing but state.json records " +
-                                     std::to_string(state_.applied_wal_offset) + " bytes");
-    }
-    if (access_ == Access::kWrite) AERO_RETURN_IF_ERROR(WriteFileAtomically(fs_, wal_path, ""));
+  AERO_RETURN_IF_ERROR(ValidateLogPresent(&size));
+  AERO_RETURN_IF_ERROR(FinishInterruptedCheckpoint(&size));
+  AERO_RETURN_IF_ERROR(ValidateAppliedBoundary(size));
+  AERO_RETURN_IF_ERROR(ValidateTail(size));
+  if (access_ != Access::kWrite) return Status::Ok();
+  AERO_ASSIGN_OR_RETURN(wal_, fs_.OpenWrite(Path(kWalFile), OpenMode::kAppend));
+  if (state_dirty_) {
+    // The rolled-forward write sets may never have been fsynced (a process
+    // that died between append and fsync): make them durable before
+    // state.json acknowledges them (NODE-1, invariant 5).
+    AERO_RETURN_IF_ERROR(wal_->Sync());
+    AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, state_));
+    state_dirty_ = false;
+  }
+  return Status::Ok();
+}
+
+// NODE-4: a log that state.json names must be there; a writer creates an
+// absent empty one.
+Status Node::ValidateLogPresent(uint64_t* size) {
+  const std::string wal_path = Path(kWalFile);
+  *size = 0;
+  if (wal_read_) {
+    AERO_ASSIGN_OR_RETURN(*size, wal_read_->Size());
+    return Status::Ok();
+  }
+  if (state_.applied_wal_offset != 0) {
+    return WalDamage(wal_path, "the file is missing but state.json records " +
+                                   std::to_string(state_.applied_wal_offset) + " bytes");
+  }
+  if (access_ == Access::kWrite) AERO_RETURN_IF_ERROR(WriteFileAtomically(fs_, wal_path, ""));
+  return Status::Ok();
+}
+
+// NODE-5: a checkpoint that stopped between state.json and the WAL reset
+// leaves the pre-checkpoint WAL, whose write sets all lie at or below base.
+// A writer finishes it (the log emptied); a reader ignores that log.
+Status Node::FinishInterruptedCheckpoint(uint64_t* size) {
+  if (*size == 0 || state_.applied_wal_offset != 0 || state_.base_commit == 0) {
+    return Status::Ok();
+  }
+  const std::string wal_path = Path(kWalFile);
+  std::optional<uint64_t> first;
+  AERO_RETURN_IF_ERROR(wal_read_->Seek(0));
+  wal::WalScanner(wal_read_.get(), {}).Run({}, [&](const wal::WriteSet& ws) {
+    first = ws.commit_id;
+    return false;
+  });
+  if (!first || *first > state_.base_commit) return Status::Ok();
+  AERO_RETURN_IF_ERROR(wal_read_->Seek(0));
+  wal::ScanResult old = wal::WalScanner(wal_read_.get(), {}).Run();
+  const bool damaged = old.stop.kind == wal::StopKind::kCorrupt ||
+                       old.stop.kind == wal::StopKind::kUnsupportedType ||
+                       old.stop.kind == wal::StopKind::kIoError;
+  if (damaged || old.last_commit != state_.base_commit) {
+    return WalDamage(wal_path, "an interrupted checkpoint at commit " +
+                                   std::to_string(state_.base_commit) +
+                                   " left a log ending at commit " +
+                                   std::to_string(old.last_commit.value_or(0)) +
+                                   (damaged ? " (" + old.stop.detail + ")" : ""));
+  }
+  if (access_ == Access::kWrite) {
+    // The state.json we act on may be a rename whose directory was never
+    // fsynced (the crashed checkpoint's step 4): make it durable before
+    // the log it replaces goes away.
+    AERO_RETURN_IF_ERROR(fs_.SyncDir(Path(kReplicationDir)));
+    AERO_RETURN_IF_ERROR(WriteFileAtomically(fs_, wal_path, ""));
+    report_.finished_checkpoint = true;
+    AERO_ASSIGN_OR_RETURN(wal_read_, fs_.OpenRead(wal_path));
   } else {
-    AERO_ASSIGN_OR_RETURN(size, wal_read_->Size());
+    wal_ignored_ = true;
   }
+  *size = 0;
+  return Status::Ok();
+}
 
-  // NODE-5: a checkpoint that stopped between state.json and the WAL reset
-  // leaves the pre-checkpoint WAL, whose write sets all lie at or below base.
-  if (size > 0 && state_.applied_wal_offset == 0 && state_.base_commit > 0) {
-    std::optional<uint64_t> first;
-    AERO_RETURN_IF_ERROR(wal_read_->Seek(0));
-    wal::WalScanner(wal_read_.get(), {}).Run({}, [&](const wal::WriteSet& ws) {
-      first = ws.commit_id;
-      return false;
-    });
-    if (first && *first <= state_.base_commit) {
-      AERO_RETURN_IF_ERROR(wal_read_->Seek(0));
-      wal::ScanResult old = wal::WalScanner(wal_read_.get(), {}).Run();
-      const bool damaged = old.stop.kind == wal::StopKind::kCorrupt ||
-                           old.stop.kind == wal::StopKind::kUnsupportedType ||
-                           old.stop.kind == wal::StopKind::kIoError;
-      if (damaged || old.last_commit != state_.base_commit) {
-        return WalDamage(wal_path, "an interrupted checkpoint at commit " +
-                                       std::to_string(state_.base_commit) +
-                                       " left a log ending at commit " +
-                                       std::to_string(old.last_commit.value_or(0)) +
-                                       (damaged ? " (" + old.stop.detail + ")" : ""));
-      }
-      if (access_ == Access::kWrite) {
-        // The state.json we act on may be a rename whose directory was never
-        // fsynced (the crashed checkpoint's step 4): make it durable before
-        // the log it replaces goes away.
-        AERO_RETURN_IF_ERROR(fs_.SyncDir(Path(kReplicationDir)));
-        AERO_RETURN_IF_ERROR(WriteFileAtomically(fs_, wal_path, ""));
-        report_.finished_checkpoint = true;
-        AERO_ASSIGN_OR_RETURN(wal_read_, fs_.OpenRead(wal_path));
-      } else {
-        wal_ignored_ = true;
-      }
-      size = 0;
-    }
-  }
-
+// NODE-4: the log holds applied.wal_offset bytes, and [o - 25, o) is the
+// commit record of applied.commit, so o lies on the boundary state.json
+// claims (one small read, whatever the size of the log).
+Status Node::ValidateAppliedBoundary(uint64_t size) {
+  const std::string wal_path = Path(kWalFile);
   const uint64_t o = state_.applied_wal_offset;
-  if (size < o) {  // NODE-4
+  if (size < o) {
     return WalDamage(wal_path, "state.json records commit " +
                                    std::to_string(state_.applied_commit) + " ending at byte " +
                                    std::to_string(o) + ", the file has " +
                                    std::to_string(size) + " bytes");
   }
-  if (o > 0) {
-    // NODE-4: [o - 25, o) is the commit record of applied.commit, so o lies
-    // on the boundary state.json claims (one small read).
-    char rec[wal::kCommitRecordBytes];
-    AERO_RETURN_IF_ERROR(ReadExactlyAt(*wal_read_, o - sizeof rec, rec, sizeof rec));
-    uint64_t commit = 0;
-    const bool ok =
-        DecodeFixed32(rec) == wal::kCommitRecordBytes &&
-        static_cast<uint8_t>(rec[wal::kTypeOffset]) ==
-            static_cast<uint8_t>(wal::RecordType::kMvccCommit) &&
-        DecodeFixed32(rec + sizeof rec - wal::kCrcSize) == Crc32(rec, sizeof rec - wal::kCrcSize) &&
-        wal::DecodeCommitPayload(std::string_view(rec + wal::kPayloadOffset, 8), &commit) &&
-        commit == state_.applied_commit;
-    if (!ok) {
-      return WalDamage(wal_path, "no commit record of commit " +
-                                     std::to_string(state_.applied_commit) + " ends at byte " +
-                                     std::to_string(o) + " as state.json records");
-    }
-  }
-  if (size > o && state_.role == node::Role::kReplica) {
-    // NODE-4, replica rule: a replica acknowledges a write set only by
-    // state.json (LOG-13), so bytes past applied.wal_offset were never
-    // acknowledged (an apply that died mid-segment): dropped, never rolled
-    // forward. apply-wal appends them again from the segment.
+  if (o == 0) return Status::Ok();
+  char rec[wal::kCommitRecordBytes];
+  AERO_RETURN_IF_ERROR(ReadExactlyAt(*wal_read_, o - sizeof rec, rec, sizeof rec));
+  uint64_t commit = 0;
+  const bool ok =
+      DecodeFixed32(rec) == wal::kCommitRecordBytes &&
+      static_cast<uint8_t>(rec[wal::kTypeOffset]) ==
+          static_cast<uint8_t>(wal::RecordType::kMvccCommit) &&
+      DecodeFixed32(rec + sizeof rec - wal::kCrcSize) == Crc32(rec, sizeof rec - wal::kCrcSize) &&
+      wal::DecodeCommitPayload(std::string_view(rec + wal::kPayloadOffset, 8), &commit) &&
+      commit == state_.applied_commit;
+  if (ok) return Status::Ok();
+  return WalDamage(wal_path, "no commit record of commit " +
+                                 std::to_string(state_.applied_commit) + " ends at byte " +
+                                 std::to_string(o) + " as state.json records");
+}
+
+// NODE-4: the bytes past applied.wal_offset. A replica drops them; a
+// primary rolls its whole write sets forward and drops a torn or
+// uncommitted tail (a reader leaves it in place).
+Status Node::ValidateTail(uint64_t size) {
+  const std::string wal_path = Path(kWalFile);
+  const uint64_t o = state_.applied_wal_offset;
+  if (size <= o) return Status::Ok();
+  if (state_.role == node::Role::kReplica) {
+    // A replica acknowledges a write set only by state.json (LOG-13), so
+    // bytes past applied.wal_offset were never acknowledged (an apply that
+    // died mid-segment): dropped, never rolled forward. apply-wal appends
+    // them again from the segment.
     if (access_ == Access::kWrite) {
       AERO_RETURN_IF_ERROR(fs_.Truncate(wal_path, o));
       report_.truncated_bytes = size - o;
     } else {
       report_.ignored_tail_bytes = size - o;
     }
-  } else if (size > o) {  // NODE-4: a primary rolls its fsynced write sets forward
-    wal::ScanOptions opt;
-    opt.start_offset = o;
-    opt.base_commit = state_.applied_commit;
-    opt.base_digest = state_.applied_digest;
-    uint64_t last_sequence = 0;
-    wal::ScanResult r = wal::WalScanner(wal_read_.get(), opt).Run({}, [&](const wal::WriteSet& ws) {
-      last_sequence = ws.last_sequence;
-      return true;
-    });
-    for (const wal::ScanFinding& f : r.findings) {
-      if (f.kind == "commit-order") {
-        return WalDamage(wal_path, f.detail + " at offset " + std::to_string(f.offset));
-      }
-    }
-    if (r.stop.kind == wal::StopKind::kIoError) return r.stop.io;
-    if (r.stop.kind == wal::StopKind::kCorrupt ||
-        r.stop.kind == wal::StopKind::kUnsupportedType) {
-      return WalDamage(wal_path, r.stop.detail + " at offset " + std::to_string(r.stop.offset));
-    }
-    if (r.write_sets > 0) {
-      state_.applied_commit = r.position.commit;
-      state_.applied_digest = *r.position.digest;
-      state_.applied_wal_offset = r.committed_end;
-      state_.next_sequence = last_sequence + 1;
-      report_.rolled_forward = r.write_sets;
-      state_dirty_ = true;
-    }
-    const uint64_t tail = size - r.committed_end;
-    if (tail > 0) {
-      if (access_ == Access::kWrite) {
-        AERO_RETURN_IF_ERROR(fs_.Truncate(wal_path, r.committed_end));
-        report_.truncated_bytes = tail;
-      } else {
-        report_.ignored_tail_bytes = tail;
-      }
+    return Status::Ok();
+  }
+  wal::ScanOptions opt;
+  opt.start_offset = o;
+  opt.base_commit = state_.applied_commit;
+  opt.base_digest = state_.applied_digest;
+  uint64_t last_sequence = 0;
+  wal::ScanResult r = wal::WalScanner(wal_read_.get(), opt).Run({}, [&](const wal::WriteSet& ws) {
+    last_sequence = ws.last_sequence;
+    return true;
+  });
+  for (const wal::ScanFinding& f : r.findings) {
+    if (f.kind == "commit-order") {
+      return WalDamage(wal_path, f.detail + " at offset " + std::to_string(f.offset));
     }
   }
+  if (r.stop.kind == wal::StopKind::kIoError) return r.stop.io;
+  if (r.stop.kind == wal::StopKind::kCorrupt || r.stop.kind == wal::StopKind::kUnsupportedType) {
+    return WalDamage(wal_path, r.stop.detail + " at offset " + std::to_string(r.stop.offset));
+  }
+  if (r.write_sets > 0) {
+    state_.applied_commit = r.position.commit;
+    state_.applied_digest = *r.position.digest;
+    state_.applied_wal_offset = r.committed_end;
+    state_.next_sequence = last_sequence + 1;
+    report_.rolled_forward = r.write_sets;
+    state_dirty_ = true;
+  }
+  const uint64_t tail = size - r.committed_end;
+  if (tail == 0) return Status::Ok();
   if (access_ == Access::kWrite) {
-    AERO_ASSIGN_OR_RETURN(wal_, fs_.OpenWrite(wal_path, OpenMode::kAppend));
-    if (state_dirty_) {
-      // The rolled-forward write sets may never have been fsynced (a process
-      // that died between append and fsync): make them durable before
-      // state.json acknowledges them (NODE-1, invariant 5).
-      AERO_RETURN_IF_ERROR(wal_->Sync());
-      AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, state_));
-      state_dirty_ = false;
-    }
+    AERO_RETURN_IF_ERROR(fs_.Truncate(wal_path, r.committed_end));
+    report_.truncated_bytes = tail;
+  } else {
+    report_.ignored_tail_bytes = tail;
   }
   return Status::Ok();
 }

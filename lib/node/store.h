@@ -135,8 +135,13 @@ class Node {
 
  private:
   Node(Fs& fs, std::string dir, Access access) : fs_(fs), dir_(std::move(dir)), access_(access) {}
+  // NODE-4 open-time validation, in its steps.
   Status Validate();
   Status ValidateBase();
+  Status ValidateLogPresent(uint64_t* size);
+  Status FinishInterruptedCheckpoint(uint64_t* size);
+  Status ValidateAppliedBoundary(uint64_t size);
+  Status ValidateTail(uint64_t size);
   Status LoadLiveKeys();
   // kIo when an earlier write or fsync dropped the WAL handle; kInternal
   // when the node was never opened for writing (a bug in the caller).

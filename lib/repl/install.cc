@@ -53,180 +53,221 @@ Status Write(Fs& fs, const std::string& path, std::string_view bytes) {
   return f->Close();
 }
 
-}  // namespace
+// snapshot install in named steps (specs/REPLICATION_SNAPSHOT_TRANSFER.md,
+// SNAP-10, SNAP-11): CheckTarget, CheckInputs, VerifyArchive (pass 1),
+// Extract (pass 2, beside the target), WriteNodeFiles, then PutInPlace.
+class Installer {
+ public:
+  Installer(Fs& fs, const InstallOptions& o, InstallReport& rep)
+      : fs_(fs), o_(o), rep_(rep), parent_(DirName(o.data_dir)), name_(BaseName(o.data_dir)),
+        tmp_(JoinPath(parent_, HiddenName(name_, ".install.tmp"))),
+        lock_path_(JoinPath(parent_, HiddenName(name_, ".install.lock"))) {}
 
-Status InstallSnapshot(Fs& fs, const InstallOptions& o, InstallReport* report) {
-  InstallReport scratch;
-  InstallReport& rep = report ? *report : scratch;
-  // The target: absent or empty, unless the operator asked to discard it.
-  bool replace = false;
-  Result<FileInfo> info = fs.Stat(o.data_dir);
-  if (info.ok()) {
-    if (!info->is_dir) return Status(Code::kRefused, Problem("not a directory", o.data_dir));
-    AERO_ASSIGN_OR_RETURN(auto entries, fs.ListDir(o.data_dir));
-    if (!entries.empty()) {
-      if (!o.discard_existing) {
-        return Status(Code::kRefused,
-                      Problem("refusing to install", o.data_dir, "the directory is not empty"),
-                      "install into a new directory, or pass --discard-existing to delete what is "
-                      "there (destructive)");
-      }
-      replace = true;
-    }
-  } else if (info.status().code() != Code::kNotFound) {
-    return info.status();
+  Status Run() {
+    AERO_RETURN_IF_ERROR(CheckTarget());
+    AERO_RETURN_IF_ERROR(CheckInputs());
+    AERO_RETURN_IF_ERROR(VerifyArchive());
+    AERO_ASSIGN_OR_RETURN(auto lock, fs_.Lock(lock_path_));
+    AERO_RETURN_IF_ERROR(RemoveTree(fs_, tmp_));
+    AERO_RETURN_IF_ERROR(fs_.MakeDir(tmp_));
+    // Whatever ends the install from here, the temp directory goes (a full
+    // disk included: nothing is left beside the target, SNAP-10). After the
+    // rename it no longer exists; after the exchange it holds the old tree,
+    // removed in any case.
+    struct RemoveTemp {
+      Fs& fs;
+      const std::string& path;
+      ~RemoveTemp() { (void)RemoveTree(fs, path); }
+    } remove_temp{fs_, tmp_};
+    dirs_ = {tmp_};
+    AERO_RETURN_IF_ERROR(Extract());
+    AERO_RETURN_IF_ERROR(WriteNodeFiles());
+    AERO_RETURN_IF_ERROR(PutInPlace());
+    (void)fs_.Remove(lock_path_);
+    const snapshot::Manifest& m = *first_.manifest;
+    rep_.system_id = m.system_id.ToHex();
+    rep_.epoch = m.epoch;
+    rep_.base_commit = m.base_commit;
+    rep_.applied_commit = m.boundary_commit;
+    rep_.members = m.members.size() + 1;
+    return Status::Ok();
   }
+
+ private:
+  // The target: absent or empty, unless the operator asked to discard it.
+  Status CheckTarget() {
+    Result<FileInfo> info = fs_.Stat(o_.data_dir);
+    if (!info.ok()) {
+      return info.status().code() == Code::kNotFound ? Status::Ok() : info.status();
+    }
+    if (!info->is_dir) return Status(Code::kRefused, Problem("not a directory", o_.data_dir));
+    AERO_ASSIGN_OR_RETURN(auto entries, fs_.ListDir(o_.data_dir));
+    if (entries.empty()) return Status::Ok();
+    if (!o_.discard_existing) {
+      return Status(Code::kRefused,
+                    Problem("refusing to install", o_.data_dir, "the directory is not empty"),
+                    "install into a new directory, or pass --discard-existing to delete what is "
+                    "there (destructive)");
+    }
+    replace_ = true;
+    return Status::Ok();
+  }
+
   // What would fail only after the archive is read is refused before it
   // is (SNAP-10): a target with no parent directory, an archive that is
   // missing or not a file. Reading a large archive takes seconds.
-  AERO_RETURN_IF_ERROR(CheckParentDir(
-      fs, o.data_dir,
-      "create the parent directory first, or install elsewhere; nothing was read or written"));
-  Result<FileInfo> archive_info = fs.Stat(o.archive);
-  if (!archive_info.ok()) {
-    if (archive_info.status().code() != Code::kNotFound) return archive_info.status();
-    return Status(Code::kNotFound, Problem("no archive", o.archive, "no such file"),
-                  "give the file that snapshot export wrote; nothing was installed");
-  }
-  if (!archive_info->is_regular) {
-    return Status(Code::kUsage,
-                  Problem("not an archive", o.archive,
-                          archive_info->is_dir ? "a directory" : "not a regular file"),
-                  "give the file that snapshot export wrote; nothing was installed");
+  Status CheckInputs() {
+    AERO_RETURN_IF_ERROR(CheckParentDir(
+        fs_, o_.data_dir,
+        "create the parent directory first, or install elsewhere; nothing was read or written"));
+    Result<FileInfo> archive_info = fs_.Stat(o_.archive);
+    if (!archive_info.ok()) {
+      if (archive_info.status().code() != Code::kNotFound) return archive_info.status();
+      return Status(Code::kNotFound, Problem("no archive", o_.archive, "no such file"),
+                    "give the file that snapshot export wrote; nothing was installed");
+    }
+    if (!archive_info->is_regular) {
+      return Status(Code::kUsage,
+                    Problem("not an archive", o_.archive,
+                            archive_info->is_dir ? "a directory" : "not a regular file"),
+                    "give the file that snapshot export wrote; nothing was installed");
+    }
+    return Status::Ok();
   }
 
   // Pass 1: the whole archive, before anything is touched (SNAP-10).
-  AERO_ASSIGN_OR_RETURN(auto archive_file, fs.OpenRead(o.archive));
-  const snapshot::ArchiveCheck first =
-      snapshot::ReadArchive(*archive_file, {}, nullptr, {.read_at_min_bytes = o.read_at_min_bytes});
-  AERO_RETURN_IF_ERROR(FromCheck(first, o.archive));
-  const snapshot::Manifest& m = *first.manifest;
+  Status VerifyArchive() {
+    AERO_ASSIGN_OR_RETURN(archive_file_, fs_.OpenRead(o_.archive));
+    first_ = snapshot::ReadArchive(*archive_file_, {}, nullptr,
+                                   {.read_at_min_bytes = o_.read_at_min_bytes});
+    return FromCheck(first_, o_.archive);
+  }
 
-  // Pass 2: extract into a temp directory beside the target (MODEL-10).
-  const std::string parent = DirName(o.data_dir);
-  const std::string name = BaseName(o.data_dir);
-  const std::string tmp = JoinPath(parent, HiddenName(name, ".install.tmp"));
-  const std::string lock_path = JoinPath(parent, HiddenName(name, ".install.lock"));
-  AERO_ASSIGN_OR_RETURN(auto lock, fs.Lock(lock_path));
-  AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));
-  AERO_RETURN_IF_ERROR(fs.MakeDir(tmp));
-  // Whatever ends the install from here, the temp directory goes (a full
-  // disk included: nothing is left beside the target, SNAP-10). After the
-  // rename it no longer exists; after the exchange it holds the old tree,
-  // removed in any case.
-  struct RemoveTemp {
-    Fs& fs;
-    const std::string& path;
-    ~RemoveTemp() { (void)RemoveTree(fs, path); }
-  } remove_temp{fs, tmp};
-  std::vector<std::string> dirs{tmp};
-  // Each member's file: parents made and the file created here, in member
-  // order; ReadArchive writes, syncs and closes it (on a worker for a large
-  // member of a plain archive, SNAP-6).
-  snapshot::MemberSink sink;
-  sink.open = [&](const snapshot::Member& mem) -> Result<std::unique_ptr<WritableFile>> {
-    AERO_RETURN_IF_ERROR(MakeParents(fs, tmp, mem.path, &dirs));
-    // Exclusive create: a member can never land on something already there.
-    return fs.OpenWrite(JoinPath(tmp, mem.path), OpenMode::kCreateExclusive);
-  };
-  // Pass 2 re-reads the same open file: every header is checked again and
-  // every member must have the CRC-32 it had in pass 1 (SNAP-10).
-  AERO_RETURN_IF_ERROR(archive_file->Seek(0));
-  const snapshot::ArchiveCheck second =
-      snapshot::ReadArchive(*archive_file, sink, &first, {.read_at_min_bytes = o.read_at_min_bytes});
-  Status extracted = FromCheck(second, o.archive);
-  if (!extracted.ok()) {
-    (void)RemoveTree(fs, tmp);
+  // Pass 2: extract into the temp directory beside the target (MODEL-10).
+  Status Extract() {
+    // Each member's file: parents made and the file created here, in member
+    // order; ReadArchive writes, syncs and closes it (on a worker for a
+    // large member of a plain archive, SNAP-6).
+    snapshot::MemberSink sink;
+    sink.open = [this](const snapshot::Member& mem) -> Result<std::unique_ptr<WritableFile>> {
+      AERO_RETURN_IF_ERROR(MakeParents(fs_, tmp_, mem.path, &dirs_));
+      // Exclusive create: a member can never land on something already there.
+      return fs_.OpenWrite(JoinPath(tmp_, mem.path), OpenMode::kCreateExclusive);
+    };
+    // Pass 2 re-reads the same open file: every header is checked again and
+    // every member must have the CRC-32 it had in pass 1 (SNAP-10).
+    AERO_RETURN_IF_ERROR(archive_file_->Seek(0));
+    const snapshot::ArchiveCheck second = snapshot::ReadArchive(
+        *archive_file_, sink, &first_, {.read_at_min_bytes = o_.read_at_min_bytes});
+    Status extracted = FromCheck(second, o_.archive);
+    if (extracted.ok()) return Status::Ok();
+    (void)RemoveTree(fs_, tmp_);
     return extracted.code() == Code::kDamage
                ? Status(Code::kInTransit,
-                        Problem("archive changed while installing", o.archive, extracted.message()),
+                        Problem("archive changed while installing", o_.archive,
+                                extracted.message()),
                         "re-run once the copy has finished; nothing was installed")
                : extracted;
   }
 
   // The node's own files: every layout directory, the checkpoint marker,
-  // identity, and state.json last of all.
-  for (std::string_view d : {node::kWalDir, node::kDataDir, node::kMetadataDir,
-                             node::kSchemasDir, node::kSnapshotsDir, node::kReplicationDir}) {
-    const std::string p = JoinPath(tmp, d);
-    if (std::find(dirs.begin(), dirs.end(), p) == dirs.end()) {
-      AERO_RETURN_IF_ERROR(fs.MakeDir(p));
-      dirs.push_back(p);
-    }
-  }
-  if (!fs.Stat(JoinPath(tmp, node::kWalFile)).ok()) {
-    AERO_RETURN_IF_ERROR(Write(fs, JoinPath(tmp, node::kWalFile), ""));
-  }
-  if (m.base_snapshot) {
-    nlohmann::ordered_json cp;
-    cp["format"] = node::kStateFormat;
-    cp["snapshot_id"] = *m.base_snapshot;
-    cp["commit_boundary"] = m.base_commit;
-    cp["history_digest"] = history::DigestToHex(m.base_digest);
-    cp["epoch"] = m.epoch;
-    cp["wal_sequence"] = 0;  // not known for the base of an archive; informational
-    AERO_RETURN_IF_ERROR(Write(fs, JoinPath(tmp, node::kCheckpointFile), cp.dump(2) + "\n"));
-  }
-  AERO_RETURN_IF_ERROR(Write(fs, JoinPath(tmp, node::kLockFile), ""));
-  AERO_RETURN_IF_ERROR(node::SaveIdentity(fs, tmp, node::Identity{m.system_id}));
-  node::NodeState s;
-  s.role = node::Role::kReplica;  // SNAP-11
-  s.epoch = m.epoch;
-  s.base_commit = m.base_commit;
-  s.base_digest = m.base_digest;
-  s.base_snapshot = m.base_snapshot;
-  s.applied_commit = m.boundary_commit;
-  s.applied_digest = m.boundary_digest;
-  s.applied_wal_offset = m.boundary_wal_offset;
-  s.next_sequence = m.next_sequence;
-  AERO_RETURN_IF_ERROR(node::SaveState(fs, tmp, s));
-  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) AERO_RETURN_IF_ERROR(fs.SyncDir(*it));
-
-  std::unique_ptr<FileLock> old_lock;
-  if (replace && fs.Stat(JoinPath(o.data_dir, node::kLockFile)).ok()) {
-    // A node being replaced must not be in use (NODE-6): 7 if it is.
-    AERO_ASSIGN_OR_RETURN(old_lock, fs.Lock(JoinPath(o.data_dir, node::kLockFile)));
-  }
-  if (replace) {
-    // --discard-existing: the new tree and the old one change places in one
-    // step, so DIR names the whole old replica until the swap and the whole
-    // new one after it; no crash leaves DIR absent (SNAP-10, FM-37). Two
-    // renames (DIR aside, then the new tree in) had an instant with no DIR,
-    // which apply-wal would take for a new replica to bootstrap. The old
-    // tree, now under the temp name, goes last: a crash while deleting it
-    // leaves a partial temp directory, which the next install deletes.
-    AERO_RETURN_IF_ERROR(fs.Exchange(tmp, o.data_dir));
-    AERO_RETURN_IF_ERROR(fs.SyncDir(parent));
-    AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));
-  } else {
-    Status moved = fs.Rename(tmp, o.data_dir);
-    if (!moved.ok()) {
-      // FM-38: the target was empty or absent when install began; if it is
-      // there now, someone wrote it meanwhile. Its content is not ours to
-      // replace: refused, as at the start, and nothing left beside it.
-      Result<FileInfo> now = fs.Stat(o.data_dir);
-      if (now.ok()) {
-        (void)RemoveTree(fs, tmp);
-        return Status(Code::kRefused,
-                      Problem("refusing to install", o.data_dir,
-                              now->is_dir ? "the directory is not empty any more: something "
-                                            "wrote into it while the archive was installing"
-                                          : "not a directory: it was created while the "
-                                            "archive was installing"),
-                      "nothing was installed; find what writes there, then install into a "
-                      "new directory, or pass --discard-existing (destructive)");
+  // identity, and state.json last of all (SNAP-11); then every directory
+  // made, fsynced, deepest first.
+  Status WriteNodeFiles() {
+    const snapshot::Manifest& m = *first_.manifest;
+    for (std::string_view d : {node::kWalDir, node::kDataDir, node::kMetadataDir,
+                               node::kSchemasDir, node::kSnapshotsDir, node::kReplicationDir}) {
+      const std::string p = JoinPath(tmp_, d);
+      if (std::find(dirs_.begin(), dirs_.end(), p) == dirs_.end()) {
+        AERO_RETURN_IF_ERROR(fs_.MakeDir(p));
+        dirs_.push_back(p);
       }
-      return moved;
     }
-    AERO_RETURN_IF_ERROR(fs.SyncDir(parent));
+    if (!fs_.Stat(JoinPath(tmp_, node::kWalFile)).ok()) {
+      AERO_RETURN_IF_ERROR(Write(fs_, JoinPath(tmp_, node::kWalFile), ""));
+    }
+    if (m.base_snapshot) {
+      nlohmann::ordered_json cp;
+      cp["format"] = node::kStateFormat;
+      cp["snapshot_id"] = *m.base_snapshot;
+      cp["commit_boundary"] = m.base_commit;
+      cp["history_digest"] = history::DigestToHex(m.base_digest);
+      cp["epoch"] = m.epoch;
+      cp["wal_sequence"] = 0;  // not known for the base of an archive; informational
+      AERO_RETURN_IF_ERROR(Write(fs_, JoinPath(tmp_, node::kCheckpointFile), cp.dump(2) + "\n"));
+    }
+    AERO_RETURN_IF_ERROR(Write(fs_, JoinPath(tmp_, node::kLockFile), ""));
+    AERO_RETURN_IF_ERROR(node::SaveIdentity(fs_, tmp_, node::Identity{m.system_id}));
+    node::NodeState s;
+    s.role = node::Role::kReplica;  // SNAP-11
+    s.epoch = m.epoch;
+    s.base_commit = m.base_commit;
+    s.base_digest = m.base_digest;
+    s.base_snapshot = m.base_snapshot;
+    s.applied_commit = m.boundary_commit;
+    s.applied_digest = m.boundary_digest;
+    s.applied_wal_offset = m.boundary_wal_offset;
+    s.next_sequence = m.next_sequence;
+    AERO_RETURN_IF_ERROR(node::SaveState(fs_, tmp_, s));
+    for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
+      AERO_RETURN_IF_ERROR(fs_.SyncDir(*it));
+    }
+    return Status::Ok();
   }
-  (void)fs.Remove(lock_path);
-  rep.system_id = m.system_id.ToHex();
-  rep.epoch = m.epoch;
-  rep.base_commit = m.base_commit;
-  rep.applied_commit = m.boundary_commit;
-  rep.members = m.members.size() + 1;
-  return Status::Ok();
+
+  // The new tree takes the target's name (SNAP-10, FM-37, FM-38).
+  Status PutInPlace() {
+    std::unique_ptr<FileLock> old_lock;
+    if (replace_ && fs_.Stat(JoinPath(o_.data_dir, node::kLockFile)).ok()) {
+      // A node being replaced must not be in use (NODE-6): 7 if it is.
+      AERO_ASSIGN_OR_RETURN(old_lock, fs_.Lock(JoinPath(o_.data_dir, node::kLockFile)));
+    }
+    if (replace_) {
+      // --discard-existing: the new tree and the old one change places in
+      // one step, so DIR names the whole old replica until the swap and the
+      // whole new one after it; no crash leaves DIR absent (SNAP-10, FM-37).
+      // Two renames (DIR aside, then the new tree in) had an instant with no
+      // DIR, which apply-wal would take for a new replica to bootstrap. The
+      // old tree, now under the temp name, goes last: a crash while deleting
+      // it leaves a partial temp directory, which the next install deletes.
+      AERO_RETURN_IF_ERROR(fs_.Exchange(tmp_, o_.data_dir));
+      AERO_RETURN_IF_ERROR(fs_.SyncDir(parent_));
+      return RemoveTree(fs_, tmp_);
+    }
+    Status moved = fs_.Rename(tmp_, o_.data_dir);
+    if (moved.ok()) return fs_.SyncDir(parent_);
+    // FM-38: the target was empty or absent when install began; if it is
+    // there now, someone wrote it meanwhile. Its content is not ours to
+    // replace: refused, as at the start, and nothing left beside it.
+    Result<FileInfo> now = fs_.Stat(o_.data_dir);
+    if (!now.ok()) return moved;
+    (void)RemoveTree(fs_, tmp_);
+    return Status(Code::kRefused,
+                  Problem("refusing to install", o_.data_dir,
+                          now->is_dir ? "the directory is not empty any more: something "
+                                        "wrote into it while the archive was installing"
+                                      : "not a directory: it was created while the "
+                                        "archive was installing"),
+                  "nothing was installed; find what writes there, then install into a "
+                  "new directory, or pass --discard-existing (destructive)");
+  }
+
+  Fs& fs_;
+  const InstallOptions& o_;
+  InstallReport& rep_;
+  const std::string parent_, name_, tmp_, lock_path_;
+  bool replace_ = false;
+  std::unique_ptr<ReadableFile> archive_file_;
+  snapshot::ArchiveCheck first_;  // pass 1's verdict: the manifest, each member's CRC-32
+  std::vector<std::string> dirs_;  // made under tmp_, in order
+};
+
+}  // namespace
+
+Status InstallSnapshot(Fs& fs, const InstallOptions& o, InstallReport* report) {
+  InstallReport scratch;
+  Installer installer(fs, o, report ? *report : scratch);
+  return installer.Run();
 }
 
 }  // namespace aero::repl
