@@ -199,11 +199,18 @@ class Applier {
     if (F == A + 1 && h.digest_before != st.applied_digest) {  // row 9, LOG-10
       return Diverged(e, A, h.digest_before, st.applied_digest);
     }
-    // One pass (LOG-13): the records of write sets A+1..end_commit are
-    // appended as the verification streams past them; nothing is
-    // acknowledged until the whole file has verified and the WAL is fsynced.
-    // A failure cuts the WAL back; a crash leaves bytes past
-    // applied.wal_offset that a replica's next open drops (NODE-4).
+    return Append(e, file, c);
+  }
+
+  // Rows 8 and 9 (LOG-9, LOG-10), in one pass (LOG-13): the records of
+  // write sets A+1..end_commit are appended as the verification streams
+  // past them; nothing is acknowledged until the whole file has verified
+  // and the WAL is fsynced. A failure cuts the WAL back; a crash leaves
+  // bytes past applied.wal_offset that a replica's next open drops (NODE-4).
+  Status Append(const InboxEntry& e, ReadableFile& file, const segment::SegmentCheck& c) {
+    const node::NodeState& st = node_.state();
+    const uint64_t A = st.applied_commit;
+    const uint64_t F = c.header.first_commit, L = c.header.last_commit;
     const uint64_t end_commit = o_.until ? std::min(L, *o_.until) : L;
     bool appending = F == A + 1;  // an overlap starts after commit A
     bool done = false;
