@@ -476,6 +476,94 @@ Code VerifyReport::outcome() const {
   return Code::kOk;
 }
 
+namespace {
+
+// A directory: a node's data directory (it has wal/wal.log), or a directory
+// of segments (ARC-3).
+Status VerifyDirectory(Fs& fs, const std::string& path, VerifyReport* report) {
+  Result<FileInfo> wal = fs.Stat(JoinPath(path, node::kWalFile));
+  if (wal.ok()) return VerifyDataDir(fs, path, report);
+  archive::PosixArchive a(fs, path);
+  AERO_ASSIGN_OR_RETURN(archive::Catalog catalog, archive::SegmentCatalog(a).List());
+  const bool has_segments =
+      !catalog.segments.empty() ||
+      std::any_of(catalog.skipped.begin(), catalog.skipped.end(),
+                  [](const archive::CatalogSkip& k) {
+                    return segment::ParseSegmentName(k.name).has_value();
+                  });
+  if (!has_segments) {
+    return Status(Code::kUsage,
+                  Problem("nothing to verify", path,
+                          "neither a data directory (no wal/wal.log) nor a segment directory"),
+                  "give a WAL file, a segment, a directory of segments or a data directory");
+  }
+  VerifySegmentDir(fs, path, catalog, report);
+  return Status::Ok();
+}
+
+// A snapshot archive: by name, a zstd frame or a ustar header (SNAP-2). By
+// name too: an empty or cut copy of an archive gets install's verdict (in
+// transit), not a WAL file's (SNAP-7).
+bool LooksLikeArchive(ReadableFile& f, const std::string& path) {
+  char head[262] = {};
+  Result<size_t> n = f.Read(head, sizeof head);
+  const size_t got = n.ok() ? *n : 0;
+  const bool zstd = got >= 4 && std::string_view(head, 4) == std::string_view("\x28\xb5\x2f\xfd", 4);
+  const bool tar = got >= 262 && std::string_view(head + 257, 5) == "ustar";
+  const std::string name = BaseName(path);
+  auto ends_with = [&](std::string_view suffix) {
+    return name.size() > suffix.size() &&
+           std::string_view(name).substr(name.size() - suffix.size()) == suffix;
+  };
+  return zstd || tar || ends_with(".tar") || ends_with(".tar.zst") || ends_with(".tzst");
+}
+
+// Every damaged member, not just the first (SNAP-6), as install judges it.
+Status VerifyArchiveFile(ReadableFile& f, const std::string& path, VerifyReport* report) {
+  report->kind = "archive";
+  AERO_RETURN_IF_ERROR(f.Seek(0));
+  snapshot::ArchiveCheck c = snapshot::ReadArchive(f, {}, nullptr, {.all_findings = true});
+  if (c.manifest) {
+    report->system_id = c.manifest->system_id.ToHex();
+    report->first_commit = c.manifest->base_commit;
+    report->last_commit = c.manifest->boundary_commit;
+    report->archive_members = c.manifest->members.size() + 1;
+    report->archive_digest = history::DigestToHex(c.manifest->boundary_digest);
+  }
+  // Damaged members first (also when a read error ended the pass).
+  for (const std::string& detail : c.findings) {
+    report->findings.push_back(Make(Severity::kDamage, "invalid-archive", path,
+                                    Problem("invalid archive", path, detail),
+                                    "get a good copy of the archive"));
+  }
+  switch (c.state) {
+    case snapshot::ArchiveState::kValid:
+    case snapshot::ArchiveState::kCorrupt:
+      break;
+    case snapshot::ArchiveState::kInTransit:
+      report->findings.push_back(Make(Severity::kInTransit, "in-transit", path,
+                                      Problem("archive in transit", path, c.detail),
+                                      "re-run once the copy has finished"));
+      break;
+    case snapshot::ArchiveState::kIoError:
+      report->findings.push_back(Make(Severity::kIo, "unreadable", path, c.detail));
+      break;
+  }
+  return Status::Ok();
+}
+
+// A segment: by name, or by its magic.
+bool LooksLikeSegment(Fs& fs, const std::string& path) {
+  if (segment::ParseSegmentName(BaseName(path)).has_value()) return true;
+  Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(path);
+  if (!f.ok()) return false;
+  char magic[8] = {};
+  return ReadExactlyAt(**f, 0, magic, sizeof magic).ok() &&
+         std::string_view(magic, 8) == segment::kSegmentMagic;
+}
+
+}  // namespace
+
 Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions& options) {
   AERO_ASSIGN_OR_RETURN(FileInfo info, fs.Stat(path));
   // A FIFO, a device or a socket is never opened: it could block, or never
@@ -489,91 +577,15 @@ Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions
   VerifyReport report;
   report.path = path;
   if (info.is_dir) {
-    Result<FileInfo> wal = fs.Stat(JoinPath(path, node::kWalFile));
-    if (wal.ok()) {
-      AERO_RETURN_IF_ERROR(VerifyDataDir(fs, path, &report));
-      return report;
-    }
-    archive::PosixArchive a(fs, path);
-    AERO_ASSIGN_OR_RETURN(archive::Catalog catalog, archive::SegmentCatalog(a).List());
-    const bool has_segments =
-        !catalog.segments.empty() ||
-        std::any_of(catalog.skipped.begin(), catalog.skipped.end(),
-                    [](const archive::CatalogSkip& k) {
-                      return segment::ParseSegmentName(k.name).has_value();
-                    });
-    if (!has_segments) {
-      return Status(Code::kUsage,
-                    Problem("nothing to verify", path,
-                            "neither a data directory (no wal/wal.log) nor a segment directory"),
-                    "give a WAL file, a segment, a directory of segments or a data directory");
-    }
-    VerifySegmentDir(fs, path, catalog, &report);
+    AERO_RETURN_IF_ERROR(VerifyDirectory(fs, path, &report));
     return report;
   }
-  // A snapshot archive: by name, a zstd frame or a ustar header (SNAP-2).
-  {
-    Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(path);
-    if (f.ok()) {
-      char head[262] = {};
-      Result<size_t> n = (*f)->Read(head, sizeof head);
-      const size_t got = n.ok() ? *n : 0;
-      const bool zstd = got >= 4 && std::string_view(head, 4) == std::string_view("\x28\xb5\x2f\xfd", 4);
-      const bool tar = got >= 262 && std::string_view(head + 257, 5) == "ustar";
-      // By name too: an empty or cut copy of an archive gets install's
-      // verdict (in transit), not a WAL file's (SNAP-7).
-      const std::string name = BaseName(path);
-      auto ends_with = [&](std::string_view suffix) {
-        return name.size() > suffix.size() &&
-               std::string_view(name).substr(name.size() - suffix.size()) == suffix;
-      };
-      const bool named = ends_with(".tar") || ends_with(".tar.zst") || ends_with(".tzst");
-      if (zstd || tar || named) {
-        report.kind = "archive";
-        AERO_RETURN_IF_ERROR((*f)->Seek(0));
-        // Every damaged member, not just the first (SNAP-6).
-        snapshot::ArchiveCheck c = snapshot::ReadArchive(**f, {}, nullptr, {.all_findings = true});
-        if (c.manifest) {
-          report.system_id = c.manifest->system_id.ToHex();
-          report.first_commit = c.manifest->base_commit;
-          report.last_commit = c.manifest->boundary_commit;
-          report.archive_members = c.manifest->members.size() + 1;
-          report.archive_digest = history::DigestToHex(c.manifest->boundary_digest);
-        }
-        // Damaged members first (also when a read error ended the pass).
-        for (const std::string& detail : c.findings) {
-          report.findings.push_back(Make(Severity::kDamage, "invalid-archive", path,
-                                         Problem("invalid archive", path, detail),
-                                         "get a good copy of the archive"));
-        }
-        switch (c.state) {
-          case snapshot::ArchiveState::kValid:
-          case snapshot::ArchiveState::kCorrupt:
-            break;
-          case snapshot::ArchiveState::kInTransit:
-            report.findings.push_back(Make(Severity::kInTransit, "in-transit", path,
-                                           Problem("archive in transit", path, c.detail),
-                                           "re-run once the copy has finished"));
-            break;
-          case snapshot::ArchiveState::kIoError:
-            report.findings.push_back(Make(Severity::kIo, "unreadable", path, c.detail));
-            break;
-        }
-        return report;
-      }
-    }
+  if (Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(path);
+      f.ok() && LooksLikeArchive(**f, path)) {
+    AERO_RETURN_IF_ERROR(VerifyArchiveFile(**f, path, &report));
+    return report;
   }
-  // A segment: by name, or by its magic.
-  bool is_segment = segment::ParseSegmentName(BaseName(path)).has_value();
-  if (!is_segment) {
-    Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(path);
-    if (f.ok()) {
-      char magic[8] = {};
-      is_segment = ReadExactlyAt(**f, 0, magic, sizeof magic).ok() &&
-                   std::string_view(magic, 8) == segment::kSegmentMagic;
-    }
-  }
-  if (is_segment) {
+  if (LooksLikeSegment(fs, path)) {
     report.kind = "segment";
     report.segments.push_back(VerifyOneSegment(fs, path, &report));
     if (report.segments.back().header_known) {
