@@ -754,24 +754,29 @@ Status Node::HaltOnDamage(Status damage, uint64_t commit) const {
                          "'snapshot install' from its primary's archive)");
 }
 
-Result<bool> HaltIfUnlocked(Fs& fs, const std::string& dir, const HaltReason& reason) {
+namespace {
+
+// Runs `record` on `dir` opened for writing, under the node lock taken for
+// this step only; false, nothing written, when another process holds it.
+template <typename Record>
+Result<bool> IfUnlocked(Fs& fs, const std::string& dir, Record record) {
   Result<std::unique_ptr<Node>> n = Node::Open(fs, dir, Access::kWrite);
   if (!n.ok()) {
     if (n.status().code() == Code::kLocked) return false;
     return n.status();
   }
-  AERO_RETURN_IF_ERROR((*n)->Halt(reason));
+  AERO_RETURN_IF_ERROR(record(**n));
   return true;
 }
 
+}  // namespace
+
+Result<bool> HaltIfUnlocked(Fs& fs, const std::string& dir, const HaltReason& reason) {
+  return IfUnlocked(fs, dir, [&](Node& n) { return n.Halt(reason); });
+}
+
 Result<bool> FenceIfUnlocked(Fs& fs, const std::string& dir, const std::string& fenced_json) {
-  Result<std::unique_ptr<Node>> n = Node::Open(fs, dir, Access::kWrite);
-  if (!n.ok()) {
-    if (n.status().code() == Code::kLocked) return false;
-    return n.status();
-  }
-  AERO_RETURN_IF_ERROR((*n)->RecordFenced(fenced_json));
-  return true;
+  return IfUnlocked(fs, dir, [&](Node& n) { return n.RecordFenced(fenced_json); });
 }
 
 Status NotRecorded(const Status& refusal, const std::string& dir) {

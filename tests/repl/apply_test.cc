@@ -33,7 +33,8 @@ void Setup(const TempDir& t, uint64_t n, uint64_t max_bytes = 6000) {
 // p and q: one database (same system id) whose histories part after commit
 // 20 (commits 21..25 differ); p's segments in out, q's in qout, replica r
 // applied from out.
-void TwoHistories(const TempDir& t, uint64_t max_bytes) {
+// `q_max_bytes` (default: `max_bytes`) cuts q's segments.
+void TwoHistories(const TempDir& t, uint64_t max_bytes, uint64_t q_max_bytes = 0) {
   MakePrimary(t / "p", 20, 1);
   fsys::copy(t / "p", t / "q", fsys::copy_options::recursive);
   Write(t / "p", 5, 10);
@@ -42,7 +43,7 @@ void TwoHistories(const TempDir& t, uint64_t max_bytes) {
   REQUIRE(PosixFs().MakeDir(t / "qout").ok());
   REQUIRE(Ship(t / "p", t / "out", max_bytes).ok());
   REQUIRE(Apply(t / "r", t / "out").ok());
-  REQUIRE(Ship(t / "q", t / "qout", max_bytes).ok());
+  REQUIRE(Ship(t / "q", t / "qout", q_max_bytes ? q_max_bytes : max_bytes).ok());
 }
 
 // The inbox now holds q's segments instead of p's.
@@ -677,15 +678,8 @@ TEST_CASE("LOG-28 a no-op apply over an inbox of 10000 applied segments reads no
 
 TEST_CASE("LOG-28 a segment that appears below the memo is judged: another history's duplicate still halts (4)") {
   TempDir t;
-  MakePrimary(t / "p", 20, 1);
-  fsys::copy(t / "p", t / "q", fsys::copy_options::recursive);
-  Write(t / "p", 5, 10);
-  Write(t / "q", 5, 11);
-  REQUIRE(PosixFs().MakeDir(t / "out").ok());
-  REQUIRE(PosixFs().MakeDir(t / "qout").ok());
-  REQUIRE(Ship(t / "p", t / "out", 2000).ok());  // p in several segments
-  REQUIRE(Ship(t / "q", t / "qout").ok());       // q's 1..25 in one, under another name
-  REQUIRE(Apply(t / "r", t / "out").ok());
+  // p in several segments; q's 1..25 in one, under another name.
+  TwoHistories(t, 2000, repl::ShipOptions{}.max_segment_bytes);
   REQUIRE(Apply(t / "r", t / "out").ok());  // the memo: every segment of out judged
   repl::ApplyReport rep;
   REQUIRE(Apply(t / "r", t / "out", &rep).ok());
