@@ -801,3 +801,32 @@ TEST_CASE("LOG-24 a ship-wal resume on a long WAL reads what is new, not the his
   CHECK(read <= 3 * fresh + 4096);
   CHECK(history > 100 * (3 * fresh + 4096));  // the history would show
 }
+
+TEST_CASE("LOG-25 a ship-wal holds its target's lock for the whole run") {
+  TempDir t;
+  MakePrimary(t / "p", 40);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out", 2000).ok());  // the lock file exists
+  Write(t / "p", 20, 2);
+  auto real = RealPath(t / "out");
+  REQUIRE(real.ok());
+  std::string lock = node::ShippedPositionPath(t / "p", *real);
+  lock = lock.substr(0, lock.size() - 5) + ".lock";
+  // While the run reads the log (every open of wal.log after the node's
+  // own), another run to the same target cannot take the lock.
+  int tried = 0, refused = 0;
+  WalOpenHook fs([&](int n) {
+    if (n < 2) return;
+    ++tried;
+    auto other = PosixFs().Lock(lock);
+    if (!other.ok() && other.status().code() == Code::kLocked) ++refused;
+  });
+  repl::ShipOptions o;
+  o.data_dir = t / "p";
+  o.target = t / "out";
+  o.max_segment_bytes = 2000;
+  REQUIRE(repl::ShipWal(fs, o, nullptr).ok());
+  REQUIRE(tried > 2);
+  CHECK(refused == tried);
+  CHECK(PosixFs().Lock(lock).ok());  // released at the end
+}
