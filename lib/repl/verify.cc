@@ -452,17 +452,25 @@ Code VerifyReport::outcome() const {
                                         Severity::kForeign,   Severity::kGap,
                                         Severity::kInTransit, Severity::kHalted,
                                         Severity::kIo};
-  auto rank = [](Severity s) {
-    return static_cast<size_t>(std::find(std::begin(kOrder), std::end(kOrder), s) -
-                               std::begin(kOrder));
-  };
   if (kind == "segment-dir") {  // ARC-3: what apply-wal stops at
+    // At one commit, a finding about the file that starts there comes
+    // before the gap its absence leaves: apply-wal takes that file first
+    // (a segment in transit at A+1 is 8, not a gap).
+    static constexpr Severity kAtCommit[] = {Severity::kDamage,    Severity::kDiverged,
+                                             Severity::kForeign,   Severity::kInTransit,
+                                             Severity::kIo,        Severity::kHalted,
+                                             Severity::kGap};
+    auto tie_rank = [](Severity s) {
+      return static_cast<size_t>(std::find(std::begin(kAtCommit), std::end(kAtCommit), s) -
+                                 std::begin(kAtCommit));
+    };
     const Finding* first = nullptr;
     for (const Finding& f : findings) {
       if (f.severity == Severity::kNotice) continue;
       const uint64_t at = f.at_commit.value_or(UINT64_MAX);
       const uint64_t first_at = first ? first->at_commit.value_or(UINT64_MAX) : 0;
-      if (!first || at < first_at || (at == first_at && rank(f.severity) < rank(first->severity))) {
+      if (!first || at < first_at ||
+          (at == first_at && tie_rank(f.severity) < tie_rank(first->severity))) {
         first = &f;
       }
     }
