@@ -29,6 +29,8 @@ struct ShippedPosition {
 
 // replication/shipped/<first 16 hex digits of SHA-256(target)>.json (LOG-2).
 std::string ShippedPositionPath(const std::string& data_dir, const std::string& target_real);
+// The same key with `.lock`: held by the ship-wal run to that target (LOG-25).
+std::string ShippedLockPath(const std::string& data_dir, const std::string& target_real);
 
 // Typed reads only (ARC-4): nullopt when the file is absent; kDamage naming
 // the file and the field when anything is missing, of the wrong type or out

@@ -81,7 +81,7 @@ class Shipper {
     AERO_ASSIGN_OR_RETURN(rep_.target, RealPath(o_.target));
     pos_path_ = node::ShippedPositionPath(o_.data_dir, rep_.target);
     AERO_RETURN_IF_ERROR(fs_.MakeDir(JoinPath(o_.data_dir, node::kShippedDir)));
-    std::string lock_path = pos_path_.substr(0, pos_path_.size() - 5) + ".lock";
+    const std::string lock_path = node::ShippedLockPath(o_.data_dir, rep_.target);
     Result<std::unique_ptr<FileLock>> lock = fs_.Lock(lock_path);
     if (!lock.ok()) {
       if (lock.status().code() != Code::kLocked) return lock.status();

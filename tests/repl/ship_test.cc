@@ -588,8 +588,7 @@ TEST_CASE("LOG-25 a second ship-wal to the same target is 7, to another target r
   // Another run to `out` holds its lock.
   auto real = RealPath(t / "out");
   REQUIRE(real.ok());
-  std::string lock = node::ShippedPositionPath(t / "p", *real);
-  lock = lock.substr(0, lock.size() - 5) + ".lock";
+  const std::string lock = node::ShippedLockPath(t / "p", *real);
   REQUIRE(FileExists(lock));
   auto held = PosixFs().Lock(lock);
   REQUIRE(held.ok());
@@ -810,8 +809,7 @@ TEST_CASE("LOG-25 a ship-wal holds its target's lock for the whole run") {
   Write(t / "p", 20, 2);
   auto real = RealPath(t / "out");
   REQUIRE(real.ok());
-  std::string lock = node::ShippedPositionPath(t / "p", *real);
-  lock = lock.substr(0, lock.size() - 5) + ".lock";
+  const std::string lock = node::ShippedLockPath(t / "p", *real);
   // While the run reads the log (every open of wal.log after the node's
   // own), another run to the same target cannot take the lock.
   int tried = 0, refused = 0;
