@@ -14,18 +14,16 @@ namespace {
 constexpr uint64_t kMaxPositionBytes = 64 * 1024;
 }  // namespace
 
-namespace {
-std::string ShippedKey(const std::string& target_real) {
-  return ToHex(Sha256::Of(target_real)).substr(0, 16);  // LOG-2
+std::string DirectoryKey(const std::string& realpath) {
+  return ToHex(Sha256::Of(realpath)).substr(0, 16);  // LOG-2
 }
-}  // namespace
 
 std::string ShippedPositionPath(const std::string& data_dir, const std::string& target_real) {
-  return JoinPath(JoinPath(data_dir, kShippedDir), ShippedKey(target_real) + ".json");
+  return JoinPath(JoinPath(data_dir, kShippedDir), DirectoryKey(target_real) + ".json");
 }
 
 std::string ShippedLockPath(const std::string& data_dir, const std::string& target_real) {
-  return JoinPath(JoinPath(data_dir, kShippedDir), ShippedKey(target_real) + ".lock");
+  return JoinPath(JoinPath(data_dir, kShippedDir), DirectoryKey(target_real) + ".lock");
 }
 
 Result<ShippedPosition> ParseShippedPosition(const std::string& text, const std::string& path) {

@@ -27,7 +27,11 @@ struct ShippedPosition {
   std::optional<history::Digest> last_set_sha;
 };
 
-// replication/shipped/<first 16 hex digits of SHA-256(target)>.json (LOG-2).
+// The key of a directory outside the node in replication/ file names: the
+// first 16 hex digits of the SHA-256 of its realpath (LOG-2, LOG-28).
+std::string DirectoryKey(const std::string& realpath);
+
+// replication/shipped/<DirectoryKey(target)>.json (LOG-2).
 std::string ShippedPositionPath(const std::string& data_dir, const std::string& target_real);
 // The same key with `.lock`: held by the ship-wal run to that target (LOG-25).
 std::string ShippedLockPath(const std::string& data_dir, const std::string& target_real);

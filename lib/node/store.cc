@@ -25,6 +25,29 @@ Status WalDamage(const std::string& path, const std::string& detail) {
                 "restore this node from a snapshot archive or rebuild it from a healthy node");
 }
 
+// REC-9 in an acknowledged log: the first commit-order finding, as damage.
+Status CommitOrderDamage(const wal::ScanResult& r, const std::string& path) {
+  for (const wal::ScanFinding& f : r.findings) {
+    if (f.kind == "commit-order") {
+      return WalDamage(path, f.detail + " at offset " + std::to_string(f.offset));
+    }
+  }
+  return Status::Ok();
+}
+
+// LOG-27: a scan of the acknowledged log that had to reach commit `want`
+// and reached `reached`: ok, its read error, or the damage that stopped it.
+Status ScanReached(const wal::ScanResult& r, uint64_t reached, uint64_t want,
+                   const std::string& path) {
+  if (reached < want) {
+    if (r.stop.kind == wal::StopKind::kIoError) return r.stop.io;
+    return WalDamage(path, "the log ends at commit " + std::to_string(reached) +
+                               " before commit " + std::to_string(want) + " (" + r.stop.detail +
+                               ")");
+  }
+  return CommitOrderDamage(r, path);
+}
+
 std::string Crc32Text(std::string_view bytes) {
   char buf[20];
   std::snprintf(buf, sizeof buf, "crc32:%08x", Crc32(bytes));
@@ -349,11 +372,7 @@ Status Node::ValidateTail(uint64_t size) {
     last_sequence = ws.last_sequence;
     return true;
   });
-  for (const wal::ScanFinding& f : r.findings) {
-    if (f.kind == "commit-order") {
-      return WalDamage(wal_path, f.detail + " at offset " + std::to_string(f.offset));
-    }
-  }
+  AERO_RETURN_IF_ERROR(CommitOrderDamage(r, wal_path));
   if (r.stop.kind == wal::StopKind::kIoError) return r.stop.io;
   if (r.stop.kind == wal::StopKind::kCorrupt || r.stop.kind == wal::StopKind::kUnsupportedType) {
     return WalDamage(wal_path, r.stop.detail + " at offset " + std::to_string(r.stop.offset));
@@ -536,19 +555,8 @@ Result<Documents> Node::ReadAt(uint64_t commit) const {
         reached = ws.commit_id;
         return ws.commit_id < commit;
       });
-  if (reached != commit) {
-    if (r.stop.kind == wal::StopKind::kIoError) return r.stop.io;
-    return HaltOnDamage(WalDamage(wal_path, "the log ends at commit " + std::to_string(reached) +
-                                                " before commit " + std::to_string(commit) +
-                                                " (" + r.stop.detail + ")"),
-                        reached + 1);  // LOG-27
-  }
-  for (const wal::ScanFinding& f : r.findings) {
-    if (f.kind == "commit-order") {  // REC-9 in the acknowledged log: LOG-27
-      return HaltOnDamage(WalDamage(wal_path, f.detail + " at offset " + std::to_string(f.offset)),
-                          reached + 1);
-    }
-  }
+  Status scanned = ScanReached(r, reached, commit, wal_path);
+  if (!scanned.ok()) return HaltOnDamage(scanned, reached + 1);  // LOG-27
   return docs;
 }
 
@@ -831,17 +839,7 @@ Result<std::map<uint64_t, history::Digest>> Node::DigestsAt(
   // LOG-27: the log must hold every commit up to applied; a scan that stops
   // short of one it was asked for met damage in the acknowledged log.
   if (damaged_at) *damaged_at = reached + 1;
-  if (reached < last) {
-    if (r.stop.kind == wal::StopKind::kIoError) return r.stop.io;
-    return WalDamage(Path(kWalFile), "the log ends at commit " + std::to_string(reached) +
-                                         " before commit " + std::to_string(last) + " (" +
-                                         r.stop.detail + ")");
-  }
-  for (const wal::ScanFinding& f : r.findings) {
-    if (f.kind == "commit-order") {
-      return WalDamage(Path(kWalFile), f.detail + " at offset " + std::to_string(f.offset));
-    }
-  }
+  AERO_RETURN_IF_ERROR(ScanReached(r, reached, last, Path(kWalFile)));
   return out;
 }
 

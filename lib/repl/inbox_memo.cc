@@ -7,6 +7,7 @@
 #include "common/file_util.h"
 #include "history/digest.h"
 #include "node/layout.h"
+#include "node/shipped_position.h"
 
 namespace aero::repl {
 
@@ -16,8 +17,7 @@ constexpr uint64_t kMaxMemoBytes = 64 * 1024;
 }  // namespace
 
 std::string InboxMemoPath(const std::string& data_dir, const std::string& inbox_real) {
-  const std::string key = ToHex(Sha256::Of(inbox_real)).substr(0, 16);  // LOG-28
-  return JoinPath(JoinPath(data_dir, node::kInboxMemoDir), key + ".json");
+  return JoinPath(JoinPath(data_dir, node::kInboxMemoDir), node::DirectoryKey(inbox_real) + ".json");
 }
 
 std::string FileIdentity(const std::string& name, const FileInfo& info) {

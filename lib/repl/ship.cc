@@ -54,6 +54,9 @@ class Shipper {
     AERO_RETURN_IF_ERROR(CheckTarget());
     AERO_RETURN_IF_ERROR(LoadPosition());
     if (pos_.commit == state_.applied_commit) return Status::Ok();  // nothing new
+    // LOG-25: what is cut must be durable; a write set the open saw may
+    // still be in a live writer's page cache.
+    AERO_RETURN_IF_ERROR(node_->SyncWal());
     AERO_RETURN_IF_ERROR(CheckResume());
     return CutAndPublish();
   }
@@ -201,9 +204,6 @@ class Shipper {
   // before LOG-24) is not resumed at its offset: the scan starts at the base
   // and checks the position's digest as it passes it (FM-12), once.
   Status CheckResume() {
-    // LOG-25: what is cut must be durable; a write set the open saw may
-    // still be in a live writer's page cache.
-    AERO_RETURN_IF_ERROR(node_->SyncWal());
     resume_ = pos_.base == state_.base_commit && pos_.wal_offset > 0 &&
               pos_.wal_offset <= state_.applied_wal_offset && pos_.last_set_offset &&
               pos_.last_set_sha;

@@ -28,33 +28,11 @@ command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -
 command -v zstd >/dev/null || { apt-get update -qq && apt-get install -y -qq zstd >/dev/null; }
 W=$(mktemp -d "${TMPDIR:-/tmp}/aerodb-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
-now() { date +%s.%N; }
-mbps() { awk -v b="$1" -v t0="$2" -v t1="$3" 'BEGIN { printf "%.1f", b / 1048576 / (t1 - t0) }'; }
-rss() { awk '{print $1}' "$1"; }  # KiB, from /usr/bin/time -f %M
-# settle(): on this VM the first write-heavy second after an idle pause runs
-# at a fraction of the speed of the next one (measured: cat+sync of 1 GiB
-# after a 3 s pause 215-420 MB/s, back to back 1128-1310 MB/s; a 1 s busy
-# loop before it, with no I/O at all, restores most of the speed: the
-# hypervisor idles the vCPUs). So every timed step, ours and the peer's
-# alike, starts after sync and one second of busy loop on every core.
-settle() {
-  sync
-  local i
-  for i in $(seq "$(nproc)"); do timeout 1 sh -c 'while :; do :; done' & done
-  wait
-}
-jnum() { sed -n "s/^ *\"$1\": *\([0-9]*\).*/\1/p" "$2"; }  # a number from --json output
-median() { tr ' ' '\n' | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+source tests/bench/common.sh
 
 # The peers of both shapes, once (peers.sh installs and runs PostgreSQL).
 PEERS=$W/peers.txt
-if [ -f ../shared/bench/peers.sh ]; then
-  bash ../shared/bench/peers.sh "$MIB" > "$PEERS"
-else
-  echo "peers: ../shared/bench/peers.sh not found; only same-file ratios"; : > "$PEERS"
-fi
-echo "peers, same machine, same run:"
-sed 's/^/  /' "$PEERS"
+run_peers "$MIB" "$PEERS"
 
 # build_node SHAPE: a node in $W/p with >= MIB MiB of state; 16 records of
 # 16 KiB per write set.
@@ -87,16 +65,6 @@ build_node() {
   fi
 }
 
-peer() { awk -v k="$1" '$1 == k {print $2}' "$2"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-check() {  # check NAME VALUE PEER_NAME FACTOR PEERS_FILE
-  local p r ok
-  p=$(peer "$3" "$5")
-  if [ -z "$p" ]; then printf '    %-11s no figure for %s; skipped\n' "$1" "$3"; return; fi
-  r=$(ratio "$2" "$p")
-  ok=$(awk -v r="$r" -v f="$4" 'BEGIN { print (r >= f) ? "met" : "MISSED" }')
-  printf '    %-11s %8s MB/s / %-26s %8s MB/s = %5sx  (target >= %s: %s)\n' "$1" "$2" "$3" "$p" "$r" "$4" "$ok"
-}
 
 shape() {
   local S=$1 P=$W/p
