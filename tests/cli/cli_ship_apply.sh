@@ -179,4 +179,11 @@ run "$AERODB_REPL" apply-wal -D "$CR" --from "$COB"
 expect_rc 0
 expect_out_contains "applied through commit 150"
 
+test_case "ship-wal into a missing target is 9"
+run "$AERODB_REPL" ship-wal -D "$P" --to "$T/gone"
+expect_rc 9
+expect_err_contains "target not found '$T/gone': no such directory"
+expect_err_contains "hint: create the outbox or archive directory first"
+[ ! -e "$T/gone" ] && pass || fail "ship-wal created the missing target"
+
 finish

@@ -738,3 +738,30 @@ TEST_CASE("LOG-28 a file replaced under a judged name is judged again: another h
   CHECK(s.code() == Code::kDiverged);
   CHECK(HaltCode(t / "r") == "diverged");
 }
+
+TEST_CASE("RECOV-4 a replica restored from an older copy of itself catches up") {
+  TempDir t;
+  Setup(t, 20);
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  fsys::copy(t / "r", t / "backup", fsys::copy_options::recursive);
+  Write(t / "p", 25, 7);
+  REQUIRE(Ship(t / "p", t / "out", 6000).ok());
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  REQUIRE(StateOf(t / "r").applied_commit == 45);
+  // The replica is lost and restored from the copy taken at commit 20: its
+  // inbox memo and digest index are the copy's, and it re-applies 21..45.
+  fsys::remove_all(t / "r");
+  fsys::rename(t / "backup", t / "r");
+  REQUIRE(StateOf(t / "r").applied_commit == 20);
+  repl::ApplyReport rep;
+  REQUIRE(Apply(t / "r", t / "out", &rep).ok());
+  CHECK(rep.applied_commit == 45);
+  int applied = 0, dups = 0;
+  for (auto& s : rep.segments) {
+    applied += s.outcome == "applied";
+    dups += s.outcome == "duplicate";
+  }
+  CHECK(applied > 0);
+  CHECK(dups > 0);
+  CheckSameHistory(t / "p", t / "r");
+}
