@@ -15,6 +15,7 @@ const char* OperationName(Operation op) {
     case Operation::kApply: return "apply";
     case Operation::kExport: return "export";
     case Operation::kReport: return "report";
+    case Operation::kPromote: return "promote";
   }
   return "unknown";
 }
@@ -24,7 +25,7 @@ Authority AuthorityOf(const NodeState& state, const std::optional<HaltReason>& h
   a.role = state.role;
   a.epoch = state.epoch;
   a.halt = halt;
-  a.promoting = state.promoting_json.has_value();
+  a.promoting = state.promoting.has_value();
   if (state.fenced_json) {
     FencedBy f;
     const nlohmann::json j = nlohmann::json::parse(*state.fenced_json, nullptr, false);
@@ -76,10 +77,11 @@ Status Fenced(const Authority& a, const std::string& dir) {
                 "fenced");
 }
 
-Status Promoting(const std::string& dir) {
+Status PromoteInProgress(const std::string& dir) {
   return Refuse(Code::kRefused,
                 Problem("promote in progress", dir, "the claim of the next epoch is not finished"),
-                "this version has no promote to finish it: restore the node from a healthy copy",
+                "re-run 'aerodb-repl promote -D " + dir +
+                    "' with the same --archive to finish or abandon the claim",
                 "promoting");
 }
 
@@ -90,7 +92,8 @@ Status Permit(const Authority& a, Operation op, const std::string& dir) {
   // MODEL-3: a fenced primary serves no reads; a promote in progress does
   // not stop them (the replica still serves its applied commit).
   if (a.fenced && op != Operation::kApply) return Fenced(a, dir);  // MODEL-7
-  if (a.promoting && op != Operation::kRead) return Promoting(dir);  // MODEL-8
+  // MODEL-8: a promote in progress is finished by promote itself.
+  if (a.promoting && op != Operation::kRead && op != Operation::kPromote) return PromoteInProgress(dir);
   switch (op) {
     case Operation::kWrite:
       if (a.role != Role::kPrimary) {  // MODEL-2
@@ -112,6 +115,14 @@ Status Permit(const Authority& a, Operation op, const std::string& dir) {
                       Problem("refusing to apply", dir,
                               "this node is a primary; segments are applied only by replicas"),
                       "bootstrap a replica in a new directory", "notreplica");
+      }
+      break;
+    case Operation::kPromote:
+      if (a.role != Role::kReplica) {
+        return Refuse(Code::kRefused,
+                      Problem("refusing to promote", dir,
+                              "already the primary of epoch " + std::to_string(a.epoch)),
+                      "nothing to do", "isprimary");
       }
       break;
     case Operation::kRead:

@@ -21,6 +21,7 @@ enum class Operation {
   kApply,       // append segments (replica only)
   kExport,      // archive its state (either role)
   kReport,      // the health `status` reports (exit 6 or 5 when not healthy)
+  kPromote,     // claim the next epoch (replica only; finishes a promote in progress)
 };
 const char* OperationName(Operation op);
 
@@ -47,7 +48,7 @@ Authority AuthorityOf(const NodeState& state, const std::optional<HaltReason>& h
 // Ok, or the refusal of `op` on the node in `dir`: halted 6, then fenced,
 // promoting and the role 5 (MODEL-9). reason(): "halted", "fenced",
 // "promoting", "replica" (a write on a replica), "notprimary" (ship),
-// "notreplica" (apply).
+// "notreplica" (apply), "isprimary" (promote).
 Status Permit(const Authority& a, Operation op, const std::string& dir);
 
 }  // namespace aero::node

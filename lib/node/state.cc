@@ -94,7 +94,12 @@ std::string StateToJson(const NodeState& s) {
         {"next_sequence", s.next_sequence}}},
   };
   if (s.fenced_json) j["fenced"] = json::parse(*s.fenced_json);
-  if (s.promoting_json) j["promoting"] = json::parse(*s.promoting_json);
+  if (s.promoting) {
+    j["promoting"] = {{"epoch", s.promoting->epoch},
+                      {"claimant", history::ClaimantToHex(s.promoting->claimant)},
+                      {"branch_commit", s.promoting->branch_commit},
+                      {"branch_digest", history::DigestToHex(s.promoting->branch_digest)}};
+  }
   return j.dump(2) + "\n";
 }
 
@@ -157,8 +162,19 @@ Result<NodeState> LoadState(Fs& fs, const std::string& dir, const Identity& iden
   }
   auto promoting = j.find("promoting");
   if (promoting != j.end()) {
-    if (!promoting->is_object()) return Invalid(path, "promoting must be an object");
-    s.promoting_json = promoting->dump();
+    Promoting p;
+    uint64_t pe = 0;
+    std::string claimant;
+    if (!promoting->is_object() || promoting->size() != 4 || !Get(*promoting, "epoch", &pe) ||
+        pe < 2 || pe > UINT32_MAX || !Get(*promoting, "claimant", &claimant) ||
+        !FromHex(claimant, p.claimant.data(), p.claimant.size()) ||
+        claimant != history::ClaimantToHex(p.claimant) ||
+        !Get(*promoting, "branch_commit", &p.branch_commit) ||
+        !GetDigest(*promoting, "branch_digest", &p.branch_digest)) {
+      return Invalid(path, "promoting must be {epoch >= 2, claimant (32 hex), branch_commit, branch_digest}");
+    }
+    p.epoch = static_cast<uint32_t>(pe);
+    s.promoting = p;
   }
   // NODE-3 invariants.
   if (s.applied_commit < s.base_commit) return Invalid(path, "applied is below base");
@@ -185,8 +201,17 @@ Result<NodeState> LoadState(Fs& fs, const std::string& dir, const Identity& iden
     }
   }
   if (s.fenced_json && s.role != Role::kPrimary) return Invalid(path, "fenced on a replica");
-  if (s.promoting_json && s.role != Role::kReplica) return Invalid(path, "promoting on a primary");
+  if (s.promoting && s.role != Role::kReplica) return Invalid(path, "promoting on a primary");
+  if (s.promoting && (s.promoting->epoch != s.epoch + 1 || s.promoting->branch_commit != s.applied_commit ||
+                      s.promoting->branch_digest != s.applied_digest)) {
+    // MODEL-8: apply-wal refuses in S8, so applied cannot move after the intent.
+    return Invalid(path, "promoting must claim epoch + 1 at the applied commit and digest");
+  }
   return s;
+}
+
+Promoting IntentAt(const NodeState& state, const history::Claimant& claimant) {
+  return Promoting{state.epoch + 1, claimant, state.applied_commit, state.applied_digest};
 }
 
 Status SaveState(Fs& fs, const std::string& dir, const NodeState& state) {

@@ -9,6 +9,7 @@
 
 #include "common/fs.h"
 #include "history/digest.h"
+#include "history/history_file.h"
 #include "history/system_id.h"
 
 namespace aero::node {
@@ -19,6 +20,16 @@ const char* RoleName(Role role);
 
 struct Identity {
   history::SystemId system_id;
+};
+
+// MODEL-8: `"promoting":{"epoch":E+1,"claimant":"<32 hex>","branch_commit":C,
+// "branch_digest":"<64 hex>"}`.
+struct Promoting {
+  uint32_t epoch = 0;  // the epoch being claimed, E+1
+  history::Claimant claimant{};
+  uint64_t branch_commit = 0;
+  history::Digest branch_digest{};
+  bool operator==(const Promoting&) const = default;
 };
 
 struct NodeState {
@@ -33,11 +44,15 @@ struct NodeState {
   history::Digest applied_digest{};
   uint64_t applied_wal_offset = 0;  // just past its commit record
   uint64_t next_sequence = 1;       // NODE-7
-  // Optional flags of later stages (MODEL-7 fenced, MODEL-8 promoting), kept
-  // verbatim (compact JSON) so that rewriting state.json never drops them.
+  // MODEL-7 fenced, kept verbatim (compact JSON) so that rewriting
+  // state.json never drops it.
   std::optional<std::string> fenced_json;
-  std::optional<std::string> promoting_json;
+  // MODEL-8 step 3: the intent of a promote in progress (state S8).
+  std::optional<Promoting> promoting;
 };
+
+// MODEL-8 step 3: the intent to claim epoch + 1 at the applied commit.
+Promoting IntentAt(const NodeState& state, const history::Claimant& claimant);
 
 struct HaltReason {
   std::string code;     // "corrupt" | "diverged" | "foreign" | ...

@@ -14,16 +14,19 @@ namespace {
 
 constexpr Operation kOps[] = {Operation::kWrite,  Operation::kRead,   Operation::kCheckpoint,
                               Operation::kShip,   Operation::kApply,  Operation::kExport,
-                              Operation::kReport};
+                              Operation::kReport, Operation::kPromote};
 
 // The authority table, written out: the exit and the key expected.
 std::pair<Code, std::string> Expected(const Authority& a, Operation op) {
   if (a.halt) return {Code::kHalted, "halted"};
   if (a.fenced && op != Operation::kApply) return {Code::kRefused, "fenced"};
-  if (a.promoting && op != Operation::kRead) return {Code::kRefused, "promoting"};
+  if (a.promoting && op != Operation::kRead && op != Operation::kPromote) {
+    return {Code::kRefused, "promoting"};
+  }
   if (op == Operation::kWrite && a.role == Role::kReplica) return {Code::kRefused, "replica"};
   if (op == Operation::kShip && a.role == Role::kReplica) return {Code::kRefused, "notprimary"};
   if (op == Operation::kApply && a.role == Role::kPrimary) return {Code::kRefused, "notreplica"};
+  if (op == Operation::kPromote && a.role == Role::kPrimary) return {Code::kRefused, "isprimary"};
   return {Code::kOk, ""};
 }
 
@@ -60,7 +63,7 @@ TEST_CASE("MODEL-9 Permit: every authority state against every operation, halted
       }
     }
   }
-  CHECK(checked == 2 * 2 * 2 * 2 * 7);
+  CHECK(checked == 2 * 2 * 2 * 2 * 8);
 }
 
 TEST_CASE("MODEL-9 Permit: the refusal messages of the model's table") {
@@ -71,12 +74,23 @@ TEST_CASE("MODEL-9 Permit: the refusal messages of the model's table") {
         "hint: write to the primary");
   CHECK(Permit(a, Operation::kShip, "D").ToString() ==
         "refusing to ship 'D': this node is a replica\nhint: run ship-wal on the primary");
+  CHECK(Permit(a, Operation::kPromote, "D").ok());
+  a.promoting = true;
+  CHECK(Permit(a, Operation::kPromote, "D").ok());  // promote finishes its own claim
+  CHECK(Permit(a, Operation::kApply, "D").ToString() ==
+        "promote in progress 'D': the claim of the next epoch is not finished\n"
+        "hint: re-run 'aerodb-repl promote -D D' with the same --archive to finish or abandon the claim");
+  a.promoting = false;
   a.halt = HaltReason{"diverged", "s", "at commit 4", 4};
+  CHECK(Permit(a, Operation::kPromote, "D").code() == Code::kHalted);
   CHECK(Permit(a, Operation::kRead, "D").message() ==
         "refusing to read 'D': the node is halted (diverged: at commit 4)");
   CHECK(Permit(a, Operation::kApply, "D").message() == "node is halted 'D': diverged: at commit 4");
   a.halt.reset();
   a.role = Role::kPrimary;
+  CHECK(Permit(a, Operation::kPromote, "D").ToString() ==
+        "refusing to promote 'D': already the primary of epoch 1\nhint: nothing to do");
+  CHECK(Permit(a, Operation::kPromote, "D").reason() == "isprimary");
   a.fenced = FencedBy{2, 10, "/arch", true};
   CHECK(Permit(a, Operation::kShip, "D").message() ==
         "node is fenced 'D': epoch 2 began at commit 10 in '/arch'; this primary is superseded");

@@ -308,7 +308,7 @@ TEST_CASE("MODEL-8 a replica in the middle of promote refuses writes and checkpo
   REQUIRE(Node::Init(PosixFs(), dir).ok());
   auto s = LoadState(PosixFs(), dir, *LoadIdentity(PosixFs(), dir));
   s->role = Role::kReplica;
-  s->promoting_json = R"({"epoch":2})";
+  s->promoting = IntentAt(*s, history::Claimant{1});
   REQUIRE(SaveState(PosixFs(), dir, *s).ok());
   auto n = OpenW(dir);
   CHECK(n->Commit({Put("c", "a", "{}")}).status().message().find("promote in progress") == 0);

@@ -1186,7 +1186,7 @@ TEST_CASE("SNAP-13 export refuses a fenced primary and a replica mid-promote (5)
   CheckNoArchive(t, "a.tar.zst");
   node::NodeState promoting = *st;
   promoting.role = node::Role::kReplica;
-  promoting.promoting_json = R"({"epoch":2})";
+  promoting.promoting = node::IntentAt(promoting, history::Claimant{1});
   REQUIRE(node::SaveState(PosixFs(), t / "p", promoting).ok());
   s = ExportTo(t / "p", t / "a.tar.zst");
   CHECK(s.code() == Code::kRefused);
