@@ -20,6 +20,7 @@ void SetupShipWal(CLI::App& app, Runner& runner);
 void SetupApplyWal(CLI::App& app, Runner& runner);
 void SetupStatus(CLI::App& app, Runner& runner);
 void SetupUnhalt(CLI::App& app, Runner& runner);
+void SetupPromote(CLI::App& app, Runner& runner);
 void SetupSnapshot(CLI::App& app, Runner& runner);
 
 }  // namespace aero::cli

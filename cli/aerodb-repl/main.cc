@@ -13,5 +13,6 @@ int main(int argc, char** argv) {
   aero::cli::SetupVerify(app, runner);
   aero::cli::SetupSnapshot(app, runner);
   aero::cli::SetupUnhalt(app, runner);
+  aero::cli::SetupPromote(app, runner);
   return aero::cli::RunMain(app, runner, argc, argv);
 }

@@ -41,9 +41,16 @@ int Run(const Options& o) {
                       {"from_commit", rep.from_commit},
                       {"shipped_commit", rep.shipped_commit},
                       {"segments", segs},
-                      {"position_saved", rep.position_saved}}));
+                      {"position_saved", rep.position_saved},
+                      {"claim_archive", rep.claim_archive},
+                      {"marked_claim_archive", rep.marked_claim_archive},
+                      {"history_files", rep.history_files}}));
     return 0;
   }
+  if (rep.marked_claim_archive) {
+    std::printf("marked '%s' as the claim archive (claim-archive.json)\n", rep.target.c_str());
+  }
+  for (const auto& h : rep.history_files) std::printf("published %s\n", h.c_str());
   for (const auto& seg : rep.segments) {
     std::printf("%s %s: commits %llu..%llu, %llu bytes\n",
                 seg.already_there ? "identical" : "published", seg.name.c_str(),
@@ -75,6 +82,8 @@ void SetupShipWal(CLI::App& app, Runner& runner) {
   sub->add_flag("--zstd", o->ship.zstd, "compress segment bodies with zstd");
   sub->add_flag("--restart-at-base", o->ship.restart_at_base,
                 "continue a target whose position was checkpointed away, from the node's base");
+  sub->add_flag("--claim-archive", o->ship.claim_archive,
+                "mark the target as the claim archive, where promote claims epochs (once)");
   AddJson(sub, &o->json);
   sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
 }

@@ -60,6 +60,13 @@ Result<uint32_t> FileCrc32(Fs& fs, const std::string& path) {
   }
 }
 
+Status WriteDurably(Fs& fs, const std::string& path, std::string_view bytes) {
+  AERO_ASSIGN_OR_RETURN(auto f, fs.OpenWrite(path, OpenMode::kTruncate));
+  AERO_RETURN_IF_ERROR(f->Append(bytes));
+  AERO_RETURN_IF_ERROR(f->Sync());
+  return f->Close();
+}
+
 Result<std::string> ReadSmallFile(Fs& fs, const std::string& path, size_t max_bytes) {
   AERO_ASSIGN_OR_RETURN(auto file, fs.OpenRead(path));
   std::string out;

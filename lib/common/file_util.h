@@ -16,6 +16,10 @@ namespace aero {
 // overwritten by the next write.
 Status WriteFileAtomically(Fs& fs, const std::string& path, std::string_view contents);
 
+// Writes `bytes` to `path` (created or truncated) and fsyncs the file; the
+// caller makes the directory entry durable (a rename, a publish, SyncDir).
+Status WriteDurably(Fs& fs, const std::string& path, std::string_view bytes);
+
 // Removes `path` and, if it is a directory, everything below it. Ok if
 // absent. Symlinks are removed themselves, never followed.
 Status RemoveTree(Fs& fs, const std::string& path);

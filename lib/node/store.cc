@@ -58,13 +58,6 @@ std::string Crc32Text(std::string_view bytes) {
 // so two checkpoints at one boundary write the same bytes and no clock is read.
 constexpr std::string_view kFixedCreatedAt = "1970-01-01T00:00:00Z";
 
-Status WriteDurably(Fs& fs, const std::string& path, std::string_view bytes) {
-  AERO_ASSIGN_OR_RETURN(auto f, fs.OpenWrite(path, OpenMode::kTruncate));
-  AERO_RETURN_IF_ERROR(f->Append(bytes));
-  AERO_RETURN_IF_ERROR(f->Sync());
-  return f->Close();
-}
-
 }  // namespace
 
 std::string Node::SnapshotId(uint64_t commit) {
@@ -164,6 +157,8 @@ Result<std::unique_ptr<Node>> Node::Open(Fs& fs, const std::string& dir, Access 
     }
     AERO_ASSIGN_OR_RETURN(node->state_, LoadState(fs, dir, node->identity_));
     AERO_ASSIGN_OR_RETURN(node->halt_, LoadHalt(fs, dir));
+    AERO_ASSIGN_OR_RETURN(node->history_,
+                          HistoryCopies::Load(fs, dir, node->identity_.system_id, node->state_));
     if (access == Access::kRead && node->wal_read_) {
       AERO_ASSIGN_OR_RETURN(FileInfo held, node->wal_read_->Info());
       Result<FileInfo> now = fs.Stat(node->Path(kWalFile));
@@ -742,6 +737,55 @@ Status Node::RecordFenced(const std::string& fenced_json) {
   state_.fenced_json = fenced_json;
   AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, state_));  // MODEL-7, NODE-1
   state_dirty_ = false;
+  return Status::Ok();
+}
+
+Status Node::RecordIntent(const Promoting& intent) {
+  if (access_ != Access::kWrite) return WalUnusable();
+  AERO_RETURN_IF_ERROR(PersistApplied());
+  NodeState next = state_;
+  next.promoting = intent;
+  AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, next));  // MODEL-8 step 3, NODE-1
+  state_ = next;
+  return Status::Ok();
+}
+
+Status Node::DropIntent() {
+  if (access_ != Access::kWrite) return WalUnusable();
+  NodeState next = state_;
+  next.promoting.reset();
+  AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, next));
+  state_ = next;
+  return Status::Ok();
+}
+
+Status Node::FinishPromote(const history::HistoryFile& claimed) {
+  if (access_ != Access::kWrite) return WalUnusable();
+  if (!state_.promoting || claimed.epoch != state_.promoting->epoch ||
+      claimed.claimant != state_.promoting->claimant) {
+    return Status(Code::kInternal, Problem("promote without its intent", dir_));
+  }
+  AERO_RETURN_IF_ERROR(SaveHistoryCopy(fs_, dir_, claimed));  // before the role (MODEL-8 step 5)
+  NodeState next = state_;
+  next.role = Role::kPrimary;
+  next.epoch = claimed.epoch;
+  next.promoting.reset();
+  AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, next));
+  state_ = next;
+  AERO_ASSIGN_OR_RETURN(history_, HistoryCopies::Load(fs_, dir_, identity_.system_id, state_));
+  return Status::Ok();
+}
+
+Status Node::SwitchEpoch(const std::vector<history::HistoryFile>& epochs) {
+  if (access_ != Access::kWrite) return WalUnusable();
+  if (epochs.empty()) return Status::Ok();
+  AERO_RETURN_IF_ERROR(PersistApplied());
+  for (const history::HistoryFile& h : epochs) AERO_RETURN_IF_ERROR(SaveHistoryCopy(fs_, dir_, h));
+  NodeState next = state_;
+  next.epoch = epochs.back().epoch;
+  AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, next));
+  state_ = next;
+  AERO_ASSIGN_OR_RETURN(history_, HistoryCopies::Load(fs_, dir_, identity_.system_id, state_));
   return Status::Ok();
 }
 

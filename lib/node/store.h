@@ -18,6 +18,7 @@
 #include "common/status.h"
 #include "node/digest_index.h"
 #include "node/permit.h"
+#include "node/history_copies.h"
 #include "node/state.h"
 
 namespace aero::node {
@@ -116,6 +117,19 @@ class Node {
   // MODEL-7: records `fenced` (a JSON object) in state.json durably (kWrite).
   Status RecordFenced(const std::string& fenced_json);
 
+  // MODEL-8 (kWrite): step 3, the intent durably in state.json; its removal
+  // after a lost claim; step 5, the commit: the history copy (NODE-1), then
+  // role primary and epoch E+1 in one replace of state.json.
+  Status RecordIntent(const Promoting& intent);
+  Status DropIntent();
+  Status FinishPromote(const history::HistoryFile& claimed);
+  // LOG-20 (kWrite): the epoch switch of a replica at b_S: what was
+  // appended is acknowledged, the history files of epochs R+1..S are
+  // written (NODE-1), then state.json names epoch S.
+  Status SwitchEpoch(const std::vector<history::HistoryFile>& epochs);
+  // RECOV-2: the history copies the open checked.
+  const HistoryCopies& history() const { return history_; }
+
   // LOG-25: fsync of wal/wal.log through the file the open validated, so
   // every write set the open saw is durable; ok when there is no log.
   Status SyncWal();
@@ -155,6 +169,7 @@ class Node {
   Identity identity_;
   NodeState state_;
   std::optional<HaltReason> halt_;
+  HistoryCopies history_;
   OpenReport report_;
   bool state_dirty_ = false;
   bool wal_ignored_ = false;  // read access over an interrupted checkpoint

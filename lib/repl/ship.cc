@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "archive/history_files.h"
 #include "archive/segment_catalog.h"
 #include "common/file_util.h"
 #include "common/sha256.h"
@@ -52,13 +53,20 @@ class Shipper {
     AERO_RETURN_IF_ERROR(OpenNode());
     AERO_RETURN_IF_ERROR(LockTarget());
     AERO_RETURN_IF_ERROR(CheckTarget());
+    AERO_RETURN_IF_ERROR(MarkClaimArchive());
+    AERO_RETURN_IF_ERROR(CheckTargetHistory());
+    AERO_RETURN_IF_ERROR(PublishHistory());
     AERO_RETURN_IF_ERROR(LoadPosition());
     if (pos_.commit == state_.applied_commit) return Status::Ok();  // nothing new
     // LOG-25: what is cut must be durable; a write set the open saw may
     // still be in a live writer's page cache.
     AERO_RETURN_IF_ERROR(node_->SyncWal());
     AERO_RETURN_IF_ERROR(CheckResume());
-    return CutAndPublish();
+    AERO_RETURN_IF_ERROR(CutAndPublish());
+    // LOG-21: a promotion that raced with this run is seen now, not at the
+    // next run: the segments just published stay (superseded where beyond
+    // the new branch point), and this node is fenced.
+    return CheckTargetHistory();
   }
 
  private:
@@ -161,6 +169,77 @@ class Shipper {
     return recorded ? refusal : node::NotRecorded(refusal, o_.data_dir);
   }
 
+  // HFILE-5: the claim-archive marker. --claim-archive writes it when
+  // absent; a marker of another system is the wrong target (5) either way.
+  Status MarkClaimArchive() {
+    const std::string name(history::kClaimArchiveMarker);
+    Status checked = archive::CheckClaimArchive(target_, system_id_);
+    if (checked.ok()) {
+      rep_.claim_archive = true;
+      return Status::Ok();
+    }
+    if (checked.code() != Code::kNotFound) return checked;
+    if (!o_.claim_archive) return Status::Ok();  // an outbox: no marker, none wanted
+    // Identical bytes for one system: a racing primary of the same database
+    // publishes the same file, and either publish leaves the right marker.
+    Status published = archive::PublishBytesExclusive(fs_, target_, "." + name + ".tmp", name,
+                                                      history::EncodeClaimArchiveMarker(system_id_));
+    if (published.code() == Code::kRefused) published = archive::CheckClaimArchive(target_, system_id_);
+    AERO_RETURN_IF_ERROR(published);
+    rep_.claim_archive = rep_.marked_claim_archive = true;
+    return Status::Ok();
+  }
+
+  // LOG-21, formats/history-file.md "Publication": the target's history
+  // files. One of a later epoch whose lineage continues this node's epoch
+  // fences it (MODEL-7); one that contradicts this node's lineage is
+  // another claim of an epoch (4).
+  Status CheckTargetHistory() {
+    AERO_ASSIGN_OR_RETURN(std::vector<history::HistoryFile> files,
+                          archive::ReadHistoryFiles(target_, system_id_));
+    const std::vector<history::LineageEntry> mine = node_->history().LineageThrough(state_.epoch);
+    for (const history::HistoryFile& h : files) {
+      const size_t common = std::min<size_t>(h.lineage.size(), mine.size());
+      if (!std::equal(mine.begin(), mine.begin() + static_cast<std::ptrdiff_t>(common), h.lineage.begin())) {
+        return RivalClaim(h, "its lineage is not this node's: another node claimed an epoch of it");
+      }
+      if (h.epoch == state_.epoch && h.claimant != node_->history().At(h.epoch)->claimant) {
+        return RivalClaim(h, "epoch " + std::to_string(h.epoch) + " was claimed by another node too");
+      }
+      if (h.epoch > state_.epoch) {
+        return Fence(state_.epoch + 1, h.lineage[state_.epoch].branch_commit);
+      }
+    }
+    return Status::Ok();
+  }
+
+  // FM-56: two claims of one epoch (local promotes, or two claim archives).
+  Status RivalClaim(const history::HistoryFile& h, const std::string& detail) {
+    return Status(Code::kDiverged, Problem("diverged", target_.PathOf(history::HistoryFileName(h.epoch)), detail),
+                  "two nodes claimed this history: keep one primary (compare their 'aerodb-repl "
+                  "status': epoch, applied commit, digest) and rebuild the other as a replica in a new "
+                  "directory");
+  }
+
+  // LOG-21: the history files of this node's lineage that the target lacks,
+  // before any segment of the run. Exclusive: a racing claim under the same
+  // name is found by the next CheckTargetHistory (4).
+  Status PublishHistory() {
+    for (const history::HistoryFile& h : node_->history().files()) {
+      if (h.epoch > state_.epoch) break;
+      const std::string name = history::HistoryFileName(h.epoch);
+      Result<FileInfo> there = fs_.LStat(target_.PathOf(name));
+      if (there.ok()) continue;  // CheckTargetHistory judged it
+      if (there.status().code() != Code::kNotFound) return there.status();
+      Status published = archive::PublishBytesExclusive(fs_, target_, "." + name + ".tmp", name,
+                                                        history::EncodeHistoryFile(h));
+      if (published.code() == Code::kRefused) return CheckTargetHistory();
+      AERO_RETURN_IF_ERROR(published);
+      rep_.history_files.push_back(name);
+    }
+    return Status::Ok();
+  }
+
   // Step 3 (LOG-2): where this target stands.
   Status LoadPosition() {
     AERO_ASSIGN_OR_RETURN(std::optional<Position> saved, node::LoadShippedPosition(fs_, pos_path_));
@@ -170,6 +249,13 @@ class Shipper {
       pos_.commit = state_.base_commit;
       pos_.digest = state_.base_digest;
       pos_.base = state_.base_commit;
+      // MODEL (authority table): a primary of epoch E >= 2 ships only the
+      // write sets it created; those through b_E are its predecessor's.
+      if (const history::HistoryFile* mine = node_->history().At(state_.epoch);
+          mine && mine->branch_commit > state_.base_commit) {
+        pos_.commit = mine->branch_commit;
+        pos_.digest = mine->branch_digest;
+      }
     }
     if (pos_.commit < state_.base_commit) {  // LOG-23
       if (!o_.restart_at_base) {

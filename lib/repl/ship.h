@@ -1,6 +1,6 @@
 // `aerodb-repl ship-wal`: cut the committed WAL since the last shipped
 // CommitId into segment files and publish them atomically into a target
-// directory (specs/REPLICATION_LOG_FLOW.md, LOG-1..LOG-4, LOG-17, LOG-22..LOG-26).
+// directory (specs/REPLICATION_LOG_FLOW.md, LOG-1..LOG-4, LOG-17, LOG-21..LOG-26).
 // Takes no node lock (LOG-25): writers run beside it.
 #pragma once
 
@@ -22,6 +22,9 @@ struct ShipOptions {
   // LOG-3: published bytes after which the shipped position is saved (and
   // always at the end of the run).
   uint64_t position_every_bytes = 64u << 20;
+  // HFILE-5: mark the target as the claim archive (claim-archive.json) when
+  // it has no marker yet.
+  bool claim_archive = false;
 };
 
 struct ShippedSegment {
@@ -41,6 +44,9 @@ struct ShipReport {
   // saved; `position_warning` then says why, with a hint.
   bool position_saved = true;
   Status position_warning;
+  std::vector<std::string> history_files;  // LOG-21: history files published this run
+  bool marked_claim_archive = false;       // HFILE-5: this run wrote the marker
+  bool claim_archive = false;              // the target holds this system's marker
 };
 
 // On failure the Status carries the exit code (4, 5, 6, 3, 1, 9, 10);

@@ -11,7 +11,9 @@
 #include "node/store.h"
 #include "node/workload.h"
 #include "repl/export.h"
+#include "history/history_file.h"
 #include "repl/install.h"
+#include "repl/promote.h"
 #include "repl/unhalt.h"
 #include "repl/verify.h"
 #include "support/faulty_fs.h"
@@ -249,4 +251,39 @@ TEST_CASE("fault: unhalt and the node's own writes with ENOSPC or EIO at every s
       });
   MESSAGE("node write transient faults: " << wr.runs << " runs, " << wr.failed_runs
                                            << " ended in 10");
+}
+
+TEST_CASE("fault: promote with ENOSPC or EIO at every step is 10 with a hint, and a re-run finishes the claim") {
+  TempDir t;
+  MakePrimary(t / "p", 10);
+  REQUIRE(PosixFs().MakeDir(t / "arch0").ok());
+  auto id = node::LoadIdentity(PosixFs(), t / "p");
+  REQUIRE(id.ok());
+  WriteFile(t / "arch0" / std::string(history::kClaimArchiveMarker),
+            history::EncodeClaimArchiveMarker(id->system_id));
+  REQUIRE(Ship(t / "p", t / "arch0", 2500).ok());
+  REQUIRE(Apply(t / "r0", t / "arch0").ok());
+  auto promote = [&](Fs& fs) {
+    repl::PromoteOptions o;
+    o.data_dir = t / "r";
+    o.archive = t / "arch";
+    return repl::Promote(fs, o, nullptr);
+  };
+  const Sweep pr = SweepSteps(
+      [&] {
+        CopyTree(t / "r0", t / "r");
+        CopyTree(t / "arch0", t / "arch");
+      },
+      promote,
+      [&](const Status& s, FaultyFs&) {
+        if (!s.ok()) {
+          Status again = promote(PosixFs());
+          CHECK((again.ok() || again.reason() == "isprimary"));
+        }
+        const node::NodeState st = StateOf(t / "r");
+        CHECK(st.role == node::Role::kPrimary);
+        CHECK(st.epoch == 2);
+        CHECK(ReadFile(t / "r/replication/history/00000002.history") == ReadFile(t / "arch/00000002.history"));
+      });
+  MESSAGE("promote transient faults: " << pr.runs << " runs, " << pr.failed_runs << " ended in 10");
 }

@@ -173,6 +173,10 @@ TEST_CASE("HFILE-4 lineage rules") {
   other.lineage = {{1, 0}, {2, 2}, {3, 7}};
   CHECK(CheckLineagePrefix(e2, other, "f").code() == Code::kDamage);
   CHECK(CheckLineagePrefix(e3, e2, "f").code() == Code::kDamage);
+  HistoryFile decreasing = e3;
+  decreasing.branch_commit = 0;
+  decreasing.lineage = {{1, 0}, {2, 1}, {3, 0}};
+  CHECK(Outcome(EncodeHistoryFile(decreasing), 3) == Code::kDamage);
   // An epoch may branch at the same commit as its parent (promoted twice
   // before any write): non-decreasing, not increasing.
   HistoryFile same = e3;

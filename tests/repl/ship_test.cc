@@ -190,15 +190,10 @@ TEST_CASE("ship-wal refuses a target holding another database's segments (5)") {
 namespace {
 
 // A real epoch-2 segment of p's database in `out`, as a promoted replica
-// writes it: here made by a copy of p whose state says epoch 2.
+// writes it: here made by a copy of p promoted with a local claim (its
+// segments start after p's last commit, the branch point).
 void NewerEpochIn(const TempDir& t) {
-  std::filesystem::copy(t / "p", t / "p2", std::filesystem::copy_options::recursive);
-  {
-    auto st = node::LoadState(PosixFs(), t / "p2", *node::LoadIdentity(PosixFs(), t / "p2"));
-    st->epoch = 2;
-    REQUIRE(node::SaveState(PosixFs(), t / "p2", *st).ok());
-  }
-  std::filesystem::remove_all(t / "p2/replication/shipped");
+  MakePromotedCopy(t / "p", t / "p2");
   Write(t / "p2", 3, 9);
   REQUIRE(PosixFs().MakeDir(t / "out2").ok());
   REQUIRE(Ship(t / "p2", t / "out2").ok());
@@ -220,7 +215,7 @@ TEST_CASE("LOG-17 a segment of a newer epoch in the target fences the primary") 
   Status s = Ship(t / "p", t / "out");
   CHECK(s.code() == Code::kRefused);
   CHECK(s.message().find("node is fenced '") == 0);
-  CHECK(s.message().find("epoch 2 began at commit 0") != std::string::npos);
+  CHECK(s.message().find("epoch 2 began at commit 5") != std::string::npos);
   // Fenced for good (MODEL-7): writes refuse too, even with the files gone.
   for (auto& n : Segments(t / "out")) std::filesystem::remove(t / "out" / n);
   auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);

@@ -8,6 +8,7 @@
 #include "node/store.h"
 #include "node/workload.h"
 #include "repl/apply.h"
+#include "repl/promote.h"
 #include "repl/ship.h"
 #include "support/test_util.h"
 
@@ -50,6 +51,23 @@ inline Status Apply(const std::string& replica, const std::string& inbox,
   o.data_dir = replica;
   o.inbox = inbox;
   return repl::ApplyWal(PosixFs(), o, rep);
+}
+
+// `copy`: a copy of `primary` made a replica, then promoted with a local
+// claim (MODEL-8): the primary of epoch 2 from `primary`'s last commit, as
+// a promoted replica of it would be.
+inline void MakePromotedCopy(const std::string& primary, const std::string& copy) {
+  std::filesystem::copy(primary, copy, std::filesystem::copy_options::recursive);
+  std::filesystem::remove_all(copy + "/replication/shipped");
+  auto id = node::LoadIdentity(PosixFs(), copy);
+  REQUIRE(id.ok());
+  auto st = node::LoadState(PosixFs(), copy, *id);
+  REQUIRE(st.ok());
+  st->role = node::Role::kReplica;
+  REQUIRE(node::SaveState(PosixFs(), copy, *st).ok());
+  repl::PromoteOptions o;
+  o.data_dir = copy;
+  REQUIRE(repl::Promote(PosixFs(), o, nullptr).ok());
 }
 
 inline node::NodeState StateOf(const std::string& dir) {

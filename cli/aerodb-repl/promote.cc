@@ -1,0 +1,65 @@
+// aerodb-repl promote -D DIR [--archive DIR] [--discard-after-applied]: a
+// replica claims the next epoch and becomes its primary (MODEL-6, MODEL-8).
+#include <cstdio>
+
+#include "cli/aerodb-repl/commands.h"
+#include "common/fs.h"
+#include "repl/promote.h"
+
+namespace aero::cli {
+namespace {
+
+struct Options {
+  std::string dir;
+  std::string archive;
+  bool discard_after_applied = false;
+  bool json = false;
+};
+
+int Run(const Options& o) {
+  repl::PromoteOptions po;
+  po.data_dir = o.dir;
+  if (!o.archive.empty()) po.archive = o.archive;
+  po.discard_after_applied = o.discard_after_applied;
+  repl::PromoteReport rep;
+  Status s = repl::Promote(PosixFs(), po, &rep);
+  if (!s.ok()) return Fail(s, o.json);
+  const std::string local_warning = "claimed locally: nothing prevents another node from claiming epoch " +
+                                    std::to_string(rep.epoch);
+  if (o.json) {
+    PrintJson(OkJson({{"data_dir", o.dir},
+                      {"epoch", rep.epoch},
+                      {"branch_commit", rep.branch_commit},
+                      {"branch_digest", history::DigestToHex(rep.branch_digest)},
+                      {"history_file", rep.history_file},
+                      {"local", rep.local},
+                      {"resumed", rep.resumed},
+                      {"abandoned_commits", rep.abandoned_commits}}));
+  } else {
+    std::printf("promoted '%s': primary of epoch %u from commit %llu (history file '%s')\n",
+                o.dir.c_str(), rep.epoch, static_cast<unsigned long long>(rep.branch_commit + 1),
+                rep.history_file.c_str());
+  }
+  if (rep.local) {
+    std::fprintf(stderr, "warning: %s\nhint: give every deployment a claim archive and promote with --archive\n",
+                 local_warning.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void SetupPromote(CLI::App& app, Runner& runner) {
+  auto o = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "promote", "make this replica the primary of the next epoch, claimed in the claim archive");
+  AddDataDir(sub, &o->dir);
+  sub->add_option("--archive", o->archive,
+                  "the claim archive (holds claim-archive.json); without it the claim is local");
+  sub->add_flag("--discard-after-applied", o->discard_after_applied,
+                "promote although the archive holds commits this replica has not applied (they are abandoned)");
+  AddJson(sub, &o->json);
+  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+}
+
+}  // namespace aero::cli

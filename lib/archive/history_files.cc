@@ -1,0 +1,67 @@
+#include "archive/history_files.h"
+
+#include "common/file_util.h"
+
+namespace aero::archive {
+
+Result<std::string> ReadArchiveFile(Archive& a, const std::string& name, size_t max_bytes) {
+  AERO_ASSIGN_OR_RETURN(auto f, a.OpenRead(name));
+  std::string out;
+  char buf[16 * 1024];
+  for (;;) {
+    AERO_ASSIGN_OR_RETURN(size_t n, f->Read(buf, sizeof buf));
+    if (n == 0) return out;
+    out.append(buf, n);
+    if (out.size() > max_bytes) {
+      return Status(Code::kDamage, Problem("file too large", a.PathOf(name),
+                                           "more than " + std::to_string(max_bytes) + " bytes"));
+    }
+  }
+}
+
+Result<std::vector<history::HistoryFile>> ReadHistoryFiles(Archive& a, const history::SystemId& system) {
+  AERO_ASSIGN_OR_RETURN(std::vector<ArchiveEntry> entries, a.List());
+  std::vector<history::HistoryFile> out;
+  for (const ArchiveEntry& e : entries) {
+    const std::optional<uint32_t> epoch = history::ParseHistoryFileName(e.name);
+    if (!epoch || e.type != ArchiveEntry::Type::kFile) continue;
+    // One byte over the limit is enough for the reader to call it invalid.
+    AERO_ASSIGN_OR_RETURN(std::string bytes,
+                          ReadArchiveFile(a, e.name, history::kMaxHistoryFileBytes + 1));
+    AERO_ASSIGN_OR_RETURN(history::HistoryFile h,
+                          history::DecodeHistoryFile(bytes, *epoch, system, a.PathOf(e.name)));
+    out.push_back(std::move(h));  // List() is sorted by name: by epoch
+  }
+  return out;
+}
+
+Status CheckClaimArchive(Archive& a, const history::SystemId& system) {
+  const std::string name(history::kClaimArchiveMarker);
+  Result<std::string> bytes = ReadArchiveFile(a, name, history::kMaxMarkerBytes + 1);
+  if (!bytes.ok()) {
+    if (bytes.status().code() != Code::kNotFound) return bytes.status();
+    return Status(Code::kNotFound,
+                  Problem("not a claim archive", a.location(), "no " + name),
+                  "mark the archive the primary ships into with 'aerodb-repl ship-wal "
+                  "--claim-archive', or name that archive");
+  }
+  return history::DecodeClaimArchiveMarker(*bytes, system, a.PathOf(name));
+}
+
+Status PublishBytesExclusive(Fs& fs, Archive& a, const std::string& temp_name,
+                             const std::string& name, const std::string& bytes) {
+  const std::string temp = a.PathOf(temp_name);
+  Status written = WriteDurably(fs, temp, bytes);
+  if (!written.ok()) {
+    (void)fs.Remove(temp);
+    return written;
+  }
+  Status published = a.PublishExclusive(temp, name);
+  if (!published.ok()) {
+    (void)fs.Remove(temp);
+    return published;
+  }
+  return a.MakeDurable();
+}
+
+}  // namespace aero::archive

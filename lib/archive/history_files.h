@@ -1,0 +1,33 @@
+// The history files of an archive directory and its claim-archive marker
+// (formats/history-file.md HFILE-1..HFILE-5), read through `Archive`, and
+// the exclusive publish of one such file (MODEL-6, ARC-1).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "archive/archive.h"
+#include "common/fs.h"
+#include "history/history_file.h"
+
+namespace aero::archive {
+
+// Every `EEEEEEEE.history` regular file of `a`, decoded and checked, by
+// epoch. The first file that is not valid is the outcome: in transit 8,
+// invalid 1, foreign 5 (HFILE-3). kNotFound when `a` does not exist.
+Result<std::vector<history::HistoryFile>> ReadHistoryFiles(Archive& a, const history::SystemId& system);
+
+// HFILE-5: `a` is the claim archive of `system`: its marker is there (9
+// otherwise, "not a claim archive"), complete (8), valid (1), this system's (5).
+Status CheckClaimArchive(Archive& a, const history::SystemId& system);
+
+// Reads `name` of `a` whole, refusing more than `max_bytes` (1).
+Result<std::string> ReadArchiveFile(Archive& a, const std::string& name, size_t max_bytes);
+
+// Writes `bytes` durably to the hidden temp name `temp_name` beside the
+// archive's files, publishes it exclusively as `name` and makes it durable.
+// kRefused (the temp removed, nothing else changed) when `name` exists.
+Status PublishBytesExclusive(Fs& fs, Archive& a, const std::string& temp_name,
+                             const std::string& name, const std::string& bytes);
+
+}  // namespace aero::archive
