@@ -4,10 +4,12 @@
 #include <map>
 #include <optional>
 
+#include "archive/history_files.h"
 #include "archive/segment_catalog.h"
 #include "common/background_writer.h"
 #include "common/file_util.h"
 #include "history/digest.h"
+#include "history/lineage.h"
 #include "node/layout.h"
 #include "node/store.h"
 #include "repl/inbox_memo.h"
@@ -49,6 +51,7 @@ class Applier {
   Status Run(const std::vector<InboxEntry>& entries) {
     rep_.from_commit = rep_.applied_commit = node_.state().applied_commit;
     AERO_RETURN_IF_ERROR(node_.BeginAppend());
+    AERO_RETURN_IF_ERROR(LoadLineage());
     AERO_RETURN_IF_ERROR(PrepareOwnDigests(entries));
     Status s;
     for (const InboxEntry& e : entries) {
@@ -100,6 +103,82 @@ class Applier {
         "from its primary's archive)");
     return Halt("corrupt", JoinPath(o_.data_dir, node::kWalFile), damage.message(), damaged_at,
                 damage);
+  }
+
+  // Step 2 (LOG-15, LOG-20, RECOV-3): the inbox's history files and the
+  // replica's copies as one chain; a replica past the branch point of the
+  // next epoch applied write sets that epoch superseded.
+  Status LoadLineage() {
+    const node::NodeState& st = node_.state();
+    archive::PosixArchive inbox(fs_, o_.inbox);
+    Result<std::vector<history::HistoryFile>> there =
+        archive::ReadHistoryFiles(inbox, node_.identity().system_id);
+    if (!there.ok()) {
+      const Status& s = there.status();
+      if (s.code() == Code::kDamage) return Halt("corrupt", o_.inbox, s.message(), st.applied_commit + 1, s);
+      if (s.code() == Code::kRefused) return Halt("foreign", o_.inbox, s.message(), st.applied_commit + 1, s);
+      return s;  // in transit (8), I/O
+    }
+    std::vector<history::SourcedFile> files;
+    for (const history::HistoryFile& h : node_.history().files()) {
+      files.push_back({h, JoinPath(JoinPath(o_.data_dir, node::kHistoryDir), history::HistoryFileName(h.epoch))});
+    }
+    for (history::HistoryFile& h : *there) {
+      files.push_back({std::move(h), JoinPath(o_.inbox, history::HistoryFileName(h.epoch))});
+    }
+    Result<history::Lineage> lineage = history::Lineage::Of(files);
+    if (!lineage.ok()) {
+      return Halt("diverged", o_.inbox, lineage.status().message(), st.applied_commit + 1, lineage.status());
+    }
+    lineage_ = std::move(lineage).value();
+    if (lineage_.max_epoch() <= st.epoch) return Status::Ok();
+    const uint64_t b = *lineage_.Branch(st.epoch + 1);
+    const history::SourcedFile* next = lineage_.File(st.epoch + 1);
+    const bool past = st.applied_commit > b;
+    if (past || (st.applied_commit == b && next && next->file.branch_digest != st.applied_digest)) {
+      const std::string subject = next ? next->path : o_.inbox;
+      const std::string detail =
+          past ? "commits " + std::to_string(b + 1) + ".." + std::to_string(st.applied_commit) +
+                     " of epoch " + std::to_string(st.epoch) + " were superseded by epoch " +
+                     std::to_string(st.epoch + 1) + ", which began after commit " + std::to_string(b)
+               : "epoch " + std::to_string(st.epoch + 1) + " began at commit " + std::to_string(b) +
+                     " from another history (digest " + history::DigestToHex(next->file.branch_digest) +
+                     ", this node has " + history::DigestToHex(st.applied_digest) + ")";
+      return Halt("diverged", subject, detail, past ? b + 1 : b,
+                  Status(Code::kDiverged, Problem("diverged", subject, detail),
+                         "this replica applied write sets the new primary does not have: rebuild it "
+                         "from the new primary ('snapshot install --discard-existing' from its archive)"));
+    }
+    return Status::Ok();
+  }
+
+  // LOG-20: the epoch switch before the first write set of epoch S > R, at
+  // A = b_S: every epoch R+1..S branches from this replica's digest.
+  Status SwitchTo(uint32_t epoch) {
+    const node::NodeState& st = node_.state();
+    std::vector<history::HistoryFile> files;
+    for (uint32_t e = st.epoch + 1; e <= epoch; ++e) {
+      const history::SourcedFile* f = lineage_.File(e);
+      if (!f) {
+        return Status(Code::kInTransit,
+                      Problem("history file in transit", JoinPath(o_.inbox, history::HistoryFileName(e)),
+                              "the switch to epoch " + std::to_string(epoch) + " needs it"),
+                      "re-run apply-wal once the history file has arrived");
+      }
+      if (f->file.branch_commit != st.applied_commit || f->file.branch_digest != st.applied_digest) {
+        const std::string detail = "epoch " + std::to_string(e) + " began at commit " +
+                                   std::to_string(f->file.branch_commit) + " with digest " +
+                                   history::DigestToHex(f->file.branch_digest) + ", this node has " +
+                                   history::DigestToHex(st.applied_digest) + " at commit " +
+                                   std::to_string(st.applied_commit);
+        return Halt("diverged", f->path, detail, st.applied_commit,
+                    Status(Code::kDiverged, Problem("diverged", f->path, detail),
+                           "this replica cannot follow that history: rebuild it in a new directory "
+                           "from the primary it should follow"));
+      }
+      files.push_back(f->file);
+    }
+    return node_.SwitchEpoch(files);
   }
 
   Status Halt(const std::string& code, const std::string& subject, const std::string& detail,
@@ -169,22 +248,37 @@ class Applier {
                          "remove files of other databases from the inbox, then run "
                          "'aerodb-repl unhalt'"));
     }
-    if (h.epoch > st.epoch) {  // row 4: its history file (LOG-15) has not arrived
-      const std::string hist = JoinPath(o_.inbox, segment::SegmentName(h.epoch, 0, 0).substr(0, 8) +
-                                                      ".history");
+    if (h.epoch > lineage_.max_epoch()) {  // row 4: its history file (LOG-15) has not arrived
+      const std::string hist = JoinPath(o_.inbox, history::HistoryFileName(h.epoch));
       return Status(Code::kInTransit,
                     Problem("history file in transit", hist, "segment " + e.name + " needs it"),
                     "re-run apply-wal once the history file has arrived");
     }
-    const uint64_t F = h.first_commit, L = h.last_commit;
+    const uint64_t F = h.first_commit, L_header = h.last_commit;
+    const uint64_t b_s = *lineage_.Branch(h.epoch);
+    if (h.epoch >= 2 && F <= b_s) {  // row 5, LOG-15: write sets its epoch does not own
+      const std::string detail = "epoch " + std::to_string(h.epoch) + " began after commit " + std::to_string(b_s);
+      return Halt("diverged", PathOf(e), "at commit " + std::to_string(F) + ": " + detail, F,
+                  Status(Code::kDiverged, Problem("diverged at commit " + std::to_string(F), PathOf(e), detail),
+                         "this segment was not shipped by the primary of its epoch: remove it, then run "
+                         "'aerodb-repl unhalt'"));
+    }
+    // Row 6, LOG-20: write sets beyond the next epoch's branch point are
+    // superseded; the rows below take the segment through L only.
+    const std::optional<uint64_t> b_next = lineage_.Branch(h.epoch + 1);
+    const uint64_t L = b_next ? std::min(L_header, *b_next) : L_header;
+    if (F > L) {
+      rep_.segments.push_back({e.name, F, L_header, 0, 0, "superseded"});
+      return Status::Ok();
+    }
     if (L <= A) {  // row 7, LOG-8: a duplicate is checked against our history
       auto it = own_.find(L);
-      if (it == own_.end()) {
-        rep_.segments.push_back({e.name, F, L, 0, 0, "not-checked"});
+      if (L < L_header || it == own_.end()) {  // cut short: its H(L) is not in the header
+        rep_.segments.push_back({e.name, F, L_header, 0, 0, "not-checked"});
         return Status::Ok();
       }
       if (it->second != h.digest_after) return Diverged(e, L, h.digest_after, it->second);
-      rep_.segments.push_back({e.name, F, L, 0, 0, "duplicate"});
+      rep_.segments.push_back({e.name, F, L_header, 0, 0, "duplicate"});
       return Status::Ok();
     }
     if (F > A + 1) {  // row 10, LOG-7
@@ -199,7 +293,8 @@ class Applier {
     if (F == A + 1 && h.digest_before != st.applied_digest) {  // row 9, LOG-10
       return Diverged(e, A, h.digest_before, st.applied_digest);
     }
-    return Append(e, file, c);
+    if (h.epoch > st.epoch) AERO_RETURN_IF_ERROR(SwitchTo(h.epoch));  // LOG-20, at A = b_S
+    return Append(e, file, c, L);
   }
 
   // Rows 8 and 9 (LOG-9, LOG-10), in one pass (LOG-13): the records of
@@ -207,10 +302,12 @@ class Applier {
   // past them; nothing is acknowledged until the whole file has verified
   // and the WAL is fsynced. A failure cuts the WAL back; a crash leaves
   // bytes past applied.wal_offset that a replica's next open drops (NODE-4).
-  Status Append(const InboxEntry& e, ReadableFile& file, const segment::SegmentCheck& c) {
+  // `last`: the segment's last commit, or the branch point of a later epoch
+  // that supersedes the rest (row 6).
+  Status Append(const InboxEntry& e, ReadableFile& file, const segment::SegmentCheck& c, uint64_t last) {
     const node::NodeState& st = node_.state();
     const uint64_t A = st.applied_commit;
-    const uint64_t F = c.header.first_commit, L = c.header.last_commit;
+    const uint64_t F = c.header.first_commit, L = last;
     const uint64_t end_commit = o_.until ? std::min(L, *o_.until) : L;
     bool appending = F == A + 1;  // an overlap starts after commit A
     bool done = false;
@@ -273,7 +370,7 @@ class Applier {
     }
     const Digest end_digest = end_at->second;
     AERO_RETURN_IF_ERROR(node_.FinishAppend(end_commit, end_digest, end_sequence + 1));
-    rep_.segments.push_back({e.name, F, L, A + 1, end_commit, "applied"});
+    rep_.segments.push_back({e.name, F, c.header.last_commit, A + 1, end_commit, "applied"});
     own_[end_commit] = end_digest;
     if (node_.unpersisted_bytes() >= o_.ack_every_bytes) return Persist();
     return Status::Ok();
@@ -285,6 +382,7 @@ class Applier {
   ApplyReport& rep_;
   std::map<uint64_t, Digest> own_;
   std::vector<std::pair<uint64_t, std::string>> judged_;
+  history::Lineage lineage_;  // step 2: epochs 1..N and their branch points
 };
 
 // LOG-28: the segments an earlier run judged are passed over without being
@@ -385,7 +483,7 @@ Status Bootstrap(Fs& fs, const ApplyOptions& o, ApplyReport& rep) {
   AERO_ASSIGN_OR_RETURN(auto lock, fs.Lock(lock_path));
   AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));
   AERO_RETURN_IF_ERROR(
-      node::Node::Build(fs, tmp, c.header.system_id, node::Role::kReplica, c.header.epoch));
+      node::Node::Build(fs, tmp, c.header.system_id, node::Role::kReplica, 1));  // LOG-20: switches follow
   Status loop;
   bool applied = false;
   {

@@ -28,7 +28,8 @@ struct AppliedSegment {
   std::string name;
   uint64_t first_commit = 0, last_commit = 0;  // the segment's range
   uint64_t applied_from = 0, applied_to = 0;   // the write sets appended (0, 0: none)
-  // "applied" | "duplicate" | "not-checked" | "unacknowledged" (verified
+  // "applied" | "duplicate" | "not-checked" | "superseded" (its write sets
+  // belong to a later epoch, LOG-20: skipped) | "unacknowledged" (verified
   // and appended, but the run failed before acknowledging it)
   std::string outcome;
 };

@@ -1,5 +1,6 @@
 #include "repl/verify.h"
 
+#include "archive/history_files.h"
 #include "archive/segment_catalog.h"
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 
 #include "common/crc32.h"
 #include "common/file_util.h"
+#include "history/lineage.h"
 #include "node/layout.h"
 #include "node/state.h"
 #include "node/storage_record.h"
@@ -358,6 +360,39 @@ SegmentSummary VerifyOneSegment(Fs& fs, const std::string& path, VerifyReport* r
 
 // A directory of segments: every segment the catalog lists (ARC-3), each
 // entry it skips as a notice, then continuity across the valid ones.
+// LOG-15: the directory's history files, read as apply-wal reads its
+// inbox's before any segment (a problem there is its first outcome, at
+// commit 0), into the lineage that places each segment.
+history::Lineage DirectoryLineage(Fs& fs, const std::string& dir, const std::string& system_hex,
+                                  VerifyReport* report) {
+  Result<history::SystemId> sys = history::ParseSystemId(system_hex);
+  if (!sys.ok()) return {};
+  archive::PosixArchive a(fs, dir);
+  Result<std::vector<history::HistoryFile>> files = archive::ReadHistoryFiles(a, *sys);
+  Status problem = files.status();
+  std::optional<history::Lineage> lineage;
+  if (files.ok()) {
+    std::vector<history::SourcedFile> sourced;
+    for (history::HistoryFile& h : *files) {
+      sourced.push_back({std::move(h), JoinPath(dir, history::HistoryFileName(h.epoch))});
+    }
+    Result<history::Lineage> l = history::Lineage::Of(sourced);
+    if (l.ok()) return std::move(l).value();
+    problem = l.status();
+  }
+  Severity sev = Severity::kIo;
+  switch (problem.code()) {
+    case Code::kInTransit: sev = Severity::kInTransit; break;
+    case Code::kDamage: sev = Severity::kDamage; break;
+    case Code::kRefused: sev = Severity::kForeign; break;
+    case Code::kDiverged: sev = Severity::kDiverged; break;
+    default: break;
+  }
+  report->findings.push_back(Make(sev, "history-file", dir, problem.message(), problem.hint()));
+  report->findings.back().at_commit = 0;
+  return {};
+}
+
 void VerifySegmentDir(Fs& fs, const std::string& dir, const archive::Catalog& catalog,
                       VerifyReport* report) {
   report->kind = "segment-dir";
@@ -379,6 +414,7 @@ void VerifySegmentDir(Fs& fs, const std::string& dir, const archive::Catalog& ca
   if (valid.empty()) return;
   // The database is the one of the oldest segment; anything else is foreign.
   const std::string system_id = valid.front()->system_id;
+  const history::Lineage lineage = DirectoryLineage(fs, dir, system_id, report);
   std::optional<uint64_t> last;
   // H(c) at every segment boundary seen (digest_before at F-1, digest_after
   // at L), and the segment that gave it: two segments that give one commit
@@ -395,11 +431,42 @@ void VerifySegmentDir(Fs& fs, const std::string& dir, const archive::Catalog& ca
       report->findings.back().at_commit = s->first_commit;
       continue;
     }
+    // Rows 4-6 of apply-wal's classification (LOG-15, LOG-20), by the lineage.
+    if (s->epoch > lineage.max_epoch()) {
+      const std::string hist = JoinPath(dir, history::HistoryFileName(s->epoch));
+      report->findings.push_back(Make(Severity::kInTransit, "in-transit", hist,
+                                      Problem("history file in transit", hist,
+                                              "segment " + BaseName(s->path) + " needs it"),
+                                      "re-run once the history file has arrived"));
+      report->findings.back().at_commit = s->first_commit;
+      continue;
+    }
+    const uint64_t b_s = *lineage.Branch(s->epoch);
+    if (s->epoch >= 2 && s->first_commit <= b_s) {
+      report->findings.push_back(Make(
+          Severity::kDiverged, "diverged", s->path,
+          Problem("diverged at commit " + std::to_string(s->first_commit), s->path,
+                  "epoch " + std::to_string(s->epoch) + " began after commit " + std::to_string(b_s)),
+          "this segment was not shipped by the primary of its epoch: move it out"));
+      report->findings.back().at_commit = s->first_commit;
+      continue;
+    }
+    const std::optional<uint64_t> b_next = lineage.Branch(s->epoch + 1);
+    const uint64_t last_owned = b_next ? std::min(s->last_commit, *b_next) : s->last_commit;
+    if (s->first_commit > last_owned) {
+      report->findings.push_back(Make(Severity::kNotice, "superseded", s->path,
+                                      Problem("superseded segment", s->path,
+                                              "its write sets belong to epoch " +
+                                                  std::to_string(s->epoch + 1) + " from commit " +
+                                                  std::to_string(*b_next + 1))));
+      continue;
+    }
     if (!report->first_commit) report->first_commit = s->first_commit;
     bool diverged = false;
-    for (const auto& [commit, digest] : {std::pair<uint64_t, const std::string*>{
-                                             s->first_commit - 1, &s->digest_before},
-                                         {s->last_commit, &s->digest_after}}) {
+    // A segment cut short by a later epoch gives no digest at its end.
+    std::vector<std::pair<uint64_t, const std::string*>> bounds = {{s->first_commit - 1, &s->digest_before}};
+    if (last_owned == s->last_commit) bounds.push_back({s->last_commit, &s->digest_after});
+    for (const auto& [commit, digest] : bounds) {
       auto [it, fresh] = known.try_emplace(commit, *digest, s->path);
       if (fresh || it->second.first == *digest || diverged) continue;
       diverged = true;
@@ -426,7 +493,7 @@ void VerifySegmentDir(Fs& fs, const std::string& dir, const archive::Catalog& ca
                                                   std::to_string(std::min(*last, s->last_commit)) +
                                                   " are also in an earlier segment")));
     }
-    if (!last || s->last_commit > *last) last = s->last_commit;
+    if (!last || last_owned > *last) last = last_owned;
   }
   report->last_commit = last;
 }

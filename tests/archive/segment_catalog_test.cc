@@ -4,6 +4,9 @@
 // one apply-wal gives (ARC-3); the shipped position has one parser that
 // never throws (ARC-4).
 #include <doctest/doctest.h>
+
+#include "history/history_file.h"
+#include "node/state.h"
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -87,7 +90,14 @@ Inbox MakeInbox(const TempDir& t) {
   in.expected.insert({in.segments[2] + ".partial", "not a segment name: '.partial' after a segment name"});
   WriteFile(in_dir + "/." + in.segments[3] + ".x7Yz", "half");
   in.expected.insert({"." + in.segments[3] + ".x7Yz", std::string(archive::kReasonHidden)});
-  WriteFile(in_dir + "/00000002.history", "h");
+  // (A valid history file, of an epoch that begins beyond every segment
+  // here: every reader reads it as the lineage, and it changes no outcome.)
+  history::HistoryFile h;
+  h.system_id = node::LoadIdentity(PosixFs(), t / "p")->system_id;
+  h.epoch = 2;
+  h.branch_commit = 1000;
+  h.lineage = {{1, 0}, {2, 1000}};
+  WriteFile(in_dir + "/00000002.history", history::EncodeHistoryFile(h));
   in.expected.insert({"00000002.history", std::string(archive::kReasonHistory)});
   WriteFile(in_dir + "/README", "x");
   in.expected.insert({"README", std::string(archive::kReasonOther)});
