@@ -10,15 +10,16 @@ struct Options {
   std::string dir;
   std::string collection;
   std::optional<uint64_t> at;
+  std::optional<uint64_t> min_commit;
   bool json = false;
 };
 
 int Run(const Options& o) {
   auto n = node::Node::Open(PosixFs(), o.dir, node::Access::kRead);
   if (!n.ok()) return Fail(n.status(), o.json);
-  Status s = (*n)->CheckReadable();
-  if (!s.ok()) return Fail(s, o.json);
-  const uint64_t commit = o.at.value_or((*n)->state().applied_commit);
+  Result<uint64_t> point = (*n)->ReadPoint(o.at, o.min_commit);  // READ-2..READ-7
+  if (!point.ok()) return Fail(point.status(), o.json);
+  const uint64_t commit = *point;
   auto docs = (*n)->ReadAt(commit);
   if (!docs.ok()) return Fail(docs.status(), o.json);
   nlohmann::json list = nlohmann::json::array();
@@ -51,6 +52,8 @@ void SetupScan(CLI::App& app, Runner& runner) {
   AddDataDir(sub, &o->dir);
   sub->add_option("collection", o->collection, "only this collection");
   sub->add_option("--at", o->at, "read as of this CommitId (default: the last one)");
+  sub->add_option("--min-commit", o->min_commit,
+                  "refuse (3) unless this node has applied at least this CommitId");
   AddJson(sub, &o->json);
   sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
 }

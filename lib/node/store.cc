@@ -479,13 +479,41 @@ Result<uint64_t> Node::Commit(const std::vector<Op>& ops) {
   return commit;
 }
 
-Result<Documents> Node::ReadAt(uint64_t commit) const {
-  if (commit < state_.base_commit || commit > state_.applied_commit) {
+Result<uint64_t> Node::ReadPoint(std::optional<uint64_t> at, std::optional<uint64_t> min_commit) const {
+  AERO_RETURN_IF_ERROR(CheckReadable());  // READ-4
+  const uint64_t applied = state_.applied_commit;
+  if (min_commit && applied < *min_commit) {  // READ-5
+    return Status(Code::kGap,
+                  Problem("not yet applied", dir_,
+                          "this node has applied through " + std::to_string(applied) + ", the read needs " +
+                              std::to_string(*min_commit)),
+                  "read from a node that has applied it, or retry once this one has");
+  }
+  const uint64_t r = at.value_or(applied);
+  AERO_RETURN_IF_ERROR(CheckReadBounds(r));
+  return r;
+}
+
+Status Node::CheckReadBounds(uint64_t commit) const {
+  if (commit > state_.applied_commit) {  // READ-7: never served, never waited for
+    return Status(Code::kGap,
+                  Problem("commit not yet applied", dir_,
+                          "this node has applied through " + std::to_string(state_.applied_commit) +
+                              ", the read asks for " + std::to_string(commit)),
+                  "read at or below the applied commit, or retry once this node has applied it");
+  }
+  if (commit < state_.base_commit) {  // READ-3: checkpointed away
     return Status(Code::kNotFound,
                   Problem("commit not readable here", std::to_string(commit),
-                          "this node holds commits " + std::to_string(state_.base_commit) +
-                              ".." + std::to_string(state_.applied_commit)));
+                          "this node holds commits " + std::to_string(state_.base_commit) + ".." +
+                              std::to_string(state_.applied_commit)),
+                  "commits below the base were checkpointed away; read a later one");
   }
+  return Status::Ok();
+}
+
+Result<Documents> Node::ReadAt(uint64_t commit) const {
+  AERO_RETURN_IF_ERROR(CheckReadBounds(commit));
   Documents docs;
   if (state_.base_snapshot) {
     const std::string path =

@@ -88,6 +88,11 @@ class Node {
 
   // NODE-10: documents as of `commit` (base_commit <= commit <= applied).
   Result<Documents> ReadAt(uint64_t commit) const;
+  // specs/REPLICATION_READ_SEMANTICS.md: the CommitId a read is served at,
+  // or its refusal, in order: READ-4 (Permit), READ-5 (`min_commit` above
+  // applied: 3), READ-3 (`at` below the base: 9), READ-7 (`at` above
+  // applied: 3). Without `at`, applied.commit (READ-2).
+  Result<uint64_t> ReadPoint(std::optional<uint64_t> at, std::optional<uint64_t> min_commit) const;
   bool Exists(const DocumentKey& key);  // at the applied position (kWrite only)
 
   // NODE-5: snapshot of the state at applied into snapshots/<id>/, documents.dat
@@ -160,6 +165,7 @@ class Node {
   // kIo when an earlier write or fsync dropped the WAL handle; kInternal
   // when the node was never opened for writing (a bug in the caller).
   Status WalUnusable() const;
+  Status CheckReadBounds(uint64_t commit) const;  // READ-3, READ-7
   std::string Path(std::string_view rel) const { return JoinPath(dir_, rel); }
 
   Fs& fs_;

@@ -112,6 +112,18 @@ run "$AERODB" get -D "$D" users/u9
 expect_rc 0
 expect_err "read at commit 305"
 
+test_case "READ-5 a read below --min-commit is 3; READ-7 a read beyond applied is 3"
+run "$AERODB" get -D "$D" users/u9 --min-commit 306
+expect_rc 3
+expect_err "not yet applied '$D': this node has applied through 305, the read needs 306
+hint: read from a node that has applied it, or retry once this one has"
+run "$AERODB" get -D "$D" users/u9 --min-commit 305
+expect_rc 0
+run "$AERODB" scan -D "$D" --at 400 --json
+expect_rc 3
+expect_json .code gap
+expect_err_contains "commit not yet applied '$D': this node has applied through 305, the read asks for 400"
+
 test_case "a halted node refuses reads and writes (6)"
 echo '{"format":1,"code":"corrupt","subject":"x.seg","detail":"crc mismatch","commit":7}' > "$D/replication/halt.json"
 run "$AERODB" get -D "$D" users/u9 --json

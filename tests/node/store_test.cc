@@ -80,7 +80,7 @@ TEST_CASE("NODE-10 commit: Insert, Update, Delete and reads at every CommitId") 
   CHECK((*r)->ReadAt(3)->count({"users", "u1"}) == 0);
   CHECK((*r)->ReadAt(3)->size() == 1);
   CHECK((*r)->ReadAt(0)->empty());
-  CHECK((*r)->ReadAt(4).status().code() == Code::kNotFound);
+  CHECK((*r)->ReadAt(4).status().code() == Code::kGap);
 }
 
 TEST_CASE("commit: record types follow the document's existence") {
@@ -436,4 +436,41 @@ TEST_CASE("NODE-4 replica rule: bytes past applied.wal_offset are dropped, never
   auto w = OpenW(dir);
   CHECK(w->state().applied_commit == 1);
   CHECK(ReadFile(dir + "/wal/wal.log") == wal);
+}
+
+TEST_CASE("READ-3 READ-7 a read below the base is 9, beyond applied 3") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  {
+    auto n = OpenW(dir);
+    for (int k = 0; k < 5; ++k) REQUIRE(n->Commit({Put("c", "k" + std::to_string(k), "{}")}).ok());
+    REQUIRE(n->Checkpoint().ok());
+    REQUIRE(n->Commit({Put("c", "late", "{}")}).ok());
+    REQUIRE(n->Close().ok());
+  }
+  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  REQUIRE(r.ok());
+  CHECK(*(*r)->ReadPoint(std::nullopt, std::nullopt) == 6);  // READ-2
+  CHECK(*(*r)->ReadPoint(5, std::nullopt) == 5);
+  Result<uint64_t> below = (*r)->ReadPoint(4, std::nullopt);
+  CHECK(below.status().code() == Code::kNotFound);
+  Result<uint64_t> future = (*r)->ReadPoint(7, std::nullopt);
+  CHECK(future.status().code() == Code::kGap);
+  CHECK(future.status().message() == "commit not yet applied '" + dir +
+                                         "': this node has applied through 6, the read asks for 7");
+  // READ-5: a client's minimum, refused below it, served at or above it.
+  Result<uint64_t> stale = (*r)->ReadPoint(std::nullopt, 7);
+  CHECK(stale.status().code() == Code::kGap);
+  CHECK(stale.status().message() == "not yet applied '" + dir +
+                                        "': this node has applied through 6, the read needs 7");
+  CHECK(*(*r)->ReadPoint(std::nullopt, 6) == 6);
+  // READ-4 first: a halted node refuses before any bound is looked at.
+  {
+    auto w = OpenW(dir);
+    REQUIRE(w->Halt({"corrupt", "x", "test", 7}).ok());
+  }
+  auto h = Node::Open(PosixFs(), dir, Access::kRead);
+  REQUIRE(h.ok());
+  CHECK((*h)->ReadPoint(7, 9).status().code() == Code::kHalted);
 }
