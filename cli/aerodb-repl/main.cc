@@ -14,5 +14,6 @@ int main(int argc, char** argv) {
   aero::cli::SetupSnapshot(app, runner);
   aero::cli::SetupUnhalt(app, runner);
   aero::cli::SetupPromote(app, runner);
+  aero::cli::SetupCheckHistory(app, runner);
   return aero::cli::RunMain(app, runner, argc, argv);
 }

@@ -17,6 +17,7 @@ inline constexpr std::string_view kReasonNotRegular = "not a regular file";
 inline constexpr std::string_view kReasonUpperCase = "not a segment name: upper-case hex";
 inline constexpr std::string_view kReasonHistory =
     "a history file (read as the epoch lineage, LOG-15)";
+inline constexpr std::string_view kReasonMarker = "the claim-archive marker (HFILE-5)";
 inline constexpr std::string_view kReasonOther = "not a segment name";
 
 // The length of a SEG-2 name: EEEEEEEE-FFFFFFFFFFFFFFFF-LLLLLLLLLLLLLLLL.seg

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "archive/archive_format.h"
+#include "history/history_file.h"
 
 namespace aero::archive {
 
@@ -44,6 +45,7 @@ std::optional<CatalogSkip> ClassifyEntry(const ArchiveEntry& e) {
                            "' after a segment name"};
   }
   if (IsHistoryName(n)) return CatalogSkip{n, false, std::string(kReasonHistory)};
+  if (n == history::kClaimArchiveMarker) return CatalogSkip{n, false, std::string(kReasonMarker)};
   return CatalogSkip{n, false, std::string(kReasonOther)};
 }
 

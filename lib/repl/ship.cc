@@ -216,8 +216,8 @@ class Shipper {
   // FM-56: two claims of one epoch (local promotes, or two claim archives).
   Status RivalClaim(const history::HistoryFile& h, const std::string& detail) {
     return Status(Code::kDiverged, Problem("diverged", target_.PathOf(history::HistoryFileName(h.epoch)), detail),
-                  "two nodes claimed this history: keep one primary (compare their 'aerodb-repl "
-                  "status': epoch, applied commit, digest) and rebuild the other as a replica in a new "
+                  "two nodes claimed this history: compare the two primaries ('aerodb-repl "
+                  "check-history -D A -D B'), keep one and rebuild the other as a replica in a new "
                   "directory");
   }
 

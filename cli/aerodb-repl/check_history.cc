@@ -1,0 +1,111 @@
+// aerodb-repl check-history A B: the relation of two histories (RECOV-8).
+// Each side is -D DIR (a node), --archive DIR (segments and history files)
+// or --snapshot FILE (a snapshot archive), taken in the order given.
+#include <cstdio>
+
+#include "cli/aerodb-repl/commands.h"
+#include "common/fs.h"
+#include "repl/check_history.h"
+
+namespace aero::cli {
+namespace {
+
+struct Options {
+  std::vector<repl::HistorySide> sides;
+  bool json = false;
+};
+
+std::string Text(const repl::CheckHistoryReport& r, const std::string& a, const std::string& b) {
+  const std::string ab = "'" + a + "' and '" + b + "'";
+  switch (r.relation) {
+    case repl::Relation::kIdentical:
+      return "identical " + ab + ": through commit " + std::to_string(r.a.last_commit);
+    case repl::Relation::kBehind:
+      return "behind '" + a + "': '" + b + "' holds " + std::to_string(r.commits) +
+             " more commits (through " + std::to_string(r.b.last_commit) + ")";
+    case repl::Relation::kAhead:
+      return "ahead '" + a + "': it holds " + std::to_string(r.commits) + " commits '" + b +
+             "' lacks (through " + std::to_string(r.a.last_commit) + ")";
+    case repl::Relation::kDiverged: {
+      const uint64_t c = *r.last_common;
+      const std::string part = *r.first_differing == c + 1
+                                   ? "they part at commit " + std::to_string(c + 1)
+                                   : "they part in commits " + std::to_string(c + 1) + ".." +
+                                         std::to_string(*r.first_differing);
+      return "diverged " + ab + ": last common commit " + std::to_string(c) + "; " + part + " (epoch " +
+             std::to_string(r.a_epoch) + " on the first, " + std::to_string(r.b_epoch) + " on the second)";
+    }
+    case repl::Relation::kUnrelated:
+      return "unrelated " + ab + ": system ids " + r.a.system_id + " and " + r.b.system_id;
+    case repl::Relation::kUnprovable:
+      return "unprovable " + ab + ": " + r.missing;
+  }
+  return "";
+}
+
+nlohmann::json SideJson(const repl::SideSummary& s, const repl::HistorySide& in) {
+  static const char* kKinds[] = {"node", "archive", "snapshot"};
+  return {{"path", in.path},
+          {"kind", kKinds[static_cast<int>(in.kind)]},
+          {"system_id", s.system_id},
+          {"last_commit", s.last_commit},
+          {"epoch", s.epoch}};
+}
+
+int Run(const Options& o) {
+  if (o.sides.size() != 2) {
+    return Fail(Status(Code::kUsage,
+                       Problem("two histories are needed", "check-history",
+                               std::to_string(o.sides.size()) + " given"),
+                       "give two of -D DIR, --archive DIR and --snapshot FILE, in the order to compare"),
+                o.json);
+  }
+  auto r = repl::CheckHistory(PosixFs(), o.sides[0], o.sides[1]);
+  if (!r.ok()) return Fail(r.status(), o.json);
+  const Code code = repl::RelationCode(r->relation);
+  if (o.json) {
+    nlohmann::json j = {{"ok", code == Code::kOk},
+                        {"code", std::string(CodeName(code))},
+                        {"exit", ExitCodeOf(code)},
+                        {"relation", repl::RelationName(r->relation)},
+                        {"a", SideJson(r->a, o.sides[0])},
+                        {"b", SideJson(r->b, o.sides[1])},
+                        {"commits", r->commits},
+                        {"last_common", r->last_common ? nlohmann::json(*r->last_common) : nlohmann::json(nullptr)},
+                        {"first_differing",
+                         r->first_differing ? nlohmann::json(*r->first_differing) : nlohmann::json(nullptr)},
+                        {"a_epoch", r->a_epoch},
+                        {"b_epoch", r->b_epoch},
+                        {"missing", r->missing},
+                        {"probes", r->probes}};
+    PrintJson(j);
+  } else {
+    std::printf("%s\n", Text(*r, o.sides[0].path, o.sides[1].path).c_str());
+  }
+  return ExitCodeOf(code);
+}
+
+}  // namespace
+
+void SetupCheckHistory(CLI::App& app, Runner& runner) {
+  auto o = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "check-history", "tell how two histories of one database relate: identical, behind, ahead, diverged");
+  auto side = [o](repl::HistorySide::Kind k) {
+    return [o, k](const std::string& v) { o->sides.push_back({k, v}); };
+  };
+  // trigger_on_parse: each side is recorded where it stands on the command line.
+  sub->add_option_function<std::string>("-D,--data-dir", side(repl::HistorySide::Kind::kNode),
+                                        "a node's data directory")
+      ->trigger_on_parse();
+  sub->add_option_function<std::string>("--archive", side(repl::HistorySide::Kind::kArchive),
+                                         "a directory of segments and history files")
+      ->trigger_on_parse();
+  sub->add_option_function<std::string>("--snapshot", side(repl::HistorySide::Kind::kSnapshot),
+                                        "a snapshot archive file")
+      ->trigger_on_parse();
+  AddJson(sub, &o->json);
+  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+}
+
+}  // namespace aero::cli
