@@ -22,6 +22,7 @@ void SetupStatus(CLI::App& app, Runner& runner);
 void SetupUnhalt(CLI::App& app, Runner& runner);
 void SetupPromote(CLI::App& app, Runner& runner);
 void SetupCheckHistory(CLI::App& app, Runner& runner);
+void SetupRejoin(CLI::App& app, Runner& runner);
 void SetupSnapshot(CLI::App& app, Runner& runner);
 
 }  // namespace aero::cli

@@ -15,5 +15,6 @@ int main(int argc, char** argv) {
   aero::cli::SetupUnhalt(app, runner);
   aero::cli::SetupPromote(app, runner);
   aero::cli::SetupCheckHistory(app, runner);
+  aero::cli::SetupRejoin(app, runner);
   return aero::cli::RunMain(app, runner, argc, argv);
 }

@@ -16,6 +16,7 @@ const char* OperationName(Operation op) {
     case Operation::kExport: return "export";
     case Operation::kReport: return "report";
     case Operation::kPromote: return "promote";
+    case Operation::kRejoin: return "rejoin";
   }
   return "unknown";
 }
@@ -91,7 +92,8 @@ Status Permit(const Authority& a, Operation op, const std::string& dir) {
   if (a.halt) return Halted(a, op, dir);  // NODE-9, LOG-14: 6 before any 5
   // MODEL-3: a fenced primary serves no reads; a promote in progress does
   // not stop them (the replica still serves its applied commit).
-  if (a.fenced && op != Operation::kApply) return Fenced(a, dir);  // MODEL-7
+  // MODEL-7; rejoin is the way out of fenced (RECOV-10).
+  if (a.fenced && op != Operation::kApply && op != Operation::kRejoin) return Fenced(a, dir);
   // MODEL-8: a promote in progress is finished by promote itself.
   if (a.promoting && op != Operation::kRead && op != Operation::kPromote) return PromoteInProgress(dir);
   switch (op) {
@@ -123,6 +125,12 @@ Status Permit(const Authority& a, Operation op, const std::string& dir) {
                       Problem("refusing to promote", dir,
                               "already the primary of epoch " + std::to_string(a.epoch)),
                       "nothing to do", "isprimary");
+      }
+      break;
+    case Operation::kRejoin:
+      if (a.role != Role::kPrimary) {
+        return Refuse(Code::kRefused, Problem("refusing to rejoin", dir, "this node is a replica"),
+                      "a replica follows the lineage with apply-wal already", "notprimary");
       }
       break;
     case Operation::kRead:

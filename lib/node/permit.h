@@ -22,6 +22,7 @@ enum class Operation {
   kExport,      // archive its state (either role)
   kReport,      // the health `status` reports (exit 6 or 5 when not healthy)
   kPromote,     // claim the next epoch (replica only; finishes a promote in progress)
+  kRejoin,      // a superseded primary becomes a replica of the lineage (fenced allowed)
 };
 const char* OperationName(Operation op);
 

@@ -817,6 +817,19 @@ Status Node::SwitchEpoch(const std::vector<history::HistoryFile>& epochs) {
   return Status::Ok();
 }
 
+Status Node::BecomeReplica(const std::vector<history::HistoryFile>& later) {
+  if (access_ != Access::kWrite) return WalUnusable();
+  AERO_RETURN_IF_ERROR(PersistApplied());
+  for (const history::HistoryFile& h : later) AERO_RETURN_IF_ERROR(SaveHistoryCopy(fs_, dir_, h));
+  NodeState next = state_;
+  next.role = Role::kReplica;
+  next.fenced_json.reset();
+  AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, next));
+  state_ = next;
+  AERO_ASSIGN_OR_RETURN(history_, HistoryCopies::Load(fs_, dir_, identity_.system_id, state_));
+  return Status::Ok();
+}
+
 Status Node::SyncWal() {
   if (!wal_read_) return Status::Ok();
   return wal_read_->Sync();

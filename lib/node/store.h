@@ -132,6 +132,10 @@ class Node {
   // appended is acknowledged, the history files of epochs R+1..S are
   // written (NODE-1), then state.json names epoch S.
   Status SwitchEpoch(const std::vector<history::HistoryFile>& epochs);
+  // RECOV-10 (kWrite): a superseded primary becomes a replica of its epoch:
+  // the later epochs' history files first (NODE-1), then one replace of
+  // state.json: role replica, `fenced` removed.
+  Status BecomeReplica(const std::vector<history::HistoryFile>& later);
   // RECOV-2: the history copies the open checked.
   const HistoryCopies& history() const { return history_; }
 

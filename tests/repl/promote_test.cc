@@ -243,3 +243,16 @@ TEST_CASE("RECOV-2 an epoch without its history file refuses to open (1)") {
   fsys::remove(copy);
   CHECK(node::Node::Open(PosixFs(), t / "r", node::Access::kRead).status().code() == Code::kDamage);
 }
+
+TEST_CASE("RECOV-6 a copy from before its promotion cannot promote again") {
+  TempDir t;
+  Setup(t, 10);
+  fsys::copy(t / "r", t / "r_old", fsys::copy_options::recursive);  // a backup, before promote
+  REQUIRE(PromoteDir(t / "r", t / "arch").ok());
+  // The backup is restored somewhere and promoted: its old self owns epoch 2.
+  Status s = PromoteDir(t / "r_old", t / "arch");
+  CHECK(s.code() == Code::kRefused);
+  CHECK(s.reason() == "claimed");
+  CHECK(StateOf(t / "r_old").role == node::Role::kReplica);
+  CHECK_FALSE(StateOf(t / "r_old").promoting);
+}

@@ -1,0 +1,48 @@
+// aerodb-repl rejoin -D DIR --archive DIR: a superseded old primary whose
+// history is a prefix of the lineage becomes a replica (RECOV-10).
+#include <cstdio>
+
+#include "cli/aerodb-repl/commands.h"
+#include "common/fs.h"
+#include "repl/rejoin.h"
+
+namespace aero::cli {
+namespace {
+
+struct Options {
+  repl::RejoinOptions rejoin;
+  bool json = false;
+};
+
+int Run(const Options& o) {
+  repl::RejoinReport rep;
+  Status s = repl::Rejoin(PosixFs(), o.rejoin, &rep);
+  if (!s.ok()) return Fail(s, o.json);  // 4 names the superseded commits
+  if (o.json) {
+    PrintJson(OkJson({{"data_dir", o.rejoin.data_dir},
+                      {"role", "replica"},
+                      {"epoch", rep.epoch},
+                      {"lineage_epoch", rep.lineage_epoch},
+                      {"applied_commit", rep.applied_commit},
+                      {"branch_commit", rep.branch_commit}}));
+  } else {
+    std::printf("rejoined '%s': a replica of epoch %u at commit %llu; apply-wal continues with epoch %u from commit %llu\n",
+                o.rejoin.data_dir.c_str(), rep.epoch, static_cast<unsigned long long>(rep.applied_commit),
+                rep.epoch + 1, static_cast<unsigned long long>(rep.branch_commit + 1));
+  }
+  return 0;
+}
+
+}  // namespace
+
+void SetupRejoin(CLI::App& app, Runner& runner) {
+  auto o = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "rejoin", "make a superseded old primary a replica of the new lineage, when its history is a prefix of it");
+  AddDataDir(sub, &o->rejoin.data_dir);
+  sub->add_option("--archive", o->rejoin.archive, "the claim archive (holds claim-archive.json)")->required();
+  AddJson(sub, &o->json);
+  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+}
+
+}  // namespace aero::cli

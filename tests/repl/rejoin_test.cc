@@ -1,0 +1,112 @@
+// rejoin (RECOV-10; FM-59, FM-60): an old primary becomes a replica of the
+// lineage only when its history is a prefix of it.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "repl/promote.h"
+#include "repl/rejoin.h"
+#include "support/repl_fixture.h"
+
+using namespace aero;
+using namespace aero::testing;
+namespace fsys = std::filesystem;
+
+namespace {
+
+Status ShipTo(const std::string& primary, const std::string& target, bool claim = false) {
+  repl::ShipOptions o;
+  o.data_dir = primary;
+  o.target = target;
+  o.max_segment_bytes = 3000;
+  o.claim_archive = claim;
+  return repl::ShipWal(PosixFs(), o, nullptr);
+}
+
+// p ships 1..30 into the claim archive; r applies, is promoted and writes
+// 31..40 of epoch 2, shipped into the archive.
+void Failover(const TempDir& t) {
+  MakePrimary(t / "p", 30);
+  REQUIRE(PosixFs().MakeDir(t / "arch").ok());
+  REQUIRE(ShipTo(t / "p", t / "arch", true).ok());
+  REQUIRE(Apply(t / "r", t / "arch").ok());
+  repl::PromoteOptions o;
+  o.data_dir = t / "r";
+  o.archive = t / "arch";
+  REQUIRE(repl::Promote(PosixFs(), o, nullptr).ok());
+  Write(t / "r", 10, 5);
+  REQUIRE(ShipTo(t / "r", t / "arch").ok());
+}
+
+Status RejoinDir(const std::string& dir, const std::string& archive, repl::RejoinReport* rep = nullptr) {
+  return repl::Rejoin(PosixFs(), {dir, archive}, rep);
+}
+
+}  // namespace
+
+TEST_CASE("RECOV-10 FM-59 an old primary that is a prefix of the lineage rejoins and follows the new primary") {
+  TempDir t;
+  Failover(t);
+  // Fenced at its restart check (RECOV-5), before it wrote anything.
+  CHECK(ShipTo(t / "p", t / "arch").code() == Code::kRefused);
+  REQUIRE(StateOf(t / "p").fenced_json.has_value());
+  repl::RejoinReport rep;
+  REQUIRE(RejoinDir(t / "p", t / "arch", &rep).ok());
+  CHECK(rep.branch_commit == 30);
+  CHECK(rep.lineage_epoch == 2);
+  const node::NodeState st = StateOf(t / "p");
+  CHECK(st.role == node::Role::kReplica);
+  CHECK(st.epoch == 1);
+  CHECK_FALSE(st.fenced_json.has_value());
+  CHECK(ReadFile(t / "p/replication/history/00000002.history") == ReadFile(t / "arch/00000002.history"));
+  // It now follows epoch 2 with apply-wal, to the new primary's history.
+  REQUIRE(Apply(t / "p", t / "arch").ok());
+  CHECK(StateOf(t / "p").epoch == 2);
+  CheckSameHistory(t / "r", t / "p");
+  // A replica is refused, the new primary too (nothing supersedes it).
+  CHECK(RejoinDir(t / "p", t / "arch").reason() == "notprimary");
+  Status newest = RejoinDir(t / "r", t / "arch");
+  CHECK(newest.code() == Code::kRefused);
+  CHECK(newest.reason() == "notsuperseded");
+}
+
+TEST_CASE("RECOV-10 FM-60 an old primary that wrote past the branch point is refused (4), unchanged") {
+  TempDir t;
+  Failover(t);
+  Write(t / "p", 5, 8);  // 31..35 of epoch 1, after the promotion
+  const std::string before = ReadFile(t / "p/replication/state.json");
+  repl::RejoinReport rep;
+  Status s = RejoinDir(t / "p", t / "arch", &rep);
+  CHECK(s.code() == Code::kDiverged);
+  CHECK(s.message() == "diverged '" + (t / "p") +
+                           "': commits 31..35 were written after epoch 2 began at commit 30; no replica applies them");
+  CHECK(s.hint().find("snapshot install --discard-existing") != std::string::npos);
+  CHECK(rep.superseded_from == 31);
+  CHECK(rep.superseded_to == 35);
+  CHECK(ReadFile(t / "p/replication/state.json") == before);
+  CHECK_FALSE(fsys::exists(t / "p/replication/history"));
+  // Without the claim archive's marker: not a claim archive (9).
+  fsys::remove(t / "arch/claim-archive.json");
+  CHECK(RejoinDir(t / "p", t / "arch").code() == Code::kNotFound);
+}
+
+TEST_CASE("RECOV-10 a node at the branch commit with another digest is diverged (4)") {
+  TempDir t;
+  MakePrimary(t / "p", 25);
+  fsys::copy(t / "p", t / "q", fsys::copy_options::recursive);  // a copy that went its own way
+  Write(t / "p", 5, 3);
+  Write(t / "q", 5, 4);  // also at 30, another history
+  REQUIRE(PosixFs().MakeDir(t / "arch").ok());
+  REQUIRE(ShipTo(t / "p", t / "arch", true).ok());
+  REQUIRE(Apply(t / "r", t / "arch").ok());
+  repl::PromoteOptions o;
+  o.data_dir = t / "r";
+  o.archive = t / "arch";
+  REQUIRE(repl::Promote(PosixFs(), o, nullptr).ok());
+  Status s = RejoinDir(t / "q", t / "arch");
+  CHECK(s.code() == Code::kDiverged);
+  CHECK(s.message().find("diverged at commit 30 '" + (t / "q") + "': the lineage has digest ") == 0);
+  CHECK(StateOf(t / "q").role == node::Role::kPrimary);
+  // p itself, at the branch commit with the lineage's digest, rejoins.
+  CHECK(RejoinDir(t / "p", t / "arch").ok());
+}
