@@ -15,9 +15,11 @@ inline constexpr std::string_view kReasonSymlink =
 inline constexpr std::string_view kReasonDirectory = "a directory";
 inline constexpr std::string_view kReasonNotRegular = "not a regular file";
 inline constexpr std::string_view kReasonUpperCase = "not a segment name: upper-case hex";
+// A history file or the marker that is not a regular file (a symlink, a
+// directory) is skipped; a regular one is the lineage's (Catalog).
 inline constexpr std::string_view kReasonHistory =
-    "a history file (read as the epoch lineage, LOG-15)";
-inline constexpr std::string_view kReasonMarker = "the claim-archive marker (HFILE-5)";
+    "a history file name, not a regular file";
+inline constexpr std::string_view kReasonMarker = "a claim-archive marker name, not a regular file";
 inline constexpr std::string_view kReasonOther = "not a segment name";
 
 // The length of a SEG-2 name: EEEEEEEE-FFFFFFFFFFFFFFFF-LLLLLLLLLLLLLLLL.seg

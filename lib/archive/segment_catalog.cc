@@ -53,6 +53,16 @@ Result<Catalog> SegmentCatalog::List() {
   AERO_ASSIGN_OR_RETURN(std::vector<ArchiveEntry> entries, archive_.List());
   Catalog c;
   for (const ArchiveEntry& e : entries) {
+    // The epoch lineage's files are read by every reader (LOG-15), not
+    // skipped: a history file, and the claim archive's marker.
+    if (e.type == ArchiveEntry::Type::kFile && IsHistoryName(e.name)) {
+      c.history_files.push_back(e.name);
+      continue;
+    }
+    if (e.type == ArchiveEntry::Type::kFile && e.name == history::kClaimArchiveMarker) {
+      c.claim_archive_marker = true;
+      continue;
+    }
     if (std::optional<CatalogSkip> skip = ClassifyEntry(e)) {
       c.skipped.push_back(std::move(*skip));
     } else {

@@ -29,6 +29,8 @@ struct CatalogSkip {
 struct Catalog {
   std::vector<CatalogSegment> segments;  // apply order (LOG-5)
   std::vector<CatalogSkip> skipped;      // by name
+  std::vector<std::string> history_files;  // EEEEEEEE.history, by name (read as the lineage)
+  bool claim_archive_marker = false;       // claim-archive.json (HFILE-5)
 };
 
 // The class of one entry: nullopt for a segment, else why it is skipped.

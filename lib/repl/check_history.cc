@@ -62,6 +62,9 @@ class Side {
   uint32_t EpochOf(uint64_t commit) const { return lineage_known_ ? lineage_.Owner(commit) : 0; }
   uint32_t epoch() const { return std::max(lineage_.max_epoch(), min_epoch_); }
   const std::optional<std::pair<uint64_t, uint64_t>>& interval() const { return interval_; }
+  const history::Lineage& lineage() const { return lineage_; }
+  // A node: every write set after its own branch point is of its epoch.
+  std::optional<uint32_t> writer_epoch() const { return writer_epoch_; }
   const std::map<uint64_t, Digest>& points() const { return points_; }
 
  protected:
@@ -71,6 +74,7 @@ class Side {
   history::Lineage lineage_;
   uint32_t min_epoch_ = 1;
   bool lineage_known_ = true;
+  std::optional<uint32_t> writer_epoch_;
   std::optional<std::pair<uint64_t, uint64_t>> interval_;
   std::map<uint64_t, Digest> points_;  // digests known without a read
 
@@ -99,6 +103,7 @@ class NodeSide final : public Side {
     side->points_[st.base_commit] = st.base_digest;
     side->points_[st.applied_commit] = st.applied_digest;
     side->min_epoch_ = st.epoch;
+    side->writer_epoch_ = st.epoch;
     std::vector<history::SourcedFile> files;
     for (const history::HistoryFile& h : side->node_->history().files()) files.push_back({h, dir});
     AERO_ASSIGN_OR_RETURN(side->lineage_, history::Lineage::Of(files));
@@ -243,6 +248,8 @@ class Comparer {
       rep_.relation = Relation::kUnrelated;
       return Status::Ok();
     }
+    AERO_ASSIGN_OR_RETURN(bool superseded, Superseded());
+    if (superseded) return Status::Ok();
     const uint64_t m = std::min(a_.last(), b_.last());
     const uint64_t top = NewestCommon(m);
     AERO_ASSIGN_OR_RETURN(bool equal, EqualAt(top));
@@ -252,6 +259,30 @@ class Comparer {
   }
 
  private:
+  // The lineage decides before the digests can: a node of epoch E whose
+  // log goes past the branch point b of epoch E+1 in the other side's
+  // lineage holds write sets E+1 owns (LOG-20). With equal digests at b,
+  // the two part exactly at b + 1.
+  Result<bool> Superseded() {
+    for (Side* x : {&a_, &b_}) {
+      Side& y = x == &a_ ? b_ : a_;
+      if (!x->writer_epoch()) continue;
+      const std::optional<uint64_t> b = y.lineage().Branch(*x->writer_epoch() + 1);
+      if (!b || x->last() <= *b || !x->Knows(*b) || !y.Knows(*b)) continue;
+      AERO_ASSIGN_OR_RETURN(bool equal, EqualAt(*b));
+      if (!equal) continue;  // parted earlier: the digests find where
+      rep_.relation = Relation::kDiverged;
+      rep_.last_common = *b;
+      rep_.first_differing = *b + 1;
+      rep_.a_epoch = a_.EpochOf(*b + 1);
+      rep_.b_epoch = b_.EpochOf(*b + 1);
+      if (x == &a_) rep_.a_epoch = *x->writer_epoch();
+      if (x == &b_) rep_.b_epoch = *x->writer_epoch();
+      return true;
+    }
+    return false;
+  }
+
   // The newest commit at or below `m` both sides know (0 always is).
   uint64_t NewestCommon(uint64_t m) const {
     uint64_t best = 0;

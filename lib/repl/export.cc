@@ -242,6 +242,15 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
       AERO_RETURN_IF_ERROR(AddFiles(fs, JoinPath(dir, node::kSnapshotSchemas), to + "schemas/", &sources));
     }
     sources.push_back({"wal/wal.log", JoinPath(o.data_dir, node::kWalFile), 0, s.applied_wal_offset});
+    // SNAP-16: the epochs travel with the archive.
+    if (s.epoch >= 2) {
+      m.lineage = node->history().LineageThrough(s.epoch);
+      for (uint32_t e = 2; e <= s.epoch; ++e) {
+        const std::string name = history::HistoryFileName(e);
+        AERO_RETURN_IF_ERROR(AddFile(fs, JoinPath(JoinPath(o.data_dir, node::kHistoryDir), name),
+                                     std::string(snapshot::kHistoryMemberDir) + name, &sources));
+      }
+    }
   } else if (fs.Stat(JoinPath(o.data_dir, node::kWalFile)).ok()) {
     AERO_RETURN_IF_ERROR(PlanUpstream(fs, o, &m, &sources));
   } else {

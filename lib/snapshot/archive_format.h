@@ -25,5 +25,7 @@ constexpr size_t kMaxPathBytes = 4096;
 
 // SNAP-8: the only top-level names a member may have.
 constexpr std::string_view kAllowedTop[] = {"data", "metadata", "snapshots", "wal"};
+// SNAP-16: and exactly these under replication/: a history file name.
+constexpr std::string_view kHistoryMemberDir = "replication/history/";
 
 }  // namespace aero::snapshot

@@ -234,6 +234,8 @@ MemberOutcome ReadMember(MemberFile& mf, const Member& want, const Manifest& m,
     r.content = CheckWalMember(&mf, want.size, m);
   } else if (IsStorageMember(want.path, m)) {
     r.content = CheckStorageMember(&mf);
+  } else if (want.path.compare(0, kHistoryMemberDir.size(), kHistoryMemberDir) == 0) {
+    r.content = CheckHistoryMember(&mf, want, m);
   }
   if (r.content.ok()) r.content = mf.Drain();
   // SNAP-15: a member without a hash (the WAL, format 2) was bound by its
@@ -262,6 +264,29 @@ std::string Crc32Text(uint32_t crc) {
 }
 
 }  // namespace
+
+Status CheckHistoryMember(ReadableFile* member, const Member& want, const Manifest& m) {
+  if (want.size > history::kMaxHistoryFileBytes) {
+    return Status(Code::kDamage, "member '" + want.path + "': larger than a history file can be");
+  }
+  std::string bytes(static_cast<size_t>(want.size), '\0');
+  size_t got = 0;
+  while (got < bytes.size()) {
+    AERO_ASSIGN_OR_RETURN(size_t n, member->Read(bytes.data() + got, bytes.size() - got));
+    if (n == 0) break;
+    got += n;
+  }
+  bytes.resize(got);
+  const uint32_t epoch = *history::ParseHistoryFileName(want.path.substr(kHistoryMemberDir.size()));
+  Result<history::HistoryFile> h = history::DecodeHistoryFile(bytes, epoch, m.system_id, want.path);
+  if (!h.ok()) return Status(Code::kDamage, "member '" + want.path + "': " + h.status().message());
+  // HFILE-4: every file's lineage is the manifest's, up to its own epoch.
+  if (h->lineage.size() > m.lineage.size() ||
+      !std::equal(h->lineage.begin(), h->lineage.end(), m.lineage.begin())) {
+    return Status(Code::kDamage, "member '" + want.path + "': its lineage is not the manifest's");
+  }
+  return Status::Ok();
+}
 
 bool IsStorageMember(const std::string& path, const Manifest& m) {
   return path == "data/documents.dat" ||

@@ -82,6 +82,9 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink = {},
 // before it writes an archive (SNAP-14).
 Status CheckWalMember(ReadableFile* member, uint64_t size, const Manifest& m);
 Status CheckStorageMember(ReadableFile* member);
+// SNAP-16: a replication/history/ member is a valid history file of the
+// manifest's system whose lineage is the manifest's through its epoch.
+Status CheckHistoryMember(ReadableFile* member, const Member& want, const Manifest& m);
 bool IsStorageMember(const std::string& path, const Manifest& m);
 
 }  // namespace aero::snapshot

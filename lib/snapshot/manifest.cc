@@ -20,6 +20,14 @@ uint64_t Manifest::TotalBytes() const {
 
 namespace {
 
+json LineageJson(const std::vector<history::LineageEntry>& lineage) {
+  json a = json::array();
+  for (const history::LineageEntry& e : lineage) {
+    a.push_back({{"branch_commit", e.branch_commit}, {"epoch", e.epoch}});
+  }
+  return a;
+}
+
 json ToJson(const Manifest& m) {
   json members = json::array();
   for (const Member& x : m.members) {
@@ -31,7 +39,7 @@ json ToJson(const Manifest& m) {
   return json{{"format", m.format},
               {"system_id", m.system_id.ToHex()},
               {"epoch", m.epoch},
-              {"lineage", json::array()},
+              {"lineage", LineageJson(m.lineage)},
               {"base",
                {{"commit", m.base_commit},
                 {"digest", history::DigestToHex(m.base_digest)},
@@ -86,6 +94,14 @@ bool IsSafeMemberPath(std::string_view path, std::string* why) {
     if (comp.empty() || comp == "." || comp == "..") return fail("'..', '.' or empty component");
     if (comp.size() > 255) return fail("component over 255 bytes");
     if (first) {
+      // SNAP-16: under replication/ only the history files.
+      if (comp == "replication") {
+        if (path.substr(0, kHistoryMemberDir.size()) != kHistoryMemberDir ||
+            !history::ParseHistoryFileName(path.substr(kHistoryMemberDir.size()))) {
+          return fail("path outside the node layout");
+        }
+        return true;
+      }
       if (std::find(std::begin(kAllowedTop), std::end(kAllowedTop), comp) ==
               std::end(kAllowedTop) ||
           slash == std::string_view::npos) {
@@ -134,6 +150,19 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
     m.boundary_commit = U64(boundary.at("commit"), "boundary.commit");
     m.boundary_wal_offset = U64(boundary.at("wal_offset"), "boundary.wal_offset");
     m.next_sequence = U64(boundary.at("next_sequence"), "boundary.next_sequence");
+    // SNAP-16: the lineage, a chain 1..epoch (HFILE-4), or [] for epoch 1.
+    const json& lineage = j.at("lineage");
+    if (!lineage.is_array() || lineage.size() > kMaxMembers) return Bad("invalid lineage");
+    for (const json& e : lineage) {
+      if (!e.is_object() || e.size() != 2) return Bad("invalid lineage entry");
+      const uint64_t ee = U64(e.at("epoch"), "lineage.epoch");
+      const uint64_t eb = U64(e.at("branch_commit"), "lineage.branch_commit");
+      if (ee != m.lineage.size() + 1 || (ee == 1 && eb != 0) ||
+          (!m.lineage.empty() && eb < m.lineage.back().branch_commit)) {
+        return Bad("lineage is not the chain of epochs 1.." + std::to_string(m.epoch));
+      }
+      m.lineage.push_back({static_cast<uint32_t>(ee), eb});
+    }
     const json& members = j.at("members");
     if (!members.is_array() || members.size() > kMaxMembers) return Bad("invalid members");
     std::string prev;
@@ -187,6 +216,25 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
     if (!has(dir + "manifest.json") || !has(dir + "storage.dat")) {
       return Bad("the base snapshot's manifest.json or storage.dat is not listed");
     }
+  }
+  // SNAP-16: epoch E >= 2 carries the history files of epochs 2..E, and
+  // nothing else under replication/; epoch 1 carries none.
+  if (m.epoch == 1 ? !m.lineage.empty() : m.lineage.size() != m.epoch) {
+    return Bad("lineage does not end at the manifest's epoch");
+  }
+  if (m.epoch >= 2 && m.boundary_commit < m.lineage.back().branch_commit) {
+    return Bad("boundary below the branch commit of its epoch");
+  }
+  std::vector<std::string> history_members;
+  for (const Member& x : m.members) {
+    if (x.path.compare(0, kHistoryMemberDir.size(), kHistoryMemberDir) == 0) history_members.push_back(x.path);
+  }
+  std::vector<std::string> want;
+  for (uint32_t e = 2; e <= m.epoch && m.epoch >= 2; ++e) {
+    want.push_back(std::string(kHistoryMemberDir) + history::HistoryFileName(e));
+  }
+  if (history_members != want) {
+    return Bad("the history members are not those of epochs 2.." + std::to_string(m.epoch));
   }
   if (m.base_commit > m.boundary_commit) return Bad("base above boundary");
   if (m.base_snapshot) {

@@ -9,6 +9,7 @@
 #include "common/status.h"
 #include "snapshot/archive_format.h"
 #include "history/digest.h"
+#include "history/history_file.h"
 #include "history/system_id.h"
 
 namespace aero::snapshot {
@@ -34,6 +35,8 @@ struct Manifest {
   history::Digest boundary_digest{};
   uint64_t boundary_wal_offset = 0;  // the size of wal/wal.log
   uint64_t next_sequence = 1;
+  // SNAP-16: epochs 1..epoch with their branch commits; empty for epoch 1.
+  std::vector<history::LineageEntry> lineage;
   std::vector<Member> members;  // after member 0, in archive order
 
   uint64_t TotalBytes() const;

@@ -98,7 +98,9 @@ Inbox MakeInbox(const TempDir& t) {
   h.branch_commit = 1000;
   h.lineage = {{1, 0}, {2, 1000}};
   WriteFile(in_dir + "/00000002.history", history::EncodeHistoryFile(h));
-  in.expected.insert({"00000002.history", std::string(archive::kReasonHistory)});
+  // A history file's name on a directory is skipped, with its reason.
+  fsys::create_directory(in_dir + "/00000003.history");
+  in.expected.insert({"00000003.history", std::string(archive::kReasonHistory)});
   WriteFile(in_dir + "/README", "x");
   in.expected.insert({"README", std::string(archive::kReasonOther)});
   return in;
@@ -113,6 +115,8 @@ TEST_CASE("ARC-2 every entry that is not a segment is classified with its reason
   auto c = archive::SegmentCatalog(a).List();
   REQUIRE(c.ok());
   CHECK(SkipsOf(c->skipped) == in.expected);
+  // A regular history file is the lineage's, never "ignored".
+  CHECK(c->history_files == std::vector<std::string>{"00000002.history"});
   // The segments, in apply order, are the regular files under SEG-2 names.
   std::vector<std::string> names;
   for (const auto& s : c->segments) names.push_back(s.name);

@@ -93,6 +93,14 @@ TEST_CASE("RECOV-8 across a failover: the old primary diverged at the branch poi
   CHECK(r.first_differing == 21u);
   CHECK(r.a_epoch == 1);
   CHECK(r.b_epoch == 2);
+  // Against the archive, whose epoch-2 segment ends beyond p's last commit
+  // (no digest at 22 there): the lineage says p's 21..22 are superseded.
+  REQUIRE(Ship(t / "r", t / "arch", 1u << 30).ok());
+  r = Check(Kind::kNode, t / "p", Kind::kArchive, t / "arch");
+  CHECK(r.relation == repl::Relation::kDiverged);
+  CHECK(r.last_common == 20u);
+  CHECK(r.first_differing == 21u);
+  CHECK(r.a_epoch == 1);
   // A snapshot of the new primary as one side.
   repl::ExportOptions eo;
   eo.data_dir = t / "r";

@@ -24,6 +24,7 @@
 #include "support/string_file.h"
 #include "wal/record_format.h"
 #include "wal/record_reader.h"
+#include "wal/wal_scan.h"
 
 using namespace aero;
 using namespace aero::testing;
@@ -833,12 +834,24 @@ TEST_CASE("SNAP-10 a manifest changed between install's two passes installs noth
   Primary(t);
   auto entries = ReadTar(Export(t, "e.tar", false));
   WriteTar(t / "a.tar", entries, false);
-  // Another valid manifest (epoch 2) of the same length over the same
-  // members: the second archive verifies on its own, and only the comparison
-  // with pass 1's manifest tells the two apart.
+  // Another valid manifest of the same length over the same members (the
+  // same bytes under another system id: H(0) and the boundary's digest
+  // computed again): the second archive verifies on its own, and only the
+  // comparison with pass 1's manifest tells the two apart.
   auto m = snapshot::DecodeManifest(entries.at(0).data);
   REQUIRE(m.ok());
-  m->epoch = 2;
+  m->system_id = *history::ParseSystemId("0123456789abcdef0123456789abcdef");
+  m->base_digest = history::SeedDigest(m->system_id);
+  for (const TarEntry& e : entries) {
+    if (e.path != "wal/wal.log") continue;
+    StringFile wal(e.data);
+    wal::ScanOptions opt;
+    opt.base_commit = 0;
+    opt.base_digest = m->base_digest;
+    wal::ScanResult r = wal::WalScanner(&wal, opt).Run({}, {});
+    REQUIRE(r.position.digest);
+    m->boundary_digest = *r.position.digest;
+  }
   auto changed = entries;
   changed[0].data = snapshot::EncodeManifest(*m);
   REQUIRE(changed[0].data.size() == entries[0].data.size());

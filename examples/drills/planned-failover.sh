@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# DR drill 1, planned failover: the primary writes and ships; a replica
+# catches up and is promoted; the old primary is fenced (its writes and its
+# ship-wal refused); it rejoins as a replica and catches up from the new
+# primary. At the end every node is identical.
+#   planned-failover.sh BIN_DIR [cp|rsync]
+# Prints a report; exits 1 when any expectation fails.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+P=$WORK/primary R1=$WORK/replica1 R2=$WORK/replica2 A=$WORK/claim-archive
+mkdir "$A"
+
+step "a primary with two replicas, shipping into the claim archive"
+"$AERODB" init -D "$P" >/dev/null
+"$AERODB" load -D "$P" --write-sets 200 --seed 1 >/dev/null
+expect 0 "$AERODB_REPL" ship-wal -D "$P" --to "$A" --claim-archive --max-segment-bytes 65536
+transport "$A" "$WORK/in1"; transport "$A" "$WORK/in2"
+expect 0 "$AERODB_REPL" apply-wal -D "$R1" --from "$WORK/in1"
+expect 0 "$AERODB_REPL" apply-wal -D "$R2" --from "$WORK/in2"
+"$AERODB" load -D "$P" --write-sets 20 --seed 2 >/dev/null
+expect 0 "$AERODB_REPL" ship-wal -D "$P" --to "$A"
+transport "$A" "$WORK/in1"; transport "$A" "$WORK/in2"
+expect 0 "$AERODB_REPL" apply-wal -D "$R1" --from "$WORK/in1"
+expect 0 "$AERODB_REPL" apply-wal -D "$R2" --from "$WORK/in2"
+check "replicas caught up before the failover" same "$P" "$R1"
+
+step "planned failover: writes stop, replica1 is promoted"
+expect 0 "$AERODB_REPL" promote -D "$R1" --archive "$A"
+check "replica1 is the primary of epoch 2" test "$(state "$R1" | cut -d' ' -f1-3)" = "primary epoch 2"
+
+step "the old primary is fenced: its ship-wal and its writes are refused"
+expect 5 "$AERODB_REPL" ship-wal -D "$P" --to "$A"
+expect 5 "$AERODB" put -D "$P" drill/late '{"from":"old primary"}'
+check "old primary fenced" test "$("$AERODB_REPL" status -D "$P" --json | jq -r .code)" = refused
+
+step "the new primary writes and ships; replica2 follows the epoch switch"
+"$AERODB" load -D "$R1" --write-sets 30 --seed 3 >/dev/null
+expect 0 "$AERODB_REPL" ship-wal -D "$R1" --to "$A"
+transport "$A" "$WORK/in2"
+expect 0 "$AERODB_REPL" apply-wal -D "$R2" --from "$WORK/in2"
+check "replica2 follows epoch 2" same "$R2" "$R1"
+
+step "the old primary rejoins as a replica and catches up"
+expect 3 "$AERODB_REPL" check-history -D "$P" --archive "$A"
+expect 0 "$AERODB_REPL" rejoin -D "$P" --archive "$A"
+transport "$A" "$WORK/inp"
+expect 0 "$AERODB_REPL" apply-wal -D "$P" --from "$WORK/inp"
+check "old primary identical to the new primary" same "$P" "$R1"
+check "replica2 identical to the new primary" same "$R2" "$R1"
+finish_drill "planned failover" "$R1" "$R2" "$P"
