@@ -57,6 +57,14 @@ case "${1:-}" in
       > "$work/tsan.log" 2>&1 || { tail -60 "$work/tsan.log" >&2; echo "tsan 'unit_tests': a data race or a failure" >&2; exit 1; }
     echo "tsan unit_tests: $(grep -o 'test cases: *[0-9]* | *[0-9]* passed' "$work/tsan.log"), no race"
 
+    # The authority model test (issue 11): 10,000 random sequences from
+    # fixed seeds, in a Release build (the sanitized suites run 200).
+    cmake -S . -B build-model -G Ninja -DCMAKE_BUILD_TYPE=Release -DAERODB_WERROR=ON >/dev/null
+    cmake --build build-model -j"$JOBS" --target model_tests
+    MODEL_SEQUENCES=10000 build-model/tests/model_tests > "$work/model.log" 2>&1 || {
+      tail -60 "$work/model.log" >&2; echo "model 'model_tests': an invariant failed" >&2; exit 1; }
+    grep -o 'model: .*' "$work/model.log"
+
     cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DAERODB_SANITIZE=ON \
       -DAERODB_WERROR=ON >/dev/null
     cmake --build build-asan -j"$JOBS"

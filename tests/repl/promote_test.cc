@@ -10,6 +10,7 @@
 #include "node/layout.h"
 #include "node/permit.h"
 #include "repl/promote.h"
+#include "support/read_counting_fs.h"
 #include "support/repl_fixture.h"
 
 using namespace aero;
@@ -255,4 +256,25 @@ TEST_CASE("RECOV-6 a copy from before its promotion cannot promote again") {
   CHECK(s.reason() == "claimed");
   CHECK(StateOf(t / "r_old").role == node::Role::kReplica);
   CHECK_FALSE(StateOf(t / "r_old").promoting);
+}
+
+TEST_CASE("MODEL-8 promote reads no more of the log than the last commit record, whatever its length") {
+  TempDir t;
+  MakePrimary(t / "p", 0);
+  Write(t / "p", 3000, 4, 4, 400);  // a log of several MiB
+  REQUIRE(PosixFs().MakeDir(t / "arch").ok());
+  WriteFile(t / "arch" / std::string(history::kClaimArchiveMarker),
+            history::EncodeClaimArchiveMarker(SystemOf(t / "p")));
+  REQUIRE(Ship(t / "p", t / "arch").ok());
+  REQUIRE(Apply(t / "r", t / "arch").ok());
+  const uint64_t log_bytes = fsys::file_size(t / "r/wal/wal.log");
+  REQUIRE(log_bytes > (4u << 20));
+  ReadCountingFs fs;
+  repl::PromoteOptions o;
+  o.data_dir = t / "r";
+  o.archive = t / "arch";
+  REQUIRE(repl::Promote(fs, o, nullptr).ok());
+  const uint64_t read = fs.BytesRead("wal/wal.log");
+  MESSAGE("promote on a " << log_bytes << "-byte log read " << read << " bytes of it");
+  CHECK(read <= 25);  // NODE-4: the commit record at applied.wal_offset
 }

@@ -82,7 +82,7 @@ void Rebuild(const std::string& from, const std::string& to,
 
 }  // namespace
 
-TEST_CASE("SNAP-16 FM-62 an archive of an epoch-2 node carries its lineage; install makes a replica of epoch 2 that follows it") {
+TEST_CASE("SNAP-16 FM-62 an archive of an epoch-2 node carries its lineage, install makes a replica of epoch 2 that follows it") {
   TempDir t;
   EpochTwoArchive(t);
   const std::vector<TarEntry> entries = ReadTar(t / "s.tar");
