@@ -4,7 +4,7 @@
 # unit tests named for it must then fail. Prints one line per mutant and
 # "N mutants, K killed"; exits 1 if any survived. Not part of CI (a build
 # per mutant): run it before resolving an issue that adds rules.
-#   bash tests/mutation/run.sh [FILTER]   (FILTER: a substring of mutant ids)
+#   bash tests/mutation/run.sh [FILTER]   (FILTER: substrings of mutant ids, '|'-separated)
 set -uo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=${MUTATION_DIR:-/tmp/aerodb-mutation}
@@ -21,7 +21,12 @@ while IFS= read -r line; do
   # cut, not read: read would merge two tabs around an empty replacement.
   id=$(cut -f1 <<<"$line") file=$(cut -f2 <<<"$line") old=$(cut -f3 <<<"$line")
   new=$(cut -f4 <<<"$line") filter=$(cut -f5 <<<"$line")
-  [[ -n "${1:-}" && "$id" != *"$1"* ]] && continue
+  if [ -n "${1:-}" ]; then  # FILTER: substrings separated by '|'; any one selects
+    hit=0
+    IFS='|' read -ra wants <<<"$1"
+    for w in "${wants[@]}"; do [[ "$id" == *"$w"* ]] && hit=1; done
+    [ "$hit" = 1 ] || continue
+  fi
   total=$((total + 1))
   f="$WORK/$file"
   n=$(grep -cxF -- "$old" "$f")
