@@ -32,13 +32,14 @@ int Run(const Options& o) {
                       {"branch_commit", rep.branch_commit},
                       {"branch_digest", history::DigestToHex(rep.branch_digest)},
                       {"history_file", rep.history_file},
+                      {"claimant", rep.claimant},
                       {"local", rep.local},
                       {"resumed", rep.resumed},
                       {"abandoned_commits", rep.abandoned_commits}}));
   } else {
-    std::printf("promoted '%s': primary of epoch %u from commit %llu (history file '%s')\n",
+    std::printf("promoted '%s': primary of epoch %u from commit %llu (history file '%s', claimant %s)\n",
                 o.dir.c_str(), rep.epoch, static_cast<unsigned long long>(rep.branch_commit + 1),
-                rep.history_file.c_str());
+                rep.history_file.c_str(), rep.claimant.c_str());
   }
   if (rep.local) {
     std::fprintf(stderr, "warning: %s\nhint: give every deployment a claim archive and promote with --archive\n",

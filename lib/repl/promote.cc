@@ -83,7 +83,8 @@ class Promoter {
   Status Claimed(const history::HistoryFile& h) {
     return Status(Code::kRefused,
                   Problem("epoch already claimed", archive_->PathOf(history::HistoryFileName(h.epoch)),
-                          "another node owns epoch " + std::to_string(h.epoch) + " (branch commit " +
+                          "another node owns epoch " + std::to_string(h.epoch) + " (claimant " +
+                              history::ClaimantToHex(h.claimant) + ", branch commit " +
                               std::to_string(h.branch_commit) + ")"),
                   "this node stays a replica; follow the new primary with apply-wal")
         .WithReason("claimed");
@@ -137,6 +138,7 @@ class Promoter {
     rep_.epoch = claim_.epoch;
     rep_.branch_commit = claim_.branch_commit;
     rep_.branch_digest = claim_.branch_digest;
+    rep_.claimant = history::ClaimantToHex(claim_.claimant);
     rep_.local = !archive_;
     if (!archive_) rep_.history_file = JoinPath(JoinPath(o_.data_dir, node::kHistoryDir),
                                                 history::HistoryFileName(claim_.epoch));

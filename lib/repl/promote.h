@@ -22,6 +22,7 @@ struct PromoteReport {
   uint32_t epoch = 0;           // the epoch claimed (the node's new epoch)
   uint64_t branch_commit = 0;   // b_E: the last commit inherited
   history::Digest branch_digest{};
+  std::string claimant;         // 32 hex: this claim's, named to a loser (MODEL-6)
   std::string history_file;     // where the claim was published (or the node's copy, local)
   bool local = false;           // no claim archive: nothing prevents another claim
   bool resumed = false;         // finished a promote a crash had interrupted

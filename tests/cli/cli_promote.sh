@@ -36,6 +36,7 @@ expect_rc 0
 expect_json .epoch 2
 expect_json .branch_commit 50
 expect_json .local false
+expect_json '.claimant | length' 32
 expect_json .history_file "$A/00000002.history"
 [ -f "$A/00000002.history" ] && pass || fail "no history file in the archive"
 run "$AERODB" put -D "$R" c/after '{"v":1}'
@@ -52,7 +53,8 @@ test_case "MODEL-6 the second promote of the same epoch is 5 claimed; it stays a
 run "$AERODB_REPL" promote -D "$R2" --archive "$A" --json
 expect_rc 5
 expect_json .reason claimed
-expect_err "epoch already claimed '$A/00000002.history': another node owns epoch 2 (branch commit 50)
+claimant=$(jq -r .claimant "$A/00000002.history")
+expect_err "epoch already claimed '$A/00000002.history': another node owns epoch 2 (claimant $claimant, branch commit 50)
 hint: this node stays a replica; follow the new primary with apply-wal"
 run "$AERODB_REPL" status -D "$R2" --json
 expect_json .role replica

@@ -117,8 +117,11 @@ TEST_CASE("MODEL-6 FM-42 two replicas promote against one claim archive: exactly
     const std::string winner = sa.ok() ? t / "a" : t / "b";
     CHECK(lost.code() == Code::kRefused);
     CHECK(lost.reason() == "claimed");
-    CHECK(lost.message().find("epoch already claimed '" + (t / "arch/00000002.history") +
-                              "': another node owns epoch 2 (branch commit 12)") == 0);
+    // The loser says who won: the winner's claimant, in its history copy.
+    const std::string winner_claim = ReadFile(winner + "/replication/history/00000002.history");
+    const std::string claimant = winner_claim.substr(winner_claim.find("\"claimant\":\"") + 12, 32);
+    CHECK(lost.message() == "epoch already claimed '" + (t / "arch/00000002.history") +
+                                "': another node owns epoch 2 (claimant " + claimant + ", branch commit 12)");
     // The loser stays a replica, its intent cleared (FM-42).
     const node::NodeState l = StateOf(loser);
     CHECK(l.role == node::Role::kReplica);
