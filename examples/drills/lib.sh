@@ -6,7 +6,7 @@ TRANSPORT=${2:-cp}
 export AERODB=$BIN/aerodb AERODB_REPL=$BIN/aerodb-repl
 case "$TRANSPORT" in
   cp) ;;
-  rsync) command -v rsync >/dev/null || { echo "missing tool 'rsync': the drill needs it" >&2; echo "hint: apt-get install -y rsync" >&2; exit 10; } ;;
+  rsync) for tool in rsync flock; do command -v "$tool" >/dev/null || { echo "missing tool '$tool': the drill needs it" >&2; echo "hint: apt-get install -y $tool" >&2; exit 10; }; done ;;
   *) echo "usage error 'TRANSPORT': cp or rsync, got '$TRANSPORT'" >&2; exit 2 ;;
 esac
 command -v jq >/dev/null || { echo "missing tool 'jq': the drill needs it" >&2; echo "hint: apt-get install -y jq" >&2; exit 10; }
@@ -31,15 +31,31 @@ check() {  # check DESCRIPTION CONDITION...
   shift
   if "$@"; then REPORT+=("ok    $what"); else REPORT+=("FAIL  $what"); FAILED=1; fi
 }
-# Separate directory trees: the replicas read their own inbox, filled from
-# the claim archive by the transport (a shared mount for cp, rsync otherwise).
-transport() {  # transport FROM TO
-  mkdir -p "$2"
+CRON=$(cd "$(dirname "${BASH_SOURCE[0]}")/../cron-rsync" && pwd)
+# deliver PRIMARY NAME: the primary's write sets reach replica NAME's inbox.
+# cp: the replicas share a mount with the claim archive, and copy from it.
+# rsync: the cron pipeline of examples/cron-rsync/ between separate trees:
+# ship.sh into an outbox for NAME, transfer.sh (rsync, draining the outbox)
+# into NAME's inbox.
+deliver() {
+  local primary=$1 name=$2
+  mkdir -p "$WORK/in-$name" "$WORK/out-$name"
   if [ "$TRANSPORT" = rsync ]; then
-    rsync -a --exclude='.*' "$1/" "$2/"
+    bash "$CRON/ship.sh" "$primary" "$WORK/out-$name" || return $?
+    bash "$CRON/transfer.sh" "$WORK/out-$name" "$WORK/in-$name"
   else
-    for f in "$1"/*; do [ -f "$f" ] && [ ! -e "$2/$(basename "$f")" ] && cp "$f" "$2/"; done
+    for f in "$A"/*; do
+      [ -f "$f" ] && [ ! -e "$WORK/in-$name/$(basename "$f")" ] && cp "$f" "$WORK/in-$name/"
+    done
     return 0
+  fi
+}
+# apply DIR NAME: apply-wal from NAME's inbox (rsync: through apply.sh).
+apply() {
+  if [ "$TRANSPORT" = rsync ]; then
+    bash "$CRON/apply.sh" "$1" "$WORK/in-$2"
+  else
+    "$AERODB_REPL" apply-wal -D "$1" --from "$WORK/in-$2"
   fi
 }
 state() {  # state DIR: "role epoch applied digest"

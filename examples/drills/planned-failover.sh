@@ -13,14 +13,14 @@ step "a primary with two replicas, shipping into the claim archive"
 "$AERODB" init -D "$P" >/dev/null
 "$AERODB" load -D "$P" --write-sets 200 --seed 1 >/dev/null
 expect 0 "$AERODB_REPL" ship-wal -D "$P" --to "$A" --claim-archive --max-segment-bytes 65536
-transport "$A" "$WORK/in1"; transport "$A" "$WORK/in2"
-expect 0 "$AERODB_REPL" apply-wal -D "$R1" --from "$WORK/in1"
-expect 0 "$AERODB_REPL" apply-wal -D "$R2" --from "$WORK/in2"
+expect 0 deliver "$P" r1; expect 0 deliver "$P" r2
+expect 0 apply "$R1" r1
+expect 0 apply "$R2" r2
 "$AERODB" load -D "$P" --write-sets 20 --seed 2 >/dev/null
 expect 0 "$AERODB_REPL" ship-wal -D "$P" --to "$A"
-transport "$A" "$WORK/in1"; transport "$A" "$WORK/in2"
-expect 0 "$AERODB_REPL" apply-wal -D "$R1" --from "$WORK/in1"
-expect 0 "$AERODB_REPL" apply-wal -D "$R2" --from "$WORK/in2"
+expect 0 deliver "$P" r1; expect 0 deliver "$P" r2
+expect 0 apply "$R1" r1
+expect 0 apply "$R2" r2
 check "replicas caught up before the failover" same "$P" "$R1"
 
 step "planned failover: writes stop, replica1 is promoted"
@@ -35,15 +35,15 @@ check "old primary fenced" test "$("$AERODB_REPL" status -D "$P" --json | jq -r 
 step "the new primary writes and ships; replica2 follows the epoch switch"
 "$AERODB" load -D "$R1" --write-sets 30 --seed 3 >/dev/null
 expect 0 "$AERODB_REPL" ship-wal -D "$R1" --to "$A"
-transport "$A" "$WORK/in2"
-expect 0 "$AERODB_REPL" apply-wal -D "$R2" --from "$WORK/in2"
+expect 0 deliver "$R1" r2
+expect 0 apply "$R2" r2
 check "replica2 follows epoch 2" same "$R2" "$R1"
 
 step "the old primary rejoins as a replica and catches up"
 expect 3 "$AERODB_REPL" check-history -D "$P" --archive "$A"
 expect 0 "$AERODB_REPL" rejoin -D "$P" --archive "$A"
-transport "$A" "$WORK/inp"
-expect 0 "$AERODB_REPL" apply-wal -D "$P" --from "$WORK/inp"
+expect 0 deliver "$R1" p
+expect 0 apply "$P" p
 check "old primary identical to the new primary" same "$P" "$R1"
 check "replica2 identical to the new primary" same "$R2" "$R1"
 finish_drill "planned failover" "$R1" "$R2" "$P"

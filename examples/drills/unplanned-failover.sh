@@ -14,9 +14,9 @@ step "a primary with two replicas"
 "$AERODB" init -D "$P" >/dev/null
 "$AERODB" load -D "$P" --write-sets 200 --seed 1 >/dev/null
 expect 0 "$AERODB_REPL" ship-wal -D "$P" --to "$A" --claim-archive --max-segment-bytes 65536
-transport "$A" "$WORK/in1"; transport "$A" "$WORK/in2"
-expect 0 "$AERODB_REPL" apply-wal -D "$R1" --from "$WORK/in1"
-expect 0 "$AERODB_REPL" apply-wal -D "$R2" --from "$WORK/in2"
+expect 0 deliver "$P" r1; expect 0 deliver "$P" r2
+expect 0 apply "$R1" r1
+expect 0 apply "$R2" r2
 
 step "the primary commits 201..210 and is lost before it ships them"
 "$AERODB" load -D "$P" --write-sets 10 --seed 2 >/dev/null
@@ -46,9 +46,9 @@ expect 0 "$AERODB_REPL" snapshot export -D "$R1" -o "$WORK/new-primary.tar.zst"
 expect 0 "$AERODB_REPL" snapshot install -D "$P" --discard-existing "$WORK/new-primary.tar.zst"
 "$AERODB" load -D "$R1" --write-sets 5 --seed 4 >/dev/null
 expect 0 "$AERODB_REPL" ship-wal -D "$R1" --to "$A"
-transport "$A" "$WORK/inp"; transport "$A" "$WORK/in2"
-expect 0 "$AERODB_REPL" apply-wal -D "$P" --from "$WORK/inp"
-expect 0 "$AERODB_REPL" apply-wal -D "$R2" --from "$WORK/in2"
+expect 0 deliver "$R1" p; expect 0 deliver "$R1" r2
+expect 0 apply "$P" p
+expect 0 apply "$R2" r2
 check "rebuilt old primary identical to the new primary" same "$P" "$R1"
 check "replica2 identical to the new primary" same "$R2" "$R1"
 finish_drill "unplanned failover with divergence" "$R1" "$R2" "$P"

@@ -1,6 +1,6 @@
 # examples/drills: the three disaster-recovery drills run green from this
 # build, with a shared mount (cp) and, for the failovers, with rsync between
-# separate directory trees (drill 4).
+# separate directory trees through examples/cron-rsync/ (drill 4).
 source "$(dirname "$0")/lib.sh"
 BIN=$(dirname "$AERODB")
 D=$SRC/examples/drills
@@ -24,7 +24,7 @@ expect_out_contains "drill ok: split-brain attempt, 200 rounds"
 if ! command -v rsync >/dev/null; then
   echo "skipped 'drill 4': rsync is not installed (setup.sh installs it)"
 else
-  test_case "drill 4: the failovers with rsync between separate directory trees"
+  test_case "drill 4: the failovers through the cron-rsync pipeline between separate directory trees"
   run bash "$D/planned-failover.sh" "$BIN" rsync
   expect_rc 0
   expect_out_contains "drill ok: planned failover"
