@@ -10,6 +10,7 @@
 #include "node/layout.h"
 #include "node/permit.h"
 #include "repl/promote.h"
+#include "support/faulty_fs.h"
 #include "support/read_counting_fs.h"
 #include "support/repl_fixture.h"
 
@@ -280,4 +281,28 @@ TEST_CASE("MODEL-8 promote reads no more of the log than the last commit record,
   const uint64_t read = fs.BytesRead("wal/wal.log");
   MESSAGE("promote on a " << log_bytes << "-byte log read " << read << " bytes of it");
   CHECK(read <= 25);  // NODE-4: the commit record at applied.wal_offset
+}
+
+TEST_CASE("MODEL-8 promote refuses a claimed epoch before it writes anything") {
+  TempDir t;
+  Setup(t, 6);
+  fsys::copy(t / "r", t / "r2", fsys::copy_options::recursive);
+  REQUIRE(PromoteDir(t / "r", t / "arch").ok());
+  // r2 reads the archive's history files first (step 2): the refusal comes
+  // before an intent is written, or a temp file made in the archive.
+  uint64_t open_steps = 0;  // what opening the node for writing costs (NODE-6's syncs)
+  {
+    FaultyFs fs;
+    auto n = node::Node::Open(fs, t / "r2", node::Access::kWrite);
+    REQUIRE(n.ok());
+    REQUIRE((*n)->Close().ok());
+    open_steps = fs.steps();
+  }
+  FaultyFs fs;
+  repl::PromoteOptions o;
+  o.data_dir = t / "r2";
+  o.archive = t / "arch";
+  Status s = repl::Promote(fs, o, nullptr);
+  CHECK(s.reason() == "claimed");
+  CHECK(fs.steps() == open_steps);  // no write, fsync, rename or unlink beyond the open's
 }
