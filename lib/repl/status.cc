@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "archive/history_files.h"
 #include "archive/segment_catalog.h"
+#include "history/lineage.h"
 #include "common/file_util.h"
 #include "node/layout.h"
 #include "node/shipped_position.h"
@@ -58,6 +60,21 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
     AERO_ASSIGN_OR_RETURN(archive::Catalog catalog, archive::SegmentCatalog(a).List());
     st.skipped = catalog.skipped;
     InboxLag lag;
+    // LOG-18 with LOG-15, LOG-20: the lineage places each segment, as for
+    // apply-wal; a lineage that does not read leaves the lag unknown.
+    std::vector<history::SourcedFile> files;
+    for (const history::HistoryFile& h : n->history().files()) files.push_back({h, data_dir});
+    Result<std::vector<history::HistoryFile>> there = archive::ReadHistoryFiles(a, st.identity.system_id);
+    Result<history::Lineage> lineage = there.status();
+    if (there.ok()) {
+      for (history::HistoryFile& h : *there) files.push_back({std::move(h), *inbox});
+      lineage = history::Lineage::Of(files);
+    }
+    if (!lineage.ok()) {
+      st.problems.push_back(lineage.status());
+      st.inbox = lag;
+      return st;
+    }
     // Newest (last CommitId) first; stop at the first complete one.
     std::vector<const archive::CatalogSegment*> newest_first;
     for (const archive::CatalogSegment& s : catalog.segments) newest_first.push_back(&s);
@@ -74,9 +91,12 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
         ++lag.incomplete_segments;
         continue;
       }
-      lag.newest_commit = c.header.last_commit;
+      const std::optional<uint64_t> next = lineage->Branch(c.header.epoch + 1);
+      const uint64_t last = next ? std::min(c.header.last_commit, *next) : c.header.last_commit;
+      if (c.header.first_commit > last) continue;  // superseded (LOG-20)
+      lag.newest_commit = last;
       lag.newest_segment = s->name;
-      lag.lag = c.header.last_commit > applied ? c.header.last_commit - applied : 0;
+      lag.lag = last > applied ? last - applied : 0;
       break;
     }
     st.inbox = lag;

@@ -8,6 +8,7 @@
 #include "history/history_file.h"
 #include "node/layout.h"
 #include "repl/promote.h"
+#include "repl/status.h"
 #include "repl/verify.h"
 #include "common/sha256.h"
 #include "segment/segment.h"
@@ -304,4 +305,23 @@ TEST_CASE("ARC-3 LOG-15 verify DIR gives apply-wal's exit code on inboxes across
   MESSAGE("inboxes across a failover where verify and apply-wal agree: " << agreed << " of " << cases.size()
                                                                          << " (exit codes:" << codes << ")");
   CHECK(codes == " 0 8 8 1 0 0 0");
+}
+
+TEST_CASE("LOG-18 LOG-20 status's lag passes over superseded segments") {
+  TempDir t;
+  Failover(t);
+  REQUIRE(Apply(t / "r2", t / "arch").ok());  // at 40, epoch 2
+  // The old primary's late 31..45 of epoch 1 reach the archive.
+  Write(t / "p", 15, 8);
+  REQUIRE(PosixFs().MakeDir(t / "old").ok());
+  REQUIRE(ShipTo(t / "p", t / "old").ok());
+  for (const std::string& n : Segments(t / "old")) {
+    if (segment::ParseSegmentName(n)->last_commit > 30) fsys::copy(t / "old" / n, t / "arch" / n);
+  }
+  auto st = repl::GetStatus(PosixFs(), t / "r2", std::string(t / "arch"));
+  REQUIRE(st.ok());
+  REQUIRE(st->inbox);
+  CHECK(st->inbox->newest_commit == 40u);  // not 45: those are superseded
+  CHECK(st->inbox->lag == 0);
+  CHECK(st->problems.empty());
 }
