@@ -9,6 +9,7 @@
 #include "archive/archive.h"
 #include "common/fs.h"
 #include "history/history_file.h"
+#include "history/lineage.h"
 
 namespace aero::archive {
 
@@ -16,6 +17,14 @@ namespace aero::archive {
 // epoch. The first file that is not valid is the outcome: in transit 8,
 // invalid 1, foreign 5 (HFILE-3). kNotFound when `a` does not exist.
 Result<std::vector<history::HistoryFile>> ReadHistoryFiles(Archive& a, const history::SystemId& system);
+
+// LOG-15: the lineage `a`'s history files describe together with a node's
+// own copies (`copies`, read from `copies_dir`; empty for none): one chain,
+// or the first problem: in transit 8, invalid 1, foreign 5, two files that
+// disagree 4. The one place every command builds it.
+Result<history::Lineage> ReadLineage(Archive& a, const history::SystemId& system,
+                                     const std::vector<history::HistoryFile>& copies,
+                                     const std::string& copies_dir);
 
 // HFILE-5: `a` is the claim archive of `system`: its marker is there (9
 // otherwise, "not a claim archive"), complete (8), valid (1), this system's (5).

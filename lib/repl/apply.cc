@@ -111,24 +111,17 @@ class Applier {
   Status LoadLineage() {
     const node::NodeState& st = node_.state();
     archive::PosixArchive inbox(fs_, o_.inbox);
-    Result<std::vector<history::HistoryFile>> there =
-        archive::ReadHistoryFiles(inbox, node_.identity().system_id);
-    if (!there.ok()) {
-      const Status& s = there.status();
-      if (s.code() == Code::kDamage) return Halt("corrupt", o_.inbox, s.message(), st.applied_commit + 1, s);
-      if (s.code() == Code::kRefused) return Halt("foreign", o_.inbox, s.message(), st.applied_commit + 1, s);
-      return s;  // in transit (8), I/O
-    }
-    std::vector<history::SourcedFile> files;
-    for (const history::HistoryFile& h : node_.history().files()) {
-      files.push_back({h, JoinPath(JoinPath(o_.data_dir, node::kHistoryDir), history::HistoryFileName(h.epoch))});
-    }
-    for (history::HistoryFile& h : *there) {
-      files.push_back({std::move(h), JoinPath(o_.inbox, history::HistoryFileName(h.epoch))});
-    }
-    Result<history::Lineage> lineage = history::Lineage::Of(files);
+    Result<history::Lineage> lineage =
+        archive::ReadLineage(inbox, node_.identity().system_id, node_.history().files(),
+                             JoinPath(o_.data_dir, node::kHistoryDir));
     if (!lineage.ok()) {
-      return Halt("diverged", o_.inbox, lineage.status().message(), st.applied_commit + 1, lineage.status());
+      const Status& s = lineage.status();
+      switch (s.code()) {
+        case Code::kDamage: return Halt("corrupt", o_.inbox, s.message(), st.applied_commit + 1, s);
+        case Code::kRefused: return Halt("foreign", o_.inbox, s.message(), st.applied_commit + 1, s);
+        case Code::kDiverged: return Halt("diverged", o_.inbox, s.message(), st.applied_commit + 1, s);
+        default: return s;  // in transit (8), I/O
+      }
     }
     lineage_ = std::move(lineage).value();
     if (lineage_.max_epoch() <= st.epoch) return Status::Ok();

@@ -153,13 +153,12 @@ class ArchiveSide final : public Side {
                     "give a directory that holds segments, a data directory (-D) or a snapshot archive");
     }
     side->system_ = valid.front().h.system_id;
-    AERO_ASSIGN_OR_RETURN(std::vector<history::HistoryFile> hist, archive::ReadHistoryFiles(a, side->system_));
-    std::vector<history::SourcedFile> files;
-    for (history::HistoryFile& h : hist) files.push_back({std::move(h), a.PathOf(history::HistoryFileName(h.epoch))});
-    AERO_ASSIGN_OR_RETURN(side->lineage_, history::Lineage::Of(files));
+    AERO_ASSIGN_OR_RETURN(side->lineage_, archive::ReadLineage(a, side->system_, {}, dir));
     side->points_[0] = history::SeedDigest(side->system_);
-    for (const history::SourcedFile& f : files) {
-      AERO_RETURN_IF_ERROR(side->Add(f.file.branch_commit, f.file.branch_digest, f.path));
+    for (uint32_t e = 2; e <= side->lineage_.max_epoch(); ++e) {
+      if (const history::SourcedFile* f = side->lineage_.File(e)) {
+        AERO_RETURN_IF_ERROR(side->Add(f->file.branch_commit, f->file.branch_digest, f->path));
+      }
     }
     for (const Bound& b : valid) {
       if (!(b.h.system_id == side->system_)) continue;  // another database's file is not this history

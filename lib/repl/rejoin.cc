@@ -39,15 +39,8 @@ class Rejoiner {
   Status ReadLineage() {
     const history::SystemId& sys = node_->identity().system_id;
     AERO_RETURN_IF_ERROR(archive::CheckClaimArchive(archive_, sys));
-    AERO_ASSIGN_OR_RETURN(std::vector<history::HistoryFile> there, archive::ReadHistoryFiles(archive_, sys));
-    std::vector<history::SourcedFile> files;
-    for (const history::HistoryFile& h : node_->history().files()) {
-      files.push_back({h, JoinPath(JoinPath(o_.data_dir, node::kHistoryDir), history::HistoryFileName(h.epoch))});
-    }
-    for (history::HistoryFile& h : there) {
-      files.push_back({std::move(h), archive_.PathOf(history::HistoryFileName(h.epoch))});
-    }
-    AERO_ASSIGN_OR_RETURN(lineage_, history::Lineage::Of(files));
+    AERO_ASSIGN_OR_RETURN(lineage_, archive::ReadLineage(archive_, sys, node_->history().files(),
+                                                         JoinPath(o_.data_dir, node::kHistoryDir)));
     rep_.lineage_epoch = lineage_.max_epoch();
     if (lineage_.max_epoch() <= rep_.epoch) {
       return Status(Code::kRefused,

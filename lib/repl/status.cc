@@ -62,14 +62,8 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
     InboxLag lag;
     // LOG-18 with LOG-15, LOG-20: the lineage places each segment, as for
     // apply-wal; a lineage that does not read leaves the lag unknown.
-    std::vector<history::SourcedFile> files;
-    for (const history::HistoryFile& h : n->history().files()) files.push_back({h, data_dir});
-    Result<std::vector<history::HistoryFile>> there = archive::ReadHistoryFiles(a, st.identity.system_id);
-    Result<history::Lineage> lineage = there.status();
-    if (there.ok()) {
-      for (history::HistoryFile& h : *there) files.push_back({std::move(h), *inbox});
-      lineage = history::Lineage::Of(files);
-    }
+    Result<history::Lineage> lineage = archive::ReadLineage(
+        a, st.identity.system_id, n->history().files(), JoinPath(data_dir, node::kHistoryDir));
     if (!lineage.ok()) {
       st.problems.push_back(lineage.status());
       st.inbox = lag;

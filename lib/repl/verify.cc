@@ -368,18 +368,9 @@ history::Lineage DirectoryLineage(Fs& fs, const std::string& dir, const std::str
   Result<history::SystemId> sys = history::ParseSystemId(system_hex);
   if (!sys.ok()) return {};
   archive::PosixArchive a(fs, dir);
-  Result<std::vector<history::HistoryFile>> files = archive::ReadHistoryFiles(a, *sys);
-  Status problem = files.status();
-  std::optional<history::Lineage> lineage;
-  if (files.ok()) {
-    std::vector<history::SourcedFile> sourced;
-    for (history::HistoryFile& h : *files) {
-      sourced.push_back({std::move(h), JoinPath(dir, history::HistoryFileName(h.epoch))});
-    }
-    Result<history::Lineage> l = history::Lineage::Of(sourced);
-    if (l.ok()) return std::move(l).value();
-    problem = l.status();
-  }
+  Result<history::Lineage> lineage = archive::ReadLineage(a, *sys, {}, dir);
+  if (lineage.ok()) return std::move(lineage).value();
+  const Status& problem = lineage.status();
   Severity sev = Severity::kIo;
   switch (problem.code()) {
     case Code::kInTransit: sev = Severity::kInTransit; break;

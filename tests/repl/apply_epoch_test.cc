@@ -21,33 +21,6 @@ namespace fsys = std::filesystem;
 
 namespace {
 
-Status ShipTo(const std::string& primary, const std::string& target, uint64_t max_bytes = 3000,
-              bool claim_archive = false) {
-  repl::ShipOptions o;
-  o.data_dir = primary;
-  o.target = target;
-  o.max_segment_bytes = max_bytes;
-  o.claim_archive = claim_archive;
-  return repl::ShipWal(PosixFs(), o, nullptr);
-}
-
-// p writes 1..30 and ships them into the claim archive `arch`; replicas r
-// and r2 apply them; r is promoted (epoch 2 from 31) and writes 31..40,
-// shipped into `arch` after its history file.
-void Failover(const TempDir& t) {
-  MakePrimary(t / "p", 30);
-  REQUIRE(PosixFs().MakeDir(t / "arch").ok());
-  REQUIRE(ShipTo(t / "p", t / "arch", 3000, true).ok());
-  REQUIRE(Apply(t / "r", t / "arch").ok());
-  REQUIRE(Apply(t / "r2", t / "arch").ok());
-  repl::PromoteOptions o;
-  o.data_dir = t / "r";
-  o.archive = t / "arch";
-  REQUIRE(repl::Promote(PosixFs(), o, nullptr).ok());
-  Write(t / "r", 10, 5);
-  REQUIRE(ShipTo(t / "r", t / "arch").ok());
-}
-
 int Count(const repl::ApplyReport& rep, const std::string& outcome) {
   int n = 0;
   for (const auto& s : rep.segments) n += s.outcome == outcome;
@@ -58,7 +31,7 @@ int Count(const repl::ApplyReport& rep, const std::string& outcome) {
 
 TEST_CASE("LOG-15 LOG-20 FM-41 a replica follows the failover: epoch 1 to the branch, then epoch 2") {
   TempDir t;
-  Failover(t);
+  MakeFailover(t.path(), {.second_replica = true});
   repl::ApplyReport rep;
   REQUIRE(Apply(t / "r2", t / "arch", &rep).ok());
   CHECK(rep.applied_commit == 40);
@@ -89,13 +62,13 @@ TEST_CASE("LOG-15 LOG-20 FM-41 a replica follows the failover: epoch 1 to the br
 
 TEST_CASE("LOG-20 FM-63 segments of the old epoch beyond the branch point are skipped as superseded, late and out of order") {
   TempDir t;
-  Failover(t);
+  MakeFailover(t.path(), {.second_replica = true});
   // The old primary, partitioned, wrote 31..35 of epoch 1 and shipped them
   // into an outbox of its own (no history file there: not fenced). One
   // segment spans the branch point (1..35 in one file).
   Write(t / "p", 5, 8);
   REQUIRE(PosixFs().MakeDir(t / "old").ok());
-  REQUIRE(ShipTo(t / "p", t / "old", 1u << 30).ok());
+  REQUIRE(ShipInto(t / "p", t / "old", 1u << 30).ok());
   const std::vector<std::string> old = Segments(t / "old");
   REQUIRE(old.size() == 1);
   // They reach the archive late, after r2 followed epoch 2.
@@ -121,7 +94,7 @@ TEST_CASE("LOG-20 FM-63 segments of the old epoch beyond the branch point are sk
   fsys::remove(t / "arch" / old[0]);
   REQUIRE(PosixFs().MakeDir(t / "old2").ok());
   fsys::remove_all(t / "p/replication/shipped");
-  REQUIRE(ShipTo(t / "p", t / "old2", 900).ok());
+  REQUIRE(ShipInto(t / "p", t / "old2", 900).ok());
   int copied = 0;
   for (const std::string& n : Segments(t / "old2")) {
     if (segment::ParseSegmentName(n)->first_commit > 30) {
@@ -138,10 +111,10 @@ TEST_CASE("LOG-20 FM-63 segments of the old epoch beyond the branch point are sk
 
 TEST_CASE("LOG-20 FM-46 a replica that applied the old primary's superseded write sets halts as diverged") {
   TempDir t;
-  Failover(t);
+  MakeFailover(t.path(), {.second_replica = true});
   Write(t / "p", 5, 8);  // 31..35 of epoch 1, after the promotion
   REQUIRE(PosixFs().MakeDir(t / "old").ok());
-  REQUIRE(ShipTo(t / "p", t / "old").ok());
+  REQUIRE(ShipInto(t / "p", t / "old").ok());
   REQUIRE(Apply(t / "r6", t / "old").ok());
   REQUIRE(StateOf(t / "r6").applied_commit == 35);
   // The failover's history file reaches its inbox.
@@ -161,7 +134,7 @@ TEST_CASE("LOG-20 FM-46 a replica that applied the old primary's superseded writ
 
 TEST_CASE("LOG-15 FM-47 history files in the inbox: in transit waits, invalid, foreign and disagreeing ones halt") {
   TempDir t;
-  Failover(t);
+  MakeFailover(t.path(), {.second_replica = true});
   const std::string good = ReadFile(t / "arch/00000002.history");
   auto inbox_with = [&](const std::string& bytes) {
     fsys::remove_all(t / "in");
@@ -209,7 +182,7 @@ TEST_CASE("LOG-15 FM-47 history files in the inbox: in transit waits, invalid, f
 
 TEST_CASE("LOG-15 row 5 a segment of epoch 2 holding commits of epoch 1 is diverged") {
   TempDir t;
-  Failover(t);
+  MakeFailover(t.path(), {.second_replica = true});
   // A valid segment of epoch 2 over commits 21..30, which epoch 2 (from 31)
   // never ships: an epoch-1 segment with its epoch rewritten, its header
   // CRC and seal made again, under its epoch-2 name.
@@ -245,11 +218,11 @@ TEST_CASE("LOG-15 row 5 a segment of epoch 2 holding commits of epoch 1 is diver
 
 TEST_CASE("ARC-3 LOG-15 verify DIR gives apply-wal's exit code on inboxes across a failover") {
   TempDir t;
-  Failover(t);
+  MakeFailover(t.path(), {.second_replica = true});
   const std::string good = ReadFile(t / "arch/00000002.history");
   Write(t / "p", 10, 8);  // the old primary's superseded 31..40: its last segment ends where epoch 2's does
   REQUIRE(PosixFs().MakeDir(t / "old").ok());
-  REQUIRE(ShipTo(t / "p", t / "old", 900).ok());
+  REQUIRE(ShipInto(t / "p", t / "old", 900).ok());
   struct Case {
     const char* name;
     std::function<void(const std::string&)> make;
@@ -315,12 +288,12 @@ TEST_CASE("ARC-3 LOG-15 verify DIR gives apply-wal's exit code on inboxes across
 
 TEST_CASE("LOG-18 LOG-20 status's lag passes over superseded segments") {
   TempDir t;
-  Failover(t);
+  MakeFailover(t.path(), {.second_replica = true});
   REQUIRE(Apply(t / "r2", t / "arch").ok());  // at 40, epoch 2
   // The old primary's late 31..45 of epoch 1 reach the archive.
   Write(t / "p", 15, 8);
   REQUIRE(PosixFs().MakeDir(t / "old").ok());
-  REQUIRE(ShipTo(t / "p", t / "old").ok());
+  REQUIRE(ShipInto(t / "p", t / "old").ok());
   for (const std::string& n : Segments(t / "old")) {
     if (segment::ParseSegmentName(n)->last_commit > 30) fsys::copy(t / "old" / n, t / "arch" / n);
   }

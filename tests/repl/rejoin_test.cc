@@ -14,30 +14,6 @@ namespace fsys = std::filesystem;
 
 namespace {
 
-Status ShipTo(const std::string& primary, const std::string& target, bool claim = false) {
-  repl::ShipOptions o;
-  o.data_dir = primary;
-  o.target = target;
-  o.max_segment_bytes = 3000;
-  o.claim_archive = claim;
-  return repl::ShipWal(PosixFs(), o, nullptr);
-}
-
-// p ships 1..30 into the claim archive; r applies, is promoted and writes
-// 31..40 of epoch 2, shipped into the archive.
-void Failover(const TempDir& t) {
-  MakePrimary(t / "p", 30);
-  REQUIRE(PosixFs().MakeDir(t / "arch").ok());
-  REQUIRE(ShipTo(t / "p", t / "arch", true).ok());
-  REQUIRE(Apply(t / "r", t / "arch").ok());
-  repl::PromoteOptions o;
-  o.data_dir = t / "r";
-  o.archive = t / "arch";
-  REQUIRE(repl::Promote(PosixFs(), o, nullptr).ok());
-  Write(t / "r", 10, 5);
-  REQUIRE(ShipTo(t / "r", t / "arch").ok());
-}
-
 Status RejoinDir(const std::string& dir, const std::string& archive, repl::RejoinReport* rep = nullptr) {
   return repl::Rejoin(PosixFs(), {dir, archive}, rep);
 }
@@ -46,9 +22,9 @@ Status RejoinDir(const std::string& dir, const std::string& archive, repl::Rejoi
 
 TEST_CASE("RECOV-10 FM-59 an old primary that is a prefix of the lineage rejoins and follows the new primary") {
   TempDir t;
-  Failover(t);
+  MakeFailover(t.path());
   // Fenced at its restart check (RECOV-5), before it wrote anything.
-  CHECK(ShipTo(t / "p", t / "arch").code() == Code::kRefused);
+  CHECK(ShipInto(t / "p", t / "arch").code() == Code::kRefused);
   REQUIRE(StateOf(t / "p").fenced_json.has_value());
   repl::RejoinReport rep;
   REQUIRE(RejoinDir(t / "p", t / "arch", &rep).ok());
@@ -72,7 +48,7 @@ TEST_CASE("RECOV-10 FM-59 an old primary that is a prefix of the lineage rejoins
 
 TEST_CASE("RECOV-10 FM-60 an old primary that wrote past the branch point is refused (4), unchanged") {
   TempDir t;
-  Failover(t);
+  MakeFailover(t.path());
   Write(t / "p", 5, 8);  // 31..35 of epoch 1, after the promotion
   const std::string before = ReadFile(t / "p/replication/state.json");
   repl::RejoinReport rep;
@@ -97,7 +73,7 @@ TEST_CASE("RECOV-10 a node at the branch commit with another digest is diverged 
   Write(t / "p", 5, 3);
   Write(t / "q", 5, 4);  // also at 30, another history
   REQUIRE(PosixFs().MakeDir(t / "arch").ok());
-  REQUIRE(ShipTo(t / "p", t / "arch", true).ok());
+  REQUIRE(ShipInto(t / "p", t / "arch", 3000, true).ok());
   REQUIRE(Apply(t / "r", t / "arch").ok());
   repl::PromoteOptions o;
   o.data_dir = t / "r";

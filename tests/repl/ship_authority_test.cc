@@ -28,21 +28,6 @@ Status ShipTo(Fs& fs, const std::string& primary, const std::string& target, boo
   return repl::ShipWal(fs, o, rep);
 }
 
-// p (30 commits) ships into the claim archive `arch`, marked by ship-wal
-// itself; r applies and is promoted against it.
-void Failover(const TempDir& t) {
-  MakePrimary(t / "p", 30);
-  REQUIRE(PosixFs().MakeDir(t / "arch").ok());
-  repl::ShipReport rep;
-  REQUIRE(ShipTo(PosixFs(), t / "p", t / "arch", /*claim_archive=*/true, &rep).ok());
-  CHECK(rep.marked_claim_archive);
-  REQUIRE(Apply(t / "r", t / "arch").ok());
-  repl::PromoteOptions o;
-  o.data_dir = t / "r";
-  o.archive = t / "arch";
-  REQUIRE(repl::Promote(PosixFs(), o, nullptr).ok());
-}
-
 }  // namespace
 
 TEST_CASE("HFILE-5 ship-wal --claim-archive marks the target once, another system's marker is 5") {
@@ -81,7 +66,7 @@ TEST_CASE("HFILE-5 ship-wal --claim-archive marks the target once, another syste
 
 TEST_CASE("LOG-21 a promoted primary publishes its history files first and ships only the write sets it created") {
   TempDir t;
-  Failover(t);
+  MakeFailover(t.path(), {.after = 0});
   Write(t / "r", 4, 5);  // commits 31..34 of epoch 2
   // A new outbox: the history file, then epoch-2 segments from 31 only.
   REQUIRE(PosixFs().MakeDir(t / "out").ok());
@@ -109,7 +94,7 @@ TEST_CASE("LOG-21 a promoted primary publishes its history files first and ships
 
 TEST_CASE("RECOV-5 FM-58 a restarted primary is fenced by the claim archive's history file before it publishes") {
   TempDir t;
-  Failover(t);
+  MakeFailover(t.path(), {.after = 0});
   // The old primary went on writing (31..35 of epoch 1), unaware.
   Write(t / "p", 5, 8);
   const size_t before = Segments(t / "arch").size();
@@ -128,7 +113,7 @@ TEST_CASE("RECOV-5 FM-58 a restarted primary is fenced by the claim archive's hi
 
 TEST_CASE("FM-56 a target holding another claim of the node's epoch is diverged (4)") {
   TempDir t;
-  Failover(t);
+  MakeFailover(t.path(), {.after = 0});
   // A second replica promoted locally (no archive): its own epoch 2.
   REQUIRE(Apply(t / "r2", t / "arch").code() == Code::kOk);
   repl::PromoteOptions o;
@@ -167,7 +152,7 @@ class PromoteDuringShip : public ForwardingFs {
 
 TEST_CASE("LOG-21 FM-50 a promotion that lands during ship-wal fences it at the end of the run") {
   TempDir t;
-  Failover(t);
+  MakeFailover(t.path(), {.after = 0});
   const std::string claim = ReadFile(t / "arch/00000002.history");
   // The same race, replayed into a fresh archive of the old primary.
   MakePrimary(t / "p2", 0);

@@ -26,27 +26,9 @@ namespace fsys = std::filesystem;
 
 namespace {
 
-Status ShipTo(const std::string& primary, const std::string& target, bool claim = false) {
-  repl::ShipOptions o;
-  o.data_dir = primary;
-  o.target = target;
-  o.max_segment_bytes = 3000;
-  o.claim_archive = claim;
-  return repl::ShipWal(PosixFs(), o, nullptr);
-}
-
-// p ships 1..30; r applies, is promoted and writes 31..40; its archive.
+// A failover (r the primary of epoch 2 at 40) and r's archive.
 void EpochTwoArchive(const TempDir& t) {
-  MakePrimary(t / "p", 30);
-  REQUIRE(PosixFs().MakeDir(t / "arch").ok());
-  REQUIRE(ShipTo(t / "p", t / "arch", true).ok());
-  REQUIRE(Apply(t / "r", t / "arch").ok());
-  repl::PromoteOptions o;
-  o.data_dir = t / "r";
-  o.archive = t / "arch";
-  REQUIRE(repl::Promote(PosixFs(), o, nullptr).ok());
-  Write(t / "r", 10, 5);
-  REQUIRE(ShipTo(t / "r", t / "arch").ok());
+  MakeFailover(t.path());
   repl::ExportOptions eo;
   eo.data_dir = t / "r";
   eo.output = t / "s.tar";
@@ -107,7 +89,7 @@ TEST_CASE("SNAP-16 FM-62 an archive of an epoch-2 node carries its lineage, inst
   CHECK(ReadFile(t / "r9/replication/history/00000002.history") == ReadFile(t / "arch/00000002.history"));
   // It follows the new primary from the archive's boundary.
   Write(t / "r", 5, 6);
-  REQUIRE(ShipTo(t / "r", t / "arch").ok());
+  REQUIRE(ShipInto(t / "r", t / "arch").ok());
   REQUIRE(Apply(t / "r9", t / "arch").ok());
   CheckSameHistory(t / "r", t / "r9");
   // check-history takes the archive as one side.

@@ -53,6 +53,42 @@ inline Status Apply(const std::string& replica, const std::string& inbox,
   return repl::ApplyWal(PosixFs(), o, rep);
 }
 
+// ship-wal of `primary` into `target`, small segments, optionally marking
+// the target as the claim archive (HFILE-5).
+inline Status ShipInto(const std::string& primary, const std::string& target, uint64_t max_bytes = 3000,
+                       bool claim_archive = false) {
+  repl::ShipOptions o;
+  o.data_dir = primary;
+  o.target = target;
+  o.max_segment_bytes = max_bytes;
+  o.claim_archive = claim_archive;
+  return repl::ShipWal(PosixFs(), o, nullptr);
+}
+
+// A failover in `root`: primary p writes `before` write sets and ships them
+// into the claim archive `arch`; replica r (and r2 when asked) applies
+// them; r is promoted against `arch` (epoch 2 from before + 1), writes
+// `after` write sets and ships them into `arch`.
+struct Failover {
+  uint64_t before = 30, after = 10;
+  bool second_replica = false;
+};
+inline void MakeFailover(const std::string& root, const Failover& f = {}) {
+  MakePrimary(root + "/p", f.before);
+  REQUIRE(PosixFs().MakeDir(root + "/arch").ok());
+  REQUIRE(ShipInto(root + "/p", root + "/arch", 3000, true).ok());
+  REQUIRE(Apply(root + "/r", root + "/arch").ok());
+  if (f.second_replica) REQUIRE(Apply(root + "/r2", root + "/arch").ok());
+  repl::PromoteOptions o;
+  o.data_dir = root + "/r";
+  o.archive = root + "/arch";
+  REQUIRE(repl::Promote(PosixFs(), o, nullptr).ok());
+  if (f.after > 0) {
+    Write(root + "/r", f.after, 5);
+    REQUIRE(ShipInto(root + "/r", root + "/arch").ok());
+  }
+}
+
 // `copy`: a copy of `primary` made a replica, then promoted with a local
 // claim (MODEL-8): the primary of epoch 2 from `primary`'s last commit, as
 // a promoted replica of it would be.
