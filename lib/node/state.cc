@@ -103,6 +103,21 @@ std::string StateToJson(const NodeState& s) {
   return j.dump(2) + "\n";
 }
 
+// MODEL-8's intent, typed; nullopt when any field is missing or mistyped.
+static std::optional<Promoting> ParsePromoting(const json& v) {
+  Promoting p;
+  uint64_t epoch = 0;
+  std::string claimant;
+  if (!v.is_object() || v.size() != 4 || !Get(v, "epoch", &epoch) || epoch < 2 || epoch > UINT32_MAX ||
+      !Get(v, "claimant", &claimant) || !FromHex(claimant, p.claimant.data(), p.claimant.size()) ||
+      claimant != history::ClaimantToHex(p.claimant) || !Get(v, "branch_commit", &p.branch_commit) ||
+      !GetDigest(v, "branch_digest", &p.branch_digest)) {
+    return std::nullopt;
+  }
+  p.epoch = static_cast<uint32_t>(epoch);
+  return p;
+}
+
 Result<NodeState> LoadState(Fs& fs, const std::string& dir, const Identity& identity) {
   const std::string path = JoinPath(dir, kStateFile);
   Result<json> parsed = ParseJsonFile(fs, path);
@@ -162,19 +177,10 @@ Result<NodeState> LoadState(Fs& fs, const std::string& dir, const Identity& iden
   }
   auto promoting = j.find("promoting");
   if (promoting != j.end()) {
-    Promoting p;
-    uint64_t pe = 0;
-    std::string claimant;
-    if (!promoting->is_object() || promoting->size() != 4 || !Get(*promoting, "epoch", &pe) ||
-        pe < 2 || pe > UINT32_MAX || !Get(*promoting, "claimant", &claimant) ||
-        !FromHex(claimant, p.claimant.data(), p.claimant.size()) ||
-        claimant != history::ClaimantToHex(p.claimant) ||
-        !Get(*promoting, "branch_commit", &p.branch_commit) ||
-        !GetDigest(*promoting, "branch_digest", &p.branch_digest)) {
+    s.promoting = ParsePromoting(*promoting);
+    if (!s.promoting) {
       return Invalid(path, "promoting must be {epoch >= 2, claimant (32 hex), branch_commit, branch_digest}");
     }
-    p.epoch = static_cast<uint32_t>(pe);
-    s.promoting = p;
   }
   // NODE-3 invariants.
   if (s.applied_commit < s.base_commit) return Invalid(path, "applied is below base");

@@ -115,6 +115,44 @@ bool IsSafeMemberPath(std::string_view path, std::string* why) {
   return true;
 }
 
+// SNAP-16: the lineage, a chain 1..epoch (HFILE-4), or [] for epoch 1.
+// Throws NotUnsigned / json exceptions like the rest of DecodeManifest,
+// which catches them.
+static Status ParseLineage(const json& lineage, Manifest* m) {
+  if (!lineage.is_array() || lineage.size() > kMaxMembers) return Bad("invalid lineage");
+  for (const json& e : lineage) {
+    if (!e.is_object() || e.size() != 2) return Bad("invalid lineage entry");
+    const uint64_t ee = U64(e.at("epoch"), "lineage.epoch");
+    const uint64_t eb = U64(e.at("branch_commit"), "lineage.branch_commit");
+    if (ee != m->lineage.size() + 1 || (ee == 1 && eb != 0) ||
+        (!m->lineage.empty() && eb < m->lineage.back().branch_commit)) {
+      return Bad("lineage is not the chain of epochs 1.." + std::to_string(m->epoch));
+    }
+    m->lineage.push_back({static_cast<uint32_t>(ee), eb});
+  }
+  return Status::Ok();
+}
+
+// SNAP-16: epoch E >= 2 carries the history files of epochs 2..E, and
+// nothing else under replication/; epoch 1 carries none.
+static Status CheckEpochMembers(const Manifest& m) {
+  if (m.epoch == 1 ? !m.lineage.empty() : m.lineage.size() != m.epoch) {
+    return Bad("lineage does not end at the manifest's epoch");
+  }
+  if (m.epoch >= 2 && m.boundary_commit < m.lineage.back().branch_commit) {
+    return Bad("boundary below the branch commit of its epoch");
+  }
+  std::vector<std::string> have, want;
+  for (const Member& x : m.members) {
+    if (x.path.compare(0, kHistoryMemberDir.size(), kHistoryMemberDir) == 0) have.push_back(x.path);
+  }
+  for (uint32_t e = 2; e <= m.epoch && m.epoch >= 2; ++e) {
+    want.push_back(std::string(kHistoryMemberDir) + history::HistoryFileName(e));
+  }
+  if (have != want) return Bad("the history members are not those of epochs 2.." + std::to_string(m.epoch));
+  return Status::Ok();
+}
+
 Result<Manifest> DecodeManifest(std::string_view bytes) {
   if (bytes.empty() || bytes.back() != '\n') return Bad("does not end with a newline");
   json j = json::parse(bytes.substr(0, bytes.size() - 1), nullptr, false);
@@ -150,19 +188,7 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
     m.boundary_commit = U64(boundary.at("commit"), "boundary.commit");
     m.boundary_wal_offset = U64(boundary.at("wal_offset"), "boundary.wal_offset");
     m.next_sequence = U64(boundary.at("next_sequence"), "boundary.next_sequence");
-    // SNAP-16: the lineage, a chain 1..epoch (HFILE-4), or [] for epoch 1.
-    const json& lineage = j.at("lineage");
-    if (!lineage.is_array() || lineage.size() > kMaxMembers) return Bad("invalid lineage");
-    for (const json& e : lineage) {
-      if (!e.is_object() || e.size() != 2) return Bad("invalid lineage entry");
-      const uint64_t ee = U64(e.at("epoch"), "lineage.epoch");
-      const uint64_t eb = U64(e.at("branch_commit"), "lineage.branch_commit");
-      if (ee != m.lineage.size() + 1 || (ee == 1 && eb != 0) ||
-          (!m.lineage.empty() && eb < m.lineage.back().branch_commit)) {
-        return Bad("lineage is not the chain of epochs 1.." + std::to_string(m.epoch));
-      }
-      m.lineage.push_back({static_cast<uint32_t>(ee), eb});
-    }
+    AERO_RETURN_IF_ERROR(ParseLineage(j.at("lineage"), &m));
     const json& members = j.at("members");
     if (!members.is_array() || members.size() > kMaxMembers) return Bad("invalid members");
     std::string prev;
@@ -217,25 +243,7 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
       return Bad("the base snapshot's manifest.json or storage.dat is not listed");
     }
   }
-  // SNAP-16: epoch E >= 2 carries the history files of epochs 2..E, and
-  // nothing else under replication/; epoch 1 carries none.
-  if (m.epoch == 1 ? !m.lineage.empty() : m.lineage.size() != m.epoch) {
-    return Bad("lineage does not end at the manifest's epoch");
-  }
-  if (m.epoch >= 2 && m.boundary_commit < m.lineage.back().branch_commit) {
-    return Bad("boundary below the branch commit of its epoch");
-  }
-  std::vector<std::string> history_members;
-  for (const Member& x : m.members) {
-    if (x.path.compare(0, kHistoryMemberDir.size(), kHistoryMemberDir) == 0) history_members.push_back(x.path);
-  }
-  std::vector<std::string> want;
-  for (uint32_t e = 2; e <= m.epoch && m.epoch >= 2; ++e) {
-    want.push_back(std::string(kHistoryMemberDir) + history::HistoryFileName(e));
-  }
-  if (history_members != want) {
-    return Bad("the history members are not those of epochs 2.." + std::to_string(m.epoch));
-  }
+  AERO_RETURN_IF_ERROR(CheckEpochMembers(m));
   if (m.base_commit > m.boundary_commit) return Bad("base above boundary");
   if (m.base_snapshot) {
     char want[32];
