@@ -23,6 +23,7 @@ void SetupUnhalt(CLI::App& app, Runner& runner);
 void SetupPromote(CLI::App& app, Runner& runner);
 void SetupCheckHistory(CLI::App& app, Runner& runner);
 void SetupRejoin(CLI::App& app, Runner& runner);
+void SetupInit(CLI::App& app, Runner& runner);
 void SetupSnapshot(CLI::App& app, Runner& runner);
 
 }  // namespace aero::cli

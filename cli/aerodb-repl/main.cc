@@ -16,5 +16,6 @@ int main(int argc, char** argv) {
   aero::cli::SetupPromote(app, runner);
   aero::cli::SetupCheckHistory(app, runner);
   aero::cli::SetupRejoin(app, runner);
+  aero::cli::SetupInit(app, runner);
   return aero::cli::RunMain(app, runner, argc, argv);
 }

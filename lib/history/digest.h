@@ -5,6 +5,7 @@
 // Two nodes share history through C exactly when their H(C) are equal.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,12 @@ using Digest = Sha256Digest;
 constexpr std::string_view kDigestSeedLabel = "AERODB-REPL-HISTORY-V1";  // HIST-1
 
 Digest SeedDigest(const SystemId& id);  // HIST-1
+
+constexpr std::string_view kEnrolSeedLabel = "AERODB-REPL-ENROL-V1";  // HIST-5
+
+// HIST-5: H(B) of an enrolled directory whose write sets 1..B exist only as
+// AeroDB's snapshot at B; `storage_sha256` is the SHA-256 of its storage.dat.
+Digest EnrolledBaseDigest(const SystemId& id, uint64_t base_commit, const Digest& storage_sha256);
 
 // HIST-2, incrementally: Begin(H(c-1)); Update(record bytes)...; Finish() = H(c).
 class DigestChain {

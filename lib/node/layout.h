@@ -18,6 +18,7 @@ constexpr std::string_view kCheckpointFile = "checkpoint.json";
 constexpr std::string_view kReplicationDir = "replication";
 constexpr std::string_view kIdentityFile = "replication/identity.json";  // NODE-2
 constexpr std::string_view kStateFile = "replication/state.json";        // NODE-3
+constexpr std::string_view kEnrolmentFile = "replication/enrolment.json";  // NODE-12
 constexpr std::string_view kHaltFile = "replication/halt.json";          // NODE-9
 constexpr std::string_view kLockFile = "replication/lock";               // NODE-6
 constexpr std::string_view kShippedDir = "replication/shipped";         // LOG-2

@@ -1,10 +1,12 @@
 #include "node/state.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/json_depth.h"
 #include "node/layout.h"
 
 namespace aero::node {
@@ -23,6 +25,9 @@ Status Invalid(const std::string& path, const std::string& detail) {
 
 Result<json> ParseJsonFile(Fs& fs, const std::string& path) {
   AERO_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(fs, path));
+  if (JsonDepth(text) > kMaxJsonDepth) {
+    return Invalid(path, "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  }
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Invalid(path, "not a JSON object");
   return j;
@@ -45,9 +50,19 @@ bool GetDigest(const json& j, const char* key, history::Digest* out) {
   std::string hex;
   if (!Get(j, key, &hex)) return false;
   auto d = history::ParseDigest(hex);
-  if (!d.ok()) return false;
+  if (!d.ok() || history::DigestToHex(*d) != hex) return false;  // lower case only
   *out = *d;
   return true;
+}
+
+// The JSON conventions: a key the format does not have is refused, so that
+// nothing written is ignored. The first such key, if any.
+std::optional<std::string> UnknownKey(const json& j,
+                                      std::initializer_list<std::string_view> known) {
+  for (const auto& [key, value] : j.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) return key;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -64,12 +79,17 @@ Result<Identity> LoadIdentity(Fs& fs, const std::string& dir) {
   }
   uint64_t format = 0;
   std::string hex;
+  if (auto key = UnknownKey(*j, {"format", "system_id"})) {
+    return Invalid(path, "unknown key '" + *key + "'");
+  }
   if (!Get(*j, "format", &format) || format != kStateFormat) {
     return Invalid(path, "unknown format");
   }
   if (!Get(*j, "system_id", &hex)) return Invalid(path, "missing system_id");
   auto id = history::ParseSystemId(hex);
-  if (!id.ok()) return Invalid(path, "system_id is not 32 hex digits");
+  if (!id.ok() || id->ToHex() != hex) {
+    return Invalid(path, "system_id is not 32 lowercase hex digits");
+  }
   return Identity{*id};
 }
 
@@ -118,6 +138,34 @@ static std::optional<Promoting> ParsePromoting(const json& v) {
   return p;
 }
 
+// NODE-3's `base` and `applied`, every key known and typed.
+static Status ParsePositions(const json& j, const std::string& path, NodeState* s) {
+  auto base = j.find("base");
+  auto applied = j.find("applied");
+  if (base == j.end() || !base->is_object() || applied == j.end() || !applied->is_object()) {
+    return Invalid(path, "missing base or applied");
+  }
+  if (auto key = UnknownKey(*base, {"commit", "digest", "snapshot"})) {
+    return Invalid(path, "unknown key 'base." + *key + "'");
+  }
+  if (auto key = UnknownKey(*applied, {"commit", "digest", "wal_offset", "next_sequence"})) {
+    return Invalid(path, "unknown key 'applied." + *key + "'");
+  }
+  auto snap = base->find("snapshot");
+  if (!Get(*base, "commit", &s->base_commit) || !GetDigest(*base, "digest", &s->base_digest) ||
+      snap == base->end() || !(snap->is_null() || snap->is_string())) {
+    return Invalid(path, "invalid base");
+  }
+  if (snap->is_string()) s->base_snapshot = snap->get<std::string>();
+  if (!Get(*applied, "commit", &s->applied_commit) ||
+      !GetDigest(*applied, "digest", &s->applied_digest) ||
+      !Get(*applied, "wal_offset", &s->applied_wal_offset) ||
+      !Get(*applied, "next_sequence", &s->next_sequence)) {
+    return Invalid(path, "invalid applied position");
+  }
+  return Status::Ok();
+}
+
 Result<NodeState> LoadState(Fs& fs, const std::string& dir, const Identity& identity) {
   const std::string path = JoinPath(dir, kStateFile);
   Result<json> parsed = ParseJsonFile(fs, path);
@@ -154,22 +202,7 @@ Result<NodeState> LoadState(Fs& fs, const std::string& dir, const Identity& iden
     return Invalid(path, "epoch must be 1..4294967295");
   }
   s.epoch = static_cast<uint32_t>(epoch);
-  auto base = j.find("base");
-  auto applied = j.find("applied");
-  if (base == j.end() || !base->is_object() || applied == j.end() || !applied->is_object()) {
-    return Invalid(path, "missing base or applied");
-  }
-  if (!Get(*base, "commit", &s.base_commit) || !GetDigest(*base, "digest", &s.base_digest)) {
-    return Invalid(path, "invalid base");
-  }
-  auto snap = base->find("snapshot");
-  if (snap != base->end() && snap->is_string()) s.base_snapshot = snap->get<std::string>();
-  if (!Get(*applied, "commit", &s.applied_commit) ||
-      !GetDigest(*applied, "digest", &s.applied_digest) ||
-      !Get(*applied, "wal_offset", &s.applied_wal_offset) ||
-      !Get(*applied, "next_sequence", &s.next_sequence)) {
-    return Invalid(path, "invalid applied position");
-  }
+  AERO_RETURN_IF_ERROR(ParsePositions(j, path, &s));
   auto fenced = j.find("fenced");
   if (fenced != j.end()) {
     if (!fenced->is_object()) return Invalid(path, "fenced must be an object");
@@ -202,8 +235,9 @@ Result<NodeState> LoadState(Fs& fs, const std::string& dir, const Identity& iden
     char want[32];
     std::snprintf(want, sizeof want, "%0*llu", kSnapshotIdDigits,
                   static_cast<unsigned long long>(s.base_commit));
-    if (*s.base_snapshot != want) {
-      return Invalid(path, "base.snapshot must be base.commit as 20 digits");
+    // COMPAT-11: or AeroDB's id; open checks its manifest's boundary.
+    if (*s.base_snapshot != want && !IsAeroSnapshotId(*s.base_snapshot)) {
+      return Invalid(path, "base.snapshot must be base.commit as 20 digits or an AeroDB snapshot id");
     }
   }
   if (s.fenced_json && s.role != Role::kPrimary) return Invalid(path, "fenced on a replica");
@@ -238,6 +272,58 @@ Result<std::optional<HaltReason>> LoadHalt(Fs& fs, const std::string& dir) {
   Get(*j, "commit", &h.commit);
   if (h.code.empty()) h.code = "unknown";
   return std::optional<HaltReason>(h);
+}
+
+bool IsAeroSnapshotId(std::string_view id) {
+  if (id.size() != 16 || id[8] != 'T' || id[15] != 'Z') return false;
+  for (size_t i = 0; i < 15; ++i) {
+    if (i != 8 && (id[i] < '0' || id[i] > '9')) return false;
+  }
+  return true;
+}
+
+std::string EnrolmentToJson(const Enrolment& e) {
+  json j = {{"format", kStateFormat},
+            {"writer", "aerodb"},
+            {"base_commit", e.base_commit},
+            {"base_snapshot", e.base_snapshot ? json(*e.base_snapshot) : json(nullptr)},
+            {"applied_commit", e.applied_commit}};
+  return j.dump(2) + "\n";
+}
+
+Result<std::optional<Enrolment>> LoadEnrolment(Fs& fs, const std::string& dir) {
+  const std::string path = JoinPath(dir, kEnrolmentFile);
+  Result<json> parsed = ParseJsonFile(fs, path);
+  if (!parsed.ok()) {
+    if (parsed.status().code() == Code::kNotFound) return std::optional<Enrolment>();
+    return parsed.status();
+  }
+  const json& j = *parsed;
+  // NODE-12 with the JSON conventions: exact keys, exact types.
+  for (auto& [key, value] : j.items()) {
+    if (key != "format" && key != "writer" && key != "base_commit" && key != "base_snapshot" &&
+        key != "applied_commit") {
+      return Invalid(path, "unknown key '" + key + "'");
+    }
+  }
+  Enrolment e;
+  uint64_t format = 0;
+  std::string writer;
+  if (!Get(j, "format", &format) || format != kStateFormat) return Invalid(path, "unknown format");
+  if (!Get(j, "writer", &writer) || writer != "aerodb") return Invalid(path, "writer must be \"aerodb\"");
+  if (!Get(j, "base_commit", &e.base_commit) || !Get(j, "applied_commit", &e.applied_commit) ||
+      e.applied_commit < e.base_commit) {
+    return Invalid(path, "invalid base_commit or applied_commit");
+  }
+  auto snap = j.find("base_snapshot");
+  if (snap == j.end() || !(snap->is_null() || snap->is_string())) {
+    return Invalid(path, "base_snapshot must be null or a snapshot id");
+  }
+  if (snap->is_string()) e.base_snapshot = snap->get<std::string>();
+  if (e.base_snapshot.has_value() != (e.base_commit > 0)) {
+    return Invalid(path, "base_snapshot must be named exactly when base_commit > 0");
+  }
+  return std::optional<Enrolment>(e);
 }
 
 Status SaveHalt(Fs& fs, const std::string& dir, const HaltReason& h) {

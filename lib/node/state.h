@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/fs.h"
 #include "history/digest.h"
@@ -73,5 +74,19 @@ Result<std::optional<HaltReason>> LoadHalt(Fs& fs, const std::string& dir);
 Status SaveHalt(Fs& fs, const std::string& dir, const HaltReason& reason);
 
 std::string StateToJson(const NodeState& state);
+
+// NODE-12: replication/enrolment.json, present only in a directory that
+// `aerodb-repl init` enrolled (AeroDB writes it, COMPAT-1).
+struct Enrolment {
+  uint64_t base_commit = 0;
+  std::optional<std::string> base_snapshot;
+  uint64_t applied_commit = 0;
+};
+// nullopt when the directory is not enrolled.
+Result<std::optional<Enrolment>> LoadEnrolment(Fs& fs, const std::string& dir);
+std::string EnrolmentToJson(const Enrolment& e);
+
+// COMPAT-11: AeroDB's snapshot id, YYYYMMDDTHHMMSSZ (digits, T, digits, Z).
+bool IsAeroSnapshotId(std::string_view id);
 
 }  // namespace aero::node

@@ -10,6 +10,7 @@
 #include "common/file_util.h"
 #include "node/layout.h"
 #include "node/permit.h"
+#include "node/shipped_position.h"
 #include "node/storage_record.h"
 #include "wal/record.h"
 #include "wal/wal_scan.h"
@@ -141,6 +142,7 @@ Result<std::unique_ptr<Node>> Node::Open(Fs& fs, const std::string& dir, Access 
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     std::unique_ptr<Node> node(new Node(fs, dir, access));
     AERO_ASSIGN_OR_RETURN(node->identity_, LoadIdentity(fs, dir));
+    AERO_ASSIGN_OR_RETURN(node->enrolment_, LoadEnrolment(fs, dir));  // NODE-12
     if (access == Access::kWrite) {  // NODE-6: lock before reading the state
       AERO_ASSIGN_OR_RETURN(node->lock_, fs.Lock(node->Path(kLockFile)));
       // A writer acts on what it reads, so what it reads must be durable: a
@@ -177,6 +179,23 @@ Result<std::unique_ptr<Node>> Node::Open(Fs& fs, const std::string& dir, Access 
                 "retry when the checkpoint has finished");
 }
 
+namespace {
+
+// The commit_boundary of snapshots/<id>/manifest.json; nullopt when the
+// manifest is missing or has none (a Phase-1 snapshot).
+std::optional<uint64_t> SnapshotBoundary(Fs& fs, const std::string& manifest) {
+  Result<std::string> text = ReadSmallFile(fs, manifest);
+  if (!text.ok()) return std::nullopt;
+  nlohmann::json m = nlohmann::json::parse(*text, nullptr, false);
+  if (m.is_discarded() || !m.is_object() || !m.contains("commit_boundary") ||
+      !m["commit_boundary"].is_number_unsigned()) {
+    return std::nullopt;
+  }
+  return m["commit_boundary"].get<uint64_t>();
+}
+
+}  // namespace
+
 Status Node::ValidateBase() {
   // NODE-4 step 5: the snapshot under the log, and the checkpoint marker.
   if (state_.base_snapshot) {
@@ -188,10 +207,7 @@ Status Node::ValidateBase() {
                     Problem("base snapshot missing", manifest, text.status().message()),
                     "state.json names this snapshot as the state under the log; restore it");
     }
-    nlohmann::json m = nlohmann::json::parse(*text, nullptr, false);
-    if (m.is_discarded() || !m.is_object() || !m.contains("commit_boundary") ||
-        !m["commit_boundary"].is_number_unsigned() ||
-        m["commit_boundary"].get<uint64_t>() != state_.base_commit) {
+    if (SnapshotBoundary(fs_, manifest) != state_.base_commit) {
       return Status(Code::kDamage, Problem("base snapshot does not match", manifest,
                                            "expected commit_boundary " +
                                                std::to_string(state_.base_commit)));
@@ -205,28 +221,39 @@ Status Node::ValidateBase() {
                           text.status().message()));
   }
   nlohmann::json cp = nlohmann::json::parse(*text, nullptr, false);
-  uint64_t boundary = 0;
-  std::string id;
-  if (!cp.is_discarded() && cp.is_object() && cp.contains("commit_boundary") &&
-      cp["commit_boundary"].is_number_unsigned() && cp.contains("snapshot_id") &&
-      cp["snapshot_id"].is_string()) {
-    boundary = cp["commit_boundary"].get<uint64_t>();
-    id = cp["snapshot_id"].get<std::string>();
-  } else {
+  if (cp.is_discarded() || !cp.is_object() || !cp.contains("snapshot_id") ||
+      !cp["snapshot_id"].is_string()) {
     return Status(Code::kDamage, Problem("invalid checkpoint marker", Path(kCheckpointFile)));
   }
-  if (state_.base_snapshot && id == *state_.base_snapshot && boundary == state_.base_commit) {
+  const std::string id = cp["snapshot_id"].get<std::string>();
+  const std::string manifest =
+      JoinPath(JoinPath(Path(kSnapshotsDir), id), kSnapshotManifest);
+  // Ours carries commit_boundary; AeroDB's marker does not, and its
+  // snapshot's manifest gives it (COMPAT-11).
+  std::optional<uint64_t> boundary;
+  if (cp.contains("commit_boundary")) {
+    if (!cp["commit_boundary"].is_number_unsigned()) {
+      return Status(Code::kDamage, Problem("invalid checkpoint marker", Path(kCheckpointFile)));
+    }
+    boundary = cp["commit_boundary"].get<uint64_t>();
+  } else {
+    boundary = SnapshotBoundary(fs_, manifest);
+  }
+  if (boundary && state_.base_snapshot && id == *state_.base_snapshot &&
+      *boundary == state_.base_commit) {
     return Status::Ok();
   }
-  // The window between checkpoint steps 3 and 4: a marker ahead of base whose
-  // snapshot exists is ignored.
-  if (boundary > state_.base_commit && id == SnapshotId(boundary) &&
-      fs_.Stat(JoinPath(Path(kSnapshotsDir), id)).ok()) {
+  // A marker ahead of base whose snapshot exists with that boundary: the
+  // window between checkpoint steps 3 and 4 (NODE-5), or AeroDB's
+  // checkpoint, which FollowAeroCheckpoint judges (COMPAT-7).
+  if (boundary && *boundary > state_.base_commit && SnapshotBoundary(fs_, manifest) == boundary) {
+    marker_ahead_.emplace(id, *boundary);
     return Status::Ok();
   }
   return Status(Code::kDamage,
                 Problem("checkpoint marker disagrees with state", Path(kCheckpointFile),
-                        "it names snapshot " + id + " at commit " + std::to_string(boundary) +
+                        "it names snapshot " + id + " at commit " +
+                            (boundary ? std::to_string(*boundary) : std::string("unknown")) +
                             ", state.json has base " + std::to_string(state_.base_commit)));
 }
 
@@ -234,10 +261,24 @@ Status Node::Validate() {
   AERO_RETURN_IF_ERROR(ValidateBase());
   uint64_t size = 0;
   AERO_RETURN_IF_ERROR(ValidateLogPresent(&size));
-  AERO_RETURN_IF_ERROR(FinishInterruptedCheckpoint(&size));
+  if (enrolment_) {
+    AERO_RETURN_IF_ERROR(FollowAeroCheckpoint(size));  // COMPAT-7
+  } else {
+    AERO_RETURN_IF_ERROR(FinishInterruptedCheckpoint(&size));
+  }
   AERO_RETURN_IF_ERROR(ValidateAppliedBoundary(size));
   AERO_RETURN_IF_ERROR(ValidateTail(size));
   if (access_ != Access::kWrite) return Status::Ok();
+  if (enrolment_) {
+    // COMPAT-6: AeroDB's log is never opened for writing; what the open
+    // proved is made durable before state.json records it (NODE-1).
+    if (state_dirty_) {
+      if (wal_read_) AERO_RETURN_IF_ERROR(wal_read_->Sync());
+      AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, state_));
+      state_dirty_ = false;
+    }
+    return Status::Ok();
+  }
   AERO_ASSIGN_OR_RETURN(wal_, fs_.OpenWrite(Path(kWalFile), OpenMode::kAppend));
   if (state_dirty_) {
     // The rolled-forward write sets may never have been fsynced (a process
@@ -263,7 +304,9 @@ Status Node::ValidateLogPresent(uint64_t* size) {
     return WalDamage(wal_path, "the file is missing but state.json records " +
                                    std::to_string(state_.applied_wal_offset) + " bytes");
   }
-  if (access_ == Access::kWrite) AERO_RETURN_IF_ERROR(WriteFileAtomically(fs_, wal_path, ""));
+  if (access_ == Access::kWrite && !enrolment_) {
+    AERO_RETURN_IF_ERROR(WriteFileAtomically(fs_, wal_path, ""));
+  }
   return Status::Ok();
 }
 
@@ -306,6 +349,80 @@ Status Node::FinishInterruptedCheckpoint(uint64_t* size) {
     wal_ignored_ = true;
   }
   *size = 0;
+  return Status::Ok();
+}
+
+// COMPAT-7: AeroDB's checkpoint at N restarted wal/wal.log. When
+// checkpoint.json names a snapshot at N above base and the log no longer
+// starts at base + 1, the base becomes that snapshot with H(N) from a record
+// of ours (applied, or a shipped position at N); without one, the commits
+// after the last one read exist only in the snapshot: a history cut (3).
+Status Node::FollowAeroCheckpoint(uint64_t size) {
+  if (!marker_ahead_) return Status::Ok();
+  const auto& [id, n] = *marker_ahead_;
+  const std::string wal_path = Path(kWalFile);
+  std::optional<uint64_t> first;
+  if (size > 0) {
+    AERO_RETURN_IF_ERROR(wal_read_->Seek(0));
+    wal::WalScanner(wal_read_.get(), {}).Run({}, [&](const wal::WriteSet& ws) {
+      first = ws.commit_id;
+      return false;
+    });
+  }
+  // The old log is still there: AeroDB stopped between its marker and the
+  // truncation, or has not truncated yet. Nothing to follow.
+  if (first && *first == state_.base_commit + 1) return Status::Ok();
+  if (first && *first != n + 1) {
+    return WalDamage(wal_path, "the log starts at commit " + std::to_string(*first) +
+                                   " but AeroDB's checkpoint names snapshot " + id +
+                                   " at commit " + std::to_string(n));
+  }
+  if (n < state_.applied_commit) {
+    return WalDamage(wal_path, "AeroDB's checkpoint names snapshot " + id + " at commit " +
+                                   std::to_string(n) + ", below commit " +
+                                   std::to_string(state_.applied_commit) +
+                                   " that this node recorded");
+  }
+  std::optional<history::Digest> digest;
+  if (n == state_.applied_commit) digest = state_.applied_digest;
+  if (!digest) {
+    Result<std::vector<DirEntry>> shipped = fs_.ListDir(Path(kShippedDir));
+    if (shipped.ok()) {
+      for (const DirEntry& e : *shipped) {
+        if (e.name.size() < 5 || e.name.compare(e.name.size() - 5, 5, ".json") != 0) continue;
+        Result<std::optional<ShippedPosition>> p =
+            LoadShippedPosition(fs_, JoinPath(Path(kShippedDir), e.name));
+        if (p.ok() && *p && (*p)->commit == n && (*p)->epoch == state_.epoch) {
+          digest = (*p)->digest;
+          break;
+        }
+      }
+    } else if (shipped.status().code() != Code::kNotFound) {
+      return shipped.status();
+    }
+  }
+  const std::string snapshot = JoinPath(Path(kSnapshotsDir), id);
+  if (!digest) {
+    return Status(
+        Code::kGap,
+        Problem("history cut", dir_,
+                "AeroDB's checkpoint put commits " + std::to_string(state_.applied_commit + 1) +
+                    ".." + std::to_string(n) + " into snapshot " + snapshot +
+                    " and truncated wal/wal.log before any aerodb-repl run read them"),
+        "the history cannot continue past commit " + std::to_string(state_.applied_commit) +
+            ": start a new one from that snapshot with 'aerodb-repl init -D " + dir_ +
+            " --re-enrol' and rebuild the replicas with 'snapshot install'; run ship-wal right "
+            "before AeroDB's checkpoint to avoid this");
+  }
+  state_.base_commit = n;
+  state_.base_digest = *digest;
+  state_.base_snapshot = id;
+  state_.applied_commit = n;
+  state_.applied_digest = *digest;
+  state_.applied_wal_offset = 0;
+  state_.next_sequence = 1;  // AeroDB restarts its sequences (COMPAT-10)
+  state_dirty_ = true;
+  report_.followed_aero_checkpoint = n;
   return Status::Ok();
 }
 
@@ -382,7 +499,9 @@ Status Node::ValidateTail(uint64_t size) {
   }
   const uint64_t tail = size - r.committed_end;
   if (tail == 0) return Status::Ok();
-  if (access_ == Access::kWrite) {
+  // COMPAT-6: in an enrolled directory the tail is AeroDB's transaction in
+  // progress, never ours to cut.
+  if (access_ == Access::kWrite && !enrolment_) {
     AERO_RETURN_IF_ERROR(fs_.Truncate(wal_path, r.committed_end));
     report_.truncated_bytes = tail;
   } else {
@@ -740,6 +859,13 @@ Status Node::AbortAppend() {
 }
 
 Status Node::WalUnusable() const {
+  if (enrolment_) {  // COMPAT-6: no aerodb-repl write touches AeroDB's files
+    return Status(Code::kRefused,
+                  Problem("AeroDB writes this directory", dir_,
+                          "it was enrolled by 'aerodb-repl init'; the reference node's writes "
+                          "and checkpoints would change AeroDB's files"),
+                  "write and checkpoint through AeroDB; aerodb-repl only ships from it");
+  }
   if (access_ == Access::kWrite && !wal_failure_.ok()) {
     return Status(Code::kIo,
                   Problem("cannot write", Path(kWalFile),

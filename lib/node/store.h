@@ -48,6 +48,8 @@ struct OpenReport {
   uint64_t truncated_bytes = 0;   // uncommitted or torn tail removed (write access)
   uint64_t ignored_tail_bytes = 0;  // same, left in place (read access)
   bool finished_checkpoint = false;  // an interrupted checkpoint was completed
+  // COMPAT-7: AeroDB's checkpoint at this commit became the base.
+  std::optional<uint64_t> followed_aero_checkpoint;
 };
 
 class Node {
@@ -72,6 +74,8 @@ class Node {
   const NodeState& state() const { return state_; }
   const std::optional<HaltReason>& halt() const { return halt_; }
   const OpenReport& open_report() const { return report_; }
+  // NODE-12: set when AeroDB writes this directory (`aerodb-repl init`).
+  const std::optional<Enrolment>& enrolment() const { return enrolment_; }
 
   // MODEL-2: ok when this node may create CommitIds now.
   // Permit (node/permit.h) for a write, and a WAL open for writing.
@@ -163,6 +167,7 @@ class Node {
   Status ValidateBase();
   Status ValidateLogPresent(uint64_t* size);
   Status FinishInterruptedCheckpoint(uint64_t* size);
+  Status FollowAeroCheckpoint(uint64_t size);
   Status ValidateAppliedBoundary(uint64_t size);
   Status ValidateTail(uint64_t size);
   Status LoadLiveKeys();
@@ -180,6 +185,10 @@ class Node {
   NodeState state_;
   std::optional<HaltReason> halt_;
   HistoryCopies history_;
+  std::optional<Enrolment> enrolment_;
+  // checkpoint.json naming a snapshot ahead of base (NODE-5 step 3's
+  // window, or AeroDB's checkpoint: COMPAT-7): its id and boundary.
+  std::optional<std::pair<std::string, uint64_t>> marker_ahead_;
   OpenReport report_;
   bool state_dirty_ = false;
   bool wal_ignored_ = false;  // read access over an interrupted checkpoint

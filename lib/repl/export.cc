@@ -229,14 +229,16 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
     m.epoch = s.epoch;
     m.base_commit = s.base_commit;
     m.base_digest = s.base_digest;
-    m.base_snapshot = s.base_snapshot;
+    // COMPAT-11: an archive names its base snapshot by the 20-digit id,
+    // whatever the source calls it (AeroDB's YYYYMMDDTHHMMSSZ).
+    if (s.base_snapshot) m.base_snapshot = node::Node::SnapshotId(s.base_commit);
     m.boundary_commit = s.applied_commit;
     m.boundary_digest = s.applied_digest;
     m.boundary_wal_offset = s.applied_wal_offset;
     m.next_sequence = s.next_sequence;
     if (s.base_snapshot) {
       const std::string dir = JoinPath(JoinPath(o.data_dir, node::kSnapshotsDir), *s.base_snapshot);
-      const std::string to = "snapshots/" + *s.base_snapshot + "/";
+      const std::string to = "snapshots/" + *m.base_snapshot + "/";
       AERO_RETURN_IF_ERROR(AddFile(fs, JoinPath(dir, node::kSnapshotManifest), to + "manifest.json", &sources));
       AERO_RETURN_IF_ERROR(AddFile(fs, JoinPath(dir, node::kSnapshotStorage), to + "storage.dat", &sources));
       AERO_RETURN_IF_ERROR(AddFiles(fs, JoinPath(dir, node::kSnapshotSchemas), to + "schemas/", &sources));

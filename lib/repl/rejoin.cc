@@ -30,6 +30,14 @@ class Rejoiner {
   Status OpenNode() {
     AERO_ASSIGN_OR_RETURN(node_, node::Node::Open(fs_, o_.data_dir, node::Access::kWrite));
     AERO_RETURN_IF_ERROR(node::Permit(node_->authority(), node::Operation::kRejoin, o_.data_dir));
+    if (node_->enrolment()) {  // COMPAT-6: a replica's apply would write AeroDB's log
+      return Status(Code::kRefused,
+                    Problem("AeroDB writes this directory", o_.data_dir,
+                            "a rejoined node is a replica, and apply-wal would append to the "
+                            "log AeroDB writes"),
+                    "stop AeroDB and make a replica of the new primary in a new directory "
+                    "with 'snapshot install'");
+    }
     rep_.epoch = node_->state().epoch;
     rep_.applied_commit = node_->state().applied_commit;
     return Status::Ok();

@@ -79,7 +79,24 @@ class Shipper {
     wal_path_ = JoinPath(o_.data_dir, node::kWalFile);
     // MODEL-9: halted (6) first, then fenced/promoting/role (5).
     AERO_RETURN_IF_ERROR(node::Permit(node_->authority(), node::Operation::kShip, o_.data_dir));
-    return Status::Ok();
+    return PersistAeroCheckpoint();
+  }
+
+  // COMPAT-7: the open followed AeroDB's checkpoint at N with H(N) from a
+  // shipped position. This run may move that position past N, so the new
+  // base goes into state.json first (a writer's open persists it, under the
+  // node lock for this step only); if the lock is held, nothing is shipped.
+  Status PersistAeroCheckpoint() {
+    if (!node_->open_report().followed_aero_checkpoint) return Status::Ok();
+    Result<std::unique_ptr<node::Node>> w = node::Node::Open(fs_, o_.data_dir, node::Access::kWrite);
+    if (w.ok()) return Status::Ok();
+    if (w.status().code() != Code::kLocked) return w.status();
+    return Status(Code::kLocked,
+                  Problem("cannot record AeroDB's checkpoint", o_.data_dir,
+                          "another aerodb-repl run holds the node lock, and the base at commit " +
+                              std::to_string(*node_->open_report().followed_aero_checkpoint) +
+                              " must be recorded before shipping past it"),
+                  "re-run ship-wal when that run has finished; nothing was shipped");
   }
 
   // Step 2: the target exists, and no other run ships to it (LOG-25).
@@ -266,8 +283,14 @@ class Shipper {
                     "commits " + std::to_string(pos_.commit + 1) + ".." +
                         std::to_string(state_.base_commit) +
                         " were checkpointed before being shipped"),
-            "replicas behind commit " + std::to_string(state_.base_commit) +
-                " need 'snapshot install'; continue with --restart-at-base");
+            // COMPAT-8: the commits are in the base snapshot only; say where.
+            "commits " + std::to_string(pos_.commit + 1) + ".." +
+                std::to_string(state_.base_commit) + " are only in " +
+                JoinPath(JoinPath(o_.data_dir, node::kSnapshotsDir),
+                         state_.base_snapshot.value_or("?")) +
+                ": replicas behind commit " + std::to_string(state_.base_commit) +
+                " need 'snapshot install' of a 'snapshot export' of this node; continue with "
+                "--restart-at-base");
       }
       pos_ = Position{rep_.target, state_.epoch, state_.base_commit, state_.base_digest,
                       state_.base_commit, 0, std::nullopt, std::nullopt};

@@ -211,12 +211,16 @@ void VerifySnapshots(Fs& fs, const std::string& dir, VerifyReport* report) {
   }
 }
 
-Status VerifyDataDir(Fs& fs, const std::string& dir, VerifyReport* report) {
+// `aero_only`: judge the AeroDB files alone, as if there were no
+// replication/ (init's judge, COMPAT-2).
+Status VerifyDataDir(Fs& fs, const std::string& dir, VerifyReport* report, bool aero_only = false) {
   report->kind = "data-dir";
   const std::string wal_path = JoinPath(dir, node::kWalFile);
   wal::ScanOptions opt;
   std::optional<node::NodeState> state;
-  Result<node::Identity> identity = node::LoadIdentity(fs, dir);
+  Result<node::Identity> identity =
+      aero_only ? Result<node::Identity>(Status(Code::kNotFound, "not read"))
+                : node::LoadIdentity(fs, dir);
   bool zero_id = false;
   if (identity.ok()) {
     report->system_id = identity->system_id.ToHex();
@@ -540,6 +544,22 @@ Code VerifyReport::outcome() const {
     }
   }
   return Code::kOk;
+}
+
+VerifyReport VerifyAeroDbFiles(Fs& fs, const std::string& dir) {
+  VerifyReport report;
+  report.path = dir;
+  Status s = VerifyDataDir(fs, dir, &report, /*aero_only=*/true);
+  if (!s.ok()) {
+    Finding f;
+    f.severity = s.code() == Code::kIo ? Severity::kIo : Severity::kDamage;
+    f.kind = "unreadable";
+    f.subject = dir;
+    f.message = s.message();
+    f.hint = s.hint();
+    report.findings.push_back(f);
+  }
+  return report;
 }
 
 namespace {

@@ -104,4 +104,9 @@ struct VerifyOptions {
 // kUsage if it is neither a WAL file nor a data directory. Damage is reported as findings, not as the returned status.
 Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions& options);
 
+// COMPAT-2: the AeroDB files of data directory `dir` (wal/wal.log from no
+// known base, data/documents.dat, every snapshots/<id>/) judged exactly as
+// `verify DIR` judges a directory without replication/: init's judge.
+VerifyReport VerifyAeroDbFiles(Fs& fs, const std::string& dir);
+
 }  // namespace aero::repl
