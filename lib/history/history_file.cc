@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_depth.h"
 #include "common/sha256.h"
 
 namespace aero::history {
@@ -37,6 +38,11 @@ Result<json> ParseComplete(std::string_view bytes, const std::string& subject, s
   };
   if (bytes.size() > max_bytes) return invalid(subject, "larger than " + std::to_string(max_bytes) + " bytes");
   if (bytes.empty()) return in_transit();
+  // Before CheckCanonical's copy and dumps, which recurse once per level; a
+  // cut of a valid file nests 3 deep at most, so it is still in transit.
+  if (JsonDepth(bytes) > kMaxJsonDepth) {
+    return invalid(subject, "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  }
   const bool newline = bytes.back() == '\n';
   std::string_view body = newline ? bytes.substr(0, bytes.size() - 1) : bytes;
   try {

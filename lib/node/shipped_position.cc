@@ -1,5 +1,6 @@
 #include "node/shipped_position.h"
 
+#include <algorithm>
 #include <limits>
 
 #include <nlohmann/json.hpp>
@@ -43,7 +44,27 @@ Result<ShippedPosition> ParseShippedPosition(const std::string& text, const std:
     const auto it = o.find(k);
     return it != o.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
   };
+  // The JSON conventions (formats/node-layout.md): lower-case hex, and no
+  // key the format does not have, so that nothing written is ignored.
+  auto unknown = [](const nlohmann::json& o, std::initializer_list<std::string_view> known)
+      -> std::optional<std::string> {
+    for (const auto& [key, value] : o.items()) {
+      if (std::find(known.begin(), known.end(), key) == known.end()) return key;
+    }
+    return std::nullopt;
+  };
+  auto digest_at = [&](const nlohmann::json& o, const char* k) -> Result<history::Digest> {
+    const std::string* hex = str(o, k);
+    Result<history::Digest> d = hex ? history::ParseDigest(*hex)
+                                    : Result<history::Digest>(Status(Code::kDamage, ""));
+    if (d.ok() && history::DigestToHex(*d) != *hex) return Status(Code::kDamage, "upper case");
+    return d;
+  };
   ShippedPosition p;
+  if (const auto k = unknown(j, {"format", "target", "epoch", "commit", "digest", "base",
+                                 "wal_offset", "last_set"})) {
+    return bad("unknown key '" + *k + "'");
+  }
   if (u64(j, "format") != std::optional<uint64_t>(1)) return bad("'format' is not 1");
   for (const char* k : {"commit", "base", "wal_offset", "epoch"}) {
     if (!u64(j, k)) return bad("'" + std::string(k) + "' is not an unsigned integer");
@@ -58,19 +79,18 @@ Result<ShippedPosition> ParseShippedPosition(const std::string& text, const std:
   const std::string* target = str(j, "target");
   if (target == nullptr || target->empty()) return bad("'target' is not a path");
   p.target = *target;
-  const std::string* digest = str(j, "digest");
-  Result<history::Digest> d = digest ? history::ParseDigest(*digest)
-                                     : Result<history::Digest>(Status(Code::kDamage, ""));
-  if (!d.ok()) return bad("'digest' is not a SHA-256 in hex");
+  Result<history::Digest> d = digest_at(j, "digest");
+  if (!d.ok()) return bad("'digest' is not a SHA-256 in lower-case hex");
   p.digest = *d;
   if (const auto l = j.find("last_set"); l != j.end()) {  // LOG-24
     if (!l->is_object()) return bad("'last_set' is not an object");
+    if (const auto k = unknown(*l, {"offset", "sha256"})) {
+      return bad("unknown key 'last_set." + *k + "'");
+    }
     const std::optional<uint64_t> offset = u64(*l, "offset");
-    const std::string* sha = str(*l, "sha256");
-    Result<history::Digest> s = sha ? history::ParseDigest(*sha)
-                                    : Result<history::Digest>(Status(Code::kDamage, ""));
+    Result<history::Digest> s = digest_at(*l, "sha256");
     if (!offset || *offset >= p.wal_offset) return bad("'last_set.offset' out of range");
-    if (!s.ok()) return bad("'last_set.sha256' is not a SHA-256 in hex");
+    if (!s.ok()) return bad("'last_set.sha256' is not a SHA-256 in lower-case hex");
     p.last_set_offset = *offset;
     p.last_set_sha = *s;
   }

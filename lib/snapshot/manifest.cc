@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_depth.h"
 #include "common/sha256.h"
 #include "snapshot/archive_format.h"
 
@@ -155,6 +156,10 @@ static Status CheckEpochMembers(const Manifest& m) {
 
 Result<Manifest> DecodeManifest(std::string_view bytes) {
   if (bytes.empty() || bytes.back() != '\n') return Bad("does not end with a newline");
+  // Before the copy and the dumps below, which recurse once per level.
+  if (JsonDepth(bytes) > kMaxJsonDepth) {
+    return Bad("nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  }
   json j = json::parse(bytes.substr(0, bytes.size() - 1), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Bad("not a JSON object");
   if (!j.contains("manifest_sha256") || !j["manifest_sha256"].is_string()) {

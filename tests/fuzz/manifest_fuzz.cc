@@ -11,6 +11,7 @@
 //   the lineage chain 1..epoch with its history members, base <= boundary;
 // - is refused once cut (its last byte) or with one bit flipped (the
 //   self-checksum, SNAP-3).
+// Text nested deeper than kMaxJsonDepth is refused before it is parsed.
 // Each input is judged twice: as it is, and, when it parses as a JSON
 // object, in canonical form with manifest_sha256 recomputed, so that
 // mutated fields reach the field and cross-field checks (4 and 5).
@@ -22,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/crc32.h"
+#include "common/json_depth.h"
 #include "common/sha256.h"
 #include "history/history_file.h"
 #include "snapshot/archive_format.h"
@@ -117,6 +119,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (Judge(raw)) ++valid_inputs;
   const std::string_view text =
       !raw.empty() && raw.back() == '\n' ? std::string_view(raw).substr(0, size - 1) : raw;
+  if (aero::JsonDepth(text) > aero::kMaxJsonDepth) return 0;  // dump() would recurse that deep
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return 0;
   j.erase("manifest_sha256");

@@ -150,6 +150,19 @@ TEST_CASE("HFILE-3 hostile values: mistyped, missing, extra and over-long fields
   CHECK(Outcome("hello\n") == Code::kDamage);
 }
 
+TEST_CASE("HFILE-3 a file nested 500,000 levels deep is invalid (1), never a stack overflow") {
+  // Found by tests/fuzz/history_file_fuzz.cc (finding_deep_nesting.history):
+  // the parse does not recurse, but the canonical check's copy and dumps
+  // did, once per level. 1 MB, within the 1 MiB bound.
+  const size_t depth = 500000;
+  const std::string bytes =
+      "{\"a\":" + std::string(depth, '[') + std::string(depth, ']') + ",\"checksum\":\"00\"}\n";
+  REQUIRE(bytes.size() <= kMaxHistoryFileBytes);
+  const Status s = DecodeHistoryFile(bytes, 2, Sys(), "f").status();
+  CHECK(s.code() == Code::kDamage);
+  CHECK(s.message() == "invalid history file 'f': nested deeper than 32 levels");
+}
+
 TEST_CASE("HFILE-3 a valid file of another system is foreign (5)") {
   HistoryFile h = Example();
   h.system_id = *ParseSystemId("ffffffffffffffffffffffffffffffff");

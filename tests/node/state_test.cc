@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -188,4 +190,74 @@ TEST_CASE("NODE-1 hostile JSON in state.json, identity.json and halt.json: a cle
   }
   MESSAGE("hostile node files: " << tried << " opens, " << refused << " refused (1)");
   CHECK(refused > tried / 2);
+}
+
+TEST_CASE("NODE-3 a state.json nested 500,000 levels deep is damage (1), never a stack overflow") {
+  // Found by tests/fuzz/node_json_fuzz.cc (finding_state_deep_fenced): the
+  // parse does not recurse, but keeping `fenced` verbatim dumped it, once
+  // per level. 1 MB, within the small-file bound.
+  TempDir t;
+  MakeReplicationDir(t);
+  NodeState s;
+  s.base_digest = history::SeedDigest(history::SystemId{});
+  s.applied_digest = s.base_digest;
+  s.fenced_json = "{\"epoch\":2}";
+  REQUIRE(SaveState(PosixFs(), t.path(), s).ok());
+  std::string text = ReadFile(t / "replication/state.json");
+  const size_t depth = 500000;
+  text.insert(text.find("\"epoch\": 2"), "\"x\":" + std::string(depth, '[') + std::string(depth, ']') + ",");
+  WriteFile(t / "replication/state.json", text);
+  auto r = LoadState(PosixFs(), t.path(), Identity{});
+  CHECK(r.status().code() == Code::kDamage);
+  CHECK(r.status().message().find("nested deeper than 32 levels") != std::string::npos);
+}
+
+TEST_CASE("NODE-2 NODE-3 the JSON conventions: unknown keys in identity.json, base and applied, upper-case hex and a mistyped base.snapshot are damage (1)") {
+  // Found by tests/fuzz/node_json_fuzz.cc: each of these was read as if the
+  // key were absent or the hex lower case, and rewritten without it.
+  TempDir t;
+  MakeReplicationDir(t);
+  Identity id{*history::ParseSystemId("00112233445566778899aabbccddeeff")};
+  REQUIRE(SaveIdentity(PosixFs(), t.path(), id).ok());
+  const std::string id_path = t / "replication/identity.json";
+  const std::string good_id = ReadFile(id_path);
+  REQUIRE(LoadIdentity(PosixFs(), t.path()).ok());
+  for (const auto& edit : std::vector<std::pair<std::string, std::string>>{
+           {"\"format\"", "\"role\": \"primary\", \"format\""},
+           {"00112233445566778899aabbccddeeff", "00112233445566778899AABBCCDDEEFF"}}) {
+    CAPTURE(edit.second);
+    std::string text = good_id;
+    text.replace(text.find(edit.first), edit.first.size(), edit.second);
+    WriteFile(id_path, text);
+    auto r = LoadIdentity(PosixFs(), t.path());
+    CHECK(r.status().code() == Code::kDamage);
+  }
+  WriteFile(id_path, good_id);
+
+  NodeState s;
+  s.base_digest = history::SeedDigest(id.system_id);
+  s.applied_commit = 1;
+  s.applied_digest[0] = 0xab;
+  s.applied_wal_offset = 100;
+  REQUIRE(SaveState(PosixFs(), t.path(), s).ok());
+  const std::string path = t / "replication/state.json";
+  const std::string good = ReadFile(path);
+  REQUIRE(LoadState(PosixFs(), t.path(), id).ok());
+  struct Edit {
+    std::string from, to, why;
+  };
+  for (const Edit& e : std::vector<Edit>{
+           {"\"commit\": 0", "\"commit\": 0, \"quorum\": 1", "unknown key 'base.quorum'"},
+           {"\"commit\": 1", "\"commit\": 1, \"acked\": 1", "unknown key 'applied.acked'"},
+           {"\"snapshot\": null", "\"snapshot\": 7", "invalid base"},
+           {",\n    \"snapshot\": null", "", "invalid base"},
+           {"\"digest\": \"ab00", "\"digest\": \"AB00", "invalid applied position"}}) {
+    CAPTURE(e.to);
+    std::string text = good;
+    text.replace(text.find(e.from), e.from.size(), e.to);
+    WriteFile(path, text);
+    auto r = LoadState(PosixFs(), t.path(), id);
+    CHECK(r.status().code() == Code::kDamage);
+    CHECK(r.status().message().find(e.why) != std::string::npos);
+  }
 }
