@@ -37,11 +37,12 @@ case "${1:-}" in
     cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
       -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_FLAGS_DEBUG="-g -O1" -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
       -DAERODB_FUZZ=ON -DAERODB_SANITIZE=ON >/dev/null
-    cmake --build build-fuzz -j"$JOBS" --target record_reader_fuzz archive_reader_fuzz
+    cmake --build build-fuzz -j"$JOBS" --target record_reader_fuzz archive_reader_fuzz \
+      segment_reader_fuzz manifest_fuzz history_file_fuzz node_json_fuzz
     work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-    for target in record_reader archive_reader; do
+    for target in record_reader archive_reader segment_reader manifest history_file node_json; do
       cp -r "tests/fuzz/corpus/$target" "$work/$target"
-      build-fuzz/tests/${target}_fuzz -max_total_time="${FUZZ_SECONDS:-20}" \
+      build-fuzz/tests/${target}_fuzz -max_total_time="${FUZZ_SECONDS:-10}" \
         "$work/$target" 2> "$work/$target.log" || {
           tail -40 "$work/$target.log" >&2; echo "fuzz '$target': the fuzzer found a crash" >&2; exit 1; }
       runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 inputs in \2 s/p' "$work/$target.log")
