@@ -88,9 +88,9 @@ TEST_CASE("LOG-20 FM-63 segments of the old epoch beyond the branch point are sk
   }
   CHECK(seen);
   CheckSameHistory(t / "r", t / "r2");
-  // A replica at the branch point meets the old epoch's segments first (they
-  // sort before epoch 2's at the same first commit only when they start
-  // there): segments 31..35 of epoch 1 alone are skipped as superseded.
+  // A replica at the branch point meets the old epoch's segments too (at
+  // one first commit the newer epoch sorts first, LOG-29): segments 31..35
+  // of epoch 1 alone are skipped as superseded.
   fsys::remove(t / "arch" / old[0]);
   REQUIRE(PosixFs().MakeDir(t / "old2").ok());
   fsys::remove_all(t / "p/replication/shipped");
