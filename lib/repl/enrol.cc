@@ -64,13 +64,15 @@ class Enroller {
                     "give AeroDB's data directory, the one that holds wal/wal.log");
     }
     AERO_ASSIGN_OR_RETURN(init_lock_, fs_.Lock(Path(kInitLock)));
+    // Leftovers of an init that crashed: its temp folder (before or after
+    // its rename), or a retired history (a re-enrol that crashed after its
+    // first rename, or before its cleanup). Neither is ever read.
+    AERO_RETURN_IF_ERROR(RemoveTree(fs_, Path(kInitTmp)));
+    AERO_RETURN_IF_ERROR(RemoveTree(fs_, Path(kRetiredTmp)));
     Result<FileInfo> repl = fs_.LStat(Path(node::kReplicationDir));
     if (!repl.ok() && repl.status().code() != Code::kNotFound) return repl.status();
     enrolled_ = repl.ok();
     if (enrolled_) AERO_RETURN_IF_ERROR(CheckReEnrol());
-    AERO_RETURN_IF_ERROR(RemoveTree(fs_, Path(kInitTmp)));
-    // A re-enrol that stopped between its two renames left no replication/.
-    if (!enrolled_) AERO_RETURN_IF_ERROR(RemoveTree(fs_, Path(kRetiredTmp)));
     return Status::Ok();
   }
 

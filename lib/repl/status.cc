@@ -69,7 +69,10 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
       st.inbox = lag;
       return st;
     }
-    // Newest (last CommitId) first; stop at the first complete one.
+    // Newest (last CommitId) first. A segment of an older epoch counts only
+    // up to its epoch's branch point, so the newest name may not be the
+    // newest commit: go on while a name's last commit could still beat the
+    // best found (in the common case, one header is read).
     std::vector<const archive::CatalogSegment*> newest_first;
     for (const archive::CatalogSegment& s : catalog.segments) newest_first.push_back(&s);
     std::stable_sort(newest_first.begin(), newest_first.end(),
@@ -77,6 +80,7 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
                        return x->info.last_commit > y->info.last_commit;
                      });
     for (const archive::CatalogSegment* s : newest_first) {
+      if (lag.newest_commit && s->info.last_commit <= *lag.newest_commit) break;
       Result<std::unique_ptr<ReadableFile>> f = a.OpenRead(s->name);
       if (!f.ok()) continue;
       segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &s->info);
@@ -88,10 +92,10 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
       const std::optional<uint64_t> next = lineage->Branch(c.header.epoch + 1);
       const uint64_t last = next ? std::min(c.header.last_commit, *next) : c.header.last_commit;
       if (c.header.first_commit > last) continue;  // superseded (LOG-20)
+      if (lag.newest_commit && last <= *lag.newest_commit) continue;
       lag.newest_commit = last;
       lag.newest_segment = s->name;
       lag.lag = last > applied ? last - applied : 0;
-      break;
     }
     st.inbox = lag;
   }

@@ -14,6 +14,7 @@
 #include "history/lineage.h"
 #include "node/layout.h"
 #include "node/state.h"
+#include "node/store.h"
 #include "node/storage_record.h"
 #include "segment/segment.h"
 #include "segment/segment_reader.h"
@@ -231,8 +232,29 @@ Status VerifyDataDir(Fs& fs, const std::string& dir, VerifyReport* report, bool 
           Damage("state", JoinPath(dir, node::kStateFile), st.status().message()));
     } else {
       state = *st;
-      opt.base_commit = state->base_commit;
-      opt.base_digest = state->base_digest;
+      // COMPAT-7: in a directory AeroDB writes, the base is what the open
+      // makes of it (AeroDB's checkpoint followed, or a history cut), so
+      // verify says what ship-wal will do.
+      Result<std::optional<node::Enrolment>> enrolled = node::LoadEnrolment(fs, dir);
+      if (enrolled.ok() && *enrolled) {
+        Result<std::unique_ptr<node::Node>> n = node::Node::Open(fs, dir, node::Access::kRead);
+        if (n.ok()) {
+          state = (*n)->state();
+        } else if (n.status().code() == Code::kGap) {
+          Finding f;
+          f.severity = Severity::kGap;
+          f.kind = "history-cut";
+          f.subject = dir;
+          f.message = n.status().message();
+          f.hint = n.status().hint();
+          report->findings.push_back(f);
+          state.reset();
+        }
+      }
+      if (state) {
+        opt.base_commit = state->base_commit;
+        opt.base_digest = state->base_digest;
+      }
     }
   } else if (identity.status().code() == Code::kNotFound) {
     // An AeroDB directory without replication/ (HIST-4): no system id.

@@ -47,3 +47,20 @@ TEST_CASE("system id: random, 32 hex digits, parse refuses bad input") {
   CHECK(ParseSystemId("xyz").status().code() == Code::kUsage);
   CHECK(SystemId{}.IsZero());
 }
+
+TEST_CASE("HIST-5 the enrolled base: SHA-256 of the 20-byte tag, the system id, LE64(B) and the storage's SHA-256") {
+  auto id = ParseSystemId("00112233445566778899aabbccddeeff");
+  REQUIRE(id.ok());
+  const Sha256Digest storage = Sha256::Of("storage bytes");
+  std::string input = "AERODB-REPL-ENROL-V1";
+  input.append(reinterpret_cast<const char*>(id->bytes.data()), 16);
+  input.append("\x2c\x01\x00\x00\x00\x00\x00\x00", 8);  // 300, little-endian
+  input.append(reinterpret_cast<const char*>(storage.data()), storage.size());
+  REQUIRE(input.size() == 76);
+  CHECK(EnrolledBaseDigest(*id, 300, storage) == Sha256::Of(input));
+  // Every input counts: another commit, another storage, another system.
+  CHECK(EnrolledBaseDigest(*id, 301, storage) != Sha256::Of(input));
+  CHECK(EnrolledBaseDigest(*id, 300, Sha256::Of("other")) != Sha256::Of(input));
+  CHECK(EnrolledBaseDigest(SystemId{}, 300, storage) != Sha256::Of(input));
+  CHECK(EnrolledBaseDigest(*id, 300, storage) != SeedDigest(*id));
+}

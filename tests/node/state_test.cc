@@ -48,6 +48,38 @@ TEST_CASE("NODE-3 MODEL-1 state round trip: role, epoch, base, applied") {
   CHECK_FALSE(back->fenced_json);
 }
 
+TEST_CASE("MODEL-1 a role other than primary or replica, a fenced replica and a promoting primary are damage") {
+  TempDir t;
+  MakeReplicationDir(t);
+  const std::string p = t / "replication/state.json";
+  NodeState good;
+  good.base_digest = history::SeedDigest(history::SystemId{});
+  good.applied_digest = good.base_digest;
+  REQUIRE(SaveState(PosixFs(), t.path(), good).ok());
+  REQUIRE(LoadState(PosixFs(), t.path(), Identity{}).ok());
+  std::string text = ReadFile(p);
+  const size_t at = text.find("\"role\":\"primary\"");
+  REQUIRE(at != std::string::npos);
+  WriteFile(p, text.replace(at, 16, "\"role\":\"king\""));
+  auto r = LoadState(PosixFs(), t.path(), Identity{});
+  CHECK(r.status().code() == Code::kDamage);
+  CHECK(r.status().message().find("unknown role 'king'") != std::string::npos);
+
+  auto refused = [&](const NodeState& s, const char* why) {
+    REQUIRE(SaveState(PosixFs(), t.path(), s).ok());
+    auto back = LoadState(PosixFs(), t.path(), Identity{});
+    CHECK(back.status().code() == Code::kDamage);
+    CHECK(back.status().message().find(why) != std::string::npos);
+  };
+  NodeState s = good;
+  s.role = Role::kReplica;
+  s.fenced_json = "{\"epoch\":2}";
+  refused(s, "fenced on a replica");
+  s = good;
+  s.promoting = IntentAt(s, history::Claimant{7});
+  refused(s, "promoting on a primary");
+}
+
 TEST_CASE("NODE-3 unknown keys are refused, so no flag is ever missed") {
   TempDir t;
   MakeReplicationDir(t);
@@ -260,4 +292,37 @@ TEST_CASE("NODE-2 NODE-3 the JSON conventions: unknown keys in identity.json, ba
     CHECK(r.status().code() == Code::kDamage);
     CHECK(r.status().message().find(e.why) != std::string::npos);
   }
+}
+
+TEST_CASE("NODE-12 enrolment.json: round trip, absent is not enrolled, anything else refused as damage") {
+  TempDir t;
+  MakeReplicationDir(t);
+  auto none = LoadEnrolment(PosixFs(), t.path());
+  REQUIRE(none.ok());
+  CHECK_FALSE(*none);
+  Enrolment e{300, std::string("20261125T194751Z"), 500};
+  WriteFile(t / std::string(kEnrolmentFile), EnrolmentToJson(e));
+  auto back = LoadEnrolment(PosixFs(), t.path());
+  REQUIRE(back.ok());
+  REQUIRE(*back);
+  CHECK((*back)->base_commit == 300);
+  CHECK((*back)->base_snapshot == std::string("20261125T194751Z"));
+  CHECK((*back)->applied_commit == 500);
+  for (const char* bad : {
+           R"({"format":1,"writer":"aerodb","base_commit":0,"base_snapshot":null,"applied_commit":5,"extra":1})",
+           R"({"format":1,"writer":"reference","base_commit":0,"base_snapshot":null,"applied_commit":5})",
+           R"({"format":2,"writer":"aerodb","base_commit":0,"base_snapshot":null,"applied_commit":5})",
+           R"({"format":1,"writer":"aerodb","base_commit":3,"base_snapshot":null,"applied_commit":5})",
+           R"({"format":1,"writer":"aerodb","base_commit":0,"base_snapshot":"x","applied_commit":5})",
+           R"({"format":1,"writer":"aerodb","base_commit":9,"base_snapshot":"x","applied_commit":5})",
+           R"({"format":1,"writer":"aerodb","base_commit":-1,"base_snapshot":null,"applied_commit":5})",
+           R"([1,2])"}) {
+    CAPTURE(bad);
+    WriteFile(t / std::string(kEnrolmentFile), bad);
+    CHECK(LoadEnrolment(PosixFs(), t.path()).status().code() == Code::kDamage);
+  }
+  CHECK(IsAeroSnapshotId("20261125T194751Z"));
+  CHECK_FALSE(IsAeroSnapshotId("20261125T194751"));
+  CHECK_FALSE(IsAeroSnapshotId("2026112xT194751Z"));
+  CHECK_FALSE(IsAeroSnapshotId("00000000000000000300"));
 }

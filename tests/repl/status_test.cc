@@ -135,3 +135,26 @@ TEST_CASE("LOG-18 status over an inbox of 10000 segments reads the newest segmen
   MESSAGE("status read " << fs.BytesRead(".seg") << " bytes of segments, "
                          << fs.BytesRead("") << " bytes in all");
 }
+
+TEST_CASE("LOG-18 LOG-20 status --from: an old epoch's segment past the branch point does not hide the new epoch's commits") {
+  TempDir t;
+  Failover f;
+  f.second_replica = true;  // r2: a replica of epoch 1 at commit 30
+  MakeFailover(t.path(), f);
+  // The old primary wrote 31..45 in epoch 1 (superseded: epoch 2 began at
+  // 30) and one segment 1..45 of it reached the archive the replica reads.
+  Write(t / "p", 15, 9);
+  REQUIRE(PosixFs().MakeDir(t / "side").ok());
+  REQUIRE(ShipInto(t / "p", t / "side", 16u << 20).ok());
+  const std::vector<std::string> old = Segments(t / "side");
+  REQUIRE(old.size() == 1);
+  std::filesystem::copy_file(t / "side" / old[0], t / "arch" / old[0]);
+  auto s = repl::GetStatus(PosixFs(), t / "r2", std::string(t / "arch"));
+  REQUIRE(s.ok());
+  REQUIRE(s->inbox);
+  CHECK(s->inbox->newest_commit == 40);  // epoch 2's 31..40, what apply-wal applies
+  CHECK(s->inbox->lag == 10);
+  repl::ApplyReport rep;
+  REQUIRE(Apply(t / "r2", t / "arch", &rep).ok());
+  CHECK(StateOf(t / "r2").applied_commit == 40);
+}

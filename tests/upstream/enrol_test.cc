@@ -16,6 +16,7 @@
 #include "repl/export.h"
 #include "repl/install.h"
 #include "repl/rejoin.h"
+#include "repl/status.h"
 #include "repl/verify.h"
 #include "support/repl_fixture.h"
 #include "support/shared_fixtures.h"
@@ -143,6 +144,14 @@ TEST_CASE("COMPAT-12 AeroDB's mvcc directory enrolled, shipped while AeroDB writ
     Status s = Ship(t / "aero", t / "target", 3000);
     REQUIRE_MESSAGE(s.ok(), s.ToString());
     if (++runs % 5 == 0) REQUIRE(Apply(t / "replica", t / "target").ok());
+    if (runs % 10 == 0) {  // status and verify beside AeroDB, no lock taken
+      auto st = repl::GetStatus(PosixFs(), t / "aero", std::nullopt);
+      REQUIRE(st.ok());
+      CHECK(st->outcome() == Code::kOk);
+      auto v = repl::Verify(PosixFs(), t / "aero", {});
+      REQUIRE(v.ok());
+      CHECK(v->outcome() == Code::kOk);
+    }
   }
   CHECK(runs >= 30);
   CHECK(ReadFile(t / "aero/wal/wal.log") == log.bytes);  // nothing of AeroDB's was touched
@@ -299,6 +308,12 @@ TEST_CASE("COMPAT-7 COMPAT-8 AeroDB's checkpoint after everything was shipped: s
   REQUIRE(Ship(t / "aero", t / "target", 3000).ok());
   REQUIRE(Apply(t / "replica", t / "target").ok());
   AeroCheckpointAt300(t / "aero");
+  // verify says what ship-wal will do: the base is AeroDB's snapshot at 300.
+  auto v = repl::Verify(PosixFs(), t / "aero", {});
+  REQUIRE(v.ok());
+  CHECK(v->outcome() == Code::kOk);
+  REQUIRE(v->wal);
+  CHECK(v->wal->base_commit == 300);
   // Right after the checkpoint: nothing new, and the base is AeroDB's snapshot.
   repl::ShipReport sr;
   Status after_checkpoint = Ship(t / "aero", t / "target", 3000, false, &sr);
@@ -370,6 +385,10 @@ TEST_CASE("COMPAT-7 a checkpoint over commits no run read: history cut, 3, namin
   CHECK(s.hint().find("--re-enrol") != std::string::npos);
   auto n = node::Node::Open(PosixFs(), t / "aero", node::Access::kRead);
   CHECK(n.status().code() == Code::kGap);
+  auto v = repl::Verify(PosixFs(), t / "aero", {});
+  REQUIRE(v.ok());
+  CHECK(v->outcome() == Code::kGap);
+  CHECK(repl::GetStatus(PosixFs(), t / "aero", std::nullopt).status().code() == Code::kGap);
 }
 
 TEST_CASE("COMPAT-9 init --re-enrol after a history cut: a new system id, and a replica installed from its export follows it") {
