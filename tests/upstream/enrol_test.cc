@@ -162,6 +162,20 @@ TEST_CASE("COMPAT-12 AeroDB's mvcc directory enrolled, shipped while AeroDB writ
   CHECK(StateAt(t / "replica", 500) == Replay(kMvcc + "/wal/wal.log", 500));
   // The enrolled primary and its replica agree on H(500).
   CHECK(StateOf(t / "aero").applied_digest == StateOf(t / "replica").applied_digest);
+
+  // The fixture's directory itself, copied as it is (its AeroDB snapshot at
+  // 300 and wal-full.log included): enrolled at 500 on base 0, shipped whole.
+  CopyTree(kMvcc, t / "copy");
+  MakeWritable(t / "copy");
+  REQUIRE(Init(t / "copy", false, &rep).ok());
+  CHECK(rep.base_commit == 0);
+  CHECK(rep.applied_commit == 500);
+  REQUIRE(PosixFs().MakeDir(t / "target2").ok());
+  REQUIRE(Ship(t / "copy", t / "target2").ok());
+  REQUIRE(Apply(t / "replica2", t / "target2").ok());
+  CHECK(ReadFile(t / "replica2/wal/wal.log") == log.bytes);
+  CHECK(StateAt(t / "replica2", 500) == Replay(kMvcc + "/wal/wal.log", 500));
+  CHECK(StateAt(t / "replica2", 300) == Replay(kMvcc + "/wal/wal.log", 300));
 }
 
 TEST_CASE("COMPAT-1 init refuses an enrolled directory with 5 and a directory that is not AeroDB's with 9") {
