@@ -303,7 +303,7 @@ Result<std::optional<Enrolment>> LoadEnrolment(Fs& fs, const std::string& dir) {
   for (auto& [key, value] : j.items()) {
     if (key != "format" && key != "writer" && key != "base_commit" && key != "base_snapshot" &&
         key != "applied_commit") {
-      return Invalid(path, "unknown key '" + key + "'");
+      return Invalid(path, "unknown key '" + key + "'");  // NODE-12
     }
   }
   Enrolment e;

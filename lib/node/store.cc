@@ -499,9 +499,9 @@ Status Node::ValidateTail(uint64_t size) {
   }
   const uint64_t tail = size - r.committed_end;
   if (tail == 0) return Status::Ok();
-  // COMPAT-6: in an enrolled directory the tail is AeroDB's transaction in
-  // progress, never ours to cut.
-  if (access_ == Access::kWrite && !enrolment_) {
+  // In an enrolled directory the tail is AeroDB's transaction in progress,
+  // never ours to cut.
+  if (access_ == Access::kWrite && !enrolment_) {  // COMPAT-6
     AERO_RETURN_IF_ERROR(fs_.Truncate(wal_path, r.committed_end));
     report_.truncated_bytes = tail;
   } else {
