@@ -50,6 +50,20 @@ class Shipper {
       : fs_(fs), o_(o), rep_(rep), target_(fs, o.target) {}
 
   Status Run() {
+    Status s = RunSteps();
+    // COMPAT-7: a log AeroDB truncated in place during this run reads as
+    // damage or another history; it is AeroDB's checkpoint, not ours to judge.
+    if (!s.ok() && s.code() != Code::kLocked && AeroCheckpointRaced()) {
+      return Status(Code::kLocked,
+                    Problem("log checkpointed while shipping", wal_path_,
+                            "AeroDB's checkpoint truncated it during this run (" + s.message() + ")"),
+                    "re-run ship-wal; it follows the checkpoint by CommitId");
+    }
+    return s;
+  }
+
+ private:
+  Status RunSteps() {
     AERO_RETURN_IF_ERROR(OpenNode());
     AERO_RETURN_IF_ERROR(LockTarget());
     AERO_RETURN_IF_ERROR(CheckTarget());
@@ -69,7 +83,22 @@ class Shipper {
     return CheckTargetHistory();
   }
 
- private:
+  // COMPAT-7: in an enrolled directory, whether AeroDB checkpointed since
+  // the open: the log holds fewer bytes than the open proved, is another
+  // file, or an open now finds another base (or a history cut).
+  bool AeroCheckpointRaced() {
+    if (!node_ || !node_->enrolment()) return false;
+    Result<FileInfo> now = fs_.Stat(wal_path_);
+    const std::optional<FileInfo>& held = node_->wal_info();
+    if (!now.ok() || !held || now->inode != held->inode || now->device != held->device ||
+        now->size < state_.applied_wal_offset) {
+      return true;
+    }
+    Result<std::unique_ptr<node::Node>> again = node::Node::Open(fs_, o_.data_dir, node::Access::kRead);
+    if (!again.ok()) return again.status().code() == Code::kGap;
+    return (*again)->state().base_commit != state_.base_commit;
+  }
+
   // Step 1 (LOG-25): read-only, no node lock; the write sets the open saw
   // are made durable before any is cut.
   Status OpenNode() {
@@ -483,6 +512,7 @@ class Shipper {
                                      std::to_string(state_.applied_commit) +
                                      " that this primary acknowledged"),
                          "this primary is halted; restore it from a healthy copy");
+    if (AeroCheckpointRaced()) return refusal;  // Run() reports 7; no halt
     // LOG-22, under the node lock taken for this step only (LOG-25).
     AERO_ASSIGN_OR_RETURN(bool recorded,
                           node::HaltIfUnlocked(fs_, o_.data_dir,

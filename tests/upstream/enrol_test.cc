@@ -18,6 +18,7 @@
 #include "repl/rejoin.h"
 #include "repl/status.h"
 #include "repl/verify.h"
+#include "support/forwarding_fs.h"
 #include "support/repl_fixture.h"
 #include "support/shared_fixtures.h"
 #include "support/test_util.h"
@@ -441,4 +442,50 @@ TEST_CASE("COMPAT-9 init --re-enrol after a history cut: a new system id, and a 
   CHECK(StateAt(t / "r2", 330) == Replay(kMvcc + "/wal/wal.log", 330));
   // A replica of the old history refuses the new one: another system.
   CHECK(Apply(t / "old_replica", t / "new").code() == Code::kRefused);
+}
+
+namespace {
+
+// AeroDB checkpoints in place (same file, truncated) at the second open of
+// its WAL: after ship-wal's open proved the log, before it reads it.
+class CheckpointingFs : public ForwardingFs {
+ public:
+  explicit CheckpointingFs(std::string dir) : dir_(std::move(dir)) {}
+  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& p) override {
+    if (p == dir_ + "/wal/wal.log" && ++opens_ == 2) {
+      AeroCheckpointAt300(dir_);
+      Append(dir_, Resequenced(Log().Range(301, 310), 1));
+    }
+    return ForwardingFs::OpenRead(p);
+  }
+
+ private:
+  std::string dir_;
+  int opens_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("COMPAT-7 AeroDB's checkpoint during a ship-wal run: 7 and a re-run that follows it, never a halt") {
+  TempDir t;
+  const AeroLog& log = Log();
+  MakeAeroDir(t / "aero", log.Range(1, 250));
+  REQUIRE(Init(t / "aero").ok());
+  REQUIRE(PosixFs().MakeDir(t / "target").ok());
+  REQUIRE(Ship(t / "aero", t / "target", 3000).ok());
+  Append(t / "aero", log.Range(251, 300));
+  CheckpointingFs fs(t / "aero");
+  repl::ShipOptions o;
+  o.data_dir = t / "aero";
+  o.target = t / "target";
+  o.max_segment_bytes = 3000;
+  Status raced = repl::ShipWal(fs, o, nullptr);
+  CHECK(raced.code() == Code::kLocked);
+  CHECK(raced.message().find("log checkpointed while shipping") != std::string::npos);
+  CHECK_FALSE(fsys::exists(t / "aero/replication/halt.json"));
+  // The re-run judges the checkpoint: this target had only part of 251..300,
+  // and no run read the rest, so the history is cut (COMPAT-7), said as 3.
+  Status rerun = Ship(t / "aero", t / "target", 3000);
+  CHECK(rerun.code() == Code::kGap);
+  CHECK_FALSE(fsys::exists(t / "aero/replication/halt.json"));
 }
