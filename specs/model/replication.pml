@@ -62,7 +62,7 @@ byte  applied[NODES];        /* state.json applied.commit */
 bit   fenced[NODES];         /* state.json fenced (MODEL-7) */
 bit   halted[NODES];         /* replication/halt.json (NODE-9) */
 bit   promoting[NODES];      /* state.json promoting, the intent (MODEL-8 step 3) */
-byte  branch_commit[NODES];  /* promoting.branch_commit; kept: the content of node k's claim */
+byte  branch_commit[NODES];  /* promoting.branch_commit; kept after the claim: the content of node k's */
 short branch_digest[NODES];  /* promoting.branch_digest */
 byte  hist[NODES];           /* replication/history/00000002.history: its claimant (node+1), 0 none */
 byte  shipped[NODES];        /* replication/shipped/<claim archive>.json: commit */
@@ -604,7 +604,7 @@ inline Promoter_Run(n) {
           printf("node%d promote: claimed 00000002.history, replacing node%d's\n", n, claim - 1);
           claim = n + 1; claims_ever = claims_ever | (1 << n)
 #else
-       :: else -> promoting[n] = 0;                                     /* DropIntent */
+       :: else -> promoting[n] = 0; branch_commit[n] = 0; branch_digest[n] = 0;   /* DropIntent */
           printf("node%d promote: claimed by node%d (5)\n", n, claim - 1)
 #endif
        fi
@@ -624,6 +624,7 @@ inline Promoter_Run(n) {
         * the Claim step above ends the same way.) */
        role[n] == REPLICA && !halted[n] && promoting[n] && claim != 0 && claim != n + 1 ->
        promoting[n] = 0;
+       if :: !(claims_ever & (1 << n)) -> branch_commit[n] = 0; branch_digest[n] = 0 :: else fi;
        printf("node%d promote (re-run): claimed by node%d (5)\n", n, claim - 1)
      }
 #endif
