@@ -7,6 +7,8 @@
 # of CI (a build per mutant): run it before resolving an issue that adds rules.
 #   bash tests/mutation/run.sh [FILTER]   (FILTER: substrings of mutant ids, '|'-separated)
 #   bash tests/mutation/run.sh --audit    (no build: which enforced rules have no mutant)
+# Environment: MUTATION_DIR (scratch copy, default /tmp/aerodb-mutation),
+# MUTATION_KEEP=1 (reuse its build), JOBS, MUTANT_SECONDS (per test run).
 # --audit reads the rule tables of specs/*.md and formats/*.md (rows
 # `| ID | rule | enforced in | shown by |`): a rule is enforced in code when
 # its "enforced in" cell names a lib/ or cli/ path and does not say planned
@@ -24,7 +26,9 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=${MUTATION_DIR:-/tmp/aerodb-mutation}
 JOBS=${JOBS:-2}
 TSV="$SRC/tests/mutation/mutants.tsv"
-IDRE='(FM|LOG|MODEL|SNAP|SEG|REC|HIST|NODE|ARC|READ|RECOV|HFILE)-[0-9]+'
+# Rule ids: the prefixes tests/cli/spec_citations.sh knows, PREFIX-N.
+PREFIXES=$(sed -n 's/^PREFIXES="\(.*\)"$/\1/p' "$SRC/tests/cli/spec_citations.sh")
+IDRE="(${PREFIXES// /|})-[0-9]+"
 
 # "ID<TAB>document" for every rule a table row or a heading defines.
 rule_documents() {
@@ -92,10 +96,17 @@ if [ "${1:-}" = "--audit" ]; then
   exit "$bad"
 fi
 
-rm -rf "$WORK"
-mkdir -p "$WORK"
 # A copy of the working tree (committed or not), without build directories.
-(cd "$SRC" && git ls-files -co --exclude-standard -z) | (cd "$SRC" && xargs -0 cp --parents -t "$WORK")
+# MUTATION_KEEP=1 keeps an earlier run's copy and build: only files whose
+# content changed are copied (with a new mtime, so ninja rebuilds them).
+if [ "${MUTATION_KEEP:-0}" = 1 ] && [ -d "$WORK/build" ]; then
+  (cd "$SRC" && git ls-files -co --exclude-standard -z) |
+    rsync -r --checksum --from0 --files-from=- "$SRC/" "$WORK/" || exit 10
+else
+  rm -rf "$WORK"
+  mkdir -p "$WORK"
+  (cd "$SRC" && git ls-files -co --exclude-standard -z) | (cd "$SRC" && xargs -0 cp --parents -t "$WORK")
+fi
 cmake -S "$WORK" -B "$WORK/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null || exit 10
 cmake --build "$WORK/build" -j"$JOBS" --target unit_tests >/dev/null || { echo "the unmutated tree does not build" >&2; exit 10; }
 total=0 killed=0

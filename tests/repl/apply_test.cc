@@ -77,8 +77,24 @@ TEST_CASE("LOG-16 bootstrap refuses when the segments don't start at commit 1 (3
   fsys::remove(t / "out" / Segments(t / "out").at(0));
   Status s = Apply(t / "r", t / "out");
   CHECK(s.code() == Code::kGap);
+  CHECK(s.message().find("gap before commit 1 in") == 0);
+  CHECK(s.message().find("the oldest segment starts at") != std::string::npos);
   CHECK(s.hint().find("snapshot install") != std::string::npos);
   CHECK_FALSE(FileExists(t / "r"));
+}
+
+TEST_CASE("LOG-16 a bootstrap that applies no write set creates nothing") {
+  TempDir t;
+  Setup(t, 60);
+  // The first segment's header is good, its body is not: the run stops
+  // (1) before any write set is acknowledged.
+  FlipBitInFile(t / "out" / Segments(t / "out").at(0), 400, 3);
+  repl::ApplyReport rep;
+  Status s = Apply(t / "r", t / "out", &rep);
+  CHECK(s.code() == Code::kDamage);
+  CHECK_FALSE(rep.bootstrapped);
+  CHECK_FALSE(FileExists(t / "r"));
+  CHECK_FALSE(FileExists(t / "r.bootstrap.tmp"));
 }
 
 TEST_CASE("LOG-16 bootstrap with no segments is 9, nothing is created") {
@@ -133,6 +149,19 @@ TEST_CASE("row 2 LOG-12 corrupt: halt, exit 1, then 6 until unhalt, replace and 
   CheckSameHistory(t / "p", t / "r");
   CHECK(ReadFile(t / "r/replication/halt-history.jsonl").find("replaced the damaged segment") !=
         std::string::npos);
+}
+
+TEST_CASE("row 2 LOG-12 a segment whose header fails its checksum halts the replica (1)") {
+  TempDir t;
+  Setup(t, 60);
+  const std::string victim = t / "out" / Segments(t / "out").at(1);
+  FlipBitInFile(victim, 100, 0);  // in the header, before its CRC
+  Status s = Apply(t / "r", t / "out");
+  CHECK(s.code() == Code::kDamage);
+  CHECK(s.message().find("corrupt segment '" + victim + "': header checksum") == 0);
+  CHECK(HaltCode(t / "r") == "corrupt");
+  auto first = segment::ParseSegmentName(Segments(t / "out").at(0));
+  CHECK(StateOf(t / "r").applied_commit == first->last_commit);  // nothing from it or after it
 }
 
 TEST_CASE("row 3 LOG-11 a segment of another database: halt, exit 5") {
@@ -249,6 +278,7 @@ TEST_CASE("row 10 LOG-7 a gap stops with exit 3 naming the missing CommitIds") {
                            std::to_string(third->first_commit) + " ('" + names[2] +
                            "'); commits " + std::to_string(first->last_commit + 1) + ".." +
                            std::to_string(third->first_commit - 1) + " are missing");
+  CHECK(s.hint().find("'snapshot install'") != std::string::npos);  // SNAP-1
   CHECK(StateOf(t / "r").applied_commit == first->last_commit);  // nothing after the gap
   WriteFile(t / "out" / missing, saved);
   REQUIRE(Apply(t / "r", t / "out").ok());
@@ -762,5 +792,30 @@ TEST_CASE("RECOV-4 a replica restored from an older copy of itself catches up") 
   }
   CHECK(applied > 0);
   CHECK(dups > 0);
+  CheckSameHistory(t / "p", t / "r");
+}
+
+TEST_CASE("RECOV-4 LOG-28 a restored copy whose inbox memo is newer than its state judges every segment") {
+  TempDir t;
+  Setup(t, 20);
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  fsys::copy(t / "r", t / "backup", fsys::copy_options::recursive);
+  Write(t / "p", 25, 7);
+  REQUIRE(Ship(t / "p", t / "out", 6000).ok());
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  REQUIRE(StateOf(t / "r").applied_commit == 45);
+  // A copy taken file by file while apply-wal ran: state.json and the log
+  // at commit 20, the inbox memo written at 45. The memo must not pass
+  // over 21..45.
+  fsys::remove_all(t / "backup/replication/inbox");
+  fsys::copy(t / "r/replication/inbox", t / "backup/replication/inbox",
+             fsys::copy_options::recursive);
+  fsys::remove_all(t / "r");
+  fsys::rename(t / "backup", t / "r");
+  REQUIRE(StateOf(t / "r").applied_commit == 20);
+  repl::ApplyReport rep;
+  REQUIRE(Apply(t / "r", t / "out", &rep).ok());
+  CHECK(rep.previously_checked == 0);
+  CHECK(rep.applied_commit == 45);
   CheckSameHistory(t / "p", t / "r");
 }

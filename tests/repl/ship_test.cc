@@ -277,6 +277,7 @@ TEST_CASE("LOG-23 commits checkpointed before being shipped: exit 3 unless --res
   CHECK(s.code() == Code::kGap);
   CHECK(s.message().find("commits 11..15 were checkpointed before being shipped") !=
         std::string::npos);
+  CHECK(s.hint().find("need 'snapshot install'") != std::string::npos);  // SNAP-1
   repl::ShipOptions o;
   o.data_dir = t / "p";
   o.target = t / "out";
@@ -623,6 +624,83 @@ class WalOpenHook final : public ForwardingFs {
 };
 
 }  // namespace
+
+namespace {
+
+// Calls `before` ahead of each exclusive publish (a segment's rename).
+class PublishHook final : public ForwardingFs {
+ public:
+  explicit PublishHook(std::function<void()> before) : before_(std::move(before)) {}
+  Status RenameNoReplace(const std::string& a, const std::string& b) override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      before_();
+    }
+    return real_.RenameNoReplace(a, b);
+  }
+
+ private:
+  std::mutex mu_;
+  std::function<void()> before_;
+};
+
+}  // namespace
+
+TEST_CASE("LOG-3 with position_every_bytes = 1 the saved position follows each published segment") {
+  TempDir t;
+  MakePrimary(t / "p", 60);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  const std::string pos = node::ShippedPositionPath(t / "p", *RealPath(t / "out"));
+  // What the position file says just before each segment is published.
+  std::vector<uint64_t> saved;
+  PublishHook fs([&] {
+    auto p = node::LoadShippedPosition(PosixFs(), pos);  // on a publishing thread: no REQUIRE
+    saved.push_back(!p.ok() ? UINT64_MAX : *p ? (*p)->commit : 0);
+  });
+  repl::ShipOptions o;
+  o.data_dir = t / "p";
+  o.target = t / "out";
+  o.max_segment_bytes = 2000;
+  o.position_every_bytes = 1;
+  repl::ShipReport rep;
+  REQUIRE(repl::ShipWal(fs, o, &rep).ok());
+  REQUIRE(rep.segments.size() > 2);
+  REQUIRE(saved.size() == rep.segments.size());
+  CHECK(saved[0] == 0);  // a new target: no position yet
+  for (size_t i = 1; i < saved.size(); ++i) {
+    CAPTURE(i);
+    CHECK(saved[i] == rep.segments[i - 1].last_commit);
+  }
+}
+
+TEST_CASE("LOG-1 a write set committed while ship-wal runs is left to the next run") {
+  TempDir t;
+  MakePrimary(t / "p", 20);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  // Open 1 is the node's own, 2 the scan: a writer commits in between, so
+  // the scan meets a whole write set past the applied commit of its open.
+  bool wrote = false;
+  WalOpenHook fs([&](int n) {
+    if (n != 2) return;
+    Write(t / "p", 1, 7);
+    wrote = true;
+  });
+  repl::ShipOptions o;
+  o.data_dir = t / "p";
+  o.target = t / "out";
+  repl::ShipReport rep;
+  REQUIRE(repl::ShipWal(fs, o, &rep).ok());
+  REQUIRE(wrote);
+  CHECK(rep.shipped_commit == 20);
+  REQUIRE_FALSE(rep.segments.empty());
+  CHECK(rep.segments.back().last_commit == 20);
+  CHECK_FALSE(FileExists(t / "p/replication/halt.json"));
+  repl::ShipReport next;
+  REQUIRE(Ship(t / "p", t / "out", 16u << 20, false, &next).ok());
+  REQUIRE(next.segments.size() == 1);
+  CHECK(next.segments[0].first_commit == 21);
+  CHECK(next.segments[0].last_commit == 21);
+}
 
 TEST_CASE("LOG-25 a checkpoint that replaces wal.log while shipping is 7, published segments kept") {
   TempDir t;

@@ -1359,6 +1359,28 @@ TEST_CASE("SNAP-3 a manifest that lists no wal/wal.log is refused") {
   CHECK(r.status().message().find("'wal/wal.log' is not listed") != std::string::npos);
 }
 
+TEST_CASE("SNAP-3 a manifest that omits the base snapshot's manifest.json or storage.dat is refused") {
+  snapshot::Manifest m;
+  m.system_id = *history::ParseSystemId("00112233445566778899aabbccddeeff");
+  m.base_commit = m.boundary_commit = 40;
+  m.base_snapshot = "00000000000000000040";
+  const std::string dir = "snapshots/00000000000000000040/";
+  const Sha256Digest sum = Sha256::Of("x");
+  const std::vector<snapshot::Member> all = {
+      {dir + "manifest.json", 1, sum}, {dir + "storage.dat", 1, sum}, {"wal/wal.log", 0, std::nullopt}};
+  m.members = all;
+  REQUIRE(snapshot::DecodeManifest(snapshot::EncodeManifest(m)).ok());  // with both: valid
+  for (size_t dropped : {0, 1}) {
+    CAPTURE(all[dropped].path);
+    m.members = all;
+    m.members.erase(m.members.begin() + static_cast<std::ptrdiff_t>(dropped));
+    auto r = snapshot::DecodeManifest(snapshot::EncodeManifest(m));
+    CHECK(r.status().code() == Code::kDamage);
+    CHECK(r.status().message().find("the base snapshot's manifest.json or storage.dat is not listed") !=
+          std::string::npos);
+  }
+}
+
 TEST_CASE("--discard-existing removes a symlink, never what it points to") {
   TempDir t;
   Primary(t);
@@ -1639,6 +1661,37 @@ TEST_CASE("SNAP-12 an AeroDB manifest.json with a field of the wrong type is dam
     CHECK(c.state == snapshot::ArchiveState::kCorrupt);
     CHECK(c.detail.find(k.why) != std::string::npos);
   }
+}
+
+TEST_CASE("SNAP-12 an AeroDB manifest.json whose commit_boundary is not the base commit is damage (1)") {
+  TempDir t;
+  MakePrimary(t / "p", 40);
+  {
+    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    REQUIRE((*n)->Checkpoint().ok());
+  }
+  Write(t / "p", 15, 5);
+  auto v = ReadTar(Export(t, "a.tar", false));
+  auto m = snapshot::DecodeManifest(v.at(0).data);
+  REQUIRE(m.ok());
+  const std::string member = "snapshots/00000000000000000040/manifest.json";
+  bool edited = false;
+  for (size_t i = 1; i < v.size(); ++i) {
+    if (v[i].path != member) continue;
+    const size_t at = v[i].data.find("\"commit_boundary\": 40");
+    REQUIRE(at != std::string::npos);
+    v[i].data.replace(at, 21, "\"commit_boundary\": 39");  // a valid number, the wrong commit
+    m->members[i - 1].sha256 = Sha256::Of(v[i].data);  // listed honestly: only SNAP-12 refuses it
+    edited = true;
+  }
+  REQUIRE(edited);
+  v[0].data = snapshot::EncodeManifest(*m);
+  WriteTar(t / "e.tar", v, false);
+  const snapshot::ArchiveCheck c = Check(t / "e.tar");
+  CHECK(c.state == snapshot::ArchiveState::kCorrupt);
+  CHECK(c.detail.find(member + ": commit_boundary is not the base commit") != std::string::npos);
+  CHECK(Install(t / "r", t / "e.tar").code() == Code::kDamage);
+  CHECK_FALSE(FileExists(t / "r"));
 }
 
 namespace {
