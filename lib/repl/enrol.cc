@@ -297,7 +297,7 @@ class Enroller {
     AERO_RETURN_IF_ERROR(
         fs_.Rename(JoinPath(tmp, node::kReplicationDir), Path(node::kReplicationDir)));
     AERO_RETURN_IF_ERROR(fs_.SyncDir(tmp));
-    AERO_RETURN_IF_ERROR(fs_.SyncDir(o_.data_dir));
+    AERO_RETURN_IF_ERROR(fs_.SyncDir(o_.data_dir));  // COMPAT-5: the rename is durable
     // Enrolled. Leftovers are harmless, and the next init removes them.
     (void)RemoveTree(fs_, Path(kRetiredTmp));
     (void)RemoveTree(fs_, tmp);

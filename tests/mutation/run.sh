@@ -107,8 +107,11 @@ else
   mkdir -p "$WORK"
   (cd "$SRC" && git ls-files -co --exclude-standard -z) | (cd "$SRC" && xargs -0 cp --parents -t "$WORK")
 fi
-cmake -S "$WORK" -B "$WORK/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null || exit 10
-cmake --build "$WORK/build" -j"$JOBS" --target unit_tests >/dev/null || { echo "the unmutated tree does not build" >&2; exit 10; }
+cmake -S "$WORK" -B "$WORK/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DAERODB_SHARED_DIR="$(cd "$SRC/.." && pwd)/shared" >/dev/null || exit 10
+# A filter "upstream:NAME" runs upstream_tests (AeroDB's own bytes in
+# ../shared, beside the source) instead of unit_tests.
+cmake --build "$WORK/build" -j"$JOBS" --target unit_tests upstream_tests >/dev/null || { echo "the unmutated tree does not build" >&2; exit 10; }
 total=0 killed=0
 declare -A SPEC_TOTAL SPEC_KILLED
 while IFS= read -r line; do
@@ -134,9 +137,11 @@ while IFS= read -r line; do
   fi
   cp "$f" "$f.orig"
   OLD="$old" NEW="$new" perl -0pi -e 's/^\Q$ENV{OLD}\E$/$ENV{NEW}/m' "$f"
-  if ! cmake --build "$WORK/build" -j"$JOBS" --target unit_tests >/dev/null 2>&1; then
+  bin=unit_tests
+  if [[ "$filter" == upstream:* ]]; then bin=upstream_tests filter=${filter#upstream:}; fi
+  if ! cmake --build "$WORK/build" -j"$JOBS" --target "$bin" >/dev/null 2>&1; then
     echo "NOBUILD  $id: the mutant does not compile (fix its line in mutants.tsv)"
-  elif timeout "${MUTANT_SECONDS:-300}" "$WORK/build/tests/unit_tests" -tc="$filter" >/dev/null 2>&1; then
+  elif timeout "${MUTANT_SECONDS:-300}" "$WORK/build/tests/$bin" -tc="$filter" >/dev/null 2>&1; then
     echo "SURVIVED $id ($file; tests: $filter)"
   else
     echo "KILLED   $id"
