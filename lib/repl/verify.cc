@@ -205,7 +205,7 @@ void VerifySnapshots(Fs& fs, const std::string& dir, VerifyReport* report) {
         std::snprintf(buf, sizeof buf, "crc32:%08x", Crc32(*bytes));
         if (!sum.is_string() || sum.get<std::string>() != buf) {
           report->findings.push_back(
-              Damage("checksum", spath, "manifest says " + sum.dump() + ", file has " + buf));
+              Damage("checksum", spath, "manifest says " + (sum.is_string() ? sum.get<std::string>() : std::string("a value that is not a string")) + ", file has " + buf));
         }
       }
     }
