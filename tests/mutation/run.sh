@@ -135,10 +135,17 @@ while IFS= read -r line; do
     echo "STALE    $id: the line occurs $n times in $file"
     continue
   fi
-  cp "$f" "$f.orig"
-  OLD="$old" NEW="$new" perl -0pi -e 's/^\Q$ENV{OLD}\E$/$ENV{NEW}/m' "$f"
   bin=unit_tests
   if [[ "$filter" == upstream:* ]]; then bin=upstream_tests filter=${filter#upstream:}; fi
+  # A filter that selects no test case passes: the mutant would "survive"
+  # for a typo, or "be killed" by nothing at all. Say so instead.
+  if ! "$WORK/build/tests/$bin" -tc="$filter" --count --no-version 2>/dev/null |
+      grep -q 'current filters: [1-9]'; then
+    echo "NOTESTS  $id: no test case matches '$filter'"
+    continue
+  fi
+  cp "$f" "$f.orig"
+  OLD="$old" NEW="$new" perl -0pi -e 's/^\Q$ENV{OLD}\E$/$ENV{NEW}/m' "$f"
   if ! cmake --build "$WORK/build" -j"$JOBS" --target "$bin" >/dev/null 2>&1; then
     echo "NOBUILD  $id: the mutant does not compile (fix its line in mutants.tsv)"
   elif timeout "${MUTANT_SECONDS:-300}" "$WORK/build/tests/$bin" -tc="$filter" >/dev/null 2>&1; then

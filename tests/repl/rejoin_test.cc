@@ -6,6 +6,7 @@
 
 #include "repl/promote.h"
 #include "repl/rejoin.h"
+#include "segment/segment.h"
 #include "support/repl_fixture.h"
 
 using namespace aero;
@@ -85,4 +86,56 @@ TEST_CASE("RECOV-10 a node at the branch commit with another digest is diverged 
   CHECK(StateOf(t / "q").role == node::Role::kPrimary);
   // p itself, at the branch commit with the lineage's digest, rejoins.
   CHECK(RejoinDir(t / "p", t / "arch").ok());
+}
+
+TEST_CASE("RECOV-10 an old primary behind the branch point rejoins when a segment boundary proves its digest") {
+  TempDir t;
+  MakePrimary(t / "p", 20);
+  REQUIRE(PosixFs().MakeDir(t / "arch").ok());
+  REQUIRE(ShipInto(t / "p", t / "arch", 3000, true).ok());  // segments end at commit 20
+  fsys::copy(t / "p", t / "old", fsys::copy_options::recursive);  // backups of p at 20
+  fsys::copy(t / "p", t / "old2", fsys::copy_options::recursive);
+  Write(t / "p", 10, 9);
+  REQUIRE(ShipInto(t / "p", t / "arch").ok());  // 21..30
+  REQUIRE(Apply(t / "r", t / "arch").ok());
+  repl::PromoteOptions o;
+  o.data_dir = t / "r";
+  o.archive = t / "arch";
+  REQUIRE(repl::Promote(PosixFs(), o, nullptr).ok());  // epoch 2 from commit 30
+  Write(t / "r", 5, 5);
+  REQUIRE(ShipInto(t / "r", t / "arch").ok());  // 31..35 of epoch 2
+  // Commit 20 is no branch point: only the segments around it know H(20),
+  // the one ending there (digest_after) and the next (digest_before).
+  std::string ends_20, starts_21;
+  for (const std::string& n : Segments(t / "arch")) {
+    auto info = segment::ParseSegmentName(n);
+    REQUIRE(info.has_value());
+    if (info->last_commit == 20) ends_20 = n;
+    if (info->first_commit == 21) starts_21 = n;
+  }
+  REQUIRE_FALSE(ends_20.empty());
+  REQUIRE_FALSE(starts_21.empty());
+  REQUIRE(PosixFs().MakeDir(t / "aside").ok());
+  auto aside = [&](const std::string& n) { fsys::rename(t / "arch" / n, t / "aside" / n); };
+  auto back = [&](const std::string& n) { fsys::rename(t / "aside" / n, t / "arch" / n); };
+  aside(ends_20);
+  aside(starts_21);
+  Status unprovable = RejoinDir(t / "old", t / "arch");
+  CHECK(unprovable.code() == Code::kNotFound);
+  CHECK(unprovable.message().find("unprovable '") == 0);
+  CHECK(unprovable.message().find("no digest of the lineage at commit 20") != std::string::npos);
+  CHECK(StateOf(t / "old").role == node::Role::kPrimary);
+  back(ends_20);  // its digest_after proves H(20)
+  repl::RejoinReport rep;
+  REQUIRE(RejoinDir(t / "old", t / "arch", &rep).ok());
+  CHECK(rep.branch_commit == 30);
+  CHECK(StateOf(t / "old").role == node::Role::kReplica);
+  back(starts_21);
+  aside(ends_20);  // the next segment's digest_before proves it as well
+  REQUIRE(RejoinDir(t / "old2", t / "arch").ok());
+  CHECK(StateOf(t / "old2").role == node::Role::kReplica);
+  back(ends_20);
+  REQUIRE(Apply(t / "old", t / "arch").ok());  // 21..30 of epoch 1, then 31..35 of epoch 2
+  CHECK(StateOf(t / "old").epoch == 2);
+  CheckSameHistory(t / "r", t / "old");
 }

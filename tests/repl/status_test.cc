@@ -158,3 +158,32 @@ TEST_CASE("LOG-18 LOG-20 status --from: an old epoch's segment past the branch p
   REQUIRE(Apply(t / "r2", t / "arch", &rep).ok());
   CHECK(StateOf(t / "r2").applied_commit == 40);
 }
+
+TEST_CASE("LOG-18 LOG-20 status --from never names a superseded segment as the newest") {
+  TempDir t;
+  Failover f;
+  f.after = 0;  // epoch 2 has written nothing yet
+  f.second_replica = true;  // r2: a replica of epoch 1 at commit 30
+  MakeFailover(t.path(), f);
+  // The old primary wrote 31..45 in epoch 1 after epoch 2 began at 30: a
+  // segment of only superseded write sets reaches the archive.
+  REQUIRE(std::filesystem::create_directory(t / "side"));
+  REQUIRE(ShipInto(t / "p", t / "side", 16u << 20).ok());  // 1..30
+  Write(t / "p", 15, 9);
+  repl::ShipReport rep;
+  REQUIRE(repl::ShipWal(PosixFs(), {.data_dir = t / "p", .target = t / "side"}, &rep).ok());
+  REQUIRE(rep.segments.size() == 1);
+  REQUIRE(rep.segments[0].first_commit == 31);
+  std::filesystem::copy_file(t / "side" / rep.segments[0].name, t / "arch" / rep.segments[0].name);
+  std::string at_30;
+  for (const std::string& n : Segments(t / "arch")) {
+    if (segment::ParseSegmentName(n)->last_commit == 30) at_30 = n;
+  }
+  REQUIRE_FALSE(at_30.empty());
+  auto s = repl::GetStatus(PosixFs(), t / "r2", std::string(t / "arch"));
+  REQUIRE(s.ok());
+  REQUIRE(s->inbox);
+  CHECK(s->inbox->newest_commit == 30);
+  CHECK(s->inbox->newest_segment == at_30);
+  CHECK(s->inbox->lag == 0);
+}
