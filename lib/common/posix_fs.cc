@@ -58,7 +58,6 @@ class PosixWritable final : public WritableFile {
     }
     return Status::Ok();
   }
-  Status AppendFrom(ReadableFile& src, uint64_t offset, uint64_t n) override;
   Status Sync() override {
     if (::fsync(fd_) != 0) return ErrnoStatus("cannot fsync", path_, errno);
     return Status::Ok();
@@ -139,35 +138,6 @@ class PosixReadable final : public ReadableFile {
   std::string path_;
 };
 
-Status PosixWritable::AppendFrom(ReadableFile& src, uint64_t offset, uint64_t n) {
-  auto* in = dynamic_cast<PosixReadable*>(&src);
-  if (in == nullptr) return WritableFile::AppendFrom(src, offset, n);
-  loff_t off = static_cast<loff_t>(offset);
-  bool copied_any = false;
-  while (n > 0) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(n, kWritebackBytes));
-    ssize_t k = ::copy_file_range(in->fd(), &off, fd_, nullptr, want, 0);
-    if (k < 0) {
-      if (errno == EINTR) continue;
-      // Not supported between these files (other filesystems, old kernels,
-      // O_APPEND): the portable path, from where the kernel stopped.
-      if (!copied_any && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
-                          errno == EOPNOTSUPP || errno == EBADF)) {
-        return WritableFile::AppendFrom(src, static_cast<uint64_t>(off), n);
-      }
-      return ErrnoStatus("cannot copy into", path_, errno);
-    }
-    if (k == 0) {
-      return Status(Code::kDamage, Problem("file ends early", src.path(),
-                                           "expected " + std::to_string(n) + " more bytes at " +
-                                               std::to_string(off)));
-    }
-    copied_any = true;
-    n -= static_cast<uint64_t>(k);
-    Written(static_cast<uint64_t>(k));
-  }
-  return Status::Ok();
-}
 
 class PosixLock final : public FileLock {
  public:
