@@ -212,7 +212,7 @@ end_idle:
   od
 }
 
-/* ====================== aerodb put (lib/node/store.cc) ====================== */
+/* ============ aerodb put (lib/engine/reference_node.cc over lib/node/store.cc) ============ */
 /* MODEL-2: Permit(write); the write set is fsynced and state.json replaced
  * before the write is acknowledged (NODE-1), so a crash inside it leaves
  * nothing (NODE-4 truncates the torn tail): one step. */
