@@ -1,6 +1,7 @@
 // aerodb checkpoint -D DIR: snapshot the state at the last commit, empty the WAL.
 #include "cli/aerodb/commands.h"
 #include "common/fs.h"
+#include "engine/reference_node.h"
 #include "node/store.h"
 
 namespace aero::cli {
@@ -12,7 +13,7 @@ struct Options {
 };
 
 int Run(const Options& o) {
-  auto n = node::Node::Open(PosixFs(), o.dir, node::Access::kWrite);
+  auto n = engine::ReferenceNode::Open(PosixFs(), o.dir, node::Access::kWrite);
   if (!n.ok()) return Fail(n.status(), o.json);
   auto id = (*n)->Checkpoint();
   if (!id.ok()) return Fail(id.status(), o.json);

@@ -1,6 +1,7 @@
 // aerodb delete -D DIR COLLECTION/ID: one write set (Delete + commit).
 #include "cli/aerodb/commands.h"
 #include "common/fs.h"
+#include "engine/reference_node.h"
 #include "node/store.h"
 
 namespace aero::cli {
@@ -13,11 +14,11 @@ struct Options {
 };
 
 int Run(const Options& o) {
-  node::Op op;
-  op.kind = node::Op::Kind::kDelete;
+  engine::Op op;
+  op.kind = engine::Op::Kind::kDelete;
   Status s = ParseDocName(o.name, &op.collection, &op.id);
   if (!s.ok()) return Fail(s, o.json);
-  auto n = node::Node::Open(PosixFs(), o.dir, node::Access::kWrite);
+  auto n = engine::ReferenceNode::Open(PosixFs(), o.dir, node::Access::kWrite);
   if (!n.ok()) return Fail(n.status(), o.json);
   auto commit = (*n)->Commit({op});
   if (!commit.ok()) return Fail(commit.status(), o.json);

@@ -4,24 +4,24 @@
 #include "cli/aerodb/commands.h"
 #include "common/fs.h"
 #include "node/store.h"
-#include "node/workload.h"
+#include "engine/workload.h"
 
 namespace aero::cli {
 namespace {
 
 struct Options {
   std::string dir;
-  node::WorkloadOptions workload;
+  engine::WorkloadOptions workload;
   bool json = false;
 };
 
 int Run(const Options& o) {
-  auto n = node::Node::Open(PosixFs(), o.dir, node::Access::kWrite);
+  auto n = engine::ReferenceNode::Open(PosixFs(), o.dir, node::Access::kWrite);
   if (!n.ok()) return Fail(n.status(), o.json);
   Status s = (*n)->CheckWritable();
   if (!s.ok()) return Fail(s, o.json);
   const bool tty = !o.json && isatty(STDERR_FILENO);
-  auto report = node::RunWorkload(**n, o.workload, [&](uint64_t done) {
+  auto report = engine::RunWorkload(**n, o.workload, [&](uint64_t done) {
     if (tty && (done % 1000 == 0 || done == o.workload.write_sets)) {
       std::fprintf(stderr, "\rload: %llu/%llu write sets", static_cast<unsigned long long>(done),
                    static_cast<unsigned long long>(o.workload.write_sets));

@@ -1,6 +1,7 @@
 // aerodb put -D DIR COLLECTION/ID JSON: one write set (Insert or Update + commit).
 #include "cli/aerodb/commands.h"
 #include "common/fs.h"
+#include "engine/reference_node.h"
 #include "node/store.h"
 
 namespace aero::cli {
@@ -14,7 +15,7 @@ struct Options {
 };
 
 int Run(const Options& o) {
-  node::Op op;
+  engine::Op op;
   Status s = ParseDocName(o.name, &op.collection, &op.id);
   if (!s.ok()) return Fail(s, o.json);
   nlohmann::json body = nlohmann::json::parse(o.body, nullptr, false);
@@ -24,7 +25,7 @@ int Run(const Options& o) {
                 o.json);
   }
   op.body = body.dump();
-  auto n = node::Node::Open(PosixFs(), o.dir, node::Access::kWrite);
+  auto n = engine::ReferenceNode::Open(PosixFs(), o.dir, node::Access::kWrite);
   if (!n.ok()) return Fail(n.status(), o.json);
   // Permit decides (MODEL-9), not this file: a refused write reports its refusal.
   const bool existed = (*n)->CheckWritable().ok() && (*n)->Exists({op.collection, op.id});

@@ -1,6 +1,7 @@
 // aerodb scan -D DIR [COLLECTION] [--at COMMIT]: every live document at a CommitId.
 #include "cli/aerodb/commands.h"
 #include "common/fs.h"
+#include "engine/reference_node.h"
 #include "node/store.h"
 
 namespace aero::cli {
@@ -15,7 +16,7 @@ struct Options {
 };
 
 int Run(const Options& o) {
-  auto n = node::Node::Open(PosixFs(), o.dir, node::Access::kRead);
+  auto n = engine::ReferenceNode::Open(PosixFs(), o.dir, node::Access::kRead);
   if (!n.ok()) return Fail(n.status(), o.json);
   Result<uint64_t> point = (*n)->ReadPoint(o.at, o.min_commit);  // READ-2..READ-7
   if (!point.ok()) return Fail(point.status(), o.json);

@@ -19,8 +19,6 @@ namespace aero::node {
 
 namespace {
 
-constexpr std::string_view kSchemaVersion = "v1";
-
 Status WalDamage(const std::string& path, const std::string& detail) {
   return Status(Code::kDamage, Problem("wal cannot be trusted", path, detail),
                 "restore this node from a snapshot archive or rebuild it from a healthy node");
@@ -135,12 +133,19 @@ Status Node::Build(Fs& fs, const std::string& tmp, const history::SystemId& id, 
 }
 
 Result<std::unique_ptr<Node>> Node::Open(Fs& fs, const std::string& dir, Access access) {
+  return OpenAs(fs, dir, access, [](Fs& f, const std::string& d, Access a) {
+    return std::unique_ptr<Node>(new Node(f, d, a));
+  });
+}
+
+Result<std::unique_ptr<Node>> Node::OpenAs(Fs& fs, const std::string& dir, Access access,
+                                           Make make) {
   // A reader takes no lock, so a checkpoint may replace wal/wal.log while it
   // opens. It opens the log first and the state second, then checks that the
   // path still names the file it holds (NODE-4); if not, it starts again.
   constexpr int kAttempts = 3;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    std::unique_ptr<Node> node(new Node(fs, dir, access));
+    std::unique_ptr<Node> node = make(fs, dir, access);
     AERO_ASSIGN_OR_RETURN(node->identity_, LoadIdentity(fs, dir));
     AERO_ASSIGN_OR_RETURN(node->enrolment_, LoadEnrolment(fs, dir));  // NODE-12
     if (access == Access::kWrite) {  // NODE-6: lock before reading the state
@@ -520,57 +525,8 @@ Status Node::CheckWritable() const {
 
 Status Node::CheckReadable() const { return Permit(authority(), Operation::kRead, dir_); }
 
-Status Node::LoadLiveKeys() {
-  if (live_) return Status::Ok();
-  AERO_ASSIGN_OR_RETURN(Documents docs, ReadAt(state_.applied_commit));
-  live_.emplace();
-  for (auto& [key, doc] : docs) (*live_)[key] = true;
-  return Status::Ok();
-}
-
-bool Node::Exists(const DocumentKey& key) {
-  if (!LoadLiveKeys().ok()) return false;
-  return live_->count(key) > 0;
-}
-
-Result<uint64_t> Node::Commit(const std::vector<Op>& ops) {
+Status Node::AppendOwnWriteSet(std::string_view bytes, uint64_t next_sequence) {
   AERO_RETURN_IF_ERROR(CheckWritable());
-  AERO_RETURN_IF_ERROR(LoadLiveKeys());
-  std::map<DocumentKey, bool> changed;  // live after this write set?
-  auto live = [&](const DocumentKey& k) {
-    auto it = changed.find(k);
-    return it != changed.end() ? it->second : live_->count(k) > 0;
-  };
-  std::string bytes;
-  uint64_t seq = state_.next_sequence;
-  for (const Op& op : ops) {
-    if (op.collection.empty() || op.collection.find(':') != std::string::npos ||
-        op.id.empty()) {
-      return Status(Code::kUsage, Problem("invalid document name",
-                                          op.collection + "/" + op.id,
-                                          "collection and id must be non-empty; the "
-                                          "collection must not contain ':'"));
-    }
-    DocumentKey key{op.collection, op.id};
-    wal::RecordType type;
-    if (op.kind == Op::Kind::kDelete) {
-      if (!live(key)) {
-        return Status(Code::kNotFound, Problem("no such document", op.collection + "/" + op.id),
-                      "nothing was written");
-      }
-      type = wal::RecordType::kDelete;
-      changed[key] = false;
-    } else {
-      type = live(key) ? wal::RecordType::kUpdate : wal::RecordType::kInsert;
-      changed[key] = true;
-    }
-    wal::DataPayload p{op.collection, op.id, op.collection, kSchemaVersion,
-                       op.kind == Op::Kind::kDelete ? std::string_view() : op.body};
-    wal::AppendRecord(&bytes, static_cast<uint8_t>(type), seq++, wal::EncodeDataPayload(p));
-  }
-  const uint64_t commit = state_.applied_commit + 1;
-  wal::AppendRecord(&bytes, static_cast<uint8_t>(wal::RecordType::kMvccCommit), seq++,
-                    wal::EncodeCommitPayload(commit));
   Status s = wal_->Append(bytes);
   if (s.ok()) s = wal_->Sync();  // one fsync per write set
   if (!s.ok()) {
@@ -584,33 +540,11 @@ Result<uint64_t> Node::Commit(const std::vector<Op>& ops) {
   chain.Begin(state_.applied_digest);
   chain.Update(bytes);
   state_.applied_digest = chain.Finish();
-  state_.applied_commit = commit;
+  state_.applied_commit += 1;
   state_.applied_wal_offset += bytes.size();
-  state_.next_sequence = seq;
+  state_.next_sequence = next_sequence;
   state_dirty_ = true;
-  for (auto& [key, is_live] : changed) {
-    if (is_live) {
-      (*live_)[key] = true;
-    } else {
-      live_->erase(key);
-    }
-  }
-  return commit;
-}
-
-Result<uint64_t> Node::ReadPoint(std::optional<uint64_t> at, std::optional<uint64_t> min_commit) const {
-  AERO_RETURN_IF_ERROR(CheckReadable());  // READ-4
-  const uint64_t applied = state_.applied_commit;
-  if (min_commit && applied < *min_commit) {  // READ-5
-    return Status(Code::kGap,
-                  Problem("not yet applied", dir_,
-                          "this node has applied through " + std::to_string(applied) + ", the read needs " +
-                              std::to_string(*min_commit)),
-                  "read from a node that has applied it, or retry once this one has");
-  }
-  const uint64_t r = at.value_or(applied);
-  AERO_RETURN_IF_ERROR(CheckReadBounds(r));
-  return r;
+  return Status::Ok();
 }
 
 Status Node::CheckReadBounds(uint64_t commit) const {
@@ -631,78 +565,36 @@ Status Node::CheckReadBounds(uint64_t commit) const {
   return Status::Ok();
 }
 
-Result<Documents> Node::ReadAt(uint64_t commit) const {
-  AERO_RETURN_IF_ERROR(CheckReadBounds(commit));
-  Documents docs;
-  if (state_.base_snapshot) {
-    const std::string path =
-        JoinPath(JoinPath(Path(kSnapshotsDir), *state_.base_snapshot), kSnapshotStorage);
-    AERO_ASSIGN_OR_RETURN(auto file, fs_.OpenRead(path));
-    StorageReader reader(file.get());
-    StorageRecord rec;
-    while (reader.Next(&rec)) {
-      size_t colon = rec.document_id.find(':');
-      if (colon == std::string_view::npos) {
-        return Status(Code::kDamage, Problem("invalid document id in snapshot", path,
-                                             std::string(rec.document_id)));
-      }
-      DocumentKey key{std::string(rec.document_id.substr(0, colon)),
-                      std::string(rec.document_id.substr(colon + 1))};
-      if (rec.tombstone) {
-        docs.erase(key);
-      } else {
-        docs[key] = Document{std::string(rec.schema_id), std::string(rec.schema_version),
-                             std::string(rec.body)};
-      }
-    }
-    AERO_RETURN_IF_ERROR(reader.status());
-  }
-  if (commit == state_.base_commit || wal_ignored_) return docs;
+std::optional<std::string> Node::BaseStoragePath() const {
+  if (!state_.base_snapshot) return std::nullopt;
+  return JoinPath(JoinPath(Path(kSnapshotsDir), *state_.base_snapshot), kSnapshotStorage);
+}
 
+Status Node::ScanLogTo(uint64_t commit, const std::function<void(const wal::Record&)>& on_record,
+                       const std::function<void(const wal::WriteSet&)>& on_write_set) const {
+  AERO_RETURN_IF_ERROR(CheckReadBounds(commit));
+  if (commit == state_.base_commit || wal_ignored_) return Status::Ok();
   const std::string wal_path = Path(kWalFile);
   // The handle validated at open: a checkpoint that replaced the path since
   // cannot change what this read sees.
   ReadableFile* file = wal_read_.get();
   if (file == nullptr) return WalDamage(wal_path, "the log is missing");
   AERO_RETURN_IF_ERROR(file->Seek(0));
-  struct Pending {
-    uint8_t type;
-    DocumentKey key;
-    Document doc;
-  };
-  std::vector<Pending> pending;
   wal::ScanOptions opt;
   opt.base_commit = state_.base_commit;  // REC-9 order; no digest: reads don't need one
   uint64_t reached = state_.base_commit;
-  wal::ScanResult r = wal::WalScanner(file, opt).Run(
-      [&](const wal::Record& rec) {
-        if (rec.type > 2) return;
-        wal::DataPayload p;
-        if (!wal::DecodeDataPayload(rec.payload(), &p)) return;
-        pending.push_back({rec.type,
-                           {std::string(p.collection), std::string(p.document_id)},
-                           {std::string(p.schema_id), std::string(p.schema_version),
-                            std::string(p.body)}});
-      },
-      [&](const wal::WriteSet& ws) {
-        if (ws.commit_id > commit) return false;
-        for (Pending& op : pending) {
-          if (op.type == static_cast<uint8_t>(wal::RecordType::kDelete)) {
-            docs.erase(op.key);
-          } else {
-            docs[op.key] = std::move(op.doc);
-          }
-        }
-        pending.clear();
-        reached = ws.commit_id;
-        return ws.commit_id < commit;
-      });
+  wal::ScanResult r = wal::WalScanner(file, opt).Run(on_record, [&](const wal::WriteSet& ws) {
+    if (ws.commit_id > commit) return false;
+    on_write_set(ws);
+    reached = ws.commit_id;
+    return ws.commit_id < commit;
+  });
   Status scanned = ScanReached(r, reached, commit, wal_path);
   if (!scanned.ok()) return HaltOnDamage(scanned, reached + 1);  // LOG-27
-  return docs;
+  return Status::Ok();
 }
 
-Result<std::string> Node::Checkpoint() {
+Result<std::string> Node::CheckpointWith(const StorageAt& storage_at) {
   // A replica checkpoints its own state too (no CommitId is created), so the
   // role check of MODEL-2 does not apply; halted, fenced and promoting do.
   AERO_RETURN_IF_ERROR(Permit(authority(), Operation::kCheckpoint, dir_));
@@ -711,12 +603,7 @@ Result<std::string> Node::Checkpoint() {
   const std::string id = SnapshotId(boundary);
   if (state_.base_commit == boundary && state_.base_snapshot == id) return id;  // nothing new
 
-  AERO_ASSIGN_OR_RETURN(Documents docs, ReadAt(boundary));
-  std::string storage;
-  for (const auto& [key, doc] : docs) {
-    AppendStorageRecord(&storage, key.first + ":" + key.second, doc.schema_id,
-                        doc.schema_version, false, doc.body);
-  }
+  AERO_ASSIGN_OR_RETURN(std::string storage, storage_at(boundary));
 
   // (1) snapshots/<id>/ built beside its final name, then renamed in.
   const std::string snapshots = Path(kSnapshotsDir);
@@ -815,7 +702,6 @@ Status Node::FinishAppend(uint64_t commit, const history::Digest& digest,
   unpersisted_ = true;
   unpersisted_bytes_ += pending_bytes_;
   pending_bytes_ = 0;
-  live_.reset();
   return Status::Ok();
 }
 

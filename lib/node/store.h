@@ -1,5 +1,10 @@
-// The reference node's storage: a data directory in AeroDB's layout plus
-// replication/ (formats/node-layout.md). Every durable step goes through Fs.
+// A node: a data directory in AeroDB's layout plus replication/
+// (formats/node-layout.md), and the replication state machine over it:
+// open-time validation, state.json, appends of verified write sets, halts,
+// fencing, epochs, the digest index. Every durable step goes through Fs.
+// The reference node's storage engine (documents, put/delete, reads,
+// checkpoints) stands on it in lib/engine (engine::ReferenceNode); aerodb-repl
+// links this class alone.
 //
 // Lifetime: a Node opened for writing holds the directory lock (NODE-6) until
 // it is destroyed. Call Close() to persist the applied position; a Node
@@ -7,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -20,25 +26,9 @@
 #include "node/permit.h"
 #include "node/history_copies.h"
 #include "node/state.h"
+#include "wal/wal_scan.h"
 
 namespace aero::node {
-
-struct Document {
-  std::string schema_id;
-  std::string schema_version;
-  std::string body;
-};
-// (collection, document id) -> document, the state at one CommitId.
-using DocumentKey = std::pair<std::string, std::string>;
-using Documents = std::map<DocumentKey, Document>;
-
-struct Op {
-  enum class Kind { kPut, kDelete };
-  Kind kind = Kind::kPut;
-  std::string collection;
-  std::string id;
-  std::string body;  // kPut only: the full document (never a delta)
-};
 
 enum class Access { kRead, kWrite };
 
@@ -67,7 +57,7 @@ class Node {
   // it cannot be proven consistent, kLocked if another run holds it (kWrite).
   static Result<std::unique_ptr<Node>> Open(Fs& fs, const std::string& dir, Access access);
 
-  ~Node();
+  virtual ~Node();
 
   const std::string& dir() const { return dir_; }
   const Identity& identity() const { return identity_; }
@@ -84,24 +74,6 @@ class Node {
   Authority authority() const { return AuthorityOf(state_, halt_); }
   // MODEL-3 / NODE-9: ok when reads may be served.
   Status CheckReadable() const;
-
-  // Appends one write set (Insert/Update/Delete records + MvccCommit with
-  // applied+1) and fsyncs it once. Returns the new CommitId. kNotFound when a
-  // delete names an absent document; nothing is written then.
-  Result<uint64_t> Commit(const std::vector<Op>& ops);
-
-  // NODE-10: documents as of `commit` (base_commit <= commit <= applied).
-  Result<Documents> ReadAt(uint64_t commit) const;
-  // specs/REPLICATION_READ_SEMANTICS.md: the CommitId a read is served at,
-  // or its refusal, in order: READ-4 (Permit), READ-5 (`min_commit` above
-  // applied: 3), READ-3 (`at` below the base: 9), READ-7 (`at` above
-  // applied: 3). Without `at`, applied.commit (READ-2).
-  Result<uint64_t> ReadPoint(std::optional<uint64_t> at, std::optional<uint64_t> min_commit) const;
-  bool Exists(const DocumentKey& key);  // at the applied position (kWrite only)
-
-  // NODE-5: snapshot of the state at applied into snapshots/<id>/, documents.dat
-  // and checkpoint.json rewritten, WAL emptied. Returns the snapshot id.
-  Result<std::string> Checkpoint();
 
   // Persists the applied position to state.json if it moved.
   Status Close();
@@ -160,8 +132,36 @@ class Node {
 
   static std::string SnapshotId(uint64_t commit);  // NODE-8
 
- private:
+ protected:
   Node(Fs& fs, std::string dir, Access access) : fs_(fs), dir_(std::move(dir)), access_(access) {}
+  // Open with the node `make` builds (an engine's subclass).
+  using Make = std::unique_ptr<Node> (*)(Fs& fs, const std::string& dir, Access access);
+  static Result<std::unique_ptr<Node>> OpenAs(Fs& fs, const std::string& dir, Access access,
+                                              Make make);
+
+  // The primitives an engine (lib/engine) builds its operations from.
+  Fs& fs() const { return fs_; }
+  std::string Path(std::string_view rel) const { return JoinPath(dir_, rel); }
+  Status CheckReadBounds(uint64_t commit) const;  // READ-3, READ-7
+  // MODEL-2: appends one whole write set the engine encoded (data records
+  // and the commit record of applied+1, sequences from next_sequence) and
+  // fsyncs it; `next_sequence` follows its last record. A failed write
+  // leaves an unacknowledged tail that the next open drops (NODE-4) and
+  // refuses every later append (kIo).
+  Status AppendOwnWriteSet(std::string_view bytes, uint64_t next_sequence);
+  // NODE-10: the base snapshot's storage file; nullopt at base 0.
+  std::optional<std::string> BaseStoragePath() const;
+  // NODE-10, LOG-27: the write sets base+1..`commit` of the log, in order:
+  // each record to `on_record`, each commit to `on_write_set`. Damage before
+  // `commit` is kDamage (and halts a read-only node, LOG-27).
+  Status ScanLogTo(uint64_t commit, const std::function<void(const wal::Record&)>& on_record,
+                   const std::function<void(const wal::WriteSet&)>& on_write_set) const;
+  // NODE-5 (kWrite): the checkpoint at applied, with the storage file
+  // `storage_at(boundary)` gives (the engine's documents at the boundary).
+  using StorageAt = std::function<Result<std::string>(uint64_t boundary)>;
+  Result<std::string> CheckpointWith(const StorageAt& storage_at);
+
+ private:
   // NODE-4 open-time validation, in its steps.
   Status Validate();
   Status ValidateBase();
@@ -170,12 +170,9 @@ class Node {
   Status FollowAeroCheckpoint(uint64_t size);
   Status ValidateAppliedBoundary(uint64_t size);
   Status ValidateTail(uint64_t size);
-  Status LoadLiveKeys();
   // kIo when an earlier write or fsync dropped the WAL handle; kInternal
   // when the node was never opened for writing (a bug in the caller).
   Status WalUnusable() const;
-  Status CheckReadBounds(uint64_t commit) const;  // READ-3, READ-7
-  std::string Path(std::string_view rel) const { return JoinPath(dir_, rel); }
 
   Fs& fs_;
   std::string dir_;
@@ -201,7 +198,6 @@ class Node {
   // LOG-27: a read-only node that finds damage in its log halts the node
   // when the lock is free; returns `damage`, noting when it was not recorded.
   Status HaltOnDamage(Status damage, uint64_t commit) const;
-  std::optional<std::map<DocumentKey, bool>> live_;  // kWrite: live keys at applied
   uint64_t pending_bytes_ = 0;  // appended by AppendBytes, not yet acknowledged
   bool unpersisted_ = false;  // FinishAppend moved `applied` in memory only
   uint64_t unpersisted_bytes_ = 0;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "repl/export.h"
+#include "engine/reference_node.h"
 #include "repl/install.h"
 #include "snapshot/archive_reader.h"
 #include "support/faulty_fs.h"
@@ -24,7 +25,7 @@ namespace {
 void PrimaryWithBase(const TempDir& t) {
   MakePrimary(t / "p", 25);
   {
-    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
     REQUIRE((*n)->Checkpoint().ok());
   }
   Write(t / "p", 8, 3);
@@ -73,7 +74,7 @@ TEST_CASE("crash: snapshot install at every step leaves nothing or a whole repli
       const bool acked = repl::InstallSnapshot(fs, o, nullptr).ok();
       fs.PowerLoss();
       if (FileExists(dir)) {
-        auto n = node::Node::Open(PosixFs(), dir, node::Access::kRead);
+        auto n = engine::ReferenceNode::Open(PosixFs(), dir, node::Access::kRead);
         REQUIRE(n.ok());  // complete, or it would not be there
         CHECK((*n)->state().applied_commit == want.applied_commit);
         CHECK((*n)->state().applied_digest == want.applied_digest);
@@ -154,7 +155,7 @@ TEST_CASE("crash SNAP-10 FM-37 FM-38: install --discard-existing at every step l
   TempDir t;
   MakePrimary(t / "p", 25);
   {
-    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
     REQUIRE((*n)->Checkpoint().ok());
   }
   repl::ExportOptions eo;

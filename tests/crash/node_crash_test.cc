@@ -6,12 +6,14 @@
 
 #include <map>
 
+#include "engine/reference_node.h"
 #include "node/store.h"
 #include "support/faulty_fs.h"
 #include "support/test_util.h"
 
 using namespace aero;
 using namespace aero::node;
+using namespace aero::engine;
 using namespace aero::testing;
 
 namespace {
@@ -31,7 +33,7 @@ std::vector<Op> OpsFor(int i) {
 // 4 commits, Close, checkpoint, 3 commits, Close.
 Outcome Workload(Fs& fs, const std::string& dir) {
   Outcome out;
-  auto n = Node::Open(fs, dir, Access::kWrite);
+  auto n = ReferenceNode::Open(fs, dir, Access::kWrite);
   if (!n.ok()) return out;
   for (int i = 0; i < 7; ++i) {
     if (i == 4) {
@@ -50,7 +52,7 @@ Outcome Workload(Fs& fs, const std::string& dir) {
 std::map<uint64_t, Documents> Reference(const std::string& dir) {
   REQUIRE(Node::Init(PosixFs(), dir).ok());
   std::map<uint64_t, Documents> ref;
-  auto n = Node::Open(PosixFs(), dir, Access::kWrite);
+  auto n = ReferenceNode::Open(PosixFs(), dir, Access::kWrite);
   REQUIRE(n.ok());
   for (int i = 0; i < 7; ++i) {
     uint64_t c = *(*n)->Commit(OpsFor(i));
@@ -96,7 +98,7 @@ TEST_CASE("crash: every step of commits and a checkpoint, then power loss") {
     Outcome o = Workload(fs, dir);
     fs.PowerLoss();
 
-    auto n = Node::Open(PosixFs(), dir, Access::kWrite);
+    auto n = ReferenceNode::Open(PosixFs(), dir, Access::kWrite);
     REQUIRE(n.ok());
     const NodeState s = (*n)->state();  // a copy: Commit below moves it
     CHECK(s.applied_commit >= o.acked);  // nothing acknowledged is lost
@@ -130,7 +132,7 @@ TEST_CASE("crash MODEL-10: every step of init leaves nothing or a complete node"
     fs.CrashAt(k);
     const bool acked = Node::Init(fs, dir).ok();  // only the lock-file cleanup may fail quietly
     fs.PowerLoss();
-    auto n = Node::Open(PosixFs(), dir, Access::kRead);
+    auto n = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
     if (acked) REQUIRE(n.ok());
     if (n.ok()) {
       CHECK((*n)->state().applied_commit == 0);
@@ -158,7 +160,7 @@ TEST_CASE("crash MODEL-10: a process crash at every step of init leaves nothing 
     fs.CrashAt(k);
     const bool acked = Node::Init(fs, dir).ok();
     fs.ProcessRestart();
-    auto n = Node::Open(PosixFs(), dir, Access::kRead);
+    auto n = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
     if (acked) REQUIRE(n.ok());
     if (n.ok()) {
       CHECK((*n)->state().applied_commit == 0);
@@ -191,14 +193,14 @@ TEST_CASE("crash: a process crash, a restart that rolls forward, then power loss
     fs.ProcessRestart();
     uint64_t after_restart = 0;
     {
-      auto n = Node::Open(fs, dir, Access::kWrite);  // rolls forward, saves state
+      auto n = ReferenceNode::Open(fs, dir, Access::kWrite);  // rolls forward, saves state
       const std::string why = n.status().ToString();
       CAPTURE(why);
       REQUIRE(n.ok());
       after_restart = (*n)->state().applied_commit;
     }
     fs.PowerLoss();
-    auto n = Node::Open(PosixFs(), dir, Access::kRead);
+    auto n = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
     const std::string after = n.status().ToString();
     CAPTURE(after);
     REQUIRE(n.ok());

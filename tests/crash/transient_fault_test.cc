@@ -9,7 +9,7 @@
 #include <filesystem>
 
 #include "node/store.h"
-#include "node/workload.h"
+#include "engine/workload.h"
 #include "repl/export.h"
 #include "history/history_file.h"
 #include "repl/install.h"
@@ -164,7 +164,7 @@ TEST_CASE("fault: snapshot export and install with ENOSPC or EIO at every step a
   TempDir t;
   MakePrimary(t / "p", 20);
   {
-    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
     REQUIRE((*n)->Checkpoint().ok());
   }
   Write(t / "p", 5, 2);
@@ -215,14 +215,14 @@ TEST_CASE("fault: unhalt and the node's own writes with ENOSPC or EIO at every s
   REQUIRE(Ship(t / "p", t / "in", 2500).ok());
   REQUIRE(Apply(t / "r0", t / "in").ok());
   {
-    auto n = node::Node::Open(PosixFs(), t / "r0", node::Access::kWrite);
+    auto n = engine::ReferenceNode::Open(PosixFs(), t / "r0", node::Access::kWrite);
     REQUIRE((*n)->Halt({"corrupt", "x", "test", 11}).ok());
   }
   const Sweep un = SweepSteps([&] { CopyTree(t / "r0", t / "r"); },
                               [&](Fs& fs) { return repl::Unhalt(fs, t / "r", "drill", nullptr); },
                               [&](const Status&, FaultyFs&) {
                                 REQUIRE(repl::Unhalt(PosixFs(), t / "r", "drill", nullptr).ok());
-                                auto n = node::Node::Open(PosixFs(), t / "r", node::Access::kRead);
+                                auto n = engine::ReferenceNode::Open(PosixFs(), t / "r", node::Access::kRead);
                                 REQUIRE(n.ok());
                                 CHECK_FALSE((*n)->halt().has_value());
                               });
@@ -230,24 +230,24 @@ TEST_CASE("fault: unhalt and the node's own writes with ENOSPC or EIO at every s
   // The node's writes: a workload of 5 write sets (each one append + fsync,
   // then state.json) and a checkpoint.
   MakePrimary(t / "w0", 3);
-  node::WorkloadOptions w;
+  engine::WorkloadOptions w;
   w.write_sets = 5;
   w.seed = 7;
   const Sweep wr = SweepSteps(
       [&] { CopyTree(t / "w0", t / "w"); },
       [&](Fs& fs) -> Status {
-        AERO_ASSIGN_OR_RETURN(auto n, node::Node::Open(fs, t / "w", node::Access::kWrite));
-        AERO_RETURN_IF_ERROR(node::RunWorkload(*n, w).status());
+        AERO_ASSIGN_OR_RETURN(auto n, engine::ReferenceNode::Open(fs, t / "w", node::Access::kWrite));
+        AERO_RETURN_IF_ERROR(engine::RunWorkload(*n, w).status());
         AERO_RETURN_IF_ERROR(n->Checkpoint().status());
         return n->Close();
       },
       [&](const Status&, FaultyFs&) {
         // The node still opens, at a commit it acknowledged, and takes writes.
-        auto n = node::Node::Open(PosixFs(), t / "w", node::Access::kWrite);
+        auto n = engine::ReferenceNode::Open(PosixFs(), t / "w", node::Access::kWrite);
         REQUIRE(n.ok());
         CHECK((*n)->state().applied_commit >= 3);
         CHECK((*n)->state().applied_commit <= 8);
-        REQUIRE(node::RunWorkload(**n, w).ok());
+        REQUIRE(engine::RunWorkload(**n, w).ok());
       });
   MESSAGE("node write transient faults: " << wr.runs << " runs, " << wr.failed_runs
                                            << " ended in 10");

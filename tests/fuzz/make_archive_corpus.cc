@@ -13,7 +13,7 @@
 
 #include "common/sha256.h"
 #include "node/store.h"
-#include "node/workload.h"
+#include "engine/workload.h"
 #include "repl/export.h"
 #include "snapshot/archive_reader.h"
 #include "snapshot/manifest.h"
@@ -33,19 +33,19 @@ void Ok(const Status& s, const char* what) {
 }
 
 void Commit(const std::string& dir, uint64_t sets, uint64_t seed) {
-  auto n = node::Node::Open(PosixFs(), dir, node::Access::kWrite);
+  auto n = engine::ReferenceNode::Open(PosixFs(), dir, node::Access::kWrite);
   Ok(n.status(), "open");
-  node::WorkloadOptions w;
+  engine::WorkloadOptions w;
   w.write_sets = sets;
   w.records_per_set = 1;
   w.body_bytes = 10;
   w.seed = seed;
-  Ok(node::RunWorkload(**n, w).status(), "workload");
+  Ok(engine::RunWorkload(**n, w).status(), "workload");
   Ok((*n)->Close(), "close");
 }
 
 void Checkpoint(const std::string& dir) {
-  auto n = node::Node::Open(PosixFs(), dir, node::Access::kWrite);
+  auto n = engine::ReferenceNode::Open(PosixFs(), dir, node::Access::kWrite);
   Ok(n.status(), "open");
   Ok((*n)->Checkpoint().status(), "checkpoint");
 }

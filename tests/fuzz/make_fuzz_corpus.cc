@@ -20,7 +20,7 @@
 #include "node/shipped_position.h"
 #include "node/state.h"
 #include "node/store.h"
-#include "node/workload.h"
+#include "engine/workload.h"
 #include "repl/apply.h"
 #include "repl/export.h"
 #include "repl/inbox_memo.h"
@@ -48,14 +48,14 @@ void Ok(const Status& s, const char* what) {
 }
 
 void Commit(const std::string& dir, uint64_t sets, uint64_t seed) {
-  auto n = node::Node::Open(PosixFs(), dir, node::Access::kWrite);
+  auto n = engine::ReferenceNode::Open(PosixFs(), dir, node::Access::kWrite);
   Ok(n.status(), "open");
-  node::WorkloadOptions w;
+  engine::WorkloadOptions w;
   w.write_sets = sets;
   w.records_per_set = 1;
   w.body_bytes = 10;
   w.seed = seed;
-  Ok(node::RunWorkload(**n, w).status(), "workload");
+  Ok(engine::RunWorkload(**n, w).status(), "workload");
   Ok((*n)->Close(), "close");
 }
 
@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
   // ships again and finds epoch 2: fenced (LOG-17).
   Commit(p, 1, 9);
   {
-    auto n = node::Node::Open(PosixFs(), p, node::Access::kWrite);
+    auto n = engine::ReferenceNode::Open(PosixFs(), p, node::Access::kWrite);
     Ok(n.status(), "open");
     Ok((*n)->Checkpoint().status(), "checkpoint");
   }

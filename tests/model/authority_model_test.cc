@@ -27,7 +27,7 @@
 #include "history/history_file.h"
 #include "node/permit.h"
 #include "node/store.h"
-#include "node/workload.h"
+#include "engine/workload.h"
 #include "repl/apply.h"
 #include "repl/promote.h"
 #include "repl/rejoin.h"
@@ -64,18 +64,18 @@ void Record(Model& m, uint32_t epoch, uint64_t commit, const history::Digest& d)
 }
 
 void DoWrite(Model& m, int i, std::mt19937& rng) {
-  auto n = node::Node::Open(PosixFs(), m.node[i], node::Access::kWrite);
+  auto n = engine::ReferenceNode::Open(PosixFs(), m.node[i], node::Access::kWrite);
   if (!n.ok()) return;
-  node::WorkloadOptions w;
+  engine::WorkloadOptions w;
   w.write_sets = 1 + rng() % 3;
   w.records_per_set = 1;
   w.body_bytes = 40;
   w.seed = rng();
   for (uint64_t k = 0; k < w.write_sets; ++k) {
-    node::WorkloadOptions one = w;
+    engine::WorkloadOptions one = w;
     one.write_sets = 1;
     one.seed = w.seed + k;
-    if (!node::RunWorkload(**n, one).ok()) return;
+    if (!engine::RunWorkload(**n, one).ok()) return;
     Record(m, (*n)->state().epoch, (*n)->state().applied_commit, (*n)->state().applied_digest);
   }
 }
@@ -150,7 +150,7 @@ void CheckInvariants(Model& m) {
   if (!m.violation.empty()) return;
   std::map<uint32_t, int> writable;
   for (int i = 0; i < kNodes; ++i) {
-    auto n = node::Node::Open(PosixFs(), m.node[i], node::Access::kRead);
+    auto n = engine::ReferenceNode::Open(PosixFs(), m.node[i], node::Access::kRead);
     if (!n.ok()) continue;  // not bootstrapped yet, or refused to open (checked by its own tests)
     const node::NodeState& st = (*n)->state();
     const node::Authority a = (*n)->authority();
@@ -233,7 +233,7 @@ std::string RunSequence(const std::string& root, uint32_t seed, int max_steps, M
   auto pick = [&](bool primary) {
     std::vector<int> fit;
     for (int k = 0; k < kNodes; ++k) {
-      auto n = node::Node::Open(PosixFs(), m.node[k], node::Access::kRead);
+      auto n = engine::ReferenceNode::Open(PosixFs(), m.node[k], node::Access::kRead);
       const bool is_primary = n.ok() && (*n)->state().role == node::Role::kPrimary;
       if (is_primary == primary) fit.push_back(k);
     }
@@ -302,7 +302,7 @@ TEST_CASE("model: random sequences of write, ship, transport, apply, crash, prom
     promoted += m.promoted;
     rejoined += m.rejoined;
     for (int i = 0; i < kNodes; ++i) {
-      auto n = node::Node::Open(PosixFs(), m.node[i], node::Access::kRead);
+      auto n = engine::ReferenceNode::Open(PosixFs(), m.node[i], node::Access::kRead);
       if (!n.ok()) continue;
       epoch2_replicas += (*n)->state().role == node::Role::kReplica && (*n)->state().epoch >= 2;
       halted += (*n)->halt().has_value();

@@ -4,17 +4,19 @@
 
 #include "common/file_util.h"
 #include "node/layout.h"
+#include "engine/reference_node.h"
 #include "node/store.h"
 #include "support/test_util.h"
 
 using namespace aero;
 using namespace aero::node;
+using namespace aero::engine;
 using namespace aero::testing;
 
 namespace {
 
-std::unique_ptr<Node> OpenW(const std::string& dir) {
-  auto n = Node::Open(PosixFs(), dir, Access::kWrite);
+std::unique_ptr<ReferenceNode> OpenW(const std::string& dir) {
+  auto n = ReferenceNode::Open(PosixFs(), dir, Access::kWrite);
   REQUIRE(n.ok());
   return std::move(n).value();
 }
@@ -37,7 +39,7 @@ TEST_CASE("MODEL-4 init: a primary at epoch 1, commit 0, the seed digest") {
   TempDir t;
   const std::string dir = t / "db";
   REQUIRE(Node::Init(PosixFs(), dir).ok());
-  auto n = Node::Open(PosixFs(), dir, Access::kRead);
+  auto n = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
   REQUIRE(n.ok());
   CHECK((*n)->state().role == Role::kPrimary);
   CHECK((*n)->state().epoch == 1);
@@ -73,7 +75,7 @@ TEST_CASE("NODE-10 commit: Insert, Update, Delete and reads at every CommitId") 
   CHECK(*n->Commit({Put("users", "u1", "{\"v\":2}"), Put("orders", "o1", "{}")}) == 2);
   CHECK(*n->Commit({Del("users", "u1")}) == 3);
   REQUIRE(n->Close().ok());
-  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  auto r = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
   REQUIRE(r.ok());
   CHECK((*r)->ReadAt(1)->at({"users", "u1"}).body == "{\"v\":1}");
   CHECK((*r)->ReadAt(2)->at({"users", "u1"}).body == "{\"v\":2}");
@@ -135,8 +137,8 @@ TEST_CASE("NODE-6 a second writer gets kLocked, readers don't lock") {
   const std::string dir = t / "db";
   REQUIRE(Node::Init(PosixFs(), dir).ok());
   auto n = OpenW(dir);
-  CHECK(Node::Open(PosixFs(), dir, Access::kWrite).status().code() == Code::kLocked);
-  CHECK(Node::Open(PosixFs(), dir, Access::kRead).ok());
+  CHECK(ReferenceNode::Open(PosixFs(), dir, Access::kWrite).status().code() == Code::kLocked);
+  CHECK(ReferenceNode::Open(PosixFs(), dir, Access::kRead).ok());
 }
 
 TEST_CASE("NODE-4 write sets beyond state.json are rolled forward at open") {
@@ -152,7 +154,7 @@ TEST_CASE("NODE-4 write sets beyond state.json are rolled forward at open") {
     // No Close(): state.json still says commit 0.
   }
   CHECK(LoadState(PosixFs(), dir, *LoadIdentity(PosixFs(), dir))->applied_commit == 0);
-  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  auto r = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
   REQUIRE(r.ok());
   CHECK((*r)->state().applied_commit == 2);
   CHECK((*r)->state().applied_digest == digest);
@@ -176,7 +178,7 @@ TEST_CASE("NODE-4 an uncommitted or torn tail is dropped at write open, ignored 
   WalBuilder tail(100);
   tail.Insert("c", "uncommitted", "{}");
   WriteFile(wal, ReadFile(wal) + tail.bytes() + std::string("\x30\x00", 2));
-  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  auto r = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
   REQUIRE(r.ok());
   CHECK((*r)->open_report().ignored_tail_bytes == tail.bytes().size() + 2);
   CHECK((*r)->ReadAt(1)->count({"c", "uncommitted"}) == 0);
@@ -195,7 +197,7 @@ TEST_CASE("NODE-4 a corrupt record beyond state.json is refused as damage") {
     REQUIRE(n->Commit({Put("c", "a", "{}")}).ok());
   }
   FlipBitInFile(dir + "/wal/wal.log", 20, 2);
-  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  auto r = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
   CHECK(r.status().code() == Code::kDamage);
   CHECK(r.status().message().find("crc mismatch") != std::string::npos);
 }
@@ -210,7 +212,7 @@ TEST_CASE("NODE-4 a WAL shorter than state.json records is refused as damage") {
     REQUIRE(n->Close().ok());
   }
   TruncateFile(dir + "/wal/wal.log", 10);
-  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  auto r = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
   CHECK(r.status().code() == Code::kDamage);
   CHECK(r.status().message().find("state.json records commit 1 ending at byte") !=
         std::string::npos);
@@ -238,7 +240,7 @@ TEST_CASE("NODE-5 checkpoint: same documents, empty WAL, snapshot at the boundar
   REQUIRE(n->Commit({Put("c", "new", "{}")}).ok());
   REQUIRE(n->Close().ok());
   n.reset();  // releases the lock
-  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  auto r = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
   REQUIRE(r.ok());
   Documents after = *(*r)->ReadAt(22);
   after.erase({"c", "new"});
@@ -275,7 +277,7 @@ TEST_CASE("NODE-5 an interrupted checkpoint (state written, WAL not reset) is fi
     REQUIRE(n->Checkpoint().ok());
   }
   WriteFile(dir + "/wal/wal.log", old_wal);  // as if step (5) never happened
-  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  auto r = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
   REQUIRE(r.ok());
   CHECK((*r)->state().applied_commit == 2);
   CHECK((*r)->ReadAt(2)->at({"c", "a"}).body == "{\"x\":1}");
@@ -343,7 +345,7 @@ TEST_CASE("NODE-4 the commit record before applied.wal_offset must be applied.co
   auto s = LoadState(PosixFs(), dir, *LoadIdentity(PosixFs(), dir));
   s->applied_wal_offset -= 1;  // no longer on a record boundary
   REQUIRE(SaveState(PosixFs(), dir, *s).ok());
-  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  auto r = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
   CHECK(r.status().code() == Code::kDamage);
   CHECK(r.status().message().find("no commit record of commit 2 ends at byte") !=
         std::string::npos);
@@ -360,13 +362,13 @@ TEST_CASE("NODE-4 a missing base snapshot or a disagreeing marker is damage") {
   }
   const std::string marker = ReadFile(dir + "/checkpoint.json");
   WriteFile(dir + "/checkpoint.json", "{\"commit_boundary\":0,\"snapshot_id\":\"x\"}");
-  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  auto r = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
   CHECK(r.status().code() == Code::kDamage);
   CHECK(r.status().message().find("checkpoint marker disagrees with state") == 0);
   WriteFile(dir + "/checkpoint.json", marker);
-  REQUIRE(Node::Open(PosixFs(), dir, Access::kRead).ok());
+  REQUIRE(ReferenceNode::Open(PosixFs(), dir, Access::kRead).ok());
   std::filesystem::remove_all(dir + "/snapshots/00000000000000000001");
-  r = Node::Open(PosixFs(), dir, Access::kRead);
+  r = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
   CHECK(r.status().code() == Code::kDamage);
   CHECK(r.status().message().find("base snapshot missing") == 0);
 }
@@ -391,7 +393,7 @@ TEST_CASE("MODEL-3 a replica serves reads at its applied CommitId") {
     REQUIRE(n->Close().ok());
   }
   SetRole(dir, Role::kReplica);
-  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  auto r = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
   REQUIRE(r.ok());
   CHECK((*r)->CheckReadable().ok());
   CHECK((*r)->ReadAt((*r)->state().applied_commit)->at({"c", "a"}).body == "{\"v\":1}");
@@ -430,7 +432,7 @@ TEST_CASE("NODE-4 replica rule: bytes past applied.wal_offset are dropped, never
   WalBuilder more(3);
   more.Insert("c", "b", "{}").Commit(2);
   WriteFile(dir + "/wal/wal.log", wal + more.bytes());
-  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  auto r = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
   CHECK((*r)->state().applied_commit == 1);
   CHECK((*r)->open_report().ignored_tail_bytes == more.bytes().size());
   auto w = OpenW(dir);
@@ -449,7 +451,7 @@ TEST_CASE("READ-3 READ-7 a read below the base is 9, beyond applied 3") {
     REQUIRE(n->Commit({Put("c", "late", "{}")}).ok());
     REQUIRE(n->Close().ok());
   }
-  auto r = Node::Open(PosixFs(), dir, Access::kRead);
+  auto r = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
   REQUIRE(r.ok());
   CHECK(*(*r)->ReadPoint(std::nullopt, std::nullopt) == 6);  // READ-2
   CHECK(*(*r)->ReadPoint(5, std::nullopt) == 5);
@@ -470,7 +472,7 @@ TEST_CASE("READ-3 READ-7 a read below the base is 9, beyond applied 3") {
     auto w = OpenW(dir);
     REQUIRE(w->Halt({"corrupt", "x", "test", 7}).ok());
   }
-  auto h = Node::Open(PosixFs(), dir, Access::kRead);
+  auto h = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
   REQUIRE(h.ok());
   CHECK((*h)->ReadPoint(7, 9).status().code() == Code::kHalted);
 }

@@ -8,7 +8,7 @@
 #include "node/state.h"
 #include <nlohmann/json.hpp>
 
-#include "node/workload.h"
+#include "engine/workload.h"
 #include "segment/segment.h"
 #include "segment/segment_format.h"
 #include "repl/status.h"
@@ -306,7 +306,7 @@ TEST_CASE("apply-wal refuses on a primary (5) and when locked (7)") {
   CHECK(s.message() == "refusing to apply '" + (t / "p") +
                            "': this node is a primary; segments are applied only by replicas");
   REQUIRE(Apply(t / "r", t / "out").ok());
-  auto held = node::Node::Open(PosixFs(), t / "r", node::Access::kWrite);
+  auto held = engine::ReferenceNode::Open(PosixFs(), t / "r", node::Access::kWrite);
   REQUIRE(held.ok());
   CHECK(Apply(t / "r", t / "out").code() == Code::kLocked);
 }
@@ -319,8 +319,8 @@ TEST_CASE("NODE-10 MODEL-3 a replica reads at its applied CommitId") {
   o.inbox = t / "out";
   o.until = 25;
   REQUIRE(repl::ApplyWal(PosixFs(), o, nullptr).ok());
-  auto r = node::Node::Open(PosixFs(), t / "r", node::Access::kRead);
-  auto p = node::Node::Open(PosixFs(), t / "p", node::Access::kRead);
+  auto r = engine::ReferenceNode::Open(PosixFs(), t / "r", node::Access::kRead);
+  auto p = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kRead);
   auto rd = (*r)->ReadAt((*r)->state().applied_commit);
   auto pd = (*p)->ReadAt(25);
   REQUIRE(rd.ok());
@@ -577,14 +577,14 @@ TEST_CASE("LOG-27 a bit flipped mid-log in a replica's WAL: the first read halts
     // A writer holds the node: the read says 1, and that it was not recorded.
     auto writer = PosixFs().Lock(t / "r/replication/lock");
     REQUIRE(writer.ok());
-    auto n = node::Node::Open(PosixFs(), t / "r", node::Access::kRead);
+    auto n = engine::ReferenceNode::Open(PosixFs(), t / "r", node::Access::kRead);
     REQUIRE(n.ok());
     auto docs = (*n)->ReadAt(40);
     CHECK(docs.status().code() == Code::kDamage);
     CHECK(docs.status().message().find("; not recorded: a writer holds") != std::string::npos);
     CHECK_FALSE(FileExists(t / "r/replication/halt.json"));
   }
-  auto n = node::Node::Open(PosixFs(), t / "r", node::Access::kRead);
+  auto n = engine::ReferenceNode::Open(PosixFs(), t / "r", node::Access::kRead);
   REQUIRE(n.ok());
   auto docs = (*n)->ReadAt(40);
   CHECK(docs.status().code() == Code::kDamage);
@@ -602,7 +602,7 @@ TEST_CASE("LOG-27 a bit flipped mid-log in a replica's WAL: the first read halts
   REQUIRE(st.ok());
   CHECK(st->outcome() == Code::kHalted);
   CHECK(Apply(t / "r", t / "out").code() == Code::kHalted);
-  auto again = node::Node::Open(PosixFs(), t / "r", node::Access::kRead);
+  auto again = engine::ReferenceNode::Open(PosixFs(), t / "r", node::Access::kRead);
   REQUIRE(again.ok());
   CHECK((*again)->CheckReadable().code() == Code::kHalted);
 }
@@ -660,13 +660,13 @@ TEST_CASE("LOG-28 a no-op apply over an inbox of 10000 applied segments reads no
   NoSyncFs fast;
   REQUIRE(node::Node::Init(fast, t / "p").ok());
   {
-    auto n = node::Node::Open(fast, t / "p", node::Access::kWrite);
+    auto n = engine::ReferenceNode::Open(fast, t / "p", node::Access::kWrite);
     REQUIRE(n.ok());
-    node::WorkloadOptions w;
+    engine::WorkloadOptions w;
     w.write_sets = 10000;
     w.records_per_set = 1;
     w.body_bytes = 20;
-    REQUIRE(node::RunWorkload(**n, w).ok());
+    REQUIRE(engine::RunWorkload(**n, w).ok());
     REQUIRE((*n)->Close().ok());
   }
   REQUIRE(PosixFs().MakeDir(t / "out").ok());

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "repl/check_history.h"
+#include "engine/reference_node.h"
 #include "repl/export.h"
 #include "repl/promote.h"
 #include "support/read_counting_fs.h"
@@ -139,7 +140,7 @@ TEST_CASE("RECOV-9 check-history is correct across a checkpoint that truncated o
   MakePrimary(t / "p", 60);
   fsys::copy(t / "p", t / "q", fsys::copy_options::recursive);
   {
-    auto n = node::Node::Open(PosixFs(), t / "q", node::Access::kWrite);
+    auto n = engine::ReferenceNode::Open(PosixFs(), t / "q", node::Access::kWrite);
     REQUIRE(n.ok());
     REQUIRE((*n)->Checkpoint().ok());  // q's log now starts after 60
   }

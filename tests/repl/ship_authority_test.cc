@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "history/history_file.h"
+#include "engine/reference_node.h"
 #include "repl/promote.h"
 #include "segment/segment.h"
 #include "support/forwarding_fs.h"
@@ -105,9 +106,9 @@ TEST_CASE("RECOV-5 FM-58 a restarted primary is fenced by the claim archive's hi
                            fsys::canonical(t / "arch").string() + "'; this primary is superseded");
   CHECK(Segments(t / "arch").size() == before);  // nothing of 31..35 published
   // Fenced for good (MODEL-7): writes and reads refuse.
-  auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+  auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
   REQUIRE(n.ok());
-  CHECK((*n)->Commit({{node::Op::Kind::kPut, "c", "x", "{}"}}).status().code() == Code::kRefused);
+  CHECK((*n)->Commit({{engine::Op::Kind::kPut, "c", "x", "{}"}}).status().code() == Code::kRefused);
   CHECK((*n)->CheckReadable().code() == Code::kRefused);
 }
 

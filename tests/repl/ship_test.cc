@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "node/layout.h"
+#include "engine/reference_node.h"
 #include "node/shipped_position.h"
 #include "repl/export.h"
 #include "node/state.h"
@@ -218,8 +219,8 @@ TEST_CASE("LOG-17 a segment of a newer epoch in the target fences the primary") 
   CHECK(s.message().find("epoch 2 began at commit 5") != std::string::npos);
   // Fenced for good (MODEL-7): writes refuse too, even with the files gone.
   for (auto& n : Segments(t / "out")) std::filesystem::remove(t / "out" / n);
-  auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
-  CHECK((*n)->Commit({{node::Op::Kind::kPut, "c", "x", "{}"}}).status().code() ==
+  auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
+  CHECK((*n)->Commit({{engine::Op::Kind::kPut, "c", "x", "{}"}}).status().code() ==
         Code::kRefused);
 }
 
@@ -232,7 +233,7 @@ void CheckpointedBeforeShipped(const TempDir& t) {
   REQUIRE(PosixFs().MakeDir(t / "out").ok());
   REQUIRE(Ship(t / "p", t / "out").ok());
   Write(t / "p", 5, 3);
-  auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+  auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
   REQUIRE((*n)->Checkpoint().ok());
 }
 
@@ -294,7 +295,7 @@ TEST_CASE("ship after a checkpoint continues from the saved position in the new 
   REQUIRE(PosixFs().MakeDir(t / "out").ok());
   REQUIRE(Ship(t / "p", t / "out").ok());
   {
-    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
     REQUIRE((*n)->Checkpoint().ok());
   }
   Write(t / "p", 4, 5);
@@ -494,7 +495,7 @@ TEST_CASE("LOG-22 ship-wal publishes no segment apply would refuse: a duplicated
     std::filesystem::remove_all(t / "r");
     CHECK(Apply(t / "r", t / "out").ok());
     // LOG-22: the primary is halted, at the first commit that broke the chain.
-    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kRead);
+    auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kRead);
     REQUIRE(n.ok());
     REQUIRE((*n)->halt());
     CHECK((*n)->halt()->commit == good + 1);
@@ -519,16 +520,16 @@ TEST_CASE("LOG-25 a writer loop and a ship loop together: no write refused, the 
   // that meets the lock (7) is a refused write.
   std::thread writer([&] {
     for (int i = 0; i < kWrites; ++i) {
-      auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+      auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
       if (!n.ok()) {
         ++refused_writes;
         note(n.status());
         continue;
       }
-      node::WorkloadOptions w;
+      engine::WorkloadOptions w;
       w.write_sets = 1;
       w.seed = 100 + static_cast<uint64_t>(i);
-      Status s = node::RunWorkload(**n, w).status();
+      Status s = engine::RunWorkload(**n, w).status();
       if (s.ok()) s = (*n)->Close();
       if (!s.ok()) {
         ++refused_writes;
@@ -711,7 +712,7 @@ TEST_CASE("LOG-25 a checkpoint that replaces wal.log while shipping is 7, publis
   bool checkpointed = false;
   WalOpenHook fs([&](int n) {
     if (n != 6 || checkpointed) return;
-    auto w = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    auto w = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
     if (w.ok() && (*w)->Checkpoint().ok()) checkpointed = true;
   });
   repl::ShipOptions o;
@@ -794,7 +795,7 @@ TEST_CASE("LOG-25 ship-wal fsyncs the log before cutting: a write set it shipped
   REQUIRE(rep.shipped_commit == 11);  // the open saw it complete and shipped it
   fs.PowerLoss();
   // What a replica received, the primary still holds after the power cut.
-  auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+  auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
   REQUIRE(n.ok());
   CHECK((*n)->state().applied_commit == 11);
 }

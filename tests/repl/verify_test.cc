@@ -2,7 +2,7 @@
 
 #include "node/state.h"
 #include "node/store.h"
-#include "node/workload.h"
+#include "engine/workload.h"
 #include "repl/ship.h"
 #include "repl/verify.h"
 #include "segment/segment.h"
@@ -18,10 +18,10 @@ namespace {
 std::string MakeNode(const TempDir& t, int commits) {
   const std::string dir = t / "db";
   REQUIRE(node::Node::Init(PosixFs(), dir).ok());
-  auto n = node::Node::Open(PosixFs(), dir, node::Access::kWrite);
+  auto n = engine::ReferenceNode::Open(PosixFs(), dir, node::Access::kWrite);
   REQUIRE(n.ok());
   for (int i = 0; i < commits; ++i) {
-    REQUIRE((*n)->Commit({{node::Op::Kind::kPut, "c", "k" + std::to_string(i), "{}"}}).ok());
+    REQUIRE((*n)->Commit({{engine::Op::Kind::kPut, "c", "k" + std::to_string(i), "{}"}}).ok());
   }
   REQUIRE((*n)->Close().ok());
   return dir;
@@ -86,7 +86,7 @@ TEST_CASE("verify data dir: a damaged checkpoint snapshot fails its AeroDB check
   TempDir t;
   const std::string dir = MakeNode(t, 3);
   {
-    auto n = node::Node::Open(PosixFs(), dir, node::Access::kWrite);
+    auto n = engine::ReferenceNode::Open(PosixFs(), dir, node::Access::kWrite);
     REQUIRE((*n)->Checkpoint().ok());
   }
   FlipBitInFile(dir + "/snapshots/00000000000000000003/storage.dat", 12, 0);
@@ -137,11 +137,11 @@ std::vector<std::string> SegNames(const std::string& dir) {
 std::string ShipSmall(const TempDir& t, const std::string& name, int commits, uint64_t seed) {
   const std::string dir = t / name;
   REQUIRE(node::Node::Init(PosixFs(), dir).ok());
-  auto n = node::Node::Open(PosixFs(), dir, node::Access::kWrite);
-  node::WorkloadOptions w;
+  auto n = engine::ReferenceNode::Open(PosixFs(), dir, node::Access::kWrite);
+  engine::WorkloadOptions w;
   w.write_sets = commits;
   w.seed = seed;
-  REQUIRE(node::RunWorkload(**n, w).ok());
+  REQUIRE(engine::RunWorkload(**n, w).ok());
   REQUIRE((*n)->Close().ok());
   n.value().reset();
   const std::string out = t / (name + "-out");
@@ -205,9 +205,9 @@ TEST_CASE("verify segment dir: a segment of another database is foreign (5)") {
 TEST_CASE("verify segment dir: two histories meeting are diverged (4)") {
   TempDir t;
   auto commit = [](const std::string& dir, const std::string& id) {
-    auto n = node::Node::Open(PosixFs(), dir, node::Access::kWrite);
+    auto n = engine::ReferenceNode::Open(PosixFs(), dir, node::Access::kWrite);
     REQUIRE(n.ok());
-    REQUIRE((*n)->Commit({{node::Op::Kind::kPut, "c", id, "{}"}}).ok());
+    REQUIRE((*n)->Commit({{engine::Op::Kind::kPut, "c", id, "{}"}}).ok());
     REQUIRE((*n)->Close().ok());
   };
   auto ship = [&](const std::string& dir, const std::string& out) {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "repl/export.h"
+#include "engine/reference_node.h"
 #include "repl/install.h"
 #include "repl/verify.h"
 #include "snapshot/archive_format.h"
@@ -36,7 +37,7 @@ namespace {
 void Primary(const TempDir& t) {
   MakePrimary(t / "p", 40);
   {
-    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
     REQUIRE((*n)->Checkpoint().ok());
   }
   Write(t / "p", 15, 5);
@@ -329,7 +330,7 @@ TEST_CASE("SNAP-6 SNAP-7 verify reads the rest of a damaged zstd member: the inp
   REQUIRE(node::Node::Init(PosixFs(), t / "p").ok());
   Write(t / "p", 200, 7, 8, 2000);  // data/documents.dat of about 3 MiB
   {
-    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
     REQUIRE((*n)->Checkpoint().ok());
   }
   auto entries = ReadTar(Export(t, "a.tar", false));
@@ -1003,7 +1004,7 @@ TEST_CASE("equivalence: snapshot + apply-wal equals full WAL replay at every Com
     REQUIRE(PosixFs().MakeDir(t / "archive").ok());
     REQUIRE(Ship(t / "p", t / "archive", 3000).ok());
     {
-      auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+      auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
       REQUIRE((*n)->Checkpoint().ok());  // base 30
     }
     Write(t / "p", 10 + seed * 3, seed + 10);
@@ -1014,8 +1015,8 @@ TEST_CASE("equivalence: snapshot + apply-wal equals full WAL replay at every Com
     REQUIRE(Apply(t / "full", t / "archive").ok());  // (a) replay from commit 1
     REQUIRE(Install(t / "snap", a).ok());            // (b) snapshot at boundary
     REQUIRE(Apply(t / "snap", t / "archive").ok());  //     + the rest
-    auto full = node::Node::Open(PosixFs(), t / "full", node::Access::kRead);
-    auto snap = node::Node::Open(PosixFs(), t / "snap", node::Access::kRead);
+    auto full = engine::ReferenceNode::Open(PosixFs(), t / "full", node::Access::kRead);
+    auto snap = engine::ReferenceNode::Open(PosixFs(), t / "snap", node::Access::kRead);
     REQUIRE((*full)->state().applied_commit == (*snap)->state().applied_commit);
     CHECK((*full)->state().applied_digest == (*snap)->state().applied_digest);
     for (uint64_t c = boundary; c <= (*full)->state().applied_commit; ++c) {
@@ -1107,7 +1108,7 @@ TEST_CASE("SNAP-13 export refuses a node whose lock another run holds (7)") {
   TempDir t;
   MakePrimary(t / "p", 5);
   {
-    auto held = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    auto held = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
     REQUIRE(held.ok());
     Status s = ExportTo(t / "p", t / "a.tar.zst");
     CHECK(s.code() == Code::kLocked);
@@ -1165,9 +1166,9 @@ TEST_CASE("SNAP-13 export refuses a node open-time validation cannot prove (1)")
     const uint64_t o = StateOf(t / "p").applied_wal_offset;
     REQUIRE(o == fsys::file_size(wal));
     {  // commit 4: fsynced in the log, state.json not yet updated
-      auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+      auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
       REQUIRE(n.ok());
-      REQUIRE((*n)->Commit({{node::Op::Kind::kPut, "c", "x", "{}"}}).ok());
+      REQUIRE((*n)->Commit({{engine::Op::Kind::kPut, "c", "x", "{}"}}).ok());
     }
     REQUIRE(StateOf(t / "p").applied_commit == 4);  // rolled forward by a reader
     REQUIRE(fsys::file_size(wal) > o);
@@ -1265,7 +1266,7 @@ TEST_CASE("SNAP-5 FM-39 a writer during export gets 7, from pass 1 to the rename
   ProbeFs fs([&](const std::string& when) {
     probed.push_back(when);
     CAPTURE(when);
-    auto writer = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    auto writer = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
     CHECK(writer.status().code() == Code::kLocked);
     CHECK(writer.status().message() == "locked '" + (t / "p/replication/lock") +
                                            "': another aerodb or aerodb-repl run holds it");
@@ -1280,9 +1281,9 @@ TEST_CASE("SNAP-5 FM-39 a writer during export gets 7, from pass 1 to the rename
   REQUIRE(c.state == snapshot::ArchiveState::kValid);
   CHECK(c.manifest->boundary_commit == 5);
   // Once export has returned, the writer goes ahead.
-  auto writer = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+  auto writer = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
   REQUIRE(writer.ok());
-  CHECK(*(*writer)->Commit({{node::Op::Kind::kPut, "c", "after-export", "{}"}}) == 6);
+  CHECK(*(*writer)->Commit({{engine::Op::Kind::kPut, "c", "after-export", "{}"}}) == 6);
 }
 
 TEST_CASE("a replica installed from another database's archive halts on the first segment (5)") {
@@ -1399,7 +1400,7 @@ TEST_CASE("--discard-existing refuses a node another run holds (7)") {
   Primary(t);
   const std::string a = Export(t, "a.tar.zst");
   REQUIRE(Install(t / "r", a).ok());
-  auto held = node::Node::Open(PosixFs(), t / "r", node::Access::kWrite);
+  auto held = engine::ReferenceNode::Open(PosixFs(), t / "r", node::Access::kWrite);
   REQUIRE(held.ok());
   CHECK(Install(t / "r", a, /*discard=*/true).code() == Code::kLocked);
 }
@@ -1470,7 +1471,7 @@ TEST_CASE("SNAP-2 FM-39 a member path ustar cannot split gets a pax path header,
   WriteFile(t / "p" / "metadata/schemas" / name, schema);
   WriteFile(t / "p" / "metadata/schemas" / "short.json", "{}\n");
   {
-    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
     REQUIRE(n.ok());
     REQUIRE((*n)->Checkpoint().ok());
   }
@@ -1547,7 +1548,7 @@ TEST_CASE("SNAP-6 SNAP-7 SNAP-8 single-bit mutants of a small archive are never 
   Write(t / "p", 1, 1, 1, 10);
   WriteFile(t / "p/metadata/schemas/s.json", "{}\n");
   {
-    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
     REQUIRE((*n)->Checkpoint().ok());
   }
   Write(t / "p", 1, 2, 1, 10);
@@ -1621,7 +1622,7 @@ TEST_CASE("SNAP-12 an AeroDB manifest.json with a field of the wrong type is dam
   MakePrimary(t / "p", 40);
   WriteFile(t / "p/metadata/schemas/s.json", "{}\n");
   {
-    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
     REQUIRE((*n)->Checkpoint().ok());
   }
   Write(t / "p", 15, 5);
@@ -1667,7 +1668,7 @@ TEST_CASE("SNAP-12 an AeroDB manifest.json whose commit_boundary is not the base
   TempDir t;
   MakePrimary(t / "p", 40);
   {
-    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
     REQUIRE((*n)->Checkpoint().ok());
   }
   Write(t / "p", 15, 5);
@@ -1927,7 +1928,7 @@ TEST_CASE("SNAP-6 SNAP-7 one verdict for the same bytes: stream, read-at, verify
   MakePrimary(t / "p", 0);
   Write(t / "p", 1, 1, 1, 10);
   {
-    auto n = node::Node::Open(PosixFs(), t / "p", node::Access::kWrite);
+    auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
     REQUIRE((*n)->Checkpoint().ok());
   }
   Write(t / "p", 1, 2, 1, 10);

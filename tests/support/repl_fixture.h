@@ -6,7 +6,7 @@
 #include <string>
 
 #include "node/store.h"
-#include "node/workload.h"
+#include "engine/workload.h"
 #include "repl/apply.h"
 #include "repl/promote.h"
 #include "repl/ship.h"
@@ -17,14 +17,14 @@ namespace aero::testing {
 // Commits `write_sets` seeded write sets on an existing primary.
 inline void Write(const std::string& dir, uint64_t write_sets, uint64_t seed,
                   uint32_t records_per_set = 2, uint32_t body_bytes = 100) {
-  auto n = node::Node::Open(PosixFs(), dir, node::Access::kWrite);
+  auto n = engine::ReferenceNode::Open(PosixFs(), dir, node::Access::kWrite);
   REQUIRE(n.ok());
-  node::WorkloadOptions w;
+  engine::WorkloadOptions w;
   w.write_sets = write_sets;
   w.records_per_set = records_per_set;
   w.body_bytes = body_bytes;
   w.seed = seed;
-  REQUIRE(node::RunWorkload(**n, w).ok());
+  REQUIRE(engine::RunWorkload(**n, w).ok());
   REQUIRE((*n)->Close().ok());
 }
 
@@ -107,15 +107,15 @@ inline void MakePromotedCopy(const std::string& primary, const std::string& copy
 }
 
 inline node::NodeState StateOf(const std::string& dir) {
-  auto n = node::Node::Open(PosixFs(), dir, node::Access::kRead);
+  auto n = engine::ReferenceNode::Open(PosixFs(), dir, node::Access::kRead);
   REQUIRE(n.ok());
   return (*n)->state();
 }
 
 // Same documents at the same CommitId, and the same history digest.
 inline void CheckSameHistory(const std::string& a, const std::string& b) {
-  auto na = node::Node::Open(PosixFs(), a, node::Access::kRead);
-  auto nb = node::Node::Open(PosixFs(), b, node::Access::kRead);
+  auto na = engine::ReferenceNode::Open(PosixFs(), a, node::Access::kRead);
+  auto nb = engine::ReferenceNode::Open(PosixFs(), b, node::Access::kRead);
   REQUIRE(na.ok());
   REQUIRE(nb.ok());
   REQUIRE((*na)->state().applied_commit == (*nb)->state().applied_commit);

@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "common/coding.h"
+#include "engine/reference_node.h"
 #include "node/store.h"
 #include "repl/enrol.h"
 #include "repl/export.h"
@@ -111,7 +112,7 @@ Status Init(const std::string& dir, bool re_enrol = false, repl::EnrolReport* re
 }
 
 std::map<std::string, std::string> StateAt(const std::string& dir, uint64_t commit) {
-  auto n = node::Node::Open(PosixFs(), dir, node::Access::kRead);
+  auto n = engine::ReferenceNode::Open(PosixFs(), dir, node::Access::kRead);
   REQUIRE(n.ok());
   auto docs = (*n)->ReadAt(commit);
   REQUIRE(docs.ok());
@@ -284,10 +285,10 @@ TEST_CASE("COMPAT-6 AeroDB writes, aerodb-repl reads: a tail in progress is neve
   CHECK(rep.applied_commit == 100);
   CHECK(rep.tail_bytes == log.end[101] - log.end[100] - 15);
   {
-    auto n = node::Node::Open(PosixFs(), t / "aero", node::Access::kWrite);
+    auto n = engine::ReferenceNode::Open(PosixFs(), t / "aero", node::Access::kWrite);
     REQUIRE(n.ok());
     CHECK((*n)->open_report().truncated_bytes == 0);
-    auto put = (*n)->Commit({node::Op{node::Op::Kind::kPut, "users", "x", "{}"}});
+    auto put = (*n)->Commit({engine::Op{engine::Op::Kind::kPut, "users", "x", "{}"}});
     CHECK(put.status().code() == Code::kRefused);
     CHECK(put.status().message().find("AeroDB writes this directory") != std::string::npos);
     CHECK((*n)->Checkpoint().status().code() == Code::kRefused);
@@ -334,7 +335,7 @@ TEST_CASE("COMPAT-7 COMPAT-8 AeroDB's checkpoint after everything was shipped: s
   Status after_checkpoint = Ship(t / "aero", t / "target", 3000, false, &sr);
   REQUIRE_MESSAGE(after_checkpoint.ok(), after_checkpoint.ToString());
   {
-    auto n = node::Node::Open(PosixFs(), t / "aero", node::Access::kRead);
+    auto n = engine::ReferenceNode::Open(PosixFs(), t / "aero", node::Access::kRead);
     REQUIRE(n.ok());
     // ship-wal recorded the new base before it could move its position
     // past 300, the only other record of H(300).
@@ -398,7 +399,7 @@ TEST_CASE("COMPAT-7 a checkpoint over commits no run read: history cut, 3, namin
   CHECK(s.message().find("251..300") != std::string::npos);
   CHECK(s.message().find(t / "aero/snapshots" / kSnapshotId) != std::string::npos);
   CHECK(s.hint().find("--re-enrol") != std::string::npos);
-  auto n = node::Node::Open(PosixFs(), t / "aero", node::Access::kRead);
+  auto n = engine::ReferenceNode::Open(PosixFs(), t / "aero", node::Access::kRead);
   CHECK(n.status().code() == Code::kGap);
   auto v = repl::Verify(PosixFs(), t / "aero", {});
   REQUIRE(v.ok());

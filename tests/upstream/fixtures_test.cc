@@ -12,6 +12,7 @@
 #include "common/fs.h"
 #include "common/sha256.h"
 #include "node/storage_record.h"
+#include "engine/reference_node.h"
 #include "node/store.h"
 #include "repl/export.h"
 #include "repl/install.h"
@@ -132,7 +133,7 @@ TEST_CASE("upstream directories: verify agrees, and a node refuses to open one")
         "e1c81d17c8d4731c3912d4673857f788ec006d06f52efc488f5799e52f37df7a");
   auto bitflip = repl::Verify(PosixFs(), kDir + "/torn/wal_bitflip_seq1000.log", {});
   CHECK(bitflip->outcome() == Code::kDamage);
-  CHECK(node::Node::Open(PosixFs(), kDir + "/mvcc", node::Access::kRead).status().code() ==
+  CHECK(engine::ReferenceNode::Open(PosixFs(), kDir + "/mvcc", node::Access::kRead).status().code() ==
         Code::kNotFound);
 }
 
@@ -182,7 +183,7 @@ TEST_CASE("upstream SNAP-12: AeroDB's mvcc directory exports, verifies and insta
   CHECK(v->outcome() == Code::kOk);
   repl::InstallOptions io{t / "r", o.output, false};
   REQUIRE(repl::InstallSnapshot(PosixFs(), io, nullptr).ok());
-  auto n = node::Node::Open(PosixFs(), t / "r", node::Access::kRead);
+  auto n = engine::ReferenceNode::Open(PosixFs(), t / "r", node::Access::kRead);
   REQUIRE(n.ok());
   CHECK((*n)->state().base_commit == 300);
   CHECK((*n)->state().applied_commit == 500);

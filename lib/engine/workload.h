@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <functional>
 
-#include "node/store.h"
+#include "engine/reference_node.h"
 
-namespace aero::node {
+namespace aero::engine {
 
 struct WorkloadOptions {
   uint64_t write_sets = 1000;
@@ -25,7 +25,7 @@ struct WorkloadReport {
 
 // Commits opt.write_sets write sets through node.Commit (one fsync each).
 // `progress` (optional) is called after each write set with the count so far.
-Result<WorkloadReport> RunWorkload(Node& node, const WorkloadOptions& opt,
+Result<WorkloadReport> RunWorkload(ReferenceNode& node, const WorkloadOptions& opt,
                                    const std::function<void(uint64_t)>& progress = {});
 
-}  // namespace aero::node
+}  // namespace aero::engine

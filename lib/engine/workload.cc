@@ -1,10 +1,10 @@
-#include "node/workload.h"
+#include "engine/workload.h"
 
 #include <array>
 #include <cstdio>
 #include <string>
 
-namespace aero::node {
+namespace aero::engine {
 
 namespace {
 
@@ -24,7 +24,7 @@ constexpr std::array<const char*, 3> kCollections = {"users", "orders", "events"
 
 }  // namespace
 
-Result<WorkloadReport> RunWorkload(Node& node, const WorkloadOptions& opt,
+Result<WorkloadReport> RunWorkload(ReferenceNode& node, const WorkloadOptions& opt,
                                    const std::function<void(uint64_t)>& progress) {
   if (opt.records_per_set == 0) {
     return Status(Code::kUsage, Problem("invalid workload", "--records-per-set", "must be >= 1"));
@@ -74,4 +74,4 @@ Result<WorkloadReport> RunWorkload(Node& node, const WorkloadOptions& opt,
   return report;
 }
 
-}  // namespace aero::node
+}  // namespace aero::engine

@@ -1,10 +1,11 @@
 #include <doctest/doctest.h>
 
-#include "node/workload.h"
+#include "engine/workload.h"
 #include "support/test_util.h"
 
 using namespace aero;
 using namespace aero::node;
+using namespace aero::engine;
 using namespace aero::testing;
 
 TEST_CASE("workload: the same seed writes the same WAL bytes") {
@@ -19,7 +20,7 @@ TEST_CASE("workload: the same seed writes the same WAL bytes") {
   for (int i = 0; i < 2; ++i) {
     const std::string dir = t / ("db" + std::to_string(i));
     REQUIRE(Node::Init(PosixFs(), dir).ok());
-    auto n = Node::Open(PosixFs(), dir, Access::kWrite);
+    auto n = ReferenceNode::Open(PosixFs(), dir, Access::kWrite);
     REQUIRE(n.ok());
     auto r = RunWorkload(**n, opt);
     REQUIRE(r.ok());
@@ -41,7 +42,7 @@ TEST_CASE("workload: another seed writes other bytes") {
   for (int i = 0; i < 2; ++i) {
     const std::string dir = t / ("db" + std::to_string(i));
     REQUIRE(Node::Init(PosixFs(), dir).ok());
-    auto n = Node::Open(PosixFs(), dir, Access::kWrite);
+    auto n = ReferenceNode::Open(PosixFs(), dir, Access::kWrite);
     WorkloadOptions opt;
     opt.write_sets = 20;
     opt.seed = 1 + i;
