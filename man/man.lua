@@ -4,7 +4,10 @@
 --  * inline code and long words in a table cell may break after - / . _
 --    (zero-width \:), so long file names and rule ranges fit narrow columns;
 --  * links into the source tree become their text (an installed page has
---    no ../specs/ beside it).
+--    no ../specs/ beside it);
+--  * SYNOPSIS lines longer than a terminal's code block are wrapped between
+--    option groups, continuations indented (the Markdown keeps one line, the
+--    form tests/cli/man_synopsis.sh compares with --help).
 local function roff_escape(s)
   local out = {}
   for _, c in utf8.codes(s) do
@@ -51,4 +54,49 @@ end
 
 function Link(el)
   if not el.target:match("^%a+:") then return el.content end
+end
+
+-- Splits a synopsis line at the spaces outside [...] and fills lines of at
+-- most `width` characters, continuations indented by four spaces.
+local function wrap_synopsis(line, width)
+  if #line <= width then return line end
+  local units, depth, cur = {}, 0, ""
+  for ch in line:gmatch(".") do
+    if ch == "[" then depth = depth + 1 elseif ch == "]" then depth = depth - 1 end
+    if ch == " " and depth == 0 then
+      if cur ~= "" then units[#units + 1] = cur end
+      cur = ""
+    else
+      cur = cur .. ch
+    end
+  end
+  if cur ~= "" then units[#units + 1] = cur end
+  local out, row = {}, ""
+  for _, u in ipairs(units) do
+    if row ~= "" and #row + 1 + #u > width then
+      out[#out + 1] = row
+      row = "    " .. u
+    else
+      row = (row == "") and u or (row .. " " .. u)
+    end
+  end
+  out[#out + 1] = row
+  return table.concat(out, "\n")
+end
+
+function Pandoc(doc)
+  local in_synopsis = false
+  for i, block in ipairs(doc.blocks) do
+    if block.t == "Header" then
+      in_synopsis = pandoc.utils.stringify(block) == "SYNOPSIS"
+    elseif in_synopsis and block.t == "CodeBlock" then
+      local lines = {}
+      for line in (block.text .. "\n"):gmatch("(.-)\n") do
+        lines[#lines + 1] = wrap_synopsis(line, 64)
+      end
+      block.text = table.concat(lines, "\n")
+      doc.blocks[i] = block
+    end
+  end
+  return doc
 end
