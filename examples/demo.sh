@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
 # The README's main job: a primary -> replica drill on an embedded demo database.
 #   examples/demo.sh BIN_DIR      (BIN_DIR holds aerodb and aerodb-repl)
+#   examples/demo.sh              (installed: $AERODB and $AERODB_REPL, else
+#                                  both from PATH)
 # A primary with a few thousand documents; a replica bootstrapped from a
 # verified snapshot archive that catches up with apply-wal; rounds of
 # write -> ship-wal -> transfer -> apply-wal; a final check that both hold
 # the same documents at the same CommitId.
 # Exits non-zero at the first step that does not do what it should.
 set -euo pipefail
-BIN=$(cd "${1:?usage: demo.sh BIN_DIR}" && pwd)
-AERODB=$BIN/aerodb
-REPL=$BIN/aerodb-repl
+if [ $# -ge 1 ]; then
+  BIN=$(cd "$1" && pwd)
+  AERODB=$BIN/aerodb
+  REPL=$BIN/aerodb-repl
+else
+  AERODB=${AERODB:-$(command -v aerodb || true)}
+  REPL=${AERODB_REPL:-$(command -v aerodb-repl || true)}
+  if [ -z "$AERODB" ] || [ -z "$REPL" ]; then
+    echo "not found 'demo.sh': aerodb and aerodb-repl are not on PATH" >&2
+    echo "hint: install the package, or give the build's directory: demo.sh build/cli" >&2
+    exit 9
+  fi
+fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/aerodb-demo.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 P=$WORK/primary R=$WORK/replica OUT=$WORK/outbox IN=$WORK/inbox

@@ -5,7 +5,7 @@ int main(int argc, char** argv) {
   CLI::App app{"aerodb-repl: replicate an AeroDB database with verified snapshot archives "
                "and WAL segment files",
                "aerodb-repl"};
-  app.set_version_flag("--version", "aerodb-repl 0.1.0");
+  app.set_version_flag("--version", aero::cli::VersionText("aerodb-repl"));
   aero::cli::Runner runner;
   aero::cli::SetupShipWal(app, runner);
   aero::cli::SetupApplyWal(app, runner);

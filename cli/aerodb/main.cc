@@ -4,7 +4,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"aerodb: a small AeroDB reference node (WAL, MVCC commits, checkpoints)",
                "aerodb"};
-  app.set_version_flag("--version", "aerodb 0.1.0");
+  app.set_version_flag("--version", aero::cli::VersionText("aerodb"));
   aero::cli::Runner runner;
   aero::cli::SetupInit(app, runner);
   aero::cli::SetupPut(app, runner);

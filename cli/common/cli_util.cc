@@ -2,13 +2,101 @@
 
 #include <malloc.h>
 
+#include <cctype>
 #include <cstdio>
 #include <iostream>
+#include <memory>
+#include <string_view>
+
+#include "history/digest.h"
+#include "history/history_file.h"
+#include "node/layout.h"
+#include "segment/segment_format.h"
+#include "snapshot/archive_format.h"
 
 namespace aero::cli {
 
+namespace {
+
+// The N of a seed label "...-VN" (history digest: HIST-1).
+constexpr int LabelVersion(std::string_view label) {
+  const size_t v = label.rfind("-V");
+  int n = 0;
+  for (size_t i = v + 2; v != std::string_view::npos && i < label.size(); ++i) {
+    n = n * 10 + (label[i] - '0');
+  }
+  return n;
+}
+static_assert(LabelVersion(history::kDigestSeedLabel) >= 1);
+
+// One word for an option's value: its choices `{a,b}` when a check lists
+// them, else its type (`DIR`, `TEXT`, `UINT`) without the check's text.
+std::string Metavar(const CLI::Option& opt) {
+  const std::string full = opt.get_type_name();
+  const size_t brace = full.find(":{");
+  const size_t close = full.find('}', brace);
+  if (brace != std::string::npos && close != std::string::npos) {
+    const std::string set = full.substr(brace + 1, close - brace);
+    if (set.find(' ') == std::string::npos) return set;
+  }
+  return full.substr(0, full.find(':'));
+}
+
+// The usage line of --help is the command's synopsis: every option in
+// definition order (a short name when it has one; `[...]` unless required;
+// its value's type when it takes one; `...` when each use counts), then the
+// positionals in upper case, then SUBCOMMAND. --help itself is left out. Each man page's SYNOPSIS
+// equals it up to the names of values (man/README.md;
+// tests/cli/man_synopsis.sh checks every command).
+class SynopsisFormatter : public CLI::Formatter {
+ public:
+  std::string make_usage(const CLI::App* app, std::string name) const override {
+    std::string out = get_label("Usage") + ": " + name;
+    std::string positionals;
+    for (const CLI::Option* opt : app->get_options()) {
+      if (opt == app->get_help_ptr() || opt == app->get_help_all_ptr()) continue;
+      std::string word;
+      if (opt->nonpositional()) {
+        word = opt->get_snames().empty() ? "--" + opt->get_lnames().front()
+                                         : "-" + opt->get_snames().front();
+        const std::string value = Metavar(*opt);  // empty for a flag
+        if (opt->get_type_size_max() > 0 && !value.empty()) word += " " + value;
+      } else {
+        word = opt->get_name(true);
+        for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        if (opt->get_expected_max() > 1) word += "...";
+      }
+      if (!opt->get_required()) word = "[" + word + "]";
+      if (opt->nonpositional() && opt->get_trigger_on_parse()) word += "...";  // each use counts
+      (opt->nonpositional() ? out : positionals) += " " + word;
+    }
+    out += positionals;
+    if (!app->get_subcommands({}).empty()) {
+      out += app->get_require_subcommand_min() == 0 ? " [SUBCOMMAND]" : " SUBCOMMAND";
+    }
+    return out + "\n";
+  }
+};
+
+void SetFormatter(CLI::App* app, const std::shared_ptr<CLI::FormatterBase>& f) {
+  app->formatter(f);
+  for (CLI::App* sub : app->get_subcommands({})) SetFormatter(sub, f);
+}
+
+}  // namespace
+
+std::string VersionText(const std::string& program) {
+  return program + " " + AERODB_VERSION + "\nformats: wal-segment " +
+         std::to_string(segment::kSegmentVersion) + ", snapshot-archive " +
+         std::to_string(snapshot::kManifestFormat) + ", history-digest " +
+         std::to_string(LabelVersion(history::kDigestSeedLabel)) + ", history-file " +
+         std::to_string(history::kHistoryFormat) + ", claim-archive " +
+         std::to_string(history::kClaimArchiveFormat) + ", node-layout " +
+         std::to_string(node::kStateFormat);
+}
+
 void AddDataDir(CLI::App* sub, std::string* dir) {
-  sub->add_option("-D,--data-dir", *dir, "the node's data directory")->required();
+  sub->add_option("-D,--data-dir", *dir, "the node's data directory")->required()->type_name("DIR");
 }
 
 void AddJson(CLI::App* sub, bool* json) {
@@ -24,6 +112,7 @@ int RunMain(CLI::App& app, Runner& runner, int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
   mallopt(M_TRIM_THRESHOLD, 128 << 20);
   app.require_subcommand(1);
+  SetFormatter(&app, std::make_shared<SynopsisFormatter>());
   // An unknown command names itself: CLI11 would only say that a
   // subcommand is required.
   {

@@ -23,6 +23,11 @@ struct Runner {
 void AddDataDir(CLI::App* sub, std::string* dir);
 void AddJson(CLI::App* sub, bool* json);
 
+// `PROGRAM VERSION`, then a line `formats: NAME N, ...`: the version of each
+// file format the toolkit reads and writes, from the formats' constants
+// headers (--version; tests/cli/version.sh checks it against them).
+std::string VersionText(const std::string& program);
+
 // Parses argv and runs the chosen command. Never leaks CLI11's own exit
 // codes: --help is 0, every parse error is 2 (usage).
 int RunMain(CLI::App& app, Runner& runner, int argc, char** argv);
