@@ -443,13 +443,13 @@ class Shipper {
     return Status::Ok();
   }
 
-  // OPS-7: the scan's offset as bytes of this run's WAL range, about every
-  // MiB (never past the total).
+  // OPS-7: the scan's offset as bytes of this run's WAL range, every MiB or
+  // 1/64 of the range, whichever is less (never past the total).
   void Progress(uint64_t offset) {
     if (!o_.progress) return;
     const uint64_t done = std::min(offset - opt_.start_offset, progress_total_);
     if (done < progress_next_ && done < progress_total_) return;
-    progress_next_ = done + (1u << 20);
+    progress_next_ = done + std::min<uint64_t>(1u << 20, progress_total_ / 64 + 1);
     o_.progress(done, progress_total_);
   }
 
