@@ -120,8 +120,8 @@ if ((have_script)); then
     i=$((i + 1))
     f=$T/t$i
     # "\rLABEL: done/total (pct%), rate/s, ETA m:ss", the last one complete.
-    grep -qaE $'\r'"$label: [0-9.]+ (B|KiB|MiB)/[0-9.]+ (B|KiB|MiB) \\([0-9]+%\\), ([0-9.]+ (B|KiB|MiB)|-- B)/s, ETA" "$f" && pass || fail "no progress line of $label: $(cat -v "$f")"
-    grep -qaE "$label: ([0-9.]+ (B|KiB|MiB))/\\1 \\(100%\\), [0-9.]+ (B|KiB|MiB)/s, ETA 0:00 *"$'\r'"?\$" "$f" && pass || fail "$label: not finished at 100% with a rate and a newline: $(cat -v "$f")"
+    grep -qaE $'\r'"$label: [0-9.]+ (B|KiB|MiB|GiB)/[0-9.]+ (B|KiB|MiB|GiB) \\([0-9]+%\\), ([0-9.]+ (B|KiB|MiB|GiB)|-- B)/s, ETA" "$f" && pass || fail "no progress line of $label: $(cat -v "$f")"
+    grep -qaE "$label: ([0-9.]+ (B|KiB|MiB|GiB))/\\1 \\(100%\\), [0-9.]+ (B|KiB|MiB|GiB)/s, ETA 0:00 *"$'\r'"?\$" "$f" && pass || fail "$label: not finished at 100% with a rate and a newline: $(cat -v "$f")"
   done
   [ -d "$T/i6/replication" ] && [ -d "$T/r6/replication" ] && pass || fail "the runs under the terminal did not complete"
 
