@@ -24,7 +24,7 @@ struct ApplyOptions {
   // together, once this many bytes are pending, and at the end of the run.
   uint64_t ack_every_bytes = 64u << 20;
   // OPS-7 (optional): bytes of the inbox's segment files taken so far.
-  ProgressFn progress;
+  ProgressFn progress = {};
 };
 
 struct AppliedSegment {

@@ -21,7 +21,7 @@ struct InstallOptions {
   uint64_t read_at_min_bytes = snapshot::kReadAtMinBytes;
   // OPS-7 (optional): the archive's bytes read, over both passes (verify,
   // then extract): the total is twice its size.
-  ProgressFn progress;
+  ProgressFn progress = {};
 };
 
 struct InstallReport {

@@ -27,7 +27,7 @@ struct ShipOptions {
   // it has no marker yet.
   bool claim_archive = false;
   // OPS-7 (optional): WAL bytes scanned of those to ship in this run.
-  ProgressFn progress;
+  ProgressFn progress = {};
 };
 
 struct ShippedSegment {

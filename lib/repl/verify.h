@@ -101,7 +101,7 @@ struct VerifyOptions {
   std::optional<std::string> system_id_hex;  // seeds the digest of a bare WAL file
   // OPS-7 (optional): bytes read of a file, or of a directory's segments
   // (a data directory reports none).
-  ProgressFn progress;
+  ProgressFn progress = {};
 };
 
 // kNotFound if `path` does not exist or is a node mid-install (no state.json);
