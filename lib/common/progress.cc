@@ -47,7 +47,7 @@ class Counting final : public ReadableFile {
 
 }  // namespace
 
-std::unique_ptr<ReadableFile> CountingFile(std::unique_ptr<ReadableFile> inner,
+std::unique_ptr<ReadableFile> CountReads(std::unique_ptr<ReadableFile> inner,
                                            ProgressCounter* counter) {
   return std::make_unique<Counting>(std::move(inner), counter);
 }

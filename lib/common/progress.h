@@ -37,7 +37,7 @@ class ProgressCounter {
 };
 
 // A ReadableFile that counts what is read from `inner` into `counter`.
-std::unique_ptr<ReadableFile> CountingFile(std::unique_ptr<ReadableFile> inner,
+std::unique_ptr<ReadableFile> CountReads(std::unique_ptr<ReadableFile> inner,
                                            ProgressCounter* counter);
 
 }  // namespace aero

@@ -147,7 +147,7 @@ class Installer {
       AERO_ASSIGN_OR_RETURN(archive_size_, archive_file_->Size());
       counter_ = std::make_unique<ProgressCounter>(o_.progress, 2 * archive_size_);
       counter_->Set(0);
-      archive_file_ = CountingFile(std::move(archive_file_), counter_.get());
+      archive_file_ = CountReads(std::move(archive_file_), counter_.get());
     }
     first_ = snapshot::ReadArchive(*archive_file_, {}, nullptr,
                                    {.read_at_min_bytes = o_.read_at_min_bytes});

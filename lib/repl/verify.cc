@@ -42,7 +42,7 @@ void VerifyWal(Fs& fs, const std::string& path, const wal::ScanOptions& opt,
                wal::ScanResult* result_out = nullptr, ProgressCounter* counter = nullptr) {
   summary->path = path;
   Result<std::unique_ptr<ReadableFile>> file = fs.OpenRead(path);
-  if (file.ok() && counter) file = CountingFile(std::move(file).value(), counter);  // OPS-7
+  if (file.ok() && counter) file = CountReads(std::move(file).value(), counter);  // OPS-7
   if (!file.ok()) {
     Finding f;
     f.severity = file.status().code() == Code::kNotFound ? Severity::kDamage : Severity::kIo;
@@ -335,7 +335,7 @@ SegmentSummary VerifyOneSegment(Fs& fs, const std::string& path, VerifyReport* r
   SegmentSummary s;
   s.path = path;
   Result<std::unique_ptr<ReadableFile>> file = fs.OpenRead(path);
-  if (file.ok() && counter) file = CountingFile(std::move(file).value(), counter);  // OPS-7
+  if (file.ok() && counter) file = CountReads(std::move(file).value(), counter);  // OPS-7
   if (!file.ok()) {
     s.state = "io-error";
     report->findings.push_back(Make(Severity::kIo, "unreadable", path, file.status().message()));
@@ -716,7 +716,7 @@ Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions
   if (Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(path);
       f.ok() && LooksLikeArchive(**f, path)) {
     std::unique_ptr<ReadableFile> file = std::move(f).value();
-    if (counter) file = CountingFile(std::move(file), counter.get());
+    if (counter) file = CountReads(std::move(file), counter.get());
     AERO_RETURN_IF_ERROR(VerifyArchiveFile(*file, path, &report));
     finished();
     return report;
