@@ -2,6 +2,8 @@
 #include <cstdio>
 
 #include "cli/aerodb-repl/commands.h"
+#include "cli/common/log.h"
+#include "cli/common/progress.h"
 #include "common/fs.h"
 #include "repl/apply.h"
 
@@ -13,9 +15,42 @@ struct Options {
   bool json = false;
 };
 
+// OPS-3: what the run did, in one info line.
+void LogApplied(const Options& o, const repl::ApplyReport& rep) {
+  uint64_t applied = 0, first = 0, last = 0;
+  for (const auto& seg : rep.segments) {
+    if (seg.outcome != "applied") continue;
+    if (applied++ == 0) first = seg.applied_from;
+    last = seg.applied_to;
+  }
+  nlohmann::json fields = {{"data_dir", o.apply.data_dir},
+                           {"inbox", o.apply.inbox},
+                           {"segments", applied},
+                           {"from_commit", rep.from_commit},
+                           {"applied_commit", rep.applied_commit},
+                           {"bootstrapped", rep.bootstrapped},
+                           {"previously_checked", rep.previously_checked}};
+  if (applied == 0) {
+    LogInfo("nothing to apply from '" + o.apply.inbox + "': applied through commit " +
+                std::to_string(rep.applied_commit),
+            fields);
+    return;
+  }
+  fields["commits"] = {first, last};
+  LogInfo(std::string(rep.bootstrapped ? "bootstrapped: " : "") + "applied " +
+              std::to_string(applied) + " segment" + (applied == 1 ? "" : "s") + " (commits " +
+              std::to_string(first) + ".." + std::to_string(last) + ") from '" + o.apply.inbox +
+              "'",
+          fields);
+}
+
 int Run(const Options& o) {
   repl::ApplyReport rep;
-  Status s = repl::ApplyWal(PosixFs(), o.apply, &rep);
+  ProgressLine progress("apply-wal");  // OPS-6
+  repl::ApplyOptions apply = o.apply;
+  apply.progress = progress.Callback();
+  Status s = repl::ApplyWal(PosixFs(), apply, &rep);
+  progress.Finish();
   nlohmann::json segs = nlohmann::json::array();
   for (const auto& seg : rep.segments) {
     segs.push_back({{"name", seg.name},
@@ -44,7 +79,8 @@ int Run(const Options& o) {
     }
   }
   if (!s.ok()) {
-    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());  // OPS-2
+    LogFailure(s);
     if (o.json) {
       fields["ok"] = false;
       fields["code"] = std::string(CodeName(s.code()));
@@ -59,6 +95,8 @@ int Run(const Options& o) {
     }
     return ExitCodeOf(s.code());
   }
+  LogApplied(o, rep);
+  RecordLastSuccess(o.apply.data_dir, "apply-wal", rep.applied_commit, o.apply.inbox);
   if (o.json) {
     PrintJson(OkJson(fields));
   } else {

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/aerodb-repl/commands.h"
+#include "cli/common/log.h"
 #include "common/fs.h"
 #include "repl/check_history.h"
 
@@ -63,6 +64,10 @@ int Run(const Options& o) {
   auto r = repl::CheckHistory(PosixFs(), o.sides[0], o.sides[1]);
   if (!r.ok()) return Fail(r.status(), o.json);
   const Code code = repl::RelationCode(r->relation);
+  if (code == Code::kOk) {  // OPS-3: another relation is the command's result, not a log line
+    LogInfo(std::string("histories: ") + repl::RelationName(r->relation),
+            {{"relation", repl::RelationName(r->relation)}, {"commits", r->commits}});
+  }
   if (o.json) {
     nlohmann::json j = {{"ok", code == Code::kOk},
                         {"code", std::string(CodeName(code))},

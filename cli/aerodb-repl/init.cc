@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/aerodb-repl/commands.h"
+#include "cli/common/log.h"
 #include "common/fs.h"
 #include "repl/enrol.h"
 
@@ -19,6 +20,9 @@ int Run(const Options& o) {
   repl::EnrolReport rep;
   Status s = repl::Enrol(PosixFs(), o.enrol, &rep);
   if (!s.ok()) return Fail(s, o.json);
+  LogInfo("enrolled '" + rep.data_dir + "' as the primary of epoch 1 of system " + rep.system_id,
+          {{"data_dir", rep.data_dir}, {"system_id", rep.system_id},
+           {"base_commit", rep.base_commit}});
   if (o.json) {
     nlohmann::json notices = nlohmann::json::array();
     for (const repl::Finding& f : rep.notices) notices.push_back({{"kind", f.kind}, {"message", f.message}});

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/aerodb-repl/commands.h"
+#include "cli/common/log.h"
 #include "common/fs.h"
 #include "repl/promote.h"
 
@@ -24,6 +25,10 @@ int Run(const Options& o) {
   repl::PromoteReport rep;
   Status s = repl::Promote(PosixFs(), po, &rep);
   if (!s.ok()) return Fail(s, o.json);
+  LogInfo("promoted '" + o.dir + "': primary of epoch " + std::to_string(rep.epoch) +
+              " from commit " + std::to_string(rep.branch_commit + 1),
+          {{"data_dir", o.dir}, {"epoch", rep.epoch}, {"branch_commit", rep.branch_commit},
+           {"local", rep.local}, {"resumed", rep.resumed}});
   const std::string local_warning = "claimed locally: nothing prevents another node from claiming epoch " +
                                     std::to_string(rep.epoch);
   if (o.json) {

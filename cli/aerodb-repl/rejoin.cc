@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/aerodb-repl/commands.h"
+#include "cli/common/log.h"
 #include "common/fs.h"
 #include "repl/rejoin.h"
 
@@ -18,6 +19,10 @@ int Run(const Options& o) {
   repl::RejoinReport rep;
   Status s = repl::Rejoin(PosixFs(), o.rejoin, &rep);
   if (!s.ok()) return Fail(s, o.json);  // 4 names the superseded commits
+  LogInfo("rejoined '" + o.rejoin.data_dir + "' as a replica at commit " +
+              std::to_string(rep.applied_commit),
+          {{"data_dir", o.rejoin.data_dir}, {"epoch", rep.epoch},
+           {"applied_commit", rep.applied_commit}, {"branch_commit", rep.branch_commit}});
   if (o.json) {
     PrintJson(OkJson({{"data_dir", o.rejoin.data_dir},
                       {"role", "replica"},

@@ -2,6 +2,8 @@
 #include <cstdio>
 
 #include "cli/aerodb-repl/commands.h"
+#include "cli/common/log.h"
+#include "cli/common/progress.h"
 #include "common/fs.h"
 #include "repl/ship.h"
 
@@ -13,9 +15,42 @@ struct Options {
   bool json = false;
 };
 
+// OPS-3: what the run did, in one info line.
+void LogShipped(const Options& o, const repl::ShipReport& rep) {
+  uint64_t bytes = 0, identical = 0;
+  for (const auto& seg : rep.segments) {
+    bytes += seg.bytes;
+    if (seg.already_there) ++identical;
+  }
+  nlohmann::json fields = {{"target", rep.target},
+                           {"segments", rep.segments.size()},
+                           {"identical", identical},
+                           {"bytes", bytes},
+                           {"from_commit", rep.from_commit},
+                           {"shipped_commit", rep.shipped_commit}};
+  if (rep.segments.empty()) {
+    LogInfo("nothing to ship to '" + o.ship.target + "': shipped through commit " +
+                std::to_string(rep.shipped_commit),
+            fields);
+    return;
+  }
+  const uint64_t first = rep.segments.front().first_commit, last = rep.segments.back().last_commit;
+  fields["commits"] = {first, last};
+  LogInfo("published " + std::to_string(rep.segments.size()) + " segment" +
+              (rep.segments.size() == 1 ? "" : "s") + " (commits " + std::to_string(first) + ".." +
+              std::to_string(last) + ", " + HumanBytes(bytes) +
+              (identical > 0 ? ", " + std::to_string(identical) + " identical" : "") + ") to '" +
+              o.ship.target + "'",
+          fields);
+}
+
 int Run(const Options& o) {
   repl::ShipReport rep;
-  Status s = repl::ShipWal(PosixFs(), o.ship, &rep);
+  ProgressLine progress("ship-wal");  // OPS-6
+  repl::ShipOptions ship = o.ship;
+  ship.progress = progress.Callback();
+  Status s = repl::ShipWal(PosixFs(), ship, &rep);
+  progress.Finish();
   nlohmann::json segs = nlohmann::json::array();
   for (const auto& seg : rep.segments) {
     segs.push_back({{"name", seg.name},
@@ -36,6 +71,8 @@ int Run(const Options& o) {
     }
     return Fail(s, o.json);
   }
+  LogShipped(o, rep);
+  RecordLastSuccess(o.ship.data_dir, "ship-wal", rep.shipped_commit, o.ship.target);
   if (o.json) {
     PrintJson(OkJson({{"target", rep.target},
                       {"from_commit", rep.from_commit},

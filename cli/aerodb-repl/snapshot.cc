@@ -1,9 +1,9 @@
 // aerodb-repl snapshot export | install: a replica from a verified archive.
-#include <unistd.h>
-
 #include <cstdio>
 
 #include "cli/aerodb-repl/commands.h"
+#include "cli/common/log.h"
+#include "cli/common/progress.h"
 #include "common/fs.h"
 #include "repl/export.h"
 #include "repl/install.h"
@@ -22,21 +22,21 @@ int RunExport(const ExportOpts& o) {
   repl::ExportOptions x = o.x;
   x.zstd = o.compression == "zstd";
   if (!o.system_id.empty()) x.system_id_hex = o.system_id;
-  const bool tty = !o.json && isatty(STDERR_FILENO);
-  uint64_t last_pct = 101;
   repl::ExportReport rep;
-  Status s = repl::ExportSnapshot(PosixFs(), x, &rep, [&](uint64_t done, uint64_t total) {
-    if (!tty || total == 0) return;
-    const uint64_t pct = done * 100 / total;
-    if (pct == last_pct) return;
-    last_pct = pct;
-    std::fprintf(stderr, "\rexport: %llu/%llu MiB (%llu%%)",
-                 static_cast<unsigned long long>(done >> 20),
-                 static_cast<unsigned long long>(total >> 20),
-                 static_cast<unsigned long long>(pct));
-  });
-  if (tty && last_pct != 101) std::fprintf(stderr, "\n");
+  ProgressLine progress("snapshot export");  // OPS-6
+  Status s = repl::ExportSnapshot(PosixFs(), x, &rep, progress.Callback());
+  progress.Finish();
   if (!s.ok()) return Fail(s, o.json);
+  LogInfo("exported '" + rep.output + "': commit " + std::to_string(rep.boundary_commit) + " (base " +
+              std::to_string(rep.base_commit) + "), " + std::to_string(rep.members) + " members, " +
+              HumanBytes(rep.archive_bytes),
+          {{"archive", rep.output},
+           {"data_dir", o.x.data_dir},
+           {"base_commit", rep.base_commit},
+           {"boundary_commit", rep.boundary_commit},
+           {"members", rep.members},
+           {"data_bytes", rep.data_bytes},
+           {"archive_bytes", rep.archive_bytes}});
   if (o.json) {
     PrintJson(OkJson({{"archive", rep.output},
                       {"base_commit", rep.base_commit},
@@ -62,8 +62,22 @@ struct InstallOpts {
 
 int RunInstall(const InstallOpts& o) {
   repl::InstallReport rep;
-  Status s = repl::InstallSnapshot(PosixFs(), o.x, &rep);
+  ProgressLine progress("snapshot install");  // OPS-6
+  repl::InstallOptions x = o.x;
+  x.progress = progress.Callback();
+  Status s = repl::InstallSnapshot(PosixFs(), x, &rep);
+  progress.Finish();
   if (!s.ok()) return Fail(s, o.json);
+  LogInfo("installed replica '" + o.x.data_dir + "' from '" + o.x.archive +
+              "': applied through commit " + std::to_string(rep.applied_commit) + ", " +
+              std::to_string(rep.members) + " members",
+          {{"data_dir", o.x.data_dir},
+           {"archive", o.x.archive},
+           {"system_id", rep.system_id},
+           {"epoch", rep.epoch},
+           {"base_commit", rep.base_commit},
+           {"applied_commit", rep.applied_commit},
+           {"members", rep.members}});
   if (o.json) {
     PrintJson(OkJson({{"data_dir", o.x.data_dir},
                       {"role", "replica"},

@@ -2,7 +2,9 @@
 #include <cstdio>
 
 #include "cli/aerodb-repl/commands.h"
+#include "cli/common/log.h"
 #include "common/fs.h"
+#include "repl/metrics.h"
 #include "repl/status.h"
 
 namespace aero::cli {
@@ -11,8 +13,47 @@ namespace {
 struct Options {
   std::string dir;
   std::string from;
+  std::string metrics;
   bool json = false;
 };
+
+// OPS-10, OPS-11: the metrics file, after status's own reads; its failure
+// is reported (OPS-2) and gives 10 (9: no such directory) only when status
+// itself would exit 0.
+int WriteMetricsFile(const Options& o, const repl::NodeStatus& st, int rc) {
+  repl::MetricsInput in;
+  in.data_dir = o.dir;
+  if (!o.from.empty()) in.inbox = o.from;
+  in.status = &st;
+  in.last_success = repl::CollectLastSuccess(PosixFs(), o.dir);
+  Status w = repl::WriteMetrics(PosixFs(), o.metrics, repl::RenderMetrics(in));
+  if (!w.ok()) {
+    std::fprintf(stderr, "%s\n", w.ToString().c_str());
+    LogFailure(w);
+    return rc != 0 ? rc : ExitCodeOf(w.code());
+  }
+  LogDebug("wrote metrics to '" + o.metrics + "'", {{"metrics", o.metrics}});
+  return rc;
+}
+
+void LogStatus(const Options& o, const repl::NodeStatus& st) {
+  const node::NodeState& s = st.state;
+  std::string msg = std::string(node::RoleName(s.role)) + " '" + o.dir + "': epoch " +
+                    std::to_string(s.epoch) + ", applied commit " + std::to_string(s.applied_commit);
+  nlohmann::json fields = {{"data_dir", o.dir},
+                           {"role", node::RoleName(s.role)},
+                           {"epoch", s.epoch},
+                           {"applied_commit", s.applied_commit}};
+  if (st.inbox && st.inbox->newest_commit) {
+    msg += ", lag " + std::to_string(st.inbox->lag) + " commits";
+    fields["lag"] = st.inbox->lag;
+  }
+  if (!o.metrics.empty()) {
+    msg += "; metrics to '" + o.metrics + "'";
+    fields["metrics"] = o.metrics;
+  }
+  LogInfo(msg, fields);
+}
 
 int Run(const Options& o) {
   std::optional<std::string> inbox;
@@ -23,6 +64,10 @@ int Run(const Options& o) {
   for (const Status& p : st->problems) std::fprintf(stderr, "%s\n", p.ToString().c_str());
   const node::NodeState& s = st->state;
   const Code outcome = st->outcome();
+  if (outcome == Code::kOk) LogStatus(o, *st);
+  // OPS-10: the file is written first; stdout and the exit are as without it.
+  const int rc = o.metrics.empty() ? ExitCodeOf(outcome)
+                                   : WriteMetricsFile(o, *st, ExitCodeOf(outcome));
   if (o.json) {
     nlohmann::json j = {{"ok", outcome == Code::kOk},
                         {"code", std::string(CodeName(outcome))},
@@ -72,7 +117,7 @@ int Run(const Options& o) {
       j["inbox"] = nullptr;
     }
     PrintJson(j);
-    return ExitCodeOf(outcome);
+    return rc;
   }
   std::printf("node '%s'\n", o.dir.c_str());
   std::printf("  role            %s\n", node::RoleName(s.role));
@@ -103,7 +148,7 @@ int Run(const Options& o) {
   if (st->authority.promoting) std::printf("  promoting       yes\n");
   // MODEL-9: the refusal as Permit words it, never re-typed here.
   if (!st->health.ok()) std::fprintf(stderr, "%s\n", st->health.ToString().c_str());
-  return ExitCodeOf(outcome);
+  return rc;
 }
 
 }  // namespace
@@ -114,6 +159,9 @@ void SetupStatus(CLI::App& app, Runner& runner) {
       "status", "role, epoch, applied CommitId, halt reason, and lag in commits");
   AddDataDir(sub, &o->dir);
   sub->add_option("--from", o->from, "an inbox: report the lag behind its newest complete segment");
+  sub->add_option("--metrics", o->metrics,
+                  "also write the node's metrics to this file, for node_exporter's textfile "
+                  "collector (atomically)");
   AddJson(sub, &o->json);
   sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
 }

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/aerodb-repl/commands.h"
+#include "cli/common/log.h"
 #include "common/fs.h"
 #include "repl/unhalt.h"
 
@@ -18,6 +19,9 @@ int Run(const Options& o) {
   repl::UnhaltReport rep;
   Status s = repl::Unhalt(PosixFs(), o.dir, o.reason, &rep);
   if (!s.ok()) return Fail(s, o.json);
+  LogInfo(rep.cleared ? "cleared the halt of '" + o.dir + "' (" + rep.cleared->code + ")"
+                      : "nothing to clear '" + o.dir + "': not halted",
+          {{"data_dir", o.dir}, {"cleared", rep.cleared.has_value()}});
   if (o.json) {
     PrintJson(OkJson({{"data_dir", o.dir},
                       {"cleared", rep.cleared ? nlohmann::json({{"code", rep.cleared->code},

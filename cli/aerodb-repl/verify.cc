@@ -2,6 +2,8 @@
 #include <cstdio>
 
 #include "cli/aerodb-repl/commands.h"
+#include "cli/common/log.h"
+#include "cli/common/progress.h"
 #include "common/fs.h"
 #include "history/digest.h"
 #include "repl/verify.h"
@@ -175,8 +177,21 @@ void PrintText(const repl::VerifyReport& r) {
 int Run(const Options& o) {
   repl::VerifyOptions vo;
   if (!o.system_id.empty()) vo.system_id_hex = o.system_id;
+  ProgressLine progress("verify");  // OPS-6
+  vo.progress = progress.Callback();
   auto report = repl::Verify(PosixFs(), o.path, vo);
+  progress.Finish();
   if (!report.ok()) return Fail(report.status(), o.json);
+  if (report->outcome() == Code::kOk) {  // OPS-3: a verdict other than ok is its findings
+    LogInfo("verified '" + o.path + "' (" + report->kind + "): ok" +
+                (report->findings.empty()
+                     ? std::string()
+                     : ", " + std::to_string(report->findings.size()) + " notices"),
+            {{"path", o.path},
+             {"kind", report->kind},
+             {"findings", report->findings.size()},
+             {"segments", report->segments.size()}});
+  }
   if (o.json) {
     PrintJson(ToJson(*report));
   } else {

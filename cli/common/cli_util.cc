@@ -14,6 +14,11 @@
 #include "segment/segment_format.h"
 #include "snapshot/archive_format.h"
 
+#include "cli/common/clock.h"
+#include "cli/common/log.h"
+#include "cli/common/progress.h"
+#include "node/last_success.h"
+
 namespace aero::cli {
 
 namespace {
@@ -103,7 +108,54 @@ void AddJson(CLI::App* sub, bool* json) {
   sub->add_flag("--json", *json, "print one JSON document on stdout (see OUTPUT in the man page)");
 }
 
+namespace {
+
+// OPS-1..OPS-6: the global options, accepted before or after the subcommand.
+struct GlobalOptions {
+  LogOptions log;
+  bool progress = false, no_progress = false;
+};
+
+void AddGlobalOptions(CLI::App& app, GlobalOptions* g) {
+  app.add_option("--log-level", g->log.level,
+                 "log to stderr at this level and above: trace, debug, info (default), warn, "
+                 "error, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_option("--log-format", g->log.format, "text (default) or json (one object a line)")
+      ->check(CLI::IsMember({"text", "json"}));
+  CLI::Option* on = app.add_flag("--progress", g->progress,
+                                 "draw a progress line on stderr even when it is not a terminal");
+  CLI::Option* off = app.add_flag("--no-progress", g->no_progress,
+                                  "never draw a progress line");
+  on->excludes(off);
+  // Global options may follow the subcommand too.
+  std::vector<CLI::App*> todo = app.get_subcommands({});
+  while (!todo.empty()) {
+    CLI::App* sub = todo.back();
+    todo.pop_back();
+    sub->fallthrough();
+    for (CLI::App* s : sub->get_subcommands({})) todo.push_back(s);
+  }
+}
+
+// The chosen subcommand's path, e.g. "snapshot export".
+std::string CommandPath(CLI::App& app) {
+  std::string path;
+  CLI::App* at = &app;
+  while (true) {
+    const std::vector<CLI::App*> subs = at->get_subcommands();
+    if (subs.empty()) break;
+    at = subs.front();
+    path += (path.empty() ? "" : " ") + at->get_name();
+  }
+  return path.empty() ? app.get_name() : path;
+}
+
+}  // namespace
+
 int RunMain(CLI::App& app, Runner& runner, int argc, char** argv) {
+  GlobalOptions globals;
+  AddGlobalOptions(app, &globals);
   // The streaming passes allocate and free 1 MiB buffers (read chunks, the
   // hash and write queues) many times per run. glibc would serve each from a
   // fresh mmap or trim it back to the kernel, and every reuse would fault
@@ -160,8 +212,14 @@ int RunMain(CLI::App& app, Runner& runner, int argc, char** argv) {
     return ExitCodeOf(Code::kUsage);
   }
   if (!runner.run) return ExitCodeOf(Code::kUsage);
+  ConfigureLogging(globals.log, CommandPath(app));
+  SetProgressMode(globals.progress      ? ProgressMode::kOn
+                  : globals.no_progress ? ProgressMode::kOff
+                                        : ProgressMode::kAuto);
   try {
-    return runner.run();
+    const int rc = runner.run();
+    LogDebug("exit " + std::to_string(rc), {{"exit", rc}});
+    return rc;
   } catch (const std::exception& e) {
     // The library does not throw; anything here is a bug.
     std::cerr << "internal error '" << app.get_name() << "': " << e.what() << "\n"
@@ -170,8 +228,19 @@ int RunMain(CLI::App& app, Runner& runner, int argc, char** argv) {
   }
 }
 
+// OPS-9: display only; a record not written is a warning, the exit stays 0.
+void RecordLastSuccess(const std::string& data_dir, const std::string& command, uint64_t commit,
+                   const std::string& dir) {
+  Status s = node::SaveLastSuccess(PosixFs(), data_dir, {command, UnixSeconds(), commit, dir});
+  if (!s.ok()) {
+    LogWarn("last success not recorded: " + s.message(),
+            {{"path", node::LastSuccessPath(data_dir, command)}});
+  }
+}
+
 int Fail(const Status& status, bool json) {
-  std::cerr << status.ToString() << "\n";
+  std::cerr << status.ToString() << "\n";  // OPS-2: never replaced by a log line
+  LogFailure(status);
   if (json) {
     nlohmann::json j = {{"ok", false},
                         {"code", std::string(CodeName(status.code()))},

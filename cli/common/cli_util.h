@@ -36,6 +36,11 @@ int RunMain(CLI::App& app, Runner& runner, int argc, char** argv);
 // JSON object on stdout) and returns its exit code.
 int Fail(const Status& status, bool json);
 
+// OPS-9: records that `command` ended in 0 now (display only): a record
+// that cannot be written is a warn log line, never a failure.
+void RecordLastSuccess(const std::string& data_dir, const std::string& command, uint64_t commit,
+                       const std::string& dir);
+
 // Prints `j` to stdout as one JSON document.
 void PrintJson(const nlohmann::json& j);
 

@@ -26,6 +26,7 @@ constexpr std::string_view kInboxMemoDir = "replication/inbox";         // LOG-2
 constexpr std::string_view kHaltHistoryFile = "replication/halt-history.jsonl";  // LOG-19
 constexpr std::string_view kDigestIndexFile = "replication/digests";      // NODE-11
 constexpr std::string_view kHistoryDir = "replication/history";          // RECOV-2
+constexpr std::string_view kLastSuccessDir = "replication/last-success";  // OPS-9
 
 // Inside snapshots/<id>/ (AeroDB's names).
 constexpr std::string_view kSnapshotManifest = "manifest.json";

@@ -8,6 +8,7 @@
 #include "archive/segment_catalog.h"
 #include "common/background_writer.h"
 #include "common/file_util.h"
+#include "common/log.h"
 #include "history/digest.h"
 #include "history/lineage.h"
 #include "node/layout.h"
@@ -54,11 +55,25 @@ class Applier {
     AERO_RETURN_IF_ERROR(LoadLineage());
     AERO_RETURN_IF_ERROR(PrepareOwnDigests(entries));
     Status s;
-    for (const InboxEntry& e : entries) {
+    // OPS-7: the sizes of the files to take, counted as each is taken.
+    std::vector<uint64_t> sizes;
+    uint64_t total = 0, done = 0;
+    if (o_.progress) {
+      for (const InboxEntry& e : entries) {
+        Result<FileInfo> info = fs_.Stat(PathOf(e));
+        sizes.push_back(info.ok() ? info->size : 0);
+        total += sizes.back();
+      }
+      o_.progress(0, total);
+    }
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const InboxEntry& e = entries[i];
       if (o_.until && node_.state().applied_commit >= *o_.until) break;
       s = Take(e);
       if (!s.ok()) break;
+      if (o_.progress) o_.progress(done += sizes[i], total);
     }
+    if (s.ok() && o_.progress && done < total) o_.progress(total, total);  // --until, or all judged
     // Segments are acknowledged together (FinishAppend, then Persist): one WAL
     // fsync and one state.json per ApplyOptions::ack_every_bytes, and always before
     // the run ends, whatever stopped it (LOG-13).
@@ -214,6 +229,11 @@ class Applier {
     ReadableFile& file = **opened;
     const size_t before = rep_.segments.size();
     Status s = Judge(e, file);
+    for (size_t i = before; i < rep_.segments.size(); ++i) {  // OPS-5
+      const AppliedSegment& seg = rep_.segments[i];
+      log::Lib().debug("{} {}: commits {}..{}", seg.outcome, seg.name, seg.first_commit,
+                       seg.last_commit);
+    }
     if (s.ok() && rep_.segments.size() > before) {
       Result<FileInfo> info = file.Info();
       if (info.ok()) judged_.emplace_back(e.info.last_commit, FileIdentity(e.name, *info));

@@ -11,6 +11,7 @@
 
 #include "archive/segment_catalog.h"
 #include "common/fs.h"
+#include "common/progress.h"
 #include "common/status.h"
 
 namespace aero::repl {
@@ -22,6 +23,8 @@ struct ApplyOptions {
   // LOG-13: applied segments are acknowledged (WAL fsync, then state.json)
   // together, once this many bytes are pending, and at the end of the run.
   uint64_t ack_every_bytes = 64u << 20;
+  // OPS-7 (optional): bytes of the inbox's segment files taken so far.
+  ProgressFn progress = {};
 };
 
 struct AppliedSegment {

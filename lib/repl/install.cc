@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/log.h"
 #include "node/layout.h"
 #include "node/state.h"
 #include "snapshot/archive_reader.h"
@@ -80,6 +81,9 @@ class Installer {
       ~RemoveTemp() { (void)RemoveTree(fs, path); }
     } remove_temp{fs_, tmp_};
     dirs_ = {tmp_};
+    log::Lib().debug("verified '{}': {} members, boundary commit {}", o_.archive,
+                     first_.manifest ? first_.manifest->members.size() + 1 : 0,
+                     first_.manifest ? first_.manifest->boundary_commit : 0);  // OPS-5
     AERO_RETURN_IF_ERROR(Extract());
     AERO_RETURN_IF_ERROR(WriteNodeFiles());
     AERO_RETURN_IF_ERROR(PutInPlace());
@@ -90,6 +94,7 @@ class Installer {
     rep_.base_commit = m.base_commit;
     rep_.applied_commit = m.boundary_commit;
     rep_.members = m.members.size() + 1;
+    if (counter_) counter_->Set(counter_->total());
     return Status::Ok();
   }
 
@@ -138,6 +143,12 @@ class Installer {
   // Pass 1: the whole archive, before anything is touched (SNAP-10).
   Status VerifyArchive() {
     AERO_ASSIGN_OR_RETURN(archive_file_, fs_.OpenRead(o_.archive));
+    if (o_.progress) {  // OPS-7
+      AERO_ASSIGN_OR_RETURN(archive_size_, archive_file_->Size());
+      counter_ = std::make_unique<ProgressCounter>(o_.progress, 2 * archive_size_);
+      counter_->Set(0);
+      archive_file_ = CountReads(std::move(archive_file_), counter_.get());
+    }
     first_ = snapshot::ReadArchive(*archive_file_, {}, nullptr,
                                    {.read_at_min_bytes = o_.read_at_min_bytes});
     return FromCheck(first_, o_.archive);
@@ -157,6 +168,7 @@ class Installer {
     // Pass 2 re-reads the same open file: every header is checked again and
     // every member must have the CRC-32 it had in pass 1 (SNAP-10).
     AERO_RETURN_IF_ERROR(archive_file_->Seek(0));
+    if (counter_) counter_->Set(archive_size_);  // pass 2 starts at half
     const snapshot::ArchiveCheck second = snapshot::ReadArchive(
         *archive_file_, sink, &first_, {.read_at_min_bytes = o_.read_at_min_bytes});
     Status extracted = FromCheck(second, o_.archive);
@@ -258,6 +270,8 @@ class Installer {
   const std::string parent_, name_, tmp_, lock_path_;
   bool replace_ = false;
   std::unique_ptr<ReadableFile> archive_file_;
+  std::unique_ptr<ProgressCounter> counter_;  // OPS-7, when options.progress
+  uint64_t archive_size_ = 0;
   snapshot::ArchiveCheck first_;  // pass 1's verdict: the manifest, each member's CRC-32
   std::vector<std::string> dirs_;  // made under tmp_, in order
 };

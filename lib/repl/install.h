@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/fs.h"
+#include "common/progress.h"
 #include "common/status.h"
 #include "snapshot/archive_reader.h"
 
@@ -18,6 +19,9 @@ struct InstallOptions {
   // Members of a plain archive at least this large are read at their offsets
   // on worker threads (SNAP-6); tests lower it to reach small members.
   uint64_t read_at_min_bytes = snapshot::kReadAtMinBytes;
+  // OPS-7 (optional): the archive's bytes read, over both passes (verify,
+  // then extract): the total is twice its size.
+  ProgressFn progress = {};
 };
 
 struct InstallReport {

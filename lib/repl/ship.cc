@@ -10,6 +10,7 @@
 #include "archive/history_files.h"
 #include "archive/segment_catalog.h"
 #include "common/file_util.h"
+#include "common/log.h"
 #include "common/sha256.h"
 #include "history/async_chain.h"
 #include "node/layout.h"
@@ -413,6 +414,10 @@ class Shipper {
       AERO_ASSIGN_OR_RETURN(hash_file_, OpenWal());
     }
     opt_.start_offset = resume_ ? pos_.wal_offset : 0;
+    progress_total_ = state_.applied_wal_offset > opt_.start_offset
+                          ? state_.applied_wal_offset - opt_.start_offset
+                          : 0;
+    Progress(opt_.start_offset);
     opt_.base_commit = resume_ ? pos_.commit : state_.base_commit;
     opt_.base_digest = resume_ ? pos_.digest : state_.base_digest;
     // HIST-2 runs on a worker thread beside the scan (CRCs, REC rules); each
@@ -433,11 +438,24 @@ class Shipper {
       AERO_ASSIGN_OR_RETURN(Written w, WriteTemp(cut_));
       AERO_RETURN_IF_ERROR(PublishWritten(cut_, w));
     }
-    return SavePosition();
+    AERO_RETURN_IF_ERROR(SavePosition());
+    Progress(state_.applied_wal_offset);
+    return Status::Ok();
+  }
+
+  // OPS-7: the scan's offset as bytes of this run's WAL range, every MiB or
+  // 1/64 of the range, whichever is less (never past the total).
+  void Progress(uint64_t offset) {
+    if (!o_.progress) return;
+    const uint64_t done = std::min(offset - opt_.start_offset, progress_total_);
+    if (done < progress_next_ && done < progress_total_) return;
+    progress_next_ = done + std::min<uint64_t>(1u << 20, progress_total_ / 64 + 1);
+    o_.progress(done, progress_total_);
   }
 
   // The scan's callback: false stops it.
   bool OnWriteSet(const wal::WriteSet& ws) {
+    Progress(ws.end_offset);
     // Ship publishes nothing apply would refuse: each write set must follow
     // the one before it (REC-8 sequences, REC-9 CommitIds) before any
     // segment holds it; the first that does not stops the scan (LOG-22).
@@ -573,6 +591,8 @@ class Shipper {
                         state_.base_commit, c.end, std::nullopt, std::nullopt};
     unsaved_->last_set_offset = c.last_start;
     unsaved_bytes_ += out.bytes;
+    log::Lib().debug("{} {}: commits {}..{}, {} bytes", out.already_there ? "identical" : "published",
+                     out.name, out.first_commit, out.last_commit, out.bytes);  // OPS-5
     rep_.segments.push_back(out);
     rep_.shipped_commit = unsaved_->commit;
     if (unsaved_bytes_ >= o_.position_every_bytes) return SavePosition();
@@ -711,6 +731,7 @@ class Shipper {
   std::optional<Position> unsaved_;  // published, not yet recorded
   uint64_t unsaved_bytes_ = 0;
   std::optional<uint64_t> saved_commit_;
+  uint64_t progress_total_ = 0, progress_next_ = 0;  // OPS-7
 };
 
 }  // namespace

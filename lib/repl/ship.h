@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/fs.h"
+#include "common/progress.h"
 #include "common/status.h"
 
 namespace aero::repl {
@@ -25,6 +26,8 @@ struct ShipOptions {
   // HFILE-5: mark the target as the claim archive (claim-archive.json) when
   // it has no marker yet.
   bool claim_archive = false;
+  // OPS-7 (optional): WAL bytes scanned of those to ship in this run.
+  ProgressFn progress = {};
 };
 
 struct ShippedSegment {

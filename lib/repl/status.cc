@@ -60,6 +60,9 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
     AERO_ASSIGN_OR_RETURN(archive::Catalog catalog, archive::SegmentCatalog(a).List());
     st.skipped = catalog.skipped;
     InboxLag lag;
+    for (const archive::CatalogSegment& s : catalog.segments) {
+      if (s.info.last_commit > applied) ++lag.pending_segments;  // OPS-10
+    }
     // LOG-18 with LOG-15, LOG-20: the lineage places each segment, as for
     // apply-wal; a lineage that does not read leaves the lag unknown.
     Result<history::Lineage> lineage = archive::ReadLineage(

@@ -25,6 +25,8 @@ struct InboxLag {
   std::string newest_segment;
   uint64_t lag = 0;                 // commits, 0 when nothing is beyond applied
   uint64_t incomplete_segments = 0;  // in transit or damaged, not counted
+  // OPS-10: segment names in the inbox that end above applied (no file read).
+  uint64_t pending_segments = 0;
 };
 
 struct NodeStatus {

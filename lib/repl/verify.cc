@@ -39,9 +39,10 @@ Finding Damage(std::string kind, const std::string& subject, std::string detail,
 // Scans one WAL file, appending findings; fills `summary`.
 void VerifyWal(Fs& fs, const std::string& path, const wal::ScanOptions& opt,
                WalSummary* summary, std::vector<Finding>* findings,
-               wal::ScanResult* result_out = nullptr) {
+               wal::ScanResult* result_out = nullptr, ProgressCounter* counter = nullptr) {
   summary->path = path;
   Result<std::unique_ptr<ReadableFile>> file = fs.OpenRead(path);
+  if (file.ok() && counter) file = CountReads(std::move(file).value(), counter);  // OPS-7
   if (!file.ok()) {
     Finding f;
     f.severity = file.status().code() == Code::kNotFound ? Severity::kDamage : Severity::kIo;
@@ -329,10 +330,12 @@ Finding Make(Severity sev, std::string kind, const std::string& subject, std::st
   return f;
 }
 
-SegmentSummary VerifyOneSegment(Fs& fs, const std::string& path, VerifyReport* report) {
+SegmentSummary VerifyOneSegment(Fs& fs, const std::string& path, VerifyReport* report,
+                                ProgressCounter* counter = nullptr) {
   SegmentSummary s;
   s.path = path;
   Result<std::unique_ptr<ReadableFile>> file = fs.OpenRead(path);
+  if (file.ok() && counter) file = CountReads(std::move(file).value(), counter);  // OPS-7
   if (!file.ok()) {
     s.state = "io-error";
     report->findings.push_back(Make(Severity::kIo, "unreadable", path, file.status().message()));
@@ -411,7 +414,18 @@ history::Lineage DirectoryLineage(Fs& fs, const std::string& dir, const std::str
 }
 
 void VerifySegmentDir(Fs& fs, const std::string& dir, const archive::Catalog& catalog,
-                      VerifyReport* report) {
+                      VerifyReport* report, const ProgressFn& progress) {
+  // OPS-7: the segment files' bytes, counted as they are read.
+  std::unique_ptr<ProgressCounter> counter;
+  if (progress) {
+    uint64_t total = 0;
+    for (const archive::CatalogSegment& e : catalog.segments) {
+      Result<FileInfo> info = fs.Stat(JoinPath(dir, e.name));
+      if (info.ok()) total += info->size;
+    }
+    counter = std::make_unique<ProgressCounter>(progress, total);
+    counter->Set(0);
+  }
   report->kind = "segment-dir";
   for (const archive::CatalogSkip& k : catalog.skipped) {
     report->findings.push_back(Make(Severity::kNotice, "ignored", JoinPath(dir, k.name),
@@ -419,11 +433,12 @@ void VerifySegmentDir(Fs& fs, const std::string& dir, const archive::Catalog& ca
   }
   for (const archive::CatalogSegment& e : catalog.segments) {
     const size_t before = report->findings.size();
-    report->segments.push_back(VerifyOneSegment(fs, JoinPath(dir, e.name), report));
+    report->segments.push_back(VerifyOneSegment(fs, JoinPath(dir, e.name), report, counter.get()));
     for (size_t i = before; i < report->findings.size(); ++i) {
       report->findings[i].at_commit = e.info.first_commit;
     }
   }
+  if (counter) counter->Set(counter->total());
   std::vector<const SegmentSummary*> valid;
   for (const SegmentSummary& s : report->segments) {
     if (s.state == "valid") valid.push_back(&s);
@@ -588,7 +603,8 @@ namespace {
 
 // A directory: a node's data directory (it has wal/wal.log), or a directory
 // of segments (ARC-3).
-Status VerifyDirectory(Fs& fs, const std::string& path, VerifyReport* report) {
+Status VerifyDirectory(Fs& fs, const std::string& path, VerifyReport* report,
+                       const ProgressFn& progress) {
   Result<FileInfo> wal = fs.Stat(JoinPath(path, node::kWalFile));
   if (wal.ok()) return VerifyDataDir(fs, path, report);
   archive::PosixArchive a(fs, path);
@@ -605,7 +621,7 @@ Status VerifyDirectory(Fs& fs, const std::string& path, VerifyReport* report) {
                           "neither a data directory (no wal/wal.log) nor a segment directory"),
                   "give a WAL file, a segment, a directory of segments or a data directory");
   }
-  VerifySegmentDir(fs, path, catalog, report);
+  VerifySegmentDir(fs, path, catalog, report, progress);
   return Status::Ok();
 }
 
@@ -685,17 +701,30 @@ Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions
   VerifyReport report;
   report.path = path;
   if (info.is_dir) {
-    AERO_RETURN_IF_ERROR(VerifyDirectory(fs, path, &report));
+    AERO_RETURN_IF_ERROR(VerifyDirectory(fs, path, &report, options.progress));
     return report;
   }
+  // OPS-7: a file's bytes, counted as they are read (clamped to its size).
+  std::unique_ptr<ProgressCounter> counter;
+  if (options.progress) {
+    counter = std::make_unique<ProgressCounter>(options.progress, info.size);
+    counter->Set(0);
+  }
+  auto finished = [&] {
+    if (counter) counter->Set(info.size);
+  };
   if (Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(path);
       f.ok() && LooksLikeArchive(**f, path)) {
-    AERO_RETURN_IF_ERROR(VerifyArchiveFile(**f, path, &report));
+    std::unique_ptr<ReadableFile> file = std::move(f).value();
+    if (counter) file = CountReads(std::move(file), counter.get());
+    AERO_RETURN_IF_ERROR(VerifyArchiveFile(*file, path, &report));
+    finished();
     return report;
   }
   if (LooksLikeSegment(fs, path)) {
     report.kind = "segment";
-    report.segments.push_back(VerifyOneSegment(fs, path, &report));
+    report.segments.push_back(VerifyOneSegment(fs, path, &report, counter.get()));
+    finished();
     if (report.segments.back().header_known) {
       report.system_id = report.segments.back().system_id;
       report.first_commit = report.segments.back().first_commit;
@@ -712,7 +741,8 @@ Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions
   }
   opt.base_digest = history::SeedDigest(id);
   WalSummary summary;
-  VerifyWal(fs, path, opt, &summary, &report.findings);
+  VerifyWal(fs, path, opt, &summary, &report.findings, nullptr, counter.get());
+  finished();
   summary.digest_from_zero_system_id = !options.system_id_hex && summary.digest.has_value();
   report.wal = summary;
   return report;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/fs.h"
+#include "common/progress.h"
 #include "common/status.h"
 #include "history/digest.h"
 #include "wal/record_reader.h"
@@ -98,6 +99,9 @@ struct VerifyReport {
 
 struct VerifyOptions {
   std::optional<std::string> system_id_hex;  // seeds the digest of a bare WAL file
+  // OPS-7 (optional): bytes read of a file, or of a directory's segments
+  // (a data directory reports none).
+  ProgressFn progress = {};
 };
 
 // kNotFound if `path` does not exist or is a node mid-install (no state.json);
