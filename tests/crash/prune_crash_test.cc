@@ -8,9 +8,11 @@
 #include <filesystem>
 #include <set>
 
+#include "archive/registration.h"
 #include "repl/export.h"
 #include "repl/install.h"
 #include "repl/prune.h"
+#include "repl/register.h"
 #include "repl/verify.h"
 #include "support/faulty_fs.h"
 #include "support/repl_fixture.h"
@@ -167,4 +169,52 @@ TEST_CASE("fault RET-11: prune with ENOSPC or EIO at every step is 10 with a hin
     CHECK(Visible(f.arch) == f.after);
   }
   CHECK(failed_runs > 0);
+}
+
+TEST_CASE("crash RET-3: a registration at every step, then power loss: the old one or the new one, whole") {
+  TempDir t;
+  MakePrimary(t / "p", 30);
+  REQUIRE(PosixFs().MakeDir(t / "arch").ok());
+  REQUIRE(ShipInto(t / "p", t / "arch").ok());
+  repl::ApplyOptions ao;
+  ao.data_dir = t / "r";
+  ao.inbox = t / "arch";
+  ao.until = 10;
+  REQUIRE(repl::ApplyWal(PosixFs(), ao, nullptr).ok());
+  const uint64_t old_commit = StateOf(t / "r").applied_commit;
+  repl::RegisterOptions ro;
+  ro.data_dir = t / "r";
+  ro.archive = t / "arch";
+  ro.name = "r";
+  REQUIRE(repl::RegisterReplica(PosixFs(), ro, nullptr).ok());
+  const std::string old_bytes = ReadFile(t / "arch/replica-r.json");
+  REQUIRE(Apply(t / "r", t / "arch").ok());
+  REQUIRE(StateOf(t / "r").applied_commit == 30);
+  uint64_t total = 0;
+  {
+    FaultyFs fs;
+    REQUIRE(repl::RegisterReplica(fs, ro, nullptr).ok());
+    total = fs.steps();
+    fs.PowerLoss();  // acknowledged: durable
+    auto r = archive::DecodeRegistration(ReadFile(t / "arch/replica-r.json"), "r", "f");
+    REQUIRE(r.ok());
+    CHECK(r->applied_commit == 30);
+  }
+  REQUIRE(total >= 4);  // temp write, fsync, replace, directory fsync
+  for (uint64_t k = 1; k <= total; ++k) {
+    CAPTURE(k);
+    WriteFile(t / "arch/replica-r.json", old_bytes);
+    REQUIRE(PosixFs().SyncDir(t / "arch").ok());
+    {
+      FaultyFs fs;
+      fs.CrashAt(k);
+      (void)repl::RegisterReplica(fs, ro, nullptr);
+      fs.PowerLoss();
+    }
+    auto r = archive::DecodeRegistration(ReadFile(t / "arch/replica-r.json"), "r", "f");
+    REQUIRE(r.ok());
+    CHECK((r->applied_commit == old_commit || r->applied_commit == 30));
+    REQUIRE(repl::RegisterReplica(PosixFs(), ro, nullptr).ok());  // a re-run converges
+    CHECK(archive::DecodeRegistration(ReadFile(t / "arch/replica-r.json"), "r", "f")->applied_commit == 30);
+  }
 }
