@@ -14,7 +14,7 @@ mkdir -p "$A"
 "$AERODB" load -D "$P" --write-sets 20 --seed 3 >/dev/null
 "$AERODB_REPL" ship-wal -D "$P" --to "$A" --max-segment-bytes 20000 >/dev/null
 
-test_case "RET-3 apply-wal --report-to registers the replica; the archive's readers pass it over"
+test_case "RET-3 apply-wal --report-to registers the replica, the archive's readers pass it over"
 run "$AERODB_REPL" apply-wal -D "$T/r" --from "$A" --report-to "$A" --replica-name r1 --json
 expect_rc 0
 expect_json .registered.name r1

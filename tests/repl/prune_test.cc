@@ -147,7 +147,7 @@ TEST_CASE("ARC-5 a registration round-trips and every damage is refused") {
   CHECK_FALSE(archive::ParseRegistrationFileName("replica-a b.json"));
 }
 
-TEST_CASE("RET-2 the N newest recovery points are kept; with fewer than N nothing is removed") {
+TEST_CASE("RET-2 the N newest recovery points are kept, with fewer than N nothing is removed") {
   TempDir t;
   MakeArchive(t.path());
   const std::string arch = t / "arch";
@@ -191,7 +191,7 @@ TEST_CASE("RET-2 the N newest recovery points are kept; with fewer than N nothin
   }
 }
 
-TEST_CASE("RET-1 only a valid snapshot archive of the archive's lineage is a recovery point; others are reported, never removed") {
+TEST_CASE("RET-1 only a valid snapshot archive of the archive's lineage is a recovery point, others are reported and never removed") {
   TempDir t;
   MakeArchive(t.path());
   const std::string arch = t / "arch";
@@ -226,7 +226,7 @@ TEST_CASE("RET-1 only a valid snapshot archive of the archive's lineage is a rec
   CHECK(rep2.plan.empty());
 }
 
-TEST_CASE("RET-3 apply-wal --report-to registers the applied position; another replica's name is refused (5)") {
+TEST_CASE("RET-3 apply-wal --report-to registers the applied position, another replica's name is refused (5)") {
   TempDir t;
   MakeArchive(t.path());
   const std::string arch = t / "arch";
@@ -314,7 +314,7 @@ TEST_CASE("RET-5 FM-73 a replica that never registered and is behind the cut mee
   CHECK(s.hint().find("snapshot install") != std::string::npos);
 }
 
-TEST_CASE("RET-4 a damaged registration stops prune (1); a foreign one is ignored; a stale one pins until deleted") {
+TEST_CASE("RET-4 a damaged registration stops prune (1), a foreign one is ignored, a stale one pins until deleted") {
   TempDir t;
   MakeArchive(t.path());
   const std::string arch = t / "arch";
