@@ -6,6 +6,7 @@
 #include "cli/common/progress.h"
 #include "common/fs.h"
 #include "repl/apply.h"
+#include "repl/register.h"
 
 namespace aero::cli {
 namespace {
@@ -13,6 +14,7 @@ namespace {
 struct Options {
   repl::ApplyOptions apply;
   bool json = false;
+  repl::RegisterOptions report;  // RET-3: --report-to DIR, --replica-name NAME
 };
 
 // OPS-3: what the run did, in one info line.
@@ -51,6 +53,25 @@ int Run(const Options& o) {
   apply.progress = progress.Callback();
   Status s = repl::ApplyWal(PosixFs(), apply, &rep);
   progress.Finish();
+  // RET-3: the position is registered after every run that leaves a replica.
+  std::optional<archive::Registration> registered;
+  if (!o.report.archive.empty()) {
+    repl::RegisterOptions ro = o.report;
+    ro.data_dir = o.apply.data_dir;
+    archive::Registration reg;
+    Status r = repl::RegisterReplica(PosixFs(), ro, &reg);
+    if (r.ok()) {
+      registered = reg;
+      if (!o.json) {
+        std::printf("registered '%s' in '%s': applied %llu\n", reg.name.c_str(), ro.archive.c_str(),
+                    static_cast<unsigned long long>(reg.applied_commit));
+      }
+    } else if (s.ok()) {
+      s = r;
+    } else if (r.code() != Code::kNotFound) {
+      std::fprintf(stderr, "%s\n", r.ToString().c_str());
+    }
+  }
   nlohmann::json segs = nlohmann::json::array();
   for (const auto& seg : rep.segments) {
     segs.push_back({{"name", seg.name},
@@ -68,6 +89,11 @@ int Run(const Options& o) {
                            {"previously_checked", rep.previously_checked},
                            {"segments", segs},
                            {"ignored", SkippedJson(rep.skipped)}};
+  if (registered) {
+    fields["registered"] = {{"name", registered->name},
+                            {"applied_commit", registered->applied_commit},
+                            {"epoch", registered->epoch}};
+  }
   PrintSkipped(o.apply.inbox, rep.skipped);
   if (!o.json) {
     for (const auto& seg : rep.segments) {
@@ -116,6 +142,10 @@ void SetupApplyWal(CLI::App& app, Runner& runner) {
   AddDataDir(sub, &o->apply.data_dir);
   sub->add_option("--from", o->apply.inbox, "the inbox directory segments arrive in")->required();
   sub->add_option("--until", o->apply.until, "apply no write set above this CommitId");
+  sub->add_option("--report-to", o->report.archive,
+                  "register the applied position in this archive directory, for prune");
+  sub->add_option("--replica-name", o->report.name,
+                  "the name this replica registers under (default: the host name)");
   AddJson(sub, &o->json);
   sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
 }

@@ -25,5 +25,6 @@ void SetupCheckHistory(CLI::App& app, Runner& runner);
 void SetupRejoin(CLI::App& app, Runner& runner);
 void SetupInit(CLI::App& app, Runner& runner);
 void SetupSnapshot(CLI::App& app, Runner& runner);
+void SetupPrune(CLI::App& app, Runner& runner);
 
 }  // namespace aero::cli

@@ -17,5 +17,6 @@ int main(int argc, char** argv) {
   aero::cli::SetupCheckHistory(app, runner);
   aero::cli::SetupRejoin(app, runner);
   aero::cli::SetupInit(app, runner);
+  aero::cli::SetupPrune(app, runner);
   return aero::cli::RunMain(app, runner, argc, argv);
 }

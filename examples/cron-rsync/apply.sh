@@ -4,6 +4,9 @@
 # and INBOX starts at commit 1).
 #   apply.sh REPLICA_DIR INBOX
 # Binary: $AERODB_REPL, else aerodb-repl on PATH.
+# With $REPLICA_NAME set, the replica also registers its applied position in
+# INBOX as replica-NAME.json (apply-wal --report-to), so that prune.sh on
+# this host never removes a segment the replica still needs (RET-3).
 #
 # One line on stdout for the routine outcomes; a problem line and a hint line
 # on stderr for everything an operator must act on (cron mails stderr).
@@ -47,7 +50,9 @@ not_built() { [ ! -e "$REPLICA" ] || { [ -d "$REPLICA" ] && [ -z "$(ls -A "$REPL
 err_file=$(mktemp "${TMPDIR:-/tmp}/aerodb-apply.XXXXXX")
 trap 'rm -f "$err_file"' EXIT
 rc=0
-out=$("$REPL" apply-wal -D "$REPLICA" --from "$INBOX" 2>"$err_file") || rc=$?
+report=()
+if [ -n "${REPLICA_NAME:-}" ]; then report=(--report-to "$INBOX" --replica-name "$REPLICA_NAME"); fi
+out=$("$REPL" apply-wal -D "$REPLICA" --from "$INBOX" "${report[@]}" 2>"$err_file") || rc=$?
 err=$(cat "$err_file")
 msg=$(tool_message "$err")
 hint=$(tool_hint "$err")

@@ -34,7 +34,7 @@ die() {
 }
 ship() { bash "$HERE/ship.sh" "$P" "$OUTBOX"; }
 transfer() { bash "$HERE/transfer.sh" "$OUTBOX" "$INBOX"; }
-apply() { bash "$HERE/apply.sh" "$R" "$INBOX"; }
+apply() { REPLICA_NAME=demo-replica bash "$HERE/apply.sh" "$R" "$INBOX"; }
 commit_of() { "$AERODB" scan -D "$1" --json | jq -r .commit; }
 segments_in() { find "$1" -maxdepth 1 -type f -name '*.seg' ! -name '.*' | sort; }
 # expect_line WANT CMD...: CMD exits 0 and its stdout contains WANT.
@@ -110,6 +110,26 @@ for round in 1 2 3 4 5; do
   caught_up "$round"
   expect_line "nothing to ship" ship
 done
+
+step "daily on the primary host: a snapshot archive into the outbox, carried like a segment"
+expect_line "exported snapshot of '$P'" bash "$HERE/snapshot.sh" "$P" "$OUTBOX"
+expect_line "transferred '" transfer
+[ -f "$INBOX/replica-demo-replica.json" ] || die "apply.sh did not register the replica in '$INBOX'"
+before=$(segments_in "$INBOX" | wc -l)
+step "daily on the replica host: prune.sh keeps 1 snapshot and what the registered replica needs"
+expect_line "pruned '$INBOX': 0 snapshot archive(s) and " bash "$HERE/prune.sh" "$INBOX" 1
+after=$(segments_in "$INBOX" | wc -l)
+[ "$after" -lt "$before" ] || die "prune.sh removed no segment ($before before, $after after)"
+echo "prune.sh removed $((before - after)) of $before segments from '$INBOX'"
+"$AERODB_REPL" verify "$INBOX" >/dev/null || die "verify '$INBOX' after prune exited $?"
+
+step "minute 7: the replica keeps applying from the pruned inbox"
+"$AERODB" load -D "$P" --write-sets 50 --seed 107
+expect_line "shipped '" ship
+expect_line "transferred '" transfer
+expect_line "up to date '$R'" apply
+caught_up 7
+expect_line "nothing to prune '$INBOX'" bash "$HERE/prune.sh" "$INBOX" 2
 
 step "the replica holds the primary's documents at the primary's CommitId"
 "$AERODB" scan -D "$P" --json | jq -S '{commit, documents}' >"$WORK/primary.json"

@@ -51,11 +51,13 @@ deliver() {
   fi
 }
 # apply DIR NAME: apply-wal from NAME's inbox (rsync: through apply.sh).
+# With REGISTER set, the replica registers as NAME (apply-wal --report-to):
+# in the claim archive with cp, in its inbox with rsync (apply.sh).
 apply() {
   if [ "$TRANSPORT" = rsync ]; then
-    bash "$CRON/apply.sh" "$1" "$WORK/in-$2"
+    REPLICA_NAME=${REGISTER:+$2} bash "$CRON/apply.sh" "$1" "$WORK/in-$2"
   else
-    "$AERODB_REPL" apply-wal -D "$1" --from "$WORK/in-$2"
+    "$AERODB_REPL" apply-wal -D "$1" --from "$WORK/in-$2" ${REGISTER:+--report-to "$A" --replica-name "$2"}
   fi
 }
 state() {  # state DIR: "role epoch applied digest"

@@ -2,7 +2,8 @@
 # DR drill 1, planned failover: the primary writes and ships; a replica
 # catches up and is promoted; the old primary is fenced (its writes and its
 # ship-wal refused); it rejoins as a replica and catches up from the new
-# primary. At the end every node is identical.
+# primary. At the end every node is identical. Then the claim archive is
+# pruned below a snapshot of the new primary, and replica2 keeps applying.
 #   planned-failover.sh BIN_DIR [cp|rsync]
 # Prints a report; exits 1 when any expectation fails.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -46,4 +47,21 @@ expect 0 deliver "$R1" p
 expect 0 apply "$P" p
 check "old primary identical to the new primary" same "$P" "$R1"
 check "replica2 identical to the new primary" same "$R2" "$R1"
+step "retention: a snapshot of the new primary in the claim archive; prune keeps it and what the replicas need"
+REGISTER=1
+expect 0 apply "$R2" r2
+expect 0 apply "$P" p
+expect 0 "$AERODB_REPL" snapshot export -D "$R1" -o "$A/snapshot-epoch2.tar.zst"
+before=$(ls "$A"/*.seg | wc -l)
+expect 0 "$AERODB_REPL" prune --archive "$A" --keep-snapshots 1
+after=$(ls "$A"/*.seg | wc -l)
+echo "prune removed $((before - after)) of $before segments from the claim archive"
+check "prune removed old segments from the claim archive" test "$after" -lt "$before"
+check "the history file stays in the claim archive" test -f "$A/00000002.history"
+check "verify accepts the pruned claim archive" "$AERODB_REPL" verify "$A"
+"$AERODB" load -D "$R1" --write-sets 20 --seed 4 >/dev/null
+expect 0 "$AERODB_REPL" ship-wal -D "$R1" --to "$A"
+expect 0 deliver "$R1" r2
+expect 0 apply "$R2" r2
+check "replica2 keeps applying after the prune" same "$R2" "$R1"
 finish_drill "planned failover" "$R1" "$R2" "$P"

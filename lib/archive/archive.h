@@ -31,8 +31,14 @@ class Archive {
   // Makes the finished (synced) file `temp_path` visible as `name` in one
   // step; kRefused, nothing changed, when `name` exists (never replaced).
   virtual Status PublishExclusive(const std::string& temp_path, const std::string& name) = 0;
+  // ARC-1: makes the finished (synced) file `temp_path` visible as `name` in
+  // one step, replacing what is there: only for a file one writer owns (a
+  // replica's registration, ARC-5).
+  virtual Status Replace(const std::string& temp_path, const std::string& name) = 0;
+  // ARC-1: removes one entry (never following a symlink); kNotFound when
+  // absent. Durable only once MakeDurable returned after it.
   virtual Status Remove(const std::string& name) = 0;
-  // On ok, every publish and remove that returned before is durable.
+  // On ok, every publish, replace and remove that returned before is durable.
   virtual Status MakeDurable() = 0;
   // The full path or key of `name`, for messages.
   virtual std::string PathOf(const std::string& name) const = 0;
@@ -46,6 +52,7 @@ class PosixArchive final : public Archive {
   Result<std::vector<ArchiveEntry>> List() override;
   Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& name) override;
   Status PublishExclusive(const std::string& temp_path, const std::string& name) override;
+  Status Replace(const std::string& temp_path, const std::string& name) override;
   Status Remove(const std::string& name) override;
   Status MakeDurable() override;
   std::string PathOf(const std::string& name) const override { return JoinPath(dir_, name); }

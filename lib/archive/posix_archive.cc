@@ -26,6 +26,10 @@ Status PosixArchive::PublishExclusive(const std::string& temp_path, const std::s
   return fs_.RenameNoReplace(temp_path, PathOf(name));
 }
 
+Status PosixArchive::Replace(const std::string& temp_path, const std::string& name) {
+  return fs_.Rename(temp_path, PathOf(name));
+}
+
 Status PosixArchive::Remove(const std::string& name) { return fs_.Remove(PathOf(name)); }
 
 Status PosixArchive::MakeDurable() { return fs_.SyncDir(dir_); }

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "archive/archive_format.h"
+#include "archive/registration.h"
 #include "history/history_file.h"
 
 namespace aero::archive {
@@ -15,6 +16,16 @@ bool IsHistoryName(const std::string& n) {
   return std::all_of(n.begin(), n.begin() + 8, [](char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
   });
+}
+
+bool EndsWith(const std::string& n, std::string_view suffix) {
+  return n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// ARC-2, RET-1: the names verify takes as archives.
+bool IsSnapshotArchiveName(const std::string& n) {
+  return !n.empty() && n[0] != '.' &&
+         (EndsWith(n, ".tar") || EndsWith(n, ".tar.zst") || EndsWith(n, ".tzst"));
 }
 
 std::string Lower(std::string s) {
@@ -61,6 +72,14 @@ Result<Catalog> SegmentCatalog::List() {
     }
     if (e.type == ArchiveEntry::Type::kFile && e.name == history::kClaimArchiveMarker) {
       c.claim_archive_marker = true;
+      continue;
+    }
+    if (e.type == ArchiveEntry::Type::kFile && IsSnapshotArchiveName(e.name)) {
+      c.snapshot_archives.push_back(e.name);
+      continue;
+    }
+    if (e.type == ArchiveEntry::Type::kFile && ParseRegistrationFileName(e.name)) {
+      c.registrations.push_back(e.name);
       continue;
     }
     if (std::optional<CatalogSkip> skip = ClassifyEntry(e)) {

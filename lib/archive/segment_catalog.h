@@ -31,6 +31,9 @@ struct Catalog {
   std::vector<CatalogSkip> skipped;      // by name
   std::vector<std::string> history_files;  // EEEEEEEE.history, by name (read as the lineage)
   bool claim_archive_marker = false;       // claim-archive.json (HFILE-5)
+  // ARC-2: read by prune only (RET-1, RET-4); other readers pass them over.
+  std::vector<std::string> snapshot_archives;  // *.tar, *.tar.zst, *.tzst, by name
+  std::vector<std::string> registrations;      // replica-NAME.json (ARC-5), by name
 };
 
 // The class of one entry: nullopt for a segment, else why it is skipped.

@@ -117,7 +117,7 @@ test_case "an unknown command names itself (2); apply-wal -D FILE says it is a f
 run "$AERODB_REPL" bogus
 expect_rc 2
 expect_err "usage error 'aerodb-repl': unknown command 'bogus'
-hint: the commands are ship-wal, apply-wal, status, verify, snapshot, unhalt, promote, check-history, rejoin, init; run 'aerodb-repl --help'"
+hint: the commands are ship-wal, apply-wal, status, verify, snapshot, unhalt, promote, check-history, rejoin, init, prune; run 'aerodb-repl --help'"
 run "$AERODB_REPL" snapshot exprot -D "$P" -o "$T/x.tar"
 expect_rc 2
 expect_err_contains "usage error 'aerodb-repl snapshot': unknown command 'exprot'"

@@ -8,6 +8,8 @@ fi
 run bash "$SRC/examples/cron-rsync/run-demo.sh" "$(dirname "$AERODB")"
 expect_rc 0
 expect_out_contains "cron-rsync demo ok: replica at commit "
+expect_out_contains "prune.sh removed "
+expect_out_contains "round 7: primary and replica at commit "
 
 test_case "apply.sh pages (3) when the inbox does not start at the replica's next CommitId, waits (0) for a hole between segments"
 P=$T/p OB=$T/outbox IB=$T/inbox R=$T/r

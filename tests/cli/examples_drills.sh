@@ -9,6 +9,8 @@ test_case "drill 1: planned failover (MODEL-8, RECOV-5, RECOV-10, LOG-20)"
 run bash "$D/planned-failover.sh" "$BIN" cp
 expect_rc 0
 expect_out_contains "drill ok: planned failover"
+expect_out_contains "ok    prune removed old segments from the claim archive"
+expect_out_contains "ok    replica2 keeps applying after the prune"
 
 test_case "drill 2: unplanned failover with divergence (RECOV-8, RECOV-10, SNAP-16)"
 run bash "$D/unplanned-failover.sh" "$BIN" cp

@@ -1,0 +1,313 @@
+#include "repl/prune.h"
+
+#include <algorithm>
+#include <map>
+
+#include "archive/history_files.h"
+#include "archive/registration.h"
+#include "history/lineage.h"
+#include "segment/segment_reader.h"
+#include "snapshot/archive_reader.h"
+
+namespace aero::repl {
+
+namespace {
+
+constexpr const char* kLockName = ".prune.lock";
+
+struct Point {  // a recovery point (RET-1)
+  size_t index;  // into report.snapshots
+  uint64_t boundary;
+  std::string name;
+};
+
+class Pruner {
+ public:
+  Pruner(Fs& fs, const PruneOptions& o, PruneReport& rep)
+      : fs_(fs), o_(o), rep_(rep), archive_(fs, o.archive) {}
+
+  Status Run() {
+    AERO_RETURN_IF_ERROR(List());
+    std::unique_ptr<FileLock> lock;
+    if (!o_.dry_run) {
+      AERO_ASSIGN_OR_RETURN(lock, Lock());
+    }
+    Status s = Plan();
+    if (s.ok() && !o_.dry_run) s = Execute();
+    if (lock) {
+      lock.reset();
+      (void)fs_.Remove(archive_.PathOf(kLockName));  // a leftover is a hidden name readers skip
+    }
+    return s;
+  }
+
+ private:
+  Status Plan() {
+    AERO_RETURN_IF_ERROR(JudgeSnapshots());
+    AERO_RETURN_IF_ERROR(ReadLineage());
+    ClassifyPoints();
+    AERO_RETURN_IF_ERROR(ReadRegistrations());
+    if (!ChooseKept()) return Status::Ok();
+    Cut();
+    PlanSnapshots();
+    return PlanSegments();
+  }
+
+  Status List() {
+    Result<archive::Catalog> c = archive::SegmentCatalog(archive_).List();
+    if (!c.ok()) {
+      if (c.status().code() == Code::kNotFound) {
+        return Status(Code::kNotFound, Problem("archive not found", o_.archive, "no such directory"),
+                      "give the archive directory ship-wal publishes into");
+      }
+      return c.status();
+    }
+    catalog_ = std::move(c).value();
+    return Status::Ok();
+  }
+
+  Result<std::unique_ptr<FileLock>> Lock() {
+    Result<std::unique_ptr<FileLock>> l = fs_.Lock(archive_.PathOf(kLockName));
+    if (!l.ok() && l.status().code() == Code::kLocked) {
+      return Status(Code::kLocked, Problem("locked", archive_.PathOf(kLockName), "another prune runs"),
+                    "wait for it to finish, then re-run prune");
+    }
+    return l;
+  }
+
+  // RET-1: each snapshot archive judged whole by install's judge; RET-9:
+  // the archive's system is the newest valid one's.
+  Status JudgeSnapshots() {
+    const PruneSnapshot* newest = nullptr;
+    for (const std::string& name : catalog_.snapshot_archives) {
+      PruneSnapshot s;
+      s.name = name;
+      s.action = "ignore";
+      Result<std::unique_ptr<ReadableFile>> f = archive_.OpenRead(name);
+      if (!f.ok()) {
+        if (f.status().code() == Code::kNotFound) continue;  // moved away meanwhile
+        return f.status();
+      }
+      snapshot::ArchiveCheck c = snapshot::ReadArchive(**f);
+      if (c.state == snapshot::ArchiveState::kIoError) return c.io;
+      if (c.manifest) {
+        s.manifest_read = true;
+        s.epoch = c.manifest->epoch;
+        s.boundary_commit = c.manifest->boundary_commit;
+      }
+      if (c.state != snapshot::ArchiveState::kValid) {
+        s.reason = std::string(c.state == snapshot::ArchiveState::kInTransit ? "in transit: "
+                                                                               : "invalid archive: ") +
+                   c.detail;
+      } else {
+        manifests_[name] = *c.manifest;
+      }
+      rep_.snapshots.push_back(std::move(s));
+    }
+    for (const PruneSnapshot& s : rep_.snapshots) {
+      if (!manifests_.count(s.name)) continue;
+      if (!newest || s.boundary_commit > newest->boundary_commit) newest = &s;
+    }
+    if (newest) system_ = manifests_.at(newest->name).system_id;
+    return Status::Ok();
+  }
+
+  // RET-9: the marker (when there is one) and the history files, or stop.
+  Status ReadLineage() {
+    if (!system_) return Status::Ok();
+    rep_.system_id = system_->ToHex();
+    if (catalog_.claim_archive_marker) {
+      AERO_RETURN_IF_ERROR(archive::CheckClaimArchive(archive_, *system_));
+    }
+    AERO_ASSIGN_OR_RETURN(lineage_, archive::ReadLineage(archive_, *system_, {}, o_.archive));
+    return Status::Ok();
+  }
+
+  // RET-1: a valid archive of this system on this lineage is a recovery point.
+  void ClassifyPoints() {
+    for (size_t i = 0; i < rep_.snapshots.size(); ++i) {
+      PruneSnapshot& s = rep_.snapshots[i];
+      auto m = manifests_.find(s.name);
+      if (m == manifests_.end()) continue;
+      const snapshot::Manifest& man = m->second;
+      if (!(man.system_id == *system_)) {
+        s.reason = "another database: system id " + man.system_id.ToHex();
+        continue;
+      }
+      if (man.epoch > lineage_.max_epoch()) {
+        s.reason = "epoch " + std::to_string(man.epoch) + " has no history file in this archive";
+        continue;
+      }
+      bool same = true;
+      for (const history::LineageEntry& e : man.lineage) {
+        if (lineage_.Branch(e.epoch) != e.branch_commit) same = false;
+      }
+      if (!same) {
+        s.reason = "its lineage is not this archive's";
+        continue;
+      }
+      const std::optional<uint64_t> next = lineage_.Branch(man.epoch + 1);
+      if (next && man.boundary_commit > *next) {
+        s.reason = "superseded: epoch " + std::to_string(man.epoch + 1) + " began after commit " +
+                   std::to_string(*next);
+        continue;
+      }
+      points_.push_back({i, man.boundary_commit, s.name});
+    }
+    rep_.recovery_points = points_.size();
+  }
+
+  // RET-4, RET-5: every registration read; damage stops the run.
+  Status ReadRegistrations() {
+    for (const std::string& file : catalog_.registrations) {
+      const std::string name = *archive::ParseRegistrationFileName(file);
+      Result<std::string> bytes = archive::ReadArchiveFile(archive_, file, archive::kMaxRegistrationBytes + 1);
+      if (!bytes.ok()) {
+        if (bytes.status().code() == Code::kNotFound) continue;  // retired meanwhile
+        return bytes.status();
+      }
+      AERO_ASSIGN_OR_RETURN(archive::Registration r,
+                            archive::DecodeRegistration(*bytes, name, archive_.PathOf(file)));
+      PruneRegistration p;
+      p.name = r.name;
+      p.host = r.host;
+      p.data_dir = r.data_dir;
+      p.epoch = r.epoch;
+      p.applied_commit = r.applied_commit;
+      if (Result<FileInfo> info = fs_.Stat(archive_.PathOf(file)); info.ok()) {
+        p.modified_unix = info->mtime_ns / 1000000000u;
+      }
+      if (system_ && !(r.system_id == *system_)) {
+        p.ignored = "another database: system id " + r.system_id.ToHex();
+      } else {
+        const std::optional<uint64_t> next = lineage_.Branch(r.epoch + 1);
+        p.pin = next ? std::min(r.applied_commit, *next) : r.applied_commit;
+      }
+      rep_.registrations.push_back(std::move(p));
+    }
+    return Status::Ok();
+  }
+
+  // RET-2: the N newest recovery points; false when there are fewer.
+  bool ChooseKept() {
+    std::sort(points_.begin(), points_.end(), [](const Point& a, const Point& b) {
+      if (a.boundary != b.boundary) return a.boundary > b.boundary;
+      return a.name < b.name;
+    });
+    if (points_.size() < o_.keep_snapshots) {
+      rep_.nothing_because = "only " + std::to_string(points_.size()) + " of " +
+                             std::to_string(o_.keep_snapshots) + " snapshot(s) to keep";
+      for (const Point& p : points_) rep_.snapshots[p.index].action = "keep";
+      return false;
+    }
+    B_ = points_[o_.keep_snapshots - 1].boundary;
+    rep_.oldest_kept_boundary = B_;
+    return true;
+  }
+
+  void Cut() {  // RET-5
+    P_ = B_;
+    for (const PruneRegistration& r : rep_.registrations) {
+      if (r.pin) P_ = std::min(P_, *r.pin);
+    }
+    rep_.cut = P_;
+  }
+
+  // RET-7, RET-10: recovery points below B, the lowest boundary first.
+  void PlanSnapshots() {
+    std::vector<const Point*> below;
+    for (const Point& p : points_) {
+      rep_.snapshots[p.index].action = p.boundary < B_ ? "remove" : "keep";
+      if (p.boundary < B_) below.push_back(&p);
+    }
+    std::reverse(below.begin(), below.end());
+    for (const Point* p : below) rep_.plan.push_back(p->name);
+    rep_.plan_snapshots = below.size();
+  }
+
+  // RET-6: valid segments of this system wholly at or below P, never the
+  // newest, in apply order (LOG-5).
+  Status PlanSegments() {
+    const std::vector<archive::CatalogSegment>& segs = catalog_.segments;
+    std::optional<uint64_t> newest;  // the highest last commit of a valid segment
+    std::vector<size_t> by_last(segs.size());
+    for (size_t i = 0; i < segs.size(); ++i) by_last[i] = i;
+    std::sort(by_last.begin(), by_last.end(), [&](size_t a, size_t b) {
+      return segs[a].info.last_commit > segs[b].info.last_commit;
+    });
+    for (size_t i : by_last) {
+      AERO_ASSIGN_OR_RETURN(std::optional<std::string> why, Judge(segs[i]));
+      if (!why) {
+        newest = segs[i].info.last_commit;
+        break;
+      }
+    }
+    for (const archive::CatalogSegment& e : segs) {
+      if (e.info.last_commit > P_) continue;
+      AERO_ASSIGN_OR_RETURN(std::optional<std::string> why, Judge(e));
+      if (!why && newest && e.info.last_commit >= *newest) why = "the newest segment";
+      if (why) {
+        rep_.kept_segments.push_back({e.name, false, *why});
+        continue;
+      }
+      rep_.plan.push_back(e.name);
+    }
+    return Status::Ok();
+  }
+
+  // Why segment `e` must stay (RET-6), nullopt when it may go.
+  Result<std::optional<std::string>> Judge(const archive::CatalogSegment& e) {
+    Result<std::unique_ptr<ReadableFile>> f = archive_.OpenRead(e.name);
+    if (!f.ok()) {
+      if (f.status().code() == Code::kNotFound) return std::optional<std::string>("gone");
+      return f.status();
+    }
+    segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &e.info);
+    switch (c.state) {
+      case segment::SegmentState::kIoError: return c.io;
+      case segment::SegmentState::kInTransit: return std::optional<std::string>("in transit: " + c.detail);
+      case segment::SegmentState::kCorrupt: return std::optional<std::string>("corrupt: " + c.detail);
+      case segment::SegmentState::kValid: break;
+    }
+    if (!system_ || !(c.header.system_id == *system_)) {
+      return std::optional<std::string>("another database: system id " + c.header.system_id.ToHex());
+    }
+    return std::optional<std::string>();
+  }
+
+  // RET-10: oldest first, each removal durable before the next.
+  Status Execute() {
+    for (const std::string& name : rep_.plan) {
+      Status s = archive_.Remove(name);
+      if (!s.ok() && s.code() != Code::kNotFound) return s;
+      AERO_RETURN_IF_ERROR(archive_.MakeDurable());
+      rep_.removed.push_back(name);
+    }
+    return Status::Ok();
+  }
+
+  Fs& fs_;
+  const PruneOptions& o_;
+  PruneReport& rep_;
+  archive::PosixArchive archive_;
+  archive::Catalog catalog_;
+  std::map<std::string, snapshot::Manifest> manifests_;  // the valid ones, by name
+  std::optional<history::SystemId> system_;
+  history::Lineage lineage_;
+  std::vector<Point> points_;
+  uint64_t B_ = 0, P_ = 0;
+};
+
+}  // namespace
+
+Status Prune(Fs& fs, const PruneOptions& o, PruneReport* report) {
+  PruneReport scratch;
+  PruneReport& rep = report ? *report : scratch;
+  if (o.keep_snapshots == 0) {
+    return Status(Code::kUsage, Problem("invalid --keep-snapshots", "0", "at least 1"),
+                  "keep at least the newest snapshot");
+  }
+  return Pruner(fs, o, rep).Run();
+}
+
+}  // namespace aero::repl

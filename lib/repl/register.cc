@@ -1,0 +1,80 @@
+#include "repl/register.h"
+
+#include <unistd.h>
+
+#include <climits>
+
+#include "archive/archive.h"
+#include "archive/history_files.h"
+#include "common/file_util.h"
+#include "node/state.h"
+
+namespace aero::repl {
+
+namespace {
+
+std::string HostName() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+}  // namespace
+
+Status RegisterReplica(Fs& fs, const RegisterOptions& o, archive::Registration* out) {
+  archive::Registration r;
+  r.name = o.name.empty() ? HostName() : o.name;
+  if (!archive::IsRegistrationName(r.name)) {
+    return Status(Code::kUsage,
+                  Problem("invalid replica name", r.name,
+                          "1..64 characters of A-Z a-z 0-9 _ . -, not starting with '.'"),
+                  "give one with --replica-name");
+  }
+  Result<FileInfo> where = fs.Stat(o.archive);
+  if (!where.ok() || !where->is_dir) {
+    if (!where.ok() && where.status().code() != Code::kNotFound) return where.status();
+    return Status(Code::kNotFound, Problem("archive not found", o.archive, "no such directory"),
+                  "give the archive directory that 'aerodb-repl prune' trims");
+  }
+  AERO_ASSIGN_OR_RETURN(node::Identity id, node::LoadIdentity(fs, o.data_dir));
+  AERO_ASSIGN_OR_RETURN(node::NodeState st, node::LoadState(fs, o.data_dir, id));
+  if (st.role != node::Role::kReplica) {  // a primary needs no segment from the archive
+    return Status(Code::kNotFound, Problem("no replica to register", o.data_dir, "it is a primary"),
+                  "register replicas only");
+  }
+  AERO_ASSIGN_OR_RETURN(r.data_dir, RealPath(o.data_dir));
+  r.system_id = id.system_id;
+  r.host = HostName();
+  r.epoch = st.epoch;
+  r.applied_commit = st.applied_commit;
+  r.applied_digest = st.applied_digest;
+
+  archive::PosixArchive a(fs, o.archive);
+  const std::string file = archive::RegistrationFileName(r.name);
+  // RET-3: one name, one replica. A damaged file under the name is replaced.
+  Result<std::string> old = archive::ReadArchiveFile(a, file, archive::kMaxRegistrationBytes + 1);
+  if (!old.ok() && old.status().code() != Code::kNotFound) return old.status();
+  if (old.ok()) {
+    Result<archive::Registration> theirs = archive::DecodeRegistration(*old, r.name, a.PathOf(file));
+    if (theirs.ok() && (theirs->host != r.host || theirs->data_dir != r.data_dir)) {
+      return Status(Code::kRefused,
+                    Problem("registration of another replica", a.PathOf(file),
+                            "it is '" + theirs->host + ":" + theirs->data_dir + "', this is '" +
+                                r.host + ":" + r.data_dir + "'"),
+                    "give this replica its own --replica-name, or retire the other one by "
+                    "deleting the file if it is gone");
+    }
+  }
+  const std::string temp = a.PathOf(HiddenName(file, ".tmp"));
+  Status written = WriteDurably(fs, temp, archive::EncodeRegistration(r));
+  if (written.ok()) written = a.Replace(temp, file);
+  if (!written.ok()) {
+    (void)fs.Remove(temp);
+    return written;
+  }
+  AERO_RETURN_IF_ERROR(a.MakeDurable());
+  if (out) *out = r;
+  return Status::Ok();
+}
+
+}  // namespace aero::repl
