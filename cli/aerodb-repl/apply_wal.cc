@@ -1,9 +1,13 @@
 // aerodb-repl apply-wal -D REPLICA_DIR --from DIR: apply segments in CommitId order.
+// --follow: again at each change of the inbox (specs/REPLICATION_FOLLOW.md).
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
 
 #include "cli/aerodb-repl/commands.h"
 #include "common/fs.h"
 #include "repl/apply.h"
+#include "repl/follow.h"
 
 namespace aero::cli {
 namespace {
@@ -11,11 +15,19 @@ namespace {
 struct Options {
   repl::ApplyOptions apply;
   bool json = false;
+  bool follow = false;
+  repl::FollowOptions watch;
 };
 
-int Run(const Options& o) {
-  repl::ApplyReport rep;
-  Status s = repl::ApplyWal(PosixFs(), o.apply, &rep);
+// FOLLOW: one JSON object a line, flushed after each run.
+void FollowJson(const nlohmann::json& j) {
+  std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+}
+
+// One run's output; `follow`: a run that did nothing prints nothing.
+int Print(const Options& o, const Status& s, const repl::ApplyReport& rep) {
+  const auto& emit = o.follow ? FollowJson : PrintJson;
+  if (o.follow && s.ok() && rep.applied_commit == rep.from_commit && !rep.bootstrapped) return 0;
   nlohmann::json segs = nlohmann::json::array();
   for (const auto& seg : rep.segments) {
     segs.push_back({{"name", seg.name},
@@ -52,7 +64,7 @@ int Run(const Options& o) {
       fields["message"] = s.message();
       fields["hint"] = s.hint();
       if (!s.reason().empty()) fields["reason"] = s.reason();  // MODEL-9
-      PrintJson(fields);
+      emit(fields);
     } else if (rep.applied_commit > rep.from_commit) {
       std::printf("applied through commit %llu before stopping\n",
                   static_cast<unsigned long long>(rep.applied_commit));
@@ -60,13 +72,46 @@ int Run(const Options& o) {
     return ExitCodeOf(s.code());
   }
   if (o.json) {
-    PrintJson(OkJson(fields));
+    emit(OkJson(fields));
+  } else if (o.follow) {
+    std::printf("applied through commit %llu\n", static_cast<unsigned long long>(rep.applied_commit));
   } else {
     std::printf("%s '%s': applied through commit %llu\n",
                 rep.bootstrapped ? "bootstrapped replica" : "up to date",
                 o.apply.data_dir.c_str(), static_cast<unsigned long long>(rep.applied_commit));
   }
+  if (o.follow) std::fflush(stdout);
   return 0;
+}
+
+int Run(const Options& o) {
+  repl::ApplyReport rep;
+  Status s = repl::ApplyWal(PosixFs(), o.apply, &rep);
+  return Print(o, s, rep);
+}
+
+// FOLLOW-2..4: the one-shot run at the start and at each change of the
+// inbox, until a run ends it (its code) or SIGTERM/SIGINT stops it between
+// segments (0).
+int RunFollow(Options o) {
+  static repl::StopToken token;  // outlives the handlers
+  if (Status s = repl::StopOnSignals(&token); !s.ok()) return Fail(s, o.json);
+  const char* poll = std::getenv("AERODB_REPL_FOLLOW_POLL");
+  o.watch.force_poll = poll != nullptr && std::string(poll) == "1";
+  Status last_run;
+  Status s = repl::FollowApply(PosixFs(), o.apply, o.watch, token,
+                               [&](const Status& run, const repl::ApplyReport& rep) {
+                                 last_run = run;
+                                 Print(o, run, rep);
+                               });
+  if (s.ok()) return 0;
+  if (s.message() == last_run.message()) return ExitCodeOf(s.code());  // printed by its run
+  std::cerr << s.ToString() << std::endl;
+  if (o.json) {
+    FollowJson({{"ok", false}, {"code", std::string(CodeName(s.code()))},
+                {"exit", ExitCodeOf(s.code())}, {"message", s.message()}, {"hint", s.hint()}});
+  }
+  return ExitCodeOf(s.code());
 }
 
 }  // namespace
@@ -77,9 +122,21 @@ void SetupApplyWal(CLI::App& app, Runner& runner) {
       "apply-wal", "apply segments from an inbox in CommitId order (replica only)");
   AddDataDir(sub, &o->apply.data_dir);
   sub->add_option("--from", o->apply.inbox, "the inbox directory segments arrive in")->required();
-  sub->add_option("--until", o->apply.until, "apply no write set above this CommitId");
+  CLI::Option* until =
+      sub->add_option("--until", o->apply.until, "apply no write set above this CommitId");
+  CLI::Option* follow =
+      sub->add_flag("--follow", o->follow,
+                    "keep running: apply again whenever a segment arrives in the inbox; "
+                    "SIGTERM/SIGINT stop between segments")
+          ->excludes(until);
+  sub->add_option("--poll-interval-ms", o->watch.poll_interval_ms,
+                  "with --follow: look again at least this often (default 1000)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{3600000}))
+      ->needs(follow);
   AddJson(sub, &o->json);
-  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+  sub->callback([o, &runner] {
+    runner.run = [o] { return o->follow ? RunFollow(*o) : Run(*o); };
+  });
 }
 
 }  // namespace aero::cli

@@ -56,6 +56,7 @@ class Applier {
     Status s;
     for (const InboxEntry& e : entries) {
       if (o_.until && node_.state().applied_commit >= *o_.until) break;
+      if (o_.stop && o_.stop->load()) break;  // FOLLOW-4: between segments
       s = Take(e);
       if (!s.ok()) break;
     }

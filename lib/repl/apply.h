@@ -4,6 +4,7 @@
 // segment is the table in specs/REPLICATION_LOG_FLOW.md (rows 1-10, LOG-5..LOG-16).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,6 +23,9 @@ struct ApplyOptions {
   // LOG-13: applied segments are acknowledged (WAL fsync, then state.json)
   // together, once this many bytes are pending, and at the end of the run.
   uint64_t ack_every_bytes = 64u << 20;
+  // FOLLOW-4: set (by --follow's signal handler) = take no further segment,
+  // acknowledge what was applied, return ok.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct AppliedSegment {

@@ -4,6 +4,7 @@
 // Takes no node lock (LOG-25): writers run beside it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ struct ShipOptions {
   // HFILE-5: mark the target as the claim archive (claim-archive.json) when
   // it has no marker yet.
   bool claim_archive = false;
+  // FOLLOW-4: set (by --follow's signal handler) = stop at the next segment
+  // boundary, publish what was cut, save the position, return ok.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct ShippedSegment {
