@@ -149,14 +149,14 @@ void SetupShipWal(CLI::App& app, Runner& runner) {
                     "SIGTERM/SIGINT stop at a segment boundary");
   sub->add_option("--max-delay-ms", o->watch.max_delay_ms,
                   "with --follow: ship write sets at the latest this long after they were seen "
-                  "(default 1000; 0: at once)")
+                  "(default 200; 0: at once)")
       ->needs(follow);
   sub->add_option("--poll-interval-ms", o->watch.poll_interval_ms,
                   "with --follow: look again at least this often (default 1000)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{3600000}))
       ->needs(follow);
   AddJson(sub, &o->json);
-  o->watch.max_delay_ms = 1000;  // FOLLOW-5
+  o->watch.max_delay_ms = 200;  // FOLLOW-5
   sub->callback([o, &runner] {
     runner.run = [o] { return o->follow ? RunFollow(*o) : Run(*o); };
   });

@@ -13,7 +13,7 @@
 # and the lag in commits (commits acknowledged on the primary and not yet
 # readable on the replica, seen at each commit). Median and p99 of each.
 #   bash tests/bench/lag.sh [SECONDS] [BUILD_DIR]   (default 15 s, build-rel)
-#   DELAYS="0 100 1000" (--max-delay-ms values, default these); PERIOD=0.02
+#   DELAYS="0 200 1000" (--max-delay-ms values, default these); PERIOD=0.02
 #   (seconds slept between two commits of the writer)
 # Needs root for PostgreSQL (installed by ../shared/bench/peers.sh's way,
 # apt-get, when missing; run as the postgres user on a Unix socket). Never
@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECS=${1:-15}
 B=${2:-build-rel}
-DELAYS=${DELAYS:-0 100 1000}
+DELAYS=${DELAYS:-0 200 1000}
 PERIOD=${PERIOD:-0.02}
 if [ ! -x "$B/cli/aerodb-repl" ]; then
   cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DAERODB_TESTS=OFF >/dev/null
