@@ -1,11 +1,15 @@
 // aerodb-repl apply-wal -D REPLICA_DIR --from DIR: apply segments in CommitId order.
+// --follow: again at each change of the inbox (specs/REPLICATION_FOLLOW.md).
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
 
 #include "cli/aerodb-repl/commands.h"
 #include "cli/common/log.h"
 #include "cli/common/progress.h"
 #include "common/fs.h"
 #include "repl/apply.h"
+#include "repl/follow.h"
 #include "repl/register.h"
 
 namespace aero::cli {
@@ -15,7 +19,14 @@ struct Options {
   repl::ApplyOptions apply;
   bool json = false;
   repl::RegisterOptions report;  // RET-3: --report-to DIR, --replica-name NAME
+  bool follow = false;
+  repl::FollowOptions watch;
 };
+
+// FOLLOW: one JSON object a line, flushed after each run.
+void FollowJson(const nlohmann::json& j) {
+  std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+}
 
 // OPS-3: what the run did, in one info line.
 void LogApplied(const Options& o, const repl::ApplyReport& rep) {
@@ -46,13 +57,11 @@ void LogApplied(const Options& o, const repl::ApplyReport& rep) {
           fields);
 }
 
-int Run(const Options& o) {
-  repl::ApplyReport rep;
-  ProgressLine progress("apply-wal");  // OPS-6
-  repl::ApplyOptions apply = o.apply;
-  apply.progress = progress.Callback();
-  Status s = repl::ApplyWal(PosixFs(), apply, &rep);
-  progress.Finish();
+// One run's output, after RET-3's registration; `follow`: a run that did
+// nothing prints nothing.
+int Print(const Options& o, Status s, const repl::ApplyReport& rep) {
+  // FOLLOW: a run that did nothing prints (and registers) nothing.
+  if (o.follow && s.ok() && rep.applied_commit == rep.from_commit && !rep.bootstrapped) return 0;
   // RET-3: the position is registered after every run that leaves a replica.
   std::optional<archive::Registration> registered;
   if (!o.report.archive.empty()) {
@@ -72,6 +81,7 @@ int Run(const Options& o) {
       std::fprintf(stderr, "%s\n", r.ToString().c_str());
     }
   }
+  const auto& emit = o.follow ? FollowJson : PrintJson;
   nlohmann::json segs = nlohmann::json::array();
   for (const auto& seg : rep.segments) {
     segs.push_back({{"name", seg.name},
@@ -114,7 +124,7 @@ int Run(const Options& o) {
       fields["message"] = s.message();
       fields["hint"] = s.hint();
       if (!s.reason().empty()) fields["reason"] = s.reason();  // MODEL-9
-      PrintJson(fields);
+      emit(fields);
     } else if (rep.applied_commit > rep.from_commit) {
       std::printf("applied through commit %llu before stopping\n",
                   static_cast<unsigned long long>(rep.applied_commit));
@@ -124,13 +134,50 @@ int Run(const Options& o) {
   LogApplied(o, rep);
   RecordLastSuccess(o.apply.data_dir, "apply-wal", rep.applied_commit, o.apply.inbox);
   if (o.json) {
-    PrintJson(OkJson(fields));
+    emit(OkJson(fields));
+  } else if (o.follow) {
+    std::printf("applied through commit %llu\n", static_cast<unsigned long long>(rep.applied_commit));
   } else {
     std::printf("%s '%s': applied through commit %llu\n",
                 rep.bootstrapped ? "bootstrapped replica" : "up to date",
                 o.apply.data_dir.c_str(), static_cast<unsigned long long>(rep.applied_commit));
   }
+  if (o.follow) std::fflush(stdout);
   return 0;
+}
+
+int Run(const Options& o) {
+  repl::ApplyReport rep;
+  ProgressLine progress("apply-wal");  // OPS-6
+  repl::ApplyOptions apply = o.apply;
+  apply.progress = progress.Callback();
+  Status s = repl::ApplyWal(PosixFs(), apply, &rep);
+  progress.Finish();
+  return Print(o, s, rep);
+}
+
+// FOLLOW-2..4: the one-shot run at the start and at each change of the
+// inbox, until a run ends it (its code) or SIGTERM/SIGINT stops it between
+// segments (0).
+int RunFollow(Options o) {
+  static repl::StopToken token;  // outlives the handlers
+  if (Status s = repl::StopOnSignals(&token); !s.ok()) return Fail(s, o.json);
+  const char* poll = std::getenv("AERODB_REPL_FOLLOW_POLL");
+  o.watch.force_poll = poll != nullptr && std::string(poll) == "1";
+  Status last_run;
+  Status s = repl::FollowApply(PosixFs(), o.apply, o.watch, token,
+                               [&](const Status& run, const repl::ApplyReport& rep) {
+                                 last_run = run;
+                                 Print(o, run, rep);
+                               });
+  if (s.ok()) return 0;
+  if (s.message() == last_run.message()) return ExitCodeOf(s.code());  // printed by its run
+  std::cerr << s.ToString() << std::endl;
+  if (o.json) {
+    FollowJson({{"ok", false}, {"code", std::string(CodeName(s.code()))},
+                {"exit", ExitCodeOf(s.code())}, {"message", s.message()}, {"hint", s.hint()}});
+  }
+  return ExitCodeOf(s.code());
 }
 
 }  // namespace
@@ -141,13 +188,25 @@ void SetupApplyWal(CLI::App& app, Runner& runner) {
       "apply-wal", "apply segments from an inbox in CommitId order (replica only)");
   AddDataDir(sub, &o->apply.data_dir);
   sub->add_option("--from", o->apply.inbox, "the inbox directory segments arrive in")->required();
-  sub->add_option("--until", o->apply.until, "apply no write set above this CommitId");
+  CLI::Option* until =
+      sub->add_option("--until", o->apply.until, "apply no write set above this CommitId");
   sub->add_option("--report-to", o->report.archive,
                   "register the applied position in this archive directory, for prune");
   sub->add_option("--replica-name", o->report.name,
                   "the name this replica registers under (default: the host name)");
+  CLI::Option* follow =
+      sub->add_flag("--follow", o->follow,
+                    "keep running: apply again whenever a segment arrives in the inbox; "
+                    "SIGTERM/SIGINT stop between segments")
+          ->excludes(until);
+  sub->add_option("--poll-interval-ms", o->watch.poll_interval_ms,
+                  "with --follow: look again at least this often (default 1000)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{3600000}))
+      ->needs(follow);
   AddJson(sub, &o->json);
-  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+  sub->callback([o, &runner] {
+    runner.run = [o] { return o->follow ? RunFollow(*o) : Run(*o); };
+  });
 }
 
 }  // namespace aero::cli

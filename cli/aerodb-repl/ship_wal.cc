@@ -1,10 +1,14 @@
 // aerodb-repl ship-wal -D PRIMARY_DIR --to DIR: publish committed write sets as segments.
+// --follow: again at each change of the primary's WAL (specs/REPLICATION_FOLLOW.md).
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
 
 #include "cli/aerodb-repl/commands.h"
 #include "cli/common/log.h"
 #include "cli/common/progress.h"
 #include "common/fs.h"
+#include "repl/follow.h"
 #include "repl/ship.h"
 
 namespace aero::cli {
@@ -13,6 +17,8 @@ namespace {
 struct Options {
   repl::ShipOptions ship;
   bool json = false;
+  bool follow = false;
+  repl::FollowOptions watch;
 };
 
 // OPS-3: what the run did, in one info line.
@@ -44,13 +50,22 @@ void LogShipped(const Options& o, const repl::ShipReport& rep) {
           fields);
 }
 
-int Run(const Options& o) {
-  repl::ShipReport rep;
-  ProgressLine progress("ship-wal");  // OPS-6
-  repl::ShipOptions ship = o.ship;
-  ship.progress = progress.Callback();
-  Status s = repl::ShipWal(PosixFs(), ship, &rep);
-  progress.Finish();
+// FOLLOW: one JSON object a line, flushed after each run.
+void FollowJson(const nlohmann::json& j) {
+  std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+}
+
+int FollowFail(const Status& s, bool json) {
+  std::cerr << s.ToString() << std::endl;
+  if (json) {
+    FollowJson({{"ok", false}, {"code", std::string(CodeName(s.code()))},
+                {"exit", ExitCodeOf(s.code())}, {"message", s.message()}, {"hint", s.hint()}});
+  }
+  return ExitCodeOf(s.code());
+}
+
+// One run's output; `follow`: a run that did nothing prints nothing.
+int Print(const Options& o, const Status& s, const repl::ShipReport& rep) {
   nlohmann::json segs = nlohmann::json::array();
   for (const auto& seg : rep.segments) {
     segs.push_back({{"name", seg.name},
@@ -69,12 +84,15 @@ int Run(const Options& o) {
     for (const auto& seg : rep.segments) {
       std::fprintf(stderr, "published %s before the failure\n", seg.name.c_str());
     }
-    return Fail(s, o.json);
+    return o.follow ? FollowFail(s, o.json) : Fail(s, o.json);
+  }
+  if (o.follow && rep.segments.empty() && rep.history_files.empty() && !rep.marked_claim_archive) {
+    return 0;
   }
   LogShipped(o, rep);
   RecordLastSuccess(o.ship.data_dir, "ship-wal", rep.shipped_commit, o.ship.target);
   if (o.json) {
-    PrintJson(OkJson({{"target", rep.target},
+    (o.follow ? FollowJson : PrintJson)(OkJson({{"target", rep.target},
                       {"from_commit", rep.from_commit},
                       {"shipped_commit", rep.shipped_commit},
                       {"segments", segs},
@@ -82,6 +100,18 @@ int Run(const Options& o) {
                       {"claim_archive", rep.claim_archive},
                       {"marked_claim_archive", rep.marked_claim_archive},
                       {"history_files", rep.history_files}}));
+    return 0;
+  }
+  if (o.follow) {
+    for (const auto& h : rep.history_files) std::printf("published %s\n", h.c_str());
+    for (const auto& seg : rep.segments) {
+      std::printf("%s %s: commits %llu..%llu, %llu bytes\n",
+                  seg.already_there ? "identical" : "published", seg.name.c_str(),
+                  static_cast<unsigned long long>(seg.first_commit),
+                  static_cast<unsigned long long>(seg.last_commit),
+                  static_cast<unsigned long long>(seg.bytes));
+    }
+    std::fflush(stdout);
     return 0;
   }
   if (rep.marked_claim_archive) {
@@ -105,6 +135,35 @@ int Run(const Options& o) {
   return 0;
 }
 
+int Run(const Options& o) {
+  repl::ShipReport rep;
+  ProgressLine progress("ship-wal");  // OPS-6
+  repl::ShipOptions ship = o.ship;
+  ship.progress = progress.Callback();
+  Status s = repl::ShipWal(PosixFs(), ship, &rep);
+  progress.Finish();
+  return Print(o, s, rep);
+}
+
+// FOLLOW-2..5: the one-shot run at the start and at each change, until a
+// run ends it (its code) or SIGTERM/SIGINT stops it at a segment boundary (0).
+int RunFollow(Options o) {
+  static repl::StopToken token;  // outlives the handlers
+  if (Status s = repl::StopOnSignals(&token); !s.ok()) return Fail(s, o.json);
+  const char* poll = std::getenv("AERODB_REPL_FOLLOW_POLL");
+  o.watch.force_poll = poll != nullptr && std::string(poll) == "1";
+  o.watch.full_bytes = o.ship.max_segment_bytes;
+  Status last_run;
+  Status s = repl::FollowShip(PosixFs(), o.ship, o.watch, token,
+                              [&](const Status& run, const repl::ShipReport& rep) {
+                                last_run = run;
+                                Print(o, run, rep);
+                              });
+  if (s.ok()) return 0;
+  if (s.message() == last_run.message()) return ExitCodeOf(s.code());  // printed by its run
+  return FollowFail(s, o.json);
+}
+
 }  // namespace
 
 void SetupShipWal(CLI::App& app, Runner& runner) {
@@ -121,8 +180,23 @@ void SetupShipWal(CLI::App& app, Runner& runner) {
                 "continue a target whose position was checkpointed away, from the node's base");
   sub->add_flag("--claim-archive", o->ship.claim_archive,
                 "mark the target as the claim archive, where promote claims epochs (once)");
+  CLI::Option* follow =
+      sub->add_flag("--follow", o->follow,
+                    "keep running: ship again whenever the WAL grows or is checkpointed; "
+                    "SIGTERM/SIGINT stop at a segment boundary");
+  sub->add_option("--max-delay-ms", o->watch.max_delay_ms,
+                  "with --follow: ship write sets at the latest this long after they were seen "
+                  "(default 200; 0: at once)")
+      ->needs(follow);
+  sub->add_option("--poll-interval-ms", o->watch.poll_interval_ms,
+                  "with --follow: look again at least this often (default 1000)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{3600000}))
+      ->needs(follow);
   AddJson(sub, &o->json);
-  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+  o->watch.max_delay_ms = 200;  // FOLLOW-5
+  sub->callback([o, &runner] {
+    runner.run = [o] { return o->follow ? RunFollow(*o) : Run(*o); };
+  });
 }
 
 }  // namespace aero::cli

@@ -69,6 +69,7 @@ class Applier {
     for (size_t i = 0; i < entries.size(); ++i) {
       const InboxEntry& e = entries[i];
       if (o_.until && node_.state().applied_commit >= *o_.until) break;
+      if (o_.stop && o_.stop->load()) break;  // FOLLOW-4: between segments
       s = Take(e);
       if (!s.ok()) break;
       if (o_.progress) o_.progress(done += sizes[i], total);

@@ -4,6 +4,7 @@
 // segment is the table in specs/REPLICATION_LOG_FLOW.md (rows 1-10, LOG-5..LOG-16).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,6 +26,9 @@ struct ApplyOptions {
   uint64_t ack_every_bytes = 64u << 20;
   // OPS-7 (optional): bytes of the inbox's segment files taken so far.
   ProgressFn progress = {};
+  // FOLLOW-4: set (by --follow's signal handler) = take no further segment,
+  // acknowledge what was applied, return ok.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct AppliedSegment {

@@ -433,6 +433,7 @@ class Shipper {
     AERO_RETURN_IF_ERROR(failure_);
     AERO_RETURN_IF_ERROR(published);
     AERO_RETURN_IF_ERROR(position_saved);
+    if (stopped_) return Status::Ok();  // FOLLOW-4: what was cut is published, its position saved
     AERO_RETURN_IF_ERROR(CheckScanned(r));
     if (!cut_.empty()) {
       AERO_ASSIGN_OR_RETURN(Written w, WriteTemp(cut_));
@@ -485,6 +486,7 @@ class Shipper {
       failure_ = Launch(cut_);
       if (!failure_.ok()) return false;
       cut_ = Cut{};
+      if (o_.stop && o_.stop->load()) return !(stopped_ = true);  // FOLLOW-4: at a segment boundary, stop
     }
     if (cut_.empty()) {
       cut_.header.system_id = system_id_;
@@ -726,6 +728,7 @@ class Shipper {
   Status failure_;
   std::optional<uint64_t> prev_commit_, prev_sequence_;
   std::string wal_damage_;
+  bool stopped_ = false;  // FOLLOW-4: a stop request ended the scan at a segment boundary
   // Publishing's state.
   std::deque<std::shared_future<Status>> inflight_;
   std::optional<Position> unsaved_;  // published, not yet recorded

@@ -4,6 +4,7 @@
 // Takes no node lock (LOG-25): writers run beside it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -28,6 +29,9 @@ struct ShipOptions {
   bool claim_archive = false;
   // OPS-7 (optional): WAL bytes scanned of those to ship in this run.
   ProgressFn progress = {};
+  // FOLLOW-4: set (by --follow's signal handler) = stop at the next segment
+  // boundary, publish what was cut, save the position, return ok.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct ShippedSegment {
