@@ -137,7 +137,7 @@ TEST_CASE("OPS-7 install and verify of an archive report the archive's bytes") {
   CheckCounted(verified, size);
 }
 
-TEST_CASE("OPS-9 the last success record round-trips; a damaged one is left out") {
+TEST_CASE("OPS-9 the last success record round-trips, and a damaged one is left out") {
   TempDir t;
   MakePrimary(t / "p", 3);
   CHECK_FALSE(node::LoadLastSuccess(PosixFs(), t / "p", "ship-wal").has_value());
