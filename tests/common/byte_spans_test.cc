@@ -86,7 +86,7 @@ TEST_CASE("block pool: a released block is reused, and at most kMaxFree wait") {
   c.reset();
 }
 
-TEST_CASE("byte spans: contiguous bytes of one block make one span; unowned bytes are copied") {
+TEST_CASE("byte spans: contiguous bytes of one block make one span, unowned bytes are copied") {
   auto pool = BlockPool::Make();
   size_t got = 0;
   std::shared_ptr<char> mem = pool->Acquire(100, &got);
@@ -110,7 +110,7 @@ TEST_CASE("byte spans: contiguous bytes of one block make one span; unowned byte
   CHECK(s.size == 0);
 }
 
-TEST_CASE("background writer: referenced and copied bytes reach the sink in order; after the first error the rest is dropped") {
+TEST_CASE("background writer: referenced and copied bytes reach the sink in order, and after the first error the rest is dropped") {
   const std::string data = RandomBytes(5 * BackgroundWriter::kChunkBytes + 777, 3);
   testing::StringFile file(data);
   ReadBuffer in(&file);
