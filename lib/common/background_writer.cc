@@ -2,12 +2,22 @@
 
 namespace aero {
 
-void BackgroundWriter::Write(std::string_view bytes) {
-  FeedChunks(queue_, pending_, bytes, kChunkBytes);
+void BackgroundWriter::Write(std::string_view bytes, const ByteBlock* owner) {
+  while (!bytes.empty()) {
+    bytes.remove_prefix(pending_.Add(bytes, owner, kChunkBytes));
+    if (pending_.Full(kChunkBytes)) Flush();
+  }
+}
+
+void BackgroundWriter::Flush() {
+  if (pending_.size == 0) return;
+  queue_.Push(std::move(pending_));
+  pending_ = queue_.Reuse();
+  pending_.Clear();
 }
 
 Status BackgroundWriter::Finish() {
-  FlushChunk(queue_, pending_, kChunkBytes);
+  Flush();
   queue_.Finish();
   return error_;
 }

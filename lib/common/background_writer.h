@@ -2,14 +2,19 @@
 // copy into the page cache overlaps with the producer's reading, checking
 // and hashing (apply-wal writes the replica's WAL while the segment is still
 // being verified, LOG-13; install writes members, SNAP-10). A WorkerQueue of
-// kChunkBytes chunks keeps memory flat. Order is kept; after the sink's first
-// error the rest is dropped and Finish() returns that error.
+// hand-offs of about kChunkBytes (at most four waiting) keeps memory flat.
+// Bytes in a refcounted read block (Write's `owner`, common/byte_spans.h)
+// are handed over as a reference to the block, not copied; others are
+// copied. The sink sees each contiguous run of one block (or of the copy)
+// as one call. Order is kept; after the sink's first error the rest is
+// dropped and Finish() returns that error.
 #pragma once
 
 #include <functional>
 #include <string>
 #include <string_view>
 
+#include "common/byte_spans.h"
 #include "common/status.h"
 #include "common/worker_queue.h"
 
@@ -20,20 +25,26 @@ class BackgroundWriter {
   static constexpr size_t kChunkBytes = 1 << 20;
   using Sink = std::function<Status(std::string_view)>;
 
-  explicit BackgroundWriter(Sink sink) : sink_(std::move(sink)) { pending_.reserve(kChunkBytes); }
+  explicit BackgroundWriter(Sink sink) : sink_(std::move(sink)) {}
   BackgroundWriter(const BackgroundWriter&) = delete;
   BackgroundWriter& operator=(const BackgroundWriter&) = delete;
 
-  void Write(std::string_view bytes);  // producer only
+  // Producer only. `owner` (nullable): the block holding `bytes`.
+  void Write(std::string_view bytes, const ByteBlock* owner = nullptr);
   // Hands over everything and waits until the sink has it; the first error.
   Status Finish();
 
  private:
   Sink sink_;
   Status error_;  // the worker's until Finish()
-  std::string pending_;
-  WorkerQueue<std::string> queue_{[this](std::string& chunk) {
-    if (error_.ok()) error_ = sink_(chunk);
+  void Flush();
+  ByteSpans pending_;
+  WorkerQueue<ByteSpans> queue_{[this](ByteSpans& chunk) {
+    for (const ByteSpans::Span& span : chunk.spans) {
+      if (!error_.ok()) break;
+      error_ = sink_(std::string_view(span.data, span.size));
+    }
+    chunk.Clear();  // the blocks go back to the reader's pool now
   }};
 };
 

@@ -7,17 +7,15 @@ namespace aero {
 
 void ReadBuffer::MakeRoom(size_t need) {
   const size_t have = available();
-  const size_t cap = std::max(need, cap_);
-  if (cap > cap_) {
-    // new char[] leaves the bytes uninitialised: they are read into, never
-    // zero-filled first.
-    std::unique_ptr<char[]> bigger(new char[cap]);
-    if (have > 0) std::memcpy(bigger.get(), buf_.get() + begin_, have);
-    buf_ = std::move(bigger);
-    cap_ = cap;
-  } else if (begin_ > 0) {
-    if (have > 0) std::memmove(buf_.get(), buf_.get() + begin_, have);
-  }
+  // Always a fresh block: the current one may be referenced by a consumer
+  // (block()), so its bytes are never moved or overwritten. Only the unread
+  // bytes are copied, at most one record's worth.
+  size_t cap = 0;
+  std::shared_ptr<char> fresh = pool_->Acquire(std::max(need, cap_), &cap);
+  if (have > 0) std::memcpy(fresh.get(), buf_ + begin_, have);
+  buf_ = fresh.get();
+  block_ = std::move(fresh);
+  cap_ = cap;
   begin_ = 0;
   end_ = have;
 }
@@ -32,7 +30,7 @@ bool ReadBuffer::Fill(size_t n) {
       MakeRoom(std::max(next_cap_, std::min(n, std::max(cap_, 2 * available()))));
     }
     const size_t want = cap_ - end_;
-    Result<size_t> got = file_->Read(buf_.get() + end_, want);
+    Result<size_t> got = file_->Read(buf_ + end_, want);
     if (!got.ok()) {
       status_ = got.status();
       eof_ = true;

@@ -5,11 +5,19 @@
 // for needs and the bytes already read justify (at most twice what is held):
 // a small input costs a small buffer, a lying length field costs nothing,
 // and no byte is zero-filled before it is read.
+//
+// The buffer is a refcounted ByteBlock from a BlockPool (common/byte_spans.h):
+// a consumer on another thread may keep a reference to the bytes it was
+// given (block()) instead of copying them. So a block is never written once
+// handed out: to make room, the unread bytes (at most one record) move to a
+// fresh block from the pool, and the old one returns to the pool when its
+// last reference is dropped.
 #pragma once
 
 #include <cstddef>
 #include <memory>
 
+#include "common/byte_spans.h"
 #include "common/fs.h"
 #include "common/status.h"
 
@@ -29,7 +37,10 @@ class ReadBuffer {
   // first (end of file) or a read fails (status() then says why). What could
   // be read stays available either way.
   bool Fill(size_t n);
-  const char* data() const { return buf_.get() + begin_; }
+  const char* data() const { return buf_ + begin_; }
+  // The block that holds data(): a reference keeps those bytes valid and
+  // unchanged after Consume and Fill.
+  const ByteBlock& block() const { return block_; }
   size_t available() const { return end_ - begin_; }
   // Moves past `n` <= available() bytes; pointers from data() stay valid
   // until the next Fill.
@@ -44,7 +55,9 @@ class ReadBuffer {
   void MakeRoom(size_t need);
 
   ReadableFile* file_;
-  std::unique_ptr<char[]> buf_;
+  std::shared_ptr<BlockPool> pool_ = BlockPool::Make();
+  ByteBlock block_;
+  char* buf_ = nullptr;  // block_'s bytes; written only before they are available
   size_t cap_ = 0;
   size_t begin_ = 0;
   size_t end_ = 0;

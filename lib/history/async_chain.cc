@@ -5,7 +5,6 @@
 namespace aero::history {
 
 AsyncDigestChain::AsyncDigestChain(const Digest& start) : last_(start) {
-  pending_.bytes.reserve(kChunkBytes);
   sha_.Update(start.data(), start.size());
 }
 
@@ -17,17 +16,15 @@ AsyncDigestChain::~AsyncDigestChain() {
   cv_.notify_all();
 }
 
-void AsyncDigestChain::Update(std::string_view bytes) {
+void AsyncDigestChain::Update(std::string_view bytes, const ByteBlock* owner) {
   while (!bytes.empty()) {
-    const size_t k = std::min(bytes.size(), kChunkBytes - pending_.bytes.size());
-    pending_.bytes.append(bytes.data(), k);
-    bytes.remove_prefix(k);
-    if (pending_.bytes.size() == kChunkBytes) Flush();
+    bytes.remove_prefix(pending_.bytes.Add(bytes, owner, kChunkBytes));
+    if (pending_.bytes.Full(kChunkBytes)) Flush();
   }
 }
 
 void AsyncDigestChain::EndWriteSet(uint64_t commit) {
-  pending_.marks.push_back({pending_.bytes.size(), commit});
+  pending_.marks.push_back({pending_.bytes.size, commit});
   ended_previous_ = ended_last_;
   ended_last_ = commit;
 }
@@ -53,12 +50,11 @@ void AsyncDigestChain::Keep(uint64_t commit) {
 }
 
 void AsyncDigestChain::Flush() {
-  if (pending_.bytes.empty() && pending_.marks.empty()) return;
+  if (pending_.bytes.size == 0 && pending_.marks.empty()) return;
   queue_.Push(std::move(pending_));
   pending_ = queue_.Reuse();
-  pending_.bytes.clear();
+  pending_.bytes.Clear();
   pending_.marks.clear();
-  pending_.bytes.reserve(kChunkBytes);
 }
 
 Digest AsyncDigestChain::Finish() {
@@ -88,16 +84,31 @@ void AsyncDigestChain::Record(uint64_t commit, const Digest& d) {
 
 void AsyncDigestChain::Consume(Chunk& chunk) {
   std::vector<std::pair<uint64_t, Digest>> ended;
-  size_t pos = 0;
-  for (const Mark& m : chunk.marks) {
-    sha_.Update(chunk.bytes.data() + pos, m.at - pos);  // HIST-2
+  auto end_set = [&](uint64_t commit) {
     const Digest at = sha_.Finish();
     sha_.Reset();
     sha_.Update(at.data(), at.size());
-    ended.emplace_back(m.commit, at);
-    pos = m.at;
+    ended.emplace_back(commit, at);
+  };
+  size_t pos = 0;  // bytes of the chunk hashed so far
+  size_t next = 0;  // the next mark
+  for (const ByteSpans::Span& span : chunk.bytes.spans) {
+    const char* p = span.data;
+    size_t n = span.size;
+    while (next < chunk.marks.size() && chunk.marks[next].at <= pos + n) {
+      const size_t k = chunk.marks[next].at - pos;
+      sha_.Update(p, k);  // HIST-2
+      p += k;
+      n -= k;
+      pos += k;
+      end_set(chunk.marks[next].commit);
+      ++next;
+    }
+    if (n > 0) sha_.Update(p, n);
+    pos += n;
   }
-  sha_.Update(chunk.bytes.data() + pos, chunk.bytes.size() - pos);
+  for (; next < chunk.marks.size(); ++next) end_set(chunk.marks[next].commit);  // at == pos
+  chunk.bytes.Clear();  // the blocks go back to the reader's pool now
   if (ended.empty()) return;
   {
     std::lock_guard<std::mutex> l(mu_);

@@ -4,9 +4,11 @@
 // plain body for that reason: digest_after binds it).
 //
 // The producer (one thread) calls Update() with the bytes of each record and
-// EndWriteSet() at each commit record. Bytes go to the worker in chunks of at
-// most kChunkBytes through a WorkerQueue, so memory is flat whatever the
-// input size. The worker records H(c) only for the commits
+// EndWriteSet() at each commit record. Bytes go to the worker in hand-offs of
+// about kChunkBytes through a WorkerQueue (at most four waiting), so memory
+// is flat whatever the input size. Bytes that lie in a refcounted read block
+// (Update's `owner`, common/byte_spans.h) are handed over as a reference to
+// that block, not copied; others are copied into the hand-off. The worker records H(c) only for the commits
 // asked for with Keep(), and always the latest one (Finish()).
 #pragma once
 
@@ -20,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/byte_spans.h"
 #include "common/worker_queue.h"
 #include "history/digest.h"
 
@@ -36,7 +39,9 @@ class AsyncDigestChain {
   AsyncDigestChain& operator=(const AsyncDigestChain&) = delete;
 
   // Producer only.
-  void Update(std::string_view bytes);
+  // `owner` (nullable): the block holding `bytes`; the worker keeps a
+  // reference instead of a copy.
+  void Update(std::string_view bytes, const ByteBlock* owner = nullptr);
   void EndWriteSet(uint64_t commit);  // the bytes so far end write set `commit`
   // H(commit) will be asked for with Get(). `commit` is the last or the
   // second-to-last write set ended so far, or one not ended yet. Also hands
@@ -64,7 +69,7 @@ class AsyncDigestChain {
     uint64_t commit;
   };
   struct Chunk {
-    std::string bytes;
+    ByteSpans bytes;
     std::vector<Mark> marks;
   };
   void Flush();

@@ -348,7 +348,7 @@ class Applier {
     };
     hooks.on_record = [&](const wal::Record& rec) {
       if (!appending || done) return;
-      wal_writer.Write(rec.bytes);
+      wal_writer.Write(rec.bytes, rec.owner);  // a reference, not a copy
     };
     segment::SegmentCheck v = segment::VerifySegment(file, &e.info, hooks);
     const Status append_status = wal_writer.Finish();

@@ -651,6 +651,10 @@ class Shipper {
     inflight_.push_back(std::async(std::launch::async, [this, c, before]() mutable {
                           Result<Written> w = WriteTemp(c);
                           Status prior = before.valid() ? before.get() : Status::Ok();
+                          // Drop the link: else each task's state holds the one before
+                          // it, and releasing a run of 10,000 segments recurses 10,000
+                          // deep (a stack overflow under TSan).
+                          before = std::shared_future<Status>();
                           if (!prior.ok()) {
                             if (w.ok()) (void)fs_.Remove(w->tmp);  // never published after a failure
                             return prior;

@@ -130,6 +130,7 @@ bool RecordReader::Next(Record* out) {
   out->type = type;
   out->sequence = DecodeFixed64(rec.data() + kSequenceOffset);
   out->bytes = rec;
+  out->owner = &in_.block();
   in_.Consume(length);
   offset_ += length;
   ++index_;

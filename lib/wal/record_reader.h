@@ -28,6 +28,11 @@ struct Record {
   uint8_t type = 0;
   uint64_t sequence = 0;
   std::string_view bytes;  // the whole record; valid until the next Next()
+  // The read block that holds `bytes`: a copy of it keeps them valid (and
+  // unchanged) after Next(), so a consumer on another thread may take a
+  // reference instead of copying (common/byte_spans.h). Itself valid until
+  // the next Next().
+  const ByteBlock* owner = nullptr;
   std::string_view payload() const {
     return bytes.substr(kPayloadOffset, bytes.size() - kFramingBytes);
   }

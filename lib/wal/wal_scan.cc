@@ -53,7 +53,7 @@ ScanResult WalScanner::Run(const RecordFn& on_record, const WriteSetFn& on_write
     ++set.records;
     set.last_sequence = rec.sequence;
     if (async) {
-      async->Update(rec.bytes);
+      async->Update(rec.bytes, rec.owner);
     } else if (chain || chain_undecided) {
       // While undecided we cannot know yet whether this set is commit 1; keep
       // hashing from the seed so that no bytes need buffering.
