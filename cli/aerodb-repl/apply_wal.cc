@@ -1,8 +1,6 @@
 // aerodb-repl apply-wal -D REPLICA_DIR --from DIR: apply segments in CommitId order.
 // --follow: again at each change of the inbox (specs/REPLICATION_FOLLOW.md).
 #include <cstdio>
-#include <cstdlib>
-#include <iostream>
 
 #include "cli/aerodb-repl/commands.h"
 #include "cli/common/log.h"
@@ -22,11 +20,6 @@ struct Options {
   bool follow = false;
   repl::FollowOptions watch;
 };
-
-// FOLLOW: one JSON object a line, flushed after each run.
-void FollowJson(const nlohmann::json& j) {
-  std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
-}
 
 // OPS-3: what the run did, in one info line.
 void LogApplied(const Options& o, const repl::ApplyReport& rep) {
@@ -81,7 +74,7 @@ int Print(const Options& o, Status s, const repl::ApplyReport& rep) {
       std::fprintf(stderr, "%s\n", r.ToString().c_str());
     }
   }
-  const auto& emit = o.follow ? FollowJson : PrintJson;
+  const auto& emit = o.follow ? PrintJsonLine : PrintJson;
   nlohmann::json segs = nlohmann::json::array();
   for (const auto& seg : rep.segments) {
     segs.push_back({{"name", seg.name},
@@ -162,22 +155,14 @@ int Run(const Options& o) {
 int RunFollow(Options o) {
   static repl::StopToken token;  // outlives the handlers
   if (Status s = repl::StopOnSignals(&token); !s.ok()) return Fail(s, o.json);
-  const char* poll = std::getenv("AERODB_REPL_FOLLOW_POLL");
-  o.watch.force_poll = poll != nullptr && std::string(poll) == "1";
+  o.watch.force_poll = ForcePollFromEnv();
   Status last_run;
   Status s = repl::FollowApply(PosixFs(), o.apply, o.watch, token,
                                [&](const Status& run, const repl::ApplyReport& rep) {
                                  last_run = run;
                                  Print(o, run, rep);
                                });
-  if (s.ok()) return 0;
-  if (s.message() == last_run.message()) return ExitCodeOf(s.code());  // printed by its run
-  std::cerr << s.ToString() << std::endl;
-  if (o.json) {
-    FollowJson({{"ok", false}, {"code", std::string(CodeName(s.code()))},
-                {"exit", ExitCodeOf(s.code())}, {"message", s.message()}, {"hint", s.hint()}});
-  }
-  return ExitCodeOf(s.code());
+  return FinishFollow(s, last_run, o.json);
 }
 
 }  // namespace

@@ -1,8 +1,6 @@
 // aerodb-repl ship-wal -D PRIMARY_DIR --to DIR: publish committed write sets as segments.
 // --follow: again at each change of the primary's WAL (specs/REPLICATION_FOLLOW.md).
 #include <cstdio>
-#include <cstdlib>
-#include <iostream>
 
 #include "cli/aerodb-repl/commands.h"
 #include "cli/common/log.h"
@@ -50,18 +48,16 @@ void LogShipped(const Options& o, const repl::ShipReport& rep) {
           fields);
 }
 
-// FOLLOW: one JSON object a line, flushed after each run.
-void FollowJson(const nlohmann::json& j) {
-  std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
-}
-
-int FollowFail(const Status& s, bool json) {
-  std::cerr << s.ToString() << std::endl;
-  if (json) {
-    FollowJson({{"ok", false}, {"code", std::string(CodeName(s.code()))},
-                {"exit", ExitCodeOf(s.code())}, {"message", s.message()}, {"hint", s.hint()}});
+// The history files and segments a run published, a line each.
+void PrintPublished(const repl::ShipReport& rep) {
+  for (const auto& h : rep.history_files) std::printf("published %s\n", h.c_str());
+  for (const auto& seg : rep.segments) {
+    std::printf("%s %s: commits %llu..%llu, %llu bytes\n",
+                seg.already_there ? "identical" : "published", seg.name.c_str(),
+                static_cast<unsigned long long>(seg.first_commit),
+                static_cast<unsigned long long>(seg.last_commit),
+                static_cast<unsigned long long>(seg.bytes));
   }
-  return ExitCodeOf(s.code());
 }
 
 // One run's output; `follow`: a run that did nothing prints nothing.
@@ -84,7 +80,7 @@ int Print(const Options& o, const Status& s, const repl::ShipReport& rep) {
     for (const auto& seg : rep.segments) {
       std::fprintf(stderr, "published %s before the failure\n", seg.name.c_str());
     }
-    return o.follow ? FollowFail(s, o.json) : Fail(s, o.json);
+    return Fail(s, o.json, o.follow);
   }
   if (o.follow && rep.segments.empty() && rep.history_files.empty() && !rep.marked_claim_archive) {
     return 0;
@@ -92,7 +88,7 @@ int Print(const Options& o, const Status& s, const repl::ShipReport& rep) {
   LogShipped(o, rep);
   RecordLastSuccess(o.ship.data_dir, "ship-wal", rep.shipped_commit, o.ship.target);
   if (o.json) {
-    (o.follow ? FollowJson : PrintJson)(OkJson({{"target", rep.target},
+    (o.follow ? PrintJsonLine : PrintJson)(OkJson({{"target", rep.target},
                       {"from_commit", rep.from_commit},
                       {"shipped_commit", rep.shipped_commit},
                       {"segments", segs},
@@ -103,28 +99,14 @@ int Print(const Options& o, const Status& s, const repl::ShipReport& rep) {
     return 0;
   }
   if (o.follow) {
-    for (const auto& h : rep.history_files) std::printf("published %s\n", h.c_str());
-    for (const auto& seg : rep.segments) {
-      std::printf("%s %s: commits %llu..%llu, %llu bytes\n",
-                  seg.already_there ? "identical" : "published", seg.name.c_str(),
-                  static_cast<unsigned long long>(seg.first_commit),
-                  static_cast<unsigned long long>(seg.last_commit),
-                  static_cast<unsigned long long>(seg.bytes));
-    }
+    PrintPublished(rep);
     std::fflush(stdout);
     return 0;
   }
   if (rep.marked_claim_archive) {
     std::printf("marked '%s' as the claim archive (claim-archive.json)\n", rep.target.c_str());
   }
-  for (const auto& h : rep.history_files) std::printf("published %s\n", h.c_str());
-  for (const auto& seg : rep.segments) {
-    std::printf("%s %s: commits %llu..%llu, %llu bytes\n",
-                seg.already_there ? "identical" : "published", seg.name.c_str(),
-                static_cast<unsigned long long>(seg.first_commit),
-                static_cast<unsigned long long>(seg.last_commit),
-                static_cast<unsigned long long>(seg.bytes));
-  }
+  PrintPublished(rep);
   if (rep.segments.empty()) {
     std::printf("nothing to ship '%s': shipped through commit %llu\n", rep.target.c_str(),
                 static_cast<unsigned long long>(rep.shipped_commit));
@@ -150,8 +132,7 @@ int Run(const Options& o) {
 int RunFollow(Options o) {
   static repl::StopToken token;  // outlives the handlers
   if (Status s = repl::StopOnSignals(&token); !s.ok()) return Fail(s, o.json);
-  const char* poll = std::getenv("AERODB_REPL_FOLLOW_POLL");
-  o.watch.force_poll = poll != nullptr && std::string(poll) == "1";
+  o.watch.force_poll = ForcePollFromEnv();
   o.watch.full_bytes = o.ship.max_segment_bytes;
   Status last_run;
   Status s = repl::FollowShip(PosixFs(), o.ship, o.watch, token,
@@ -159,9 +140,7 @@ int RunFollow(Options o) {
                                 last_run = run;
                                 Print(o, run, rep);
                               });
-  if (s.ok()) return 0;
-  if (s.message() == last_run.message()) return ExitCodeOf(s.code());  // printed by its run
-  return FollowFail(s, o.json);
+  return FinishFollow(s, last_run, o.json);
 }
 
 }  // namespace

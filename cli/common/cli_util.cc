@@ -1,5 +1,6 @@
 #include "cli/common/cli_util.h"
 
+#include <cstdlib>
 #include <malloc.h>
 
 #include <cctype>
@@ -238,7 +239,7 @@ void RecordLastSuccess(const std::string& data_dir, const std::string& command, 
   }
 }
 
-int Fail(const Status& status, bool json) {
+int Fail(const Status& status, bool json, bool one_line) {
   std::cerr << status.ToString() << "\n";  // OPS-2: never replaced by a log line
   LogFailure(status);
   if (json) {
@@ -248,13 +249,28 @@ int Fail(const Status& status, bool json) {
                         {"message", status.message()},
                         {"hint", status.hint()}};
     if (!status.reason().empty()) j["reason"] = status.reason();  // MODEL-9
-    PrintJson(j);
+    (one_line ? PrintJsonLine : PrintJson)(j);
   }
   return ExitCodeOf(status.code());
 }
 
+int FinishFollow(const Status& end, const Status& last_run, bool json) {
+  if (end.ok()) return 0;
+  if (end.message() == last_run.message()) return ExitCodeOf(end.code());  // printed by its run
+  return Fail(end, json, true);
+}
+
+bool ForcePollFromEnv() {
+  const char* poll = std::getenv("AERODB_REPL_FOLLOW_POLL");
+  return poll != nullptr && std::string(poll) == "1";
+}
+
 void PrintJson(const nlohmann::json& j) {
   std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+void PrintJsonLine(const nlohmann::json& j) {
+  std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
 }
 
 nlohmann::json OkJson(nlohmann::json fields) {

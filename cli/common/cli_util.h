@@ -34,7 +34,15 @@ int RunMain(CLI::App& app, Runner& runner, int argc, char** argv);
 
 // Prints a failed Status (stderr: message, "hint: ..."; with --json also a
 // JSON object on stdout) and returns its exit code.
-int Fail(const Status& status, bool json);
+// `one_line`: the JSON object on one line, flushed (a --follow run's).
+int Fail(const Status& status, bool json, bool one_line = false);
+
+// FOLLOW: the exit code of a follower that ended with `end`; `last_run` is
+// the status its last run printed (not printed again).
+int FinishFollow(const Status& end, const Status& last_run, bool json);
+
+// FOLLOW: AERODB_REPL_FOLLOW_POLL=1 makes a follower poll instead of using inotify.
+bool ForcePollFromEnv();
 
 // OPS-9: records that `command` ended in 0 now (display only): a record
 // that cannot be written is a warn log line, never a failure.
@@ -43,6 +51,8 @@ void RecordLastSuccess(const std::string& data_dir, const std::string& command, 
 
 // Prints `j` to stdout as one JSON document.
 void PrintJson(const nlohmann::json& j);
+// Prints `j` to stdout as one line and flushes it (--follow: one a run).
+void PrintJsonLine(const nlohmann::json& j);
 
 // ARC-3: the entries of `dir` that no reader takes, one line each on
 // stderr (`ignored 'DIR/NAME': REASON`), and as a JSON array of
