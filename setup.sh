@@ -25,9 +25,13 @@ if ((${#missing[@]})); then
 fi
 
 JOBS=${JOBS:-2}
+# Unity builds (CMake batches the sources of a target into a few translation
+# units): each build parses the big headers (CLI11, nlohmann-json, spdlog,
+# doctest) a few times instead of once per file; see lib/, cli/ and tests/
+# CMakeLists.txt for the files kept apart.
 case "${1:-}" in
   demo)
-    cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DAERODB_TESTS=OFF >/dev/null
+    cmake -S . -B build -G Ninja -DCMAKE_UNITY_BUILD=ON -DCMAKE_BUILD_TYPE=Release -DAERODB_TESTS=OFF >/dev/null
     cmake --build build -j"$JOBS"
     exec bash examples/demo.sh build/cli
     ;;
@@ -35,7 +39,7 @@ case "${1:-}" in
     # The fuzz targets must build (clang + libFuzzer) and survive a short run;
     # their corpora also replay inside ctest under gcc's sanitizers.
     # -O1: fuzzing speed (inputs a second) is what finds bugs; ASan and UBSan stay on.
-    cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+    cmake -S . -B build-fuzz -G Ninja -DCMAKE_UNITY_BUILD=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
       -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_FLAGS_DEBUG="-g -O1" -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
       -DAERODB_FUZZ=ON -DAERODB_SANITIZE=ON >/dev/null
     cmake --build build-fuzz -j"$JOBS" --target record_reader_fuzz archive_reader_fuzz \
@@ -52,7 +56,7 @@ case "${1:-}" in
 
     # The unit suite under ThreadSanitizer (the worker threads: hashing,
     # writing, reading members at their offsets, two segments in flight).
-    cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAERODB_TSAN=ON \
+    cmake -S . -B build-tsan -G Ninja -DCMAKE_UNITY_BUILD=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAERODB_TSAN=ON \
       -DAERODB_WERROR=ON >/dev/null
     cmake --build build-tsan -j"$JOBS" --target unit_tests
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/tests/unit_tests \
@@ -61,13 +65,13 @@ case "${1:-}" in
 
     # The authority model test (issue 11): 10,000 random sequences from
     # fixed seeds, in a Release build (the sanitized suites run 200).
-    cmake -S . -B build-model -G Ninja -DCMAKE_BUILD_TYPE=Release -DAERODB_WERROR=ON >/dev/null
+    cmake -S . -B build-model -G Ninja -DCMAKE_UNITY_BUILD=ON -DCMAKE_BUILD_TYPE=Release -DAERODB_WERROR=ON >/dev/null
     cmake --build build-model -j"$JOBS" --target model_tests
     MODEL_SEQUENCES=10000 build-model/tests/model_tests > "$work/model.log" 2>&1 || {
       tail -60 "$work/model.log" >&2; echo "model 'model_tests': an invariant failed" >&2; exit 1; }
     grep -o 'model: .*' "$work/model.log"
 
-    cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DAERODB_SANITIZE=ON \
+    cmake -S . -B build-asan -G Ninja -DCMAKE_UNITY_BUILD=ON -DCMAKE_BUILD_TYPE=Debug -DAERODB_SANITIZE=ON \
       -DAERODB_WERROR=ON >/dev/null
     cmake --build build-asan -j"$JOBS"
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

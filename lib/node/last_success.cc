@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/json_fields.h"
 #include "node/layout.h"
 
 namespace aero::node {
@@ -33,21 +34,11 @@ std::optional<LastSuccess> LoadLastSuccess(Fs& fs, const std::string& data_dir,
   if (!text.ok()) return std::nullopt;
   const nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  auto unsigned_at = [&](const char* key) -> std::optional<uint64_t> {
-    const auto it = j.find(key);
-    if (it == j.end() || !it->is_number_unsigned()) return std::nullopt;
-    return it->get<uint64_t>();
-  };
-  auto string_at = [&](const char* key) -> std::optional<std::string> {
-    const auto it = j.find(key);
-    if (it == j.end() || !it->is_string()) return std::nullopt;
-    return it->get<std::string>();
-  };
-  const std::optional<uint64_t> format = unsigned_at("format");
-  const std::optional<uint64_t> when = unsigned_at("unix_seconds");
-  const std::optional<uint64_t> commit = unsigned_at("commit");
-  const std::optional<std::string> cmd = string_at("command");
-  const std::optional<std::string> dir = string_at("dir");
+  const std::optional<uint64_t> format = json_fields::Unsigned(j, "format");
+  const std::optional<uint64_t> when = json_fields::Unsigned(j, "unix_seconds");
+  const std::optional<uint64_t> commit = json_fields::Unsigned(j, "commit");
+  const std::string* cmd = json_fields::String(j, "command");
+  const std::string* dir = json_fields::String(j, "dir");
   if (!format || *format != kLastSuccessFormat || !when || !commit || !cmd || *cmd != command ||
       !dir) {
     return std::nullopt;

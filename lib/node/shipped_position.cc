@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/json_fields.h"
 #include "common/sha256.h"
 #include "node/layout.h"
 
@@ -35,15 +36,8 @@ Result<ShippedPosition> ParseShippedPosition(const std::string& text, const std:
   };
   const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
-  auto u64 = [&](const nlohmann::json& o, const char* k) -> std::optional<uint64_t> {
-    const auto it = o.find(k);
-    if (it == o.end() || !it->is_number_unsigned()) return std::nullopt;
-    return it->get<uint64_t>();
-  };
-  auto str = [&](const nlohmann::json& o, const char* k) -> const std::string* {
-    const auto it = o.find(k);
-    return it != o.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
-  };
+  using json_fields::String;
+  using json_fields::Unsigned;
   // The JSON conventions (formats/node-layout.md): lower-case hex, and no
   // key the format does not have, so that nothing written is ignored.
   auto unknown = [](const nlohmann::json& o, std::initializer_list<std::string_view> known)
@@ -54,7 +48,7 @@ Result<ShippedPosition> ParseShippedPosition(const std::string& text, const std:
     return std::nullopt;
   };
   auto digest_at = [&](const nlohmann::json& o, const char* k) -> Result<history::Digest> {
-    const std::string* hex = str(o, k);
+    const std::string* hex = String(o, k);
     Result<history::Digest> d = hex ? history::ParseDigest(*hex)
                                     : Result<history::Digest>(Status(Code::kDamage, ""));
     if (d.ok() && history::DigestToHex(*d) != *hex) return Status(Code::kDamage, "upper case");
@@ -65,18 +59,18 @@ Result<ShippedPosition> ParseShippedPosition(const std::string& text, const std:
                                  "wal_offset", "last_set"})) {
     return bad("unknown key '" + *k + "'");
   }
-  if (u64(j, "format") != std::optional<uint64_t>(1)) return bad("'format' is not 1");
+  if (Unsigned(j, "format") != std::optional<uint64_t>(1)) return bad("'format' is not 1");
   for (const char* k : {"commit", "base", "wal_offset", "epoch"}) {
-    if (!u64(j, k)) return bad("'" + std::string(k) + "' is not an unsigned integer");
+    if (!Unsigned(j, k)) return bad("'" + std::string(k) + "' is not an unsigned integer");
   }
-  p.commit = *u64(j, "commit");
-  p.base = *u64(j, "base");
-  p.wal_offset = *u64(j, "wal_offset");
-  const uint64_t epoch = *u64(j, "epoch");
+  p.commit = *Unsigned(j, "commit");
+  p.base = *Unsigned(j, "base");
+  p.wal_offset = *Unsigned(j, "wal_offset");
+  const uint64_t epoch = *Unsigned(j, "epoch");
   if (epoch == 0 || epoch > std::numeric_limits<uint32_t>::max()) return bad("'epoch' out of range");
   p.epoch = static_cast<uint32_t>(epoch);
   if (p.commit < p.base) return bad("'commit' is below 'base'");
-  const std::string* target = str(j, "target");
+  const std::string* target = String(j, "target");
   if (target == nullptr || target->empty()) return bad("'target' is not a path");
   p.target = *target;
   Result<history::Digest> d = digest_at(j, "digest");
@@ -87,7 +81,7 @@ Result<ShippedPosition> ParseShippedPosition(const std::string& text, const std:
     if (const auto k = unknown(*l, {"offset", "sha256"})) {
       return bad("unknown key 'last_set." + *k + "'");
     }
-    const std::optional<uint64_t> offset = u64(*l, "offset");
+    const std::optional<uint64_t> offset = Unsigned(*l, "offset");
     Result<history::Digest> s = digest_at(*l, "sha256");
     if (!offset || *offset >= p.wal_offset) return bad("'last_set.offset' out of range");
     if (!s.ok()) return bad("'last_set.sha256' is not a SHA-256 in lower-case hex");

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/json_fields.h"
 #include "history/digest.h"
 #include "node/layout.h"
 #include "node/shipped_position.h"
@@ -41,21 +42,11 @@ std::optional<InboxMemo> LoadInboxMemo(Fs& fs, const std::string& path,
   if (!text.ok()) return std::nullopt;
   const nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  auto unsigned_at = [&](const char* key) -> std::optional<uint64_t> {
-    const auto it = j.find(key);
-    if (it == j.end() || !it->is_number_unsigned()) return std::nullopt;
-    return it->get<uint64_t>();
-  };
-  auto string_at = [&](const char* key) -> std::optional<std::string> {
-    const auto it = j.find(key);
-    if (it == j.end() || !it->is_string()) return std::nullopt;
-    return it->get<std::string>();
-  };
-  const std::optional<uint64_t> format = unsigned_at("format");
-  const std::optional<uint64_t> applied = unsigned_at("applied");
-  const std::optional<uint64_t> names = unsigned_at("names");
-  const std::optional<std::string> inbox = string_at("inbox");
-  const std::optional<std::string> sha = string_at("names_sha256");
+  const std::optional<uint64_t> format = json_fields::Unsigned(j, "format");
+  const std::optional<uint64_t> applied = json_fields::Unsigned(j, "applied");
+  const std::optional<uint64_t> names = json_fields::Unsigned(j, "names");
+  const std::string* inbox = json_fields::String(j, "inbox");
+  const std::string* sha = json_fields::String(j, "names_sha256");
   if (!format || *format != kMemoFormat || !applied || !names || !inbox || *inbox != inbox_real ||
       !sha) {
     return std::nullopt;

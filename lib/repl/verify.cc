@@ -213,110 +213,152 @@ void VerifySnapshots(Fs& fs, const std::string& dir, VerifyReport* report) {
   }
 }
 
-// `aero_only`: judge the AeroDB files alone, as if there were no
+// Judges an AeroDB data directory in named steps: what replication/ says
+// (identity, state, the base the open makes of it), the log against that base,
+// the log against state.json (NODE-4), the storage files and snapshots, the
+// halt. `aero_only`: judge the AeroDB files alone, as if there were no
 // replication/ (init's judge, COMPAT-2).
-Status VerifyDataDir(Fs& fs, const std::string& dir, VerifyReport* report, bool aero_only = false) {
-  report->kind = "data-dir";
-  const std::string wal_path = JoinPath(dir, node::kWalFile);
-  wal::ScanOptions opt;
-  std::optional<node::NodeState> state;
-  Result<node::Identity> identity =
-      aero_only ? Result<node::Identity>(Status(Code::kNotFound, "not read"))
-                : node::LoadIdentity(fs, dir);
-  bool zero_id = false;
-  if (identity.ok()) {
-    report->system_id = identity->system_id.ToHex();
-    Result<node::NodeState> st = node::LoadState(fs, dir, *identity);
-    if (st.status().code() == Code::kNotFound) return st.status();  // mid-install
-    if (!st.ok()) {
-      report->findings.push_back(
-          Damage("state", JoinPath(dir, node::kStateFile), st.status().message()));
-    } else {
-      state = *st;
-      // COMPAT-7: in a directory AeroDB writes, the base is what the open
-      // makes of it (AeroDB's checkpoint followed, or a history cut), so
-      // verify says what ship-wal will do.
-      Result<std::optional<node::Enrolment>> enrolled = node::LoadEnrolment(fs, dir);
-      if (enrolled.ok() && *enrolled) {
-        Result<std::unique_ptr<node::Node>> n = node::Node::Open(fs, dir, node::Access::kRead);
-        if (n.ok()) {
-          state = (*n)->state();
-        } else if (n.status().code() == Code::kGap) {
-          Finding f;
-          f.severity = Severity::kGap;
-          f.kind = "history-cut";
-          f.subject = dir;
-          f.message = n.status().message();
-          f.hint = n.status().hint();
-          report->findings.push_back(f);
-          state.reset();
-        }
-      }
-      if (state) {
-        opt.base_commit = state->base_commit;
-        opt.base_digest = state->base_digest;
-      }
+class DataDirVerifier {
+ public:
+  DataDirVerifier(Fs& fs, const std::string& dir, VerifyReport* report, bool aero_only)
+      : fs_(fs), dir_(dir), wal_path_(JoinPath(dir, node::kWalFile)), report_(report),
+        aero_only_(aero_only) {}
+
+  Status Run() {
+    report_->kind = "data-dir";
+    if (Status s = ReadReplicationState(); !s.ok()) return s;
+    WalSummary summary;
+    wal::ScanResult scan;
+    VerifyWal(fs_, wal_path_, opt_, &summary, &report_->findings, &scan);
+    summary.digest_from_zero_system_id = zero_id_ && summary.digest.has_value();
+    if (state_) {
+      CheckLogHoldsState(scan);
+      CheckBaseSnapshot();
     }
-  } else if (identity.status().code() == Code::kNotFound) {
-    // An AeroDB directory without replication/ (HIST-4): no system id.
-    opt.base_digest = history::SeedDigest(history::SystemId{});
-    zero_id = true;
-  } else {
-    report->findings.push_back(
-        Damage("identity", JoinPath(dir, node::kIdentityFile), identity.status().message()));
+    report_->wal = summary;
+    VerifyStorageFile(fs_, JoinPath(dir_, node::kDocumentsFile), report_);
+    VerifySnapshots(fs_, dir_, report_);
+    if (identity_ok_) CheckHalt();
+    return Status::Ok();
   }
-  WalSummary summary;
-  wal::ScanResult scan;
-  VerifyWal(fs, wal_path, opt, &summary, &report->findings, &scan);
-  summary.digest_from_zero_system_id = zero_id && summary.digest.has_value();
-  if (state) {
-    // NODE-4: the log must hold everything state.json acknowledges, and the
-    // digest there must be the recorded one.
-    if (scan.committed_end < state->applied_wal_offset &&
-        !(state->applied_wal_offset == 0)) {
-      report->findings.push_back(Damage(
-          "state", wal_path,
-          "state.json records commit " + std::to_string(state->applied_commit) +
-              " ending at byte " + std::to_string(state->applied_wal_offset) +
+
+ private:
+  // Identity and state.json, and the base the scan starts from; kNotFound
+  // (mid-install) ends the verify.
+  Status ReadReplicationState() {
+    Result<node::Identity> identity =
+        aero_only_ ? Result<node::Identity>(Status(Code::kNotFound, "not read"))
+                   : node::LoadIdentity(fs_, dir_);
+    identity_ok_ = identity.ok();
+    if (identity.ok()) {
+      report_->system_id = identity->system_id.ToHex();
+      Result<node::NodeState> st = node::LoadState(fs_, dir_, *identity);
+      if (st.status().code() == Code::kNotFound) return st.status();  // mid-install
+      if (!st.ok()) {
+        report_->findings.push_back(
+            Damage("state", JoinPath(dir_, node::kStateFile), st.status().message()));
+        return Status::Ok();
+      }
+      state_ = *st;
+      FollowOpenBase();
+      if (state_) {
+        opt_.base_commit = state_->base_commit;
+        opt_.base_digest = state_->base_digest;
+      }
+    } else if (identity.status().code() == Code::kNotFound) {
+      // An AeroDB directory without replication/ (HIST-4): no system id.
+      opt_.base_digest = history::SeedDigest(history::SystemId{});
+      zero_id_ = true;
+    } else {
+      report_->findings.push_back(
+          Damage("identity", JoinPath(dir_, node::kIdentityFile), identity.status().message()));
+    }
+    return Status::Ok();
+  }
+
+  // COMPAT-7: in a directory AeroDB writes, the base is what the open makes
+  // of it (AeroDB's checkpoint followed, or a history cut), so verify says
+  // what ship-wal will do.
+  void FollowOpenBase() {
+    Result<std::optional<node::Enrolment>> enrolled = node::LoadEnrolment(fs_, dir_);
+    if (!enrolled.ok() || !*enrolled) return;
+    Result<std::unique_ptr<node::Node>> n = node::Node::Open(fs_, dir_, node::Access::kRead);
+    if (n.ok()) {
+      state_ = (*n)->state();
+    } else if (n.status().code() == Code::kGap) {
+      Finding f;
+      f.severity = Severity::kGap;
+      f.kind = "history-cut";
+      f.subject = dir_;
+      f.message = n.status().message();
+      f.hint = n.status().hint();
+      report_->findings.push_back(f);
+      state_.reset();
+    }
+  }
+
+  // NODE-4: the log must hold everything state.json acknowledges, and the
+  // digest there must be the recorded one.
+  void CheckLogHoldsState(const wal::ScanResult& scan) {
+    const node::NodeState& state = *state_;
+    if (scan.committed_end < state.applied_wal_offset &&
+        !(state.applied_wal_offset == 0)) {
+      report_->findings.push_back(Damage(
+          "state", wal_path_,
+          "state.json records commit " + std::to_string(state.applied_commit) +
+              " ending at byte " + std::to_string(state.applied_wal_offset) +
               ", the log's committed part ends at byte " + std::to_string(scan.committed_end),
           "acknowledged write sets are missing; restore the node"));
-    } else if (scan.write_sets > 0 && scan.last_commit == state->applied_commit &&
-               scan.position.digest && *scan.position.digest != state->applied_digest) {
-      report->findings.push_back(Damage("digest", wal_path,
-                                        "history digest at commit " +
-                                            std::to_string(state->applied_commit) +
-                                            " differs from state.json"));
-    }
-    if (state->base_snapshot) {
-      const std::string storage =
-          JoinPath(JoinPath(JoinPath(dir, node::kSnapshotsDir), *state->base_snapshot),
-                   node::kSnapshotStorage);
-      Result<FileInfo> info = fs.Stat(storage);
-      if (!info.ok()) {
-        report->findings.push_back(Damage("snapshot", storage,
-                                          "the base snapshot named by state.json is missing"));
-      }
+    } else if (scan.write_sets > 0 && scan.last_commit == state.applied_commit &&
+               scan.position.digest && *scan.position.digest != state.applied_digest) {
+      report_->findings.push_back(Damage("digest", wal_path_,
+                                         "history digest at commit " +
+                                             std::to_string(state.applied_commit) +
+                                             " differs from state.json"));
     }
   }
-  report->wal = summary;
-  VerifyStorageFile(fs, JoinPath(dir, node::kDocumentsFile), report);
-  VerifySnapshots(fs, dir, report);
-  if (identity.ok()) {
-    Result<std::optional<node::HaltReason>> halt = node::LoadHalt(fs, dir);
+
+  void CheckBaseSnapshot() {
+    if (!state_->base_snapshot) return;
+    const std::string storage =
+        JoinPath(JoinPath(JoinPath(dir_, node::kSnapshotsDir), *state_->base_snapshot),
+                 node::kSnapshotStorage);
+    Result<FileInfo> info = fs_.Stat(storage);
+    if (!info.ok()) {
+      report_->findings.push_back(
+          Damage("snapshot", storage, "the base snapshot named by state.json is missing"));
+    }
+  }
+
+  void CheckHalt() {
+    Result<std::optional<node::HaltReason>> halt = node::LoadHalt(fs_, dir_);
     if (!halt.ok()) {
-      report->findings.push_back(
-          Damage("halt", JoinPath(dir, node::kHaltFile), halt.status().message()));
+      report_->findings.push_back(
+          Damage("halt", JoinPath(dir_, node::kHaltFile), halt.status().message()));
     } else if (*halt) {
       Finding f;
       f.severity = Severity::kHalted;
       f.kind = "halted";
-      f.subject = dir;
-      f.message = Problem("node is halted", dir, (*halt)->code + ": " + (*halt)->detail);
+      f.subject = dir_;
+      f.message = Problem("node is halted", dir_, (*halt)->code + ": " + (*halt)->detail);
       f.hint = "inspect the cause, then clear it with 'aerodb-repl unhalt'";
-      report->findings.push_back(f);
+      report_->findings.push_back(f);
     }
   }
-  return Status::Ok();
+
+  Fs& fs_;
+  const std::string dir_;
+  const std::string wal_path_;
+  VerifyReport* report_;
+  const bool aero_only_;
+  bool identity_ok_ = false;
+  bool zero_id_ = false;
+  std::optional<node::NodeState> state_;
+  wal::ScanOptions opt_;
+};
+
+Status VerifyDataDir(Fs& fs, const std::string& dir, VerifyReport* report, bool aero_only = false) {
+  return DataDirVerifier(fs, dir, report, aero_only).Run();
 }
 
 Finding Make(Severity sev, std::string kind, const std::string& subject, std::string message,
