@@ -14,6 +14,7 @@ struct Options {
   std::string dir;
   std::string archive;
   bool discard_after_applied = false;
+  std::string signing_key;
   bool json = false;
 };
 
@@ -22,6 +23,7 @@ int Run(const Options& o) {
   po.data_dir = o.dir;
   if (!o.archive.empty()) po.archive = o.archive;
   po.discard_after_applied = o.discard_after_applied;
+  po.signing_key = o.signing_key;  // SIG-10
   repl::PromoteReport rep;
   Status s = repl::Promote(PosixFs(), po, &rep);
   if (!s.ok()) return Fail(s, o.json);
@@ -64,6 +66,10 @@ void SetupPromote(CLI::App& app, Runner& runner) {
                   "the claim archive (holds claim-archive.json); without it the claim is local");
   sub->add_flag("--discard-after-applied", o->discard_after_applied,
                 "promote although the archive holds commits this replica has not applied (they are abandoned)");
+  sub->add_option("--signing-key", o->signing_key,
+                  "sign the claim (EEEEEEEE.history.sig in the claim archive) with this Ed25519 "
+                  "private key (PEM, mode 600)")
+      ->type_name("FILE");
   AddJson(sub, &o->json);
   sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
 }

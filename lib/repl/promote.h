@@ -16,6 +16,9 @@ struct PromoteOptions {
   std::string data_dir;
   std::optional<std::string> archive;  // the claim archive; none: a local claim (FM-55)
   bool discard_after_applied = false;  // promote although the archive holds later commits
+  // SIG-9, SIG-10: sign the claim (EEEEEEEE.history.sig in the claim
+  // archive) with this Ed25519 private key (PEM); empty = unsigned.
+  std::string signing_key = {};
 };
 
 struct PromoteReport {

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "node/layout.h"
+#include "repl/verify.h"
 #include "support/repl_fixture.h"
 #include "support/sign_fixture.h"
 
@@ -242,12 +243,62 @@ TEST_CASE("SIG-10 a forged epoch claim is refused without halting, a signed one 
   repl::PromoteOptions po;
   po.data_dir = t / "r2";
   po.archive = t / "arch";
+  po.signing_key = k.a.priv;
   REQUIRE(repl::Promote(PosixFs(), po, nullptr).ok());
-  // Between the claim and its signature: in transit, not followed, not halted.
+  REQUIRE(FileExists(t / "arch" / (claim + ".sig")));  // promote --signing-key signs its claim
+  REQUIRE(ApplyTrusting(t / "r", t / "arch", k.trust).ok());
+  // A claim whose signature has not arrived: in transit, not followed, not halted.
+  const std::string claim_sig = ReadFile(t / "arch" / (claim + ".sig"));
+  fsys::remove(t / "arch" / (claim + ".sig"));
   CHECK(ApplyTrusting(t / "r", t / "arch", k.trust).code() == Code::kInTransit);
+  CHECK_FALSE(Halted(t / "r"));
+  WriteFile(t / "arch" / (claim + ".sig"), claim_sig);
   Write(t / "r2", 10, 5);
   REQUIRE(ShipSigned(t / "r2", t / "arch", k.a.priv).ok());
   REQUIRE(ApplyTrusting(t / "r", t / "arch", k.trust).ok());
   CHECK(StateOf(t / "r").epoch == 2);
   CheckSameHistory(t / "r2", t / "r");
+}
+
+TEST_CASE("SIG-13 verify of a directory with trusted keys gives apply-wal's outcome") {
+  if (!HaveOpenssl()) {
+    MESSAGE("SKIP: no openssl command");
+    return;
+  }
+  TempDir t;
+  Fs& fs = PosixFs();
+  const Keys k = MakeKeys(t.path());
+  MakePrimary(t / "p", 30);
+  REQUIRE(fs.MakeDir(t / "in").ok());
+  REQUIRE(ShipSigned(t / "p", t / "in", k.a.priv).ok());
+  const std::vector<std::string> segs = Sorted(Segments(t / "in"));
+  REQUIRE(segs.size() >= 3);
+  repl::VerifyOptions vo;
+  vo.trusted_keys = k.trust;
+  auto all_signed = repl::Verify(fs, t / "in", vo);
+  REQUIRE(all_signed.ok());
+  CHECK(all_signed->outcome() == Code::kOk);
+  auto kinds = [](const repl::VerifyReport& r) {
+    std::string out;
+    for (const repl::Finding& f : r.findings) out += f.kind + " ";
+    return out;
+  };
+  // The sidecar of the second segment is another segment's: 1, as apply-wal.
+  WriteFile(t / "in" / (segs[1] + ".sig"), ReadFile(t / "in" / (segs[0] + ".sig")));
+  auto bad = repl::Verify(fs, t / "in", vo);
+  REQUIRE(bad.ok());
+  CHECK(bad->outcome() == Code::kDamage);
+  CHECK(kinds(*bad) == "bad-signature ");
+  CHECK(ApplyTrusting(t / "r", t / "in", k.trust).code() == Code::kDamage);
+  // Without it, the first problem is the missing sidecar: 8, as apply-wal.
+  fsys::remove(t / "in" / (segs[1] + ".sig"));
+  auto missing = repl::Verify(fs, t / "in", vo);
+  REQUIRE(missing.ok());
+  CHECK(missing->outcome() == Code::kInTransit);
+  CHECK(kinds(*missing) == "unsigned ");
+  CHECK(ApplyTrusting(t / "r", t / "in", k.trust).code() == Code::kInTransit);
+  // No trusted keys: no signature is checked.
+  auto plain = repl::Verify(fs, t / "in", {});
+  REQUIRE(plain.ok());
+  CHECK(plain->outcome() == Code::kOk);
 }
