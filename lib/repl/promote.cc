@@ -53,6 +53,9 @@ class Promoter {
   Status CheckArchive() {
     const history::SystemId& sys = node_->identity().system_id;
     AERO_RETURN_IF_ERROR(archive::CheckClaimArchive(*archive_, sys));
+    AERO_ASSIGN_OR_RETURN(std::unique_ptr<SignatureGate> gate,
+                          MakeSignatureGate(fs_, *o_.archive, o_.trusted_keys, o_.data_dir, sys));
+    if (gate) AERO_RETURN_IF_ERROR(gate->CheckHistoryFiles());  // SIG-10: no unsigned claim is read
     AERO_ASSIGN_OR_RETURN(std::vector<history::HistoryFile> files, archive::ReadHistoryFiles(*archive_, sys));
     const node::NodeState& st = node_->state();
     for (const history::HistoryFile& h : files) {

@@ -236,6 +236,21 @@ TEST_CASE("SIG-10 a forged epoch claim is refused without halting, a signed one 
   const std::string seg0 = Sorted(Segments(t / "arch")).front();
   s = attempt(ReadFile(t / "arch" / (seg0 + ".sig")));
   CHECK(s.code() == Code::kDamage);
+  // promote with trusted keys reads no unsigned claim: the forged one is
+  // in transit (8) for it, and nothing is written.
+  {
+    WriteFile(t / "arch" / claim, forged);
+    fsys::remove(t / "arch" / (claim + ".sig"));
+    repl::PromoteOptions forged_po;
+    forged_po.data_dir = t / "r2";
+    forged_po.archive = t / "arch";
+    forged_po.trusted_keys = k.trust;
+    Status refused = repl::Promote(PosixFs(), forged_po, nullptr);
+    CHECK(refused.code() == Code::kInTransit);
+    CHECK(refused.message().find("signature in transit '" + (t / "arch" / claim) + ".sig'") == 0);
+    CHECK(StateOf(t / "r2").role == node::Role::kReplica);
+    CHECK_FALSE(StateOf(t / "r2").promoting.has_value());
+  }
   // A real failover: r2 promotes against the claim archive, signs and ships;
   // r follows the signed claim.
   fsys::remove(t / "arch" / claim);
@@ -244,6 +259,7 @@ TEST_CASE("SIG-10 a forged epoch claim is refused without halting, a signed one 
   po.data_dir = t / "r2";
   po.archive = t / "arch";
   po.signing_key = k.a.priv;
+  po.trusted_keys = k.trust;
   REQUIRE(repl::Promote(PosixFs(), po, nullptr).ok());
   REQUIRE(FileExists(t / "arch" / (claim + ".sig")));  // promote --signing-key signs its claim
   REQUIRE(ApplyTrusting(t / "r", t / "arch", k.trust).ok());
