@@ -179,6 +179,10 @@ void SetupApplyWal(CLI::App& app, Runner& runner) {
                   "register the applied position in this archive directory, for prune");
   sub->add_option("--replica-name", o->report.name,
                   "the name this replica registers under (default: the host name)");
+  sub->add_option("--trusted-keys", o->apply.trusted_keys,
+                  "require signatures by these public keys (*.pem; added to the node's "
+                  "replication/trusted-keys/)")
+      ->type_name("DIR");
   CLI::Option* follow =
       sub->add_flag("--follow", o->follow,
                     "keep running: apply again whenever a segment arrives in the inbox; "

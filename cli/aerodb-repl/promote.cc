@@ -14,6 +14,8 @@ struct Options {
   std::string dir;
   std::string archive;
   bool discard_after_applied = false;
+  std::string signing_key;
+  std::string trusted_keys;
   bool json = false;
 };
 
@@ -22,6 +24,8 @@ int Run(const Options& o) {
   po.data_dir = o.dir;
   if (!o.archive.empty()) po.archive = o.archive;
   po.discard_after_applied = o.discard_after_applied;
+  po.signing_key = o.signing_key;  // SIG-10
+  po.trusted_keys = o.trusted_keys;  // SIG-10
   repl::PromoteReport rep;
   Status s = repl::Promote(PosixFs(), po, &rep);
   if (!s.ok()) return Fail(s, o.json);
@@ -64,6 +68,14 @@ void SetupPromote(CLI::App& app, Runner& runner) {
                   "the claim archive (holds claim-archive.json); without it the claim is local");
   sub->add_flag("--discard-after-applied", o->discard_after_applied,
                 "promote although the archive holds commits this replica has not applied (they are abandoned)");
+  sub->add_option("--signing-key", o->signing_key,
+                  "sign the claim (EEEEEEEE.history.sig in the claim archive) with this Ed25519 "
+                  "private key (PEM, mode 600)")
+      ->type_name("FILE");
+  sub->add_option("--trusted-keys", o->trusted_keys,
+                  "read only history files of the claim archive signed by these public keys "
+                  "(*.pem; added to the node's replication/trusted-keys/)")
+      ->type_name("DIR");
   AddJson(sub, &o->json);
   sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
 }

@@ -159,6 +159,10 @@ void SetupShipWal(CLI::App& app, Runner& runner) {
                 "continue a target whose position was checkpointed away, from the node's base");
   sub->add_flag("--claim-archive", o->ship.claim_archive,
                 "mark the target as the claim archive, where promote claims epochs (once)");
+  sub->add_option("--signing-key", o->ship.signing_key,
+                  "sign each segment and history file with this Ed25519 private key (PEM, mode 600): "
+                  "NAME.sig beside NAME")
+      ->type_name("FILE");
   CLI::Option* follow =
       sub->add_flag("--follow", o->follow,
                     "keep running: ship again whenever the WAL grows or is checkpointed; "

@@ -14,6 +14,7 @@ namespace {
 struct Options {
   std::string path;
   std::string system_id;
+  std::string trusted_keys;
   bool json = false;
 };
 
@@ -177,6 +178,7 @@ void PrintText(const repl::VerifyReport& r) {
 int Run(const Options& o) {
   repl::VerifyOptions vo;
   if (!o.system_id.empty()) vo.system_id_hex = o.system_id;
+  vo.trusted_keys = o.trusted_keys;  // SIG-13
   ProgressLine progress("verify");  // OPS-6
   vo.progress = progress.Callback();
   auto report = repl::Verify(PosixFs(), o.path, vo);
@@ -213,6 +215,10 @@ void SetupVerify(CLI::App& app, Runner& runner) {
       ->required();
   sub->add_option("--system-id", o->system_id,
                   "seed the history digest of a bare WAL file with this system id (32 hex)");
+  sub->add_option("--trusted-keys", o->trusted_keys,
+                  "judge the signatures of a directory's segments and history files as apply-wal "
+                  "would with these public keys (*.pem)")
+      ->type_name("DIR");
   AddJson(sub, &o->json);
   sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
 }

@@ -28,6 +28,13 @@ bool IsSnapshotArchiveName(const std::string& n) {
          (EndsWith(n, ".tar") || EndsWith(n, ".tar.zst") || EndsWith(n, ".tzst"));
 }
 
+// ARC-2, SIG-2: NAME.sig with NAME a segment, history file or snapshot archive name.
+bool IsSidecarName(const std::string& n) {
+  if (!EndsWith(n, ".sig")) return false;
+  const std::string stem = n.substr(0, n.size() - 4);
+  return segment::ParseSegmentName(stem) || IsHistoryName(stem) || IsSnapshotArchiveName(stem);
+}
+
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -80,6 +87,10 @@ Result<Catalog> SegmentCatalog::List() {
     }
     if (e.type == ArchiveEntry::Type::kFile && ParseRegistrationFileName(e.name)) {
       c.registrations.push_back(e.name);
+      continue;
+    }
+    if (e.type == ArchiveEntry::Type::kFile && IsSidecarName(e.name)) {  // ARC-2, SIG-2
+      c.sidecars.push_back(e.name);
       continue;
     }
     if (std::optional<CatalogSkip> skip = ClassifyEntry(e)) {

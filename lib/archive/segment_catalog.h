@@ -34,6 +34,9 @@ struct Catalog {
   // ARC-2: read by prune only (RET-1, RET-4); other readers pass them over.
   std::vector<std::string> snapshot_archives;  // *.tar, *.tar.zst, *.tzst, by name
   std::vector<std::string> registrations;      // replica-NAME.json (ARC-5), by name
+  // ARC-2, SIG-2: NAME.sig of a segment, history file or snapshot archive
+  // name, by name; read with NAME by readers that check signatures.
+  std::vector<std::string> sidecars;
 };
 
 // The class of one entry: nullopt for a segment, else why it is skipped.

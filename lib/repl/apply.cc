@@ -14,6 +14,7 @@
 #include "node/layout.h"
 #include "node/store.h"
 #include "repl/inbox_memo.h"
+#include "repl/sign_hooks.h"
 #include "segment/segment.h"
 #include "segment/segment_reader.h"
 
@@ -48,6 +49,8 @@ class Applier {
   // LOG-28: each segment judged (duplicate, not-checked, applied), with the
   // identity of the file that was read, as (last commit, FileIdentity).
   const std::vector<std::pair<uint64_t, std::string>>& judged() const { return judged_; }
+  // SIG-5: required mode (not owned; nullptr: no trusted key).
+  void RequireSignatures(SignatureGate* gate) { gate_ = gate; }
 
   Status Run(const std::vector<InboxEntry>& entries) {
     rep_.from_commit = rep_.applied_commit = node_.state().applied_commit;
@@ -126,6 +129,7 @@ class Applier {
   // next epoch applied write sets that epoch superseded.
   Status LoadLineage() {
     const node::NodeState& st = node_.state();
+    if (gate_) AERO_RETURN_IF_ERROR(gate_->CheckHistoryFiles());  // SIG-10: before any claim is used
     archive::PosixArchive inbox(fs_, o_.inbox);
     Result<history::Lineage> lineage =
         archive::ReadLineage(inbox, node_.identity().system_id, node_.history().files(),
@@ -246,13 +250,16 @@ class Applier {
   Status Judge(const InboxEntry& e, ReadableFile& file) {
     const node::NodeState& st = node_.state();
     const uint64_t A = st.applied_commit;
+    sign::Judgement signed_by;  // SIG-5: the sidecar before the file can halt anything
+    if (gate_) AERO_RETURN_IF_ERROR(gate_->CheckSegmentSidecar(e.name, &signed_by));
     segment::SegmentCheck c = segment::CheckSegmentHeader(file, &e.info);
     switch (c.state) {
       case segment::SegmentState::kInTransit: return InTransit(e, c.detail);
-      case segment::SegmentState::kCorrupt: return Corrupt(e, c.detail);
+      case segment::SegmentState::kCorrupt: return gate_ ? gate_->NotTheSignedFile(e.name, c.detail) : Corrupt(e, c.detail);
       case segment::SegmentState::kIoError: return c.io;
       case segment::SegmentState::kValid: break;
     }
+    if (gate_) AERO_RETURN_IF_ERROR(gate_->CompareSegment(signed_by, e.name, c));  // SIG-7
     const segment::SegmentHeader& h = c.header;
     if (!(h.system_id == node_.identity().system_id)) {  // LOG-11, row 3
       const std::string detail = "system id " + h.system_id.ToHex() + ", this node is " +
@@ -367,7 +374,7 @@ class Applier {
                                       std::to_string(c.size) + " -> " +
                                       std::to_string(now->size) + " bytes)"));
       }
-      return abort(Corrupt(e, v.detail));
+      return abort(gate_ ? gate_->NotTheSignedFile(e.name, v.detail) : Corrupt(e, v.detail));  // SIG-7
     }
     if (!append_status.ok()) return abort(append_status);
     if (F <= A) {  // row 8, LOG-9
@@ -397,6 +404,7 @@ class Applier {
   std::map<uint64_t, Digest> own_;
   std::vector<std::pair<uint64_t, std::string>> judged_;
   history::Lineage lineage_;  // step 2: epochs 1..N and their branch points
+  SignatureGate* gate_ = nullptr;  // SIG-5
 };
 
 // LOG-28: the segments an earlier run judged are passed over without being
@@ -490,6 +498,9 @@ Status Bootstrap(Fs& fs, const ApplyOptions& o, ApplyReport& rep) {
     return Status(Code::kDamage, Problem("corrupt segment", path, c.detail),
                   "replace the file from the archive, then re-run apply-wal");
   }
+  // SIG-4: a new replica has no trust directory of its own yet: the flag's.
+  AERO_ASSIGN_OR_RETURN(std::unique_ptr<SignatureGate> gate,
+                        MakeSignatureGate(fs, o.inbox, o.trusted_keys, "", c.header.system_id));
   const std::string parent = DirName(o.data_dir);
   const std::string base = BaseName(o.data_dir);
   const std::string tmp = JoinPath(parent, base + ".bootstrap.tmp");
@@ -503,6 +514,7 @@ Status Bootstrap(Fs& fs, const ApplyOptions& o, ApplyReport& rep) {
   {
     AERO_ASSIGN_OR_RETURN(auto n, node::Node::Open(fs, tmp, node::Access::kWrite));
     Applier applier(fs, *n, o, rep);
+    applier.RequireSignatures(gate.get());
     loop = applier.Run(entries);
     applied = rep.applied_commit > 0;  // durable: Run reports only what it acknowledged
     rep.from_commit = 0;
@@ -555,7 +567,10 @@ Status ApplyWal(Fs& fs, const ApplyOptions& o, ApplyReport* report) {
   AERO_ASSIGN_OR_RETURN(archive::Catalog inbox, ListInbox(fs, o.inbox, rep));
   JudgedBefore judged(fs, o, rep);
   const std::vector<InboxEntry> todo = judged.PassOver(inbox.segments);
+  AERO_ASSIGN_OR_RETURN(std::unique_ptr<SignatureGate> gate,
+                        MakeSignatureGate(fs, o.inbox, o.trusted_keys, o.data_dir, n->identity().system_id));
   Applier applier(fs, *n, o, rep);
+  applier.RequireSignatures(gate.get());
   Status s = applier.Run(todo);
   if (s.ok()) judged.Record(applier.judged());
   return s;

@@ -29,6 +29,9 @@ struct ApplyOptions {
   // FOLLOW-4: set (by --follow's signal handler) = take no further segment,
   // acknowledge what was applied, return ok.
   const std::atomic<bool>* stop = nullptr;
+  // SIG-4, SIG-5: a directory of trusted public keys, added to the node's
+  // own (replication/trusted-keys/); any key there requires signatures.
+  std::string trusted_keys = {};
 };
 
 struct AppliedSegment {

@@ -7,6 +7,7 @@
 #include "node/layout.h"
 #include "node/permit.h"
 #include "node/store.h"
+#include "repl/sign_hooks.h"
 
 namespace aero::repl {
 
@@ -18,6 +19,7 @@ class Promoter {
   Promoter(Fs& fs, const PromoteOptions& o, PromoteReport& rep) : fs_(fs), o_(o), rep_(rep) {}
 
   Status Run() {
+    AERO_ASSIGN_OR_RETURN(signer_, LoadShipSigner(o_.signing_key));  // SIG-12: before anything is written
     AERO_RETURN_IF_ERROR(OpenNode());
     if (o_.archive) {
       archive_.emplace(fs_, *o_.archive);
@@ -25,6 +27,7 @@ class Promoter {
     }
     AERO_RETURN_IF_ERROR(WriteIntent());
     if (archive_) AERO_RETURN_IF_ERROR(Claim());
+    if (archive_ && signer_) AERO_RETURN_IF_ERROR(signer_->SignHistory(fs_, *archive_, claim_));  // SIG-10
     return Commit();
   }
 
@@ -50,6 +53,9 @@ class Promoter {
   Status CheckArchive() {
     const history::SystemId& sys = node_->identity().system_id;
     AERO_RETURN_IF_ERROR(archive::CheckClaimArchive(*archive_, sys));
+    AERO_ASSIGN_OR_RETURN(std::unique_ptr<SignatureGate> gate,
+                          MakeSignatureGate(fs_, *o_.archive, o_.trusted_keys, o_.data_dir, sys));
+    if (gate) AERO_RETURN_IF_ERROR(gate->CheckHistoryFiles());  // SIG-10: no unsigned claim is read
     AERO_ASSIGN_OR_RETURN(std::vector<history::HistoryFile> files, archive::ReadHistoryFiles(*archive_, sys));
     const node::NodeState& st = node_->state();
     for (const history::HistoryFile& h : files) {
@@ -150,6 +156,7 @@ class Promoter {
   PromoteReport& rep_;
   std::unique_ptr<node::Node> node_;
   std::optional<archive::PosixArchive> archive_;
+  std::unique_ptr<ShipSigner> signer_;  // SIG-10, --signing-key
   uint32_t next_epoch_ = 0;
   history::HistoryFile claim_;
 };

@@ -16,6 +16,13 @@ struct PromoteOptions {
   std::string data_dir;
   std::optional<std::string> archive;  // the claim archive; none: a local claim (FM-55)
   bool discard_after_applied = false;  // promote although the archive holds later commits
+  // SIG-9, SIG-10: sign the claim (EEEEEEEE.history.sig in the claim
+  // archive) with this Ed25519 private key (PEM); empty = unsigned.
+  std::string signing_key = {};
+  // SIG-5, SIG-10: trusted public keys, added to the node's own
+  // (replication/trusted-keys/); any key there requires the claim
+  // archive's history files to be signed before they are read.
+  std::string trusted_keys = {};
 };
 
 struct PromoteReport {

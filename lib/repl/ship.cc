@@ -16,6 +16,7 @@
 #include "node/layout.h"
 #include "node/shipped_position.h"
 #include "node/store.h"
+#include "repl/sign_hooks.h"
 #include "segment/segment.h"
 #include "segment/segment_reader.h"
 #include "segment/segment_writer.h"
@@ -65,11 +66,13 @@ class Shipper {
 
  private:
   Status RunSteps() {
+    AERO_ASSIGN_OR_RETURN(signer_, LoadShipSigner(o_.signing_key));  // SIG-12: before anything is written
     AERO_RETURN_IF_ERROR(OpenNode());
     AERO_RETURN_IF_ERROR(LockTarget());
     AERO_RETURN_IF_ERROR(CheckTarget());
     AERO_RETURN_IF_ERROR(MarkClaimArchive());
     AERO_RETURN_IF_ERROR(CheckTargetHistory());
+    AERO_RETURN_IF_ERROR(SignHistory());  // SIG-9: each sidecar before its file
     AERO_RETURN_IF_ERROR(PublishHistory());
     AERO_RETURN_IF_ERROR(LoadPosition());
     if (pos_.commit == state_.applied_commit) return Status::Ok();  // nothing new
@@ -266,6 +269,17 @@ class Shipper {
                   "two nodes claimed this history: compare the two primaries ('aerodb-repl "
                   "check-history -D A -D B'), keep one and rebuild the other as a replica in a new "
                   "directory");
+  }
+
+  // SIG-9: the sidecars of this node's own history files (CheckTargetHistory
+  // found no other claim under their names), before PublishHistory.
+  Status SignHistory() {
+    if (!signer_) return Status::Ok();
+    for (const history::HistoryFile& h : node_->history().files()) {
+      if (h.epoch > state_.epoch) break;
+      AERO_RETURN_IF_ERROR(signer_->SignHistory(fs_, target_, h));
+    }
+    return Status::Ok();
   }
 
   // LOG-21: the history files of this node's lineage that the target lacks,
@@ -577,6 +591,13 @@ class Shipper {
     out.first_commit = c.header.first_commit;
     out.last_commit = c.header.last_commit;
     out.sha256 = ToHex(w.seg.seal);
+    if (signer_ && fs_.LStat(w.final_path).status().code() == Code::kNotFound) {  // SIG-9: the sidecar first
+      Status signed_ok = signer_->SignSegment(fs_, target_, w.name, c.header, w.seg.bytes, w.seg.seal);
+      if (!signed_ok.ok()) {
+        (void)fs_.Remove(w.tmp);
+        return signed_ok;
+      }
+    }
     Status renamed = target_.PublishExclusive(w.tmp, w.name);
     if (renamed.code() == Code::kRefused) {
       (void)fs_.Remove(w.tmp);
@@ -634,6 +655,9 @@ class Shipper {
     out->already_there = true;
     out->sha256 = ToHex(existing.trailer_sha);
     out->bytes = existing.size;
+    if (signer_) {  // SIG-9: the sidecar of the file that is there
+      AERO_RETURN_IF_ERROR(signer_->SignSegment(fs_, target_, w.name, eh, existing.size, existing.trailer_sha));
+    }
     // The crashed run that renamed it may not have fsynced the directory:
     // make the entry durable before the position says it was shipped (LOG-3).
     return target_.MakeDurable();
@@ -716,6 +740,7 @@ class Shipper {
   const ShipOptions& o_;
   ShipReport& rep_;
   archive::PosixArchive target_;
+  std::unique_ptr<ShipSigner> signer_;  // SIG-9, --signing-key
   std::unique_ptr<node::Node> node_;
   node::NodeState state_;
   history::SystemId system_id_;

@@ -32,6 +32,8 @@ struct ShipOptions {
   // FOLLOW-4: set (by --follow's signal handler) = stop at the next segment
   // boundary, publish what was cut, save the position, return ok.
   const std::atomic<bool>* stop = nullptr;
+  // SIG-9: an Ed25519 private key (PEM); empty = publish unsigned.
+  std::string signing_key = {};
 };
 
 struct ShippedSegment {

@@ -1,5 +1,6 @@
 #include "repl/verify.h"
 
+#include "repl/verify_sign.h"
 #include "archive/history_files.h"
 #include "archive/segment_catalog.h"
 
@@ -744,6 +745,9 @@ Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions
   report.path = path;
   if (info.is_dir) {
     AERO_RETURN_IF_ERROR(VerifyDirectory(fs, path, &report, options.progress));
+    if (report.kind == "segment-dir" && !options.trusted_keys.empty()) {  // SIG-13
+      AERO_RETURN_IF_ERROR(AddSignatureFindings(fs, path, options.trusted_keys, &report));
+    }
     return report;
   }
   // OPS-7: a file's bytes, counted as they are read (clamped to its size).

@@ -102,6 +102,9 @@ struct VerifyOptions {
   // OPS-7 (optional): bytes read of a file, or of a directory's segments
   // (a data directory reports none).
   ProgressFn progress = {};
+  // SIG-13: a directory of trusted public keys; a directory of segments is
+  // then judged for signatures as apply-wal would.
+  std::string trusted_keys = {};
 };
 
 // kNotFound if `path` does not exist or is a node mid-install (no state.json);
