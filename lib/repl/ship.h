@@ -12,6 +12,7 @@
 #include "common/fs.h"
 #include "common/progress.h"
 #include "common/status.h"
+#include "crypto/encrypted_file.h"
 
 namespace aero::repl {
 
@@ -32,6 +33,9 @@ struct ShipOptions {
   // FOLLOW-4: set (by --follow's signal handler) = stop at the next segment
   // boundary, publish what was cut, save the position, return ok.
   const std::atomic<bool>* stop = nullptr;
+  // ENC-12 (optional): write every segment in an encryption envelope
+  // (formats/encrypted-file.md) with this key (ship-wal --encryption-key).
+  const crypto::EncryptionKey* encryption = nullptr;
 };
 
 struct ShippedSegment {
@@ -40,6 +44,7 @@ struct ShippedSegment {
   uint64_t bytes = 0;      // file size
   std::string sha256;          // the segment's seal, its trailer hash (SEG-7)
   bool already_there = false;  // LOG-4: a valid segment of the same history was found
+  bool encrypted = false;      // ENC-12: the file is an encryption envelope
 };
 
 struct ShipReport {
