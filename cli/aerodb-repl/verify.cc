@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/aerodb-repl/commands.h"
+#include "cli/aerodb-repl/encryption.h"
 #include "cli/common/log.h"
 #include "cli/common/progress.h"
 #include "common/fs.h"
@@ -15,6 +16,7 @@ struct Options {
   std::string path;
   std::string system_id;
   bool json = false;
+  EncryptionOptions enc;  // ENC-9: --encryption-keys DIR
 };
 
 const char* SeverityName(repl::Severity s) {
@@ -174,12 +176,14 @@ void PrintText(const repl::VerifyReport& r) {
   }
 }
 
-int Run(const Options& o) {
+int Run(Options o) {
+  if (Status k = LoadEncryptionKeys(&o.enc); !k.ok()) return Fail(k, o.json);
+  auto fs = ReadingFs(o.enc);  // ENC-9: without keys, an envelope's framing only
   repl::VerifyOptions vo;
   if (!o.system_id.empty()) vo.system_id_hex = o.system_id;
   ProgressLine progress("verify");  // OPS-6
   vo.progress = progress.Callback();
-  auto report = repl::Verify(PosixFs(), o.path, vo);
+  auto report = repl::Verify(*fs, o.path, vo);
   progress.Finish();
   if (!report.ok()) return Fail(report.status(), o.json);
   if (report->outcome() == Code::kOk) {  // OPS-3: a verdict other than ok is its findings
@@ -213,6 +217,7 @@ void SetupVerify(CLI::App& app, Runner& runner) {
       ->required();
   sub->add_option("--system-id", o->system_id,
                   "seed the history digest of a bare WAL file with this system id (32 hex)");
+  AddEncryptionKeys(sub, &o->enc);
   AddJson(sub, &o->json);
   sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
 }
