@@ -60,7 +60,7 @@ bool VerifyEnvelope(ReadableFile& file, const std::string& path, std::vector<Fin
   if (!e) return false;
   if (NotValid(*e, path, out)) return true;
   if (!e->key_known) {
-    out->push_back(NotChecked(*e, path));
+    out->push_back(NotChecked(*e, path));  // ENC-9: framing only
     return true;
   }
   out->push_back(Make(Severity::kNotice, "encrypted", path,
