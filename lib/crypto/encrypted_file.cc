@@ -563,6 +563,11 @@ const Envelope* EnvelopeOf(ReadableFile& file) {
   return d ? &d->envelope() : nullptr;
 }
 
+Result<FileInfo> RawInfo(ReadableFile& file) {
+  auto* d = dynamic_cast<DecryptingFile*>(&file);
+  return d ? d->raw().Info() : file.Info();
+}
+
 Status EnvelopeStatus(ReadableFile& file, const std::string& what) {
   const Envelope* e = EnvelopeOf(file);
   if (e == nullptr) return Status::Ok();

@@ -79,6 +79,11 @@ std::unique_ptr<ReadableFile> OpenDecrypting(std::unique_ptr<ReadableFile> raw,
 // The verdict of a view OpenDecrypting returned; nullptr for any other file.
 const Envelope* EnvelopeOf(ReadableFile& file);
 
+// The identity and size of the file itself (for a view: the encrypted file,
+// as Fs::Stat sees it, not the plaintext's size), e.g. to recognise a file
+// judged before (LOG-28).
+Result<FileInfo> RawInfo(ReadableFile& file);
+
 // That verdict as a Status, for a reader that stops at the first problem:
 // ok (a plain file, or a valid envelope), 8 "WHAT in transit", 1 "invalid
 // WHAT", or the envelope's I/O status (5 when no key has its key id).

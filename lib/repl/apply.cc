@@ -237,7 +237,7 @@ class Applier {
                        seg.last_commit);
     }
     if (s.ok() && rep_.segments.size() > before) {
-      Result<FileInfo> info = file.Info();
+      Result<FileInfo> info = crypto::RawInfo(file);  // LOG-28: as Stat sees it
       if (info.ok()) judged_.emplace_back(e.info.last_commit, FileIdentity(e.name, *info));
     }
     return s;

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <set>
 
 #include "common/coding.h"
 #include "common/crc32.h"
@@ -490,12 +491,32 @@ TEST_CASE("ENC-12 ship-wal --encryption-key writes envelopes that apply-wal read
     const KeyStore ks = StoreOf(key.key);
     REQUIRE(ApplyWith(t / "r", t / "out", ks).ok());
     CheckSameHistory(t / "p", t / "r");
+    // LOG-28: a later run passes the judged envelopes without opening them.
+    REQUIRE(ApplyWith(t / "r", t / "out", ks).ok());  // records the memo (after a bootstrap)
+    Write(t / "p", 5, 9, 3, 120);
+    repl::ShipReport more;
+    REQUIRE(repl::ShipWal(PosixFs(), EncryptedShip(t / "p", t / "out", &key, 4000), &more).ok());
+    repl::ApplyReport next;
+    REQUIRE(ApplyWith(t / "r", t / "out", ks, &next).ok());
+    CHECK(next.previously_checked == rep.segments.size());
+    CheckSameHistory(t / "p", t / "r");
     // LOG-4, ENC-8: a re-ship from position 0 finds the same plaintext under each name.
     std::filesystem::remove_all(t / "p/replication/shipped");  // lose the position
     repl::ShipReport again;
     REQUIRE(repl::ShipWal(PosixFs(), EncryptedShip(t / "p", t / "out", &key, 4000), &again).ok());
-    REQUIRE(again.segments.size() == rep.segments.size());
-    for (const auto& s : again.segments) CHECK(s.already_there);
+    // Every segment whose name the first runs published (the cut of the
+    // last ones may differ: the WAL grew in between) is found identical.
+    std::set<std::string> before;
+    for (const auto& s : rep.segments) before.insert(s.name);
+    for (const auto& s : more.segments) before.insert(s.name);
+    size_t identical = 0;
+    for (const auto& s : again.segments) {
+      if (before.count(s.name)) {
+        CHECK(s.already_there);
+        ++identical;
+      }
+    }
+    CHECK(identical + 2 >= before.size());
     // Without the key, apply-wal refuses (5) and does not halt.
     const KeyStore none;
     Status s = ApplyWith(t / "r2", t / "out", none);
