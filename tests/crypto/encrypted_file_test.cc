@@ -289,6 +289,13 @@ TEST_CASE("ENC-4 chunks reordered, duplicated, dropped or spliced from another f
     f.erase(kEncHeaderBytes + C, C);  // chunk 1 gone: short, but it ends with its final chunk
     CHECK(JudgeBoth(f, &ks) == Verdict::kCorrupt);
   }
+  SUBCASE("the last data chunk dropped: every chunk left verifies, the final one ends it early") {
+    std::string f = e;
+    f.erase(kEncHeaderBytes + 3 * C, 100 + kTagBytes);
+    CHECK(JudgeBoth(f, &ks) == Verdict::kCorrupt);
+    f.erase(kEncHeaderBytes + 2 * C, C);  // and the one before it
+    CHECK(JudgeBoth(f, &ks) == Verdict::kCorrupt);
+  }
   SUBCASE("spliced from another encryption of the same plaintext") {
     const std::string other = Encrypt(p, k);
     CHECK(JudgeBoth(with(1, chunk(other, 1)), &ks) == Verdict::kCorrupt);
