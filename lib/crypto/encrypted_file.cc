@@ -10,6 +10,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/async_sha256.h"
 #include "common/coding.h"
 #include "common/crc32.h"
 
@@ -294,7 +295,7 @@ class EncryptingFile final : public WritableFile {
   bool done_ = false;
   std::string buf_;
   std::string out_;
-  Sha256 sha_;
+  AsyncSha256 sha_;  // on the other core, while this one encrypts and writes
 };
 
 class DecryptingFile final : public ReadableFile {
