@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/aerodb-repl/commands.h"
+#include "cli/aerodb-repl/encryption.h"
 #include "cli/common/log.h"
 #include "cli/common/progress.h"
 #include "common/fs.h"
@@ -19,6 +20,7 @@ struct Options {
   repl::RegisterOptions report;  // RET-3: --report-to DIR, --replica-name NAME
   bool follow = false;
   repl::FollowOptions watch;
+  EncryptionOptions enc;  // ENC-11: --encryption-keys DIR
 };
 
 // OPS-3: what the run did, in one info line.
@@ -139,12 +141,14 @@ int Print(const Options& o, Status s, const repl::ApplyReport& rep) {
   return 0;
 }
 
-int Run(const Options& o) {
+int Run(Options o) {
+  if (Status k = LoadEncryptionKeys(&o.enc); !k.ok()) return Fail(k, o.json);
+  auto fs = ReadingFs(o.enc);  // ENC-11: encrypted segments are read through their keys
   repl::ApplyReport rep;
   ProgressLine progress("apply-wal");  // OPS-6
   repl::ApplyOptions apply = o.apply;
   apply.progress = progress.Callback();
-  Status s = repl::ApplyWal(PosixFs(), apply, &rep);
+  Status s = repl::ApplyWal(*fs, apply, &rep);
   progress.Finish();
   return Print(o, s, rep);
 }
@@ -153,11 +157,13 @@ int Run(const Options& o) {
 // inbox, until a run ends it (its code) or SIGTERM/SIGINT stops it between
 // segments (0).
 int RunFollow(Options o) {
+  if (Status k = LoadEncryptionKeys(&o.enc); !k.ok()) return Fail(k, o.json);
+  auto fs = ReadingFs(o.enc);  // ENC-11
   static repl::StopToken token;  // outlives the handlers
   if (Status s = repl::StopOnSignals(&token); !s.ok()) return Fail(s, o.json);
   o.watch.force_poll = ForcePollFromEnv();
   Status last_run;
-  Status s = repl::FollowApply(PosixFs(), o.apply, o.watch, token,
+  Status s = repl::FollowApply(*fs, o.apply, o.watch, token,
                                [&](const Status& run, const repl::ApplyReport& rep) {
                                  last_run = run;
                                  Print(o, run, rep);
@@ -192,6 +198,7 @@ void SetupApplyWal(CLI::App& app, Runner& runner) {
                   "with --follow: look again at least this often (default 1000)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{3600000}))
       ->needs(follow);
+  AddEncryptionKeys(sub, &o->enc);
   AddJson(sub, &o->json);
   sub->callback([o, &runner] {
     runner.run = [o] { return o->follow ? RunFollow(*o) : Run(*o); };

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/aerodb-repl/commands.h"
+#include "cli/aerodb-repl/encryption.h"
 #include "cli/common/log.h"
 #include "cli/common/progress.h"
 #include "common/fs.h"
@@ -17,6 +18,7 @@ struct Options {
   bool json = false;
   bool follow = false;
   repl::FollowOptions watch;
+  EncryptionOptions enc;  // ENC-12: --encryption-key FILE
 };
 
 // OPS-3: what the run did, in one info line.
@@ -117,7 +119,8 @@ int Print(const Options& o, const Status& s, const repl::ShipReport& rep) {
   return 0;
 }
 
-int Run(const Options& o) {
+int Run(Options o) {
+  if (Status k = LoadEncryptionKey(&o.enc, &o.ship.encryption); !k.ok()) return Fail(k, o.json);
   repl::ShipReport rep;
   ProgressLine progress("ship-wal");  // OPS-6
   repl::ShipOptions ship = o.ship;
@@ -130,6 +133,7 @@ int Run(const Options& o) {
 // FOLLOW-2..5: the one-shot run at the start and at each change, until a
 // run ends it (its code) or SIGTERM/SIGINT stops it at a segment boundary (0).
 int RunFollow(Options o) {
+  if (Status k = LoadEncryptionKey(&o.enc, &o.ship.encryption); !k.ok()) return Fail(k, o.json);
   static repl::StopToken token;  // outlives the handlers
   if (Status s = repl::StopOnSignals(&token); !s.ok()) return Fail(s, o.json);
   o.watch.force_poll = ForcePollFromEnv();
@@ -163,6 +167,7 @@ void SetupShipWal(CLI::App& app, Runner& runner) {
                   "sign each segment and history file with this Ed25519 private key (PEM, mode 600): "
                   "NAME.sig beside NAME")
       ->type_name("FILE");
+  AddEncryptionKey(sub, &o->enc);
   CLI::Option* follow =
       sub->add_flag("--follow", o->follow,
                     "keep running: ship again whenever the WAL grows or is checkpointed; "

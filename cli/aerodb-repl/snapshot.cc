@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/aerodb-repl/commands.h"
+#include "cli/aerodb-repl/encryption.h"
 #include "cli/common/log.h"
 #include "cli/common/progress.h"
 #include "common/fs.h"
@@ -16,10 +17,12 @@ struct ExportOpts {
   std::string compression = "zstd";
   std::string system_id;
   bool json = false;
+  EncryptionOptions enc;  // ENC-12: --encryption-key FILE
 };
 
-int RunExport(const ExportOpts& o) {
+int RunExport(ExportOpts o) {
   repl::ExportOptions x = o.x;
+  if (Status k = LoadEncryptionKey(&o.enc, &x.encryption); !k.ok()) return Fail(k, o.json);
   x.zstd = o.compression == "zstd";
   if (!o.system_id.empty()) x.system_id_hex = o.system_id;
   repl::ExportReport rep;
@@ -58,14 +61,17 @@ int RunExport(const ExportOpts& o) {
 struct InstallOpts {
   repl::InstallOptions x;
   bool json = false;
+  EncryptionOptions enc;  // ENC-11: --encryption-keys DIR
 };
 
-int RunInstall(const InstallOpts& o) {
+int RunInstall(InstallOpts o) {
+  if (Status k = LoadEncryptionKeys(&o.enc); !k.ok()) return Fail(k, o.json);
+  auto fs = ReadingFs(o.enc);  // ENC-11: an encrypted archive is read through its key
   repl::InstallReport rep;
   ProgressLine progress("snapshot install");  // OPS-6
   repl::InstallOptions x = o.x;
   x.progress = progress.Callback();
-  Status s = repl::InstallSnapshot(PosixFs(), x, &rep);
+  Status s = repl::InstallSnapshot(*fs, x, &rep);
   progress.Finish();
   if (!s.ok()) return Fail(s, o.json);
   LogInfo("installed replica '" + o.x.data_dir + "' from '" + o.x.archive +
@@ -109,6 +115,7 @@ void SetupSnapshot(CLI::App& app, Runner& runner) {
   ex->add_option("--level", e->x.level, "zstd level (default 3)")->check(CLI::Range(1, 19));
   ex->add_option("--system-id", e->system_id,
                  "for an AeroDB directory without replication/: its system id (32 hex)");
+  AddEncryptionKey(ex, &e->enc);
   AddJson(ex, &e->json);
   ex->callback([e, &runner] { runner.run = [e] { return RunExport(*e); }; });
 
@@ -119,6 +126,7 @@ void SetupSnapshot(CLI::App& app, Runner& runner) {
   in->add_option("archive", i->x.archive, "the archive")->required();
   in->add_flag("--discard-existing", i->x.discard_existing,
                "DESTRUCTIVE: replace a non-empty target directory");
+  AddEncryptionKeys(in, &i->enc);
   AddJson(in, &i->json);
   in->callback([i, &runner] { runner.run = [i] { return RunInstall(*i); }; });
 }

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/aerodb-repl/commands.h"
+#include "cli/aerodb-repl/encryption.h"
 #include "cli/common/log.h"
 #include "cli/common/progress.h"
 #include "common/fs.h"
@@ -16,6 +17,7 @@ struct Options {
   std::string system_id;
   std::string trusted_keys;
   bool json = false;
+  EncryptionOptions enc;  // ENC-9: --encryption-keys DIR
 };
 
 const char* SeverityName(repl::Severity s) {
@@ -175,13 +177,15 @@ void PrintText(const repl::VerifyReport& r) {
   }
 }
 
-int Run(const Options& o) {
+int Run(Options o) {
+  if (Status k = LoadEncryptionKeys(&o.enc); !k.ok()) return Fail(k, o.json);
+  auto fs = ReadingFs(o.enc);  // ENC-9: without keys, an envelope's framing only
   repl::VerifyOptions vo;
   if (!o.system_id.empty()) vo.system_id_hex = o.system_id;
   vo.trusted_keys = o.trusted_keys;  // SIG-13
   ProgressLine progress("verify");  // OPS-6
   vo.progress = progress.Callback();
-  auto report = repl::Verify(PosixFs(), o.path, vo);
+  auto report = repl::Verify(*fs, o.path, vo);
   progress.Finish();
   if (!report.ok()) return Fail(report.status(), o.json);
   if (report->outcome() == Code::kOk) {  // OPS-3: a verdict other than ok is its findings
@@ -219,6 +223,7 @@ void SetupVerify(CLI::App& app, Runner& runner) {
                   "judge the signatures of a directory's segments and history files as apply-wal "
                   "would with these public keys (*.pem)")
       ->type_name("DIR");
+  AddEncryptionKeys(sub, &o->enc);
   AddJson(sub, &o->json);
   sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
 }

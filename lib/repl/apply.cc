@@ -9,6 +9,7 @@
 #include "common/background_writer.h"
 #include "common/file_util.h"
 #include "common/log.h"
+#include "crypto/encrypted_file.h"
 #include "history/digest.h"
 #include "history/lineage.h"
 #include "node/layout.h"
@@ -240,10 +241,25 @@ class Applier {
                        seg.last_commit);
     }
     if (s.ok() && rep_.segments.size() > before) {
-      Result<FileInfo> info = file.Info();
+      Result<FileInfo> info = crypto::RawInfo(file);  // LOG-28: as Stat sees it
       if (info.ok()) judged_.emplace_back(e.info.last_commit, FileIdentity(e.name, *info));
     }
     return s;
+  }
+
+  // ENC-6, ENC-7, ENC-11: an encrypted segment's envelope is judged before
+  // its plaintext: in transit (row 1), corrupt (row 2, a halt), no key (5,
+  // no halt). nullopt: a plain file, or an envelope that checks out.
+  std::optional<Status> JudgeEnvelope(const InboxEntry& e, ReadableFile& file) {
+    const crypto::Envelope* env = crypto::EnvelopeOf(file);
+    if (env == nullptr) return std::nullopt;
+    switch (env->state) {
+      case Verdict::kValid: return std::nullopt;
+      case Verdict::kInTransit: return InTransit(e, "encrypted file: " + env->detail);
+      case Verdict::kCorrupt: return Corrupt(e, "encrypted file: " + env->detail);
+      case Verdict::kIoError: return env->io;
+    }
+    return std::nullopt;
   }
 
   // The classification of one segment (rows 1-10).
@@ -252,6 +268,7 @@ class Applier {
     const uint64_t A = st.applied_commit;
     sign::Judgement signed_by;  // SIG-5: the sidecar before the file can halt anything
     if (gate_) AERO_RETURN_IF_ERROR(gate_->CheckSegmentSidecar(e.name, &signed_by));
+    if (std::optional<Status> s = JudgeEnvelope(e, file)) return *s;
     segment::SegmentCheck c = segment::CheckSegmentHeader(file, &e.info);
     switch (c.state) {
       case segment::SegmentState::kInTransit: return InTransit(e, c.detail);

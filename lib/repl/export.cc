@@ -7,6 +7,7 @@
 
 #include "common/file_util.h"
 #include "common/sha256.h"
+#include "crypto/encrypted_file.h"
 #include "node/layout.h"
 #include "node/store.h"
 #include "snapshot/archive_format.h"
@@ -194,6 +195,39 @@ Status PlanUpstream(Fs& fs, const ExportOptions& o, snapshot::Manifest* m,
 
 }  // namespace
 
+namespace {
+
+// Counts what is appended and keeps nothing.
+class CountingFile final : public WritableFile {
+ public:
+  explicit CountingFile(std::string path) : path_(std::move(path)) {}
+  Status Append(std::string_view data) override {
+    bytes_ += data.size();
+    return Status::Ok();
+  }
+  Status Sync() override { return Status::Ok(); }
+  Status Close() override { return Status::Ok(); }
+  const std::string& path() const override { return path_; }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  std::string path_;
+  uint64_t bytes_ = 0;
+};
+
+// ENC-12: the envelope's header declares the archive's size, so the archive
+// is written once to count its bytes (SNAP-4: the same bytes both times,
+// under the lock), then into the envelope, one chunk at a time.
+Result<std::unique_ptr<WritableFile>> EncryptArchive(
+    std::unique_ptr<WritableFile> raw, const ExportOptions& o,
+    const std::function<Status(WritableFile*, bool)>& write_archive) {
+  CountingFile count(raw->path());
+  AERO_RETURN_IF_ERROR(write_archive(&count, false));
+  return crypto::OpenEncrypting(std::move(raw), *o.encryption, count.bytes());
+}
+
+}  // namespace
+
 Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
                       const std::function<void(uint64_t, uint64_t)>& progress) {
   ExportReport scratch;
@@ -307,8 +341,9 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
   // Pass 2: the archive, to a temp name beside the output, then renamed.
   const std::string tmp = JoinPath(DirName(o.output), HiddenName(BaseName(o.output), ".tmp"));
   AERO_ASSIGN_OR_RETURN(auto out, fs.OpenWrite(tmp, OpenMode::kTruncate));
-  Status written = [&]() -> Status {
-    AERO_ASSIGN_OR_RETURN(auto w, snapshot::ArchiveWriter::Open(out.get(), o.zstd, o.level));
+  // The archive's bytes, into `to` (synced and closed by the caller).
+  auto write_archive = [&](WritableFile* to, bool report) -> Status {
+    AERO_ASSIGN_OR_RETURN(auto w, snapshot::ArchiveWriter::Open(to, o.zstd, o.level));
     AERO_RETURN_IF_ERROR(w->BeginFile(std::string(snapshot::kManifestMember), manifest.size()));
     AERO_RETURN_IF_ERROR(w->Data(manifest));
     uint64_t done = 0;
@@ -316,11 +351,17 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
       AERO_RETURN_IF_ERROR(w->BeginFile(s.member, s.size));
       AERO_RETURN_IF_ERROR(ForEachChunk(fs, s, [&](std::string_view b) {
         done += b.size();
-        if (progress) progress(done, total);
+        if (progress && report) progress(done, total);
         return w->Data(b);
       }));
     }
-    AERO_RETURN_IF_ERROR(w->Finish());
+    return w->Finish();
+  };
+  Status written = [&]() -> Status {
+    if (o.encryption) {
+      AERO_ASSIGN_OR_RETURN(out, EncryptArchive(std::move(out), o, write_archive));
+    }
+    AERO_RETURN_IF_ERROR(write_archive(out.get(), true));
     AERO_RETURN_IF_ERROR(out->Sync());
     return out->Close();
   }();

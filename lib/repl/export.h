@@ -9,6 +9,7 @@
 
 #include "common/fs.h"
 #include "common/status.h"
+#include "crypto/encrypted_file.h"
 
 namespace aero::repl {
 
@@ -20,6 +21,9 @@ struct ExportOptions {
   // For an AeroDB directory without replication/: the system id to seed the
   // history digest with (HIST-4; all zero when unset).
   std::optional<std::string> system_id_hex;
+  // ENC-12 (optional): write the archive in an encryption envelope
+  // (formats/encrypted-file.md) with this key (--encryption-key).
+  const crypto::EncryptionKey* encryption = nullptr;
 };
 
 struct ExportReport {

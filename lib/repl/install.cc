@@ -7,6 +7,7 @@
 
 #include "common/file_util.h"
 #include "common/log.h"
+#include "crypto/encrypted_file.h"
 #include "node/layout.h"
 #include "node/state.h"
 #include "snapshot/archive_reader.h"
@@ -143,6 +144,7 @@ class Installer {
   // Pass 1: the whole archive, before anything is touched (SNAP-10).
   Status VerifyArchive() {
     AERO_ASSIGN_OR_RETURN(archive_file_, fs_.OpenRead(o_.archive));
+    AERO_RETURN_IF_ERROR(crypto::EnvelopeStatus(*archive_file_, "archive"));  // ENC-6, ENC-11
     if (o_.progress) {  // OPS-7
       AERO_ASSIGN_OR_RETURN(archive_size_, archive_file_->Size());
       counter_ = std::make_unique<ProgressCounter>(o_.progress, 2 * archive_size_);

@@ -12,6 +12,7 @@
 #include "common/file_util.h"
 #include "common/log.h"
 #include "common/sha256.h"
+#include "crypto/decrypting_fs.h"
 #include "history/async_chain.h"
 #include "node/layout.h"
 #include "node/shipped_position.h"
@@ -49,7 +50,12 @@ struct Written {
 class Shipper {
  public:
   Shipper(Fs& fs, const ShipOptions& o, ShipReport& rep)
-      : fs_(fs), o_(o), rep_(rep), target_(fs, o.target) {}
+      : fs_(fs),
+        o_(o),
+        rep_(rep),
+        own_keys_(OwnKeys(o)),
+        target_fs_(fs, &own_keys_),
+        target_(target_fs_, o.target) {}
 
   Status Run() {
     Status s = RunSteps();
@@ -580,7 +586,8 @@ class Shipper {
     // Its own reader: two segments may be copied at once.
     AERO_ASSIGN_OR_RETURN(auto copy_file, OpenWal());
     AERO_ASSIGN_OR_RETURN(w.seg, segment::WriteSegment(fs_, w.tmp, c.header, *copy_file, c.start,
-                                                       c.end, o_.zstd));
+                                                       c.end, o_.zstd, Encrypt()));
+    if (o_.encryption) w.seg.bytes = crypto::EncryptedSize(w.seg.bytes);
     return w;
   }
 
@@ -598,6 +605,7 @@ class Shipper {
         return signed_ok;
       }
     }
+    out.encrypted = o_.encryption != nullptr;
     Status renamed = target_.PublishExclusive(w.tmp, w.name);
     if (renamed.code() == Code::kRefused) {
       (void)fs_.Remove(w.tmp);
@@ -736,9 +744,28 @@ class Shipper {
 
   uint64_t SavedCommit() const { return saved_commit_.value_or(pos_.commit); }
 
+  // ENC-8: the target is read through its plaintext (an identical re-ship
+  // of an encrypted segment is recognised by its content, LOG-4).
+  static crypto::KeyStore OwnKeys(const ShipOptions& o) {
+    crypto::KeyStore keys;
+    if (o.encryption) keys.Add(o.encryption->key);
+    return keys;
+  }
+
+  // ENC-12: the segment's bytes go into an envelope, one chunk at a time.
+  segment::WrapWriter Encrypt() const {
+    if (!o_.encryption) return {};
+    const crypto::EncryptionKey* key = o_.encryption;
+    return [key](std::unique_ptr<WritableFile> raw, uint64_t size) {
+      return crypto::OpenEncrypting(std::move(raw), *key, size);
+    };
+  }
+
   Fs& fs_;
   const ShipOptions& o_;
   ShipReport& rep_;
+  crypto::KeyStore own_keys_;
+  crypto::DecryptingFs target_fs_;
   archive::PosixArchive target_;
   std::unique_ptr<ShipSigner> signer_;  // SIG-9, --signing-key
   std::unique_ptr<node::Node> node_;

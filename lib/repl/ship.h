@@ -12,6 +12,7 @@
 #include "common/fs.h"
 #include "common/progress.h"
 #include "common/status.h"
+#include "crypto/encrypted_file.h"
 
 namespace aero::repl {
 
@@ -34,6 +35,9 @@ struct ShipOptions {
   const std::atomic<bool>* stop = nullptr;
   // SIG-9: an Ed25519 private key (PEM); empty = publish unsigned.
   std::string signing_key = {};
+  // ENC-12 (optional): write every segment in an encryption envelope
+  // (formats/encrypted-file.md) with this key (ship-wal --encryption-key).
+  const crypto::EncryptionKey* encryption = nullptr;
 };
 
 struct ShippedSegment {
@@ -42,6 +46,7 @@ struct ShippedSegment {
   uint64_t bytes = 0;      // file size
   std::string sha256;          // the segment's seal, its trailer hash (SEG-7)
   bool already_there = false;  // LOG-4: a valid segment of the same history was found
+  bool encrypted = false;      // ENC-12: the file is an encryption envelope
 };
 
 struct ShipReport {

@@ -14,6 +14,7 @@
 #include "common/file_util.h"
 #include "history/lineage.h"
 #include "node/layout.h"
+#include "repl/verify_encrypted.h"
 #include "node/state.h"
 #include "node/store.h"
 #include "node/storage_record.h"
@@ -384,6 +385,7 @@ SegmentSummary VerifyOneSegment(Fs& fs, const std::string& path, VerifyReport* r
     report->findings.push_back(Make(Severity::kIo, "unreadable", path, file.status().message()));
     return s;
   }
+  if (EnvelopeFinding(**file, path, &report->findings, &s.state)) return s;  // ENC-9
   auto name = segment::ParseSegmentName(BaseName(path));
   segment::SegmentCheck c = segment::VerifySegment(**file, name ? &*name : nullptr);
   s.state = segment::SegmentStateName(c.state);
@@ -759,6 +761,12 @@ Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions
   auto finished = [&] {
     if (counter) counter->Set(info.size);
   };
+  if (Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(path);
+      f.ok() && VerifyEnvelope(**f, path, &report.findings)) {  // ENC-9
+    report.kind = segment::ParseSegmentName(BaseName(path)) ? "segment" : "encrypted";
+    finished();
+    return report;
+  }
   if (Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(path);
       f.ok() && LooksLikeArchive(**f, path)) {
     std::unique_ptr<ReadableFile> file = std::move(f).value();

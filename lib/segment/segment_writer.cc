@@ -57,7 +57,8 @@ Result<uint64_t> Compress(ReadableFile& wal, uint64_t start, uint64_t end,
 }  // namespace
 
 Result<WrittenSegment> WriteSegment(Fs& fs, const std::string& path, SegmentHeader h,
-                                    ReadableFile& wal, uint64_t start, uint64_t end, bool zstd) {
+                                    ReadableFile& wal, uint64_t start, uint64_t end, bool zstd,
+                                    const WrapWriter& wrap) {
   h.body_size = end - start;
   h.signature_size = 0;
   if (zstd) {
@@ -77,6 +78,9 @@ Result<WrittenSegment> WriteSegment(Fs& fs, const std::string& path, SegmentHead
   Sha256 seal;
   seal.Update(header);
   AERO_ASSIGN_OR_RETURN(auto file, fs.OpenWrite(path, OpenMode::kTruncate));
+  if (wrap) {
+    AERO_ASSIGN_OR_RETURN(file, wrap(std::move(file), h.TotalSize()));
+  }
   AERO_RETURN_IF_ERROR(file->Append(header));
   if (zstd) {
     AERO_ASSIGN_OR_RETURN(uint64_t again, Compress(wal, start, end, path, [&](std::string_view b) {

@@ -1,6 +1,8 @@
 // Writing one segment file from a byte range of a WAL (formats/wal-segment.md).
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "common/fs.h"
@@ -20,7 +22,13 @@ struct WrittenSegment {
   Sha256Digest seal{};  // the trailer's sha256 (SEG-7)
   uint64_t bytes = 0;   // the file's size
 };
+// `wrap` (optional) takes the opened file and the segment's size, and
+// returns the file to write the segment's bytes to: an encryption envelope
+// (formats/encrypted-file.md, ENC-12); the segment's bytes are unchanged.
+using WrapWriter = std::function<Result<std::unique_ptr<WritableFile>>(
+    std::unique_ptr<WritableFile> raw, uint64_t segment_size)>;
 Result<WrittenSegment> WriteSegment(Fs& fs, const std::string& path, SegmentHeader h,
-                                    ReadableFile& wal, uint64_t start, uint64_t end, bool zstd);
+                                    ReadableFile& wal, uint64_t start, uint64_t end, bool zstd,
+                                    const WrapWriter& wrap = {});
 
 }  // namespace aero::segment

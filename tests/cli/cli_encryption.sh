@@ -1,0 +1,108 @@
+# Encryption at rest (formats/encrypted-file.md, ENC-*): ship-wal and
+# snapshot export with --encryption-key, apply-wal, snapshot install and
+# verify with --encryption-keys; the cross-check by python3-cryptography.
+source "$(dirname "$0")/lib.sh"
+P=$T/p R=$T/r OUT_E=$T/enc OUT_P=$T/plain K=$T/keys
+mkdir -p "$OUT_E" "$OUT_P" "$K"
+"$AERODB" init -D "$P" >/dev/null
+"$AERODB" load -D "$P" --write-sets 300 >/dev/null
+head -c 32 /dev/urandom >"$K/a.key"
+chmod 600 "$K/a.key"
+
+test_case "ship-wal --encryption-key writes envelopes, apply-wal --encryption-keys applies them"
+run "$AERODB_REPL" ship-wal -D "$P" --to "$OUT_E" --max-segment-bytes 40000 --encryption-key "$K/a.key" --json
+expect_rc 0
+expect_json .shipped_commit 300
+first=$(jq -r '.segments[0].name' <<<"$OUT")
+[ "$(head -c 8 "$OUT_E/$first")" = "AEROENC" ] && pass || fail "not an envelope: $first"
+run "$AERODB_REPL" apply-wal -D "$R" --from "$OUT_E" --encryption-keys "$K" --json
+expect_rc 0
+expect_json .applied_commit 300
+
+test_case "python3-cryptography decrypts an encrypted segment"
+if /usr/bin/python3 -c 'import cryptography' 2>/dev/null; then
+  # The same write sets shipped plain give the plaintext byte for byte (SEG-6).
+  run "$AERODB_REPL" ship-wal -D "$P" --to "$OUT_P" --max-segment-bytes 40000
+  expect_rc 0
+  n=0
+  for f in "$OUT_E"/*.seg; do
+    name=$(basename "$f")
+    /usr/bin/python3 "$SRC/tests/cli/decrypt_envelope.py" "$K/a.key" "$f" >"$T/dec" 2>"$T/dec.err" ||
+      fail "python could not decrypt $name: $(cat "$T/dec.err")"
+    cmp -s "$T/dec" "$OUT_P/$name" && pass || fail "python's plaintext of $name is not the plain segment"
+    n=$((n + 1))
+  done
+  ((n > 1)) && pass || fail "expected several segments, got $n"
+  # A flipped byte: the independent reader refuses it too.
+  cp "$OUT_E/$first" "$T/bad.seg"
+  printf '\x00' | dd of="$T/bad.seg" bs=1 seek=500 conv=notrunc 2>/dev/null
+  /usr/bin/python3 "$SRC/tests/cli/decrypt_envelope.py" "$K/a.key" "$T/bad.seg" >/dev/null 2>&1 &&
+    fail "python decrypted a damaged file" || pass
+else
+  echo "SKIP [python3-cryptography decrypts an encrypted segment]: /usr/bin/python3 has no cryptography (apt-get install python3-cryptography)"
+fi
+
+test_case "an identical re-ship of an encrypted segment is recognised"
+rm -rf "$P/replication/shipped"
+run "$AERODB_REPL" ship-wal -D "$P" --to "$OUT_E" --max-segment-bytes 40000 --encryption-key "$K/a.key" --json
+expect_rc 0
+expect_json '[.segments[] | select(.already_there | not)] | length' 0
+expect_json '.segments | length' "$(ls "$OUT_E" | grep -c '\.seg$')"
+
+test_case "verify without the key checks framing and says what it did not check"
+run "$AERODB_REPL" verify "$OUT_E/$first"
+expect_rc 0
+expect_out_contains "notice: encrypted file not checked '$OUT_E/$first': key id"
+expect_out_contains "framing valid; not checked: the chunks' tags, the plaintext digest and the plaintext's own format"
+run "$AERODB_REPL" verify "$OUT_E/$first" --encryption-keys "$K"
+expect_rc 0
+expect_out_contains "every chunk and the plaintext digest (sha256 "
+head -c 1000 "$OUT_E/$first" >"$T/short.seg"
+run "$AERODB_REPL" verify "$T/short.seg"
+expect_rc 8
+cp "$OUT_E/$first" "$T/long.seg" && printf 'x' >>"$T/long.seg"
+run "$AERODB_REPL" verify "$T/long.seg"
+expect_rc 1
+expect_err_contains "bytes after the final chunk"
+
+test_case "rotation: apply-wal reads segments of the old and the new key"
+head -c 32 /dev/urandom >"$K/b.key"
+chmod 600 "$K/b.key"
+"$AERODB" load -D "$P" --write-sets 50 --seed 3 >/dev/null
+run "$AERODB_REPL" ship-wal -D "$P" --to "$OUT_E" --max-segment-bytes 40000 --encryption-key "$K/b.key" --encryption-cipher chacha20-poly1305
+expect_rc 0
+run "$AERODB_REPL" apply-wal -D "$T/r2" --from "$OUT_E" --encryption-keys "$K" --json
+expect_rc 0
+expect_json .applied_commit 350
+mkdir -p "$T/only-b" && cp -p "$K/b.key" "$T/only-b/"
+run "$AERODB_REPL" apply-wal -D "$T/r3" --from "$OUT_E" --encryption-keys "$T/only-b"
+expect_rc 5
+expect_err_contains "no key for encrypted file"
+expect_err_contains "hint: put the key file with that key id into the directory"
+
+test_case "a key file readable by others is refused with a hint"
+chmod 644 "$K/a.key"
+run "$AERODB_REPL" ship-wal -D "$P" --to "$OUT_E" --encryption-key "$K/a.key"
+expect_rc 5
+expect_err_contains "hint: chmod 600"
+run "$AERODB_REPL" apply-wal -D "$R" --from "$OUT_E" --encryption-keys "$K"
+expect_rc 5
+chmod 600 "$K/a.key"
+
+test_case "snapshot export --encryption-key, install --encryption-keys"
+run "$AERODB_REPL" snapshot export -D "$P" -o "$T/snap.tar.zst" --encryption-key "$K/a.key"
+expect_rc 0
+[ "$(head -c 8 "$T/snap.tar.zst")" = "AEROENC" ] && pass || fail "the archive is not an envelope"
+run "$AERODB_REPL" verify "$T/snap.tar.zst" --encryption-keys "$K"
+expect_rc 0
+run "$AERODB_REPL" snapshot install -D "$T/r4" "$T/snap.tar.zst"
+expect_rc 5
+run "$AERODB_REPL" snapshot install -D "$T/r4" "$T/snap.tar.zst" --encryption-keys "$K"
+expect_rc 0
+head -c 5000 "$T/snap.tar.zst" >"$T/snap-short.tar.zst"
+run "$AERODB_REPL" snapshot install -D "$T/r5" "$T/snap-short.tar.zst" --encryption-keys "$K"
+expect_rc 8
+run "$AERODB_REPL" verify "$T/snap-short.tar.zst" --encryption-keys "$K"
+expect_rc 8
+
+finish
