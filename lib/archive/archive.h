@@ -46,6 +46,11 @@ class Archive {
   // publishes or replaces it: beside the archive's files in a directory, in
   // a local staging directory for an object store (OBJ-11).
   virtual std::string TempPath(const std::string& temp_name) const { return PathOf(temp_name); }
+  // OBJ-7: ok when an exclusive publish here is exclusive between machines,
+  // so an epoch claim (a history file, the claim-archive marker) may be
+  // made; kRefused naming the archive otherwise. Writers of claims call it
+  // before they publish one.
+  virtual Status ClaimsAllowed() { return Status::Ok(); }
 };
 
 // A directory on a POSIX file system, through `fs` (not owned).

@@ -364,16 +364,20 @@ Status S3Archive::PutMultipart(const std::string& temp_path, uint64_t size, cons
   return Status();
 }
 
+// OBJ-7: an epoch claim on a store that would let a second one overwrite it.
+Status S3Archive::ClaimsAllowed() {
+  AERO_ASSIGN_OR_RETURN(bool conditional, HonoursConditionalCreate());
+  if (conditional) return Status::Ok();
+  return Status(Code::kRefused,
+                Problem("store ignores If-None-Match", location_,
+                        "a conditional create of a probe name was not refused the second time, so an epoch "
+                        "claim there could be overwritten by another node's"),
+                "keep history files and claims in a store that honours conditional writes (AWS S3, Ceph RGW, MinIO)");
+}
+
 Status S3Archive::PublishExclusive(const std::string& temp_path, const std::string& name) {
   AERO_ASSIGN_OR_RETURN(bool conditional, HonoursConditionalCreate());
-  if (!conditional && IsClaimName(name)) {
-    // OBJ-7: an epoch claim on a store that would let a second one overwrite it.
-    return Status(Code::kRefused,
-                  Problem("store ignores If-None-Match", PathOf(name),
-                          "a conditional create of a probe name was not refused the second time, so an epoch "
-                          "claim there could be overwritten by another node's"),
-                  "keep history files and claims in a store that honours conditional writes (AWS S3, Ceph RGW, MinIO)");
-  }
+  if (!conditional && IsClaimName(name)) return ClaimsAllowed();
   AERO_ASSIGN_OR_RETURN(uint64_t size, LocalSize(temp_path));
   const std::string key = url_.Key(name);
   Status s;

@@ -37,6 +37,7 @@ class S3Archive final : public Archive {
   // OBJ-7: whether the store refuses a second conditional create (probed
   // once, at the first exclusive publish, or now).
   Result<bool> HonoursConditionalCreate();
+  Status ClaimsAllowed() override;
   // OBJ-8: the multipart uploads under the prefix that were never completed
   // (key, upload id), and their abort.
   Result<std::vector<std::pair<std::string, std::string>>> ListUploads();

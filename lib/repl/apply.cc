@@ -5,8 +5,8 @@
 #include <optional>
 
 #include "archive/history_files.h"
-#include "archive/segment_catalog.h"
 #include "archive/open_archive.h"
+#include "archive/segment_catalog.h"
 #include "common/background_writer.h"
 #include "common/file_util.h"
 #include "common/log.h"

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "archive/open_archive.h"
 #include "common/file_util.h"
 #include "common/sha256.h"
 #include "node/layout.h"
@@ -196,6 +197,7 @@ Status PlanUpstream(Fs& fs, const ExportOptions& o, snapshot::Manifest* m,
 
 Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
                       const std::function<void(uint64_t, uint64_t)>& progress) {
+  AERO_RETURN_IF_ERROR(archive::RefuseObjectStore(o.output, "snapshot export"));  // OBJ-12
   ExportReport scratch;
   ExportReport& rep = report ? *report : scratch;
   snapshot::Manifest m;

@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "archive/history_files.h"
-#include "archive/segment_catalog.h"
 #include "archive/open_archive.h"
+#include "archive/segment_catalog.h"
 #include "common/file_util.h"
 #include "common/log.h"
 #include "common/sha256.h"
@@ -257,6 +257,7 @@ class Shipper {
     if (!o_.claim_archive) return Status::Ok();  // an outbox: no marker, none wanted
     // Identical bytes for one system: a racing primary of the same database
     // publishes the same file, and either publish leaves the right marker.
+    AERO_RETURN_IF_ERROR(target_->ClaimsAllowed());  // OBJ-7
     Status published = archive::PublishBytesExclusive(fs_, *target_, "." + name + ".tmp", name,
                                                       history::EncodeClaimArchiveMarker(system_id_));
     if (published.code() == Code::kRefused) published = archive::CheckClaimArchive(*target_, system_id_);
@@ -305,6 +306,7 @@ class Shipper {
       const std::string name = history::HistoryFileName(h.epoch);
       AERO_ASSIGN_OR_RETURN(bool there, InTarget(name));
       if (there) continue;  // CheckTargetHistory judged it
+      AERO_RETURN_IF_ERROR(target_->ClaimsAllowed());  // OBJ-7
       Status published = archive::PublishBytesExclusive(fs_, *target_, "." + name + ".tmp", name,
                                                         history::EncodeHistoryFile(h));
       if (published.code() == Code::kRefused) return CheckTargetHistory();

@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "archive/history_files.h"
-#include "archive/segment_catalog.h"
 #include "archive/open_archive.h"
+#include "archive/segment_catalog.h"
 #include "history/lineage.h"
 #include "common/file_util.h"
 #include "node/layout.h"

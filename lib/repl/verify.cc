@@ -1,8 +1,8 @@
 #include "repl/verify.h"
 
 #include "archive/history_files.h"
-#include "archive/segment_catalog.h"
 #include "archive/open_archive.h"
+#include "archive/segment_catalog.h"
 
 #include <algorithm>
 #include <map>

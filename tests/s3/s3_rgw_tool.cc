@@ -8,6 +8,7 @@
 //                                              (K: the index of the writer whose bytes
 //                                              are stored, or -1)
 //   s3_rgw_tool probe s3://BUCKET/PREFIX       prints "conditional=1" or "conditional=0"
+//   s3_rgw_tool put s3://BUCKET/PREFIX FILE NAME   an unconditional PUT of FILE as NAME
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -46,6 +47,16 @@ int main(int argc, char** argv) {
     Result<s3::S3Response> resp = c.Perform(r);
     if (!resp.ok()) return Fail(resp.status());
     if (resp->status != 200 && resp->ErrorCode() != "BucketAlreadyOwnedByYou") return Fail(c.Unexpected(r, *resp));
+    return 0;
+  }
+  if (cmd == "put" && argc == 5) {  // put s3://BUCKET/PREFIX FILE NAME: an unconditional PUT
+    auto a = archive::S3Archive::Open(PosixFs(), *url, *config);
+    if (!a.ok()) return Fail(a.status());
+    const std::string temp = (*a)->TempPath(".put.tmp");
+    std::ifstream in(argv[3], std::ios::binary);
+    std::ofstream(temp, std::ios::binary) << in.rdbuf();
+    Status s = (*a)->Replace(temp, argv[4]);
+    if (!s.ok()) return Fail(s);
     return 0;
   }
   if (cmd == "probe") {

@@ -75,7 +75,11 @@ rgw data = $D/rgw
 rgw dns name = 127.0.0.1
 CONF
 C=(-c "$CONF")
-fail() { echo "SKIP: RGW did not start: $1 (logs in $D/log)"; stop; exit 77; }
+fail() {
+  echo "SKIP: RGW did not start: $1"
+  for f in "$D"/log/*; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 5 "$f" >&2; }; done
+  stop; exit 77
+}
 monmaptool --create --fsid "$FSID" --addv a "[v1:127.0.0.1:$MONPORT]" "$D/monmap" >/dev/null 2>&1 || fail monmaptool
 ceph-mon "${C[@]}" -i a --mkfs --monmap "$D/monmap" >/dev/null 2>&1 || fail "ceph-mon --mkfs"
 ceph-mon "${C[@]}" -i a --pid-file "$D/mon.pid" || fail ceph-mon
