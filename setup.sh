@@ -12,7 +12,8 @@ PKGS=(build-essential cmake ninja-build pkg-config libcli11-dev libarchive-dev l
       libclang-rt-14-dev rsync jq spin pandoc groff-base man-db dpkg-dev file
       python3-prometheus-client bsdutils  # cli_ops.sh: the metrics parser, script(1)
       libcurl4-openssl-dev python3-botocore  # the S3 archive (issue 16): client, golden signatures
-      radosgw ceph-mon ceph-osd)  # tests/support/rgw.sh: a real Ceph RGW for the S3 tests
+      radosgw ceph-mon ceph-osd  # tests/support/rgw.sh: a real Ceph RGW for the S3 tests
+      s3cmd)  # tests/bench/s3.sh: the peer that copies the same bytes to RGW
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
