@@ -10,9 +10,13 @@
 #include "archive/open_archive.h"
 #include "archive/s3_archive.h"
 #include "archive/segment_catalog.h"
+#include "node/layout.h"
+#include "repl/promote.h"
 #include "s3/s3_config.h"
 #include "s3/s3_url.h"
+#include "support/repl_fixture.h"
 #include "support/s3_mock.h"
+#include "support/test_util.h"
 
 using namespace aero;
 namespace fs = std::filesystem;
@@ -349,4 +353,47 @@ TEST_CASE("OBJ-11 replace, remove and a missing name behave as in a directory") 
   CHECK(a->MakeDurable().ok());
   CHECK(a->TempPath(".t").find("s3://") == std::string::npos);
   CHECK(a->PathOf("n") == "s3://bucket/arch/n");
+}
+
+// OBJ-7 and OBJ-12 through the commands' library: ship-wal --claim-archive,
+// apply-wal and promote against the mock, honest and then ignoring.
+TEST_CASE("OBJ-7 promote on a store that ignores If-None-Match is refused (5), on an honest one it claims") {
+  testing::S3Mock m;
+  REQUIRE_MOCK(m);
+  ScopedEnv env;
+  env.Set("AERODB_S3_CONFIG", nullptr);
+  env.Set("AWS_ACCESS_KEY_ID", testing::S3Mock::kAccess);
+  env.Set("AWS_SECRET_ACCESS_KEY", testing::S3Mock::kSecret);
+  env.Set("AWS_SESSION_TOKEN", nullptr);
+  env.Set("AERODB_S3_ENDPOINT", m.endpoint().c_str());
+  env.Set("AERODB_S3_PATH_STYLE", "1");
+  env.Set("AERODB_S3_REGION", nullptr);
+  env.Set("AERODB_S3_PART_BYTES", nullptr);
+  testing::TempDir t;
+  const std::string arch = "s3://bucket/claims";
+  testing::MakePrimary(t / "p", 20);
+  REQUIRE(testing::ShipInto(t / "p", arch, 3000, /*claim_archive=*/true).ok());
+  REQUIRE(testing::Apply(t / "r", arch).ok());
+  REQUIRE(testing::Apply(t / "r2", arch).ok());
+  CHECK(testing::StateOf(t / "r").applied_commit == 20);
+
+  m.Control({{"ignore_if_none_match", true}});
+  repl::PromoteOptions o;
+  o.data_dir = t / "r";
+  o.archive = arch;
+  Status refused = repl::Promote(PosixFs(), o, nullptr);
+  CHECK(refused.code() == Code::kRefused);
+  CHECK(refused.message().find("store ignores If-None-Match") != std::string::npos);
+  CHECK(testing::StateOf(t / "r").role == node::Role::kReplica);
+  CHECK(testing::StateOf(t / "r").epoch == 1);
+
+  m.Control({{"ignore_if_none_match", false}});
+  repl::PromoteReport rep;
+  REQUIRE(repl::Promote(PosixFs(), o, &rep).ok());
+  CHECK(rep.epoch == 2);
+  CHECK(rep.history_file == arch + "/00000002.history");
+  // MODEL-6: the second replica finds the epoch claimed (5) and stays a replica.
+  o.data_dir = t / "r2";
+  CHECK(repl::Promote(PosixFs(), o, nullptr).code() == Code::kRefused);
+  CHECK(testing::StateOf(t / "r2").role == node::Role::kReplica);
 }
