@@ -129,6 +129,9 @@ class S3ReadableFile final : public ReadableFile {
     r.method = "GET";
     r.key = key_;
     r.headers = {{"range", "bytes=" + std::to_string(offset) + "-" + std::to_string(end)}, {"if-match", etag_}};
+    r.expect_body = end - offset + 1;
+    buf_.clear();
+    buf_.shrink_to_fit();  // OBJ-9: one range in memory at a time, not two
     AERO_ASSIGN_OR_RETURN(s3::S3Response resp, c_.Perform(r));
     if (resp.status == 412 || resp.status == 404) {
       return Status(Code::kIo, Problem("object changed while read", path_, c_.Describe(r, resp)),

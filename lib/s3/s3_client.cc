@@ -211,6 +211,7 @@ Result<S3Response> S3Client::Once(const S3Request& req, const std::string& paylo
   hl = curl_slist_append(hl, "Accept:");
 
   S3Response resp;
+  resp.body.reserve(req.expect_body);
   Upload up;
   up.req = &req;
   const bool has_file = !req.file_path.empty();

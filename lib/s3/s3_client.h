@@ -28,6 +28,7 @@ struct S3Request {
   uint64_t file_offset = 0;
   uint64_t file_length = 0;
   std::string payload_sha256_hex;  // empty: computed from the body
+  size_t expect_body = 0;          // bytes to reserve for the answer's body (a ranged GET)
 };
 
 struct S3Response {
