@@ -11,7 +11,10 @@ PKGS=(build-essential cmake ninja-build pkg-config libcli11-dev libarchive-dev l
       doctest-dev libspdlog-dev nlohmann-json3-dev libzstd-dev libdeflate-dev clang
       libclang-rt-14-dev rsync jq spin pandoc groff-base man-db dpkg-dev file openssl
       python3-prometheus-client bsdutils  # cli_ops.sh: the metrics parser, script(1)
-      python3-cryptography)  # cli_encryption.sh: the independent decryption (ENC-2, ENC-3)
+      python3-cryptography  # cli_encryption.sh: the independent decryption (ENC-2, ENC-3)
+      libcurl4-openssl-dev python3-botocore  # the S3 archive (issue 16): client, golden signatures
+      radosgw ceph-mon ceph-osd  # tests/support/rgw.sh: a real Ceph RGW for the S3 tests
+      s3cmd)  # tests/bench/s3.sh: the peer that copies the same bytes to RGW
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

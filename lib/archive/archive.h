@@ -42,6 +42,15 @@ class Archive {
   virtual Status MakeDurable() = 0;
   // The full path or key of `name`, for messages.
   virtual std::string PathOf(const std::string& name) const = 0;
+  // Where a writer puts the temp file `temp_name` (a hidden name) before it
+  // publishes or replaces it: beside the archive's files in a directory, in
+  // a local staging directory for an object store (OBJ-11).
+  virtual std::string TempPath(const std::string& temp_name) const { return PathOf(temp_name); }
+  // OBJ-7: ok when an exclusive publish here is exclusive between machines,
+  // so an epoch claim (a history file, the claim-archive marker) may be
+  // made; kRefused naming the archive otherwise. Writers of claims call it
+  // before they publish one.
+  virtual Status ClaimsAllowed() { return Status::Ok(); }
 };
 
 // A directory on a POSIX file system, through `fs` (not owned).

@@ -65,7 +65,7 @@ Status CheckClaimArchive(Archive& a, const history::SystemId& system) {
 
 Status PublishBytesExclusive(Fs& fs, Archive& a, const std::string& temp_name,
                              const std::string& name, const std::string& bytes) {
-  const std::string temp = a.PathOf(temp_name);
+  const std::string temp = a.TempPath(temp_name);
   Status written = WriteDurably(fs, temp, bytes);
   if (!written.ok()) {
     (void)fs.Remove(temp);

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "archive/history_files.h"
+#include "archive/open_archive.h"
 #include "archive/segment_catalog.h"
 #include "common/background_writer.h"
 #include "common/file_util.h"
@@ -28,8 +29,8 @@ using history::Digest;
 using InboxEntry = archive::CatalogSegment;
 
 // ARC-3: the inbox's segments in apply order (LOG-5), and what it skips.
-Result<archive::Catalog> ListInbox(Fs& fs, const std::string& inbox, ApplyReport& rep) {
-  archive::PosixArchive a(fs, inbox);
+Result<archive::Catalog> ListInbox(archive::Archive& a, ApplyReport& rep) {
+  const std::string& inbox = a.location();
   Result<archive::Catalog> c = archive::SegmentCatalog(a).List();
   if (!c.ok()) {
     if (c.status().code() == Code::kNotFound) {
@@ -44,8 +45,8 @@ Result<archive::Catalog> ListInbox(Fs& fs, const std::string& inbox, ApplyReport
 
 class Applier {
  public:
-  Applier(Fs& fs, node::Node& node, const ApplyOptions& o, ApplyReport& rep)
-      : fs_(fs), node_(node), o_(o), rep_(rep) {}
+  Applier(Fs& fs, archive::Archive& inbox, node::Node& node, const ApplyOptions& o, ApplyReport& rep)
+      : fs_(fs), inbox_(inbox), node_(node), o_(o), rep_(rep) {}
 
   // LOG-28: each segment judged (duplicate, not-checked, applied), with the
   // identity of the file that was read, as (last commit, FileIdentity).
@@ -64,8 +65,9 @@ class Applier {
     uint64_t total = 0, done = 0;
     if (o_.progress) {
       for (const InboxEntry& e : entries) {
-        Result<FileInfo> info = fs_.Stat(PathOf(e));
-        sizes.push_back(info.ok() ? info->size : 0);
+        Result<std::unique_ptr<ReadableFile>> f = inbox_.OpenRead(e.name);
+        Result<uint64_t> size = f.ok() ? (*f)->Size() : Result<uint64_t>(f.status());
+        sizes.push_back(size.ok() ? *size : 0);
         total += sizes.back();
       }
       o_.progress(0, total);
@@ -94,7 +96,7 @@ class Applier {
   }
 
  private:
-  std::string PathOf(const InboxEntry& e) const { return JoinPath(o_.inbox, e.name); }
+  std::string PathOf(const InboxEntry& e) const { return inbox_.PathOf(e.name); }
 
   // LOG-13: acknowledges what FinishAppend applied in memory; the
   // report's applied_commit is always what is durable.
@@ -131,7 +133,7 @@ class Applier {
   Status LoadLineage() {
     const node::NodeState& st = node_.state();
     if (gate_) AERO_RETURN_IF_ERROR(gate_->CheckHistoryFiles());  // SIG-10: before any claim is used
-    archive::PosixArchive inbox(fs_, o_.inbox);
+    archive::Archive& inbox = inbox_;
     Result<history::Lineage> lineage =
         archive::ReadLineage(inbox, node_.identity().system_id, node_.history().files(),
                              JoinPath(o_.data_dir, node::kHistoryDir));
@@ -175,7 +177,7 @@ class Applier {
       const history::SourcedFile* f = lineage_.File(e);
       if (!f) {
         return Status(Code::kInTransit,
-                      Problem("history file in transit", JoinPath(o_.inbox, history::HistoryFileName(e)),
+                      Problem("history file in transit", inbox_.PathOf(history::HistoryFileName(e)),
                               "the switch to epoch " + std::to_string(epoch) + " needs it"),
                       "re-run apply-wal once the history file has arrived");
       }
@@ -227,7 +229,7 @@ class Applier {
   }
 
   Status Take(const InboxEntry& e) {
-    Result<std::unique_ptr<ReadableFile>> opened = fs_.OpenRead(PathOf(e));
+    Result<std::unique_ptr<ReadableFile>> opened = inbox_.OpenRead(e.name);
     if (!opened.ok()) {
       if (opened.status().code() == Code::kNotFound) return Status::Ok();  // moved away meanwhile
       return opened.status();
@@ -287,7 +289,7 @@ class Applier {
                          "'aerodb-repl unhalt'"));
     }
     if (h.epoch > lineage_.max_epoch()) {  // row 4: its history file (LOG-15) has not arrived
-      const std::string hist = JoinPath(o_.inbox, history::HistoryFileName(h.epoch));
+      const std::string hist = inbox_.PathOf(history::HistoryFileName(h.epoch));
       return Status(Code::kInTransit,
                     Problem("history file in transit", hist, "segment " + e.name + " needs it"),
                     "re-run apply-wal once the history file has arrived");
@@ -415,6 +417,7 @@ class Applier {
   }
 
   Fs& fs_;
+  archive::Archive& inbox_;  // OBJ-12: a directory or an s3:// archive
   node::Node& node_;
   const ApplyOptions& o_;
   ApplyReport& rep_;
@@ -429,6 +432,7 @@ class Applier {
 class JudgedBefore {
  public:
   JudgedBefore(Fs& fs, const ApplyOptions& o, ApplyReport& rep) : fs_(fs), o_(o), rep_(rep) {
+    if (archive::IsObjectStore(o.inbox)) return;  // no memo for an object store: every segment is judged
     Result<std::string> real = RealPath(o.inbox);
     if (!real.ok()) return;  // listed a moment ago: the memo is only a cache
     real_ = *real;
@@ -487,8 +491,8 @@ Status RefuseNonEmpty(const std::string& dir) {
 }
 
 // LOG-16: a new replica from the WAL alone, built beside DIR (MODEL-10).
-Status Bootstrap(Fs& fs, const ApplyOptions& o, ApplyReport& rep) {
-  AERO_ASSIGN_OR_RETURN(archive::Catalog catalog, ListInbox(fs, o.inbox, rep));
+Status Bootstrap(Fs& fs, archive::Archive& inbox, const ApplyOptions& o, ApplyReport& rep) {
+  AERO_ASSIGN_OR_RETURN(archive::Catalog catalog, ListInbox(inbox, rep));
   const std::vector<InboxEntry>& entries = catalog.segments;
   if (entries.empty()) {
     return Status(Code::kNotFound, Problem("no segments", o.inbox),
@@ -503,8 +507,8 @@ Status Bootstrap(Fs& fs, const ApplyOptions& o, ApplyReport& rep) {
                   "a replica bootstrapped from the WAL needs every commit from 1; use "
                   "'aerodb-repl snapshot install'");
   }
-  const std::string path = JoinPath(o.inbox, first.name);
-  AERO_ASSIGN_OR_RETURN(auto file, fs.OpenRead(path));
+  const std::string path = inbox.PathOf(first.name);
+  AERO_ASSIGN_OR_RETURN(auto file, inbox.OpenRead(first.name));
   segment::SegmentCheck c = segment::CheckSegmentHeader(*file, &first.info);
   if (c.state == segment::SegmentState::kInTransit) {
     return Status(Code::kInTransit, Problem("segment in transit", path, c.detail),
@@ -530,7 +534,7 @@ Status Bootstrap(Fs& fs, const ApplyOptions& o, ApplyReport& rep) {
   bool applied = false;
   {
     AERO_ASSIGN_OR_RETURN(auto n, node::Node::Open(fs, tmp, node::Access::kWrite));
-    Applier applier(fs, *n, o, rep);
+    Applier applier(fs, inbox, *n, o, rep);
     applier.RequireSignatures(gate.get());
     loop = applier.Run(entries);
     applied = rep.applied_commit > 0;  // durable: Run reports only what it acknowledged
@@ -565,9 +569,11 @@ Status Bootstrap(Fs& fs, const ApplyOptions& o, ApplyReport& rep) {
 Status ApplyWal(Fs& fs, const ApplyOptions& o, ApplyReport* report) {
   ApplyReport scratch;
   ApplyReport& rep = report ? *report : scratch;
+  // OBJ-12: the inbox through the one factory, a directory or an s3:// archive.
+  AERO_ASSIGN_OR_RETURN(std::unique_ptr<archive::Archive> inbox_archive, archive::OpenArchive(fs, o.inbox));
   Result<FileInfo> info = fs.Stat(o.data_dir);
   if (!info.ok() && info.status().code() != Code::kNotFound) return info.status();
-  if (!info.ok()) return Bootstrap(fs, o, rep);
+  if (!info.ok()) return Bootstrap(fs, *inbox_archive, o, rep);
   if (!info->is_dir) {
     return Status(Code::kRefused,
                   Problem("refusing to apply", o.data_dir,
@@ -575,18 +581,18 @@ Status ApplyWal(Fs& fs, const ApplyOptions& o, ApplyReport* report) {
                   "give the replica's directory, or a new one to bootstrap a replica");
   }
   AERO_ASSIGN_OR_RETURN(auto entries, fs.ListDir(o.data_dir));
-  if (entries.empty()) return Bootstrap(fs, o, rep);
+  if (entries.empty()) return Bootstrap(fs, *inbox_archive, o, rep);
   Result<FileInfo> identity = fs.Stat(JoinPath(o.data_dir, node::kIdentityFile));
   if (!identity.ok()) return RefuseNonEmpty(o.data_dir);
   AERO_ASSIGN_OR_RETURN(auto n, node::Node::Open(fs, o.data_dir, node::Access::kWrite));
   rep.from_commit = rep.applied_commit = n->state().applied_commit;
   AERO_RETURN_IF_ERROR(n->BeginAppend());  // MODEL-9: halted (6) and role (5) before the inbox
-  AERO_ASSIGN_OR_RETURN(archive::Catalog inbox, ListInbox(fs, o.inbox, rep));
+  AERO_ASSIGN_OR_RETURN(archive::Catalog inbox, ListInbox(*inbox_archive, rep));
   JudgedBefore judged(fs, o, rep);
   const std::vector<InboxEntry> todo = judged.PassOver(inbox.segments);
   AERO_ASSIGN_OR_RETURN(std::unique_ptr<SignatureGate> gate,
                         MakeSignatureGate(fs, o.inbox, o.trusted_keys, o.data_dir, n->identity().system_id));
-  Applier applier(fs, *n, o, rep);
+  Applier applier(fs, *inbox_archive, *n, o, rep);
   applier.RequireSignatures(gate.get());
   Status s = applier.Run(todo);
   if (s.ok()) judged.Record(applier.judged());

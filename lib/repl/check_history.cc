@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "archive/history_files.h"
+#include "archive/open_archive.h"
 #include "archive/segment_catalog.h"
 #include "history/digest.h"
 #include "history/lineage.h"
@@ -398,6 +399,8 @@ class Comparer {
 }  // namespace
 
 Result<CheckHistoryReport> CheckHistory(Fs& fs, const HistorySide& a, const HistorySide& b) {
+  AERO_RETURN_IF_ERROR(archive::RefuseObjectStore(a.path, "check-history"));  // OBJ-12
+  AERO_RETURN_IF_ERROR(archive::RefuseObjectStore(b.path, "check-history"));
   AERO_ASSIGN_OR_RETURN(auto sa, OpenSide(fs, a));
   AERO_ASSIGN_OR_RETURN(auto sb, OpenSide(fs, b));
   CheckHistoryReport rep;

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "archive/open_archive.h"
 #include "common/file_util.h"
 #include "common/sha256.h"
 #include "crypto/encrypted_file.h"
@@ -230,6 +231,7 @@ Result<std::unique_ptr<WritableFile>> EncryptArchive(
 
 Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
                       const std::function<void(uint64_t, uint64_t)>& progress) {
+  AERO_RETURN_IF_ERROR(archive::RefuseObjectStore(o.output, "snapshot export"));  // OBJ-12
   ExportReport scratch;
   ExportReport& rep = report ? *report : scratch;
   snapshot::Manifest m;

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "archive/open_archive.h"
 #include "common/file_util.h"
 #include "common/log.h"
 #include "crypto/encrypted_file.h"
@@ -281,6 +282,7 @@ class Installer {
 }  // namespace
 
 Status InstallSnapshot(Fs& fs, const InstallOptions& o, InstallReport* report) {
+  AERO_RETURN_IF_ERROR(archive::RefuseObjectStore(o.archive, "snapshot install"));  // OBJ-12
   InstallReport scratch;
   Installer installer(fs, o, report ? *report : scratch);
   return installer.Run();

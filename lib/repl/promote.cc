@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include "archive/history_files.h"
+#include "archive/open_archive.h"
 #include "archive/segment_catalog.h"
 #include "node/layout.h"
 #include "node/permit.h"
@@ -22,7 +23,7 @@ class Promoter {
     AERO_ASSIGN_OR_RETURN(signer_, LoadShipSigner(o_.signing_key));  // SIG-12: before anything is written
     AERO_RETURN_IF_ERROR(OpenNode());
     if (o_.archive) {
-      archive_.emplace(fs_, *o_.archive);
+      AERO_ASSIGN_OR_RETURN(archive_, archive::OpenArchive(fs_, *o_.archive));  // OBJ-12
       AERO_RETURN_IF_ERROR(CheckArchive());
     }
     AERO_RETURN_IF_ERROR(WriteIntent());
@@ -51,6 +52,7 @@ class Promoter {
   // Step 2 (MODEL-8, HFILE-5): the marker, every history file, and the
   // segments of the lineage beyond applied.
   Status CheckArchive() {
+    AERO_RETURN_IF_ERROR(archive_->ClaimsAllowed());  // OBJ-7: never a claim where it is not exclusive
     const history::SystemId& sys = node_->identity().system_id;
     AERO_RETURN_IF_ERROR(archive::CheckClaimArchive(*archive_, sys));
     AERO_ASSIGN_OR_RETURN(std::unique_ptr<SignatureGate> gate,
@@ -155,7 +157,7 @@ class Promoter {
   const PromoteOptions& o_;
   PromoteReport& rep_;
   std::unique_ptr<node::Node> node_;
-  std::optional<archive::PosixArchive> archive_;
+  std::unique_ptr<archive::Archive> archive_;  // a directory or an s3:// archive (OBJ-12)
   std::unique_ptr<ShipSigner> signer_;  // SIG-10, --signing-key
   uint32_t next_epoch_ = 0;
   history::HistoryFile claim_;

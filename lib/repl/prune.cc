@@ -4,6 +4,7 @@
 #include <map>
 
 #include "archive/history_files.h"
+#include "archive/open_archive.h"
 #include "archive/registration.h"
 #include "history/lineage.h"
 #include "segment/segment_reader.h"
@@ -301,6 +302,7 @@ class Pruner {
 }  // namespace
 
 Status Prune(Fs& fs, const PruneOptions& o, PruneReport* report) {
+  AERO_RETURN_IF_ERROR(archive::RefuseObjectStore(o.archive, "prune"));  // OBJ-12
   PruneReport scratch;
   PruneReport& rep = report ? *report : scratch;
   if (o.keep_snapshots == 0) {

@@ -6,6 +6,7 @@
 
 #include "archive/archive.h"
 #include "archive/history_files.h"
+#include "archive/open_archive.h"
 #include "common/file_util.h"
 #include "node/state.h"
 
@@ -22,6 +23,7 @@ std::string HostName() {
 }  // namespace
 
 Status RegisterReplica(Fs& fs, const RegisterOptions& o, archive::Registration* out) {
+  AERO_RETURN_IF_ERROR(archive::RefuseObjectStore(o.archive, "apply-wal --report-to"));  // OBJ-12
   archive::Registration r;
   r.name = o.name.empty() ? HostName() : o.name;
   if (!archive::IsRegistrationName(r.name)) {

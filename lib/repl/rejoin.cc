@@ -1,6 +1,7 @@
 #include "repl/rejoin.h"
 
 #include "archive/history_files.h"
+#include "archive/open_archive.h"
 #include "archive/segment_catalog.h"
 #include "history/lineage.h"
 #include "node/layout.h"
@@ -150,6 +151,7 @@ class Rejoiner {
 }  // namespace
 
 Status Rejoin(Fs& fs, const RejoinOptions& options, RejoinReport* report) {
+  AERO_RETURN_IF_ERROR(archive::RefuseObjectStore(options.archive, "rejoin"));  // OBJ-12
   RejoinReport scratch;
   return Rejoiner(fs, options, report ? *report : scratch).Run();
 }

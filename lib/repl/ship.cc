@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "archive/history_files.h"
+#include "archive/open_archive.h"
 #include "archive/segment_catalog.h"
 #include "common/file_util.h"
 #include "common/log.h"
@@ -50,12 +51,7 @@ struct Written {
 class Shipper {
  public:
   Shipper(Fs& fs, const ShipOptions& o, ShipReport& rep)
-      : fs_(fs),
-        o_(o),
-        rep_(rep),
-        own_keys_(OwnKeys(o)),
-        target_fs_(fs, &own_keys_),
-        target_(target_fs_, o.target) {}
+      : fs_(fs), o_(o), rep_(rep), own_keys_(OwnKeys(o)), target_fs_(fs, &own_keys_) {}
 
   Status Run() {
     Status s = RunSteps();
@@ -138,14 +134,41 @@ class Shipper {
                   "re-run ship-wal when that run has finished; nothing was shipped");
   }
 
+  // The target through the one factory (OBJ-1): a directory or an s3:// archive.
+  Status OpenTarget() {
+    AERO_ASSIGN_OR_RETURN(target_, archive::OpenArchive(target_fs_, o_.target));
+    return Status::Ok();
+  }
+
+  // Whether `name` is in the target: lstat in a directory (a symlink or a
+  // directory counts), a HEAD in an object store.
+  Result<bool> InTarget(const std::string& name) {
+    if (archive::IsObjectStore(o_.target)) {
+      Result<std::unique_ptr<ReadableFile>> f = target_->OpenRead(name);
+      if (f.ok()) return true;
+      if (f.status().code() == Code::kNotFound) return false;
+      return f.status();
+    }
+    Result<FileInfo> there = fs_.LStat(target_->PathOf(name));
+    if (there.ok()) return true;
+    if (there.status().code() == Code::kNotFound) return false;
+    return there.status();
+  }
+
   // Step 2: the target exists, and no other run ships to it (LOG-25).
   Status LockTarget() {
-    Result<FileInfo> tinfo = fs_.Stat(o_.target);
-    if (!tinfo.ok() || !tinfo->is_dir) {
-      return Status(Code::kNotFound, Problem("target not found", o_.target, "no such directory"),
-                    "create the outbox or archive directory first");
+    if (archive::IsObjectStore(o_.target)) {
+      AERO_RETURN_IF_ERROR(OpenTarget());
+      rep_.target = target_->location();  // OBJ-12: the normalized s3:// URL
+    } else {
+      Result<FileInfo> tinfo = fs_.Stat(o_.target);
+      if (!tinfo.ok() || !tinfo->is_dir) {
+        return Status(Code::kNotFound, Problem("target not found", o_.target, "no such directory"),
+                      "create the outbox or archive directory first");
+      }
+      AERO_RETURN_IF_ERROR(OpenTarget());
+      AERO_ASSIGN_OR_RETURN(rep_.target, RealPath(o_.target));
     }
-    AERO_ASSIGN_OR_RETURN(rep_.target, RealPath(o_.target));
     pos_path_ = node::ShippedPositionPath(o_.data_dir, rep_.target);
     AERO_RETURN_IF_ERROR(fs_.MakeDir(JoinPath(o_.data_dir, node::kShippedDir)));
     const std::string lock_path = node::ShippedLockPath(o_.data_dir, rep_.target);
@@ -165,7 +188,7 @@ class Shipper {
   // (LOG-17); a segment of another database means the wrong target (5).
   Status CheckTarget() {
     // ARC-3: the target as every reader lists it.
-    AERO_ASSIGN_OR_RETURN(archive::Catalog listed, archive::SegmentCatalog(target_).List());
+    AERO_ASSIGN_OR_RETURN(archive::Catalog listed, archive::SegmentCatalog(*target_).List());
     std::optional<segment::SegmentNameInfo> newest;
     std::string newest_name;
     std::optional<uint64_t> fence_first;
@@ -175,7 +198,7 @@ class Shipper {
       if (info.epoch > state_.epoch) {
         // Only a complete segment of this database with a valid header
         // counts: a stray or half-copied file must not fence a primary for good.
-        Result<std::unique_ptr<ReadableFile>> f = target_.OpenRead(e.name);
+        Result<std::unique_ptr<ReadableFile>> f = target_->OpenRead(e.name);
         if (!f.ok()) continue;
         segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &info);
         if (c.state != segment::SegmentState::kValid || !(c.header.system_id == system_id_)) {
@@ -196,13 +219,13 @@ class Shipper {
     }
     if (fence_epoch > 0) return Fence(fence_epoch, *fence_first - 1);
     if (!newest) return Status::Ok();
-    Result<std::unique_ptr<ReadableFile>> f = target_.OpenRead(newest_name);
+    Result<std::unique_ptr<ReadableFile>> f = target_->OpenRead(newest_name);
     if (!f.ok()) return Status::Ok();
     segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &*newest);
     if (c.state != segment::SegmentState::kCorrupt && c.expected_size > 0 &&
         !(c.header.system_id == system_id_)) {
       return Status(Code::kRefused,
-                    Problem("foreign file", JoinPath(o_.target, newest_name),
+                    Problem("foreign file", target_->PathOf(newest_name),
                             "system id " + c.header.system_id.ToHex() + ", this node is " +
                                 system_id_.ToHex()),
                     "this target belongs to another database; ship to the right directory");
@@ -229,7 +252,7 @@ class Shipper {
   // absent; a marker of another system is the wrong target (5) either way.
   Status MarkClaimArchive() {
     const std::string name(history::kClaimArchiveMarker);
-    Status checked = archive::CheckClaimArchive(target_, system_id_);
+    Status checked = archive::CheckClaimArchive(*target_, system_id_);
     if (checked.ok()) {
       rep_.claim_archive = true;
       return Status::Ok();
@@ -238,9 +261,10 @@ class Shipper {
     if (!o_.claim_archive) return Status::Ok();  // an outbox: no marker, none wanted
     // Identical bytes for one system: a racing primary of the same database
     // publishes the same file, and either publish leaves the right marker.
-    Status published = archive::PublishBytesExclusive(fs_, target_, "." + name + ".tmp", name,
+    AERO_RETURN_IF_ERROR(target_->ClaimsAllowed());  // OBJ-7
+    Status published = archive::PublishBytesExclusive(fs_, *target_, "." + name + ".tmp", name,
                                                       history::EncodeClaimArchiveMarker(system_id_));
-    if (published.code() == Code::kRefused) published = archive::CheckClaimArchive(target_, system_id_);
+    if (published.code() == Code::kRefused) published = archive::CheckClaimArchive(*target_, system_id_);
     AERO_RETURN_IF_ERROR(published);
     rep_.claim_archive = rep_.marked_claim_archive = true;
     return Status::Ok();
@@ -252,7 +276,7 @@ class Shipper {
   // another claim of an epoch (4).
   Status CheckTargetHistory() {
     AERO_ASSIGN_OR_RETURN(std::vector<history::HistoryFile> files,
-                          archive::ReadHistoryFiles(target_, system_id_));
+                          archive::ReadHistoryFiles(*target_, system_id_));
     const std::vector<history::LineageEntry> mine = node_->history().LineageThrough(state_.epoch);
     for (const history::HistoryFile& h : files) {
       const size_t common = std::min<size_t>(h.lineage.size(), mine.size());
@@ -271,7 +295,7 @@ class Shipper {
 
   // FM-56: two claims of one epoch (local promotes, or two claim archives).
   Status RivalClaim(const history::HistoryFile& h, const std::string& detail) {
-    return Status(Code::kDiverged, Problem("diverged", target_.PathOf(history::HistoryFileName(h.epoch)), detail),
+    return Status(Code::kDiverged, Problem("diverged", target_->PathOf(history::HistoryFileName(h.epoch)), detail),
                   "two nodes claimed this history: compare the two primaries ('aerodb-repl "
                   "check-history -D A -D B'), keep one and rebuild the other as a replica in a new "
                   "directory");
@@ -283,7 +307,7 @@ class Shipper {
     if (!signer_) return Status::Ok();
     for (const history::HistoryFile& h : node_->history().files()) {
       if (h.epoch > state_.epoch) break;
-      AERO_RETURN_IF_ERROR(signer_->SignHistory(fs_, target_, h));
+      AERO_RETURN_IF_ERROR(signer_->SignHistory(fs_, *target_, h));
     }
     return Status::Ok();
   }
@@ -295,10 +319,10 @@ class Shipper {
     for (const history::HistoryFile& h : node_->history().files()) {
       if (h.epoch > state_.epoch) break;
       const std::string name = history::HistoryFileName(h.epoch);
-      Result<FileInfo> there = fs_.LStat(target_.PathOf(name));
-      if (there.ok()) continue;  // CheckTargetHistory judged it
-      if (there.status().code() != Code::kNotFound) return there.status();
-      Status published = archive::PublishBytesExclusive(fs_, target_, "." + name + ".tmp", name,
+      AERO_ASSIGN_OR_RETURN(bool there, InTarget(name));
+      if (there) continue;  // CheckTargetHistory judged it
+      AERO_RETURN_IF_ERROR(target_->ClaimsAllowed());  // OBJ-7
+      Status published = archive::PublishBytesExclusive(fs_, *target_, "." + name + ".tmp", name,
                                                         history::EncodeHistoryFile(h));
       if (published.code() == Code::kRefused) return CheckTargetHistory();
       AERO_RETURN_IF_ERROR(published);
@@ -581,8 +605,8 @@ class Shipper {
     AERO_ASSIGN_OR_RETURN(c.header.digest_after, DigestAt(c.header.last_commit));
     Written w;
     w.name = segment::SegmentName(c.header.epoch, c.header.first_commit, c.header.last_commit);
-    w.final_path = JoinPath(o_.target, w.name);
-    w.tmp = JoinPath(o_.target, HiddenName(w.name, ".tmp"));
+    w.final_path = target_->PathOf(w.name);
+    w.tmp = target_->TempPath(HiddenName(w.name, ".tmp"));
     // Its own reader: two segments may be copied at once.
     AERO_ASSIGN_OR_RETURN(auto copy_file, OpenWal());
     AERO_ASSIGN_OR_RETURN(w.seg, segment::WriteSegment(fs_, w.tmp, c.header, *copy_file, c.start,
@@ -599,20 +623,20 @@ class Shipper {
     out.last_commit = c.header.last_commit;
     out.sha256 = ToHex(w.seg.seal);
     if (signer_ && fs_.LStat(w.final_path).status().code() == Code::kNotFound) {  // SIG-9: the sidecar first
-      Status signed_ok = signer_->SignSegment(fs_, target_, w.name, c.header, w.seg.bytes, w.seg.seal);
+      Status signed_ok = signer_->SignSegment(fs_, *target_, w.name, c.header, w.seg.bytes, w.seg.seal);
       if (!signed_ok.ok()) {
         (void)fs_.Remove(w.tmp);
         return signed_ok;
       }
     }
     out.encrypted = o_.encryption != nullptr;
-    Status renamed = target_.PublishExclusive(w.tmp, w.name);
+    Status renamed = target_->PublishExclusive(w.tmp, w.name);
     if (renamed.code() == Code::kRefused) {
       (void)fs_.Remove(w.tmp);
       AERO_RETURN_IF_ERROR(JudgeExisting(c, w, &out));
     } else {
       AERO_RETURN_IF_ERROR(renamed);
-      AERO_RETURN_IF_ERROR(target_.MakeDurable());
+      AERO_RETURN_IF_ERROR(target_->MakeDurable());
       out.bytes = w.seg.bytes;
     }
     // LOG-3: the position follows the published segments, saved every
@@ -633,7 +657,7 @@ class Shipper {
   // LOG-4: a valid segment of the same history under the name is a re-ship;
   // anything else is refused, and neither file is touched.
   Status JudgeExisting(const Cut& c, const Written& w, ShippedSegment* out) {
-    AERO_ASSIGN_OR_RETURN(auto f, target_.OpenRead(w.name));
+    AERO_ASSIGN_OR_RETURN(auto f, target_->OpenRead(w.name));
     segment::SegmentNameInfo ni{c.header.epoch, c.header.first_commit, c.header.last_commit};
     segment::SegmentCheck existing = segment::VerifySegment(*f, &ni);
     switch (existing.state) {
@@ -664,11 +688,11 @@ class Shipper {
     out->sha256 = ToHex(existing.trailer_sha);
     out->bytes = existing.size;
     if (signer_) {  // SIG-9: the sidecar of the file that is there
-      AERO_RETURN_IF_ERROR(signer_->SignSegment(fs_, target_, w.name, eh, existing.size, existing.trailer_sha));
+      AERO_RETURN_IF_ERROR(signer_->SignSegment(fs_, *target_, w.name, eh, existing.size, existing.trailer_sha));
     }
     // The crashed run that renamed it may not have fsynced the directory:
     // make the entry durable before the position says it was shipped (LOG-3).
-    return target_.MakeDurable();
+    return target_->MakeDurable();
   }
 
   // Segments are published on other threads while the scan goes on: at most
@@ -765,8 +789,8 @@ class Shipper {
   const ShipOptions& o_;
   ShipReport& rep_;
   crypto::KeyStore own_keys_;
-  crypto::DecryptingFs target_fs_;
-  archive::PosixArchive target_;
+  crypto::DecryptingFs target_fs_;  // ENC-8: a segment already there is judged by its plaintext
+  std::unique_ptr<archive::Archive> target_;  // OBJ-12: a directory or an s3:// archive, from LockTarget
   std::unique_ptr<ShipSigner> signer_;  // SIG-9, --signing-key
   std::unique_ptr<node::Node> node_;
   node::NodeState state_;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "archive/history_files.h"
+#include "archive/open_archive.h"
 #include "archive/segment_catalog.h"
 #include "history/lineage.h"
 #include "common/file_util.h"
@@ -56,7 +57,8 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
 
   if (inbox) {
     // ARC-3: the inbox as apply-wal lists it.
-    archive::PosixArchive a(fs, *inbox);
+    AERO_ASSIGN_OR_RETURN(std::unique_ptr<archive::Archive> opened, archive::OpenArchive(fs, *inbox));  // OBJ-12
+    archive::Archive& a = *opened;
     AERO_ASSIGN_OR_RETURN(archive::Catalog catalog, archive::SegmentCatalog(a).List());
     st.skipped = catalog.skipped;
     InboxLag lag;

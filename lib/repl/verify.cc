@@ -2,6 +2,7 @@
 
 #include "repl/verify_sign.h"
 #include "archive/history_files.h"
+#include "archive/open_archive.h"
 #include "archive/segment_catalog.h"
 
 #include <algorithm>
@@ -374,11 +375,19 @@ Finding Make(Severity sev, std::string kind, const std::string& subject, std::st
   return f;
 }
 
+SegmentSummary VerifyOpenedSegment(Result<std::unique_ptr<ReadableFile>> file, const std::string& path,
+                                   VerifyReport* report, ProgressCounter* counter);
+
 SegmentSummary VerifyOneSegment(Fs& fs, const std::string& path, VerifyReport* report,
                                 ProgressCounter* counter = nullptr) {
+  return VerifyOpenedSegment(fs.OpenRead(path), path, report, counter);
+}
+
+// One segment, opened through the Fs or an archive (OBJ-12: an S3 archive).
+SegmentSummary VerifyOpenedSegment(Result<std::unique_ptr<ReadableFile>> file, const std::string& path,
+                                   VerifyReport* report, ProgressCounter* counter) {
   SegmentSummary s;
   s.path = path;
-  Result<std::unique_ptr<ReadableFile>> file = fs.OpenRead(path);
   if (file.ok() && counter) file = CountReads(std::move(file).value(), counter);  // OPS-7
   if (!file.ok()) {
     s.state = "io-error";
@@ -437,11 +446,11 @@ SegmentSummary VerifyOneSegment(Fs& fs, const std::string& path, VerifyReport* r
 // LOG-15: the directory's history files, read as apply-wal reads its
 // inbox's before any segment (a problem there is its first outcome, at
 // commit 0), into the lineage that places each segment.
-history::Lineage DirectoryLineage(Fs& fs, const std::string& dir, const std::string& system_hex,
+history::Lineage DirectoryLineage(archive::Archive& a, const std::string& system_hex,
                                   VerifyReport* report) {
+  const std::string& dir = a.location();
   Result<history::SystemId> sys = history::ParseSystemId(system_hex);
   if (!sys.ok()) return {};
-  archive::PosixArchive a(fs, dir);
   Result<history::Lineage> lineage = archive::ReadLineage(a, *sys, {}, dir);
   if (lineage.ok()) return std::move(lineage).value();
   const Status& problem = lineage.status();
@@ -458,27 +467,28 @@ history::Lineage DirectoryLineage(Fs& fs, const std::string& dir, const std::str
   return {};
 }
 
-void VerifySegmentDir(Fs& fs, const std::string& dir, const archive::Catalog& catalog,
+void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
                       VerifyReport* report, const ProgressFn& progress) {
   // OPS-7: the segment files' bytes, counted as they are read.
   std::unique_ptr<ProgressCounter> counter;
   if (progress) {
     uint64_t total = 0;
     for (const archive::CatalogSegment& e : catalog.segments) {
-      Result<FileInfo> info = fs.Stat(JoinPath(dir, e.name));
-      if (info.ok()) total += info->size;
+      Result<std::unique_ptr<ReadableFile>> f = a.OpenRead(e.name);
+      Result<uint64_t> size = f.ok() ? (*f)->Size() : Result<uint64_t>(f.status());
+      if (size.ok()) total += *size;
     }
     counter = std::make_unique<ProgressCounter>(progress, total);
     counter->Set(0);
   }
   report->kind = "segment-dir";
   for (const archive::CatalogSkip& k : catalog.skipped) {
-    report->findings.push_back(Make(Severity::kNotice, "ignored", JoinPath(dir, k.name),
-                                    Problem("ignored", JoinPath(dir, k.name), k.reason)));
+    report->findings.push_back(Make(Severity::kNotice, "ignored", a.PathOf(k.name),
+                                    Problem("ignored", a.PathOf(k.name), k.reason)));
   }
   for (const archive::CatalogSegment& e : catalog.segments) {
     const size_t before = report->findings.size();
-    report->segments.push_back(VerifyOneSegment(fs, JoinPath(dir, e.name), report, counter.get()));
+    report->segments.push_back(VerifyOpenedSegment(a.OpenRead(e.name), a.PathOf(e.name), report, counter.get()));
     for (size_t i = before; i < report->findings.size(); ++i) {
       report->findings[i].at_commit = e.info.first_commit;
     }
@@ -491,7 +501,7 @@ void VerifySegmentDir(Fs& fs, const std::string& dir, const archive::Catalog& ca
   if (valid.empty()) return;
   // The database is the one of the oldest segment; anything else is foreign.
   const std::string system_id = valid.front()->system_id;
-  const history::Lineage lineage = DirectoryLineage(fs, dir, system_id, report);
+  const history::Lineage lineage = DirectoryLineage(a, system_id, report);
   std::optional<uint64_t> last;
   // H(c) at every segment boundary seen (digest_before at F-1, digest_after
   // at L), and the segment that gave it: two segments that give one commit
@@ -510,7 +520,7 @@ void VerifySegmentDir(Fs& fs, const std::string& dir, const archive::Catalog& ca
     }
     // Rows 4-6 of apply-wal's classification (LOG-15, LOG-20), by the lineage.
     if (s->epoch > lineage.max_epoch()) {
-      const std::string hist = JoinPath(dir, history::HistoryFileName(s->epoch));
+      const std::string hist = a.PathOf(history::HistoryFileName(s->epoch));
       report->findings.push_back(Make(Severity::kInTransit, "in-transit", hist,
                                       Problem("history file in transit", hist,
                                               "segment " + BaseName(s->path) + " needs it"),
@@ -558,7 +568,7 @@ void VerifySegmentDir(Fs& fs, const std::string& dir, const archive::Catalog& ca
     if (last && s->first_commit > *last + 1) {
       report->findings.push_back(
           Make(Severity::kGap, "gap", s->path,
-               Problem("gap before commit " + std::to_string(*last + 1) + " in", dir,
+               Problem("gap before commit " + std::to_string(*last + 1) + " in", a.location(),
                        "commits " + std::to_string(*last + 1) + ".." +
                            std::to_string(s->first_commit - 1) + " are in no segment"),
                "ship the missing range again from the primary, if it still has it"));
@@ -650,9 +660,12 @@ namespace {
 // of segments (ARC-3).
 Status VerifyDirectory(Fs& fs, const std::string& path, VerifyReport* report,
                        const ProgressFn& progress) {
-  Result<FileInfo> wal = fs.Stat(JoinPath(path, node::kWalFile));
-  if (wal.ok()) return VerifyDataDir(fs, path, report);
-  archive::PosixArchive a(fs, path);
+  if (!archive::IsObjectStore(path)) {
+    Result<FileInfo> wal = fs.Stat(JoinPath(path, node::kWalFile));
+    if (wal.ok()) return VerifyDataDir(fs, path, report);
+  }
+  AERO_ASSIGN_OR_RETURN(std::unique_ptr<archive::Archive> opened, archive::OpenArchive(fs, path));  // OBJ-12
+  archive::Archive& a = *opened;
   AERO_ASSIGN_OR_RETURN(archive::Catalog catalog, archive::SegmentCatalog(a).List());
   const bool has_segments =
       !catalog.segments.empty() ||
@@ -666,7 +679,7 @@ Status VerifyDirectory(Fs& fs, const std::string& path, VerifyReport* report,
                           "neither a data directory (no wal/wal.log) nor a segment directory"),
                   "give a WAL file, a segment, a directory of segments or a data directory");
   }
-  VerifySegmentDir(fs, path, catalog, report, progress);
+  VerifySegmentDir(a, catalog, report, progress);
   return Status::Ok();
 }
 
@@ -734,6 +747,12 @@ bool LooksLikeSegment(Fs& fs, const std::string& path) {
 }  // namespace
 
 Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions& options) {
+  if (archive::IsObjectStore(path)) {  // OBJ-12: an S3 archive is a directory of segments
+    VerifyReport report;
+    report.path = path;
+    AERO_RETURN_IF_ERROR(VerifyDirectory(fs, path, &report, options.progress));
+    return report;
+  }
   AERO_ASSIGN_OR_RETURN(FileInfo info, fs.Stat(path));
   // A FIFO, a device or a socket is never opened: it could block, or never
   // end (/dev/zero), and install refuses one too (SNAP-10).

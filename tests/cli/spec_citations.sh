@@ -46,7 +46,7 @@
 # yield named citations, so a parser that finds none cannot pass.
 set -uo pipefail
 SRC=${SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-PREFIXES="FM LOG MODEL SNAP SEG REC HIST NODE ARC READ RECOV HFILE COMPAT OPS RET FOLLOW SIG ENC"
+PREFIXES="FM LOG MODEL SNAP SEG REC HIST NODE ARC READ RECOV HFILE COMPAT OPS RET FOLLOW SIG ENC OBJ"
 source "$(dirname "$0")/harness.sh"
 
 cat >"$T/check.awk" <<'AWK'

@@ -1,0 +1,450 @@
+#include "archive/s3_archive.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <set>
+
+#include "common/log.h"
+#include "history/history_file.h"
+
+namespace aero::archive {
+namespace {
+
+constexpr const char* kClaimHeader = "x-amz-meta-aerodb-claim";
+
+std::string XmlUnescape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '&') {
+      out.push_back(s[i]);
+      continue;
+    }
+    const size_t semi = s.find(';', i);
+    if (semi == std::string_view::npos) {
+      out.push_back('&');
+      continue;
+    }
+    const std::string_view ent = s.substr(i + 1, semi - i - 1);
+    if (ent == "amp") out.push_back('&');
+    else if (ent == "lt") out.push_back('<');
+    else if (ent == "gt") out.push_back('>');
+    else if (ent == "quot") out.push_back('"');
+    else if (ent == "apos") out.push_back('\'');
+    else if (!ent.empty() && ent[0] == '#') {
+      const long cp = ent.size() > 1 && ent[1] == 'x' ? std::strtol(std::string(ent.substr(2)).c_str(), nullptr, 16)
+                                                     : std::strtol(std::string(ent.substr(1)).c_str(), nullptr, 10);
+      if (cp > 0 && cp < 0x80) out.push_back(static_cast<char>(cp));
+    } else {
+      out.append(s.substr(i, semi - i + 1));
+    }
+    i = semi;
+  }
+  return out;
+}
+
+// Every text of <tag>...</tag> inside `xml`, in order.
+std::vector<std::string> XmlAll(std::string_view xml, const std::string& tag) {
+  std::vector<std::string> out;
+  const std::string open = "<" + tag + ">", close = "</" + tag + ">";
+  size_t pos = 0;
+  while ((pos = xml.find(open, pos)) != std::string_view::npos) {
+    const size_t b = pos + open.size();
+    const size_t e = xml.find(close, b);
+    if (e == std::string_view::npos) break;
+    out.push_back(XmlUnescape(xml.substr(b, e - b)));
+    pos = e + close.size();
+  }
+  return out;
+}
+
+std::string XmlFirst(std::string_view xml, const std::string& tag) {
+  std::vector<std::string> all = XmlAll(xml, tag);
+  return all.empty() ? std::string() : all.front();
+}
+
+// Blocks of <tag>...</tag> (raw), to read fields of one entry together.
+std::vector<std::string> XmlBlocks(std::string_view xml, const std::string& tag) {
+  std::vector<std::string> out;
+  const std::string open = "<" + tag + ">", close = "</" + tag + ">";
+  size_t pos = 0;
+  while ((pos = xml.find(open, pos)) != std::string_view::npos) {
+    const size_t e = xml.find(close, pos);
+    if (e == std::string_view::npos) break;
+    out.emplace_back(xml.substr(pos + open.size(), e - pos - open.size()));
+    pos = e + close.size();
+  }
+  return out;
+}
+
+bool IsClaimName(const std::string& name) {
+  return name == history::kClaimArchiveMarker || history::ParseHistoryFileName(name).has_value();
+}
+
+// OBJ-9: a ranged, streaming reader of one object version (its ETag).
+class S3ReadableFile final : public ReadableFile {
+ public:
+  S3ReadableFile(s3::S3Client& c, std::string key, uint64_t size, std::string etag, uint64_t range)
+      : c_(c), key_(std::move(key)), path_(c.Url(key_)), size_(size), etag_(std::move(etag)), range_(range) {}
+
+  Result<size_t> Read(char* buf, size_t n) override {
+    AERO_ASSIGN_OR_RETURN(size_t got, ReadAtBuffered(pos_, buf, n));
+    pos_ += got;
+    return got;
+  }
+  Status Seek(uint64_t offset) override {
+    pos_ = offset;
+    return Status();
+  }
+  Result<uint64_t> Size() override { return size_; }
+  Result<FileInfo> Info() override {
+    FileInfo i;
+    i.is_regular = true;
+    i.size = size_;
+    i.inode = std::hash<std::string>()(etag_);
+    return i;
+  }
+  Status Sync() override { return Status(); }
+  const std::string& path() const override { return path_; }
+
+ private:
+  Result<size_t> ReadAtBuffered(uint64_t offset, char* buf, size_t n) {
+    if (offset >= size_ || n == 0) return size_t{0};
+    if (offset < buf_start_ || offset >= buf_start_ + buf_.size()) {
+      AERO_RETURN_IF_ERROR(Fill(offset));
+    }
+    const size_t take = std::min<uint64_t>(n, buf_start_ + buf_.size() - offset);
+    std::memcpy(buf, buf_.data() + (offset - buf_start_), take);
+    return take;
+  }
+  // OBJ-9: one ranged GET of at most range_ bytes, of this ETag only.
+  Status Fill(uint64_t offset) {
+    const uint64_t end = std::min<uint64_t>(size_, offset + range_) - 1;
+    s3::S3Request r;
+    r.method = "GET";
+    r.key = key_;
+    r.headers = {{"range", "bytes=" + std::to_string(offset) + "-" + std::to_string(end)}, {"if-match", etag_}};
+    r.expect_body = end - offset + 1;
+    buf_.clear();
+    buf_.shrink_to_fit();  // OBJ-9: one range in memory at a time, not two
+    AERO_ASSIGN_OR_RETURN(s3::S3Response resp, c_.Perform(r));
+    if (resp.status == 412 || resp.status == 404) {
+      return Status(Code::kIo, Problem("object changed while read", path_, c_.Describe(r, resp)),
+                    "the object was replaced or removed during the run; run again");
+    }
+    if (resp.status != 206 && !(resp.status == 200 && offset == 0 && end + 1 == size_)) {
+      return c_.Unexpected(r, resp);
+    }
+    if (resp.body.size() != end - offset + 1) {
+      return Status(Code::kIo, Problem("short read", path_, "a ranged GET gave " + std::to_string(resp.body.size()) +
+                                                              " bytes, asked " + std::to_string(end - offset + 1)),
+                    "run again");
+    }
+    buf_ = std::move(resp.body);
+    buf_start_ = offset;
+    return Status();
+  }
+
+  s3::S3Client& c_;
+  std::string key_;
+  std::string path_;
+  uint64_t size_;
+  std::string etag_;
+  uint64_t range_;
+  uint64_t pos_ = 0;
+  std::string buf_;
+  uint64_t buf_start_ = 0;
+};
+
+}  // namespace
+
+S3Archive::S3Archive(Fs& fs, s3::S3Url url, std::unique_ptr<s3::S3Client> client, std::string staging)
+    : fs_(fs), url_(std::move(url)), client_(std::move(client)), staging_(std::move(staging)),
+      location_(url_.Location()) {}
+
+Result<std::unique_ptr<S3Archive>> S3Archive::Open(Fs& fs, const s3::S3Url& url, s3::S3Config config) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/aerodb-s3-XXXXXX";
+  if (mkdtemp(dir.data()) == nullptr) {
+    return Status(Code::kIo, Problem("cannot make a staging directory", dir, std::strerror(errno)),
+                  "set TMPDIR to a writable directory");
+  }
+  auto client = std::make_unique<s3::S3Client>(std::move(config), url.bucket);
+  return std::unique_ptr<S3Archive>(new S3Archive(fs, url, std::move(client), dir));
+}
+
+S3Archive::~S3Archive() {
+  Result<std::vector<DirEntry>> left = fs_.ListDir(staging_);
+  if (left.ok()) {
+    for (const DirEntry& e : *left) (void)fs_.Remove(JoinPath(staging_, e.name));
+  }
+  (void)rmdir(staging_.c_str());
+}
+
+// OBJ-10: ListObjectsV2 page after page; names once each, sorted.
+Result<std::vector<ArchiveEntry>> S3Archive::List() {
+  const std::string prefix = url_.prefix.empty() ? "" : url_.prefix + "/";
+  std::set<std::string> files, dirs;
+  std::string token;
+  for (int page = 0;; ++page) {
+    s3::S3Request r;
+    r.method = "GET";
+    r.query = {{"list-type", "2"}, {"delimiter", "/"}, {"prefix", prefix}};
+    if (!token.empty()) r.query.emplace_back("continuation-token", token);
+    AERO_ASSIGN_OR_RETURN(s3::S3Response resp, client_->Perform(r));
+    if (resp.status == 404 && resp.ErrorCode() == "NoSuchBucket") {
+      return Status(Code::kNotFound, Problem("no such bucket", location_, client_->Describe(r, resp)),
+                    "create the bucket, or check the location");
+    }
+    if (resp.status != 200) return client_->Unexpected(r, resp);
+    for (const std::string& block : XmlBlocks(resp.body, "Contents")) {
+      const std::string key = XmlFirst(block, "Key");
+      if (key.size() > prefix.size() && key.compare(0, prefix.size(), prefix) == 0) files.insert(key.substr(prefix.size()));
+    }
+    for (const std::string& block : XmlBlocks(resp.body, "CommonPrefixes")) {
+      std::string p = XmlFirst(block, "Prefix");
+      if (p.size() > prefix.size() + 1 && p.compare(0, prefix.size(), prefix) == 0) {
+        dirs.insert(p.substr(prefix.size(), p.size() - prefix.size() - 1));
+      }
+    }
+    const std::string truncated = XmlFirst(resp.body, "IsTruncated");
+    const std::string next = XmlFirst(resp.body, "NextContinuationToken");
+    if (truncated != "true") break;
+    if (next.empty() || next == token) {
+      return Status(Code::kIo, Problem("object store error", location_, "a truncated listing without a new continuation token"),
+                    "check the store");
+    }
+    token = next;
+  }
+  std::vector<ArchiveEntry> out;
+  for (const std::string& n : files) out.push_back({n, ArchiveEntry::Type::kFile});
+  for (const std::string& n : dirs) {
+    if (!files.count(n)) out.push_back({n, ArchiveEntry::Type::kDirectory});
+  }
+  std::sort(out.begin(), out.end(), [](const ArchiveEntry& a, const ArchiveEntry& b) { return a.name < b.name; });
+  return out;
+}
+
+// OBJ-9: HEAD for the size and the ETag, then a ranged reader.
+Result<std::unique_ptr<ReadableFile>> S3Archive::OpenRead(const std::string& name) {
+  s3::S3Request r;
+  r.method = "HEAD";
+  r.key = url_.Key(name);
+  AERO_ASSIGN_OR_RETURN(s3::S3Response resp, client_->Perform(r));
+  if (resp.status == 404) return Status(Code::kNotFound, Problem("not found", PathOf(name), "no such object"));
+  if (resp.status != 200) return client_->Unexpected(r, resp);
+  const uint64_t size = std::strtoull(resp.Header("content-length").c_str(), nullptr, 10);
+  return std::unique_ptr<ReadableFile>(
+      new S3ReadableFile(*client_, r.key, size, resp.Header("etag"), client_->config().range_bytes));
+}
+
+Result<uint64_t> S3Archive::LocalSize(const std::string& path) {
+  AERO_ASSIGN_OR_RETURN(FileInfo info, fs_.Stat(path));
+  return info.size;
+}
+
+Result<bool> S3Archive::Exists(const std::string& key) {
+  s3::S3Request r;
+  r.method = "HEAD";
+  r.key = key;
+  AERO_ASSIGN_OR_RETURN(s3::S3Response resp, client_->Perform(r));
+  if (resp.status == 404) return false;
+  if (resp.status == 200) return true;
+  return client_->Unexpected(r, resp);
+}
+
+// OBJ-7: PUT a hidden probe name twice with If-None-Match: *; the second
+// must be refused (412). Once per archive object (one run).
+Result<bool> S3Archive::HonoursConditionalCreate() {
+  std::lock_guard<std::mutex> lock(probe_mu_);
+  if (conditional_ok_) return *conditional_ok_;
+  const std::string key = url_.Key(".aerodb-probe-" + s3::RandomToken());
+  s3::S3Request r;
+  r.method = "PUT";
+  r.key = key;
+  r.body = "aerodb conditional-create probe\n";
+  r.headers = {{"if-none-match", "*"}};
+  AERO_ASSIGN_OR_RETURN(s3::S3Response first, client_->Perform(r));
+  if (first.status != 200) return client_->Unexpected(r, first);
+  AERO_ASSIGN_OR_RETURN(s3::S3Response second, client_->Perform(r));
+  bool ok = second.status == 412;
+  if (!ok && second.status != 200) return client_->Unexpected(r, second);
+  s3::S3Request d;
+  d.method = "DELETE";
+  d.key = key;
+  (void)client_->Perform(d);
+  if (!ok) {
+    log::Lib().warn("store ignores If-None-Match '{}': a second conditional create of a probe name "
+                    "succeeded; epoch claims are refused there", location_);
+  }
+  conditional_ok_ = ok;
+  return ok;
+}
+
+// OBJ-5: one conditional PUT with a fresh claim token; a 412 after an
+// attempt whose outcome is unknown is ours when the stored token is.
+Status S3Archive::PutExclusive(const std::string& temp_path, uint64_t size, const std::string& key, bool conditional) {
+  const std::string token = s3::RandomToken();
+  s3::S3Request r;
+  r.method = "PUT";
+  r.key = key;
+  r.file_path = temp_path;
+  r.file_length = size;
+  r.headers = {{kClaimHeader, token}};
+  if (conditional) r.headers.emplace_back("if-none-match", "*");
+  AERO_ASSIGN_OR_RETURN(s3::S3Response resp, client_->Perform(r));
+  if (resp.status == 200) return Status();
+  if (resp.status == 412) {
+    if (resp.earlier_attempt_uncertain) {
+      s3::S3Request h;
+      h.method = "HEAD";
+      h.key = key;
+      AERO_ASSIGN_OR_RETURN(s3::S3Response there, client_->Perform(h));
+      if (there.status == 200 && there.Header(kClaimHeader) == token) return Status();  // our own first write
+    }
+    return Status(Code::kRefused, Problem("exists", client_->Url(key), "an object of that name is there already"));
+  }
+  return client_->Unexpected(r, resp);
+}
+
+// OBJ-8: a multipart upload streamed part by part, completed only when the
+// name is still absent; aborted on any failure.
+Status S3Archive::PutMultipart(const std::string& temp_path, uint64_t size, const std::string& key) {
+  s3::S3Request init;
+  init.method = "POST";
+  init.key = key;
+  init.query = {{"uploads", ""}};
+  init.headers = {{kClaimHeader, s3::RandomToken()}};
+  AERO_ASSIGN_OR_RETURN(s3::S3Response started, client_->Perform(init));
+  if (started.status != 200) return client_->Unexpected(init, started);
+  const std::string upload_id = XmlFirst(started.body, "UploadId");
+  if (upload_id.empty()) return client_->Unexpected(init, started);
+  auto abort = [&](Status s) {
+    (void)AbortUpload(key, upload_id);
+    return s;
+  };
+  const uint64_t part = client_->config().part_bytes;
+  std::string complete = "<CompleteMultipartUpload>";
+  int number = 0;
+  for (uint64_t off = 0; off < size || number == 0; off += part) {
+    ++number;
+    s3::S3Request p;
+    p.method = "PUT";
+    p.key = key;
+    p.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}};
+    p.file_path = temp_path;
+    p.file_offset = off;
+    p.file_length = std::min(part, size - off);
+    Result<s3::S3Response> put = client_->Perform(p);
+    if (!put.ok()) return abort(put.status());
+    if (put->status != 200) return abort(client_->Unexpected(p, *put));
+    complete += "<Part><PartNumber>" + std::to_string(number) + "</PartNumber><ETag>" + put->Header("etag") +
+                "</ETag></Part>";
+    if (size == 0) break;
+  }
+  complete += "</CompleteMultipartUpload>";
+  Result<bool> there = Exists(key);
+  if (!there.ok()) return abort(there.status());
+  if (*there) {
+    return abort(Status(Code::kRefused, Problem("exists", client_->Url(key), "an object of that name is there already")));
+  }
+  s3::S3Request done;
+  done.method = "POST";
+  done.key = key;
+  done.query = {{"uploadId", upload_id}};
+  done.body = complete;
+  Result<s3::S3Response> fin = client_->Perform(done);
+  if (!fin.ok()) return abort(fin.status());
+  // A 200 may still carry an error in its body (S3's CompleteMultipartUpload).
+  if (fin->status != 200 || fin->body.find("<Error>") != std::string::npos) {
+    return abort(client_->Unexpected(done, *fin));
+  }
+  return Status();
+}
+
+// OBJ-7: an epoch claim on a store that would let a second one overwrite it.
+Status S3Archive::ClaimsAllowed() {
+  AERO_ASSIGN_OR_RETURN(bool conditional, HonoursConditionalCreate());
+  if (conditional) return Status::Ok();
+  return Status(Code::kRefused,
+                Problem("store ignores If-None-Match", location_,
+                        "a conditional create of a probe name was not refused the second time, so an epoch "
+                        "claim there could be overwritten by another node's"),
+                "keep history files and claims in a store that honours conditional writes (AWS S3, Ceph RGW, MinIO)");
+}
+
+Status S3Archive::PublishExclusive(const std::string& temp_path, const std::string& name) {
+  AERO_ASSIGN_OR_RETURN(bool conditional, HonoursConditionalCreate());
+  if (!conditional && IsClaimName(name)) return ClaimsAllowed();
+  AERO_ASSIGN_OR_RETURN(uint64_t size, LocalSize(temp_path));
+  const std::string key = url_.Key(name);
+  Status s;
+  if (size > client_->config().multipart_threshold) {
+    s = PutMultipart(temp_path, size, key);
+  } else {
+    if (!conditional) {
+      AERO_ASSIGN_OR_RETURN(bool there, Exists(key));
+      if (there) return Status(Code::kRefused, Problem("exists", PathOf(name), "an object of that name is there already"));
+    }
+    s = PutExclusive(temp_path, size, key, conditional);
+  }
+  if (s.ok()) (void)fs_.Remove(temp_path);  // OBJ-11: the staging copy is consumed, as a rename would
+  return s;
+}
+
+// OBJ-11: an unconditional PUT.
+Status S3Archive::Replace(const std::string& temp_path, const std::string& name) {
+  AERO_ASSIGN_OR_RETURN(uint64_t size, LocalSize(temp_path));
+  s3::S3Request r;
+  r.method = "PUT";
+  r.key = url_.Key(name);
+  r.file_path = temp_path;
+  r.file_length = size;
+  AERO_ASSIGN_OR_RETURN(s3::S3Response resp, client_->Perform(r));
+  if (resp.status != 200) return client_->Unexpected(r, resp);
+  (void)fs_.Remove(temp_path);
+  return Status();
+}
+
+// OBJ-11: HEAD (absent: kNotFound), then DELETE.
+Status S3Archive::Remove(const std::string& name) {
+  const std::string key = url_.Key(name);
+  AERO_ASSIGN_OR_RETURN(bool there, Exists(key));
+  if (!there) return Status(Code::kNotFound, Problem("not found", PathOf(name), "no such object"));
+  s3::S3Request r;
+  r.method = "DELETE";
+  r.key = key;
+  AERO_ASSIGN_OR_RETURN(s3::S3Response resp, client_->Perform(r));
+  if (resp.status != 204 && resp.status != 200) return client_->Unexpected(r, resp);
+  return Status();
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> S3Archive::ListUploads() {
+  std::vector<std::pair<std::string, std::string>> out;
+  s3::S3Request r;
+  r.method = "GET";
+  r.query = {{"uploads", ""}, {"prefix", url_.prefix.empty() ? "" : url_.prefix + "/"}};
+  AERO_ASSIGN_OR_RETURN(s3::S3Response resp, client_->Perform(r));
+  if (resp.status != 200) return client_->Unexpected(r, resp);
+  for (const std::string& block : XmlBlocks(resp.body, "Upload")) {
+    out.emplace_back(XmlFirst(block, "Key"), XmlFirst(block, "UploadId"));
+  }
+  return out;
+}
+
+Status S3Archive::AbortUpload(const std::string& key, const std::string& upload_id) {
+  s3::S3Request r;
+  r.method = "DELETE";
+  r.key = key;
+  r.query = {{"uploadId", upload_id}};
+  AERO_ASSIGN_OR_RETURN(s3::S3Response resp, client_->Perform(r));
+  if (resp.status != 204 && resp.status != 200 && resp.status != 404) return client_->Unexpected(r, resp);
+  return Status();
+}
+
+}  // namespace aero::archive

@@ -1,0 +1,87 @@
+#include "s3/s3_config.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace aero::s3 {
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
+}  // namespace
+
+// OBJ-2: the environment first, then the config file; no credentials is usage.
+Result<S3Config> LoadS3Config() {
+  S3Config c;
+  bool path_style_set = false;
+  const std::string file = Env("AERODB_S3_CONFIG");
+  if (!file.empty()) {
+    std::ifstream in(file);
+    if (!in) {
+      return Status(Code::kUsage, Problem("cannot read s3 config", file, "no such file or no permission"),
+                    "AERODB_S3_CONFIG names a JSON file with access_key_id, secret_access_key, endpoint, region");
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
+    if (!j.is_object()) {
+      return Status(Code::kUsage, Problem("invalid s3 config", file, "not a JSON object"));
+    }
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      const std::string& k = it.key();
+      if (k == "path_style") {
+        if (!it->is_boolean()) return Status(Code::kUsage, Problem("invalid s3 config", file, "'path_style' is not a boolean"));
+        c.path_style = it->get<bool>();
+        path_style_set = true;
+        continue;
+      }
+      if (!it->is_string()) {
+        return Status(Code::kUsage, Problem("invalid s3 config", file, "'" + k + "' is not a string"));
+      }
+      const std::string v = it->get<std::string>();
+      if (k == "access_key_id") c.creds.access_key_id = v;
+      else if (k == "secret_access_key") c.creds.secret_access_key = v;
+      else if (k == "session_token") c.creds.session_token = v;
+      else if (k == "endpoint") c.endpoint = v;
+      else if (k == "region") c.region = v;
+      else return Status(Code::kUsage, Problem("invalid s3 config", file, "unknown key '" + k + "'"));
+    }
+  }
+  if (!Env("AWS_ACCESS_KEY_ID").empty() || !Env("AWS_SECRET_ACCESS_KEY").empty()) {
+    c.creds.access_key_id = Env("AWS_ACCESS_KEY_ID");
+    c.creds.secret_access_key = Env("AWS_SECRET_ACCESS_KEY");
+    c.creds.session_token = Env("AWS_SESSION_TOKEN");
+  }
+  if (!Env("AERODB_S3_ENDPOINT").empty()) c.endpoint = Env("AERODB_S3_ENDPOINT");
+  if (!Env("AERODB_S3_REGION").empty()) c.region = Env("AERODB_S3_REGION");
+  const std::string ps = Env("AERODB_S3_PATH_STYLE");
+  if (ps == "1" || ps == "0") {
+    c.path_style = ps == "1";
+    path_style_set = true;
+  } else if (!ps.empty()) {
+    return Status(Code::kUsage, Problem("invalid value", "AERODB_S3_PATH_STYLE", "expected 1 or 0"));
+  }
+  if (!path_style_set) c.path_style = !c.endpoint.empty();
+  const std::string part = Env("AERODB_S3_PART_BYTES");
+  if (!part.empty()) {
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(part.c_str(), &end, 10);
+    if (*end != '\0' || v < (5ull << 20)) {
+      return Status(Code::kUsage, Problem("invalid value", "AERODB_S3_PART_BYTES", "expected a byte count of at least 5242880"));
+    }
+    c.part_bytes = v;
+    c.multipart_threshold = 4 * v;
+  }
+  if (c.creds.access_key_id.empty() || c.creds.secret_access_key.empty()) {
+    return Status(Code::kUsage, Problem("no credentials", "s3", "no access key id or secret access key"),
+                  "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or name a config file in AERODB_S3_CONFIG");
+  }
+  return c;
+}
+
+}  // namespace aero::s3

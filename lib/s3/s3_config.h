@@ -1,0 +1,28 @@
+// Where the object store is and who we are to it (OBJ-2): the environment,
+// else the JSON file AERODB_S3_CONFIG names.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+#include "s3/sigv4.h"
+
+namespace aero::s3 {
+
+struct S3Config {
+  Credentials creds;          // secrets: never printed, logged or in --json (OBJ-3)
+  std::string endpoint;       // "http://127.0.0.1:7480"; empty: AWS
+  std::string region = "us-east-1";
+  bool path_style = true;
+  int max_attempts = 5;       // OBJ-6
+  int first_wait_ms = 50;     // OBJ-6: doubled after each attempt
+  uint64_t part_bytes = 16ull << 20;            // OBJ-8
+  uint64_t multipart_threshold = 64ull << 20;   // OBJ-8
+  uint64_t range_bytes = 1ull << 20;            // OBJ-9: at most 4 MiB
+};
+
+// OBJ-2: kUsage when there are no credentials, or the config file is bad.
+Result<S3Config> LoadS3Config();
+
+}  // namespace aero::s3
