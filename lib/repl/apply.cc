@@ -45,8 +45,8 @@ Result<archive::Catalog> ListInbox(archive::Archive& a, ApplyReport& rep) {
 
 class Applier {
  public:
-  Applier(Fs& fs, archive::Archive& inbox, node::Node& node, const ApplyOptions& o, ApplyReport& rep)
-      : fs_(fs), inbox_(inbox), node_(node), o_(o), rep_(rep) {}
+  Applier(archive::Archive& inbox, node::Node& node, const ApplyOptions& o, ApplyReport& rep)
+      : inbox_(inbox), node_(node), o_(o), rep_(rep) {}
 
   // LOG-28: each segment judged (duplicate, not-checked, applied), with the
   // identity of the file that was read, as (last commit, FileIdentity).
@@ -416,7 +416,6 @@ class Applier {
     return Status::Ok();
   }
 
-  Fs& fs_;
   archive::Archive& inbox_;  // OBJ-12: a directory or an s3:// archive
   node::Node& node_;
   const ApplyOptions& o_;
@@ -534,7 +533,7 @@ Status Bootstrap(Fs& fs, archive::Archive& inbox, const ApplyOptions& o, ApplyRe
   bool applied = false;
   {
     AERO_ASSIGN_OR_RETURN(auto n, node::Node::Open(fs, tmp, node::Access::kWrite));
-    Applier applier(fs, inbox, *n, o, rep);
+    Applier applier(inbox, *n, o, rep);
     applier.RequireSignatures(gate.get());
     loop = applier.Run(entries);
     applied = rep.applied_commit > 0;  // durable: Run reports only what it acknowledged
@@ -592,7 +591,7 @@ Status ApplyWal(Fs& fs, const ApplyOptions& o, ApplyReport* report) {
   const std::vector<InboxEntry> todo = judged.PassOver(inbox.segments);
   AERO_ASSIGN_OR_RETURN(std::unique_ptr<SignatureGate> gate,
                         MakeSignatureGate(fs, o.inbox, o.trusted_keys, o.data_dir, n->identity().system_id));
-  Applier applier(fs, *inbox_archive, *n, o, rep);
+  Applier applier(*inbox_archive, *n, o, rep);
   applier.RequireSignatures(gate.get());
   Status s = applier.Run(todo);
   if (s.ok()) judged.Record(applier.judged());

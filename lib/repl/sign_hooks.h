@@ -46,7 +46,7 @@ Result<std::unique_ptr<ShipSigner>> LoadShipSigner(const std::string& path);
 class SignatureGate {
  public:
   SignatureGate(Fs& fs, std::string dir, sign::TrustSet trust, history::SystemId system)
-      : fs_(fs), dir_(std::move(dir)), archive_(fs, dir_), trust_(std::move(trust)), system_(system) {}
+      : dir_(std::move(dir)), archive_(fs, dir_), trust_(std::move(trust)), system_(system) {}
   // Step 1, before the segment's header is judged (SIG-5): its sidecar alone.
   Status CheckSegmentSidecar(const std::string& name, sign::Judgement* out);
   // Step 2, once the header is valid: the statement against the file (SIG-7).
@@ -61,7 +61,6 @@ class SignatureGate {
   const sign::TrustSet& trust() const { return trust_; }
 
  private:
-  Fs& fs_;
   std::string dir_;
   archive::PosixArchive archive_;
   sign::TrustSet trust_;

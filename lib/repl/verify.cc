@@ -364,17 +364,6 @@ Status VerifyDataDir(Fs& fs, const std::string& dir, VerifyReport* report, bool 
   return DataDirVerifier(fs, dir, report, aero_only).Run();
 }
 
-Finding Make(Severity sev, std::string kind, const std::string& subject, std::string message,
-             std::string hint = {}) {
-  Finding f;
-  f.severity = sev;
-  f.kind = std::move(kind);
-  f.subject = subject;
-  f.message = std::move(message);
-  f.hint = std::move(hint);
-  return f;
-}
-
 SegmentSummary VerifyOpenedSegment(Result<std::unique_ptr<ReadableFile>> file, const std::string& path,
                                    VerifyReport* report, ProgressCounter* counter);
 
@@ -391,7 +380,7 @@ SegmentSummary VerifyOpenedSegment(Result<std::unique_ptr<ReadableFile>> file, c
   if (file.ok() && counter) file = CountReads(std::move(file).value(), counter);  // OPS-7
   if (!file.ok()) {
     s.state = "io-error";
-    report->findings.push_back(Make(Severity::kIo, "unreadable", path, file.status().message()));
+    report->findings.push_back(MakeFinding(Severity::kIo, "unreadable", path, file.status().message()));
     return s;
   }
   if (EnvelopeFinding(**file, path, &report->findings, &s.state)) return s;  // ENC-9
@@ -418,24 +407,24 @@ SegmentSummary VerifyOpenedSegment(Result<std::unique_ptr<ReadableFile>> file, c
       // Commit 1 starts from H(0) of the segment's own system id (HIST-1).
       if (c.header.first_commit == 1 &&
           c.header.digest_before != history::SeedDigest(c.header.system_id)) {
-        report->findings.push_back(Make(Severity::kDamage, "digest", path,
+        report->findings.push_back(MakeFinding(Severity::kDamage, "digest", path,
                                         Problem("corrupt segment", path,
                                                 "digest_before of commit 1 is not H(0) of its "
                                                 "system id")));
       }
       break;
     case segment::SegmentState::kInTransit:
-      report->findings.push_back(Make(Severity::kInTransit, "in-transit", path,
+      report->findings.push_back(MakeFinding(Severity::kInTransit, "in-transit", path,
                                       Problem("segment in transit", path, c.detail),
                                       "re-run once the transfer has finished"));
       break;
     case segment::SegmentState::kCorrupt:
-      report->findings.push_back(Make(Severity::kDamage, "corrupt", path,
+      report->findings.push_back(MakeFinding(Severity::kDamage, "corrupt", path,
                                       Problem("corrupt segment", path, c.detail),
                                       "replace the file from another copy"));
       break;
     case segment::SegmentState::kIoError:
-      report->findings.push_back(Make(Severity::kIo, "unreadable", path, c.detail));
+      report->findings.push_back(MakeFinding(Severity::kIo, "unreadable", path, c.detail));
       break;
   }
   return s;
@@ -462,7 +451,7 @@ history::Lineage DirectoryLineage(archive::Archive& a, const std::string& system
     case Code::kDiverged: sev = Severity::kDiverged; break;
     default: break;
   }
-  report->findings.push_back(Make(sev, "history-file", dir, problem.message(), problem.hint()));
+  report->findings.push_back(MakeFinding(sev, "history-file", dir, problem.message(), problem.hint()));
   report->findings.back().at_commit = 0;
   return {};
 }
@@ -483,7 +472,7 @@ void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
   }
   report->kind = "segment-dir";
   for (const archive::CatalogSkip& k : catalog.skipped) {
-    report->findings.push_back(Make(Severity::kNotice, "ignored", a.PathOf(k.name),
+    report->findings.push_back(MakeFinding(Severity::kNotice, "ignored", a.PathOf(k.name),
                                     Problem("ignored", a.PathOf(k.name), k.reason)));
   }
   for (const archive::CatalogSegment& e : catalog.segments) {
@@ -510,7 +499,7 @@ void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
   std::map<uint64_t, std::pair<std::string, std::string>> known;
   for (const SegmentSummary* s : valid) {
     if (s->system_id != system_id) {
-      report->findings.push_back(Make(Severity::kForeign, "foreign", s->path,
+      report->findings.push_back(MakeFinding(Severity::kForeign, "foreign", s->path,
                                       Problem("foreign segment", s->path,
                                               "system id " + s->system_id + ", the others are " +
                                                   system_id),
@@ -521,7 +510,7 @@ void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
     // Rows 4-6 of apply-wal's classification (LOG-15, LOG-20), by the lineage.
     if (s->epoch > lineage.max_epoch()) {
       const std::string hist = a.PathOf(history::HistoryFileName(s->epoch));
-      report->findings.push_back(Make(Severity::kInTransit, "in-transit", hist,
+      report->findings.push_back(MakeFinding(Severity::kInTransit, "in-transit", hist,
                                       Problem("history file in transit", hist,
                                               "segment " + BaseName(s->path) + " needs it"),
                                       "re-run once the history file has arrived"));
@@ -530,7 +519,7 @@ void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
     }
     const uint64_t b_s = *lineage.Branch(s->epoch);
     if (s->epoch >= 2 && s->first_commit <= b_s) {
-      report->findings.push_back(Make(
+      report->findings.push_back(MakeFinding(
           Severity::kDiverged, "diverged", s->path,
           Problem("diverged at commit " + std::to_string(s->first_commit), s->path,
                   "epoch " + std::to_string(s->epoch) + " began after commit " + std::to_string(b_s)),
@@ -541,7 +530,7 @@ void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
     const std::optional<uint64_t> b_next = lineage.Branch(s->epoch + 1);
     const uint64_t last_owned = b_next ? std::min(s->last_commit, *b_next) : s->last_commit;
     if (s->first_commit > last_owned) {
-      report->findings.push_back(Make(Severity::kNotice, "superseded", s->path,
+      report->findings.push_back(MakeFinding(Severity::kNotice, "superseded", s->path,
                                       Problem("superseded segment", s->path,
                                               "its write sets belong to epoch " +
                                                   std::to_string(s->epoch + 1) + " from commit " +
@@ -557,7 +546,7 @@ void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
       auto [it, fresh] = known.try_emplace(commit, *digest, s->path);
       if (fresh || it->second.first == *digest || diverged) continue;
       diverged = true;
-      report->findings.push_back(Make(
+      report->findings.push_back(MakeFinding(
           Severity::kDiverged, "diverged", s->path,
           Problem("diverged at commit " + std::to_string(commit), s->path,
                   "its digest there differs from the one '" + it->second.second + "' gives"),
@@ -567,14 +556,14 @@ void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
     }
     if (last && s->first_commit > *last + 1) {
       report->findings.push_back(
-          Make(Severity::kGap, "gap", s->path,
+          MakeFinding(Severity::kGap, "gap", s->path,
                Problem("gap before commit " + std::to_string(*last + 1) + " in", a.location(),
                        "commits " + std::to_string(*last + 1) + ".." +
                            std::to_string(s->first_commit - 1) + " are in no segment"),
                "ship the missing range again from the primary, if it still has it"));
       report->findings.back().at_commit = *last + 1;
     } else if (last && s->first_commit <= *last && !diverged) {
-      report->findings.push_back(Make(Severity::kNotice, "overlap", s->path,
+      report->findings.push_back(MakeFinding(Severity::kNotice, "overlap", s->path,
                                       Problem("overlapping segment", s->path,
                                               "commits " + std::to_string(s->first_commit) + ".." +
                                                   std::to_string(std::min(*last, s->last_commit)) +
@@ -714,7 +703,7 @@ Status VerifyArchiveFile(ReadableFile& f, const std::string& path, VerifyReport*
   }
   // Damaged members first (also when a read error ended the pass).
   for (const std::string& detail : c.findings) {
-    report->findings.push_back(Make(Severity::kDamage, "invalid-archive", path,
+    report->findings.push_back(MakeFinding(Severity::kDamage, "invalid-archive", path,
                                     Problem("invalid archive", path, detail),
                                     "get a good copy of the archive"));
   }
@@ -723,12 +712,12 @@ Status VerifyArchiveFile(ReadableFile& f, const std::string& path, VerifyReport*
     case snapshot::ArchiveState::kCorrupt:
       break;
     case snapshot::ArchiveState::kInTransit:
-      report->findings.push_back(Make(Severity::kInTransit, "in-transit", path,
+      report->findings.push_back(MakeFinding(Severity::kInTransit, "in-transit", path,
                                       Problem("archive in transit", path, c.detail),
                                       "re-run once the copy has finished"));
       break;
     case snapshot::ArchiveState::kIoError:
-      report->findings.push_back(Make(Severity::kIo, "unreadable", path, c.detail));
+      report->findings.push_back(MakeFinding(Severity::kIo, "unreadable", path, c.detail));
       break;
   }
   return Status::Ok();

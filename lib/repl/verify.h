@@ -42,6 +42,17 @@ struct Finding {
   std::optional<uint64_t> at_commit;
 };
 
+inline Finding MakeFinding(Severity severity, std::string kind, const std::string& subject,
+                           std::string message, std::string hint = {}) {
+  Finding f;
+  f.severity = severity;
+  f.kind = std::move(kind);
+  f.subject = subject;
+  f.message = std::move(message);
+  f.hint = std::move(hint);
+  return f;
+}
+
 struct WalSummary {
   std::string path;
   uint64_t bytes = 0;

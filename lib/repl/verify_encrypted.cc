@@ -6,17 +6,6 @@ namespace aero::repl {
 
 namespace {
 
-Finding Make(Severity sev, std::string kind, const std::string& path, std::string message,
-             std::string hint = {}) {
-  Finding f;
-  f.severity = sev;
-  f.kind = std::move(kind);
-  f.subject = path;
-  f.message = std::move(message);
-  f.hint = std::move(hint);
-  return f;
-}
-
 std::string Describe(const crypto::Envelope& e) {
   return "key id " + crypto::KeyIdHex(e.header.key_id) + ", " +
          crypto::AlgorithmName(e.header.algorithm) + ", " +
@@ -28,24 +17,24 @@ bool NotValid(const crypto::Envelope& e, const std::string& path, std::vector<Fi
   switch (e.state) {
     case Verdict::kValid: return false;
     case Verdict::kCorrupt:
-      out->push_back(Make(Severity::kDamage, "corrupt", path,
+      out->push_back(MakeFinding(Severity::kDamage, "corrupt", path,
                           Problem("corrupt encrypted file", path, e.detail),
                           "replace the file from its source"));
       return true;
     case Verdict::kInTransit:
-      out->push_back(Make(Severity::kInTransit, "in-transit", path,
+      out->push_back(MakeFinding(Severity::kInTransit, "in-transit", path,
                           Problem("encrypted file in transit", path, e.detail),
                           "re-run once the transfer has finished"));
       return true;
     case Verdict::kIoError:
-      out->push_back(Make(Severity::kIo, "unreadable", path, e.io.message(), e.io.hint()));
+      out->push_back(MakeFinding(Severity::kIo, "unreadable", path, e.io.message(), e.io.hint()));
       return true;
   }
   return false;
 }
 
 Finding NotChecked(const crypto::Envelope& e, const std::string& path) {  // ENC-9
-  return Make(Severity::kNotice, "not-checked", path,
+  return MakeFinding(Severity::kNotice, "not-checked", path,
               Problem("encrypted file not checked", path,
                       Describe(e) +
                           ": framing valid; not checked: the chunks' tags, the plaintext digest "
@@ -63,7 +52,7 @@ bool VerifyEnvelope(ReadableFile& file, const std::string& path, std::vector<Fin
     out->push_back(NotChecked(*e, path));  // ENC-9: framing only
     return true;
   }
-  out->push_back(Make(Severity::kNotice, "encrypted", path,
+  out->push_back(MakeFinding(Severity::kNotice, "encrypted", path,
                       Problem("encrypted file", path,
                               Describe(*e) + ": every chunk and the plaintext digest (sha256 " +
                                   ToHex(e->plaintext_sha) + ") verified")));
