@@ -42,7 +42,8 @@ struct Cut {
 // A segment's temp file, written and fsynced, not yet renamed.
 struct Written {
   std::string name, final_path, tmp;
-  segment::WrittenSegment seg;
+  segment::WrittenSegment seg;  // the segment: its size and seal (what a signature states, SIG-1)
+  uint64_t file_bytes = 0;      // the file: larger in an encryption envelope (ENC-12)
 };
 
 // ship-wal in named steps (specs/REPLICATION_LOG_FLOW.md, "Shipping"):
@@ -611,7 +612,7 @@ class Shipper {
     AERO_ASSIGN_OR_RETURN(auto copy_file, OpenWal());
     AERO_ASSIGN_OR_RETURN(w.seg, segment::WriteSegment(fs_, w.tmp, c.header, *copy_file, c.start,
                                                        c.end, o_.zstd, Encrypt()));
-    if (o_.encryption) w.seg.bytes = crypto::EncryptedSize(w.seg.bytes);
+    w.file_bytes = o_.encryption ? crypto::EncryptedSize(w.seg.bytes) : w.seg.bytes;
     return w;
   }
 
@@ -637,7 +638,7 @@ class Shipper {
     } else {
       AERO_RETURN_IF_ERROR(renamed);
       AERO_RETURN_IF_ERROR(target_->MakeDurable());
-      out.bytes = w.seg.bytes;
+      out.bytes = w.file_bytes;
     }
     // LOG-3: the position follows the published segments, saved every
     // position_every_bytes and at the end of the run: a crash in between

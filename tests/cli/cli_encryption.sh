@@ -105,4 +105,21 @@ expect_rc 8
 run "$AERODB_REPL" verify "$T/snap-short.tar.zst" --encryption-keys "$K"
 expect_rc 8
 
+test_case "SIG-1 ENC-8 signed and encrypted: the statement states the plaintext, a replica with keys and trust applies it"
+# The signature covers the segment (its size and seal), not the envelope that
+# carries it: a size taken from the encrypted file would fail SIG-7 here.
+OUT_SE=$T/signed-enc TRUST=$T/trust
+mkdir -p "$OUT_SE" "$TRUST"
+openssl genpkey -algorithm ed25519 -out "$T/sk.pem" 2>/dev/null
+chmod 600 "$T/sk.pem"
+openssl pkey -in "$T/sk.pem" -pubout -out "$TRUST/k.pem" 2>/dev/null
+run "$AERODB_REPL" ship-wal -D "$P" --to "$OUT_SE" --max-segment-bytes 40000 --signing-key "$T/sk.pem" --encryption-key "$K/a.key" --json
+expect_rc 0
+[ "$(ls "$OUT_SE" | grep -c '\.seg\.sig$')" -gt 1 ] && pass || fail "expected a sidecar per segment"
+run "$AERODB_REPL" verify "$OUT_SE" --trusted-keys "$TRUST" --encryption-keys "$K"
+expect_rc 0
+run "$AERODB_REPL" apply-wal -D "$T/r-se" --from "$OUT_SE" --trusted-keys "$TRUST" --encryption-keys "$K" --json
+expect_rc 0
+[ "$("$AERODB" scan -D "$T/r-se")" = "$("$AERODB" scan -D "$P")" ] && pass || fail "the replica differs from the primary"
+
 finish
