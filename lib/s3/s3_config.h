@@ -20,9 +20,12 @@ struct S3Config {
   uint64_t part_bytes = 16ull << 20;            // OBJ-8
   uint64_t multipart_threshold = 64ull << 20;   // OBJ-8
   uint64_t range_bytes = 1ull << 20;            // OBJ-9: at most 4 MiB
+  bool read_ahead = true;                       // OBJ-9: the next range while this one is read
 };
 
 // OBJ-2: kUsage when there are no credentials, or the config file is bad.
 Result<S3Config> LoadS3Config();
+// OBJ-9: the read settings from the environment into `c`; kUsage when bad.
+Status LoadS3ReadSettings(S3Config& c);
 
 }  // namespace aero::s3
