@@ -9,6 +9,7 @@
 #include <functional>
 #include <future>
 #include <set>
+#include <system_error>
 
 #include "common/log.h"
 #include "history/history_file.h"
@@ -170,8 +171,12 @@ class S3ReadableFile final : public PositionalReadableFile {
     uint64_t to = std::min<uint64_t>(size_, from + range_);
     if (!tail_.bytes.empty() && tail_.start < to) to = std::max(from, tail_.start);  // the tail is here already
     if (!read_ahead_ || ahead_.valid() || from >= to) return;
+    try {
+      ahead_ = std::async(std::launch::async, [this, from, to] { return Fetch(from, to); });
+    } catch (const std::system_error&) {
+      return;  // no thread for it: no read-ahead, the reader fetches the range itself
+    }
     ahead_start_ = from;
-    ahead_ = std::async(std::launch::async, [this, from, to] { return Fetch(from, to); });
   }
   void DropReadAhead() {
     if (ahead_.valid()) (void)ahead_.get();
