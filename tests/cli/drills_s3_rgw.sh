@@ -40,9 +40,13 @@ echo "s3 split-brain drill: $(grep -o 'exactly one winner.*' <<<"$OUT"), $((t1 -
 not_yet=()
 probe=$DRILL_S3/probe-$$
 "$AERODB" init -D "$T/probe" >/dev/null
+"$AERODB" load -D "$T/probe" --write-sets 1 >/dev/null
+"$AERODB_REPL" ship-wal -D "$T/probe" --to "$T/probe-in" >/dev/null 2>&1
 try() {  # try NAME CMD...: NAME when CMD refuses the object store
+  local name=$1
+  shift
   "$@" >/dev/null 2>"$T/probe.err"
-  grep -q "object store not supported here" "$T/probe.err" && not_yet+=("$1")
+  grep -q "object store not supported here" "$T/probe.err" && not_yet+=("$name")
   return 0
 }
 try prune "$AERODB_REPL" prune --archive "$probe" --keep-snapshots 1
@@ -50,7 +54,7 @@ try check-history "$AERODB_REPL" check-history -D "$T/probe" --archive "$probe"
 try rejoin "$AERODB_REPL" rejoin -D "$T/probe" --archive "$probe"
 try "snapshot export" "$AERODB_REPL" snapshot export -D "$T/probe" -o "$probe/x.tar.zst"
 try "snapshot install" "$AERODB_REPL" snapshot install -D "$T/probe2" "$probe/x.tar.zst"
-try "apply-wal --report-to" "$AERODB_REPL" apply-wal -D "$T/probe3" --from "$T/probe" --report-to "$probe" --replica-name x
+try "apply-wal --report-to" "$AERODB_REPL" apply-wal -D "$T/probe3" --from "$T/probe-in" --report-to "$probe" --replica-name x
 if [ "${#not_yet[@]}" -gt 0 ]; then
   echo "skipped 'drill 1 on S3' and 'drill 2 on S3': these refuse s3:// yet: ${not_yet[*]}"
 else
