@@ -85,15 +85,15 @@ Result<S3Config> LoadS3Config() {
   return c;
 }
 
-// OBJ-9: AERODB_S3_RANGE_BYTES (65536..4194304) and AERODB_S3_READ_AHEAD
+// OBJ-9: AERODB_S3_RANGE_BYTES (65536..1048576: two ranges within the memory bound) and AERODB_S3_READ_AHEAD
 // (1, the default, or 0: one range at a time, for measurements).
 Status LoadS3ReadSettings(S3Config& c) {
   const std::string range = Env("AERODB_S3_RANGE_BYTES");
   if (!range.empty()) {
     char* end = nullptr;
     const unsigned long long v = std::strtoull(range.c_str(), &end, 10);
-    if (*end != '\0' || v < (64ull << 10) || v > (4ull << 20)) {
-      return Status(Code::kUsage, Problem("invalid value", "AERODB_S3_RANGE_BYTES", "expected a byte count from 65536 to 4194304"));
+    if (*end != '\0' || v < (64ull << 10) || v > (1ull << 20)) {
+      return Status(Code::kUsage, Problem("invalid value", "AERODB_S3_RANGE_BYTES", "expected a byte count from 65536 to 1048576"));
     }
     c.range_bytes = v;
   }

@@ -39,8 +39,8 @@ settle; t0=$(now)
 /usr/bin/time -f %M -o "$W/ship.rss" "$B/cli/aerodb-repl" ship-wal -D "$W/p" --to s3://bench/ours >/dev/null 2>&1 || { echo "ship-wal failed"; exit 1; }
 t1=$(now); ship=$(mbps "$bytes" "$t0" "$t1")
 # apply-wal three ways in this run (OBJ-9): one range at a time (read-ahead
-# off: the reader before the read-ahead), the default (1 MiB ranges, the
-# next read ahead on a worker), and 4 MiB ranges read ahead. Each with the
+# off), the default (1 MiB ranges, the next read ahead on a worker), and
+# 512 KiB ranges read ahead. Each with the
 # 1-minute load average when it ran: the machine may be shared.
 load() { cut -d' ' -f1 /proc/loadavg; }
 apply_run() {  # apply_run TAG ENV...: MB/s into apply_TAG, RSS file W/apply_TAG.rss
@@ -54,7 +54,7 @@ apply_run() {  # apply_run TAG ENV...: MB/s into apply_TAG, RSS file W/apply_TAG
 }
 apply_run plain AERODB_S3_READ_AHEAD=0
 apply_run ahead AERODB_S3_READ_AHEAD=1
-apply_run ahead4 AERODB_S3_READ_AHEAD=1 AERODB_S3_RANGE_BYTES=4194304
+apply_run ahead4 AERODB_S3_READ_AHEAD=1 AERODB_S3_RANGE_BYTES=524288
 apply=$apply_ahead
 settle; t0=$(now)
 s3cmd -c "$W/s3cfg" --no-progress -q put --recursive "$W/seg/" s3://bench/peer/ >/dev/null || { echo "s3cmd put failed"; exit 1; }
@@ -65,8 +65,8 @@ t1=$(now); get=$(mbps "$bytes" "$t0" "$t1")
 printf '  ship-wal  --to s3://   %8s MB/s, peak RSS %s KiB\n' "$ship" "$(rss "$W/ship.rss")"
 printf '  apply-wal --from s3:// %8s MB/s, peak RSS %s KiB, load %s  (one 1 MiB range at a time: AERODB_S3_READ_AHEAD=0)\n' "$apply_plain" "$(rss "$W/apply_plain.rss")" "$load_plain"
 printf '  apply-wal --from s3:// %8s MB/s, peak RSS %s KiB, load %s  (1 MiB ranges, the next read ahead: the default)\n' "$apply_ahead" "$(rss "$W/apply_ahead.rss")" "$load_ahead"
-printf '  apply-wal --from s3:// %8s MB/s, peak RSS %s KiB, load %s  (4 MiB ranges read ahead: AERODB_S3_RANGE_BYTES=4194304)\n' "$apply_ahead4" "$(rss "$W/apply_ahead4.rss")" "$load_ahead4"
+printf '  apply-wal --from s3:// %8s MB/s, peak RSS %s KiB, load %s  (512 KiB ranges read ahead: AERODB_S3_RANGE_BYTES=524288)\n' "$apply_ahead4" "$(rss "$W/apply_ahead4.rss")" "$load_ahead4"
 printf '  s3cmd put --recursive  %8s MB/s\n' "$put"
 printf '  s3cmd get --recursive  %8s MB/s, load %s\n' "$get" "$load_get"
-printf '  ratios: ship-wal / s3cmd put = %sx, apply-wal / s3cmd get = %sx (read-ahead off %sx, 4 MiB ranges %sx)\n' \
+printf '  ratios: ship-wal / s3cmd put = %sx, apply-wal / s3cmd get = %sx (read-ahead off %sx, 512 KiB ranges %sx)\n' \
   "$(ratio "$ship" "$put")" "$(ratio "$apply" "$get")" "$(ratio "$apply_plain" "$get")" "$(ratio "$apply_ahead4" "$get")"
