@@ -1,19 +1,49 @@
 # Helpers shared by the disaster-recovery drills (sourced).
-#   BIN_DIR holds aerodb and aerodb-repl; TRANSPORT is cp or rsync.
+#   BIN_DIR holds aerodb and aerodb-repl; TRANSPORT is cp, rsync or s3.
+# s3: the claim archive is an object store (specs/REPLICATION_OBJECT_STORE.md):
+# DRILL_S3=s3://BUCKET[/PREFIX] names an existing bucket, the endpoint and
+# the credentials come from AERODB_S3_ENDPOINT, AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY (as tests/support/rgw.sh's env file sets them); each
+# run claims under a fresh prefix below DRILL_S3. Nodes ship straight to it
+# and apply straight from it: there is no inbox.
 set -euo pipefail
-BIN=$(cd "${1:?usage: DRILL BIN_DIR [cp|rsync]}" && pwd)
+BIN=$(cd "${1:?usage: DRILL BIN_DIR [cp|rsync|s3]}" && pwd)
 TRANSPORT=${2:-cp}
 export AERODB=$BIN/aerodb AERODB_REPL=$BIN/aerodb-repl
 case "$TRANSPORT" in
   cp) ;;
   rsync) for tool in rsync flock; do command -v "$tool" >/dev/null || { echo "missing tool '$tool': the drill needs it" >&2; echo "hint: apt-get install -y $tool" >&2; exit 10; }; done ;;
-  *) echo "usage error 'TRANSPORT': cp or rsync, got '$TRANSPORT'" >&2; exit 2 ;;
+  s3) [ -n "${DRILL_S3:-}" ] && [ -n "${AWS_ACCESS_KEY_ID:-}" ] || {
+        echo "usage error 'DRILL_S3': the s3 transport needs DRILL_S3=s3://BUCKET[/PREFIX] and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AERODB_S3_ENDPOINT" >&2
+        echo "hint: bash tests/support/rgw.sh start DIR starts a Ceph RGW on loopback and writes DIR/env to source" >&2; exit 2; } ;;
+  *) echo "usage error 'TRANSPORT': cp, rsync or s3, got '$TRANSPORT'" >&2; exit 2 ;;
 esac
 command -v jq >/dev/null || { echo "missing tool 'jq': the drill needs it" >&2; echo "hint: apt-get install -y jq" >&2; exit 10; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/aerodb-drill.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 FAILED=0
 REPORT=()
+# claim_archive NAME: a new, empty claim archive's location: a directory in
+# WORK, or with s3 a fresh prefix below DRILL_S3 (nothing to create there).
+claim_archive() {
+  if [ "$TRANSPORT" = s3 ]; then
+    echo "${DRILL_S3%/}/$1-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+  else
+    mkdir -p "$WORK/$1" && echo "$WORK/$1"
+  fi
+}
+# segments ARCHIVE: how many segments the archive holds (a directory or s3://).
+segments() { "$AERODB_REPL" verify "$1" --json | jq '.segments | length'; }
+# has_history ARCHIVE NAME: history file NAME is in the archive. s3: verify
+# reads the archive's history files and names a missing one that a segment
+# needs ("history file in transit"), so call it while segments of NAME's
+# epoch are there.
+has_history() {
+  if [ "$TRANSPORT" != s3 ]; then test -f "$1/$2"; return; fi
+  local out
+  out=$("$AERODB_REPL" verify "$1" --json) || return 1
+  ! jq -e --arg n "/$2" '.findings[] | select(.subject | endswith($n))' <<<"$out" >/dev/null
+}
 
 step() { printf '\n== %s\n' "$*"; }
 # expect CODE CMD...: CMD exits CODE; its output is shown.
@@ -37,8 +67,10 @@ CRON=$(cd "$(dirname "${BASH_SOURCE[0]}")/../cron-rsync" && pwd)
 # rsync: the cron pipeline of examples/cron-rsync/ between separate trees:
 # ship.sh into an outbox for NAME, transfer.sh (rsync, draining the outbox)
 # into NAME's inbox.
+# s3: nothing to deliver, the replicas apply straight from the claim archive.
 deliver() {
   local primary=$1 name=$2
+  [ "$TRANSPORT" = s3 ] && return 0
   mkdir -p "$WORK/in-$name" "$WORK/out-$name"
   if [ "$TRANSPORT" = rsync ]; then
     bash "$CRON/ship.sh" "$primary" "$WORK/out-$name" || return $?
@@ -52,9 +84,11 @@ deliver() {
 }
 # apply DIR NAME: apply-wal from NAME's inbox (rsync: through apply.sh).
 # With REGISTER set, the replica registers as NAME (apply-wal --report-to):
-# in the claim archive with cp, in its inbox with rsync (apply.sh).
+# in the claim archive with cp and s3, in its inbox with rsync (apply.sh).
 apply() {
-  if [ "$TRANSPORT" = rsync ]; then
+  if [ "$TRANSPORT" = s3 ]; then
+    "$AERODB_REPL" apply-wal -D "$1" --from "$A" ${REGISTER:+--report-to "$A" --replica-name "$2"}
+  elif [ "$TRANSPORT" = rsync ]; then
     REPLICA_NAME=${REGISTER:+$2} bash "$CRON/apply.sh" "$1" "$WORK/in-$2"
   else
     "$AERODB_REPL" apply-wal -D "$1" --from "$WORK/in-$2" ${REGISTER:+--report-to "$A" --replica-name "$2"}

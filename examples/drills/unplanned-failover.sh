@@ -5,10 +5,13 @@
 # primary's unshipped write sets are reported by CommitId and kept in an
 # archive before they are discarded; it is rebuilt from a snapshot of the
 # new primary and catches up.
-#   unplanned-failover.sh BIN_DIR [cp|rsync]
+# With s3 the claim archive is a bucket prefix on an object store, and the
+# snapshot of the new primary is exported into it and installed from it.
+#   unplanned-failover.sh BIN_DIR [cp|rsync|s3]
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-P=$WORK/primary R1=$WORK/replica1 R2=$WORK/replica2 A=$WORK/claim-archive
-mkdir "$A"
+P=$WORK/primary R1=$WORK/replica1 R2=$WORK/replica2 A=$(claim_archive claim-archive)
+SNAP=$WORK/new-primary.tar.zst
+[ "$TRANSPORT" = s3 ] && SNAP=$A/new-primary.tar.zst
 
 step "a primary with two replicas"
 "$AERODB" init -D "$P" >/dev/null
@@ -42,8 +45,8 @@ check "the old directory kept aside still holds commits 201..210" \
   test "$("$AERODB_REPL" status -D "$WORK/primary.superseded" --json 2>/dev/null | jq -r .applied_commit)" = 210
 
 step "rebuild: a snapshot of the new primary replaces the old primary"
-expect 0 "$AERODB_REPL" snapshot export -D "$R1" -o "$WORK/new-primary.tar.zst"
-expect 0 "$AERODB_REPL" snapshot install -D "$P" --discard-existing "$WORK/new-primary.tar.zst"
+expect 0 "$AERODB_REPL" snapshot export -D "$R1" -o "$SNAP"
+expect 0 "$AERODB_REPL" snapshot install -D "$P" --discard-existing "$SNAP"
 "$AERODB" load -D "$R1" --write-sets 5 --seed 4 >/dev/null
 expect 0 "$AERODB_REPL" ship-wal -D "$R1" --to "$A"
 expect 0 deliver "$R1" p; expect 0 deliver "$R1" r2

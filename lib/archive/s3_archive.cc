@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <future>
 #include <set>
+#include <system_error>
 
 #include "common/log.h"
 #include "history/history_file.h"
@@ -87,19 +89,36 @@ bool IsClaimName(const std::string& name) {
 }
 
 // OBJ-9: a ranged, streaming reader of one object version (its ETag).
-class S3ReadableFile final : public ReadableFile {
- public:
-  S3ReadableFile(s3::S3Client& c, std::string key, uint64_t size, std::string etag, uint64_t range)
-      : c_(c), key_(std::move(key)), path_(c.Url(key_)), size_(size), etag_(std::move(etag)), range_(range) {}
+// Ranges of range_ bytes. A read that continues the previous read of the
+// current range starts the read-ahead of the next range on a worker, so that
+// the store sends it while the reader works on this one: at most two ranges
+// are in memory. A read of the object's last kS3TailBytes (a trailer, a
+// final chunk; min(kS3TailBytes, range_)) is kept in a range of its own and
+// leaves the current one in place, so that a header, a trailer and then the body fetch each
+// byte once.
+constexpr uint64_t kS3TailBytes = 256 * 1024;
 
-  Result<size_t> Read(char* buf, size_t n) override {
-    AERO_ASSIGN_OR_RETURN(size_t got, ReadAtBuffered(pos_, buf, n));
-    pos_ += got;
-    return got;
-  }
-  Status Seek(uint64_t offset) override {
-    pos_ = offset;
-    return Status();
+class S3ReadableFile final : public PositionalReadableFile {
+ public:
+  S3ReadableFile(s3::S3Client& c, std::string key, uint64_t size, std::string etag)
+      : c_(c), key_(std::move(key)), path_(c.Url(key_)), size_(size), etag_(std::move(etag)),
+        range_(c.config().range_bytes), read_ahead_(c.config().read_ahead) {}
+  ~S3ReadableFile() override { DropReadAhead(); }
+
+  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) override {
+    if (offset >= size_ || n == 0) return size_t{0};
+    S3Range* r = main_.Holds(offset) ? &main_ : tail_.Holds(offset) ? &tail_ : nullptr;
+    if (r == nullptr) {
+      AERO_ASSIGN_OR_RETURN(r, Load(offset));
+    }
+    const size_t take = std::min<uint64_t>(n, r->start + r->bytes.size() - offset);
+    std::memcpy(buf, r->bytes.data() + (offset - r->start), take);
+    if (r == &main_) {
+      const bool continues = offset == main_next_;
+      main_next_ = offset + take;
+      if (continues) StartReadAhead();
+    }
+    return take;
   }
   Result<uint64_t> Size() override { return size_; }
   Result<FileInfo> Info() override {
@@ -113,52 +132,91 @@ class S3ReadableFile final : public ReadableFile {
   const std::string& path() const override { return path_; }
 
  private:
-  Result<size_t> ReadAtBuffered(uint64_t offset, char* buf, size_t n) {
-    if (offset >= size_ || n == 0) return size_t{0};
-    if (offset < buf_start_ || offset >= buf_start_ + buf_.size()) {
-      AERO_RETURN_IF_ERROR(Fill(offset));
+  struct S3Range {
+    uint64_t start = 0;
+    std::string bytes;
+    bool Holds(uint64_t offset) const { return offset >= start && offset - start < bytes.size(); }
+  };
+
+  // The range at `offset`: the read-ahead when it starts there, the tail,
+  // or a new current range (the read-ahead of elsewhere dropped first: two
+  // ranges at most).
+  Result<S3Range*> Load(uint64_t offset) {
+    if (ahead_.valid() && ahead_start_ == offset) {
+      Result<std::string> got = ahead_.get();
+      main_.bytes.clear();
+      if (!got.ok()) return got.status();
+      main_ = {offset, std::move(got).value()};
+      return &main_;
     }
-    const size_t take = std::min<uint64_t>(n, buf_start_ + buf_.size() - offset);
-    std::memcpy(buf, buf_.data() + (offset - buf_start_), take);
-    return take;
+    const uint64_t tail = std::min(kS3TailBytes, range_);
+    if (size_ > range_ && size_ - offset <= tail) {
+      const uint64_t from = size_ - tail;
+      tail_.bytes.clear();
+      AERO_ASSIGN_OR_RETURN(std::string got, Fetch(from, size_));
+      tail_ = {from, std::move(got)};
+      return &tail_;
+    }
+    DropReadAhead();
+    main_.bytes.clear();
+    main_.bytes.shrink_to_fit();  // OBJ-9: never a third range
+    main_next_ = UINT64_MAX;
+    AERO_ASSIGN_OR_RETURN(std::string got, Fetch(offset, std::min<uint64_t>(size_, offset + range_)));
+    main_ = {offset, std::move(got)};
+    return &main_;
   }
-  // OBJ-9: one ranged GET of at most range_ bytes, of this ETag only.
-  Status Fill(uint64_t offset) {
-    const uint64_t end = std::min<uint64_t>(size_, offset + range_) - 1;
+
+  void StartReadAhead() {
+    const uint64_t from = main_.start + main_.bytes.size();
+    uint64_t to = std::min<uint64_t>(size_, from + range_);
+    if (!tail_.bytes.empty() && tail_.start < to) to = std::max(from, tail_.start);  // the tail is here already
+    if (!read_ahead_ || ahead_.valid() || from >= to) return;
+    try {
+      ahead_ = std::async(std::launch::async, [this, from, to] { return Fetch(from, to); });
+    } catch (const std::system_error&) {
+      return;  // no thread for it: no read-ahead, the reader fetches the range itself
+    }
+    ahead_start_ = from;
+  }
+  void DropReadAhead() {
+    if (ahead_.valid()) (void)ahead_.get();
+  }
+
+  // OBJ-9: one ranged GET of bytes [from, to), of this ETag only. Called by
+  // the reader and by the read-ahead worker (S3Client serializes them).
+  Result<std::string> Fetch(uint64_t from, uint64_t to) const {
     s3::S3Request r;
     r.method = "GET";
     r.key = key_;
-    r.headers = {{"range", "bytes=" + std::to_string(offset) + "-" + std::to_string(end)}, {"if-match", etag_}};
-    r.expect_body = end - offset + 1;
-    buf_.clear();
-    buf_.shrink_to_fit();  // OBJ-9: one range in memory at a time, not two
+    r.headers = {{"range", "bytes=" + std::to_string(from) + "-" + std::to_string(to - 1)}, {"if-match", etag_}};
+    r.expect_body = to - from;
     AERO_ASSIGN_OR_RETURN(s3::S3Response resp, c_.Perform(r));
     if (resp.status == 412 || resp.status == 404) {
       return Status(Code::kIo, Problem("object changed while read", path_, c_.Describe(r, resp)),
                     "the object was replaced or removed during the run; run again");
     }
-    if (resp.status != 206 && !(resp.status == 200 && offset == 0 && end + 1 == size_)) {
+    if (resp.status != 206 && !(resp.status == 200 && from == 0 && to == size_)) {
       return c_.Unexpected(r, resp);
     }
-    if (resp.body.size() != end - offset + 1) {
+    if (resp.body.size() != to - from) {
       return Status(Code::kIo, Problem("short read", path_, "a ranged GET gave " + std::to_string(resp.body.size()) +
-                                                              " bytes, asked " + std::to_string(end - offset + 1)),
+                                                              " bytes, asked " + std::to_string(to - from)),
                     "run again");
     }
-    buf_ = std::move(resp.body);
-    buf_start_ = offset;
-    return Status();
+    return std::move(resp.body);
   }
 
   s3::S3Client& c_;
-  std::string key_;
-  std::string path_;
-  uint64_t size_;
-  std::string etag_;
-  uint64_t range_;
-  uint64_t pos_ = 0;
-  std::string buf_;
-  uint64_t buf_start_ = 0;
+  const std::string key_;
+  const std::string path_;
+  const uint64_t size_;
+  const std::string etag_;
+  const uint64_t range_;
+  const bool read_ahead_;
+  S3Range main_, tail_;
+  uint64_t main_next_ = UINT64_MAX;  // where the last read of main_ ended
+  std::future<Result<std::string>> ahead_;
+  uint64_t ahead_start_ = 0;
 };
 
 }  // namespace
@@ -240,7 +298,7 @@ Result<std::unique_ptr<ReadableFile>> S3Archive::OpenRead(const std::string& nam
   if (resp.status != 200) return client_->Unexpected(r, resp);
   const uint64_t size = std::strtoull(resp.Header("content-length").c_str(), nullptr, 10);
   return std::unique_ptr<ReadableFile>(
-      new S3ReadableFile(*client_, r.key, size, resp.Header("etag"), client_->config().range_bytes));
+      new S3ReadableFile(*client_, r.key, size, resp.Header("etag")));
 }
 
 Result<uint64_t> S3Archive::LocalSize(const std::string& path) {

@@ -69,6 +69,26 @@ class ReadableFile {
   virtual const std::string& path() const = 0;
 };
 
+// A ReadableFile whose Read and Seek are a position over its ReadAt: a
+// subclass implements ReadAt (and says whether several threads may call it
+// at once: SupportsReadAt).
+class PositionalReadableFile : public ReadableFile {
+ public:
+  Result<size_t> Read(char* buf, size_t n) final {
+    AERO_ASSIGN_OR_RETURN(size_t got, ReadAt(pos_, buf, n));
+    pos_ += got;
+    return got;
+  }
+  Status Seek(uint64_t offset) final {
+    pos_ = offset;
+    return Status::Ok();
+  }
+  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) override = 0;
+
+ private:
+  uint64_t pos_ = 0;
+};
+
 // Reads exactly n bytes at `offset`; kDamage if the file ends first.
 Status ReadExactlyAt(ReadableFile& file, uint64_t offset, char* buf, size_t n);
 

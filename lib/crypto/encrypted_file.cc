@@ -298,7 +298,7 @@ class EncryptingFile final : public WritableFile {
   AsyncSha256 sha_;  // on the other core, while this one encrypts and writes
 };
 
-class DecryptingFile final : public ReadableFile {
+class DecryptingFile final : public PositionalReadableFile {
  public:
   explicit DecryptingFile(std::unique_ptr<ReadableFile> raw) : raw_(std::move(raw)) {}
 
@@ -364,15 +364,6 @@ class DecryptingFile final : public ReadableFile {
 
   const Envelope& envelope() const { return env_; }
 
-  Result<size_t> Read(char* buf, size_t n) override {
-    AERO_ASSIGN_OR_RETURN(size_t got, ReadAt(pos_, buf, n));
-    pos_ += got;
-    return got;
-  }
-  Status Seek(uint64_t offset) override {
-    pos_ = offset;
-    return Status::Ok();
-  }
   bool SupportsReadAt() const override { return true; }
 
   Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) override {
@@ -451,7 +442,6 @@ class DecryptingFile final : public ReadableFile {
   std::unique_ptr<Aead> aead_;
   Status fail_;
   uint64_t visible_ = 0;
-  uint64_t pos_ = 0;
   std::mutex mu_;
   uint64_t cache_index_ = UINT64_MAX;
   std::string cache_, plain_, scratch_;

@@ -77,11 +77,33 @@ Result<S3Config> LoadS3Config() {
     c.part_bytes = v;
     c.multipart_threshold = 4 * v;
   }
+  AERO_RETURN_IF_ERROR(LoadS3ReadSettings(c));
   if (c.creds.access_key_id.empty() || c.creds.secret_access_key.empty()) {
     return Status(Code::kUsage, Problem("no credentials", "s3", "no access key id or secret access key"),
                   "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or name a config file in AERODB_S3_CONFIG");
   }
   return c;
+}
+
+// OBJ-9: AERODB_S3_RANGE_BYTES (65536..1048576: two ranges within the memory bound) and AERODB_S3_READ_AHEAD
+// (1, the default, or 0: one range at a time, for measurements).
+Status LoadS3ReadSettings(S3Config& c) {
+  const std::string range = Env("AERODB_S3_RANGE_BYTES");
+  if (!range.empty()) {
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(range.c_str(), &end, 10);
+    if (*end != '\0' || v < (64ull << 10) || v > (1ull << 20)) {
+      return Status(Code::kUsage, Problem("invalid value", "AERODB_S3_RANGE_BYTES", "expected a byte count from 65536 to 1048576"));
+    }
+    c.range_bytes = v;
+  }
+  const std::string ahead = Env("AERODB_S3_READ_AHEAD");
+  if (ahead == "1" || ahead == "0") {
+    c.read_ahead = ahead == "1";
+  } else if (!ahead.empty()) {
+    return Status(Code::kUsage, Problem("invalid value", "AERODB_S3_READ_AHEAD", "expected 1 or 0"));
+  }
+  return Status::Ok();
 }
 
 }  // namespace aero::s3

@@ -19,10 +19,13 @@ struct S3Config {
   int first_wait_ms = 50;     // OBJ-6: doubled after each attempt
   uint64_t part_bytes = 16ull << 20;            // OBJ-8
   uint64_t multipart_threshold = 64ull << 20;   // OBJ-8
-  uint64_t range_bytes = 1ull << 20;            // OBJ-9: at most 4 MiB
+  uint64_t range_bytes = 1ull << 20;            // OBJ-9: at most 1 MiB (two are read at once)
+  bool read_ahead = true;                       // OBJ-9: the next range while this one is read
 };
 
 // OBJ-2: kUsage when there are no credentials, or the config file is bad.
 Result<S3Config> LoadS3Config();
+// OBJ-9: the read settings from the environment into `c`; kUsage when bad.
+Status LoadS3ReadSettings(S3Config& c);
 
 }  // namespace aero::s3

@@ -306,6 +306,97 @@ TEST_CASE("OBJ-9 a read streams in ranged GETs and sees the whole object") {
   CHECK(a->OpenRead("absent.seg").status().code() == Code::kNotFound);
 }
 
+TEST_CASE("OBJ-9 a header, the trailer, then the body: each byte fetched once, the next range read ahead") {
+  testing::S3Mock m;
+  REQUIRE_MOCK(m);
+  s3::S3Config c = m.Config();
+  c.range_bytes = 1000;
+  auto a = Open(c);
+  std::string body;
+  for (int i = 0; i < 10500; ++i) body.push_back(static_cast<char>(i * 13));
+  REQUIRE(a->PublishExclusive(Stage(*a, kSeg, body), kSeg).ok());
+  const int before = m.Stats().value("ranges", 0);
+  {
+    // A segment reader's order: the header, the trailer, then the body in
+    // order. The trailer is a range of its own (the last 1000 bytes), the
+    // first range stays, and the body's ranges are read ahead up to the
+    // trailer's: 1 + 1 + 9 ranges, each byte once (without the tail range:
+    // 13, the first range and the trailer's fetched twice).
+    auto f = a->OpenRead(kSeg);
+    REQUIRE(f.ok());
+    std::string got(10500, '\0');
+    REQUIRE(ReadExactlyAt(**f, 0, got.data(), 100).ok());
+    REQUIRE(ReadExactlyAt(**f, 10460, got.data() + 10460, 40).ok());
+    REQUIRE((*f)->Seek(100).ok());
+    size_t at = 100;
+    while (at < 10460) {
+      Result<size_t> n = (*f)->Read(got.data() + at, std::min<size_t>(333, 10460 - at));
+      REQUIRE(n.ok());
+      REQUIRE(*n > 0);
+      at += *n;
+    }
+    CHECK(got == body);
+  }
+  CHECK(m.Stats()["ranges"].get<int>() - before == 11);
+  {
+    // A header and a trailer only (a duplicate judged): no read-ahead.
+    auto f = a->OpenRead(kSeg);
+    REQUIRE(f.ok());
+    char buf[100];
+    REQUIRE(ReadExactlyAt(**f, 0, buf, 100).ok());
+    REQUIRE(ReadExactlyAt(**f, 10460, buf, 40).ok());
+  }  // the file waits for any read-ahead when it goes
+  CHECK(m.Stats()["ranges"].get<int>() - before == 13);
+  {
+    // A read that continues the previous one starts the next range's GET.
+    auto f = a->OpenRead(kSeg);
+    REQUIRE(f.ok());
+    char buf[100];
+    REQUIRE((*f)->Read(buf, 100).value() == 100);
+    REQUIRE((*f)->Read(buf, 100).value() == 100);
+  }
+  CHECK(m.Stats()["ranges"].get<int>() - before == 15);
+  c.read_ahead = false;  // AERODB_S3_READ_AHEAD=0
+  auto plain = Open(c);
+  {
+    auto f = plain->OpenRead(kSeg);
+    REQUIRE(f.ok());
+    char buf[100];
+    REQUIRE(f.value()->Read(buf, 100).value() == 100);
+    REQUIRE(f.value()->Read(buf, 100).value() == 100);
+  }
+  CHECK(m.Stats()["ranges"].get<int>() - before == 16);
+  CHECK(ReadAll(*plain, kSeg) == body);
+}
+
+TEST_CASE("OBJ-9 the range size and the read-ahead come from the environment") {
+  ScopedEnv env;
+  env.Set("AERODB_S3_CONFIG", nullptr);
+  env.Set("AWS_ACCESS_KEY_ID", "AKE");
+  env.Set("AWS_SECRET_ACCESS_KEY", "SE");
+  env.Set("AERODB_S3_RANGE_BYTES", nullptr);
+  env.Set("AERODB_S3_READ_AHEAD", nullptr);
+  auto d = s3::LoadS3Config();
+  REQUIRE(d.ok());
+  CHECK(d->range_bytes == (1u << 20));
+  CHECK(d->read_ahead);
+  env.Set("AERODB_S3_RANGE_BYTES", "65536");
+  env.Set("AERODB_S3_READ_AHEAD", "0");
+  auto e = s3::LoadS3Config();
+  REQUIRE(e.ok());
+  CHECK(e->range_bytes == (64u << 10));
+  CHECK(!e->read_ahead);
+  for (const char* bad : {"1048577", "4194304", "65535", "1MiB"}) {
+    env.Set("AERODB_S3_RANGE_BYTES", bad);
+    auto r = s3::LoadS3Config();
+    CHECK(r.status().code() == Code::kUsage);
+    CHECK(r.status().message().find("AERODB_S3_RANGE_BYTES") != std::string::npos);
+  }
+  env.Set("AERODB_S3_RANGE_BYTES", nullptr);
+  env.Set("AERODB_S3_READ_AHEAD", "yes");
+  CHECK(s3::LoadS3Config().status().code() == Code::kUsage);
+}
+
 TEST_CASE("OBJ-10 a paginated listing that changes between pages gives each name once, sorted") {
   testing::S3Mock m;
   REQUIRE_MOCK(m);

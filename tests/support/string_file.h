@@ -13,19 +13,10 @@
 
 namespace aero::testing {
 
-class StringFile final : public ReadableFile {
+class StringFile final : public PositionalReadableFile {
  public:
   explicit StringFile(std::string data, std::string path = "mem.log", size_t stride = 0)
       : data_(std::move(data)), path_(std::move(path)), stride_(stride) {}
-  Result<size_t> Read(char* buf, size_t n) override {
-    const size_t k = Copy(pos_, buf, n);
-    pos_ += k;
-    return k;
-  }
-  Status Seek(uint64_t offset) override {
-    pos_ = offset;
-    return Status::Ok();
-  }
   bool SupportsReadAt() const override { return true; }
   Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) override {
     return Copy(offset, buf, n);
@@ -51,7 +42,6 @@ class StringFile final : public ReadableFile {
   std::string data_;
   std::string path_;
   size_t stride_;
-  uint64_t pos_ = 0;
 };
 
 }  // namespace aero::testing
