@@ -1,5 +1,5 @@
 // The object-store settings as options of `aerodb-repl` itself, accepted by
-// every subcommand (specs/REPLICATION_OBJECT_STORE.md OBJ-14): the endpoint,
+// every subcommand (specs/REPLICATION_OBJECT_STORE.md OBJ-30): the endpoint,
 // the region and path-style addressing. Never credentials (OBJ-2, OBJ-3).
 #include "cli/aerodb-repl/commands.h"
 #include "s3/s3_config.h"
@@ -12,7 +12,7 @@ void AddS3Options(CLI::App& app) {
          "--s3-endpoint",
          [](const std::string& v) {
            flags.endpoint = v;
-           s3::SetS3Flags(flags);  // OBJ-14: beats AERODB_S3_ENDPOINT and the config file
+           s3::SetS3Flags(flags);  // OBJ-30: beats AERODB_S3_ENDPOINT and the config file
          },
          "for s3:// archives: the store's URL (default: AERODB_S3_ENDPOINT, the config file, AWS)")
       ->type_name("URL");

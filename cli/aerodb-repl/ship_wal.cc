@@ -18,10 +18,10 @@ struct Options {
   bool json = false;
   bool follow = false;
   repl::FollowOptions watch;
-  EncryptionOptions enc;  // ENC-12: --encryption-key FILE; ENC-14: --encryption-keys DIR
+  EncryptionOptions enc;  // ENC-12: --encryption-key FILE; ENC-30: --encryption-keys DIR
 };
 
-// ENC-14: the keys of --encryption-keys also read the target's segments.
+// ENC-30: the keys of --encryption-keys also read the target's segments.
 Status LoadReadKeys(Options* o) {
   AERO_RETURN_IF_ERROR(LoadEncryptionKeys(&o->enc));
   o->ship.read_keys = o->enc.keys_dir.empty() ? nullptr : &o->enc.keys;
@@ -177,7 +177,7 @@ void SetupShipWal(CLI::App& app, Runner& runner) {
                   "NAME.sig beside NAME")
       ->type_name("FILE");
   AddEncryptionKey(sub, &o->enc);
-  AddEncryptionKeys(sub, &o->enc);  // ENC-14
+  AddEncryptionKeys(sub, &o->enc);  // ENC-30
   CLI::Option* follow =
       sub->add_flag("--follow", o->follow,
                     "keep running: ship again whenever the WAL grows or is checkpointed; "

@@ -249,7 +249,7 @@ class Applier {
     return s;
   }
 
-  // ENC-15: required encryption refuses a plain segment; nothing of it is
+  // ENC-31: required encryption refuses a plain segment; nothing of it is
   // used and the replica is not halted (the encrypted copy goes on).
   Status Plaintext(const InboxEntry& e) {
     return Status(Code::kRefused, Problem("plaintext segment", PathOf(e), "encryption is required here"),
@@ -278,7 +278,7 @@ class Applier {
     const uint64_t A = st.applied_commit;
     sign::Judgement signed_by;  // SIG-5: the sidecar before the file can halt anything
     if (gate_) AERO_RETURN_IF_ERROR(gate_->CheckSegmentSidecar(e.name, &signed_by));
-    if (o_.require_encryption && crypto::EnvelopeOf(file) == nullptr) return Plaintext(e);  // ENC-15
+    if (o_.require_encryption && crypto::EnvelopeOf(file) == nullptr) return Plaintext(e);  // ENC-31
     if (std::optional<Status> s = JudgeEnvelope(e, file)) return *s;
     segment::SegmentCheck c = segment::CheckSegmentHeader(file, &e.info);
     switch (c.state) {
@@ -600,7 +600,7 @@ Status ApplyWal(Fs& fs, const ApplyOptions& o, ApplyReport* report) {
   const std::vector<InboxEntry> todo = judged.PassOver(inbox.segments);
   AERO_ASSIGN_OR_RETURN(std::unique_ptr<SignatureGate> gate,
                         MakeSignatureGate(fs, *inbox_archive, o.trusted_keys, o.data_dir,
-                                          n->identity().system_id));  // SIG-14
+                                          n->identity().system_id));  // SIG-30
   Applier applier(*inbox_archive, *n, o, rep);
   applier.RequireSignatures(gate.get());
   Status s = applier.Run(todo);

@@ -21,7 +21,7 @@ std::string HostName() {
 }
 
 // kNotFound when the archive is not there: no directory, or no bucket
-// (OBJ-15: a listing of a missing bucket is kNotFound, OBJ-10).
+// (OBJ-31: a listing of a missing bucket is kNotFound, OBJ-10).
 Status RegisterCheckArchiveThere(Fs& fs, const std::string& location, archive::Archive& a) {
   if (archive::IsObjectStore(location)) {
     Result<std::vector<archive::ArchiveEntry>> listed = a.List();
@@ -47,7 +47,7 @@ Status RegisterReplica(Fs& fs, const RegisterOptions& o, archive::Registration* 
                           "1..64 characters of A-Z a-z 0-9 _ . -, not starting with '.'"),
                   "give one with --replica-name");
   }
-  // OBJ-15: a directory or an s3:// archive, through the one factory.
+  // OBJ-31: a directory or an s3:// archive, through the one factory.
   AERO_ASSIGN_OR_RETURN(std::unique_ptr<archive::Archive> opened, archive::OpenArchive(fs, o.archive));
   AERO_RETURN_IF_ERROR(RegisterCheckArchiveThere(fs, o.archive, *opened));
   AERO_ASSIGN_OR_RETURN(node::Identity id, node::LoadIdentity(fs, o.data_dir));
@@ -81,7 +81,7 @@ Status RegisterReplica(Fs& fs, const RegisterOptions& o, archive::Registration* 
   }
   const std::string temp = a.TempPath(HiddenName(file, ".tmp"));
   Status written = WriteDurably(fs, temp, archive::EncodeRegistration(r));
-  if (written.ok()) written = a.Replace(temp, file);  // OBJ-15: on S3 one unconditional PUT (ARC-5: one writer)
+  if (written.ok()) written = a.Replace(temp, file);  // OBJ-31: on S3 one unconditional PUT (ARC-5: one writer)
   if (!written.ok()) {
     (void)fs.Remove(temp);
     return written;

@@ -770,7 +770,7 @@ class Shipper {
   uint64_t SavedCommit() const { return saved_commit_.value_or(pos_.commit); }
 
   // ENC-8: the target is read through its plaintext (an identical re-ship
-  // of an encrypted segment is recognised by its content, LOG-4); ENC-14:
+  // of an encrypted segment is recognised by its content, LOG-4); ENC-30:
   // with the keys of --encryption-keys too, so a segment a rotated-out key
   // wrote is still recognised.
   static crypto::KeyStore OwnKeys(const ShipOptions& o) {

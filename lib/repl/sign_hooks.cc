@@ -99,7 +99,7 @@ Result<std::unique_ptr<SignatureGate>> MakeSignatureGate(Fs& fs, archive::Archiv
                                                          const history::SystemId& system) {
   AERO_ASSIGN_OR_RETURN(sign::TrustSet trust, sign::LoadTrustSet(fs, flag_dir, data_dir));
   if (trust.empty()) return std::unique_ptr<SignatureGate>();
-  return std::make_unique<SignatureGate>(archive, std::move(trust), system);  // SIG-14
+  return std::make_unique<SignatureGate>(archive, std::move(trust), system);  // SIG-30
 }
 
 }  // namespace aero::repl

@@ -25,7 +25,7 @@ sign::Statement SegmentFacts(const std::string& name, const segment::SegmentHead
                              const Sha256Digest& seal);
 sign::Statement HistoryFacts(std::string_view bytes, const history::HistoryFile& h);
 
-// SIG-9, SIG-12, SIG-14: the signer of ship-wal and promote
+// SIG-9, SIG-12, SIG-30: the signer of ship-wal and promote
 // (`--signing-key`): publishes `NAME.sig` into the writer's archive.
 class SidecarSigner {
  public:
@@ -42,13 +42,13 @@ class SidecarSigner {
 
 // SIG-12: nullptr when `path` is empty; kUsage for a bad key file.
 Result<std::unique_ptr<SidecarSigner>> LoadSidecarSigner(const std::string& path);
-// The names before SIG-14 (ship-wal's signer is promote's too).
+// The names before SIG-30 (ship-wal's signer is promote's too).
 using ShipSigner = SidecarSigner;
 inline Result<std::unique_ptr<SidecarSigner>> LoadShipSigner(const std::string& path) {
   return LoadSidecarSigner(path);
 }
 
-// SIG-5, SIG-14: required mode for a reader of one archive (a directory or
+// SIG-5, SIG-30: required mode for a reader of one archive (a directory or
 // an s3:// archive), the one the command opened (not owned).
 class SignatureGate {
  public:
@@ -68,12 +68,12 @@ class SignatureGate {
   const sign::TrustSet& trust() const { return trust_; }
 
  private:
-  archive::Archive& archive_;  // SIG-14: never a path of the gate's own
+  archive::Archive& archive_;  // SIG-30: never a path of the gate's own
   sign::TrustSet trust_;
   history::SystemId system_;
 };
 
-// SIG-4, SIG-5, SIG-14: the gate of `archive` (not owned; it outlives the
+// SIG-4, SIG-5, SIG-30: the gate of `archive` (not owned; it outlives the
 // gate) when the trust set of `flag_dir` and the node at `data_dir` is not
 // empty; nullptr otherwise.
 Result<std::unique_ptr<SignatureGate>> MakeSignatureGate(Fs& fs, archive::Archive& archive,

@@ -13,13 +13,13 @@ std::string Env(const char* name) {
   return v ? std::string(v) : std::string();
 }
 
-// OBJ-14: the command line's settings (one process, one command line).
+// OBJ-30: the command line's settings (one process, one command line).
 S3Flags& S3FlagsGiven() {
   static S3Flags flags;
   return flags;
 }
 
-// OBJ-14: an option beats the environment and the config file.
+// OBJ-30: an option beats the environment and the config file.
 Status ApplyS3Flags(S3Config* c, bool* path_style_set) {
   const S3Flags& f = S3FlagsGiven();
   if (!f.endpoint.empty()) {
@@ -41,7 +41,7 @@ Status ApplyS3Flags(S3Config* c, bool* path_style_set) {
 
 void SetS3Flags(S3Flags flags) { S3FlagsGiven() = std::move(flags); }
 
-// OBJ-2, OBJ-14: the options, then the environment, then the config file;
+// OBJ-2, OBJ-30: the options, then the environment, then the config file;
 // no credentials is usage.
 Result<S3Config> LoadS3Config() {
   S3Config c;
@@ -93,7 +93,7 @@ Result<S3Config> LoadS3Config() {
   } else if (!ps.empty()) {
     return Status(Code::kUsage, Problem("invalid value", "AERODB_S3_PATH_STYLE", "expected 1 or 0"));
   }
-  AERO_RETURN_IF_ERROR(ApplyS3Flags(&c, &path_style_set));  // OBJ-14: flag > env > config
+  AERO_RETURN_IF_ERROR(ApplyS3Flags(&c, &path_style_set));  // OBJ-30: flag > env > config
   if (!path_style_set) c.path_style = !c.endpoint.empty();
   const std::string part = Env("AERODB_S3_PART_BYTES");
   if (!part.empty()) {

@@ -22,18 +22,18 @@ struct S3Config {
   uint64_t range_bytes = 1ull << 20;            // OBJ-9: at most 4 MiB
 };
 
-// OBJ-14: the settings given as options of `aerodb-repl` itself; empty
+// OBJ-30: the settings given as options of `aerodb-repl` itself; empty
 // (false) = not given. Never credentials.
 struct S3Flags {
   std::string endpoint;
   std::string region;
   bool path_style = false;
 };
-// OBJ-14: set once, by the command line, before any archive is opened;
+// OBJ-30: set once, by the command line, before any archive is opened;
 // LoadS3Config then prefers them to the environment and the config file.
 void SetS3Flags(S3Flags flags);
 
-// OBJ-2, OBJ-14: kUsage when there are no credentials, the config file is
+// OBJ-2, OBJ-30: kUsage when there are no credentials, the config file is
 // bad, or the endpoint option is not an http(s) URL.
 Result<S3Config> LoadS3Config();
 

@@ -122,7 +122,7 @@ run "$AERODB_REPL" apply-wal -D "$T/r-se" --from "$OUT_SE" --trusted-keys "$TRUS
 expect_rc 0
 [ "$("$AERODB" scan -D "$T/r-se")" = "$("$AERODB" scan -D "$P")" ] && pass || fail "the replica differs from the primary"
 
-test_case "ENC-14 after a key rotation a re-ship over an old-key segment is recognised with --encryption-keys"
+test_case "ENC-30 after a key rotation a re-ship over an old-key segment is recognised with --encryption-keys"
 # An outbox of the old key a; the primary now ships with c, and its position is lost.
 mkdir -p "$T/rot" "$T/kc" && head -c 32 /dev/urandom >"$T/kc/c.key" && chmod 600 "$T/kc/c.key"
 rm -rf "$P/replication/shipped"
@@ -139,7 +139,7 @@ expect_json '[.segments[] | select(.already_there | not)] | length' 0
 expect_json '.segments | length' "$(ls "$T/rot" | grep -c '\.seg$')"
 expect_json .shipped_commit 350
 
-test_case "ENC-15 apply-wal --require-encryption refuses a plaintext segment with 5"
+test_case "ENC-31 apply-wal --require-encryption refuses a plaintext segment with 5"
 mkdir -p "$T/plain2"
 run "$AERODB_REPL" ship-wal -D "$P" --to "$T/plain2" --max-segment-bytes 40000
 expect_rc 0

@@ -1,5 +1,5 @@
 # The object-store options of aerodb-repl itself (specs/REPLICATION_OBJECT_STORE.md
-# OBJ-14): --s3-endpoint, --s3-region, --s3-path-style, accepted before or
+# OBJ-30): --s3-endpoint, --s3-region, --s3-path-style, accepted before or
 # after any subcommand, beating the environment; no secret is ever printed.
 # Against the in-repo mock (tests/support/s3_mock.py), started here with a
 # region of its own; skipped, by name, without /usr/bin/python3.
@@ -27,7 +27,7 @@ no_secret() {
   if grep -q -e "$SECRET" -e "Signature=" <<<"$OUT$ERR"; then fail "a secret was printed: $OUT $ERR"; else pass; fi
 }
 
-test_case "OBJ-14 --s3-endpoint and --s3-region reach the store, no secret is printed"
+test_case "OBJ-30 --s3-endpoint and --s3-region reach the store, no secret is printed"
 run "$AERODB_REPL" --s3-endpoint "$EP" --s3-region "$REGION" --s3-path-style ship-wal -D "$P" --to "$A" --json
 expect_rc 0
 expect_json .shipped_commit 20
@@ -51,7 +51,7 @@ no_secret
 AERODB_S3_REGION=$REGION run "$AERODB_REPL" verify "$A" --s3-endpoint "$EP" --json
 expect_rc 0
 
-test_case "OBJ-14 an endpoint that is not an http(s) URL is 2"
+test_case "OBJ-30 an endpoint that is not an http(s) URL is 2"
 run "$AERODB_REPL" --s3-endpoint ftp://127.0.0.1:9 verify "$A"
 expect_rc 2
 expect_err_contains "'--s3-endpoint'"

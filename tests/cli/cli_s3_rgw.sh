@@ -78,7 +78,7 @@ done
 echo "s3 race: $ok of $rounds rounds of 8 concurrent conditional PUTs had exactly one winner and seven 412"
 [ "$ok" = "$rounds" ] && pass || fail "$((rounds - ok)) rounds without exactly one winner"
 
-test_case "SIG-14 a signed ship to RGW is applied with --trusted-keys, an unsigned one is 8"
+test_case "SIG-30 a signed ship to RGW is applied with --trusted-keys, an unsigned one is 8"
 S=s3://aerodb-test/signed
 mkdir -p "$T/trust"
 openssl genpkey -algorithm ed25519 -out "$T/sk.pem" 2>/dev/null && chmod 600 "$T/sk.pem"
@@ -96,7 +96,7 @@ expect_rc 8
 expect_err_contains "signature in transit '$S/"
 [ ! -e "$T/rs/replication/halt.json" ] && pass || fail "an unsigned segment halted the replica"
 
-test_case "OBJ-15 apply-wal --report-to s3 registers the replica on RGW"
+test_case "OBJ-31 apply-wal --report-to s3 registers the replica on RGW"
 run "$AERODB_REPL" apply-wal -D "$R" --from "$A" --report-to "$A" --replica-name east --json
 expect_rc 0
 expect_json .registered.name east

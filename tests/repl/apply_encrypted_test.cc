@@ -1,5 +1,5 @@
 // Encryption policy of ship-wal and apply-wal (formats/encrypted-file.md
-// ENC-14: re-ship after a key rotation; ENC-15: required encryption).
+// ENC-30: re-ship after a key rotation; ENC-31: required encryption).
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -46,7 +46,7 @@ bool ReqEncHalted(const std::string& dir) { return FileExists(dir + "/replicatio
 
 }  // namespace
 
-TEST_CASE("ENC-15 a replica that requires encryption refuses a plaintext segment without halting") {
+TEST_CASE("ENC-31 a replica that requires encryption refuses a plaintext segment without halting") {
   TempDir t;
   const crypto::EncryptionKey key = ReqEncKey(40);
   crypto::KeyStore keys;
@@ -84,7 +84,7 @@ TEST_CASE("ENC-15 a replica that requires encryption refuses a plaintext segment
   CheckSameHistory(t / "p", t / "r");
 }
 
-TEST_CASE("ENC-14 ship-wal re-ships over segments of a rotated-out key when given that key") {
+TEST_CASE("ENC-30 ship-wal re-ships over segments of a rotated-out key when given that key") {
   TempDir t;
   const crypto::EncryptionKey old_key = ReqEncKey(1), new_key = ReqEncKey(90);
   MakePrimary(t / "p", 20);

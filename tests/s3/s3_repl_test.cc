@@ -1,7 +1,7 @@
 // ship-wal, apply-wal and promote's parts of issue 16 that go through the
 // commands' library against the in-repo mock (tests/support/s3_mock.py):
-// signatures on an s3:// archive (SIG-14), the object-store options
-// (OBJ-14) and apply-wal --report-to s3:// (OBJ-15).
+// signatures on an s3:// archive (SIG-30), the object-store options
+// (OBJ-30) and apply-wal --report-to s3:// (OBJ-31).
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
@@ -24,7 +24,7 @@ using namespace aero::testing;
 namespace {
 
 // The S3 settings of the environment for one scope, restored after it;
-// the command-line options (OBJ-14) cleared before and after.
+// the command-line options (OBJ-30) cleared before and after.
 class S3ReplEnv {
  public:
   S3ReplEnv() { s3::SetS3Flags({}); }
@@ -76,7 +76,7 @@ std::vector<std::string> S3ReplSegmentsFrom(archive::Archive& a, uint64_t first)
 
 }  // namespace
 
-TEST_CASE("SIG-14 signed segments shipped to an s3 archive are applied with trusted keys, forged and unsigned ones refused as in a directory") {
+TEST_CASE("SIG-30 signed segments shipped to an s3 archive are applied with trusted keys, forged and unsigned ones refused as in a directory") {
   SignSetup k;
   if (!k.Ready()) return;
   S3Mock m;
@@ -125,7 +125,7 @@ TEST_CASE("SIG-14 signed segments shipped to an s3 archive are applied with trus
   CheckSameHistory(t / "p", t / "r");
 }
 
-TEST_CASE("SIG-14 promote with trusted keys reads no unsigned claim of an s3 archive, and signs its own") {
+TEST_CASE("SIG-30 promote with trusted keys reads no unsigned claim of an s3 archive, and signs its own") {
   SignSetup k;
   if (!k.Ready()) return;
   S3Mock m;
@@ -160,7 +160,7 @@ TEST_CASE("SIG-14 promote with trusted keys reads no unsigned claim of an s3 arc
   CHECK((*a)->OpenRead("00000002.history.sig").ok());
 }
 
-TEST_CASE("OBJ-14 a flag beats the environment, which beats the config file") {
+TEST_CASE("OBJ-30 a flag beats the environment, which beats the config file") {
   TempDir t;
   S3ReplEnv env;
   env.ForMock(nullptr);
@@ -200,7 +200,7 @@ TEST_CASE("OBJ-14 a flag beats the environment, which beats the config file") {
   CHECK(c.status().ToString().find(S3Mock::kSecret) == std::string::npos);
 }
 
-TEST_CASE("OBJ-15 apply-wal --report-to an s3 archive writes the registration with one PUT, another replica's name is 5") {
+TEST_CASE("OBJ-31 apply-wal --report-to an s3 archive writes the registration with one PUT, another replica's name is 5") {
   S3Mock m;
   S3_REPL_REQUIRE_MOCK(m);
   S3ReplEnv env;
