@@ -199,6 +199,8 @@ void SetupApplyWal(CLI::App& app, Runner& runner) {
       ->check(CLI::Range(uint64_t{1}, uint64_t{3600000}))
       ->needs(follow);
   AddEncryptionKeys(sub, &o->enc);
+  sub->add_flag("--require-encryption", o->apply.require_encryption,
+                "refuse a segment that is not encrypted (5, not halted)");  // ENC-31
   AddJson(sub, &o->json);
   sub->callback([o, &runner] {
     runner.run = [o] { return o->follow ? RunFollow(*o) : Run(*o); };

@@ -26,5 +26,7 @@ void SetupRejoin(CLI::App& app, Runner& runner);
 void SetupInit(CLI::App& app, Runner& runner);
 void SetupSnapshot(CLI::App& app, Runner& runner);
 void SetupPrune(CLI::App& app, Runner& runner);
+// OBJ-30: --s3-endpoint, --s3-region, --s3-path-style for every subcommand.
+void AddS3Options(CLI::App& app);
 
 }  // namespace aero::cli

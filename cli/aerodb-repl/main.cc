@@ -18,5 +18,6 @@ int main(int argc, char** argv) {
   aero::cli::SetupRejoin(app, runner);
   aero::cli::SetupInit(app, runner);
   aero::cli::SetupPrune(app, runner);
+  aero::cli::AddS3Options(app);  // OBJ-30
   return aero::cli::RunMain(app, runner, argc, argv);
 }

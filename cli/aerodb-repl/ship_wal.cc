@@ -18,8 +18,15 @@ struct Options {
   bool json = false;
   bool follow = false;
   repl::FollowOptions watch;
-  EncryptionOptions enc;  // ENC-12: --encryption-key FILE
+  EncryptionOptions enc;  // ENC-12: --encryption-key FILE; ENC-30: --encryption-keys DIR
 };
+
+// ENC-30: the keys of --encryption-keys also read the target's segments.
+Status LoadReadKeys(Options* o) {
+  AERO_RETURN_IF_ERROR(LoadEncryptionKeys(&o->enc));
+  o->ship.read_keys = o->enc.keys_dir.empty() ? nullptr : &o->enc.keys;
+  return Status::Ok();
+}
 
 // OPS-3: what the run did, in one info line.
 void LogShipped(const Options& o, const repl::ShipReport& rep) {
@@ -121,6 +128,7 @@ int Print(const Options& o, const Status& s, const repl::ShipReport& rep) {
 
 int Run(Options o) {
   if (Status k = LoadEncryptionKey(&o.enc, &o.ship.encryption); !k.ok()) return Fail(k, o.json);
+  if (Status k = LoadReadKeys(&o); !k.ok()) return Fail(k, o.json);
   repl::ShipReport rep;
   ProgressLine progress("ship-wal");  // OPS-6
   repl::ShipOptions ship = o.ship;
@@ -134,6 +142,7 @@ int Run(Options o) {
 // run ends it (its code) or SIGTERM/SIGINT stops it at a segment boundary (0).
 int RunFollow(Options o) {
   if (Status k = LoadEncryptionKey(&o.enc, &o.ship.encryption); !k.ok()) return Fail(k, o.json);
+  if (Status k = LoadReadKeys(&o); !k.ok()) return Fail(k, o.json);
   static repl::StopToken token;  // outlives the handlers
   if (Status s = repl::StopOnSignals(&token); !s.ok()) return Fail(s, o.json);
   o.watch.force_poll = ForcePollFromEnv();
@@ -168,6 +177,7 @@ void SetupShipWal(CLI::App& app, Runner& runner) {
                   "NAME.sig beside NAME")
       ->type_name("FILE");
   AddEncryptionKey(sub, &o->enc);
+  AddEncryptionKeys(sub, &o->enc);  // ENC-30
   CLI::Option* follow =
       sub->add_flag("--follow", o->follow,
                     "keep running: ship again whenever the WAL grows or is checkpointed; "

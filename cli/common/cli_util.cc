@@ -9,10 +9,12 @@
 #include <memory>
 #include <string_view>
 
+#include "crypto/encrypted_format.h"
 #include "history/digest.h"
 #include "history/history_file.h"
 #include "node/layout.h"
 #include "segment/segment_format.h"
+#include "sign/signature_format.h"
 #include "snapshot/archive_format.h"
 
 #include "cli/common/clock.h"
@@ -98,7 +100,8 @@ std::string VersionText(const std::string& program) {
          std::to_string(LabelVersion(history::kDigestSeedLabel)) + ", history-file " +
          std::to_string(history::kHistoryFormat) + ", claim-archive " +
          std::to_string(history::kClaimArchiveFormat) + ", node-layout " +
-         std::to_string(node::kStateFormat);
+         std::to_string(node::kStateFormat) + ", encrypted-file " + std::to_string(crypto::kEncVersion) +
+         ", signature " + std::to_string(sign::kSignatureFormat);
 }
 
 void AddDataDir(CLI::App* sub, std::string* dir) {

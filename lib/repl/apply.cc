@@ -249,6 +249,14 @@ class Applier {
     return s;
   }
 
+  // ENC-31: required encryption refuses a plain segment; nothing of it is
+  // used and the replica is not halted (the encrypted copy goes on).
+  Status Plaintext(const InboxEntry& e) {
+    return Status(Code::kRefused, Problem("plaintext segment", PathOf(e), "encryption is required here"),
+                  "replace it with the encrypted copy (ship-wal --encryption-key), then re-run apply-wal")
+        .WithReason("plaintext");
+  }
+
   // ENC-6, ENC-7, ENC-11: an encrypted segment's envelope is judged before
   // its plaintext: in transit (row 1), corrupt (row 2, a halt), no key (5,
   // no halt). nullopt: a plain file, or an envelope that checks out.
@@ -270,6 +278,7 @@ class Applier {
     const uint64_t A = st.applied_commit;
     sign::Judgement signed_by;  // SIG-5: the sidecar before the file can halt anything
     if (gate_) AERO_RETURN_IF_ERROR(gate_->CheckSegmentSidecar(e.name, &signed_by));
+    if (o_.require_encryption && crypto::EnvelopeOf(file) == nullptr) return Plaintext(e);  // ENC-31
     if (std::optional<Status> s = JudgeEnvelope(e, file)) return *s;
     segment::SegmentCheck c = segment::CheckSegmentHeader(file, &e.info);
     switch (c.state) {
@@ -520,7 +529,7 @@ Status Bootstrap(Fs& fs, archive::Archive& inbox, const ApplyOptions& o, ApplyRe
   }
   // SIG-4: a new replica has no trust directory of its own yet: the flag's.
   AERO_ASSIGN_OR_RETURN(std::unique_ptr<SignatureGate> gate,
-                        MakeSignatureGate(fs, o.inbox, o.trusted_keys, "", c.header.system_id));
+                        MakeSignatureGate(fs, inbox, o.trusted_keys, "", c.header.system_id));
   const std::string parent = DirName(o.data_dir);
   const std::string base = BaseName(o.data_dir);
   const std::string tmp = JoinPath(parent, base + ".bootstrap.tmp");
@@ -590,7 +599,8 @@ Status ApplyWal(Fs& fs, const ApplyOptions& o, ApplyReport* report) {
   JudgedBefore judged(fs, o, rep);
   const std::vector<InboxEntry> todo = judged.PassOver(inbox.segments);
   AERO_ASSIGN_OR_RETURN(std::unique_ptr<SignatureGate> gate,
-                        MakeSignatureGate(fs, o.inbox, o.trusted_keys, o.data_dir, n->identity().system_id));
+                        MakeSignatureGate(fs, *inbox_archive, o.trusted_keys, o.data_dir,
+                                          n->identity().system_id));  // SIG-30
   Applier applier(*inbox_archive, *n, o, rep);
   applier.RequireSignatures(gate.get());
   Status s = applier.Run(todo);

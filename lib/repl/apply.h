@@ -32,6 +32,9 @@ struct ApplyOptions {
   // SIG-4, SIG-5: a directory of trusted public keys, added to the node's
   // own (replication/trusted-keys/); any key there requires signatures.
   std::string trusted_keys = {};
+  // ENC-31: refuse (5, not halted) a segment that is not an encryption
+  // envelope (apply-wal --require-encryption).
+  bool require_encryption = false;
 };
 
 struct AppliedSegment {

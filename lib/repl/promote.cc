@@ -20,7 +20,7 @@ class Promoter {
   Promoter(Fs& fs, const PromoteOptions& o, PromoteReport& rep) : fs_(fs), o_(o), rep_(rep) {}
 
   Status Run() {
-    AERO_ASSIGN_OR_RETURN(signer_, LoadShipSigner(o_.signing_key));  // SIG-12: before anything is written
+    AERO_ASSIGN_OR_RETURN(signer_, LoadSidecarSigner(o_.signing_key));  // SIG-12: before anything is written
     AERO_RETURN_IF_ERROR(OpenNode());
     if (o_.archive) {
       AERO_ASSIGN_OR_RETURN(archive_, archive::OpenArchive(fs_, *o_.archive));  // OBJ-12
@@ -56,7 +56,7 @@ class Promoter {
     const history::SystemId& sys = node_->identity().system_id;
     AERO_RETURN_IF_ERROR(archive::CheckClaimArchive(*archive_, sys));
     AERO_ASSIGN_OR_RETURN(std::unique_ptr<SignatureGate> gate,
-                          MakeSignatureGate(fs_, *o_.archive, o_.trusted_keys, o_.data_dir, sys));
+                          MakeSignatureGate(fs_, *archive_, o_.trusted_keys, o_.data_dir, sys));
     if (gate) AERO_RETURN_IF_ERROR(gate->CheckHistoryFiles());  // SIG-10: no unsigned claim is read
     AERO_ASSIGN_OR_RETURN(std::vector<history::HistoryFile> files, archive::ReadHistoryFiles(*archive_, sys));
     const node::NodeState& st = node_->state();
@@ -158,7 +158,7 @@ class Promoter {
   PromoteReport& rep_;
   std::unique_ptr<node::Node> node_;
   std::unique_ptr<archive::Archive> archive_;  // a directory or an s3:// archive (OBJ-12)
-  std::unique_ptr<ShipSigner> signer_;  // SIG-10, --signing-key
+  std::unique_ptr<SidecarSigner> signer_;  // SIG-10, --signing-key
   uint32_t next_epoch_ = 0;
   history::HistoryFile claim_;
 };

@@ -20,10 +20,25 @@ std::string HostName() {
   return buf;
 }
 
+// kNotFound when the archive is not there: no directory, or no bucket
+// (OBJ-31: a listing of a missing bucket is kNotFound, OBJ-10).
+Status RegisterCheckArchiveThere(Fs& fs, const std::string& location, archive::Archive& a) {
+  if (archive::IsObjectStore(location)) {
+    Result<std::vector<archive::ArchiveEntry>> listed = a.List();
+    if (listed.ok() || listed.status().code() != Code::kNotFound) return listed.status();
+    return Status(Code::kNotFound, Problem("archive not found", location, "no such bucket"),
+                  "give the archive that 'aerodb-repl prune' trims");
+  }
+  Result<FileInfo> where = fs.Stat(location);
+  if (where.ok() && where->is_dir) return Status::Ok();
+  if (!where.ok() && where.status().code() != Code::kNotFound) return where.status();
+  return Status(Code::kNotFound, Problem("archive not found", location, "no such directory"),
+                "give the archive directory that 'aerodb-repl prune' trims");
+}
+
 }  // namespace
 
 Status RegisterReplica(Fs& fs, const RegisterOptions& o, archive::Registration* out) {
-  AERO_RETURN_IF_ERROR(archive::RefuseObjectStore(o.archive, "apply-wal --report-to"));  // OBJ-12
   archive::Registration r;
   r.name = o.name.empty() ? HostName() : o.name;
   if (!archive::IsRegistrationName(r.name)) {
@@ -32,12 +47,9 @@ Status RegisterReplica(Fs& fs, const RegisterOptions& o, archive::Registration* 
                           "1..64 characters of A-Z a-z 0-9 _ . -, not starting with '.'"),
                   "give one with --replica-name");
   }
-  Result<FileInfo> where = fs.Stat(o.archive);
-  if (!where.ok() || !where->is_dir) {
-    if (!where.ok() && where.status().code() != Code::kNotFound) return where.status();
-    return Status(Code::kNotFound, Problem("archive not found", o.archive, "no such directory"),
-                  "give the archive directory that 'aerodb-repl prune' trims");
-  }
+  // OBJ-31: a directory or an s3:// archive, through the one factory.
+  AERO_ASSIGN_OR_RETURN(std::unique_ptr<archive::Archive> opened, archive::OpenArchive(fs, o.archive));
+  AERO_RETURN_IF_ERROR(RegisterCheckArchiveThere(fs, o.archive, *opened));
   AERO_ASSIGN_OR_RETURN(node::Identity id, node::LoadIdentity(fs, o.data_dir));
   AERO_ASSIGN_OR_RETURN(node::NodeState st, node::LoadState(fs, o.data_dir, id));
   if (st.role != node::Role::kReplica) {  // a primary needs no segment from the archive
@@ -51,7 +63,7 @@ Status RegisterReplica(Fs& fs, const RegisterOptions& o, archive::Registration* 
   r.applied_commit = st.applied_commit;
   r.applied_digest = st.applied_digest;
 
-  archive::PosixArchive a(fs, o.archive);
+  archive::Archive& a = *opened;
   const std::string file = archive::RegistrationFileName(r.name);
   // RET-3: one name, one replica. A damaged file under the name is replaced.
   Result<std::string> old = archive::ReadArchiveFile(a, file, archive::kMaxRegistrationBytes + 1);
@@ -67,9 +79,9 @@ Status RegisterReplica(Fs& fs, const RegisterOptions& o, archive::Registration* 
                     "deleting the file if it is gone");
     }
   }
-  const std::string temp = a.PathOf(HiddenName(file, ".tmp"));
+  const std::string temp = a.TempPath(HiddenName(file, ".tmp"));
   Status written = WriteDurably(fs, temp, archive::EncodeRegistration(r));
-  if (written.ok()) written = a.Replace(temp, file);
+  if (written.ok()) written = a.Replace(temp, file);  // OBJ-31: on S3 one unconditional PUT (ARC-5: one writer)
   if (!written.ok()) {
     (void)fs.Remove(temp);
     return written;

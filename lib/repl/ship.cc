@@ -69,7 +69,7 @@ class Shipper {
 
  private:
   Status RunSteps() {
-    AERO_ASSIGN_OR_RETURN(signer_, LoadShipSigner(o_.signing_key));  // SIG-12: before anything is written
+    AERO_ASSIGN_OR_RETURN(signer_, LoadSidecarSigner(o_.signing_key));  // SIG-12: before anything is written
     AERO_RETURN_IF_ERROR(OpenNode());
     AERO_RETURN_IF_ERROR(LockTarget());
     AERO_RETURN_IF_ERROR(CheckTarget());
@@ -770,9 +770,11 @@ class Shipper {
   uint64_t SavedCommit() const { return saved_commit_.value_or(pos_.commit); }
 
   // ENC-8: the target is read through its plaintext (an identical re-ship
-  // of an encrypted segment is recognised by its content, LOG-4).
+  // of an encrypted segment is recognised by its content, LOG-4); ENC-30:
+  // with the keys of --encryption-keys too, so a segment a rotated-out key
+  // wrote is still recognised.
   static crypto::KeyStore OwnKeys(const ShipOptions& o) {
-    crypto::KeyStore keys;
+    crypto::KeyStore keys = o.read_keys ? *o.read_keys : crypto::KeyStore();
     if (o.encryption) keys.Add(o.encryption->key);
     return keys;
   }
@@ -792,7 +794,7 @@ class Shipper {
   crypto::KeyStore own_keys_;
   crypto::DecryptingFs target_fs_;  // ENC-8: a segment already there is judged by its plaintext
   std::unique_ptr<archive::Archive> target_;  // OBJ-12: a directory or an s3:// archive, from LockTarget
-  std::unique_ptr<ShipSigner> signer_;  // SIG-9, --signing-key
+  std::unique_ptr<SidecarSigner> signer_;  // SIG-9, --signing-key
   std::unique_ptr<node::Node> node_;
   node::NodeState state_;
   history::SystemId system_id_;

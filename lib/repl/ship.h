@@ -38,6 +38,9 @@ struct ShipOptions {
   // ENC-12 (optional): write every segment in an encryption envelope
   // (formats/encrypted-file.md) with this key (ship-wal --encryption-key).
   const crypto::EncryptionKey* encryption = nullptr;
+  // ENC-30 (optional): more keys to read the segments already in the
+  // target with (ship-wal --encryption-keys DIR): a rotated-out key's.
+  const crypto::KeyStore* read_keys = nullptr;
 };
 
 struct ShippedSegment {

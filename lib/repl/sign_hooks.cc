@@ -31,19 +31,19 @@ sign::Statement HistoryFacts(std::string_view bytes, const history::HistoryFile&
   return s;
 }
 
-Status ShipSigner::SignSegment(Fs& fs, archive::Archive& target, const std::string& name,
+Status SidecarSigner::SignSegment(Fs& fs, archive::Archive& target, const std::string& name,
                                const segment::SegmentHeader& h, uint64_t size, const Sha256Digest& seal) const {
   return sign::PublishSidecar(fs, target, key_, SegmentFacts(name, h, size, seal));  // SIG-9
 }
 
-Status ShipSigner::SignHistory(Fs& fs, archive::Archive& target, const history::HistoryFile& h) const {
+Status SidecarSigner::SignHistory(Fs& fs, archive::Archive& target, const history::HistoryFile& h) const {
   return sign::PublishSidecar(fs, target, key_, HistoryFacts(history::EncodeHistoryFile(h), h));  // SIG-9
 }
 
-Result<std::unique_ptr<ShipSigner>> LoadShipSigner(const std::string& path) {
-  if (path.empty()) return std::unique_ptr<ShipSigner>();
+Result<std::unique_ptr<SidecarSigner>> LoadSidecarSigner(const std::string& path) {
+  if (path.empty()) return std::unique_ptr<SidecarSigner>();
   AERO_ASSIGN_OR_RETURN(sign::SigningKey key, sign::LoadSigningKey(path));  // SIG-12
-  return std::make_unique<ShipSigner>(std::move(key));
+  return std::make_unique<SidecarSigner>(std::move(key));
 }
 
 Status SignatureGate::CheckSegmentSidecar(const std::string& name, sign::Judgement* out) {
@@ -93,12 +93,13 @@ Status SignatureGate::CheckHistoryFiles() {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<SignatureGate>> MakeSignatureGate(Fs& fs, const std::string& dir, const std::string& flag_dir,
+Result<std::unique_ptr<SignatureGate>> MakeSignatureGate(Fs& fs, archive::Archive& archive,
+                                                         const std::string& flag_dir,
                                                          const std::string& data_dir,
                                                          const history::SystemId& system) {
   AERO_ASSIGN_OR_RETURN(sign::TrustSet trust, sign::LoadTrustSet(fs, flag_dir, data_dir));
   if (trust.empty()) return std::unique_ptr<SignatureGate>();
-  return std::make_unique<SignatureGate>(fs, dir, std::move(trust), system);
+  return std::make_unique<SignatureGate>(archive, std::move(trust), system);  // SIG-30
 }
 
 }  // namespace aero::repl

@@ -25,10 +25,11 @@ sign::Statement SegmentFacts(const std::string& name, const segment::SegmentHead
                              const Sha256Digest& seal);
 sign::Statement HistoryFacts(std::string_view bytes, const history::HistoryFile& h);
 
-// SIG-9, SIG-12: ship-wal's signer (`--signing-key`).
-class ShipSigner {
+// SIG-9, SIG-12, SIG-30: the signer of ship-wal and promote
+// (`--signing-key`): publishes `NAME.sig` into the writer's archive.
+class SidecarSigner {
  public:
-  explicit ShipSigner(sign::SigningKey key) : key_(std::move(key)) {}
+  explicit SidecarSigner(sign::SigningKey key) : key_(std::move(key)) {}
   // The sidecar of segment `name` as `h`, `size` and `seal` describe it.
   Status SignSegment(Fs& fs, archive::Archive& target, const std::string& name, const segment::SegmentHeader& h,
                      uint64_t size, const Sha256Digest& seal) const;
@@ -40,13 +41,19 @@ class ShipSigner {
 };
 
 // SIG-12: nullptr when `path` is empty; kUsage for a bad key file.
-Result<std::unique_ptr<ShipSigner>> LoadShipSigner(const std::string& path);
+Result<std::unique_ptr<SidecarSigner>> LoadSidecarSigner(const std::string& path);
+// The names before SIG-30 (ship-wal's signer is promote's too).
+using ShipSigner = SidecarSigner;
+inline Result<std::unique_ptr<SidecarSigner>> LoadShipSigner(const std::string& path) {
+  return LoadSidecarSigner(path);
+}
 
-// SIG-5: required mode for a reader of one directory.
+// SIG-5, SIG-30: required mode for a reader of one archive (a directory or
+// an s3:// archive), the one the command opened (not owned).
 class SignatureGate {
  public:
-  SignatureGate(Fs& fs, std::string dir, sign::TrustSet trust, history::SystemId system)
-      : dir_(std::move(dir)), archive_(fs, dir_), trust_(std::move(trust)), system_(system) {}
+  SignatureGate(archive::Archive& archive, sign::TrustSet trust, history::SystemId system)
+      : archive_(archive), trust_(std::move(trust)), system_(system) {}
   // Step 1, before the segment's header is judged (SIG-5): its sidecar alone.
   Status CheckSegmentSidecar(const std::string& name, sign::Judgement* out);
   // Step 2, once the header is valid: the statement against the file (SIG-7).
@@ -54,22 +61,23 @@ class SignatureGate {
                         const segment::SegmentCheck& c);
   // SIG-7: in required mode, a damaged copy is not the signed file: 1, not halted.
   Status NotTheSignedFile(const std::string& name, const std::string& detail);
-  // SIG-10: every history file of the directory, before the lineage is built.
+  // SIG-10: every history file of the archive, before the lineage is built.
   Status CheckHistoryFiles();
-  // SIG-13 (verify): the judgement of one history file of the directory.
+  // SIG-13 (verify): the judgement of one history file of the archive.
   sign::Judgement JudgeHistoryFile(const std::string& name);
   const sign::TrustSet& trust() const { return trust_; }
 
  private:
-  std::string dir_;
-  archive::PosixArchive archive_;
+  archive::Archive& archive_;  // SIG-30: never a path of the gate's own
   sign::TrustSet trust_;
   history::SystemId system_;
 };
 
-// SIG-4, SIG-5: the gate of `dir` when the trust set of `flag_dir` and the
-// node at `data_dir` is not empty; nullptr otherwise.
-Result<std::unique_ptr<SignatureGate>> MakeSignatureGate(Fs& fs, const std::string& dir, const std::string& flag_dir,
+// SIG-4, SIG-5, SIG-30: the gate of `archive` (not owned; it outlives the
+// gate) when the trust set of `flag_dir` and the node at `data_dir` is not
+// empty; nullptr otherwise.
+Result<std::unique_ptr<SignatureGate>> MakeSignatureGate(Fs& fs, archive::Archive& archive,
+                                                         const std::string& flag_dir,
                                                          const std::string& data_dir,
                                                          const history::SystemId& system);
 

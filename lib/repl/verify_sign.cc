@@ -53,7 +53,7 @@ Status AddSignatureFindings(Fs& fs, const std::string& dir, const std::string& t
   }
   archive::PosixArchive a(fs, dir);
   AERO_ASSIGN_OR_RETURN(archive::Catalog catalog, archive::SegmentCatalog(a).List());
-  SignatureGate gate(fs, dir, trust, system);
+  SignatureGate gate(a, trust, system);
   for (const std::string& name : catalog.history_files) Add(report, gate.JudgeHistoryFile(name), 0);
   for (const archive::CatalogSegment& e : catalog.segments) {
     sign::Judgement j = sign::JudgeSidecar(a, e.name, sign::Kind::kSegment, trust);

@@ -181,7 +181,7 @@ Result<S3Response> S3Client::Perform(const S3Request& req) {
   return Status(Code::kIo,
                 Problem("object store unavailable", Url(req.key),
                         last + " (after " + std::to_string(config_.max_attempts) + " attempts)"),
-                "check the endpoint (AERODB_S3_ENDPOINT) and the store's health, then run again");
+                "check the endpoint (--s3-endpoint or AERODB_S3_ENDPOINT) and the store's health, then run again");
 }
 
 Result<S3Response> S3Client::Once(const S3Request& req, const std::string& payload_hash,

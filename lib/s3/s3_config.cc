@@ -13,9 +13,36 @@ std::string Env(const char* name) {
   return v ? std::string(v) : std::string();
 }
 
+// OBJ-30: the command line's settings (one process, one command line).
+S3Flags& S3FlagsGiven() {
+  static S3Flags flags;
+  return flags;
+}
+
+// OBJ-30: an option beats the environment and the config file.
+Status ApplyS3Flags(S3Config* c, bool* path_style_set) {
+  const S3Flags& f = S3FlagsGiven();
+  if (!f.endpoint.empty()) {
+    if (f.endpoint.rfind("http://", 0) != 0 && f.endpoint.rfind("https://", 0) != 0) {
+      return Status(Code::kUsage, Problem("invalid value", "--s3-endpoint", "'" + f.endpoint + "' is not an http:// or https:// URL"),
+                    "give the store's URL, e.g. --s3-endpoint http://127.0.0.1:7480");
+    }
+    c->endpoint = f.endpoint;
+  }
+  if (!f.region.empty()) c->region = f.region;
+  if (f.path_style) {
+    c->path_style = true;
+    *path_style_set = true;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
-// OBJ-2: the environment first, then the config file; no credentials is usage.
+void SetS3Flags(S3Flags flags) { S3FlagsGiven() = std::move(flags); }
+
+// OBJ-2, OBJ-30: the options, then the environment, then the config file;
+// no credentials is usage.
 Result<S3Config> LoadS3Config() {
   S3Config c;
   bool path_style_set = false;
@@ -66,6 +93,7 @@ Result<S3Config> LoadS3Config() {
   } else if (!ps.empty()) {
     return Status(Code::kUsage, Problem("invalid value", "AERODB_S3_PATH_STYLE", "expected 1 or 0"));
   }
+  AERO_RETURN_IF_ERROR(ApplyS3Flags(&c, &path_style_set));  // OBJ-30: flag > env > config
   if (!path_style_set) c.path_style = !c.endpoint.empty();
   const std::string part = Env("AERODB_S3_PART_BYTES");
   if (!part.empty()) {

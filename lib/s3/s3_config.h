@@ -23,7 +23,19 @@ struct S3Config {
   bool read_ahead = true;                       // OBJ-9: the next range while this one is read
 };
 
-// OBJ-2: kUsage when there are no credentials, or the config file is bad.
+// OBJ-30: the settings given as options of `aerodb-repl` itself; empty
+// (false) = not given. Never credentials.
+struct S3Flags {
+  std::string endpoint;
+  std::string region;
+  bool path_style = false;
+};
+// OBJ-30: set once, by the command line, before any archive is opened;
+// LoadS3Config then prefers them to the environment and the config file.
+void SetS3Flags(S3Flags flags);
+
+// OBJ-2, OBJ-30: kUsage when there are no credentials, the config file is
+// bad, or the endpoint option is not an http(s) URL.
 Result<S3Config> LoadS3Config();
 // OBJ-9: the read settings from the environment into `c`; kUsage when bad.
 Status LoadS3ReadSettings(S3Config& c);

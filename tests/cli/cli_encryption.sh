@@ -122,4 +122,43 @@ run "$AERODB_REPL" apply-wal -D "$T/r-se" --from "$OUT_SE" --trusted-keys "$TRUS
 expect_rc 0
 [ "$("$AERODB" scan -D "$T/r-se")" = "$("$AERODB" scan -D "$P")" ] && pass || fail "the replica differs from the primary"
 
+test_case "ENC-30 after a key rotation a re-ship over an old-key segment is recognised with --encryption-keys"
+# An outbox of the old key a; the primary now ships with c, and its position is lost.
+mkdir -p "$T/rot" "$T/kc" && head -c 32 /dev/urandom >"$T/kc/c.key" && chmod 600 "$T/kc/c.key"
+rm -rf "$P/replication/shipped"
+run "$AERODB_REPL" ship-wal -D "$P" --to "$T/rot" --max-segment-bytes 40000 --encryption-key "$K/a.key"
+expect_rc 0
+rm -rf "$P/replication/shipped"
+run "$AERODB_REPL" ship-wal -D "$P" --to "$T/rot" --max-segment-bytes 40000 --encryption-key "$T/kc/c.key"
+expect_rc 5
+expect_err_contains "no key for encrypted file"
+expect_err_contains "--encryption-keys"
+run "$AERODB_REPL" ship-wal -D "$P" --to "$T/rot" --max-segment-bytes 40000 --encryption-key "$T/kc/c.key" --encryption-keys "$K" --json
+expect_rc 0
+expect_json '[.segments[] | select(.already_there | not)] | length' 0
+expect_json '.segments | length' "$(ls "$T/rot" | grep -c '\.seg$')"
+expect_json .shipped_commit 350
+
+test_case "ENC-31 apply-wal --require-encryption refuses a plaintext segment with 5"
+mkdir -p "$T/plain2"
+run "$AERODB_REPL" ship-wal -D "$P" --to "$T/plain2" --max-segment-bytes 40000
+expect_rc 0
+run "$AERODB_REPL" apply-wal -D "$T/r6" --from "$T/plain2" --encryption-keys "$K" --require-encryption
+expect_rc 5
+expect_err_contains "plaintext segment '$T/plain2/"
+expect_err_contains "encryption is required here"
+[ ! -e "$T/r6" ] && pass || fail "a refused bootstrap created the replica"
+run "$AERODB_REPL" apply-wal -D "$T/r6" --from "$OUT_E" --encryption-keys "$K" --require-encryption --json
+expect_rc 0
+expect_json .applied_commit 350
+"$AERODB" load -D "$P" --write-sets 5 --seed 4 >/dev/null
+rm -rf "$P/replication/shipped"
+run "$AERODB_REPL" ship-wal -D "$P" --to "$T/plain2" --max-segment-bytes 40000
+expect_rc 0
+run "$AERODB_REPL" apply-wal -D "$T/r6" --from "$T/plain2" --encryption-keys "$K" --require-encryption
+expect_rc 5
+[ ! -e "$T/r6/replication/halt.json" ] && pass || fail "a plaintext segment halted the replica"
+run "$AERODB_REPL" status -D "$T/r6" --json
+expect_json .applied_commit 350
+
 finish

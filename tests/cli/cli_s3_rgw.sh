@@ -78,6 +78,35 @@ done
 echo "s3 race: $ok of $rounds rounds of 8 concurrent conditional PUTs had exactly one winner and seven 412"
 [ "$ok" = "$rounds" ] && pass || fail "$((rounds - ok)) rounds without exactly one winner"
 
+test_case "SIG-30 a signed ship to RGW is applied with --trusted-keys, an unsigned one is 8"
+S=s3://aerodb-test/signed
+mkdir -p "$T/trust"
+openssl genpkey -algorithm ed25519 -out "$T/sk.pem" 2>/dev/null && chmod 600 "$T/sk.pem"
+openssl pkey -in "$T/sk.pem" -pubout -out "$T/trust/k.pem" 2>/dev/null
+run "$AERODB_REPL" ship-wal -D "$P" --to "$S" --max-segment-bytes 20000 --signing-key "$T/sk.pem"
+expect_rc 0
+run "$AERODB_REPL" apply-wal -D "$T/rs" --from "$S" --trusted-keys "$T/trust" --json
+expect_rc 0
+expect_json .applied_commit 150
+"$AERODB" load -D "$P" --write-sets 10 >/dev/null
+run "$AERODB_REPL" ship-wal -D "$P" --to "$S" --max-segment-bytes 20000
+expect_rc 0
+run "$AERODB_REPL" apply-wal -D "$T/rs" --from "$S" --trusted-keys "$T/trust"
+expect_rc 8
+expect_err_contains "signature in transit '$S/"
+[ ! -e "$T/rs/replication/halt.json" ] && pass || fail "an unsigned segment halted the replica"
+
+test_case "OBJ-31 apply-wal --report-to s3 registers the replica on RGW"
+run "$AERODB_REPL" apply-wal -D "$R" --from "$A" --report-to "$A" --replica-name east --json
+expect_rc 0
+expect_json .registered.name east
+run "$AERODB_REPL" apply-wal -D "$R" --from "$A" --report-to "$A" --replica-name east
+expect_rc 0
+# Another replica under the name: read back from RGW and refused (RET-3).
+run "$AERODB_REPL" apply-wal -D "$T/rs" --from "$S" --report-to "$A" --replica-name east --trusted-keys "$T/trust"
+expect_rc 8
+expect_err_contains "registration of another replica '$A/replica-east.json'"
+
 test_case "OBJ-13 split-brain: two replicas promote concurrently against one bucket, exactly one wins"
 rounds=${S3_PROMOTE_ROUNDS:-10}; ok=0
 for i in $(seq "$rounds"); do

@@ -12,13 +12,15 @@ digest=$(sed -nE 's/.*kDigestSeedLabel = "[A-Z-]+-V([0-9]+)";.*/\1/p' "$SRC/lib/
 hist=$(constant lib/history/history_file.h kHistoryFormat)
 claim=$(constant lib/history/history_file.h kClaimArchiveFormat)
 node=$(constant lib/node/layout.h kStateFormat)
+enc=$(constant lib/crypto/encrypted_format.h kEncVersion)
+sig=$(constant lib/sign/signature_format.h kSignatureFormat)
 
 test_case "every version is found where it is defined"
-for v in version seg snap digest hist claim node; do
+for v in version seg snap digest hist claim node enc sig; do
   if [[ ${!v} =~ ^[0-9][0-9.]*$ ]]; then pass; else fail "$v: '${!v}' (renamed or moved?)"; fi
 done
 
-formats="formats: wal-segment $seg, snapshot-archive $snap, history-digest $digest, history-file $hist, claim-archive $claim, node-layout $node"
+formats="formats: wal-segment $seg, snapshot-archive $snap, history-digest $digest, history-file $hist, claim-archive $claim, node-layout $node, encrypted-file $enc, signature $sig"
 for bin in "$AERODB_REPL" "$AERODB"; do
   name=$(basename "$bin")
   test_case "$name --version: the version, then the formats' versions"

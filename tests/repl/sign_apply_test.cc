@@ -8,75 +8,17 @@
 
 #include "node/layout.h"
 #include "repl/verify.h"
-#include "support/repl_fixture.h"
-#include "support/sign_fixture.h"
+#include "support/sign_repl_fixture.h"
 
 using namespace aero;
 using namespace aero::testing;
 namespace fsys = std::filesystem;
 
-namespace {
-
-Status ShipSigned(const std::string& primary, const std::string& target, const std::string& key,
-                  bool claim_archive = false) {
-  repl::ShipOptions o;
-  o.data_dir = primary;
-  o.target = target;
-  o.max_segment_bytes = 3000;
-  o.signing_key = key;
-  o.claim_archive = claim_archive;
-  return repl::ShipWal(PosixFs(), o, nullptr);
-}
-
-Status ApplyTrusting(const std::string& replica, const std::string& inbox, const std::string& keys) {
-  repl::ApplyOptions o;
-  o.data_dir = replica;
-  o.inbox = inbox;
-  o.trusted_keys = keys;
-  return repl::ApplyWal(PosixFs(), o, nullptr);
-}
-
-bool Halted(const std::string& dir) { return FileExists(dir + "/replication/halt.json"); }
-
-std::vector<std::string> Sorted(std::vector<std::string> v) {
-  std::sort(v.begin(), v.end());
-  return v;
-}
-
-// What is in `from` and not in `to`, copied (a transport's next delivery).
-std::vector<std::string> Deliver(const std::string& from, const std::string& to, bool sidecars = true) {
-  std::vector<std::string> copied;
-  for (const auto& e : fsys::directory_iterator(from)) {
-    const std::string n = e.path().filename().string();
-    if (n[0] == '.' || fsys::exists(to + "/" + n)) continue;
-    if (!sidecars && n.size() > 4 && n.substr(n.size() - 4) == ".sig") continue;
-    fsys::copy(e.path(), to + "/" + n);
-    copied.push_back(n);
-  }
-  return copied;
-}
-
-struct Keys {
-  KeyFiles a, evil;
-  std::string trust;  // a directory trusting a only
-};
-Keys MakeKeys(const std::string& root) {
-  Keys k{MakeKey(root, "a"), MakeKey(root, "evil"), root + "/trust"};
-  REQUIRE(PosixFs().MakeDir(k.trust).ok());
-  fsys::copy(k.a.pub, k.trust + "/a.pem");
-  return k;
-}
-
-}  // namespace
-
 TEST_CASE("SIG-5 a replica with trusted keys applies signed segments and refuses an unsigned one without halting") {
-  if (!HaveOpenssl()) {
-    MESSAGE("SKIP: no openssl command");
-    return;
-  }
-  TempDir t;
+  SignSetup k;
+  if (!k.Ready()) return;
+  const TempDir& t = k.t;
   Fs& fs = PosixFs();
-  const Keys k = MakeKeys(t.path());
   MakePrimary(t / "p", 30);
   REQUIRE(fs.MakeDir(t / "out").ok());
   REQUIRE(fs.MakeDir(t / "in").ok());
@@ -115,13 +57,10 @@ TEST_CASE("SIG-5 a replica with trusted keys applies signed segments and refuses
 }
 
 TEST_CASE("SIG-7 SIG-8 a forged continuation by an attacker without a trusted key is refused, never applied, never halting") {
-  if (!HaveOpenssl()) {
-    MESSAGE("SKIP: no openssl command");
-    return;
-  }
-  TempDir t;
+  SignSetup k;
+  if (!k.Ready()) return;
+  const TempDir& t = k.t;
   Fs& fs = PosixFs();
-  const Keys k = MakeKeys(t.path());
   MakePrimary(t / "p", 30);
   REQUIRE(fs.MakeDir(t / "out").ok());
   REQUIRE(fs.MakeDir(t / "in").ok());
@@ -141,7 +80,7 @@ TEST_CASE("SIG-7 SIG-8 a forged continuation by an attacker without a trusted ke
   fsys::copy(t / "out", t / "real", fsys::copy_options::recursive);
   REQUIRE(ShipSigned(t / "p", t / "real", k.a.priv).ok());
   std::vector<std::string> fnames;
-  for (const std::string& n : Sorted(Segments(t / "forged"))) {
+  for (const std::string& n : SortedNames(Segments(t / "forged"))) {
     if (!FileExists(t / "in" / n)) fnames.push_back(n);
   }
   REQUIRE(!fnames.empty());
@@ -196,13 +135,10 @@ TEST_CASE("SIG-7 SIG-8 a forged continuation by an attacker without a trusted ke
 }
 
 TEST_CASE("SIG-10 a forged epoch claim is refused without halting, a signed one is followed") {
-  if (!HaveOpenssl()) {
-    MESSAGE("SKIP: no openssl command");
-    return;
-  }
-  TempDir t;
+  SignSetup k;
+  if (!k.Ready()) return;
+  const TempDir& t = k.t;
   Fs& fs = PosixFs();
-  const Keys k = MakeKeys(t.path());
   MakePrimary(t / "p", 30);
   REQUIRE(fs.MakeDir(t / "arch").ok());
   REQUIRE(ShipSigned(t / "p", t / "arch", k.a.priv, /*claim_archive=*/true).ok());
@@ -233,7 +169,7 @@ TEST_CASE("SIG-10 a forged epoch claim is refused without halting, a signed one 
   CHECK(s.code() == Code::kRefused);
   CHECK(s.message().find("unknown signing key") == 0);
   // A signed statement of a trusted key, but of another file: 1.
-  const std::string seg0 = Sorted(Segments(t / "arch")).front();
+  const std::string seg0 = SortedNames(Segments(t / "arch")).front();
   s = attempt(ReadFile(t / "arch" / (seg0 + ".sig")));
   CHECK(s.code() == Code::kDamage);
   // promote with trusted keys reads no unsigned claim: the forged one is
@@ -277,17 +213,14 @@ TEST_CASE("SIG-10 a forged epoch claim is refused without halting, a signed one 
 }
 
 TEST_CASE("SIG-13 verify of a directory with trusted keys gives apply-wal's outcome") {
-  if (!HaveOpenssl()) {
-    MESSAGE("SKIP: no openssl command");
-    return;
-  }
-  TempDir t;
+  SignSetup k;
+  if (!k.Ready()) return;
+  const TempDir& t = k.t;
   Fs& fs = PosixFs();
-  const Keys k = MakeKeys(t.path());
   MakePrimary(t / "p", 30);
   REQUIRE(fs.MakeDir(t / "in").ok());
   REQUIRE(ShipSigned(t / "p", t / "in", k.a.priv).ok());
-  const std::vector<std::string> segs = Sorted(Segments(t / "in"));
+  const std::vector<std::string> segs = SortedNames(Segments(t / "in"));
   REQUIRE(segs.size() >= 3);
   repl::VerifyOptions vo;
   vo.trusted_keys = k.trust;

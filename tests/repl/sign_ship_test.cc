@@ -9,28 +9,13 @@
 #include "segment/segment_reader.h"
 #include "sign/judge.h"
 #include "sign/trust.h"
-#include "support/repl_fixture.h"
-#include "support/sign_fixture.h"
+#include "support/sign_repl_fixture.h"
 
 using namespace aero;
 using namespace aero::testing;
 namespace fsys = std::filesystem;
 
 namespace {
-
-Status ShipSigned(const std::string& primary, const std::string& target, const std::string& key) {
-  repl::ShipOptions o;
-  o.data_dir = primary;
-  o.target = target;
-  o.max_segment_bytes = 3000;
-  o.signing_key = key;
-  return repl::ShipWal(PosixFs(), o, nullptr);
-}
-
-std::vector<std::string> Sorted(std::vector<std::string> v) {
-  std::sort(v.begin(), v.end());
-  return v;
-}
 
 // Each segment of `dir` has a sidecar that `trust` accepts for the file as it is.
 int CountSigned(const std::string& dir, const sign::TrustSet& trust) {
@@ -52,21 +37,17 @@ int CountSigned(const std::string& dir, const sign::TrustSet& trust) {
 }  // namespace
 
 TEST_CASE("SIG-9 ship-wal --signing-key publishes each segment's sidecar first and re-ships identically") {
-  if (!HaveOpenssl()) {
-    MESSAGE("SKIP: no openssl command");
-    return;
-  }
-  TempDir t;
+  SignSetup f;
+  if (!f.Ready()) return;
+  const TempDir& t = f.t;
   Fs& fs = PosixFs();
-  const KeyFiles k = MakeKey(t.path(), "a");
-  REQUIRE(fs.MakeDir(t / "keys").ok());
-  fsys::copy(k.pub, t / "keys/a.pem");
-  auto trust = sign::LoadTrustDir(fs, t / "keys");
+  const KeyFiles& k = f.a;
+  auto trust = sign::LoadTrustDir(fs, f.trust);
   REQUIRE(trust.ok());
   MakePrimary(t / "p", 30);
   REQUIRE(fs.MakeDir(t / "out").ok());
   REQUIRE(ShipSigned(t / "p", t / "out", k.priv).ok());
-  const std::vector<std::string> segs = Sorted(Segments(t / "out"));
+  const std::vector<std::string> segs = SortedNames(Segments(t / "out"));
   REQUIRE(segs.size() > 3);
   CHECK(CountSigned(t / "out", *trust) == static_cast<int>(segs.size()));
   std::map<std::string, std::string> sidecars;
@@ -75,7 +56,7 @@ TEST_CASE("SIG-9 ship-wal --signing-key publishes each segment's sidecar first a
   fsys::remove(t / "out" / segs.back());
   fsys::remove_all(t / "p/replication/shipped");
   REQUIRE(ShipSigned(t / "p", t / "out", k.priv).ok());
-  CHECK(Sorted(Segments(t / "out")) == segs);
+  CHECK(SortedNames(Segments(t / "out")) == segs);
   for (const std::string& s : segs) CHECK(ReadFile(t / "out" / (s + ".sig")) == sidecars[s]);
   // Segments shipped unsigned get their sidecars when a signing run meets them (LOG-4).
   REQUIRE(fs.MakeDir(t / "out2").ok());
@@ -94,13 +75,11 @@ TEST_CASE("SIG-9 ship-wal --signing-key publishes each segment's sidecar first a
 }
 
 TEST_CASE("SIG-12 FM-95 ship-wal with an unprotected signing key writes nothing (2)") {
-  if (!HaveOpenssl()) {
-    MESSAGE("SKIP: no openssl command");
-    return;
-  }
-  TempDir t;
+  SignSetup f;
+  if (!f.Ready()) return;
+  const TempDir& t = f.t;
   Fs& fs = PosixFs();
-  const KeyFiles k = MakeKey(t.path(), "a");
+  const KeyFiles& k = f.a;
   ::chmod(k.priv.c_str(), 0644);
   MakePrimary(t / "p", 5);
   REQUIRE(fs.MakeDir(t / "out").ok());

@@ -124,12 +124,10 @@ TEST_CASE("SIG-1 the worked example, byte for byte, and only canonical statement
 }
 
 TEST_CASE("SIG-1 SIG-2 interop: openssl pkeyutl verifies our statement and our code verifies openssl's signature") {
-  if (!HaveOpenssl()) {
-    MESSAGE("SKIP: no openssl command");
-    return;
-  }
-  TempDir t;
-  const KeyFiles k = MakeKey(t.path(), "a");
+  SignSetup f;
+  if (!f.Ready()) return;
+  const TempDir& t = f.t;
+  const KeyFiles& k = f.a;
   auto key = sign::LoadSigningKey(k.priv);
   REQUIRE(key.ok());
   sign::Statement s = Example();
@@ -168,12 +166,10 @@ TEST_CASE("SIG-1 SIG-2 interop: openssl pkeyutl verifies our statement and our c
 }
 
 TEST_CASE("SIG-3 the key id is the first 16 hex of the SHA-256 of the public key's DER, as openssl computes it") {
-  if (!HaveOpenssl()) {
-    MESSAGE("SKIP: no openssl command");
-    return;
-  }
-  TempDir t;
-  const KeyFiles k = MakeKey(t.path(), "a");
+  SignSetup f;
+  if (!f.Ready()) return;
+  const TempDir& t = f.t;
+  const KeyFiles& k = f.a;
   REQUIRE(Sh("openssl pkey -pubin -in '" + k.pub + "' -outform DER -out '" + (t / "pub.der") + "' 2>/dev/null") == 0);
   const std::string want = ToHex(Sha256::Of(ReadFile(t / "pub.der"))).substr(0, 16);
   auto pub = sign::PublicKey::FromPem(ReadFile(k.pub), k.pub);
@@ -193,12 +189,10 @@ TEST_CASE("SIG-3 the key id is the first 16 hex of the SHA-256 of the public key
 }
 
 TEST_CASE("SIG-12 a private key readable by group or others is refused with a hint") {
-  if (!HaveOpenssl()) {
-    MESSAGE("SKIP: no openssl command");
-    return;
-  }
-  TempDir t;
-  const KeyFiles k = MakeKey(t.path(), "a");
+  SignSetup f;
+  if (!f.Ready()) return;
+  const TempDir& t = f.t;
+  const KeyFiles& k = f.a;
   for (mode_t m : {0640, 0604, 0660, 0644, 0602, 0610}) {
     REQUIRE(::chmod(k.priv.c_str(), m) == 0);
     auto r = sign::LoadSigningKey(k.priv);

@@ -68,21 +68,15 @@ TEST_CASE("SIG-4 a trust directory: keys, retirements, and every malformed file 
 }
 
 TEST_CASE("SIG-11 a retired key verifies files of earlier epochs and is refused from its epoch on") {
-  if (!HaveOpenssl()) {
-    MESSAGE("SKIP: no openssl command");
-    return;
-  }
-  TempDir t;
+  SignSetup f;
+  if (!f.Ready()) return;
   Fs& fs = PosixFs();
-  REQUIRE(fs.MakeDir(t / "keys").ok());
-  const KeyFiles a = MakeKey(t.path(), "a");
-  fsys::copy(a.pub, t / "keys/a.pem");
-  auto set = sign::LoadTrustDir(fs, t / "keys");
+  auto set = sign::LoadTrustDir(fs, f.trust);
   REQUIRE(set.ok());
   const std::string id = set->KeyIds().front();
   CHECK_FALSE(set->Find(id)->retired_from.has_value());
-  WriteFile(t / "keys" / (id + ".retired"), "3\n");
-  set = sign::LoadTrustDir(fs, t / "keys");
+  WriteFile(f.trust / (id + ".retired"), "3\n");
+  set = sign::LoadTrustDir(fs, f.trust);
   REQUIRE(set.ok());
   REQUIRE(set->Find(id)->retired_from.has_value());
   CHECK(*set->Find(id)->retired_from == 3);

@@ -31,4 +31,26 @@ inline KeyFiles MakeKey(const std::string& dir, const std::string& name) {
   return k;
 }
 
+// The setup the signature tests share: a temp directory, the key `a`
+// (trusted by `trust`, a trust directory holding a.pem) and the key `evil`
+// (trusted by no one). Use: `SignSetup k; if (!k.Ready()) return;`.
+struct SignSetup {
+  TempDir t;
+  KeyFiles a, evil;
+  std::string trust;
+  // false, with a SKIP message, when there is no openssl command.
+  bool Ready() {
+    if (!HaveOpenssl()) {
+      MESSAGE("SKIP: no openssl command");
+      return false;
+    }
+    a = MakeKey(t.path(), "a");
+    evil = MakeKey(t.path(), "evil");
+    trust = t / "trust";
+    REQUIRE(::mkdir(trust.c_str(), 0700) == 0);
+    WriteFile(trust + "/a.pem", ReadFile(a.pub));
+    return true;
+  }
+};
+
 }  // namespace aero::testing

@@ -1,0 +1,116 @@
+// Encryption policy of ship-wal and apply-wal (formats/encrypted-file.md
+// ENC-30: re-ship after a key rotation; ENC-31: required encryption).
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "crypto/decrypting_fs.h"
+#include "crypto/encrypted_file.h"
+#include "crypto/key_store.h"
+#include "support/repl_fixture.h"
+
+using namespace aero;
+using namespace aero::testing;
+
+namespace {
+
+crypto::EncryptionKey ReqEncKey(uint8_t first) {
+  crypto::EncryptionKey k;
+  for (size_t i = 0; i < k.key.bytes.size(); ++i) k.key.bytes[i] = static_cast<uint8_t>(first + 3 * i);
+  k.key.id = crypto::KeyIdOf(k.key.bytes);
+  k.key.path = "key" + std::to_string(first);
+  return k;
+}
+
+Status ReqEncShip(const std::string& p, const std::string& out, const crypto::EncryptionKey* key,
+                  const crypto::KeyStore* read_keys = nullptr, repl::ShipReport* rep = nullptr) {
+  repl::ShipOptions o;
+  o.data_dir = p;
+  o.target = out;
+  o.max_segment_bytes = 3000;
+  o.encryption = key;
+  o.read_keys = read_keys;
+  return repl::ShipWal(PosixFs(), o, rep);
+}
+
+Status ReqEncApply(const std::string& replica, const std::string& inbox, const crypto::KeyStore& keys) {
+  crypto::DecryptingFs fs(PosixFs(), &keys);
+  repl::ApplyOptions o;
+  o.data_dir = replica;
+  o.inbox = inbox;
+  o.require_encryption = true;
+  return repl::ApplyWal(fs, o, nullptr);
+}
+
+bool ReqEncHalted(const std::string& dir) { return FileExists(dir + "/replication/halt.json"); }
+
+}  // namespace
+
+TEST_CASE("ENC-31 a replica that requires encryption refuses a plaintext segment without halting") {
+  TempDir t;
+  const crypto::EncryptionKey key = ReqEncKey(40);
+  crypto::KeyStore keys;
+  keys.Add(key.key);
+  MakePrimary(t / "p", 20);
+  for (const char* d : {"plain", "in"}) REQUIRE(PosixFs().MakeDir(t / d).ok());
+  // A bootstrap from plaintext segments only: 5, nothing created.
+  REQUIRE(ShipInto(t / "p", t / "plain").ok());
+  Status s = ReqEncApply(t / "r0", t / "plain", keys);
+  CHECK(s.code() == Code::kRefused);
+  CHECK(s.reason() == "plaintext");
+  CHECK(s.message().find("plaintext segment '" + (t / "plain") + "/") == 0);
+  CHECK_FALSE(std::filesystem::exists(t / "r0"));
+  // Encrypted segments are applied.
+  REQUIRE(ReqEncShip(t / "p", t / "in", &key).ok());
+  REQUIRE(ReqEncApply(t / "r", t / "in", keys).ok());
+  CHECK(StateOf(t / "r").applied_commit == 20);
+  // A plaintext continuation: 5, nothing of it applied, not halted.
+  Write(t / "p", 8, 5);
+  repl::ShipReport plain;
+  REQUIRE(Ship(t / "p", t / "in", 3000, false, &plain).ok());
+  REQUIRE(!plain.segments.empty());
+  s = ReqEncApply(t / "r", t / "in", keys);
+  CHECK(s.code() == Code::kRefused);
+  CHECK(s.message() == "plaintext segment '" + (t / "in" / plain.segments.front().name) +
+                           "': encryption is required here");
+  CHECK(StateOf(t / "r").applied_commit == 20);
+  CHECK_FALSE(ReqEncHalted(t / "r"));
+  // The plaintext replaced by the encrypted copy: the replica goes on.
+  for (const repl::ShippedSegment& seg : plain.segments) std::filesystem::remove(t / "in" / seg.name);
+  std::filesystem::remove_all(t / "p/replication/shipped");
+  REQUIRE(ReqEncShip(t / "p", t / "in", &key).ok());
+  REQUIRE(ReqEncApply(t / "r", t / "in", keys).ok());
+  CHECK(StateOf(t / "r").applied_commit == 28);
+  CheckSameHistory(t / "p", t / "r");
+}
+
+TEST_CASE("ENC-30 ship-wal re-ships over segments of a rotated-out key when given that key") {
+  TempDir t;
+  const crypto::EncryptionKey old_key = ReqEncKey(1), new_key = ReqEncKey(90);
+  MakePrimary(t / "p", 20);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(ReqEncShip(t / "p", t / "out", &old_key).ok());
+  const std::vector<std::string> segs = Segments(t / "out");
+  REQUIRE(segs.size() > 2);
+  const std::string before = ReadFile(t / "out" / segs.front());
+  // The key rotated and the shipped position lost: the segments there are the old key's.
+  std::filesystem::remove_all(t / "p/replication/shipped");
+  Status s = ReqEncShip(t / "p", t / "out", &new_key);
+  CHECK(s.code() == Code::kRefused);  // ENC-11: no key for it, never diverged
+  CHECK(s.message().find("no key for encrypted file") == 0);
+  CHECK(s.hint().find("--encryption-keys") != std::string::npos);
+  crypto::KeyStore old_keys;
+  old_keys.Add(old_key.key);
+  repl::ShipReport rep;
+  REQUIRE(ReqEncShip(t / "p", t / "out", &new_key, &old_keys, &rep).ok());
+  REQUIRE(rep.segments.size() == segs.size());
+  for (const repl::ShippedSegment& seg : rep.segments) CHECK(seg.already_there);  // LOG-4 on the plaintext
+  CHECK(ReadFile(t / "out" / segs.front()) == before);  // nothing rewritten
+  // New commits go out with the new key; a replica with both keys reads all.
+  Write(t / "p", 5, 3);
+  REQUIRE(ReqEncShip(t / "p", t / "out", &new_key, &old_keys).ok());
+  crypto::KeyStore both = old_keys;
+  both.Add(new_key.key);
+  REQUIRE(ReqEncApply(t / "r", t / "out", both).ok());
+  CHECK(StateOf(t / "r").applied_commit == 25);
+}

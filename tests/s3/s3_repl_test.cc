@@ -1,0 +1,250 @@
+// ship-wal, apply-wal and promote's parts of issue 16 that go through the
+// commands' library against the in-repo mock (tests/support/s3_mock.py):
+// signatures on an s3:// archive (SIG-30), the object-store options
+// (OBJ-30) and apply-wal --report-to s3:// (OBJ-31).
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <optional>
+
+#include "archive/history_files.h"
+#include "archive/open_archive.h"
+#include "archive/registration.h"
+#include "archive/segment_catalog.h"
+#include "repl/register.h"
+#include "s3/s3_config.h"
+#include "support/s3_mock.h"
+#include "support/sign_repl_fixture.h"
+
+using namespace aero;
+using namespace aero::testing;
+
+namespace {
+
+// The S3 settings of the environment for one scope, restored after it;
+// the command-line options (OBJ-30) cleared before and after.
+class S3ReplEnv {
+ public:
+  S3ReplEnv() { s3::SetS3Flags({}); }
+  ~S3ReplEnv() {
+    s3::SetS3Flags({});
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+      if (it->second) setenv(it->first.c_str(), it->second->c_str(), 1);
+      else unsetenv(it->first.c_str());
+    }
+  }
+  void Set(const char* name, const char* value) {
+    const char* old = std::getenv(name);
+    saved_.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
+    if (value) setenv(name, value, 1);
+    else unsetenv(name);
+  }
+  // Credentials and nothing else; the endpoint of `m` when given.
+  void ForMock(const S3Mock* m) {
+    Set("AERODB_S3_CONFIG", nullptr);
+    Set("AWS_ACCESS_KEY_ID", S3Mock::kAccess);
+    Set("AWS_SECRET_ACCESS_KEY", S3Mock::kSecret);
+    Set("AWS_SESSION_TOKEN", nullptr);
+    Set("AERODB_S3_ENDPOINT", m ? m->endpoint().c_str() : nullptr);
+    Set("AERODB_S3_PATH_STYLE", nullptr);
+    Set("AERODB_S3_REGION", nullptr);
+    Set("AERODB_S3_PART_BYTES", nullptr);
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+#define S3_REPL_REQUIRE_MOCK(m)                                           \
+  if (!(m).started()) {                                                   \
+    MESSAGE("SKIP: the S3 mock did not start (/usr/bin/python3 absent)"); \
+    return;                                                               \
+  }
+
+// The names of the segments of `location` from CommitId `first` on.
+std::vector<std::string> S3ReplSegmentsFrom(archive::Archive& a, uint64_t first) {
+  Result<archive::Catalog> c = archive::SegmentCatalog(a).List();
+  REQUIRE(c.ok());
+  std::vector<std::string> out;
+  for (const archive::CatalogSegment& s : c->segments) {
+    if (s.info.first_commit >= first) out.push_back(s.name);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("SIG-30 signed segments shipped to an s3 archive are applied with trusted keys, forged and unsigned ones refused as in a directory") {
+  SignSetup k;
+  if (!k.Ready()) return;
+  S3Mock m;
+  S3_REPL_REQUIRE_MOCK(m);
+  S3ReplEnv env;
+  env.ForMock(&m);
+  const TempDir& t = k.t;
+  const std::string arch = "s3://bucket/signed";
+  MakePrimary(t / "p", 30);
+  REQUIRE(ShipSigned(t / "p", arch, k.a.priv).ok());
+  Result<std::unique_ptr<archive::Archive>> a = archive::OpenArchive(PosixFs(), arch);
+  REQUIRE(a.ok());
+  for (const std::string& n : S3ReplSegmentsFrom(**a, 1)) {  // SIG-9 through the archive
+    CHECK((*a)->OpenRead(n + ".sig").ok());
+  }
+  REQUIRE(ApplyTrusting(t / "r", arch, k.trust).ok());
+  CHECK(StateOf(t / "r").applied_commit == 30);
+  // A forgery by a holder of every file and the store's credentials, signed
+  // with a key no replica trusts: unknown key (5), nothing applied, no halt.
+  CopyTree(t / "p", t / "evil");
+  Write(t / "evil", 5, 666);
+  REQUIRE(ShipSigned(t / "evil", arch, k.evil.priv).ok());
+  const std::vector<std::string> forged = S3ReplSegmentsFrom(**a, 31);
+  REQUIRE(!forged.empty());
+  Status s = ApplyTrusting(t / "r", arch, k.trust);
+  CHECK(s.code() == Code::kRefused);
+  CHECK(s.message().find("unknown signing key '" + arch + "/" + forged.front() + ".sig'") == 0);
+  CHECK(StateOf(t / "r").applied_commit == 30);
+  CHECK_FALSE(Halted(t / "r"));
+  // Its sidecar gone: unsigned is in transit (8), still nothing applied.
+  for (const std::string& n : forged) REQUIRE((*a)->Remove(n + ".sig").ok());
+  s = ApplyTrusting(t / "r", arch, k.trust);
+  CHECK(s.code() == Code::kInTransit);
+  CHECK(s.message().find("signature in transit '" + arch + "/" + forged.front() + ".sig'") == 0);
+  CHECK(StateOf(t / "r").applied_commit == 30);
+  CHECK_FALSE(Halted(t / "r"));
+  // Without trusted keys the same forgery would be applied (integrity is not authenticity).
+  CHECK(Apply(t / "r2", arch).ok());
+  CHECK(StateOf(t / "r2").applied_commit == 35);
+  // The forgery removed and the real continuation shipped, signed: the replica goes on.
+  for (const std::string& n : forged) REQUIRE((*a)->Remove(n).ok());
+  Write(t / "p", 5, 7);
+  REQUIRE(ShipSigned(t / "p", arch, k.a.priv).ok());
+  REQUIRE(ApplyTrusting(t / "r", arch, k.trust).ok());
+  CHECK(StateOf(t / "r").applied_commit == 35);
+  CheckSameHistory(t / "p", t / "r");
+}
+
+TEST_CASE("SIG-30 promote with trusted keys reads no unsigned claim of an s3 archive, and signs its own") {
+  SignSetup k;
+  if (!k.Ready()) return;
+  S3Mock m;
+  S3_REPL_REQUIRE_MOCK(m);
+  S3ReplEnv env;
+  env.ForMock(&m);
+  const TempDir& t = k.t;
+  const std::string arch = "s3://bucket/claims";
+  MakePrimary(t / "p", 10);
+  REQUIRE(ShipSigned(t / "p", arch, k.a.priv, /*claim_archive=*/true).ok());
+  REQUIRE(ApplyTrusting(t / "r", arch, k.trust).ok());
+  REQUIRE(ApplyTrusting(t / "r2", arch, k.trust).ok());
+  // An unsigned claim of epoch 2 put there by someone without a key.
+  CopyTree(t / "r2", t / "thief");
+  repl::PromoteOptions o;
+  o.data_dir = t / "thief";
+  o.archive = arch;
+  REQUIRE(repl::Promote(PosixFs(), o, nullptr).ok());
+  o.data_dir = t / "r";
+  o.trusted_keys = k.trust;
+  o.signing_key = k.a.priv;
+  Status s = repl::Promote(PosixFs(), o, nullptr);
+  CHECK(s.code() == Code::kInTransit);  // SIG-10: unsigned, read as not arrived, never followed
+  CHECK(s.message().find("signature in transit '" + arch + "/00000002.history") == 0);
+  CHECK(StateOf(t / "r").role == node::Role::kReplica);
+  // The forged claim removed: promote claims epoch 2 and signs it in the archive.
+  Result<std::unique_ptr<archive::Archive>> a = archive::OpenArchive(PosixFs(), arch);
+  REQUIRE(a.ok());
+  REQUIRE((*a)->Remove("00000002.history").ok());
+  REQUIRE(repl::Promote(PosixFs(), o, nullptr).ok());
+  CHECK(StateOf(t / "r").epoch == 2);
+  CHECK((*a)->OpenRead("00000002.history.sig").ok());
+}
+
+TEST_CASE("OBJ-30 a flag beats the environment, which beats the config file") {
+  TempDir t;
+  S3ReplEnv env;
+  env.ForMock(nullptr);
+  const std::string file = t / "s3.json";
+  WriteFile(file, R"({"endpoint": "http://config:1", "region": "config-region", "path_style": false})");
+  env.Set("AERODB_S3_CONFIG", file.c_str());
+  Result<s3::S3Config> c = s3::LoadS3Config();
+  REQUIRE(c.ok());
+  CHECK(c->endpoint == "http://config:1");
+  CHECK(c->region == "config-region");
+  CHECK_FALSE(c->path_style);
+  env.Set("AERODB_S3_ENDPOINT", "http://env:2");
+  env.Set("AERODB_S3_REGION", "env-region");
+  c = s3::LoadS3Config();
+  REQUIRE(c.ok());
+  CHECK(c->endpoint == "http://env:2");
+  CHECK(c->region == "env-region");
+  CHECK_FALSE(c->path_style);  // the config's, still
+  s3::SetS3Flags({"https://flag:3", "flag-region", true});
+  c = s3::LoadS3Config();
+  REQUIRE(c.ok());
+  CHECK(c->endpoint == "https://flag:3");
+  CHECK(c->region == "flag-region");
+  CHECK(c->path_style);
+  // One setting given as a flag leaves the others to the environment.
+  s3::SetS3Flags({"", "flag-region", false});
+  c = s3::LoadS3Config();
+  REQUIRE(c.ok());
+  CHECK(c->endpoint == "http://env:2");
+  CHECK(c->region == "flag-region");
+  // Not an http(s) URL: 2, naming the option; the secret is in no message.
+  s3::SetS3Flags({"ftp://flag:3", "", false});
+  c = s3::LoadS3Config();
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().code() == Code::kUsage);
+  CHECK(c.status().message().find("'--s3-endpoint'") != std::string::npos);
+  CHECK(c.status().ToString().find(S3Mock::kSecret) == std::string::npos);
+}
+
+TEST_CASE("OBJ-31 apply-wal --report-to an s3 archive writes the registration with one PUT, another replica's name is 5") {
+  S3Mock m;
+  S3_REPL_REQUIRE_MOCK(m);
+  S3ReplEnv env;
+  env.ForMock(&m);
+  TempDir t;
+  MakePrimary(t / "p", 12);
+  REQUIRE(PosixFs().MakeDir(t / "in").ok());
+  REQUIRE(ShipInto(t / "p", t / "in").ok());
+  REQUIRE(Apply(t / "r", t / "in").ok());
+  REQUIRE(Apply(t / "r2", t / "in").ok());
+  const std::string arch = "s3://bucket/ret";
+  repl::RegisterOptions o;
+  o.data_dir = t / "r";
+  o.archive = arch;
+  o.name = "east";
+  const int puts_before = m.Stats()["methods"].value("PUT", 0);
+  archive::Registration reg;
+  REQUIRE(repl::RegisterReplica(PosixFs(), o, &reg).ok());
+  CHECK(m.Stats()["methods"].value("PUT", 0) == puts_before + 1);  // one unconditional PUT (OBJ-11)
+  Result<std::unique_ptr<archive::Archive>> a = archive::OpenArchive(PosixFs(), arch);
+  REQUIRE(a.ok());
+  Result<std::string> bytes = archive::ReadArchiveFile(**a, "replica-east.json", archive::kMaxRegistrationBytes);
+  REQUIRE(bytes.ok());
+  Result<archive::Registration> back = archive::DecodeRegistration(*bytes, "east", arch);
+  REQUIRE(back.ok());
+  CHECK(back->applied_commit == 12);
+  // The same replica again: replaced (ARC-5: it owns the name).
+  Write(t / "p", 3, 2);
+  REQUIRE(ShipInto(t / "p", t / "in").ok());
+  REQUIRE(Apply(t / "r", t / "in").ok());
+  REQUIRE(repl::RegisterReplica(PosixFs(), o, &reg).ok());
+  CHECK(reg.applied_commit == 15);
+  bytes = archive::ReadArchiveFile(**a, "replica-east.json", archive::kMaxRegistrationBytes);
+  REQUIRE(bytes.ok());
+  CHECK(archive::DecodeRegistration(*bytes, "east", arch)->applied_commit == 15);
+  // Another replica under the name: 5, the registration unchanged (RET-3).
+  o.data_dir = t / "r2";
+  Status s = repl::RegisterReplica(PosixFs(), o, nullptr);
+  CHECK(s.code() == Code::kRefused);
+  CHECK(s.message().find("registration of another replica '" + arch + "/replica-east.json'") == 0);
+  CHECK(archive::DecodeRegistration(*archive::ReadArchiveFile(**a, "replica-east.json", archive::kMaxRegistrationBytes),
+                                    "east", arch)->applied_commit == 15);
+  // No such bucket: 9.
+  o.data_dir = t / "r";
+  o.archive = "s3://nobucket/ret";
+  CHECK(repl::RegisterReplica(PosixFs(), o, nullptr).code() == Code::kNotFound);
+}
