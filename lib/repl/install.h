@@ -25,7 +25,7 @@ struct InstallOptions {
   ProgressFn progress = {};
   // SIG-21 (optional): --trusted-keys DIR; with the target's own trust
   // directory (when --discard-existing replaces a node), required mode.
-  std::string trusted_keys;
+  std::string trusted_keys = {};
   // ENC-11 (optional): the keys an encrypted archive in an object store is
   // read with (a local archive is read through the caller's Fs).
   const crypto::KeyStore* encryption_keys = nullptr;
