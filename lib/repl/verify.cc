@@ -738,8 +738,10 @@ Status VerifySignedArchive(Fs& fs, ReadableFile& f, const std::string& path,
   HashingReadable hashed(f);
   std::optional<snapshot::Manifest> manifest;
   AERO_RETURN_IF_ERROR(VerifyArchiveFile(hashed, path, report, &manifest));
-  if (!manifest) return Status::Ok();  // the archive's own findings say why
-  j = CompareSnapshot(std::move(j), hashed, *manifest);
+  // The sidecar's own verdict is listed even when the archive is damaged
+  // (verify lists every problem; install stops at the sidecar's, SIG-21).
+  if (!manifest && j.ok()) return Status::Ok();  // the archive's own findings say why
+  if (manifest) j = CompareSnapshot(std::move(j), hashed, *manifest);
   if (j.ok()) return Status::Ok();
   const Status st = j.ToStatus();
   const Severity sev = st.code() == Code::kInTransit ? Severity::kInTransit

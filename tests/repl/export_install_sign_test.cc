@@ -4,7 +4,9 @@
 // judge, and the installed replica keeps the trust set.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "common/file_util.h"
 #include "crypto/decrypting_fs.h"
@@ -131,7 +133,8 @@ TEST_CASE("SIG-21 install refuses an unsigned, a foreign-signed and a tampered a
   TempDir t;
   const SnapKeys k = MakeSnapKeys(t.path());
   MakePrimary(t / "p", 30);
-  auto refused = [&](const std::string& archive, Code want, const std::string& message_start) {
+  auto refused = [&](const std::string& archive, Code want, const std::string& message_start,
+                     std::optional<Code> verify_want = std::nullopt) {
     CAPTURE(archive);
     const std::string dir = t / "r";
     Status s = InstallTrusting(dir, archive, k.trust);
@@ -139,7 +142,7 @@ TEST_CASE("SIG-21 install refuses an unsigned, a foreign-signed and a tampered a
     CHECK(s.code() == want);
     CHECK(s.message().rfind(message_start, 0) == 0);
     CHECK_FALSE(FileExists(dir));  // nothing created
-    CHECK(VerifyTrusting(archive, k.trust) == want);  // one judge
+    CHECK(VerifyTrusting(archive, k.trust) == verify_want.value_or(want));  // one judge
   };
   // Unsigned (no sidecar, or one not arrived yet): in transit, 8.
   REQUIRE(ExportSigned(PosixFs(), t / "p", t / "u.tar", "", false).ok());
@@ -161,25 +164,42 @@ TEST_CASE("SIG-21 install refuses an unsigned, a foreign-signed and a tampered a
     refused(t / "a.tar", Code::kRefused, "retired signing key '");
     fsys::remove(k.trust + "/" + d.sidecar.statement.key_id + ".retired");
   }
-  // Another valid archive under the signed one's name: the statement does
-  // not describe it (size, SHA-256, chain): 1.
+  // The sidecar is judged before any byte of the archive is read: an
+  // unsigned archive that is also damaged is 8 (its signature), not 1.
+  {
+    std::string bytes = ReadFile(t / "u.tar");
+    bytes[700] ^= 0x01;  // inside the manifest member
+    WriteFile(t / "ud.tar", bytes);
+    // verify lists both findings, and its code is the worst (the damage).
+    refused(t / "ud.tar", Code::kInTransit, "signature in transit '", Code::kDamage);
+    repl::VerifyOptions vo;
+    vo.trusted_keys = k.trust;
+    Result<repl::VerifyReport> r = repl::Verify(PosixFs(), t / "ud.tar", vo);
+    REQUIRE(r.ok());
+    CHECK(std::any_of(r->findings.begin(), r->findings.end(),
+                      [](const repl::Finding& f) { return f.kind == "unsigned"; }));
+  }
+  // Another valid archive under the signed one's name, beside its sidecar:
+  // the statement does not describe it (size, SHA-256, chain): 1.
   Write(t / "p", 4, 5);
-  REQUIRE(ExportSigned(PosixFs(), t / "p", t / "b.tar", "", false).ok());
-  fsys::copy_file(t / "b.tar", t / "x.tar");
-  fsys::copy_file(t / "a.tar.sig", t / "x.tar.sig");
-  refused(t / "x.tar", Code::kDamage, "bad signature '");
+  REQUIRE(PosixFs().MakeDir(t / "other").ok());
+  REQUIRE(ExportSigned(PosixFs(), t / "p", t / "other/a.tar", "", false).ok());
+  fsys::copy_file(t / "a.tar.sig", t / "other/a.tar.sig");
+  refused(t / "other/a.tar", Code::kDamage, "bad signature '");
   {  // the same bytes under another name than the one signed: 1
     fsys::copy_file(t / "a.tar", t / "y.tar");
     fsys::copy_file(t / "a.tar.sig", t / "y.tar.sig");
     refused(t / "y.tar", Code::kDamage, "bad signature '");
   }
-  // One byte of the archive changed: 1 (pass 1 or the statement), nothing installed.
+  // One byte of the signed archive changed (here in its end-of-archive
+  // marker, which pass 1 refuses too): 1, nothing installed.
   {
     std::string bytes = ReadFile(t / "a.tar");
-    bytes[bytes.size() - 1030] ^= 0x01;  // in the end-of-archive zeros: only the signature sees it
-    fsys::copy_file(t / "a.tar.sig", t / "z.tar.sig");
-    WriteFile(t / "z.tar", bytes);
-    refused(t / "z.tar", Code::kDamage, "");
+    bytes[bytes.size() - 1] ^= 0x01;
+    REQUIRE(PosixFs().MakeDir(t / "tampered").ok());
+    fsys::copy_file(t / "a.tar.sig", t / "tampered/a.tar.sig");
+    WriteFile(t / "tampered/a.tar", bytes);
+    refused(t / "tampered/a.tar", Code::kDamage, "");
   }
   // The signed archive itself installs.
   REQUIRE(InstallTrusting(t / "ok", t / "a.tar", k.trust).ok());
