@@ -1,5 +1,6 @@
 // aerodb-repl snapshot export | install: a replica from a verified archive.
 #include <cstdio>
+#include <optional>
 
 #include "cli/aerodb-repl/commands.h"
 #include "cli/aerodb-repl/encryption.h"
@@ -8,6 +9,7 @@
 #include "common/fs.h"
 #include "repl/export.h"
 #include "repl/install.h"
+#include "sign/ed25519.h"
 
 namespace aero::cli {
 namespace {
@@ -18,11 +20,19 @@ struct ExportOpts {
   std::string system_id;
   bool json = false;
   EncryptionOptions enc;  // ENC-12: --encryption-key FILE
+  std::string signing_key;  // SIG-20: --signing-key FILE
 };
 
 int RunExport(ExportOpts o) {
   repl::ExportOptions x = o.x;
   if (Status k = LoadEncryptionKey(&o.enc, &x.encryption); !k.ok()) return Fail(k, o.json);
+  std::optional<sign::SigningKey> key;
+  if (!o.signing_key.empty()) {  // SIG-12: checked before the node is read
+    Result<sign::SigningKey> loaded = sign::LoadSigningKey(o.signing_key);
+    if (!loaded.ok()) return Fail(loaded.status(), o.json);
+    key = std::move(loaded).value();
+    x.signing = &*key;
+  }
   x.zstd = o.compression == "zstd";
   if (!o.system_id.empty()) x.system_id_hex = o.system_id;
   repl::ExportReport rep;
@@ -71,6 +81,7 @@ int RunInstall(InstallOpts o) {
   ProgressLine progress("snapshot install");  // OPS-6
   repl::InstallOptions x = o.x;
   x.progress = progress.Callback();
+  x.encryption_keys = o.enc.keys_dir.empty() ? nullptr : &o.enc.keys;  // OBJ-20: an s3 archive's view
   Status s = repl::InstallSnapshot(*fs, x, &rep);
   progress.Finish();
   if (!s.ok()) return Fail(s, o.json);
@@ -116,6 +127,9 @@ void SetupSnapshot(CLI::App& app, Runner& runner) {
   ex->add_option("--system-id", e->system_id,
                  "for an AeroDB directory without replication/: its system id (32 hex)");
   AddEncryptionKey(ex, &e->enc);
+  ex->add_option("--signing-key", e->signing_key,
+                 "sign the archive with this Ed25519 private key (PEM, mode 600): NAME.sig beside NAME")
+      ->type_name("FILE");
   AddJson(ex, &e->json);
   ex->callback([e, &runner] { runner.run = [e] { return RunExport(*e); }; });
 
@@ -127,6 +141,10 @@ void SetupSnapshot(CLI::App& app, Runner& runner) {
   in->add_flag("--discard-existing", i->x.discard_existing,
                "DESTRUCTIVE: replace a non-empty target directory");
   AddEncryptionKeys(in, &i->enc);
+  in->add_option("--trusted-keys", i->x.trusted_keys,
+                 "require the archive's signature by one of these public keys (*.pem); copied into "
+                 "the replica's replication/trusted-keys/")
+      ->type_name("DIR");
   AddJson(in, &i->json);
   in->callback([i, &runner] { runner.run = [i] { return RunInstall(*i); }; });
 }

@@ -11,6 +11,8 @@
 #include "crypto/encrypted_file.h"
 #include "node/layout.h"
 #include "node/store.h"
+#include "repl/snapshot_sign.h"
+#include "sign/publish.h"
 #include "snapshot/archive_format.h"
 #include "snapshot/archive_reader.h"
 #include "snapshot/archive_writer.h"
@@ -198,50 +200,43 @@ Status PlanUpstream(Fs& fs, const ExportOptions& o, snapshot::Manifest* m,
 
 namespace {
 
-// Counts what is appended and keeps nothing.
-class CountingFile final : public WritableFile {
- public:
-  explicit CountingFile(std::string path) : path_(std::move(path)) {}
-  Status Append(std::string_view data) override {
-    bytes_ += data.size();
-    return Status::Ok();
-  }
-  Status Sync() override { return Status::Ok(); }
-  Status Close() override { return Status::Ok(); }
-  const std::string& path() const override { return path_; }
-  uint64_t bytes() const { return bytes_; }
-
- private:
-  std::string path_;
-  uint64_t bytes_ = 0;
-};
-
-// ENC-12: the envelope's header declares the archive's size, so the archive
-// is written once to count its bytes (SNAP-4: the same bytes both times,
-// under the lock), then into the envelope, one chunk at a time.
-Result<std::unique_ptr<WritableFile>> EncryptArchive(
-    std::unique_ptr<WritableFile> raw, const ExportOptions& o,
-    const std::function<Status(WritableFile*, bool)>& write_archive) {
-  CountingFile count(raw->path());
-  AERO_RETURN_IF_ERROR(write_archive(&count, false));
-  return crypto::OpenEncrypting(std::move(raw), *o.encryption, count.bytes());
+// ENC-20: the plaintext archive staged in a hidden local file, then read
+// back in order and encrypted into the envelope `raw` (whose header needs
+// the plaintext's size): the node is read once.
+Status ExportEncryptStaged(Fs& fs, const std::string& plain, uint64_t size,
+                           std::unique_ptr<WritableFile> raw, const crypto::EncryptionKey& key) {
+  AERO_ASSIGN_OR_RETURN(auto in, fs.OpenRead(plain));
+  AERO_ASSIGN_OR_RETURN(auto out, crypto::OpenEncrypting(std::move(raw), key, size));
+  AERO_RETURN_IF_ERROR(out->AppendFrom(*in, 0, size));
+  AERO_RETURN_IF_ERROR(out->Sync());
+  return out->Close();
 }
 
 }  // namespace
 
 Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
                       const std::function<void(uint64_t, uint64_t)>& progress) {
-  AERO_RETURN_IF_ERROR(archive::RefuseObjectStore(o.output, "snapshot export"));  // OBJ-12
   ExportReport scratch;
   ExportReport& rep = report ? *report : scratch;
   snapshot::Manifest m;
   std::vector<Source> sources;
   std::unique_ptr<node::Node> node;  // holds the lock for the whole export (SNAP-5)
+  // OBJ-20: the archive that receives the file (a directory, or an object
+  // store) and the file's name there.
+  AERO_ASSIGN_OR_RETURN(ArchiveObject target, OpenArchiveObject(fs, o.output));
+  const std::string& name = target.name;
   // The output is checked before the node is read (SNAP-13): reading and
   // writing a large node takes seconds, and a name that is taken or a
   // parent that is missing would only be found at the end. The final
-  // rename still refuses a name taken meanwhile.
-  if (Result<FileInfo> out = fs.LStat(o.output); out.ok()) {
+  // publish still refuses a name taken meanwhile.
+  if (archive::IsObjectStore(o.output)) {
+    Result<std::unique_ptr<ReadableFile>> there = target.archive->OpenRead(name);  // OBJ-20: a HEAD
+    if (there.ok()) {
+      return Status(Code::kRefused, Problem("refusing to overwrite", o.output, "the object exists"),
+                    "give a new name, or remove the old archive first");
+    }
+    if (there.status().code() != Code::kNotFound) return there.status();
+  } else if (Result<FileInfo> out = fs.LStat(o.output); out.ok()) {
     if (out->is_dir) {
       return Status(Code::kRefused, Problem("refusing to write", o.output, "a directory"),
                     "give the archive's file name, for example " +
@@ -252,9 +247,11 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
   } else if (out.status().code() != Code::kNotFound) {
     return out.status();
   }
-  AERO_RETURN_IF_ERROR(CheckParentDir(
-      fs, o.output,
-      "create the directory first, or write the archive elsewhere; nothing was read or written"));
+  if (!archive::IsObjectStore(o.output)) {
+    AERO_RETURN_IF_ERROR(CheckParentDir(
+        fs, o.output,
+        "create the directory first, or write the archive elsewhere; nothing was read or written"));
+  }
   Result<FileInfo> identity = fs.Stat(JoinPath(o.data_dir, node::kIdentityFile));
   if (identity.ok()) {
     AERO_ASSIGN_OR_RETURN(node, node::Node::Open(fs, o.data_dir, node::Access::kWrite));
@@ -340,12 +337,23 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
   }
   const std::string manifest = snapshot::EncodeManifest(m);
 
-  // Pass 2: the archive, to a temp name beside the output, then renamed.
-  const std::string tmp = JoinPath(DirName(o.output), HiddenName(BaseName(o.output), ".tmp"));
-  AERO_ASSIGN_OR_RETURN(auto out, fs.OpenWrite(tmp, OpenMode::kTruncate));
-  // The archive's bytes, into `to` (synced and closed by the caller).
-  auto write_archive = [&](WritableFile* to, bool report) -> Status {
-    AERO_ASSIGN_OR_RETURN(auto w, snapshot::ArchiveWriter::Open(to, o.zstd, o.level));
+  // Pass 2: the archive, to a temp name beside the output (or in an object
+  // store's staging directory), then published under its name.
+  const std::string tmp = target.archive->TempPath(HiddenName(name, ".tmp"));
+  // ENC-20: with encryption, the plaintext goes to a staging file first:
+  // in the node's replication/ directory (the node's own plaintext, under
+  // its lock), else where the output's temp goes.
+  const std::string plain =
+      !o.encryption ? std::string()
+      : node        ? JoinPath(JoinPath(o.data_dir, node::kReplicationDir), ".export.plain.tmp")
+                    : target.archive->TempPath(HiddenName(name, ".plain.tmp"));
+  uint64_t archive_bytes = 0;
+  Sha256Digest archive_sha{};
+  Status written = [&]() -> Status {
+    AERO_ASSIGN_OR_RETURN(auto out, fs.OpenWrite(o.encryption ? plain : tmp, OpenMode::kTruncate));
+    // SIG-20: the plaintext archive's size and SHA-256, as it is written.
+    HashingWritable hashed(*out);
+    AERO_ASSIGN_OR_RETURN(auto w, snapshot::ArchiveWriter::Open(&hashed, o.zstd, o.level));
     AERO_RETURN_IF_ERROR(w->BeginFile(std::string(snapshot::kManifestMember), manifest.size()));
     AERO_RETURN_IF_ERROR(w->Data(manifest));
     uint64_t done = 0;
@@ -353,40 +361,56 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
       AERO_RETURN_IF_ERROR(w->BeginFile(s.member, s.size));
       AERO_RETURN_IF_ERROR(ForEachChunk(fs, s, [&](std::string_view b) {
         done += b.size();
-        if (progress && report) progress(done, total);
+        if (progress) progress(done, total);
         return w->Data(b);
       }));
     }
-    return w->Finish();
-  };
-  Status written = [&]() -> Status {
-    if (o.encryption) {
-      AERO_ASSIGN_OR_RETURN(out, EncryptArchive(std::move(out), o, write_archive));
-    }
-    AERO_RETURN_IF_ERROR(write_archive(out.get(), true));
-    AERO_RETURN_IF_ERROR(out->Sync());
-    return out->Close();
+    AERO_RETURN_IF_ERROR(w->Finish());
+    AERO_RETURN_IF_ERROR(hashed.Sync());
+    AERO_RETURN_IF_ERROR(hashed.Close());
+    archive_bytes = hashed.bytes();
+    archive_sha = hashed.Finish();
+    if (!o.encryption) return Status::Ok();
+    AERO_ASSIGN_OR_RETURN(auto raw, fs.OpenWrite(tmp, OpenMode::kTruncate));
+    return ExportEncryptStaged(fs, plain, archive_bytes, std::move(raw), *o.encryption);
   }();
+  if (o.encryption) (void)fs.Remove(plain);  // ENC-20: whatever the outcome
   if (!written.ok()) {
     (void)fs.Remove(tmp);
     return written;
   }
-  Status renamed = fs.RenameNoReplace(tmp, o.output);
-  if (renamed.code() == Code::kRefused) {
+  Result<FileInfo> tmp_info = fs.Stat(tmp);
+  if (!tmp_info.ok()) {
+    (void)fs.Remove(tmp);
+    return tmp_info.status();
+  }
+  if (o.signing) {
+    // SIG-20: NAME.sig before NAME (SIG-9's order), into the same archive.
+    Status signed_ok = sign::PublishSidecar(
+        fs, *target.archive, *o.signing, SnapshotFacts(name, archive_bytes, archive_sha, m));
+    if (!signed_ok.ok()) {
+      (void)fs.Remove(tmp);
+      return signed_ok;
+    }
+  }
+  Status published = target.archive->PublishExclusive(tmp, name);
+  if (published.code() == Code::kRefused) {
     (void)fs.Remove(tmp);
     return Status(Code::kRefused, Problem("refusing to overwrite", o.output, "the file exists"),
                   "give a new name, or remove the old archive first");
   }
-  AERO_RETURN_IF_ERROR(renamed);
-  AERO_RETURN_IF_ERROR(fs.SyncDir(DirName(o.output)));
-  AERO_ASSIGN_OR_RETURN(FileInfo fi, fs.Stat(o.output));
+  if (!published.ok()) {
+    (void)fs.Remove(tmp);
+    return published;
+  }
+  AERO_RETURN_IF_ERROR(target.archive->MakeDurable());
   rep.output = o.output;
   rep.base_commit = m.base_commit;
   rep.boundary_commit = m.boundary_commit;
   rep.boundary_digest = history::DigestToHex(m.boundary_digest);
   rep.members = m.members.size() + 1;
   rep.data_bytes = total;
-  rep.archive_bytes = fi.size;
+  rep.archive_bytes = tmp_info->size;
   return Status::Ok();
 }
 

@@ -10,12 +10,13 @@
 #include "common/fs.h"
 #include "common/status.h"
 #include "crypto/encrypted_file.h"
+#include "sign/ed25519.h"
 
 namespace aero::repl {
 
 struct ExportOptions {
   std::string data_dir;
-  std::string output;
+  std::string output;  // a file path, or s3://BUCKET/PREFIX/NAME (OBJ-20)
   bool zstd = true;
   int level = 3;  // zstd level (SNAP-4: fixed per run, so output is deterministic)
   // For an AeroDB directory without replication/: the system id to seed the
@@ -24,6 +25,9 @@ struct ExportOptions {
   // ENC-12 (optional): write the archive in an encryption envelope
   // (formats/encrypted-file.md) with this key (--encryption-key).
   const crypto::EncryptionKey* encryption = nullptr;
+  // SIG-20 (optional): publish NAME.sig, signed with this key, before NAME
+  // (--signing-key).
+  const sign::SigningKey* signing = nullptr;
 };
 
 struct ExportReport {

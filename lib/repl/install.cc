@@ -11,6 +11,9 @@
 #include "crypto/encrypted_file.h"
 #include "node/layout.h"
 #include "node/state.h"
+#include "repl/snapshot_sign.h"
+#include "sign/signature_format.h"
+#include "sign/trust.h"
 #include "snapshot/archive_reader.h"
 
 namespace aero::repl {
@@ -69,6 +72,7 @@ class Installer {
   Status Run() {
     AERO_RETURN_IF_ERROR(CheckTarget());
     AERO_RETURN_IF_ERROR(CheckInputs());
+    AERO_RETURN_IF_ERROR(JudgeSidecar());
     AERO_RETURN_IF_ERROR(VerifyArchive());
     AERO_ASSIGN_OR_RETURN(auto lock, fs_.Lock(lock_path_));
     AERO_RETURN_IF_ERROR(RemoveTree(fs_, tmp_));
@@ -127,6 +131,9 @@ class Installer {
     AERO_RETURN_IF_ERROR(CheckParentDir(
         fs_, o_.data_dir,
         "create the parent directory first, or install elsewhere; nothing was read or written"));
+    // OBJ-20: the archive and its name there (a directory, or an object store).
+    AERO_ASSIGN_OR_RETURN(object_, OpenArchiveObject(fs_, o_.archive));
+    if (archive::IsObjectStore(o_.archive)) return Status::Ok();  // a HEAD at OpenArchiveFile
     Result<FileInfo> archive_info = fs_.Stat(o_.archive);
     if (!archive_info.ok()) {
       if (archive_info.status().code() != Code::kNotFound) return archive_info.status();
@@ -142,9 +149,37 @@ class Installer {
     return Status::Ok();
   }
 
+  // SIG-21 step 1: in required mode, the sidecar before any byte of the
+  // archive is read.
+  Status JudgeSidecar() {
+    AERO_ASSIGN_OR_RETURN(trust_, sign::LoadTrustSet(fs_, o_.trusted_keys, o_.data_dir));  // SIG-4
+    if (trust_.empty()) return Status::Ok();
+    signed_by_ = JudgeSnapshotSidecar(*object_.archive, object_.name, trust_);
+    return signed_by_.ToStatus();
+  }
+
+  // OBJ-20: the archive's plaintext: through the caller's Fs for a file (a
+  // decrypting one sees an envelope's plaintext), through the Archive (a
+  // HEAD, then ranged GETs) for an object.
+  Result<std::unique_ptr<ReadableFile>> OpenArchiveFile() {
+    if (!archive::IsObjectStore(o_.archive)) return fs_.OpenRead(o_.archive);
+    Result<std::unique_ptr<ReadableFile>> raw = object_.archive->OpenRead(object_.name);
+    if (!raw.ok() && raw.status().code() == Code::kNotFound) {
+      return Status(Code::kNotFound, Problem("no archive", o_.archive, "no such object"),
+                    "give the object that snapshot export wrote; nothing was installed");
+    }
+    AERO_RETURN_IF_ERROR(raw.status());
+    AERO_ASSIGN_OR_RETURN(bool envelope, crypto::IsEnvelope(**raw));
+    if (!envelope) {
+      AERO_RETURN_IF_ERROR((*raw)->Seek(0));  // the magic was read in order
+      return std::move(raw).value();
+    }
+    return crypto::OpenDecrypting(std::move(raw).value(), o_.encryption_keys);  // ENC-11
+  }
+
   // Pass 1: the whole archive, before anything is touched (SNAP-10).
   Status VerifyArchive() {
-    AERO_ASSIGN_OR_RETURN(archive_file_, fs_.OpenRead(o_.archive));
+    AERO_ASSIGN_OR_RETURN(archive_file_, OpenArchiveFile());
     AERO_RETURN_IF_ERROR(crypto::EnvelopeStatus(*archive_file_, "archive"));  // ENC-6, ENC-11
     if (o_.progress) {  // OPS-7
       AERO_ASSIGN_OR_RETURN(archive_size_, archive_file_->Size());
@@ -152,9 +187,17 @@ class Installer {
       counter_->Set(0);
       archive_file_ = CountReads(std::move(archive_file_), counter_.get());
     }
-    first_ = snapshot::ReadArchive(*archive_file_, {}, nullptr,
-                                   {.read_at_min_bytes = o_.read_at_min_bytes});
-    return FromCheck(first_, o_.archive);
+    if (trust_.empty()) {
+      first_ = snapshot::ReadArchive(*archive_file_, {}, nullptr,
+                                     {.read_at_min_bytes = o_.read_at_min_bytes});
+      return FromCheck(first_, o_.archive);
+    }
+    // SIG-21 step 2: every plaintext byte hashed as pass 1 reads it (in
+    // order), then the statement compared with what was read.
+    HashingReadable hashed(*archive_file_);
+    first_ = snapshot::ReadArchive(hashed, {}, nullptr, {.read_at_min_bytes = o_.read_at_min_bytes});
+    AERO_RETURN_IF_ERROR(FromCheck(first_, o_.archive));
+    return CompareSnapshot(signed_by_, hashed, *first_.manifest).ToStatus();
   }
 
   // Pass 2: extract into the temp directory beside the target (MODEL-10).
@@ -172,8 +215,11 @@ class Installer {
     // every member must have the CRC-32 it had in pass 1 (SNAP-10).
     AERO_RETURN_IF_ERROR(archive_file_->Seek(0));
     if (counter_) counter_->Set(archive_size_);  // pass 2 starts at half
+    // Read as pass 1 read it: in order when it was hashed (SIG-21).
+    HashingReadable in_order(*archive_file_);
+    ReadableFile& input = trust_.empty() ? *archive_file_ : static_cast<ReadableFile&>(in_order);
     const snapshot::ArchiveCheck second = snapshot::ReadArchive(
-        *archive_file_, sink, &first_, {.read_at_min_bytes = o_.read_at_min_bytes});
+        input, sink, &first_, {.read_at_min_bytes = o_.read_at_min_bytes});
     Status extracted = FromCheck(second, o_.archive);
     if (extracted.ok()) return Status::Ok();
     (void)RemoveTree(fs_, tmp_);
@@ -212,6 +258,7 @@ class Installer {
       AERO_RETURN_IF_ERROR(Write(fs_, JoinPath(tmp_, node::kCheckpointFile), cp.dump(2) + "\n"));
     }
     AERO_RETURN_IF_ERROR(Write(fs_, JoinPath(tmp_, node::kLockFile), ""));
+    AERO_RETURN_IF_ERROR(WriteTrustedKeys());
     AERO_RETURN_IF_ERROR(node::SaveIdentity(fs_, tmp_, node::Identity{m.system_id}));
     node::NodeState s;
     s.role = node::Role::kReplica;  // SNAP-11
@@ -226,6 +273,27 @@ class Installer {
     AERO_RETURN_IF_ERROR(node::SaveState(fs_, tmp_, s));
     for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
       AERO_RETURN_IF_ERROR(fs_.SyncDir(*it));
+    }
+    return Status::Ok();
+  }
+
+  // SIG-22: the trust set the archive was judged by becomes the replica's,
+  // so it stays in required mode: each key as KEYID.pem, each retirement
+  // as KEYID.retired, created exclusively in the temp tree (synced with
+  // it, visible only once the tree is renamed into place).
+  Status WriteTrustedKeys() {
+    if (trust_.empty()) return Status::Ok();
+    const std::string dir = JoinPath(tmp_, sign::kNodeTrustDir);
+    AERO_RETURN_IF_ERROR(fs_.MakeDir(dir));
+    dirs_.push_back(dir);
+    for (const std::string& id : trust_.KeyIds()) {
+      const sign::TrustedKey* k = trust_.Find(id);
+      AERO_ASSIGN_OR_RETURN(std::string pem, ReadSmallFile(fs_, k->path, 64 * 1024));
+      AERO_RETURN_IF_ERROR(Write(fs_, JoinPath(dir, id + std::string(sign::kPublicKeySuffix)), pem));
+      if (k->retired_from) {
+        AERO_RETURN_IF_ERROR(Write(fs_, JoinPath(dir, id + std::string(sign::kRetiredSuffix)),
+                                   std::to_string(*k->retired_from) + "\n"));
+      }
     }
     return Status::Ok();
   }
@@ -277,12 +345,14 @@ class Installer {
   uint64_t archive_size_ = 0;
   snapshot::ArchiveCheck first_;  // pass 1's verdict: the manifest, each member's CRC-32
   std::vector<std::string> dirs_;  // made under tmp_, in order
+  ArchiveObject object_;           // OBJ-20: where the archive is, and its name
+  sign::TrustSet trust_;           // SIG-21: required mode when not empty
+  sign::Judgement signed_by_;      // SIG-21 step 1's verdict
 };
 
 }  // namespace
 
 Status InstallSnapshot(Fs& fs, const InstallOptions& o, InstallReport* report) {
-  AERO_RETURN_IF_ERROR(archive::RefuseObjectStore(o.archive, "snapshot install"));  // OBJ-12
   InstallReport scratch;
   Installer installer(fs, o, report ? *report : scratch);
   return installer.Run();

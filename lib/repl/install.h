@@ -8,13 +8,14 @@
 #include "common/fs.h"
 #include "common/progress.h"
 #include "common/status.h"
+#include "crypto/key_store.h"
 #include "snapshot/archive_reader.h"
 
 namespace aero::repl {
 
 struct InstallOptions {
   std::string data_dir;
-  std::string archive;
+  std::string archive;  // a file path, or s3://BUCKET/PREFIX/NAME (OBJ-20)
   bool discard_existing = false;  // destructive: replaces a non-empty target
   // Members of a plain archive at least this large are read at their offsets
   // on worker threads (SNAP-6); tests lower it to reach small members.
@@ -22,6 +23,12 @@ struct InstallOptions {
   // OPS-7 (optional): the archive's bytes read, over both passes (verify,
   // then extract): the total is twice its size.
   ProgressFn progress = {};
+  // SIG-21 (optional): --trusted-keys DIR; with the target's own trust
+  // directory (when --discard-existing replaces a node), required mode.
+  std::string trusted_keys = {};
+  // ENC-11 (optional): the keys an encrypted archive in an object store is
+  // read with (a local archive is read through the caller's Fs).
+  const crypto::KeyStore* encryption_keys = nullptr;
 };
 
 struct InstallReport {

@@ -16,6 +16,8 @@
 #include "history/lineage.h"
 #include "node/layout.h"
 #include "repl/verify_encrypted.h"
+#include "repl/snapshot_sign.h"
+#include "sign/trust.h"
 #include "node/state.h"
 #include "node/store.h"
 #include "node/storage_record.h"
@@ -690,10 +692,12 @@ bool LooksLikeArchive(ReadableFile& f, const std::string& path) {
 }
 
 // Every damaged member, not just the first (SNAP-6), as install judges it.
-Status VerifyArchiveFile(ReadableFile& f, const std::string& path, VerifyReport* report) {
+Status VerifyArchiveFile(ReadableFile& f, const std::string& path, VerifyReport* report,
+                         std::optional<snapshot::Manifest>* manifest = nullptr) {
   report->kind = "archive";
   AERO_RETURN_IF_ERROR(f.Seek(0));
   snapshot::ArchiveCheck c = snapshot::ReadArchive(f, {}, nullptr, {.all_findings = true});
+  if (manifest && c.state == snapshot::ArchiveState::kValid) *manifest = c.manifest;
   if (c.manifest) {
     report->system_id = c.manifest->system_id.ToHex();
     report->first_commit = c.manifest->base_commit;
@@ -720,6 +724,31 @@ Status VerifyArchiveFile(ReadableFile& f, const std::string& path, VerifyReport*
       report->findings.push_back(MakeFinding(Severity::kIo, "unreadable", path, c.detail));
       break;
   }
+  return Status::Ok();
+}
+
+// SIG-21: `verify ARCHIVE --trusted-keys DIR` asks install's judge
+// (JudgeSnapshotSidecar, then CompareSnapshot over the bytes the pass read
+// in order) and reports its outcome with install's code.
+Status VerifySignedArchive(Fs& fs, ReadableFile& f, const std::string& path,
+                           const std::string& trusted_keys, VerifyReport* report) {
+  AERO_ASSIGN_OR_RETURN(sign::TrustSet trust, sign::LoadTrustSet(fs, trusted_keys, ""));
+  AERO_ASSIGN_OR_RETURN(ArchiveObject where, OpenArchiveObject(fs, path));
+  sign::Judgement j = JudgeSnapshotSidecar(*where.archive, where.name, trust);
+  HashingReadable hashed(f);
+  std::optional<snapshot::Manifest> manifest;
+  AERO_RETURN_IF_ERROR(VerifyArchiveFile(hashed, path, report, &manifest));
+  // The sidecar's own verdict is listed even when the archive is damaged
+  // (verify lists every problem; install stops at the sidecar's, SIG-21).
+  if (!manifest && j.ok()) return Status::Ok();  // the archive's own findings say why
+  if (manifest) j = CompareSnapshot(std::move(j), hashed, *manifest);
+  if (j.ok()) return Status::Ok();
+  const Status st = j.ToStatus();
+  const Severity sev = st.code() == Code::kInTransit ? Severity::kInTransit
+                       : st.code() == Code::kRefused ? Severity::kForeign
+                       : st.code() == Code::kIo      ? Severity::kIo
+                                                     : Severity::kDamage;
+  report->findings.push_back(MakeFinding(sev, sign::OutcomeName(j.outcome), j.path, st.message(), st.hint()));
   return Status::Ok();
 }
 
@@ -779,7 +808,11 @@ Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions
       f.ok() && LooksLikeArchive(**f, path)) {
     std::unique_ptr<ReadableFile> file = std::move(f).value();
     if (counter) file = CountReads(std::move(file), counter.get());
-    AERO_RETURN_IF_ERROR(VerifyArchiveFile(*file, path, &report));
+    if (!options.trusted_keys.empty()) {  // SIG-21
+      AERO_RETURN_IF_ERROR(VerifySignedArchive(fs, *file, path, options.trusted_keys, &report));
+    } else {
+      AERO_RETURN_IF_ERROR(VerifyArchiveFile(*file, path, &report));
+    }
     finished();
     return report;
   }

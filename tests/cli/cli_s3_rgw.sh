@@ -64,6 +64,16 @@ if grep -q -e "wrong-secret-0123456789" -e "$AWS_SECRET_ACCESS_KEY" -e "Signatur
   fail "a secret was printed: $OUT $ERR"
 else pass; fi
 
+test_case "OBJ-20 snapshot export to RGW and install from RGW: the replica equals the primary"
+run "$AERODB_REPL" snapshot export -D "$P" -o s3://aerodb-test/snaps/s.tar.zst
+expect_rc 0
+run "$AERODB_REPL" snapshot export -D "$P" -o s3://aerodb-test/snaps/s.tar.zst
+expect_rc 5
+run "$AERODB_REPL" snapshot install -D "$T/rsnap" s3://aerodb-test/snaps/s.tar.zst --json
+expect_rc 0
+[ "$("$AERODB" scan -D "$P" --json | jq -c .)" = "$("$AERODB" scan -D "$T/rsnap" --json | jq -c .)" ] && pass ||
+  fail "the installed replica's documents differ from the primary's"
+
 test_case "OBJ-12 commands that do not take an object store yet refuse it with 2"
 run "$AERODB_REPL" prune --archive "$A" --keep-snapshots 1
 expect_rc 2

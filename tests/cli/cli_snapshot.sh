@@ -66,6 +66,28 @@ run "$AERODB_REPL" snapshot install -D "$T/r" "$T/a.tar.zst"
 expect_rc 5
 expect_err_contains "refusing to install '$T/r': the directory is not empty"
 
+test_case "SIG-20 SIG-21 SIG-22 signed export: install with trusted keys, verify agrees, unsigned is 8, the replica keeps the keys"
+if command -v openssl >/dev/null; then
+  openssl genpkey -algorithm ed25519 -out "$T/sk.pem" 2>/dev/null && chmod 600 "$T/sk.pem"
+  mkdir -p "$T/trust" && openssl pkey -in "$T/sk.pem" -pubout -out "$T/trust/k.pem" 2>/dev/null
+  run "$AERODB_REPL" snapshot export -D "$P" -o "$T/signed.tar.zst" --signing-key "$T/sk.pem"
+  expect_rc 0
+  [ -s "$T/signed.tar.zst.sig" ] && pass || fail "no sidecar beside the archive"
+  run "$AERODB_REPL" verify "$T/signed.tar.zst" --trusted-keys "$T/trust"
+  expect_rc 0
+  run "$AERODB_REPL" verify "$T/a.tar.zst" --trusted-keys "$T/trust"
+  expect_rc 8
+  run "$AERODB_REPL" snapshot install -D "$T/rs-unsigned" "$T/a.tar.zst" --trusted-keys "$T/trust"
+  expect_rc 8
+  expect_err_contains "signature in transit '$T/a.tar.zst.sig'"
+  [ ! -e "$T/rs-unsigned" ] && pass || fail "a target was created from an unsigned archive"
+  run "$AERODB_REPL" snapshot install -D "$T/rs" "$T/signed.tar.zst" --trusted-keys "$T/trust" --json
+  expect_rc 0
+  ls "$T/rs/replication/trusted-keys/"*.pem >/dev/null 2>&1 && pass || fail "the trusted keys were not copied"
+else
+  echo "SKIP SIG-20 case of cli_snapshot: openssl is not installed"
+fi
+
 test_case "the installed replica catches up with apply-wal"
 "$AERODB" load -D "$P" --write-sets 20 --seed 3 >/dev/null
 mkdir "$T/out"
