@@ -67,6 +67,11 @@ class SignatureGate {
   history::SystemId system_;
 };
 
+// SIG-10, SIG-13, SIG-14: the judgement of history file `name` of `a`:
+// its sidecar (JudgeSidecar), then the statement against the file's bytes.
+sign::Judgement JudgeHistoryInArchive(archive::Archive& a, const std::string& name, const sign::TrustSet& trust,
+                                      const history::SystemId& system);
+
 // SIG-4, SIG-5: the gate of `dir` when the trust set of `flag_dir` and the
 // node at `data_dir` is not empty; nullptr otherwise.
 Result<std::unique_ptr<SignatureGate>> MakeSignatureGate(Fs& fs, const std::string& dir, const std::string& flag_dir,
