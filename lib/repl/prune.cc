@@ -122,6 +122,11 @@ class Pruner {
         continue;
       }
       snapshot::ArchiveCheck c = snapshot::ReadArchive(**f);
+      if (c.state == snapshot::ArchiveState::kIoError && c.io.code() == Code::kRefused) {
+        s.reason = NoKeyReason(c.io);  // ENC-14: never removed unjudged
+        rep_.snapshots.push_back(std::move(s));
+        continue;
+      }
       if (c.state == snapshot::ArchiveState::kIoError) return c.io;
       if (c.manifest) {
         s.manifest_read = true;
@@ -298,7 +303,10 @@ class Pruner {
     }
     segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &e.info);
     switch (c.state) {
-      case segment::SegmentState::kIoError: return c.io;
+      case segment::SegmentState::kIoError:
+        // ENC-14: an envelope without its key is refused at its first read.
+        if (c.io.code() == Code::kRefused) return std::optional<std::string>(NoKeyReason(c.io));
+        return c.io;
       case segment::SegmentState::kInTransit: return std::optional<std::string>("in transit: " + c.detail);
       case segment::SegmentState::kCorrupt: return std::optional<std::string>("corrupt: " + c.detail);
       case segment::SegmentState::kValid: break;

@@ -112,6 +112,7 @@ class Rejoiner {
       if (e.info.first_commit - 1 != c && e.info.last_commit != c) continue;
       AERO_ASSIGN_OR_RETURN(auto f, archive_->OpenRead(e.name));
       segment::SegmentCheck h = segment::CheckSegmentHeader(*f, &e.info);
+      if (h.state == segment::SegmentState::kIoError) return h.io;  // ENC-14: no key is 5 with its hint, not unprovable
       if (h.state != segment::SegmentState::kValid || !(h.header.system_id == node_->identity().system_id)) continue;
       const std::optional<uint64_t> next = lineage_.Branch(h.header.epoch + 1);
       if (h.header.first_commit - 1 == c && (!next || c <= *next)) {

@@ -102,6 +102,11 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
         continue;
       }
       segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &s->info);
+      if (c.state == segment::SegmentState::kIoError && c.io.code() == Code::kRefused) {
+        // ENC-14: an envelope without its key (ENC-11), refused at its first read.
+        if (lag.encrypted_no_key++ == 0) lag.encrypted_no_key_detail = c.io.ToString();
+        continue;
+      }
       if (c.state != segment::SegmentState::kValid ||
           !(c.header.system_id == st.identity.system_id)) {
         ++lag.incomplete_segments;
