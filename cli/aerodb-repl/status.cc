@@ -75,6 +75,11 @@ int Run(Options& o) {
   if (!st.ok()) return Fail(st.status(), o.json);
   if (st->inbox) PrintSkipped(o.from, st->skipped);
   for (const Status& p : st->problems) std::fprintf(stderr, "%s\n", p.ToString().c_str());
+  if (st->inbox && st->inbox->encrypted_no_key > 0) {  // ENC-14: said, with the hint, in text and --json
+    std::fprintf(stderr, "%llu encrypted segment(s) of '%s' not read: %s\n",
+                 static_cast<unsigned long long>(st->inbox->encrypted_no_key), o.from.c_str(),
+                 st->inbox->encrypted_no_key_detail.c_str());
+  }
   const node::NodeState& s = st->state;
   const Code outcome = st->outcome();
   if (outcome == Code::kOk) LogStatus(o, *st);
@@ -162,11 +167,6 @@ int Run(Options& o) {
   }
   if (st->authority.promoting) std::printf("  promoting       yes\n");
   PrintSignatureMode(*st);
-  if (st->inbox && st->inbox->encrypted_no_key > 0) {  // ENC-14
-    std::fprintf(stderr, "%llu encrypted segment(s) of '%s' not read: %s\n",
-                 static_cast<unsigned long long>(st->inbox->encrypted_no_key), o.from.c_str(),
-                 st->inbox->encrypted_no_key_detail.c_str());
-  }
   // MODEL-9: the refusal as Permit words it, never re-typed here.
   if (!st->health.ok()) std::fprintf(stderr, "%s\n", st->health.ToString().c_str());
   return rc;

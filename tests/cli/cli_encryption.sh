@@ -123,7 +123,7 @@ expect_rc 0
 [ "$("$AERODB" scan -D "$T/r-se")" = "$("$AERODB" scan -D "$P")" ] && pass || fail "the replica differs from the primary"
 
 test_case "ENC-14 status, prune, check-history and rejoin read encrypted segments with the keys and say what they could not read without"
-P2=$T/p2 R2=$T/r2 E2=$T/enc2
+P2=$T/enc14-p R2=$T/enc14-r E2=$T/enc14-arch
 mkdir -p "$E2"
 "$AERODB" init -D "$P2" >/dev/null
 "$AERODB" load -D "$P2" --write-sets 40 >/dev/null
