@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/aerodb-repl/commands.h"
+#include "cli/aerodb-repl/encryption.h"
 #include "cli/common/log.h"
 #include "common/fs.h"
 #include "repl/check_history.h"
@@ -14,6 +15,8 @@ namespace {
 struct Options {
   std::vector<repl::HistorySide> sides;
   bool json = false;
+  std::string trusted_keys;  // SIG-14
+  EncryptionOptions enc;     // ENC-14: --encryption-keys DIR
 };
 
 std::string Text(const repl::CheckHistoryReport& r, const std::string& a, const std::string& b) {
@@ -53,7 +56,22 @@ nlohmann::json SideJson(const repl::SideSummary& s, const repl::HistorySide& in)
           {"epoch", s.epoch}};
 }
 
-int Run(const Options& o) {
+// SIG-14: each judged history file, or that none was judged.
+void PrintSignatureChecks(const repl::CheckHistoryReport& r) {
+  if (!r.signatures_checked) return;  // the result line alone, as before (--json: checked false)
+  for (const auto& c : r.signatures) {
+    std::printf("signature '%s': %s%s\n", c.path.c_str(), c.outcome.c_str(),
+                c.key_id.empty() ? "" : (" by key " + c.key_id).c_str());
+  }
+}
+
+nlohmann::json SignatureChecksJson(const repl::CheckHistoryReport& r) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& c : r.signatures) a.push_back({{"path", c.path}, {"outcome", c.outcome}, {"key_id", c.key_id}});
+  return {{"checked", r.signatures_checked}, {"files", a}};
+}
+
+int Run(Options& o) {
   if (o.sides.size() != 2) {
     return Fail(Status(Code::kUsage,
                        Problem("two histories are needed", "check-history",
@@ -61,7 +79,9 @@ int Run(const Options& o) {
                        "give two of -D DIR, --archive DIR and --snapshot FILE, in the order to compare"),
                 o.json);
   }
-  auto r = repl::CheckHistory(PosixFs(), o.sides[0], o.sides[1]);
+  if (Status k = LoadEncryptionKeys(&o.enc); !k.ok()) return Fail(k, o.json);
+  auto fs = ReadingFs(o.enc);  // ENC-14: encrypted segments read through their keys
+  auto r = repl::CheckHistory(*fs, o.sides[0], o.sides[1], o.trusted_keys);
   if (!r.ok()) return Fail(r.status(), o.json);
   const Code code = repl::RelationCode(r->relation);
   if (code == Code::kOk) {  // OPS-3: another relation is the command's result, not a log line
@@ -82,10 +102,12 @@ int Run(const Options& o) {
                         {"a_epoch", r->a_epoch},
                         {"b_epoch", r->b_epoch},
                         {"missing", r->missing},
-                        {"probes", r->probes}};
+                        {"probes", r->probes},
+                        {"signatures", SignatureChecksJson(*r)}};
     PrintJson(j);
   } else {
     std::printf("%s\n", Text(*r, o.sides[0].path, o.sides[1].path).c_str());
+    PrintSignatureChecks(*r);
   }
   return ExitCodeOf(code);
 }
@@ -104,12 +126,15 @@ void SetupCheckHistory(CLI::App& app, Runner& runner) {
                                         "a node's data directory")
       ->trigger_on_parse();
   sub->add_option_function<std::string>("--archive", side(repl::HistorySide::Kind::kArchive),
-                                         "a directory of segments and history files")
+                                         "a directory of segments and history files, or s3://BUCKET/PREFIX")
       ->trigger_on_parse();
   sub->add_option_function<std::string>("--snapshot", side(repl::HistorySide::Kind::kSnapshot),
                                         "a snapshot archive file")
       ->trigger_on_parse();
   AddJson(sub, &o->json);
+  sub->add_option("--trusted-keys", o->trusted_keys,
+                  "require the history files of an --archive side signed by these public keys (*.pem)");
+  AddEncryptionKeys(sub, &o->enc);
   sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
 }
 

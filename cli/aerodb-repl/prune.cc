@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/aerodb-repl/commands.h"
+#include "cli/aerodb-repl/encryption.h"
 #include "common/fs.h"
 #include "repl/prune.h"
 
@@ -11,8 +12,39 @@ namespace {
 
 struct Options {
   repl::PruneOptions prune;
+  EncryptionOptions enc;  // ENC-14: --encryption-keys DIR
   bool json = false;
 };
+
+// OBJ-14: each multipart upload, with what prune did to it.
+nlohmann::json UploadsJson(const repl::PruneReport& rep) {
+  nlohmann::json ups = nlohmann::json::array();
+  for (const auto& u : rep.uploads) {
+    ups.push_back({{"key", u.key}, {"upload_id", u.upload_id}, {"initiated", u.initiated},
+                   {"age_seconds", u.age_seconds}, {"action", u.action}, {"aborted", u.aborted}});
+  }
+  return ups;
+}
+
+// RET-13, OBJ-14: the sidecar and upload lines of the text report.
+void PrintPruneExtras(const repl::PruneOptions& o, const repl::PruneReport& rep) {
+  const char* verb = o.dry_run ? "would remove" : "removed";
+  const auto& sigs = o.dry_run ? rep.sidecars : rep.removed_sidecars;
+  for (const auto& s : sigs) std::printf("%s '%s'\n", verb, s.c_str());
+  const auto& orphans = o.dry_run ? rep.orphan_sidecars : rep.removed_orphans;
+  for (const auto& s : orphans) std::printf("%s orphan sidecar '%s'\n", verb, s.c_str());
+  for (const auto& u : rep.uploads) {
+    const std::string age = u.age_seconds < 0 ? std::string("age unknown")
+                                              : std::to_string(u.age_seconds / 3600) + " h";
+    if (u.action == "abort" && (o.dry_run || u.aborted)) {
+      std::printf("%s upload '%s': started %s, %s before the store's %s\n", o.dry_run ? "would abort" : "aborted",
+                  u.key.c_str(), u.initiated.c_str(), age.c_str(), rep.store_date.c_str());
+    } else if (u.action == "keep") {
+      std::printf("kept upload '%s': started %s, %s old, younger than %llu h\n", u.key.c_str(), u.initiated.c_str(),
+                  age.c_str(), static_cast<unsigned long long>(o.stale_upload_hours));
+    }
+  }
+}
 
 nlohmann::json ReportJson(const repl::PruneOptions& o, const repl::PruneReport& rep) {
   nlohmann::json snaps = nlohmann::json::array();
@@ -51,12 +83,20 @@ nlohmann::json ReportJson(const repl::PruneOptions& o, const repl::PruneReport& 
           {"registrations", regs},
           {"kept_segments", kept},
           {"plan", rep.plan},
-          {"removed", rep.removed}};
+          {"removed", rep.removed},
+          {"sidecars", rep.sidecars},
+          {"orphan_sidecars", rep.orphan_sidecars},
+          {"removed_sidecars", rep.removed_sidecars},
+          {"removed_orphans", rep.removed_orphans},
+          {"uploads", UploadsJson(rep)},
+          {"store_date", rep.store_date}};
 }
 
-int Run(const Options& o) {
+int Run(Options& o) {
+  if (Status k = LoadEncryptionKeys(&o.enc); !k.ok()) return Fail(k, o.json);
+  auto fs = ReadingFs(o.enc);  // ENC-14: an envelope without its key is reported, never called corrupt
   repl::PruneReport rep;
-  Status s = repl::Prune(PosixFs(), o.prune, &rep);
+  Status s = repl::Prune(*fs, o.prune, &rep);
   nlohmann::json fields = ReportJson(o.prune, rep);
   if (!o.json) {
     for (const auto& r : rep.registrations) {
@@ -80,6 +120,7 @@ int Run(const Options& o) {
       if (!o.prune.dry_run && i >= rep.removed.size()) break;
       std::printf("%s '%s'\n", verb, rep.plan[i].c_str());
     }
+    PrintPruneExtras(o.prune, rep);
   }
   if (!s.ok()) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
@@ -113,13 +154,16 @@ void SetupPrune(CLI::App& app, Runner& runner) {
   auto o = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
       "prune", "remove segments and snapshot archives that no longer serve a recovery");
-  sub->add_option("--archive", o->prune.archive, "the archive directory")->required();
+  sub->add_option("--archive", o->prune.archive, "the archive directory, or s3://BUCKET/PREFIX")->required();
   sub->add_option("--keep-snapshots", o->prune.keep_snapshots,
                   "keep the N newest valid snapshot archives (N >= 1)")
       ->required()
       ->check(CLI::PositiveNumber);
   sub->add_flag("--dry-run", o->prune.dry_run, "print what would be removed, remove nothing");
   AddJson(sub, &o->json);
+  sub->add_option("--stale-upload-hours", o->prune.stale_upload_hours,
+                  "on s3://: abort multipart uploads begun at least H hours ago by the store's clock (default 24)");
+  AddEncryptionKeys(sub, &o->enc);
   sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
 }
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/aerodb-repl/commands.h"
+#include "cli/aerodb-repl/encryption.h"
 #include "cli/common/log.h"
 #include "common/fs.h"
 #include "repl/rejoin.h"
@@ -13,11 +14,14 @@ namespace {
 struct Options {
   repl::RejoinOptions rejoin;
   bool json = false;
+  EncryptionOptions enc;  // ENC-14: --encryption-keys DIR
 };
 
-int Run(const Options& o) {
+int Run(Options& o) {
+  if (Status k = LoadEncryptionKeys(&o.enc); !k.ok()) return Fail(k, o.json);
+  auto fs = ReadingFs(o.enc);  // ENC-14: the claim archive's segments read through their keys
   repl::RejoinReport rep;
-  Status s = repl::Rejoin(PosixFs(), o.rejoin, &rep);
+  Status s = repl::Rejoin(*fs, o.rejoin, &rep);
   if (!s.ok()) return Fail(s, o.json);  // 4 names the superseded commits
   LogInfo("rejoined '" + o.rejoin.data_dir + "' as a replica at commit " +
               std::to_string(rep.applied_commit),
@@ -45,8 +49,9 @@ void SetupRejoin(CLI::App& app, Runner& runner) {
   CLI::App* sub = app.add_subcommand(
       "rejoin", "make a superseded old primary a replica of the new lineage, when its history is a prefix of it");
   AddDataDir(sub, &o->rejoin.data_dir);
-  sub->add_option("--archive", o->rejoin.archive, "the claim archive (holds claim-archive.json)")->required();
+  sub->add_option("--archive", o->rejoin.archive, "the claim archive (holds claim-archive.json), a directory or s3://BUCKET/PREFIX")->required();
   AddJson(sub, &o->json);
+  AddEncryptionKeys(sub, &o->enc);
   sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
 }
 

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/aerodb-repl/commands.h"
+#include "cli/aerodb-repl/encryption.h"
 #include "cli/common/log.h"
 #include "common/fs.h"
 #include "repl/metrics.h"
@@ -15,6 +16,7 @@ struct Options {
   std::string from;
   std::string metrics;
   bool json = false;
+  EncryptionOptions enc;  // ENC-14: --encryption-keys DIR
 };
 
 // OPS-10, OPS-11: the metrics file, after status's own reads; its failure
@@ -55,13 +57,29 @@ void LogStatus(const Options& o, const repl::NodeStatus& st) {
   LogInfo(msg, fields);
 }
 
-int Run(const Options& o) {
+// SIG-15: whether the node requires signatures (SIG-5).
+void PrintSignatureMode(const repl::NodeStatus& st) {
+  if (st.signatures_required) {
+    std::printf("  signatures      required (%zu trusted keys)\n", st.trusted_key_ids.size());
+  } else {
+    std::printf("  signatures      not required\n");
+  }
+}
+
+int Run(Options& o) {
   std::optional<std::string> inbox;
   if (!o.from.empty()) inbox = o.from;
-  auto st = repl::GetStatus(PosixFs(), o.dir, inbox);
+  if (Status k = LoadEncryptionKeys(&o.enc); !k.ok()) return Fail(k, o.json);
+  auto fs = ReadingFs(o.enc);  // ENC-14: inbox segments read through their keys
+  auto st = repl::GetStatus(*fs, o.dir, inbox);
   if (!st.ok()) return Fail(st.status(), o.json);
   if (st->inbox) PrintSkipped(o.from, st->skipped);
   for (const Status& p : st->problems) std::fprintf(stderr, "%s\n", p.ToString().c_str());
+  if (st->inbox && st->inbox->encrypted_no_key > 0) {  // ENC-14: said, with the hint, in text and --json
+    std::fprintf(stderr, "%llu encrypted segment(s) of '%s' not read: %s\n",
+                 static_cast<unsigned long long>(st->inbox->encrypted_no_key), o.from.c_str(),
+                 st->inbox->encrypted_no_key_detail.c_str());
+  }
   const node::NodeState& s = st->state;
   const Code outcome = st->outcome();
   if (outcome == Code::kOk) LogStatus(o, *st);
@@ -105,6 +123,7 @@ int Run(const Options& o) {
     nlohmann::json problems = nlohmann::json::array();
     for (const Status& p : st->problems) problems.push_back({{"message", p.message()}, {"hint", p.hint()}});
     j["problems"] = problems;
+    j["signatures"] = {{"required", st->signatures_required}, {"trusted_keys", st->trusted_key_ids}};  // SIG-15
     if (st->inbox) {
       j["inbox"] = {{"path", o.from},
                     {"newest_commit", st->inbox->newest_commit
@@ -112,7 +131,8 @@ int Run(const Options& o) {
                                           : nlohmann::json(nullptr)},
                     {"newest_segment", st->inbox->newest_segment},
                     {"lag", st->inbox->lag},
-                    {"incomplete_segments", st->inbox->incomplete_segments}};
+                    {"incomplete_segments", st->inbox->incomplete_segments},
+                    {"encrypted_no_key", st->inbox->encrypted_no_key}};
     } else {
       j["inbox"] = nullptr;
     }
@@ -146,6 +166,7 @@ int Run(const Options& o) {
                 static_cast<unsigned long long>(st->authority.fenced->branch_commit));
   }
   if (st->authority.promoting) std::printf("  promoting       yes\n");
+  PrintSignatureMode(*st);
   // MODEL-9: the refusal as Permit words it, never re-typed here.
   if (!st->health.ok()) std::fprintf(stderr, "%s\n", st->health.ToString().c_str());
   return rc;
@@ -163,6 +184,7 @@ void SetupStatus(CLI::App& app, Runner& runner) {
                   "also write the node's metrics to this file, for node_exporter's textfile "
                   "collector (atomically)");
   AddJson(sub, &o->json);
+  AddEncryptionKeys(sub, &o->enc);
   sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
 }
 

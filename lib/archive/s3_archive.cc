@@ -495,6 +495,32 @@ Result<std::vector<std::pair<std::string, std::string>>> S3Archive::ListUploads(
   return out;
 }
 
+// OBJ-14: ListMultipartUploads, paginated by key and upload-id marker.
+Result<S3Archive::UploadListing> S3Archive::ListUploadsDated() {
+  UploadListing out;
+  std::string key_marker, id_marker;
+  for (int page = 0; page < 100000; ++page) {
+    s3::S3Request r;
+    r.method = "GET";
+    r.query = {{"uploads", ""}, {"prefix", url_.prefix.empty() ? "" : url_.prefix + "/"}};
+    if (!key_marker.empty()) r.query.emplace_back("key-marker", key_marker);
+    if (!id_marker.empty()) r.query.emplace_back("upload-id-marker", id_marker);
+    AERO_ASSIGN_OR_RETURN(s3::S3Response resp, client_->Perform(r));
+    if (resp.status != 200) return client_->Unexpected(r, resp);
+    out.date = resp.Header("date");
+    for (const std::string& block : XmlBlocks(resp.body, "Upload")) {
+      out.uploads.push_back({XmlFirst(block, "Key"), XmlFirst(block, "UploadId"), XmlFirst(block, "Initiated")});
+    }
+    if (XmlFirst(resp.body, "IsTruncated") != "true") break;
+    const std::string next_key = XmlFirst(resp.body, "NextKeyMarker");
+    const std::string next_id = XmlFirst(resp.body, "NextUploadIdMarker");
+    if (next_key.empty() || (next_key == key_marker && next_id == id_marker)) break;  // no progress: stop
+    key_marker = next_key;
+    id_marker = next_id;
+  }
+  return out;
+}
+
 Status S3Archive::AbortUpload(const std::string& key, const std::string& upload_id) {
   s3::S3Request r;
   r.method = "DELETE";

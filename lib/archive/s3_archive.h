@@ -42,6 +42,17 @@ class S3Archive final : public Archive {
   // (key, upload id), and their abort.
   Result<std::vector<std::pair<std::string, std::string>>> ListUploads();
   Status AbortUpload(const std::string& key, const std::string& upload_id);
+  // OBJ-14: every upload under the prefix with its `Initiated` (as the
+  // store states it), page after page, and the `Date` of the store's last
+  // answer: prune judges staleness by the store's clock alone.
+  struct DatedUpload {
+    std::string key, upload_id, initiated;
+  };
+  struct UploadListing {
+    std::string date;  // the answer's Date header
+    std::vector<DatedUpload> uploads;
+  };
+  Result<UploadListing> ListUploadsDated();
   s3::S3Client& client() { return *client_; }
 
  private:

@@ -12,6 +12,8 @@
 #include "history/digest.h"
 #include "history/lineage.h"
 #include "node/store.h"
+#include "repl/sign_hooks.h"
+#include "sign/trust.h"
 #include "segment/segment_reader.h"
 #include "snapshot/archive_reader.h"
 
@@ -132,10 +134,12 @@ class NodeSide final : public Side {
 // A directory of segments and history files: their boundaries.
 class ArchiveSide final : public Side {
  public:
-  static Result<std::unique_ptr<Side>> Open(Fs& fs, const std::string& dir) {
+  static Result<std::unique_ptr<Side>> Open(Fs& fs, const std::string& dir, const sign::TrustSet& trust,
+                                            CheckHistoryReport& rep) {
     auto side = std::make_unique<ArchiveSide>();
     side->label_ = dir;
-    archive::PosixArchive a(fs, dir);
+    AERO_ASSIGN_OR_RETURN(std::unique_ptr<archive::Archive> opened, archive::OpenArchive(fs, dir));  // OBJ-12
+    archive::Archive& a = *opened;
     AERO_ASSIGN_OR_RETURN(archive::Catalog cat, archive::SegmentCatalog(a).List());
     struct Bound {
       segment::SegmentHeader h;
@@ -154,6 +158,7 @@ class ArchiveSide final : public Side {
                     "give a directory that holds segments, a data directory (-D) or a snapshot archive");
     }
     side->system_ = valid.front().h.system_id;
+    if (!trust.empty()) AERO_RETURN_IF_ERROR(JudgeClaims(a, cat, trust, side->system_, rep));
     AERO_ASSIGN_OR_RETURN(side->lineage_, archive::ReadLineage(a, side->system_, {}, dir));
     side->points_[0] = history::SeedDigest(side->system_);
     for (uint32_t e = 2; e <= side->lineage_.max_epoch(); ++e) {
@@ -179,6 +184,19 @@ class ArchiveSide final : public Side {
   }
 
  private:
+  // SIG-14: every history file judged by SIG-10's judge before the lineage
+  // is built from them; the first that is not signed is the error.
+  static Status JudgeClaims(archive::Archive& a, const archive::Catalog& cat, const sign::TrustSet& trust,
+                            const history::SystemId& system, CheckHistoryReport& rep) {
+    rep.signatures_checked = true;
+    for (const std::string& name : cat.history_files) {
+      sign::Judgement j = JudgeHistoryInArchive(a, name, trust, system);
+      rep.signatures.push_back({a.PathOf(name), sign::OutcomeName(j.outcome), j.ok() ? j.statement.key_id : ""});
+      AERO_RETURN_IF_ERROR(j.ToStatus());
+    }
+    return Status::Ok();
+  }
+
   // Two files that give one commit two digests: the directory itself holds
   // two histories (as verify DIR reports, ARC-3).
   Status Add(uint64_t commit, const Digest& d, const std::string& from) {
@@ -227,10 +245,11 @@ class SnapshotSide final : public Side {
   }
 };
 
-Result<std::unique_ptr<Side>> OpenSide(Fs& fs, const HistorySide& s) {
+Result<std::unique_ptr<Side>> OpenSide(Fs& fs, const HistorySide& s, const sign::TrustSet& trust,
+                                       CheckHistoryReport& rep) {
   switch (s.kind) {
     case HistorySide::Kind::kNode: return NodeSide::Open(fs, s.path);
-    case HistorySide::Kind::kArchive: return ArchiveSide::Open(fs, s.path);
+    case HistorySide::Kind::kArchive: return ArchiveSide::Open(fs, s.path, trust, rep);
     case HistorySide::Kind::kSnapshot: return SnapshotSide::Open(fs, s.path);
   }
   return Status(Code::kInternal, Problem("unknown side kind", s.path));
@@ -399,11 +418,25 @@ class Comparer {
 }  // namespace
 
 Result<CheckHistoryReport> CheckHistory(Fs& fs, const HistorySide& a, const HistorySide& b) {
-  AERO_RETURN_IF_ERROR(archive::RefuseObjectStore(a.path, "check-history"));  // OBJ-12
-  AERO_RETURN_IF_ERROR(archive::RefuseObjectStore(b.path, "check-history"));
-  AERO_ASSIGN_OR_RETURN(auto sa, OpenSide(fs, a));
-  AERO_ASSIGN_OR_RETURN(auto sb, OpenSide(fs, b));
+  return CheckHistory(fs, a, b, "");
+}
+
+Result<CheckHistoryReport> CheckHistory(Fs& fs, const HistorySide& a, const HistorySide& b,
+                                        const std::string& trusted_keys) {
+  // OBJ-12: an --archive side may be s3://; a node or a snapshot file is local.
+  for (const HistorySide* s : {&a, &b}) {
+    if (s->kind != HistorySide::Kind::kArchive) AERO_RETURN_IF_ERROR(archive::RefuseObjectStore(s->path, "check-history"));
+  }
+  // SIG-4, SIG-14: the flag's keys and every -D side's trust directory.
+  AERO_ASSIGN_OR_RETURN(sign::TrustSet trust, sign::LoadTrustSet(fs, trusted_keys, ""));
+  for (const HistorySide* s : {&a, &b}) {
+    if (s->kind != HistorySide::Kind::kNode) continue;
+    AERO_ASSIGN_OR_RETURN(sign::TrustSet own, sign::LoadTrustSet(fs, "", s->path));
+    trust.Merge(own);
+  }
   CheckHistoryReport rep;
+  AERO_ASSIGN_OR_RETURN(auto sa, OpenSide(fs, a, trust, rep));
+  AERO_ASSIGN_OR_RETURN(auto sb, OpenSide(fs, b, trust, rep));
   AERO_RETURN_IF_ERROR(Comparer(*sa, *sb, rep).Run());
   return rep;
 }

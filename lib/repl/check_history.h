@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/fs.h"
 #include "common/status.h"
@@ -42,8 +43,20 @@ struct CheckHistoryReport {
   // unprovable: the commit whose digest would decide, and what is missing.
   std::string missing;
   uint64_t probes = 0;  // digest lookups made (RECOV-9: grows with log n)
+  // SIG-14: with a trust set, each history file of an --archive side judged.
+  bool signatures_checked = false;
+  struct SignatureCheck {
+    std::string path, outcome, key_id;
+  };
+  std::vector<SignatureCheck> signatures;
 };
 
 Result<CheckHistoryReport> CheckHistory(Fs& fs, const HistorySide& a, const HistorySide& b);
+// SIG-14: with `trusted_keys` (a directory; empty: none) and the trust
+// directories of the -D sides, every history file of an --archive side must
+// be signed before it is used; a file that is not is the command's error,
+// with apply-wal's code (8, 1, 5).
+Result<CheckHistoryReport> CheckHistory(Fs& fs, const HistorySide& a, const HistorySide& b,
+                                        const std::string& trusted_keys);
 
 }  // namespace aero::repl

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "archive/history_files.h"
 #include "archive/open_archive.h"
 #include "archive/registration.h"
+#include "archive/s3_archive.h"
 #include "history/lineage.h"
+#include "s3/s3_time.h"
 #include "segment/segment_reader.h"
 #include "snapshot/archive_reader.h"
 
@@ -25,9 +28,10 @@ struct Point {  // a recovery point (RET-1)
 class Pruner {
  public:
   Pruner(Fs& fs, const PruneOptions& o, PruneReport& rep)
-      : fs_(fs), o_(o), rep_(rep), archive_(fs, o.archive) {}
+      : fs_(fs), o_(o), rep_(rep) {}
 
   Status Run() {
+    AERO_ASSIGN_OR_RETURN(archive_, archive::OpenArchive(fs_, o_.archive));  // OBJ-12
     AERO_RETURN_IF_ERROR(List());
     std::unique_ptr<FileLock> lock;
     if (!o_.dry_run) {
@@ -35,9 +39,10 @@ class Pruner {
     }
     Status s = Plan();
     if (s.ok() && !o_.dry_run) s = Execute();
+    if (s.ok()) s = AbortStaleUploads();  // OBJ-14: after the plan's removals
     if (lock) {
       lock.reset();
-      (void)fs_.Remove(archive_.PathOf(kLockName));  // a leftover is a hidden name readers skip
+      (void)fs_.Remove(archive_->PathOf(kLockName));  // a leftover is a hidden name readers skip
     }
     return s;
   }
@@ -51,11 +56,34 @@ class Pruner {
     if (!ChooseKept()) return Status::Ok();
     Cut();
     PlanSnapshots();
-    return PlanSegments();
+    AERO_RETURN_IF_ERROR(PlanSegments());
+    PlanSidecars();
+    return Status::Ok();
+  }
+
+  // RET-13: NAME.sig of each planned file, and the orphans below the cut.
+  void PlanSidecars() {
+    std::set<std::string> present;
+    for (const archive::CatalogSegment& e : catalog_.segments) present.insert(e.name);
+    for (const archive::CatalogSkip& e : catalog_.skipped) present.insert(e.name);
+    for (const auto* names : {&catalog_.history_files, &catalog_.snapshot_archives, &catalog_.registrations}) {
+      present.insert(names->begin(), names->end());
+    }
+    const std::set<std::string> sigs(catalog_.sidecars.begin(), catalog_.sidecars.end());
+    for (const std::string& name : rep_.plan) {
+      if (sigs.count(name + ".sig")) rep_.sidecars.push_back(name + ".sig");
+    }
+    for (const std::string& sig : catalog_.sidecars) {
+      const std::string file = sig.substr(0, sig.size() - 4);
+      if (present.count(file)) continue;
+      const std::optional<segment::SegmentNameInfo> info = segment::ParseSegmentName(file);
+      // Above the cut it may be a publish in progress (SIG-9: the sidecar first).
+      if (info && info->last_commit <= P_) rep_.orphan_sidecars.push_back(sig);
+    }
   }
 
   Status List() {
-    Result<archive::Catalog> c = archive::SegmentCatalog(archive_).List();
+    Result<archive::Catalog> c = archive::SegmentCatalog(*archive_).List();
     if (!c.ok()) {
       if (c.status().code() == Code::kNotFound) {
         return Status(Code::kNotFound, Problem("archive not found", o_.archive, "no such directory"),
@@ -68,9 +96,10 @@ class Pruner {
   }
 
   Result<std::unique_ptr<FileLock>> Lock() {
-    Result<std::unique_ptr<FileLock>> l = fs_.Lock(archive_.PathOf(kLockName));
+    if (archive::IsObjectStore(o_.archive)) return std::unique_ptr<FileLock>();  // OBJ-15: a bucket has no lock
+    Result<std::unique_ptr<FileLock>> l = fs_.Lock(archive_->PathOf(kLockName));
     if (!l.ok() && l.status().code() == Code::kLocked) {
-      return Status(Code::kLocked, Problem("locked", archive_.PathOf(kLockName), "another prune runs"),
+      return Status(Code::kLocked, Problem("locked", archive_->PathOf(kLockName), "another prune runs"),
                     "wait for it to finish, then re-run prune");
     }
     return l;
@@ -84,12 +113,20 @@ class Pruner {
       PruneSnapshot s;
       s.name = name;
       s.action = "ignore";
-      Result<std::unique_ptr<ReadableFile>> f = archive_.OpenRead(name);
+      Result<std::unique_ptr<ReadableFile>> f = archive_->OpenRead(name);
       if (!f.ok()) {
         if (f.status().code() == Code::kNotFound) continue;  // moved away meanwhile
-        return f.status();
+        if (f.status().code() != Code::kRefused) return f.status();
+        s.reason = NoKeyReason(f.status());  // ENC-14: never removed unjudged
+        rep_.snapshots.push_back(std::move(s));
+        continue;
       }
       snapshot::ArchiveCheck c = snapshot::ReadArchive(**f);
+      if (c.state == snapshot::ArchiveState::kIoError && c.io.code() == Code::kRefused) {
+        s.reason = NoKeyReason(c.io);  // ENC-14: never removed unjudged
+        rep_.snapshots.push_back(std::move(s));
+        continue;
+      }
       if (c.state == snapshot::ArchiveState::kIoError) return c.io;
       if (c.manifest) {
         s.manifest_read = true;
@@ -118,9 +155,9 @@ class Pruner {
     if (!system_) return Status::Ok();
     rep_.system_id = system_->ToHex();
     if (catalog_.claim_archive_marker) {
-      AERO_RETURN_IF_ERROR(archive::CheckClaimArchive(archive_, *system_));
+      AERO_RETURN_IF_ERROR(archive::CheckClaimArchive(*archive_, *system_));
     }
-    AERO_ASSIGN_OR_RETURN(lineage_, archive::ReadLineage(archive_, *system_, {}, o_.archive));
+    AERO_ASSIGN_OR_RETURN(lineage_, archive::ReadLineage(*archive_, *system_, {}, o_.archive));
     return Status::Ok();
   }
 
@@ -162,20 +199,20 @@ class Pruner {
   Status ReadRegistrations() {
     for (const std::string& file : catalog_.registrations) {
       const std::string name = *archive::ParseRegistrationFileName(file);
-      Result<std::string> bytes = archive::ReadArchiveFile(archive_, file, archive::kMaxRegistrationBytes + 1);
+      Result<std::string> bytes = archive::ReadArchiveFile(*archive_, file, archive::kMaxRegistrationBytes + 1);
       if (!bytes.ok()) {
         if (bytes.status().code() == Code::kNotFound) continue;  // retired meanwhile
         return bytes.status();
       }
       AERO_ASSIGN_OR_RETURN(archive::Registration r,
-                            archive::DecodeRegistration(*bytes, name, archive_.PathOf(file)));
+                            archive::DecodeRegistration(*bytes, name, archive_->PathOf(file)));
       PruneRegistration p;
       p.name = r.name;
       p.host = r.host;
       p.data_dir = r.data_dir;
       p.epoch = r.epoch;
       p.applied_commit = r.applied_commit;
-      if (Result<FileInfo> info = fs_.Stat(archive_.PathOf(file)); info.ok()) {
+      if (Result<FileInfo> info = fs_.Stat(archive_->PathOf(file)); info.ok()) {
         p.modified_unix = info->mtime_ns / 1000000000u;
       }
       if (system_ && !(r.system_id == *system_)) {
@@ -258,14 +295,18 @@ class Pruner {
 
   // Why segment `e` must stay (RET-6), nullopt when it may go.
   Result<std::optional<std::string>> Judge(const archive::CatalogSegment& e) {
-    Result<std::unique_ptr<ReadableFile>> f = archive_.OpenRead(e.name);
+    Result<std::unique_ptr<ReadableFile>> f = archive_->OpenRead(e.name);
     if (!f.ok()) {
       if (f.status().code() == Code::kNotFound) return std::optional<std::string>("gone");
+      if (f.status().code() == Code::kRefused) return std::optional<std::string>(NoKeyReason(f.status()));  // ENC-14
       return f.status();
     }
     segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &e.info);
     switch (c.state) {
-      case segment::SegmentState::kIoError: return c.io;
+      case segment::SegmentState::kIoError:
+        // ENC-14: an envelope without its key is refused at its first read.
+        if (c.io.code() == Code::kRefused) return std::optional<std::string>(NoKeyReason(c.io));
+        return c.io;
       case segment::SegmentState::kInTransit: return std::optional<std::string>("in transit: " + c.detail);
       case segment::SegmentState::kCorrupt: return std::optional<std::string>("corrupt: " + c.detail);
       case segment::SegmentState::kValid: break;
@@ -276,13 +317,58 @@ class Pruner {
     return std::optional<std::string>();
   }
 
-  // RET-10: oldest first, each removal durable before the next.
+  // ENC-14: an envelope read without its key (DecryptingFs refuses it,
+  // ENC-11) is neither corrupt nor in transit: it cannot be judged.
+  static std::string NoKeyReason(const Status& s) { return "encrypted, no key: " + s.message(); }
+
+  // RET-10: oldest first, each removal durable before the next; RET-13:
+  // NAME.sig after NAME, then the orphans.
   Status Execute() {
+    const std::set<std::string> sigs(rep_.sidecars.begin(), rep_.sidecars.end());
     for (const std::string& name : rep_.plan) {
-      Status s = archive_.Remove(name);
-      if (!s.ok() && s.code() != Code::kNotFound) return s;
-      AERO_RETURN_IF_ERROR(archive_.MakeDurable());
+      AERO_RETURN_IF_ERROR(RemoveDurably(name));
       rep_.removed.push_back(name);
+      if (!sigs.count(name + ".sig")) continue;
+      AERO_RETURN_IF_ERROR(RemoveDurably(name + ".sig"));  // RET-13: the sidecar after its file
+      rep_.removed_sidecars.push_back(name + ".sig");
+    }
+    for (const std::string& sig : rep_.orphan_sidecars) {
+      AERO_RETURN_IF_ERROR(RemoveDurably(sig));
+      rep_.removed_orphans.push_back(sig);
+    }
+    return Status::Ok();
+  }
+
+  Status RemoveDurably(const std::string& name) {
+    Status s = archive_->Remove(name);
+    if (!s.ok() && s.code() != Code::kNotFound) return s;
+    return archive_->MakeDurable();
+  }
+
+  // OBJ-14: the store's uploads, stale by the store's own clock, aborted.
+  Status AbortStaleUploads() {
+    auto* store = dynamic_cast<archive::S3Archive*>(archive_.get());
+    if (!store) return Status::Ok();
+    AERO_ASSIGN_OR_RETURN(archive::S3Archive::UploadListing listing, store->ListUploadsDated());
+    rep_.store_date = listing.date;
+    const std::optional<int64_t> now = s3::ParseHttpDate(listing.date);
+    const int64_t stale = static_cast<int64_t>(o_.stale_upload_hours) * 3600;
+    for (const archive::S3Archive::DatedUpload& u : listing.uploads) {
+      PruneUpload p;
+      p.key = u.key;
+      p.upload_id = u.upload_id;
+      p.initiated = u.initiated;
+      p.action = "keep";
+      const std::optional<int64_t> began = s3::ParseIso8601(u.initiated);
+      if (now && began) p.age_seconds = *now - *began;
+      if (p.age_seconds >= 0 && p.age_seconds >= stale) p.action = "abort";  // OBJ-14
+      rep_.uploads.push_back(p);
+    }
+    if (o_.dry_run) return Status::Ok();
+    for (PruneUpload& p : rep_.uploads) {
+      if (p.action != "abort") continue;
+      AERO_RETURN_IF_ERROR(store->AbortUpload(p.key, p.upload_id));
+      p.aborted = true;
     }
     return Status::Ok();
   }
@@ -290,7 +376,7 @@ class Pruner {
   Fs& fs_;
   const PruneOptions& o_;
   PruneReport& rep_;
-  archive::PosixArchive archive_;
+  std::unique_ptr<archive::Archive> archive_;
   archive::Catalog catalog_;
   std::map<std::string, snapshot::Manifest> manifests_;  // the valid ones, by name
   std::optional<history::SystemId> system_;
@@ -302,7 +388,6 @@ class Pruner {
 }  // namespace
 
 Status Prune(Fs& fs, const PruneOptions& o, PruneReport* report) {
-  AERO_RETURN_IF_ERROR(archive::RefuseObjectStore(o.archive, "prune"));  // OBJ-12
   PruneReport scratch;
   PruneReport& rep = report ? *report : scratch;
   if (o.keep_snapshots == 0) {

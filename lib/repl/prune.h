@@ -19,6 +19,18 @@ struct PruneOptions {
   std::string archive;
   uint64_t keep_snapshots = 1;  // N >= 1 (RET-2)
   bool dry_run = false;         // RET-12: the plan, nothing removed, no lock
+  // OBJ-14: on an object store, multipart uploads at least this many hours
+  // old by the store's clock are aborted (0: all of them).
+  uint64_t stale_upload_hours = 24;
+};
+
+// OBJ-14: one multipart upload under the archive's prefix.
+struct PruneUpload {
+  std::string key, upload_id;
+  std::string initiated;  // as the store states it
+  int64_t age_seconds = -1;  // by the store's clock; -1 when a time did not parse
+  std::string action;     // "abort" | "keep"
+  bool aborted = false;   // done by this run
 };
 
 struct PruneSnapshot {
@@ -55,6 +67,14 @@ struct PruneReport {
   uint64_t plan_snapshots = 0;  // the first plan_snapshots entries of `plan`
   // Removed and made durable by this run (empty for --dry-run).
   std::vector<std::string> removed;
+  // RET-13: the sidecars NAME.sig of planned files (removed after NAME),
+  // and the orphan sidecars below the cut; the `removed_` lists are this
+  // run's removals (empty for --dry-run).
+  std::vector<std::string> sidecars, orphan_sidecars;
+  std::vector<std::string> removed_sidecars, removed_orphans;
+  // OBJ-14: the object store's uploads and the Date of its listing.
+  std::vector<PruneUpload> uploads;
+  std::string store_date;
 };
 
 // ok (done, or nothing to do), kUsage (N = 0), kNotFound (no archive),

@@ -17,9 +17,10 @@ namespace {
 class Rejoiner {
  public:
   Rejoiner(Fs& fs, const RejoinOptions& o, RejoinReport& rep)
-      : fs_(fs), o_(o), rep_(rep), archive_(fs, o.archive) {}
+      : fs_(fs), o_(o), rep_(rep) {}
 
   Status Run() {
+    AERO_ASSIGN_OR_RETURN(archive_, archive::OpenArchive(fs_, o_.archive));  // OBJ-12
     AERO_RETURN_IF_ERROR(OpenNode());
     AERO_RETURN_IF_ERROR(ReadLineage());
     AERO_RETURN_IF_ERROR(CheckPrefix());
@@ -47,8 +48,8 @@ class Rejoiner {
   // Step 1: the claim archive's history files with the node's copies.
   Status ReadLineage() {
     const history::SystemId& sys = node_->identity().system_id;
-    AERO_RETURN_IF_ERROR(archive::CheckClaimArchive(archive_, sys));
-    AERO_ASSIGN_OR_RETURN(lineage_, archive::ReadLineage(archive_, sys, node_->history().files(),
+    AERO_RETURN_IF_ERROR(archive::CheckClaimArchive(*archive_, sys));
+    AERO_ASSIGN_OR_RETURN(lineage_, archive::ReadLineage(*archive_, sys, node_->history().files(),
                                                          JoinPath(o_.data_dir, node::kHistoryDir)));
     rep_.lineage_epoch = lineage_.max_epoch();
     if (lineage_.max_epoch() <= rep_.epoch) {
@@ -106,11 +107,12 @@ class Rejoiner {
       if (f && f->file.branch_commit == c) return std::optional<history::Digest>(f->file.branch_digest);
     }
     if (c == 0) return std::optional<history::Digest>(history::SeedDigest(node_->identity().system_id));
-    AERO_ASSIGN_OR_RETURN(archive::Catalog cat, archive::SegmentCatalog(archive_).List());
+    AERO_ASSIGN_OR_RETURN(archive::Catalog cat, archive::SegmentCatalog(*archive_).List());
     for (const archive::CatalogSegment& e : cat.segments) {
       if (e.info.first_commit - 1 != c && e.info.last_commit != c) continue;
-      AERO_ASSIGN_OR_RETURN(auto f, archive_.OpenRead(e.name));
+      AERO_ASSIGN_OR_RETURN(auto f, archive_->OpenRead(e.name));
       segment::SegmentCheck h = segment::CheckSegmentHeader(*f, &e.info);
+      if (h.state == segment::SegmentState::kIoError) return h.io;  // ENC-14: no key is 5 with its hint, not unprovable
       if (h.state != segment::SegmentState::kValid || !(h.header.system_id == node_->identity().system_id)) continue;
       const std::optional<uint64_t> next = lineage_.Branch(h.header.epoch + 1);
       if (h.header.first_commit - 1 == c && (!next || c <= *next)) {
@@ -130,7 +132,7 @@ class Rejoiner {
       const history::SourcedFile* f = lineage_.File(e);
       if (!f) {
         return Status(Code::kNotFound,
-                      Problem("history file missing", archive_.PathOf(history::HistoryFileName(e)),
+                      Problem("history file missing", archive_->PathOf(history::HistoryFileName(e)),
                               "the lineage names epoch " + std::to_string(e) + " but its file is not here"),
                       "restore the claim archive's history files");
       }
@@ -143,7 +145,7 @@ class Rejoiner {
   Fs& fs_;
   const RejoinOptions& o_;
   RejoinReport& rep_;
-  archive::PosixArchive archive_;
+  std::unique_ptr<archive::Archive> archive_;
   std::unique_ptr<node::Node> node_;
   history::Lineage lineage_;
 };
@@ -151,7 +153,6 @@ class Rejoiner {
 }  // namespace
 
 Status Rejoin(Fs& fs, const RejoinOptions& options, RejoinReport* report) {
-  AERO_RETURN_IF_ERROR(archive::RefuseObjectStore(options.archive, "rejoin"));  // OBJ-12
   RejoinReport scratch;
   return Rejoiner(fs, options, report ? *report : scratch).Run();
 }

@@ -64,7 +64,8 @@ Status SignatureGate::NotTheSignedFile(const std::string& name, const std::strin
                     ".sig' with a fresh copy from the writer's directory, then re-run");  // SIG-7
 }
 
-sign::Judgement SignatureGate::JudgeHistoryFile(const std::string& name) {
+sign::Judgement JudgeHistoryInArchive(archive::Archive& archive_, const std::string& name, const sign::TrustSet& trust_,
+                                      const history::SystemId& system_) {
   sign::Judgement j = sign::JudgeSidecar(archive_, name, sign::Kind::kHistory, trust_);
   if (!j.ok()) return j;
   Result<std::string> bytes = archive::ReadArchiveFile(archive_, name, history::kMaxHistoryFileBytes + 1);
@@ -83,6 +84,10 @@ sign::Judgement SignatureGate::JudgeHistoryFile(const std::string& name) {
     return sign::CompareWithFile(j, facts);
   }
   return sign::CompareWithFile(j, HistoryFacts(*bytes, *h));
+}
+
+sign::Judgement SignatureGate::JudgeHistoryFile(const std::string& name) {
+  return JudgeHistoryInArchive(archive_, name, trust_, system_);
 }
 
 Status SignatureGate::CheckHistoryFiles() {

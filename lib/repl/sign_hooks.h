@@ -73,6 +73,11 @@ class SignatureGate {
   history::SystemId system_;
 };
 
+// SIG-10, SIG-13, SIG-14: the judgement of history file `name` of `a`:
+// its sidecar (JudgeSidecar), then the statement against the file's bytes.
+sign::Judgement JudgeHistoryInArchive(archive::Archive& a, const std::string& name, const sign::TrustSet& trust,
+                                      const history::SystemId& system);
+
 // SIG-4, SIG-5, SIG-30: the gate of `archive` (not owned; it outlives the
 // gate) when the trust set of `flag_dir` and the node at `data_dir` is not
 // empty; nullptr otherwise.

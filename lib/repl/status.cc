@@ -13,6 +13,7 @@
 #include "node/shipped_position.h"
 #include "node/store.h"
 #include "segment/segment_reader.h"
+#include "sign/trust.h"
 
 namespace aero::repl {
 
@@ -30,6 +31,13 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
   st.authority = n->authority();
   st.health = node::Permit(st.authority, node::Operation::kReport, data_dir);  // MODEL-9
   const uint64_t applied = st.state.applied_commit;
+  // SIG-15: the node's own trust directory decides required mode (SIG-4, SIG-5).
+  if (Result<sign::TrustSet> trust = sign::LoadTrustSet(fs, "", data_dir); trust.ok()) {
+    st.signatures_required = !trust->empty();
+    st.trusted_key_ids = trust->KeyIds();
+  } else {
+    st.problems.push_back(trust.status());
+  }
 
   // Shipped positions (LOG-2), newest knowledge of each target; one
   // parser (ARC-4): a damaged file is reported, never an exception.
@@ -87,8 +95,18 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
     for (const archive::CatalogSegment* s : newest_first) {
       if (lag.newest_commit && s->info.last_commit <= *lag.newest_commit) break;
       Result<std::unique_ptr<ReadableFile>> f = a.OpenRead(s->name);
-      if (!f.ok()) continue;
+      if (!f.ok()) {
+        if (f.status().code() == Code::kRefused) {  // ENC-14: an envelope without its key (ENC-11)
+          if (lag.encrypted_no_key++ == 0) lag.encrypted_no_key_detail = f.status().ToString();
+        }
+        continue;
+      }
       segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &s->info);
+      if (c.state == segment::SegmentState::kIoError && c.io.code() == Code::kRefused) {
+        // ENC-14: an envelope without its key (ENC-11), refused at its first read.
+        if (lag.encrypted_no_key++ == 0) lag.encrypted_no_key_detail = c.io.ToString();
+        continue;
+      }
       if (c.state != segment::SegmentState::kValid ||
           !(c.header.system_id == st.identity.system_id)) {
         ++lag.incomplete_segments;

@@ -27,6 +27,9 @@ struct InboxLag {
   uint64_t incomplete_segments = 0;  // in transit or damaged, not counted
   // OPS-10: segment names in the inbox that end above applied (no file read).
   uint64_t pending_segments = 0;
+  // ENC-14: segments status read that are encrypted with a key it was not given.
+  uint64_t encrypted_no_key = 0;
+  std::string encrypted_no_key_detail;  // the first one's message and hint
 };
 
 struct NodeStatus {
@@ -38,6 +41,9 @@ struct NodeStatus {
   Status health;
   std::optional<InboxLag> inbox;
   std::vector<ShippedTarget> shipped;
+  // SIG-15: required-signature mode (SIG-5), from the node's trust directory.
+  bool signatures_required = false;
+  std::vector<std::string> trusted_key_ids;
   // ARC-3: inbox entries that are not segments, each with its reason.
   std::vector<archive::CatalogSkip> skipped;
   // Damage in what status read (a shipped position that does not parse, ARC-4).

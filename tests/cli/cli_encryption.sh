@@ -161,4 +161,40 @@ expect_rc 5
 run "$AERODB_REPL" status -D "$T/r6" --json
 expect_json .applied_commit 350
 
+test_case "ENC-14 status, prune, check-history and rejoin read encrypted segments with the keys and say what they could not read without"
+P2=$T/enc14-p R2=$T/enc14-r E2=$T/enc14-arch
+mkdir -p "$E2"
+"$AERODB" init -D "$P2" >/dev/null
+"$AERODB" load -D "$P2" --write-sets 40 >/dev/null
+"$AERODB_REPL" ship-wal -D "$P2" --to "$E2" --max-segment-bytes 3000 --encryption-key "$K/a.key" --claim-archive >/dev/null
+"$AERODB_REPL" apply-wal -D "$R2" --from "$E2" --encryption-keys "$K" >/dev/null
+run "$AERODB_REPL" status -D "$R2" --from "$E2" --json
+expect_rc 0
+[ "$(jq '.inbox.encrypted_no_key' <<<"$OUT")" -ge 1 ] && pass || fail "expected encrypted segments counted: $OUT"
+expect_err_contains "no key for encrypted file"
+expect_err_contains "--encryption-keys"
+run "$AERODB_REPL" status -D "$R2" --from "$E2" --encryption-keys "$K" --json
+expect_rc 0
+expect_json .inbox.encrypted_no_key 0
+expect_json .inbox.lag 0
+run "$AERODB_REPL" check-history --archive "$E2" -D "$P2"
+expect_rc 5
+expect_err_contains "no key for encrypted file"
+if grep -q corrupt <<<"$ERR"; then fail "called corrupt: $ERR"; else pass; fi
+run "$AERODB_REPL" check-history --archive "$E2" -D "$P2" --encryption-keys "$K"
+expect_rc 0
+expect_out_contains "identical"
+"$AERODB_REPL" snapshot export -D "$P2" -o "$E2/snap-40.tar" >/dev/null 2>&1
+run "$AERODB_REPL" prune --archive "$E2" --keep-snapshots 1 --dry-run --json
+expect_rc 0
+expect_json '.plan | length' 0
+expect_json '[.kept_segments[] | select(.reason | startswith("encrypted, no key: "))] | length > 0' true
+if grep -q corrupt <<<"$OUT"; then fail "called corrupt: $OUT"; else pass; fi
+run "$AERODB_REPL" prune --archive "$E2" --keep-snapshots 1 --dry-run --encryption-keys "$K" --json
+expect_rc 0
+[ "$(jq '.plan | length' <<<"$OUT")" -ge 1 ] && pass || fail "with the keys the segments below 40 may go: $OUT"
+"$AERODB_REPL" promote -D "$R2" --archive "$E2" >/dev/null 2>&1
+run "$AERODB_REPL" rejoin -D "$P2" --archive "$E2" --encryption-keys "$K" --json
+expect_rc 0
+expect_json .role replica
 finish

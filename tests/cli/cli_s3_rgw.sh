@@ -75,9 +75,37 @@ expect_rc 0
   fail "the installed replica's documents differ from the primary's"
 
 test_case "OBJ-12 commands that do not take an object store yet refuse it with 2"
-run "$AERODB_REPL" prune --archive "$A" --keep-snapshots 1
+run "$AERODB_REPL" check-history --snapshot "$A/x.tar" -D "$P"
 expect_rc 2
-expect_err_contains "object store not supported here 's3://aerodb-test/rt'"
+expect_err_contains "object store not supported here 's3://aerodb-test/rt/x.tar'"
+
+test_case "OBJ-14 prune on RGW removes the segments below a snapshot and aborts a stale upload"
+"$AERODB_REPL" snapshot export -D "$P" -o "$T/snap.tar" >/dev/null 2>&1
+"$S3_RGW_TOOL" put "$A" "$T/snap.tar" snap-150.tar
+"$S3_RGW_TOOL" begin-upload "$A" 00000001-0000000000000151-0000000000000160.seg
+run "$AERODB_REPL" prune --archive "$A" --keep-snapshots 1 --stale-upload-hours 0 --json
+expect_rc 0
+expect_json .cut_commit 150
+nrm=$(jq '.removed | length' <<<"$OUT")
+[ "$nrm" -ge 1 ] && [ "$nrm" = "$(jq '.plan | length' <<<"$OUT")" ] && pass || fail "expected the segments below 150 removed: $OUT"
+expect_json '[.uploads[] | select(.aborted)] | length' 1
+[ "$("$S3_RGW_TOOL" uploads "$A")" = "uploads=0" ] && pass || fail "the upload is still there"
+run "$AERODB_REPL" verify "$A"
+expect_rc 0
+
+test_case "OBJ-12 check-history and rejoin read the claim archive on RGW"
+C=s3://aerodb-test/rejoin
+"$AERODB" init -D "$T/op" >/dev/null
+"$AERODB" load -D "$T/op" --write-sets 10 >/dev/null
+"$AERODB_REPL" ship-wal -D "$T/op" --to "$C" --claim-archive >/dev/null 2>&1
+"$AERODB_REPL" apply-wal -D "$T/nr" --from "$C" >/dev/null 2>&1
+"$AERODB_REPL" promote -D "$T/nr" --archive "$C" >/dev/null 2>&1
+run "$AERODB_REPL" check-history --archive "$C" -D "$T/op"
+expect_rc 0
+expect_out_contains "identical"
+run "$AERODB_REPL" rejoin -D "$T/op" --archive "$C" --json
+expect_rc 0
+expect_json .role replica
 
 test_case "OBJ-5 8 concurrent exclusive PUTs on RGW: exactly one wins"
 rounds=${S3_RACE_ROUNDS:-10}; ok=0

@@ -9,7 +9,9 @@
 #include "repl/export.h"
 #include "repl/promote.h"
 #include "support/read_counting_fs.h"
+#include "repl/ship.h"
 #include "support/repl_fixture.h"
+#include "support/sign_fixture.h"
 
 using namespace aero;
 using namespace aero::testing;
@@ -150,4 +152,69 @@ TEST_CASE("RECOV-9 check-history is correct across a checkpoint that truncated o
   r = Check(Kind::kNode, t / "p", Kind::kNode, t / "q");
   CHECK(r.relation == repl::Relation::kBehind);
   CHECK(r.commits == 5);
+}
+
+TEST_CASE("SIG-14 check-history with trusted keys refuses an unsigned, a forged and an unknown-key claim with apply-wal's codes") {
+  if (!HaveOpenssl()) {
+    MESSAGE("SKIP: no openssl command");
+    return;
+  }
+  TempDir t;
+  const KeyFiles a = MakeKey(t.path(), "a"), evil = MakeKey(t.path(), "evil");
+  REQUIRE(PosixFs().MakeDir(t / "trust").ok());
+  REQUIRE(PosixFs().MakeDir(t / "trust-evil").ok());
+  std::filesystem::copy(a.pub, t / "trust/a.pem");
+  std::filesystem::copy(evil.pub, t / "trust-evil/evil.pem");
+  MakePrimary(t / "p", 30);
+  REQUIRE(PosixFs().MakeDir(t / "arch").ok());
+  repl::ShipOptions so;
+  so.data_dir = t / "p";
+  so.target = t / "arch";
+  so.max_segment_bytes = 3000;
+  so.signing_key = a.priv;
+  so.claim_archive = true;
+  REQUIRE(repl::ShipWal(PosixFs(), so, nullptr).ok());
+  REQUIRE(Apply(t / "r", t / "arch").ok());
+  repl::PromoteOptions po;
+  po.data_dir = t / "r";
+  po.archive = t / "arch";
+  po.signing_key = a.priv;  // SIG-10: the claim is signed
+  REQUIRE(repl::Promote(PosixFs(), po, nullptr).ok());
+  REQUIRE(FileExists(t / "arch/00000002.history.sig"));
+
+  auto check = [&](const std::string& arch, const std::string& trust) {
+    return repl::CheckHistory(PosixFs(), {Kind::kArchive, arch}, {Kind::kNode, t / "r"}, trust);
+  };
+  auto good = check(t / "arch", t / "trust");
+  REQUIRE(good.ok());
+  CHECK(good->relation == repl::Relation::kIdentical);
+  CHECK(good->signatures_checked);
+  REQUIRE(good->signatures.size() == 1);
+  CHECK(good->signatures[0].outcome == "signed");
+  CHECK(good->signatures[0].path == t / "arch/00000002.history");
+  auto plain = check(t / "arch", "");
+  REQUIRE(plain.ok());
+  CHECK_FALSE(plain->signatures_checked);  // no trust set: nothing judged
+
+  SUBCASE("unsigned claim: in transit, 8") {
+    REQUIRE(PosixFs().Remove(t / "arch/00000002.history.sig").ok());
+    auto r = check(t / "arch", t / "trust");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == Code::kInTransit);
+    CHECK(r.status().message().find("00000002.history") != std::string::npos);
+  }
+  SUBCASE("forged claim (the file changed, the sidecar kept): bad signature, 1") {
+    std::string bytes = ReadFile(t / "arch/00000002.history");
+    bytes[bytes.size() / 2] ^= 1;
+    WriteFile(t / "arch/00000002.history", bytes);
+    auto r = check(t / "arch", t / "trust");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == Code::kDamage);
+    CHECK(r.status().message().find("bad signature") != std::string::npos);
+  }
+  SUBCASE("a key the reader does not trust: 5") {
+    auto r = check(t / "arch", t / "trust-evil");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == Code::kRefused);
+  }
 }

@@ -14,7 +14,11 @@
 #include "repl/prune.h"
 #include "repl/register.h"
 #include "repl/verify.h"
+#include "crypto/decrypting_fs.h"
+#include "crypto/encrypted_file.h"
+#include "repl/ship.h"
 #include "support/repl_fixture.h"
+#include "support/sign_fixture.h"
 
 using namespace aero;
 using namespace aero::testing;
@@ -506,4 +510,106 @@ TEST_CASE("RET-12 --dry-run lists exactly what the real run removes") {
     if (!FileExists(arch + "/" + n)) gone.insert(n);
   }
   CHECK(gone == std::set<std::string>(dry.plan.begin(), dry.plan.end()));
+}
+
+TEST_CASE("RET-13 prune removes NAME.sig after NAME and the orphan sidecars below the cut, and keeps the others") {
+  if (!HaveOpenssl()) {
+    MESSAGE("SKIP: no openssl command");
+    return;
+  }
+  TempDir t;
+  const KeyFiles k = MakeKey(t.path(), "k");
+  auto ship_signed = [&] {
+    repl::ShipOptions o;
+    o.data_dir = t / "p";
+    o.target = t / "arch";
+    o.max_segment_bytes = 3000;
+    o.signing_key = k.priv;
+    REQUIRE(repl::ShipWal(PosixFs(), o, nullptr).ok());
+  };
+  MakePrimary(t / "p", 30);
+  REQUIRE(PosixFs().MakeDir(t / "arch").ok());
+  ship_signed();
+  ExportInto(t / "p", t / "arch/snap-30.tar");
+  Write(t / "p", 30, 2, 3, 120);
+  ship_signed();
+  ExportInto(t / "p", t / "arch/snap-60.tar");
+  Write(t / "p", 10, 3, 3, 120);
+  ship_signed();
+
+  const repl::PruneReport dry = Prune(t / "arch", 1, true);
+  REQUIRE(dry.plan.size() > dry.plan_snapshots + 1);
+  // One planned segment already gone, its sidecar left: an orphan below the cut.
+  const std::string gone = dry.plan.back();
+  REQUIRE(PosixFs().Remove(t / "arch" / gone).ok());
+  // A sidecar above the cut whose segment has not arrived: a publish in progress.
+  const std::string ahead = "00000001-0000000000000091-0000000000000095.seg.sig";
+  std::filesystem::copy(t / "arch" / (dry.plan.back() + ".sig"), t / "arch" / ahead);
+
+  const repl::PruneReport plan = Prune(t / "arch", 1, true);
+  CHECK(plan.orphan_sidecars == std::vector<std::string>{gone + ".sig"});
+  std::set<std::string> want_sigs;
+  for (size_t i = plan.plan_snapshots; i < plan.plan.size(); ++i) want_sigs.insert(plan.plan[i] + ".sig");
+  CHECK(std::set<std::string>(plan.sidecars.begin(), plan.sidecars.end()) == want_sigs);
+  CHECK(FileExists(t / "arch" / (gone + ".sig")));  // RET-12: nothing removed
+
+  const repl::PruneReport run = Prune(t / "arch", 1);
+  CHECK(run.removed == plan.plan);
+  CHECK(run.removed_sidecars == plan.sidecars);
+  CHECK(run.removed_orphans == plan.orphan_sidecars);
+  for (const std::string& n : plan.plan) CHECK_FALSE(FileExists(t / "arch" / (n + ".sig")));
+  CHECK_FALSE(FileExists(t / "arch" / (gone + ".sig")));
+  CHECK(FileExists(t / "arch" / ahead));  // above the cut: kept
+  // Every other sidecar still has its file.
+  for (const auto& e : std::filesystem::directory_iterator(std::string(t / "arch"))) {
+    const std::string n = e.path().filename().string();
+    if (n.size() < 4 || n.substr(n.size() - 4) != ".sig" || n == ahead) continue;
+    CAPTURE(n);
+    CHECK(FileExists(t / "arch" / n.substr(0, n.size() - 4)));
+  }
+}
+
+TEST_CASE("ENC-14 prune keeps an encrypted segment it has no key for, and removes it with the key") {
+  TempDir t;
+  crypto::EncryptionKey key;
+  for (size_t i = 0; i < key.key.bytes.size(); ++i) key.key.bytes[i] = static_cast<uint8_t>(i * 7 + 1);
+  key.key.id = crypto::KeyIdOf(key.key.bytes);
+  auto ship_encrypted = [&] {
+    repl::ShipOptions o;
+    o.data_dir = t / "p";
+    o.target = t / "arch";
+    o.max_segment_bytes = 3000;
+    o.encryption = &key;
+    REQUIRE(repl::ShipWal(PosixFs(), o, nullptr).ok());
+  };
+  MakePrimary(t / "p", 30);
+  REQUIRE(PosixFs().MakeDir(t / "arch").ok());
+  ship_encrypted();
+  ExportInto(t / "p", t / "arch/snap-30.tar");
+  Write(t / "p", 10, 2, 3, 120);
+  ship_encrypted();
+
+  repl::PruneOptions o;
+  o.archive = t / "arch";
+  o.keep_snapshots = 1;
+  o.dry_run = true;
+  crypto::KeyStore none;
+  crypto::DecryptingFs blind(PosixFs(), &none);
+  repl::PruneReport without;
+  Status blind_status = repl::Prune(blind, o, &without);
+  CAPTURE(blind_status.ToString());
+  REQUIRE(blind_status.ok());
+  CHECK(without.plan.empty());  // never removes what it cannot judge
+  REQUIRE_FALSE(without.kept_segments.empty());
+  for (const auto& k : without.kept_segments) {
+    CAPTURE(k.name);
+    CHECK(k.reason.rfind("encrypted, no key: ", 0) == 0);
+    CHECK(k.reason.find("corrupt") == std::string::npos);
+  }
+  crypto::KeyStore keys;
+  keys.Add(key.key);
+  crypto::DecryptingFs seeing(PosixFs(), &keys);
+  repl::PruneReport with;
+  REQUIRE(repl::Prune(seeing, o, &with).ok());
+  CHECK_FALSE(with.plan.empty());  // the segments through commit 30 go
 }

@@ -10,6 +10,7 @@
 #include "repl/unhalt.h"
 #include "support/read_counting_fs.h"
 #include "support/repl_fixture.h"
+#include "support/sign_fixture.h"
 
 using namespace aero;
 using namespace aero::testing;
@@ -186,4 +187,30 @@ TEST_CASE("LOG-18 LOG-20 status --from never names a superseded segment as the n
   CHECK(s->inbox->newest_commit == 30);
   CHECK(s->inbox->newest_segment == at_30);
   CHECK(s->inbox->lag == 0);
+}
+
+TEST_CASE("SIG-15 status says whether the node requires signatures") {
+  TempDir t;
+  MakePrimary(t / "r", 3);
+  auto before = repl::GetStatus(PosixFs(), t / "r", std::nullopt);
+  REQUIRE(before.ok());
+  CHECK_FALSE(before->signatures_required);
+  CHECK(before->trusted_key_ids.empty());
+  if (!HaveOpenssl()) {
+    MESSAGE("SKIP: no openssl command");
+    return;
+  }
+  const KeyFiles k = MakeKey(t.path(), "k");
+  REQUIRE(PosixFs().MakeDir(t / "r/replication/trusted-keys").ok());
+  std::filesystem::copy(k.pub, t / "r/replication/trusted-keys/k.pem");
+  auto after = repl::GetStatus(PosixFs(), t / "r", std::nullopt);
+  REQUIRE(after.ok());
+  CHECK(after->signatures_required);
+  CHECK(after->trusted_key_ids.size() == 1);
+  CHECK(after->problems.empty());
+  // A trust directory that does not load is a problem status reports (1).
+  WriteFile(t / "r/replication/trusted-keys/bad.pem", "not a key\n");
+  auto bad = repl::GetStatus(PosixFs(), t / "r", std::nullopt);
+  REQUIRE(bad.ok());
+  CHECK(bad->outcome() == Code::kDamage);
 }

@@ -9,6 +9,8 @@
 //                                              are stored, or -1)
 //   s3_rgw_tool probe s3://BUCKET/PREFIX       prints "conditional=1" or "conditional=0"
 //   s3_rgw_tool put s3://BUCKET/PREFIX FILE NAME   an unconditional PUT of FILE as NAME
+//   s3_rgw_tool begin-upload s3://BUCKET/PREFIX NAME  starts a multipart upload of NAME, never completed
+//   s3_rgw_tool uploads s3://BUCKET/PREFIX     prints "uploads=N" (multipart uploads under PREFIX)
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -57,6 +59,25 @@ int main(int argc, char** argv) {
     std::ofstream(temp, std::ios::binary) << in.rdbuf();
     Status s = (*a)->Replace(temp, argv[4]);
     if (!s.ok()) return Fail(s);
+    return 0;
+  }
+  if (cmd == "begin-upload" && argc == 4) {  // OBJ-14: an abandoned upload, as a crashed writer leaves
+    s3::S3Client c(*config, url->bucket);
+    s3::S3Request r;
+    r.method = "POST";
+    r.key = url->Key(argv[3]);
+    r.query = {{"uploads", ""}};
+    Result<s3::S3Response> resp = c.Perform(r);
+    if (!resp.ok()) return Fail(resp.status());
+    if (resp->status != 200) return Fail(c.Unexpected(r, *resp));
+    return 0;
+  }
+  if (cmd == "uploads") {
+    auto a = archive::S3Archive::Open(PosixFs(), *url, *config);
+    if (!a.ok()) return Fail(a.status());
+    auto l = (*a)->ListUploadsDated();
+    if (!l.ok()) return Fail(l.status());
+    std::printf("uploads=%zu\n", l->uploads.size());
     return 0;
   }
   if (cmd == "probe") {

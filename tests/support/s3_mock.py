@@ -18,6 +18,9 @@ Faults, set by POST /__control with a JSON body (not signed; loopback only):
   page_size: N              ListObjectsV2 pages of at most N keys
   add_after_first_page: [k] keys created once a listing's first page is served
   remove_after_first_page: [k]
+  age_uploads: S             the uploads begun so far are S seconds older
+                            (their Initiated moves back; Date stays real)
+  uploads_page_size: N      ListMultipartUploads pages of at most N uploads
 GET /__stats gives counters: requests, by status, signature failures.
 Usage: s3_mock.py --port-file FILE [--access KEY --secret SECRET --region R]
 """
@@ -121,7 +124,11 @@ class Handler(BaseHTTPRequestHandler):
         raw_path, _, raw_query = self.path.partition("?")
         if raw_path == "/__control":
             with LOCK:
-                CONTROL.update(json.loads(self.body or b"{}"))
+                ctl = json.loads(self.body or b"{}")
+                age = ctl.pop("age_uploads", 0)
+                for u in UPLOADS.values():
+                    u["initiated"] -= age
+                CONTROL.update(ctl)
             return self.answer(200, b"ok")
         if raw_path == "/__stats":
             with LOCK:
@@ -130,7 +137,7 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 OBJECTS.clear(); UPLOADS.clear()
                 CONTROL.update({"fail": [], "lose_puts": 0, "slow_ms": 0, "ignore_if_none_match": False,
-                                "page_size": 1000, "add_after_first_page": [], "remove_after_first_page": []})
+                                "page_size": 1000, "uploads_page_size": 1000, "add_after_first_page": [], "remove_after_first_page": []})
                 STATS.update({"requests": 0, "status": {}, "bad_signature": 0, "bad_payload": 0, "methods": {}})
             return self.answer(200, b"ok")
         with LOCK:
@@ -266,7 +273,7 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             NEXT_UPLOAD[0] += 1
             uid = "up-%d" % NEXT_UPLOAD[0]
-            UPLOADS[uid] = {"key": key, "parts": {}, "meta": self.meta()}
+            UPLOADS[uid] = {"key": key, "parts": {}, "meta": self.meta(), "initiated": time.time()}
         return self.answer(200, ("<InitiateMultipartUploadResult><Key>%s</Key><UploadId>%s</UploadId>"
                                  "</InitiateMultipartUploadResult>" % (escape(key), uid)).encode())
 
@@ -290,11 +297,29 @@ class Handler(BaseHTTPRequestHandler):
         return self.answer(200, b"<CompleteMultipartUploadResult></CompleteMultipartUploadResult>")
 
     def list_uploads(self, query):
+        # ListMultipartUploads: by key then upload id, pages of uploads_page_size
+        # (max-uploads), resumed after key-marker / upload-id-marker.
         prefix = query.get("prefix", "")
+        km, um = query.get("key-marker", ""), query.get("upload-id-marker", "")
+        page = min(int(query.get("max-uploads", 1000)), CONTROL.get("uploads_page_size", 1000))
         with LOCK:
-            ups = [(u["key"], uid) for uid, u in UPLOADS.items() if u["key"].startswith(prefix)]
-        out = "".join("<Upload><Key>%s</Key><UploadId>%s</UploadId></Upload>" % (escape(k), u) for k, u in ups)
-        return self.answer(200, ("<ListMultipartUploadsResult>%s</ListMultipartUploadsResult>" % out).encode())
+            ups = sorted((u["key"], uid, u["initiated"]) for uid, u in UPLOADS.items() if u["key"].startswith(prefix))
+        if km:
+            ups = [u for u in ups if (u[0], u[1]) > (km, um)]
+        shown, more = ups[:page], len(ups) > page
+        out = ["<ListMultipartUploadsResult>"]
+        for k, u, t in shown:
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".000Z"
+            out.append("<Upload><Key>%s</Key><UploadId>%s</UploadId><Initiated>%s</Initiated></Upload>"
+                       % (escape(k), u, stamp))
+        out.append("<IsTruncated>%s</IsTruncated>" % ("true" if more else "false"))
+        if more:
+            out.append("<NextKeyMarker>%s</NextKeyMarker><NextUploadIdMarker>%s</NextUploadIdMarker>"
+                       % (escape(shown[-1][0]), shown[-1][1]))
+        out.append("</ListMultipartUploadsResult>")
+        with LOCK:
+            STATS["upload_pages"] = STATS.get("upload_pages", 0) + 1
+        return self.answer(200, "".join(out).encode())
 
 
 def main():
