@@ -297,8 +297,9 @@ Result<std::unique_ptr<ReadableFile>> S3Archive::OpenRead(const std::string& nam
   if (resp.status == 404) return Status(Code::kNotFound, Problem("not found", PathOf(name), "no such object"));
   if (resp.status != 200) return client_->Unexpected(r, resp);
   const uint64_t size = std::strtoull(resp.Header("content-length").c_str(), nullptr, 10);
-  return std::unique_ptr<ReadableFile>(
-      new S3ReadableFile(*client_, r.key, size, resp.Header("etag")));
+  // ENC-32: the object as the command's Fs shows a file (an envelope's
+  // plaintext through a DecryptingFs).
+  return fs_.View(std::unique_ptr<ReadableFile>(new S3ReadableFile(*client_, r.key, size, resp.Header("etag"))));
 }
 
 Result<uint64_t> S3Archive::LocalSize(const std::string& path) {

@@ -109,6 +109,10 @@ class Fs {
  public:
   virtual ~Fs() = default;
   virtual Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& path) = 0;
+  // ENC-32: what this Fs shows of a file opened elsewhere (an object an
+  // Archive read): the file itself here; a Fs that transforms what it reads
+  // (crypto::DecryptingFs) shows the object as OpenRead shows a file.
+  virtual Result<std::unique_ptr<ReadableFile>> View(std::unique_ptr<ReadableFile> raw) { return raw; }
   virtual Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& path,
                                                           OpenMode mode) = 0;
   virtual Status Rename(const std::string& from, const std::string& to) = 0;

@@ -17,6 +17,8 @@ class DecryptingFs final : public Fs {
   DecryptingFs(Fs& base, const KeyStore* keys) : base_(base), keys_(keys) {}
 
   Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& path) override;
+  // ENC-32: an envelope's plaintext view, any other file itself (at 0).
+  Result<std::unique_ptr<ReadableFile>> View(std::unique_ptr<ReadableFile> raw) override;
   Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& path,
                                                   OpenMode mode) override {
     return base_.OpenWrite(path, mode);
