@@ -66,79 +66,66 @@ void PrintSignatureMode(const repl::NodeStatus& st) {
   }
 }
 
-int Run(Options& o) {
-  std::optional<std::string> inbox;
-  if (!o.from.empty()) inbox = o.from;
-  if (Status k = LoadEncryptionKeys(&o.enc); !k.ok()) return Fail(k, o.json);
-  auto fs = ReadingFs(o.enc);  // ENC-14: inbox segments read through their keys
-  auto st = repl::GetStatus(*fs, o.dir, inbox);
-  if (!st.ok()) return Fail(st.status(), o.json);
-  if (st->inbox) PrintSkipped(o.from, st->skipped);
-  for (const Status& p : st->problems) std::fprintf(stderr, "%s\n", p.ToString().c_str());
-  if (st->inbox && st->inbox->encrypted_no_key > 0) {  // ENC-14: said, with the hint, in text and --json
-    std::fprintf(stderr, "%llu encrypted segment(s) of '%s' not read: %s\n",
-                 static_cast<unsigned long long>(st->inbox->encrypted_no_key), o.from.c_str(),
-                 st->inbox->encrypted_no_key_detail.c_str());
-  }
+// The --json document of a status (OPS-4).
+nlohmann::json StatusJson(const Options& o, const repl::NodeStatus& status, Code outcome) {
+  const repl::NodeStatus* st = &status;
   const node::NodeState& s = st->state;
-  const Code outcome = st->outcome();
-  if (outcome == Code::kOk) LogStatus(o, *st);
-  // OPS-10: the file is written first; stdout and the exit are as without it.
-  const int rc = o.metrics.empty() ? ExitCodeOf(outcome)
-                                   : WriteMetricsFile(o, *st, ExitCodeOf(outcome));
-  if (o.json) {
-    nlohmann::json j = {{"ok", outcome == Code::kOk},
-                        {"code", std::string(CodeName(outcome))},
-                        {"exit", ExitCodeOf(outcome)},
-                        {"data_dir", o.dir},
-                        {"role", node::RoleName(s.role)},
-                        {"system_id", st->identity.system_id.ToHex()},
-                        {"epoch", s.epoch},
-                        {"applied_commit", s.applied_commit},
-                        {"history_digest", history::DigestToHex(s.applied_digest)},
-                        {"base_commit", s.base_commit},
-                        {"halted", st->authority.halt ? nlohmann::json({{"code", st->authority.halt->code},
-                                                              {"subject", st->authority.halt->subject},
-                                                              {"detail", st->authority.halt->detail},
-                                                              {"commit", st->authority.halt->commit}})
-                                            : nlohmann::json(nullptr)},
-                        {"fenced", st->authority.fenced
-                                       ? nlohmann::json({{"epoch", st->authority.fenced->epoch},
-                                                         {"branch_commit",
-                                                          st->authority.fenced->branch_commit},
-                                                         {"seen_in", st->authority.fenced->seen_in}})
-                                       : nlohmann::json(nullptr)},
-                        {"promoting", st->authority.promoting}};
-    if (!st->health.ok()) {  // MODEL-9: Permit's refusal, as every command gives it
-      j["message"] = st->health.message();
-      j["hint"] = st->health.hint();
-      j["reason"] = st->health.reason();
-    }
-    nlohmann::json shipped = nlohmann::json::array();
-    for (const auto& t : st->shipped) {
-      shipped.push_back({{"target", t.target}, {"shipped_commit", t.commit}, {"lag", t.lag}});
-    }
-    j["shipped"] = shipped;
-    j["ignored"] = SkippedJson(st->skipped);
-    nlohmann::json problems = nlohmann::json::array();
-    for (const Status& p : st->problems) problems.push_back({{"message", p.message()}, {"hint", p.hint()}});
-    j["problems"] = problems;
-    j["signatures"] = {{"required", st->signatures_required}, {"trusted_keys", st->trusted_key_ids}};  // SIG-15
-    if (st->inbox) {
-      j["inbox"] = {{"path", o.from},
-                    {"newest_commit", st->inbox->newest_commit
-                                          ? nlohmann::json(*st->inbox->newest_commit)
+  nlohmann::json j = {{"ok", outcome == Code::kOk},
+                      {"code", std::string(CodeName(outcome))},
+                      {"exit", ExitCodeOf(outcome)},
+                      {"data_dir", o.dir},
+                      {"role", node::RoleName(s.role)},
+                      {"system_id", st->identity.system_id.ToHex()},
+                      {"epoch", s.epoch},
+                      {"applied_commit", s.applied_commit},
+                      {"history_digest", history::DigestToHex(s.applied_digest)},
+                      {"base_commit", s.base_commit},
+                      {"halted", st->authority.halt ? nlohmann::json({{"code", st->authority.halt->code},
+                                                            {"subject", st->authority.halt->subject},
+                                                            {"detail", st->authority.halt->detail},
+                                                            {"commit", st->authority.halt->commit}})
                                           : nlohmann::json(nullptr)},
-                    {"newest_segment", st->inbox->newest_segment},
-                    {"lag", st->inbox->lag},
-                    {"incomplete_segments", st->inbox->incomplete_segments},
-                    {"encrypted_no_key", st->inbox->encrypted_no_key}};
-    } else {
-      j["inbox"] = nullptr;
-    }
-    PrintJson(j);
-    return rc;
+                      {"fenced", st->authority.fenced
+                                     ? nlohmann::json({{"epoch", st->authority.fenced->epoch},
+                                                       {"branch_commit",
+                                                        st->authority.fenced->branch_commit},
+                                                       {"seen_in", st->authority.fenced->seen_in}})
+                                     : nlohmann::json(nullptr)},
+                      {"promoting", st->authority.promoting}};
+  if (!st->health.ok()) {  // MODEL-9: Permit's refusal, as every command gives it
+    j["message"] = st->health.message();
+    j["hint"] = st->health.hint();
+    j["reason"] = st->health.reason();
   }
+  nlohmann::json shipped = nlohmann::json::array();
+  for (const auto& t : st->shipped) {
+    shipped.push_back({{"target", t.target}, {"shipped_commit", t.commit}, {"lag", t.lag}});
+  }
+  j["shipped"] = shipped;
+  j["ignored"] = SkippedJson(st->skipped);
+  nlohmann::json problems = nlohmann::json::array();
+  for (const Status& p : st->problems) problems.push_back({{"message", p.message()}, {"hint", p.hint()}});
+  j["problems"] = problems;
+  j["signatures"] = {{"required", st->signatures_required}, {"trusted_keys", st->trusted_key_ids}};  // SIG-15
+  if (st->inbox) {
+    j["inbox"] = {{"path", o.from},
+                  {"newest_commit", st->inbox->newest_commit
+                                        ? nlohmann::json(*st->inbox->newest_commit)
+                                        : nlohmann::json(nullptr)},
+                  {"newest_segment", st->inbox->newest_segment},
+                  {"lag", st->inbox->lag},
+                  {"incomplete_segments", st->inbox->incomplete_segments},
+                  {"encrypted_no_key", st->inbox->encrypted_no_key}};
+  } else {
+    j["inbox"] = nullptr;
+  }
+  return j;
+}
+
+// The text report of a status.
+void PrintStatusText(const Options& o, const repl::NodeStatus& status) {
+  const repl::NodeStatus* st = &status;
+  const node::NodeState& s = st->state;
   std::printf("node '%s'\n", o.dir.c_str());
   std::printf("  role            %s\n", node::RoleName(s.role));
   std::printf("  system id       %s\n", st->identity.system_id.ToHex().c_str());
@@ -167,6 +154,32 @@ int Run(Options& o) {
   }
   if (st->authority.promoting) std::printf("  promoting       yes\n");
   PrintSignatureMode(*st);
+}
+
+int Run(Options& o) {
+  std::optional<std::string> inbox;
+  if (!o.from.empty()) inbox = o.from;
+  if (Status k = LoadEncryptionKeys(&o.enc); !k.ok()) return Fail(k, o.json);
+  auto fs = ReadingFs(o.enc);  // ENC-14: inbox segments read through their keys
+  auto st = repl::GetStatus(*fs, o.dir, inbox);
+  if (!st.ok()) return Fail(st.status(), o.json);
+  if (st->inbox) PrintSkipped(o.from, st->skipped);
+  for (const Status& p : st->problems) std::fprintf(stderr, "%s\n", p.ToString().c_str());
+  if (st->inbox && st->inbox->encrypted_no_key > 0) {  // ENC-14: said, with the hint, in text and --json
+    std::fprintf(stderr, "%llu encrypted segment(s) of '%s' not read: %s\n",
+                 static_cast<unsigned long long>(st->inbox->encrypted_no_key), o.from.c_str(),
+                 st->inbox->encrypted_no_key_detail.c_str());
+  }
+  const Code outcome = st->outcome();
+  if (outcome == Code::kOk) LogStatus(o, *st);
+  // OPS-10: the file is written first; stdout and the exit are as without it.
+  const int rc = o.metrics.empty() ? ExitCodeOf(outcome)
+                                   : WriteMetricsFile(o, *st, ExitCodeOf(outcome));
+  if (o.json) {
+    PrintJson(StatusJson(o, *st, outcome));
+    return rc;
+  }
+  PrintStatusText(o, *st);
   // MODEL-9: the refusal as Permit words it, never re-typed here.
   if (!st->health.ok()) std::fprintf(stderr, "%s\n", st->health.ToString().c_str());
   return rc;
