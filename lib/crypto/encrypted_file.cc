@@ -10,7 +10,6 @@
 #include <cstring>
 #include <mutex>
 
-#include "common/async_sha256.h"
 #include "common/coding.h"
 #include "common/crc32.h"
 
@@ -60,7 +59,7 @@ class Aead {
     int len = 0;
     if (EVP_CipherInit_ex2(ctx_, cipher_, key_.data(), nonce, 1, nullptr) != 1) return false;
     if (EVP_CipherUpdate(ctx_, nullptr, &len, Bytes(aad_.data()), static_cast<int>(aad_.size())) != 1) return false;
-    if (EVP_CipherUpdate(ctx_, Bytes(out), &len, Bytes(in), static_cast<int>(n)) != 1) return false;
+    if (n > 0 && EVP_CipherUpdate(ctx_, Bytes(out), &len, Bytes(in), static_cast<int>(n)) != 1) return false;
     int fin = 0;
     if (EVP_CipherFinal_ex(ctx_, Bytes(out) + len, &fin) != 1) return false;
     return EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_GET_TAG, kTagBytes, out + n) == 1;
@@ -74,7 +73,7 @@ class Aead {
     int len = 0;
     if (EVP_CipherInit_ex2(ctx_, cipher_, key_.data(), nonce, 0, nullptr) != 1) return false;
     if (EVP_CipherUpdate(ctx_, nullptr, &len, Bytes(aad_.data()), static_cast<int>(aad_.size())) != 1) return false;
-    if (EVP_CipherUpdate(ctx_, Bytes(out), &len, Bytes(in), static_cast<int>(n)) != 1) return false;
+    if (n > 0 && EVP_CipherUpdate(ctx_, Bytes(out), &len, Bytes(in), static_cast<int>(n)) != 1) return false;
     char tag[kTagBytes];
     std::memcpy(tag, in + n, kTagBytes);
     if (EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_SET_TAG, kTagBytes, tag) != 1) return false;
@@ -199,9 +198,9 @@ Envelope Frame(ReadableFile& raw, const KeyStore* keys, std::string* header_byte
 // which never verify under the final flag.
 bool EndsWithFinal(ReadableFile& raw, Aead& aead, const Envelope& e) {
   if (e.size < kEncHeaderBytes + kFinalChunkBytes) return false;
-  char fin[kFinalChunkBytes], digest[kDigestBytes];
+  char fin[kFinalChunkBytes], none[1];
   if (!RawRead(raw, e.size - kFinalChunkBytes, fin, sizeof fin).ok()) return false;
-  return aead.Open(DataChunks(e.header.plaintext_size), true, fin, kDigestBytes, digest);
+  return aead.Open(DataChunks(e.header.plaintext_size), true, fin, 0, none);
 }
 
 class EncryptingFile final : public WritableFile {
@@ -271,7 +270,6 @@ class EncryptingFile final : public WritableFile {
   // one write per ~1 MiB, not one per 64 KiB chunk (the speed of ENC-12's
   // writer; what is written, and when it is durable, is unchanged).
   Status SealChunk(const char* p, size_t n) {
-    sha_.Update(p, n);
     if (!aead_.Seal(index_, false, p, n, out_.data() + out_used_)) {
       return Status(Code::kInternal, Problem("cannot encrypt", raw_->path(), "OpenSSL failed"));
     }
@@ -288,10 +286,9 @@ class EncryptingFile final : public WritableFile {
     return n == 0 ? Status::Ok() : raw_->Append(std::string_view(out_.data(), n));
   }
 
-  Status Finish() {  // ENC-4, ENC-8: the final chunk holds the plaintext's SHA-256
-    const Sha256Digest d = sha_.Finish();
+  Status Finish() {  // ENC-4, ENC-8: the final chunk is an empty plaintext, no digest
     if (out_.size() - out_used_ < kFinalChunkBytes) AERO_RETURN_IF_ERROR(FlushSealed());
-    if (!aead_.Seal(index_, true, reinterpret_cast<const char*>(d.data()), d.size(), out_.data() + out_used_)) {
+    if (!aead_.Seal(index_, true, nullptr, 0, out_.data() + out_used_)) {
       return Status(Code::kInternal, Problem("cannot encrypt", raw_->path(), "OpenSSL failed"));
     }
     out_used_ += kFinalChunkBytes;
@@ -309,7 +306,6 @@ class EncryptingFile final : public WritableFile {
   static constexpr size_t kOutChunks = 16;
   std::string out_;  // sealed chunks not yet written (out_used_ bytes)
   size_t out_used_ = 0;
-  AsyncSha256 sha_;  // on the other core, while this one encrypts and writes
 };
 
 class DecryptingFile final : public PositionalReadableFile {
@@ -354,19 +350,17 @@ class DecryptingFile final : public PositionalReadableFile {
       case Verdict::kValid: break;
     }
     // ENC-7: a file of its declared size ends with the final chunk.
-    char fin[kFinalChunkBytes];
-    char digest[kDigestBytes];
+    char fin[kFinalChunkBytes], none[1];
     Status s = RawRead(*raw_, env_.expected - kFinalChunkBytes, fin, sizeof fin);
     if (!s.ok()) {
       env_.state = Verdict::kIoError;
       env_.io = fail_ = s;
       return;
     }
-    if (!aead_->Open(n, true, fin, kDigestBytes, digest)) {
+    if (!aead_->Open(n, true, fin, 0, none)) {
       SetCorrupt("final chunk fails authentication");
       return;
     }
-    std::memcpy(env_.plaintext_sha.data(), digest, kDigestBytes);
     visible_ = P;
     // The first and the last data chunks now, so that a reader of a
     // format's header and trailer meets damage here, as a verdict, and not
@@ -597,7 +591,7 @@ std::optional<Envelope> CheckWhole(ReadableFile& view) {
   return CheckEnvelope(d->raw(), d->keys());
 }
 
-Envelope CheckEnvelope(ReadableFile& raw, const KeyStore* keys) {  // ENC-8, ENC-9
+Envelope CheckEnvelope(ReadableFile& raw, const KeyStore* keys) {  // ENC-9
   std::string header;
   std::unique_ptr<Aead> aead;
   Envelope e = Frame(raw, keys, &header, &aead);
@@ -616,7 +610,6 @@ Envelope CheckEnvelope(ReadableFile& raw, const KeyStore* keys) {  // ENC-8, ENC
   const uint64_t P = e.header.plaintext_size;
   const uint64_t n = DataChunks(P);
   std::string ct(kChunkBytes + kTagBytes, '\0'), pt(kChunkBytes, '\0');
-  Sha256 sha;
   for (uint64_t i = 0; i < n; ++i) {
     const size_t len = ChunkPlain(P, i);
     if (ChunkOffset(i) + len + kTagBytes > e.size) return e;  // in transit: the rest is absent
@@ -628,7 +621,6 @@ Envelope CheckEnvelope(ReadableFile& raw, const KeyStore* keys) {  // ENC-8, ENC
     if (!aead->Open(i, false, ct.data(), len, pt.data())) {
       return Corrupt(e, "chunk " + std::to_string(i) + " fails authentication");
     }
-    sha.Update(pt.data(), len);
   }
   if (e.state != Verdict::kValid) return e;
   if (Status s = RawRead(raw, e.expected - kFinalChunkBytes, ct.data(), kFinalChunkBytes); !s.ok()) {
@@ -636,11 +628,9 @@ Envelope CheckEnvelope(ReadableFile& raw, const KeyStore* keys) {  // ENC-8, ENC
     e.io = s;
     return e;
   }
-  if (!aead->Open(n, true, ct.data(), kDigestBytes, pt.data())) {
+  if (!aead->Open(n, true, ct.data(), 0, pt.data())) {
     return Corrupt(e, "final chunk fails authentication");
   }
-  std::memcpy(e.plaintext_sha.data(), pt.data(), kDigestBytes);
-  if (sha.Finish() != e.plaintext_sha) return Corrupt(e, "plaintext digest");  // ENC-8
   OPENSSL_cleanse(pt.data(), pt.size());
   return e;
 }

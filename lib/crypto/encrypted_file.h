@@ -62,7 +62,6 @@ struct Envelope {
   uint64_t size = 0;       // the file's size
   uint64_t expected = 0;   // the declared total (0 before the header checks out)
   bool key_known = false;
-  Sha256Digest plaintext_sha{};  // from the final chunk (kValid)
 };
 
 // Whether `file` starts with the whole envelope magic.
@@ -89,9 +88,9 @@ Result<FileInfo> RawInfo(ReadableFile& file);
 // WHAT", or the envelope's I/O status (5 when no key has its key id).
 Status EnvelopeStatus(ReadableFile& file, const std::string& what);
 
-// ENC-8, ENC-9: judges the envelope of `raw` whole: without a key the
-// framing only (`key_known` false); with it every chunk and the plaintext
-// digest (reads the whole file once).
+// ENC-9: judges the envelope of `raw` whole: without a key the framing
+// only (`key_known` false); with it every chunk, data and final (reads the
+// whole file once).
 Envelope CheckEnvelope(ReadableFile& raw, const KeyStore* keys);
 
 // CheckEnvelope of the file under a view OpenDecrypting returned, with the

@@ -8,7 +8,7 @@
 namespace aero::crypto {
 
 inline constexpr std::string_view kEncMagic{"AEROENC\n", 8};  // ENC-1
-inline constexpr uint16_t kEncVersion = 1;
+inline constexpr uint16_t kEncVersion = 2;  // version 1 (a 48-byte final chunk) is refused
 inline constexpr size_t kEncHeaderBytes = 96;
 inline constexpr size_t kEncHeaderCrcOffset = 92;
 inline constexpr size_t kOffVersion = 8;
@@ -26,8 +26,7 @@ inline constexpr uint8_t kChunkShift = 16;  // ENC-4
 inline constexpr size_t kChunkBytes = size_t{1} << kChunkShift;
 inline constexpr size_t kTagBytes = 16;
 inline constexpr size_t kNonceBytes = 12;
-inline constexpr size_t kDigestBytes = 32;
-inline constexpr size_t kFinalChunkBytes = kDigestBytes + kTagBytes;  // 48
+inline constexpr size_t kFinalChunkBytes = kTagBytes;  // an empty plaintext: its tag (ENC-8)
 inline constexpr uint64_t kMaxPlaintext = uint64_t{1} << 40;
 
 inline constexpr size_t kKeyBytes = 32;  // ENC-2
@@ -45,7 +44,7 @@ enum class Algorithm : uint8_t {
 inline constexpr uint64_t DataChunks(uint64_t plaintext) {
   return (plaintext + kChunkBytes - 1) >> kChunkShift;
 }
-// The declared total: 96 + P + 16 n + 48.
+// The declared total: 96 + P + 16 n + 16.
 inline constexpr uint64_t EncryptedSize(uint64_t plaintext) {
   return kEncHeaderBytes + plaintext + kTagBytes * DataChunks(plaintext) + kFinalChunkBytes;
 }

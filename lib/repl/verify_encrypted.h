@@ -1,5 +1,5 @@
 // verify and the encryption envelope (formats/encrypted-file.md ENC-9):
-// with the key every chunk and the plaintext digest are checked before the
+// with the key every chunk (data and final) is checked before the
 // plaintext's own format; without it the framing only, and the report says
 // what was not checked.
 #pragma once

@@ -30,7 +30,7 @@ key_id, salt = h[16:32], h[32:64]
 (crc,) = struct.unpack_from("<I", h, 92)
 if crc != zlib.crc32(h[:92]):
     die("header crc")
-if (version, header_size, shift, flags) != (1, 96, 16, 0) or h[72:92] != bytes(20):
+if (version, header_size, shift, flags) != (2, 96, 16, 0) or h[72:92] != bytes(20):
     die("header fields")
 if key_id != hashlib.sha256(b"aerodb-repl key id v1" + key).digest()[:16]:
     die("key id")
@@ -38,19 +38,19 @@ file_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt,
                 info=b"aerodb-repl encrypted-file v1" + bytes([alg])).derive(key)
 aead = {1: AESGCM, 2: ChaCha20Poly1305}[alg](file_key)
 n = (size + 65535) // 65536
-if len(data) != 96 + size + 16 * n + 48:
+if len(data) != 96 + size + 16 * n + 16:
     die("size")
 out = bytearray()
 pos = 96
 for i in range(n + 1):
     final = i == n
-    length = 32 if final else min(65536, size - i * 65536)
+    length = 0 if final else min(65536, size - i * 65536)
     nonce = i.to_bytes(11, "big") + (b"\x01" if final else b"\x00")
     chunk = aead.decrypt(nonce, data[pos:pos + length + 16], h)
     pos += length + 16
     if final:
-        if chunk != hashlib.sha256(out).digest():
-            die("plaintext digest")
+        if chunk != b"":
+            die("final chunk not empty")
     else:
         out += chunk
 sys.stdout.buffer.write(out)

@@ -1,5 +1,6 @@
 // Encryption policy of ship-wal and apply-wal (formats/encrypted-file.md
-// ENC-30: re-ship after a key rotation; ENC-31: required encryption).
+// ENC-8: a re-ship recognised by its plaintext; ENC-30: re-ship after a
+// key rotation; ENC-31: required encryption).
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -113,4 +114,33 @@ TEST_CASE("ENC-30 ship-wal re-ships over segments of a rotated-out key when give
   both.Add(new_key.key);
   REQUIRE(ReqEncApply(t / "r", t / "out", both).ok());
   CHECK(StateOf(t / "r").applied_commit == 25);
+}
+
+TEST_CASE("ENC-8 an identical re-ship of an encrypted segment is recognised by its plaintext") {
+  // Each encryption gives other bytes, so only the plaintext (read with
+  // ship-wal's own key, no --encryption-keys) can say the file is the same;
+  // a different history under the name is still diverged (4).
+  TempDir t;
+  const crypto::EncryptionKey key = ReqEncKey(5);
+  MakePrimary(t / "p", 20);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(ReqEncShip(t / "p", t / "out", &key).ok());
+  const std::vector<std::string> segs = Segments(t / "out");
+  REQUIRE(segs.size() > 2);
+  const std::string before = ReadFile(t / "out" / segs.front());
+  std::filesystem::remove_all(t / "p/replication/shipped");
+  repl::ShipReport rep;
+  REQUIRE(ReqEncShip(t / "p", t / "out", &key, nullptr, &rep).ok());
+  REQUIRE(rep.segments.size() == segs.size());
+  for (const repl::ShippedSegment& seg : rep.segments) CHECK(seg.already_there);
+  CHECK(ReadFile(t / "out" / segs.front()) == before);  // nothing rewritten
+  // A copy of p (same system id) that wrote its own commits, shipped first
+  // under a fresh name: p's re-ship of that name is diverged, not identical.
+  std::filesystem::copy(t / "p", t / "q", std::filesystem::copy_options::recursive);
+  Write(t / "q", 1, 77);
+  Write(t / "p", 1, 78);
+  REQUIRE(PosixFs().MakeDir(t / "out2").ok());
+  REQUIRE(ReqEncShip(t / "q", t / "out2", &key).ok());
+  std::filesystem::remove_all(t / "p/replication/shipped");
+  CHECK(ReqEncShip(t / "p", t / "out2", &key).code() == Code::kDiverged);
 }
