@@ -49,30 +49,53 @@ case "${1:-}" in
     cmake --build build-fuzz -j"$JOBS" --target record_reader_fuzz archive_reader_fuzz \
       segment_reader_fuzz manifest_fuzz history_file_fuzz node_json_fuzz
     work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-    for target in record_reader archive_reader segment_reader manifest history_file node_json; do
+    # Each fuzzer is one process on one core: two at a time.
+    fuzz_one() {
+      local target=$1
       cp -r "tests/fuzz/corpus/$target" "$work/$target"
       build-fuzz/tests/${target}_fuzz -max_total_time="${FUZZ_SECONDS:-10}" \
-        "$work/$target" 2> "$work/$target.log" || {
+        "$work/$target" 2> "$work/$target.log"
+    }
+    set -- record_reader archive_reader segment_reader manifest history_file node_json
+    while (($#)); do
+      pids=() targets=()
+      for target in "$1" "${2:-}"; do
+        [ -n "$target" ] || continue
+        fuzz_one "$target" & pids+=($!) targets+=("$target")
+      done
+      shift $(( $# >= 2 ? 2 : $# ))
+      for i in "${!pids[@]}"; do
+        target=${targets[$i]}
+        wait "${pids[$i]}" || {
           tail -40 "$work/$target.log" >&2; echo "fuzz '$target': the fuzzer found a crash" >&2; exit 1; }
-      runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 inputs in \2 s/p' "$work/$target.log")
-      echo "fuzz $target: ${runs:-? inputs}, $(grep -c . <(ls "$work/$target")) corpus inputs, no crash"
+        runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 inputs in \2 s/p' "$work/$target.log")
+        echo "fuzz $target: ${runs:-? inputs}, $(grep -c . <(ls "$work/$target")) corpus inputs, no crash"
+      done
     done
 
     # The unit suite under ThreadSanitizer (the worker threads: hashing,
-    # writing, reading members at their offsets, two segments in flight).
+    # writing, reading members at their offsets, two segments in flight),
+    # and the authority model test (issue 11): 10,000 random sequences from
+    # fixed seeds, in a Release build (the sanitized suites run 200). Both
+    # built first, then run side by side: each is mostly one core.
     cmake -S . -B build-tsan -G Ninja -DCMAKE_UNITY_BUILD=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAERODB_TSAN=ON \
       -DAERODB_WERROR=ON >/dev/null
     cmake --build build-tsan -j"$JOBS" --target unit_tests
-    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/tests/unit_tests \
-      > "$work/tsan.log" 2>&1 || { tail -60 "$work/tsan.log" >&2; echo "tsan 'unit_tests': a data race or a failure" >&2; exit 1; }
-    echo "tsan unit_tests: $(grep -o 'test cases: *[0-9]* | *[0-9]* passed' "$work/tsan.log"), no race"
-
-    # The authority model test (issue 11): 10,000 random sequences from
-    # fixed seeds, in a Release build (the sanitized suites run 200).
     cmake -S . -B build-model -G Ninja -DCMAKE_UNITY_BUILD=ON -DCMAKE_BUILD_TYPE=Release -DAERODB_WERROR=ON >/dev/null
     cmake --build build-model -j"$JOBS" --target model_tests
-    MODEL_SEQUENCES=10000 build-model/tests/model_tests > "$work/model.log" 2>&1 || {
-      tail -60 "$work/model.log" >&2; echo "model 'model_tests': an invariant failed" >&2; exit 1; }
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/tests/unit_tests \
+      > "$work/tsan.log" 2>&1 & tsan_pid=$!
+    MODEL_SEQUENCES=10000 build-model/tests/model_tests > "$work/model.log" 2>&1 & model_pid=$!
+    tsan_rc=0 model_rc=0
+    wait "$tsan_pid" || tsan_rc=$?
+    wait "$model_pid" || model_rc=$?
+    if [ "$tsan_rc" != 0 ]; then
+      tail -60 "$work/tsan.log" >&2; echo "tsan 'unit_tests': a data race or a failure" >&2; exit 1
+    fi
+    echo "tsan unit_tests: $(grep -o 'test cases: *[0-9]* | *[0-9]* passed' "$work/tsan.log"), no race"
+    if [ "$model_rc" != 0 ]; then
+      tail -60 "$work/model.log" >&2; echo "model 'model_tests': an invariant failed" >&2; exit 1
+    fi
     grep -o 'model: .*' "$work/model.log"
 
     cmake -S . -B build-asan -G Ninja -DCMAKE_UNITY_BUILD=ON -DCMAKE_BUILD_TYPE=Debug -DAERODB_SANITIZE=ON \

@@ -81,7 +81,6 @@ int RunInstall(InstallOpts o) {
   ProgressLine progress("snapshot install");  // OPS-6
   repl::InstallOptions x = o.x;
   x.progress = progress.Callback();
-  x.encryption_keys = o.enc.keys_dir.empty() ? nullptr : &o.enc.keys;  // OBJ-20: an s3 archive's view
   Status s = repl::InstallSnapshot(*fs, x, &rep);
   progress.Finish();
   if (!s.ok()) return Fail(s, o.json);

@@ -158,9 +158,10 @@ class Installer {
     return signed_by_.ToStatus();
   }
 
-  // OBJ-20: the archive's plaintext: through the caller's Fs for a file (a
-  // decrypting one sees an envelope's plaintext), through the Archive (a
-  // HEAD, then ranged GETs) for an object.
+  // OBJ-20, ENC-32: the archive's plaintext, through the caller's Fs for a
+  // file and through the Archive (a HEAD, then ranged GETs, seen through
+  // the same Fs: Fs::View) for an object; a decrypting Fs sees an
+  // envelope's plaintext either way.
   Result<std::unique_ptr<ReadableFile>> OpenArchiveFile() {
     if (!archive::IsObjectStore(o_.archive)) return fs_.OpenRead(o_.archive);
     Result<std::unique_ptr<ReadableFile>> raw = object_.archive->OpenRead(object_.name);
@@ -168,13 +169,7 @@ class Installer {
       return Status(Code::kNotFound, Problem("no archive", o_.archive, "no such object"),
                     "give the object that snapshot export wrote; nothing was installed");
     }
-    AERO_RETURN_IF_ERROR(raw.status());
-    AERO_ASSIGN_OR_RETURN(bool envelope, crypto::IsEnvelope(**raw));
-    if (!envelope) {
-      AERO_RETURN_IF_ERROR((*raw)->Seek(0));  // the magic was read in order
-      return std::move(raw).value();
-    }
-    return crypto::OpenDecrypting(std::move(raw).value(), o_.encryption_keys);  // ENC-11
+    return raw;
   }
 
   // Pass 1: the whole archive, before anything is touched (SNAP-10).

@@ -8,7 +8,6 @@
 #include "common/fs.h"
 #include "common/progress.h"
 #include "common/status.h"
-#include "crypto/key_store.h"
 #include "snapshot/archive_reader.h"
 
 namespace aero::repl {
@@ -26,9 +25,6 @@ struct InstallOptions {
   // SIG-21 (optional): --trusted-keys DIR; with the target's own trust
   // directory (when --discard-existing replaces a node), required mode.
   std::string trusted_keys = {};
-  // ENC-11 (optional): the keys an encrypted archive in an object store is
-  // read with (a local archive is read through the caller's Fs).
-  const crypto::KeyStore* encryption_keys = nullptr;
 };
 
 struct InstallReport {

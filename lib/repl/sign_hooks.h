@@ -42,11 +42,6 @@ class SidecarSigner {
 
 // SIG-12: nullptr when `path` is empty; kUsage for a bad key file.
 Result<std::unique_ptr<SidecarSigner>> LoadSidecarSigner(const std::string& path);
-// The names before SIG-30 (ship-wal's signer is promote's too).
-using ShipSigner = SidecarSigner;
-inline Result<std::unique_ptr<SidecarSigner>> LoadShipSigner(const std::string& path) {
-  return LoadSidecarSigner(path);
-}
 
 // SIG-5, SIG-30: required mode for a reader of one archive (a directory or
 // an s3:// archive), the one the command opened (not owned).

@@ -4,17 +4,7 @@
 # Environment: S3_RACE_ROUNDS (default 10), S3_PROMOTE_ROUNDS (default 10).
 source "$(dirname "$0")/lib.sh"
 : "${S3_RGW_TOOL:?}"
-RGW=$T/rgw
-# A second try: the OSD has once exited at its first start on a loaded machine.
-if ! start=$(bash "$SRC/tests/support/rgw.sh" start "$RGW"); then
-  rm -rf "$RGW"
-  if ! start=$(bash "$SRC/tests/support/rgw.sh" start "$RGW"); then
-    echo "SKIP cli.s3_rgw: ${start:-RGW did not start}"
-    exit 77
-  fi
-fi
-trap 'bash "$SRC/tests/support/rgw.sh" stop "$RGW"; rm -rf "$T"' EXIT
-source "$RGW/env"
+start_rgw cli.cli_s3_rgw
 "$S3_RGW_TOOL" mkbucket s3://aerodb-test || { echo "FAIL: cannot create the bucket" >&2; exit 1; }
 P=$T/p R=$T/r
 "$AERODB" init -D "$P" >/dev/null

@@ -8,17 +8,7 @@ source "$(dirname "$0")/lib.sh"
 : "${S3_RGW_TOOL:?}"
 BIN=$(dirname "$AERODB")
 D=$SRC/examples/drills
-RGW=$T/rgw
-# A second try: the OSD has once exited at its first start on a loaded machine.
-if ! start=$(bash "$SRC/tests/support/rgw.sh" start "$RGW"); then
-  rm -rf "$RGW"
-  if ! start=$(bash "$SRC/tests/support/rgw.sh" start "$RGW"); then
-    echo "SKIP cli.drills_s3_rgw: ${start:-RGW did not start}"
-    exit 77
-  fi
-fi
-trap 'bash "$SRC/tests/support/rgw.sh" stop "$RGW"; rm -rf "$T"' EXIT
-source "$RGW/env"
+start_rgw cli.drills_s3_rgw
 "$S3_RGW_TOOL" mkbucket s3://aerodb-drill || { echo "FAIL: cannot create the bucket" >&2; exit 1; }
 export DRILL_S3=s3://aerodb-drill/drills
 

@@ -33,3 +33,21 @@ expect_json() {
   got=$(jq -r "$1" <<<"$OUT" 2>&1)
   if [ "$got" = "$2" ]; then pass; else fail "jq '$1' gave '$got', expected '$2'"; fi
 }
+
+# start_rgw NAME: a real Ceph RGW in $T/rgw (tests/support/rgw.sh), stopped
+# on exit, its settings sourced into the environment; RGW is set to its
+# directory. Tried twice (the OSD has once exited at its first start on a
+# loaded machine); where it cannot start, NAME is skipped, by name (77).
+start_rgw() {
+  RGW=$T/rgw
+  local start
+  if ! start=$(bash "$SRC/tests/support/rgw.sh" start "$RGW"); then
+    rm -rf "$RGW"
+    if ! start=$(bash "$SRC/tests/support/rgw.sh" start "$RGW"); then
+      echo "SKIP $1: ${start:-RGW did not start}"
+      exit 77
+    fi
+  fi
+  trap 'bash "$SRC/tests/support/rgw.sh" stop "$RGW"; rm -rf "$T"' EXIT
+  source "$RGW/env"
+}

@@ -14,6 +14,7 @@
 #include "repl/install.h"
 #include "sign/ed25519.h"
 #include "support/repl_fixture.h"
+#include "support/s3_env.h"
 #include "support/s3_mock.h"
 #include "support/sign_fixture.h"
 
@@ -22,35 +23,6 @@ using namespace aero::testing;
 
 namespace {
 
-// The mock's settings in the environment for one scope, then restored.
-class SnapS3Env {
- public:
-  explicit SnapS3Env(const S3Mock& m) {
-    Set("AERODB_S3_CONFIG", nullptr);
-    Set("AWS_ACCESS_KEY_ID", S3Mock::kAccess);
-    Set("AWS_SECRET_ACCESS_KEY", S3Mock::kSecret);
-    Set("AWS_SESSION_TOKEN", nullptr);
-    Set("AERODB_S3_ENDPOINT", m.endpoint().c_str());
-    Set("AERODB_S3_PATH_STYLE", "1");
-    Set("AERODB_S3_REGION", nullptr);
-    Set("AERODB_S3_PART_BYTES", nullptr);
-  }
-  ~SnapS3Env() {
-    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
-      if (it->second) setenv(it->first.c_str(), it->second->c_str(), 1);
-      else unsetenv(it->first.c_str());
-    }
-  }
-
- private:
-  void Set(const char* name, const char* value) {
-    const char* old = std::getenv(name);
-    saved_.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
-    if (value) setenv(name, value, 1);
-    else unsetenv(name);
-  }
-  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
-};
 
 }  // namespace
 
@@ -60,7 +32,7 @@ TEST_CASE("OBJ-20 snapshot export to s3 and install from s3: the replica equals 
     MESSAGE("SKIP: the S3 mock did not start (/usr/bin/python3 absent)");
     return;
   }
-  SnapS3Env env(m);
+  ScopedS3Env env(m);
   TempDir t;
   MakePrimary(t / "p", 40);
   const std::string url = "s3://bucket/snaps/s.tar.zst";
@@ -106,7 +78,7 @@ TEST_CASE("OBJ-20 SIG-21 a signed and encrypted archive in s3 installs with trus
     MESSAGE("SKIP: no openssl command");
     return;
   }
-  SnapS3Env env(m);
+  ScopedS3Env env(m);
   TempDir t;
   MakePrimary(t / "p", 25);
   const KeyFiles kf = MakeKey(t.path(), "a");
@@ -136,18 +108,16 @@ TEST_CASE("OBJ-20 SIG-21 a signed and encrypted archive in s3 installs with trus
   io.data_dir = t / "u";
   io.archive = "s3://bucket/se/u.tar.zst";
   io.trusted_keys = t / "trust";
-  io.encryption_keys = &ks;
   Status s = repl::InstallSnapshot(dfs, io, nullptr);
   CHECK(s.code() == Code::kInTransit);  // no sidecar: in transit (SIG-6)
   CHECK_FALSE(FileExists(t / "u"));
   io.data_dir = t / "r";
   io.archive = "s3://bucket/se/s.tar.zst";
-  io.encryption_keys = nullptr;  // the envelope without its key: 5, nothing created
   crypto::KeyStore no_keys;
   crypto::DecryptingFs keyless(PosixFs(), &no_keys);  // ENC-32: the object seen through the Fs
+  // the envelope without its key: 5, nothing created
   CHECK(repl::InstallSnapshot(keyless, io, nullptr).code() == Code::kRefused);
   CHECK_FALSE(FileExists(t / "r"));
-  io.encryption_keys = &ks;
   REQUIRE(repl::InstallSnapshot(dfs, io, nullptr).ok());
   CheckSameHistory(t / "p", t / "r");
   CHECK(FileExists(t / "r/replication/trusted-keys"));

@@ -18,6 +18,7 @@
 #include "s3/s3_time.h"
 #include "s3/s3_url.h"
 #include "support/repl_fixture.h"
+#include "support/s3_env.h"
 #include "support/s3_mock.h"
 #include "support/test_util.h"
 
@@ -26,35 +27,6 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-// The mock's endpoint and credentials in the environment for one test.
-class S3HistoryEnv {
- public:
-  explicit S3HistoryEnv(const testing::S3Mock& m) {
-    Set("AERODB_S3_CONFIG", nullptr);
-    Set("AWS_ACCESS_KEY_ID", testing::S3Mock::kAccess);
-    Set("AWS_SECRET_ACCESS_KEY", testing::S3Mock::kSecret);
-    Set("AWS_SESSION_TOKEN", nullptr);
-    Set("AERODB_S3_ENDPOINT", m.endpoint().c_str());
-    Set("AERODB_S3_PATH_STYLE", "1");
-    Set("AERODB_S3_REGION", nullptr);
-    Set("AERODB_S3_PART_BYTES", nullptr);
-  }
-  ~S3HistoryEnv() {
-    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
-      if (it->second) setenv(it->first.c_str(), it->second->c_str(), 1);
-      else unsetenv(it->first.c_str());
-    }
-  }
-
- private:
-  void Set(const char* name, const char* value) {
-    const char* old = std::getenv(name);
-    saved_.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
-    if (value) setenv(name, value, 1);
-    else unsetenv(name);
-  }
-  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
-};
 
 std::unique_ptr<archive::Archive> S3HistoryOpen(const std::string& loc) {
   auto a = archive::OpenArchive(PosixFs(), loc);
@@ -136,7 +108,7 @@ TEST_CASE("OBJ-14 the store's times parse, and nothing else does") {
 TEST_CASE("OBJ-12 check-history, prune and rejoin read an s3 archive as they read a directory") {
   testing::S3Mock m;
   S3HISTORY_REQUIRE_MOCK(m);
-  S3HistoryEnv env(m);
+  testing::ScopedS3Env env(m);
   testing::TempDir t;
 
   SUBCASE("check-history: an s3 archive side is the directory side") {
@@ -216,7 +188,7 @@ TEST_CASE("OBJ-12 check-history, prune and rejoin read an s3 archive as they rea
 TEST_CASE("OBJ-14 prune aborts the uploads the store's clock says are stale, keeps younger ones, and --dry-run aborts none") {
   testing::S3Mock m;
   S3HISTORY_REQUIRE_MOCK(m);
-  S3HistoryEnv env(m);
+  testing::ScopedS3Env env(m);
   testing::TempDir t;
   const std::string arch = "s3://bucket/up";
   testing::MakePrimary(t / "p", 10);

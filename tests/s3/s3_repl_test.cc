@@ -19,6 +19,7 @@
 #include "crypto/key_store.h"
 #include "repl/register.h"
 #include "s3/s3_config.h"
+#include "support/s3_env.h"
 #include "support/s3_mock.h"
 #include "support/sign_repl_fixture.h"
 
@@ -27,39 +28,6 @@ using namespace aero::testing;
 
 namespace {
 
-// The S3 settings of the environment for one scope, restored after it;
-// the command-line options (OBJ-30) cleared before and after.
-class S3ReplEnv {
- public:
-  S3ReplEnv() { s3::SetS3Flags({}); }
-  ~S3ReplEnv() {
-    s3::SetS3Flags({});
-    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
-      if (it->second) setenv(it->first.c_str(), it->second->c_str(), 1);
-      else unsetenv(it->first.c_str());
-    }
-  }
-  void Set(const char* name, const char* value) {
-    const char* old = std::getenv(name);
-    saved_.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
-    if (value) setenv(name, value, 1);
-    else unsetenv(name);
-  }
-  // Credentials and nothing else; the endpoint of `m` when given.
-  void ForMock(const S3Mock* m) {
-    Set("AERODB_S3_CONFIG", nullptr);
-    Set("AWS_ACCESS_KEY_ID", S3Mock::kAccess);
-    Set("AWS_SECRET_ACCESS_KEY", S3Mock::kSecret);
-    Set("AWS_SESSION_TOKEN", nullptr);
-    Set("AERODB_S3_ENDPOINT", m ? m->endpoint().c_str() : nullptr);
-    Set("AERODB_S3_PATH_STYLE", nullptr);
-    Set("AERODB_S3_REGION", nullptr);
-    Set("AERODB_S3_PART_BYTES", nullptr);
-  }
-
- private:
-  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
-};
 
 #define S3_REPL_REQUIRE_MOCK(m)                                           \
   if (!(m).started()) {                                                   \
@@ -97,8 +65,8 @@ TEST_CASE("SIG-30 signed segments shipped to an s3 archive are applied with trus
   if (!k.Ready()) return;
   S3Mock m;
   S3_REPL_REQUIRE_MOCK(m);
-  S3ReplEnv env;
-  env.ForMock(&m);
+  ScopedS3Env env;
+  env.ForMock(&m, nullptr);
   const TempDir& t = k.t;
   const std::string arch = "s3://bucket/signed";
   MakePrimary(t / "p", 30);
@@ -146,8 +114,8 @@ TEST_CASE("SIG-30 promote with trusted keys reads no unsigned claim of an s3 arc
   if (!k.Ready()) return;
   S3Mock m;
   S3_REPL_REQUIRE_MOCK(m);
-  S3ReplEnv env;
-  env.ForMock(&m);
+  ScopedS3Env env;
+  env.ForMock(&m, nullptr);
   const TempDir& t = k.t;
   const std::string arch = "s3://bucket/claims";
   MakePrimary(t / "p", 10);
@@ -178,8 +146,8 @@ TEST_CASE("SIG-30 promote with trusted keys reads no unsigned claim of an s3 arc
 
 TEST_CASE("OBJ-30 a flag beats the environment, which beats the config file") {
   TempDir t;
-  S3ReplEnv env;
-  env.ForMock(nullptr);
+  ScopedS3Env env;
+  env.ForMock(nullptr, nullptr);
   const std::string file = t / "s3.json";
   WriteFile(file, R"({"endpoint": "http://config:1", "region": "config-region", "path_style": false})");
   env.Set("AERODB_S3_CONFIG", file.c_str());
@@ -219,8 +187,8 @@ TEST_CASE("OBJ-30 a flag beats the environment, which beats the config file") {
 TEST_CASE("OBJ-31 apply-wal --report-to an s3 archive writes the registration with one PUT, another replica's name is 5") {
   S3Mock m;
   S3_REPL_REQUIRE_MOCK(m);
-  S3ReplEnv env;
-  env.ForMock(&m);
+  ScopedS3Env env;
+  env.ForMock(&m, nullptr);
   TempDir t;
   MakePrimary(t / "p", 12);
   REQUIRE(PosixFs().MakeDir(t / "in").ok());
@@ -268,8 +236,8 @@ TEST_CASE("OBJ-31 apply-wal --report-to an s3 archive writes the registration wi
 TEST_CASE("ENC-32 encrypted segments in an object store are applied and recognised on a re-ship by their plaintext, refused without the key") {
   S3Mock m;
   S3_REPL_REQUIRE_MOCK(m);
-  S3ReplEnv env;
-  env.ForMock(&m);
+  ScopedS3Env env;
+  env.ForMock(&m, nullptr);
   TempDir t;
   const std::string arch = "s3://bucket/encrypted";
   crypto::EncryptionKey key;
