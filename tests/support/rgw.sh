@@ -58,6 +58,10 @@ osd pool default pg autoscale mode = off
 mon max pg per osd = 1000
 paxos propose interval = 0.1
 osd class update on start = false
+# The OSD must not send its own crush-location command at start: on a loaded
+# machine it can go out before the OSD has the monitor map (fsid 0000...),
+# is refused "wrong fsid", and the OSD exits. The script adds it instead.
+osd crush update on start = false
 run dir = $D/run
 log file = $D/log/\$name.log
 admin socket = $D/run/\$name.asok
@@ -93,10 +97,17 @@ done
 [ -n "$OSDID" ] || fail "ceph osd create"
 ceph-osd "${C[@]}" -i "$OSDID" --mkfs >/dev/null 2>&1 || fail "ceph-osd --mkfs"
 timeout 30 ceph "${C[@]}" osd crush add "osd.$OSDID" 1.0 host=localhost root=default >/dev/null 2>&1 || true
-ceph-osd "${C[@]}" -i "$OSDID" --pid-file "$D/osd.pid" 2>>"$D/log/osd-stderr.log" || fail ceph-osd
-up=0
+start_osd() {
+  ceph-osd "${C[@]}" -i "$OSDID" --pid-file "$D/osd.pid" 2>>"$D/log/osd-stderr.log" || fail ceph-osd
+}
+start_osd
+up=0 restarts=0
 for _ in $(seq 300); do
   if timeout 10 ceph "${C[@]}" osd dump 2>/dev/null | grep -q "^osd.$OSDID up *in"; then up=1; break; fi
+  # An OSD that exited at start (see the conf) is started again, twice at most.
+  if [ -f "$D/osd.pid" ] && ! kill -0 "$(cat "$D/osd.pid")" 2>/dev/null && ((restarts < 2)); then
+    restarts=$((restarts + 1)); echo "rgw.sh: the OSD exited at start; starting it again" >&2; start_osd
+  fi
   sleep 0.1
 done
 [ "$up" = 1 ] || fail "the OSD did not come up"
