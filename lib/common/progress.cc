@@ -8,12 +8,17 @@ void ProgressCounter::Add(uint64_t n) { Report(done_.fetch_add(n) + n); }
 
 void ProgressCounter::Set(uint64_t done) {
   done_.store(done);
-  Report(done);
+  if (!fn_) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  reported_ = done;
+  fn_(std::min(done, total_), total_);  // OPS-7: done <= total
 }
 
 void ProgressCounter::Report(uint64_t done) {
   if (!fn_) return;
   std::lock_guard<std::mutex> lock(mu_);
+  if (done < reported_) return;  // two readers at once (verify): never backwards
+  reported_ = done;
   fn_(std::min(done, total_), total_);  // OPS-7: done <= total
 }
 

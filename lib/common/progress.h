@@ -34,6 +34,7 @@ class ProgressCounter {
   uint64_t total_;
   std::atomic<uint64_t> done_{0};
   std::mutex mu_;
+  uint64_t reported_ = 0;  // the last count reported (under mu_)
 };
 
 // A ReadableFile that counts what is read from `inner` into `counter`.

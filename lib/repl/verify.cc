@@ -6,8 +6,12 @@
 #include "archive/segment_catalog.h"
 
 #include <algorithm>
-#include <map>
+#include <atomic>
 #include <cstdio>
+#include <map>
+#include <optional>
+#include <system_error>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -458,6 +462,47 @@ history::Lineage DirectoryLineage(archive::Archive& a, const std::string& system
   return {};
 }
 
+// One segment's summary and findings (each finding placed at its first
+// commit), judged on its own: its chain starts at its own digest_before.
+struct SegmentVerdict {
+  SegmentSummary summary;
+  std::vector<Finding> findings;
+};
+
+SegmentVerdict JudgeSegment(archive::Archive& a, const archive::CatalogSegment& e, ProgressCounter* counter) {
+  VerifyReport local;
+  SegmentVerdict v;
+  v.summary = VerifyOpenedSegment(a.OpenRead(e.name), a.PathOf(e.name), &local, counter);
+  v.findings = std::move(local.findings);
+  for (Finding& f : v.findings) f.at_commit = e.info.first_commit;
+  return v;
+}
+
+// Every segment of the catalog, in its order. On a directory two threads
+// take segments in turn (a segment is judged alone; continuity across them
+// is judged afterwards, in order), so hashing uses both cores: the verdicts
+// are the ones one thread gives. An object store's segments are read one at
+// a time (one client), as is a catalog of one segment.
+std::vector<SegmentVerdict> JudgeSegments(archive::Archive& a, const archive::Catalog& catalog,
+                                          ProgressCounter* counter) {
+  const std::vector<archive::CatalogSegment>& segs = catalog.segments;
+  std::vector<SegmentVerdict> out(segs.size());
+  std::atomic<size_t> next{0};
+  auto work = [&]() {
+    for (size_t i; (i = next.fetch_add(1)) < segs.size();) out[i] = JudgeSegment(a, segs[i], counter);
+  };
+  std::optional<std::thread> helper;
+  if (segs.size() > 1 && !archive::IsObjectStore(a.location())) {
+    try {
+      helper.emplace(work);
+    } catch (const std::system_error&) {  // no thread to be had: this one does it all
+    }
+  }
+  work();
+  if (helper) helper->join();
+  return out;
+}
+
 void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
                       VerifyReport* report, const ProgressFn& progress) {
   // OPS-7: the segment files' bytes, counted as they are read.
@@ -477,12 +522,9 @@ void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
     report->findings.push_back(MakeFinding(Severity::kNotice, "ignored", a.PathOf(k.name),
                                     Problem("ignored", a.PathOf(k.name), k.reason)));
   }
-  for (const archive::CatalogSegment& e : catalog.segments) {
-    const size_t before = report->findings.size();
-    report->segments.push_back(VerifyOpenedSegment(a.OpenRead(e.name), a.PathOf(e.name), report, counter.get()));
-    for (size_t i = before; i < report->findings.size(); ++i) {
-      report->findings[i].at_commit = e.info.first_commit;
-    }
+  for (SegmentVerdict& v : JudgeSegments(a, catalog, counter.get())) {
+    for (Finding& f : v.findings) report->findings.push_back(std::move(f));
+    report->segments.push_back(std::move(v.summary));
   }
   if (counter) counter->Set(counter->total());
   std::vector<const SegmentSummary*> valid;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,7 @@ class ReadCountingFs final : public ForwardingFs {
 
   Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& path) override {
     AERO_ASSIGN_OR_RETURN(auto f, real_.OpenRead(path));
+    std::lock_guard<std::mutex> lock(*mu_);  // verify opens two files at once
     return std::unique_ptr<ReadableFile>(new Counted(std::move(f), &(*read_)[path]));
   }
 
@@ -50,6 +52,7 @@ class ReadCountingFs final : public ForwardingFs {
     uint64_t* count_;
   };
 
+  std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
   // Pointers into the map stay valid (std::map nodes never move).
   std::unique_ptr<std::map<std::string, uint64_t>> read_ =
       std::make_unique<std::map<std::string, uint64_t>>();
