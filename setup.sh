@@ -67,6 +67,7 @@ case "${1:-}" in
       for i in "${!pids[@]}"; do
         target=${targets[$i]}
         wait "${pids[$i]}" || {
+          kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null  # its sibling, before the trap removes $work
           tail -40 "$work/$target.log" >&2; echo "fuzz '$target': the fuzzer found a crash" >&2; exit 1; }
         runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 inputs in \2 s/p' "$work/$target.log")
         echo "fuzz $target: ${runs:-? inputs}, $(grep -c . <(ls "$work/$target")) corpus inputs, no crash"

@@ -59,6 +59,7 @@ class Aead {
     int len = 0;
     if (EVP_CipherInit_ex2(ctx_, cipher_, key_.data(), nonce, 1, nullptr) != 1) return false;
     if (EVP_CipherUpdate(ctx_, nullptr, &len, Bytes(aad_.data()), static_cast<int>(aad_.size())) != 1) return false;
+    len = 0;  // the data's length, not the associated data's (an empty final chunk has none)
     if (n > 0 && EVP_CipherUpdate(ctx_, Bytes(out), &len, Bytes(in), static_cast<int>(n)) != 1) return false;
     int fin = 0;
     if (EVP_CipherFinal_ex(ctx_, Bytes(out) + len, &fin) != 1) return false;
@@ -73,6 +74,7 @@ class Aead {
     int len = 0;
     if (EVP_CipherInit_ex2(ctx_, cipher_, key_.data(), nonce, 0, nullptr) != 1) return false;
     if (EVP_CipherUpdate(ctx_, nullptr, &len, Bytes(aad_.data()), static_cast<int>(aad_.size())) != 1) return false;
+    len = 0;  // the data's length, not the associated data's (an empty final chunk has none)
     if (n > 0 && EVP_CipherUpdate(ctx_, Bytes(out), &len, Bytes(in), static_cast<int>(n)) != 1) return false;
     char tag[kTagBytes];
     std::memcpy(tag, in + n, kTagBytes);

@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <exception>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <system_error>
 #include <thread>
@@ -383,13 +385,14 @@ SegmentSummary VerifyOpenedSegment(Result<std::unique_ptr<ReadableFile>> file, c
                                    VerifyReport* report, ProgressCounter* counter) {
   SegmentSummary s;
   s.path = path;
-  if (file.ok() && counter) file = CountReads(std::move(file).value(), counter);  // OPS-7
   if (!file.ok()) {
     s.state = "io-error";
     report->findings.push_back(MakeFinding(Severity::kIo, "unreadable", path, file.status().message()));
     return s;
   }
-  if (EnvelopeFinding(**file, path, &report->findings, &s.state)) return s;  // ENC-9
+  // ENC-9 on the view itself: a counting wrapper would hide the envelope.
+  if (EnvelopeFinding(**file, path, &report->findings, &s.state)) return s;
+  if (counter) file = CountReads(std::move(file).value(), counter);  // OPS-7
   auto name = segment::ParseSegmentName(BaseName(path));
   segment::SegmentCheck c = segment::VerifySegment(**file, name ? &*name : nullptr);
   s.state = segment::SegmentStateName(c.state);
@@ -488,8 +491,16 @@ std::vector<SegmentVerdict> JudgeSegments(archive::Archive& a, const archive::Ca
   const std::vector<archive::CatalogSegment>& segs = catalog.segments;
   std::vector<SegmentVerdict> out(segs.size());
   std::atomic<size_t> next{0};
+  std::mutex mu;
+  std::exception_ptr failed;  // the first exception of either thread (under mu)
   auto work = [&]() {
-    for (size_t i; (i = next.fetch_add(1)) < segs.size();) out[i] = JudgeSegment(a, segs[i], counter);
+    try {
+      for (size_t i; (i = next.fetch_add(1)) < segs.size();) out[i] = JudgeSegment(a, segs[i], counter);
+    } catch (...) {  // stop both, then rethrow on this thread, as one reader would
+      next.store(segs.size());
+      std::lock_guard<std::mutex> lock(mu);
+      if (!failed) failed = std::current_exception();
+    }
   };
   std::optional<std::thread> helper;
   if (segs.size() > 1 && !archive::IsObjectStore(a.location())) {
@@ -500,6 +511,7 @@ std::vector<SegmentVerdict> JudgeSegments(archive::Archive& a, const archive::Ca
   }
   work();
   if (helper) helper->join();
+  if (failed) std::rethrow_exception(failed);
   return out;
 }
 

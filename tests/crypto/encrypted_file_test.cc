@@ -673,6 +673,18 @@ TEST_CASE("ENC-9 verify without the key checks the framing only, and says what i
         std::string::npos);
   CHECK(v->findings[0].message.find(KeyIdHex(key.key.id)) != std::string::npos);
   CHECK(v->segments.empty());  // the segment inside was not read
+  // The same for the directory, with progress on (OPS-7): the counting of
+  // bytes read must not hide the envelope (it was "unreadable", 10).
+  repl::VerifyOptions with_progress;
+  uint64_t reported = 0;
+  with_progress.progress = [&reported](uint64_t done, uint64_t) { reported = done; };
+  for (const repl::VerifyOptions* o : {static_cast<const repl::VerifyOptions*>(&with_progress), static_cast<const repl::VerifyOptions*>(nullptr)}) {
+    auto d = repl::Verify(keyless, t / "out", o ? *o : repl::VerifyOptions{});
+    REQUIRE(d.ok());
+    CHECK(d->outcome() == Code::kOk);
+    REQUIRE(d->segments.size() == 1);
+    CHECK(d->segments[0].state == "not-checked");
+  }
   // With the key: everything, the segment inside included.
   v = repl::Verify(keyed, path, {});
   REQUIRE(v.ok());

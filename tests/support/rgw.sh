@@ -96,17 +96,23 @@ for _ in $(seq 100); do
 done
 [ -n "$OSDID" ] || fail "ceph osd create"
 ceph-osd "${C[@]}" -i "$OSDID" --mkfs >/dev/null 2>&1 || fail "ceph-osd --mkfs"
-timeout 30 ceph "${C[@]}" osd crush add "osd.$OSDID" 1.0 host=localhost root=default >/dev/null 2>&1 || true
+# The OSD's place in the CRUSH map (the OSD does not add it itself: see the conf).
+placed=0
+for _ in $(seq 5); do
+  timeout 30 ceph "${C[@]}" osd crush add "osd.$OSDID" 1.0 host=localhost root=default >/dev/null 2>&1 && { placed=1; break; }
+  sleep 0.5
+done
+[ "$placed" = 1 ] || fail "ceph osd crush add"
 start_osd() {
-  ceph-osd "${C[@]}" -i "$OSDID" --pid-file "$D/osd.pid" 2>>"$D/log/osd-stderr.log" || fail ceph-osd
+  ceph-osd "${C[@]}" -i "$OSDID" --pid-file "$D/osd.pid" 2>>"$D/log/osd-stderr.log"
 }
-start_osd
+start_osd || fail ceph-osd
 up=0 restarts=0
 for _ in $(seq 300); do
   if timeout 10 ceph "${C[@]}" osd dump 2>/dev/null | grep -q "^osd.$OSDID up *in"; then up=1; break; fi
   # An OSD that exited at start (see the conf) is started again, twice at most.
   if [ -f "$D/osd.pid" ] && ! kill -0 "$(cat "$D/osd.pid")" 2>/dev/null && ((restarts < 2)); then
-    restarts=$((restarts + 1)); echo "rgw.sh: the OSD exited at start; starting it again" >&2; start_osd
+    restarts=$((restarts + 1)); echo "rgw.sh: the OSD exited at start; starting it again" >&2; start_osd || true
   fi
   sleep 0.1
 done
