@@ -83,6 +83,13 @@ class Aead {
     return EVP_CipherFinal_ex(ctx_, Bytes(out) + len, &fin) == 1;
   }
 
+  // ENC-4, ENC-8: the final chunk (index `index`), an empty plaintext: its
+  // 16-byte tag alone.
+  bool OpenFinal(uint64_t index, const char* tag) {
+    char none[1];
+    return Open(index, true, tag, 0, none);
+  }
+
  private:
   static unsigned char* Bytes(char* p) { return reinterpret_cast<unsigned char*>(p); }
   static const unsigned char* Bytes(const char* p) {
@@ -200,9 +207,9 @@ Envelope Frame(ReadableFile& raw, const KeyStore* keys, std::string* header_byte
 // which never verify under the final flag.
 bool EndsWithFinal(ReadableFile& raw, Aead& aead, const Envelope& e) {
   if (e.size < kEncHeaderBytes + kFinalChunkBytes) return false;
-  char fin[kFinalChunkBytes], none[1];
+  char fin[kFinalChunkBytes];
   if (!RawRead(raw, e.size - kFinalChunkBytes, fin, sizeof fin).ok()) return false;
-  return aead.Open(DataChunks(e.header.plaintext_size), true, fin, 0, none);
+  return aead.OpenFinal(DataChunks(e.header.plaintext_size), fin);
 }
 
 class EncryptingFile final : public WritableFile {
@@ -352,14 +359,14 @@ class DecryptingFile final : public PositionalReadableFile {
       case Verdict::kValid: break;
     }
     // ENC-7: a file of its declared size ends with the final chunk.
-    char fin[kFinalChunkBytes], none[1];
+    char fin[kFinalChunkBytes];
     Status s = RawRead(*raw_, env_.expected - kFinalChunkBytes, fin, sizeof fin);
     if (!s.ok()) {
       env_.state = Verdict::kIoError;
       env_.io = fail_ = s;
       return;
     }
-    if (!aead_->Open(n, true, fin, 0, none)) {
+    if (!aead_->OpenFinal(n, fin)) {
       SetCorrupt("final chunk fails authentication");
       return;
     }
@@ -630,7 +637,7 @@ Envelope CheckEnvelope(ReadableFile& raw, const KeyStore* keys) {  // ENC-9
     e.io = s;
     return e;
   }
-  if (!aead->Open(n, true, ct.data(), 0, pt.data())) {
+  if (!aead->OpenFinal(n, ct.data())) {
     return Corrupt(e, "final chunk fails authentication");
   }
   OPENSSL_cleanse(pt.data(), pt.size());
