@@ -10,6 +10,8 @@
 # a no-op apply-wal over an inbox of 10,000 applied segments, status over the
 # same inbox, and a ship-wal resume after one more commit on that long WAL.
 #   bash tests/bench/ship_apply.sh [MIB] [BUILD_DIR]   (default 256 MiB, build-rel)
+# Each shape also prints the HIST-2 chain alone (chain_bench): the one
+# sequential step, hence the ceiling of ship's and apply's ratios.
 #   SHAPES="bulk oltp" (default both); RUNS=N (default 5): our figures, and
 #   cat+sync of the same bytes, are the median of N rounds, each timed step
 #   after the same settle() (see below)
@@ -20,9 +22,9 @@ cd "$(dirname "$0")/../.."
 MIB=${1:-256}
 B=${2:-build-rel}
 SHAPES=${SHAPES:-bulk oltp}
-if [ ! -x "$B/cli/aerodb-repl" ]; then
-  cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DAERODB_TESTS=OFF >/dev/null
-  cmake --build "$B" -j2 >/dev/null
+if [ ! -x "$B/cli/aerodb-repl" ] || [ ! -x "$B/tests/chain_bench" ]; then
+  cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DAERODB_TESTS=ON >/dev/null
+  cmake --build "$B" -j2 --target aerodb aerodb-repl chain_bench >/dev/null
 fi
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 AERODB=$B/cli/aerodb REPL=$B/cli/aerodb-repl
@@ -84,6 +86,12 @@ shape() {
   echo "  apply-wal  $APPLY MB/s, peak RSS $(( $(rss "$W/apply.rss") / 1024 )) MiB"
   echo "  verify     $VERIFY MB/s over the segment directory, peak RSS $(( $(rss "$W/verify.rss") / 1024 )) MiB"
   echo "  cat wal.log > file + sync (same bytes, same rounds)  $WFS_WAL MB/s; openssl dgst -sha256 *.seg  $SHA_SEG MB/s"
+  # The floor under ship and apply: the HIST-2 chain alone, one SHA-256
+  # finish per write set, sequential by definition (tests/bench/chain_bench.cc).
+  local CHAIN
+  CHAIN=$("$B/tests/chain_bench" "$W/p/wal/wal.log" | awk '{print $2}')
+  echo "  HIST-2 chain alone on one core, in memory  $CHAIN MB/s: ship or apply can pass the WAL no faster;"
+  echo "    as a share of cat+sync it is $(ratio "$CHAIN" "$WFS_WAL")x, the ceiling of the write+fsync ratios below"
   local PS=$W/peers.$S.txt
   cp "$PEERS" "$PS"
   { echo "write_fsync_wal $WFS_WAL"; echo "sha256_segments $SHA_SEG"; } >> "$PS"
