@@ -112,4 +112,13 @@ Result<Catalog> SegmentCatalog::List() {
   return c;
 }
 
+Result<Catalog> ListInbox(Archive& inbox) {
+  Result<Catalog> c = SegmentCatalog(inbox).List();
+  if (!c.ok() && c.status().code() == Code::kNotFound) {
+    return Status(Code::kNotFound, Problem("inbox not found", inbox.location(), "no such directory"),
+                  "give the directory the transport delivers segments into");
+  }
+  return c;
+}
+
 }  // namespace aero::archive

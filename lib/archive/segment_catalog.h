@@ -52,4 +52,8 @@ class SegmentCatalog {
   Archive& archive_;
 };
 
+// ARC-3: an inbox (apply-wal --from, status --from) as apply-wal lists it;
+// one that is not there, or not a directory, is 9 with a hint.
+Result<Catalog> ListInbox(Archive& inbox);
+
 }  // namespace aero::archive

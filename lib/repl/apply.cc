@@ -30,16 +30,8 @@ using InboxEntry = archive::CatalogSegment;
 
 // ARC-3: the inbox's segments in apply order (LOG-5), and what it skips.
 Result<archive::Catalog> ListInbox(archive::Archive& a, ApplyReport& rep) {
-  const std::string& inbox = a.location();
-  Result<archive::Catalog> c = archive::SegmentCatalog(a).List();
-  if (!c.ok()) {
-    if (c.status().code() == Code::kNotFound) {
-      return Status(Code::kNotFound, Problem("inbox not found", inbox, "no such directory"),
-                    "give the directory the transport delivers segments into");
-    }
-    return c.status();
-  }
-  rep.skipped = c->skipped;
+  AERO_ASSIGN_OR_RETURN(archive::Catalog c, archive::ListInbox(a));
+  rep.skipped = c.skipped;
   return c;
 }
 
@@ -229,6 +221,20 @@ class Applier {
   }
 
   Status Take(const InboxEntry& e) {
+    // Row 10 first, from the name (LOG-7): every later entry starts at F or
+    // after (LOG-5), so nothing past A can be applied, and a file past the
+    // gap is not opened: judged when it is the next one, never halting now.
+    const uint64_t A = node_.state().applied_commit;
+    if (e.info.first_commit > A + 1) {
+      // Row 6 by the name: a write set past the next epoch's branch point
+      // is no part of this replica's history, gap or not (LOG-20).
+      const std::optional<uint64_t> b_next = e.info.epoch <= lineage_.max_epoch()
+                                                 ? lineage_.Branch(e.info.epoch + 1)
+                                                 : std::nullopt;
+      if (!b_next || e.info.first_commit <= *b_next) return Gap(e, A);
+      rep_.segments.push_back({e.name, e.info.first_commit, e.info.last_commit, 0, 0, "superseded"});
+      return Status::Ok();
+    }
     Result<std::unique_ptr<ReadableFile>> opened = inbox_.OpenRead(e.name);
     if (!opened.ok()) {
       if (opened.status().code() == Code::kNotFound) return Status::Ok();  // moved away meanwhile
@@ -247,6 +253,18 @@ class Applier {
       if (info.ok()) judged_.emplace_back(e.info.last_commit, FileIdentity(e.name, *info));
     }
     return s;
+  }
+
+  // Row 10, LOG-7: commits A+1..F-1 are in no segment of the inbox.
+  Status Gap(const InboxEntry& e, uint64_t A) const {
+    const uint64_t F = e.info.first_commit;
+    return Status(Code::kGap,
+                  Problem("gap before commit " + std::to_string(A + 1) + " in", o_.inbox,
+                          "next segment starts at " + std::to_string(F) + " ('" + e.name +
+                              "'); commits " + std::to_string(A + 1) + ".." +
+                              std::to_string(F - 1) + " are missing"),
+                  "the missing segment has not arrived; re-run apply-wal after the transfer "
+                  "(if it no longer exists anywhere, use 'snapshot install')");
   }
 
   // ENC-31: required encryption refuses a plain segment; nothing of it is
@@ -329,15 +347,6 @@ class Applier {
       if (it->second != h.digest_after) return Diverged(e, L, h.digest_after, it->second);
       rep_.segments.push_back({e.name, F, L_header, 0, 0, "duplicate"});
       return Status::Ok();
-    }
-    if (F > A + 1) {  // row 10, LOG-7
-      return Status(Code::kGap,
-                    Problem("gap before commit " + std::to_string(A + 1) + " in", o_.inbox,
-                            "next segment starts at " + std::to_string(F) + " ('" + e.name +
-                                "'); commits " + std::to_string(A + 1) + ".." +
-                                std::to_string(F - 1) + " are missing"),
-                    "the missing segment has not arrived; re-run apply-wal after the transfer "
-                    "(if it no longer exists anywhere, use 'snapshot install')");
     }
     if (F == A + 1 && h.digest_before != st.applied_digest) {  // row 9, LOG-10
       return Diverged(e, A, h.digest_before, st.applied_digest);

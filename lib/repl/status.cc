@@ -67,7 +67,7 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
     // ARC-3: the inbox as apply-wal lists it.
     AERO_ASSIGN_OR_RETURN(std::unique_ptr<archive::Archive> opened, archive::OpenArchive(fs, *inbox));  // OBJ-12
     archive::Archive& a = *opened;
-    AERO_ASSIGN_OR_RETURN(archive::Catalog catalog, archive::SegmentCatalog(a).List());
+    AERO_ASSIGN_OR_RETURN(archive::Catalog catalog, archive::ListInbox(a));
     st.skipped = catalog.skipped;
     InboxLag lag;
     for (const archive::CatalogSegment& s : catalog.segments) {

@@ -534,27 +534,63 @@ void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
     report->findings.push_back(MakeFinding(Severity::kNotice, "ignored", a.PathOf(k.name),
                                     Problem("ignored", a.PathOf(k.name), k.reason)));
   }
+  const size_t base = report->segments.size();
   for (SegmentVerdict& v : JudgeSegments(a, catalog, counter.get())) {
     for (Finding& f : v.findings) report->findings.push_back(std::move(f));
     report->segments.push_back(std::move(v.summary));
   }
   if (counter) counter->Set(counter->total());
-  std::vector<const SegmentSummary*> valid;
-  for (const SegmentSummary& s : report->segments) {
-    if (s.state == "valid") valid.push_back(&s);
+  const SegmentSummary* oldest_valid = nullptr;
+  for (size_t i = base; i < report->segments.size() && !oldest_valid; ++i) {
+    if (report->segments[i].state == "valid") oldest_valid = &report->segments[i];
   }
-  if (valid.empty()) return;
+  if (!oldest_valid) return;
   // The database is the one of the oldest segment; anything else is foreign.
-  const std::string system_id = valid.front()->system_id;
+  const std::string system_id = oldest_valid->system_id;
   const history::Lineage lineage = DirectoryLineage(a, system_id, report);
-  std::optional<uint64_t> last;
+  // Continuity, in catalog order, by each entry's name as apply-wal takes
+  // it: every entry, valid or not, leaves a gap before it and covers its
+  // commits (LOG-7: apply-wal judges the gap from the name before it opens
+  // the file past it, so a file past a gap leaves the exit code to the gap).
+  std::optional<uint64_t> last, last_valid;
   // H(c) at every segment boundary seen (digest_before at F-1, digest_after
   // at L), and the segment that gave it: two segments that give one commit
   // two digests carry two histories, wherever they meet (as apply-wal
   // finds at a duplicate, an overlap or the next segment: LOG-8..LOG-10).
   std::map<uint64_t, std::pair<std::string, std::string>> known;
-  for (const SegmentSummary* s : valid) {
-    if (s->system_id != system_id) {
+  for (size_t i = 0; i < catalog.segments.size(); ++i) {
+    const segment::SegmentNameInfo& n = catalog.segments[i].info;
+    const SegmentSummary* s = &report->segments[base + i];
+    const bool valid = s->state == "valid";
+    const bool ours = valid && s->system_id == system_id;
+    // Row 6 (LOG-20), by the name: write sets past the next epoch's branch
+    // point are no part of the history.
+    const std::optional<uint64_t> b_next =
+        n.epoch <= lineage.max_epoch() ? lineage.Branch(n.epoch + 1) : std::nullopt;
+    const uint64_t last_owned = b_next ? std::min(n.last_commit, *b_next) : n.last_commit;
+    if (n.first_commit > last_owned) {
+      if (ours) {
+        report->findings.push_back(MakeFinding(Severity::kNotice, "superseded", s->path,
+                                        Problem("superseded segment", s->path,
+                                                "its write sets belong to epoch " +
+                                                    std::to_string(n.epoch + 1) + " from commit " +
+                                                    std::to_string(*b_next + 1))));
+      }
+      continue;
+    }
+    const std::optional<uint64_t> before = last;
+    if (before && n.first_commit > *before + 1) {  // LOG-7: the gap first
+      report->findings.push_back(
+          MakeFinding(Severity::kGap, "gap", s->path,
+               Problem("gap before commit " + std::to_string(*before + 1) + " in", a.location(),
+                       "commits " + std::to_string(*before + 1) + ".." +
+                           std::to_string(n.first_commit - 1) + " are in no segment"),
+               "ship the missing range again from the primary, if it still has it"));
+      report->findings.back().at_commit = *before + 1;
+    }
+    if (!last || last_owned > *last) last = last_owned;
+    if (!valid) continue;  // its own finding is at its first commit
+    if (!ours) {
       report->findings.push_back(MakeFinding(Severity::kForeign, "foreign", s->path,
                                       Problem("foreign segment", s->path,
                                               "system id " + s->system_id + ", the others are " +
@@ -563,7 +599,7 @@ void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
       report->findings.back().at_commit = s->first_commit;
       continue;
     }
-    // Rows 4-6 of apply-wal's classification (LOG-15, LOG-20), by the lineage.
+    // Rows 4-5 of apply-wal's classification (LOG-15), by the lineage.
     if (s->epoch > lineage.max_epoch()) {
       const std::string hist = a.PathOf(history::HistoryFileName(s->epoch));
       report->findings.push_back(MakeFinding(Severity::kInTransit, "in-transit", hist,
@@ -583,16 +619,6 @@ void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
       report->findings.back().at_commit = s->first_commit;
       continue;
     }
-    const std::optional<uint64_t> b_next = lineage.Branch(s->epoch + 1);
-    const uint64_t last_owned = b_next ? std::min(s->last_commit, *b_next) : s->last_commit;
-    if (s->first_commit > last_owned) {
-      report->findings.push_back(MakeFinding(Severity::kNotice, "superseded", s->path,
-                                      Problem("superseded segment", s->path,
-                                              "its write sets belong to epoch " +
-                                                  std::to_string(s->epoch + 1) + " from commit " +
-                                                  std::to_string(*b_next + 1))));
-      continue;
-    }
     if (!report->first_commit) report->first_commit = s->first_commit;
     bool diverged = false;
     // A segment cut short by a later epoch gives no digest at its end.
@@ -610,24 +636,16 @@ void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
           "follows and move the others out"));
       report->findings.back().at_commit = commit;
     }
-    if (last && s->first_commit > *last + 1) {
-      report->findings.push_back(
-          MakeFinding(Severity::kGap, "gap", s->path,
-               Problem("gap before commit " + std::to_string(*last + 1) + " in", a.location(),
-                       "commits " + std::to_string(*last + 1) + ".." +
-                           std::to_string(s->first_commit - 1) + " are in no segment"),
-               "ship the missing range again from the primary, if it still has it"));
-      report->findings.back().at_commit = *last + 1;
-    } else if (last && s->first_commit <= *last && !diverged) {
+    if (before && s->first_commit <= *before && !diverged) {
       report->findings.push_back(MakeFinding(Severity::kNotice, "overlap", s->path,
                                       Problem("overlapping segment", s->path,
                                               "commits " + std::to_string(s->first_commit) + ".." +
-                                                  std::to_string(std::min(*last, s->last_commit)) +
+                                                  std::to_string(std::min(*before, s->last_commit)) +
                                                   " are also in an earlier segment")));
     }
-    if (!last || last_owned > *last) last = last_owned;
+    if (!last_valid || last_owned > *last_valid) last_valid = last_owned;
   }
-  report->last_commit = last;
+  report->last_commit = last_valid;
 }
 
 }  // namespace

@@ -61,6 +61,24 @@ TEST_CASE("status: incomplete segments are not counted in the lag") {
   CHECK(s->inbox->incomplete_segments == 1);
 }
 
+TEST_CASE("ARC-3 status --from a missing inbox is 9 with apply-wal's message and hint") {
+  TempDir t;
+  MakePrimary(t / "p", 3);
+  REQUIRE(PosixFs().MakeDir(t / "in").ok());
+  REQUIRE(Ship(t / "p", t / "in").ok());
+  REQUIRE(Apply(t / "r", t / "in").ok());
+  WriteFile(t / "afile", "x");
+  for (const std::string& inbox : {std::string(t / "nowhere"), std::string(t / "afile")}) {
+    CAPTURE(inbox);
+    auto s = repl::GetStatus(PosixFs(), t / "r", inbox);
+    REQUIRE_FALSE(s.ok());
+    CHECK(ExitCodeOf(s.status().code()) == 9);
+    CHECK(s.status().message() == "inbox not found '" + inbox + "': no such directory");
+    CHECK(s.status().hint() == "give the directory the transport delivers segments into");
+    CHECK(Apply(t / "r", inbox).message() == s.status().message());  // the same words as apply-wal
+  }
+}
+
 TEST_CASE("status exit: halted 6, fenced 5, otherwise 0") {
   TempDir t;
   MakePrimary(t / "p", 2);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include "support/repl_fixture.h"
 #include "support/test_util.h"
 
 using namespace aero;
@@ -192,15 +193,33 @@ TEST_CASE("verify segment dir: gap (3), in transit (8), corrupt (1), foreign (5)
   CHECK(corrupt->findings.size() >= 3);
 }
 
-TEST_CASE("verify segment dir: a segment of another database is foreign (5)") {
+TEST_CASE("ARC-3 LOG-7 verify segment dir: another database's segment at the next commit is foreign (5), past a gap the gap decides (3), as apply-wal says") {
   TempDir t;
   const std::string p = ShipSmall(t, "p", 20, 1);
   const std::string q = ShipSmall(t, "q", 60, 2);
-  const std::string q_last = SegNames(q).back();
-  std::filesystem::copy(q + "/" + q_last, p + "/" + q_last);
-  auto r = repl::Verify(PosixFs(), p, {});
-  CHECK(Count(*r, "foreign") == 1);
-  CHECK(r->outcome() == Code::kRefused);
+  const std::vector<std::string> qs = SegNames(q);
+  const auto next = std::find_if(qs.begin(), qs.end(), [](const std::string& n) {
+    return segment::ParseSegmentName(n)->last_commit >= 21;  // holds p's next commit
+  });
+  REQUIRE(next != qs.end());
+  REQUIRE(segment::ParseSegmentName(qs.back())->first_commit > 21);
+  struct Case {
+    std::string name;
+    Code code;
+    bool halts;
+  };
+  for (const Case& c : {Case{*next, Code::kRefused, true}, Case{qs.back(), Code::kGap, false}}) {
+    CAPTURE(c.name);
+    const std::string in = t / ("in-" + c.name);
+    std::filesystem::copy(p, in);
+    std::filesystem::copy(q + "/" + c.name, in + "/" + c.name);
+    auto r = repl::Verify(PosixFs(), in, {});
+    CHECK(Count(*r, "foreign") == 1);  // reported either way
+    CHECK(r->outcome() == c.code);
+    const std::string replica = t / ("r-" + c.name);
+    CHECK(Apply(replica, in).code() == c.code);
+    CHECK(FileExists(replica + "/replication/halt.json") == c.halts);
+  }
 }
 
 TEST_CASE("verify segment dir: two histories meeting are diverged (4)") {
