@@ -465,6 +465,42 @@ history::Lineage DirectoryLineage(archive::Archive& a, const std::string& system
   return {};
 }
 
+// LOG-8: apply-wal takes a segment whose commits earlier segments hold by
+// its header alone (checks 1-9, then its digest_after against its own
+// H(L)); it never reads the body. So a damaged body there is a notice, not
+// the exit code (ARC-3), and the header's digests still meet the others'.
+void PassOverDuplicate(archive::Archive& a, const archive::CatalogSegment& e,
+                       const std::string& system_id, const history::Lineage& lineage,
+                       uint64_t last_owned, const SegmentSummary& s, VerifyReport* report,
+                       std::map<uint64_t, std::pair<std::string, std::string>>& known) {
+  // Rows 3-5 come before row 7: a foreign header, an epoch not known yet or
+  // write sets outside the epoch keep their own outcome.
+  const uint32_t epoch = e.info.epoch;
+  if (epoch > lineage.max_epoch() || (epoch >= 2 && e.info.first_commit <= *lineage.Branch(epoch))) return;
+  Result<std::unique_ptr<ReadableFile>> f = a.OpenRead(e.name);
+  if (!f.ok()) return;
+  const segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &e.info);
+  if (c.state != segment::SegmentState::kValid || c.header.system_id.ToHex() != system_id) return;
+  for (Finding& finding : report->findings) {
+    if (finding.subject != s.path || finding.severity != Severity::kDamage) continue;
+    finding.severity = Severity::kNotice;
+    finding.kind = "damaged-duplicate";
+    finding.message += "; its commits are in an earlier segment, and apply-wal takes it by its "
+                       "header (LOG-8) without reading the body";
+  }
+  if (last_owned != c.header.last_commit) return;  // cut short by a later epoch: not-checked
+  const std::string after = history::DigestToHex(c.header.digest_after);
+  auto [it, fresh] = known.try_emplace(c.header.last_commit, after, s.path);
+  if (fresh || it->second.first == after) return;
+  report->findings.push_back(MakeFinding(
+      Severity::kDiverged, "diverged", s.path,
+      Problem("diverged at commit " + std::to_string(c.header.last_commit), s.path,
+              "its digest there differs from the one '" + it->second.second + "' gives"),
+      "the directory mixes two histories; keep the files of the history the replica "
+      "follows and move the others out"));
+  report->findings.back().at_commit = c.header.last_commit;
+}
+
 // One segment's summary and findings (each finding placed at its first
 // commit), judged on its own: its chain starts at its own digest_before.
 struct SegmentVerdict {
@@ -589,7 +625,12 @@ void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
       report->findings.back().at_commit = *before + 1;
     }
     if (!last || last_owned > *last) last = last_owned;
-    if (!valid) continue;  // its own finding is at its first commit
+    if (!valid) {  // its own finding is at its first commit
+      if (s->state == "corrupt" && before && n.last_commit <= *before) {
+        PassOverDuplicate(a, catalog.segments[i], system_id, lineage, last_owned, *s, report, known);
+      }
+      continue;
+    }
     if (!ours) {
       report->findings.push_back(MakeFinding(Severity::kForeign, "foreign", s->path,
                                       Problem("foreign segment", s->path,
