@@ -465,6 +465,27 @@ history::Lineage DirectoryLineage(archive::Archive& a, const std::string& system
   return {};
 }
 
+// H(c) at every segment boundary seen, and the segment that gave it.
+using BoundaryDigests = std::map<uint64_t, std::pair<std::string, std::string>>;
+
+// ARC-3: a segment gives `digest` (hex) at boundary `commit`. Two segments
+// that give one commit two digests carry two histories, wherever they meet
+// (as apply-wal finds at a duplicate, an overlap or the next segment:
+// LOG-8..LOG-10): a diverged finding there. True if it diverged.
+bool MeetBoundary(BoundaryDigests& known, uint64_t commit, const std::string& digest,
+                  const std::string& path, VerifyReport* report) {
+  auto [it, fresh] = known.try_emplace(commit, digest, path);
+  if (fresh || it->second.first == digest) return false;
+  report->findings.push_back(MakeFinding(
+      Severity::kDiverged, "diverged", path,
+      Problem("diverged at commit " + std::to_string(commit), path,
+              "its digest there differs from the one '" + it->second.second + "' gives"),
+      "the directory mixes two histories; keep the files of the history the replica "
+      "follows and move the others out"));
+  report->findings.back().at_commit = commit;
+  return true;
+}
+
 // LOG-8: apply-wal takes a segment whose commits earlier segments hold by
 // its header alone (checks 1-9, then its digest_after against its own
 // H(L)); it never reads the body. So a damaged body there is a notice, not
@@ -472,7 +493,7 @@ history::Lineage DirectoryLineage(archive::Archive& a, const std::string& system
 void PassOverDuplicate(archive::Archive& a, const archive::CatalogSegment& e,
                        const std::string& system_id, const history::Lineage& lineage,
                        uint64_t last_owned, const SegmentSummary& s, VerifyReport* report,
-                       std::map<uint64_t, std::pair<std::string, std::string>>& known) {
+                       BoundaryDigests& known) {
   // Rows 3-5 come before row 7: a foreign header, an epoch not known yet or
   // write sets outside the epoch keep their own outcome.
   const uint32_t epoch = e.info.epoch;
@@ -489,16 +510,7 @@ void PassOverDuplicate(archive::Archive& a, const archive::CatalogSegment& e,
                        "header (LOG-8) without reading the body";
   }
   if (last_owned != c.header.last_commit) return;  // cut short by a later epoch: not-checked
-  const std::string after = history::DigestToHex(c.header.digest_after);
-  auto [it, fresh] = known.try_emplace(c.header.last_commit, after, s.path);
-  if (fresh || it->second.first == after) return;
-  report->findings.push_back(MakeFinding(
-      Severity::kDiverged, "diverged", s.path,
-      Problem("diverged at commit " + std::to_string(c.header.last_commit), s.path,
-              "its digest there differs from the one '" + it->second.second + "' gives"),
-      "the directory mixes two histories; keep the files of the history the replica "
-      "follows and move the others out"));
-  report->findings.back().at_commit = c.header.last_commit;
+  MeetBoundary(known, c.header.last_commit, history::DigestToHex(c.header.digest_after), s.path, report);
 }
 
 // One segment's summary and findings (each finding placed at its first
@@ -589,11 +601,7 @@ void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
   // commits (LOG-7: apply-wal judges the gap from the name before it opens
   // the file past it, so a file past a gap leaves the exit code to the gap).
   std::optional<uint64_t> last, last_valid;
-  // H(c) at every segment boundary seen (digest_before at F-1, digest_after
-  // at L), and the segment that gave it: two segments that give one commit
-  // two digests carry two histories, wherever they meet (as apply-wal
-  // finds at a duplicate, an overlap or the next segment: LOG-8..LOG-10).
-  std::map<uint64_t, std::pair<std::string, std::string>> known;
+  BoundaryDigests known;  // digest_before at F-1, digest_after at L (MeetBoundary)
   for (size_t i = 0; i < catalog.segments.size(); ++i) {
     const segment::SegmentNameInfo& n = catalog.segments[i].info;
     const SegmentSummary* s = &report->segments[base + i];
@@ -666,16 +674,7 @@ void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
     std::vector<std::pair<uint64_t, const std::string*>> bounds = {{s->first_commit - 1, &s->digest_before}};
     if (last_owned == s->last_commit) bounds.push_back({s->last_commit, &s->digest_after});
     for (const auto& [commit, digest] : bounds) {
-      auto [it, fresh] = known.try_emplace(commit, *digest, s->path);
-      if (fresh || it->second.first == *digest || diverged) continue;
-      diverged = true;
-      report->findings.push_back(MakeFinding(
-          Severity::kDiverged, "diverged", s->path,
-          Problem("diverged at commit " + std::to_string(commit), s->path,
-                  "its digest there differs from the one '" + it->second.second + "' gives"),
-          "the directory mixes two histories; keep the files of the history the replica "
-          "follows and move the others out"));
-      report->findings.back().at_commit = commit;
+      if (!diverged) diverged = MeetBoundary(known, commit, *digest, s->path, report);
     }
     if (before && s->first_commit <= *before && !diverged) {
       report->findings.push_back(MakeFinding(Severity::kNotice, "overlap", s->path,
