@@ -228,10 +228,13 @@ class Applier {
     if (e.info.first_commit > A + 1) {
       // Row 6 by the name: a write set past the next epoch's branch point
       // is no part of this replica's history, gap or not (LOG-20).
-      const std::optional<uint64_t> b_next = e.info.epoch <= lineage_.max_epoch()
+      // A name no segment can have (epoch 0, first above last) is no
+      // superseded one: the gap.
+      const bool sane = e.info.epoch >= 1 && e.info.first_commit <= e.info.last_commit;
+      const std::optional<uint64_t> b_next = sane && e.info.epoch <= lineage_.max_epoch()
                                                  ? lineage_.Branch(e.info.epoch + 1)
                                                  : std::nullopt;
-      if (!b_next || e.info.first_commit <= *b_next) return Gap(e, A);
+      if (!b_next || e.info.first_commit <= *b_next) return GapOrForeign(e, A);
       rep_.segments.push_back({e.name, e.info.first_commit, e.info.last_commit, 0, 0, "superseded"});
       return Status::Ok();
     }
@@ -253,6 +256,30 @@ class Applier {
       if (info.ok()) judged_.emplace_back(e.info.last_commit, FileIdentity(e.name, *info));
     }
     return s;
+  }
+
+  // Row 3, LOG-11: another database's file halts the replica.
+  Status Foreign(const InboxEntry& e, const segment::SegmentHeader& h, uint64_t A) {
+    const std::string detail = "system id " + h.system_id.ToHex() + ", this node is " +
+                               node_.identity().system_id.ToHex();
+    return Halt("foreign", PathOf(e), detail, A + 1,
+                Status(Code::kRefused, Problem("foreign segment", PathOf(e), detail),
+                       "remove files of other databases from the inbox, then run "
+                       "'aerodb-repl unhalt'"));
+  }
+
+  // Row 10, LOG-7, at the first entry past the gap: only its header's
+  // system id is read, since another database's file never closes a gap
+  // (LOG-11: it halts, 5); anything else about it waits for the gap.
+  Status GapOrForeign(const InboxEntry& e, uint64_t A) {
+    Result<std::unique_ptr<ReadableFile>> opened = inbox_.OpenRead(e.name);
+    if (opened.ok()) {
+      const segment::SegmentCheck c = segment::CheckSegmentHeader(**opened, &e.info);
+      if (c.state == segment::SegmentState::kValid && !(c.header.system_id == node_.identity().system_id)) {
+        return Foreign(e, c.header, A);
+      }
+    }
+    return Gap(e, A);
   }
 
   // Row 10, LOG-7: commits A+1..F-1 are in no segment of the inbox.
@@ -307,14 +334,7 @@ class Applier {
     }
     if (gate_) AERO_RETURN_IF_ERROR(gate_->CompareSegment(signed_by, e.name, c));  // SIG-7
     const segment::SegmentHeader& h = c.header;
-    if (!(h.system_id == node_.identity().system_id)) {  // LOG-11, row 3
-      const std::string detail = "system id " + h.system_id.ToHex() + ", this node is " +
-                                 node_.identity().system_id.ToHex();
-      return Halt("foreign", PathOf(e), detail, A + 1,
-                  Status(Code::kRefused, Problem("foreign segment", PathOf(e), detail),
-                         "remove files of other databases from the inbox, then run "
-                         "'aerodb-repl unhalt'"));
-    }
+    if (!(h.system_id == node_.identity().system_id)) return Foreign(e, h, A);  // LOG-11, row 3
     if (h.epoch > lineage_.max_epoch()) {  // row 4: its history file (LOG-15) has not arrived
       const std::string hist = inbox_.PathOf(history::HistoryFileName(h.epoch));
       return Status(Code::kInTransit,

@@ -468,6 +468,18 @@ history::Lineage DirectoryLineage(archive::Archive& a, const std::string& system
 // H(c) at every segment boundary seen, and the segment that gave it.
 using BoundaryDigests = std::map<uint64_t, std::pair<std::string, std::string>>;
 
+bool Diverged(uint64_t commit, const std::string& path, const std::string& other,
+              VerifyReport* report) {
+  report->findings.push_back(MakeFinding(
+      Severity::kDiverged, "diverged", path,
+      Problem("diverged at commit " + std::to_string(commit), path,
+              "its digest there differs from the one '" + other + "' gives"),
+      "the directory mixes two histories; keep the files of the history the replica "
+      "follows and move the others out"));
+  report->findings.back().at_commit = commit;
+  return true;
+}
+
 // ARC-3: a segment gives `digest` (hex) at boundary `commit`. Two segments
 // that give one commit two digests carry two histories, wherever they meet
 // (as apply-wal finds at a duplicate, an overlap or the next segment:
@@ -476,41 +488,7 @@ bool MeetBoundary(BoundaryDigests& known, uint64_t commit, const std::string& di
                   const std::string& path, VerifyReport* report) {
   auto [it, fresh] = known.try_emplace(commit, digest, path);
   if (fresh || it->second.first == digest) return false;
-  report->findings.push_back(MakeFinding(
-      Severity::kDiverged, "diverged", path,
-      Problem("diverged at commit " + std::to_string(commit), path,
-              "its digest there differs from the one '" + it->second.second + "' gives"),
-      "the directory mixes two histories; keep the files of the history the replica "
-      "follows and move the others out"));
-  report->findings.back().at_commit = commit;
-  return true;
-}
-
-// LOG-8: apply-wal takes a segment whose commits earlier segments hold by
-// its header alone (checks 1-9, then its digest_after against its own
-// H(L)); it never reads the body. So a damaged body there is a notice, not
-// the exit code (ARC-3), and the header's digests still meet the others'.
-void PassOverDuplicate(archive::Archive& a, const archive::CatalogSegment& e,
-                       const std::string& system_id, const history::Lineage& lineage,
-                       uint64_t last_owned, const SegmentSummary& s, VerifyReport* report,
-                       BoundaryDigests& known) {
-  // Rows 3-5 come before row 7: a foreign header, an epoch not known yet or
-  // write sets outside the epoch keep their own outcome.
-  const uint32_t epoch = e.info.epoch;
-  if (epoch > lineage.max_epoch() || (epoch >= 2 && e.info.first_commit <= *lineage.Branch(epoch))) return;
-  Result<std::unique_ptr<ReadableFile>> f = a.OpenRead(e.name);
-  if (!f.ok()) return;
-  const segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &e.info);
-  if (c.state != segment::SegmentState::kValid || c.header.system_id.ToHex() != system_id) return;
-  for (Finding& finding : report->findings) {
-    if (finding.subject != s.path || finding.severity != Severity::kDamage) continue;
-    finding.severity = Severity::kNotice;
-    finding.kind = "damaged-duplicate";
-    finding.message += "; its commits are in an earlier segment, and apply-wal takes it by its "
-                       "header (LOG-8) without reading the body";
-  }
-  if (last_owned != c.header.last_commit) return;  // cut short by a later epoch: not-checked
-  MeetBoundary(known, c.header.last_commit, history::DigestToHex(c.header.digest_after), s.path, report);
+  return Diverged(commit, path, it->second.second, report);
 }
 
 // One segment's summary and findings (each finding placed at its first
@@ -563,6 +541,199 @@ std::vector<SegmentVerdict> JudgeSegments(archive::Archive& a, const archive::Ca
   return out;
 }
 
+// ARC-3: continuity across a directory's segments, in catalog order, each
+// entry taken as apply-wal takes it from a replica whose next commit is the
+// oldest entry's first: the gap by the name before the file (LOG-7), a
+// superseded name past a gap passed over unopened (LOG-20), rows 3-5 by the
+// header before the body (a file whose body is damaged but whose header
+// passes checks 1-9 is judged by those rows first), a duplicate by its
+// header alone (LOG-8), and boundary digests met (MeetBoundary).
+class Continuity {
+ public:
+  Continuity(archive::Archive& a, const archive::Catalog& catalog, size_t base, VerifyReport* report)
+      : a_(a), catalog_(catalog), base_(base), report_(report) {}
+
+  void Run() {
+    for (size_t i = base_; i < report_->segments.size(); ++i) {
+      if (report_->segments[i].state != "valid") continue;
+      // The database is the one of the oldest valid segment; anything else is foreign.
+      system_id_ = report_->segments[i].system_id;
+      lineage_ = DirectoryLineage(a_, system_id_, report_);
+      break;
+    }
+    for (size_t i = 0; i < catalog_.segments.size(); ++i) {
+      Take(catalog_.segments[i], report_->segments[base_ + i]);
+    }
+    report_->last_commit = last_valid_;
+  }
+
+ private:
+  // LOG-7, LOG-11: of the first entry past a gap, apply-wal reads only its
+  // header's system id: another database's file is foreign (5) there,
+  // before the gap; anything else about it waits for the gap.
+  void Take(const archive::CatalogSegment& e, const SegmentSummary& s) {
+    const uint64_t f = e.info.first_commit;
+    const std::optional<uint64_t> gap_at =
+        last_ && f > 0 && f - 1 > *last_ ? std::optional<uint64_t>(*last_ + 1) : std::nullopt;
+    const size_t from = report_->findings.size();
+    TakeEntry(e, s);
+    if (!gap_at) return;
+    for (size_t i = from; i < report_->findings.size(); ++i) {
+      Finding& found = report_->findings[i];
+      if (found.kind == "foreign" && found.subject == s.path) found.at_commit = *gap_at;
+    }
+  }
+
+  void TakeEntry(const archive::CatalogSegment& e, const SegmentSummary& s) {
+    const segment::SegmentNameInfo& n = e.info;
+    const bool past_gap = last_ && n.first_commit > 0 && n.first_commit - 1 > *last_;
+    // A name no segment can have (epoch 0, commit 0, first above last) is
+    // not placed: its file is damage (a name mismatch), past a gap the gap.
+    if (n.epoch == 0 || n.first_commit == 0 || n.first_commit > n.last_commit) {
+      if (past_gap) Gap(s.path, n.first_commit);
+      return;
+    }
+    // Row 6 (LOG-20), by the name: write sets past the next epoch's branch point.
+    const std::optional<uint64_t> b_next =
+        n.epoch <= lineage_.max_epoch() ? lineage_.Branch(n.epoch + 1) : std::nullopt;
+    const uint64_t last_owned = b_next ? std::min(n.last_commit, *b_next) : n.last_commit;
+    if (n.first_commit > last_owned) {
+      if (past_gap) {  // apply-wal passes the name over without opening the file
+        Demote(s.path, "superseded", "apply-wal passes it over by its name (LOG-20)", /*all=*/true);
+        return;
+      }
+      // Opened: rows 1-5 by the header, then row 6 passes it over.
+      if (s.state == "valid" && !HeaderRows(s.path, s.system_id, s.epoch, s.first_commit)) {
+        report_->findings.push_back(MakeFinding(Severity::kNotice, "superseded", s.path,
+                                         Problem("superseded segment", s.path,
+                                                 "its write sets belong to epoch " +
+                                                     std::to_string(n.epoch + 1) + " from commit " +
+                                                     std::to_string(b_next.value_or(0) + 1))));
+      } else if (s.state == "corrupt" && !ByHeader(e, s) && header_) {
+        Demote(s.path, "superseded", "apply-wal passes a superseded segment over by its header (LOG-20)");
+      }
+      return;
+    }
+    if (past_gap) Gap(s.path, n.first_commit);  // LOG-7: the gap first
+    const std::optional<uint64_t> before = last_;
+    if (!last_ || last_owned > *last_) last_ = last_owned;
+    if (s.state == "corrupt") {
+      // Rows 3-5 decided, or a damaged header: row 2, its own finding.
+      if (ByHeader(e, s) || !header_) return;
+      if (before && last_owned <= *before) {  // row 7: the body is never read
+        Demote(s.path, "damaged-duplicate",
+               "its commits are in an earlier segment, and apply-wal takes it by its header "
+               "(LOG-8) without reading the body");
+        if (last_owned == header_->last_commit) {
+          MeetBoundary(known_, last_owned, history::DigestToHex(header_->digest_after), s.path, report_);
+        }
+      } else if (before && n.first_commit - 1 == *before && known_.count(*before) &&
+                 known_.at(*before).first != history::DigestToHex(header_->digest_before)) {
+        // Row 9: digest_before is compared before the body is read.
+        Diverged(n.first_commit - 1, s.path, known_.at(n.first_commit - 1).second, report_);
+      }
+      return;
+    }
+    if (s.state != "valid") return;  // in transit, unreadable: its own finding
+    if (HeaderRows(s.path, s.system_id, s.epoch, s.first_commit)) return;
+    TakeValid(s, before, last_owned);
+  }
+
+  // The boundaries and overlap of a valid segment of this history.
+  void TakeValid(const SegmentSummary& s, std::optional<uint64_t> before, uint64_t last_owned) {
+    if (!report_->first_commit) report_->first_commit = s.first_commit;
+    bool diverged = MeetBoundary(known_, s.first_commit - 1, s.digest_before, s.path, report_);
+    // A segment cut short by a later epoch gives no digest at its end.
+    if (!diverged && last_owned == s.last_commit) {
+      diverged = MeetBoundary(known_, s.last_commit, s.digest_after, s.path, report_);
+    }
+    if (before && s.first_commit <= *before && !diverged) {
+      report_->findings.push_back(MakeFinding(Severity::kNotice, "overlap", s.path,
+                                       Problem("overlapping segment", s.path,
+                                               "commits " + std::to_string(s.first_commit) + ".." +
+                                                   std::to_string(std::min(*before, s.last_commit)) +
+                                                   " are also in an earlier segment")));
+    }
+    if (!last_valid_ || last_owned > *last_valid_) last_valid_ = last_owned;
+  }
+
+  // A damaged file whose header passes checks 1-9: apply-wal judges rows
+  // 3-5 from it before it reads the body, so those decide, and the body's
+  // damage is a notice. True if one of them did. Leaves the header in header_.
+  bool ByHeader(const archive::CatalogSegment& e, const SegmentSummary& s) {
+    header_.reset();
+    if (system_id_.empty() || s.state != "corrupt") return false;
+    Result<std::unique_ptr<ReadableFile>> f = a_.OpenRead(e.name);
+    if (!f.ok()) return false;
+    const segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &e.info);
+    if (c.state != segment::SegmentState::kValid) return false;  // row 1 or 2: its own finding
+    header_ = c.header;
+    if (!HeaderRows(s.path, c.header.system_id.ToHex(), c.header.epoch, c.header.first_commit)) return false;
+    Demote(s.path, "damage-behind-header", "apply-wal stops at its header first");  // rows are not damage
+    return true;
+  }
+
+  // Rows 3-5 (LOG-11, LOG-15): another database, an epoch whose history
+  // file has not arrived, write sets outside the epoch. True if one applies.
+  bool HeaderRows(const std::string& path, const std::string& system_hex, uint32_t epoch, uint64_t first) {
+    if (system_hex != system_id_) {
+      report_->findings.push_back(MakeFinding(Severity::kForeign, "foreign", path,
+                                       Problem("foreign segment", path,
+                                               "system id " + system_hex + ", the others are " +
+                                                   system_id_),
+                                       "two databases share this directory; move one out"));
+    } else if (epoch > lineage_.max_epoch()) {
+      const std::string hist = a_.PathOf(history::HistoryFileName(epoch));
+      report_->findings.push_back(MakeFinding(Severity::kInTransit, "in-transit", hist,
+                                       Problem("history file in transit", hist,
+                                               "segment " + BaseName(path) + " needs it"),
+                                       "re-run once the history file has arrived"));
+    } else if (const uint64_t b_s = *lineage_.Branch(epoch); epoch >= 2 && first <= b_s) {
+      report_->findings.push_back(MakeFinding(
+          Severity::kDiverged, "diverged", path,
+          Problem("diverged at commit " + std::to_string(first), path,
+                  "epoch " + std::to_string(epoch) + " began after commit " + std::to_string(b_s)),
+          "this segment was not shipped by the primary of its epoch: move it out"));
+    } else {
+      return false;
+    }
+    report_->findings.back().at_commit = first;
+    return true;
+  }
+
+  void Gap(const std::string& path, uint64_t first) {
+    report_->findings.push_back(
+        MakeFinding(Severity::kGap, "gap", path,
+                    Problem("gap before commit " + std::to_string(*last_ + 1) + " in", a_.location(),
+                            "commits " + std::to_string(*last_ + 1) + ".." +
+                                std::to_string(first - 1) + " are in no segment"),
+                    "ship the missing range again from the primary, if it still has it"));
+    report_->findings.back().at_commit = *last_ + 1;
+  }
+
+  // What apply-wal never reads of `path` is a notice: its damage (and, for
+  // a file it never opens, every finding), with why.
+  void Demote(const std::string& path, const std::string& kind, const std::string& why, bool all = false) {
+    for (Finding& f : report_->findings) {
+      if (f.subject != path || f.severity == Severity::kNotice) continue;
+      if (!all && f.severity != Severity::kDamage) continue;
+      f.severity = Severity::kNotice;
+      f.kind = kind;
+      f.message += "; " + why;
+    }
+  }
+
+  archive::Archive& a_;
+  const archive::Catalog& catalog_;
+  const size_t base_;
+  VerifyReport* report_;
+  std::string system_id_;  // empty: no valid segment, nothing judged by a header
+  history::Lineage lineage_;
+  std::optional<uint64_t> last_, last_valid_;
+  BoundaryDigests known_;  // digest_before at F-1, digest_after at L
+  std::optional<segment::SegmentHeader> header_;  // ByHeader's, for the entry being taken
+};
+
 void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
                       VerifyReport* report, const ProgressFn& progress) {
   // OPS-7: the segment files' bytes, counted as they are read.
@@ -588,104 +759,7 @@ void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
     report->segments.push_back(std::move(v.summary));
   }
   if (counter) counter->Set(counter->total());
-  const SegmentSummary* oldest_valid = nullptr;
-  for (size_t i = base; i < report->segments.size() && !oldest_valid; ++i) {
-    if (report->segments[i].state == "valid") oldest_valid = &report->segments[i];
-  }
-  if (!oldest_valid) return;
-  // The database is the one of the oldest segment; anything else is foreign.
-  const std::string system_id = oldest_valid->system_id;
-  const history::Lineage lineage = DirectoryLineage(a, system_id, report);
-  // Continuity, in catalog order, by each entry's name as apply-wal takes
-  // it: every entry, valid or not, leaves a gap before it and covers its
-  // commits (LOG-7: apply-wal judges the gap from the name before it opens
-  // the file past it, so a file past a gap leaves the exit code to the gap).
-  std::optional<uint64_t> last, last_valid;
-  BoundaryDigests known;  // digest_before at F-1, digest_after at L (MeetBoundary)
-  for (size_t i = 0; i < catalog.segments.size(); ++i) {
-    const segment::SegmentNameInfo& n = catalog.segments[i].info;
-    const SegmentSummary* s = &report->segments[base + i];
-    const bool valid = s->state == "valid";
-    const bool ours = valid && s->system_id == system_id;
-    // Row 6 (LOG-20), by the name: write sets past the next epoch's branch
-    // point are no part of the history.
-    const std::optional<uint64_t> b_next =
-        n.epoch <= lineage.max_epoch() ? lineage.Branch(n.epoch + 1) : std::nullopt;
-    const uint64_t last_owned = b_next ? std::min(n.last_commit, *b_next) : n.last_commit;
-    if (n.first_commit > last_owned) {
-      if (ours) {
-        report->findings.push_back(MakeFinding(Severity::kNotice, "superseded", s->path,
-                                        Problem("superseded segment", s->path,
-                                                "its write sets belong to epoch " +
-                                                    std::to_string(n.epoch + 1) + " from commit " +
-                                                    std::to_string(*b_next + 1))));
-      }
-      continue;
-    }
-    const std::optional<uint64_t> before = last;
-    if (before && n.first_commit > *before + 1) {  // LOG-7: the gap first
-      report->findings.push_back(
-          MakeFinding(Severity::kGap, "gap", s->path,
-               Problem("gap before commit " + std::to_string(*before + 1) + " in", a.location(),
-                       "commits " + std::to_string(*before + 1) + ".." +
-                           std::to_string(n.first_commit - 1) + " are in no segment"),
-               "ship the missing range again from the primary, if it still has it"));
-      report->findings.back().at_commit = *before + 1;
-    }
-    if (!last || last_owned > *last) last = last_owned;
-    if (!valid) {  // its own finding is at its first commit
-      if (s->state == "corrupt" && before && n.last_commit <= *before) {
-        PassOverDuplicate(a, catalog.segments[i], system_id, lineage, last_owned, *s, report, known);
-      }
-      continue;
-    }
-    if (!ours) {
-      report->findings.push_back(MakeFinding(Severity::kForeign, "foreign", s->path,
-                                      Problem("foreign segment", s->path,
-                                              "system id " + s->system_id + ", the others are " +
-                                                  system_id),
-                                      "two databases share this directory; move one out"));
-      report->findings.back().at_commit = s->first_commit;
-      continue;
-    }
-    // Rows 4-5 of apply-wal's classification (LOG-15), by the lineage.
-    if (s->epoch > lineage.max_epoch()) {
-      const std::string hist = a.PathOf(history::HistoryFileName(s->epoch));
-      report->findings.push_back(MakeFinding(Severity::kInTransit, "in-transit", hist,
-                                      Problem("history file in transit", hist,
-                                              "segment " + BaseName(s->path) + " needs it"),
-                                      "re-run once the history file has arrived"));
-      report->findings.back().at_commit = s->first_commit;
-      continue;
-    }
-    const uint64_t b_s = *lineage.Branch(s->epoch);
-    if (s->epoch >= 2 && s->first_commit <= b_s) {
-      report->findings.push_back(MakeFinding(
-          Severity::kDiverged, "diverged", s->path,
-          Problem("diverged at commit " + std::to_string(s->first_commit), s->path,
-                  "epoch " + std::to_string(s->epoch) + " began after commit " + std::to_string(b_s)),
-          "this segment was not shipped by the primary of its epoch: move it out"));
-      report->findings.back().at_commit = s->first_commit;
-      continue;
-    }
-    if (!report->first_commit) report->first_commit = s->first_commit;
-    bool diverged = false;
-    // A segment cut short by a later epoch gives no digest at its end.
-    std::vector<std::pair<uint64_t, const std::string*>> bounds = {{s->first_commit - 1, &s->digest_before}};
-    if (last_owned == s->last_commit) bounds.push_back({s->last_commit, &s->digest_after});
-    for (const auto& [commit, digest] : bounds) {
-      if (!diverged) diverged = MeetBoundary(known, commit, *digest, s->path, report);
-    }
-    if (before && s->first_commit <= *before && !diverged) {
-      report->findings.push_back(MakeFinding(Severity::kNotice, "overlap", s->path,
-                                      Problem("overlapping segment", s->path,
-                                              "commits " + std::to_string(s->first_commit) + ".." +
-                                                  std::to_string(std::min(*before, s->last_commit)) +
-                                                  " are also in an earlier segment")));
-    }
-    if (!last_valid || last_owned > *last_valid) last_valid = last_owned;
-  }
-  report->last_commit = last_valid;
+  Continuity(a, catalog, base, report).Run();
 }
 
 }  // namespace

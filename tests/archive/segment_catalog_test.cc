@@ -204,7 +204,8 @@ TEST_CASE("ARC-3 verify DIR exits with the code apply-wal gives, inbox by inbox"
   });
   // LOG-7: a file past a gap is not judged by apply-wal (the gap first, no
   // halt), with or without a segment after it; verify's code is the gap's.
-  auto past_gap = [&](const std::string& label, const std::function<void(const std::string&)>& damage) {
+  auto past_gap = [&](const std::string& label, const std::function<void(const std::string&)>& damage,
+                      Code want = Code::kGap) {
     for (bool later : {true, false}) {
       const std::string full = label + (later ? "" : "-last");
       check(full, [&](const std::string& d) {
@@ -214,8 +215,8 @@ TEST_CASE("ARC-3 verify DIR exits with the code apply-wal gives, inbox by inbox"
         }
         damage(d + "/" + names[2]);
       });
-      CHECK(repl::Verify(PosixFs(), t / ("in-" + full), {})->outcome() == Code::kGap);
-      CHECK_FALSE(FileExists(t / "r/replication/halt.json"));
+      CHECK(repl::Verify(PosixFs(), t / ("in-" + full), {})->outcome() == want);
+      CHECK(FileExists(t / "r/replication/halt.json") == (want == Code::kRefused));
     }
   };
   past_gap("gap-then-header-flip", [](const std::string& f) { FlipBitInFile(f, 20, 1); });
@@ -224,6 +225,15 @@ TEST_CASE("ARC-3 verify DIR exits with the code apply-wal gives, inbox by inbox"
     const std::string bytes = ReadFile(f);
     WriteFile(f, bytes.substr(0, bytes.size() - 60) + std::string(60, '\0'));
   });
+  // LOG-11: another database's file never closes a gap: its header is read
+  // and it halts (5), past a gap too; under a name its header contradicts,
+  // it is damage, which waits for the gap.
+  check("gap-then-foreign", [&](const std::string& d) {
+    for (size_t i = 1; i < names.size(); ++i) fsys::remove(d + "/" + names[i]);
+    fsys::copy(t / "o-new" / foreign, d + "/" + foreign);  // the first entry past the gap
+  });
+  CHECK(repl::Verify(PosixFs(), t / "in-gap-then-foreign", {})->outcome() == Code::kRefused);
+  CHECK(FileExists(t / "r/replication/halt.json"));
   past_gap("gap-then-foreign-bytes", [&](const std::string& f) {
     WriteFile(f, ReadFile(t / "o-new" / foreign));  // another database's file under our name
   });
@@ -247,10 +257,32 @@ TEST_CASE("ARC-3 verify DIR exits with the code apply-wal gives, inbox by inbox"
             return f.kind == "damaged-duplicate";
           }) == (want == Code::kOk ? 1 : 0));
   };
+  // A name no segment can have (first above last, epoch 0) past a gap: the gap.
+  for (const std::string& odd : {std::string("00000001-00000000000000ff-0000000000000060.seg"),
+                                 std::string("00000000-00000000000000ff-0000000000000100.seg")}) {
+    check("odd-name-" + odd, [&](const std::string& d) {
+      fsys::copy(t / "all" / names[2], d + "/" + odd);
+    });
+    CHECK(repl::Verify(PosixFs(), t / ("in-odd-name-" + odd), {})->outcome() == Code::kGap);
+  }
+  // Rows 3-5 come before the body: another database's file with a damaged
+  // body, holding the replica's next commit (31), is foreign (5) for both,
+  // not damage.
+  std::string foreign_next;
+  for (const auto& n : Segments(t / "o-new")) {
+    const auto info = segment::ParseSegmentName(n);
+    if (info->first_commit <= 31 && info->last_commit >= 31) foreign_next = n;
+  }
+  REQUIRE_FALSE(foreign_next.empty());
+  check("foreign-next-body-flip", [&](const std::string& d) {
+    fsys::copy(t / "o-new" / foreign_next, d + "/" + foreign_next, fsys::copy_options::overwrite_existing);
+    FlipBitInFile(d + "/" + foreign_next, 400, 1);
+  });
+  CHECK(repl::Verify(PosixFs(), t / "in-foreign-next-body-flip", {})->outcome() == Code::kRefused);
   duplicate("duplicate-body-flip", 300, Code::kOk);
   duplicate("duplicate-header-flip", 20, Code::kDamage);  // row 2 before row 7: apply halts
   MESSAGE("inboxes where verify and apply-wal agree: " << agreed);
-  CHECK(agreed == 19);
+  CHECK(agreed == 23);
 }
 
 TEST_CASE("ARC-3 verify DIR and apply-wal give one exit code over every cut and a spread of bit flips of a segment") {
