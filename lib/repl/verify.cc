@@ -573,14 +573,14 @@ class Continuity {
   // before the gap; anything else about it waits for the gap.
   void Take(const archive::CatalogSegment& e, const SegmentSummary& s) {
     const uint64_t f = e.info.first_commit;
-    const std::optional<uint64_t> gap_at =
-        last_ && f > 0 && f - 1 > *last_ ? std::optional<uint64_t>(*last_ + 1) : std::nullopt;
+    const uint64_t covered = last_.value_or(0);
+    const bool past_gap = last_.has_value() && f > 0 && f - 1 > covered;
     const size_t from = report_->findings.size();
     TakeEntry(e, s);
-    if (!gap_at) return;
+    if (!past_gap) return;
     for (size_t i = from; i < report_->findings.size(); ++i) {
       Finding& found = report_->findings[i];
-      if (found.kind == "foreign" && found.subject == s.path) found.at_commit = *gap_at;
+      if (found.kind == "foreign" && found.subject == s.path) found.at_commit = covered + 1;
     }
   }
 
