@@ -41,6 +41,11 @@ class WritableFile {
   // first. Reads and appends in chunks of 1 MiB (pread + write: on ext4 this
   // costs a third less CPU than copy_file_range, which goes through splice).
   virtual Status AppendFrom(ReadableFile& src, uint64_t offset, uint64_t n);
+  // Overwrites bytes [offset, offset + data.size()) that were appended
+  // before (pwrite); the end of the file does not move. For a header that
+  // comes first but is known last (LOG-30), before the file's first Sync.
+  // kInternal where the file cannot (a stream, an encryption envelope).
+  virtual Status WriteAt(uint64_t offset, std::string_view data);
   // fsync: on return ok, every byte appended so far is durable.
   virtual Status Sync() = 0;
   virtual Status Close() = 0;

@@ -58,6 +58,18 @@ class PosixWritable final : public WritableFile {
     }
     return Status::Ok();
   }
+  Status WriteAt(uint64_t offset, std::string_view data) override {
+    while (!data.empty()) {
+      ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("cannot write", path_, errno);
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+      offset += static_cast<uint64_t>(n);
+    }
+    return Status::Ok();
+  }
   Status Sync() override {
     if (::fsync(fd_) != 0) return ErrnoStatus("cannot fsync", path_, errno);
     return Status::Ok();
@@ -312,6 +324,10 @@ Result<std::string> RealPath(const std::string& path) {
   std::string out(p);
   std::free(p);
   return out;
+}
+
+Status WritableFile::WriteAt(uint64_t, std::string_view) {
+  return Status(Code::kInternal, Problem("no positional writes", path()));
 }
 
 Result<size_t> ReadableFile::ReadAt(uint64_t, char*, size_t) {

@@ -1,6 +1,7 @@
 #include "repl/ship.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <deque>
 #include <future>
 #include <optional>
@@ -18,6 +19,7 @@
 #include "node/layout.h"
 #include "node/shipped_position.h"
 #include "node/store.h"
+#include "repl/ship_bodies.h"
 #include "repl/sign_hooks.h"
 #include "segment/segment.h"
 #include "segment/segment_reader.h"
@@ -36,6 +38,7 @@ struct Cut {
   segment::SegmentHeader header;
   uint64_t start = 0, end = 0;
   uint64_t last_start = 0;  // where its last write set starts
+  std::shared_ptr<StreamedBody> body;  // LOG-30: the scan's bytes; null: copied from the log
   bool empty() const { return header.first_commit == 0; }
 };
 
@@ -470,8 +473,17 @@ class Shipper {
     // segment inside the kernel.
     chain_.emplace(*opt_.base_digest);
     opt_.chain = &*chain_;
+    wal::WalScanner::RecordFn on_record;
+    if (!o_.zstd && !o_.encryption && o_.stream_hold_bytes > 0) {  // LOG-30
+      router_.emplace(
+          fs_, [this](uint64_t first) { return BodyTemp(first); }, o_.max_segment_bytes,
+          o_.stream_hold_bytes);
+      if (pos_.commit == *opt_.base_commit) router_->Arm();  // the scan starts after the position
+      on_record = [this](const wal::Record& rec) { OnRecord(rec); };
+    }
     wal::ScanResult r = wal::WalScanner(scan_file.get(), opt_).Run(
-        {}, [this](const wal::WriteSet& ws) { return OnWriteSet(ws); });
+        on_record, [this](const wal::WriteSet& ws) { return OnWriteSet(ws); });
+    if (router_) cut_.body = router_->TakeOpen();
     if (!cut_.empty()) chain_->Keep(cut_.header.last_commit);
     Status published = WaitInflight();
     Status position_saved = SavePosition();  // what was published, even before a failure
@@ -499,6 +511,20 @@ class Shipper {
     o_.progress(done, progress_total_);
   }
 
+  // LOG-30: each record the scan checked goes to its segment's temp file.
+  void OnRecord(const wal::Record& rec) {
+    router_->OnRecord(rec, BodyRouter::OpenCut{cut_.empty(), cut_.start},
+                      prev_commit_ ? *prev_commit_ + 1 : pos_.commit + 1);
+  }
+
+  // Where a streamed body is written before its last commit is known.
+  std::string BodyTemp(uint64_t first_commit) const {
+    char name[64];
+    std::snprintf(name, sizeof(name), ".%08x-%016llx.seg.body.tmp",
+                  static_cast<unsigned>(state_.epoch), static_cast<unsigned long long>(first_commit));
+    return target_->TempPath(name);
+  }
+
   // The scan's callback: false stops it.
   bool OnWriteSet(const wal::WriteSet& ws) {
     Progress(ws.end_offset);
@@ -520,14 +546,17 @@ class Shipper {
     prev_commit_ = ws.commit_id;
     prev_sequence_ = ws.last_sequence;
     if (ws.commit_id <= pos_.commit) {  // already shipped (a resume after a checkpoint)
+      if (router_) router_->Skip();
       if (ws.commit_id == pos_.commit) {
         chain_->Keep(pos_.commit);
         check_pos_ = true;
+        if (router_) router_->Arm();
       }
       return ws.commit_id < state_.applied_commit;
     }
     if (!cut_.empty() && ws.end_offset - cut_.start > o_.max_segment_bytes) {
       chain_->Keep(cut_.header.last_commit);  // the write set before this one
+      if (router_) cut_.body = router_->CloseCut();
       failure_ = Launch(cut_);
       if (!failure_.ok()) return false;
       cut_ = Cut{};
@@ -539,6 +568,9 @@ class Shipper {
       cut_.header.first_commit = ws.commit_id;
       cut_.header.first_sequence = ws.first_sequence;
       cut_.start = ws.start_offset;
+      if (router_) router_->Begin(ws.start_offset, ws.commit_id);
+    } else if (router_) {
+      router_->Join();
     }
     cut_.header.last_commit = ws.commit_id;
     cut_.header.last_sequence = ws.last_sequence;
@@ -585,9 +617,16 @@ class Shipper {
     return recorded ? refusal : node::NotRecorded(refusal, o_.data_dir);
   }
 
-  // Step 5, first half: the temp file, copied and fsynced. May run for two
-  // segments at once.
+  // Step 5, first half: the temp file, streamed (LOG-30) or copied, and
+  // fsynced. May run for two segments at once.
   Result<Written> WriteTemp(Cut& c) {
+    // LOG-30: the body the scan handed over; null if it must be copied. On
+    // any return before Finish the temp file is removed.
+    std::unique_ptr<segment::StreamedSegment> streamed;
+    if (c.body) {
+      std::shared_ptr<StreamedBody> body = std::move(c.body);
+      AERO_ASSIGN_OR_RETURN(streamed, body->Take(c.start, c.end));
+    }
     if (c.header.first_commit == pos_.commit + 1) {
       if (check_pos_) {
         AERO_ASSIGN_OR_RETURN(Digest at_pos, DigestAt(pos_.commit));
@@ -607,6 +646,12 @@ class Shipper {
     Written w;
     w.name = segment::SegmentName(c.header.epoch, c.header.first_commit, c.header.last_commit);
     w.final_path = target_->PathOf(w.name);
+    if (streamed) {
+      w.tmp = streamed->path();
+      AERO_ASSIGN_OR_RETURN(w.seg, streamed->Finish(c.header));
+      w.file_bytes = w.seg.bytes;
+      return w;
+    }
     w.tmp = target_->TempPath(HiddenName(w.name, ".tmp"));
     // Its own reader: two segments may be copied at once.
     AERO_ASSIGN_OR_RETURN(auto copy_file, OpenWal());
@@ -805,6 +850,7 @@ class Shipper {
   bool resume_ = false;
   wal::ScanOptions opt_;
   std::optional<history::AsyncDigestChain> chain_;
+  std::optional<BodyRouter> router_;  // LOG-30: plain bodies streamed from the scan
   // The scan's state.
   bool check_pos_ = false;  // the scan passes pos.commit, so its digest is checked
   Cut cut_;

@@ -25,6 +25,11 @@ struct ShipOptions {
   // LOG-3: published bytes after which the shipped position is saved (and
   // always at the end of the run).
   uint64_t position_every_bytes = 64u << 20;
+  // LOG-30: a plain segment's body is streamed from the scan; of one write
+  // set at most this much is held before it is known where it goes (a
+  // larger one that may still join the open segment is copied instead).
+  // 0: every body is copied from the log (tests compare the two).
+  uint64_t stream_hold_bytes = 1u << 20;
   // HFILE-5: mark the target as the claim archive (claim-archive.json) when
   // it has no marker yet.
   bool claim_archive = false;

@@ -105,4 +105,48 @@ Result<WrittenSegment> WriteSegment(Fs& fs, const std::string& path, SegmentHead
   return out;
 }
 
+Result<std::unique_ptr<StreamedSegment>> StreamedSegment::Open(Fs& fs, const std::string& path) {
+  AERO_ASSIGN_OR_RETURN(auto file, fs.OpenWrite(path, OpenMode::kTruncate));
+  std::unique_ptr<StreamedSegment> s(new StreamedSegment(fs, path, std::move(file)));
+  Status placeholder = s->file_->Append(std::string(kSegmentHeaderBytes, '\0'));
+  if (!placeholder.ok()) return placeholder;  // the destructor removes the file
+  return s;
+}
+
+StreamedSegment::~StreamedSegment() {
+  if (!finished_) Abandon();
+}
+
+Status StreamedSegment::Append(std::string_view body_bytes) {
+  AERO_RETURN_IF_ERROR(file_->Append(body_bytes));
+  body_bytes_ += body_bytes.size();
+  return Status::Ok();
+}
+
+Result<WrittenSegment> StreamedSegment::Finish(SegmentHeader h) {
+  h.flags &= ~kFlagZstd;
+  h.signature_size = 0;
+  h.body_size = h.stored_size = body_bytes_;
+  const std::string header = EncodeHeader(h);
+  // SEG-7: the seal covers the header of a plain segment.
+  WrittenSegment out;
+  out.seal = Sha256::Of(header);
+  AERO_RETURN_IF_ERROR(file_->WriteAt(0, header));
+  std::string trailer(kTrailerMagic);
+  trailer.append(reinterpret_cast<const char*>(out.seal.data()), out.seal.size());
+  AERO_RETURN_IF_ERROR(file_->Append(trailer));
+  AERO_RETURN_IF_ERROR(file_->Sync());
+  AERO_RETURN_IF_ERROR(file_->Close());
+  finished_ = true;
+  out.bytes = h.TotalSize();
+  return out;
+}
+
+void StreamedSegment::Abandon() {
+  if (finished_) return;
+  finished_ = true;
+  (void)file_->Close();
+  (void)fs_.Remove(path_);
+}
+
 }  // namespace aero::segment

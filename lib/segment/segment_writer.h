@@ -31,4 +31,37 @@ Result<WrittenSegment> WriteSegment(Fs& fs, const std::string& path, SegmentHead
                                     ReadableFile& wal, uint64_t start, uint64_t end, bool zstd,
                                     const WrapWriter& wrap = {});
 
+// A plain segment whose body arrives in pieces (LOG-30: ship-wal hands over
+// the records its scan read and checked, so the log is not read again).
+// Open writes 192 zero bytes where the header goes; Append adds body bytes
+// (from one thread at a time); Finish writes the header in place, then the
+// trailer, fsyncs and closes. Until Finish returns the file is no segment
+// (a zero header is corrupt "bad magic"), and it is a temp file: Abandon, or
+// the destructor, closes and removes it. The bytes equal WriteSegment's for
+// the same body and header (SEG-6).
+class StreamedSegment {
+ public:
+  static Result<std::unique_ptr<StreamedSegment>> Open(Fs& fs, const std::string& path);
+  ~StreamedSegment();
+  StreamedSegment(const StreamedSegment&) = delete;
+  StreamedSegment& operator=(const StreamedSegment&) = delete;
+
+  Status Append(std::string_view body_bytes);
+  uint64_t body_bytes() const { return body_bytes_; }
+  // `h` describes the body appended (body_size is set here); kInternal if the
+  // file could not hold it.
+  Result<WrittenSegment> Finish(SegmentHeader h);
+  void Abandon();  // closes and removes the temp file (best effort)
+  const std::string& path() const { return path_; }
+
+ private:
+  StreamedSegment(Fs& fs, std::string path, std::unique_ptr<WritableFile> file)
+      : fs_(fs), path_(std::move(path)), file_(std::move(file)) {}
+  Fs& fs_;
+  std::string path_;
+  std::unique_ptr<WritableFile> file_;
+  uint64_t body_bytes_ = 0;
+  bool finished_ = false;
+};
+
 }  // namespace aero::segment

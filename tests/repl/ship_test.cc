@@ -708,7 +708,9 @@ TEST_CASE("LOG-25 a checkpoint that replaces wal.log while shipping is 7, publis
   MakePrimary(t / "p", 60);
   REQUIRE(PosixFs().MakeDir(t / "out").ok());
   // Open 1 is the node's own, 2 the scan, 3 the hashes, 4 and on the
-  // segment copies: the checkpoint comes before the third segment's copy.
+  // segment copies (zstd bodies are compressed from the log; a plain body
+  // is the scan's bytes, LOG-30, and reads nothing after the open): the
+  // checkpoint comes before the third segment's copy.
   bool checkpointed = false;
   WalOpenHook fs([&](int n) {
     if (n != 6 || checkpointed) return;
@@ -719,6 +721,7 @@ TEST_CASE("LOG-25 a checkpoint that replaces wal.log while shipping is 7, publis
   o.data_dir = t / "p";
   o.target = t / "out";
   o.max_segment_bytes = 2000;
+  o.zstd = true;
   repl::ShipReport rep;
   Status s = repl::ShipWal(fs, o, &rep);
   REQUIRE(checkpointed);
@@ -885,7 +888,8 @@ TEST_CASE("LOG-25 a ship-wal holds its target's lock for the whole run") {
   REQUIRE(real.ok());
   const std::string lock = node::ShippedLockPath(t / "p", *real);
   // While the run reads the log (every open of wal.log after the node's
-  // own), another run to the same target cannot take the lock.
+  // own: zstd bodies open it once per segment), another run to the same
+  // target cannot take the lock.
   int tried = 0, refused = 0;
   WalOpenHook fs([&](int n) {
     if (n < 2) return;
@@ -897,8 +901,95 @@ TEST_CASE("LOG-25 a ship-wal holds its target's lock for the whole run") {
   o.data_dir = t / "p";
   o.target = t / "out";
   o.max_segment_bytes = 2000;
+  o.zstd = true;
   REQUIRE(repl::ShipWal(fs, o, nullptr).ok());
   REQUIRE(tried > 2);
   CHECK(refused == tried);
   CHECK(PosixFs().Lock(lock).ok());  // released at the end
+}
+
+namespace {
+
+// Every entry of `dir`, name to bytes (hidden temp files included).
+std::map<std::string, std::string> Log30Files(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (auto& e : std::filesystem::directory_iterator(dir)) {
+    out[e.path().filename().string()] = ReadFile(e.path().string());
+  }
+  return out;
+}
+
+Status Log30Ship(Fs& fs, const std::string& p, const std::string& out, uint64_t max_bytes,
+                 uint64_t hold, repl::ShipReport* rep = nullptr) {
+  repl::ShipOptions o;
+  o.data_dir = p;
+  o.target = out;
+  o.max_segment_bytes = max_bytes;
+  o.stream_hold_bytes = hold;
+  return repl::ShipWal(fs, o, rep);
+}
+
+}  // namespace
+
+TEST_CASE("LOG-30 a plain segment's body is the scan's bytes: ship-wal reads each log byte once") {
+  TempDir t;
+  MakePrimary(t / "p", 3000);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  const uint64_t size = std::filesystem::file_size(t / "p/wal/wal.log");
+  ReadCountingFs fs;
+  repl::ShipReport rep;
+  REQUIRE(Log30Ship(fs, t / "p", t / "out", 64u << 10, repl::ShipOptions{}.stream_hold_bytes, &rep).ok());
+  REQUIRE(rep.segments.size() > 5);
+  // The scan, the open's check of the last commit record and LOG-24's hash
+  // of the last write set (under 2 KiB): not a second pass for the copies.
+  const uint64_t read = fs.BytesRead("wal/wal.log");
+  MESSAGE("ship-wal of a " << size << "-byte log in " << rep.segments.size() << " segments read "
+                           << read << " bytes of it");
+  CHECK(read >= size);
+  CHECK(read <= size + 4096);
+  // The segments are what apply takes.
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  CheckSameHistory(t / "p", t / "r");
+  for (const auto& [name, bytes] : Log30Files(t / "out")) CHECK(name[0] != '.');
+}
+
+TEST_CASE("LOG-30 streamed and copied bodies are the same bytes, whatever the write-set sizes and the segment limit") {
+  TempDir t;
+  MakePrimary(t / "p", 30);
+  // Write sets of ~0.3 KiB, ~80 KiB and ~200 KiB, interleaved: held ones,
+  // ones that pass the hold limit while they may still join the open
+  // segment (copied), and ones known early to start the next.
+  Write(t / "p", 3, 2, 40, 2000);
+  Write(t / "p", 25, 3);
+  Write(t / "p", 2, 4, 200, 1000);
+  Write(t / "p", 25, 5);
+  struct Shape {
+    uint64_t max_bytes, hold;
+  };
+  for (const Shape& sh : {Shape{1, 1u << 20}, Shape{4096, 1u << 20}, Shape{30000, 5000},
+                          Shape{100000, 5000}, Shape{250000, 3000}, Shape{16u << 20, 3000},
+                          Shape{16u << 20, 1u << 20}}) {
+    CAPTURE(sh.max_bytes);
+    CAPTURE(sh.hold);
+    std::filesystem::remove_all(t / "copied");
+    std::filesystem::remove_all(t / "streamed");
+    std::filesystem::remove_all(t / "p/replication/shipped");
+    REQUIRE(PosixFs().MakeDir(t / "copied").ok());
+    REQUIRE(PosixFs().MakeDir(t / "streamed").ok());
+    REQUIRE(Log30Ship(PosixFs(), t / "p", t / "copied", sh.max_bytes, 0).ok());
+    std::filesystem::remove_all(t / "p/replication/shipped");
+    repl::ShipReport rep;
+    REQUIRE(Log30Ship(PosixFs(), t / "p", t / "streamed", sh.max_bytes, sh.hold, &rep).ok());
+    CHECK(rep.shipped_commit == 85);
+    const auto copied = Log30Files(t / "copied");
+    const auto streamed = Log30Files(t / "streamed");
+    CHECK(copied.size() == rep.segments.size());
+    CHECK(streamed.size() == copied.size());  // no temp file left either
+    for (const auto& [name, bytes] : copied) {
+      CAPTURE(name);
+      auto it = streamed.find(name);
+      REQUIRE(it != streamed.end());
+      CHECK(it->second == bytes);
+    }
+  }
 }

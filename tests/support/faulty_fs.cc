@@ -46,6 +46,26 @@ class FaultyWritable final : public WritableFile {
     AERO_RETURN_IF_ERROR(fs_->Step("append " + base_->path()));
     return base_->Append(data);
   }
+  // A write in place is a step like an append (torn at a crash: half its
+  // bytes land). Only bytes no fsync made durable may be overwritten: the
+  // power-loss model keeps a durable prefix, not old contents (LOG-30 writes
+  // the header before the file's only fsync).
+  Status WriteAt(uint64_t offset, std::string_view data) override {
+    std::lock_guard<std::recursive_mutex> l(fs_->mutex());
+    if (offset < fs_->DurableBytes(base_->path())) {
+      return Status(Code::kInternal, Problem("FaultyFs cannot model a write over durable bytes",
+                                             base_->path()));
+    }
+    if (!data.empty() && fs_->FullAt(base_->path())) {
+      return Status(Code::kIo, Problem("cannot write", base_->path(), std::strerror(ENOSPC)),
+                    IoHint(ENOSPC));
+    }
+    if ((fs_->AtCrashStep() || fs_->AtFailStep()) && data.size() > 1) {
+      (void)base_->WriteAt(offset, data.substr(0, data.size() / 2));
+    }
+    AERO_RETURN_IF_ERROR(fs_->Step("write-at " + base_->path()));
+    return base_->WriteAt(offset, data);
+  }
   Status Sync() override {
     std::lock_guard<std::recursive_mutex> l(fs_->mutex());
     AERO_RETURN_IF_ERROR(fs_->Step());
@@ -125,6 +145,13 @@ void FaultyFs::TrackBeforeWrite(const std::string& path, bool truncating) {
     t.full = old ? std::optional<std::string>(old->substr(0, it->second.prefix)) : std::nullopt;
     it->second = t;
   }
+}
+
+uint64_t FaultyFs::DurableBytes(const std::string& raw) const {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  auto it = files_.find(Norm(raw));
+  if (it == files_.end()) return fsys::exists(raw) ? fsys::file_size(raw) : 0;  // untouched
+  return it->second.use_prefix ? it->second.prefix : 0;
 }
 
 void FaultyFs::FileSynced(const std::string& raw) {

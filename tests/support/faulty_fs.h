@@ -112,6 +112,9 @@ class FaultyFs final : public Fs {
     return fail_at_ != 0 && steps_ + 1 == fail_at_;
   }
   void FileSynced(const std::string& path);
+  // Bytes of `path` a power loss keeps (its durable prefix; 0 while only a
+  // full copy from before its creation or truncation is durable).
+  uint64_t DurableBytes(const std::string& path) const;
 
  private:
   struct FileTrack {

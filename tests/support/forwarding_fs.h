@@ -69,6 +69,7 @@ class ForwardingWritable : public WritableFile {
  public:
   explicit ForwardingWritable(std::unique_ptr<WritableFile> f) : f_(std::move(f)) {}
   Status Append(std::string_view d) override { return f_->Append(d); }
+  Status WriteAt(uint64_t offset, std::string_view d) override { return f_->WriteAt(offset, d); }
   Status Sync() override { return f_->Sync(); }
   Status Close() override { return f_->Close(); }
   const std::string& path() const override { return f_->path(); }

@@ -116,6 +116,13 @@ class MemoryFs final : public Fs {
       bytes_->append(data);
       return Status::Ok();
     }
+    Status WriteAt(uint64_t offset, std::string_view data) override {
+      if (offset > bytes_->size() || data.size() > bytes_->size() - offset) {
+        return Status(Code::kInternal, Problem("write past the end", path_));
+      }
+      bytes_->replace(offset, data.size(), data);
+      return Status::Ok();
+    }
     Status Sync() override { return Status::Ok(); }
     Status Close() override { return Status::Ok(); }
     const std::string& path() const override { return path_; }

@@ -1,9 +1,9 @@
 // An Fs that forwards to PosixFs() and counts the bytes read from each path,
 // to show that a step does not read a file at all (NODE-11: a duplicate check
-// that needs no scan of wal/wal.log). Counts from one reading thread at a
-// time.
+// that needs no scan of wal/wal.log). Counts from any thread.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <memory>
@@ -37,7 +37,7 @@ class ReadCountingFs final : public ForwardingFs {
  private:
   class Counted final : public ForwardingFile {
    public:
-    Counted(std::unique_ptr<ReadableFile> f, uint64_t* count)
+    Counted(std::unique_ptr<ReadableFile> f, std::atomic<uint64_t>* count)
         : ForwardingFile(std::move(f)), count_(count) {}
     Result<size_t> Read(char* buf, size_t n) override { return Count(ForwardingFile::Read(buf, n)); }
     Result<size_t> ReadAt(uint64_t off, char* buf, size_t n) override {
@@ -49,13 +49,13 @@ class ReadCountingFs final : public ForwardingFs {
       if (got.ok()) *count_ += *got;
       return got;
     }
-    uint64_t* count_;
+    std::atomic<uint64_t>* count_;
   };
 
   std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
   // Pointers into the map stay valid (std::map nodes never move).
-  std::unique_ptr<std::map<std::string, uint64_t>> read_ =
-      std::make_unique<std::map<std::string, uint64_t>>();
+  std::unique_ptr<std::map<std::string, std::atomic<uint64_t>>> read_ =
+      std::make_unique<std::map<std::string, std::atomic<uint64_t>>>();
 };
 
 }  // namespace aero::testing

@@ -1,0 +1,100 @@
+#include "repl/ship_bodies.h"
+
+namespace aero::repl {
+
+StreamedBody::StreamedBody(std::unique_ptr<segment::StreamedSegment> seg, uint64_t start)
+    : seg_(std::move(seg)),
+      start_(start),
+      writer_([this](std::string_view b) { return seg_->Append(b); }) {}
+
+std::shared_ptr<StreamedBody> StreamedBody::Open(Fs& fs, const std::string& tmp, uint64_t start) {
+  Result<std::unique_ptr<segment::StreamedSegment>> seg = segment::StreamedSegment::Open(fs, tmp);
+  if (!seg.ok()) return nullptr;
+  return std::shared_ptr<StreamedBody>(new StreamedBody(std::move(*seg), start));
+}
+
+void StreamedBody::Feed(std::string_view bytes, const ByteBlock* owner) {
+  writer_.Write(bytes, owner);
+  fed_ += bytes.size();
+}
+
+void StreamedBody::Feed(const ByteSpans& spans) {
+  for (const ByteSpans::Span& s : spans.spans) {
+    Feed(std::string_view(s.data, s.size), s.owner ? &s.owner : nullptr);
+  }
+}
+
+Result<std::unique_ptr<segment::StreamedSegment>> StreamedBody::Take(uint64_t start, uint64_t end) {
+  const Status written = writer_.Finish();
+  if (!written.ok()) {
+    seg_->Abandon();
+    return written;
+  }
+  // LOG-30: exactly the bytes the segment describes, or a copy instead.
+  if (spoiled_ || start != start_ || end - start != fed_ || seg_->body_bytes() != fed_) {
+    seg_->Abandon();
+    return std::unique_ptr<segment::StreamedSegment>();
+  }
+  return std::move(seg_);
+}
+
+void BodyRouter::OnRecord(const wal::Record& rec, const OpenCut& cut, uint64_t next_commit) {
+  if (!armed_) return;
+  switch (route_) {
+    case Route::kDrop: return;
+    case Route::kNext: next_->Feed(rec.bytes, rec.owner); return;
+    case Route::kHold: break;
+  }
+  if (held_.size == 0) held_start_ = rec.offset;
+  size_t took = 0;
+  if (held_.size + rec.bytes.size() <= hold_) took = held_.Add(rec.bytes, rec.owner, hold_);
+  if (took == rec.bytes.size()) return;
+  // The write set passed hold_ before its end: decide now where it goes.
+  const uint64_t reached = rec.offset + rec.bytes.size();
+  if (cut.empty || reached - cut.start > max_) {  // it starts the next segment, whatever follows
+    next_ = StreamedBody::Open(fs_, temp_path_(next_commit), held_start_);
+  }
+  if (next_) {
+    next_->Feed(held_);
+    next_->Feed(rec.bytes.substr(took), rec.owner);
+    route_ = Route::kNext;
+  } else {  // it may join the open segment or start the next: both are copied
+    route_ = Route::kDrop;
+  }
+  held_.Clear();
+}
+
+void BodyRouter::EndWriteSet() {
+  held_.Clear();
+  route_ = Route::kHold;
+  next_.reset();  // a body opened for a write set that started no segment is removed
+}
+
+void BodyRouter::Skip() { EndWriteSet(); }
+
+std::shared_ptr<StreamedBody> BodyRouter::CloseCut() { return std::move(open_); }
+
+void BodyRouter::Begin(uint64_t start, uint64_t commit) {
+  switch (route_) {
+    case Route::kHold:
+      open_ = StreamedBody::Open(fs_, temp_path_(commit), start);
+      if (open_) open_->Feed(held_);
+      break;
+    case Route::kNext: open_ = std::move(next_); break;
+    case Route::kDrop: open_.reset(); break;
+  }
+  EndWriteSet();
+}
+
+void BodyRouter::Join() {
+  if (open_) {
+    if (route_ == Route::kHold) {
+      open_->Feed(held_);
+    } else {
+      open_->Spoil();  // this write set's bytes are not in it
+    }
+  }
+  EndWriteSet();
+}
+
+}  // namespace aero::repl
