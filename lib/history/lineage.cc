@@ -44,6 +44,12 @@ std::optional<uint64_t> Lineage::Branch(uint32_t epoch) const {
   return chain_[epoch - 1].branch_commit;
 }
 
+uint64_t Lineage::LastOwned(uint32_t epoch, uint64_t last) const {
+  if (epoch >= max_epoch()) return last;  // no later epoch is known (and no overflow of epoch + 1)
+  const std::optional<uint64_t> b_next = Branch(epoch + 1);
+  return b_next ? std::min(last, *b_next) : last;
+}
+
 uint32_t Lineage::Owner(uint64_t commit) const {
   uint32_t owner = 1;
   for (const LineageEntry& e : chain_) {

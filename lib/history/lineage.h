@@ -33,6 +33,14 @@ class Lineage {
   std::optional<uint64_t> Branch(uint32_t epoch) const;
   // The epoch that owns CommitId `commit` (>= 1).
   uint32_t Owner(uint64_t commit) const;
+  // Row 6 of apply-wal's table (LOG-20), the one place it is decided: the
+  // last CommitId of a segment of `epoch` (>= 1) holding `first..last` that
+  // its epoch owns: `last`, or the next epoch's branch point below it. The
+  // segment is superseded (no part of this history) when `first` is above.
+  uint64_t LastOwned(uint32_t epoch, uint64_t last) const;
+  bool Superseded(uint32_t epoch, uint64_t first, uint64_t last) const {
+    return first > LastOwned(epoch, last);
+  }
   // The history file of `epoch` among those given (nullptr if none was).
   const SourcedFile* File(uint32_t epoch) const;
 

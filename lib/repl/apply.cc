@@ -231,10 +231,9 @@ class Applier {
       // A name no segment can have (epoch 0, first above last) is no
       // superseded one: the gap.
       const bool sane = e.info.epoch >= 1 && e.info.first_commit <= e.info.last_commit;
-      const std::optional<uint64_t> b_next = sane && e.info.epoch <= lineage_.max_epoch()
-                                                 ? lineage_.Branch(e.info.epoch + 1)
-                                                 : std::nullopt;
-      if (!b_next || e.info.first_commit <= *b_next) return GapOrForeign(e, A);
+      if (!sane || !lineage_.Superseded(e.info.epoch, e.info.first_commit, e.info.last_commit)) {
+        return GapOrForeign(e, A);
+      }
       rep_.segments.push_back({e.name, e.info.first_commit, e.info.last_commit, 0, 0, "superseded"});
       return Status::Ok();
     }
@@ -352,8 +351,7 @@ class Applier {
     }
     // Row 6, LOG-20: write sets beyond the next epoch's branch point are
     // superseded; the rows below take the segment through L only.
-    const std::optional<uint64_t> b_next = lineage_.Branch(h.epoch + 1);
-    const uint64_t L = b_next ? std::min(L_header, *b_next) : L_header;
+    const uint64_t L = lineage_.LastOwned(h.epoch, L_header);
     if (F > L) {
       rep_.segments.push_back({e.name, F, L_header, 0, 0, "superseded"});
       return Status::Ok();

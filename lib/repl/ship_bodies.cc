@@ -31,7 +31,7 @@ Result<std::unique_ptr<segment::StreamedSegment>> StreamedBody::Take(uint64_t st
     return written;
   }
   // LOG-30: exactly the bytes the segment describes, or a copy instead.
-  if (spoiled_ || start != start_ || end - start != fed_ || seg_->body_bytes() != fed_) {
+  if (start != start_ || end - start != fed_ || seg_->body_bytes() != fed_) {
     seg_->Abandon();
     return std::unique_ptr<segment::StreamedSegment>();
   }
@@ -87,13 +87,9 @@ void BodyRouter::Begin(uint64_t start, uint64_t commit) {
 }
 
 void BodyRouter::Join() {
-  if (open_) {
-    if (route_ == Route::kHold) {
-      open_->Feed(held_);
-    } else {
-      open_->Spoil();  // this write set's bytes are not in it
-    }
-  }
+  // Held: its records go to the open body. Otherwise they are not in it, so
+  // Take finds the body short of the segment's range and it is copied.
+  if (open_ && route_ == Route::kHold) open_->Feed(held_);
   EndWriteSet();
 }
 

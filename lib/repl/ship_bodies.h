@@ -7,8 +7,8 @@
 // Join). Until then the write set's records are held, as references to the
 // scan's read blocks, up to `hold_bytes`. A write set larger than that goes
 // to a new body as soon as it is known to start a segment; otherwise the
-// segments it touches get no body (or a spoiled one) and are copied from the
-// log instead (SEG-6: the same bytes). Memory: `hold_bytes` plus each body's
+// segments it touches get no body (or one short of their range) and are
+// copied from the log instead (SEG-6: the same bytes). Memory: `hold_bytes` plus each body's
 // writer queue, whatever the write sets' sizes.
 #pragma once
 
@@ -35,7 +35,6 @@ class StreamedBody {
 
   void Feed(std::string_view bytes, const ByteBlock* owner);
   void Feed(const ByteSpans& spans);
-  void Spoil() { spoiled_ = true; }  // bytes of it are missing or extra
 
   // Waits for the writer. The file, if it holds exactly WAL bytes [start,
   // end); null if it does not (the segment is copied instead; the file is
@@ -46,7 +45,6 @@ class StreamedBody {
   StreamedBody(std::unique_ptr<segment::StreamedSegment> seg, uint64_t start);
   std::unique_ptr<segment::StreamedSegment> seg_;
   uint64_t start_, fed_ = 0;
-  bool spoiled_ = false;
   BackgroundWriter writer_;  // last: stopped first
 };
 

@@ -594,9 +594,7 @@ class Continuity {
       return;
     }
     // Row 6 (LOG-20), by the name: write sets past the next epoch's branch point.
-    const std::optional<uint64_t> b_next =
-        n.epoch <= lineage_.max_epoch() ? lineage_.Branch(n.epoch + 1) : std::nullopt;
-    const uint64_t last_owned = b_next ? std::min(n.last_commit, *b_next) : n.last_commit;
+    const uint64_t last_owned = lineage_.LastOwned(n.epoch, n.last_commit);
     if (n.first_commit > last_owned) {
       if (past_gap) {  // apply-wal passes the name over without opening the file
         Demote(s.path, "superseded", "apply-wal passes it over by its name (LOG-20)", /*all=*/true);
@@ -608,7 +606,7 @@ class Continuity {
                                          Problem("superseded segment", s.path,
                                                  "its write sets belong to epoch " +
                                                      std::to_string(n.epoch + 1) + " from commit " +
-                                                     std::to_string(b_next.value_or(0) + 1))));
+                                                     std::to_string(last_owned + 1))));
       } else if (s.state == "corrupt" && !ByHeader(e, s) && header_) {
         Demote(s.path, "superseded", "apply-wal passes a superseded segment over by its header (LOG-20)");
       }
