@@ -47,6 +47,7 @@ struct Written {
   std::string name, final_path, tmp;
   segment::WrittenSegment seg;  // the segment: its size and seal (what a signature states, SIG-1)
   uint64_t file_bytes = 0;      // the file: larger in an encryption envelope (ENC-12)
+  bool streamed = false;        // LOG-30
 };
 
 // ship-wal in named steps (specs/REPLICATION_LOG_FLOW.md, "Shipping"):
@@ -469,8 +470,8 @@ class Shipper {
     opt_.base_commit = resume_ ? pos_.commit : state_.base_commit;
     opt_.base_digest = resume_ ? pos_.digest : state_.base_digest;
     // HIST-2 runs on a worker thread beside the scan (CRCs, REC rules); each
-    // WAL byte is read once by the scan, hashed once, and copied into its
-    // segment inside the kernel.
+    // WAL byte is read once by the scan, hashed once, and handed from the
+    // scan's read block to its segment's writer thread (LOG-30).
     chain_.emplace(*opt_.base_digest);
     opt_.chain = &*chain_;
     wal::WalScanner::RecordFn on_record;
@@ -650,13 +651,19 @@ class Shipper {
       w.tmp = streamed->path();
       AERO_ASSIGN_OR_RETURN(w.seg, streamed->Finish(c.header));
       w.file_bytes = w.seg.bytes;
+      w.streamed = true;
       return w;
     }
     w.tmp = target_->TempPath(HiddenName(w.name, ".tmp"));
     // Its own reader: two segments may be copied at once.
     AERO_ASSIGN_OR_RETURN(auto copy_file, OpenWal());
-    AERO_ASSIGN_OR_RETURN(w.seg, segment::WriteSegment(fs_, w.tmp, c.header, *copy_file, c.start,
-                                                       c.end, o_.zstd, Encrypt()));
+    Result<segment::WrittenSegment> seg = segment::WriteSegment(fs_, w.tmp, c.header, *copy_file,
+                                                                c.start, c.end, o_.zstd, Encrypt());
+    if (!seg.ok()) {
+      (void)fs_.Remove(w.tmp);  // nothing half-written is left in the target
+      return seg.status();
+    }
+    w.seg = *seg;
     w.file_bytes = o_.encryption ? crypto::EncryptedSize(w.seg.bytes) : w.seg.bytes;
     return w;
   }
@@ -676,11 +683,13 @@ class Shipper {
       }
     }
     out.encrypted = o_.encryption != nullptr;
+    out.streamed = w.streamed;
     Status renamed = target_->PublishExclusive(w.tmp, w.name);
     if (renamed.code() == Code::kRefused) {
       (void)fs_.Remove(w.tmp);
       AERO_RETURN_IF_ERROR(JudgeExisting(c, w, &out));
     } else {
+      if (!renamed.ok()) (void)fs_.Remove(w.tmp);  // not published: not left behind either
       AERO_RETURN_IF_ERROR(renamed);
       AERO_RETURN_IF_ERROR(target_->MakeDurable());
       out.bytes = w.file_bytes;

@@ -55,6 +55,7 @@ struct ShippedSegment {
   std::string sha256;          // the segment's seal, its trailer hash (SEG-7)
   bool already_there = false;  // LOG-4: a valid segment of the same history was found
   bool encrypted = false;      // ENC-12: the file is an encryption envelope
+  bool streamed = false;       // LOG-30: its body is the scan's bytes, not a copy from the log
 };
 
 struct ShipReport {

@@ -87,9 +87,14 @@ void BodyRouter::Begin(uint64_t start, uint64_t commit) {
 }
 
 void BodyRouter::Join() {
-  // Held: its records go to the open body. Otherwise they are not in it, so
-  // Take finds the body short of the segment's range and it is copied.
-  if (open_ && route_ == Route::kHold) open_->Feed(held_);
+  // Held: its records go to the open body. Otherwise they are not in it:
+  // the segment is copied, and its body file is removed now rather than
+  // written on to the end (Take would find it short of the range anyway).
+  if (route_ == Route::kHold) {
+    if (open_) open_->Feed(held_);
+  } else {
+    open_.reset();
+  }
   EndWriteSet();
 }
 

@@ -79,7 +79,6 @@ class BodyRouter {
 
  private:
   enum class Route { kHold, kNext, kDrop };
-  void Decide(const OpenCut& cut, uint64_t next_commit);  // the held write set passed hold_
   void EndWriteSet();
 
   Fs& fs_;

@@ -18,7 +18,7 @@ namespace {
 
 std::once_flag g_curl_init;
 
-std::string Lower(std::string s) {
+std::string LowerHeaderName(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
@@ -62,7 +62,7 @@ size_t WriteHeader(char* data, size_t size, size_t nitems, void* userdata) {
     std::string v = line.substr(colon + 1);
     while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.pop_back();
     while (!v.empty() && v.front() == ' ') v.erase(v.begin());
-    (*h)[Lower(line.substr(0, colon))] = v;
+    (*h)[LowerHeaderName(line.substr(0, colon))] = v;
   }
   return size * nitems;
 }

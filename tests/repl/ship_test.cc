@@ -391,15 +391,20 @@ TEST_CASE("LOG-24 FM-12 a position written before last_set existed is checked by
   Write(t / "p", 2, 5);
   const uint64_t wal_bytes = std::filesystem::file_size(t / "p/wal/wal.log");
   // Ships p to out; the bytes of wal/wal.log that run read.
+  repl::ShipReport rep;
   auto wal_bytes_read = [&] {
     repl::ShipOptions o;
     o.data_dir = t / "p";
     o.target = t / "out";
     ReadCountingFs fs;
-    REQUIRE(repl::ShipWal(fs, o, nullptr).ok());
+    rep = repl::ShipReport{};
+    REQUIRE(repl::ShipWal(fs, o, &rep).ok());
     return fs.BytesRead("wal/wal.log");
   };
   CHECK(wal_bytes_read() >= wal_bytes);
+  // LOG-30: past the shipped write sets the scan streams the bodies.
+  REQUIRE_FALSE(rep.segments.empty());
+  for (const repl::ShippedSegment& seg : rep.segments) CHECK(seg.streamed);
   CHECK(Segments(t / "out").size() > before.size());
   Write(t / "p", 2, 6);
   const uint64_t grown = std::filesystem::file_size(t / "p/wal/wal.log");
@@ -955,13 +960,15 @@ TEST_CASE("LOG-30 a plain segment's body is the scan's bytes: ship-wal reads eac
 
 TEST_CASE("LOG-30 streamed and copied bodies are the same bytes, whatever the write-set sizes and the segment limit") {
   TempDir t;
-  MakePrimary(t / "p", 30);
-  // Write sets of ~0.3 KiB, ~80 KiB and ~200 KiB, interleaved: held ones,
+  // Write sets of ~200 KiB, ~0.4 KiB and ~80 KiB, interleaved: held ones,
   // ones that pass the hold limit while they may still join the open
-  // segment (copied), and ones known early to start the next.
+  // segment (copied), and ones known early to start the next: the first of
+  // the run (no open segment) and one past the limit.
+  MakePrimary(t / "p", 0);
+  Write(t / "p", 2, 4, 200, 1000);
+  Write(t / "p", 30, 1, 3, 120);
   Write(t / "p", 3, 2, 40, 2000);
   Write(t / "p", 25, 3);
-  Write(t / "p", 2, 4, 200, 1000);
   Write(t / "p", 25, 5);
   struct Shape {
     uint64_t max_bytes, hold;
@@ -981,6 +988,23 @@ TEST_CASE("LOG-30 streamed and copied bodies are the same bytes, whatever the wr
     repl::ShipReport rep;
     REQUIRE(Log30Ship(PosixFs(), t / "p", t / "streamed", sh.max_bytes, sh.hold, &rep).ok());
     CHECK(rep.shipped_commit == 85);
+    uint64_t streamed_count = 0;
+    for (const repl::ShippedSegment& seg : rep.segments) streamed_count += seg.streamed ? 1 : 0;
+    MESSAGE(streamed_count << " of " << rep.segments.size() << " segments streamed");
+    if (sh.hold >= (1u << 20)) {
+      CHECK(streamed_count == rep.segments.size());  // every write set is under 1 MiB: held
+    } else if (sh.max_bytes <= 250000) {
+      // The 200 KiB write set that opens the run is known at once to start
+      // a segment: streamed although it passes the hold limit.
+      REQUIRE_FALSE(rep.segments.empty());
+      CHECK(rep.segments[0].first_commit == 1);
+      CHECK(rep.segments[0].streamed);
+      CHECK(streamed_count < rep.segments.size());  // some were copied
+    } else {
+      // One segment of everything: a write set over the hold limit that
+      // joins it makes it a copy.
+      CHECK(streamed_count == 0);
+    }
     const auto copied = Log30Files(t / "copied");
     const auto streamed = Log30Files(t / "streamed");
     CHECK(copied.size() == rep.segments.size());
@@ -992,4 +1016,36 @@ TEST_CASE("LOG-30 streamed and copied bodies are the same bytes, whatever the wr
       CHECK(it->second == bytes);
     }
   }
+}
+
+TEST_CASE("LOG-25 LOG-30 a checkpoint that replaces wal.log during a streamed run: the run ships what the file it opened holds (0)") {
+  TempDir t;
+  MakePrimary(t / "p", 60);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  // Before the first segment's rename the scan is still reading: the
+  // checkpoint then renames a new wal.log over the one the run opened.
+  bool checkpointed = false;
+  PublishHook fs([&] {
+    if (checkpointed) return;
+    auto w = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
+    if (w.ok() && (*w)->Checkpoint().ok()) checkpointed = true;
+  });
+  repl::ShipOptions o;
+  o.data_dir = t / "p";
+  o.target = t / "out";
+  o.max_segment_bytes = 2000;
+  repl::ShipReport rep;
+  REQUIRE(repl::ShipWal(fs, o, &rep).ok());
+  REQUIRE(checkpointed);
+  CHECK(StateOf(t / "p").base_commit == 60);
+  CHECK(rep.shipped_commit == 60);
+  REQUIRE(rep.segments.size() > 3);
+  for (const repl::ShippedSegment& seg : rep.segments) CHECK(seg.streamed);
+  // The next run follows the checkpoint by CommitId: nothing is missing.
+  repl::ShipReport again;
+  REQUIRE(Ship(t / "p", t / "out", 16u << 20, false, &again).ok());
+  CHECK(again.segments.empty());
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  CHECK(StateOf(t / "r").applied_commit == 60);
+  CHECK(StateOf(t / "r").applied_digest == StateOf(t / "p").applied_digest);
 }
