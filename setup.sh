@@ -32,10 +32,13 @@ JOBS=${JOBS:-2}
 # Unity builds (CMake batches the sources of a target into a few translation
 # units): each build parses the big headers (CLI11, nlohmann-json, spdlog,
 # doctest) a few times instead of once per file; see lib/, cli/ and tests/
-# CMakeLists.txt for the files kept apart.
+# CMakeLists.txt for the files kept apart. Batches of 16 files, not CMake's
+# 8: a clean Release build of unit_tests took 115 s instead of 129 s on 2
+# cores (2026-12-06). File-local names must then be unique across 16 files.
+UNITY="-DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16"
 case "${1:-}" in
   demo)
-    cmake -S . -B build -G Ninja -DCMAKE_UNITY_BUILD=ON -DCMAKE_BUILD_TYPE=Release -DAERODB_TESTS=OFF >/dev/null
+    cmake -S . -B build -G Ninja $UNITY -DCMAKE_BUILD_TYPE=Release -DAERODB_TESTS=OFF >/dev/null
     cmake --build build -j"$JOBS"
     exec bash examples/demo.sh build/cli
     ;;
@@ -43,7 +46,7 @@ case "${1:-}" in
     # The fuzz targets must build (clang + libFuzzer) and survive a short run;
     # their corpora also replay inside ctest under gcc's sanitizers.
     # -O1: fuzzing speed (inputs a second) is what finds bugs; ASan and UBSan stay on.
-    cmake -S . -B build-fuzz -G Ninja -DCMAKE_UNITY_BUILD=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+    cmake -S . -B build-fuzz -G Ninja $UNITY -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
       -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_FLAGS_DEBUG="-g -O1" -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
       -DAERODB_FUZZ=ON -DAERODB_SANITIZE=ON >/dev/null
     cmake --build build-fuzz -j"$JOBS" --target record_reader_fuzz archive_reader_fuzz \
@@ -79,10 +82,10 @@ case "${1:-}" in
     # and the authority model test (issue 11): 10,000 random sequences from
     # fixed seeds, in a Release build (the sanitized suites run 200). Both
     # built first, then run side by side: each is mostly one core.
-    cmake -S . -B build-tsan -G Ninja -DCMAKE_UNITY_BUILD=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAERODB_TSAN=ON \
+    cmake -S . -B build-tsan -G Ninja $UNITY -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAERODB_TSAN=ON \
       -DAERODB_WERROR=ON >/dev/null
     cmake --build build-tsan -j"$JOBS" --target unit_tests
-    cmake -S . -B build-model -G Ninja -DCMAKE_UNITY_BUILD=ON -DCMAKE_BUILD_TYPE=Release -DAERODB_WERROR=ON >/dev/null
+    cmake -S . -B build-model -G Ninja $UNITY -DCMAKE_BUILD_TYPE=Release -DAERODB_WERROR=ON >/dev/null
     cmake --build build-model -j"$JOBS" --target model_tests
     # The TSan suite in two halves by source folder (their summed cases are
     # the whole suite), beside the model test: three processes, two cores.
@@ -110,7 +113,7 @@ case "${1:-}" in
 
     # -g1: line tables only, enough for the sanitizers' stack traces, and
     # quicker to build than full debug information.
-    cmake -S . -B build-asan -G Ninja -DCMAKE_UNITY_BUILD=ON -DCMAKE_BUILD_TYPE=Debug -DAERODB_SANITIZE=ON \
+    cmake -S . -B build-asan -G Ninja $UNITY -DCMAKE_BUILD_TYPE=Debug -DAERODB_SANITIZE=ON \
       -DCMAKE_C_FLAGS_DEBUG=-g1 -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DAERODB_WERROR=ON >/dev/null
     cmake --build build-asan -j"$JOBS"
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
