@@ -33,11 +33,13 @@ class StreamedBody {
   // (the copy meets the same fault, and reports it).
   static std::shared_ptr<StreamedBody> Open(Fs& fs, const std::string& tmp, uint64_t start);
 
-  void Feed(std::string_view bytes, const ByteBlock* owner);
-  void Feed(const ByteSpans& spans);
+  // WAL bytes at `offset`: a piece that does not continue the body where
+  // it ends breaks it (Take then refuses it).
+  void Feed(uint64_t offset, std::string_view bytes, const ByteBlock* owner);
+  void Feed(uint64_t offset, const ByteSpans& spans);
 
   // Waits for the writer. The file, if it holds exactly WAL bytes [start,
-  // end); null if it does not (the segment is copied instead; the file is
+  // end), fed contiguously; null if it does not (the segment is copied instead; the file is
   // removed); the writer's error if appending failed.
   Result<std::unique_ptr<segment::StreamedSegment>> Take(uint64_t start, uint64_t end);
 
@@ -45,6 +47,7 @@ class StreamedBody {
   StreamedBody(std::unique_ptr<segment::StreamedSegment> seg, uint64_t start);
   std::unique_ptr<segment::StreamedSegment> seg_;
   uint64_t start_, fed_ = 0;
+  bool broken_ = false;  // a piece was fed out of place
   BackgroundWriter writer_;  // last: stopped first
 };
 

@@ -26,7 +26,7 @@ TEST_CASE("LOG-30 a body short of or past its segment's range, or starting elsew
     const std::string tmp = t / ".body.tmp";
     std::shared_ptr<repl::StreamedBody> body = repl::StreamedBody::Open(PosixFs(), tmp, c.body_start);
     REQUIRE(body != nullptr);
-    body->Feed(std::string_view(bytes).substr(0, c.fed), nullptr);
+    body->Feed(c.body_start, std::string_view(bytes).substr(0, c.fed), nullptr);
     Result<std::unique_ptr<segment::StreamedSegment>> taken = body->Take(c.range_start, c.range_end);
     REQUIRE(taken.ok());
     CHECK((*taken != nullptr) == c.taken);
@@ -36,4 +36,17 @@ TEST_CASE("LOG-30 a body short of or past its segment's range, or starting elsew
     }
     CHECK_FALSE(std::filesystem::exists(tmp));  // not taken: removed at once
   }
+}
+
+TEST_CASE("LOG-30 a body fed out of place is not taken, even at the right size") {
+  TempDir t;
+  const std::string tmp = t / ".body.tmp";
+  std::shared_ptr<repl::StreamedBody> body = repl::StreamedBody::Open(PosixFs(), tmp, 100);
+  REQUIRE(body != nullptr);
+  body->Feed(100, std::string(40, 'a'), nullptr);
+  body->Feed(150, std::string(60, 'b'), nullptr);  // bytes 140..149 skipped, 200..209 extra
+  Result<std::unique_ptr<segment::StreamedSegment>> taken = body->Take(100, 200);
+  REQUIRE(taken.ok());
+  CHECK(*taken == nullptr);
+  CHECK_FALSE(std::filesystem::exists(tmp));
 }

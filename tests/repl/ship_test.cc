@@ -612,6 +612,22 @@ namespace {
 
 // Runs `at_open(n)` before the nth open of wal/wal.log (n from 1); ship-wal
 // opens it from two threads, so the hook runs under a lock.
+// Checkpoints `dir` once: the reference node renames a new wal.log over the
+// one a running ship-wal opened.
+void CheckpointOnce(const std::string& dir, bool* done) {
+  if (*done) return;
+  auto w = engine::ReferenceNode::Open(PosixFs(), dir, node::Access::kWrite);
+  if (w.ok() && (*w)->Checkpoint().ok()) *done = true;
+}
+
+repl::ShipOptions SmallSegments(const std::string& primary, const std::string& target) {
+  repl::ShipOptions o;
+  o.data_dir = primary;
+  o.target = target;
+  o.max_segment_bytes = 2000;
+  return o;
+}
+
 class WalOpenHook final : public ForwardingFs {
  public:
   explicit WalOpenHook(std::function<void(int)> at_open) : at_open_(std::move(at_open)) {}
@@ -718,14 +734,9 @@ TEST_CASE("LOG-25 a checkpoint that replaces wal.log while shipping is 7, publis
   // checkpoint comes before the third segment's copy.
   bool checkpointed = false;
   WalOpenHook fs([&](int n) {
-    if (n != 6 || checkpointed) return;
-    auto w = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
-    if (w.ok() && (*w)->Checkpoint().ok()) checkpointed = true;
+    if (n == 6) CheckpointOnce(t / "p", &checkpointed);
   });
-  repl::ShipOptions o;
-  o.data_dir = t / "p";
-  o.target = t / "out";
-  o.max_segment_bytes = 2000;
+  repl::ShipOptions o = SmallSegments(t / "p", t / "out");
   o.zstd = true;
   repl::ShipReport rep;
   Status s = repl::ShipWal(fs, o, &rep);
@@ -1022,18 +1033,13 @@ TEST_CASE("LOG-25 LOG-30 a checkpoint that replaces wal.log during a streamed ru
   TempDir t;
   MakePrimary(t / "p", 60);
   REQUIRE(PosixFs().MakeDir(t / "out").ok());
-  // Before the first segment's rename the scan is still reading: the
-  // checkpoint then renames a new wal.log over the one the run opened.
+  // The checkpoint renames a new wal.log over the one the run opened,
+  // before the first segment's rename: every later segment's copy would
+  // open the new file (7, the test above); a streamed body reads nothing
+  // after the open.
   bool checkpointed = false;
-  PublishHook fs([&] {
-    if (checkpointed) return;
-    auto w = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
-    if (w.ok() && (*w)->Checkpoint().ok()) checkpointed = true;
-  });
-  repl::ShipOptions o;
-  o.data_dir = t / "p";
-  o.target = t / "out";
-  o.max_segment_bytes = 2000;
+  PublishHook fs([&] { CheckpointOnce(t / "p", &checkpointed); });
+  repl::ShipOptions o = SmallSegments(t / "p", t / "out");
   repl::ShipReport rep;
   REQUIRE(repl::ShipWal(fs, o, &rep).ok());
   REQUIRE(checkpointed);
