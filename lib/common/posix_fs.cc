@@ -27,6 +27,9 @@ std::string IoHint(int err) {
     case EPERM:
     case EROFS:
       return "check the permissions and that the file system is mounted writable, then re-run";
+    case ELOOP:
+      return "a symlink stands where aerodb-repl writes its own file, and it is never followed: "
+             "remove the symlink, then re-run";
     default:
       return "fix the file system, then re-run: nothing acknowledged was lost";
   }
@@ -187,7 +190,9 @@ class Posix final : public Fs {
                                                   OpenMode mode) override {
     int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
     if (mode == OpenMode::kCreateExclusive) flags |= O_EXCL;
-    if (mode == OpenMode::kTruncate) flags |= O_TRUNC;
+    // Created or truncated files are our own (temp files, node files): a
+    // symlink planted there is never written through (LOG-3).
+    if (mode == OpenMode::kTruncate) flags |= O_TRUNC | O_NOFOLLOW;
     if (mode == OpenMode::kAppend) flags |= O_APPEND;
     int fd = ::open(path.c_str(), flags, 0644);
     if (fd < 0) {

@@ -690,6 +690,12 @@ class Shipper {
       AERO_RETURN_IF_ERROR(JudgeExisting(c, w, &out));
     } else {
       if (!renamed.ok()) (void)fs_.Remove(w.tmp);  // not published: not left behind either
+      if (renamed.code() == Code::kNotFound) {  // the temp file (or the target) is gone: not 9
+        return Status(Code::kIo, renamed.message(),
+                      "another process removed the temp file or the target during the run: "
+                      "check '" + rep_.target + "', then re-run ship-wal (nothing was published "
+                      "under this name)");
+      }
       AERO_RETURN_IF_ERROR(renamed);
       AERO_RETURN_IF_ERROR(target_->MakeDurable());
       out.bytes = w.file_bytes;

@@ -1055,3 +1055,45 @@ TEST_CASE("LOG-25 LOG-30 a checkpoint that replaces wal.log during a streamed ru
   CHECK(StateOf(t / "r").applied_commit == 60);
   CHECK(StateOf(t / "r").applied_digest == StateOf(t / "p").applied_digest);
 }
+
+TEST_CASE("LOG-3 a symlink planted at a temp file's path is never followed: nothing written through it, no symlink published") {
+  TempDir t;
+  MakePrimary(t / "p", 20);
+  WriteFile(t / "victim", "precious");
+  const std::string seg_tmp = HiddenName(segment::SegmentName(1, 1, 20), ".tmp");
+  // A streamed body's temp path: that segment is copied instead (0).
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  std::filesystem::create_symlink(t / "victim", t / "out/.00000001-0000000000000001.seg.body.tmp");
+  repl::ShipReport rep;
+  REQUIRE(Ship(t / "p", t / "out", 16u << 20, false, &rep).ok());
+  REQUIRE(rep.segments.size() == 1);
+  CHECK_FALSE(rep.segments[0].streamed);
+  CHECK(std::filesystem::is_regular_file(std::filesystem::symlink_status(t / "out" / rep.segments[0].name)));
+  CHECK(ReadFile(t / "victim") == "precious");
+  // A copied body's temp path (--zstd): 10 with a hint, nothing published.
+  REQUIRE(PosixFs().MakeDir(t / "out2").ok());
+  std::filesystem::create_symlink(t / "victim", t / "out2" / seg_tmp);
+  Status s = Ship(t / "p", t / "out2", 16u << 20, /*zstd=*/true);
+  CHECK(s.code() == Code::kIo);
+  CHECK(s.message().find(seg_tmp) != std::string::npos);
+  CHECK_FALSE(s.hint().empty());
+  CHECK(Segments(t / "out2").empty());
+  CHECK(ReadFile(t / "victim") == "precious");
+}
+
+TEST_CASE("LOG-3 a temp file removed by another process before its rename is 10 with a hint, not 9") {
+  TempDir t;
+  MakePrimary(t / "p", 20);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  PublishHook fs([&] {
+    for (auto& e : std::filesystem::directory_iterator(t / "out")) {
+      if (e.path().filename().string()[0] == '.') std::filesystem::remove(e.path());
+    }
+  });
+  Status s = repl::ShipWal(fs, SmallSegments(t / "p", t / "out"), nullptr);
+  CHECK(s.code() == Code::kIo);
+  CHECK_FALSE(s.hint().empty());
+  CHECK(Segments(t / "out").empty());
+  REQUIRE(Ship(t / "p", t / "out").ok());  // the re-run publishes
+  CHECK_FALSE(Segments(t / "out").empty());
+}
