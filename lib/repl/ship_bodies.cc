@@ -38,7 +38,7 @@ Result<std::unique_ptr<segment::StreamedSegment>> StreamedBody::Take(uint64_t st
     return written;
   }
   // LOG-30: exactly the bytes the segment describes, or a copy instead.
-  if (broken_ || start != start_ || end - start != fed_ || seg_->body_bytes() != fed_) {
+  if (broken_ || start != start_ || end - start != fed_) {
     seg_->Abandon();
     return std::unique_ptr<segment::StreamedSegment>();
   }

@@ -54,6 +54,16 @@ Result<uint64_t> Compress(ReadableFile& wal, uint64_t start, uint64_t end,
   }
 }
 
+// The trailer after the stored body (SEG-7: magic, then the seal), then the
+// fsync and the close: the last steps of every segment file.
+Status EndSegmentFile(WritableFile& file, const Sha256Digest& seal) {
+  std::string trailer(kTrailerMagic);
+  trailer.append(reinterpret_cast<const char*>(seal.data()), seal.size());
+  AERO_RETURN_IF_ERROR(file.Append(trailer));
+  AERO_RETURN_IF_ERROR(file.Sync());
+  return file.Close();
+}
+
 }  // namespace
 
 Result<WrittenSegment> WriteSegment(Fs& fs, const std::string& path, SegmentHeader h,
@@ -96,12 +106,8 @@ Result<WrittenSegment> WriteSegment(Fs& fs, const std::string& path, SegmentHead
   }
   WrittenSegment out;
   out.seal = seal.Finish();
-  std::string trailer(kTrailerMagic);
-  trailer.append(reinterpret_cast<const char*>(out.seal.data()), out.seal.size());
-  AERO_RETURN_IF_ERROR(file->Append(trailer));
   out.bytes = h.TotalSize();
-  AERO_RETURN_IF_ERROR(file->Sync());
-  AERO_RETURN_IF_ERROR(file->Close());
+  AERO_RETURN_IF_ERROR(EndSegmentFile(*file, out.seal));
   return out;
 }
 
@@ -132,11 +138,7 @@ Result<WrittenSegment> StreamedSegment::Finish(SegmentHeader h) {
   WrittenSegment out;
   out.seal = Sha256::Of(header);
   AERO_RETURN_IF_ERROR(file_->WriteAt(0, header));
-  std::string trailer(kTrailerMagic);
-  trailer.append(reinterpret_cast<const char*>(out.seal.data()), out.seal.size());
-  AERO_RETURN_IF_ERROR(file_->Append(trailer));
-  AERO_RETURN_IF_ERROR(file_->Sync());
-  AERO_RETURN_IF_ERROR(file_->Close());
+  AERO_RETURN_IF_ERROR(EndSegmentFile(*file_, out.seal));
   finished_ = true;
   out.bytes = h.TotalSize();
   return out;

@@ -937,9 +937,7 @@ std::map<std::string, std::string> Log30Files(const std::string& dir) {
 
 Status Log30Ship(Fs& fs, const std::string& p, const std::string& out, uint64_t max_bytes,
                  uint64_t hold, repl::ShipReport* rep = nullptr) {
-  repl::ShipOptions o;
-  o.data_dir = p;
-  o.target = out;
+  repl::ShipOptions o = SmallSegments(p, out);
   o.max_segment_bytes = max_bytes;
   o.stream_hold_bytes = hold;
   return repl::ShipWal(fs, o, rep);
