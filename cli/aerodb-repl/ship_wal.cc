@@ -84,6 +84,10 @@ int Print(const Options& o, const Status& s, const repl::ShipReport& rep) {
     std::fprintf(stderr, "warning: %s\nhint: %s\n", rep.position_warning.message().c_str(),
                  rep.position_warning.hint().c_str());
   }
+  if (!rep.directory_lock_warning.ok()) {  // LOG-31
+    std::fprintf(stderr, "warning: %s\nhint: %s\n", rep.directory_lock_warning.message().c_str(),
+                 rep.directory_lock_warning.hint().c_str());
+  }
   if (!s.ok()) {
     // What was published before the failure stays published; say so.
     for (const auto& seg : rep.segments) {
@@ -102,6 +106,8 @@ int Print(const Options& o, const Status& s, const repl::ShipReport& rep) {
                       {"shipped_commit", rep.shipped_commit},
                       {"segments", segs},
                       {"position_saved", rep.position_saved},
+                      {"left_temps_removed", rep.left_temps_removed},
+                      {"directory_locked", rep.directory_lock_warning.ok()},
                       {"claim_archive", rep.claim_archive},
                       {"marked_claim_archive", rep.marked_claim_archive},
                       {"history_files", rep.history_files}}));

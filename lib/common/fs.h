@@ -143,6 +143,10 @@ class Fs {
   virtual Result<std::vector<DirEntry>> ListDir(const std::string& dir) = 0;
   // Exclusive, non-blocking; kLocked when another process holds it.
   virtual Result<std::unique_ptr<FileLock>> Lock(const std::string& path) = 0;
+  // LOG-31: an existing directory itself (flock on it; nothing is created
+  // in it). Exclusive, non-blocking: kLocked when another process holds it;
+  // kIo when the file system cannot lock a directory (NFS).
+  virtual Result<std::unique_ptr<FileLock>> LockDirectory(const std::string& path) = 0;
 };
 
 // The process-wide POSIX implementation.

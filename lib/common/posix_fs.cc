@@ -319,6 +319,21 @@ class Posix final : public Fs {
     }
     return std::unique_ptr<FileLock>(std::make_unique<PosixLock>(fd));
   }
+  Result<std::unique_ptr<FileLock>> LockDirectory(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("cannot open directory", path, errno);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK) {
+        return Status(Code::kLocked,
+                      Problem("locked", path, "another aerodb-repl run holds a lock on this directory"),
+                      "re-run once the other run has finished");
+      }
+      return ErrnoStatus("cannot lock directory", path, err);
+    }
+    return std::unique_ptr<FileLock>(std::make_unique<PosixLock>(fd));
+  }
 };
 
 }  // namespace

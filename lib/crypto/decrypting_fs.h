@@ -46,6 +46,9 @@ class DecryptingFs final : public Fs {
   Result<std::unique_ptr<FileLock>> Lock(const std::string& path) override {
     return base_.Lock(path);
   }
+  Result<std::unique_ptr<FileLock>> LockDirectory(const std::string& path) override {
+    return base_.LockDirectory(path);
+  }
 
   Fs& base() { return base_; }
   const KeyStore* keys() const { return keys_; }

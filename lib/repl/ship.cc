@@ -7,6 +7,7 @@
 #include <optional>
 
 #include <nlohmann/json.hpp>
+#include <openssl/rand.h>
 
 #include "archive/history_files.h"
 #include "archive/open_archive.h"
@@ -186,8 +187,72 @@ class Shipper {
                     "wait for it to finish; runs to other targets are not blocked");
     }
     target_lock_ = std::move(lock).value();
+    return LockDirectory();
+  }
+
+  // LOG-31: the directory itself, which every run into it locks whatever
+  // its path or node; then the run's id, which its temp names carry.
+  Status LockDirectory() {
+    std::array<uint8_t, 8> id{};
+    if (RAND_bytes(id.data(), static_cast<int>(id.size())) != 1) {
+      return Status(Code::kIo, Problem("no random bytes", "RAND_bytes", "the run's id cannot be drawn"),
+                    "check the system's entropy source, then re-run");
+    }
+    run_ = ToHex(id);
+    if (archive::IsObjectStore(o_.target)) return Status::Ok();  // OBJ-7: publishes are conditional
+    Result<std::unique_ptr<FileLock>> lock = fs_.LockDirectory(o_.target);
+    if (lock.ok()) {
+      dir_lock_ = std::move(lock).value();
+      return RemoveLeftTemps();
+    }
+    if (lock.status().code() == Code::kLocked) {
+      return Status(Code::kLocked,
+                    Problem("ship in progress", rep_.target, "another ship-wal holds a lock on this directory"),
+                    "wait for it to finish; if two databases ship into one directory, give each its own");
+    }
+    // NFS: runs by another path are not serialised; the run's temp names
+    // are its own, so neither writes the other's file.
+    rep_.directory_lock_warning = Status(
+        lock.status().code(),
+        Problem("cannot lock", rep_.target,
+                lock.status().message() + "; runs into it by another path are not serialised"),
+        "nothing is lost: each run writes its own temp files (LOG-31); leftovers there are removed by a run "
+        "that can lock the directory, or by hand once no run is shipping");
     return Status::Ok();
   }
+
+  // LOG-31: under the directory's lock no other run writes here, so every
+  // temp file of ship-wal's shapes is an earlier run's leftover.
+  Status RemoveLeftTemps() {
+    AERO_ASSIGN_OR_RETURN(std::vector<DirEntry> entries, fs_.ListDir(o_.target));
+    for (const DirEntry& e : entries) {
+      if (!e.is_regular || !IsShipTemp(e.name)) continue;
+      Status removed = fs_.Remove(JoinPath(o_.target, e.name));
+      if (!removed.ok() && removed.code() != Code::kNotFound) return removed;
+      ++rep_.left_temps_removed;
+    }
+    return Status::Ok();
+  }
+
+  // ".NAME[.RUN].tmp" (NAME a segment name, a history file's name or the
+  // claim marker) or ".EEEEEEEE-FFFFFFFFFFFFFFFF[.RUN].seg.body.tmp".
+  static bool IsShipTemp(std::string_view n) {
+    if (n.size() < 6 || n[0] != '.' || n.substr(n.size() - 4) != ".tmp") return false;
+    n = n.substr(1, n.size() - 5);
+    constexpr std::string_view kBody = ".seg.body";
+    const bool body = n.size() > kBody.size() && n.substr(n.size() - kBody.size()) == kBody;
+    if (body) n.remove_suffix(kBody.size());
+    if (n.size() > 17 && n[n.size() - 17] == '.' && IsLowerHex(n.substr(n.size() - 16))) n.remove_suffix(17);
+    if (body) return n.size() == 25 && n[8] == '-' && IsLowerHex(n.substr(0, 8)) && IsLowerHex(n.substr(9));
+    return segment::ParseSegmentName(n).has_value() || history::ParseHistoryFileName(n).has_value() ||
+           n == history::kClaimArchiveMarker;
+  }
+  static bool IsLowerHex(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  }
+
+  // LOG-31: a temp name in the target that only this run writes.
+  std::string TempName(const std::string& name) const { return "." + name + "." + run_ + ".tmp"; }
 
   // Step 2: what the target already holds. A newer epoch fences this node
   // (LOG-17); a segment of another database means the wrong target (5).
@@ -267,7 +332,7 @@ class Shipper {
     // Identical bytes for one system: a racing primary of the same database
     // publishes the same file, and either publish leaves the right marker.
     AERO_RETURN_IF_ERROR(target_->ClaimsAllowed());  // OBJ-7
-    Status published = archive::PublishBytesExclusive(fs_, *target_, "." + name + ".tmp", name,
+    Status published = archive::PublishBytesExclusive(fs_, *target_, TempName(name), name,
                                                       history::EncodeClaimArchiveMarker(system_id_));
     if (published.code() == Code::kRefused) published = archive::CheckClaimArchive(*target_, system_id_);
     AERO_RETURN_IF_ERROR(published);
@@ -327,7 +392,7 @@ class Shipper {
       AERO_ASSIGN_OR_RETURN(bool there, InTarget(name));
       if (there) continue;  // CheckTargetHistory judged it
       AERO_RETURN_IF_ERROR(target_->ClaimsAllowed());  // OBJ-7
-      Status published = archive::PublishBytesExclusive(fs_, *target_, "." + name + ".tmp", name,
+      Status published = archive::PublishBytesExclusive(fs_, *target_, TempName(name), name,
                                                         history::EncodeHistoryFile(h));
       if (published.code() == Code::kRefused) return CheckTargetHistory();
       AERO_RETURN_IF_ERROR(published);
@@ -521,8 +586,8 @@ class Shipper {
   // Where a streamed body is written before its last commit is known.
   std::string BodyTemp(uint64_t first_commit) const {
     char name[64];
-    std::snprintf(name, sizeof(name), ".%08x-%016llx.seg.body.tmp",
-                  static_cast<unsigned>(state_.epoch), static_cast<unsigned long long>(first_commit));
+    std::snprintf(name, sizeof(name), ".%08x-%016llx.%s.seg.body.tmp", static_cast<unsigned>(state_.epoch),
+                  static_cast<unsigned long long>(first_commit), run_.c_str());
     return target_->TempPath(name);
   }
 
@@ -654,7 +719,7 @@ class Shipper {
       w.streamed = true;
       return w;
     }
-    w.tmp = target_->TempPath(HiddenName(w.name, ".tmp"));
+    w.tmp = target_->TempPath(TempName(w.name));
     // Its own reader: two segments may be copied at once.
     AERO_ASSIGN_OR_RETURN(auto copy_file, OpenWal());
     Result<segment::WrittenSegment> seg = segment::WriteSegment(fs_, w.tmp, c.header, *copy_file,
@@ -860,6 +925,8 @@ class Shipper {
   history::SystemId system_id_;
   std::string wal_path_, pos_path_;
   std::unique_ptr<FileLock> target_lock_;  // LOG-25, held for the run
+  std::unique_ptr<FileLock> dir_lock_;     // LOG-31: the directory itself, where it can be locked
+  std::string run_;                        // LOG-31: 16 hex, in every temp name of this run
   std::unique_ptr<ReadableFile> hash_file_;  // LOG-24 hashes
   Position pos_;
   bool resume_ = false;

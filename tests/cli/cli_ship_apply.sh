@@ -186,4 +186,24 @@ expect_err_contains "target not found '$T/gone': no such directory"
 expect_err_contains "hint: create the outbox or archive directory first"
 [ ! -e "$T/gone" ] && pass || fail "ship-wal created the missing target"
 
+test_case "LOG-31 a directory another ship-wal holds is 7, whatever the path or database; leftovers go under the lock"
+Q=$T/q LOB=$T/locked-out
+"$AERODB" init -D "$Q" >/dev/null
+"$AERODB" load -D "$Q" --write-sets 20 >/dev/null
+mkdir -p "$LOB"
+ln -s "$LOB" "$T/locked-link"
+# util-linux flock holds the directory, as a run of another database would.
+run flock -n "$LOB" "$AERODB_REPL" ship-wal -D "$Q" --to "$T/locked-link"
+expect_rc 7
+expect_err_contains "ship in progress '$(cd "$LOB" && pwd -P)': another ship-wal holds a lock on this directory"
+expect_err_contains "hint: "
+[ -z "$(ls -A "$LOB")" ] && pass || fail "a refused run wrote into the target: $(ls -A "$LOB")"
+echo crashed >"$LOB/.00000001-0000000000000001-0000000000000014.seg.0123456789abcdef.tmp"
+echo other >"$LOB/.rsync.tmp"
+run "$AERODB_REPL" ship-wal -D "$Q" --to "$LOB" --json
+expect_rc 0
+expect_json .left_temps_removed 1
+expect_json .directory_locked true
+[ -e "$LOB/.rsync.tmp" ] && [ "$(ls -A "$LOB" | grep -c '^\.')" = 1 ] && pass || fail "temps left: $(ls -A "$LOB")"
+
 finish

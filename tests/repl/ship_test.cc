@@ -5,10 +5,13 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "history/history_file.h"
 #include "node/layout.h"
 #include "engine/reference_node.h"
 #include "node/shipped_position.h"
@@ -1054,29 +1057,89 @@ TEST_CASE("LOG-25 LOG-30 a checkpoint that replaces wal.log during a streamed ru
   CHECK(StateOf(t / "r").applied_digest == StateOf(t / "p").applied_digest);
 }
 
+namespace {
+
+// Calls `after(path)` once a hidden file in the target is opened for
+// writing (a temp file), before the run writes to it; `before(path)` ahead
+// of the open.
+class TempOpenHook final : public ForwardingFs {
+ public:
+  TempOpenHook(std::function<void(const std::string&)> before, std::function<void(const std::string&)> after,
+               bool lock_directories = true)
+      : before_(std::move(before)), after_(std::move(after)), lock_directories_(lock_directories) {}
+  Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& p, OpenMode m) override {
+    const bool temp = std::filesystem::path(p).filename().string()[0] == '.';
+    if (temp && before_) {
+      std::lock_guard<std::mutex> l(mu_);
+      before_(p);
+    }
+    Result<std::unique_ptr<WritableFile>> f = real_.OpenWrite(p, m);
+    if (temp && after_) {
+      std::lock_guard<std::mutex> l(mu_);
+      after_(p);
+    }
+    return f;
+  }
+  // lock_directories = false: a file system that cannot lock a directory (NFS).
+  Result<std::unique_ptr<FileLock>> LockDirectory(const std::string& p) override {
+    if (lock_directories_) return real_.LockDirectory(p);
+    return Status(Code::kIo, Problem("cannot lock directory", p, "Operation not supported"), "an NFS mount");
+  }
+
+ private:
+  std::mutex mu_;
+  std::function<void(const std::string&)> before_, after_;
+  bool lock_directories_;
+};
+
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
 TEST_CASE("LOG-3 a symlink planted at a temp file's path is never followed: nothing written through it, no symlink published") {
   TempDir t;
   MakePrimary(t / "p", 20);
   WriteFile(t / "victim", "precious");
-  const std::string seg_tmp = HiddenName(segment::SegmentName(1, 1, 20), ".tmp");
+  const std::string victim = t / "victim";
+  // The temp names carry the run's id (LOG-31): the symlink is planted
+  // the moment the run names its temp file, as a racing process would.
+  auto plant_at = [&](std::string_view suffix) {
+    return [victim, suffix = std::string(suffix)](const std::string& path) {
+      if (EndsWith(path, suffix) && !std::filesystem::is_symlink(path)) {
+        std::filesystem::remove(path);
+        std::filesystem::create_symlink(victim, path);
+      }
+    };
+  };
   // A streamed body's temp path: that segment is copied instead (0).
   REQUIRE(PosixFs().MakeDir(t / "out").ok());
-  std::filesystem::create_symlink(t / "victim", t / "out/.00000001-0000000000000001.seg.body.tmp");
-  repl::ShipReport rep;
-  REQUIRE(Ship(t / "p", t / "out", 16u << 20, false, &rep).ok());
-  REQUIRE(rep.segments.size() == 1);
-  CHECK_FALSE(rep.segments[0].streamed);
-  CHECK(std::filesystem::is_regular_file(std::filesystem::symlink_status(t / "out" / rep.segments[0].name)));
-  CHECK(ReadFile(t / "victim") == "precious");
+  {
+    TempOpenHook fs(plant_at(".seg.body.tmp"), nullptr);
+    repl::ShipOptions o = SmallSegments(t / "p", t / "out");
+    o.max_segment_bytes = 16u << 20;
+    repl::ShipReport rep;
+    REQUIRE(repl::ShipWal(fs, o, &rep).ok());
+    REQUIRE(rep.segments.size() == 1);
+    CHECK_FALSE(rep.segments[0].streamed);
+    CHECK(std::filesystem::is_regular_file(std::filesystem::symlink_status(t / "out" / rep.segments[0].name)));
+    CHECK(ReadFile(t / "victim") == "precious");
+  }
   // A copied body's temp path (--zstd): 10 with a hint, nothing published.
   REQUIRE(PosixFs().MakeDir(t / "out2").ok());
-  std::filesystem::create_symlink(t / "victim", t / "out2" / seg_tmp);
-  Status s = Ship(t / "p", t / "out2", 16u << 20, /*zstd=*/true);
-  CHECK(s.code() == Code::kIo);
-  CHECK(s.message().find(seg_tmp) != std::string::npos);
-  CHECK_FALSE(s.hint().empty());
-  CHECK(Segments(t / "out2").empty());
-  CHECK(ReadFile(t / "victim") == "precious");
+  {
+    TempOpenHook fs(plant_at(".tmp"), nullptr);
+    repl::ShipOptions o = SmallSegments(t / "p", t / "out2");
+    o.max_segment_bytes = 16u << 20;
+    o.zstd = true;
+    Status s = repl::ShipWal(fs, o, nullptr);
+    CHECK(s.code() == Code::kIo);
+    CHECK(s.message().find("/out2/." + segment::SegmentName(1, 1, 20) + ".") != std::string::npos);
+    CHECK_FALSE(s.hint().empty());
+    CHECK(Segments(t / "out2").empty());
+    CHECK(ReadFile(t / "victim") == "precious");
+  }
 }
 
 TEST_CASE("LOG-3 a temp file removed by another process before its rename is 10 with a hint, not 9") {
@@ -1094,4 +1157,128 @@ TEST_CASE("LOG-3 a temp file removed by another process before its rename is 10 
   CHECK(Segments(t / "out").empty());
   REQUIRE(Ship(t / "p", t / "out").ok());  // the re-run publishes
   CHECK_FALSE(Segments(t / "out").empty());
+}
+
+TEST_CASE("LOG-31 a run into a directory another run has locked is 7, whatever the path or node") {
+  TempDir t;
+  MakePrimary(t / "p", 40);
+  CopyTree(t / "p", t / "copy");  // another copy of the database: its own node lock
+  MakePrimary(t / "q", 40, 7);    // another database
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  std::filesystem::create_directory_symlink(t / "out", t / "out-link");
+  {
+    // A run that holds the directory (by another path: a bind mount).
+    auto held = PosixFs().LockDirectory(t / "out");
+    REQUIRE(held.ok());
+    Status s = Ship(t / "p", t / "out-link");
+    CHECK(s.code() == Code::kLocked);
+    CHECK(s.message().find("another ship-wal holds a lock on this directory") != std::string::npos);
+    CHECK_FALSE(s.hint().empty());
+    CHECK(std::filesystem::is_empty(t / "out"));
+  }
+  // While p's run publishes: the copy's run and q's run are both refused.
+  std::vector<Status> others;
+  PublishHook fs([&] {
+    if (!others.empty()) return;
+    others.push_back(Ship(t / "copy", t / "out"));
+    others.push_back(Ship(t / "q", t / "out"));
+  });
+  repl::ShipReport rep;
+  REQUIRE(repl::ShipWal(fs, SmallSegments(t / "p", t / "out"), &rep).ok());
+  REQUIRE(others.size() == 2);
+  CHECK(others[0].code() == Code::kLocked);
+  CHECK(others[1].code() == Code::kLocked);
+  CHECK(rep.directory_lock_warning.ok());
+  // The lock ends with the run.
+  CHECK(Ship(t / "copy", t / "out").ok());
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  CheckSameHistory(t / "p", t / "r");
+}
+
+TEST_CASE("LOG-31 two runs into one directory without a directory lock never write one file: both exit 0, every segment valid") {
+  TempDir t;
+  MakePrimary(t / "p", 60);
+  CopyTree(t / "p", t / "copy");
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  // NFS: neither run can lock the directory. The copy's run ships the same
+  // history whole while p's run has its first temp file open.
+  std::set<std::string> temps, second_temps;
+  TempOpenHook plain(nullptr, [&](const std::string& path) {
+    second_temps.insert(std::filesystem::path(path).filename().string());
+  }, /*lock_directories=*/false);
+  std::optional<Status> second;
+  repl::ShipReport second_rep;
+  TempOpenHook fs(nullptr, [&](const std::string& path) {
+    temps.insert(std::filesystem::path(path).filename().string());
+    if (second) return;
+    second = repl::ShipWal(plain, SmallSegments(t / "copy", t / "out"), &second_rep);
+  }, /*lock_directories=*/false);
+  repl::ShipReport rep;
+  Status first = repl::ShipWal(fs, SmallSegments(t / "p", t / "out"), &rep);
+  CHECK(first.ok());
+  REQUIRE(second.has_value());
+  CHECK(second->ok());
+  CHECK_FALSE(rep.directory_lock_warning.ok());
+  CHECK(rep.directory_lock_warning.message().find("not serialised") != std::string::npos);
+  CHECK_FALSE(second_rep.directory_lock_warning.ok());
+  REQUIRE(rep.segments.size() > 3);
+  CHECK(second_rep.segments.size() == rep.segments.size());
+  for (const repl::ShippedSegment& seg : rep.segments) CHECK(seg.already_there);  // the copy's, identical
+  // Each run named its own temp files: none is the other's.
+  REQUIRE_FALSE(temps.empty());
+  REQUIRE_FALSE(second_temps.empty());
+  for (const std::string& name : temps) {
+    CAPTURE(name);
+    CHECK(second_temps.count(name) == 0);
+  }
+  for (const std::string& name : Segments(t / "out")) {
+    CAPTURE(name);
+    auto f = PosixFs().OpenRead(t / "out" / name);
+    REQUIRE(f.ok());
+    auto parsed = segment::ParseSegmentName(name);
+    CHECK(segment::VerifySegment(**f, &*parsed).state == segment::SegmentState::kValid);
+  }
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  CheckSameHistory(t / "p", t / "r");
+}
+
+TEST_CASE("LOG-31 temp files earlier runs left are removed under the directory lock and kept without it") {
+  TempDir t;
+  MakePrimary(t / "p", 20);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  const std::string seg = segment::SegmentName(1, 1, 20);
+  const std::vector<std::string> left = {
+      "." + seg + ".tmp",                                            // before run ids
+      "." + seg + ".0123456789abcdef.tmp",                           // a crashed run's copy
+      ".00000001-0000000000000001.seg.body.tmp",                     // before run ids
+      ".00000001-0000000000000015.fedcba9876543210.seg.body.tmp",    // a crashed run's body
+      "." + history::HistoryFileName(2) + ".0123456789abcdef.tmp",   // a history file's
+      ".claim-archive.json.0123456789abcdef.tmp",                    // the marker's
+  };
+  const std::vector<std::string> kept = {
+      ".keep.tmp", ".seg.tmp", "." + seg + ".0123456789ABCDEF.tmp", "." + seg + ".partial",
+      ".00000001-000000000000001.seg.body.tmp", "." + seg + ".0123456789abcdef.tmp.x",
+  };
+  for (const auto& n : left) WriteFile(t / "out" / n, "left");
+  for (const auto& n : kept) WriteFile(t / "out" / n, "someone else's");
+  REQUIRE(PosixFs().MakeDir(t / "out/.dir.tmp").ok());
+  // Without the directory's lock another run may be writing them: kept.
+  TempOpenHook nfs(nullptr, nullptr, /*lock_directories=*/false);
+  repl::ShipReport rep;
+  REQUIRE(repl::ShipWal(nfs, SmallSegments(t / "p", t / "out"), &rep).ok());
+  CHECK(rep.left_temps_removed == 0);
+  for (const auto& n : left) CHECK(FileExists(t / "out" / n));
+  // With it: each leftover of ship-wal's shapes goes, nothing else.
+  repl::ShipReport again;
+  REQUIRE(Ship(t / "p", t / "out", 16u << 20, false, &again).ok());
+  CHECK(again.left_temps_removed == left.size());
+  for (const auto& n : left) {
+    CAPTURE(n);
+    CHECK_FALSE(FileExists(t / "out" / n));
+  }
+  for (const auto& n : kept) {
+    CAPTURE(n);
+    CHECK(ReadFile(t / "out" / n) == "someone else's");
+  }
+  CHECK(std::filesystem::is_directory(t / "out/.dir.tmp"));
 }

@@ -98,6 +98,9 @@ class FaultyFs final : public Fs {
   Result<FileInfo> LStat(const std::string& path) override { return base_.LStat(path); }
   Result<std::vector<DirEntry>> ListDir(const std::string& dir) override;
   Result<std::unique_ptr<FileLock>> Lock(const std::string& path) override;
+  Result<std::unique_ptr<FileLock>> LockDirectory(const std::string& path) override {
+    return base_.LockDirectory(path);
+  }
 
   // Used by the writable file wrapper.
   // Counts a step; fails from the crash step on, and at the transient

@@ -36,6 +36,9 @@ class ForwardingFs : public Fs {
     return real_.ListDir(d);
   }
   Result<std::unique_ptr<FileLock>> Lock(const std::string& p) override { return real_.Lock(p); }
+  Result<std::unique_ptr<FileLock>> LockDirectory(const std::string& p) override {
+    return real_.LockDirectory(p);
+  }
 
  protected:
   Fs& real_ = PosixFs();

@@ -107,6 +107,9 @@ class MemoryFs final : public Fs {
   Result<std::unique_ptr<FileLock>> Lock(const std::string&) override {
     return std::unique_ptr<FileLock>(new FileLock());
   }
+  Result<std::unique_ptr<FileLock>> LockDirectory(const std::string&) override {
+    return std::unique_ptr<FileLock>(new FileLock());
+  }
 
  private:
   class File final : public WritableFile {
