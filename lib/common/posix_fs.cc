@@ -307,30 +307,24 @@ class Posix final : public Fs {
   Result<std::unique_ptr<FileLock>> Lock(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return ErrnoStatus("cannot open lock file", path, errno);
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      int err = errno;
-      ::close(fd);
-      if (err == EWOULDBLOCK) {
-        return Status(Code::kLocked,
-                      Problem("locked", path, "another aerodb or aerodb-repl run holds it"),
-                      "re-run once the other run has finished");
-      }
-      return ErrnoStatus("cannot lock", path, err);
-    }
-    return std::unique_ptr<FileLock>(std::make_unique<PosixLock>(fd));
+    return Flock(fd, path, "another aerodb or aerodb-repl run holds it");
   }
   Result<std::unique_ptr<FileLock>> LockDirectory(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus("cannot open directory", path, errno);
+    return Flock(fd, path, "another aerodb-repl run holds a lock on this directory");
+  }
+
+ private:
+  // Exclusive, non-blocking; `fd` is the lock's, or closed on failure.
+  static Result<std::unique_ptr<FileLock>> Flock(int fd, const std::string& path, const char* holder) {
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       int err = errno;
       ::close(fd);
       if (err == EWOULDBLOCK) {
-        return Status(Code::kLocked,
-                      Problem("locked", path, "another aerodb-repl run holds a lock on this directory"),
-                      "re-run once the other run has finished");
+        return Status(Code::kLocked, Problem("locked", path, holder), "re-run once the other run has finished");
       }
-      return ErrnoStatus("cannot lock directory", path, err);
+      return ErrnoStatus("cannot lock", path, err);
     }
     return std::unique_ptr<FileLock>(std::make_unique<PosixLock>(fd));
   }
