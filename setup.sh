@@ -29,6 +29,9 @@ if ((${#missing[@]})); then
 fi
 
 JOBS=${JOBS:-2}
+# Each phase's wall time, so that CI's long poles are visible in its log.
+phase_start=$SECONDS
+phase_done() { echo "setup.sh: $1 took $((SECONDS - phase_start)) s"; phase_start=$SECONDS; }
 # Unity builds (CMake batches the sources of a target into a few translation
 # units): each build parses the big headers (CLI11, nlohmann-json, spdlog,
 # doctest) a few times instead of once per file; see lib/, cli/ and tests/
@@ -51,6 +54,7 @@ case "${1:-}" in
       -DAERODB_FUZZ=ON -DAERODB_SANITIZE=ON >/dev/null
     cmake --build build-fuzz -j"$JOBS" --target record_reader_fuzz archive_reader_fuzz \
       segment_reader_fuzz manifest_fuzz history_file_fuzz node_json_fuzz
+    phase_done "the fuzzers' build"
     work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
     # Each fuzzer is one process on one core: two at a time.
     fuzz_one() {
@@ -82,13 +86,16 @@ case "${1:-}" in
     # and the authority model test (issue 11): 10,000 random sequences from
     # fixed seeds, in a Release build (the sanitized suites run 200). Both
     # built first, then run side by side: each is mostly one core.
+    phase_done "fuzzing"
     cmake -S . -B build-tsan -G Ninja $UNITY -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAERODB_TSAN=ON \
       -DAERODB_WERROR=ON >/dev/null
     cmake --build build-tsan -j"$JOBS" --target unit_tests
+    phase_done "the TSan build"
     cmake -S . -B build-model -G Ninja $UNITY -DCMAKE_BUILD_TYPE=Release -DAERODB_WERROR=ON >/dev/null
     cmake --build build-model -j"$JOBS" --target model_tests
     # The TSan suite in two halves by source folder (their summed cases are
     # the whole suite), beside the model test: three processes, two cores.
+    phase_done "the model's build"
     halves='*/tests/crash/*,*/tests/model/*,*/tests/s3/*'
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/tests/unit_tests -sf="$halves" \
       > "$work/tsan1.log" 2>&1 & tsan1_pid=$!
@@ -110,16 +117,19 @@ case "${1:-}" in
       tail -60 "$work/model.log" >&2; echo "model 'model_tests': an invariant failed" >&2; exit 1
     fi
     grep -o 'model: .*' "$work/model.log"
+    phase_done "TSan and the model"
 
     # -g1: line tables only, enough for the sanitizers' stack traces, and
     # quicker to build than full debug information.
     cmake -S . -B build-asan -G Ninja $UNITY -DCMAKE_BUILD_TYPE=Debug -DAERODB_SANITIZE=ON \
       -DCMAKE_C_FLAGS_DEBUG=-g1 -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DAERODB_WERROR=ON >/dev/null
     cmake --build build-asan -j"$JOBS"
+    phase_done "the ASan build"
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     # One more job than cores: the S3 tests wait on RGW, the drills on their
     # child processes (285 s instead of 329 s at -j2 on 2 cores).
     ctest --test-dir build-asan -j"$((JOBS + 1))" --output-on-failure
+    phase_done "ctest"
     ;;
   *)
     echo "usage error 'setup.sh': expected 'demo' or 'test'" >&2

@@ -60,7 +60,7 @@ TEST_CASE("read buffer: bytes in a handed-out block stay as they were while the 
   }
 }
 
-TEST_CASE("block pool: a released block is reused, and at most kMaxFree wait") {
+TEST_CASE("block pool: a released block is reused, and at most kMaxFreeBytes wait") {
   auto pool = BlockPool::Make();
   size_t got = 0;
   const char* first = nullptr;
@@ -75,12 +75,22 @@ TEST_CASE("block pool: a released block is reused, and at most kMaxFree wait") {
   std::shared_ptr<char> c = pool->Acquire(8192, &got);  // bigger: a new one
   CHECK(c.get() != first);
   CHECK(got == 8192);
+  CHECK(pool->FreeBytes() == 0);
   {
     std::vector<std::shared_ptr<char>> many;
-    for (size_t i = 0; i < 3 * BlockPool::kMaxFree; ++i) many.push_back(pool->Acquire(8192, &got));
-  }  // all released: kMaxFree kept, the rest freed (ASan shows no leak)
-  std::shared_ptr<char> d = pool->Acquire(8192, &got);
-  CHECK(d != nullptr);
+    const size_t block = 256 * 1024;
+    for (size_t i = 0; i < 3 * BlockPool::kMaxFreeBytes / block; ++i) many.push_back(pool->Acquire(block, &got));
+  }  // all released: kMaxFreeBytes kept, the rest freed (ASan shows no leak)
+  CHECK(pool->FreeBytes() == BlockPool::kMaxFreeBytes);
+  std::shared_ptr<char> d = pool->Acquire(8192, &got);  // a kept block is reused
+  CHECK(got == 256 * 1024);
+  CHECK(pool->FreeBytes() == BlockPool::kMaxFreeBytes - got);
+  std::shared_ptr<char> e = pool->Acquire(1u << 20, &got);  // bigger: the smaller kept ones are stale
+  CHECK(pool->FreeBytes() == 0);
+  {
+    std::shared_ptr<char> large = pool->Acquire(BlockPool::kMaxFreeBytes + 1, &got);
+  }  // a block grown for one large record is not kept
+  CHECK(pool->FreeBytes() == 0);
   pool.reset();  // blocks may outlive their pool
   b.reset();
   c.reset();
