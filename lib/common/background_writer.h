@@ -2,7 +2,8 @@
 // copy into the page cache overlaps with the producer's reading, checking
 // and hashing (apply-wal writes the replica's WAL while the segment is still
 // being verified, LOG-13; install writes members, SNAP-10). A WorkerQueue of
-// hand-offs of about kChunkBytes (at most four waiting) keeps memory flat.
+// hand-offs of about kChunkBytes (at most four, and 4 MiB, waiting) keeps
+// memory flat.
 // Bytes in a refcounted read block (Write's `owner`, common/byte_spans.h)
 // are handed over as a reference to the block, not copied; others are
 // copied. The sink sees each contiguous run of one block (or of the copy)
@@ -45,7 +46,7 @@ class BackgroundWriter {
       error_ = sink_(std::string_view(span.data, span.size));
     }
     chunk.Clear();  // the blocks go back to the reader's pool now
-  }};
+  }, 4, 4 * kChunkBytes, [](const ByteSpans& chunk) { return chunk.size; }};
 };
 
 }  // namespace aero

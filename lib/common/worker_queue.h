@@ -1,8 +1,12 @@
 // One producer hands items (chunks of bytes) to one worker thread through a
 // bounded queue, so that hashing or writing runs on the other core while the
-// producer reads and checks. At most `max_queued` items wait, so memory is
-// flat whatever the input size; consumed items come back through Reuse() with
-// their buffers' capacity, so a long stream allocates nothing after warm-up.
+// producer reads and checks. At most `max_queued` items wait and, when the
+// queue is given a way to weigh them, at most `max_bytes` of them (one item
+// always may: an item as large as a record, REC-2, is never refused), so
+// memory is flat whatever the input size and grows with the largest record
+// only once, not by the queue's depth; consumed items come back through
+// Reuse() with their buffers' capacity, so a long stream allocates nothing
+// after warm-up.
 // The pipelines built on it: AsyncSha256, history::AsyncDigestChain,
 // BackgroundWriter.
 #pragma once
@@ -24,9 +28,14 @@ template <typename Item>
 class WorkerQueue {
  public:
   using Consume = std::function<void(Item&)>;
+  using Weigh = std::function<size_t(const Item&)>;
 
-  explicit WorkerQueue(Consume consume, size_t max_queued = 4)
-      : consume_(std::move(consume)), max_queued_(max_queued), worker_([this] { Work(); }) {}
+  explicit WorkerQueue(Consume consume, size_t max_queued = 4, size_t max_bytes = 0, Weigh weigh = nullptr)
+      : consume_(std::move(consume)),
+        max_queued_(max_queued),
+        max_bytes_(max_bytes),
+        weigh_(std::move(weigh)),
+        worker_([this] { Work(); }) {}
   // Stops the worker; what is still queued is dropped.
   ~WorkerQueue() { Stop(/*drain=*/false); }
   WorkerQueue(const WorkerQueue&) = delete;
@@ -34,9 +43,14 @@ class WorkerQueue {
 
   // Producer: waits while the queue is full, then queues `item`.
   void Push(Item item) {
+    const size_t bytes = weigh_ ? weigh_(item) : 0;
     std::unique_lock<std::mutex> l(mu_);
-    cv_.wait(l, [this] { return queue_.size() < max_queued_ || stopped_; });
+    cv_.wait(l, [&] {
+      return stopped_ ||
+             (queue_.size() < max_queued_ && (!weigh_ || queue_.empty() || queued_bytes_ + bytes <= max_bytes_));
+    });
     if (stopped_) return;
+    queued_bytes_ += bytes;
     queue_.push_back(std::move(item));
     l.unlock();
     cv_.notify_all();
@@ -81,6 +95,7 @@ class WorkerQueue {
       }
       Item item = std::move(queue_.front());
       queue_.pop_front();
+      if (weigh_) queued_bytes_ -= weigh_(item);
       l.unlock();
       cv_.notify_all();
       consume_(item);
@@ -91,6 +106,9 @@ class WorkerQueue {
 
   Consume consume_;
   const size_t max_queued_;
+  const size_t max_bytes_;  // with weigh_: the most queued_bytes_ may reach (one item always may)
+  const Weigh weigh_;
+  size_t queued_bytes_ = 0;  // weigh_ of the items in queue_
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Item> queue_;

@@ -5,7 +5,7 @@
 //
 // The producer (one thread) calls Update() with the bytes of each record and
 // EndWriteSet() at each commit record. Bytes go to the worker in hand-offs of
-// about kChunkBytes through a WorkerQueue (at most four waiting), so memory
+// about kChunkBytes through a WorkerQueue (at most four, and 4 MiB, waiting), so memory
 // is flat whatever the input size. Bytes that lie in a refcounted read block
 // (Update's `owner`, common/byte_spans.h) are handed over as a reference to
 // that block, not copied; others are copied into the hand-off. The worker records H(c) only for the commits
@@ -92,7 +92,8 @@ class AsyncDigestChain {
   std::map<uint64_t, Digest> kept_;
   std::set<uint64_t> unreachable_;  // kept against the contract: Get says nullopt
   uint64_t violations_ = 0;
-  WorkerQueue<Chunk> queue_{[this](Chunk& c) { Consume(c); }};  // last: stopped first
+  WorkerQueue<Chunk> queue_{[this](Chunk& c) { Consume(c); }, 4, 4 * kChunkBytes,
+                            [](const Chunk& c) { return c.bytes.size; }};  // last: stopped first
 };
 
 }  // namespace aero::history

@@ -2,7 +2,11 @@
 // (lib/common/worker_queue.h).
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
+#include <future>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/worker_queue.h"
@@ -27,4 +31,30 @@ TEST_CASE("worker queue: every item consumed once, in order, and Finish waits fo
   CHECK(reused > 0);
   q.Push({7});  // after Finish: dropped, returns at once
   CHECK(seen.size() == 3000);
+}
+
+TEST_CASE("worker queue: weighed items wait beyond max_bytes, and one item always may, however large") {
+  std::promise<void> gate;
+  std::shared_future<void> open = gate.get_future().share();
+  std::atomic<int> consumed{0};
+  WorkerQueue<std::string> q([&](std::string&) {
+    open.wait();
+    ++consumed;
+  }, 4, 5, [](const std::string& s) { return s.size(); });
+  std::atomic<int> pushed{0};
+  std::thread producer([&] {
+    for (const char* item : {"aaa", "bbb", "ccc", "0123456789"}) {
+      q.Push(item);
+      ++pushed;
+    }
+  });
+  // The worker holds "aaa"; "bbb" waits (3 of 5 bytes); "ccc" would make 6.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(pushed.load() == 2);
+  CHECK(consumed.load() == 0);
+  gate.set_value();
+  producer.join();  // "0123456789" (10 > 5) went once the queue was empty
+  q.Finish();
+  CHECK(pushed.load() == 4);
+  CHECK(consumed.load() == 4);
 }
