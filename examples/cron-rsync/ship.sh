@@ -59,7 +59,7 @@ case $rc in
     fi
     ;;
   7)
-    echo "skipped '$PRIMARY': another ship-wal to '$OUTBOX' is running (exit 7); cron ships next minute"
+    echo "skipped '$PRIMARY': another ship-wal to '$OUTBOX' is running, or a lock is held on it (exit 7); cron ships next minute"
     ;;
   8)
     echo "waiting '$OUTBOX': ship-wal found input still in transit (exit 8); cron retries next minute: $msg"

@@ -13,7 +13,7 @@
 #                           an interrupted file waits in INBOX/.rsync-partial/
 #                           and resumes; never under a segment name
 #   --exclude='.*'          never send a name starting with '.': ship-wal
-#                           writes '.NAME.seg.tmp' in OUTBOX before renaming it,
+#                           writes '.NAME.RUN.tmp' in OUTBOX before renaming it,
 #                           and rsync would otherwise copy that half-written
 #                           file and delete it from under ship-wal
 # rsync writes each arriving file as INBOX/.NAME.XXXXXX and renames it when
@@ -36,9 +36,12 @@ if [ ! -d "$OUTBOX" ]; then
 fi
 
 # One transfer at a time: an overlapping run would race this one for the
-# same files. The lock is flock(2) on the OUTBOX directory itself, so no lock
-# file appears in OUTBOX (ship-wal locks PRIMARY/replication/shipped/<key>.lock instead).
-exec 9<"$OUTBOX"
+# same files. The lock is a file outside OUTBOX, named by OUTBOX's realpath,
+# so that no lock file is sent. Not OUTBOX itself: ship-wal holds flock(2)
+# on its target directory while it runs (LOG-31), and a transfer must never
+# keep ship-wal from copying the WAL before a checkpoint removes it.
+lock="${TMPDIR:-/tmp}/aerodb-transfer.$(realpath "$OUTBOX" | sha256sum | cut -c1-16).lock"
+exec 9>>"$lock"
 if ! flock -n 9; then
   echo "skipped '$OUTBOX': another transfer.sh run holds it; cron transfers next minute"
   exit 0

@@ -207,8 +207,10 @@ class Shipper {
     }
     if (lock.status().code() == Code::kLocked) {
       return Status(Code::kLocked,
-                    Problem("ship in progress", rep_.target, "another ship-wal holds a lock on this directory"),
-                    "wait for it to finish; if two databases ship into one directory, give each its own");
+                    Problem("ship in progress", rep_.target,
+                            "another ship-wal, or another process, holds a lock on this directory"),
+                    "wait for it to finish; if two databases ship into one directory, give each its own "
+                    "(a flock(1) on the directory by another tool holds it too)");
     }
     // NFS: runs by another path are not serialised; the run's temp names
     // are its own, so neither writes the other's file.

@@ -195,7 +195,7 @@ ln -s "$LOB" "$T/locked-link"
 # util-linux flock holds the directory, as a run of another database would.
 run flock -n "$LOB" "$AERODB_REPL" ship-wal -D "$Q" --to "$T/locked-link"
 expect_rc 7
-expect_err_contains "ship in progress '$(cd "$LOB" && pwd -P)': another ship-wal holds a lock on this directory"
+expect_err_contains "ship in progress '$(cd "$LOB" && pwd -P)': another ship-wal, or another process, holds a lock on this directory"
 expect_err_contains "hint: "
 [ -z "$(ls -A "$LOB")" ] && pass || fail "a refused run wrote into the target: $(ls -A "$LOB")"
 echo crashed >"$LOB/.00000001-0000000000000001-0000000000000014.seg.0123456789abcdef.tmp"
