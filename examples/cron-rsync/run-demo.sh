@@ -84,7 +84,7 @@ for round in 1 2 3 4 5; do
 
   if [ "$round" = 3 ]; then
     step "minute 3: a slow transfer still runs: the next transfer skips, ship.sh ships (LOG-31)"
-    lock="${TMPDIR:-/tmp}/aerodb-transfer.$(realpath "$OUTBOX" | sha256sum | cut -c1-16).lock"
+    lock="$(dirname "$(realpath "$OUTBOX")")/.$(basename "$OUTBOX").transfer.lock"
     expect_line "skipped '$OUTBOX'" flock "$lock" bash "$HERE/transfer.sh" "$OUTBOX" "$INBOX"
     expect_line "shipped '" flock "$lock" bash "$HERE/ship.sh" "$P" "$OUTBOX"
   else

@@ -36,11 +36,13 @@ if [ ! -d "$OUTBOX" ]; then
 fi
 
 # One transfer at a time: an overlapping run would race this one for the
-# same files. The lock is a file outside OUTBOX, named by OUTBOX's realpath,
-# so that no lock file is sent. Not OUTBOX itself: ship-wal holds flock(2)
-# on its target directory while it runs (LOG-31), and a transfer must never
+# same files. The lock is a file beside OUTBOX, in its parent directory
+# (the same for cron and an operator's shell, and not world-writable), so
+# that no lock file is sent. Not OUTBOX itself: ship-wal holds flock(2) on
+# its target directory while it runs (LOG-31), and a transfer must never
 # keep ship-wal from copying the WAL before a checkpoint removes it.
-lock="${TMPDIR:-/tmp}/aerodb-transfer.$(realpath "$OUTBOX" | sha256sum | cut -c1-16).lock"
+real=$(realpath "$OUTBOX")
+lock="$(dirname "$real")/.$(basename "$real").transfer.lock"
 exec 9>>"$lock"
 if ! flock -n 9; then
   echo "skipped '$OUTBOX': another transfer.sh run holds it; cron transfers next minute"

@@ -23,7 +23,13 @@ Result<std::unique_ptr<ReadableFile>> PosixArchive::OpenRead(const std::string& 
 }
 
 Status PosixArchive::PublishExclusive(const std::string& temp_path, const std::string& name) {
-  return fs_.RenameNoReplace(temp_path, PathOf(name));
+  Status renamed = fs_.RenameNoReplace(temp_path, PathOf(name));
+  if (renamed.code() != Code::kNotFound) return renamed;
+  // The temp file (or the directory) is gone: the environment changed under
+  // the writer, not an input missing (10, not 9; archive contract, LOG-31).
+  return Status(Code::kIo, renamed.message(),
+                "another process removed the temp file or the directory during the run: check '" + dir_ +
+                    "', then re-run (nothing was published under this name)");
 }
 
 Status PosixArchive::Replace(const std::string& temp_path, const std::string& name) {

@@ -145,7 +145,9 @@ class Fs {
   virtual Result<std::unique_ptr<FileLock>> Lock(const std::string& path) = 0;
   // LOG-31: an existing directory itself (flock on it; nothing is created
   // in it). Exclusive, non-blocking: kLocked when another process holds it;
-  // kIo when the file system cannot lock a directory (NFS).
+  // a null lock (ok) when its file system cannot lock a directory for
+  // every host (NFS, SMB, FUSE, 9p, AFS; or flock says EBADF, ENOLCK,
+  // EOPNOTSUPP, EINVAL); kIo for any other failure.
   virtual Result<std::unique_ptr<FileLock>> LockDirectory(const std::string& path) = 0;
 };
 

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <stdio.h>  // renameat2
@@ -312,14 +313,46 @@ class Posix final : public Fs {
   Result<std::unique_ptr<FileLock>> LockDirectory(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus("cannot open directory", path, errno);
-    return Flock(fd, path, "another aerodb-repl run holds a lock on this directory");
+    struct statfs sfs {};
+    if (::fstatfs(fd, &sfs) == 0 && LocksStayOnHost(static_cast<uint64_t>(sfs.f_type))) {
+      ::close(fd);
+      return std::unique_ptr<FileLock>();
+    }
+    int err = 0;
+    Result<std::unique_ptr<FileLock>> lock =
+        Flock(fd, path, "another aerodb-repl run holds a lock on this directory", &err);
+    if (!lock.ok() && (err == EBADF || err == ENOLCK || err == EOPNOTSUPP || err == EINVAL)) {
+      return std::unique_ptr<FileLock>();  // this file system cannot lock a directory
+    }
+    return lock;
   }
 
  private:
+  // File systems whose locks may not reach the other hosts that write the
+  // same directory (statfs(2) magic numbers).
+  static bool LocksStayOnHost(uint64_t type) {
+    switch (type) {
+      case 0x6969:      // NFS
+      case 0x517B:      // SMB
+      case 0xFF534D42:  // CIFS
+      case 0xFE534D42:  // SMB2
+      case 0x65735546:  // FUSE
+      case 0x01021997:  // 9p
+      case 0x5346414F:  // AFS
+      case 0x6B414653:  // kAFS
+        return true;
+      default:
+        return false;
+    }
+  }
+
   // Exclusive, non-blocking; `fd` is the lock's, or closed on failure.
-  static Result<std::unique_ptr<FileLock>> Flock(int fd, const std::string& path, const char* holder) {
+  // `*err_out` (nullable): flock's errno when it failed.
+  static Result<std::unique_ptr<FileLock>> Flock(int fd, const std::string& path, const char* holder,
+                                                 int* err_out = nullptr) {
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       int err = errno;
+      if (err_out != nullptr) *err_out = err;
       ::close(fd);
       if (err == EWOULDBLOCK) {
         return Status(Code::kLocked, Problem("locked", path, holder), "re-run once the other run has finished");

@@ -11,7 +11,9 @@ void ReadBuffer::MakeRoom(size_t need) {
   // (block()), so its bytes are never moved or overwritten. Only the unread
   // bytes are copied, at most one record's worth.
   size_t cap = 0;
-  std::shared_ptr<char> fresh = pool_->Acquire(std::max(need, cap_), &cap);
+  // Back to kMaxChunk once a large record is consumed: the pool keeps
+  // blocks of that size, not one grown for a record (BlockPool).
+  std::shared_ptr<char> fresh = pool_->Acquire(std::max(need, std::min(cap_, kMaxChunk)), &cap);
   if (have > 0) std::memcpy(fresh.get(), buf_ + begin_, have);
   buf_ = fresh.get();
   block_ = std::move(fresh);

@@ -48,10 +48,11 @@ class ReadBuffer {
   // True once a read returned 0 or failed: nothing more will arrive.
   bool eof() const { return eof_; }
   const Status& status() const { return status_; }
+  size_t capacity() const { return cap_; }  // the current block's size
 
  private:
   // The available bytes moved to the front of a buffer of at least `need`
-  // bytes (never smaller than now).
+  // bytes (never smaller than now, nor than kMaxChunk once it was that large).
   void MakeRoom(size_t need);
 
   ReadableFile* file_;

@@ -78,6 +78,7 @@ class Shipper {
     AERO_RETURN_IF_ERROR(OpenNode());
     AERO_RETURN_IF_ERROR(LockTarget());
     AERO_RETURN_IF_ERROR(CheckTarget());
+    AERO_RETURN_IF_ERROR(RemoveLeftTemps());
     AERO_RETURN_IF_ERROR(MarkClaimArchive());
     AERO_RETURN_IF_ERROR(CheckTargetHistory());
     AERO_RETURN_IF_ERROR(SignHistory());  // SIG-9: each sidecar before its file
@@ -201,51 +202,58 @@ class Shipper {
     run_ = ToHex(id);
     if (archive::IsObjectStore(o_.target)) return Status::Ok();  // OBJ-7: publishes are conditional
     Result<std::unique_ptr<FileLock>> lock = fs_.LockDirectory(o_.target);
-    if (lock.ok()) {
+    if (lock.ok() && *lock) {
       dir_lock_ = std::move(lock).value();
-      return RemoveLeftTemps();
+      return Status::Ok();
     }
-    if (lock.status().code() == Code::kLocked) {
+    if (!lock.ok()) {
+      if (lock.status().code() != Code::kLocked) return lock.status();
       return Status(Code::kLocked,
                     Problem("ship in progress", rep_.target,
                             "another ship-wal, or another process, holds a lock on this directory"),
                     "wait for it to finish; if two databases ship into one directory, give each its own "
                     "(a flock(1) on the directory by another tool holds it too)");
     }
-    // NFS: runs by another path are not serialised; the run's temp names
-    // are its own, so neither writes the other's file.
+    // NFS and the like: runs by another path are not serialised; the run's
+    // temp names are its own, so neither writes the other's file.
     rep_.directory_lock_warning = Status(
-        lock.status().code(),
+        Code::kIo,
         Problem("cannot lock", rep_.target,
-                lock.status().message() + "; runs into it by another path are not serialised"),
+                "its file system does not lock a directory for every host (NFS, SMB, FUSE, 9p, AFS); runs into it "
+                "by another path are not serialised"),
         "nothing is lost: each run writes its own temp files (LOG-31); leftovers there are removed by a run "
         "that can lock the directory, or by hand once no run is shipping");
     return Status::Ok();
   }
 
-  // LOG-31: under the directory's lock no other run writes here, so every
-  // temp file of ship-wal's shapes is an earlier run's leftover.
+  // LOG-31, once the target is checked: under the directory's lock no
+  // other run writes here, so every temp file of ship-wal's shapes is an
+  // earlier run's leftover.
   Status RemoveLeftTemps() {
+    if (!dir_lock_) return Status::Ok();  // another run may be writing them
     AERO_ASSIGN_OR_RETURN(std::vector<DirEntry> entries, fs_.ListDir(o_.target));
     for (const DirEntry& e : entries) {
-      if (!e.is_regular || !IsShipTemp(e.name)) continue;
+      if (!e.is_regular || e.is_symlink || !IsShipTemp(e.name)) continue;
       Status removed = fs_.Remove(JoinPath(o_.target, e.name));
-      if (!removed.ok() && removed.code() != Code::kNotFound) return removed;
+      if (removed.code() == Code::kNotFound) continue;
+      AERO_RETURN_IF_ERROR(removed);
       ++rep_.left_temps_removed;
     }
     return Status::Ok();
   }
 
   // ".NAME[.RUN].tmp" (NAME a segment name, a history file's name or the
-  // claim marker) or ".EEEEEEEE-FFFFFFFFFFFFFFFF[.RUN].seg.body.tmp".
+  // claim marker, each perhaps followed by ".sig": its sidecar) or
+  // ".EEEEEEEE-FFFFFFFFFFFFFFFF[.RUN].seg.body.tmp".
   static bool IsShipTemp(std::string_view n) {
     if (n.size() < 6 || n[0] != '.' || n.substr(n.size() - 4) != ".tmp") return false;
     n = n.substr(1, n.size() - 5);
-    constexpr std::string_view kBody = ".seg.body";
+    constexpr std::string_view kBody = ".seg.body", kSig = ".sig";
     const bool body = n.size() > kBody.size() && n.substr(n.size() - kBody.size()) == kBody;
     if (body) n.remove_suffix(kBody.size());
     if (n.size() > 17 && n[n.size() - 17] == '.' && IsLowerHex(n.substr(n.size() - 16))) n.remove_suffix(17);
     if (body) return n.size() == 25 && n[8] == '-' && IsLowerHex(n.substr(0, 8)) && IsLowerHex(n.substr(9));
+    if (n.size() > kSig.size() && n.substr(n.size() - kSig.size()) == kSig) n.remove_suffix(kSig.size());
     return segment::ParseSegmentName(n).has_value() || history::ParseHistoryFileName(n).has_value() ||
            n == history::kClaimArchiveMarker;
   }
@@ -379,7 +387,7 @@ class Shipper {
     if (!signer_) return Status::Ok();
     for (const history::HistoryFile& h : node_->history().files()) {
       if (h.epoch > state_.epoch) break;
-      AERO_RETURN_IF_ERROR(signer_->SignHistory(fs_, *target_, h));
+      AERO_RETURN_IF_ERROR(signer_->SignHistory(fs_, *target_, h, run_));
     }
     return Status::Ok();
   }
@@ -743,7 +751,7 @@ class Shipper {
     out.last_commit = c.header.last_commit;
     out.sha256 = ToHex(w.seg.seal);
     if (signer_ && fs_.LStat(w.final_path).status().code() == Code::kNotFound) {  // SIG-9: the sidecar first
-      Status signed_ok = signer_->SignSegment(fs_, *target_, w.name, c.header, w.seg.bytes, w.seg.seal);
+      Status signed_ok = signer_->SignSegment(fs_, *target_, w.name, c.header, w.seg.bytes, w.seg.seal, run_);
       if (!signed_ok.ok()) {
         (void)fs_.Remove(w.tmp);
         return signed_ok;
@@ -757,12 +765,6 @@ class Shipper {
       AERO_RETURN_IF_ERROR(JudgeExisting(c, w, &out));
     } else {
       if (!renamed.ok()) (void)fs_.Remove(w.tmp);  // not published: not left behind either
-      if (renamed.code() == Code::kNotFound) {  // the temp file (or the target) is gone: not 9
-        return Status(Code::kIo, renamed.message(),
-                      "another process removed the temp file or the target during the run: "
-                      "check '" + rep_.target + "', then re-run ship-wal (nothing was published "
-                      "under this name)");
-      }
       AERO_RETURN_IF_ERROR(renamed);
       AERO_RETURN_IF_ERROR(target_->MakeDurable());
       out.bytes = w.file_bytes;
@@ -816,7 +818,7 @@ class Shipper {
     out->sha256 = ToHex(existing.trailer_sha);
     out->bytes = existing.size;
     if (signer_) {  // SIG-9: the sidecar of the file that is there
-      AERO_RETURN_IF_ERROR(signer_->SignSegment(fs_, *target_, w.name, eh, existing.size, existing.trailer_sha));
+      AERO_RETURN_IF_ERROR(signer_->SignSegment(fs_, *target_, w.name, eh, existing.size, existing.trailer_sha, run_));
     }
     // The crashed run that renamed it may not have fsynced the directory:
     // make the entry durable before the position says it was shipped (LOG-3).

@@ -32,12 +32,15 @@ sign::Statement HistoryFacts(std::string_view bytes, const history::HistoryFile&
 }
 
 Status SidecarSigner::SignSegment(Fs& fs, archive::Archive& target, const std::string& name,
-                               const segment::SegmentHeader& h, uint64_t size, const Sha256Digest& seal) const {
-  return sign::PublishSidecar(fs, target, key_, SegmentFacts(name, h, size, seal));  // SIG-9
+                               const segment::SegmentHeader& h, uint64_t size, const Sha256Digest& seal,
+                               std::string_view run) const {
+  return sign::PublishSidecar(fs, target, key_, SegmentFacts(name, h, size, seal), nullptr, run);  // SIG-9
 }
 
-Status SidecarSigner::SignHistory(Fs& fs, archive::Archive& target, const history::HistoryFile& h) const {
-  return sign::PublishSidecar(fs, target, key_, HistoryFacts(history::EncodeHistoryFile(h), h));  // SIG-9
+Status SidecarSigner::SignHistory(Fs& fs, archive::Archive& target, const history::HistoryFile& h,
+                                  std::string_view run) const {
+  return sign::PublishSidecar(fs, target, key_, HistoryFacts(history::EncodeHistoryFile(h), h), nullptr,
+                              run);  // SIG-9
 }
 
 Result<std::unique_ptr<SidecarSigner>> LoadSidecarSigner(const std::string& path) {

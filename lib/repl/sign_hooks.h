@@ -31,10 +31,12 @@ class SidecarSigner {
  public:
   explicit SidecarSigner(sign::SigningKey key) : key_(std::move(key)) {}
   // The sidecar of segment `name` as `h`, `size` and `seal` describe it.
+  // `run`: the writer's run id for the temp name (LOG-31), if it has one.
   Status SignSegment(Fs& fs, archive::Archive& target, const std::string& name, const segment::SegmentHeader& h,
-                     uint64_t size, const Sha256Digest& seal) const;
+                     uint64_t size, const Sha256Digest& seal, std::string_view run = {}) const;
   // The sidecar of one of the node's own history files.
-  Status SignHistory(Fs& fs, archive::Archive& target, const history::HistoryFile& h) const;
+  Status SignHistory(Fs& fs, archive::Archive& target, const history::HistoryFile& h,
+                     std::string_view run = {}) const;
 
  private:
   sign::SigningKey key_;

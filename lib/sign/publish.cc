@@ -7,11 +7,13 @@
 
 namespace aero::sign {
 
-Status PublishSidecar(Fs& fs, archive::Archive& a, const SigningKey& key, const Statement& s, bool* written) {
+Status PublishSidecar(Fs& fs, archive::Archive& a, const SigningKey& key, const Statement& s, bool* written,
+                      std::string_view run) {
   if (written) *written = false;
   AERO_ASSIGN_OR_RETURN(std::string bytes, SignStatement(key, s));
   const std::string name = SidecarName(s.name);
-  Status published = archive::PublishBytesExclusive(fs, a, HiddenName(name, ".tmp"), name, bytes);
+  const std::string temp = run.empty() ? HiddenName(name, ".tmp") : "." + name + "." + std::string(run) + ".tmp";
+  Status published = archive::PublishBytesExclusive(fs, a, temp, name, bytes);
   if (published.ok()) {
     if (written) *written = true;
     return published;

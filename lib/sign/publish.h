@@ -15,7 +15,9 @@ namespace aero::sign {
 // made durable). When NAME.sig is there already it is never replaced: the
 // same bytes, or a statement of the same file by another key, is ok
 // (`*written` false); a sidecar still arriving is 8; any other is 4.
+// `run` (LOG-31): a writer's run id, which the temp name then carries
+// (`.NAME.sig.RUN.tmp`), so that two unserialised runs never share it.
 Status PublishSidecar(Fs& fs, archive::Archive& a, const SigningKey& key, const Statement& s,
-                      bool* written = nullptr);
+                      bool* written = nullptr, std::string_view run = {});
 
 }  // namespace aero::sign

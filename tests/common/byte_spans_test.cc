@@ -60,6 +60,24 @@ TEST_CASE("read buffer: bytes in a handed-out block stay as they were while the 
   }
 }
 
+TEST_CASE("read buffer: a block grown for one large record is not kept for the small ones after it") {
+  const size_t large = 4u << 20;
+  const std::string data = RandomBytes(large + 40 * ReadBuffer::kMaxChunk, 3);
+  testing::StringFile file(data, "mem.log");
+  ReadBuffer in(&file);
+  REQUIRE(in.Fill(large));
+  CHECK(in.capacity() >= large);
+  in.Consume(large);
+  size_t at = large;
+  while (at + 1000 <= data.size()) {
+    REQUIRE(in.Fill(1000));
+    CHECK(std::string_view(in.data(), 1000) == std::string_view(data).substr(at, 1000));
+    in.Consume(1000);
+    at += 1000;
+  }
+  CHECK(in.capacity() <= BlockPool::kMaxFreeBytes);  // a block the pool keeps: reused, not reallocated
+}
+
 TEST_CASE("block pool: a released block is reused, and at most kMaxFreeBytes wait") {
   auto pool = BlockPool::Make();
   size_t got = 0;

@@ -34,10 +34,12 @@ TEST_CASE("worker queue: every item consumed once, in order, and Finish waits fo
 }
 
 TEST_CASE("worker queue: weighed items wait beyond max_bytes, and one item always may, however large") {
-  std::promise<void> gate;
+  std::promise<void> gate, entered;
   std::shared_future<void> open = gate.get_future().share();
+  std::future<void> first_taken = entered.get_future();
   std::atomic<int> consumed{0};
   WorkerQueue<std::string> q([&](std::string&) {
+    if (consumed.load() == 0) entered.set_value();  // the first item only: consumed counts after it
     open.wait();
     ++consumed;
   }, 4, 5, [](const std::string& s) { return s.size(); });
@@ -49,7 +51,9 @@ TEST_CASE("worker queue: weighed items wait beyond max_bytes, and one item alway
     }
   });
   // The worker holds "aaa"; "bbb" waits (3 of 5 bytes); "ccc" would make 6.
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  first_taken.wait();
+  while (pushed.load() < 2) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // time for a wrong third push
   CHECK(pushed.load() == 2);
   CHECK(consumed.load() == 0);
   gate.set_value();

@@ -27,6 +27,7 @@
 #include "wal/record_format.h"
 #include "wal/record_reader.h"
 #include "support/repl_fixture.h"
+#include "support/sign_fixture.h"
 
 using namespace aero;
 using namespace aero::testing;
@@ -1064,9 +1065,12 @@ namespace {
 // of the open.
 class TempOpenHook final : public ForwardingFs {
  public:
+  // How LockDirectory answers: the real flock, a file system that cannot
+  // lock a directory (NFS: a null lock), or a failure (EACCES: 10).
+  enum class DirLock { kReal, kNone, kFails };
   TempOpenHook(std::function<void(const std::string&)> before, std::function<void(const std::string&)> after,
-               bool lock_directories = true)
-      : before_(std::move(before)), after_(std::move(after)), lock_directories_(lock_directories) {}
+               DirLock dir_lock = DirLock::kReal)
+      : before_(std::move(before)), after_(std::move(after)), dir_lock_(dir_lock) {}
   Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& p, OpenMode m) override {
     const bool temp = std::filesystem::path(p).filename().string()[0] == '.';
     if (temp && before_) {
@@ -1080,16 +1084,16 @@ class TempOpenHook final : public ForwardingFs {
     }
     return f;
   }
-  // lock_directories = false: a file system that cannot lock a directory (NFS).
   Result<std::unique_ptr<FileLock>> LockDirectory(const std::string& p) override {
-    if (lock_directories_) return real_.LockDirectory(p);
-    return Status(Code::kIo, Problem("cannot lock directory", p, "Operation not supported"), "an NFS mount");
+    if (dir_lock_ == DirLock::kReal) return real_.LockDirectory(p);
+    if (dir_lock_ == DirLock::kNone) return std::unique_ptr<FileLock>();
+    return Status(Code::kIo, Problem("cannot open directory", p, "Permission denied"), "check its mode");
   }
 
  private:
   std::mutex mu_;
   std::function<void(const std::string&)> before_, after_;
-  bool lock_directories_;
+  DirLock dir_lock_;
 };
 
 bool EndsWith(const std::string& s, std::string_view suffix) {
@@ -1176,6 +1180,13 @@ TEST_CASE("LOG-31 a run into a directory another run has locked is 7, whatever t
     CHECK_FALSE(s.hint().empty());
     CHECK(std::filesystem::is_empty(t / "out"));
   }
+  {
+    // Any other failure to lock the directory is 10, nothing written.
+    TempOpenHook fails(nullptr, nullptr, TempOpenHook::DirLock::kFails);
+    Status s = repl::ShipWal(fails, SmallSegments(t / "p", t / "out"), nullptr);
+    CHECK(s.code() == Code::kIo);
+    CHECK(std::filesystem::is_empty(t / "out"));
+  }
   // While p's run publishes: the copy's run and q's run are both refused.
   std::vector<Status> others;
   PublishHook fs([&] {
@@ -1196,50 +1207,69 @@ TEST_CASE("LOG-31 a run into a directory another run has locked is 7, whatever t
 }
 
 TEST_CASE("LOG-31 two runs into one directory without a directory lock never write one file: both exit 0, every segment valid") {
-  TempDir t;
-  MakePrimary(t / "p", 60);
-  CopyTree(t / "p", t / "copy");
-  REQUIRE(PosixFs().MakeDir(t / "out").ok());
-  // NFS: neither run can lock the directory. The copy's run ships the same
-  // history whole while p's run has its first temp file open.
-  std::set<std::string> temps, second_temps;
-  TempOpenHook plain(nullptr, [&](const std::string& path) {
-    second_temps.insert(std::filesystem::path(path).filename().string());
-  }, /*lock_directories=*/false);
-  std::optional<Status> second;
-  repl::ShipReport second_rep;
-  TempOpenHook fs(nullptr, [&](const std::string& path) {
-    temps.insert(std::filesystem::path(path).filename().string());
-    if (second) return;
-    second = repl::ShipWal(plain, SmallSegments(t / "copy", t / "out"), &second_rep);
-  }, /*lock_directories=*/false);
-  repl::ShipReport rep;
-  Status first = repl::ShipWal(fs, SmallSegments(t / "p", t / "out"), &rep);
-  CHECK(first.ok());
-  REQUIRE(second.has_value());
-  CHECK(second->ok());
-  CHECK_FALSE(rep.directory_lock_warning.ok());
-  CHECK(rep.directory_lock_warning.message().find("not serialised") != std::string::npos);
-  CHECK_FALSE(second_rep.directory_lock_warning.ok());
-  REQUIRE(rep.segments.size() > 3);
-  CHECK(second_rep.segments.size() == rep.segments.size());
-  for (const repl::ShippedSegment& seg : rep.segments) CHECK(seg.already_there);  // the copy's, identical
-  // Each run named its own temp files: none is the other's.
-  REQUIRE_FALSE(temps.empty());
-  REQUIRE_FALSE(second_temps.empty());
-  for (const std::string& name : temps) {
-    CAPTURE(name);
-    CHECK(second_temps.count(name) == 0);
+  // Plain: streamed bodies. Copied: --zstd bodies, the claim marker and,
+  // where openssl can make a key, the signature sidecars: every temp name
+  // the run writes into the target.
+  for (const bool copied : {false, true}) {
+    CAPTURE(copied);
+    TempDir t;
+    MakePrimary(t / "p", 60);
+    CopyTree(t / "p", t / "copy");
+    REQUIRE(PosixFs().MakeDir(t / "out").ok());
+    std::optional<KeyFiles> key;
+    if (copied && HaveOpenssl()) key = MakeKey(t.path(), "k");
+    auto options = [&](const std::string& dir) {
+      repl::ShipOptions o = SmallSegments(dir, t / "out");
+      o.zstd = o.claim_archive = copied;
+      if (key) o.signing_key = key->priv;
+      return o;
+    };
+    // NFS: neither run can lock the directory. The copy's run ships the same
+    // history whole while p's run has its first temp file open.
+    std::set<std::string> temps, second_temps;
+    TempOpenHook plain(nullptr, [&](const std::string& path) {
+      second_temps.insert(std::filesystem::path(path).filename().string());
+    }, TempOpenHook::DirLock::kNone);
+    std::optional<Status> second;
+    repl::ShipReport second_rep;
+    TempOpenHook fs(nullptr, [&](const std::string& path) {
+      temps.insert(std::filesystem::path(path).filename().string());
+      if (second) return;
+      second = repl::ShipWal(plain, options(t / "copy"), &second_rep);
+    }, TempOpenHook::DirLock::kNone);
+    repl::ShipReport rep;
+    Status first = repl::ShipWal(fs, options(t / "p"), &rep);
+    CHECK(first.ok());
+    REQUIRE(second.has_value());
+    CHECK(second->ok());
+    CHECK_FALSE(rep.directory_lock_warning.ok());
+    CHECK(rep.directory_lock_warning.message().find("not serialised") != std::string::npos);
+    CHECK_FALSE(second_rep.directory_lock_warning.ok());
+    REQUIRE(rep.segments.size() > 3);
+    CHECK(second_rep.segments.size() == rep.segments.size());
+    for (const repl::ShippedSegment& seg : rep.segments) CHECK(seg.already_there);  // the copy's, identical
+    // Each run named its own temp files: none is the other's.
+    REQUIRE_FALSE(temps.empty());
+    REQUIRE_FALSE(second_temps.empty());
+    for (const std::string& name : temps) {
+      CAPTURE(name);
+      CHECK(second_temps.count(name) == 0);
+    }
+    if (key) {
+      bool sidecar_temp = false;
+      for (const std::string& name : temps) sidecar_temp |= name.find(".sig.") != std::string::npos;
+      CHECK(sidecar_temp);
+    }
+    for (const std::string& name : Segments(t / "out")) {
+      CAPTURE(name);
+      auto f = PosixFs().OpenRead(t / "out" / name);
+      REQUIRE(f.ok());
+      auto parsed = segment::ParseSegmentName(name);
+      CHECK(segment::VerifySegment(**f, &*parsed).state == segment::SegmentState::kValid);
+    }
+    REQUIRE(Apply(t / "r", t / "out").ok());
+    CheckSameHistory(t / "p", t / "r");
   }
-  for (const std::string& name : Segments(t / "out")) {
-    CAPTURE(name);
-    auto f = PosixFs().OpenRead(t / "out" / name);
-    REQUIRE(f.ok());
-    auto parsed = segment::ParseSegmentName(name);
-    CHECK(segment::VerifySegment(**f, &*parsed).state == segment::SegmentState::kValid);
-  }
-  REQUIRE(Apply(t / "r", t / "out").ok());
-  CheckSameHistory(t / "p", t / "r");
 }
 
 TEST_CASE("LOG-31 temp files earlier runs left are removed under the directory lock and kept without it") {
@@ -1254,6 +1284,8 @@ TEST_CASE("LOG-31 temp files earlier runs left are removed under the directory l
       ".00000001-0000000000000015.fedcba9876543210.seg.body.tmp",    // a crashed run's body
       "." + history::HistoryFileName(2) + ".0123456789abcdef.tmp",   // a history file's
       ".claim-archive.json.0123456789abcdef.tmp",                    // the marker's
+      "." + seg + ".sig.0123456789abcdef.tmp",                       // a sidecar's
+      "." + history::HistoryFileName(2) + ".sig.tmp",                // a sidecar's, before run ids
   };
   const std::vector<std::string> kept = {
       ".keep.tmp", ".seg.tmp", "." + seg + ".0123456789ABCDEF.tmp", "." + seg + ".partial",
@@ -1261,9 +1293,22 @@ TEST_CASE("LOG-31 temp files earlier runs left are removed under the directory l
   };
   for (const auto& n : left) WriteFile(t / "out" / n, "left");
   for (const auto& n : kept) WriteFile(t / "out" / n, "someone else's");
-  REQUIRE(PosixFs().MakeDir(t / "out/.dir.tmp").ok());
+  // Not regular files, although named like temp files: kept.
+  const std::string dir_temp = "." + seg + ".1111111111111111.tmp", link_temp = "." + seg + ".2222222222222222.tmp";
+  REQUIRE(PosixFs().MakeDir(t / "out" / dir_temp).ok());
+  WriteFile(t / "victim", "precious");
+  std::filesystem::create_symlink(t / "victim", t / "out" / link_temp);
+  // A foreign target (5) is left as it is: nothing written, nothing removed.
+  MakePrimary(t / "q", 20, 7);
+  REQUIRE(PosixFs().MakeDir(t / "foreign").ok());
+  REQUIRE(Ship(t / "q", t / "foreign").ok());
+  for (const auto& n : left) WriteFile(t / "foreign" / n, "left");
+  repl::ShipReport refused;
+  CHECK(Ship(t / "p", t / "foreign", 16u << 20, false, &refused).code() == Code::kRefused);
+  CHECK(refused.left_temps_removed == 0);
+  for (const auto& n : left) CHECK(FileExists(t / "foreign" / n));
   // Without the directory's lock another run may be writing them: kept.
-  TempOpenHook nfs(nullptr, nullptr, /*lock_directories=*/false);
+  TempOpenHook nfs(nullptr, nullptr, TempOpenHook::DirLock::kNone);
   repl::ShipReport rep;
   REQUIRE(repl::ShipWal(nfs, SmallSegments(t / "p", t / "out"), &rep).ok());
   CHECK(rep.left_temps_removed == 0);
@@ -1280,5 +1325,7 @@ TEST_CASE("LOG-31 temp files earlier runs left are removed under the directory l
     CAPTURE(n);
     CHECK(ReadFile(t / "out" / n) == "someone else's");
   }
-  CHECK(std::filesystem::is_directory(t / "out/.dir.tmp"));
+  CHECK(std::filesystem::is_directory(t / "out" / dir_temp));
+  CHECK(std::filesystem::is_symlink(t / "out" / link_temp));
+  CHECK(ReadFile(t / "victim") == "precious");
 }
