@@ -201,13 +201,13 @@ class Shipper {
     }
     run_ = ToHex(id);
     if (archive::IsObjectStore(o_.target)) return Status::Ok();  // OBJ-7: publishes are conditional
-    Result<std::unique_ptr<FileLock>> lock = fs_.LockDirectory(o_.target);
-    if (lock.ok() && *lock) {
-      dir_lock_ = std::move(lock).value();
+    Result<std::unique_ptr<FileLock>> dir = fs_.LockDirectory(o_.target);
+    if (dir.ok() && *dir) {
+      dir_lock_ = std::move(dir).value();
       return Status::Ok();
     }
-    if (!lock.ok()) {
-      if (lock.status().code() != Code::kLocked) return lock.status();
+    if (!dir.ok()) {
+      if (dir.status().code() != Code::kLocked) return dir.status();
       return Status(Code::kLocked,
                     Problem("ship in progress", rep_.target,
                             "another ship-wal, or another process, holds a lock on this directory"),
