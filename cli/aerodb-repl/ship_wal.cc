@@ -69,6 +69,11 @@ void PrintPublished(const repl::ShipReport& rep) {
   }
 }
 
+// A warning on stderr, with its hint; nothing for ok.
+void PrintShipWarning(const Status& w) {
+  if (!w.ok()) std::fprintf(stderr, "warning: %s\nhint: %s\n", w.message().c_str(), w.hint().c_str());
+}
+
 // One run's output; `follow`: a run that did nothing prints nothing.
 int Print(const Options& o, const Status& s, const repl::ShipReport& rep) {
   nlohmann::json segs = nlohmann::json::array();
@@ -80,14 +85,9 @@ int Print(const Options& o, const Status& s, const repl::ShipReport& rep) {
                     {"sha256", seg.sha256},
                     {"already_there", seg.already_there}});
   }
-  if (!rep.position_saved) {  // LOG-26: a warning, whatever the outcome
-    std::fprintf(stderr, "warning: %s\nhint: %s\n", rep.position_warning.message().c_str(),
-                 rep.position_warning.hint().c_str());
-  }
-  if (!rep.directory_lock_warning.ok()) {  // LOG-31
-    std::fprintf(stderr, "warning: %s\nhint: %s\n", rep.directory_lock_warning.message().c_str(),
-                 rep.directory_lock_warning.hint().c_str());
-  }
+  // Warnings, whatever the outcome: LOG-26 (the position), LOG-31 (the directory's lock).
+  if (!rep.position_saved) PrintShipWarning(rep.position_warning);
+  PrintShipWarning(rep.directory_lock_warning);
   if (!s.ok()) {
     // What was published before the failure stays published; say so.
     for (const auto& seg : rep.segments) {

@@ -191,8 +191,8 @@ class Shipper {
     return LockDirectory();
   }
 
-  // LOG-31: the directory itself, which every run into it locks whatever
-  // its path or node; then the run's id, which its temp names carry.
+  // LOG-31: the run's id, which its temp names carry; then the directory
+  // itself, which every run into it locks whatever its path or node.
   Status LockDirectory() {
     std::array<uint8_t, 8> id{};
     if (RAND_bytes(id.data(), static_cast<int>(id.size())) != 1) {
@@ -262,7 +262,7 @@ class Shipper {
   }
 
   // LOG-31: a temp name in the target that only this run writes.
-  std::string TempName(const std::string& name) const { return "." + name + "." + run_ + ".tmp"; }
+  std::string TempName(const std::string& name) const { return HiddenName(name, "." + run_ + ".tmp"); }
 
   // Step 2: what the target already holds. A newer epoch fences this node
   // (LOG-17); a segment of another database means the wrong target (5).

@@ -12,7 +12,7 @@ Status PublishSidecar(Fs& fs, archive::Archive& a, const SigningKey& key, const 
   if (written) *written = false;
   AERO_ASSIGN_OR_RETURN(std::string bytes, SignStatement(key, s));
   const std::string name = SidecarName(s.name);
-  const std::string temp = run.empty() ? HiddenName(name, ".tmp") : "." + name + "." + std::string(run) + ".tmp";
+  const std::string temp = HiddenName(name, run.empty() ? ".tmp" : "." + std::string(run) + ".tmp");
   Status published = archive::PublishBytesExclusive(fs, a, temp, name, bytes);
   if (published.ok()) {
     if (written) *written = true;
