@@ -106,20 +106,41 @@ struct ByteSpans {
     spans.clear();
     copy.clear();
     size = 0;
+    kept_.reset();
+  }
+  // Clear, but the last span's block stays referenced here, so that the next
+  // Add of bytes from that block takes the reference back instead of counting
+  // a new one: a producer that holds each write set's records and clears
+  // them at its end (BodyRouter) touches the count once per block, not once
+  // per write set. Holds one block at most, the one being read.
+  void ClearKeepingLast() {
+    ByteBlock last = !spans.empty() ? std::move(spans.back().owner) : nullptr;
+    Clear();
+    kept_ = std::move(last);
   }
 
   // Adds a prefix of `bytes` and returns its length: all of them when they
   // lie in `owner`'s block (no copy), else as many as `copy` has room for
   // below `copy_limit`.
   size_t Add(std::string_view bytes, const ByteBlock* owner, size_t copy_limit) {
+    // The common case, once per record: the bytes continue the last span's block.
+    if (owner != nullptr && !spans.empty() && spans.back().owner.get() == owner->get() &&
+        owner->get() != nullptr && spans.back().data + spans.back().size == bytes.data()) {
+      spans.back().size += bytes.size();
+      size += bytes.size();
+      return bytes.size();
+    }
+    return AddSlow(bytes, owner, copy_limit);
+  }
+
+  // True once the chunk should go to the worker.
+  bool Full(size_t limit) const { return size >= limit || copy.size() >= limit; }
+
+ private:
+  [[gnu::noinline]] size_t AddSlow(std::string_view bytes, const ByteBlock* owner, size_t copy_limit) {
     if (bytes.empty()) return 0;
     if (owner != nullptr && *owner) {
-      if (!spans.empty() && spans.back().owner.get() == owner->get() &&
-          spans.back().data + spans.back().size == bytes.data()) {
-        spans.back().size += bytes.size();
-      } else {
-        spans.push_back({*owner, bytes.data(), bytes.size()});
-      }
+      spans.push_back({kept_ == *owner ? std::move(kept_) : *owner, bytes.data(), bytes.size()});
       size += bytes.size();
       return bytes.size();
     }
@@ -137,8 +158,7 @@ struct ByteSpans {
     return k;
   }
 
-  // True once the chunk should go to the worker.
-  bool Full(size_t limit) const { return size >= limit || copy.size() >= limit; }
+  ByteBlock kept_;  // ClearKeepingLast's block
 };
 
 }  // namespace aero

@@ -22,7 +22,7 @@ void ReadBuffer::MakeRoom(size_t need) {
   end_ = have;
 }
 
-bool ReadBuffer::Fill(size_t n) {
+bool ReadBuffer::FillSlow(size_t n) {
   while (available() < n && !eof_) {
     // Compact, or grow, when the tail is under half the buffer (reads stay
     // large). Growth toward `n` doubles with the bytes that did arrive, so a

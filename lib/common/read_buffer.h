@@ -36,7 +36,7 @@ class ReadBuffer {
   // Makes at least `n` bytes available at data(); false when the file ends
   // first (end of file) or a read fails (status() then says why). What could
   // be read stays available either way.
-  bool Fill(size_t n);
+  bool Fill(size_t n) { return available() >= n || FillSlow(n); }  // inline: once per record
   const char* data() const { return buf_ + begin_; }
   // The block that holds data(): a reference keeps those bytes valid and
   // unchanged after Consume and Fill.
@@ -54,6 +54,7 @@ class ReadBuffer {
   // The available bytes moved to the front of a buffer of at least `need`
   // bytes (never smaller than now, nor than kMaxChunk once it was that large).
   void MakeRoom(size_t need);
+  bool FillSlow(size_t n);  // Fill when fewer than `n` bytes are available
 
   ReadableFile* file_;
   std::shared_ptr<BlockPool> pool_ = BlockPool::Make();

@@ -16,17 +16,13 @@ AsyncDigestChain::~AsyncDigestChain() {
   cv_.notify_all();
 }
 
-void AsyncDigestChain::Update(std::string_view bytes, const ByteBlock* owner) {
-  while (!bytes.empty()) {
-    bytes.remove_prefix(pending_.bytes.Add(bytes, owner, kChunkBytes));
+void AsyncDigestChain::UpdateSlow(std::string_view bytes, const ByteBlock* owner) {
+  // Update added what fit; the chunk is full, or `bytes` did not fit.
+  for (;;) {
     if (pending_.bytes.Full(kChunkBytes)) Flush();
+    if (bytes.empty()) return;
+    bytes.remove_prefix(pending_.bytes.Add(bytes, owner, kChunkBytes));
   }
-}
-
-void AsyncDigestChain::EndWriteSet(uint64_t commit) {
-  pending_.marks.push_back({pending_.bytes.size, commit});
-  ended_previous_ = ended_last_;
-  ended_last_ = commit;
 }
 
 void AsyncDigestChain::Keep(uint64_t commit) {

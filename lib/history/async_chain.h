@@ -41,8 +41,16 @@ class AsyncDigestChain {
   // Producer only.
   // `owner` (nullable): the block holding `bytes`; the worker keeps a
   // reference instead of a copy.
-  void Update(std::string_view bytes, const ByteBlock* owner = nullptr);
-  void EndWriteSet(uint64_t commit);  // the bytes so far end write set `commit`
+  void Update(std::string_view bytes, const ByteBlock* owner = nullptr) {
+    // Inline: once per record; a record in the last span's block only extends it.
+    const size_t k = pending_.bytes.Add(bytes, owner, kChunkBytes);
+    if (k < bytes.size() || pending_.bytes.Full(kChunkBytes)) UpdateSlow(bytes.substr(k), owner);
+  }
+  void EndWriteSet(uint64_t commit) {  // the bytes so far end write set `commit`
+    pending_.marks.push_back({pending_.bytes.size, commit});
+    ended_previous_ = ended_last_;
+    ended_last_ = commit;
+  }
   // H(commit) will be asked for with Get(). `commit` is the last or the
   // second-to-last write set ended so far, or one not ended yet. Also hands
   // every byte so far to the worker, so that Get() on another thread cannot
@@ -73,6 +81,7 @@ class AsyncDigestChain {
     std::vector<Mark> marks;
   };
   void Flush();
+  void UpdateSlow(std::string_view bytes, const ByteBlock* owner);
   void Consume(Chunk& chunk);  // worker
   void Record(uint64_t commit, const Digest& d);  // worker, under mu_
 

@@ -72,7 +72,7 @@ void BodyRouter::OnRecord(const wal::Record& rec, const OpenCut& cut, uint64_t n
 }
 
 void BodyRouter::EndWriteSet() {
-  held_.Clear();
+  held_.ClearKeepingLast();  // the next write set is most likely in the same block
   route_ = Route::kHold;
   next_.reset();  // a body opened for a write set that started no segment is removed
 }

@@ -20,7 +20,7 @@ const char* RecordTypeName(uint8_t type) {
 namespace {
 
 // Reads a u32 LE length and that many bytes; advances `in`.
-bool TakeField(std::string_view* in, std::string_view* out) {
+[[gnu::always_inline]] inline bool TakeField(std::string_view* in, std::string_view* out) {
   if (in->size() < 4) return false;
   uint32_t len = DecodeFixed32(in->data());
   in->remove_prefix(4);

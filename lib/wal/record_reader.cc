@@ -31,7 +31,7 @@ const char* StopKindName(StopKind kind) {
 RecordReader::RecordReader(ReadableFile* file, uint64_t offset, uint64_t first_index)
     : file_(file), in_(file), offset_(offset), index_(first_index) {}
 
-bool RecordReader::Fill(size_t n) {
+bool RecordReader::FillSlow(size_t n) {
   if (!started_) {
     started_ = true;
     // Always seek: the file may be shared and positioned anywhere.

@@ -69,7 +69,8 @@ class RecordReader {
 
  private:
   // Makes at least `n` bytes available at in_.data(); false at EOF (or error).
-  bool Fill(size_t n);
+  bool Fill(size_t n) { return (started_ && io_.ok() && in_.available() >= n) || FillSlow(n); }
+  bool FillSlow(size_t n);
   size_t available() const { return in_.available(); }
   bool RestIsZero();  // REC-4: are all bytes from in_.data() to EOF zero?
   bool Fail(StopKind kind, std::string detail);

@@ -138,6 +138,34 @@ TEST_CASE("byte spans: contiguous bytes of one block make one span, unowned byte
   CHECK(s.size == 0);
 }
 
+TEST_CASE("byte spans: a hold cleared at each write set's end keeps one reference to its block, not a new one per set") {
+  auto pool = BlockPool::Make();
+  size_t got = 0;
+  std::shared_ptr<char> mem = pool->Acquire(100, &got);
+  const ByteBlock block = mem;
+  std::shared_ptr<char> other_mem = pool->Acquire(100, &got);
+  const ByteBlock other = other_mem;
+  ByteSpans held;
+  for (int set = 0; set < 5; ++set) {
+    REQUIRE(held.Add(std::string_view(block.get() + 10 * set, 10), &block, 64) == 10);
+    CHECK(block.use_count() == 3);  // mem, block, and the hold's one reference
+    CHECK(held.spans[0].data == block.get() + 10 * set);
+    held.ClearKeepingLast();
+    CHECK(held.size == 0);
+    CHECK(held.spans.empty());
+    CHECK(block.use_count() == 3);  // kept for the next set, not dropped and taken again
+  }
+  // Bytes of another block: the kept reference is not theirs.
+  REQUIRE(held.Add(std::string_view(other.get(), 10), &other, 64) == 10);
+  CHECK(held.spans[0].owner.get() == other.get());
+  CHECK(other.use_count() == 3);
+  held.ClearKeepingLast();  // now keeps `other`, and lets `block` go
+  CHECK(block.use_count() == 2);
+  CHECK(other.use_count() == 3);
+  held.Clear();  // a plain Clear keeps nothing
+  CHECK(other.use_count() == 2);
+}
+
 TEST_CASE("background writer: referenced and copied bytes reach the sink in order, and after the first error the rest is dropped") {
   const std::string data = RandomBytes(5 * BackgroundWriter::kChunkBytes + 777, 3);
   testing::StringFile file(data);
