@@ -35,24 +35,34 @@ set(CPACK_STRIP_FILES ON)                # as dh_strip would
 set(CPACK_DEBIAN_COMPRESSION_TYPE zstd)  # dpkg >= 1.21.18 (Debian 12) reads it
 # Depends from the linked shared libraries (dpkg-shlibdeps)...
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-# ...plus libarchive, which is loaded on first use (lib/snapshot/libarchive_loader.h),
-# so no binary names it: its package and shlibs version, asked of dpkg.
-get_filename_component(libarchive_real "${LibArchive_LIBRARIES}" REALPATH)
-execute_process(COMMAND dpkg-query -S ${libarchive_real}
-                OUTPUT_VARIABLE owner ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
-string(REGEX MATCH "^[^:]+" libarchive_pkg "${owner}")
-if(libarchive_pkg)
-  execute_process(COMMAND dpkg-query --control-show ${libarchive_pkg} shlibs
-                  OUTPUT_VARIABLE shlibs ERROR_QUIET)
-  string(REGEX MATCH "libarchive [0-9]+ ([^\n]+)" line "${shlibs}")
-  set(CPACK_DEBIAN_PACKAGE_DEPENDS "${CMAKE_MATCH_1}")
-  if(NOT CPACK_DEBIAN_PACKAGE_DEPENDS)
-    set(CPACK_DEBIAN_PACKAGE_DEPENDS ${libarchive_pkg})
+# ...plus libarchive and libcurl, which are loaded on first use
+# (lib/snapshot/libarchive_loader.h, lib/s3/libcurl_loader.h), so no binary
+# names them: their packages and shlibs versions, asked of dpkg.
+set(aero_dlopen_depends "")
+foreach(lib IN ITEMS "${LibArchive_LIBRARIES}" "${CURL_LIBRARIES}")
+  get_filename_component(real "${lib}" REALPATH)
+  get_filename_component(file "${real}" NAME)
+  string(REGEX MATCH "^(lib[^.]+)\\.so\\.([0-9]+)" soname "${file}")
+  set(name "${CMAKE_MATCH_1}")
+  set(major "${CMAKE_MATCH_2}")
+  execute_process(COMMAND dpkg-query -S ${real}
+                  OUTPUT_VARIABLE owner ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
+  string(REGEX MATCH "^[^:]+" pkg "${owner}")
+  if(NOT pkg)
+    message(WARNING "cannot tell which package holds ${real}: the .deb will not depend on it")
+    continue()
   endif()
-else()
-  message(WARNING "cannot tell which package holds ${libarchive_real}: "
-                  "the .deb will not depend on it")
-endif()
+  execute_process(COMMAND dpkg-query --control-show ${pkg} shlibs
+                  OUTPUT_VARIABLE shlibs ERROR_QUIET)
+  set(CMAKE_MATCH_1 "")
+  string(REGEX MATCH "\n${name} ${major} ([^\n]+)" line "\n${shlibs}")
+  set(dep "${CMAKE_MATCH_1}")
+  if(NOT dep)
+    set(dep ${pkg})
+  endif()
+  list(APPEND aero_dlopen_depends "${dep}")
+endforeach()
+list(JOIN aero_dlopen_depends ", " CPACK_DEBIAN_PACKAGE_DEPENDS)
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "jq, rsync")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "bash-completion")
 include(CPack)

@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "history/history_file.h"
+#include "s3/libcurl_loader.h"
 
 namespace aero::archive {
 namespace {
@@ -226,6 +227,7 @@ S3Archive::S3Archive(Fs& fs, s3::S3Url url, std::unique_ptr<s3::S3Client> client
       location_(url_.Location()) {}
 
 Result<std::unique_ptr<S3Archive>> S3Archive::Open(Fs& fs, const s3::S3Url& url, s3::S3Config config) {
+  AERO_RETURN_IF_ERROR(s3::LoadLibcurl().status());  // loaded on first use, not at process start
   const char* tmp = std::getenv("TMPDIR");
   std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/aerodb-s3-XXXXXX";
   if (mkdtemp(dir.data()) == nullptr) {

@@ -1,6 +1,5 @@
 #include "s3/s3_client.h"
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <unistd.h>
@@ -10,13 +9,12 @@
 #include <cstring>
 
 #include "common/sha256.h"
+#include "s3/libcurl_loader.h"
 #include "s3/s3_clock.h"
 #include "s3/sigv4.h"
 
 namespace aero::s3 {
 namespace {
-
-std::once_flag g_curl_init;
 
 std::string LowerHeaderName(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -107,8 +105,11 @@ std::string S3Response::ErrorCode() const {
 }
 
 S3Client::S3Client(S3Config config, std::string bucket) : config_(std::move(config)), bucket_(std::move(bucket)) {
-  std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  curl_ = curl_easy_init();
+  Result<const CurlApi*> api = LoadLibcurl();  // S3Archive::Open reports a failure first
+  if (api.ok()) {
+    api_ = *api;
+    curl_ = api_->easy_init();
+  }
   std::string ep = config_.endpoint;
   if (ep.empty()) {
     ep = "https://s3." + config_.region + ".amazonaws.com";
@@ -125,7 +126,7 @@ S3Client::S3Client(S3Config config, std::string bucket) : config_(std::move(conf
 }
 
 S3Client::~S3Client() {
-  if (curl_) curl_easy_cleanup(static_cast<CURL*>(curl_));
+  if (curl_) api_->easy_cleanup(static_cast<CURL*>(curl_));
 }
 
 std::string S3Client::Describe(const S3Request& req, const S3Response& resp) const {
@@ -186,8 +187,14 @@ Result<S3Response> S3Client::Perform(const S3Request& req) {
 
 Result<S3Response> S3Client::Once(const S3Request& req, const std::string& payload_hash,
                                   std::string* transport_error) {
+  if (curl_ == nullptr) {
+    AERO_RETURN_IF_ERROR(LoadLibcurl().status());
+    return Status(Code::kIo, Problem("object store unavailable", Url(req.key), "curl_easy_init failed"),
+                  "check the system's memory, then run again");
+  }
+  const CurlApi& api = *api_;
   CURL* c = static_cast<CURL*>(curl_);
-  curl_easy_reset(c);
+  api.easy_reset(c);
   std::string path = path_base_ + "/" + UriEncode(req.key, true);
   if (req.key.empty()) path = path_base_.empty() ? "/" : path_base_;
   SignInput in;
@@ -204,11 +211,11 @@ Result<S3Response> S3Client::Once(const S3Request& req, const std::string& paylo
   const std::string url = base_url_ + path + (q.empty() ? "" : "?" + q);
 
   curl_slist* hl = nullptr;
-  for (const auto& [k, v] : s.headers) hl = curl_slist_append(hl, (k + ": " + v).c_str());
-  hl = curl_slist_append(hl, ("Authorization: " + s.authorization).c_str());
-  hl = curl_slist_append(hl, "Expect:");
-  hl = curl_slist_append(hl, "Content-Type:");
-  hl = curl_slist_append(hl, "Accept:");
+  for (const auto& [k, v] : s.headers) hl = api.slist_append(hl, (k + ": " + v).c_str());
+  hl = api.slist_append(hl, ("Authorization: " + s.authorization).c_str());
+  hl = api.slist_append(hl, "Expect:");
+  hl = api.slist_append(hl, "Content-Type:");
+  hl = api.slist_append(hl, "Accept:");
 
   S3Response resp;
   resp.body.reserve(req.expect_body);
@@ -219,44 +226,44 @@ Result<S3Response> S3Client::Once(const S3Request& req, const std::string& paylo
   if (has_file) {
     up.fd = open(req.file_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (up.fd < 0) {
-      curl_slist_free_all(hl);
+      api.slist_free_all(hl);
       return Status(Code::kIo, Problem("cannot open", req.file_path, std::strerror(errno)));
     }
   }
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);  // OBJ-6: 30 s without a byte is a transport failure
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, WriteBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp.body);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, WriteHeader);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &resp.headers);
+  api.easy_setopt(c, CURLOPT_URL, url.c_str());
+  api.easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+  api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+  api.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);  // OBJ-6: 30 s without a byte is a transport failure
+  api.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
+  api.easy_setopt(c, CURLOPT_WRITEFUNCTION, WriteBody);
+  api.easy_setopt(c, CURLOPT_WRITEDATA, &resp.body);
+  api.easy_setopt(c, CURLOPT_HEADERFUNCTION, WriteHeader);
+  api.easy_setopt(c, CURLOPT_HEADERDATA, &resp.headers);
   if (req.method == "PUT") {
-    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, ReadBody);
-    curl_easy_setopt(c, CURLOPT_READDATA, &up);
-    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(up.total));
+    api.easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    api.easy_setopt(c, CURLOPT_READFUNCTION, ReadBody);
+    api.easy_setopt(c, CURLOPT_READDATA, &up);
+    api.easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(up.total));
   } else if (req.method == "POST") {
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, ReadBody);
-    curl_easy_setopt(c, CURLOPT_READDATA, &up);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(up.total));
+    api.easy_setopt(c, CURLOPT_POST, 1L);
+    api.easy_setopt(c, CURLOPT_READFUNCTION, ReadBody);
+    api.easy_setopt(c, CURLOPT_READDATA, &up);
+    api.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(up.total));
   } else if (req.method == "HEAD") {
-    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    api.easy_setopt(c, CURLOPT_NOBODY, 1L);
   } else if (req.method != "GET") {
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    api.easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   }
-  const CURLcode rc = curl_easy_perform(c);
-  curl_slist_free_all(hl);
+  const CURLcode rc = api.easy_perform(c);
+  api.slist_free_all(hl);
   if (up.fd >= 0) close(up.fd);
   if (up.failed) return Status(Code::kIo, Problem("cannot read", req.file_path, "the file changed while it was sent"));
   if (rc != CURLE_OK) {
-    *transport_error = curl_easy_strerror(rc);
+    *transport_error = api.easy_strerror(rc);
     return resp;
   }
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
+  api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
   return resp;
 }
 

@@ -45,6 +45,8 @@ struct S3Response {
   std::string ErrorCode() const;  // <Code> of an S3 error body, or ""
 };
 
+struct CurlApi;  // s3/libcurl_loader.h
+
 class S3Client {
  public:
   S3Client(S3Config config, std::string bucket);
@@ -73,6 +75,7 @@ class S3Client {
   std::string host_;      // Host header
   std::string path_base_; // "/BUCKET" (path style) or ""
   std::mutex mu_;
+  const CurlApi* api_ = nullptr;  // libcurl, loaded on first use (s3/libcurl_loader.h)
   void* curl_ = nullptr;  // CURL*
 };
 

@@ -1,7 +1,7 @@
 # The installed package, used from where it was unpacked: cpack builds the
 # .deb of this build tree (ASan's in CI: no second build), its control file
 # depends on the packages of the shared libraries the binaries link
-# (dpkg-shlibdeps) and on libarchive (loaded on first use), its files follow
+# (dpkg-shlibdeps) and on libarchive and libcurl (loaded on first use), its files follow
 # the install layout (cmake/Packaging.cmake), and from `dpkg -x` of it
 # aerodb-repl --version runs, man -l shows an installed page, the bash
 # completion completes, the systemd units verify, and the demo runs from PATH.
@@ -39,7 +39,7 @@ if [[ $(sed -n 1p <<<"$description") == "replicate an AeroDB database "* ]]; the
 if [[ $(sed -n 2p <<<"$description") == " aerodb-repl ships "* ]] && grep -qx " ." <<<"$description"; then pass; else
   fail "Description's long text:"$'\n'"$description"; fi
 
-test_case "Depends: the package of every shared library the binaries link, and libarchive"
+test_case "Depends: the package of every shared library the binaries link, libarchive and libcurl"
 depends=$(dpkg-deb -f "$deb" Depends)
 # depends_on PKG: PKG, or a name it provides (libspdlog1.10 provides
 # libspdlog1.10-fmt9, the name its shlibs file gives), is in Depends.
@@ -63,8 +63,14 @@ for bin in "$AERODB_REPL" "$AERODB"; do
     if depends_on "$pkg"; then pass; else fail "$lib ($pkg) not in Depends: $depends"; fi
   done
 done
-for pkg in libarchive13 libssl3 libzstd1 libc6; do
+for pkg in libarchive13 libcurl4 libssl3 libzstd1 libc6; do
   if depends_on "$pkg"; then pass; else fail "$pkg not in Depends: $depends"; fi
+done
+
+test_case "libarchive and libcurl are loaded on first use: no binary names them, so no start pays for them"
+for bin in "$AERODB_REPL" "$AERODB"; do
+  needed=$(readelf -d "$bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
+  if grep -qE '^lib(archive|curl)' <<<"$needed"; then fail "$bin names: $(grep -E '^lib(archive|curl)' <<<"$needed")"; else pass; fi
 done
 
 test_case "the layout: bin/, man1 and man5, completion for both, the examples"
