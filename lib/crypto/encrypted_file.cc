@@ -4,7 +4,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <cstring>
@@ -12,6 +11,7 @@
 
 #include "common/coding.h"
 #include "common/crc32.h"
+#include "common/random.h"
 
 namespace aero::crypto {
 
@@ -225,10 +225,7 @@ class EncryptingFile final : public WritableFile {
     if (plaintext_ > kMaxPlaintext) {
       return Status(Code::kInternal, Problem("cannot encrypt", raw_->path(), "file over 1 TiB"));
     }
-    if (RAND_bytes(h.salt.data(), static_cast<int>(h.salt.size())) != 1) {  // ENC-3
-      return Status(Code::kIo, Problem("cannot encrypt", raw_->path(), "no random bytes"),
-                    "the system's random source failed; retry");
-    }
+    AERO_RETURN_IF_ERROR(RandomBytes(h.salt.data(), h.salt.size()));  // ENC-3
     const std::string header = EncodeEncHeader(h);
     AERO_ASSIGN_OR_RETURN(auto fk, DeriveFileKey(k.key, h));
     Status init = aead_.Init(h.algorithm, fk, header);

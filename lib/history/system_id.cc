@@ -1,9 +1,9 @@
 #include "history/system_id.h"
 
-#include <openssl/rand.h>
 
 #include <algorithm>
 
+#include "common/random.h"
 #include "common/sha256.h"
 
 namespace aero::history {
@@ -16,10 +16,7 @@ bool SystemId::IsZero() const {
 
 Result<SystemId> NewSystemId() {
   SystemId id;
-  if (RAND_bytes(id.bytes.data(), static_cast<int>(id.bytes.size())) != 1) {
-    return Status(Code::kIo, Problem("cannot create system id", "openssl",
-                                     "RAND_bytes failed"));
-  }
+  AERO_RETURN_IF_ERROR(RandomBytes(id.bytes.data(), id.bytes.size()));
   return id;
 }
 

@@ -1,10 +1,10 @@
 #include "repl/promote.h"
 
-#include <openssl/rand.h>
 
 #include "archive/history_files.h"
 #include "archive/open_archive.h"
 #include "archive/segment_catalog.h"
+#include "common/random.h"
 #include "node/layout.h"
 #include "node/permit.h"
 #include "node/store.h"
@@ -104,10 +104,7 @@ class Promoter {
     const node::NodeState& st = node_->state();
     if (!st.promoting) {
       history::Claimant c{};
-      if (RAND_bytes(c.data(), static_cast<int>(c.size())) != 1) {
-        return Status(Code::kIo, Problem("no random bytes", "RAND_bytes", "the claimant cannot be drawn"),
-                      "check the system's entropy source, then re-run");
-      }
+      AERO_RETURN_IF_ERROR(RandomBytes(c.data(), c.size()));
       AERO_RETURN_IF_ERROR(node_->RecordIntent(node::IntentAt(st, c)));
     }
     const node::Promoting& p = *node_->state().promoting;

@@ -7,13 +7,13 @@
 #include <optional>
 
 #include <nlohmann/json.hpp>
-#include <openssl/rand.h>
 
 #include "archive/history_files.h"
 #include "archive/open_archive.h"
 #include "archive/segment_catalog.h"
 #include "common/file_util.h"
 #include "common/log.h"
+#include "common/random.h"
 #include "common/sha256.h"
 #include "crypto/decrypting_fs.h"
 #include "history/async_chain.h"
@@ -195,10 +195,7 @@ class Shipper {
   // itself, which every run into it locks whatever its path or node.
   Status LockDirectory() {
     std::array<uint8_t, 8> id{};
-    if (RAND_bytes(id.data(), static_cast<int>(id.size())) != 1) {
-      return Status(Code::kIo, Problem("no random bytes", "RAND_bytes", "the run's id cannot be drawn"),
-                    "check the system's entropy source, then re-run");
-    }
+    AERO_RETURN_IF_ERROR(RandomBytes(id.data(), id.size()));
     run_ = ToHex(id);
     if (archive::IsObjectStore(o_.target)) return Status::Ok();  // OBJ-7: publishes are conditional
     Result<std::unique_ptr<FileLock>> dir = fs_.LockDirectory(o_.target);

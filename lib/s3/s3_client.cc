@@ -1,13 +1,13 @@
 #include "s3/s3_client.h"
 
 #include <fcntl.h>
-#include <openssl/rand.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstring>
 
+#include "common/random.h"
 #include "common/sha256.h"
 #include "s3/libcurl_loader.h"
 #include "s3/s3_clock.h"
@@ -93,7 +93,7 @@ Result<std::string> FileSha256(const S3Request& req) {
 
 std::string RandomToken() {
   uint8_t b[16];
-  if (RAND_bytes(b, sizeof b) != 1) std::abort();
+  if (!RandomBytes(b, sizeof b).ok()) std::abort();  // getrandom fails only without a kernel that has it
   return ToHex(b, sizeof b);
 }
 

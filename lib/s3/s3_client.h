@@ -79,7 +79,7 @@ class S3Client {
   void* curl_ = nullptr;  // CURL*
 };
 
-// 32 random hex characters (OpenSSL RAND_bytes): a claim token, a probe name.
+// 32 random hex characters (common/random.h): a claim token, a probe name.
 std::string RandomToken();
 
 }  // namespace aero::s3
