@@ -2,10 +2,12 @@
 
 namespace aero {
 
-void BackgroundWriter::Write(std::string_view bytes, const ByteBlock* owner) {
-  while (!bytes.empty()) {
-    bytes.remove_prefix(pending_.Add(bytes, owner, kChunkBytes));
+void BackgroundWriter::WriteSlow(std::string_view bytes, const ByteBlock* owner) {
+  // Write added what fit; the chunk is full, or `bytes` did not fit.
+  for (;;) {
     if (pending_.Full(kChunkBytes)) Flush();
+    if (bytes.empty()) return;
+    bytes.remove_prefix(pending_.Add(bytes, owner, kChunkBytes));
   }
 }
 

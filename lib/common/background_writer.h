@@ -31,7 +31,11 @@ class BackgroundWriter {
   BackgroundWriter& operator=(const BackgroundWriter&) = delete;
 
   // Producer only. `owner` (nullable): the block holding `bytes`.
-  void Write(std::string_view bytes, const ByteBlock* owner = nullptr);
+  void Write(std::string_view bytes, const ByteBlock* owner = nullptr) {
+    // Inline: once per record; a record in the last span's block only extends it.
+    const size_t k = pending_.Add(bytes, owner, kChunkBytes);
+    if (k < bytes.size() || pending_.Full(kChunkBytes)) WriteSlow(bytes.substr(k), owner);
+  }
   // Hands over everything and waits until the sink has it; the first error.
   Status Finish();
 
@@ -39,6 +43,7 @@ class BackgroundWriter {
   Sink sink_;
   Status error_;  // the worker's until Finish()
   void Flush();
+  void WriteSlow(std::string_view bytes, const ByteBlock* owner);
   ByteSpans pending_;
   WorkerQueue<ByteSpans> queue_{[this](ByteSpans& chunk) {
     for (const ByteSpans::Span& span : chunk.spans) {
