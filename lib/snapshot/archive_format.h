@@ -13,6 +13,10 @@ constexpr int kManifestFormat = 2;        // written (SNAP-15)
 constexpr int kManifestFormatV1 = 1;      // still read: every member hashed
 constexpr std::string_view kWalMember = "wal/wal.log";  // SNAP-15: bound by the chain
 constexpr int kArchiveZstdLevel = 3;
+// SNAP-2: the zstd frame is compressed by one worker in jobs of this many
+// input bytes (zstd's ZSTD_c_jobSize; its least is 512 KiB), which bounds the
+// worker's buffers: peak RSS stays flat at any level up to 19's window.
+constexpr size_t kArchiveZstdJobBytes = 1u << 20;
 constexpr uint32_t kFileMode = 0644;
 
 // SNAP-9 bounds.

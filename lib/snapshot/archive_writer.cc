@@ -2,6 +2,9 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <zstd.h>
+
+#include <string>
 
 #include "snapshot/archive_format.h"
 #include "snapshot/libarchive_loader.h"
@@ -12,8 +15,34 @@ struct ArchiveWriter::Impl {
   archive* a = nullptr;
   WritableFile* out = nullptr;
   Status io;  // the first write error, kept past libarchive's generic one
+  // SNAP-2: the tar stream's zstd frame, compressed by libzstd on one
+  // worker thread beside the caller (null: not compressed).
+  ZSTD_CCtx* zstd = nullptr;
+  std::string zout;  // the compressed bytes of one call, before they are appended
   ~Impl() {
     if (a) archive_write_free(a);
+    ZSTD_freeCCtx(zstd);
+  }
+  // Feeds `in` to the frame (kEnd: and ends it), appending what comes out.
+  void Compress(std::string_view in, ZSTD_EndDirective mode) {
+    ZSTD_inBuffer ib{in.data(), in.size(), 0};
+    for (;;) {
+      ZSTD_outBuffer ob{zout.data(), zout.size(), 0};
+      const size_t left = ZSTD_compressStream2(zstd, &ob, &ib, mode);
+      if (ZSTD_isError(left)) {
+        io = Status(Code::kInternal, Problem("cannot compress", out->path(), ZSTD_getErrorName(left)));
+        return;
+      }
+      if (ob.pos > 0) {
+        Status s = out->Append(std::string_view(zout.data(), ob.pos));
+        if (!s.ok()) {
+          io = s;
+          return;
+        }
+      }
+      // Done when the input is taken and, ending, nothing is left to flush.
+      if (ib.pos == ib.size && (mode == ZSTD_e_continue ? ob.pos < ob.size : left == 0)) return;
+    }
   }
 };
 
@@ -27,7 +56,12 @@ namespace {
 la_ssize_t WriteCb(archive*, void* ctx, const void* buf, size_t n) {
   auto* impl = static_cast<ArchiveWriter::Impl*>(ctx);
   if (!impl->io.ok()) return static_cast<la_ssize_t>(n);
-  Status s = impl->out->Append(std::string_view(static_cast<const char*>(buf), n));
+  const std::string_view bytes(static_cast<const char*>(buf), n);
+  if (impl->zstd) {
+    impl->Compress(bytes, ZSTD_e_continue);
+    return static_cast<la_ssize_t>(n);
+  }
+  Status s = impl->out->Append(bytes);
   if (!s.ok()) impl->io = s;
   return static_cast<la_ssize_t>(n);
 }
@@ -54,12 +88,23 @@ Result<std::unique_ptr<ArchiveWriter>> ArchiveWriter::Open(WritableFile* out, bo
   // (a member over 8 GiB, a long name): still deterministic.
   if (archive_write_set_format_pax_restricted(impl->a) != ARCHIVE_OK) return fail("cannot set tar");
   if (zstd) {
-    if (archive_write_add_filter_zstd(impl->a) != ARCHIVE_OK) return fail("no zstd in libarchive");
-    const std::string level = std::to_string(level_value);
-    if (archive_write_set_filter_option(impl->a, "zstd", "compression-level", level.c_str()) !=
-        ARCHIVE_OK) {
-      return fail("cannot set the zstd level");
+    // SNAP-2: one frame, from libzstd itself rather than libarchive's zstd
+    // filter, so that its worker's memory is bounded: one worker compresses
+    // beside the thread that reads, hashes and writes, in jobs of
+    // kArchiveZstdJobBytes; the bytes are a function of the input and the
+    // level (SNAP-4), not of timing.
+    impl->zstd = ZSTD_createCCtx();
+    if (impl->zstd == nullptr) return Status(Code::kIo, Problem("cannot compress", out->path(), "out of memory"));
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(impl->zstd, ZSTD_c_compressionLevel, level_value)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(impl->zstd, ZSTD_c_checksumFlag, 0))) {
+      return Status(Code::kInternal, Problem("cannot set the zstd level", out->path(), std::to_string(level_value)));
     }
+    // A libzstd built without threads compresses on the caller's thread:
+    // other bytes, the same format, still deterministic.
+    if (!ZSTD_isError(ZSTD_CCtx_setParameter(impl->zstd, ZSTD_c_nbWorkers, 1))) {
+      (void)ZSTD_CCtx_setParameter(impl->zstd, ZSTD_c_jobSize, static_cast<int>(kArchiveZstdJobBytes));
+    }
+    impl->zout.resize(ZSTD_CStreamOutSize());
   }
   archive_write_set_bytes_in_last_block(impl->a, 1);  // no padding after the end marker
   if (archive_write_open2(impl->a, impl.get(), nullptr, WriteCb, nullptr, nullptr) != ARCHIVE_OK) {
@@ -109,6 +154,7 @@ Status ArchiveWriter::Finish() {
     return Status(Code::kIo, Problem("cannot finish archive", impl_->out->path(),
                                      archive_error_string(impl_->a)));
   }
+  if (impl_->zstd && impl_->io.ok()) impl_->Compress({}, ZSTD_e_end);  // the frame's end
   return impl_->io;
 }
 

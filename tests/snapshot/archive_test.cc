@@ -2,11 +2,13 @@
 // one-pass verification, hostile members, truncation, install.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <random>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +19,8 @@
 #include "repl/verify.h"
 #include "snapshot/archive_format.h"
 #include "snapshot/archive_reader.h"
+#include "snapshot/archive_format.h"
+#include "snapshot/archive_writer.h"
 #include "snapshot/manifest.h"
 #include "support/archive_builder.h"
 #include "support/forwarding_fs.h"
@@ -151,6 +155,44 @@ TEST_CASE("SNAP-4 export is deterministic: the same state gives the same bytes")
   Primary(t);
   CHECK(ReadFile(Export(t, "a.tar.zst")) == ReadFile(Export(t, "b.tar.zst")));
   CHECK(ReadFile(Export(t, "a.tar", false)) == ReadFile(Export(t, "b.tar", false)));
+}
+
+TEST_CASE("SNAP-2 SNAP-4 a zstd archive of many jobs is one frame, the same bytes every time") {
+  TempDir t;
+  std::string body(5 * snapshot::kArchiveZstdJobBytes, '\0');  // incompressible: five jobs or more
+  std::mt19937_64 rng(7);
+  for (size_t i = 0; i + 8 <= body.size(); i += 8) {
+    const uint64_t v = rng();
+    std::memcpy(body.data() + i, &v, 8);
+  }
+  auto write = [&](const std::string& name, int level) {
+    auto out = PosixFs().OpenWrite(t / name, OpenMode::kTruncate);
+    REQUIRE(out.ok());
+    auto w = snapshot::ArchiveWriter::Open(out->get(), true, level);
+    REQUIRE(w.ok());
+    REQUIRE((*w)->BeginFile("data/x", body.size()).ok());
+    for (size_t at = 0; at < body.size(); at += 65536) {
+      REQUIRE((*w)->Data(std::string_view(body).substr(at, 65536)).ok());
+    }
+    REQUIRE((*w)->Finish().ok());
+    REQUIRE((*out)->Close().ok());
+    return ReadFile(t / name);
+  };
+  for (int level : {1, 3}) {
+    CAPTURE(level);
+    const std::string a = write("a.tar.zst", level);
+    CHECK(write("b.tar.zst", level) == a);  // compressed by a worker, yet not a function of timing
+    // One frame and nothing after it, streamed (no content size in its header).
+    CHECK(ZSTD_findFrameCompressedSize(a.data(), a.size()) == a.size());
+    CHECK(ZSTD_getFrameContentSize(a.data(), a.size()) == ZSTD_CONTENTSIZE_UNKNOWN);
+    // It holds the tar: the member's header, its bytes, the end marker.
+    std::string tar(body.size() + 3 * 512, '\0');
+    const size_t got = ZSTD_decompress(tar.data(), tar.size(), a.data(), a.size());
+    REQUIRE_FALSE(ZSTD_isError(got));
+    CHECK(got == body.size() + 3 * 512);
+    CHECK(tar.compare(0, 6, "data/x") == 0);
+    CHECK(tar.compare(512, body.size(), body) == 0);
+  }
 }
 
 TEST_CASE("SNAP-2 members: manifest first, then sorted paths, regular files only") {
