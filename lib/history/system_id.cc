@@ -1,6 +1,5 @@
 #include "history/system_id.h"
 
-
 #include <algorithm>
 
 #include "common/random.h"

@@ -1,6 +1,5 @@
 #include "repl/promote.h"
 
-
 #include "archive/history_files.h"
 #include "archive/open_archive.h"
 #include "archive/segment_catalog.h"

@@ -55,8 +55,10 @@ Loaded Load() {
 Result<const CurlApi*> LoadLibcurl() {
   static const Loaded loaded = Load();  // thread-safe, once
   if (!loaded.error.empty()) {
+    const bool loaded_but_not_started = loaded.error.rfind("curl_global_init", 0) == 0;
     return Status(Code::kIo, Problem("cannot load libcurl", AERODB_LIBCURL_SONAME, loaded.error),
-                  "install Debian's libcurl4 (setup.sh does)");
+                  loaded_but_not_started ? "libcurl could not start (memory, or its TLS library); check them, then re-run"
+                                         : "install Debian's libcurl4 (setup.sh does)");
   }
   return &loaded.api;
 }

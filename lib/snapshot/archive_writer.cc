@@ -3,7 +3,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
+#include <new>
 #include <string>
 
 #include "snapshot/archive_format.h"
@@ -19,6 +21,7 @@ struct ArchiveWriter::Impl {
   // worker thread beside the caller (null: not compressed).
   ZSTD_CCtx* zstd = nullptr;
   std::string zout;  // the compressed bytes of one call, before they are appended
+  bool finished = false;  // Finish() ran: the frame is ended once
   ~Impl() {
     if (a) archive_write_free(a);
     ZSTD_freeCCtx(zstd);
@@ -30,7 +33,12 @@ struct ArchiveWriter::Impl {
       ZSTD_outBuffer ob{zout.data(), zout.size(), 0};
       const size_t left = ZSTD_compressStream2(zstd, &ob, &ib, mode);
       if (ZSTD_isError(left)) {
-        io = Status(Code::kInternal, Problem("cannot compress", out->path(), ZSTD_getErrorName(left)));
+        // Starting the worker (a thread, its buffers) can fail for want of
+        // memory or threads: the machine's state, not a bug.
+        io = ZSTD_getErrorCode(left) == ZSTD_error_memory_allocation
+                 ? Status(Code::kIo, Problem("cannot compress", out->path(), ZSTD_getErrorName(left)),
+                          "free memory, or raise the process and thread limits, then re-run")
+                 : Status(Code::kInternal, Problem("cannot compress", out->path(), ZSTD_getErrorName(left)));
         return;
       }
       if (ob.pos > 0) {
@@ -53,16 +61,22 @@ namespace {
 // buffer when a client write fails inside archive_write_close (3.7 fixed
 // it). Every ArchiveWriter call returns `io` once it is set, so the failure
 // is reported at the call that met it, or at the next one.
-la_ssize_t WriteCb(archive*, void* ctx, const void* buf, size_t n) {
+// Called from libarchive's C frames: nothing may be thrown through them.
+la_ssize_t WriteCb(archive*, void* ctx, const void* buf, size_t n) noexcept {
   auto* impl = static_cast<ArchiveWriter::Impl*>(ctx);
   if (!impl->io.ok()) return static_cast<la_ssize_t>(n);
   const std::string_view bytes(static_cast<const char*>(buf), n);
-  if (impl->zstd) {
-    impl->Compress(bytes, ZSTD_e_continue);
-    return static_cast<la_ssize_t>(n);
+  try {
+    if (impl->zstd) {
+      impl->Compress(bytes, ZSTD_e_continue);
+      return static_cast<la_ssize_t>(n);
+    }
+    Status s = impl->out->Append(bytes);
+    if (!s.ok()) impl->io = s;
+  } catch (const std::bad_alloc&) {
+    impl->io = Status(Code::kIo, Problem("cannot write archive", impl->out->path(), "out of memory"),
+                      "free memory, then re-run");
   }
-  Status s = impl->out->Append(bytes);
-  if (!s.ok()) impl->io = s;
   return static_cast<la_ssize_t>(n);
 }
 
@@ -149,6 +163,8 @@ Status ArchiveWriter::Data(std::string_view bytes) {
 }
 
 Status ArchiveWriter::Finish() {
+  if (impl_->finished) return impl_->io;
+  impl_->finished = true;
   if (archive_write_close(impl_->a) != ARCHIVE_OK) {
     if (!impl_->io.ok()) return impl_->io;
     return Status(Code::kIo, Problem("cannot finish archive", impl_->out->path(),
