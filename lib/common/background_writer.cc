@@ -4,11 +4,7 @@ namespace aero {
 
 void BackgroundWriter::WriteSlow(std::string_view bytes, const ByteBlock* owner) {
   // Write added what fit; the chunk is full, or `bytes` did not fit.
-  for (;;) {
-    if (pending_.Full(kChunkBytes)) Flush();
-    if (bytes.empty()) return;
-    bytes.remove_prefix(pending_.Add(bytes, owner, kChunkBytes));
-  }
+  AddAll(pending_, bytes, owner, kChunkBytes, [this] { Flush(); });
 }
 
 void BackgroundWriter::Flush() {

@@ -161,4 +161,17 @@ struct ByteSpans {
   ByteBlock kept_;  // ClearKeepingLast's block
 };
 
+// Adds all of `bytes` to `chunk`, calling `flush()` whenever the chunk is
+// full; `flush` hands the chunk's content to a worker and leaves `chunk`
+// empty. The slow path of AsyncDigestChain::Update and BackgroundWriter::Write.
+template <class Flush>
+void AddAll(ByteSpans& chunk, std::string_view bytes, const ByteBlock* owner, size_t limit,
+            Flush flush) {
+  for (;;) {
+    if (chunk.Full(limit)) flush();
+    if (bytes.empty()) return;
+    bytes.remove_prefix(chunk.Add(bytes, owner, limit));
+  }
+}
+
 }  // namespace aero

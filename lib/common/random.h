@@ -7,13 +7,15 @@
 #pragma once
 
 #include <cstddef>
+#include <string_view>
 
 #include "common/status.h"
 
 namespace aero {
 
-// Fills `out` with `n` random bytes; kIo ("no random bytes") if the kernel
-// cannot give them. Blocks only until the kernel's pool is first seeded.
-Status RandomBytes(void* out, size_t n);
+// Fills `out` with `n` random bytes; kIo (`no random bytes 'WHAT': ...`,
+// `what` naming what they were for) if the kernel cannot give them. Blocks
+// only until the kernel's pool is first seeded.
+Status RandomBytes(void* out, size_t n, std::string_view what);
 
 }  // namespace aero

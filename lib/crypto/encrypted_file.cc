@@ -225,7 +225,7 @@ class EncryptingFile final : public WritableFile {
     if (plaintext_ > kMaxPlaintext) {
       return Status(Code::kInternal, Problem("cannot encrypt", raw_->path(), "file over 1 TiB"));
     }
-    AERO_RETURN_IF_ERROR(RandomBytes(h.salt.data(), h.salt.size()));  // ENC-3
+    AERO_RETURN_IF_ERROR(RandomBytes(h.salt.data(), h.salt.size(), "the salt of " + raw_->path()));  // ENC-3
     const std::string header = EncodeEncHeader(h);
     AERO_ASSIGN_OR_RETURN(auto fk, DeriveFileKey(k.key, h));
     Status init = aead_.Init(h.algorithm, fk, header);

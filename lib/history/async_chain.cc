@@ -18,11 +18,7 @@ AsyncDigestChain::~AsyncDigestChain() {
 
 void AsyncDigestChain::UpdateSlow(std::string_view bytes, const ByteBlock* owner) {
   // Update added what fit; the chunk is full, or `bytes` did not fit.
-  for (;;) {
-    if (pending_.bytes.Full(kChunkBytes)) Flush();
-    if (bytes.empty()) return;
-    bytes.remove_prefix(pending_.bytes.Add(bytes, owner, kChunkBytes));
-  }
+  AddAll(pending_.bytes, bytes, owner, kChunkBytes, [this] { Flush(); });
 }
 
 void AsyncDigestChain::Keep(uint64_t commit) {

@@ -15,7 +15,7 @@ bool SystemId::IsZero() const {
 
 Result<SystemId> NewSystemId() {
   SystemId id;
-  AERO_RETURN_IF_ERROR(RandomBytes(id.bytes.data(), id.bytes.size()));
+  AERO_RETURN_IF_ERROR(RandomBytes(id.bytes.data(), id.bytes.size(), "a new system id"));
   return id;
 }
 

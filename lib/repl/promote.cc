@@ -103,7 +103,7 @@ class Promoter {
     const node::NodeState& st = node_->state();
     if (!st.promoting) {
       history::Claimant c{};
-      AERO_RETURN_IF_ERROR(RandomBytes(c.data(), c.size()));
+      AERO_RETURN_IF_ERROR(RandomBytes(c.data(), c.size(), "the promotion's claimant"));
       AERO_RETURN_IF_ERROR(node_->RecordIntent(node::IntentAt(st, c)));
     }
     const node::Promoting& p = *node_->state().promoting;

@@ -195,7 +195,7 @@ class Shipper {
   // itself, which every run into it locks whatever its path or node.
   Status LockDirectory() {
     std::array<uint8_t, 8> id{};
-    AERO_RETURN_IF_ERROR(RandomBytes(id.data(), id.size()));
+    AERO_RETURN_IF_ERROR(RandomBytes(id.data(), id.size(), "the run id of ship-wal"));
     run_ = ToHex(id);
     if (archive::IsObjectStore(o_.target)) return Status::Ok();  // OBJ-7: publishes are conditional
     Result<std::unique_ptr<FileLock>> dir = fs_.LockDirectory(o_.target);

@@ -93,7 +93,7 @@ Result<std::string> FileSha256(const S3Request& req) {
 
 std::string RandomToken() {
   uint8_t b[16];
-  if (!RandomBytes(b, sizeof b).ok()) std::abort();  // getrandom fails only without a kernel that has it
+  if (!RandomBytes(b, sizeof b, "an object store token").ok()) std::abort();  // getrandom fails only without a kernel that has it
   return ToHex(b, sizeof b);
 }
 

@@ -82,10 +82,7 @@ AERO_LA_FORWARD(int, archive_read_data_block,
 AERO_LA_FORWARD(int, archive_read_free, (struct archive * a), (a))
 AERO_LA_FORWARD(const char*, archive_error_string, (struct archive * a), (a))
 AERO_LA_FORWARD(struct archive*, archive_write_new, (void), ())
-AERO_LA_FORWARD(int, archive_write_add_filter_zstd, (struct archive * a), (a))
 AERO_LA_FORWARD(int, archive_write_set_format_pax_restricted, (struct archive * a), (a))
-AERO_LA_FORWARD(int, archive_write_set_filter_option,
-                (struct archive * a, const char* m, const char* o, const char* v), (a, m, o, v))
 AERO_LA_FORWARD(int, archive_write_set_bytes_in_last_block, (struct archive * a, int n), (a, n))
 AERO_LA_FORWARD(int, archive_write_open2,
                 (struct archive * a, void* d, archive_open_callback* o, archive_write_callback* w,
