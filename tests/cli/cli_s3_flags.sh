@@ -56,4 +56,23 @@ run "$AERODB_REPL" --s3-endpoint ftp://127.0.0.1:9 verify "$A"
 expect_rc 2
 expect_err_contains "'--s3-endpoint'"
 
+test_case "OBJ-30 libcurl that cannot be loaded is 10 with a hint, and a run into a directory never loads it"
+# libcurl is dlopen'ed when the first s3:// archive is opened
+# (lib/s3/libcurl_loader.h). /dev/null mounted over the shared object, in a
+# mount namespace of this case only, makes it unloadable (needs root).
+CURL_SO=$(ldconfig -p | awk '/libcurl\.so\.4 /{print $NF; exit}')
+if [ "$(id -u)" != 0 ] || [ -z "$CURL_SO" ] || ! unshare -m true 2>/dev/null; then
+  echo "SKIP [$CURRENT]: needs root, unshare(1) and libcurl.so.4 in ldconfig's cache"
+else
+  without_curl() { unshare -m sh -c 'mount --bind /dev/null "$0" && exec "$@"' "$CURL_SO" "$@"; }
+  run without_curl "$AERODB_REPL" --s3-endpoint "$EP" --s3-region "$REGION" --s3-path-style verify "$A"
+  expect_rc 10
+  expect_err_contains "cannot load libcurl 'libcurl.so.4'"
+  expect_err_contains "hint: install Debian's libcurl4"
+  mkdir -p "$T/dir"
+  run without_curl "$AERODB_REPL" ship-wal -D "$P" --to "$T/dir" --json
+  expect_rc 0
+  expect_json .shipped_commit 20
+fi
+
 finish
