@@ -154,6 +154,67 @@ static Status CheckEpochMembers(const Manifest& m) {
   return Status::Ok();
 }
 
+// SNAP-8, SNAP-9, SNAP-15: the members (safe paths, strictly sorted, type
+// "file", a SHA-256 except the WAL's in format 2), member_count and
+// total_bytes. Throws like ParseLineage.
+static Status ParseMembers(const json& j, Manifest* out) {
+  Manifest& m = *out;
+  const json& members = j.at("members");
+  if (!members.is_array() || members.size() > kMaxMembers) return Bad("invalid members");
+  std::string prev;
+  // SNAP-9: summed with a check instead of wrapping around, so that sizes
+  // whose 64-bit sum wraps to a small total_bytes cannot pass the bound.
+  uint64_t total = 0;
+  bool over_bound = false;
+  for (const json& x : members) {
+    Member mem;
+    mem.path = x.at("path").get<std::string>();
+    mem.size = U64(x.at("size"), "size");
+    if (over_bound || mem.size > kMaxTotalBytes - total) {
+      over_bound = true;
+    } else {
+      total += mem.size;
+    }
+    if (x.at("type").get<std::string>() != "file") return Bad("member type not allowed");
+    std::string why;
+    if (!IsSafeMemberPath(mem.path, &why)) return Bad(why + ": " + mem.path);
+    if (!prev.empty() && mem.path <= prev) return Bad("members not strictly sorted");
+    prev = mem.path;
+    // SNAP-15: in format 2 the WAL member alone has no hash, and must not.
+    const bool chained = m.format == kManifestFormat && mem.path == kWalMember;
+    if (chained) {
+      if (!x.at("sha256").is_null()) {
+        return Bad(std::string(kWalMember) + ": sha256 must be null in format 2");
+      }
+    } else {
+      auto sha = history::ParseDigest(x.at("sha256").get<std::string>());
+      if (!sha.ok()) return Bad("invalid member sha256");
+      mem.sha256 = *sha;
+    }
+    m.members.push_back(mem);
+  }
+  if (U64(j.at("member_count"), "member_count") != m.members.size()) return Bad("member_count");
+  if (over_bound) return Bad("total_bytes over the 64 GiB bound");
+  if (U64(j.at("total_bytes"), "total_bytes") != total) return Bad("total_bytes");
+  return Status::Ok();
+}
+
+// The members a replica cannot open without.
+static Status CheckRequiredMembers(const Manifest& m) {
+  auto has = [&](const std::string& p) {
+    return std::any_of(m.members.begin(), m.members.end(),
+                       [&](const Member& x) { return x.path == p; });
+  };
+  if (!has("wal/wal.log")) return Bad("member 'wal/wal.log' is not listed");
+  if (m.base_snapshot) {
+    const std::string dir = "snapshots/" + *m.base_snapshot + "/";
+    if (!has(dir + "manifest.json") || !has(dir + "storage.dat")) {
+      return Bad("the base snapshot's manifest.json or storage.dat is not listed");
+    }
+  }
+  return Status::Ok();
+}
+
 Result<Manifest> DecodeManifest(std::string_view bytes) {
   if (bytes.empty() || bytes.back() != '\n') return Bad("does not end with a newline");
   // Before the copy and the dumps below, which recurse once per level.
@@ -194,60 +255,13 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
     m.boundary_wal_offset = U64(boundary.at("wal_offset"), "boundary.wal_offset");
     m.next_sequence = U64(boundary.at("next_sequence"), "boundary.next_sequence");
     AERO_RETURN_IF_ERROR(ParseLineage(j.at("lineage"), &m));
-    const json& members = j.at("members");
-    if (!members.is_array() || members.size() > kMaxMembers) return Bad("invalid members");
-    std::string prev;
-    // SNAP-9: summed with a check instead of wrapping around, so that sizes
-    // whose 64-bit sum wraps to a small total_bytes cannot pass the bound.
-    uint64_t total = 0;
-    bool over_bound = false;
-    for (const json& x : members) {
-      Member mem;
-      mem.path = x.at("path").get<std::string>();
-      mem.size = U64(x.at("size"), "size");
-      if (over_bound || mem.size > kMaxTotalBytes - total) {
-        over_bound = true;
-      } else {
-        total += mem.size;
-      }
-      if (x.at("type").get<std::string>() != "file") return Bad("member type not allowed");
-      std::string why;
-      if (!IsSafeMemberPath(mem.path, &why)) return Bad(why + ": " + mem.path);
-      if (!prev.empty() && mem.path <= prev) return Bad("members not strictly sorted");
-      prev = mem.path;
-      // SNAP-15: in format 2 the WAL member alone has no hash, and must not.
-      const bool chained = m.format == kManifestFormat && mem.path == kWalMember;
-      if (chained) {
-        if (!x.at("sha256").is_null()) {
-          return Bad(std::string(kWalMember) + ": sha256 must be null in format 2");
-        }
-      } else {
-        auto sha = history::ParseDigest(x.at("sha256").get<std::string>());
-        if (!sha.ok()) return Bad("invalid member sha256");
-        mem.sha256 = *sha;
-      }
-      m.members.push_back(mem);
-    }
-    if (U64(j.at("member_count"), "member_count") != m.members.size()) return Bad("member_count");
-    if (over_bound) return Bad("total_bytes over the 64 GiB bound");
-    if (U64(j.at("total_bytes"), "total_bytes") != total) return Bad("total_bytes");
+    AERO_RETURN_IF_ERROR(ParseMembers(j, &m));
   } catch (const NotUnsigned& e) {
     return Bad(std::string("field of the wrong type: ") + e.field + " is not an unsigned integer");
   } catch (const json::exception& e) {
     return Bad(std::string("field missing or of the wrong type: ") + e.what());
   }
-  // The members a replica cannot open without.
-  auto has = [&](const std::string& p) {
-    return std::any_of(m.members.begin(), m.members.end(),
-                       [&](const Member& x) { return x.path == p; });
-  };
-  if (!has("wal/wal.log")) return Bad("member 'wal/wal.log' is not listed");
-  if (m.base_snapshot) {
-    const std::string dir = "snapshots/" + *m.base_snapshot + "/";
-    if (!has(dir + "manifest.json") || !has(dir + "storage.dat")) {
-      return Bad("the base snapshot's manifest.json or storage.dat is not listed");
-    }
-  }
+  AERO_RETURN_IF_ERROR(CheckRequiredMembers(m));
   AERO_RETURN_IF_ERROR(CheckEpochMembers(m));
   if (m.base_commit > m.boundary_commit) return Bad("base above boundary");
   if (m.base_snapshot) {
