@@ -44,6 +44,24 @@ Status ErrnoStatus(std::string_view what, const std::string& path, int err) {
                 code == Code::kIo ? IoHint(err) : std::string());
 }
 
+// Every file aerodb-repl opens is a regular file: a FIFO, socket or device
+// planted where a node file, segment or key is read (or written) could block
+// the run forever or never end (the fault model's special files). Opened
+// with O_NONBLOCK, which a regular file ignores, so that the open itself
+// cannot wait for a FIFO's other end; then refused here, 10 with a hint.
+Status RequireRegularFile(int fd, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return ErrnoStatus("cannot stat", path, errno);
+  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return Status::Ok();  // a directory fails at read
+  const char* what = S_ISFIFO(st.st_mode)   ? "a FIFO"
+                     : S_ISSOCK(st.st_mode) ? "a socket"
+                                            : "a device";
+  return Status(Code::kIo,
+                Problem("not a regular file", path,
+                        std::string(what) + ": reading or writing it could block or never end"),
+                "remove what stands in the file's place (or restore the file), then re-run");
+}
+
 class PosixWritable final : public WritableFile {
  public:
   PosixWritable(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
@@ -183,13 +201,17 @@ FileInfo InfoOf(const struct stat& st) {
 class Posix final : public Fs {
  public:
   Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return ErrnoStatus("cannot open", path, errno);
+    if (Status regular = RequireRegularFile(fd, path); !regular.ok()) {
+      ::close(fd);
+      return regular;
+    }
     return std::unique_ptr<ReadableFile>(std::make_unique<PosixReadable>(fd, path));
   }
   Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& path,
                                                   OpenMode mode) override {
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK;
     if (mode == OpenMode::kCreateExclusive) flags |= O_EXCL;
     // Created or truncated files are our own (temp files, node files): a
     // symlink planted there is never written through (LOG-3).
@@ -201,6 +223,10 @@ class Posix final : public Fs {
         return Status(Code::kRefused, Problem("already exists", path));
       }
       return ErrnoStatus("cannot create", path, errno);
+    }
+    if (Status regular = RequireRegularFile(fd, path); !regular.ok()) {
+      ::close(fd);
+      return regular;
     }
     return std::unique_ptr<WritableFile>(std::make_unique<PosixWritable>(fd, path));
   }
@@ -306,8 +332,14 @@ class Posix final : public Fs {
     return out;
   }
   Result<std::unique_ptr<FileLock>> Lock(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    // Our own file: a symlink there is never followed (LOG-3; ELOOP's hint
+    // says so), nor is a FIFO or device opened for the lock.
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
     if (fd < 0) return ErrnoStatus("cannot open lock file", path, errno);
+    if (Status regular = RequireRegularFile(fd, path); !regular.ok()) {
+      ::close(fd);
+      return regular;
+    }
     return Flock(fd, path, "another aerodb or aerodb-repl run holds it");
   }
   Result<std::unique_ptr<FileLock>> LockDirectory(const std::string& path) override {

@@ -56,8 +56,7 @@ std::string ToHex(const uint8_t* data, size_t n) {
 static int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+  return -1;  // upper case too: every hex text form is lowercase (HIST-3, node-layout.md)
 }
 
 bool FromHex(std::string_view hex, uint8_t* out, size_t n) {

@@ -38,7 +38,8 @@ template <size_t N>
 std::string ToHex(const std::array<uint8_t, N>& a) {
   return ToHex(a.data(), N);
 }
-// Parses exactly 2*N lowercase or uppercase hex digits; false otherwise.
+// Parses exactly 2*N lowercase hex digits; false otherwise (upper case
+// included: every hex text form of the formats is lowercase, HIST-3).
 bool FromHex(std::string_view hex, uint8_t* out, size_t n);
 
 }  // namespace aero

@@ -32,7 +32,7 @@ Result<Digest> ParseDigest(std::string_view hex) {
   Digest d{};
   if (!FromHex(hex, d.data(), d.size())) {
     return Status(Code::kDamage,
-                  Problem("invalid history digest", hex, "expected 64 hexadecimal digits"));
+                  Problem("invalid history digest", hex, "expected 64 lowercase hexadecimal digits"));
   }
   return d;
 }

@@ -23,7 +23,7 @@ Result<SystemId> ParseSystemId(std::string_view hex) {
   SystemId id;
   if (!FromHex(hex, id.bytes.data(), id.bytes.size())) {
     return Status(Code::kUsage, Problem("invalid system id", hex,
-                                        "expected 32 hexadecimal digits"));
+                                        "expected 32 lowercase hexadecimal digits"));
   }
   return id;
 }

@@ -28,12 +28,14 @@ std::string ShippedLockPath(const std::string& data_dir, const std::string& targ
   return JoinPath(JoinPath(data_dir, kShippedDir), DirectoryKey(target_real) + ".lock");
 }
 
+Status InvalidShippedPosition(const std::string& path, const std::string& what) {
+  return Status(Code::kDamage, Problem("invalid shipped position", path, what),
+                "remove it to ship from the node's base again (identical files are "
+                "recognised, LOG-4)");
+}
+
 Result<ShippedPosition> ParseShippedPosition(const std::string& text, const std::string& path) {
-  auto bad = [&](const std::string& what) {
-    return Status(Code::kDamage, Problem("invalid shipped position", path, what),
-                  "remove it to ship from the node's base again (identical files are "
-                  "recognised, LOG-4)");
-  };
+  auto bad = [&](const std::string& what) { return InvalidShippedPosition(path, what); };
   const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
   using json_fields::String;
@@ -51,7 +53,6 @@ Result<ShippedPosition> ParseShippedPosition(const std::string& text, const std:
     const std::string* hex = String(o, k);
     Result<history::Digest> d = hex ? history::ParseDigest(*hex)
                                     : Result<history::Digest>(Status(Code::kDamage, ""));
-    if (d.ok() && history::DigestToHex(*d) != *hex) return Status(Code::kDamage, "upper case");
     return d;
   };
   ShippedPosition p;

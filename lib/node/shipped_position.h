@@ -36,6 +36,9 @@ std::string ShippedPositionPath(const std::string& data_dir, const std::string& 
 // The same key with `.lock`: held by the ship-wal run to that target (LOG-25).
 std::string ShippedLockPath(const std::string& data_dir, const std::string& target_real);
 
+// 1 (damage, the node not halted): the file is wrong, not the log.
+Status InvalidShippedPosition(const std::string& path, const std::string& what);
+
 // Typed reads only (ARC-4): nullopt when the file is absent; kDamage naming
 // the file and the field when anything is missing, of the wrong type or out
 // of range, or the file is over 64 KiB. Never throws.

@@ -446,18 +446,27 @@ Status Node::ValidateAppliedBoundary(uint64_t size) {
   if (o == 0) return Status::Ok();
   char rec[wal::kCommitRecordBytes];
   AERO_RETURN_IF_ERROR(ReadExactlyAt(*wal_read_, o - sizeof rec, rec, sizeof rec));
-  uint64_t commit = 0;
-  const bool ok =
-      DecodeFixed32(rec) == wal::kCommitRecordBytes &&
-      static_cast<uint8_t>(rec[wal::kTypeOffset]) ==
-          static_cast<uint8_t>(wal::RecordType::kMvccCommit) &&
-      DecodeFixed32(rec + sizeof rec - wal::kCrcSize) == Crc32(rec, sizeof rec - wal::kCrcSize) &&
-      wal::DecodeCommitPayload(std::string_view(rec + wal::kPayloadOffset, 8), &commit) &&
-      commit == state_.applied_commit;
-  if (ok) return Status::Ok();
+  uint64_t commit = 0, sequence = 0;
+  const bool ok = wal::DecodeCommitRecord(std::string_view(rec, sizeof rec), &commit, &sequence) &&
+                  commit == state_.applied_commit;
+  if (ok) return CheckNextSequence(sequence);
   return WalDamage(wal_path, "no commit record of commit " +
                                  std::to_string(state_.applied_commit) + " ends at byte " +
                                  std::to_string(o) + " as state.json records");
+}
+
+// NODE-7: the next record appended carries the sequence after the commit
+// record that ends the applied log; a state.json that says otherwise would
+// have the next write set rewind the sequence (REC-8), acknowledged.
+Status Node::CheckNextSequence(uint64_t last_sequence) const {
+  if (state_.next_sequence == last_sequence + 1) return Status::Ok();
+  return Status(Code::kDamage,
+                Problem("invalid node file", Path(kStateFile),
+                        "applied.next_sequence is " + std::to_string(state_.next_sequence) +
+                            ", but the log's last applied record has sequence " +
+                            std::to_string(last_sequence)),
+                "the file was damaged or written by another tool; run 'aerodb-repl verify' on "
+                "the directory");
 }
 
 // NODE-4: the bytes past applied.wal_offset. A replica drops them; a

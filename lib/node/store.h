@@ -169,6 +169,7 @@ class Node {
   Status FinishInterruptedCheckpoint(uint64_t* size);
   Status FollowAeroCheckpoint(uint64_t size);
   Status ValidateAppliedBoundary(uint64_t size);
+  Status CheckNextSequence(uint64_t last_sequence) const;
   Status ValidateTail(uint64_t size);
   // kIo when an earlier write or fsync dropped the WAL handle; kInternal
   // when the node was never opened for writing (a bug in the caller).

@@ -25,6 +25,7 @@
 #include "segment/segment.h"
 #include "segment/segment_reader.h"
 #include "segment/segment_writer.h"
+#include "wal/record.h"
 #include "wal/wal_scan.h"
 
 namespace aero::repl {
@@ -471,7 +472,7 @@ class Shipper {
     // The resume trusts `pos.digest` without hashing the log from base; the
     // last shipped write set's bytes must still be this log's.
     AERO_ASSIGN_OR_RETURN(Digest here, HashWal(*pos_.last_set_offset, pos_.wal_offset));
-    if (here == *pos_.last_set_sha) return Status::Ok();
+    if (here == *pos_.last_set_sha) return CheckResumeCommit();
     return Status(Code::kDiverged,
                   Problem("shipped position disagrees with the log", pos_path_,
                           "the write set of commit " + std::to_string(pos_.commit) + " (bytes " +
@@ -481,6 +482,27 @@ class Shipper {
                   "the position comes from another copy of this database: ship this node to a "
                   "target of its own, or remove the position once you know the target holds "
                   "this node's history");
+  }
+
+  // LOG-24: the write set that ends at the position's offset must be its
+  // commit: a position whose commit was edited (its offset and last_set
+  // intact) would otherwise have the scan meet commit c' + 1 where c + 1 is
+  // expected, and halt a primary whose log is sound. The file is wrong: 1,
+  // the node not halted.
+  Status CheckResumeCommit() {
+    if (pos_.wal_offset < wal::kCommitRecordBytes) {
+      return node::InvalidShippedPosition(pos_path_, "'wal_offset' is inside the first record");
+    }
+    char rec[wal::kCommitRecordBytes];
+    AERO_RETURN_IF_ERROR(ReadExactlyAt(*hash_file_, pos_.wal_offset - sizeof rec, rec, sizeof rec));
+    uint64_t commit = 0, sequence = 0;
+    if (wal::DecodeCommitRecord(std::string_view(rec, sizeof rec), &commit, &sequence) &&
+        commit == pos_.commit) {
+      return Status::Ok();
+    }
+    return node::InvalidShippedPosition(
+        pos_path_, "the write set ending at byte " + std::to_string(pos_.wal_offset) +
+                       " of wal/wal.log is not commit " + std::to_string(pos_.commit));
   }
 
   // LOG-25: every read of the log goes through the file the open validated.

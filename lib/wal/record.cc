@@ -50,6 +50,18 @@ bool DecodeCommitPayload(std::string_view payload, uint64_t* commit_id) {
   return true;
 }
 
+bool DecodeCommitRecord(std::string_view record, uint64_t* commit_id, uint64_t* sequence) {
+  if (record.size() != kCommitRecordBytes) return false;
+  const char* r = record.data();
+  if (DecodeFixed32(r) != kCommitRecordBytes ||
+      static_cast<uint8_t>(r[kTypeOffset]) != static_cast<uint8_t>(RecordType::kMvccCommit) ||
+      DecodeFixed32(r + kCommitRecordBytes - kCrcSize) != Crc32(r, kCommitRecordBytes - kCrcSize)) {
+    return false;
+  }
+  *sequence = DecodeFixed64(r + kSequenceOffset);
+  return DecodeCommitPayload(record.substr(kPayloadOffset, kCommitPayloadBytes), commit_id);
+}
+
 bool DecodeVersionPayload(std::string_view payload, VersionPayload* out) {
   std::string_view in = payload;
   if (in.size() < 8) return false;

@@ -30,6 +30,11 @@ struct VersionPayload {
 bool DecodeDataPayload(std::string_view payload, DataPayload* out);
 bool DecodeCommitPayload(std::string_view payload, uint64_t* commit_id);
 bool DecodeVersionPayload(std::string_view payload, VersionPayload* out);
+// `record` (kCommitRecordBytes of them) is one intact MvccCommit record:
+// its length field, type, payload shape and CRC (REC-1, REC-5, REC-7); its
+// commit id and sequence then. The check of "the commit record that ends at
+// this offset" (NODE-4's applied boundary, LOG-24's shipped position).
+bool DecodeCommitRecord(std::string_view record, uint64_t* commit_id, uint64_t* sequence);
 // Checks the payload shape for `type`; types 5 (opaque) and >= 6 always pass.
 bool PayloadShapeOk(uint8_t type, std::string_view payload);
 

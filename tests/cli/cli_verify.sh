@@ -47,7 +47,7 @@ run "$AERODB_REPL" verify
 expect_rc 2
 run "$AERODB_REPL" verify "$D/wal/wal.log" --system-id nothex
 expect_rc 2
-expect_err "invalid system id 'nothex': expected 32 hexadecimal digits"
+expect_err "invalid system id 'nothex': expected 32 lowercase hexadecimal digits"
 
 test_case "a halted node: exit 6 unless damage is found (then 1)"
 cp -r "$D" "$T/halted"
@@ -91,5 +91,41 @@ expect_err "not a file to verify '$T/fifo': not a regular file or a directory (a
 hint: give a WAL file, a segment, an archive or a directory"
 run timeout 10 "$AERODB_REPL" verify /dev/zero
 expect_rc 2
+
+test_case "FM-132 a FIFO in place of a node file: status, verify and apply-wal end at once, 10 with a hint"
+# No process ever opens the FIFO's other end: a command that waited on it
+# would hang until timeout(1) kills it (124).
+"$AERODB_REPL" ship-wal -D "$D" --to "$T/fifo-out" >/dev/null 2>&1 || { mkdir -p "$T/fifo-out"; "$AERODB_REPL" ship-wal -D "$D" --to "$T/fifo-out" >/dev/null; }
+for f in replication/state.json replication/identity.json wal/wal.log; do
+  rm -rf "$T/ff"; cp -r "$D" "$T/ff"; rm "$T/ff/$f"; mkfifo "$T/ff/$f"
+  for cmd in "status -D $T/ff" "verify $T/ff" "apply-wal -D $T/ff --from $T/fifo-out"; do
+    # shellcheck disable=SC2086
+    run timeout 10 "$AERODB_REPL" $cmd
+    expect_rc 10
+    expect_err_contains "not a regular file '$T/ff/$f': a FIFO: reading or writing it could block or never end"
+    expect_err_contains "hint: remove what stands in the file's place (or restore the file), then re-run"
+  done
+done
+rm -rf "$T/ff"; cp -r "$D" "$T/ff"; mkfifo "$T/ff/replication/halt.json"
+run timeout 10 "$AERODB_REPL" status -D "$T/ff"
+expect_rc 10
+expect_err_contains "not a regular file '$T/ff/replication/halt.json'"
+
+test_case "NODE-4 RECOV-2 NODE-7 verify says what the open of every other command refuses (1)"
+# state.json edited so that only the open's checks see it: the commit at
+# applied.wal_offset, an epoch without its history file, next_sequence.
+for edit in '.applied.commit -= 1' '.epoch = 2' '.applied.next_sequence += 3'; do
+  rm -rf "$T/ed"; cp -r "$D" "$T/ed"
+  jq -c "$edit" "$D/replication/state.json" > "$T/ed/replication/state.json"
+  run "$AERODB_REPL" status -D "$T/ed"
+  expect_rc 1
+  status_err=$ERR
+  run "$AERODB_REPL" verify "$T/ed" --json
+  expect_rc 1
+  expect_json '.findings[0].kind' open
+  msg=$(jq -r '.findings[0].message' <<<"$OUT")
+  detail=${msg#open \'$T/ed\': }
+  if [ -n "$detail" ] && [ "$detail" != "$msg" ] && [[ "$status_err" == *"$detail"* ]]; then pass; else fail "verify said '$msg', status said '$status_err'"; fi
+done
 
 finish

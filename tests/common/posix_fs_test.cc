@@ -1,5 +1,13 @@
 #include <doctest/doctest.h>
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+
 #include "common/fs.h"
 #include "support/test_util.h"
 
@@ -52,4 +60,58 @@ TEST_CASE("exchange swaps two directories, and a missing side is kNotFound with 
   CHECK_FALSE(FileExists(t / "a/f"));
   CHECK(PosixFs().Exchange(t / "a", t / "none").code() == Code::kNotFound);
   CHECK(ReadFile(t / "a/g") == "from b");
+}
+
+TEST_CASE("special files: a FIFO is refused at open (10 with a hint), for reading, writing and locking, never waited on") {
+  // The fault model's special files: a FIFO planted where a node file, a
+  // segment or a key is read would block a run forever (no writer) or never
+  // end. No other end is ever opened here: a blocking open would hang the test.
+  TempDir t;
+  const std::string fifo = t / "state.json";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto r = PosixFs().OpenRead(fifo);
+  REQUIRE(!r.ok());
+  CHECK(r.status().code() == Code::kIo);
+  CHECK(r.status().message() == "not a regular file '" + fifo +
+                                    "': a FIFO: reading or writing it could block or never end");
+  CHECK(!r.status().hint().empty());
+  for (OpenMode mode : {OpenMode::kAppend, OpenMode::kTruncate}) {
+    auto w = PosixFs().OpenWrite(fifo, mode);
+    REQUIRE(!w.ok());
+    CHECK(w.status().code() == Code::kIo);  // ENXIO (no reader) or the type check: never a wait
+  }
+  auto l = PosixFs().Lock(fifo);
+  REQUIRE(!l.ok());
+  CHECK(l.status().code() == Code::kIo);
+  CHECK(l.status().message().find("not a regular file") == 0);
+  // A socket is refused the same way; a regular file and a directory open.
+  const std::string sock = t / "s";
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  REQUIRE(sock.size() < sizeof addr.sun_path);
+  std::strcpy(addr.sun_path, sock.c_str());
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  auto rs = PosixFs().OpenRead(sock);
+  ::close(fd);
+  CHECK(rs.status().code() == Code::kIo);  // ENXIO at open: a socket is never read
+  WriteFile(t / "f", "x");
+  CHECK(PosixFs().OpenRead(t / "f").ok());
+  CHECK(PosixFs().OpenWrite(t / "f", OpenMode::kAppend).ok());
+}
+
+TEST_CASE("LOG-3 NODE-6 the lock file is never opened through a symlink: 10 with the symlink hint, nothing created") {
+  TempDir t;
+  const std::string target = t / "elsewhere";
+  std::filesystem::create_symlink(target, t / "lock");
+  auto l = PosixFs().Lock(t / "lock");
+  REQUIRE(!l.ok());
+  CHECK(l.status().code() == Code::kIo);
+  CHECK(l.status().hint().find("a symlink stands where aerodb-repl writes its own file") == 0);
+  CHECK(!std::filesystem::exists(target));  // the link's target was not created
+  // A symlink to an existing file: that file is not locked either.
+  WriteFile(target, "x");
+  CHECK(PosixFs().Lock(t / "lock").status().code() == Code::kIo);
+  CHECK(ReadFile(target) == "x");
 }

@@ -23,10 +23,13 @@ TEST_CASE("sha256: incremental and reset") {
 
 TEST_CASE("hex: round trip and refusal") {
   uint8_t out[2];
-  CHECK(FromHex("0aFf", out, 2));
+  CHECK(FromHex("0aff", out, 2));
   CHECK(out[0] == 0x0a);
   CHECK(out[1] == 0xff);
   CHECK_FALSE(FromHex("0a", out, 2));
   CHECK_FALSE(FromHex("zz00", out, 2));
+  // Lowercase only: every hex text form of the formats is (HIST-3).
+  CHECK_FALSE(FromHex("0aFf", out, 2));
+  CHECK_FALSE(FromHex("0A00", out, 2));
   CHECK(ToHex(out, 2) == "0aff");
 }

@@ -2,6 +2,9 @@
 // (python3 hashlib over the fixture bytes; see the format's appendix).
 #include <doctest/doctest.h>
 
+#include <cctype>
+#include <string>
+
 #include "history/digest.h"
 #include "support/test_util.h"
 
@@ -36,6 +39,18 @@ TEST_CASE("HIST-3 text form: 64 lowercase hex, parse refuses anything else") {
   Digest d = SeedDigest(SystemId{});
   CHECK(*ParseDigest(DigestToHex(d)) == d);
   CHECK(ParseDigest("abc").status().code() == Code::kDamage);
+  // Upper case is refused, in any digit, as is one digit too many or too few.
+  std::string upper = DigestToHex(d);
+  for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  REQUIRE(upper != DigestToHex(d));
+  CHECK(ParseDigest(upper).status().code() == Code::kDamage);
+  std::string one_upper = DigestToHex(SeedDigest(SystemId{}));
+  const size_t at = one_upper.find_first_of("abcdef");
+  REQUIRE(at != std::string::npos);
+  one_upper[at] = static_cast<char>(std::toupper(static_cast<unsigned char>(one_upper[at])));
+  CHECK_FALSE(ParseDigest(one_upper).ok());
+  CHECK_FALSE(ParseDigest(DigestToHex(d) + "0").ok());
+  CHECK_FALSE(ParseDigest(DigestToHex(d).substr(1)).ok());
 }
 
 TEST_CASE("system id: random, 32 hex digits, parse refuses bad input") {
@@ -45,6 +60,9 @@ TEST_CASE("system id: random, 32 hex digits, parse refuses bad input") {
   CHECK(a.ToHex().size() == 32);
   CHECK(*ParseSystemId(a.ToHex()) == a);
   CHECK(ParseSystemId("xyz").status().code() == Code::kUsage);
+  // 32 lowercase hex digits only (formats/node-layout.md): upper case is refused.
+  CHECK(ParseSystemId("00112233445566778899aabbccddeeff").ok());
+  CHECK_FALSE(ParseSystemId("00112233445566778899AABBCCDDEEFF").ok());
   CHECK(SystemId{}.IsZero());
 }
 

@@ -351,6 +351,36 @@ TEST_CASE("NODE-4 the commit record before applied.wal_offset must be applied.co
         std::string::npos);
 }
 
+TEST_CASE("NODE-7 NODE-4 applied.next_sequence must follow the sequence of the log's last applied record") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  {
+    auto n = OpenW(dir);
+    REQUIRE(n->Commit({Put("c", "a", "{}")}).ok());
+    REQUIRE(n->Commit({Put("c", "b", "{}")}).ok());
+    REQUIRE(n->Close().ok());
+  }
+  auto s = LoadState(PosixFs(), dir, *LoadIdentity(PosixFs(), dir));
+  const uint64_t right = s->next_sequence;
+  REQUIRE(right == 5);  // two write sets of a data record and a commit record
+  for (uint64_t wrong : {uint64_t{1}, uint64_t{4}, uint64_t{6}}) {
+    s->next_sequence = wrong;
+    REQUIRE(SaveState(PosixFs(), dir, *s).ok());
+    for (Access a : {Access::kRead, Access::kWrite}) {
+      auto r = ReferenceNode::Open(PosixFs(), dir, a);
+      CHECK(r.status().code() == Code::kDamage);
+      CHECK(r.status().message() == "invalid node file '" + dir +
+                                        "/replication/state.json': applied.next_sequence is " +
+                                        std::to_string(wrong) +
+                                        ", but the log's last applied record has sequence 4");
+    }
+  }
+  s->next_sequence = right;
+  REQUIRE(SaveState(PosixFs(), dir, *s).ok());
+  CHECK(ReferenceNode::Open(PosixFs(), dir, Access::kWrite).ok());
+}
+
 TEST_CASE("NODE-4 a missing base snapshot or a disagreeing marker is damage") {
   TempDir t;
   const std::string dir = t / "db";

@@ -352,6 +352,38 @@ TEST_CASE("ship-wal: a shipped position ahead of the node is exit 4 (a restored 
   CHECK(s.message().find("shipped position ahead of this node") == 0);
 }
 
+TEST_CASE("LOG-24 a shipped position whose commit is not the write set at its offset is 1, the primary not halted") {
+  TempDir t;
+  MakePrimary(t / "p", 10);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());  // position 10, with last_set
+  Write(t / "p", 5, 2);
+  const std::string dir = t / "p/replication/shipped";
+  std::string name;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() == ".json") name = e.path().string();
+  }
+  REQUIRE(!name.empty());
+  // One digit of bookkeeping changed: offset, digest and last_set still
+  // those of commit 10, so the last write set's bytes check out.
+  nlohmann::json j = nlohmann::json::parse(ReadFile(name));
+  REQUIRE(j.contains("last_set"));
+  j["commit"] = 7;
+  WriteFile(name, j.dump(2) + "\n");
+  const auto before = Segments(t / "out");
+  Status s = Ship(t / "p", t / "out");
+  CHECK(s.code() == Code::kDamage);
+  CHECK(s.message() == "invalid shipped position '" + name +
+                           "': the write set ending at byte " +
+                           std::to_string(j["wal_offset"].get<uint64_t>()) +
+                           " of wal/wal.log is not commit 7");
+  CHECK(s.hint().find("remove it to ship from the node's base again") == 0);
+  CHECK(Segments(t / "out") == before);  // nothing shipped
+  CHECK(!std::filesystem::exists(t / "p/replication/halt.json"));  // the log is sound: not halted
+  std::filesystem::remove(name);
+  CHECK(Ship(t / "p", t / "out").ok());  // re-shipped from the base: identical files recognised
+}
+
 TEST_CASE("FM-12 ship-wal: a shipped position whose digest is not the log's is exit 4") {
   TempDir t;
   MakePrimary(t / "p", 10);

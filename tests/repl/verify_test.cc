@@ -84,6 +84,33 @@ TEST_CASE("verify data dir: a digest that disagrees with state.json is damage") 
   CHECK(r->outcome() == Code::kDamage);
 }
 
+TEST_CASE("ARC-3 NODE-4 NODE-7 verify data dir: what the open refuses is an open finding, the open's code") {
+  TempDir t;
+  const std::string dir = MakeNode(t, 3);
+  const node::NodeState good = *node::LoadState(PosixFs(), dir, *node::LoadIdentity(PosixFs(), dir));
+  // Each edit is seen only by the open's checks: verify's own reading of
+  // the log and the storage finds nothing.
+  for (int edit = 0; edit < 2; ++edit) {
+    node::NodeState s = good;
+    if (edit == 0) s.next_sequence += 2;  // NODE-7
+    if (edit == 1) s.epoch = 2;           // RECOV-2: no history file for epoch 2
+    REQUIRE(node::SaveState(PosixFs(), dir, s).ok());
+    const Status open = node::Node::Open(PosixFs(), dir, node::Access::kRead).status();
+    REQUIRE(open.code() == Code::kDamage);
+    auto r = repl::Verify(PosixFs(), dir, {});
+    REQUIRE(r.ok());
+    CHECK(Count(*r, "open") == 1);
+    CHECK(r->findings.size() == 1);
+    CHECK(r->findings.front().message == "open '" + dir + "': " + open.message());
+    CHECK(r->findings.front().hint == open.hint());
+    CHECK(r->outcome() == Code::kDamage);
+  }
+  REQUIRE(node::SaveState(PosixFs(), dir, good).ok());
+  auto healthy = repl::Verify(PosixFs(), dir, {});
+  CHECK(Count(*healthy, "open") == 0);
+  CHECK(healthy->outcome() == Code::kOk);
+}
+
 TEST_CASE("verify data dir: a damaged checkpoint snapshot fails its AeroDB checksum") {
   TempDir t;
   const std::string dir = MakeNode(t, 3);
