@@ -127,11 +127,17 @@ int Print(const Options& o, Status s, const repl::ApplyReport& rep) {
     return ExitCodeOf(s.code());
   }
   LogApplied(o, rep);
-  RecordLastSuccess(o.apply.data_dir, "apply-wal", rep.applied_commit, o.apply.inbox);
+  // A bootstrap that applied nothing (--until 0) created nothing: no
+  // replica to record a success in, nor to call up to date.
+  const bool exists = PosixFs().Stat(o.apply.data_dir).ok();
+  if (exists) RecordLastSuccess(o.apply.data_dir, "apply-wal", rep.applied_commit, o.apply.inbox);
   if (o.json) {
     emit(OkJson(fields));
   } else if (o.follow) {
     std::printf("applied through commit %llu\n", static_cast<unsigned long long>(rep.applied_commit));
+  } else if (!exists) {
+    std::printf("nothing bootstrapped '%s': no write set applied, the directory was not created\n",
+                o.apply.data_dir.c_str());
   } else {
     std::printf("%s '%s': applied through commit %llu\n",
                 rep.bootstrapped ? "bootstrapped replica" : "up to date",
@@ -141,7 +147,15 @@ int Print(const Options& o, Status s, const repl::ApplyReport& rep) {
   return 0;
 }
 
+// --report-to: checked before anything is applied.
+Status CheckReportTo(const Options& o) {
+  repl::RegisterOptions ro = o.report;
+  ro.data_dir = o.apply.data_dir;
+  return repl::CheckReportTo(ro);
+}
+
 int Run(Options o) {
+  if (Status r = CheckReportTo(o); !r.ok()) return Fail(r, o.json);
   if (Status k = LoadEncryptionKeys(&o.enc); !k.ok()) return Fail(k, o.json);
   auto fs = ReadingFs(o.enc);  // ENC-11: encrypted segments are read through their keys
   repl::ApplyReport rep;
@@ -157,6 +171,7 @@ int Run(Options o) {
 // inbox, until a run ends it (its code) or SIGTERM/SIGINT stops it between
 // segments (0).
 int RunFollow(Options o) {
+  if (Status r = CheckReportTo(o); !r.ok()) return Fail(r, o.json);
   if (Status k = LoadEncryptionKeys(&o.enc); !k.ok()) return Fail(k, o.json);
   auto fs = ReadingFs(o.enc);  // ENC-11
   static repl::StopToken token;  // outlives the handlers

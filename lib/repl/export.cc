@@ -10,6 +10,7 @@
 #include "common/sha256.h"
 #include "crypto/encrypted_file.h"
 #include "node/layout.h"
+#include "node/own_folder.h"
 #include "node/store.h"
 #include "repl/snapshot_sign.h"
 #include "sign/publish.h"
@@ -218,6 +219,10 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
                       const std::function<void(uint64_t, uint64_t)>& progress) {
   ExportReport scratch;
   ExportReport& rep = report ? *report : scratch;
+  if (o.output.empty()) {
+    return Status(Code::kUsage, Problem("invalid value", "--output", "an empty path"),
+                  "give the archive's file name, for example snapshot.tar.zst");
+  }
   snapshot::Manifest m;
   std::vector<Source> sources;
   std::unique_ptr<node::Node> node;  // holds the lock for the whole export (SNAP-5)
@@ -251,6 +256,7 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
     AERO_RETURN_IF_ERROR(CheckParentDir(
         fs, o.output,
         "create the directory first, or write the archive elsewhere; nothing was read or written"));
+    AERO_RETURN_IF_ERROR(node::RefuseInsideOwnFolder(o.data_dir, DirName(o.output), "--output"));
   }
   Result<FileInfo> identity = fs.Stat(JoinPath(o.data_dir, node::kIdentityFile));
   if (identity.ok()) {

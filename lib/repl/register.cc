@@ -8,6 +8,7 @@
 #include "archive/history_files.h"
 #include "archive/open_archive.h"
 #include "common/file_util.h"
+#include "node/own_folder.h"
 #include "node/state.h"
 
 namespace aero::repl {
@@ -89,6 +90,11 @@ Status RegisterReplica(Fs& fs, const RegisterOptions& o, archive::Registration* 
   AERO_RETURN_IF_ERROR(a.MakeDurable());
   if (out) *out = r;
   return Status::Ok();
+}
+
+Status CheckReportTo(const RegisterOptions& o) {
+  if (o.archive.empty() || archive::IsObjectStore(o.archive)) return Status::Ok();
+  return node::RefuseInsideOwnFolder(o.data_dir, o.archive, "--report-to");
 }
 
 }  // namespace aero::repl

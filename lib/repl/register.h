@@ -23,4 +23,8 @@ struct RegisterOptions {
 // kRefused when NAME is registered by another host or data directory; kIo.
 Status RegisterReplica(Fs& fs, const RegisterOptions& options, archive::Registration* out);
 
+// Before the run: an archive directory inside the replica's own
+// replication/ folder is 2 (node/own_folder.h), before anything is applied.
+Status CheckReportTo(const RegisterOptions& options);
+
 }  // namespace aero::repl

@@ -18,6 +18,7 @@
 #include "crypto/decrypting_fs.h"
 #include "history/async_chain.h"
 #include "node/layout.h"
+#include "node/own_folder.h"
 #include "node/shipped_position.h"
 #include "node/store.h"
 #include "repl/ship_bodies.h"
@@ -174,6 +175,7 @@ class Shipper {
         return Status(Code::kNotFound, Problem("target not found", o_.target, "no such directory"),
                       "create the outbox or archive directory first");
       }
+      AERO_RETURN_IF_ERROR(node::RefuseInsideOwnFolder(o_.data_dir, o_.target, "--to"));
       AERO_RETURN_IF_ERROR(OpenTarget());
       AERO_ASSIGN_OR_RETURN(rep_.target, RealPath(o_.target));
     }

@@ -983,7 +983,13 @@ Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions
     AERO_RETURN_IF_ERROR(VerifyDirectory(fs, path, &report, options.progress));
     return report;
   }
-  AERO_ASSIGN_OR_RETURN(FileInfo info, fs.Stat(path));
+  Result<FileInfo> stat = fs.Stat(path);
+  if (!stat.ok() && stat.status().code() == Code::kNotFound) {
+    return Status(Code::kNotFound, stat.status().message(),
+                  "give a WAL file, a segment, a directory of segments, a data directory or an "
+                  "archive that exists");
+  }
+  AERO_ASSIGN_OR_RETURN(FileInfo info, std::move(stat));
   // A FIFO, a device or a socket is never opened: it could block, or never
   // end (/dev/zero), and install refuses one too (SNAP-10).
   if (!info.is_dir && !info.is_regular) {

@@ -206,4 +206,11 @@ expect_json .left_temps_removed 1
 expect_json .directory_locked true
 [ -e "$LOB/.rsync.tmp" ] && [ "$(ls -A "$LOB" | grep -c '^\.')" = 1 ] && pass || fail "temps left: $(ls -A "$LOB")"
 
+test_case "apply-wal --until 0 into an absent directory creates nothing and says so"
+run "$AERODB_REPL" apply-wal -D "$T/u0" --from "$OB" --until 0
+expect_rc 0
+expect_out "nothing bootstrapped '$T/u0': no write set applied, the directory was not created"
+[ ! -e "$T/u0" ] && pass || fail "the directory was created"
+if grep -q "last success not recorded" <<<"$ERR"; then fail "a last success was attempted: $ERR"; else pass; fi
+
 finish

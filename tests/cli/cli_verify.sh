@@ -37,7 +37,8 @@ expect_json .wal.write_sets 49
 test_case "missing path (9), plain directory (2), bad option (2)"
 run "$AERODB_REPL" verify "$T/absent"
 expect_rc 9
-expect_err "cannot stat '$T/absent': No such file or directory"
+expect_err "cannot stat '$T/absent': No such file or directory
+hint: give a WAL file, a segment, a directory of segments, a data directory or an archive that exists"
 mkdir "$T/plain"
 run "$AERODB_REPL" verify "$T/plain"
 expect_rc 2

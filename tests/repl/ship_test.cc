@@ -16,6 +16,7 @@
 #include "engine/reference_node.h"
 #include "node/shipped_position.h"
 #include "repl/export.h"
+#include "repl/register.h"
 #include "node/state.h"
 #include "segment/segment.h"
 #include "segment/segment_reader.h"
@@ -1360,4 +1361,40 @@ TEST_CASE("LOG-31 temp files earlier runs left are removed under the directory l
   CHECK(std::filesystem::is_directory(t / "out" / dir_temp));
   CHECK(std::filesystem::is_symlink(t / "out" / link_temp));
   CHECK(ReadFile(t / "victim") == "precious");
+}
+
+TEST_CASE("node-layout: ship-wal --to, snapshot export --output and --report-to inside the node's replication/ are 2, nothing written") {
+  TempDir t;
+  MakePrimary(t / "p", 5);
+  // replication/history exists on a promoted node; any folder under
+  // replication/ is refused alike.
+  const std::string inside = t / "p/replication/history";
+  REQUIRE(PosixFs().MakeDir(inside).ok());
+  Status s = Ship(t / "p", inside);
+  CHECK(s.code() == Code::kUsage);
+  CHECK(s.message() == "refusing to write '" + inside + "': it is inside " + (t / "p/replication") +
+                           ", which aerodb-repl owns (every file there is read at open)");
+  CHECK(s.hint() == "give --to a directory outside the data directory's replication/");
+  CHECK(std::filesystem::is_empty(inside));
+  // Through another path to the same place (a symlink): the same refusal.
+  std::filesystem::create_directory_symlink(inside, t / "alias");
+  CHECK(Ship(t / "p", t / "alias").code() == Code::kUsage);
+  repl::ExportOptions e;
+  e.data_dir = t / "p";
+  e.output = t / "p/replication/x.tar.zst";
+  repl::ExportReport er;
+  Status ex = repl::ExportSnapshot(PosixFs(), e, &er);
+  CHECK(ex.code() == Code::kUsage);
+  CHECK(ex.hint() == "give --output a directory outside the data directory's replication/");
+  CHECK(!std::filesystem::exists(e.output));
+  repl::RegisterOptions ro;
+  ro.data_dir = t / "p";
+  ro.archive = inside;
+  CHECK(repl::CheckReportTo(ro).code() == Code::kUsage);
+  // Outside replication/ (the node's root included) nothing is refused.
+  ro.archive = t / "p";
+  CHECK(repl::CheckReportTo(ro).ok());
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  CHECK(Ship(t / "p", t / "out").ok());
+  CHECK(node::Node::Open(PosixFs(), t / "p", node::Access::kRead).ok());
 }

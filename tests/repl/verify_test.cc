@@ -100,7 +100,7 @@ TEST_CASE("ARC-3 NODE-4 NODE-7 verify data dir: what the open refuses is an open
     auto r = repl::Verify(PosixFs(), dir, {});
     REQUIRE(r.ok());
     CHECK(Count(*r, "open") == 1);
-    CHECK(r->findings.size() == 1);
+    REQUIRE(r->findings.size() == 1);
     CHECK(r->findings.front().message == "open '" + dir + "': " + open.message());
     CHECK(r->findings.front().hint == open.hint());
     CHECK(r->outcome() == Code::kDamage);
