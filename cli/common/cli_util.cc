@@ -9,6 +9,7 @@
 #include <memory>
 #include <string_view>
 
+#include "common/file_util.h"
 #include "crypto/encrypted_format.h"
 #include "history/digest.h"
 #include "history/history_file.h"
@@ -105,7 +106,15 @@ std::string VersionText(const std::string& program) {
 }
 
 void AddDataDir(CLI::App* sub, std::string* dir) {
-  sub->add_option("-D,--data-dir", *dir, "the node's data directory")->required()->type_name("DIR");
+  sub->add_option("-D,--data-dir", *dir, "the node's data directory")
+      ->required()
+      ->type_name("DIR")
+      ->transform(CLI::Validator(
+          [](std::string& v) {
+            v = DirectoryArgument(v);  // `.`, `DIR/.`, `DIR/`: the directory's own name
+            return std::string();
+          },
+          "", "directory"));
 }
 
 void AddJson(CLI::App* sub, bool* json) {

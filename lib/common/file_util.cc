@@ -1,6 +1,8 @@
 #include "common/file_util.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <system_error>
 
 #include "common/crc32.h"
 
@@ -82,6 +84,21 @@ Result<std::string> ReadSmallFile(Fs& fs, const std::string& path, size_t max_by
     }
   }
   return out;
+}
+
+std::string DirectoryArgument(const std::string& path) {
+  if (path.empty()) return path;
+  std::error_code ec;
+  std::string s = std::filesystem::path(path).lexically_normal().string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  const bool dots = s == "." || s == ".." ||
+                    (s.size() > 3 && s.compare(s.size() - 3, 3, "/..") == 0);
+  if (!dots) return s;
+  const std::filesystem::path abs = std::filesystem::absolute(s, ec);
+  if (ec) return s;
+  s = abs.lexically_normal().string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
 }
 
 }  // namespace aero

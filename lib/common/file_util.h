@@ -24,6 +24,13 @@ Status WriteDurably(Fs& fs, const std::string& path, std::string_view bytes);
 // absent. Symlinks are removed themselves, never followed.
 Status RemoveTree(Fs& fs, const std::string& path);
 
+// A directory argument (-D) as a path whose last component is the
+// directory's own name, so that the temp and lock names made beside it
+// (MODEL-10: `.NAME.<op>.tmp`) are siblings: `e3/.` and `e3/` become `e3`;
+// `.`, `..` and a path ending in `..` become absolute (from the working
+// directory), lexically normal. An empty path stays empty.
+std::string DirectoryArgument(const std::string& path);
+
 // Ok when the directory that is to hold `path` exists; else kNotFound
 // "no parent directory 'PATH': 'DIR' does not exist" (or "is not a
 // directory") with `hint`. Commands call it before long work whose result

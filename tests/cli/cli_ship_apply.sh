@@ -213,4 +213,14 @@ expect_out "nothing bootstrapped '$T/u0': no write set applied, the directory wa
 [ ! -e "$T/u0" ] && pass || fail "the directory was created"
 if grep -q "last success not recorded" <<<"$ERR"; then fail "a last success was attempted: $ERR"; else pass; fi
 
+test_case "MODEL-10 -D DIR/. and -D . bootstrap and install into the directory itself"
+mkdir -p "$T/dot1" "$T/dot2"
+run "$AERODB_REPL" apply-wal -D "$T/dot1/." --from "$OB"
+expect_rc 0
+expect_out_contains "bootstrapped replica '$T/dot1'"
+[ -f "$T/dot1/replication/state.json" ] && pass || fail "no replica in $T/dot1"
+( cd "$T/dot2" && "$AERODB_REPL" apply-wal -D . --from "$OB" >/dev/null 2>&1 ); rc=$?
+[ "$rc" = 0 ] && [ -f "$T/dot2/replication/state.json" ] && pass || fail "apply-wal -D . gave $rc"
+[ -z "$(ls -A "$T" | grep -e '\.tmp$' -e '\.lock$')" ] && pass || fail "left beside: $(ls -A "$T")"
+
 finish

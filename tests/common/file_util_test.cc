@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <string>
+
 #include "common/crc32.h"
 #include "common/file_util.h"
 #include "support/test_util.h"
@@ -39,4 +42,24 @@ TEST_CASE("file crc32: streamed over a large file") {
   std::string data(1 << 20, 'q');
   WriteFile(t / "f", data);
   CHECK(*FileCrc32(PosixFs(), t / "f") == Crc32(data));
+}
+
+TEST_CASE("MODEL-10 a directory argument names the directory itself: DIR/. and DIR/ are DIR, . and .. are absolute") {
+  CHECK(DirectoryArgument("e3/.") == "e3");
+  CHECK(DirectoryArgument("e3/") == "e3");
+  CHECK(DirectoryArgument("a//b/./c/") == "a/b/c");
+  CHECK(DirectoryArgument("/") == "/");
+  CHECK(DirectoryArgument("") == "");
+  const std::string cwd = std::filesystem::current_path().lexically_normal().string();
+  CHECK(DirectoryArgument(".") == cwd);
+  CHECK(DirectoryArgument("./") == cwd);
+  CHECK(DirectoryArgument("..") == std::filesystem::current_path().parent_path().string());
+  CHECK(DirectoryArgument("x/..") == cwd);
+  // Whatever the form, BaseName is a real name, so siblings are made beside it.
+  for (const std::string& p : {".", "e3/.", "e3/", "x/.."}) {
+    const std::string base = BaseName(DirectoryArgument(p));
+    CHECK(base != ".");
+    CHECK(base != "..");
+    CHECK(!base.empty());
+  }
 }
