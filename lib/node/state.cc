@@ -263,7 +263,12 @@ Result<std::optional<HaltReason>> LoadHalt(Fs& fs, const std::string& dir) {
   Result<json> j = ParseJsonFile(fs, path);
   if (!j.ok()) {
     if (j.status().code() == Code::kNotFound) return std::optional<HaltReason>();
-    return j.status();
+    // NODE-9: the file's presence is the halt, even when it is not JSON (an
+    // empty or cut file): a halt that unhalt can clear, not a 1 that nothing
+    // clears. A file that cannot be read at all (kIo: a FIFO, EIO) stays 10.
+    if (j.status().code() != Code::kDamage) return j.status();
+    return std::optional<HaltReason>(
+        HaltReason{"unknown", path, "halt.json cannot be read: " + j.status().message(), 0});
   }
   HaltReason h;
   Get(*j, "code", &h.code);

@@ -110,6 +110,28 @@ TEST_CASE("LOG-19 unhalt: a reason is required, not halted is 'nothing to clear'
   CHECK(log.find("\"reason\":\"checked it\"") != std::string::npos);
 }
 
+TEST_CASE("NODE-9 LOG-19 a halt.json that is not JSON still halts (6), and unhalt clears it") {
+  for (const std::string text : {std::string(), std::string("{\"code\":\"div"), std::string("[1]")}) {
+    CAPTURE(text);
+    TempDir t;
+    MakePrimary(t / "p", 2);
+    WriteFile(t / "p/replication/halt.json", text);
+    auto st = repl::GetStatus(PosixFs(), t / "p", std::nullopt);
+    REQUIRE(st.ok());
+    CHECK(st->outcome() == Code::kHalted);
+    auto h = node::LoadHalt(PosixFs(), t / "p");
+    REQUIRE(h.ok());
+    REQUIRE(h->has_value());
+    CHECK((*h)->code == "unknown");
+    CHECK((*h)->detail.find("halt.json cannot be read: invalid node file") == 0);
+    repl::UnhaltReport rep;
+    REQUIRE(repl::Unhalt(PosixFs(), t / "p", "the file was cut by a full disk", &rep).ok());
+    REQUIRE(rep.cleared);
+    CHECK_FALSE(FileExists(t / "p/replication/halt.json"));
+    CHECK(repl::GetStatus(PosixFs(), t / "p", std::nullopt)->outcome() == Code::kOk);
+  }
+}
+
 TEST_CASE("LOG-19 the same halt cleared twice with two reasons keeps both") {
   TempDir t;
   MakePrimary(t / "p", 2);
