@@ -195,7 +195,8 @@ void SetupApplyWal(CLI::App& app, Runner& runner) {
   AddDataDir(sub, &o->apply.data_dir);
   sub->add_option("--from", o->apply.inbox, "the inbox directory segments arrive in")->required();
   CLI::Option* until =
-      sub->add_option("--until", o->apply.until, "apply no write set above this CommitId");
+      sub->add_option("--until", o->apply.until, "apply no write set above this CommitId")
+          ->check(Unsigned());
   sub->add_option("--report-to", o->report.archive,
                   "register the applied position in this archive directory, for prune");
   sub->add_option("--replica-name", o->report.name,
@@ -211,7 +212,7 @@ void SetupApplyWal(CLI::App& app, Runner& runner) {
           ->excludes(until);
   sub->add_option("--poll-interval-ms", o->watch.poll_interval_ms,
                   "with --follow: look again at least this often (default 1000)")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{3600000}))
+      ->check(Unsigned(1, 3600000))
       ->needs(follow);
   AddEncryptionKeys(sub, &o->enc);
   sub->add_flag("--require-encryption", o->apply.require_encryption,

@@ -158,11 +158,12 @@ void SetupPrune(CLI::App& app, Runner& runner) {
   sub->add_option("--keep-snapshots", o->prune.keep_snapshots,
                   "keep the N newest valid snapshot archives (N >= 1)")
       ->required()
-      ->check(CLI::PositiveNumber);
+      ->check(Unsigned(1));
   sub->add_flag("--dry-run", o->prune.dry_run, "print what would be removed, remove nothing");
   AddJson(sub, &o->json);
   sub->add_option("--stale-upload-hours", o->prune.stale_upload_hours,
-                  "on s3://: abort multipart uploads begun at least H hours ago by the store's clock (default 24)");
+                  "on s3://: abort multipart uploads begun at least H hours ago by the store's clock (default 24)")
+      ->check(Unsigned());
   AddEncryptionKeys(sub, &o->enc);
   sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
 }

@@ -172,7 +172,7 @@ void SetupShipWal(CLI::App& app, Runner& runner) {
   sub->add_option("--to", o->ship.target, "the outbox or archive directory")->required();
   sub->add_option("--max-segment-bytes", o->ship.max_segment_bytes,
                   "close a segment before its body passes this size (default 16777216)")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 34));
+      ->check(Unsigned(1, uint64_t{1} << 34));
   sub->add_flag("--zstd", o->ship.zstd, "compress segment bodies with zstd");
   sub->add_flag("--restart-at-base", o->ship.restart_at_base,
                 "continue a target whose position was checkpointed away, from the node's base");
@@ -191,10 +191,11 @@ void SetupShipWal(CLI::App& app, Runner& runner) {
   sub->add_option("--max-delay-ms", o->watch.max_delay_ms,
                   "with --follow: ship write sets at the latest this long after they were seen "
                   "(default 200; 0: at once)")
+      ->check(Unsigned(0, 3600000))
       ->needs(follow);
   sub->add_option("--poll-interval-ms", o->watch.poll_interval_ms,
                   "with --follow: look again at least this often (default 1000)")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{3600000}))
+      ->check(Unsigned(1, 3600000))
       ->needs(follow);
   AddJson(sub, &o->json);
   o->watch.max_delay_ms = 200;  // FOLLOW-5

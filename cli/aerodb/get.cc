@@ -50,9 +50,10 @@ void SetupGet(CLI::App& app, Runner& runner) {
   CLI::App* sub = app.add_subcommand("get", "print one document as of a CommitId");
   AddDataDir(sub, &o->dir);
   sub->add_option("name", o->name, "COLLECTION/ID")->required();
-  sub->add_option("--at", o->at, "read as of this CommitId (default: the last one)");
+  sub->add_option("--at", o->at, "read as of this CommitId (default: the last one)")->check(Unsigned());
   sub->add_option("--min-commit", o->min_commit,
-                  "refuse (3) unless this node has applied at least this CommitId");
+                  "refuse (3) unless this node has applied at least this CommitId")
+      ->check(Unsigned());
   AddJson(sub, &o->json);
   sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
 }

@@ -57,12 +57,16 @@ void SetupLoad(CLI::App& app, Runner& runner) {
   auto o = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand("load", "commit a deterministic bulk workload");
   AddDataDir(sub, &o->dir);
-  sub->add_option("--write-sets", o->workload.write_sets, "number of write sets")->required();
+  sub->add_option("--write-sets", o->workload.write_sets, "number of write sets")
+      ->required()
+      ->check(Unsigned());
   sub->add_option("--records-per-set", o->workload.records_per_set,
-                  "data records per write set (default 4)");
+                  "data records per write set (default 4)")
+      ->check(Unsigned(0, UINT32_MAX));
   sub->add_option("--body-bytes", o->workload.body_bytes,
-                  "approximate bytes per document body (default 256)");
-  sub->add_option("--seed", o->workload.seed, "workload seed (default 1)");
+                  "approximate bytes per document body (default 256)")
+      ->check(Unsigned(0, UINT32_MAX));
+  sub->add_option("--seed", o->workload.seed, "workload seed (default 1)")->check(Unsigned());
   AddJson(sub, &o->json);
   sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
 }

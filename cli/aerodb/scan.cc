@@ -52,9 +52,10 @@ void SetupScan(CLI::App& app, Runner& runner) {
   CLI::App* sub = app.add_subcommand("scan", "list live documents as of a CommitId");
   AddDataDir(sub, &o->dir);
   sub->add_option("collection", o->collection, "only this collection");
-  sub->add_option("--at", o->at, "read as of this CommitId (default: the last one)");
+  sub->add_option("--at", o->at, "read as of this CommitId (default: the last one)")->check(Unsigned());
   sub->add_option("--min-commit", o->min_commit,
-                  "refuse (3) unless this node has applied at least this CommitId");
+                  "refuse (3) unless this node has applied at least this CommitId")
+      ->check(Unsigned());
   AddJson(sub, &o->json);
   sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
 }

@@ -4,6 +4,7 @@
 #include <malloc.h>
 
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -115,6 +116,21 @@ void AddDataDir(CLI::App* sub, std::string* dir) {
             return std::string();
           },
           "", "directory"));
+}
+
+CLI::Validator Unsigned(uint64_t min, uint64_t max) {
+  return CLI::Validator(
+      [min, max](std::string& v) -> std::string {
+        uint64_t n = 0;
+        const char* end = v.data() + v.size();
+        const auto [at, ec] = std::from_chars(v.data(), end, n);
+        if (v.empty() || ec != std::errc() || at != end || n < min || n > max) {
+          return "'" + v + "' is not a whole number from " + std::to_string(min) + " to " +
+                 std::to_string(max);
+        }
+        return std::string();
+      },
+      "", "unsigned");
 }
 
 void AddJson(CLI::App* sub, bool* json) {

@@ -3,6 +3,7 @@
 // (text on stdout, problems on stderr in the house form, or --json).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -22,6 +23,10 @@ struct Runner {
 // Common options.
 void AddDataDir(CLI::App* sub, std::string* dir);
 void AddJson(CLI::App* sub, bool* json);
+// The check of every unsigned option: a whole number, written without a
+// sign, from `min` to `max`; else 2 naming the range (CLI11 alone would wrap
+// "-1" to 2^64 - 1, or clamp a value past it).
+CLI::Validator Unsigned(uint64_t min = 0, uint64_t max = UINT64_MAX);
 
 // `PROGRAM VERSION`, then a line `formats: NAME N, ...`: the version of each
 // file format the toolkit reads and writes, from the formats' constants

@@ -1,4 +1,4 @@
-// The replication/ folder is this toolkit's own (formats/node-layout.md):
+// NODE-13: the replication/ folder is this toolkit's own (formats/node-layout.md):
 // open reads every file in it (replication/history/, RECOV-2), so a file
 // that a command writes as its output, a segment shipped, a registration,
 // a snapshot archive, must never land inside it, or the node stops opening.

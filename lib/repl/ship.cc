@@ -175,7 +175,7 @@ class Shipper {
         return Status(Code::kNotFound, Problem("target not found", o_.target, "no such directory"),
                       "create the outbox or archive directory first");
       }
-      AERO_RETURN_IF_ERROR(node::RefuseInsideOwnFolder(o_.data_dir, o_.target, "--to"));
+      AERO_RETURN_IF_ERROR(node::RefuseInsideOwnFolder(o_.data_dir, o_.target, "--to"));  // NODE-13
       AERO_RETURN_IF_ERROR(OpenTarget());
       AERO_ASSIGN_OR_RETURN(rep_.target, RealPath(o_.target));
     }

@@ -223,4 +223,18 @@ expect_out_contains "bootstrapped replica '$T/dot1'"
 [ "$rc" = 0 ] && [ -f "$T/dot2/replication/state.json" ] && pass || fail "apply-wal -D . gave $rc"
 [ -z "$(ls -A "$T" | grep -e '\.tmp$' -e '\.lock$')" ] && pass || fail "left beside: $(ls -A "$T")"
 
+test_case "unsigned options: a sign, a value past 2^64 - 1 or out of range is 2, naming the range"
+for v in -1 18446744073709551616 1e3 ''; do
+  run "$AERODB_REPL" apply-wal -D "$T/uv" --from "$OB" --until "$v"
+  expect_rc 2
+  expect_err_contains "--until: '$v' is not a whole number from 0 to 18446744073709551615"
+done
+run "$AERODB_REPL" prune --archive "$OB" --keep-snapshots 0 --dry-run
+expect_rc 2
+expect_err_contains "--keep-snapshots: '0' is not a whole number from 1 to 18446744073709551615"
+run "$AERODB_REPL" ship-wal -D "$P" --to "$OB" --max-segment-bytes 17179869185
+expect_rc 2
+expect_err_contains "--max-segment-bytes: '17179869185' is not a whole number from 1 to 17179869184"
+[ ! -e "$T/uv" ] && pass || fail "a replica was made"
+
 finish

@@ -1363,7 +1363,7 @@ TEST_CASE("LOG-31 temp files earlier runs left are removed under the directory l
   CHECK(ReadFile(t / "victim") == "precious");
 }
 
-TEST_CASE("node-layout: ship-wal --to, snapshot export --output and --report-to inside the node's replication/ are 2, nothing written") {
+TEST_CASE("NODE-13 ship-wal --to, snapshot export --output and --report-to inside the node's replication/ are 2, nothing written") {
   TempDir t;
   MakePrimary(t / "p", 5);
   // replication/history exists on a promoted node; any folder under
