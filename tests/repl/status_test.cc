@@ -111,7 +111,7 @@ TEST_CASE("LOG-19 unhalt: a reason is required, not halted is 'nothing to clear'
 }
 
 TEST_CASE("NODE-9 LOG-19 a halt.json that is not JSON still halts (6), and unhalt clears it") {
-  for (const std::string text : {std::string(), std::string("{\"code\":\"div"), std::string("[1]")}) {
+  for (const std::string& text : {std::string(), std::string("{\"code\":\"div"), std::string("[1]")}) {
     CAPTURE(text);
     TempDir t;
     MakePrimary(t / "p", 2);
