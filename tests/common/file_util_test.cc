@@ -56,7 +56,7 @@ TEST_CASE("MODEL-10 a directory argument names the directory itself: DIR/. and D
   CHECK(DirectoryArgument("..") == std::filesystem::current_path().parent_path().string());
   CHECK(DirectoryArgument("x/..") == cwd);
   // Whatever the form, BaseName is a real name, so siblings are made beside it.
-  for (const std::string& p : {".", "e3/.", "e3/", "x/.."}) {
+  for (const char* p : {".", "e3/.", "e3/", "x/.."}) {
     const std::string base = BaseName(DirectoryArgument(p));
     CHECK(base != ".");
     CHECK(base != "..");
