@@ -197,10 +197,19 @@ void SetupApplyWal(CLI::App& app, Runner& runner) {
   CLI::Option* until =
       sub->add_option("--until", o->apply.until, "apply no write set above this CommitId")
           ->check(Unsigned());
-  sub->add_option("--report-to", o->report.archive,
-                  "register the applied position in this archive directory, for prune");
+  CLI::Option* report_to = sub->add_option(
+      "--report-to", o->report.archive,
+      "register the applied position in this archive directory, for prune");
   sub->add_option("--replica-name", o->report.name,
-                  "the name this replica registers under (default: the host name)");
+                  "the name this replica registers under (default: the host name)")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {  // ARC-5, checked where it is given
+            return archive::IsRegistrationName(v)
+                       ? std::string()
+                       : "'" + v + "' is not 1..64 characters of A-Z a-z 0-9 _ . -, not starting with '.'";
+          },
+          "", "replica name"))
+      ->needs(report_to);
   sub->add_option("--trusted-keys", o->apply.trusted_keys,
                   "require signatures by these public keys (*.pem; added to the node's "
                   "replication/trusted-keys/)")

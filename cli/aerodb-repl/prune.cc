@@ -108,7 +108,10 @@ int Run(Options& o) {
     }
     for (const auto& sn : rep.snapshots) {
       if (sn.action == "ignore") {
-        std::printf("snapshot '%s': ignored, %s\n", sn.name.c_str(), sn.reason.c_str());
+        // A valid archive has no reason until the plan: the run stopped first.
+        std::printf("snapshot '%s': ignored, %s\n", sn.name.c_str(),
+                    sn.reason.empty() ? "not planned: prune stopped before it chose what to keep"
+                                      : sn.reason.c_str());
       } else if (sn.action == "keep") {
         std::printf("snapshot '%s': kept (epoch %u, boundary %llu)\n", sn.name.c_str(), sn.epoch,
                     static_cast<unsigned long long>(sn.boundary_commit));

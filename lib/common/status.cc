@@ -35,7 +35,21 @@ std::string Problem(std::string_view problem, std::string_view subject,
                     std::string_view detail) {
   std::string out(problem);
   out += " '";
-  out += subject;
+  // The message is one line (then `hint:`): a control character in a path
+  // is written escaped, as \n or \xNN, never raw.
+  for (const char c : subject) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (u < 0x20 || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
   out += "'";
   if (!detail.empty()) {
     out += ": ";

@@ -89,6 +89,7 @@ run "$AERODB_REPL" prune --archive "$T/copy2" --keep-snapshots 1
 expect_rc 1
 expect_err_contains "invalid registration '$T/copy2/replica-r1.json'"
 expect_err_contains "hint: re-run that replica's 'apply-wal --report-to', or retire the registration by deleting the file"
+if grep -q "ignored, $" <<<"$OUT"; then fail "a snapshot ignored without a reason: $OUT"; else pass; fi
 if diff -r "$T/copy" "$T/copy2" -x replica-r1.json >/dev/null; then pass; else fail "files were removed"; fi
 
 test_case "usage: --keep-snapshots 0 and a missing archive"

@@ -237,4 +237,21 @@ expect_rc 2
 expect_err_contains "--max-segment-bytes: '17179869185' is not a whole number from 1 to 17179869184"
 [ ! -e "$T/uv" ] && pass || fail "a replica was made"
 
+test_case "--replica-name is checked where it is given (ARC-5), and needs --report-to"
+run "$AERODB_REPL" apply-wal -D "$T/rn" --from "$OB" --report-to "$OB" --replica-name ''
+expect_rc 2
+expect_err_contains "--replica-name: '' is not 1..64 characters of A-Z a-z 0-9 _ . -, not starting with '.'"
+run "$AERODB_REPL" apply-wal -D "$T/rn" --from "$OB" --replica-name east
+expect_rc 2
+expect_err_contains "--replica-name requires --report-to"
+[ ! -e "$T/rn" ] && pass || fail "a replica was made"
+
+test_case "a control character in a path is escaped in the one-line message"
+nl_dir="$T/new
+line"
+run "$AERODB_REPL" status -D "$nl_dir"
+expect_rc 9
+first=$(head -1 <<<"$ERR")
+[[ "$first" == *"new\\nline"* ]] && [[ "$(sed -n 2p <<<"$ERR")" == hint:* ]] && pass || fail "stderr: $ERR"
+
 finish

@@ -43,6 +43,9 @@ TEST_CASE("status: message in the house form with a hint line") {
         "hint: the missing segment has not arrived");
   CHECK(Status().ok());
   CHECK(Problem("not found", "x") == "not found 'x'");
+  // One line: a control character in the subject (a path) is escaped.
+  CHECK(Problem("cannot open", "a\nb\tc\x7f") == "cannot open 'a\\nb\\x09c\\x7f'");
+  CHECK(Problem("cannot open", "dir/caf\xc3\xa9") == "cannot open 'dir/caf\xc3\xa9'");  // UTF-8 kept
 }
 
 TEST_CASE("result: carries a value or a status") {
