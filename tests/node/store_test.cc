@@ -332,9 +332,8 @@ TEST_CASE("a replica may checkpoint its own state") {
   CHECK(*n->Checkpoint() == "00000000000000000001");
 }
 
-TEST_CASE("NODE-4 the commit record before applied.wal_offset must be applied.commit") {
-  TempDir t;
-  const std::string dir = t / "db";
+// A node with two write sets of one data record each; its state.json.
+static Result<NodeState> TwoWriteSets(const std::string& dir) {
   REQUIRE(Node::Init(PosixFs(), dir).ok());
   {
     auto n = OpenW(dir);
@@ -342,7 +341,13 @@ TEST_CASE("NODE-4 the commit record before applied.wal_offset must be applied.co
     REQUIRE(n->Commit({Put("c", "b", "{}")}).ok());
     REQUIRE(n->Close().ok());
   }
-  auto s = LoadState(PosixFs(), dir, *LoadIdentity(PosixFs(), dir));
+  return LoadState(PosixFs(), dir, *LoadIdentity(PosixFs(), dir));
+}
+
+TEST_CASE("NODE-4 the commit record before applied.wal_offset must be applied.commit") {
+  TempDir t;
+  const std::string dir = t / "db";
+  auto s = TwoWriteSets(dir);
   s->applied_wal_offset -= 1;  // no longer on a record boundary
   REQUIRE(SaveState(PosixFs(), dir, *s).ok());
   auto r = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
@@ -354,14 +359,7 @@ TEST_CASE("NODE-4 the commit record before applied.wal_offset must be applied.co
 TEST_CASE("NODE-7 NODE-4 applied.next_sequence must follow the sequence of the log's last applied record") {
   TempDir t;
   const std::string dir = t / "db";
-  REQUIRE(Node::Init(PosixFs(), dir).ok());
-  {
-    auto n = OpenW(dir);
-    REQUIRE(n->Commit({Put("c", "a", "{}")}).ok());
-    REQUIRE(n->Commit({Put("c", "b", "{}")}).ok());
-    REQUIRE(n->Close().ok());
-  }
-  auto s = LoadState(PosixFs(), dir, *LoadIdentity(PosixFs(), dir));
+  auto s = TwoWriteSets(dir);
   const uint64_t right = s->next_sequence;
   REQUIRE(right == 5);  // two write sets of a data record and a commit record
   for (uint64_t wrong : {uint64_t{1}, uint64_t{4}, uint64_t{6}}) {

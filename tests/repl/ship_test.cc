@@ -353,18 +353,23 @@ TEST_CASE("ship-wal: a shipped position ahead of the node is exit 4 (a restored 
   CHECK(s.message().find("shipped position ahead of this node") == 0);
 }
 
+// The one shipped-position file of `primary` (replication/shipped/*.json).
+static std::string PositionFile(const std::string& primary) {
+  std::string name;
+  for (const auto& e : std::filesystem::directory_iterator(primary + "/replication/shipped")) {
+    if (e.path().extension() == ".json") name = e.path().string();
+  }
+  REQUIRE(!name.empty());
+  return name;
+}
+
 TEST_CASE("LOG-24 a shipped position whose commit is not the write set at its offset is 1, the primary not halted") {
   TempDir t;
   MakePrimary(t / "p", 10);
   REQUIRE(PosixFs().MakeDir(t / "out").ok());
   REQUIRE(Ship(t / "p", t / "out").ok());  // position 10, with last_set
   Write(t / "p", 5, 2);
-  const std::string dir = t / "p/replication/shipped";
-  std::string name;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    if (e.path().extension() == ".json") name = e.path().string();
-  }
-  REQUIRE(!name.empty());
+  const std::string name = PositionFile(t / "p");
   // One digit of bookkeeping changed: offset, digest and last_set still
   // those of commit 10, so the last write set's bytes check out.
   nlohmann::json j = nlohmann::json::parse(ReadFile(name));
@@ -393,12 +398,7 @@ TEST_CASE("FM-12 ship-wal: a shipped position whose digest is not the log's is e
   Write(t / "p", 5, 2);
   // The position names commit 10 with another history's digest, and no
   // offset to resume from: the scan from base passes commit 10 and compares.
-  const std::string dir = t / "p/replication/shipped";
-  std::string name;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    if (e.path().extension() == ".json") name = e.path().string();
-  }
-  REQUIRE(!name.empty());
+  const std::string name = PositionFile(t / "p");
   nlohmann::json j = nlohmann::json::parse(ReadFile(name));
   std::string digest = j["digest"].get<std::string>();
   digest[0] = digest[0] == '0' ? '1' : '0';
