@@ -206,7 +206,7 @@ void SetupApplyWal(CLI::App& app, Runner& runner) {
           [](std::string& v) -> std::string {  // ARC-5, checked where it is given
             return archive::IsRegistrationName(v)
                        ? std::string()
-                       : "'" + v + "' is not 1..64 characters of A-Z a-z 0-9 _ . -, not starting with '.'";
+                       : "'" + v + "' is not " + std::string(archive::kRegistrationNameRule);
           },
           "", "replica name"))
       ->needs(report_to);

@@ -33,6 +33,8 @@ struct Registration {
 
 // ARC-5: 1..64 bytes of [A-Za-z0-9_.-], not starting with '.'.
 bool IsRegistrationName(std::string_view name);
+inline constexpr std::string_view kRegistrationNameRule =
+    "1..64 characters of A-Z a-z 0-9 _ . -, not starting with '.'";
 // "replica-NAME.json".
 std::string RegistrationFileName(std::string_view name);
 // NAME of a "replica-NAME.json" file name; nullopt for any other name.

@@ -15,13 +15,15 @@ using nlohmann::json;
 
 const char* RoleName(Role role) { return role == Role::kPrimary ? "primary" : "replica"; }
 
-namespace {
-
-Status Invalid(const std::string& path, const std::string& detail) {
+Status InvalidNodeFile(const std::string& path, const std::string& detail) {
   return Status(Code::kDamage, Problem("invalid node file", path, detail),
                 "the file was damaged or written by another tool; run "
                 "'aerodb-repl verify' on the directory");
 }
+
+namespace {
+
+Status Invalid(const std::string& path, const std::string& detail) { return InvalidNodeFile(path, detail); }
 
 Result<json> ParseJsonFile(Fs& fs, const std::string& path) {
   AERO_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(fs, path));

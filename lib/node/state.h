@@ -67,6 +67,9 @@ Status SaveIdentity(Fs& fs, const std::string& dir, const Identity& id);
 
 // Validates every field and the NODE-3 invariants; `identity` gives H(0).
 Result<NodeState> LoadState(Fs& fs, const std::string& dir, const Identity& identity);
+// 1 `invalid node file 'PATH': DETAIL`, with the hint to run verify: a node
+// file that the open refuses.
+Status InvalidNodeFile(const std::string& path, const std::string& detail);
 Status SaveState(Fs& fs, const std::string& dir, const NodeState& state);
 
 // nullopt when the node is not halted.

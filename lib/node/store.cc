@@ -460,13 +460,10 @@ Status Node::ValidateAppliedBoundary(uint64_t size) {
 // have the next write set rewind the sequence (REC-8), acknowledged.
 Status Node::CheckNextSequence(uint64_t last_sequence) const {
   if (state_.next_sequence == last_sequence + 1) return Status::Ok();
-  return Status(Code::kDamage,
-                Problem("invalid node file", Path(kStateFile),
-                        "applied.next_sequence is " + std::to_string(state_.next_sequence) +
-                            ", but the log's last applied record has sequence " +
-                            std::to_string(last_sequence)),
-                "the file was damaged or written by another tool; run 'aerodb-repl verify' on "
-                "the directory");
+  return InvalidNodeFile(Path(kStateFile), "applied.next_sequence is " +
+                                               std::to_string(state_.next_sequence) +
+                                               ", but the log's last applied record has sequence " +
+                                               std::to_string(last_sequence));
 }
 
 // NODE-4: the bytes past applied.wal_offset. A replica drops them; a

@@ -45,7 +45,7 @@ Status RegisterReplica(Fs& fs, const RegisterOptions& o, archive::Registration* 
   if (!archive::IsRegistrationName(r.name)) {
     return Status(Code::kUsage,
                   Problem("invalid replica name", r.name,
-                          "1..64 characters of A-Z a-z 0-9 _ . -, not starting with '.'"),
+                          std::string(archive::kRegistrationNameRule)),
                   "give one with --replica-name");
   }
   // OBJ-31: a directory or an s3:// archive, through the one factory.

@@ -36,11 +36,6 @@ namespace aero::repl {
 
 namespace {
 
-// A node file that could not be read: an I/O fault (a special file, FM-132;
-// EIO) is 10 with its hint, as the open of apply-wal and status says; any
-// other refusal is damage.
-Finding Unreadable(std::string kind, const std::string& subject, const Status& s);
-
 Finding Damage(std::string kind, const std::string& subject, std::string detail,
                std::string hint = {}) {
   Finding f;
@@ -52,6 +47,9 @@ Finding Damage(std::string kind, const std::string& subject, std::string detail,
   return f;
 }
 
+// A node file that could not be read: an I/O fault (a special file, FM-132;
+// EIO) is 10 with its hint, as the open of apply-wal and status says; any
+// other refusal is damage.
 Finding Unreadable(std::string kind, const std::string& subject, const Status& s) {
   Finding f = Damage(std::move(kind), subject, s.message(), s.hint());
   if (s.code() == Code::kIo) f.severity = Severity::kIo;
