@@ -190,7 +190,10 @@ int RunMain(CLI::App& app, Runner& runner, int argc, char** argv) {
   // fresh mmap or trim it back to the kernel, and every reuse would fault
   // and zero its pages again (~10% of apply-wal's time). Keep them in the
   // heap instead: peak memory is unchanged, it is just not given back early.
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  // REC-12: a block above 4 MiB (only a large record's, REC-2: up to 64 MiB) is still
+  // mapped on its own and unmapped when freed: kept in the heap, each such
+  // record would leave its block behind beside the next one's.
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
   mallopt(M_TRIM_THRESHOLD, 128 << 20);
   app.require_subcommand(1);
   SetFormatter(&app, std::make_shared<SynopsisFormatter>());

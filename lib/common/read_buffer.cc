@@ -15,6 +15,7 @@ void ReadBuffer::MakeRoom(size_t need) {
   // blocks of that size, not one grown for a record (BlockPool).
   std::shared_ptr<char> fresh = pool_->Acquire(std::max(need, std::min(cap_, kMaxChunk)), &cap);
   if (have > 0) std::memcpy(fresh.get(), buf_ + begin_, have);
+  copied_ += have;
   buf_ = fresh.get();
   block_ = std::move(fresh);
   cap_ = cap;
@@ -28,7 +29,11 @@ bool ReadBuffer::FillSlow(size_t n) {
     // large). Growth toward `n` doubles with the bytes that did arrive, so a
     // length field that lies (up to 64 MiB) costs memory only for bytes the
     // file really holds.
-    if (cap_ - end_ < cap_ / 2 || cap_ < next_cap_) {
+    // REC-12: not when the need fits in this block from its start (a large record
+    // after Reserve, or after one growth): a fresh block would only copy
+    // the same bytes again, once per read, as large as the record.
+    const bool fits_from_start = begin_ == 0 && cap_ >= n;
+    if (!fits_from_start && (cap_ - end_ < cap_ / 2 || cap_ < next_cap_)) {
       MakeRoom(std::max(next_cap_, std::min(n, std::max(cap_, 2 * available()))));
     }
     const size_t want = cap_ - end_;

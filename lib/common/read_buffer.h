@@ -42,6 +42,13 @@ class ReadBuffer {
   // unchanged after Consume and Fill.
   const ByteBlock& block() const { return block_; }
   size_t available() const { return end_ - begin_; }
+  // REC-12: makes room for `n` bytes at data() at once, in one block, instead of
+  // growing toward them as they arrive: for a caller that knows the file
+  // holds them (a large record in a file at least that long), so the
+  // growth's copies and its two blocks at once are spared.
+  void Reserve(size_t n) {
+    if (cap_ - begin_ < n) MakeRoom(n);
+  }
   // Moves past `n` <= available() bytes; pointers from data() stay valid
   // until the next Fill.
   void Consume(size_t n) { begin_ += n; }
@@ -49,6 +56,9 @@ class ReadBuffer {
   bool eof() const { return eof_; }
   const Status& status() const { return status_; }
   size_t capacity() const { return cap_; }  // the current block's size
+  // Bytes moved from one block to the next so far (REC-12: for a large
+  // record, at most what was read before its length was known).
+  uint64_t copied_bytes() const { return copied_; }
 
  private:
   // The available bytes moved to the front of a buffer of at least `need`
@@ -64,6 +74,7 @@ class ReadBuffer {
   size_t begin_ = 0;
   size_t end_ = 0;
   size_t next_cap_ = kMinChunk;
+  uint64_t copied_ = 0;
   bool eof_ = false;
   Status status_;
 };

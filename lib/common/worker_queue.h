@@ -1,10 +1,12 @@
 // One producer hands items (chunks of bytes) to one worker thread through a
 // bounded queue, so that hashing or writing runs on the other core while the
 // producer reads and checks. At most `max_queued` items wait and, when the
-// queue is given a way to weigh them, at most `max_bytes` of them (one item
-// always may: an item as large as a record, REC-2, is never refused), so
-// memory is flat whatever the input size and grows with the largest record
-// only once, not by the queue's depth; consumed items come back through
+// queue is given a way to weigh them, at most `max_bytes` of them are in
+// flight: waiting, or being consumed, since an item's bytes (a reference to
+// a read block) are held until the worker is done with it. One item always
+// may go when nothing is in flight: an item as large as a record, REC-2, is
+// never refused. So memory is flat whatever the input size and grows with
+// the largest record only once, not by the queue's depth; consumed items come back through
 // Reuse() with their buffers' capacity, so a long stream allocates nothing
 // after warm-up.
 // The pipelines built on it: AsyncSha256, history::AsyncDigestChain,
@@ -47,10 +49,11 @@ class WorkerQueue {
     std::unique_lock<std::mutex> l(mu_);
     cv_.wait(l, [&] {
       return stopped_ ||
-             (queue_.size() < max_queued_ && (!weigh_ || queue_.empty() || queued_bytes_ + bytes <= max_bytes_));
+             (queue_.size() < max_queued_ &&
+              (!weigh_ || in_flight_bytes_ == 0 || in_flight_bytes_ + bytes <= max_bytes_));
     });
     if (stopped_) return;
-    queued_bytes_ += bytes;
+    in_flight_bytes_ += bytes;
     queue_.push_back(std::move(item));
     l.unlock();
     cv_.notify_all();
@@ -95,20 +98,25 @@ class WorkerQueue {
       }
       Item item = std::move(queue_.front());
       queue_.pop_front();
-      if (weigh_) queued_bytes_ -= weigh_(item);
+      const size_t bytes = weigh_ ? weigh_(item) : 0;  // before consume_, which may empty it
       l.unlock();
-      cv_.notify_all();
+      cv_.notify_all();  // a queue slot is free
       consume_(item);
       l.lock();
+      in_flight_bytes_ -= bytes;  // REC-12: its bytes are let go only now
       if (spare_.size() < max_queued_) spare_.push_back(std::move(item));
+      if (bytes > 0) {
+        l.unlock();
+        cv_.notify_all();
+      }
     }
   }
 
   Consume consume_;
   const size_t max_queued_;
-  const size_t max_bytes_;  // with weigh_: the most queued_bytes_ may reach (one item always may)
+  const size_t max_bytes_;  // with weigh_: the most in_flight_bytes_ may reach (one item always may)
   const Weigh weigh_;
-  size_t queued_bytes_ = 0;  // weigh_ of the items in queue_
+  size_t in_flight_bytes_ = 0;  // weigh_ of the items in queue_ and of the one being consumed
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Item> queue_;

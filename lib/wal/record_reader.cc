@@ -94,6 +94,14 @@ bool RecordReader::Next(Record* out) {
                                         " (valid: " + std::to_string(kMinRecordBytes) +
                                         ".." + std::to_string(kMaxRecordBytes) + ")");
   }
+  if (length > available() && length > ReadBuffer::kMaxChunk) {
+    // REC-12: a large record in a file that holds it: one block of its size, not a
+    // doubling toward it (peak memory one record, not one and a half). A
+    // length that claims more than the file holds still costs only what
+    // arrives (ReadBuffer).
+    Result<uint64_t> size = file_->Size();
+    if (size.ok() && *size >= offset_ + length) in_.Reserve(length);
+  }
   if (!Fill(length)) {
     if (!io_.ok()) {
       stop_.io = io_;

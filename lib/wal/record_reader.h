@@ -66,6 +66,8 @@ class RecordReader {
   const Stop& stop() const { return stop_; }
   // Offset just past the last record returned.
   uint64_t end_offset() const { return offset_; }
+  // The read window (REC-12: its block sizes and copies, for tests).
+  const ReadBuffer& input() const { return in_; }
 
  private:
   // Makes at least `n` bytes available at in_.data(); false at EOF (or error).
