@@ -29,8 +29,11 @@ std::string IoHint(int err) {
     case EROFS:
       return "check the permissions and that the file system is mounted writable, then re-run";
     case ELOOP:
-      return "a symlink stands where aerodb-repl writes its own file, and it is never followed: "
-             "remove the symlink, then re-run";
+      // Two causes give ELOOP: a symlink at the last component of a path
+      // opened with O_NOFOLLOW (our own files, LOG-3), or a loop of
+      // symlinks anywhere in the path (a -D that names one).
+      return "a symlink stands where aerodb-repl keeps its own file (it is never followed), or "
+             "the path runs through a loop of symlinks: remove or fix the symlink, then re-run";
     default:
       return "fix the file system, then re-run: nothing acknowledged was lost";
   }
@@ -40,8 +43,12 @@ namespace {
 Status ErrnoStatus(std::string_view what, const std::string& path, int err) {
   Code code = Code::kIo;
   if (err == ENOENT || err == ENOTDIR) code = Code::kNotFound;
+  // A caller that expects a file may be absent says so in its own words; a
+  // kNotFound that reaches the operator as it is still says what to check.
   return Status(code, Problem(what, path, std::strerror(err)),
-                code == Code::kIo ? IoHint(err) : std::string());
+                code == Code::kIo ? IoHint(err)
+                                  : "check the path: it names nothing that exists (a typo, a "
+                                    "file removed meanwhile, or a file system not mounted?)");
 }
 
 // Every file aerodb-repl opens is a regular file: a FIFO, socket or device

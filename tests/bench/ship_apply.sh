@@ -12,6 +12,11 @@
 #   bash tests/bench/ship_apply.sh [MIB] [BUILD_DIR]   (default 256 MiB, build-rel)
 # Each shape also prints the HIST-2 chain alone (chain_bench): the one
 # sequential step, hence the ceiling of ship's and apply's ratios.
+# Then the large-record case (REC-12): LARGE_MIB (default 32; 0 skips) MiB
+# records, one per write set, six write sets: the peak RSS of ship-wal,
+# apply-wal, verify (segments, replica, archive), snapshot export and
+# install, each also as a multiple of one record (memory grows with the
+# largest record, REC-2: up to 64 MiB, never with the WAL).
 #   SHAPES="bulk oltp" (default both); RUNS=N (default 5): our figures, and
 #   cat+sync of the same bytes, are the median of N rounds, each timed step
 #   after the same settle() (see below)
@@ -137,3 +142,27 @@ echo "  apply-wal with nothing new over the $NSEG segments   $NOOP_APPLY ms"
 echo "  status --from the same inbox                         $STATUS ms"
 echo "  ship-wal with nothing new                            $IDLE_SHIP ms"
 echo "  aerodb put + ship-wal resume on the long WAL         $RESUME_SHIP ms (the put included)"
+
+# Large records (REC-12): what each command holds for a record it must judge whole.
+LARGE_MIB=${LARGE_MIB:-32}
+if [ "$LARGE_MIB" -gt 0 ]; then
+  L=$W/large
+  rm -rf "$L"; mkdir -p "$L/out"
+  "$AERODB" init -D "$L/p" >/dev/null
+  "$AERODB" load -D "$L/p" --write-sets 6 --records-per-set 1 --body-bytes $(( LARGE_MIB * 1048576 - 512 )) --seed 5 >/dev/null
+  large() {  # NAME ARGS...: one run, its peak RSS in MiB and as records
+    local name=$1 kib; shift
+    /usr/bin/time -f %M -o "$L/rss" "$REPL" "$@" >/dev/null 2>"$L/err" || { cat "$L/err" >&2; return 1; }
+    kib=$(rss "$L/rss")
+    printf '  %-32s peak RSS %4d MiB = %s records\n' "$name" $((kib / 1024)) "$(ratio "$kib" $((LARGE_MIB * 1024)))"
+  }
+  echo
+  echo "large records: 6 write sets of one ${LARGE_MIB} MiB record (REC-12; the bound is two records plus the fixed buffers):"
+  large "ship-wal" ship-wal -D "$L/p" --to "$L/out"
+  large "apply-wal" apply-wal -D "$L/r" --from "$L/out"
+  large "verify of the segments" verify "$L/out"
+  large "verify of the replica" verify "$L/r"
+  large "snapshot export (zstd)" snapshot export -D "$L/r" -o "$L/s.tar.zst"
+  large "snapshot install" snapshot install "$L/s.tar.zst" -D "$L/i"
+  large "verify of the archive" verify "$L/s.tar.zst"
+fi

@@ -33,11 +33,17 @@ TEST_CASE("exclusive create refuses an existing file") {
   CHECK(ReadFile(t / "f") == "x");
 }
 
-TEST_CASE("open of a missing file is kNotFound with the path in the message") {
+TEST_CASE("open of a missing file is kNotFound with the path in the message, and a hint") {
   TempDir t;
   auto r = PosixFs().OpenRead(t / "nope");
   CHECK(r.status().code() == Code::kNotFound);
   CHECK(r.status().message().find(t / "nope") != std::string::npos);
+  CHECK(r.status().hint().find("check the path") == 0);
+  // Listing a missing directory too: what reaches the operator unchanged
+  // (check-history --archive NONE) still says what to check.
+  auto l = PosixFs().ListDir(t / "none");
+  CHECK(l.status().code() == Code::kNotFound);
+  CHECK(!l.status().hint().empty());
 }
 
 TEST_CASE("path helpers") {
@@ -108,10 +114,20 @@ TEST_CASE("LOG-3 NODE-6 the lock file is never opened through a symlink: 10 with
   auto l = PosixFs().Lock(t / "lock");
   REQUIRE(!l.ok());
   CHECK(l.status().code() == Code::kIo);
-  CHECK(l.status().hint().find("a symlink stands where aerodb-repl writes its own file") == 0);
+  CHECK(l.status().hint().find("a symlink stands where aerodb-repl keeps its own file") == 0);
   CHECK(!std::filesystem::exists(target));  // the link's target was not created
   // A symlink to an existing file: that file is not locked either.
   WriteFile(target, "x");
   CHECK(PosixFs().Lock(t / "lock").status().code() == Code::kIo);
   CHECK(ReadFile(target) == "x");
+}
+
+TEST_CASE("a path through a loop of symlinks is 10, and the hint names the loop as well as a planted symlink") {
+  TempDir t;
+  std::filesystem::create_symlink(t / "b", t / "a");
+  std::filesystem::create_symlink(t / "a", t / "b");
+  auto r = PosixFs().OpenRead(t / "a" / "state.json");
+  REQUIRE(!r.ok());
+  CHECK(r.status().code() == Code::kIo);
+  CHECK(r.status().hint().find("loop of symlinks") != std::string::npos);
 }
