@@ -157,7 +157,7 @@ if [ "$LARGE_MIB" -gt 0 ]; then
     printf '  %-32s peak RSS %4d MiB = %s records\n' "$name" $((kib / 1024)) "$(ratio "$kib" $((LARGE_MIB * 1024)))"
   }
   echo
-  echo "large records: 6 write sets of one ${LARGE_MIB} MiB record (REC-12; the bound is two records plus the fixed buffers):"
+  echo "large records: 6 write sets of one ${LARGE_MIB} MiB record (REC-12: two records plus the fixed buffers, four for ship-wal):"
   large "ship-wal" ship-wal -D "$L/p" --to "$L/out"
   large "apply-wal" apply-wal -D "$L/r" --from "$L/out"
   large "verify of the segments" verify "$L/out"
