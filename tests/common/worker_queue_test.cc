@@ -33,63 +33,65 @@ TEST_CASE("worker queue: every item consumed once, in order, and Finish waits fo
   CHECK(seen.size() == 3000);
 }
 
+// A queue of strings weighed by their size, at most `max_bytes` in flight,
+// whose worker holds the first item it takes until Open(), and empties each
+// item as the pipelines do (the weight is taken before, not after); a
+// producer thread pushes `items` in order and counts them.
+class GatedQueue {
+ public:
+  GatedQueue(size_t max_bytes, std::vector<std::string> items)
+      : q_([this](std::string& item) {
+             if (consumed.load() == 0) entered_.set_value();  // the first item only
+             open_.wait();
+             item.clear();
+             ++consumed;
+           }, 4, max_bytes, [](const std::string& s) { return s.size(); }),
+        producer_([this, items] {
+          for (const std::string& item : items) {
+            q_.Push(item);
+            ++pushed;
+          }
+        }) {}
+  // Waits until the worker has taken the first item (it holds it), then
+  // gives the others time to push what they must not.
+  void WaitFirstTaken(int at_least_pushed) {
+    first_taken_.wait();
+    while (pushed.load() < at_least_pushed) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  void OpenAndFinish() {
+    gate_.set_value();
+    producer_.join();
+    q_.Finish();
+  }
+  std::atomic<int> pushed{0}, consumed{0};
+
+ private:
+  std::promise<void> gate_, entered_;
+  std::shared_future<void> open_ = gate_.get_future().share();
+  std::future<void> first_taken_ = entered_.get_future();
+  WorkerQueue<std::string> q_;
+  std::thread producer_;  // last: started once everything else exists
+};
+
 TEST_CASE("worker queue: weighed items wait beyond max_bytes in flight, the one being consumed included, and one item always may, however large") {
-  std::promise<void> gate, entered;
-  std::shared_future<void> open = gate.get_future().share();
-  std::future<void> first_taken = entered.get_future();
-  std::atomic<int> consumed{0};
-  WorkerQueue<std::string> q([&](std::string& item) {
-    if (consumed.load() == 0) entered.set_value();  // the first item only: consumed counts after it
-    open.wait();
-    item.clear();  // as the pipelines do: the weight is taken before, not after
-    ++consumed;
-  }, 4, 5, [](const std::string& s) { return s.size(); });
-  std::atomic<int> pushed{0};
-  std::thread producer([&] {
-    for (const char* item : {"aaa", "bb", "c", "0123456789"}) {
-      q.Push(item);
-      ++pushed;
-    }
-  });
+  GatedQueue g(5, {"aaa", "bb", "c", "0123456789"});
   // The worker holds "aaa" (its 3 bytes are still in flight: the item's
   // block would be); "bb" makes 5; "c" would make 6 and waits.
-  first_taken.wait();
-  while (pushed.load() < 2) std::this_thread::yield();
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // time for a wrong third push
-  CHECK(pushed.load() == 2);
-  CHECK(consumed.load() == 0);
-  gate.set_value();
-  producer.join();  // "0123456789" (10 > 5) went once nothing was in flight
-  q.Finish();
-  CHECK(pushed.load() == 4);
-  CHECK(consumed.load() == 4);
+  g.WaitFirstTaken(2);
+  CHECK(g.pushed.load() == 2);
+  CHECK(g.consumed.load() == 0);
+  g.OpenAndFinish();  // "0123456789" (10 > 5) went once nothing was in flight
+  CHECK(g.pushed.load() == 4);
+  CHECK(g.consumed.load() == 4);
 }
 
 TEST_CASE("worker queue: an item as large as max_bytes waits until the one being consumed is done, not only taken") {
   // Two large items (a record each, REC-2) are never held at once by the
   // queue: the second goes only after the worker has let go of the first.
-  std::promise<void> gate, entered;
-  std::shared_future<void> open = gate.get_future().share();
-  std::future<void> first_taken = entered.get_future();
-  std::atomic<int> consumed{0};
-  WorkerQueue<std::string> q([&](std::string& item) {
-    if (consumed.load() == 0) entered.set_value();
-    open.wait();
-    item.clear();
-    ++consumed;
-  }, 4, 5, [](const std::string& s) { return s.size(); });
-  std::atomic<int> pushed{0};
-  std::thread producer([&] {
-    for (const char* item : {"0123456789", "abcdefghij"}) {
-      q.Push(item);
-      ++pushed;
-    }
-  });
-  first_taken.wait();  // the worker took the first item off the queue, and holds it
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  CHECK(pushed.load() == 1);
-  gate.set_value();
-  producer.join();
-  q.Finish();
-  CHECK(consumed.load() == 2);
+  GatedQueue g(5, {"0123456789", "abcdefghij"});
+  g.WaitFirstTaken(1);
+  CHECK(g.pushed.load() == 1);
+  g.OpenAndFinish();
+  CHECK(g.consumed.load() == 2);
 }

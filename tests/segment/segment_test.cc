@@ -156,6 +156,26 @@ TEST_CASE("SEG-4 SEG-8 a longer file, a wrong name, unknown flags and reserved b
   }
 }
 
+TEST_CASE("SEG-1 SEG-8 a version other than 1, or a header_size other than 192, is corrupt and named, even with a good header CRC") {
+  TempDir t;
+  const std::string path = MakeSegment(t, 1, 2, false);
+  const std::string full = ReadFile(path);
+  std::string v2 = full;
+  EncodeFixed16(v2.data() + kOffVersion, 2);
+  EncodeFixed32(v2.data() + kHeaderCrcOffset, Crc32(v2.data(), kHeaderCrcOffset));
+  WriteFile(path, v2);
+  SegmentCheck c = Verify(path);
+  CHECK(c.state == SegmentState::kCorrupt);
+  CHECK(c.detail == "unknown version 2");
+  std::string sized = full;
+  EncodeFixed16(sized.data() + kOffHeaderSize, 193);
+  EncodeFixed32(sized.data() + kHeaderCrcOffset, Crc32(sized.data(), kHeaderCrcOffset));
+  WriteFile(path, sized);
+  c = Verify(path);
+  CHECK(c.state == SegmentState::kCorrupt);
+  CHECK(c.detail == "header_size is not 192");
+}
+
 TEST_CASE("SEG-5 a body that lies about its write sets is corrupt even with good checksums") {
   TempDir t;
   SegmentHeader h;
