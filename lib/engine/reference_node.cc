@@ -4,6 +4,7 @@
 #include "node/permit.h"
 #include "node/storage_record.h"
 #include "wal/record.h"
+#include "wal/record_format.h"
 
 namespace aero::engine {
 
@@ -71,7 +72,16 @@ Result<uint64_t> ReferenceNode::Commit(const std::vector<Op>& ops) {
     }
     wal::DataPayload p{op.collection, op.id, op.collection, kSchemaVersion,
                        op.kind == Op::Kind::kDelete ? std::string_view() : op.body};
-    wal::AppendRecord(&bytes, static_cast<uint8_t>(type), seq++, wal::EncodeDataPayload(p));
+    const std::string payload = wal::EncodeDataPayload(p);
+    if (payload.size() > wal::kMaxRecordBytes - wal::kFramingBytes) {  // REC-2: every reader would refuse it
+      return Status(Code::kUsage,
+                    Problem("document too large", op.collection + "/" + op.id,
+                            "its WAL record would be " + std::to_string(payload.size() + wal::kFramingBytes) +
+                                " bytes, more than the " + std::to_string(wal::kMaxRecordBytes) +
+                                " a record may hold (REC-2)"),
+                    "store a smaller document; nothing was written");
+    }
+    wal::AppendRecord(&bytes, static_cast<uint8_t>(type), seq++, payload);
   }
   const uint64_t commit = state().applied_commit + 1;
   wal::AppendRecord(&bytes, static_cast<uint8_t>(wal::RecordType::kMvccCommit), seq++,

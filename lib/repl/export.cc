@@ -256,7 +256,7 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
     AERO_RETURN_IF_ERROR(CheckParentDir(
         fs, o.output,
         "create the directory first, or write the archive elsewhere; nothing was read or written"));
-    AERO_RETURN_IF_ERROR(node::RefuseInsideOwnFolder(o.data_dir, DirName(o.output), "--output"));  // NODE-13
+    AERO_RETURN_IF_ERROR(node::RefuseInsideOwnFolder(o.data_dir, DirName(o.output), "--output", o.output));  // NODE-13
   }
   Result<FileInfo> identity = fs.Stat(JoinPath(o.data_dir, node::kIdentityFile));
   if (identity.ok()) {

@@ -63,6 +63,16 @@ run "$AERODB" put -D "$D" nocollection '{}'
 expect_rc 2
 expect_err_contains "invalid document name 'nocollection': expected COLLECTION/ID"
 
+test_case "REC-2 load of a document whose record would pass 64 MiB is 2, and the log is unchanged"
+cp "$D/wal/wal.log" "$T/wal.before"
+run "$AERODB" load -D "$D" --write-sets 1 --records-per-set 1 --body-bytes 67108864
+expect_rc 2
+expect_err_contains "document too large '"
+expect_err_contains "more than the 67108864 a record may hold (REC-2)"
+cmp -s "$D/wal/wal.log" "$T/wal.before" && pass || fail "the log changed"
+run "$AERODB_REPL" verify "$D"
+expect_rc 0
+
 test_case "scan --json lists every live document and the CommitId read at"
 run "$AERODB" put -D "$D" orders/o1 '{"n":1}'
 run "$AERODB" put -D "$D" users/u9 '{"n":9}'

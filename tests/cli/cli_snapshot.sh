@@ -98,14 +98,16 @@ p=$("$AERODB" scan -D "$P" --json | jq -c '{commit, documents}')
 r=$("$AERODB" scan -D "$T/r" --json | jq -c '{commit, documents}')
 [ "$p" = "$r" ] && pass || fail "replica differs from primary"
 
-test_case "export: an empty --output is a usage error (2); an output inside the node's replication/ is 2"
+test_case "export: an empty --output is a usage error (2); an output inside the node's data directory is 2 (NODE-13)"
 run "$AERODB_REPL" snapshot export -D "$P" -o ''
 expect_rc 2
 expect_err "invalid value '--output': an empty path
 hint: give the archive's file name, for example snapshot.tar.zst"
-run "$AERODB_REPL" snapshot export -D "$P" -o "$P/replication/x.tar.zst"
-expect_rc 2
-expect_err_contains "refusing to write '$P/replication': it is inside $P/replication, which aerodb-repl owns"
-[ ! -e "$P/replication/x.tar.zst" ] && pass || fail "an archive was written inside replication/"
+for out in "$P/replication/x.tar.zst" "$P/metadata/schemas/x.tar.zst"; do
+  run "$AERODB_REPL" snapshot export -D "$P" -o "$out"
+  expect_rc 2
+  expect_err_contains "refusing to write '$out': it is inside $P, the node's data directory"
+  [ ! -e "$out" ] && pass || fail "an archive was written inside the data directory: $out"
+done
 
 finish

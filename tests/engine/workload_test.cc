@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include "engine/workload.h"
+#include "wal/record_format.h"
+#include "wal/record_reader.h"
 #include "support/test_util.h"
 
 using namespace aero;
@@ -50,4 +52,35 @@ TEST_CASE("workload: another seed writes other bytes") {
     wal[i] = ReadFile(dir + "/wal/wal.log");
   }
   CHECK(wal[0] != wal[1]);
+}
+
+TEST_CASE("REC-2 the reference node never writes a record longer than kMaxRecordBytes: 2, nothing written") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  auto n = ReferenceNode::Open(PosixFs(), dir, Access::kWrite);
+  REQUIRE(n.ok());
+  REQUIRE((*n)->Commit({Op{Op::Kind::kPut, "c", "small", "{}"}}).ok());
+  const std::string wal_before = ReadFile(dir + "/wal/wal.log");
+  // A body that fits kMaxRecordBytes by itself, not with the record's
+  // framing and its names: the length a reader would refuse (REC-2).
+  Op big{Op::Kind::kPut, "c", "big", std::string(wal::kMaxRecordBytes - 30, 'x')};
+  Result<uint64_t> r = (*n)->Commit({Op{Op::Kind::kPut, "c", "other", "{}"}, big});
+  REQUIRE(!r.ok());
+  CHECK(r.status().code() == Code::kUsage);
+  CHECK(r.status().message().find("document too large 'c/big'") == 0);
+  CHECK(!r.status().hint().empty());
+  CHECK(ReadFile(dir + "/wal/wal.log") == wal_before);  // not one byte of the write set
+  CHECK((*n)->state().applied_commit == 1);
+  // The largest body that does fit is written and read back by every reader.
+  big.body.resize(wal::kMaxRecordBytes - 100);
+  REQUIRE((*n)->Commit({big}).ok());
+  auto file = PosixFs().OpenRead(dir + "/wal/wal.log");
+  REQUIRE(file.ok());
+  wal::RecordReader reader(file->get());
+  wal::Record rec;
+  uint64_t records = 0;
+  while (reader.Next(&rec)) ++records;
+  CHECK(reader.stop().kind == wal::StopKind::kCleanEnd);
+  CHECK(records == 4);
 }

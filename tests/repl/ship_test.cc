@@ -1363,7 +1363,7 @@ TEST_CASE("LOG-31 temp files earlier runs left are removed under the directory l
   CHECK(ReadFile(t / "victim") == "precious");
 }
 
-TEST_CASE("NODE-13 ship-wal --to, snapshot export --output and --report-to inside the node's replication/ are 2, nothing written") {
+TEST_CASE("NODE-13 ship-wal --to, snapshot export --output and --report-to inside the node's data directory are 2, nothing written") {
   TempDir t;
   MakePrimary(t / "p", 5);
   // replication/history exists on a promoted node; any folder under
@@ -1372,29 +1372,41 @@ TEST_CASE("NODE-13 ship-wal --to, snapshot export --output and --report-to insid
   REQUIRE(PosixFs().MakeDir(inside).ok());
   Status s = Ship(t / "p", inside);
   CHECK(s.code() == Code::kUsage);
-  CHECK(s.message() == "refusing to write '" + inside + "': it is inside " + (t / "p/replication") +
-                           ", which aerodb-repl owns (every file there is read at open)");
-  CHECK(s.hint() == "give --to a directory outside the data directory's replication/");
+  CHECK(s.message() == "refusing to write '" + inside + "': it is inside " + (t / "p") +
+                           ", the node's data directory (its snapshots and archives would carry the file, "
+                           "and open reads every file of replication/)");
+  CHECK(s.hint() == "give --to a place outside the data directory");
   CHECK(std::filesystem::is_empty(inside));
   // Through another path to the same place (a symlink): the same refusal.
   std::filesystem::create_directory_symlink(inside, t / "alias");
   CHECK(Ship(t / "p", t / "alias").code() == Code::kUsage);
-  repl::ExportOptions e;
-  e.data_dir = t / "p";
-  e.output = t / "p/replication/x.tar.zst";
-  repl::ExportReport er;
-  Status ex = repl::ExportSnapshot(PosixFs(), e, &er);
-  CHECK(ex.code() == Code::kUsage);
-  CHECK(ex.hint() == "give --output a directory outside the data directory's replication/");
-  CHECK(!std::filesystem::exists(e.output));
+  // Content folders too: a file in metadata/schemas/ would be carried by
+  // every checkpoint and archive as a schema file; the root itself too.
+  for (const std::string& dir : {t / "p/metadata/schemas", t / "p/metadata", t / "p"}) {
+    CAPTURE(dir);
+    REQUIRE(std::filesystem::is_directory(dir));
+    CHECK(Ship(t / "p", dir).code() == Code::kUsage);
+    repl::ExportOptions e;
+    e.data_dir = t / "p";
+    e.output = dir + "/x.tar.zst";
+    repl::ExportReport er;
+    Status ex = repl::ExportSnapshot(PosixFs(), e, &er);
+    CHECK(ex.code() == Code::kUsage);
+    CHECK(ex.message().find("refusing to write '" + e.output + "'") == 0);  // the file, not its folder
+    CHECK(ex.hint() == "give --output a place outside the data directory");
+    CHECK(!std::filesystem::exists(e.output));
+    repl::RegisterOptions ro;
+    ro.data_dir = t / "p";
+    ro.archive = dir;
+    CHECK(repl::CheckReportTo(ro).code() == Code::kUsage);
+  }
+  CHECK(std::filesystem::is_empty(t / "p/metadata/schemas"));
+  // Beside the data directory nothing is refused.
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
   repl::RegisterOptions ro;
   ro.data_dir = t / "p";
-  ro.archive = inside;
-  CHECK(repl::CheckReportTo(ro).code() == Code::kUsage);
-  // Outside replication/ (the node's root included) nothing is refused.
-  ro.archive = t / "p";
+  ro.archive = t / "out";
   CHECK(repl::CheckReportTo(ro).ok());
-  REQUIRE(PosixFs().MakeDir(t / "out").ok());
   CHECK(Ship(t / "p", t / "out").ok());
   CHECK(node::Node::Open(PosixFs(), t / "p", node::Access::kRead).ok());
 }

@@ -1,6 +1,7 @@
 // formats/wal-segment.md: header layout, names, and the classification of
 // every truncation (in transit) and every single-bit flip (corrupt).
 #include <doctest/doctest.h>
+#include <zstd.h>
 
 #include <filesystem>
 
@@ -92,6 +93,38 @@ TEST_CASE("SEG-6 the same write sets give the same bytes") {
   TempDir a, b;
   CHECK(ReadFile(MakeSegment(a, 5, 4, false)) == ReadFile(MakeSegment(b, 5, 4, false)));
   CHECK(ReadFile(MakeSegment(a, 5, 4, true)) == ReadFile(MakeSegment(b, 5, 4, true)));
+}
+
+TEST_CASE("SEG-6 a zstd segment's body is one frame with its content size and no checksum, at level 3") {
+  TempDir t;
+  const std::string path = MakeSegment(t, 1, 40, true);
+  const std::string file = ReadFile(path);
+  const SegmentHeader h = DecodeHeader(file.substr(0, kSegmentHeaderBytes)).header;
+  REQUIRE(h.compressed());
+  const std::string frame = file.substr(kSegmentHeaderBytes, h.stored_size);
+  REQUIRE(frame.size() > 5);
+  CHECK(DecodeFixed32(frame.data()) == ZSTD_MAGICNUMBER);
+  CHECK(ZSTD_getFrameContentSize(frame.data(), frame.size()) == h.body_size);  // content size present
+  // The frame header descriptor (RFC 8878 3.1.1.1.1): bit 2 the content
+  // checksum flag, bits 0-1 the dictionary id's size.
+  const auto descriptor = static_cast<unsigned char>(frame[4]);
+  CHECK((descriptor & 0x04) == 0);  // no checksum: the seal covers the frame (SEG-7)
+  CHECK((descriptor & 0x03) == 0);  // no dictionary
+  CHECK(ZSTD_findFrameCompressedSize(frame.data(), frame.size()) == frame.size());  // one frame, nothing after
+  // Level 3, single-threaded: the frame is what libzstd makes of the body
+  // with exactly these parameters.
+  const std::string body = ReadFile(t / "wal.log");
+  REQUIRE(body.size() == h.body_size);
+  std::string expect(ZSTD_compressBound(body.size()), '\0');
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 3);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0);
+  const size_t n = ZSTD_compress2(cctx, expect.data(), expect.size(), body.data(), body.size());
+  ZSTD_freeCCtx(cctx);
+  REQUIRE(!ZSTD_isError(n));
+  expect.resize(n);
+  CHECK(frame == expect);
 }
 
 TEST_CASE("SEG-3 every truncation of a valid segment is in transit") {
