@@ -106,6 +106,9 @@ nlohmann::json StatusJson(const Options& o, const repl::NodeStatus& status, Code
   nlohmann::json problems = nlohmann::json::array();
   for (const Status& p : st->problems) problems.push_back({{"message", p.message()}, {"hint", p.hint()}});
   j["problems"] = problems;
+  nlohmann::json in_transit = nlohmann::json::array();  // LOG-18: not complete yet, not damage
+  for (const Status& p : st->in_transit) in_transit.push_back({{"message", p.message()}, {"hint", p.hint()}});
+  j["in_transit"] = in_transit;
   j["signatures"] = {{"required", st->signatures_required}, {"trusted_keys", st->trusted_key_ids}};  // SIG-15
   if (st->inbox) {
     j["inbox"] = {{"path", o.from},
@@ -165,6 +168,7 @@ int Run(Options& o) {
   if (!st.ok()) return Fail(st.status(), o.json);
   if (st->inbox) PrintSkipped(o.from, st->skipped);
   for (const Status& p : st->problems) std::fprintf(stderr, "%s\n", p.ToString().c_str());
+  for (const Status& p : st->in_transit) std::fprintf(stderr, "%s\n", p.ToString().c_str());  // LOG-18
   if (st->inbox && st->inbox->encrypted_no_key > 0) {  // ENC-14: said, with the hint, in text and --json
     std::fprintf(stderr, "%llu encrypted segment(s) of '%s' not read: %s\n",
                  static_cast<unsigned long long>(st->inbox->encrypted_no_key), o.from.c_str(),

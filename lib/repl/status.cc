@@ -75,8 +75,20 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
     }
     // LOG-18 with LOG-15, LOG-20: the lineage places each segment, as for
     // apply-wal; a lineage that does not read leaves the lag unknown.
-    Result<history::Lineage> lineage = archive::ReadLineage(
-        a, st.identity.system_id, n->history().files(), JoinPath(data_dir, node::kHistoryDir));
+    const std::string copies_dir = JoinPath(data_dir, node::kHistoryDir);
+    Result<history::Lineage> lineage =
+        archive::ReadLineage(a, st.identity.system_id, n->history().files(), copies_dir);
+    if (!lineage.ok() && lineage.status().code() == Code::kInTransit) {
+      // LOG-18: a history file still being copied is what apply-wal waits
+      // for (8), not damage: it is said, and the lag is the one the inbox
+      // gives without it (the node's own copies).
+      st.in_transit.push_back(lineage.status());
+      std::vector<history::SourcedFile> own;
+      for (const history::HistoryFile& h : n->history().files()) {
+        own.push_back({h, JoinPath(copies_dir, history::HistoryFileName(h.epoch))});
+      }
+      lineage = history::Lineage::Of(own);
+    }
     if (!lineage.ok()) {
       st.problems.push_back(lineage.status());
       st.inbox = lag;

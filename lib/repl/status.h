@@ -48,6 +48,9 @@ struct NodeStatus {
   std::vector<archive::CatalogSkip> skipped;
   // Damage in what status read (a shipped position that does not parse, ARC-4).
   std::vector<Status> problems;
+  // LOG-18: inbox files not complete yet (a history file being copied):
+  // said, not damage; the lag is the one the inbox gives without them.
+  std::vector<Status> in_transit;
 
   // 1 damaged, 6 halted, 5 fenced, else 0 (the exit code of `status`).
   Code outcome() const;

@@ -229,6 +229,41 @@ TEST_CASE("LOG-18 LOG-20 status --from never names a superseded segment as the n
   CHECK(s->inbox->lag == 0);
 }
 
+TEST_CASE("LOG-18 a history file still being copied into the inbox is in transit for status, as for apply-wal, not damage, and the lag stays") {
+  TempDir t;
+  Failover f;
+  f.second_replica = true;  // r2: a replica of epoch 1 at commit 30; the archive holds epoch 2's 31..40
+  MakeFailover(t.path(), f);
+  const std::string hist = t / "arch" / history::HistoryFileName(2);
+  const std::string whole = ReadFile(hist);
+  // Without the file at all: the lag the segments' names and headers give.
+  std::filesystem::remove(hist);
+  auto without = repl::GetStatus(PosixFs(), t / "r2", std::string(t / "arch"));
+  REQUIRE(without.ok());
+  REQUIRE(without->inbox);
+  REQUIRE(without->inbox->newest_commit);
+  // Half copied: the same lag, said in transit, and the exit stays 0.
+  WriteFile(hist, whole.substr(0, 10));
+  auto s = repl::GetStatus(PosixFs(), t / "r2", std::string(t / "arch"));
+  REQUIRE(s.ok());
+  CHECK(s->outcome() == Code::kOk);
+  CHECK(s->problems.empty());
+  REQUIRE(s->in_transit.size() == 1);
+  CHECK(s->in_transit[0].code() == Code::kInTransit);
+  CHECK(s->in_transit[0].message().find(hist) != std::string::npos);
+  REQUIRE(s->inbox);
+  CHECK(s->inbox->newest_commit == without->inbox->newest_commit);
+  CHECK(s->inbox->lag == without->inbox->lag);
+  repl::ApplyReport rep;
+  CHECK(Apply(t / "r2", t / "arch", &rep).code() == Code::kInTransit);  // what apply-wal says of it
+  // A damaged one (not JSON once complete) is still damage.
+  WriteFile(hist, std::string(whole.size(), 'x'));
+  auto bad = repl::GetStatus(PosixFs(), t / "r2", std::string(t / "arch"));
+  REQUIRE(bad.ok());
+  CHECK(bad->outcome() == Code::kDamage);
+  CHECK(bad->in_transit.empty());
+}
+
 TEST_CASE("SIG-15 status says whether the node requires signatures") {
   TempDir t;
   MakePrimary(t / "r", 3);
