@@ -179,13 +179,14 @@ int Run(Options& o) {
   // OPS-10: the file is written first; stdout and the exit are as without it.
   const int rc = o.metrics.empty() ? ExitCodeOf(outcome)
                                    : WriteMetricsFile(o, *st, ExitCodeOf(outcome));
+  // MODEL-9: the refusal as Permit words it, never re-typed here; on
+  // stderr with --json too (a failure always prints its message and hint).
+  if (!st->health.ok()) std::fprintf(stderr, "%s\n", st->health.ToString().c_str());
   if (o.json) {
     PrintJson(StatusJson(o, *st, outcome));
     return rc;
   }
   PrintStatusText(o, *st);
-  // MODEL-9: the refusal as Permit words it, never re-typed here.
-  if (!st->health.ok()) std::fprintf(stderr, "%s\n", st->health.ToString().c_str());
   return rc;
 }
 

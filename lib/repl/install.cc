@@ -111,7 +111,10 @@ class Installer {
     if (!info.ok()) {
       return info.status().code() == Code::kNotFound ? Status::Ok() : info.status();
     }
-    if (!info->is_dir) return Status(Code::kRefused, Problem("not a directory", o_.data_dir));
+    if (!info->is_dir) {
+      return Status(Code::kRefused, Problem("not a directory", o_.data_dir, "a file stands where the replica goes"),
+                    "give -D a directory that is absent or empty; nothing was installed");
+    }
     AERO_ASSIGN_OR_RETURN(auto entries, fs_.ListDir(o_.data_dir));
     if (entries.empty()) return Status::Ok();
     if (!o_.discard_existing) {

@@ -86,7 +86,12 @@ class Pruner {
     Result<archive::Catalog> c = archive::SegmentCatalog(*archive_).List();
     if (!c.ok()) {
       if (c.status().code() == Code::kNotFound) {
-        return Status(Code::kNotFound, Problem("archive not found", o_.archive, "no such directory"),
+        // A path that exists but is a file (ENOTDIR) says so.
+        Result<FileInfo> there = archive::IsObjectStore(o_.archive) ? Result<FileInfo>(c.status())
+                                                                     : fs_.Stat(o_.archive);
+        return Status(Code::kNotFound,
+                      Problem("archive not found", o_.archive,
+                              there.ok() && !there->is_dir ? "a file, not a directory" : "no such directory"),
                       "give the archive directory ship-wal publishes into");
       }
       return c.status();

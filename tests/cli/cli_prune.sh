@@ -99,4 +99,10 @@ run "$AERODB_REPL" prune --archive "$T/none" --keep-snapshots 1
 expect_rc 9
 expect_err "archive not found '$T/none': no such directory
 hint: give the archive directory ship-wal publishes into"
+test_case "prune --archive on a file says it is a file, not that nothing is there (9)"
+: > "$T/afile"
+run "$AERODB_REPL" prune --archive "$T/afile" --keep-snapshots 1
+expect_rc 9
+expect_err_contains "archive not found '$T/afile': a file, not a directory"
+
 finish

@@ -76,6 +76,7 @@ expect_rc 6
 run "$AERODB_REPL" status -D "$R" --json
 expect_rc 6
 expect_json .halted.code corrupt
+expect_err_contains "node is halted '$R': corrupt: record damage at body offset 0: crc mismatch"  # with --json too
 run "$AERODB_REPL" unhalt -D "$R"
 expect_rc 2
 cp "$OB/$first" "$IB/$first"

@@ -110,4 +110,13 @@ for out in "$P/replication/x.tar.zst" "$P/metadata/schemas/x.tar.zst"; do
   [ ! -e "$out" ] && pass || fail "an archive was written inside the data directory: $out"
 done
 
+test_case "install -D FILE: 5, the message has its detail and hint"
+run "$AERODB_REPL" snapshot export -D "$P" -o "$T/f.tar" --compression none
+expect_rc 0
+: > "$T/afile"
+run "$AERODB_REPL" snapshot install -D "$T/afile" "$T/f.tar"
+expect_rc 5
+expect_err "not a directory '$T/afile': a file stands where the replica goes
+hint: give -D a directory that is absent or empty; nothing was installed"
+
 finish
