@@ -147,8 +147,21 @@ class Pruner {
       }
       rep_.snapshots.push_back(std::move(s));
     }
+    // RET-9: a valid marker names the database, when one valid archive is
+    // of it; another database's archive is then ignored whatever its
+    // boundary. Otherwise the newest valid archive's system decides.
+    std::optional<history::SystemId> marked;
+    if (catalog_.claim_archive_marker) {
+      for (const auto& [name, man] : manifests_) {
+        if (archive::CheckClaimArchive(*archive_, man.system_id).ok()) {
+          marked = man.system_id;
+          break;
+        }
+      }
+    }
     for (const PruneSnapshot& s : rep_.snapshots) {
-      if (!manifests_.count(s.name)) continue;
+      auto m = manifests_.find(s.name);
+      if (m == manifests_.end() || (marked && !(m->second.system_id == *marked))) continue;
       if (!newest || s.boundary_commit > newest->boundary_commit) newest = &s;
     }
     if (newest) system_ = manifests_.at(newest->name).system_id;

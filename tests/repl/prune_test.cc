@@ -492,6 +492,28 @@ TEST_CASE("RET-9 a damaged history file or a foreign marker stops prune with not
   CHECK(after == want);
 }
 
+TEST_CASE("RET-9 RET-1 with a claim-archive marker, another database's archive of a higher boundary is ignored, not a reason to blame the marker") {
+  TempDir t;
+  const std::string root = t.path(), arch = t / "arch";
+  MakePrimary(root + "/p", 30);
+  REQUIRE(PosixFs().MakeDir(arch).ok());
+  REQUIRE(ShipInto(root + "/p", arch, 3000, true).ok());  // with the marker
+  ExportInto(root + "/p", arch + "/snap-30.tar");
+  Write(root + "/p", 10, 2);
+  REQUIRE(ShipInto(root + "/p", arch).ok());
+  ExportInto(root + "/p", arch + "/snap-40.tar");
+  MakePrimary(root + "/other", 60, 9);  // another database, further on
+  ExportInto(root + "/other", arch + "/stray.tar");
+  auto rep = Prune(arch, 1);
+  std::map<std::string, repl::PruneSnapshot> by;
+  for (const auto& s : rep.snapshots) by[s.name] = s;
+  CHECK(by["stray.tar"].action == "ignore");
+  CHECK(by["stray.tar"].reason.rfind("another database", 0) == 0);
+  CHECK(by["snap-40.tar"].action == "keep");
+  CHECK(by["snap-30.tar"].action == "remove");
+  CHECK(FileExists(arch + "/stray.tar"));
+}
+
 TEST_CASE("RET-12 --dry-run lists exactly what the real run removes") {
   TempDir t;
   MakeArchive(t.path());
