@@ -1,5 +1,6 @@
 #include "cli/common/log.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -11,6 +12,7 @@
 #include "cli/common/clock.h"
 #include "cli/common/progress.h"
 #include "common/log.h"
+#include "common/escape.h"
 
 namespace aero::cli {
 
@@ -66,6 +68,35 @@ class JsonFormatter final : public spdlog::formatter {
   std::string command_;
 };
 
+// OPS-4: `TIME LEVEL COMMAND: MESSAGE`, one line: a control character in
+// the message (a path with a newline) is escaped as in a problem's subject.
+class OneLineFormatter final : public spdlog::formatter {
+ public:
+  explicit OneLineFormatter(const std::string& command)
+      : command_(command),
+        pattern_("%Y-%m-%dT%H:%M:%S.%eZ %l " + command + ": %v", spdlog::pattern_time_type::utc, "\n") {}
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const std::string_view text(msg.payload.data(), msg.payload.size());
+    const bool one_line = std::none_of(text.begin(), text.end(), [](char c) {
+      const auto u = static_cast<unsigned char>(c);
+      return u < 0x20 || u == 0x7f;
+    });
+    if (one_line) return pattern_.format(msg, dest);
+    std::string escaped;
+    AppendEscaped(&escaped, text);
+    spdlog::details::log_msg copy = msg;
+    copy.payload = spdlog::string_view_t(escaped.data(), escaped.size());
+    pattern_.format(copy, dest);
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<OneLineFormatter>(command_);
+  }
+
+ private:
+  std::string command_;
+  spdlog::pattern_formatter pattern_;
+};
+
 // OPS-1: the one sink, stderr; a progress line drawn there is cleared first.
 class StderrSink final : public spdlog::sinks::base_sink<std::mutex> {
  protected:
@@ -98,8 +129,7 @@ void ConfigureLogging(const LogOptions& options, const std::string& command) {
   if (st.json) {
     sink->set_formatter(std::make_unique<JsonFormatter>(command));
   } else {
-    sink->set_formatter(std::make_unique<spdlog::pattern_formatter>(
-        "%Y-%m-%dT%H:%M:%S.%eZ %l " + command + ": %v", spdlog::pattern_time_type::utc, "\n"));
+    sink->set_formatter(std::make_unique<OneLineFormatter>(command));
   }
   st.logger = std::make_shared<spdlog::logger>("aerodb-repl", sink);
   st.logger->set_level(ParseLevel(options.level));  // OPS-3

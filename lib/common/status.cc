@@ -1,5 +1,7 @@
 #include "common/status.h"
 
+#include "common/escape.h"
+
 namespace aero {
 
 int ExitCodeOf(Code code) { return static_cast<int>(code); }
@@ -37,19 +39,7 @@ std::string Problem(std::string_view problem, std::string_view subject,
   out += " '";
   // The message is one line (then `hint:`): a control character in a path
   // is written escaped, as \n or \xNN, never raw.
-  for (const char c : subject) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (u < 0x20 || u == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
+  AppendEscaped(&out, subject);
   out += "'";
   if (!detail.empty()) {
     out += ": ";

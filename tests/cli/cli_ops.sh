@@ -217,4 +217,14 @@ expect_err_contains "hint: the previous metrics file, if any, is unchanged"
 cmp -s "$F" "$T/prev.prom" && pass || fail "the previous metrics file changed"
 rmdir "$F.tmp"
 
+test_case "OPS-4 a text log line stays one line when a path holds a newline"
+NLB="$T/new"$'\n'"line"
+cp -r "$OB" "$NLB"
+run "$AERODB_REPL" apply-wal -D "$T/r-nl" --from "$NLB" --log-level info --no-progress
+expect_rc 0
+# Every stderr line is a log line (TIME LEVEL COMMAND: ...), the path escaped.
+bad=$(grep -cvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z [a-z]+ apply-wal: ' <<<"$ERR")
+[ "$bad" = 0 ] && pass || fail "a stderr line is not a log line:"$'\n'"$ERR"
+expect_err_contains "$T/new\nline"
+
 finish
