@@ -1,6 +1,5 @@
 #include "cli/common/log.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -77,11 +76,7 @@ class OneLineFormatter final : public spdlog::formatter {
         pattern_("%Y-%m-%dT%H:%M:%S.%eZ %l " + command + ": %v", spdlog::pattern_time_type::utc, "\n") {}
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     const std::string_view text(msg.payload.data(), msg.payload.size());
-    const bool one_line = std::none_of(text.begin(), text.end(), [](char c) {
-      const auto u = static_cast<unsigned char>(c);
-      return u < 0x20 || u == 0x7f;
-    });
-    if (one_line) return pattern_.format(msg, dest);
+    if (!HasControlChar(text)) return pattern_.format(msg, dest);
     std::string escaped;
     AppendEscaped(&escaped, text);
     spdlog::details::log_msg copy = msg;

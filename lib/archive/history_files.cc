@@ -35,14 +35,20 @@ Result<std::vector<history::HistoryFile>> ReadHistoryFiles(Archive& a, const his
   return out;
 }
 
-Result<history::Lineage> ReadLineage(Archive& a, const history::SystemId& system,
-                                     const std::vector<history::HistoryFile>& copies,
-                                     const std::string& copies_dir) {
-  AERO_ASSIGN_OR_RETURN(std::vector<history::HistoryFile> there, ReadHistoryFiles(a, system));
+std::vector<history::SourcedFile> SourcedCopies(const std::vector<history::HistoryFile>& copies,
+                                                const std::string& copies_dir) {
   std::vector<history::SourcedFile> files;
   for (const history::HistoryFile& h : copies) {
     files.push_back({h, JoinPath(copies_dir, history::HistoryFileName(h.epoch))});
   }
+  return files;
+}
+
+Result<history::Lineage> ReadLineage(Archive& a, const history::SystemId& system,
+                                     const std::vector<history::HistoryFile>& copies,
+                                     const std::string& copies_dir) {
+  AERO_ASSIGN_OR_RETURN(std::vector<history::HistoryFile> there, ReadHistoryFiles(a, system));
+  std::vector<history::SourcedFile> files = SourcedCopies(copies, copies_dir);
   for (history::HistoryFile& h : there) {
     const std::string path = a.PathOf(history::HistoryFileName(h.epoch));
     files.push_back({std::move(h), path});

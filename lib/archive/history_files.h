@@ -18,6 +18,11 @@ namespace aero::archive {
 // invalid 1, foreign 5 (HFILE-3). kNotFound when `a` does not exist.
 Result<std::vector<history::HistoryFile>> ReadHistoryFiles(Archive& a, const history::SystemId& system);
 
+// A node's own history copies (`copies`, read from `copies_dir`), each
+// with the path it was read from, as Lineage::Of takes them.
+std::vector<history::SourcedFile> SourcedCopies(const std::vector<history::HistoryFile>& copies,
+                                                const std::string& copies_dir);
+
 // LOG-15: the lineage `a`'s history files describe together with a node's
 // own copies (`copies`, read from `copies_dir`; empty for none): one chain,
 // or the first problem: in transit 8, invalid 1, foreign 5, two files that

@@ -8,6 +8,8 @@
 
 namespace aero {
 
+// Whether `text` holds a control character (what AppendEscaped escapes).
+bool HasControlChar(std::string_view text);
 // Appends `text` to `out` with each control character escaped.
 void AppendEscaped(std::string* out, std::string_view text);
 

@@ -83,11 +83,7 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
       // for (8), not damage: it is said, and the lag is the one the inbox
       // gives without it (the node's own copies).
       st.in_transit.push_back(lineage.status());
-      std::vector<history::SourcedFile> own;
-      for (const history::HistoryFile& h : n->history().files()) {
-        own.push_back({h, JoinPath(copies_dir, history::HistoryFileName(h.epoch))});
-      }
-      lineage = history::Lineage::Of(own);
+      lineage = history::Lineage::Of(archive::SourcedCopies(n->history().files(), copies_dir));
     }
     if (!lineage.ok()) {
       st.problems.push_back(lineage.status());
