@@ -163,6 +163,21 @@ Envelope Frame(ReadableFile& raw, const KeyStore* keys, std::string* header_byte
     e.io = s;
     return e;
   }
+  if (e.size >= kEncHeaderBytes + kFinalChunkBytes) {  // check 3a, ENC-33
+    char tag[kFinalChunkBytes];
+    if (Status s = RawRead(raw, e.size - sizeof tag, tag, sizeof tag); !s.ok()) {
+      e.state = Verdict::kIoError;
+      e.io = s;
+      return e;
+    }
+    if (std::all_of(tag, tag + sizeof tag, [](char b) { return b == 0; })) {
+      e.state = Verdict::kInTransit;
+      e.detail = "its last " + std::to_string(sizeof tag) +
+                 " bytes are zero, where a complete file ends with its final chunk's tag: a "
+                 "copy that preallocated the file has not written its end yet";
+      return e;
+    }
+  }
   if (std::string bad = DecodeEncHeader(head, &e.header); !bad.empty()) return Corrupt(e, bad);
   e.expected = EncryptedSize(e.header.plaintext_size);
   if (e.size > e.expected) {  // ENC-7

@@ -45,6 +45,11 @@ constexpr int kSegmentZstdLevel = 3;
 // [0, 192 + stored_size) when the body is a zstd frame), signature.
 constexpr std::string_view kTrailerMagic{"AEROEND\n", 8};
 constexpr size_t kTrailerFixedBytes = 40;
+constexpr size_t kPreallocatedTailBytes = 16;  // SEG-9: the seal's last 16 bytes
+
+// SEG-9: a file this long (a header and a trailer: the smallest segment)
+// whose last kPreallocatedTailBytes are zero is a preallocated copy, in transit.
+constexpr uint64_t kSmallestSegmentBytes = kSegmentHeaderBytes + kTrailerFixedBytes;
 
 // SEG-2 name: EEEEEEEE-FFFFFFFFFFFFFFFF-LLLLLLLLLLLLLLLL.seg
 constexpr size_t kSegmentNameBytes = 46;

@@ -157,9 +157,24 @@ SegmentCheck Corrupt(SegmentCheck c, std::string detail) {
   return c;
 }
 
-}  // namespace
+// SEG-9: a file that checks 2-10 call corrupt is in transit when it is at
+// least the smallest segment and its last 16 bytes, the end of its seal,
+// are zero: a transport preallocated it and has not written its end yet.
+// Only a corrupt verdict costs the read.
+SegmentCheck CorruptUnlessPreallocated(ReadableFile& file, SegmentCheck c) {
+  if (c.state != SegmentState::kCorrupt || c.size < kSmallestSegmentBytes) return c;
+  char tail[kPreallocatedTailBytes];
+  Status s = ReadExactlyAt(file, c.size - kPreallocatedTailBytes, tail, sizeof tail);
+  if (!s.ok()) return Io(c, s);
+  if (std::any_of(tail, tail + sizeof tail, [](char b) { return b != 0; })) return c;
+  c.state = SegmentState::kInTransit;
+  c.detail = "its last " + std::to_string(kPreallocatedTailBytes) +
+             " bytes are zero, where a complete segment ends with its seal: a copy that "
+             "preallocated the file has not written its end yet (" + c.detail + ")";
+  return c;
+}
 
-SegmentCheck CheckSegmentHeader(ReadableFile& file, const SegmentNameInfo* name) {
+SegmentCheck JudgeHeader(ReadableFile& file, const SegmentNameInfo* name) {
   SegmentCheck c;
   Result<uint64_t> size = file.Size();
   if (!size.ok()) return Io(c, size.status());
@@ -211,6 +226,12 @@ SegmentCheck CheckSegmentHeader(ReadableFile& file, const SegmentNameInfo* name)
   std::memcpy(c.trailer_sha.data(), trailer + kTrailerMagic.size(), c.trailer_sha.size());
   c.state = SegmentState::kValid;
   return c;
+}
+
+}  // namespace
+
+SegmentCheck CheckSegmentHeader(ReadableFile& file, const SegmentNameInfo* name) {
+  return CorruptUnlessPreallocated(file, JudgeHeader(file, name));
 }
 
 SegmentCheck VerifySegment(ReadableFile& file, const SegmentNameInfo* name,
@@ -272,7 +293,9 @@ SegmentCheck VerifySegment(ReadableFile& file, const SegmentNameInfo* name,
   }
   if (!body_status.ok() && body_status.code() != Code::kDamage) return Io(c, body_status);
   const Sha256Digest seal = frame_sha ? frame_sha->Finish() : Sha256::Of(header);
-  if (seal != c.trailer_sha) return Corrupt(c, "sha256 mismatch");  // check 10
+  if (seal != c.trailer_sha) {  // check 10
+    return CorruptUnlessPreallocated(file, Corrupt(c, "sha256 mismatch"));
+  }
   // Check 11 (SEG-5): whole write sets, exactly as the header says.
   if (!body_status.ok()) return Corrupt(c, body_status.message());
   if (r.stop.kind != wal::StopKind::kCleanEnd) {

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -338,8 +339,9 @@ TEST_CASE("ENC-6 ENC-7 a cut at every chunk boundary and inside every chunk is i
       CHECK(*view->Size() < P);
       ++n;
     }
-    // Complete by its size, but the final chunk is not there: corrupt.
-    std::string padded = e.substr(0, e.size() - kFinalChunkBytes) + std::string(kFinalChunkBytes, '\0');
+    // Complete by its size, but the final chunk is not there: corrupt
+    // (zeros there are a preallocated copy, ENC-33).
+    std::string padded = e.substr(0, e.size() - kFinalChunkBytes) + std::string(kFinalChunkBytes, 'x');
     CHECK(JudgeBoth(padded, &ks) == Verdict::kCorrupt);
     CHECK(JudgeBoth(e, &ks) == Verdict::kValid);
     MESSAGE("ENC-6 cuts of a " << P << "-byte plaintext: " << n);
@@ -593,6 +595,59 @@ TEST_CASE("ENC-6 an encrypted segment cut anywhere is in transit for apply and v
   v = repl::Verify(fs, t / "in" / name, {});
   REQUIRE(v.ok());
   CHECK(v->outcome() == Code::kDamage);
+}
+
+// ENC-33, SEG-9: a copy that preallocated the file and writes it in order
+// has zeros from its write head on. Until the final tag is written the file
+// is in transit, by the envelope (with or without the key) and, when even
+// the magic is still zero, by the segment inside; apply-wal waits (8) and
+// does not halt, verify says 8, and the whole file is applied.
+TEST_CASE("ENC-33 SEG-9 a preallocated encrypted file not yet written to its end is in transit, with or without the key") {
+  const MasterKey k = KeyOf(33);
+  const KeyStore ks = StoreOf(k);
+  const size_t C = kChunkBytes + kTagBytes;
+  const std::string e = Encrypt(Plain(2 * kChunkBytes + 500), k);
+  std::vector<size_t> heads = {8, 50, kEncHeaderBytes, kEncHeaderBytes + 1, kEncHeaderBytes + C,
+                               kEncHeaderBytes + C + 7, e.size() - kFinalChunkBytes};
+  for (size_t head : heads) {
+    CAPTURE(head);
+    const std::string pre = e.substr(0, head) + std::string(e.size() - head, '\0');
+    CHECK(JudgeBoth(pre, &ks) == Verdict::kInTransit);
+    StringFile raw(pre);
+    const Envelope without = CheckEnvelope(raw, nullptr);
+    CHECK(without.state == Verdict::kInTransit);
+    CHECK(without.detail.find("preallocated") != std::string::npos);
+  }
+  // Zeros that stop before the tag are damage.
+  std::string holed = e;
+  std::fill(holed.begin() + kEncHeaderBytes + 10, holed.end() - kFinalChunkBytes - 1, '\0');
+  CHECK(JudgeBoth(holed, &ks) == Verdict::kCorrupt);
+
+  TempDir t;
+  MakePrimary(t / "p", 400);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  const EncryptionKey key{KeyOf(34), Algorithm::kChaCha20Poly1305};
+  repl::ShipReport rep;
+  REQUIRE(repl::ShipWal(PosixFs(), EncryptedShip(t / "p", t / "out", &key, 1u << 30), &rep).ok());
+  REQUIRE(rep.segments.size() == 1);
+  const std::string name = rep.segments[0].name;
+  const std::string whole = ReadFile(t / "out" / name);
+  const KeyStore ks2 = StoreOf(key.key);
+  DecryptingFs fs(PosixFs(), &ks2);
+  REQUIRE(PosixFs().MakeDir(t / "in").ok());
+  for (size_t head : {size_t{0}, size_t{4}, size_t{60}, kEncHeaderBytes + C, whole.size() - kFinalChunkBytes}) {
+    CAPTURE(head);
+    WriteFile(t / "in" / name, whole.substr(0, head) + std::string(whole.size() - head, '\0'));
+    std::filesystem::remove_all(t / "r");
+    CHECK(ApplyWith(t / "r", t / "in", ks2).code() == Code::kInTransit);
+    CHECK_FALSE(std::filesystem::exists(t / "r" / "replication" / "halt.json"));
+    auto v = repl::Verify(fs, t / "in", {});
+    REQUIRE(v.ok());
+    CHECK(v->outcome() == Code::kInTransit);
+  }
+  WriteFile(t / "in" / name, whole);
+  std::filesystem::remove_all(t / "r");
+  CHECK(ApplyWith(t / "r", t / "in", ks2).ok());
 }
 
 TEST_CASE("ENC-12 ship-wal with encryption: ENOSPC at every step is 10 with a hint and a crash leaves no partial segment") {

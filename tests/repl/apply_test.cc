@@ -13,6 +13,7 @@
 #include "segment/segment_format.h"
 #include "repl/status.h"
 #include "repl/unhalt.h"
+#include "repl/verify.h"
 #include "support/forwarding_fs.h"
 #include "support/read_counting_fs.h"
 #include "support/repl_fixture.h"
@@ -123,6 +124,45 @@ TEST_CASE("row 1 LOG-6 in transit: exit 8, nothing from it or after it applied")
   WriteFile(victim, full);  // the transfer finishes
   REQUIRE(Apply(t / "r", t / "out").ok());
   CheckSameHistory(t / "p", t / "r");
+}
+
+// SEG-9, FM-133: a transport that sizes the file first and then writes it
+// in order. At each stage of its copy apply-wal waits (8) without a halt,
+// status does not call it damage, verify says 8; once the copy ends the
+// replica converges.
+TEST_CASE("SEG-9 FM-133 apply-wal waits (8) on a preallocated segment, not halted, and converges once the copy ends") {
+  for (bool zstd : {false, true}) {
+    CAPTURE(zstd);
+    TempDir t;
+    MakePrimary(t / "p", 60);
+    REQUIRE(PosixFs().MakeDir(t / "out").ok());
+    REQUIRE(Ship(t / "p", t / "out", 6000, zstd).ok());
+    auto names = Segments(t / "out");
+    REQUIRE(names.size() >= 3);
+    const std::string victim = t / "out" / names.at(1);
+    const std::string full = ReadFile(victim);
+    for (size_t head : {size_t{0}, size_t{100}, segment::kSegmentHeaderBytes, full.size() / 2,
+                        full.size() - segment::kPreallocatedTailBytes}) {
+      CAPTURE(head);
+      WriteFile(victim, full.substr(0, head) + std::string(full.size() - head, '\0'));
+      Status s = Apply(t / "r", t / "out");
+      CHECK(s.code() == Code::kInTransit);
+      CHECK(s.message().find("segment in transit '" + victim + "': its last 16 bytes are zero") == 0);
+      CHECK(HaltCode(t / "r") == "");
+      auto first = segment::ParseSegmentName(names.at(0));
+      CHECK(StateOf(t / "r").applied_commit == first->last_commit);
+      auto st = repl::GetStatus(PosixFs(), t / "r", std::string(t / "out"));
+      REQUIRE(st.ok());
+      CHECK(st->outcome() == Code::kOk);
+      CHECK(st->problems.empty());
+      auto v = repl::Verify(PosixFs(), t / "out", {});
+      REQUIRE(v.ok());
+      CHECK(v->outcome() == Code::kInTransit);
+    }
+    WriteFile(victim, full);  // the copy ends
+    REQUIRE(Apply(t / "r", t / "out").ok());
+    CheckSameHistory(t / "p", t / "r");
+  }
 }
 
 TEST_CASE("row 2 LOG-12 corrupt: halt, exit 1, then 6 until unhalt, replace and converge") {
