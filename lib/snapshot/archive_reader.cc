@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -334,8 +335,37 @@ Status CheckStorageMember(ReadableFile* member) {
   return sr.status();
 }
 
-ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
-                         const ArchiveCheck* verified, const ReadOptions& options) {
+namespace {
+
+// SNAP-17: an archive called damaged is in transit when a transport
+// preallocated it and has not written its end: its last 16 bytes are zero,
+// and it is zstd or nothing of it is written (its first 512 bytes zero). A
+// plain tar ends in zero blocks, so its tail proves nothing once its first
+// bytes are there. Only a damage verdict costs these reads.
+ArchiveCheck DamageUnlessPreallocated(ReadableFile& file, ArchiveCheck c) {
+  if (c.state != ArchiveState::kCorrupt) return c;
+  constexpr size_t kTail = 16, kHead = 512;
+  Result<uint64_t> size = file.Size();
+  if (!size.ok() || *size < kTail) return c;
+  char tail[kTail], head[kHead];
+  const size_t head_bytes = static_cast<size_t>(std::min<uint64_t>(*size, kHead));
+  if (!ReadExactlyAt(file, *size - kTail, tail, kTail).ok() ||
+      !ReadExactlyAt(file, 0, head, head_bytes).ok()) {
+    return c;  // the damage stands: nothing shows a copy in progress
+  }
+  auto zero = [](const char* p, size_t n) { return std::all_of(p, p + n, [](char b) { return b == 0; }); };
+  const bool zstd = head_bytes >= 4 && std::memcmp(head, "\x28\xb5\x2f\xfd", 4) == 0;
+  if (!zero(tail, kTail) || !(zstd || zero(head, head_bytes))) return c;
+  c.state = ArchiveState::kInTransit;
+  c.detail = "its last 16 bytes are zero: a copy that preallocated the file has not written its end yet (" +
+             c.detail + ")";
+  c.findings.clear();  // what its zeros broke is not damage
+  return c;
+}
+
+// The verdict of the archive's bytes (SNAP-6, SNAP-7), before SNAP-17.
+ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
+                              const ArchiveCheck* verified, const ReadOptions& options) {
   ArchiveCheck c;
   if (Status loaded = LoadLibarchive(); !loaded.ok()) {
     c.state = ArchiveState::kIoError;
@@ -686,6 +716,13 @@ ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
   c.compressed_bytes = src.consumed();
   if (c.findings.empty()) c.state = ArchiveState::kValid;
   return c;
+}
+
+}  // namespace
+
+ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
+                         const ArchiveCheck* verified, const ReadOptions& options) {
+  return DamageUnlessPreallocated(file, ReadArchiveBytes(file, sink, verified, options));
 }
 
 }  // namespace aero::snapshot
