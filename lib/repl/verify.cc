@@ -678,6 +678,15 @@ class Continuity {
                                                    std::to_string(std::min(*before, s.last_commit)) +
                                                    " are also in an earlier segment")));
     }
+    if (last_owned < s.last_commit) {  // LOG-20 row 6: a later epoch owns its tail
+      report_->findings.push_back(MakeFinding(
+          Severity::kNotice, "superseded", s.path,
+          Problem("superseded segment", s.path,
+                  "commits " + std::to_string(last_owned + 1) + ".." + std::to_string(s.last_commit) +
+                      " belong to epoch " + std::to_string(s.epoch + 1) + " from commit " +
+                      std::to_string(last_owned + 1) + "; apply-wal takes this segment through commit " +
+                      std::to_string(last_owned) + " only")));
+    }
     if (!last_valid_ || last_owned > *last_valid_) last_valid_ = last_owned;
   }
 

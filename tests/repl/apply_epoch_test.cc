@@ -88,6 +88,19 @@ TEST_CASE("LOG-20 FM-63 segments of the old epoch beyond the branch point are sk
   }
   CHECK(seen);
   CheckSameHistory(t / "r", t / "r2");
+  // verify says what apply-wal did with it: its commits 31..35 superseded.
+  auto v = repl::Verify(PosixFs(), t / "arch", {});
+  REQUIRE(v.ok());
+  CHECK(v->outcome() == Code::kOk);
+  int notices = 0;
+  for (const auto& f : v->findings) {
+    if (f.kind == "superseded" && f.subject == t / "arch" / old[0]) {
+      ++notices;
+      CHECK(f.message.find("commits 31..35 belong to epoch 2 from commit 31; apply-wal takes this "
+                           "segment through commit 30 only") != std::string::npos);
+    }
+  }
+  CHECK(notices == 1);
   // A replica at the branch point meets the old epoch's segments too (at
   // one first commit the newer epoch sorts first, LOG-29): segments 31..35
   // of epoch 1 alone are skipped as superseded.
