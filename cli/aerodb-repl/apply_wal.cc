@@ -5,6 +5,7 @@
 #include "cli/aerodb-repl/commands.h"
 #include "cli/aerodb-repl/encryption.h"
 #include "cli/common/log.h"
+#include "cli/common/print_result.h"
 #include "cli/common/progress.h"
 #include "common/fs.h"
 #include "repl/apply.h"
@@ -67,7 +68,7 @@ int Print(const Options& o, Status s, const repl::ApplyReport& rep) {
     if (r.ok()) {
       registered = reg;
       if (!o.json) {
-        std::printf("registered '%s' in '%s': applied %llu\n", reg.name.c_str(), ro.archive.c_str(),
+        PrintResult("registered '%s' in '%s': applied %llu\n", reg.name.c_str(), ro.archive.c_str(),
                     static_cast<unsigned long long>(reg.applied_commit));
       }
     } else if (s.ok()) {
@@ -103,7 +104,7 @@ int Print(const Options& o, Status s, const repl::ApplyReport& rep) {
   if (!o.json) {
     for (const auto& seg : rep.segments) {
       if (seg.outcome == "applied") {
-        std::printf("applied %s: commits %llu..%llu\n", seg.name.c_str(),
+        PrintResult("applied %s: commits %llu..%llu\n", seg.name.c_str(),
                     static_cast<unsigned long long>(seg.applied_from),
                     static_cast<unsigned long long>(seg.applied_to));
       }
@@ -121,7 +122,7 @@ int Print(const Options& o, Status s, const repl::ApplyReport& rep) {
       if (!s.reason().empty()) fields["reason"] = s.reason();  // MODEL-9
       emit(fields);
     } else if (rep.applied_commit > rep.from_commit) {
-      std::printf("applied through commit %llu before stopping\n",
+      PrintResult("applied through commit %llu before stopping\n",
                   static_cast<unsigned long long>(rep.applied_commit));
     }
     return ExitCodeOf(s.code());
@@ -134,12 +135,12 @@ int Print(const Options& o, Status s, const repl::ApplyReport& rep) {
   if (o.json) {
     emit(OkJson(fields));
   } else if (o.follow) {
-    std::printf("applied through commit %llu\n", static_cast<unsigned long long>(rep.applied_commit));
+    PrintResult("applied through commit %llu\n", static_cast<unsigned long long>(rep.applied_commit));
   } else if (!exists) {
-    std::printf("nothing bootstrapped '%s': no write set applied, the directory was not created\n",
+    PrintResult("nothing bootstrapped '%s': no write set applied, the directory was not created\n",
                 o.apply.data_dir.c_str());
   } else {
-    std::printf("%s '%s': applied through commit %llu\n",
+    PrintResult("%s '%s': applied through commit %llu\n",
                 rep.bootstrapped ? "bootstrapped replica" : "up to date",
                 o.apply.data_dir.c_str(), static_cast<unsigned long long>(rep.applied_commit));
   }

@@ -6,6 +6,7 @@
 #include "cli/aerodb-repl/commands.h"
 #include "cli/aerodb-repl/encryption.h"
 #include "cli/common/log.h"
+#include "cli/common/print_result.h"
 #include "common/fs.h"
 #include "repl/check_history.h"
 
@@ -60,7 +61,7 @@ nlohmann::json SideJson(const repl::SideSummary& s, const repl::HistorySide& in)
 void PrintSignatureChecks(const repl::CheckHistoryReport& r) {
   if (!r.signatures_checked) return;  // the result line alone, as before (--json: checked false)
   for (const auto& c : r.signatures) {
-    std::printf("signature '%s': %s%s\n", c.path.c_str(), c.outcome.c_str(),
+    PrintResult("signature '%s': %s%s\n", c.path.c_str(), c.outcome.c_str(),
                 c.key_id.empty() ? "" : (" by key " + c.key_id).c_str());
   }
 }
@@ -106,7 +107,7 @@ int Run(Options& o) {
                         {"signatures", SignatureChecksJson(*r)}};
     PrintJson(j);
   } else {
-    std::printf("%s\n", Text(*r, o.sides[0].path, o.sides[1].path).c_str());
+    PrintResult("%s\n", Text(*r, o.sides[0].path, o.sides[1].path).c_str());
     PrintSignatureChecks(*r);
   }
   return ExitCodeOf(code);

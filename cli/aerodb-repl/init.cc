@@ -5,6 +5,7 @@
 
 #include "cli/aerodb-repl/commands.h"
 #include "cli/common/log.h"
+#include "cli/common/print_result.h"
 #include "common/fs.h"
 #include "repl/enrol.h"
 
@@ -42,20 +43,20 @@ int Run(const Options& o) {
                       {"notices", notices}}));
     return 0;
   }
-  std::printf("enrolled '%s': system %s, primary of epoch 1, base commit %llu (%s), applied commit %llu\n",
+  PrintResult("enrolled '%s': system %s, primary of epoch 1, base commit %llu (%s), applied commit %llu\n",
               rep.data_dir.c_str(), rep.system_id.c_str(),
               static_cast<unsigned long long>(rep.base_commit),
               rep.base_snapshot ? ("snapshot " + *rep.base_snapshot).c_str() : "no snapshot",
               static_cast<unsigned long long>(rep.applied_commit));
   if (rep.previous_system_id) {
-    std::printf("replaced history of system %s: its replicas need 'snapshot install'\n",
+    PrintResult("replaced history of system %s: its replicas need 'snapshot install'\n",
                 rep.previous_system_id->c_str());
   }
   if (rep.tail_bytes > 0) {
-    std::printf("not enrolled: %llu bytes after the last commit record (AeroDB's transaction in progress, or a torn tail)\n",
+    PrintResult("not enrolled: %llu bytes after the last commit record (AeroDB's transaction in progress, or a torn tail)\n",
                 static_cast<unsigned long long>(rep.tail_bytes));
   }
-  std::printf("next: aerodb-repl ship-wal -D %s --to TARGET\n", rep.data_dir.c_str());
+  PrintResult("next: aerodb-repl ship-wal -D %s --to TARGET\n", rep.data_dir.c_str());
   return 0;
 }
 

@@ -4,6 +4,7 @@
 
 #include "cli/aerodb-repl/commands.h"
 #include "cli/common/log.h"
+#include "cli/common/print_result.h"
 #include "common/fs.h"
 #include "repl/promote.h"
 
@@ -46,7 +47,7 @@ int Run(const Options& o) {
                       {"resumed", rep.resumed},
                       {"abandoned_commits", rep.abandoned_commits}}));
   } else {
-    std::printf("promoted '%s': primary of epoch %u from commit %llu (history file '%s', claimant %s)\n",
+    PrintResult("promoted '%s': primary of epoch %u from commit %llu (history file '%s', claimant %s)\n",
                 o.dir.c_str(), rep.epoch, static_cast<unsigned long long>(rep.branch_commit + 1),
                 rep.history_file.c_str(), rep.claimant.c_str());
   }

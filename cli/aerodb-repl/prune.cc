@@ -4,6 +4,7 @@
 
 #include "cli/aerodb-repl/commands.h"
 #include "cli/aerodb-repl/encryption.h"
+#include "cli/common/print_result.h"
 #include "common/fs.h"
 #include "repl/prune.h"
 
@@ -30,17 +31,17 @@ nlohmann::json UploadsJson(const repl::PruneReport& rep) {
 void PrintPruneExtras(const repl::PruneOptions& o, const repl::PruneReport& rep) {
   const char* verb = o.dry_run ? "would remove" : "removed";
   const auto& sigs = o.dry_run ? rep.sidecars : rep.removed_sidecars;
-  for (const auto& s : sigs) std::printf("%s '%s'\n", verb, s.c_str());
+  for (const auto& s : sigs) PrintResult("%s '%s'\n", verb, s.c_str());
   const auto& orphans = o.dry_run ? rep.orphan_sidecars : rep.removed_orphans;
-  for (const auto& s : orphans) std::printf("%s orphan sidecar '%s'\n", verb, s.c_str());
+  for (const auto& s : orphans) PrintResult("%s orphan sidecar '%s'\n", verb, s.c_str());
   for (const auto& u : rep.uploads) {
     const std::string age = u.age_seconds < 0 ? std::string("age unknown")
                                               : std::to_string(u.age_seconds / 3600) + " h";
     if (u.action == "abort" && (o.dry_run || u.aborted)) {
-      std::printf("%s upload '%s': started %s, %s before the store's %s\n", o.dry_run ? "would abort" : "aborted",
+      PrintResult("%s upload '%s': started %s, %s before the store's %s\n", o.dry_run ? "would abort" : "aborted",
                   u.key.c_str(), u.initiated.c_str(), age.c_str(), rep.store_date.c_str());
     } else if (u.action == "keep") {
-      std::printf("kept upload '%s': started %s, %s old, younger than %llu h\n", u.key.c_str(), u.initiated.c_str(),
+      PrintResult("kept upload '%s': started %s, %s old, younger than %llu h\n", u.key.c_str(), u.initiated.c_str(),
                   age.c_str(), static_cast<unsigned long long>(o.stale_upload_hours));
     }
   }
@@ -100,7 +101,7 @@ int Run(Options& o) {
   nlohmann::json fields = ReportJson(o.prune, rep);
   if (!o.json) {
     for (const auto& r : rep.registrations) {
-      std::printf("replica '%s' (%s:%s): epoch %u, applied %llu, %s\n", r.name.c_str(),
+      PrintResult("replica '%s' (%s:%s): epoch %u, applied %llu, %s\n", r.name.c_str(),
                   r.host.c_str(), r.data_dir.c_str(), r.epoch,
                   static_cast<unsigned long long>(r.applied_commit),
                   r.pin ? ("pins commit " + std::to_string(*r.pin)).c_str()
@@ -109,11 +110,11 @@ int Run(Options& o) {
     for (const auto& sn : rep.snapshots) {
       if (sn.action == "ignore") {
         // A valid archive has no reason until the plan: the run stopped first.
-        std::printf("snapshot '%s': ignored, %s\n", sn.name.c_str(),
+        PrintResult("snapshot '%s': ignored, %s\n", sn.name.c_str(),
                     sn.reason.empty() ? "not planned: prune stopped before it chose what to keep"
                                       : sn.reason.c_str());
       } else if (sn.action == "keep") {
-        std::printf("snapshot '%s': kept (epoch %u, boundary %llu)\n", sn.name.c_str(), sn.epoch,
+        PrintResult("snapshot '%s': kept (epoch %u, boundary %llu)\n", sn.name.c_str(), sn.epoch,
                     static_cast<unsigned long long>(sn.boundary_commit));
       }
     }
@@ -121,7 +122,7 @@ int Run(Options& o) {
     const char* verb = o.prune.dry_run ? "would remove" : "removed";
     for (size_t i = 0; i < rep.plan.size(); ++i) {
       if (!o.prune.dry_run && i >= rep.removed.size()) break;
-      std::printf("%s '%s'\n", verb, rep.plan[i].c_str());
+      PrintResult("%s '%s'\n", verb, rep.plan[i].c_str());
     }
     PrintPruneExtras(o.prune, rep);
   }
@@ -140,9 +141,9 @@ int Run(Options& o) {
   if (o.json) {
     PrintJson(OkJson(fields));
   } else if (!rep.nothing_because.empty()) {
-    std::printf("nothing to prune '%s': %s\n", o.prune.archive.c_str(), rep.nothing_because.c_str());
+    PrintResult("nothing to prune '%s': %s\n", o.prune.archive.c_str(), rep.nothing_because.c_str());
   } else {
-    std::printf("%s '%s': %zu snapshot archive(s) and %zu segment(s) through commit %llu\n",
+    PrintResult("%s '%s': %zu snapshot archive(s) and %zu segment(s) through commit %llu\n",
                 o.prune.dry_run ? "would prune" : "pruned", o.prune.archive.c_str(),
                 static_cast<size_t>(rep.plan_snapshots),
                 rep.plan.size() - static_cast<size_t>(rep.plan_snapshots),

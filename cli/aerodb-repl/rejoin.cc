@@ -5,6 +5,7 @@
 #include "cli/aerodb-repl/commands.h"
 #include "cli/aerodb-repl/encryption.h"
 #include "cli/common/log.h"
+#include "cli/common/print_result.h"
 #include "common/fs.h"
 #include "repl/rejoin.h"
 
@@ -35,7 +36,7 @@ int Run(Options& o) {
                       {"applied_commit", rep.applied_commit},
                       {"branch_commit", rep.branch_commit}}));
   } else {
-    std::printf("rejoined '%s': a replica of epoch %u at commit %llu; apply-wal continues with epoch %u from commit %llu\n",
+    PrintResult("rejoined '%s': a replica of epoch %u at commit %llu; apply-wal continues with epoch %u from commit %llu\n",
                 o.rejoin.data_dir.c_str(), rep.epoch, static_cast<unsigned long long>(rep.applied_commit),
                 rep.epoch + 1, static_cast<unsigned long long>(rep.branch_commit + 1));
   }

@@ -5,6 +5,7 @@
 #include "cli/aerodb-repl/commands.h"
 #include "cli/aerodb-repl/encryption.h"
 #include "cli/common/log.h"
+#include "cli/common/print_result.h"
 #include "cli/common/progress.h"
 #include "common/fs.h"
 #include "repl/follow.h"
@@ -59,9 +60,9 @@ void LogShipped(const Options& o, const repl::ShipReport& rep) {
 
 // The history files and segments a run published, a line each.
 void PrintPublished(const repl::ShipReport& rep) {
-  for (const auto& h : rep.history_files) std::printf("published %s\n", h.c_str());
+  for (const auto& h : rep.history_files) PrintResult("published %s\n", h.c_str());
   for (const auto& seg : rep.segments) {
-    std::printf("%s %s: commits %llu..%llu, %llu bytes\n",
+    PrintResult("%s %s: commits %llu..%llu, %llu bytes\n",
                 seg.already_there ? "identical" : "published", seg.name.c_str(),
                 static_cast<unsigned long long>(seg.first_commit),
                 static_cast<unsigned long long>(seg.last_commit),
@@ -119,14 +120,14 @@ int Print(const Options& o, const Status& s, const repl::ShipReport& rep) {
     return 0;
   }
   if (rep.marked_claim_archive) {
-    std::printf("marked '%s' as the claim archive (claim-archive.json)\n", rep.target.c_str());
+    PrintResult("marked '%s' as the claim archive (claim-archive.json)\n", rep.target.c_str());
   }
   PrintPublished(rep);
   if (rep.segments.empty()) {
-    std::printf("nothing to ship '%s': shipped through commit %llu\n", rep.target.c_str(),
+    PrintResult("nothing to ship '%s': shipped through commit %llu\n", rep.target.c_str(),
                 static_cast<unsigned long long>(rep.shipped_commit));
   } else {
-    std::printf("shipped '%s': through commit %llu\n", rep.target.c_str(),
+    PrintResult("shipped '%s': through commit %llu\n", rep.target.c_str(),
                 static_cast<unsigned long long>(rep.shipped_commit));
   }
   return 0;

@@ -5,6 +5,7 @@
 #include "cli/aerodb-repl/commands.h"
 #include "cli/aerodb-repl/encryption.h"
 #include "cli/common/log.h"
+#include "cli/common/print_result.h"
 #include "cli/common/progress.h"
 #include "common/fs.h"
 #include "repl/export.h"
@@ -59,7 +60,7 @@ int RunExport(ExportOpts o) {
                       {"data_bytes", rep.data_bytes},
                       {"archive_bytes", rep.archive_bytes}}));
   } else {
-    std::printf("exported '%s': commit %llu (base %llu), %llu members, %llu bytes\n",
+    PrintResult("exported '%s': commit %llu (base %llu), %llu members, %llu bytes\n",
                 rep.output.c_str(), static_cast<unsigned long long>(rep.boundary_commit),
                 static_cast<unsigned long long>(rep.base_commit),
                 static_cast<unsigned long long>(rep.members),
@@ -103,7 +104,7 @@ int RunInstall(InstallOpts o) {
                       {"applied_commit", rep.applied_commit},
                       {"members", rep.members}}));
   } else {
-    std::printf("installed replica '%s': applied through commit %llu; continue with apply-wal\n",
+    PrintResult("installed replica '%s': applied through commit %llu; continue with apply-wal\n",
                 o.x.data_dir.c_str(), static_cast<unsigned long long>(rep.applied_commit));
   }
   return 0;

@@ -4,6 +4,7 @@
 #include "cli/aerodb-repl/commands.h"
 #include "cli/aerodb-repl/encryption.h"
 #include "cli/common/log.h"
+#include "cli/common/print_result.h"
 #include "common/fs.h"
 #include "repl/metrics.h"
 #include "repl/status.h"
@@ -60,9 +61,9 @@ void LogStatus(const Options& o, const repl::NodeStatus& st) {
 // SIG-15: whether the node requires signatures (SIG-5).
 void PrintSignatureMode(const repl::NodeStatus& st) {
   if (st.signatures_required) {
-    std::printf("  signatures      required (%zu trusted keys)\n", st.trusted_key_ids.size());
+    PrintResult("  signatures      required (%zu trusted keys)\n", st.trusted_key_ids.size());
   } else {
-    std::printf("  signatures      not required\n");
+    PrintResult("  signatures      not required\n");
   }
 }
 
@@ -129,33 +130,33 @@ nlohmann::json StatusJson(const Options& o, const repl::NodeStatus& status, Code
 void PrintStatusText(const Options& o, const repl::NodeStatus& status) {
   const repl::NodeStatus* st = &status;
   const node::NodeState& s = st->state;
-  std::printf("node '%s'\n", o.dir.c_str());
-  std::printf("  role            %s\n", node::RoleName(s.role));
-  std::printf("  system id       %s\n", st->identity.system_id.ToHex().c_str());
-  std::printf("  epoch           %u\n", s.epoch);
-  std::printf("  applied commit  %llu\n", static_cast<unsigned long long>(s.applied_commit));
-  std::printf("  history digest  %s\n", history::DigestToHex(s.applied_digest).c_str());
-  std::printf("  base commit     %llu\n", static_cast<unsigned long long>(s.base_commit));
-  std::printf("  halted          %s\n",
+  PrintResult("node '%s'\n", o.dir.c_str());
+  PrintResult("  role            %s\n", node::RoleName(s.role));
+  PrintResult("  system id       %s\n", st->identity.system_id.ToHex().c_str());
+  PrintResult("  epoch           %u\n", s.epoch);
+  PrintResult("  applied commit  %llu\n", static_cast<unsigned long long>(s.applied_commit));
+  PrintResult("  history digest  %s\n", history::DigestToHex(s.applied_digest).c_str());
+  PrintResult("  base commit     %llu\n", static_cast<unsigned long long>(s.base_commit));
+  PrintResult("  halted          %s\n",
               st->authority.halt ? (st->authority.halt->code + ": " + st->authority.halt->detail).c_str() : "no");
   for (const auto& t : st->shipped) {
-    std::printf("  shipped         '%s' through commit %llu (%llu behind)\n", t.target.c_str(),
+    PrintResult("  shipped         '%s' through commit %llu (%llu behind)\n", t.target.c_str(),
                 static_cast<unsigned long long>(t.commit), static_cast<unsigned long long>(t.lag));
   }
   if (st->inbox) {
     if (st->inbox->newest_commit) {
-      std::printf("  lag             %llu commits (newest complete segment ends at %llu)\n",
+      PrintResult("  lag             %llu commits (newest complete segment ends at %llu)\n",
                   static_cast<unsigned long long>(st->inbox->lag),
                   static_cast<unsigned long long>(*st->inbox->newest_commit));
     } else {
-      std::printf("  lag             unknown: no complete segment in '%s'\n", o.from.c_str());
+      PrintResult("  lag             unknown: no complete segment in '%s'\n", o.from.c_str());
     }
   }
   if (st->authority.fenced) {
-    std::printf("  fenced          epoch %u from commit %llu\n", st->authority.fenced->epoch,
+    PrintResult("  fenced          epoch %u from commit %llu\n", st->authority.fenced->epoch,
                 static_cast<unsigned long long>(st->authority.fenced->branch_commit));
   }
-  if (st->authority.promoting) std::printf("  promoting       yes\n");
+  if (st->authority.promoting) PrintResult("  promoting       yes\n");
   PrintSignatureMode(*st);
 }
 

@@ -3,6 +3,7 @@
 
 #include "cli/aerodb-repl/commands.h"
 #include "cli/common/log.h"
+#include "cli/common/print_result.h"
 #include "common/fs.h"
 #include "repl/unhalt.h"
 
@@ -30,11 +31,11 @@ int Run(const Options& o) {
                                                                 {"commit", rep.cleared->commit}})
                                               : nlohmann::json(nullptr)}}));
   } else if (!rep.cleared) {
-    std::printf("nothing to clear '%s': the node is not halted\n", o.dir.c_str());
+    PrintResult("nothing to clear '%s': the node is not halted\n", o.dir.c_str());
   } else {
-    std::printf("cleared halt '%s': %s: %s\n", o.dir.c_str(), rep.cleared->code.c_str(),
+    PrintResult("cleared halt '%s': %s: %s\n", o.dir.c_str(), rep.cleared->code.c_str(),
                 rep.cleared->detail.c_str());
-    std::printf("hint: remove or replace '%s' before the next apply-wal, or it halts again\n",
+    PrintResult("hint: remove or replace '%s' before the next apply-wal, or it halts again\n",
                 rep.cleared->subject.c_str());
   }
   return 0;

@@ -4,6 +4,7 @@
 #include "cli/aerodb-repl/commands.h"
 #include "cli/aerodb-repl/encryption.h"
 #include "cli/common/log.h"
+#include "cli/common/print_result.h"
 #include "cli/common/progress.h"
 #include "common/fs.h"
 #include "history/digest.h"
@@ -111,34 +112,34 @@ std::string Range(const std::optional<uint64_t>& a, const std::optional<uint64_t
 }
 
 void PrintText(const repl::VerifyReport& r) {
-  std::printf("verify '%s': %s\n", r.path.c_str(), r.kind.c_str());
-  if (r.system_id) std::printf("  system id       %s\n", r.system_id->c_str());
+  PrintResult("verify '%s': %s\n", r.path.c_str(), r.kind.c_str());
+  if (r.system_id) PrintResult("  system id       %s\n", r.system_id->c_str());
   if (r.wal) {
     const repl::WalSummary& w = *r.wal;
-    std::printf("  wal             %s (%llu bytes)\n", w.path.c_str(),
+    PrintResult("  wal             %s (%llu bytes)\n", w.path.c_str(),
                 static_cast<unsigned long long>(w.bytes));
-    std::printf("  records         %llu (%llu data, %llu commit)\n",
+    PrintResult("  records         %llu (%llu data, %llu commit)\n",
                 static_cast<unsigned long long>(w.records),
                 static_cast<unsigned long long>(w.data_records),
                 static_cast<unsigned long long>(w.commit_records));
-    std::printf("  sequences       %s\n", Range(w.first_sequence, w.last_sequence).c_str());
-    std::printf("  commits         %s (%llu write sets)\n",
+    PrintResult("  sequences       %s\n", Range(w.first_sequence, w.last_sequence).c_str());
+    PrintResult("  commits         %s (%llu write sets)\n",
                 Range(w.first_commit, w.last_commit).c_str(),
                 static_cast<unsigned long long>(w.write_sets));
     if (w.digest) {
-      std::printf("  history digest  %s%s\n", history::DigestToHex(*w.digest).c_str(),
+      PrintResult("  history digest  %s%s\n", history::DigestToHex(*w.digest).c_str(),
                   w.digest_from_zero_system_id ? " (seeded from the all-zero system id)" : "");
     } else {
-      std::printf("  history digest  unknown (the log does not start at commit 1)\n");
+      PrintResult("  history digest  unknown (the log does not start at commit 1)\n");
     }
-    std::printf("  uncommitted     %llu records, %llu bytes\n",
+    PrintResult("  uncommitted     %llu records, %llu bytes\n",
                 static_cast<unsigned long long>(w.tail_records),
                 static_cast<unsigned long long>(w.tail_bytes));
-    std::printf("  end             %s\n", w.stop.c_str());
+    PrintResult("  end             %s\n", w.stop.c_str());
   }
   for (const auto& s : r.segments) {
     if (s.header_known) {
-      std::printf("  segment         %s: %s, epoch %u, commits %llu..%llu, %llu records, %llu "
+      PrintResult("  segment         %s: %s, epoch %u, commits %llu..%llu, %llu records, %llu "
                   "bytes%s\n",
                   s.path.c_str(), s.state.c_str(), s.epoch,
                   static_cast<unsigned long long>(s.first_commit),
@@ -146,29 +147,29 @@ void PrintText(const repl::VerifyReport& r) {
                   static_cast<unsigned long long>(s.record_count),
                   static_cast<unsigned long long>(s.bytes), s.compressed ? ", zstd" : "");
     } else {
-      std::printf("  segment         %s: %s, %llu bytes\n", s.path.c_str(), s.state.c_str(),
+      PrintResult("  segment         %s: %s, %llu bytes\n", s.path.c_str(), s.state.c_str(),
                   static_cast<unsigned long long>(s.bytes));
     }
   }
   if (r.kind == "archive" && r.archive_members) {
-    std::printf("  archive         %llu members, base commit %llu, boundary commit %llu\n",
+    PrintResult("  archive         %llu members, base commit %llu, boundary commit %llu\n",
                 static_cast<unsigned long long>(*r.archive_members),
                 static_cast<unsigned long long>(*r.first_commit),
                 static_cast<unsigned long long>(*r.last_commit));
-    std::printf("  history digest  %s\n", r.archive_digest->c_str());
+    PrintResult("  history digest  %s\n", r.archive_digest->c_str());
   }
   if (r.kind == "segment-dir") {
     if (r.first_commit) {
-      std::printf("  commits         %llu..%llu in %zu segments\n",
+      PrintResult("  commits         %llu..%llu in %zu segments\n",
                   static_cast<unsigned long long>(*r.first_commit),
                   static_cast<unsigned long long>(*r.last_commit), r.segments.size());
     }
   }
   for (const auto& s : r.storage) {
-    std::printf("  storage         %s (%llu records)\n", s.path.c_str(),
+    PrintResult("  storage         %s (%llu records)\n", s.path.c_str(),
                 static_cast<unsigned long long>(s.records));
   }
-  if (r.findings.empty()) std::printf("findings: none\n");
+  if (r.findings.empty()) PrintResult("findings: none\n");
   for (const auto& f : r.findings) {
     // Damage goes to stderr too, so a pipeline that drops stdout still sees it.
     FILE* out = f.severity == repl::Severity::kNotice ? stdout : stderr;

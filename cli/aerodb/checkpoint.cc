@@ -1,5 +1,6 @@
 // aerodb checkpoint -D DIR: snapshot the state at the last commit, empty the WAL.
 #include "cli/aerodb/commands.h"
+#include "cli/common/print_result.h"
 #include "common/fs.h"
 #include "engine/reference_node.h"
 #include "node/store.h"
@@ -21,7 +22,7 @@ int Run(const Options& o) {
   if (o.json) {
     PrintJson(OkJson({{"snapshot_id", *id}, {"commit_boundary", commit}}));
   } else {
-    std::printf("checkpoint '%s': snapshot %s at commit %llu\n", o.dir.c_str(), id->c_str(),
+    PrintResult("checkpoint '%s': snapshot %s at commit %llu\n", o.dir.c_str(), id->c_str(),
                 static_cast<unsigned long long>(commit));
   }
   return 0;

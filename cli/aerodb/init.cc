@@ -1,5 +1,6 @@
 // aerodb init -D DIR: a new primary (epoch 1, commit 0, new system id).
 #include "cli/aerodb/commands.h"
+#include "cli/common/print_result.h"
 #include "common/fs.h"
 #include "node/store.h"
 
@@ -22,7 +23,7 @@ int Run(const Options& o) {
     PrintJson(OkJson({{"data_dir", o.dir}, {"system_id", id}, {"role", "primary"},
                       {"epoch", 1}, {"commit", 0}}));
   } else {
-    std::printf("initialised primary '%s': system id %s, epoch 1\n", o.dir.c_str(), id.c_str());
+    PrintResult("initialised primary '%s': system id %s, epoch 1\n", o.dir.c_str(), id.c_str());
   }
   return 0;
 }

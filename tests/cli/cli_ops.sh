@@ -227,4 +227,18 @@ bad=$(grep -cvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z [a-z]+ apply-wal: ' <<<"$
 [ "$bad" = 0 ] && pass || fail "a stderr line is not a log line:"$'\n'"$ERR"
 expect_err_contains "$T/new\nline"
 
+test_case "OPS-4 a result line on stdout stays one line when a path holds a newline"
+NLR="$T/rep"$'\n'"x"
+run "$AERODB_REPL" apply-wal -D "$NLR" --from "$OB" --log-level off --no-progress
+expect_rc 0
+expect_out_contains "'$T/rep\nx': applied through commit"
+# Every stdout line is a result line of its own: none starts with the path's tail.
+[ "$(grep -c "^x'" <<<"$OUT")" = 0 ] && pass || fail "a result line was split:"$'\n'"$OUT"
+run "$AERODB_REPL" status -D "$NLR" --log-level off
+expect_rc 0
+[ "$(head -1 <<<"$OUT")" = "node '$T/rep\nx'" ] && pass || fail "status's first line:"$'\n'"$OUT"
+run "$AERODB_REPL" verify "$NLR" --log-level off
+expect_rc 0
+[ "$(head -1 <<<"$OUT")" = "verify '$T/rep\nx': data-dir" ] && pass || fail "verify's first line:"$'\n'"$OUT"
+
 finish
