@@ -599,11 +599,31 @@ Status Bootstrap(Fs& fs, archive::Archive& inbox, const ApplyOptions& o, ApplyRe
   return loop;
 }
 
+// apply-wal(1): a run that stops before the replica is opened still
+// reports the acknowledged position, read without the lock (state.json is
+// replaced whole); nothing when there is no replica to read.
+void PeekPosition(Fs& fs, const std::string& dir, ApplyReport& rep) {
+  Result<node::Identity> identity = node::LoadIdentity(fs, dir);
+  if (!identity.ok()) return;
+  Result<node::NodeState> st = node::LoadState(fs, dir, *identity);
+  if (st.ok()) rep.from_commit = rep.applied_commit = st->applied_commit;
+}
+
+Status ApplyExisting(Fs& fs, const ApplyOptions& o, ApplyReport& rep);
+
 }  // namespace
 
 Status ApplyWal(Fs& fs, const ApplyOptions& o, ApplyReport* report) {
   ApplyReport scratch;
   ApplyReport& rep = report ? *report : scratch;
+  Status s = ApplyExisting(fs, o, rep);
+  if (!s.ok() && !rep.bootstrapped && rep.applied_commit == 0) PeekPosition(fs, o.data_dir, rep);
+  return s;
+}
+
+namespace {
+
+Status ApplyExisting(Fs& fs, const ApplyOptions& o, ApplyReport& rep) {
   // OBJ-12: the inbox through the one factory, a directory or an s3:// archive.
   AERO_ASSIGN_OR_RETURN(std::unique_ptr<archive::Archive> inbox_archive, archive::OpenArchive(fs, o.inbox));
   Result<FileInfo> info = fs.Stat(o.data_dir);
@@ -634,5 +654,7 @@ Status ApplyWal(Fs& fs, const ApplyOptions& o, ApplyReport* report) {
   if (s.ok()) judged.Record(applier.judged());
   return s;
 }
+
+}  // namespace
 
 }  // namespace aero::repl

@@ -348,7 +348,16 @@ TEST_CASE("apply-wal refuses on a primary (5) and when locked (7)") {
   REQUIRE(Apply(t / "r", t / "out").ok());
   auto held = engine::ReferenceNode::Open(PosixFs(), t / "r", node::Access::kWrite);
   REQUIRE(held.ok());
-  CHECK(Apply(t / "r", t / "out").code() == Code::kLocked);
+  // apply-wal(1): the report still names the acknowledged position.
+  repl::ApplyReport rep;
+  CHECK(Apply(t / "r", t / "out", &rep).code() == Code::kLocked);
+  CHECK(rep.applied_commit == 5);
+  CHECK(rep.from_commit == 5);
+  // And so does a run whose inbox is missing.
+  held->reset();
+  repl::ApplyReport missing;
+  CHECK(Apply(t / "r", t / "nowhere", &missing).code() == Code::kNotFound);
+  CHECK(missing.applied_commit == 5);
 }
 
 TEST_CASE("NODE-10 MODEL-3 a replica reads at its applied CommitId") {
