@@ -38,6 +38,12 @@ Result<json> ParseComplete(std::string_view bytes, const std::string& subject, s
   };
   if (bytes.size() > max_bytes) return invalid(subject, "larger than " + std::to_string(max_bytes) + " bytes");
   if (bytes.empty()) return in_transit();
+  if (bytes.back() == '\0') {  // HFILE-3, SEG-9: a complete file ends in '\n'
+    return Status(Code::kInTransit,
+                  Problem("file in transit", subject,
+                          "its last byte is NUL: a copy that preallocated the file has not written its end yet"),
+                  "re-run once the copy has finished");
+  }
   // Before CheckCanonical's copy and dumps, which recurse once per level; a
   // cut of a valid file nests 3 deep at most, so it is still in transit.
   if (JsonDepth(bytes) > kMaxJsonDepth) {

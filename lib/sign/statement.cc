@@ -187,6 +187,11 @@ DecodedSidecar DecodeSidecar(std::string_view bytes) {
     out.detail = "larger than " + std::to_string(kMaxSidecarBytes) + " bytes";
     return out;
   }
+  if (!bytes.empty() && bytes.back() == '\0') {  // SIG-6, SEG-9: a complete sidecar ends in '\n'
+    out.state = SidecarState::kInTransit;
+    out.detail = "its last byte is NUL: a copy that preallocated the file has not written its end yet";
+    return out;
+  }
   size_t pos = 0, i = 0;
   while (pos < bytes.size()) {
     const size_t nl = bytes.find('\n', pos);

@@ -93,6 +93,13 @@ TEST_CASE("HFILE-3 every cut of a history file is in transit, every bit flip inv
   // Complete JSON followed by more bytes is not a copy in progress.
   CHECK(Outcome(bytes + "x") == Code::kDamage);
   CHECK(Outcome(bytes + "\n") == Code::kDamage);
+  // SEG-9: a copy that preallocated the file, written up to any point,
+  // is in transit, until its newline is there.
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    CHECK_MESSAGE(Outcome(bytes.substr(0, n) + std::string(bytes.size() - n, '\0')) == Code::kInTransit,
+                  "preallocated, written to " << n);
+  }
+  CHECK(Outcome(bytes) == Code::kOk);
 }
 
 TEST_CASE("HFILE-3 hostile values: mistyped, missing, extra and over-long fields are invalid (1)") {

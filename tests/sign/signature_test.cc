@@ -222,6 +222,11 @@ TEST_CASE("SIG-6 every cut of a sidecar is in transit, no sidecar is in transit"
   CHECK(sign::DecodeSidecar(*side + "\n").state == sign::SidecarState::kMalformed);
   CHECK(sign::DecodeSidecar("garbage").state == sign::SidecarState::kMalformed);
   CHECK(sign::DecodeSidecar(std::string(2000, 'a')).state == sign::SidecarState::kMalformed);
+  // SEG-9: a copy that preallocated the file, written up to any point.
+  for (size_t n = 0; n < side->size(); ++n) {
+    sign::DecodedSidecar d = sign::DecodeSidecar(side->substr(0, n) + std::string(side->size() - n, '\0'));
+    CHECK_MESSAGE(d.state == sign::SidecarState::kInTransit, "preallocated, written to " << n << ": " << d.detail);
+  }
   // Through the judge: absent = unsigned (8), a cut = in transit (8), never refused.
   TempDir t;
   Fs& fs = PosixFs();
