@@ -159,8 +159,9 @@ while IFS= read -r line; do
   touch "$f"
 done <"$TSV"
 echo "mutation score per spec (killed/mutants):"
-for spec in $(printf '%s\n' "${!SPEC_TOTAL[@]}" | sort); do
+while IFS= read -r spec; do  # a line each: "(no rule id)" holds spaces
+  [ -n "$spec" ] || continue
   printf '  %-42s %3d/%-3d\n' "$spec" "${SPEC_KILLED[$spec]:-0}" "${SPEC_TOTAL[$spec]}"
-done
+done < <(printf '%s\n' "${!SPEC_TOTAL[@]}" | sort)
 echo "$total mutants, $killed killed"
 [ "$total" = "$killed" ]
