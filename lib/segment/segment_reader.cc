@@ -165,7 +165,7 @@ SegmentCheck CorruptUnlessPreallocated(ReadableFile& file, SegmentCheck c) {
   if (c.state != SegmentState::kCorrupt || c.size < kSmallestSegmentBytes) return c;
   char tail[kPreallocatedTailBytes];
   Status s = ReadExactlyAt(file, c.size - kPreallocatedTailBytes, tail, sizeof tail);
-  if (!s.ok()) return Io(c, s);
+  if (!s.ok()) return s.code() == Code::kDamage ? c : Io(c, s);  // a decrypted view's damage stands
   if (std::any_of(tail, tail + sizeof tail, [](char b) { return b != 0; })) return c;
   c.state = SegmentState::kInTransit;
   c.detail = "its last " + std::to_string(kPreallocatedTailBytes) +

@@ -345,14 +345,20 @@ namespace {
 ArchiveCheck DamageUnlessPreallocated(ReadableFile& file, ArchiveCheck c) {
   if (c.state != ArchiveState::kCorrupt) return c;
   constexpr size_t kTail = 16, kHead = 512;
+  auto unreadable = [&](const Status& s) {  // an I/O fault is 10; a decrypted view's damage stands
+    if (s.code() == Code::kDamage) return c;
+    c.state = ArchiveState::kIoError;
+    c.io = s;
+    c.detail = s.message();
+    return c;
+  };
   Result<uint64_t> size = file.Size();
-  if (!size.ok() || *size < kTail) return c;
+  if (!size.ok()) return unreadable(size.status());
+  if (*size < kTail) return c;
   char tail[kTail], head[kHead];
   const size_t head_bytes = static_cast<size_t>(std::min<uint64_t>(*size, kHead));
-  if (!ReadExactlyAt(file, *size - kTail, tail, kTail).ok() ||
-      !ReadExactlyAt(file, 0, head, head_bytes).ok()) {
-    return c;  // the damage stands: nothing shows a copy in progress
-  }
+  if (Status s = ReadExactlyAt(file, *size - kTail, tail, kTail); !s.ok()) return unreadable(s);
+  if (Status s = ReadExactlyAt(file, 0, head, head_bytes); !s.ok()) return unreadable(s);
   auto zero = [](const char* p, size_t n) { return std::all_of(p, p + n, [](char b) { return b == 0; }); };
   const bool zstd = head_bytes >= 4 && std::memcmp(head, "\x28\xb5\x2f\xfd", 4) == 0;
   if (!zero(tail, kTail) || !(zstd || zero(head, head_bytes))) return c;

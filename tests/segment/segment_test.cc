@@ -13,6 +13,7 @@
 #include "segment/segment_format.h"
 #include "segment/segment_reader.h"
 #include "segment/segment_writer.h"
+#include "support/forwarding_fs.h"
 #include "support/test_util.h"
 #include "wal/wal_scan.h"
 
@@ -195,6 +196,35 @@ TEST_CASE("SEG-9 a preallocated segment is in transit until its last 16 bytes ar
   CHECK(Verify(path).state == SegmentState::kCorrupt);
   WriteFile(path, std::string(kSmallestSegmentBytes, '\0'));
   CHECK(Verify(path).state == SegmentState::kInTransit);
+  // An I/O fault while SEG-9 reads the tail is an I/O error (10), never
+  // damage or in transit: a file with a zeroed magic and its seal intact.
+  std::string bad_magic = ReadFile(MakeSegment(t, 1, 2, false));
+  std::fill(bad_magic.begin(), bad_magic.begin() + 8, '\0');
+  WriteFile(path, bad_magic);
+  CHECK(Verify(path).state == SegmentState::kCorrupt);
+  class TailFault final : public ForwardingFile {
+   public:
+    using ForwardingFile::ForwardingFile;
+    Status Seek(uint64_t off) override {
+      pos_ = off;
+      return ForwardingFile::Seek(off);
+    }
+    Result<size_t> Read(char* buf, size_t n) override {
+      if (pos_ + n > *Size() - kPreallocatedTailBytes) return Status(Code::kIo, "read 'f': Input/output error");
+      Result<size_t> got = ForwardingFile::Read(buf, n);
+      if (got.ok()) pos_ += *got;
+      return got;
+    }
+
+   private:
+    uint64_t pos_ = 0;
+  };
+  auto opened = PosixFs().OpenRead(path);
+  REQUIRE(opened.ok());
+  TailFault faulty(std::move(*opened));
+  const SegmentCheck io = CheckSegmentHeader(faulty, nullptr);
+  CHECK(io.state == SegmentState::kIoError);
+  CHECK(io.io.code() == Code::kIo);
 }
 
 TEST_CASE("SEG-4 every single-bit flip of a valid segment is corrupt") {
