@@ -343,7 +343,8 @@ namespace {
 // plain tar ends in zero blocks, so its tail proves nothing once its first
 // bytes are there. Only a damage verdict costs these reads.
 ArchiveCheck DamageUnlessPreallocated(ReadableFile& file, ArchiveCheck c) {
-  if (c.state != ArchiveState::kCorrupt) return c;
+  // A file read only in order (SIG-21's hashed pass) cannot be looked at again.
+  if (c.state != ArchiveState::kCorrupt || !file.SupportsReadAt()) return c;
   constexpr size_t kTail = 16, kHead = 512;
   auto unreadable = [&](const Status& s) {  // an I/O fault is 10; a decrypted view's damage stands
     if (s.code() == Code::kDamage) return c;
