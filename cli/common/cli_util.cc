@@ -112,7 +112,10 @@ void AddDataDir(CLI::App* sub, std::string* dir) {
       ->type_name("DIR")
       ->transform(CLI::Validator(
           [](std::string& v) {
-            v = DirectoryArgument(v);  // `.`, `DIR/.`, `DIR/`: the directory's own name
+            // `.`, `DIR/.`, `DIR/`: the directory's own name; a symlink, what it names (MODEL-10)
+            Result<std::string> dir = ResolveDirectoryArgument(v);
+            if (!dir.ok()) return dir.status().message();
+            v = *dir;
             return std::string();
           },
           "", "directory"));
@@ -312,7 +315,8 @@ nlohmann::json OkJson(nlohmann::json fields) {
 
 void PrintSkipped(const std::string& dir, const std::vector<archive::CatalogSkip>& skipped) {
   for (const archive::CatalogSkip& k : skipped) {
-    std::fprintf(stderr, "ignored '%s': %s\n", JoinPath(dir, k.name).c_str(), k.reason.c_str());
+    // OPS-4: the name as a transport made it, escaped (Problem), one line each.
+    std::fprintf(stderr, "%s\n", Problem("ignored", JoinPath(dir, k.name), k.reason).c_str());
   }
 }
 

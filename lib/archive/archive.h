@@ -51,13 +51,25 @@ class Archive {
   // made; kRefused naming the archive otherwise. Writers of claims call it
   // before they publish one.
   virtual Status ClaimsAllowed() { return Status::Ok(); }
+  // What stands under `name`, not following a symlink (ARC-2); kNotFound
+  // when nothing does. An object store holds files only.
+  virtual Result<ArchiveEntry::Type> TypeOf(const std::string& name) {
+    (void)name;
+    return ArchiveEntry::Type::kFile;
+  }
 };
+
+// LOG-4, ARC-2: ok when `name` is absent or a regular file; else 10 "not a
+// regular file": readers ignore a symlink, a directory or a FIFO under a
+// file's name, so a writer must never take it for the file.
+Status RefuseIrregular(Archive& a, const std::string& name);
 
 // A directory on a POSIX file system, through `fs` (not owned).
 class PosixArchive final : public Archive {
  public:
   PosixArchive(Fs& fs, std::string dir) : fs_(fs), dir_(std::move(dir)) {}
   const std::string& location() const override { return dir_; }
+  Result<ArchiveEntry::Type> TypeOf(const std::string& name) override;
   Result<std::vector<ArchiveEntry>> List() override;
   Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& name) override;
   Status PublishExclusive(const std::string& temp_path, const std::string& name) override;

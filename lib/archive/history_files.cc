@@ -58,6 +58,7 @@ Result<history::Lineage> ReadLineage(Archive& a, const history::SystemId& system
 
 Status CheckClaimArchive(Archive& a, const history::SystemId& system) {
   const std::string name(history::kClaimArchiveMarker);
+  AERO_RETURN_IF_ERROR(RefuseIrregular(a, name));  // LOG-4, ARC-2: a link is no marker
   Result<std::string> bytes = ReadArchiveFile(a, name, history::kMaxMarkerBytes + 1);
   if (!bytes.ok()) {
     if (bytes.status().code() != Code::kNotFound) return bytes.status();

@@ -18,6 +18,28 @@ Result<std::vector<ArchiveEntry>> PosixArchive::List() {
   return out;
 }
 
+Result<ArchiveEntry::Type> PosixArchive::TypeOf(const std::string& name) {
+  AERO_ASSIGN_OR_RETURN(FileInfo i, fs_.LStat(PathOf(name)));
+  return i.is_symlink ? ArchiveEntry::Type::kSymlink
+         : i.is_dir   ? ArchiveEntry::Type::kDirectory
+         : i.is_regular ? ArchiveEntry::Type::kFile
+                        : ArchiveEntry::Type::kOther;
+}
+
+Status RefuseIrregular(Archive& a, const std::string& name) {
+  Result<ArchiveEntry::Type> type = a.TypeOf(name);
+  if (!type.ok()) return type.status().code() == Code::kNotFound ? Status::Ok() : type.status();
+  const char* what = *type == ArchiveEntry::Type::kSymlink     ? "a symlink"
+                     : *type == ArchiveEntry::Type::kDirectory ? "a directory"
+                     : *type == ArchiveEntry::Type::kOther     ? "a FIFO, socket or device"
+                                                               : nullptr;
+  if (what == nullptr) return Status::Ok();
+  return Status(Code::kIo,
+                Problem("not a regular file", a.PathOf(name),
+                        std::string(what) + ": readers ignore it (ARC-2), so it never stands for the file"),
+                "remove what stands in the file's place (or put the file itself there), then re-run");
+}
+
 Result<std::unique_ptr<ReadableFile>> PosixArchive::OpenRead(const std::string& name) {
   return fs_.OpenRead(PathOf(name));
 }

@@ -101,4 +101,20 @@ std::string DirectoryArgument(const std::string& path) {
   return s;
 }
 
+Result<std::string> ResolveDirectoryArgument(const std::string& path) {
+  if (path.empty()) {
+    return Status(Code::kUsage, Problem("invalid value", "--data-dir", "an empty path"),
+                  "give the node's directory, e.g. -D /var/lib/aerodb");
+  }
+  std::string dir = DirectoryArgument(path);
+  std::error_code ec;
+  if (!std::filesystem::is_symlink(dir, ec)) return dir;
+  const std::filesystem::path target = std::filesystem::canonical(dir, ec);
+  if (ec) {
+    return Status(Code::kUsage, Problem("invalid value", dir, "a symlink to nothing"),
+                  "create the directory it names, or give the directory itself");
+  }
+  return target.string();
+}
+
 }  // namespace aero

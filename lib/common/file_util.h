@@ -30,6 +30,11 @@ Status RemoveTree(Fs& fs, const std::string& path);
 // `.`, `..` and a path ending in `..` become absolute (from the working
 // directory), lexically normal. An empty path stays empty.
 std::string DirectoryArgument(const std::string& path);
+// MODEL-10: a -D as the commands take it: DirectoryArgument's name, and a
+// symlink resolved (realpath) to the directory it names, so a node is
+// built beside that directory and renamed onto it. kUsage for an empty
+// path and for a symlink to nothing.
+Result<std::string> ResolveDirectoryArgument(const std::string& path);
 
 // Ok when the directory that is to hold `path` exists; else kNotFound
 // "no parent directory 'PATH': 'DIR' does not exist" (or "is not a

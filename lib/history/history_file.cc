@@ -39,6 +39,11 @@ Result<json> ParseComplete(std::string_view bytes, const std::string& subject, s
   if (bytes.size() > max_bytes) return invalid(subject, "larger than " + std::to_string(max_bytes) + " bytes");
   if (bytes.empty()) return in_transit();
   if (bytes.back() == '\0') {  // HFILE-3, SEG-9: a complete file ends in '\n'
+    const size_t kept = bytes.find_last_not_of('\0') + 1;  // npos + 1 = 0: all NUL
+    const Result<json> before = ParseComplete(bytes.substr(0, kept), subject, max_bytes, invalid);
+    if (before.ok() || before.status().code() != Code::kInTransit) {
+      return invalid(subject, "NUL bytes after the end of the file");  // padding, not a copy
+    }
     return Status(Code::kInTransit,
                   Problem("file in transit", subject,
                           "its last byte is NUL: a copy that preallocated the file has not written its end yet"),

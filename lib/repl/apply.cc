@@ -559,7 +559,7 @@ Status Bootstrap(Fs& fs, archive::Archive& inbox, const ApplyOptions& o, ApplyRe
                         MakeSignatureGate(fs, inbox, o.trusted_keys, "", c.header.system_id));
   const std::string parent = DirName(o.data_dir);
   const std::string base = BaseName(o.data_dir);
-  const std::string tmp = JoinPath(parent, base + ".bootstrap.tmp");
+  const std::string tmp = JoinPath(parent, HiddenName(base, ".bootstrap.tmp"));  // MODEL-10: ours alone
   const std::string lock_path = JoinPath(parent, HiddenName(base, ".bootstrap.lock"));
   AERO_ASSIGN_OR_RETURN(auto lock, fs.Lock(lock_path));
   AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));

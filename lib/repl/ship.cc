@@ -808,6 +808,7 @@ class Shipper {
   // LOG-4: a valid segment of the same history under the name is a re-ship;
   // anything else is refused, and neither file is touched.
   Status JudgeExisting(const Cut& c, const Written& w, ShippedSegment* out) {
+    AERO_RETURN_IF_ERROR(archive::RefuseIrregular(*target_, w.name));  // never a re-ship (LOG-4)
     AERO_ASSIGN_OR_RETURN(auto f, target_->OpenRead(w.name));
     segment::SegmentNameInfo ni{c.header.epoch, c.header.first_commit, c.header.last_commit};
     segment::SegmentCheck existing = segment::VerifySegment(*f, &ni);

@@ -163,6 +163,9 @@ SegmentCheck Corrupt(SegmentCheck c, std::string detail) {
 // Only a corrupt verdict costs the read.
 SegmentCheck CorruptUnlessPreallocated(ReadableFile& file, SegmentCheck c) {
   if (c.state != SegmentState::kCorrupt || c.size < kSmallestSegmentBytes) return c;
+  // Zeros past a valid header's declared end are padding: a preallocated
+  // copy has the final size (check 8 stands).
+  if (c.expected_size > 0 && c.size > c.expected_size) return c;
   char tail[kPreallocatedTailBytes];
   Status s = ReadExactlyAt(file, c.size - kPreallocatedTailBytes, tail, sizeof tail);
   if (!s.ok()) return s.code() == Code::kDamage ? c : Io(c, s);  // a decrypted view's damage stands

@@ -188,6 +188,11 @@ DecodedSidecar DecodeSidecar(std::string_view bytes) {
     return out;
   }
   if (!bytes.empty() && bytes.back() == '\0') {  // SIG-6, SEG-9: a complete sidecar ends in '\n'
+    const size_t kept = bytes.find_last_not_of('\0') + 1;  // npos + 1 = 0: all NUL
+    if (DecodeSidecar(bytes.substr(0, kept)).state != SidecarState::kInTransit) {
+      out.detail = "NUL bytes after the end of the sidecar";  // padding, not a copy
+      return out;
+    }
     out.state = SidecarState::kInTransit;
     out.detail = "its last byte is NUL: a copy that preallocated the file has not written its end yet";
     return out;

@@ -241,4 +241,18 @@ run "$AERODB_REPL" verify "$NLR" --log-level off
 expect_rc 0
 [ "$(head -1 <<<"$OUT")" = "verify '$T/rep\nx': data-dir" ] && pass || fail "verify's first line:"$'\n'"$OUT"
 
+test_case "OPS-4 an inbox entry's name is escaped in apply-wal's and status's ignored lines"
+ODD="$T/odd-inbox"
+cp -r "$OB" "$ODD"
+touch "$ODD/x"$'\n'"hint: forged" "$ODD/y"$'\033'"[2Kgone"
+run "$AERODB_REPL" apply-wal -D "$T/r-odd" --from "$ODD" --log-level off --no-progress
+expect_rc 0
+expect_err_contains "ignored '$ODD/x\nhint: forged': not a segment name"
+expect_err_contains "ignored '$ODD/y\x1b[2Kgone': not a segment name"
+[ "$(grep -c '^hint: forged' <<<"$ERR")" = 0 ] && pass || fail "a forged line reached stderr:"$'\n'"$ERR"
+run "$AERODB_REPL" status -D "$T/r-odd" --from "$ODD" --log-level off
+expect_rc 0
+expect_err_contains "ignored '$ODD/x\nhint: forged': not a segment name"
+[ "$(grep -c $'\033' <<<"$ERR")" = 0 ] && pass || fail "an escape sequence reached stderr"
+
 finish

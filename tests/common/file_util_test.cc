@@ -63,3 +63,25 @@ TEST_CASE("MODEL-10 a directory argument names the directory itself: DIR/. and D
     CHECK(!base.empty());
   }
 }
+
+// MODEL-10: a -D that is a symlink names the directory it points to, so
+// the temp directory is made beside that one and the rename replaces it;
+// an empty -D and a symlink to nothing are usage errors before any work.
+TEST_CASE("MODEL-10 a -D symlink resolves to its directory, a dangling one and an empty -D are 2") {
+  TempDir t;
+  REQUIRE(PosixFs().MakeDir(t / "data1").ok());
+  std::filesystem::create_directory_symlink(t / "data1", t / "r1");
+  std::filesystem::create_directory_symlink(t / "nowhere", t / "r2");
+  const std::string real = std::filesystem::canonical(t / "data1").string();
+  CHECK(*ResolveDirectoryArgument(t / "r1") == real);
+  CHECK(*ResolveDirectoryArgument(t / "r1/") == real);
+  CHECK(*ResolveDirectoryArgument(t / "data1") == t / "data1");  // not a link: as given
+  CHECK(*ResolveDirectoryArgument(t / "absent") == t / "absent");
+  Result<std::string> dangling = ResolveDirectoryArgument(t / "r2");
+  REQUIRE_FALSE(dangling.ok());
+  CHECK(dangling.status().code() == Code::kUsage);
+  CHECK(dangling.status().message().find("a symlink to nothing") != std::string::npos);
+  Result<std::string> empty = ResolveDirectoryArgument("");
+  REQUIRE_FALSE(empty.ok());
+  CHECK(empty.status().code() == Code::kUsage);
+}

@@ -100,6 +100,8 @@ TEST_CASE("HFILE-3 every cut of a history file is in transit, every bit flip inv
                   "preallocated, written to " << n);
   }
   CHECK(Outcome(bytes) == Code::kOk);
+  // A complete file followed by NULs is padding, not a copy in progress.
+  CHECK(Outcome(bytes + std::string(4096, '\0')) == Code::kDamage);
 }
 
 TEST_CASE("HFILE-3 hostile values: mistyped, missing, extra and over-long fields are invalid (1)") {

@@ -95,7 +95,21 @@ TEST_CASE("LOG-16 a bootstrap that applies no write set creates nothing") {
   CHECK(s.code() == Code::kDamage);
   CHECK_FALSE(rep.bootstrapped);
   CHECK_FALSE(FileExists(t / "r"));
-  CHECK_FALSE(FileExists(t / "r.bootstrap.tmp"));
+  CHECK_FALSE(FileExists(t / ".r.bootstrap.tmp"));
+}
+
+// MODEL-10: the bootstrap builds under a hidden name of its own, so a
+// user's directory called NAME.bootstrap.tmp (or a node there) is never
+// its temp directory, and never removed.
+TEST_CASE("MODEL-10 a bootstrap builds in .NAME.bootstrap.tmp and leaves NAME.bootstrap.tmp alone") {
+  TempDir t;
+  Setup(t, 20);
+  REQUIRE(PosixFs().MakeDir(t / "r.bootstrap.tmp").ok());
+  WriteFile(t / "r.bootstrap.tmp" / "important.txt", "precious");
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  CHECK(ReadFile(t / "r.bootstrap.tmp" / "important.txt") == "precious");
+  CHECK_FALSE(FileExists(t / ".r.bootstrap.tmp"));
+  CheckSameHistory(t / "p", t / "r");
 }
 
 TEST_CASE("LOG-16 bootstrap with no segments is 9, nothing is created") {

@@ -111,6 +111,47 @@ TEST_CASE("LOG-4 an identical file under the name is success (a re-ship after a 
   CHECK(rep.segments[0].already_there);
 }
 
+// LOG-4, ARC-2: what stands under the name is not a file every reader
+// would take: a symlink (to a valid copy, or to nothing) or a directory.
+// ship-wal refuses (10), publishes nothing and keeps its position, so the
+// range is shipped once the entry is removed; the claim-archive marker too.
+TEST_CASE("LOG-4 ARC-2 a symlink or a directory under a segment's name is 10, never a re-ship") {
+  TempDir t;
+  MakePrimary(t / "p", 20);
+  REQUIRE(PosixFs().MakeDir(t / "staging").ok());
+  REQUIRE(Ship(t / "p", t / "staging").ok());
+  const std::string name = Segments(t / "staging").at(0);
+  const std::vector<std::function<void(const std::string&)>> plant = {
+      [&](const std::string& at) { std::filesystem::create_symlink(t / "staging" / name, at); },
+      [&](const std::string& at) { std::filesystem::create_symlink(t / "nowhere", at); },
+      [&](const std::string& at) { std::filesystem::create_directory(at); },
+  };
+  for (size_t i = 0; i < plant.size(); ++i) {
+    CAPTURE(i);
+    std::filesystem::remove_all(t / "out");
+    std::filesystem::remove_all(t / "p/replication/shipped");
+    REQUIRE(PosixFs().MakeDir(t / "out").ok());
+    plant[i](t / "out" / name);
+    repl::ShipReport rep;
+    Status s = Ship(t / "p", t / "out", 16u << 20, false, &rep);
+    CHECK(s.code() == Code::kIo);
+    CHECK(s.message().find("not a regular file '" + (t / "out" / name) + "'") == 0);
+    CHECK_FALSE(s.hint().empty());
+    CHECK(rep.segments.empty());
+    CHECK(rep.shipped_commit == 0);
+    std::filesystem::remove(t / "out" / name);
+    REQUIRE(Ship(t / "p", t / "out").ok());  // the range is shipped as a file now
+    CHECK(std::filesystem::is_regular_file(std::filesystem::symlink_status(t / "out" / name)));
+  }
+  // The marker: a link to another archive's marker is no marker.
+  REQUIRE(PosixFs().MakeDir(t / "ca").ok());
+  REQUIRE(ShipInto(t / "p", t / "staging", 3000, /*claim_archive=*/true).ok());
+  std::filesystem::create_symlink(t / "staging" / "claim-archive.json", t / "ca" / "claim-archive.json");
+  Status marked = ShipInto(t / "p", t / "ca", 3000, /*claim_archive=*/true);
+  CHECK(marked.code() == Code::kIo);
+  CHECK(marked.message().find("not a regular file") == 0);
+}
+
 TEST_CASE("LOG-4 the same history stored differently (zstd vs plain) is success, not exit 4") {
   TempDir t;
   MakePrimary(t / "p", 20);
@@ -1409,4 +1450,24 @@ TEST_CASE("NODE-13 ship-wal --to, snapshot export --output and --report-to insid
   CHECK(repl::CheckReportTo(ro).ok());
   CHECK(Ship(t / "p", t / "out").ok());
   CHECK(node::Node::Open(PosixFs(), t / "p", node::Access::kRead).ok());
+  // Another node's data directory is as closed as the command's own.
+  MakePrimary(t / "q", 1);
+  for (const std::string& dir : {t / "q/metadata/schemas", t / "q/replication", t / "q"}) {
+    CAPTURE(dir);
+    Status other = Ship(t / "p", dir);
+    CHECK(other.code() == Code::kUsage);
+    CHECK(other.message() == "refusing to write '" + dir + "': it is inside " + (t / "q") +
+                                 ", a node's data directory (its snapshots and archives would carry the file, "
+                                 "and open reads every file of replication/)");
+    repl::ExportOptions e;
+    e.data_dir = t / "p";
+    e.output = dir + "/x.tar.zst";
+    repl::ExportReport er;
+    CHECK(repl::ExportSnapshot(PosixFs(), e, &er).code() == Code::kUsage);
+    repl::RegisterOptions q;
+    q.data_dir = t / "p";
+    q.archive = dir;
+    CHECK(repl::CheckReportTo(q).code() == Code::kUsage);
+  }
+  CHECK(std::filesystem::is_empty(t / "q/metadata/schemas"));
 }

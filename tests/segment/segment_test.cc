@@ -186,6 +186,16 @@ TEST_CASE("SEG-9 a preallocated segment is in transit until its last 16 bytes ar
   }
   // Zeros that stop short of the end are damage, not a copy in progress.
   TempDir t;
+  {  // Zeros past the declared end are padding: longer than declared (check 8).
+    const std::string whole = ReadFile(MakeSegment(t, 1, 2, false));
+    const std::string padded_path = t / "padded" ;
+    WriteFile(padded_path, whole + std::string(4096, '\0'));
+    auto f = PosixFs().OpenRead(padded_path);
+    REQUIRE(f.ok());
+    const SegmentCheck padded = VerifySegment(**f, nullptr);
+    CHECK(padded.state == SegmentState::kCorrupt);
+    CHECK(padded.detail.find("longer than declared") == 0);
+  }
   const std::string path = MakeSegment(t, 1, 2, false);
   std::string holed = ReadFile(path);
   std::fill(holed.begin() + 100, holed.end() - kPreallocatedTailBytes - 1, '\0');

@@ -227,6 +227,8 @@ TEST_CASE("SIG-6 every cut of a sidecar is in transit, no sidecar is in transit"
     sign::DecodedSidecar d = sign::DecodeSidecar(side->substr(0, n) + std::string(side->size() - n, '\0'));
     CHECK_MESSAGE(d.state == sign::SidecarState::kInTransit, "preallocated, written to " << n << ": " << d.detail);
   }
+  // A complete sidecar followed by NULs is padding: malformed.
+  CHECK(sign::DecodeSidecar(*side + std::string(64, '\0')).state == sign::SidecarState::kMalformed);
   // Through the judge: absent = unsigned (8), a cut = in transit (8), never refused.
   TempDir t;
   Fs& fs = PosixFs();
