@@ -98,9 +98,14 @@ Status Node::Init(Fs& fs, const std::string& dir) {
   AERO_ASSIGN_OR_RETURN(auto lock, fs.Lock(lock_path));
   AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));
   AERO_ASSIGN_OR_RETURN(history::SystemId id, history::NewSystemId());
-  AERO_RETURN_IF_ERROR(Build(fs, tmp, id, Role::kPrimary, 1));
   // rename(2) replaces an empty directory, so an existing empty `dir` is fine.
-  AERO_RETURN_IF_ERROR(fs.Rename(tmp, dir));
+  Status built = Build(fs, tmp, id, Role::kPrimary, 1);
+  if (built.ok()) built = fs.Rename(tmp, dir);
+  if (!built.ok()) {
+    (void)RemoveTree(fs, tmp);  // MODEL-10: only a crash leaves the temp node behind
+    (void)fs.Remove(lock_path);
+    return built;
+  }
   AERO_RETURN_IF_ERROR(fs.SyncDir(parent));
   // A run that raced us for the lock finds `dir` taken and refuses, so the
   // lock file can go (best effort: a leftover is harmless).

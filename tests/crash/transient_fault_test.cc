@@ -251,6 +251,20 @@ TEST_CASE("fault: unhalt and the node's own writes with ENOSPC or EIO at every s
       });
   MESSAGE("node write transient faults: " << wr.runs << " runs, " << wr.failed_runs
                                            << " ended in 10");
+  // init: a failed run leaves no node and no temp node (MODEL-10), and a
+  // re-run initialises the directory.
+  const Sweep in = SweepSteps([&] { fsys::remove_all(t / "i"); },
+                              [&](Fs& fs) { return node::Node::Init(fs, t / "i"); },
+                              [&](const Status& s, FaultyFs&) {
+                                if (!s.ok()) {  // nothing, or (the directory's fsync failed) a whole node
+                                  CHECK((!fsys::exists(t / "i") ||
+                                         node::Node::Open(PosixFs(), t / "i", node::Access::kRead).ok()));
+                                  CHECK_FALSE(fsys::exists(t / ".i.init.tmp"));
+                                }
+                                fsys::remove_all(t / "i");
+                                REQUIRE(node::Node::Init(PosixFs(), t / "i").ok());
+                              });
+  MESSAGE("init transient faults: " << in.runs << " runs, " << in.failed_runs << " ended in 10");
 }
 
 TEST_CASE("fault: promote with ENOSPC or EIO at every step is 10 with a hint, and a re-run finishes the claim") {
