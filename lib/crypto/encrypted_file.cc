@@ -11,6 +11,7 @@
 
 #include "common/coding.h"
 #include "common/crc32.h"
+#include "common/preallocated.h"
 #include "common/random.h"
 
 namespace aero::crypto {
@@ -164,15 +165,16 @@ Envelope Frame(ReadableFile& raw, const KeyStore* keys, std::string* header_byte
     return e;
   }
   if (e.size >= kEncHeaderBytes + kFinalChunkBytes) {  // check 3a, ENC-33
-    char tag[kFinalChunkBytes];
-    if (Status s = RawRead(raw, e.size - sizeof tag, tag, sizeof tag); !s.ok()) {
+    static_assert(kFinalChunkBytes == kPreallocatedTailBytes, "the final tag is the tail SEG-9 reads");
+    Result<bool> zeros = EndsInPreallocatedZeros(raw, e.size);
+    if (!zeros.ok()) {
       e.state = Verdict::kIoError;
-      e.io = s;
+      e.io = zeros.status();
       return e;
     }
-    if (std::all_of(tag, tag + sizeof tag, [](char b) { return b == 0; })) {
+    if (*zeros) {
       e.state = Verdict::kInTransit;
-      e.detail = "its last " + std::to_string(sizeof tag) +
+      e.detail = "its last " + std::to_string(kPreallocatedTailBytes) +
                  " bytes are zero, where a complete file ends with its final chunk's tag: a "
                  "copy that preallocated the file has not written its end yet";
       return e;

@@ -7,23 +7,27 @@ namespace aero::node {
 
 namespace {
 
+// NODE-13's refusal: `node` is the data directory the output would be in.
+Status Refusal(const std::string& dir, const std::string& subject, const std::string& node,
+               std::string_view whose, std::string_view option, std::string_view outside) {
+  return Status(Code::kUsage,
+                Problem("refusing to write", subject.empty() ? dir : subject,
+                        "it is inside " + node + ", " + std::string(whose) +
+                            " data directory (its snapshots and archives would carry the file, and open "
+                            "reads every file of replication/)"),
+                "give " + std::string(option) + " a place outside " + std::string(outside));
+}
+
 // NODE-13: any node's data directory is as closed as the command's own: a
 // directory at or above `real` (resolved) that holds replication/identity.json.
 Status RefuseInsideAnyNode(const std::string& real, const std::string& dir, std::string_view option,
                            const std::string& subject) {
-  std::string at = real;
-  for (;;) {
+  for (std::string at = real;; at = DirName(at)) {
     Result<FileInfo> marker = PosixFs().Stat(JoinPath(at, kIdentityFile));
     if (marker.ok() && marker->is_regular) {
-      return Status(Code::kUsage,
-                    Problem("refusing to write", subject.empty() ? dir : subject,
-                            "it is inside " + at +
-                                ", a node's data directory (its snapshots and archives would carry the "
-                                "file, and open reads every file of replication/)"),
-                    "give " + std::string(option) + " a place outside every node's data directory");
+      return Refusal(dir, subject, at, "a node's", option, "every node's data directory");
     }
     if (at == "/" || at.empty()) return Status::Ok();
-    at = DirName(at);
   }
 }
 
@@ -38,12 +42,7 @@ Status RefuseInsideOwnFolder(const std::string& data_dir, const std::string& dir
                                          there->compare(0, own->size(), *own) == 0 &&
                                          (*there)[own->size()] == '/');
   if (!inside) return RefuseInsideAnyNode(*there, dir, option, subject);
-  return Status(Code::kUsage,
-                Problem("refusing to write", subject.empty() ? dir : subject,
-                        "it is inside " + data_dir +
-                            ", the node's data directory (its snapshots and archives would carry the "
-                            "file, and open reads every file of replication/)"),
-                "give " + std::string(option) + " a place outside the data directory");
+  return Refusal(dir, subject, data_dir, "the node's", option, "the data directory");
 }
 
 }  // namespace aero::node

@@ -29,6 +29,7 @@
 #include "node/storage_record.h"
 #include "segment/segment.h"
 #include "segment/segment_reader.h"
+#include "snapshot/archive_format.h"
 #include "snapshot/archive_reader.h"
 #include "wal/wal_scan.h"
 
@@ -900,7 +901,7 @@ bool LooksLikeArchive(ReadableFile& f, const std::string& path) {
   char head[262] = {};
   Result<size_t> n = f.Read(head, sizeof head);
   const size_t got = n.ok() ? *n : 0;
-  const bool zstd = got >= 4 && std::string_view(head, 4) == std::string_view("\x28\xb5\x2f\xfd", 4);
+  const bool zstd = got >= 4 && std::string_view(head, 4) == snapshot::kZstdFrameMagic;
   const bool tar = got >= 262 && std::string_view(head + 257, 5) == "ustar";
   const std::string name = BaseName(path);
   auto ends_with = [&](std::string_view suffix) {

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "common/preallocated.h"
+
 namespace aero::segment {
 
 // SEG-1 header, 192 bytes, little-endian.
@@ -45,7 +47,7 @@ constexpr int kSegmentZstdLevel = 3;
 // [0, 192 + stored_size) when the body is a zstd frame), signature.
 constexpr std::string_view kTrailerMagic{"AEROEND\n", 8};
 constexpr size_t kTrailerFixedBytes = 40;
-constexpr size_t kPreallocatedTailBytes = 16;  // SEG-9: the seal's last 16 bytes
+using aero::kPreallocatedTailBytes;  // SEG-9: the seal's last 16 bytes (common/preallocated.h)
 
 // SEG-9: a file this long (a header and a trailer: the smallest segment)
 // whose last kPreallocatedTailBytes are zero is a preallocated copy, in transit.

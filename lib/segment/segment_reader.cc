@@ -166,10 +166,9 @@ SegmentCheck CorruptUnlessPreallocated(ReadableFile& file, SegmentCheck c) {
   // Zeros past a valid header's declared end are padding: a preallocated
   // copy has the final size (check 8 stands).
   if (c.expected_size > 0 && c.size > c.expected_size) return c;
-  char tail[kPreallocatedTailBytes];
-  Status s = ReadExactlyAt(file, c.size - kPreallocatedTailBytes, tail, sizeof tail);
-  if (!s.ok()) return s.code() == Code::kDamage ? c : Io(c, s);  // a decrypted view's damage stands
-  if (std::any_of(tail, tail + sizeof tail, [](char b) { return b != 0; })) return c;
+  Result<bool> zeros = EndsInPreallocatedZeros(file, c.size);
+  if (!zeros.ok()) return zeros.status().code() == Code::kDamage ? c : Io(c, zeros.status());  // a decrypted view's damage stands
+  if (!*zeros) return c;
   c.state = SegmentState::kInTransit;
   c.detail = "its last " + std::to_string(kPreallocatedTailBytes) +
              " bytes are zero, where a complete segment ends with its seal: a copy that "

@@ -8,6 +8,8 @@
 
 namespace aero::snapshot {
 
+// A zstd frame starts with these 4 bytes (RFC 8878 3.1.1); any other file is a plain tar.
+constexpr std::string_view kZstdFrameMagic{"\x28\xb5\x2f\xfd", 4};
 constexpr std::string_view kManifestMember = "aerodb-repl-manifest.json";  // member 0
 constexpr int kManifestFormat = 2;        // written (SNAP-15)
 constexpr int kManifestFormatV1 = 1;      // still read: every member hashed

@@ -16,6 +16,7 @@
 #include "common/async_sha256.h"
 #include "common/background_writer.h"
 #include "common/crc32.h"
+#include "common/preallocated.h"
 #include "common/sha256.h"
 #include "history/async_chain.h"
 #include "node/storage_record.h"
@@ -345,7 +346,7 @@ namespace {
 ArchiveCheck DamageUnlessPreallocated(ReadableFile& file, ArchiveCheck c) {
   // A file read only in order (SIG-21's hashed pass) cannot be looked at again.
   if (c.state != ArchiveState::kCorrupt || !file.SupportsReadAt()) return c;
-  constexpr size_t kTail = 16, kHead = 512;
+  constexpr size_t kHead = 512;
   auto unreadable = [&](const Status& s) {  // an I/O fault is 10; a decrypted view's damage stands
     if (s.code() == Code::kDamage) return c;
     c.state = ArchiveState::kIoError;
@@ -355,14 +356,14 @@ ArchiveCheck DamageUnlessPreallocated(ReadableFile& file, ArchiveCheck c) {
   };
   Result<uint64_t> size = file.Size();
   if (!size.ok()) return unreadable(size.status());
-  if (*size < kTail) return c;
-  char tail[kTail], head[kHead];
-  const size_t head_bytes = static_cast<size_t>(std::min<uint64_t>(*size, kHead));
-  if (Status s = ReadExactlyAt(file, *size - kTail, tail, kTail); !s.ok()) return unreadable(s);
-  if (Status s = ReadExactlyAt(file, 0, head, head_bytes); !s.ok()) return unreadable(s);
-  auto zero = [](const char* p, size_t n) { return std::all_of(p, p + n, [](char b) { return b == 0; }); };
-  const bool zstd = head_bytes >= 4 && std::memcmp(head, "\x28\xb5\x2f\xfd", 4) == 0;
-  if (!zero(tail, kTail) || !(zstd || zero(head, head_bytes))) return c;
+  if (*size < kPreallocatedTailBytes) return c;
+  Result<bool> zeros = EndsInPreallocatedZeros(file, *size);
+  if (!zeros.ok()) return unreadable(zeros.status());
+  if (!*zeros) return c;
+  char head[kHead];
+  const std::string_view first(head, static_cast<size_t>(std::min<uint64_t>(*size, kHead)));
+  if (Status s = ReadExactlyAt(file, 0, head, first.size()); !s.ok()) return unreadable(s);
+  if (!(first.starts_with(kZstdFrameMagic) || AllZero(first))) return c;
   c.state = ArchiveState::kInTransit;
   c.detail = "its last 16 bytes are zero: a copy that preallocated the file has not written its end yet (" +
              c.detail + ")";

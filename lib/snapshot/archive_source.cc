@@ -1,5 +1,7 @@
 #include "snapshot/archive_source.h"
 
+#include "snapshot/archive_format.h"
+
 #include <zstd.h>
 
 #include <algorithm>
@@ -9,7 +11,6 @@ namespace aero::snapshot {
 
 namespace {
 constexpr size_t kMaxChunk = 256 * 1024;
-constexpr char kZstdMagic[4] = {'\x28', '\xb5', '\x2f', '\xfd'};
 }  // namespace
 
 ArchiveSource::ArchiveSource(ReadableFile* file) : file_(file) {}
@@ -46,11 +47,11 @@ bool ArchiveSource::Next(const char** data, size_t* size) {
   if (!started_) {
     started_ = true;
     // The first 4 bytes decide: a zstd frame, or the tar itself.
-    while (in_end_ - in_pos_ < sizeof kZstdMagic && !file_eof_) {
+    while (in_end_ - in_pos_ < kZstdFrameMagic.size() && !file_eof_) {
       if (!ReadMore()) return false;
     }
-    zstd_ = in_end_ - in_pos_ >= sizeof kZstdMagic &&
-            std::memcmp(in_.get() + in_pos_, kZstdMagic, sizeof kZstdMagic) == 0;
+    zstd_ = in_end_ - in_pos_ >= kZstdFrameMagic.size() &&
+            std::memcmp(in_.get() + in_pos_, kZstdFrameMagic.data(), kZstdFrameMagic.size()) == 0;
     if (zstd_) {
       dctx_ = ZSTD_createDCtx();
       if (dctx_ == nullptr) {
