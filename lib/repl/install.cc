@@ -60,8 +60,9 @@ Status Write(Fs& fs, const std::string& path, std::string_view bytes) {
 }
 
 // snapshot install in named steps (specs/REPLICATION_SNAPSHOT_TRANSFER.md,
-// SNAP-10, SNAP-11): CheckTarget, CheckInputs, VerifyArchive (pass 1),
-// Extract (pass 2, beside the target), WriteNodeFiles, then PutInPlace.
+// SNAP-10, SNAP-11): CheckTarget, CheckInputs, JudgeSidecar, then, beside
+// the target, VerifyAndExtract (one pass over the archive), WriteNodeFiles,
+// and PutInPlace.
 class Installer {
  public:
   Installer(Fs& fs, const InstallOptions& o, InstallReport& rep)
@@ -73,28 +74,32 @@ class Installer {
     AERO_RETURN_IF_ERROR(CheckTarget());
     AERO_RETURN_IF_ERROR(CheckInputs());
     AERO_RETURN_IF_ERROR(JudgeSidecar());
-    AERO_RETURN_IF_ERROR(VerifyArchive());
+    AERO_ASSIGN_OR_RETURN(archive_file_, OpenArchiveFile());
+    AERO_RETURN_IF_ERROR(crypto::EnvelopeStatus(*archive_file_, "archive"));  // ENC-6, ENC-11
     AERO_ASSIGN_OR_RETURN(auto lock, fs_.Lock(lock_path_));
     AERO_RETURN_IF_ERROR(RemoveTree(fs_, tmp_));
     AERO_RETURN_IF_ERROR(fs_.MakeDir(tmp_));
-    // Whatever ends the install from here, the temp directory goes (a full
-    // disk included: nothing is left beside the target, SNAP-10). After the
-    // rename it no longer exists; after the exchange it holds the old tree,
-    // removed in any case.
+    // Whatever ends the install from here, the temp directory goes (a
+    // finding in the archive, a full disk: nothing is left beside the
+    // target, SNAP-10), then the lock file, while it is still held. After
+    // the rename the temp directory no longer exists; after the exchange
+    // it holds the old tree, removed in any case.
     struct RemoveTemp {
       Fs& fs;
       const std::string& path;
-      ~RemoveTemp() { (void)RemoveTree(fs, path); }
-    } remove_temp{fs_, tmp_};
+      const std::string& lock_path;
+      ~RemoveTemp() {
+        (void)RemoveTree(fs, path);
+        (void)fs.Remove(lock_path);
+      }
+    } remove_temp{fs_, tmp_, lock_path_};
     dirs_ = {tmp_};
-    log::Lib().debug("verified '{}': {} members, boundary commit {}", o_.archive,
-                     first_.manifest ? first_.manifest->members.size() + 1 : 0,
-                     first_.manifest ? first_.manifest->boundary_commit : 0);  // OPS-5
-    AERO_RETURN_IF_ERROR(Extract());
+    AERO_RETURN_IF_ERROR(VerifyAndExtract());
+    log::Lib().debug("verified and extracted '{}': {} members, boundary commit {}", o_.archive,
+                     check_.manifest->members.size() + 1, check_.manifest->boundary_commit);  // OPS-5
     AERO_RETURN_IF_ERROR(WriteNodeFiles());
     AERO_RETURN_IF_ERROR(PutInPlace());
-    (void)fs_.Remove(lock_path_);
-    const snapshot::Manifest& m = *first_.manifest;
+    const snapshot::Manifest& m = *check_.manifest;
     rep_.system_id = m.system_id.ToHex();
     rep_.epoch = m.epoch;
     rep_.base_commit = m.base_commit;
@@ -175,65 +180,46 @@ class Installer {
     return raw;
   }
 
-  // Pass 1: the whole archive, before anything is touched (SNAP-10).
-  Status VerifyArchive() {
-    AERO_ASSIGN_OR_RETURN(archive_file_, OpenArchiveFile());
-    AERO_RETURN_IF_ERROR(crypto::EnvelopeStatus(*archive_file_, "archive"));  // ENC-6, ENC-11
+  // The one pass (SNAP-10): the archive verified as `verify` verifies it
+  // (SNAP-6), each member extracted into the temp directory beside the
+  // target (MODEL-10) as its bytes are verified. The bytes installed are
+  // the bytes verified; a finding ends the install, and Run's guard
+  // removes the temp directory with whatever was extracted.
+  Status VerifyAndExtract() {
     if (o_.progress) {  // OPS-7
-      AERO_ASSIGN_OR_RETURN(archive_size_, archive_file_->Size());
-      counter_ = std::make_unique<ProgressCounter>(o_.progress, 2 * archive_size_);
+      AERO_ASSIGN_OR_RETURN(const uint64_t size, archive_file_->Size());
+      counter_ = std::make_unique<ProgressCounter>(o_.progress, size);
       counter_->Set(0);
       archive_file_ = CountReads(std::move(archive_file_), counter_.get());
     }
-    if (trust_.empty()) {
-      first_ = snapshot::ReadArchive(*archive_file_, {}, nullptr,
-                                     {.read_at_min_bytes = o_.read_at_min_bytes});
-      return FromCheck(first_, o_.archive);
-    }
-    // SIG-21 step 2: every plaintext byte hashed as pass 1 reads it (in
-    // order), then the statement compared with what was read.
-    HashingReadable hashed(*archive_file_);
-    first_ = snapshot::ReadArchive(hashed, {}, nullptr, {.read_at_min_bytes = o_.read_at_min_bytes});
-    AERO_RETURN_IF_ERROR(FromCheck(first_, o_.archive));
-    return CompareSnapshot(signed_by_, hashed, *first_.manifest).ToStatus();
-  }
-
-  // Pass 2: extract into the temp directory beside the target (MODEL-10).
-  Status Extract() {
     // Each member's file: parents made and the file created here, in member
-    // order; ReadArchive writes, syncs and closes it (on a worker for a
-    // large member of a plain archive, SNAP-6).
+    // order, once its header passed every check (SNAP-8); ReadArchive
+    // writes, syncs and closes it (on a worker for a large member of a
+    // plain archive, SNAP-6).
     snapshot::MemberSink sink;
     sink.open = [this](const snapshot::Member& mem) -> Result<std::unique_ptr<WritableFile>> {
       AERO_RETURN_IF_ERROR(MakeParents(fs_, tmp_, mem.path, &dirs_));
       // Exclusive create: a member can never land on something already there.
       return fs_.OpenWrite(JoinPath(tmp_, mem.path), OpenMode::kCreateExclusive);
     };
-    // Pass 2 re-reads the same open file: every header is checked again and
-    // every member must have the CRC-32 it had in pass 1 (SNAP-10).
-    AERO_RETURN_IF_ERROR(archive_file_->Seek(0));
-    if (counter_) counter_->Set(archive_size_);  // pass 2 starts at half
-    // Read as pass 1 read it: in order when it was hashed (SIG-21).
-    HashingReadable in_order(*archive_file_);
-    ReadableFile& input = trust_.empty() ? *archive_file_ : static_cast<ReadableFile&>(in_order);
-    const snapshot::ArchiveCheck second = snapshot::ReadArchive(
-        input, sink, &first_, {.read_at_min_bytes = o_.read_at_min_bytes});
-    Status extracted = FromCheck(second, o_.archive);
-    if (extracted.ok()) return Status::Ok();
-    (void)RemoveTree(fs_, tmp_);
-    return extracted.code() == Code::kDamage
-               ? Status(Code::kInTransit,
-                        Problem("archive changed while installing", o_.archive,
-                                extracted.message()),
-                        "re-run once the copy has finished; nothing was installed")
-               : extracted;
+    const snapshot::ReadOptions read{.read_at_min_bytes = o_.read_at_min_bytes};
+    if (trust_.empty()) {
+      check_ = snapshot::ReadArchive(*archive_file_, sink, read);
+      return FromCheck(check_, o_.archive);
+    }
+    // SIG-21 step 2: every plaintext byte hashed as it is read (in order),
+    // then the statement compared with what was read.
+    HashingReadable hashed(*archive_file_);
+    check_ = snapshot::ReadArchive(hashed, sink, read);
+    AERO_RETURN_IF_ERROR(FromCheck(check_, o_.archive));
+    return CompareSnapshot(signed_by_, hashed, *check_.manifest).ToStatus();
   }
 
   // The node's own files: every layout directory, the checkpoint marker,
   // identity, and state.json last of all (SNAP-11); then every directory
   // made, fsynced, deepest first.
   Status WriteNodeFiles() {
-    const snapshot::Manifest& m = *first_.manifest;
+    const snapshot::Manifest& m = *check_.manifest;
     for (std::string_view d : {node::kWalDir, node::kDataDir, node::kMetadataDir,
                                node::kSchemasDir, node::kSnapshotsDir, node::kReplicationDir}) {
       const std::string p = JoinPath(tmp_, d);
@@ -340,8 +326,7 @@ class Installer {
   bool replace_ = false;
   std::unique_ptr<ReadableFile> archive_file_;
   std::unique_ptr<ProgressCounter> counter_;  // OPS-7, when options.progress
-  uint64_t archive_size_ = 0;
-  snapshot::ArchiveCheck first_;  // pass 1's verdict: the manifest, each member's CRC-32
+  snapshot::ArchiveCheck check_;  // the pass's verdict and the manifest
   std::vector<std::string> dirs_;  // made under tmp_, in order
   ArchiveObject object_;           // OBJ-20: where the archive is, and its name
   sign::TrustSet trust_;           // SIG-21: required mode when not empty

@@ -916,7 +916,7 @@ Status VerifyArchiveFile(ReadableFile& f, const std::string& path, VerifyReport*
                          std::optional<snapshot::Manifest>* manifest = nullptr) {
   report->kind = "archive";
   AERO_RETURN_IF_ERROR(f.Seek(0));
-  snapshot::ArchiveCheck c = snapshot::ReadArchive(f, {}, nullptr, {.all_findings = true});
+  snapshot::ArchiveCheck c = snapshot::ReadArchive(f, {}, {.all_findings = true});
   if (manifest && c.state == snapshot::ArchiveState::kValid) *manifest = c.manifest;
   if (c.manifest) {
     report->system_id = c.manifest->system_id.ToHex();

@@ -222,17 +222,11 @@ struct MemberOutcome {
   uint64_t bytes = 0;
 };
 
-// Reads and checks one member (SNAP-6), or in pass 2 extracts it (SNAP-10).
-MemberOutcome ReadMember(MemberFile& mf, const Member& want, const Manifest& m,
-                         const ArchiveCheck* verified, size_t i) {
+// Reads and checks one member (SNAP-6); for install, its bytes also go to
+// its file as they are read (SNAP-10).
+MemberOutcome ReadMember(MemberFile& mf, const Member& want, const Manifest& m) {
   MemberOutcome r;
-  if (verified) {
-    r.content = mf.Drain();
-    if (r.content.ok() && mf.crc() != verified->member_crcs[i]) {
-      r.content = Status(Code::kDamage,
-                         "member '" + want.path + "' changed since the archive was verified");
-    }
-  } else if (want.path == "wal/wal.log") {
+  if (want.path == "wal/wal.log") {
     r.content = CheckWalMember(&mf, want.size, m);
   } else if (IsStorageMember(want.path, m)) {
     r.content = CheckStorageMember(&mf);
@@ -242,7 +236,7 @@ MemberOutcome ReadMember(MemberFile& mf, const Member& want, const Manifest& m,
   if (r.content.ok()) r.content = mf.Drain();
   // SNAP-15: a member without a hash (the WAL, format 2) was bound by its
   // content check above.
-  if (r.content.ok() && !verified && want.sha256 && mf.Digest() != *want.sha256) {
+  if (r.content.ok() && want.sha256 && mf.Digest() != *want.sha256) {
     r.content =
         Status(Code::kDamage, "member '" + want.path + "': SHA-256 differs from the manifest");
   }
@@ -373,7 +367,7 @@ ArchiveCheck DamageUnlessPreallocated(ReadableFile& file, ArchiveCheck c) {
 
 // The verdict of the archive's bytes (SNAP-6, SNAP-7), before SNAP-17.
 ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
-                              const ArchiveCheck* verified, const ReadOptions& options) {
+                              const ReadOptions& options) {
   ArchiveCheck c;
   if (Status loaded = LoadLibarchive(); !loaded.ok()) {
     c.state = ArchiveState::kIoError;
@@ -442,7 +436,7 @@ ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
     MemberOutcome r = p.worker.valid() ? p.worker.get() : std::move(p.done);
     const std::string& path = p.want->path;
     Status content = r.content;
-    if (content.ok() && !verified && aerodb_manifest.is_object()) {
+    if (content.ok() && aerodb_manifest.is_object()) {
       const std::string& snap_dir = *snap_dir_ptr;
       if (path == snap_dir + "storage.dat" &&
           !JsonStringIs(aerodb_manifest, "storage_checksum", Crc32Text(r.crc))) {
@@ -563,12 +557,6 @@ ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
   Result<Manifest> manifest = DecodeManifest(mbytes);
   if (!manifest.ok()) return corrupt(manifest.status().message());
   c.manifest = *manifest;
-  if (verified && !(verified->manifest &&
-                    EncodeManifest(*verified->manifest) == EncodeManifest(*manifest) &&
-                    verified->member_crcs.size() == manifest->members.size() &&
-                    verified->member_offsets.size() == manifest->members.size())) {
-    return corrupt("the manifest changed since the archive was verified");
-  }
   const Manifest& m = *c.manifest;
   // Members are read at their offsets only where the archive's bytes are
   // the file's bytes: no compression, and a file that can read at an offset.
@@ -647,9 +635,6 @@ ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
                          !aerodb_manifest_member;
     const uint64_t offset =
         read_at ? static_cast<uint64_t>(archive_filter_bytes(a, 0)) : ArchiveCheck::kStreamed;
-    if (verified && verified->member_offsets[i] != offset) {
-      return corrupt("member '" + path + "' changed since the archive was verified");
-    }
     Pending p{&want, offset, nullptr, {}, {}};
     if (sink.open) {
       Result<std::unique_ptr<WritableFile>> out = sink.open(want);
@@ -670,14 +655,13 @@ ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
       // On another thread, or on this one when no thread can be started
       // (libstdc++ falls back to deferred on EAGAIN when both are allowed).
       p.worker = std::async(std::launch::async | std::launch::deferred,
-                            [&file, &want, &m, verified, i, offset, out = p.out.get()] {
-        MemberFile mf(want, &file, offset, verified == nullptr && want.sha256.has_value(), out);
-        return ReadMember(mf, want, m, verified, i);
+                            [&file, &want, &m, offset, out = p.out.get()] {
+        MemberFile mf(want, &file, offset, want.sha256.has_value(), out);
+        return ReadMember(mf, want, m);
       });
     } else {
-      MemberFile mf(want, a, &src, &c.data_bytes, verified == nullptr && want.sha256.has_value(),
-                    p.out.get());
-      if (aerodb_manifest_member && !verified) {
+      MemberFile mf(want, a, &src, &c.data_bytes, want.sha256.has_value(), p.out.get());
+      if (aerodb_manifest_member) {
         std::string text;
         char buf[64 * 1024];
         for (;;) {
@@ -701,7 +685,7 @@ ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
         }
       }
       if (p.done.content.ok()) {
-        p.done = ReadMember(mf, want, m, verified, i);
+        p.done = ReadMember(mf, want, m);
       } else {
         p.done.read_failed = mf.read_failed();
       }
@@ -728,9 +712,8 @@ ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
 
 }  // namespace
 
-ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink,
-                         const ArchiveCheck* verified, const ReadOptions& options) {
-  return DamageUnlessPreallocated(file, ReadArchiveBytes(file, sink, verified, options));
+ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink, const ReadOptions& options) {
+  return DamageUnlessPreallocated(file, ReadArchiveBytes(file, sink, options));
 }
 
 }  // namespace aero::snapshot

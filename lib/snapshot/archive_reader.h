@@ -31,7 +31,8 @@ struct ArchiveCheck {
   uint64_t compressed_bytes = 0;
   uint64_t data_bytes = 0;
   // For each member after the manifest, in order: its CRC-32, and where its
-  // data starts in the file when it was read there (kStreamed otherwise).
+  // data starts in the file when it was read there (kStreamed otherwise);
+  // every read path must agree on them (the fuzz target checks it).
   static constexpr uint64_t kStreamed = ~uint64_t{0};
   std::vector<uint32_t> member_crcs;
   std::vector<uint64_t> member_offsets;
@@ -56,12 +57,6 @@ struct MemberSink {
 // while this thread walks the headers past it (SNAP-6); otherwise members
 // are read in order from libarchive's stream.
 //
-// With `verified` (the result of an earlier full pass over the same file,
-// kValid): a second pass for extraction (SNAP-10). Every header check runs
-// again, each member must start where it did in `verified`, and its bytes
-// must have the CRC-32 they had there (else kCorrupt "member 'PATH' changed
-// since the archive was verified"); the SHA-256 and content checks, already
-// passed on these bytes, are not repeated.
 inline constexpr uint64_t kReadAtMinBytes = 1 << 20;
 struct ReadOptions {
   uint64_t read_at_min_bytes = kReadAtMinBytes;
@@ -72,7 +67,7 @@ struct ReadOptions {
   bool all_findings = false;
 };
 ArchiveCheck ReadArchive(ReadableFile& file, const MemberSink& sink = {},
-                         const ArchiveCheck* verified = nullptr, const ReadOptions& options = {});
+                         const ReadOptions& options = {});
 
 // SNAP-6's content checks of the members that have them, reading `member`
 // (the member's bytes, `size` of them) up to where the check ends: the WAL

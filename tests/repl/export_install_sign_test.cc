@@ -192,7 +192,7 @@ TEST_CASE("SIG-21 install refuses an unsigned, a foreign-signed and a tampered a
     refused(t / "y.tar", Code::kDamage, "bad signature '");
   }
   // One byte of the signed archive changed (here in its end-of-archive
-  // marker, which pass 1 refuses too): 1, nothing installed.
+  // marker, which the verifying pass refuses too): 1, nothing installed.
   {
     std::string bytes = ReadFile(t / "a.tar");
     bytes[bytes.size() - 1] ^= 0x01;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <mutex>
 #include <random>
 #include <filesystem>
 
@@ -63,7 +64,7 @@ snapshot::ArchiveCheck Check(const std::string& path,
                              uint64_t read_at = snapshot::kReadAtMinBytes) {
   auto f = PosixFs().OpenRead(path);
   REQUIRE(f.ok());
-  return snapshot::ReadArchive(**f, {}, nullptr, {.read_at_min_bytes = read_at});
+  return snapshot::ReadArchive(**f, {}, {.read_at_min_bytes = read_at});
 }
 
 // How many members a pass read at their offsets on a worker (SNAP-6).
@@ -250,7 +251,7 @@ TEST_CASE("SNAP-6 members of a plain archive read at their offsets give the stre
     auto f = PosixFs().OpenRead(path);
     REQUIRE(f.ok());
     InOrderOnly in_order(std::move(*f));
-    return snapshot::ReadArchive(in_order, {}, nullptr, {.read_at_min_bytes = 1});
+    return snapshot::ReadArchive(in_order, {}, {.read_at_min_bytes = 1});
   };
   const auto at = Check(plain, 1);
   const auto in_order = streamed(plain);
@@ -334,7 +335,7 @@ TEST_CASE("SNAP-6 verify lists every damaged member in order, install stops at t
       CAPTURE(read_at);
       auto f = PosixFs().OpenRead(bad);
       REQUIRE(f.ok());
-      const auto all = snapshot::ReadArchive(**f, {}, nullptr,
+      const auto all = snapshot::ReadArchive(**f, {},
                                              {.read_at_min_bytes = read_at, .all_findings = true});
       CHECK(all.state == snapshot::ArchiveState::kCorrupt);
       REQUIRE(all.findings.size() == damaged.size());
@@ -360,7 +361,7 @@ TEST_CASE("SNAP-6 verify lists every damaged member in order, install stops at t
     WriteFile(t / "cut", whole.substr(0, whole.size() - 600));
     auto f = PosixFs().OpenRead(t / "cut");
     REQUIRE(f.ok());
-    const auto cut = snapshot::ReadArchive(**f, {}, nullptr, {.all_findings = true});
+    const auto cut = snapshot::ReadArchive(**f, {}, {.all_findings = true});
     CHECK(cut.state == snapshot::ArchiveState::kCorrupt);
     REQUIRE(cut.findings.size() == damaged.size() + 1);
     CHECK(cut.findings.front().find("'" + entries[damaged[0]].path + "'") != std::string::npos);
@@ -385,7 +386,7 @@ TEST_CASE("SNAP-6 SNAP-7 verify reads the rest of a damaged zstd member: the inp
   WriteFile(t / "cut.tar.zst", whole.substr(0, whole.size() / 3));
   auto f = PosixFs().OpenRead(t / "cut.tar.zst");
   REQUIRE(f.ok());
-  const auto all = snapshot::ReadArchive(**f, {}, nullptr, {.all_findings = true});
+  const auto all = snapshot::ReadArchive(**f, {}, {.all_findings = true});
   CHECK(all.state == snapshot::ArchiveState::kCorrupt);
   REQUIRE(all.findings.size() == 2);
   CHECK(all.findings[0].find("data/documents.dat") != std::string::npos);
@@ -396,7 +397,7 @@ TEST_CASE("SNAP-6 SNAP-7 verify reads the rest of a damaged zstd member: the inp
   // Not cut: the damage, then every other member checked.
   auto g = PosixFs().OpenRead(t / "bad.tar.zst");
   REQUIRE(g.ok());
-  const auto whole_pass = snapshot::ReadArchive(**g, {}, nullptr, {.all_findings = true});
+  const auto whole_pass = snapshot::ReadArchive(**g, {}, {.all_findings = true});
   CHECK(whole_pass.findings.size() == 1);
   CHECK(whole_pass.members_read == entries.size() - 1);
 }
@@ -427,7 +428,7 @@ TEST_CASE("SNAP-6 hundreds of small members behind one read at its offset are ta
   auto f = PosixFs().OpenRead(t / "many.tar");
   REQUIRE(f.ok());
   InOrderOnly in_order(std::move(*f));
-  const auto streamed = snapshot::ReadArchive(in_order, {}, nullptr, {.read_at_min_bytes = threshold});
+  const auto streamed = snapshot::ReadArchive(in_order, {}, {.read_at_min_bytes = threshold});
   CHECK(ReadAtCount(streamed) == 0);
   CHECK(at.member_crcs == streamed.member_crcs);
   // The big member and a small one 200 members after it are both damaged:
@@ -602,7 +603,7 @@ TEST_CASE("SNAP-6 SNAP-9 verify, going on past a damaged zstd member, still refu
            true);
   auto f = PosixFs().OpenRead(t / "bomb.tar.zst");
   REQUIRE(f.ok());
-  const auto all = snapshot::ReadArchive(**f, {}, nullptr, {.all_findings = true});
+  const auto all = snapshot::ReadArchive(**f, {}, {.all_findings = true});
   CHECK(all.state == snapshot::ArchiveState::kCorrupt);
   REQUIRE(all.findings.size() == 2);
   CHECK(all.findings[0].find("data/documents.dat") != std::string::npos);
@@ -811,206 +812,206 @@ TEST_CASE("SNAP-10 SNAP-11 install: a replica at the boundary that apply-wal con
 
 namespace {
 
-// The archive file that install opens returns other bytes once it is read
-// again from the start: a copy rewritten in place between install's
-// verifying pass and its extracting pass.
-class RewrittenBetweenPasses final : public ReadableFile {
+// The archive file that install opens, being rewritten in place by a copy:
+// a byte read for the first time is the old copy's (`first`), a byte read
+// again is the new copy's (`again`). A reader that read the archive twice
+// (verify, then extract) would install bytes it never verified.
+class RewrittenOnReread final : public ReadableFile {
  public:
-  RewrittenBetweenPasses(std::string first, std::string second, std::string path)
-      : bytes_{std::move(first), std::move(second)}, path_(std::move(path)) {}
+  RewrittenOnReread(std::string first, std::string again, std::string path)
+      : first_(std::move(first)), again_(std::move(again)), seen_(first_.size(), false),
+        path_(std::move(path)) {}
   Result<size_t> Read(char* buf, size_t n) override {
-    const std::string& b = bytes_[pass_];
-    n = std::min<size_t>(n, b.size() - pos_);
-    std::memcpy(buf, b.data() + pos_, n);
-    pos_ += n;
-    return n;
+    AERO_ASSIGN_OR_RETURN(size_t got, ReadAt(pos_, buf, n));
+    pos_ += got;
+    return got;
   }
   Status Seek(uint64_t offset) override {
-    if (offset == 0 && pos_ > 0) pass_ = 1;
     pos_ = offset;
     return Status::Ok();
   }
   bool SupportsReadAt() const override { return true; }
   Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) override {
-    const std::string& b = bytes_[pass_];
-    if (offset >= b.size()) return size_t{0};
-    n = std::min<size_t>(n, b.size() - offset);
-    std::memcpy(buf, b.data() + offset, n);
+    std::lock_guard<std::mutex> hold(mu_);  // members are read at their offsets on workers
+    if (offset >= first_.size()) return size_t{0};
+    n = std::min<size_t>(n, first_.size() - offset);
+    for (size_t k = 0; k < n; ++k) {
+      const size_t at = static_cast<size_t>(offset) + k;
+      buf[k] = seen_[at] ? again_[at] : first_[at];
+      if (seen_[at]) ++reread_;
+      seen_[at] = true;
+    }
     return n;
   }
-  Result<uint64_t> Size() override { return bytes_[pass_].size(); }
+  Result<uint64_t> Size() override { return first_.size(); }
   Result<FileInfo> Info() override {
     FileInfo i;
-    i.size = bytes_[pass_].size();
+    i.size = first_.size();
     return i;
   }
   const std::string& path() const override { return path_; }
+  uint64_t reread() const { return reread_; }
 
  private:
-  std::string bytes_[2];
+  std::string first_, again_;
+  std::vector<bool> seen_;
   std::string path_;
-  int pass_ = 0;
+  std::mutex mu_;
   uint64_t pos_ = 0;
+  uint64_t reread_ = 0;
 };
 
-class SwapArchiveFs final : public ForwardingFs {
+// Serves the archive `archive` as a RewrittenOnReread file, and records
+// every file created (OpenWrite), so that a test sees what install wrote
+// before it removed it.
+class RewritingFs final : public ForwardingFs {
  public:
-  SwapArchiveFs(std::string archive, std::string second) : archive_(std::move(archive)), second_(std::move(second)) {}
+  RewritingFs(std::string archive, std::string again)
+      : archive_(std::move(archive)), again_(std::move(again)) {}
   Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& path) override {
     if (path != archive_) return real_.OpenRead(path);
-    return std::unique_ptr<ReadableFile>(new RewrittenBetweenPasses(ReadFile(path), second_, path));
+    auto f = std::make_unique<RewrittenOnReread>(ReadFile(path), again_, path);
+    file_ = f.get();
+    return std::unique_ptr<ReadableFile>(std::move(f));
   }
+  Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& p, OpenMode m) override {
+    created_.push_back(p);
+    return real_.OpenWrite(p, m);
+  }
+  const RewrittenOnReread* file() const { return file_; }
+  const std::vector<std::string>& created() const { return created_; }
 
  private:
-  std::string archive_, second_;
+  std::string archive_, again_;
+  RewrittenOnReread* file_ = nullptr;
+  std::vector<std::string> created_;
 };
 
-}  // namespace
-
-TEST_CASE("SNAP-10 an archive rewritten between install's two passes installs nothing (8)") {
-  TempDir t;
-  Primary(t);
-  const std::string a = Export(t, "a.tar", /*zstd=*/false);
-  const std::string good = ReadFile(a);
-  // A byte of member data changes: pass 2 finds another CRC-32 than pass 1.
-  std::string changed = good;
-  changed[changed.size() / 2] ^= 0x01;
-  REQUIRE(Check(a).state == snapshot::ArchiveState::kValid);
-  for (uint64_t read_at : kReadAtModes) {
-    CAPTURE(read_at);
-    SwapArchiveFs fs(a, changed);
-    const repl::InstallOptions o = InstallOf(t / "r", a, read_at);
-    Status s = repl::InstallSnapshot(fs, o, nullptr);
-    CHECK(s.code() == Code::kInTransit);
-    CHECK(s.message().find("archive changed while installing '" + a + "'") == 0);
-    CHECK(s.message().find("changed since the archive was verified") != std::string::npos);
-    CHECK_FALSE(FileExists(t / "r"));
-    for (const auto& e : fsys::directory_iterator(t.path())) {
-      CHECK(e.path().filename().string().find("install.tmp") == std::string::npos);  // removed
-    }
-    // The same archive, unchanged between the passes, installs.
-    SwapArchiveFs same(a, good);
-    REQUIRE(repl::InstallSnapshot(same, o, nullptr).ok());
-    CHECK(StateOf(t / "r").applied_commit == 55);
-    fsys::remove_all(t / "r");
-  }
-}
-
-namespace {
-
-// Installs the archive `a` into t/"r", an existing empty directory, while
-// install's second pass reads `second` in place of the bytes its first pass
-// verified. Whatever the outcome, r must still be an empty directory and
-// .r.install.tmp must be gone.
-Status InstallChangedBetweenPasses(const TempDir& t, const std::string& a,
-                                   const std::string& second,
-                                   uint64_t read_at = snapshot::kReadAtMinBytes) {
-  REQUIRE(Check(a).state == snapshot::ArchiveState::kValid);
-  REQUIRE(PosixFs().MakeDir(t / "r").ok());
-  SwapArchiveFs fs(a, second);
-  Status s = repl::InstallSnapshot(fs, InstallOf(t / "r", a, read_at), nullptr);
-  CHECK(fsys::is_directory(t / "r"));
-  CHECK(fsys::is_empty(t / "r"));  // the target is untouched
-  CHECK_FALSE(fsys::exists(t / ".r.install.tmp"));
-  return s;
+// Nothing of an install that failed is left: no DIR, no temp directory,
+// no lock file.
+void CheckNothingLeft(const TempDir& t) {
+  CHECK_FALSE(FileExists(t / "r"));
+  CHECK_FALSE(FileExists(t / ".r.install.tmp"));
+  CHECK_FALSE(FileExists(t / ".r.install.lock"));
 }
 
 }  // namespace
 
-TEST_CASE("SNAP-10 a manifest changed between install's two passes installs nothing (8)") {
-  TempDir t;
-  Primary(t);
-  auto entries = ReadTar(Export(t, "e.tar", false));
-  WriteTar(t / "a.tar", entries, false);
-  // Another valid manifest of the same length over the same members (the
-  // same bytes under another system id: H(0) and the boundary's digest
-  // computed again): the second archive verifies on its own, and only the
-  // comparison with pass 1's manifest tells the two apart.
-  auto m = snapshot::DecodeManifest(entries.at(0).data);
-  REQUIRE(m.ok());
-  m->system_id = *history::ParseSystemId("0123456789abcdef0123456789abcdef");
-  m->base_digest = history::SeedDigest(m->system_id);
-  for (const TarEntry& e : entries) {
-    if (e.path != "wal/wal.log") continue;
-    StringFile wal(e.data);
-    wal::ScanOptions opt;
-    opt.base_commit = 0;
-    opt.base_digest = m->base_digest;
-    wal::ScanResult r = wal::WalScanner(&wal, opt).Run({}, {});
-    REQUIRE(r.position.digest);
-    m->boundary_digest = *r.position.digest;
-  }
-  auto changed = entries;
-  changed[0].data = snapshot::EncodeManifest(*m);
-  REQUIRE(changed[0].data.size() == entries[0].data.size());
-  WriteTar(t / "b.tar", changed, false);
-  REQUIRE(Check(t / "b.tar").state == snapshot::ArchiveState::kValid);
-  const std::string a = t / "a.tar";
-  Status s = InstallChangedBetweenPasses(t, a, ReadFile(t / "b.tar"));
-  CHECK(s.code() == Code::kInTransit);
-  CHECK(s.message() == "archive changed while installing '" + a + "': invalid archive '" + a +
-                           "': the manifest changed since the archive was verified");
-  CHECK(s.hint() == "re-run once the copy has finished; nothing was installed");
-}
-
-TEST_CASE("SNAP-10 a member header changed between install's two passes installs nothing (8)") {
-  TempDir t;
-  Primary(t);
-  const auto entries = ReadTar(Export(t, "e.tar", false));
-  WriteTar(t / "a.tar", entries, false);
-  const std::string a = t / "a.tar";
-  REQUIRE(entries.at(1).path == "data/documents.dat");
-  const std::string size = std::to_string(entries[1].data.size());
-  struct Change {
-    std::string what;
-    TarEntry member1;
-    std::string detail;
-  };
-  const std::vector<Change> changes = {
-      // The same bytes under another path: only the header check sees it.
-      {"path", {"data/documents.dax", entries[1].data},
-       "member 'data/documents.dax' where the manifest lists 'data/documents.dat' (duplicate, out "
-       "of order or unlisted)"},
-      // One more byte: its first bytes, all pass 2 would read, have pass 1's CRC-32.
-      {"size", {"data/documents.dat", entries[1].data + "x"},
-       "member 'data/documents.dat': size " + std::to_string(entries[1].data.size() + 1) +
-           " where the manifest says " + size},
-      // A hostile header (SNAP-8) is refused in pass 2 too, before any file is created.
-      {"absolute path", {"/data/documents.dat", entries[1].data},
-       "member '/data/documents.dat': absolute path"},
-  };
-  for (uint64_t read_at : kReadAtModes) {
-    for (const Change& change : changes) {
-      CAPTURE(read_at);
-      CAPTURE(change.what);
-      auto second = entries;
-      second[1] = change.member1;
-      WriteTar(t / "b.tar", second, false);
-      Status s = InstallChangedBetweenPasses(t, a, ReadFile(t / "b.tar"), read_at);
-      CHECK(s.code() == Code::kInTransit);
-      CHECK(s.message() == "archive changed while installing '" + a + "': invalid archive '" + a +
-                               "': " + change.detail);
-      REQUIRE(PosixFs().Remove(t / "r").ok());
-    }
-  }
-}
-
-TEST_CASE("SNAP-10 an archive cut short between install's two passes is in transit (8), installs nothing") {
+TEST_CASE("SNAP-10 an archive rewritten in place while install reads it installs the bytes it verified, or nothing") {
   TempDir t;
   Primary(t);
   for (bool zstd : {false, true}) {
-    CAPTURE(zstd);
     const std::string a = Export(t, zstd ? "a.tar.zst" : "a.tar", zstd);
     const std::string good = ReadFile(a);
+    std::string changed = good;
+    for (size_t k = good.size() / 4; k < good.size(); k += 97) changed[k] ^= 0x5a;
     for (uint64_t read_at : kReadAtModes) {
+      CAPTURE(zstd);
+      CAPTURE(read_at);
+      // Streamed, every byte is read once: what is installed is what was
+      // verified, never the new copy's bytes behind them. Read at their
+      // offsets, a member's first bytes were also in the block that held
+      // its header (libarchive reads ahead): the worker verifies and writes
+      // what it reads, so the new copy's bytes there are damage (1), and
+      // nothing is installed.
+      {
+        RewritingFs fs(a, changed);
+        const Status s = repl::InstallSnapshot(fs, InstallOf(t / "r", a, read_at), nullptr);
+        REQUIRE(fs.file() != nullptr);
+        if (zstd || read_at == snapshot::kReadAtMinBytes) {
+          REQUIRE(s.ok());
+          CHECK(fs.file()->reread() == 0);
+        }
+        if (s.ok()) {
+          CHECK(repl::Verify(PosixFs(), t / "r", {})->outcome() == Code::kOk);
+          CheckSameHistory(t / "p", t / "r");
+          CHECK(ReadFile(t / "r/data/documents.dat") == ReadFile(t / "p/data/documents.dat"));
+          CHECK_FALSE(FileExists(t / ".r.install.lock"));
+          fsys::remove_all(t / "r");
+        } else {
+          CHECK(fs.file()->reread() > 0);
+          CHECK(s.code() == Code::kDamage);
+          CheckNothingLeft(t);
+        }
+      }
+      // The copy ran ahead of the reader: its first quarter is the old
+      // archive, the rest the new one. The mix is judged as verify judges
+      // it, damage (1), and nothing is installed.
+      {
+        const std::string mixed = good.substr(0, good.size() / 4) + changed.substr(good.size() / 4);
+        auto f = PosixFs().OpenWrite(t / "m", OpenMode::kTruncate);
+        REQUIRE(f.ok());
+        REQUIRE((*f)->Append(mixed).ok());
+        REQUIRE((*f)->Close().ok());
+        const snapshot::ArchiveCheck verdict = Check(t / "m", read_at);
+        REQUIRE(verdict.state == snapshot::ArchiveState::kCorrupt);
+        Status s = repl::InstallSnapshot(PosixFs(), InstallOf(t / "r", t / "m", read_at), nullptr);
+        CHECK(s.code() == Code::kDamage);
+        CHECK(s.message() == "invalid archive '" + (t / "m") + "': " + verdict.detail);
+        CHECK(s.hint() == "nothing was installed; get a good copy of the archive");
+        CheckNothingLeft(t);
+      }
+      // The new copy is shorter so far: in transit (8), as verify says.
       for (size_t cut : {good.size() / 3, good.size() / 2}) {
-        CAPTURE(read_at);
         CAPTURE(cut);
-        Status s = InstallChangedBetweenPasses(t, a, good.substr(0, cut), read_at);
+        auto f = PosixFs().OpenWrite(t / "m", OpenMode::kTruncate);
+        REQUIRE(f.ok());
+        REQUIRE((*f)->Append(good.substr(0, cut)).ok());
+        REQUIRE((*f)->Close().ok());
+        REQUIRE(Check(t / "m", read_at).state == snapshot::ArchiveState::kInTransit);
+        Status s = repl::InstallSnapshot(PosixFs(), InstallOf(t / "r", t / "m", read_at), nullptr);
         CHECK(s.code() == Code::kInTransit);
-        CHECK(s.message().find("archive in transit '" + a + "': the archive ends after ") == 0);
+        CHECK(s.message().find("archive in transit '" + (t / "m") + "': the archive ends after ") == 0);
         CHECK(s.hint() == "re-run once the copy has finished; nothing was installed");
-        REQUIRE(PosixFs().Remove(t / "r").ok());
+        CheckNothingLeft(t);
+      }
+    }
+  }
+}
+
+TEST_CASE("SNAP-10 damage in the last member removes the members already written, DIR untouched") {
+  TempDir t;
+  Primary(t);
+  for (bool zstd : {false, true}) {
+    const auto entries = ReadTar(Export(t, "e.tar", false));
+    fsys::remove(t / "e.tar");
+    REQUIRE(entries.back().path == "wal/wal.log");  // members sort by path: the WAL is last
+    auto damaged = entries;
+    damaged.back().data[damaged.back().data.size() / 2] ^= 0x01;
+    WriteTar(t / "d.tar", damaged, zstd);
+    const snapshot::ArchiveCheck verdict = Check(t / "d.tar");
+    REQUIRE(verdict.state == snapshot::ArchiveState::kCorrupt);
+    for (uint64_t read_at : kReadAtModes) {
+      for (bool existing : {false, true}) {
+        CAPTURE(zstd);
+        CAPTURE(read_at);
+        CAPTURE(existing);
+        // An empty DIR, or an old replica that --discard-existing would replace.
+        if (existing) {
+          REQUIRE(Install(t / "r", Export(t, "old.tar", false)).ok());
+          fsys::remove(t / "old.tar");
+        }
+        const std::string before = existing ? ReadFile(t / "r/replication/state.json") : "";
+        RewritingFs fs(t / "d.tar", ReadFile(t / "d.tar"));
+        repl::InstallOptions o = InstallOf(t / "r", t / "d.tar", read_at);
+        o.discard_existing = existing;
+        Status s = repl::InstallSnapshot(fs, o, nullptr);
+        CHECK(s.code() == Code::kDamage);
+        CHECK(s.message() == "invalid archive '" + (t / "d.tar") + "': " + verdict.detail);
+        // The members before the WAL were written, then removed with the
+        // temp directory; DIR is as it was.
+        const auto& created = fs.created();
+        CHECK(std::count_if(created.begin(), created.end(), [&](const std::string& p) {
+                return p.find("/.r.install.tmp/") != std::string::npos;
+              }) >= 2);
+        CHECK_FALSE(FileExists(t / ".r.install.tmp"));
+        CHECK_FALSE(FileExists(t / ".r.install.lock"));
+        if (existing) {
+          CHECK(ReadFile(t / "r/replication/state.json") == before);
+          fsys::remove_all(t / "r");
+        } else {
+          CHECK_FALSE(FileExists(t / "r"));
+        }
       }
     }
   }
@@ -2018,7 +2019,7 @@ void RequireOneVerdict(const TempDir& t, const std::string& bytes, const std::st
   {
     auto f = PosixFs().OpenRead(path);
     REQUIRE(f.ok());
-    all = snapshot::ReadArchive(**f, {}, nullptr, {.read_at_min_bytes = 1, .all_findings = true});
+    all = snapshot::ReadArchive(**f, {}, {.read_at_min_bytes = 1, .all_findings = true});
   }
   CHECK(snapshot::ArchiveStateName(at.state) == std::string(snapshot::ArchiveStateName(stream.state)));
   CHECK(snapshot::ArchiveStateName(all.state) == std::string(snapshot::ArchiveStateName(stream.state)));
