@@ -19,8 +19,8 @@ struct InstallOptions {
   // Members of a plain archive at least this large are read at their offsets
   // on worker threads (SNAP-6); tests lower it to reach small members.
   uint64_t read_at_min_bytes = snapshot::kReadAtMinBytes;
-  // OPS-7 (optional): the archive's bytes read, over both passes (verify,
-  // then extract): the total is twice its size.
+  // OPS-7 (optional): the archive's bytes read by the one pass that verifies
+  // and extracts it (SNAP-10): the total is its size.
   ProgressFn progress = {};
   // SIG-21 (optional): --trusted-keys DIR; with the target's own trust
   // directory (when --discard-existing replaces a node), required mode.

@@ -212,7 +212,7 @@ class MemberFile final : public ReadableFile {
 // What reading one member found; the checks that need AeroDB's manifest
 // (read from an earlier member) come after, on the reading thread.
 struct MemberOutcome {
-  Status content;  // the member's own checks (SHA-256, content, pass 2's CRC-32)
+  Status content;  // the member's own checks (SHA-256, content)
   Status output;   // install's file for it: written, synced, closed
   // verify, after damage in a streamed member: reading the rest of it (the
   // bomb bound and the input's end still apply, and end the pass).
