@@ -14,6 +14,7 @@
 
 namespace aero::cli {
 namespace {
+namespace apply_wal_cmd {  // one name per file: the unity build joins them
 
 struct Options {
   repl::ApplyOptions apply;
@@ -187,10 +188,11 @@ int RunFollow(Options o) {
   return FinishFollow(s, last_run, o.json);
 }
 
+}  // namespace apply_wal_cmd
 }  // namespace
 
 void SetupApplyWal(CLI::App& app, Runner& runner) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<apply_wal_cmd::Options>();
   CLI::App* sub = app.add_subcommand(
       "apply-wal", "apply segments from an inbox in CommitId order (replica only)");
   AddDataDir(sub, &o->apply.data_dir);
@@ -229,7 +231,7 @@ void SetupApplyWal(CLI::App& app, Runner& runner) {
                 "refuse a segment that is not encrypted (5, not halted)");  // ENC-31
   AddJson(sub, &o->json);
   sub->callback([o, &runner] {
-    runner.run = [o] { return o->follow ? RunFollow(*o) : Run(*o); };
+    runner.run = [o] { return o->follow ? RunFollow(*o) : apply_wal_cmd::Run(*o); };
   });
 }
 

@@ -12,6 +12,7 @@
 
 namespace aero::cli {
 namespace {
+namespace check_history_cmd {  // one name per file: the unity build joins them
 
 struct Options {
   std::vector<repl::HistorySide> sides;
@@ -113,10 +114,11 @@ int Run(Options& o) {
   return ExitCodeOf(code);
 }
 
+}  // namespace check_history_cmd
 }  // namespace
 
 void SetupCheckHistory(CLI::App& app, Runner& runner) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<check_history_cmd::Options>();
   CLI::App* sub = app.add_subcommand(
       "check-history", "tell how two histories of one database relate: identical, behind, ahead, diverged");
   auto side = [o](repl::HistorySide::Kind k) {
@@ -136,7 +138,7 @@ void SetupCheckHistory(CLI::App& app, Runner& runner) {
   sub->add_option("--trusted-keys", o->trusted_keys,
                   "require the history files of an --archive side signed by these public keys (*.pem)");
   AddEncryptionKeys(sub, &o->enc);
-  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+  sub->callback([o, &runner] { runner.run = [o] { return check_history_cmd::Run(*o); }; });
 }
 
 }  // namespace aero::cli

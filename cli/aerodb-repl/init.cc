@@ -11,6 +11,7 @@
 
 namespace aero::cli {
 namespace {
+namespace init_cmd {  // one name per file: the unity build joins them
 
 struct Options {
   repl::EnrolOptions enrol;
@@ -60,17 +61,18 @@ int Run(const Options& o) {
   return 0;
 }
 
+}  // namespace init_cmd
 }  // namespace
 
 void SetupInit(CLI::App& app, Runner& runner) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<init_cmd::Options>();
   CLI::App* sub = app.add_subcommand(
       "init", "enrol a data directory that AeroDB wrote: a primary of epoch 1 with a new system id");
   AddDataDir(sub, &o->enrol.data_dir);
   sub->add_flag("--re-enrol", o->enrol.re_enrol,
                 "start a new history (new system id) on a directory init enrolled, e.g. after a history cut");
   AddJson(sub, &o->json);
-  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+  sub->callback([o, &runner] { runner.run = [o] { return init_cmd::Run(*o); }; });
 }
 
 }  // namespace aero::cli

@@ -10,6 +10,7 @@
 
 namespace aero::cli {
 namespace {
+namespace promote_cmd {  // one name per file: the unity build joins them
 
 struct Options {
   std::string dir;
@@ -58,10 +59,11 @@ int Run(const Options& o) {
   return 0;
 }
 
+}  // namespace promote_cmd
 }  // namespace
 
 void SetupPromote(CLI::App& app, Runner& runner) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<promote_cmd::Options>();
   CLI::App* sub = app.add_subcommand(
       "promote", "make this replica the primary of the next epoch, claimed in the claim archive");
   AddDataDir(sub, &o->dir);
@@ -78,7 +80,7 @@ void SetupPromote(CLI::App& app, Runner& runner) {
                   "(*.pem; added to the node's replication/trusted-keys/)")
       ->type_name("DIR");
   AddJson(sub, &o->json);
-  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+  sub->callback([o, &runner] { runner.run = [o] { return promote_cmd::Run(*o); }; });
 }
 
 }  // namespace aero::cli

@@ -10,6 +10,7 @@
 
 namespace aero::cli {
 namespace {
+namespace prune_cmd {  // one name per file: the unity build joins them
 
 struct Options {
   repl::PruneOptions prune;
@@ -152,10 +153,11 @@ int Run(Options& o) {
   return 0;
 }
 
+}  // namespace prune_cmd
 }  // namespace
 
 void SetupPrune(CLI::App& app, Runner& runner) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<prune_cmd::Options>();
   CLI::App* sub = app.add_subcommand(
       "prune", "remove segments and snapshot archives that no longer serve a recovery");
   sub->add_option("--archive", o->prune.archive, "the archive directory, or s3://BUCKET/PREFIX")->required();
@@ -169,7 +171,7 @@ void SetupPrune(CLI::App& app, Runner& runner) {
                   "on s3://: abort multipart uploads begun at least H hours ago by the store's clock (default 24)")
       ->check(Unsigned());
   AddEncryptionKeys(sub, &o->enc);
-  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+  sub->callback([o, &runner] { runner.run = [o] { return prune_cmd::Run(*o); }; });
 }
 
 }  // namespace aero::cli

@@ -11,6 +11,7 @@
 
 namespace aero::cli {
 namespace {
+namespace rejoin_cmd {  // one name per file: the unity build joins them
 
 struct Options {
   repl::RejoinOptions rejoin;
@@ -43,17 +44,18 @@ int Run(Options& o) {
   return 0;
 }
 
+}  // namespace rejoin_cmd
 }  // namespace
 
 void SetupRejoin(CLI::App& app, Runner& runner) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<rejoin_cmd::Options>();
   CLI::App* sub = app.add_subcommand(
       "rejoin", "make a superseded old primary a replica of the new lineage, when its history is a prefix of it");
   AddDataDir(sub, &o->rejoin.data_dir);
   sub->add_option("--archive", o->rejoin.archive, "the claim archive (holds claim-archive.json), a directory or s3://BUCKET/PREFIX")->required();
   AddJson(sub, &o->json);
   AddEncryptionKeys(sub, &o->enc);
-  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+  sub->callback([o, &runner] { runner.run = [o] { return rejoin_cmd::Run(*o); }; });
 }
 
 }  // namespace aero::cli

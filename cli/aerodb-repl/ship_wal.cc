@@ -13,6 +13,7 @@
 
 namespace aero::cli {
 namespace {
+namespace ship_wal_cmd {  // one name per file: the unity build joins them
 
 struct Options {
   repl::ShipOptions ship;
@@ -163,10 +164,11 @@ int RunFollow(Options o) {
   return FinishFollow(s, last_run, o.json);
 }
 
+}  // namespace ship_wal_cmd
 }  // namespace
 
 void SetupShipWal(CLI::App& app, Runner& runner) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<ship_wal_cmd::Options>();
   CLI::App* sub = app.add_subcommand(
       "ship-wal", "publish the committed WAL since the last shipped CommitId as segment files");
   AddDataDir(sub, &o->ship.data_dir);
@@ -201,7 +203,7 @@ void SetupShipWal(CLI::App& app, Runner& runner) {
   AddJson(sub, &o->json);
   o->watch.max_delay_ms = 200;  // FOLLOW-5
   sub->callback([o, &runner] {
-    runner.run = [o] { return o->follow ? RunFollow(*o) : Run(*o); };
+    runner.run = [o] { return o->follow ? RunFollow(*o) : ship_wal_cmd::Run(*o); };
   });
 }
 

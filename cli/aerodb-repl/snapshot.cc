@@ -14,6 +14,7 @@
 
 namespace aero::cli {
 namespace {
+namespace snapshot_cmd {  // one name per file: the unity build joins them
 
 struct ExportOpts {
   repl::ExportOptions x;
@@ -110,13 +111,14 @@ int RunInstall(InstallOpts o) {
   return 0;
 }
 
+}  // namespace snapshot_cmd
 }  // namespace
 
 void SetupSnapshot(CLI::App& app, Runner& runner) {
   CLI::App* snap = app.add_subcommand("snapshot", "export or install a snapshot archive");
   snap->require_subcommand(1);
 
-  auto e = std::make_shared<ExportOpts>();
+  auto e = std::make_shared<snapshot_cmd::ExportOpts>();
   CLI::App* ex = snap->add_subcommand(
       "export", "write the node's state at its last commit as a self-checked archive");
   AddDataDir(ex, &e->x.data_dir);
@@ -131,9 +133,9 @@ void SetupSnapshot(CLI::App& app, Runner& runner) {
                  "sign the archive with this Ed25519 private key (PEM, mode 600): NAME.sig beside NAME")
       ->type_name("FILE");
   AddJson(ex, &e->json);
-  ex->callback([e, &runner] { runner.run = [e] { return RunExport(*e); }; });
+  ex->callback([e, &runner] { runner.run = [e] { return snapshot_cmd::RunExport(*e); }; });
 
-  auto i = std::make_shared<InstallOpts>();
+  auto i = std::make_shared<snapshot_cmd::InstallOpts>();
   CLI::App* in = snap->add_subcommand(
       "install", "create a replica from an archive, verified before anything is written");
   AddDataDir(in, &i->x.data_dir);
@@ -146,7 +148,7 @@ void SetupSnapshot(CLI::App& app, Runner& runner) {
                  "the replica's replication/trusted-keys/")
       ->type_name("DIR");
   AddJson(in, &i->json);
-  in->callback([i, &runner] { runner.run = [i] { return RunInstall(*i); }; });
+  in->callback([i, &runner] { runner.run = [i] { return snapshot_cmd::RunInstall(*i); }; });
 }
 
 }  // namespace aero::cli

@@ -11,6 +11,7 @@
 
 namespace aero::cli {
 namespace {
+namespace status_cmd {  // one name per file: the unity build joins them
 
 struct Options {
   std::string dir;
@@ -191,10 +192,11 @@ int Run(Options& o) {
   return rc;
 }
 
+}  // namespace status_cmd
 }  // namespace
 
 void SetupStatus(CLI::App& app, Runner& runner) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<status_cmd::Options>();
   CLI::App* sub = app.add_subcommand(
       "status", "role, epoch, applied CommitId, halt reason, and lag in commits");
   AddDataDir(sub, &o->dir);
@@ -204,7 +206,7 @@ void SetupStatus(CLI::App& app, Runner& runner) {
                   "collector (atomically)");
   AddJson(sub, &o->json);
   AddEncryptionKeys(sub, &o->enc);
-  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+  sub->callback([o, &runner] { runner.run = [o] { return status_cmd::Run(*o); }; });
 }
 
 }  // namespace aero::cli

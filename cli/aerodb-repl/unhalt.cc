@@ -9,6 +9,7 @@
 
 namespace aero::cli {
 namespace {
+namespace unhalt_cmd {  // one name per file: the unity build joins them
 
 struct Options {
   std::string dir;
@@ -41,17 +42,18 @@ int Run(const Options& o) {
   return 0;
 }
 
+}  // namespace unhalt_cmd
 }  // namespace
 
 void SetupUnhalt(CLI::App& app, Runner& runner) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<unhalt_cmd::Options>();
   CLI::App* sub = app.add_subcommand(
       "unhalt", "clear a halt after the operator fixed its cause (records why)");
   AddDataDir(sub, &o->dir);
   sub->add_option("--reason", o->reason, "what was fixed (logged in halt-history.jsonl)")
       ->required();
   AddJson(sub, &o->json);
-  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+  sub->callback([o, &runner] { runner.run = [o] { return unhalt_cmd::Run(*o); }; });
 }
 
 }  // namespace aero::cli

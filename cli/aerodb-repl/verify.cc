@@ -12,6 +12,7 @@
 
 namespace aero::cli {
 namespace {
+namespace verify_cmd {  // one name per file: the unity build joins them
 
 struct Options {
   std::string path;
@@ -207,10 +208,11 @@ int Run(Options o) {
   return ExitCodeOf(report->outcome());
 }
 
+}  // namespace verify_cmd
 }  // namespace
 
 void SetupVerify(CLI::App& app, Runner& runner) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<verify_cmd::Options>();
   CLI::App* sub = app.add_subcommand(
       "verify",
       "check a WAL file, a segment, a directory of segments, a snapshot archive or a data "
@@ -226,7 +228,7 @@ void SetupVerify(CLI::App& app, Runner& runner) {
       ->type_name("DIR");
   AddEncryptionKeys(sub, &o->enc);
   AddJson(sub, &o->json);
-  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+  sub->callback([o, &runner] { runner.run = [o] { return verify_cmd::Run(*o); }; });
 }
 
 }  // namespace aero::cli

@@ -7,6 +7,7 @@
 
 namespace aero::cli {
 namespace {
+namespace node_checkpoint_cmd {  // one name per file: the unity build joins them
 
 struct Options {
   std::string dir;
@@ -28,15 +29,16 @@ int Run(const Options& o) {
   return 0;
 }
 
+}  // namespace node_checkpoint_cmd
 }  // namespace
 
 void SetupCheckpoint(CLI::App& app, Runner& runner) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<node_checkpoint_cmd::Options>();
   CLI::App* sub = app.add_subcommand(
       "checkpoint", "write a snapshot of the state at the last commit and empty the WAL");
   AddDataDir(sub, &o->dir);
   AddJson(sub, &o->json);
-  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+  sub->callback([o, &runner] { runner.run = [o] { return node_checkpoint_cmd::Run(*o); }; });
 }
 
 }  // namespace aero::cli

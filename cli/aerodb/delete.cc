@@ -6,6 +6,7 @@
 
 namespace aero::cli {
 namespace {
+namespace node_delete_cmd {  // one name per file: the unity build joins them
 
 struct Options {
   std::string dir;
@@ -34,15 +35,16 @@ int Run(const Options& o) {
   return 0;
 }
 
+}  // namespace node_delete_cmd
 }  // namespace
 
 void SetupDelete(CLI::App& app, Runner& runner) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<node_delete_cmd::Options>();
   CLI::App* sub = app.add_subcommand("delete", "delete a document (primary only)");
   AddDataDir(sub, &o->dir);
   sub->add_option("name", o->name, "COLLECTION/ID")->required();
   AddJson(sub, &o->json);
-  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+  sub->callback([o, &runner] { runner.run = [o] { return node_delete_cmd::Run(*o); }; });
 }
 
 }  // namespace aero::cli

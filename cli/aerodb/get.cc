@@ -6,6 +6,7 @@
 
 namespace aero::cli {
 namespace {
+namespace node_get_cmd {  // one name per file: the unity build joins them
 
 struct Options {
   std::string dir;
@@ -43,10 +44,11 @@ int Run(const Options& o) {
   return 0;
 }
 
+}  // namespace node_get_cmd
 }  // namespace
 
 void SetupGet(CLI::App& app, Runner& runner) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<node_get_cmd::Options>();
   CLI::App* sub = app.add_subcommand("get", "print one document as of a CommitId");
   AddDataDir(sub, &o->dir);
   sub->add_option("name", o->name, "COLLECTION/ID")->required();
@@ -55,7 +57,7 @@ void SetupGet(CLI::App& app, Runner& runner) {
                   "refuse (3) unless this node has applied at least this CommitId")
       ->check(Unsigned());
   AddJson(sub, &o->json);
-  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+  sub->callback([o, &runner] { runner.run = [o] { return node_get_cmd::Run(*o); }; });
 }
 
 }  // namespace aero::cli

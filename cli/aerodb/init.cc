@@ -6,6 +6,7 @@
 
 namespace aero::cli {
 namespace {
+namespace node_init_cmd {  // one name per file: the unity build joins them
 
 struct Options {
   std::string dir;
@@ -28,14 +29,15 @@ int Run(const Options& o) {
   return 0;
 }
 
+}  // namespace node_init_cmd
 }  // namespace
 
 void SetupInit(CLI::App& app, Runner& runner) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<node_init_cmd::Options>();
   CLI::App* sub = app.add_subcommand("init", "create a new primary in an absent or empty directory");
   AddDataDir(sub, &o->dir);
   AddJson(sub, &o->json);
-  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+  sub->callback([o, &runner] { runner.run = [o] { return node_init_cmd::Run(*o); }; });
 }
 
 }  // namespace aero::cli

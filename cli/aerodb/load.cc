@@ -8,6 +8,7 @@
 
 namespace aero::cli {
 namespace {
+namespace node_load_cmd {  // one name per file: the unity build joins them
 
 struct Options {
   std::string dir;
@@ -51,10 +52,11 @@ int Run(const Options& o) {
   return 0;
 }
 
+}  // namespace node_load_cmd
 }  // namespace
 
 void SetupLoad(CLI::App& app, Runner& runner) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<node_load_cmd::Options>();
   CLI::App* sub = app.add_subcommand("load", "commit a deterministic bulk workload");
   AddDataDir(sub, &o->dir);
   sub->add_option("--write-sets", o->workload.write_sets, "number of write sets")
@@ -68,7 +70,7 @@ void SetupLoad(CLI::App& app, Runner& runner) {
       ->check(Unsigned(0, UINT32_MAX));
   sub->add_option("--seed", o->workload.seed, "workload seed (default 1)")->check(Unsigned());
   AddJson(sub, &o->json);
-  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+  sub->callback([o, &runner] { runner.run = [o] { return node_load_cmd::Run(*o); }; });
 }
 
 }  // namespace aero::cli

@@ -6,6 +6,7 @@
 
 namespace aero::cli {
 namespace {
+namespace node_put_cmd {  // one name per file: the unity build joins them
 
 struct Options {
   std::string dir;
@@ -44,16 +45,17 @@ int Run(const Options& o) {
   return 0;
 }
 
+}  // namespace node_put_cmd
 }  // namespace
 
 void SetupPut(CLI::App& app, Runner& runner) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<node_put_cmd::Options>();
   CLI::App* sub = app.add_subcommand("put", "insert or replace a document (primary only)");
   AddDataDir(sub, &o->dir);
   sub->add_option("name", o->name, "COLLECTION/ID")->required();
   sub->add_option("body", o->body, "the whole document, as JSON")->required();
   AddJson(sub, &o->json);
-  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+  sub->callback([o, &runner] { runner.run = [o] { return node_put_cmd::Run(*o); }; });
 }
 
 }  // namespace aero::cli

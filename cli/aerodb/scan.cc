@@ -6,6 +6,7 @@
 
 namespace aero::cli {
 namespace {
+namespace node_scan_cmd {  // one name per file: the unity build joins them
 
 struct Options {
   std::string dir;
@@ -45,10 +46,11 @@ int Run(const Options& o) {
   return 0;
 }
 
+}  // namespace node_scan_cmd
 }  // namespace
 
 void SetupScan(CLI::App& app, Runner& runner) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<node_scan_cmd::Options>();
   CLI::App* sub = app.add_subcommand("scan", "list live documents as of a CommitId");
   AddDataDir(sub, &o->dir);
   sub->add_option("collection", o->collection, "only this collection");
@@ -57,7 +59,7 @@ void SetupScan(CLI::App& app, Runner& runner) {
                   "refuse (3) unless this node has applied at least this CommitId")
       ->check(Unsigned());
   AddJson(sub, &o->json);
-  sub->callback([o, &runner] { runner.run = [o] { return Run(*o); }; });
+  sub->callback([o, &runner] { runner.run = [o] { return node_scan_cmd::Run(*o); }; });
 }
 
 }  // namespace aero::cli
