@@ -137,7 +137,7 @@ void SetupSnapshot(CLI::App& app, Runner& runner) {
 
   auto i = std::make_shared<snapshot_cmd::InstallOpts>();
   CLI::App* in = snap->add_subcommand(
-      "install", "create a replica from an archive, verified before anything is written");
+      "install", "create a replica from an archive, put in place only once verified");
   AddDataDir(in, &i->x.data_dir);
   in->add_option("archive", i->x.archive, "the archive")->required();
   in->add_flag("--discard-existing", i->x.discard_existing,

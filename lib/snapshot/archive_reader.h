@@ -45,8 +45,10 @@ struct ArchiveCheck {
 // only for members whose header passed every check, and returns the file
 // that member's bytes go to. ReadArchive appends the bytes (possibly on a
 // worker thread, one thread per file), then Sync()s and Close()s the file
-// once they all checked out. Data arrives before the whole archive is known
-// valid: the files are not final until ReadArchive returns kValid.
+// once the member's own checks passed (SHA-256, content; the checks against
+// AeroDB's manifest.json come after). Data arrives before the whole archive
+// is known valid: the files are not final until ReadArchive returns kValid,
+// and install removes them otherwise (SNAP-10).
 struct MemberSink {
   std::function<Result<std::unique_ptr<WritableFile>>(const Member&)> open;
 };
@@ -56,7 +58,6 @@ struct MemberSink {
 // `options.read_at_min_bytes` or more (tests lower it to reach small members) is read at its offset by a worker thread, two members at a time,
 // while this thread walks the headers past it (SNAP-6); otherwise members
 // are read in order from libarchive's stream.
-//
 inline constexpr uint64_t kReadAtMinBytes = 1 << 20;
 struct ReadOptions {
   uint64_t read_at_min_bytes = kReadAtMinBytes;
