@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "common/fs.h"
+#include "common/lock_test_hook.h"
 
 namespace aero {
 
@@ -339,15 +340,34 @@ class Posix final : public Fs {
     return out;
   }
   Result<std::unique_ptr<FileLock>> Lock(const std::string& path) override {
-    // Our own file: a symlink there is never followed (LOG-3; ELOOP's hint
-    // says so), nor is a FIFO or device opened for the lock.
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
-    if (fd < 0) return ErrnoStatus("cannot open lock file", path, errno);
-    if (Status regular = RequireRegularFile(fd, path); !regular.ok()) {
-      ::close(fd);
-      return regular;
+    // MODEL-10: the holder removes the lock file when it is done, so the
+    // file this run opened may be gone from the name by the time its flock
+    // succeeds; a lock on it would exclude no one. The name must still
+    // name the locked file, else the lock is taken again on what is there.
+    for (int attempt = 0;; ++attempt) {
+      // Our own file: a symlink there is never followed (LOG-3; ELOOP's
+      // hint says so), nor is a FIFO or device opened for the lock.
+      int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+      if (fd < 0) return ErrnoStatus("cannot open lock file", path, errno);
+      if (Status regular = RequireRegularFile(fd, path); !regular.ok()) {
+        ::close(fd);
+        return regular;
+      }
+      if (g_lock_file_opened_for_test != nullptr) g_lock_file_opened_for_test(path);
+      struct stat locked {};
+      const bool known = ::fstat(fd, &locked) == 0;
+      AERO_ASSIGN_OR_RETURN(std::unique_ptr<FileLock> lock,
+                            Flock(fd, path, "another aerodb or aerodb-repl run holds it"));
+      struct stat named {};
+      if (known && ::lstat(path.c_str(), &named) == 0 && named.st_dev == locked.st_dev &&
+          named.st_ino == locked.st_ino) {
+        return lock;
+      }
+      if (attempt >= 100) {
+        return Status(Code::kLocked, Problem("locked", path, "its lock file keeps being replaced"),
+                      "re-run once the other run has finished");
+      }
     }
-    return Flock(fd, path, "another aerodb or aerodb-repl run holds it");
   }
   Result<std::unique_ptr<FileLock>> LockDirectory(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -451,6 +471,8 @@ Status WritableFile::AppendFrom(ReadableFile& src, uint64_t offset, uint64_t n) 
   }
   return Status::Ok();
 }
+
+void (*g_lock_file_opened_for_test)(const std::string& path) = nullptr;
 
 Fs& PosixFs() {
   static Posix fs;

@@ -77,13 +77,11 @@ class Installer {
     AERO_ASSIGN_OR_RETURN(archive_file_, OpenArchiveFile());
     AERO_RETURN_IF_ERROR(crypto::EnvelopeStatus(*archive_file_, "archive"));  // ENC-6, ENC-11
     AERO_ASSIGN_OR_RETURN(auto lock, fs_.Lock(lock_path_));
-    AERO_RETURN_IF_ERROR(RemoveTree(fs_, tmp_));
-    AERO_RETURN_IF_ERROR(fs_.MakeDir(tmp_));
     // Whatever ends the install from here, the temp directory goes (a
     // finding in the archive, a full disk: nothing is left beside the
-    // target, SNAP-10), then the lock file, while it is still held. After
-    // the rename the temp directory no longer exists; after the exchange
-    // it holds the old tree, removed in any case.
+    // target, SNAP-10), then the lock file, while it is still held
+    // (MODEL-10). After the rename the temp directory no longer exists;
+    // after the exchange it holds the old tree, removed in any case.
     struct RemoveTemp {
       Fs& fs;
       const std::string& path;
@@ -93,6 +91,8 @@ class Installer {
         (void)fs.Remove(lock_path);
       }
     } remove_temp{fs_, tmp_, lock_path_};
+    AERO_RETURN_IF_ERROR(RemoveTree(fs_, tmp_));
+    AERO_RETURN_IF_ERROR(fs_.MakeDir(tmp_));
     dirs_ = {tmp_};
     AERO_RETURN_IF_ERROR(VerifyAndExtract());
     log::Lib().debug("verified and extracted '{}': {} members, boundary commit {}", o_.archive,

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "common/fs.h"
+#include "common/lock_test_hook.h"
 #include "support/test_util.h"
 
 using namespace aero;
@@ -23,6 +24,28 @@ TEST_CASE("NODE-6 lock: a second holder gets kLocked") {
   CHECK(second.status().message().find("locked '") == 0);
   first.value().reset();
   CHECK(PosixFs().Lock(t / "lock").ok());
+}
+
+namespace {
+int lock_file_opens = 0;
+}  // namespace
+
+TEST_CASE("MODEL-10 a lock file its holder removes while this run takes the lock is locked again where the name now points") {
+  TempDir t;
+  const std::string path = t / "lock";
+  lock_file_opens = 0;
+  // The holder, done, removes the file between this run's open and flock.
+  g_lock_file_opened_for_test = [](const std::string& p) {
+    if (lock_file_opens++ == 0) ::unlink(p.c_str());
+  };
+  auto mine = PosixFs().Lock(path);
+  g_lock_file_opened_for_test = nullptr;
+  REQUIRE(mine.ok());
+  CHECK(lock_file_opens == 2);  // the removed file was let go, the new one locked
+  CHECK(FileExists(path));
+  // The name names the file this run holds: a third run is refused.
+  auto third = PosixFs().Lock(path);
+  CHECK(third.status().code() == Code::kLocked);
 }
 
 TEST_CASE("exclusive create refuses an existing file") {
