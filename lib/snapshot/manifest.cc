@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
 #include "common/json_depth.h"
 #include "common/sha256.h"
+#include "node/layout.h"
 #include "snapshot/archive_format.h"
 
 namespace aero::snapshot {
@@ -192,6 +194,18 @@ static Status ParseMembers(const json& j, Manifest* out) {
       mem.sha256 = *sha;
     }
     m.members.push_back(mem);
+  }
+  // SNAP-3: no member is also a directory of the tree install builds:
+  // another member's parent, or a layout directory install creates.
+  std::unordered_set<std::string_view> dirs = {node::kSchemasDir};
+  for (const Member& mem : m.members) {
+    for (size_t slash = mem.path.find('/'); slash != std::string::npos;
+         slash = mem.path.find('/', slash + 1)) {
+      dirs.insert(std::string_view(mem.path).substr(0, slash));
+    }
+  }
+  for (const Member& mem : m.members) {
+    if (dirs.count(mem.path) > 0) return Bad("member path is also a directory: " + mem.path);
   }
   if (U64(j.at("member_count"), "member_count") != m.members.size()) return Bad("member_count");
   if (over_bound) return Bad("total_bytes over the 64 GiB bound");

@@ -1449,6 +1449,42 @@ TEST_CASE("SNAP-3 a manifest that lists no wal/wal.log is refused") {
   CHECK(r.status().message().find("'wal/wal.log' is not listed") != std::string::npos);
 }
 
+TEST_CASE("SNAP-3 a member path that is also a directory of the tree is refused: verify and install say 1") {
+  TempDir t;
+  const std::string x = "x";
+  struct Case {
+    std::vector<snapshot::Member> members;
+    std::vector<TarEntry> entries;
+    std::string path;
+  };
+  const std::vector<Case> cases = {
+      // data/x a file, and the parent of data/x/y
+      {{{"data/x", 1, Sha256::Of(x)}, {"data/x/y", 1, Sha256::Of(x)}},
+       {{"data/x", x}, {"data/x/y", x}}, "data/x"},
+      // metadata/schemas, the directory install creates for the schemas
+      {{{"metadata/schemas", 1, Sha256::Of(x)}}, {{"metadata/schemas", x}}, "metadata/schemas"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.path);
+    const snapshot::Manifest m = ManifestListing(c.members);
+    auto decoded = snapshot::DecodeManifest(snapshot::EncodeManifest(m));
+    CHECK(decoded.status().code() == Code::kDamage);
+    CHECK(decoded.status().message().find("member path is also a directory: " + c.path) !=
+          std::string::npos);
+    std::vector<TarEntry> entries = {{"aerodb-repl-manifest.json", snapshot::EncodeManifest(m)}};
+    entries.insert(entries.end(), c.entries.begin(), c.entries.end());
+    entries.push_back({"wal/wal.log", ""});
+    WriteTar(t / "a.tar", entries, false);
+    CHECK(Check(t / "a.tar").state == snapshot::ArchiveState::kCorrupt);
+    CHECK(repl::Verify(PosixFs(), t / "a.tar", {})->outcome() == Code::kDamage);
+    const Status s = Install(t / "r", t / "a.tar");
+    CHECK(s.code() == Code::kDamage);
+    CHECK(s.message().find("member path is also a directory: " + c.path) != std::string::npos);
+    CHECK_FALSE(FileExists(t / "r"));
+    CHECK_FALSE(FileExists(t / ".r.install.tmp"));
+  }
+}
+
 TEST_CASE("SNAP-3 a manifest that omits the base snapshot's manifest.json or storage.dat is refused") {
   snapshot::Manifest m;
   m.system_id = *history::ParseSystemId("00112233445566778899aabbccddeeff");
