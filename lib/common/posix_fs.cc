@@ -326,12 +326,25 @@ class Posix final : public Fs {
       if (name == "." || name == "..") continue;
       DirEntry entry;
       entry.name = name;
-      struct stat st;
-      if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        entry.is_dir = S_ISDIR(st.st_mode);
-        entry.is_regular = S_ISREG(st.st_mode);
-        entry.is_symlink = S_ISLNK(st.st_mode);
+      // The entry's own type, never followed: the directory entry's d_type
+      // where the file system fills it in (ext4, xfs, btrfs, tmpfs), else an
+      // lstat. A listing of 10,000 segments made 10,000 lstat calls, most of
+      // a no-op apply-wal's time (LOG-28: a run costs a listing).
+      mode_t type = 0;
+      switch (e->d_type) {
+        case DT_REG: type = S_IFREG; break;
+        case DT_DIR: type = S_IFDIR; break;
+        case DT_LNK: type = S_IFLNK; break;
+        case DT_UNKNOWN: {
+          struct stat st;
+          if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) type = st.st_mode & S_IFMT;
+          break;
+        }
+        default: type = S_IFIFO; break;  // a FIFO, socket or device: none of the three
       }
+      entry.is_dir = S_ISDIR(type);
+      entry.is_regular = S_ISREG(type);
+      entry.is_symlink = S_ISLNK(type);
       out.push_back(std::move(entry));
     }
     ::closedir(d);
