@@ -16,6 +16,11 @@ constexpr std::string_view kSnapshotsDir = "snapshots";
 constexpr std::string_view kCheckpointFile = "checkpoint.json";
 
 constexpr std::string_view kReplicationDir = "replication";
+// The directories every node has, parents first: made by init and by
+// install, and never a member of an archive (SNAP-3).
+constexpr std::string_view kLayoutDirs[] = {kWalDir,     kDataDir,      kMetadataDir,
+                                            kSchemasDir, kSnapshotsDir, kReplicationDir};
+
 constexpr std::string_view kIdentityFile = "replication/identity.json";  // NODE-2
 constexpr std::string_view kStateFile = "replication/state.json";        // NODE-3
 constexpr std::string_view kEnrolmentFile = "replication/enrolment.json";  // NODE-12

@@ -116,8 +116,7 @@ Status Node::Init(Fs& fs, const std::string& dir) {
 Status Node::Build(Fs& fs, const std::string& tmp, const history::SystemId& id, Role role,
                    uint32_t epoch) {
   AERO_RETURN_IF_ERROR(fs.MakeDir(tmp));
-  for (std::string_view sub : {kWalDir, kDataDir, kMetadataDir, kSchemasDir, kSnapshotsDir,
-                               kReplicationDir}) {
+  for (std::string_view sub : kLayoutDirs) {
     AERO_RETURN_IF_ERROR(fs.MakeDir(JoinPath(tmp, sub)));
   }
   AERO_RETURN_IF_ERROR(WriteDurably(fs, JoinPath(tmp, kWalFile), ""));

@@ -220,8 +220,7 @@ class Installer {
   // made, fsynced, deepest first.
   Status WriteNodeFiles() {
     const snapshot::Manifest& m = *check_.manifest;
-    for (std::string_view d : {node::kWalDir, node::kDataDir, node::kMetadataDir,
-                               node::kSchemasDir, node::kSnapshotsDir, node::kReplicationDir}) {
+    for (std::string_view d : node::kLayoutDirs) {
       const std::string p = JoinPath(tmp_, d);
       if (std::find(dirs_.begin(), dirs_.end(), p) == dirs_.end()) {
         AERO_RETURN_IF_ERROR(fs_.MakeDir(p));

@@ -197,7 +197,8 @@ static Status ParseMembers(const json& j, Manifest* out) {
   }
   // SNAP-3: no member is also a directory of the tree install builds:
   // another member's parent, or a layout directory install creates.
-  std::unordered_set<std::string_view> dirs = {node::kSchemasDir};
+  std::unordered_set<std::string_view> dirs(std::begin(node::kLayoutDirs),
+                                            std::end(node::kLayoutDirs));
   for (const Member& mem : m.members) {
     for (size_t slash = mem.path.find('/'); slash != std::string::npos;
          slash = mem.path.find('/', slash + 1)) {
