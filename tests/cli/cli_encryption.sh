@@ -35,7 +35,7 @@ if /usr/bin/python3 -c 'import cryptography' 2>/dev/null; then
   ((n > 1)) && pass || fail "expected several segments, got $n"
   # A flipped byte: the independent reader refuses it too.
   cp "$OUT_E/$first" "$T/bad.seg"
-  printf '\x00' | dd of="$T/bad.seg" bs=1 seek=500 conv=notrunc 2>/dev/null
+  flip_byte "$T/bad.seg" 500
   /usr/bin/python3 "$SRC/tests/cli/decrypt_envelope.py" "$K/a.key" "$T/bad.seg" >/dev/null 2>&1 &&
     fail "python decrypted a damaged file" || pass
 else

@@ -50,7 +50,7 @@ test_case "COMPAT-2 damage in the WAL is 1, nothing written"
 "$AERODB" init -D "$T/bad" >/dev/null
 "$AERODB" load -D "$T/bad" --write-sets 10 >/dev/null
 rm -rf "$T/bad/replication"
-printf '\xff' | dd of="$T/bad/wal/wal.log" bs=1 seek=100 conv=notrunc status=none
+flip_byte "$T/bad/wal/wal.log" 100
 run "$AERODB_REPL" init -D "$T/bad"
 expect_rc 1
 expect_err_contains "'aerodb-repl verify $T/bad' lists every finding"

@@ -64,7 +64,7 @@ expect_json .applied_commit 200
 
 test_case "corruption halts (1), then 6 until unhalt; status says why"
 cp "$OB/$first" "$IB/$first"
-printf '\x01' | dd of="$IB/$first" bs=1 seek=300 conv=notrunc status=none
+flip_byte "$IB/$first" 300
 run "$AERODB_REPL" apply-wal -D "$R" --from "$IB"
 expect_rc 1
 expect_err_contains "corrupt segment '$IB/$first': record damage at body offset 0: crc mismatch"

@@ -27,7 +27,7 @@ run "$AERODB_REPL" verify "$T/cut.tar.zst"
 expect_rc 8
 cp "$T/a.tar.zst" "$T/bad.tar.zst"
 size=$(stat -c %s "$T/bad.tar.zst")
-printf '\x55' | dd of="$T/bad.tar.zst" bs=1 seek=$((size / 2)) conv=notrunc status=none
+flip_byte "$T/bad.tar.zst" $((size / 2))
 run "$AERODB_REPL" verify "$T/bad.tar.zst"
 expect_rc 1
 
@@ -39,7 +39,7 @@ cp "$T/plain.tar" "$T/two-bad.tar"
 for m in data/documents.dat snapshots/00000000000000000200/storage.dat; do
   blk=$(tar -tRf "$T/two-bad.tar" | awk -v m="$m" '$3 == m {sub(":", "", $2); print $2}')
   [ -n "$blk" ] || fail "no member $m in the archive"
-  printf '\x55' | dd of="$T/two-bad.tar" bs=1 seek=$(((blk + 1) * 512 + 100)) conv=notrunc status=none
+  flip_byte "$T/two-bad.tar" $(((blk + 1) * 512 + 100))
 done
 run "$AERODB_REPL" verify "$T/two-bad.tar" --json
 expect_rc 1

@@ -18,7 +18,7 @@ expect_json '.findings | length' 0
 
 test_case "a flipped byte: exit 1, the offset named, on stderr"
 cp -r "$D" "$T/bad"
-printf '\xff' | dd of="$T/bad/wal/wal.log" bs=1 seek=100 conv=notrunc status=none
+flip_byte "$T/bad/wal/wal.log" 100
 run "$AERODB_REPL" verify "$T/bad"
 expect_rc 1
 expect_err_contains "damage: corrupt record '$T/bad/wal/wal.log': crc mismatch: stored"
@@ -57,7 +57,7 @@ run "$AERODB_REPL" verify "$T/halted"
 expect_rc 6
 expect_err "halted: node is halted '$T/halted': diverged: digest mismatch at commit 9
 hint: inspect the cause, then clear it with 'aerodb-repl unhalt'"
-printf '\xff' | dd of="$T/halted/wal/wal.log" bs=1 seek=100 conv=notrunc status=none
+flip_byte "$T/halted/wal/wal.log" 100
 run "$AERODB_REPL" verify "$T/halted"
 expect_rc 1
 

@@ -34,6 +34,16 @@ expect_json() {
   if [ "$got" = "$2" ]; then pass; else fail "jq '$1' gave '$got', expected '$2'"; fi
 }
 
+# flip_byte FILE OFFSET: inverts every bit of the byte at OFFSET, so the file
+# always changes (writing a fixed byte leaves it as it was when the byte
+# already had that value: 1 run in 256 on random bytes).
+flip_byte() {
+  local b
+  b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+  [ -n "$b" ] || { fail "flip_byte: $1 has no byte at $2"; return; }
+  printf "\\$(printf '%03o' $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
 # start_rgw NAME: a real Ceph RGW in $T/rgw (tests/support/rgw.sh), stopped
 # on exit, its settings sourced into the environment; RGW is set to its
 # directory. Tried twice (the OSD has once exited at its first start on a
