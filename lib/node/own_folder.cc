@@ -31,6 +31,12 @@ Status RefuseInsideAnyNode(const std::string& real, const std::string& dir, std:
   }
 }
 
+// `there` is `own` or lies inside it; both resolved.
+bool AtOrInside(const std::string& there, const std::string& own) {
+  return there == own || (there.size() > own.size() && there.compare(0, own.size(), own) == 0 &&
+                          there[own.size()] == '/');
+}
+
 }  // namespace
 
 Status RefuseInsideOwnFolder(const std::string& data_dir, const std::string& dir,
@@ -38,11 +44,20 @@ Status RefuseInsideOwnFolder(const std::string& data_dir, const std::string& dir
   Result<std::string> own = RealPath(data_dir);
   Result<std::string> there = RealPath(dir);
   if (!own.ok() || !there.ok()) return Status::Ok();
-  const bool inside = *there == *own || (there->size() > own->size() &&
-                                         there->compare(0, own->size(), *own) == 0 &&
-                                         (*there)[own->size()] == '/');
-  if (!inside) return RefuseInsideAnyNode(*there, dir, option, subject);
+  if (!AtOrInside(*there, *own)) return RefuseInsideAnyNode(*there, dir, option, subject);
   return Refusal(dir, subject, data_dir, "the node's", option, "the data directory");
+}
+
+Status RefuseInboxInsideOwnFolder(const std::string& data_dir, const std::string& inbox) {
+  Result<std::string> own = RealPath(data_dir);
+  Result<std::string> there = RealPath(inbox);
+  if (!own.ok() || !there.ok() || !AtOrInside(*there, *own)) return Status::Ok();  // NODE-13
+  return Status(Code::kUsage,
+                Problem("refusing to read", inbox,
+                        "it is inside " + data_dir +
+                            ", the replica's data directory (the transport would write into it, and "
+                            "install --discard-existing or a re-bootstrap would remove the inbox with it)"),
+                "give --from an inbox outside the replica's data directory");
 }
 
 }  // namespace aero::node

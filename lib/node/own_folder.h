@@ -22,4 +22,10 @@ namespace aero::node {
 Status RefuseInsideOwnFolder(const std::string& data_dir, const std::string& dir,
                              std::string_view option, const std::string& subject = "");
 
+// 2 (`refusing to read 'INBOX': it is inside DATA_DIR, the replica's data
+// directory`) when the existing directory `inbox` is `data_dir` or lies
+// inside it (NODE-13: the transport writes into an inbox); Ok otherwise, or
+// when either cannot be resolved.
+Status RefuseInboxInsideOwnFolder(const std::string& data_dir, const std::string& inbox);
+
 }  // namespace aero::node

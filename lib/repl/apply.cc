@@ -14,6 +14,7 @@
 #include "history/digest.h"
 #include "history/lineage.h"
 #include "node/layout.h"
+#include "node/own_folder.h"
 #include "node/store.h"
 #include "repl/inbox_memo.h"
 #include "repl/sign_hooks.h"
@@ -626,6 +627,9 @@ namespace {
 Status ApplyExisting(Fs& fs, const ApplyOptions& o, ApplyReport& rep) {
   // OBJ-12: the inbox through the one factory, a directory or an s3:// archive.
   AERO_ASSIGN_OR_RETURN(std::unique_ptr<archive::Archive> inbox_archive, archive::OpenArchive(fs, o.inbox));
+  if (!archive::IsObjectStore(o.inbox)) {
+    AERO_RETURN_IF_ERROR(node::RefuseInboxInsideOwnFolder(o.data_dir, o.inbox));  // NODE-13
+  }
   Result<FileInfo> info = fs.Stat(o.data_dir);
   if (!info.ok() && info.status().code() != Code::kNotFound) return info.status();
   if (!info.ok()) return Bootstrap(fs, *inbox_archive, o, rep);

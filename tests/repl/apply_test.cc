@@ -882,3 +882,32 @@ TEST_CASE("RECOV-4 LOG-28 a restored copy whose inbox memo is newer than its sta
   CHECK(rep.applied_commit == 45);
   CheckSameHistory(t / "p", t / "r");
 }
+
+// NODE-13: the transport writes into the inbox, so an inbox at or inside
+// the replica's data directory is refused (2) before the replica is opened;
+// the same segments beside it apply.
+TEST_CASE("NODE-13 apply-wal --from at or inside the replica's data directory is 2, nothing applied") {
+  TempDir t;
+  Setup(t, 40);
+  repl::ApplyOptions first;
+  first.data_dir = t / "r";
+  first.inbox = t / "out";
+  first.until = 10;
+  REQUIRE(repl::ApplyWal(PosixFs(), first, nullptr).ok());
+  REQUIRE(PosixFs().MakeDir(t / "r/inbox").ok());
+  for (auto& n : Segments(t / "out")) fsys::copy(t / "out" / n, t / "r/inbox" / n);
+  fsys::create_directory_symlink(t / "r/inbox", t / "alias");
+  for (const std::string& inbox : {t / "r/inbox", t / "alias", t / "r", t / "r/metadata/schemas"}) {
+    CAPTURE(inbox);
+    Status s = Apply(t / "r", inbox);
+    CHECK(s.code() == Code::kUsage);
+    CHECK(s.message() == "refusing to read '" + inbox + "': it is inside " + (t / "r") +
+                             ", the replica's data directory (the transport would write into it, and "
+                             "install --discard-existing or a re-bootstrap would remove the inbox with it)");
+    CHECK(s.hint() == "give --from an inbox outside the replica's data directory");
+    CHECK(StateOf(t / "r").applied_commit == 10);
+  }
+  fsys::remove_all(t / "r/inbox");
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  CheckSameHistory(t / "p", t / "r");
+}
