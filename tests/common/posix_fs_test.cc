@@ -48,6 +48,24 @@ TEST_CASE("MODEL-10 a lock file its holder removes while this run takes the lock
   CHECK(third.status().code() == Code::kLocked);
 }
 
+TEST_CASE("MODEL-10 a lock file replaced at every attempt gives up with 7 after 100 retries, not forever") {
+  TempDir t;
+  const std::string path = t / "lock";
+  lock_file_opens = 0;
+  g_lock_file_opened_for_test = [](const std::string& p) {
+    ++lock_file_opens;
+    ::unlink(p.c_str());
+  };
+  auto mine = PosixFs().Lock(path);
+  g_lock_file_opened_for_test = nullptr;
+  CHECK(lock_file_opens == 101);
+  CHECK(mine.status().code() == Code::kLocked);
+  CHECK(mine.status().message() == "locked '" + path + "': its lock file keeps being replaced");
+  CHECK(mine.status().hint() == "re-run once the other run has finished");
+  // Once the name stays put, the lock is taken.
+  CHECK(PosixFs().Lock(path).ok());
+}
+
 TEST_CASE("exclusive create refuses an existing file") {
   TempDir t;
   WriteFile(t / "f", "x");
