@@ -5,6 +5,7 @@
 #include "cli/common/log.h"
 #include "cli/common/print_result.h"
 #include "common/fs.h"
+#include "node/layout.h"
 #include "repl/unhalt.h"
 
 namespace aero::cli {
@@ -36,8 +37,13 @@ int Run(const Options& o) {
   } else {
     PrintResult("cleared halt '%s': %s: %s\n", o.dir.c_str(), rep.cleared->code.c_str(),
                 rep.cleared->detail.c_str());
-    PrintResult("hint: remove or replace '%s' before the next apply-wal, or it halts again\n",
-                rep.cleared->subject.c_str());
+    // An unreadable halt.json names itself (NODE-9): unhalt removed it.
+    const std::string& subject = rep.cleared->subject;
+    const std::string_view own(node::kHaltFile);
+    if (subject.size() < own.size() || subject.compare(subject.size() - own.size(), own.size(), own) != 0) {
+      PrintResult("hint: remove or replace '%s' before the next apply-wal, or it halts again\n",
+                  subject.c_str());
+    }
   }
   return 0;
 }

@@ -13,8 +13,9 @@ Result<std::string> ReadArchiveFile(Archive& a, const std::string& name, size_t 
     if (n == 0) return out;
     out.append(buf, n);
     if (out.size() > max_bytes) {
-      return Status(Code::kDamage, Problem("file too large", a.PathOf(name),
-                                           "more than " + std::to_string(max_bytes) + " bytes"));
+      return Status(Code::kDamage,
+                    Problem("file too large", a.PathOf(name), "more than " + std::to_string(max_bytes) + " bytes"),
+                    kTooLargeHint);
     }
   }
 }

@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "common/crc32.h"
+#include "common/sha256.h"
 
 namespace aero {
 
@@ -62,6 +63,17 @@ Result<uint32_t> FileCrc32(Fs& fs, const std::string& path) {
   }
 }
 
+Result<Sha256Digest> FileSha256(Fs& fs, const std::string& path) {
+  AERO_ASSIGN_OR_RETURN(auto file, fs.OpenRead(path));
+  std::string buf(256 * 1024, '\0');
+  Sha256 sha;
+  for (;;) {
+    AERO_ASSIGN_OR_RETURN(size_t n, file->Read(buf.data(), buf.size()));
+    if (n == 0) return sha.Finish();
+    sha.Update(std::string_view(buf.data(), n));
+  }
+}
+
 Status WriteDurably(Fs& fs, const std::string& path, std::string_view bytes) {
   AERO_ASSIGN_OR_RETURN(auto f, fs.OpenWrite(path, OpenMode::kTruncate));
   AERO_RETURN_IF_ERROR(f->Append(bytes));
@@ -78,9 +90,10 @@ Result<std::string> ReadSmallFile(Fs& fs, const std::string& path, size_t max_by
     if (n == 0) break;
     out.append(buf, n);
     if (out.size() > max_bytes) {
-      return Status(Code::kDamage, Problem("file too large", path,
-                                           "more than " + std::to_string(max_bytes) +
-                                               " bytes for a small metadata file"));
+      return Status(Code::kDamage,
+                    Problem("file too large", path,
+                            "more than " + std::to_string(max_bytes) + " bytes for a small metadata file"),
+                    kTooLargeHint);
     }
   }
   return out;

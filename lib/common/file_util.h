@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "common/fs.h"
+#include "common/sha256.h"
 
 namespace aero {
 
@@ -44,6 +45,13 @@ Status CheckParentDir(Fs& fs, const std::string& path, std::string hint);
 
 // CRC-32 of a whole file, streamed (memory stays one chunk).
 Result<uint32_t> FileCrc32(Fs& fs, const std::string& path);
+// SHA-256 of a whole file, streamed the same way.
+Result<Sha256Digest> FileSha256(Fs& fs, const std::string& path);
+
+// The hint of a small file over its bound: no writer of ours makes one.
+inline constexpr const char* kTooLargeHint =
+    "files of this kind are small: this one was damaged or written by another tool; "
+    "restore it from a healthy copy, or move it aside";
 
 // Reads a whole small file (state files, manifests). Refuses files larger than
 // `max_bytes` with kDamage: such files are small by construction.

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/json_depth.h"
 #include "common/sha256.h"
 #include "node/layout.h"
 #include "node/store.h"
@@ -21,8 +22,11 @@ Status Unhalt(Fs& fs, const std::string& data_dir, const std::string& reason,
   AERO_ASSIGN_OR_RETURN(auto n, node::Node::Open(fs, data_dir, node::Access::kWrite));
   if (!n->halt()) return Status::Ok();
   const std::string halt_path = JoinPath(data_dir, node::kHaltFile);
-  AERO_ASSIGN_OR_RETURN(std::string halt_text, ReadSmallFile(fs, halt_path));
-  const std::string halt_sha = ToHex(Sha256::Of(halt_text));
+  // LOG-19: the file's hash in chunks, whatever its size; its content as
+  // the node read it (NODE-9), never the file copied.
+  AERO_ASSIGN_OR_RETURN(Sha256Digest halt_digest, FileSha256(fs, halt_path));
+  const std::string halt_sha = ToHex(halt_digest);
+  const node::HaltReason& halt = *n->halt();
   const std::string history_path = JoinPath(data_dir, node::kHaltHistoryFile);
   Result<std::string> history = ReadSmallFile(fs, history_path, 64u << 20);
   std::string lines = history.ok() ? *history : std::string();
@@ -37,7 +41,10 @@ Status Unhalt(Fs& fs, const std::string& data_dir, const std::string& reason,
   if (!lines.empty()) {
     size_t start = lines.rfind('\n', lines.size() - 2);
     start = start == std::string::npos ? 0 : start + 1;
-    const nlohmann::json last = nlohmann::json::parse(lines.substr(start), nullptr, false);
+    const std::string_view line = std::string_view(lines).substr(start);
+    const nlohmann::json last = JsonDepth(line) <= kMaxJsonDepth
+                                    ? nlohmann::json::parse(line, nullptr, false)
+                                    : nlohmann::json();
     auto is = [&](const char* key, const std::string& want) {
       const auto it = last.is_object() ? last.find(key) : last.end();
       return it != last.end() && it->is_string() && it->get_ref<const std::string&>() == want;
@@ -47,7 +54,12 @@ Status Unhalt(Fs& fs, const std::string& data_dir, const std::string& reason,
   if (!logged) {
     nlohmann::json entry = {
         {"format", 1},
-        {"halt", nlohmann::json::parse(halt_text, nullptr, false)},
+        {"halt",
+         {{"code", halt.code},
+          {"commit", halt.commit},
+          {"detail", halt.detail},
+          {"format", node::kStateFormat},
+          {"subject", halt.subject}}},
         {"halt_sha256", halt_sha},
         {"reason", reason},
         {"role", node::RoleName(n->state().role)},

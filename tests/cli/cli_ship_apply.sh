@@ -83,10 +83,19 @@ cp "$OB/$first" "$IB/$first"
 run "$AERODB_REPL" unhalt -D "$R" --reason "re-copied $first"
 expect_rc 0
 expect_out_contains "cleared halt '$R': corrupt: record damage at body offset 0: crc mismatch"
+expect_out_contains "hint: remove or replace '$IB/$first' before the next apply-wal"
 run "$AERODB_REPL" apply-wal -D "$R" --from "$IB"
 expect_rc 0
 run "$AERODB_REPL" unhalt -D "$R" --reason again
 expect_out "nothing to clear '$R': the node is not halted"
+
+test_case "NODE-9 LOG-19 unhalt clears a halt.json nested 100,000 deep (it once crashed), with no hint to remove what it removed"
+python3 -c "import sys; open(sys.argv[1], 'w').write('[' * 100000 + ']' * 100000)" "$R/replication/halt.json"
+run "$AERODB_REPL" unhalt -D "$R" --reason "a hand-edited halt.json"
+expect_rc 0
+expect_out "cleared halt '$R': unknown: halt.json cannot be read: invalid node file '$R/replication/halt.json': nested deeper than 32 levels"
+run "$AERODB_REPL" status -D "$R"
+expect_rc 0
 
 test_case "primary and replica agree once every segment has arrived"
 cp -n "$OB"/*.seg "$IB"/

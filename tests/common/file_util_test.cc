@@ -24,6 +24,7 @@ TEST_CASE("read small file: refuses an oversize file as damage") {
   WriteFile(t / "big", std::string(100, 'x'));
   auto r = ReadSmallFile(PosixFs(), t / "big", 10);
   CHECK(r.status().code() == Code::kDamage);
+  CHECK(r.status().hint() == kTooLargeHint);  // every refusal carries a hint
   CHECK(ReadSmallFile(PosixFs(), t / "absent").status().code() == Code::kNotFound);
 }
 
@@ -37,11 +38,13 @@ TEST_CASE("remove tree: removes nested content, ok when absent") {
   CHECK(RemoveTree(PosixFs(), t / "a").ok());
 }
 
-TEST_CASE("file crc32: streamed over a large file") {
+TEST_CASE("file crc32 and sha256: streamed over a large file") {
   TempDir t;
   std::string data(1 << 20, 'q');
+  data[12345] = 'r';
   WriteFile(t / "f", data);
   CHECK(*FileCrc32(PosixFs(), t / "f") == Crc32(data));
+  CHECK(*FileSha256(PosixFs(), t / "f") == Sha256::Of(data));
 }
 
 TEST_CASE("MODEL-10 a directory argument names the directory itself: DIR/. and DIR/ are DIR, . and .. are absolute") {

@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
+#include "common/sha256.h"
 #include "node/state.h"
 #include "repl/status.h"
 #include "segment/segment.h"
@@ -111,8 +114,14 @@ TEST_CASE("LOG-19 unhalt: a reason is required, not halted is 'nothing to clear'
 }
 
 TEST_CASE("NODE-9 LOG-19 a halt.json that is not JSON still halts (6), and unhalt clears it") {
-  for (const std::string& text : {std::string(), std::string("{\"code\":\"div"), std::string("[1]")}) {
-    CAPTURE(text);
+  // Empty, cut, not an object; 100,000 levels deep (unhalt once crashed
+  // copying it into its history line); over the small-file bound (unhalt
+  // once could not clear it).
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  const std::string big = "{\"detail\":\"" + std::string(1100000, 'x') + "\"}";
+  for (const std::string& text :
+       {std::string(), std::string("{\"code\":\"div"), std::string("[1]"), deep, big}) {
+    CAPTURE(text.substr(0, 20));
     TempDir t;
     MakePrimary(t / "p", 2);
     WriteFile(t / "p/replication/halt.json", text);
@@ -123,11 +132,19 @@ TEST_CASE("NODE-9 LOG-19 a halt.json that is not JSON still halts (6), and unhal
     REQUIRE(h.ok());
     REQUIRE(h->has_value());
     CHECK((*h)->code == "unknown");
-    CHECK((*h)->detail.find("halt.json cannot be read: invalid node file") == 0);
+    CHECK((*h)->detail.find(text.size() > 1000000 ? "halt.json cannot be read: file too large"
+                                                   : "halt.json cannot be read: invalid node file") == 0);
     repl::UnhaltReport rep;
     REQUIRE(repl::Unhalt(PosixFs(), t / "p", "the file was cut by a full disk", &rep).ok());
     REQUIRE(rep.cleared);
     CHECK_FALSE(FileExists(t / "p/replication/halt.json"));
+    // The line records the halt as read, small, with the hash of the bytes.
+    const std::string line = ReadFile(t / "p/replication/halt-history.jsonl");
+    CHECK(line.size() < 1000);
+    const auto logged = nlohmann::json::parse(line);
+    CHECK(logged["halt"]["code"] == "unknown");
+    CHECK(logged["halt"]["subject"] == t / "p/replication/halt.json");
+    CHECK(logged["halt_sha256"] == ToHex(Sha256::Of(text)));
     CHECK(repl::GetStatus(PosixFs(), t / "p", std::nullopt)->outcome() == Code::kOk);
   }
 }
