@@ -172,7 +172,12 @@ Envelope Frame(ReadableFile& raw, const KeyStore* keys, std::string* header_byte
       e.io = zeros.status();
       return e;
     }
-    if (*zeros) {
+    // A preallocated copy has its final size, never more: an intact header
+    // that declares fewer bytes leaves the zeros to check 6 (corrupt).
+    EncHeader declared;
+    const bool longer = DecodeEncHeader(head, &declared).empty() &&
+                        e.size > EncryptedSize(declared.plaintext_size);
+    if (*zeros && !longer) {
       e.state = Verdict::kInTransit;
       e.detail = "its last " + std::to_string(kPreallocatedTailBytes) +
                  " bytes are zero, where a complete file ends with its final chunk's tag: a "

@@ -622,6 +622,17 @@ TEST_CASE("ENC-33 SEG-9 a preallocated encrypted file not yet written to its end
   std::string holed = e;
   std::fill(holed.begin() + kEncHeaderBytes + 10, holed.end() - kFinalChunkBytes - 1, '\0');
   CHECK(JudgeBoth(holed, &ks) == Verdict::kCorrupt);
+  // Zeros after a complete file: longer than its intact header says, which
+  // no preallocated copy is (check 6), with or without the key.
+  for (size_t extra : {size_t{16}, size_t{17}, size_t{4096}}) {
+    CAPTURE(extra);
+    const std::string longer = e + std::string(extra, '\0');
+    CHECK(JudgeBoth(longer, &ks) == Verdict::kCorrupt);
+    StringFile raw(longer);
+    const Envelope without = CheckEnvelope(raw, nullptr);
+    CHECK(without.state == Verdict::kCorrupt);
+    CHECK(without.detail.find("bytes after the final chunk") == 0);
+  }
 
   TempDir t;
   MakePrimary(t / "p", 400);
@@ -645,6 +656,13 @@ TEST_CASE("ENC-33 SEG-9 a preallocated encrypted file not yet written to its end
     REQUIRE(v.ok());
     CHECK(v->outcome() == Code::kInTransit);
   }
+  // A complete segment with zeros appended: corrupt for apply and verify.
+  WriteFile(t / "in" / name, whole + std::string(16, '\0'));
+  std::filesystem::remove_all(t / "r");
+  CHECK(ApplyWith(t / "r", t / "in", ks2).code() == Code::kDamage);
+  auto longer = repl::Verify(fs, t / "in", {});
+  REQUIRE(longer.ok());
+  CHECK(longer->outcome() == Code::kDamage);
   WriteFile(t / "in" / name, whole);
   std::filesystem::remove_all(t / "r");
   CHECK(ApplyWith(t / "r", t / "in", ks2).ok());
