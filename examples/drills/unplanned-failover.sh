@@ -37,7 +37,7 @@ expect 5 "$AERODB_REPL" ship-wal -D "$P" --to "$A"   # fenced before it publishe
 err=$("$AERODB_REPL" rejoin -D "$P" --archive "$A" 2>&1) && rc=0 || rc=$?
 echo "$err"
 check "rejoin refused as diverged (4)" test "$rc" = 4
-check "its unshipped write sets reported by CommitId" grep -qF "commits 201..210 were written after epoch 2 began at commit 200" <<<"$err"
+check "its unshipped write sets reported by CommitId" grep -qF "commits 201..210 were written after epoch 2 began after commit 200" <<<"$err"
 # The superseded write sets are kept aside with the old directory before
 # the rebuild discards them (status reads a fenced node: its exit is 5).
 cp -a "$P" "$WORK/primary.superseded"

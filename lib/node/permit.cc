@@ -1,9 +1,5 @@
 #include "node/permit.h"
 
-#include <limits>
-
-#include <nlohmann/json.hpp>
-
 namespace aero::node {
 
 const char* OperationName(Operation op) {
@@ -27,24 +23,7 @@ Authority AuthorityOf(const NodeState& state, const std::optional<HaltReason>& h
   a.epoch = state.epoch;
   a.halt = halt;
   a.promoting = state.promoting.has_value();
-  if (state.fenced_json) {
-    FencedBy f;
-    const nlohmann::json j = nlohmann::json::parse(*state.fenced_json, nullptr, false);
-    if (j.is_object()) {
-      const auto epoch = j.find("epoch");
-      const auto branch = j.find("branch_commit");
-      const auto seen = j.find("seen_in");
-      if (epoch != j.end() && epoch->is_number_unsigned() &&
-          epoch->get<uint64_t>() <= std::numeric_limits<uint32_t>::max() && branch != j.end() &&
-          branch->is_number_unsigned()) {
-        f.epoch = static_cast<uint32_t>(epoch->get<uint64_t>());
-        f.branch_commit = branch->get<uint64_t>();
-        f.parsed = true;
-        if (seen != j.end() && seen->is_string()) f.seen_in = seen->get<std::string>();
-      }
-    }
-    a.fenced = f;
-  }
+  a.fenced = state.fenced;
   return a;
 }
 
@@ -64,18 +43,13 @@ Status Halted(const Authority& a, Operation op, const std::string& dir) {
                 "inspect the cause, then clear it with 'aerodb-repl unhalt'", "halted");
 }
 
-Status Fenced(const Authority& a, const std::string& dir) {
-  const FencedBy& f = *a.fenced;
-  const std::string detail =
-      f.parsed ? "epoch " + std::to_string(f.epoch) + " began at commit " +
-                     std::to_string(f.branch_commit) +
-                     (f.seen_in.empty() ? std::string() : " in '" + f.seen_in + "'") +
-                     "; this primary is superseded"
-               : "a newer epoch exists; this primary is superseded";
-  return Refuse(Code::kRefused, Problem("node is fenced", dir, detail),
-                "stop writing to this node and rebuild it as a replica of the new primary in a "
-                "new directory",
-                "fenced");
+Status FencedRefusal(const Authority& a, const std::string& dir) {
+  const Fenced& f = *a.fenced;
+  const std::string detail = "epoch " + std::to_string(f.epoch) + " began after commit " +
+                             std::to_string(f.branch_commit) +
+                             (f.seen_in.empty() ? std::string() : " in '" + f.seen_in + "'") +
+                             "; this primary is superseded";
+  return Refuse(Code::kRefused, Problem("node is fenced", dir, detail), kFencedHint, "fenced");
 }
 
 Status PromoteInProgress(const std::string& dir) {
@@ -93,7 +67,7 @@ Status Permit(const Authority& a, Operation op, const std::string& dir) {
   // MODEL-3: a fenced primary serves no reads; a promote in progress does
   // not stop them (the replica still serves its applied commit).
   // MODEL-7; rejoin is the way out of fenced (RECOV-10).
-  if (a.fenced && op != Operation::kApply && op != Operation::kRejoin) return Fenced(a, dir);
+  if (a.fenced && op != Operation::kApply && op != Operation::kRejoin) return FencedRefusal(a, dir);
   // MODEL-8: a promote in progress is finished by promote itself.
   if (a.promoting && op != Operation::kRead && op != Operation::kPromote) return PromoteInProgress(dir);
   switch (op) {

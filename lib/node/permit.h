@@ -26,24 +26,20 @@ enum class Operation {
 };
 const char* OperationName(Operation op);
 
-// MODEL-7: the epoch that superseded this primary, as ship-wal recorded it.
-struct FencedBy {
-  uint32_t epoch = 0;
-  uint64_t branch_commit = 0;
-  std::string seen_in;  // where the newer epoch was seen
-  bool parsed = false;  // false: state.json's `fenced` could not be read (still fenced)
-};
+// The fenced refusal's hint (the model's refusal table).
+inline constexpr const char* kFencedHint =
+    "stop writing to this node; 'aerodb-repl check-history' says whether 'aerodb-repl rejoin' can make "
+    "it a replica of the new primary, else rebuild it as one in a new directory";
 
 // What decides every refusal, typed.
 struct Authority {
   Role role = Role::kPrimary;
   uint32_t epoch = 1;
   std::optional<HaltReason> halt;
-  std::optional<FencedBy> fenced;
+  std::optional<Fenced> fenced;
   bool promoting = false;
 };
-// From state.json (its `fenced` and `promoting` flags, read with typed reads:
-// a flag that does not parse still counts) and halt.json.
+// From state.json (its typed `fenced` and `promoting`, NODE-3) and halt.json.
 Authority AuthorityOf(const NodeState& state, const std::optional<HaltReason>& halt);
 
 // Ok, or the refusal of `op` on the node in `dir`: halted 6, then fenced,

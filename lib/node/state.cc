@@ -115,7 +115,11 @@ std::string StateToJson(const NodeState& s) {
         {"wal_offset", s.applied_wal_offset},
         {"next_sequence", s.next_sequence}}},
   };
-  if (s.fenced_json) j["fenced"] = json::parse(*s.fenced_json);
+  if (s.fenced) {
+    j["fenced"] = {{"epoch", s.fenced->epoch},
+                   {"branch_commit", s.fenced->branch_commit},
+                   {"seen_in", s.fenced->seen_in}};
+  }
   if (s.promoting) {
     j["promoting"] = {{"epoch", s.promoting->epoch},
                       {"claimant", history::ClaimantToHex(s.promoting->claimant)},
@@ -123,6 +127,19 @@ std::string StateToJson(const NodeState& s) {
                       {"branch_digest", history::DigestToHex(s.promoting->branch_digest)}};
   }
   return j.dump(2) + "\n";
+}
+
+// MODEL-7's flag, typed; nullopt when a key is missing, unknown or
+// mistyped, or the epoch is not above the node's `epoch`.
+static std::optional<Fenced> ParseFenced(const json& v, uint32_t epoch) {
+  Fenced f;
+  uint64_t e = 0;
+  if (!v.is_object() || v.size() != 3 || !Get(v, "epoch", &e) || e <= epoch || e > UINT32_MAX ||
+      !Get(v, "branch_commit", &f.branch_commit) || !Get(v, "seen_in", &f.seen_in)) {
+    return std::nullopt;
+  }
+  f.epoch = static_cast<uint32_t>(e);
+  return f;
 }
 
 // MODEL-8's intent, typed; nullopt when any field is missing or mistyped.
@@ -207,8 +224,10 @@ Result<NodeState> LoadState(Fs& fs, const std::string& dir, const Identity& iden
   AERO_RETURN_IF_ERROR(ParsePositions(j, path, &s));
   auto fenced = j.find("fenced");
   if (fenced != j.end()) {
-    if (!fenced->is_object()) return Invalid(path, "fenced must be an object");
-    s.fenced_json = fenced->dump();
+    s.fenced = ParseFenced(*fenced, s.epoch);  // NODE-3
+    if (!s.fenced) {
+      return Invalid(path, "fenced must be {epoch above the node's epoch, branch_commit, seen_in}");
+    }
   }
   auto promoting = j.find("promoting");
   if (promoting != j.end()) {
@@ -242,7 +261,7 @@ Result<NodeState> LoadState(Fs& fs, const std::string& dir, const Identity& iden
       return Invalid(path, "base.snapshot must be base.commit as 20 digits or an AeroDB snapshot id");
     }
   }
-  if (s.fenced_json && s.role != Role::kPrimary) return Invalid(path, "fenced on a replica");
+  if (s.fenced && s.role != Role::kPrimary) return Invalid(path, "fenced on a replica");
   if (s.promoting && s.role != Role::kReplica) return Invalid(path, "promoting on a primary");
   if (s.promoting && (s.promoting->epoch != s.epoch + 1 || s.promoting->branch_commit != s.applied_commit ||
                       s.promoting->branch_digest != s.applied_digest)) {

@@ -33,6 +33,15 @@ struct Promoting {
   bool operator==(const Promoting&) const = default;
 };
 
+// MODEL-7: `"fenced":{"epoch":F,"branch_commit":C,"seen_in":"<target>"}`,
+// the epoch that superseded this primary, as ship-wal recorded it.
+struct Fenced {
+  uint32_t epoch = 0;         // F > the node's epoch
+  uint64_t branch_commit = 0;  // the last commit epoch F inherited
+  std::string seen_in;        // where the newer epoch was seen
+  bool operator==(const Fenced&) const = default;
+};
+
 struct NodeState {
   Role role = Role::kPrimary;
   uint32_t epoch = 1;
@@ -45,9 +54,8 @@ struct NodeState {
   history::Digest applied_digest{};
   uint64_t applied_wal_offset = 0;  // just past its commit record
   uint64_t next_sequence = 1;       // NODE-7
-  // MODEL-7 fenced, kept verbatim (compact JSON) so that rewriting
-  // state.json never drops it.
-  std::optional<std::string> fenced_json;
+  // MODEL-7: set once a newer epoch was seen; only rejoin removes it.
+  std::optional<Fenced> fenced;
   // MODEL-8 step 3: the intent of a promote in progress (state S8).
   std::optional<Promoting> promoting;
 };

@@ -781,10 +781,10 @@ Status Node::Halt(const HaltReason& reason) {
   return Status::Ok();
 }
 
-Status Node::RecordFenced(const std::string& fenced_json) {
+Status Node::RecordFenced(const Fenced& fenced) {
   if (access_ != Access::kWrite) return WalUnusable();
   AERO_RETURN_IF_ERROR(PersistApplied());
-  state_.fenced_json = fenced_json;
+  state_.fenced = fenced;
   AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, state_));  // MODEL-7, NODE-1
   state_dirty_ = false;
   return Status::Ok();
@@ -845,7 +845,7 @@ Status Node::BecomeReplica(const std::vector<history::HistoryFile>& later) {
   for (const history::HistoryFile& h : later) AERO_RETURN_IF_ERROR(SaveHistoryCopy(fs_, dir_, h));
   NodeState next = state_;
   next.role = Role::kReplica;
-  next.fenced_json.reset();
+  next.fenced.reset();
   AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, next));
   state_ = next;
   AERO_ASSIGN_OR_RETURN(history_, HistoryCopies::Load(fs_, dir_, identity_.system_id, state_));
@@ -890,8 +890,8 @@ Result<bool> HaltIfUnlocked(Fs& fs, const std::string& dir, const HaltReason& re
   return IfUnlocked(fs, dir, [&](Node& n) { return n.Halt(reason); });
 }
 
-Result<bool> FenceIfUnlocked(Fs& fs, const std::string& dir, const std::string& fenced_json) {
-  return IfUnlocked(fs, dir, [&](Node& n) { return n.RecordFenced(fenced_json); });
+Result<bool> FenceIfUnlocked(Fs& fs, const std::string& dir, const Fenced& fenced) {
+  return IfUnlocked(fs, dir, [&](Node& n) { return n.RecordFenced(fenced); });
 }
 
 Status NotRecorded(const Status& refusal, const std::string& dir) {

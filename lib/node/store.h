@@ -96,7 +96,7 @@ class Node {
   // Records a halt (NODE-9) durably; every later write, apply and read refuses.
   Status Halt(const HaltReason& reason);
   // MODEL-7: records `fenced` (a JSON object) in state.json durably (kWrite).
-  Status RecordFenced(const std::string& fenced_json);
+  Status RecordFenced(const Fenced& fenced);
 
   // MODEL-8 (kWrite): step 3, the intent durably in state.json; its removal
   // after a lost claim; step 5, the commit: the history copy (NODE-1), then
@@ -210,7 +210,7 @@ class Node {
 // taken for this step only (an open for writing, NODE-4). false, nothing
 // written, when another process holds the lock.
 Result<bool> HaltIfUnlocked(Fs& fs, const std::string& dir, const HaltReason& reason);
-Result<bool> FenceIfUnlocked(Fs& fs, const std::string& dir, const std::string& fenced_json);
+Result<bool> FenceIfUnlocked(Fs& fs, const std::string& dir, const Fenced& fenced);
 
 // The detail and hint a refusal gets when HaltIfUnlocked / FenceIfUnlocked
 // found the lock held (LOG-25): the refusal stands, the record waits.

@@ -150,7 +150,7 @@ class Applier {
           past ? "commits " + std::to_string(b + 1) + ".." + std::to_string(st.applied_commit) +
                      " of epoch " + std::to_string(st.epoch) + " were superseded by epoch " +
                      std::to_string(st.epoch + 1) + ", which began after commit " + std::to_string(b)
-               : "epoch " + std::to_string(st.epoch + 1) + " began at commit " + std::to_string(b) +
+               : "epoch " + std::to_string(st.epoch + 1) + " began after commit " + std::to_string(b) +
                      " from another history (digest " + history::DigestToHex(next->file.branch_digest) +
                      ", this node has " + history::DigestToHex(st.applied_digest) + ")";
       return Halt("diverged", subject, detail, past ? b + 1 : b,
@@ -175,7 +175,7 @@ class Applier {
                       "re-run apply-wal once the history file has arrived");
       }
       if (f->file.branch_commit != st.applied_commit || f->file.branch_digest != st.applied_digest) {
-        const std::string detail = "epoch " + std::to_string(e) + " began at commit " +
+        const std::string detail = "epoch " + std::to_string(e) + " began after commit " +
                                    std::to_string(f->file.branch_commit) + " with digest " +
                                    history::DigestToHex(f->file.branch_digest) + ", this node has " +
                                    history::DigestToHex(st.applied_digest) + " at commit " +

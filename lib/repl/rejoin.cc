@@ -74,11 +74,11 @@ class Rejoiner {
       return Status(Code::kDiverged,
                     Problem("diverged", o_.data_dir,
                             "commits " + std::to_string(b + 1) + ".." + std::to_string(st.applied_commit) +
-                                " were written after epoch " + std::to_string(next) + " began at commit " +
+                                " were written after epoch " + std::to_string(next) + " began after commit " +
                                 std::to_string(b) + "; no replica applies them"),
-                    "rebuild this node from the new primary: 'aerodb-repl snapshot install "
-                    "--discard-existing' from an archive of it (export the write sets first if they "
-                    "matter)");
+                    "rebuild this node from an archive of the new primary: move this directory "
+                    "aside first if those write sets matter (they stay in its wal/wal.log), else "
+                    "'aerodb-repl snapshot install --discard-existing'");
     }
     AERO_ASSIGN_OR_RETURN(std::optional<history::Digest> theirs, LineageDigestAt(st.applied_commit));
     if (!theirs) {

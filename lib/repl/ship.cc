@@ -18,6 +18,7 @@
 #include "crypto/decrypting_fs.h"
 #include "history/async_chain.h"
 #include "node/layout.h"
+#include "node/permit.h"
 #include "node/own_folder.h"
 #include "node/shipped_position.h"
 #include "node/store.h"
@@ -316,15 +317,11 @@ class Shipper {
   // MODEL-7: `fenced` is recorded before refusing, under the node lock
   // taken for this step only (LOG-25).
   Status Fence(uint32_t epoch, uint64_t branch_commit) {
-    nlohmann::json f = {{"epoch", epoch}, {"branch_commit", branch_commit}, {"seen_in", rep_.target}};
-    const Status refusal(Code::kRefused,
-                         Problem("node is fenced", o_.data_dir,
-                                 "epoch " + std::to_string(epoch) + " began at commit " +
-                                     std::to_string(branch_commit) + " in '" + rep_.target +
-                                     "'; this primary is superseded"),
-                         "stop writing to this node and rebuild it as a replica of the new "
-                         "primary in a new directory");
-    AERO_ASSIGN_OR_RETURN(bool recorded, node::FenceIfUnlocked(fs_, o_.data_dir, f.dump()));
+    const node::Fenced f{epoch, branch_commit, rep_.target};
+    node::Authority fenced;  // the refusal as every later run gets it (MODEL-9)
+    fenced.fenced = f;
+    const Status refusal = node::Permit(fenced, node::Operation::kShip, o_.data_dir);
+    AERO_ASSIGN_OR_RETURN(bool recorded, node::FenceIfUnlocked(fs_, o_.data_dir, f));
     return recorded ? refusal : node::NotRecorded(refusal, o_.data_dir);
   }
 

@@ -44,8 +44,8 @@ expect_rc 0
 "$AERODB" put -D "$P" c/lost '{"v":1}' >/dev/null
 run "$AERODB_REPL" ship-wal -D "$P" --to "$A"
 expect_rc 5
-expect_err "node is fenced '$P': epoch 2 began at commit 50 in '$AR'; this primary is superseded
-hint: stop writing to this node and rebuild it as a replica of the new primary in a new directory"
+expect_err "node is fenced '$P': epoch 2 began after commit 50 in '$AR'; this primary is superseded
+hint: stop writing to this node; 'aerodb-repl check-history' says whether 'aerodb-repl rejoin' can make it a replica of the new primary, else rebuild it as one in a new directory"
 run "$AERODB" put -D "$P" c/lost2 '{"v":1}'
 expect_rc 5
 

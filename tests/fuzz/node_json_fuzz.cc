@@ -81,7 +81,7 @@ bool SameState(const aero::node::NodeState& a, const aero::node::NodeState& b) {
          a.base_digest == b.base_digest && a.base_snapshot == b.base_snapshot &&
          a.applied_commit == b.applied_commit && a.applied_digest == b.applied_digest &&
          a.applied_wal_offset == b.applied_wal_offset && a.next_sequence == b.next_sequence &&
-         a.fenced_json == b.fenced_json && a.promoting == b.promoting;
+         a.fenced == b.fenced && a.promoting == b.promoting;
 }
 
 bool State(const std::string& text) {
@@ -99,7 +99,7 @@ bool State(const std::string& text) {
   Check(s->applied_wal_offset == 0 || s->applied_wal_offset >= 25);
   Check(s->base_snapshot || (s->base_commit == 0 &&
                              s->base_digest == aero::history::SeedDigest(kIdentity.system_id)));
-  Check(!s->fenced_json || s->role == aero::node::Role::kPrimary);
+  Check(!s->fenced || s->role == aero::node::Role::kPrimary);
   Check(!s->promoting || (s->role == aero::node::Role::kReplica &&
                           s->promoting->epoch == s->epoch + 1 &&
                           s->promoting->branch_commit == s->applied_commit));

@@ -42,7 +42,7 @@ TEST_CASE("MODEL-9 Permit: every authority state against every operation, halted
           Authority a;
           a.role = role;
           if (halted) a.halt = HaltReason{"corrupt", "in/x.seg", "crc mismatch", 7};
-          if (fenced) a.fenced = FencedBy{3, 41, "/archive", true};
+          if (fenced) a.fenced = Fenced{3, 41, "/archive"};
           a.promoting = promoting;
           for (Operation op : kOps) {
             CAPTURE(RoleName(role));
@@ -92,17 +92,15 @@ TEST_CASE("MODEL-9 Permit: the refusal messages of the model's table") {
   CHECK(Permit(a, Operation::kPromote, "D").ToString() ==
         "refusing to promote 'D': already the primary of epoch 1\nhint: nothing to do");
   CHECK(Permit(a, Operation::kPromote, "D").reason() == "isprimary");
-  a.fenced = FencedBy{2, 10, "/arch", true};
+  a.fenced = Fenced{2, 10, "/arch"};
   CHECK(Permit(a, Operation::kShip, "D").message() ==
-        "node is fenced 'D': epoch 2 began at commit 10 in '/arch'; this primary is superseded");
-  // A `fenced` flag that does not parse still fences (typed reads, no exception).
+        "node is fenced 'D': epoch 2 began after commit 10 in '/arch'; this primary is superseded");
+  CHECK(Permit(a, Operation::kShip, "D").hint() == kFencedHint);
+  // From state.json's typed flag (a mistyped one never loads: NODE-3).
   NodeState st;
-  st.fenced_json = "{\"epoch\":\"two\"}";
-  const Authority bad = AuthorityOf(st, std::nullopt);
-  REQUIRE(bad.fenced);
-  CHECK_FALSE(bad.fenced->parsed);
-  CHECK(Permit(bad, Operation::kWrite, "D").message() ==
-        "node is fenced 'D': a newer epoch exists; this primary is superseded");
-  st.fenced_json = "not json";
-  CHECK(Permit(AuthorityOf(st, std::nullopt), Operation::kExport, "D").reason() == "fenced");
+  st.fenced = Fenced{3, 7, "/b"};
+  const Authority from_state = AuthorityOf(st, std::nullopt);
+  REQUIRE(from_state.fenced);
+  CHECK(*from_state.fenced == *st.fenced);
+  CHECK(Permit(from_state, Operation::kExport, "D").reason() == "fenced");
 }

@@ -45,7 +45,46 @@ TEST_CASE("NODE-3 MODEL-1 state round trip: role, epoch, base, applied") {
   CHECK(back->next_sequence == 77);
   CHECK(back->promoting == s.promoting);
   CHECK(back->promoting->epoch == 4);
-  CHECK_FALSE(back->fenced_json);
+  CHECK_FALSE(back->fenced);
+}
+
+TEST_CASE("NODE-3 fenced is exactly {epoch above the node's, branch_commit, seen_in}: kept through a rewrite, anything else is 1") {
+  TempDir t;
+  MakeReplicationDir(t);
+  const std::string p = t / "replication/state.json";
+  NodeState s;
+  s.base_digest = history::SeedDigest(history::SystemId{});
+  s.applied_digest = s.base_digest;
+  s.epoch = 2;
+  s.fenced = Fenced{3, 17, "/mnt/arch"};
+  REQUIRE(SaveState(PosixFs(), t.path(), s).ok());
+  auto back = LoadState(PosixFs(), t.path(), Identity{});
+  REQUIRE(back.ok());
+  REQUIRE(back->fenced);
+  CHECK(*back->fenced == *s.fenced);
+  const std::string text = ReadFile(p);
+  const std::string good = R"("fenced": {
+    "branch_commit": 17,
+    "epoch": 3,
+    "seen_in": "/mnt/arch"
+  })";
+  REQUIRE(text.find(good) != std::string::npos);
+  // An operator trial's {} was taken for a fence of epoch 0, and verify
+  // called the node clean.
+  for (const std::string bad :
+       {"{}", "[]", "3", R"({"branch_commit":17,"epoch":2,"seen_in":"a"})",
+        R"({"branch_commit":17,"epoch":1,"seen_in":"a"})", R"({"branch_commit":17,"epoch":4294967296,"seen_in":"a"})",
+        R"({"branch_commit":"17","epoch":3,"seen_in":"a"})", R"({"branch_commit":17,"epoch":3,"seen_in":5})",
+        R"({"branch_commit":17,"epoch":3})", R"({"branch_commit":17,"epoch":3,"seen_in":"a","x":1})",
+        R"({"branch_commit":-1,"epoch":3,"seen_in":"a"})"}) {
+    CAPTURE(bad);
+    std::string edited = text;
+    WriteFile(p, edited.replace(edited.find(good) + 10, good.size() - 10, bad));
+    auto r = LoadState(PosixFs(), t.path(), Identity{});
+    CHECK(r.status().code() == Code::kDamage);
+    CHECK(r.status().message().find("fenced must be {epoch above the node's epoch, branch_commit, seen_in}") !=
+          std::string::npos);
+  }
 }
 
 TEST_CASE("MODEL-1 a role other than primary or replica, a fenced replica and a promoting primary are damage") {
@@ -73,7 +112,7 @@ TEST_CASE("MODEL-1 a role other than primary or replica, a fenced replica and a 
   };
   NodeState s = good;
   s.role = Role::kReplica;
-  s.fenced_json = "{\"epoch\":2}";
+  s.fenced = Fenced{2, 0, "arch"};
   refused(s, "fenced on a replica");
   s = good;
   s.promoting = IntentAt(s, history::Claimant{7});
@@ -233,7 +272,7 @@ TEST_CASE("NODE-3 a state.json nested 500,000 levels deep is damage (1), never a
   NodeState s;
   s.base_digest = history::SeedDigest(history::SystemId{});
   s.applied_digest = s.base_digest;
-  s.fenced_json = "{\"epoch\":2}";
+  s.fenced = Fenced{2, 0, "arch"};
   REQUIRE(SaveState(PosixFs(), t.path(), s).ok());
   std::string text = ReadFile(t / "replication/state.json");
   const size_t depth = 500000;

@@ -292,13 +292,13 @@ TEST_CASE("MODEL-7 a fenced primary refuses writes and reads (5), naming the epo
   const std::string dir = t / "db";
   REQUIRE(Node::Init(PosixFs(), dir).ok());
   auto s = LoadState(PosixFs(), dir, *LoadIdentity(PosixFs(), dir));
-  s->fenced_json = R"({"branch_commit":0,"epoch":2,"seen_in":"arch"})";
+  s->fenced = Fenced{2, 0, "arch"};
   REQUIRE(SaveState(PosixFs(), dir, *s).ok());
   auto n = OpenW(dir);
   auto w = n->Commit({Put("c", "a", "{}")});
   CHECK(w.status().code() == Code::kRefused);
   CHECK(w.status().message() == "node is fenced '" + dir +
-                                    "': epoch 2 began at commit 0 in 'arch'; this primary is "
+                                    "': epoch 2 began after commit 0 in 'arch'; this primary is "
                                     "superseded");
   CHECK(n->CheckReadable().code() == Code::kRefused);
   CHECK(n->Checkpoint().status().code() == Code::kRefused);

@@ -26,7 +26,7 @@ TEST_CASE("RECOV-10 FM-59 an old primary that is a prefix of the lineage rejoins
   MakeFailover(t.path());
   // Fenced at its restart check (RECOV-5), before it wrote anything.
   CHECK(ShipInto(t / "p", t / "arch").code() == Code::kRefused);
-  REQUIRE(StateOf(t / "p").fenced_json.has_value());
+  REQUIRE(StateOf(t / "p").fenced.has_value());
   repl::RejoinReport rep;
   REQUIRE(RejoinDir(t / "p", t / "arch", &rep).ok());
   CHECK(rep.branch_commit == 30);
@@ -34,7 +34,7 @@ TEST_CASE("RECOV-10 FM-59 an old primary that is a prefix of the lineage rejoins
   const node::NodeState st = StateOf(t / "p");
   CHECK(st.role == node::Role::kReplica);
   CHECK(st.epoch == 1);
-  CHECK_FALSE(st.fenced_json.has_value());
+  CHECK_FALSE(st.fenced.has_value());
   CHECK(ReadFile(t / "p/replication/history/00000002.history") == ReadFile(t / "arch/00000002.history"));
   // It now follows epoch 2 with apply-wal, to the new primary's history.
   REQUIRE(Apply(t / "p", t / "arch").ok());
@@ -56,7 +56,7 @@ TEST_CASE("RECOV-10 FM-60 an old primary that wrote past the branch point is ref
   Status s = RejoinDir(t / "p", t / "arch", &rep);
   CHECK(s.code() == Code::kDiverged);
   CHECK(s.message() == "diverged '" + (t / "p") +
-                           "': commits 31..35 were written after epoch 2 began at commit 30; no replica applies them");
+                           "': commits 31..35 were written after epoch 2 began after commit 30; no replica applies them");
   CHECK(s.hint().find("snapshot install --discard-existing") != std::string::npos);
   CHECK(rep.superseded_from == 31);
   CHECK(rep.superseded_to == 35);

@@ -101,8 +101,8 @@ TEST_CASE("RECOV-5 FM-58 a restarted primary is fenced by the claim archive's hi
   const size_t before = Segments(t / "arch").size();
   Status s = ShipTo(PosixFs(), t / "p", t / "arch");
   CHECK(s.code() == Code::kRefused);
-  CHECK(s.reason().empty());
-  CHECK(s.message() == "node is fenced '" + (t / "p") + "': epoch 2 began at commit 30 in '" +
+  CHECK(s.reason() == "fenced");  // MODEL-9: the same refusal as every later run
+  CHECK(s.message() == "node is fenced '" + (t / "p") + "': epoch 2 began after commit 30 in '" +
                            fsys::canonical(t / "arch").string() + "'; this primary is superseded");
   CHECK(Segments(t / "arch").size() == before);  // nothing of 31..35 published
   // Fenced for good (MODEL-7): writes and reads refuse.
@@ -168,5 +168,5 @@ TEST_CASE("LOG-21 FM-50 a promotion that lands during ship-wal fences it at the 
   CHECK(s.code() == Code::kRefused);
   CHECK(s.message().find("node is fenced") == 0);
   CHECK_FALSE(rep.segments.empty());  // published during the race: kept, superseded beyond 30
-  CHECK(StateOf(t / "p2").fenced_json.has_value());
+  CHECK(StateOf(t / "p2").fenced.has_value());
 }

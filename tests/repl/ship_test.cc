@@ -262,7 +262,7 @@ TEST_CASE("LOG-17 a segment of a newer epoch in the target fences the primary") 
   Status s = Ship(t / "p", t / "out");
   CHECK(s.code() == Code::kRefused);
   CHECK(s.message().find("node is fenced '") == 0);
-  CHECK(s.message().find("epoch 2 began at commit 5") != std::string::npos);
+  CHECK(s.message().find("epoch 2 began after commit 5") != std::string::npos);
   // Fenced for good (MODEL-7): writes refuse too, even with the files gone.
   for (auto& n : Segments(t / "out")) std::filesystem::remove(t / "out" / n);
   auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
@@ -863,10 +863,10 @@ TEST_CASE("LOG-25 MODEL-7 a fence that finds the node lock held is refused (5), 
     CHECK(s.code() == Code::kRefused);
     CHECK(s.message().find("node is fenced") == 0);
     CHECK(s.message().find("; not recorded: a writer holds") != std::string::npos);
-    CHECK_FALSE(StateOf(t / "p").fenced_json.has_value());
+    CHECK_FALSE(StateOf(t / "p").fenced.has_value());
   }
   CHECK(Ship(t / "p", t / "out").code() == Code::kRefused);
-  CHECK(StateOf(t / "p").fenced_json.has_value());
+  CHECK(StateOf(t / "p").fenced.has_value());
 }
 
 TEST_CASE("LOG-25 ship-wal fsyncs the log before cutting: a write set it shipped survives the primary's power loss") {

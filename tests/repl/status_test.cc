@@ -90,7 +90,7 @@ TEST_CASE("status exit: halted 6, fenced 5, otherwise 0") {
   CHECK(repl::GetStatus(PosixFs(), t / "p", std::nullopt)->outcome() == Code::kHalted);
   std::filesystem::remove(t / "p/replication/halt.json");
   auto st = node::LoadState(PosixFs(), t / "p", *node::LoadIdentity(PosixFs(), t / "p"));
-  st->fenced_json = R"({"branch_commit":1,"epoch":2})";
+  st->fenced = node::Fenced{2, 1, "arch"};
   REQUIRE(node::SaveState(PosixFs(), t / "p", *st).ok());
   CHECK(repl::GetStatus(PosixFs(), t / "p", std::nullopt)->outcome() == Code::kRefused);
 }

@@ -1280,12 +1280,12 @@ TEST_CASE("SNAP-13 export refuses a fenced primary and a replica mid-promote (5)
   auto st = node::LoadState(PosixFs(), t / "p", *id);
   REQUIRE(st.ok());
   node::NodeState fenced = *st;
-  fenced.fenced_json = R"({"branch_commit":2,"epoch":2,"seen_in":"arch"})";
+  fenced.fenced = node::Fenced{2, 2, "arch"};
   REQUIRE(node::SaveState(PosixFs(), t / "p", fenced).ok());
   Status s = ExportTo(t / "p", t / "a.tar.zst");
   CHECK(s.code() == Code::kRefused);
   CHECK(s.message() == "node is fenced '" + (t / "p") +
-                           "': epoch 2 began at commit 2 in 'arch'; this primary is superseded");
+                           "': epoch 2 began after commit 2 in 'arch'; this primary is superseded");
   CheckNoArchive(t, "a.tar.zst");
   node::NodeState promoting = *st;
   promoting.role = node::Role::kReplica;
