@@ -470,14 +470,16 @@ SegmentSummary VerifyOpenedSegment(Result<std::unique_ptr<ReadableFile>> file, c
 // entry it skips as a notice, then continuity across the valid ones.
 // LOG-15: the directory's history files, read as apply-wal reads its
 // inbox's before any segment (a problem there is its first outcome, at
-// commit 0), into the lineage that places each segment.
+// commit 0), into the lineage that places each segment; `unreadable` set
+// when that problem was reported.
 history::Lineage DirectoryLineage(archive::Archive& a, const std::string& system_hex,
-                                  VerifyReport* report) {
+                                  VerifyReport* report, bool* unreadable) {
   const std::string& dir = a.location();
   Result<history::SystemId> sys = history::ParseSystemId(system_hex);
   if (!sys.ok()) return {};
   Result<history::Lineage> lineage = archive::ReadLineage(a, *sys, {}, dir);
   if (lineage.ok()) return std::move(lineage).value();
+  *unreadable = true;
   const Status& problem = lineage.status();
   Severity sev = Severity::kIo;
   switch (problem.code()) {
@@ -585,7 +587,7 @@ class Continuity {
       if (report_->segments[i].state != "valid") continue;
       // The database is the one of the oldest valid segment; anything else is foreign.
       system_id_ = report_->segments[i].system_id;
-      lineage_ = DirectoryLineage(a_, system_id_, report_);
+      lineage_ = DirectoryLineage(a_, system_id_, report_, &lineage_unreadable_);
       break;
     }
     for (size_t i = 0; i < catalog_.segments.size(); ++i) {
@@ -716,6 +718,8 @@ class Continuity {
                                                "system id " + system_hex + ", the others are " +
                                                    system_id_),
                                        "two databases share this directory; move one out"));
+    } else if (epoch > lineage_.max_epoch() && lineage_unreadable_) {
+      return true;  // LOG-15: apply-wal stops at the history files first, reported once at commit 0
     } else if (epoch > lineage_.max_epoch()) {
       const std::string hist = a_.PathOf(history::HistoryFileName(epoch));
       report_->findings.push_back(MakeFinding(Severity::kInTransit, "in-transit", hist,
@@ -763,6 +767,7 @@ class Continuity {
   VerifyReport* report_;
   std::string system_id_;  // empty: no valid segment, nothing judged by a header
   history::Lineage lineage_;
+  bool lineage_unreadable_ = false;  // its problem is the directory's first finding
   std::optional<uint64_t> last_, last_valid_;
   BoundaryDigests known_;  // digest_before at F-1, digest_after at L
   std::optional<segment::SegmentHeader> header_;  // ByHeader's, for the entry being taken

@@ -162,20 +162,35 @@ TEST_CASE("LOG-15 FM-47 history files in the inbox: in transit waits, invalid, f
     REQUIRE(h.ok());
     return *h ? (*h)->code : "";
   };
+  // verify says what apply-wal does, once: the history file's problem, not
+  // also "history file in transit" for each segment that needs it (a trial
+  // found a damaged file reported as damaged and as in transit).
+  auto verify_says = [&](Code want) {
+    auto v = repl::Verify(PosixFs(), t / "in", {});
+    REQUIRE(v.ok());
+    CHECK(v->outcome() == want);
+    for (const repl::Finding& f : v->findings) {
+      CAPTURE(f.message);
+      CHECK(f.message.find("history file in transit") == std::string::npos);
+    }
+  };
   inbox_with(good.substr(0, 100));
   CHECK(Apply(t / "rr", t / "in").code() == Code::kInTransit);
   CHECK(halt_code().empty());
+  verify_says(Code::kInTransit);
   std::string flipped = good;
   flipped[60] = static_cast<char>(flipped[60] ^ 1);
   inbox_with(flipped);
   CHECK(Apply(t / "rr", t / "in").code() == Code::kDamage);
   CHECK(halt_code() == "corrupt");
+  verify_says(Code::kDamage);
   history::HistoryFile other = *history::DecodeHistoryFile(
       good, 2, node::LoadIdentity(PosixFs(), t / "r")->system_id, "x");
   other.system_id = *history::ParseSystemId("ffffffffffffffffffffffffffffffff");
   inbox_with(history::EncodeHistoryFile(other));
   CHECK(Apply(t / "rr", t / "in").code() == Code::kRefused);
   CHECK(halt_code() == "foreign");
+  verify_says(Code::kRefused);
   // The replica already follows epoch 2 (its copy); the inbox brings a
   // rival claim of epoch 2: two histories.
   REQUIRE(Apply(t / "r2", t / "arch").ok());
