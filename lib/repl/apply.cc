@@ -546,6 +546,13 @@ Status Bootstrap(Fs& fs, archive::Archive& inbox, const ApplyOptions& o, ApplyRe
   const std::string path = inbox.PathOf(first.name);
   AERO_ASSIGN_OR_RETURN(auto file, inbox.OpenRead(first.name));
   segment::SegmentCheck c = segment::CheckSegmentHeader(*file, &first.info);
+  // ENC-6, ENC-7, ENC-33: an envelope's verdict before its plaintext's, as
+  // the Applier judges it (a preallocated encrypted copy is not "0 bytes").
+  if (const crypto::Envelope* env = crypto::EnvelopeOf(*file); env && env->state != Verdict::kValid) {
+    c.state = env->state;  // one verdict type (common/verdict.h)
+    c.detail = "encrypted file: " + env->detail;
+    c.io = env->io;
+  }
   if (c.state == segment::SegmentState::kInTransit) {
     return Status(Code::kInTransit, Problem("segment in transit", path, c.detail),
                   "re-run apply-wal once the transfer has finished");
