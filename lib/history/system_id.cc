@@ -22,8 +22,10 @@ Result<SystemId> NewSystemId() {
 Result<SystemId> ParseSystemId(std::string_view hex) {
   SystemId id;
   if (!FromHex(hex, id.bytes.data(), id.bytes.size())) {
-    return Status(Code::kUsage, Problem("invalid system id", hex,
-                                        "expected 32 lowercase hexadecimal digits"));
+    return Status(Code::kUsage,
+                  Problem("invalid system id", hex, "expected 32 lowercase hexadecimal digits"),
+                  "copy it from 'aerodb-repl status -D DIR' (system id) or the node's "
+                  "replication/identity.json");
   }
   return id;
 }

@@ -48,7 +48,8 @@ run "$AERODB_REPL" verify
 expect_rc 2
 run "$AERODB_REPL" verify "$D/wal/wal.log" --system-id nothex
 expect_rc 2
-expect_err "invalid system id 'nothex': expected 32 lowercase hexadecimal digits"
+expect_err "invalid system id 'nothex': expected 32 lowercase hexadecimal digits
+hint: copy it from 'aerodb-repl status -D DIR' (system id) or the node's replication/identity.json"
 
 test_case "a halted node: exit 6 unless damage is found (then 1)"
 cp -r "$D" "$T/halted"
