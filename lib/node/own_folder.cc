@@ -48,10 +48,14 @@ Status RefuseInsideOwnFolder(const std::string& data_dir, const std::string& dir
   return Refusal(dir, subject, data_dir, "the node's", option, "the data directory");
 }
 
+bool LiesInside(const std::string& path, const std::string& dir) {
+  Result<std::string> own = RealPath(dir);
+  Result<std::string> there = RealPath(path);
+  return own.ok() && there.ok() && AtOrInside(*there, *own);
+}
+
 Status RefuseInboxInsideOwnFolder(const std::string& data_dir, const std::string& inbox) {
-  Result<std::string> own = RealPath(data_dir);
-  Result<std::string> there = RealPath(inbox);
-  if (!own.ok() || !there.ok() || !AtOrInside(*there, *own)) return Status::Ok();  // NODE-13
+  if (!LiesInside(inbox, data_dir)) return Status::Ok();  // NODE-13
   return Status(Code::kUsage,
                 Problem("refusing to read", inbox,
                         "it is inside " + data_dir +

@@ -28,4 +28,8 @@ Status RefuseInsideOwnFolder(const std::string& data_dir, const std::string& dir
 // when either cannot be resolved.
 Status RefuseInboxInsideOwnFolder(const std::string& data_dir, const std::string& inbox);
 
+// Whether `path` is the directory `dir` or lies inside it, both resolved
+// with realpath(3); false when either cannot be resolved.
+bool LiesInside(const std::string& path, const std::string& dir);
+
 }  // namespace aero::node

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "crypto/encrypted_file.h"
 #include "node/layout.h"
+#include "node/own_folder.h"
 #include "node/state.h"
 #include "repl/snapshot_sign.h"
 #include "sign/signature_format.h"
@@ -153,6 +154,12 @@ class Installer {
                     Problem("not an archive", o_.archive,
                             archive_info->is_dir ? "a directory" : "not a regular file"),
                     "give the file that snapshot export wrote; nothing was installed");
+    }
+    if (node::LiesInside(o_.archive, o_.data_dir)) {  // SNAP-10: the old tree's deletion takes it
+      return Status(Code::kUsage,
+                    Problem("refusing to install from", o_.archive,
+                            "it is inside " + o_.data_dir + ", which install replaces"),
+                    "move the archive out of the directory first; nothing was installed");
     }
     return Status::Ok();
   }

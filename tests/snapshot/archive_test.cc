@@ -1068,6 +1068,19 @@ TEST_CASE("SNAP-10 install refuses a non-empty target (5) unless told to discard
   REQUIRE(Install(t / "r", a, /*discard=*/true).ok());
   CHECK_FALSE(FileExists(t / "r/keep"));
   CHECK(StateOf(t / "r").applied_commit == 55);
+  // An archive inside DIR would go with the old tree (a trial lost its only
+  // copy so): 2 before it is read, by its path or through a symlink.
+  fsys::copy_file(a, t / "r/mine.tar.zst");
+  fsys::create_symlink(t / "r/mine.tar.zst", t / "link.tar.zst");
+  for (const std::string& inside : {t / "r/mine.tar.zst", t / "link.tar.zst"}) {
+    CAPTURE(inside);
+    Status in = Install(t / "r", inside, /*discard=*/true);
+    CHECK(in.code() == Code::kUsage);
+    CHECK(in.message() == "refusing to install from '" + inside + "': it is inside " + (t / "r") +
+                              ", which install replaces");
+    CHECK(FileExists(t / "r/mine.tar.zst"));
+  }
+  CHECK(StateOf(t / "r").applied_commit == 55);
 }
 
 TEST_CASE("SNAP-11 a segment history that does not contain the snapshot's digest is refused") {
