@@ -11,8 +11,11 @@
 set -uo pipefail
 cmd=${1:-}; D=${2:-}
 [ -n "$D" ] || { echo "usage: rgw.sh start|stop DIR" >&2; exit 2; }
-ACCESS=AERODBTESTACCESSKEY
-SECRET=aerodb-test-secret-key-0123456789abcdef
+# Keys of this instance alone: should two instances started side by side
+# (ctest runs three) ever pick one port, the one that lost the bind answers
+# nothing and the other answers 403, never a test's requests as its own.
+ACCESS=AERODB$(od -An -N7 -tx1 /dev/urandom | tr -d ' \n' | tr a-f A-F)
+SECRET=aerodb-test-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 
 stop() {
   local pids=()
@@ -119,8 +122,14 @@ done
 [ "$up" = 1 ] || fail "the OSD did not come up"
 radosgw "${C[@]}" -n client.rgw --pid-file "$D/rgw.pid" || fail radosgw
 ok=0
+# Ready when the port answers and the listener is this radosgw (ss(8) where
+# iproute2 is installed): a port another instance took is not ours.
+ours() {
+  command -v ss >/dev/null || return 0
+  [ -f "$D/rgw.pid" ] && ss -Hltnp "sport = :$RGWPORT" 2>/dev/null | grep -q "pid=$(cat "$D/rgw.pid"),"
+}
 for _ in $(seq 600); do
-  if curl -s -o /dev/null "http://127.0.0.1:$RGWPORT/"; then ok=1; break; fi
+  if curl -s -o /dev/null "http://127.0.0.1:$RGWPORT/" && ours; then ok=1; break; fi
   sleep 0.1
 done
 [ "$ok" = 1 ] || fail "radosgw does not answer"
