@@ -18,6 +18,7 @@
 #include "node/store.h"
 #include "repl/inbox_memo.h"
 #include "repl/sign_hooks.h"
+#include "sign/trust.h"
 #include "segment/segment.h"
 #include "segment/segment_reader.h"
 
@@ -527,6 +528,14 @@ Status RefuseNonEmpty(const std::string& dir) {
 }
 
 // LOG-16: a new replica from the WAL alone, built beside DIR (MODEL-10).
+// SIG-23: the keys of --trusted-keys join the replica's own trust
+// directory, so a run without the flag still requires signatures.
+Status KeepFlagKeys(Fs& fs, const std::string& flag_dir, const std::string& data_dir) {
+  if (flag_dir.empty()) return Status::Ok();
+  AERO_ASSIGN_OR_RETURN(sign::TrustSet flag, sign::LoadTrustSet(fs, flag_dir, ""));
+  return sign::KeepTrustSet(fs, data_dir, flag);
+}
+
 Status Bootstrap(Fs& fs, archive::Archive& inbox, const ApplyOptions& o, ApplyReport& rep) {
   AERO_ASSIGN_OR_RETURN(archive::Catalog catalog, ListInbox(inbox, rep));
   const std::vector<InboxEntry>& entries = catalog.segments;
@@ -573,6 +582,7 @@ Status Bootstrap(Fs& fs, archive::Archive& inbox, const ApplyOptions& o, ApplyRe
   AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));
   AERO_RETURN_IF_ERROR(
       node::Node::Build(fs, tmp, c.header.system_id, node::Role::kReplica, 1));  // LOG-20: switches follow
+  AERO_RETURN_IF_ERROR(KeepFlagKeys(fs, o.trusted_keys, tmp));  // SIG-23: visible with the tree
   Status loop;
   bool applied = false;
   {
@@ -653,6 +663,7 @@ Status ApplyExisting(Fs& fs, const ApplyOptions& o, ApplyReport& rep) {
   AERO_ASSIGN_OR_RETURN(auto n, node::Node::Open(fs, o.data_dir, node::Access::kWrite));
   rep.from_commit = rep.applied_commit = n->state().applied_commit;
   AERO_RETURN_IF_ERROR(n->BeginAppend());  // MODEL-9: halted (6) and role (5) before the inbox
+  AERO_RETURN_IF_ERROR(KeepFlagKeys(fs, o.trusted_keys, o.data_dir));  // SIG-23
   AERO_ASSIGN_OR_RETURN(archive::Catalog inbox, ListInbox(*inbox_archive, rep));
   JudgedBefore judged(fs, o, rep);
   const std::vector<InboxEntry> todo = judged.PassOver(inbox.segments);

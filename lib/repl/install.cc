@@ -269,24 +269,9 @@ class Installer {
 
   // SIG-22: the trust set the archive was judged by becomes the replica's,
   // so it stays in required mode: each key as KEYID.pem, each retirement
-  // as KEYID.retired, created exclusively in the temp tree (synced with
-  // it, visible only once the tree is renamed into place).
-  Status WriteTrustedKeys() {
-    if (trust_.empty()) return Status::Ok();
-    const std::string dir = JoinPath(tmp_, sign::kNodeTrustDir);
-    AERO_RETURN_IF_ERROR(fs_.MakeDir(dir));
-    dirs_.push_back(dir);
-    for (const std::string& id : trust_.KeyIds()) {
-      const sign::TrustedKey* k = trust_.Find(id);
-      AERO_ASSIGN_OR_RETURN(std::string pem, ReadSmallFile(fs_, k->path, 64 * 1024));
-      AERO_RETURN_IF_ERROR(Write(fs_, JoinPath(dir, id + std::string(sign::kPublicKeySuffix)), pem));
-      if (k->retired_from) {
-        AERO_RETURN_IF_ERROR(Write(fs_, JoinPath(dir, id + std::string(sign::kRetiredSuffix)),
-                                   std::to_string(*k->retired_from) + "\n"));
-      }
-    }
-    return Status::Ok();
-  }
+  // as KEYID.retired, written in the temp tree (NODE-1 each, visible only
+  // once the tree is renamed into place); the writer SIG-23 uses too.
+  Status WriteTrustedKeys() { return sign::KeepTrustSet(fs_, tmp_, trust_); }
 
   // The new tree takes the target's name (SNAP-10, FM-37, FM-38).
   Status PutInPlace() {

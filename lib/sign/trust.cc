@@ -95,6 +95,36 @@ Result<TrustSet> LoadTrustDir(Fs& fs, const std::string& dir) {
   return set;
 }
 
+Status KeepTrustSet(Fs& fs, const std::string& data_dir, const TrustSet& keys) {
+  if (keys.empty()) return Status::Ok();
+  const std::string dir = JoinPath(data_dir, std::string(kNodeTrustDir));
+  TrustSet kept;
+  Result<TrustSet> own = LoadTrustDir(fs, dir);
+  if (own.ok()) {
+    kept = std::move(own).value();
+  } else if (own.status().code() == Code::kNotFound) {
+    AERO_RETURN_IF_ERROR(fs.MakeDir(dir));
+    AERO_RETURN_IF_ERROR(fs.SyncDir(DirName(dir)));
+  } else {
+    return own.status();
+  }
+  for (const std::string& id : keys.KeyIds()) {
+    const TrustedKey* k = keys.Find(id);
+    const TrustedKey* there = kept.Find(id);
+    if (there == nullptr) {
+      AERO_ASSIGN_OR_RETURN(std::string pem, ReadSmallFile(fs, k->path, 64 * 1024));
+      AERO_RETURN_IF_ERROR(WriteFileAtomically(fs, JoinPath(dir, id + std::string(kPublicKeySuffix)), pem));
+    }
+    const bool retire = k->retired_from && (there == nullptr || !there->retired_from ||
+                                            *there->retired_from > *k->retired_from);
+    if (retire) {
+      AERO_RETURN_IF_ERROR(WriteFileAtomically(fs, JoinPath(dir, id + std::string(kRetiredSuffix)),
+                                                std::to_string(*k->retired_from) + "\n"));
+    }
+  }
+  return Status::Ok();
+}
+
 Result<TrustSet> LoadTrustSet(Fs& fs, const std::string& flag_dir, const std::string& data_dir) {
   TrustSet set;
   if (!flag_dir.empty()) {

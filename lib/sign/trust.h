@@ -44,4 +44,10 @@ Result<TrustSet> LoadTrustDir(Fs& fs, const std::string& dir);
 // (empty: no node; missing: no keys).
 Result<TrustSet> LoadTrustSet(Fs& fs, const std::string& flag_dir, const std::string& data_dir);
 
+// SIG-22, SIG-23: every key of `keys` that the node directory `data_dir`
+// lacks in replication/trusted-keys/ is written there as KEYID.pem (its PEM
+// bytes as read), and a retirement it lacks (or has later) as
+// KEYID.retired, each through NODE-1; keys already there are kept.
+Status KeepTrustSet(Fs& fs, const std::string& data_dir, const TrustSet& keys);
+
 }  // namespace aero::sign

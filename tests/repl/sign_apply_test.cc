@@ -42,9 +42,9 @@ TEST_CASE("SIG-5 a replica with trusted keys applies signed segments and refuses
   CHECK(s.message().find("published unsigned") != std::string::npos);
   CHECK(StateOf(t / "r").applied_commit == 30);
   CHECK_FALSE(Halted(t / "r"));
-  // The node's own trust directory: no flag, still required.
-  REQUIRE(fs.MakeDir(t / "r/replication/trusted-keys").ok());
-  fsys::copy(k.a.pub, t / "r/replication/trusted-keys/a.pem");
+  // The node's own trust directory, which the flag filled (SIG-23): no
+  // flag, still required.
+  REQUIRE(fsys::is_directory(t / "r/replication/trusted-keys"));
   CHECK(Apply(t / "r", t / "in").code() == Code::kInTransit);
   CHECK(StateOf(t / "r").applied_commit == 30);
   // The primary signs what it shipped unsigned on its next signing run; the replica goes on.
@@ -250,4 +250,60 @@ TEST_CASE("SIG-13 verify of a directory with trusted keys gives apply-wal's outc
   auto plain = repl::Verify(fs, t / "in", {});
   REQUIRE(plain.ok());
   CHECK(plain->outcome() == Code::kOk);
+}
+
+// SIG-23: the flag's keys join the replica's own trust directory, at a
+// bootstrap (inside its temp tree) and on a replica that had none, so a
+// run without the flag still refuses what the flag refused. An operator
+// trial swapped two sidecars after dropping the flag, and apply-wal
+// applied both segments.
+TEST_CASE("SIG-23 a replica given --trusted-keys keeps them: a run without the flag still refuses a bad signature") {
+  SignSetup k;
+  if (!k.Ready()) return;
+  const TempDir& t = k.t;
+  MakePrimary(t / "p", 30);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(ShipSigned(t / "p", t / "out", k.a.priv).ok());
+  const std::vector<std::string> segs = Segments(t / "out");
+  REQUIRE(segs.size() >= 4);
+  for (const bool bootstrap : {true, false}) {
+    CAPTURE(bootstrap);
+    fsys::remove_all(t / "r");
+    fsys::remove_all(t / "in");
+    fsys::copy(t / "out", t / "in", fsys::copy_options::recursive);
+    repl::ApplyOptions o;
+    o.data_dir = t / "r";
+    o.inbox = t / "in";
+    o.until = 5;
+    if (bootstrap) {
+      o.trusted_keys = k.trust;
+      REQUIRE(repl::ApplyWal(PosixFs(), o, nullptr).ok());
+    } else {
+      REQUIRE(repl::ApplyWal(PosixFs(), o, nullptr).ok());  // no keys yet
+      CHECK_FALSE(fsys::exists(t / "r/replication/trusted-keys"));
+      o.until = 6;
+      o.trusted_keys = k.trust;
+      REQUIRE(repl::ApplyWal(PosixFs(), o, nullptr).ok());
+    }
+    // One file, KEYID.pem, the key's PEM bytes; no temp file left.
+    std::vector<std::string> kept;
+    for (const auto& e : fsys::directory_iterator(t / "r/replication/trusted-keys")) {
+      kept.push_back(e.path().filename().string());
+    }
+    REQUIRE(kept.size() == 1);
+    CHECK(kept[0].size() == 16 + 4);
+    CHECK(ReadFile(t / "r/replication/trusted-keys" / kept[0]) == ReadFile(k.a.pub));
+    // The sidecars of two segments past the replica's position, swapped.
+    const std::string x = t / "in" / (segs[2] + ".sig"), y = t / "in" / (segs[3] + ".sig");
+    const std::string bx = ReadFile(x);
+    WriteFile(x, ReadFile(y));
+    WriteFile(y, bx);
+    const uint64_t before = StateOf(t / "r").applied_commit;
+    Status s = Apply(t / "r", t / "in");  // no flag
+    CHECK(s.code() == Code::kDamage);
+    CHECK(s.message().find("bad signature '") == 0);
+    CHECK(StateOf(t / "r").applied_commit < 30);
+    CHECK(StateOf(t / "r").applied_commit >= before);
+    CHECK_FALSE(Halted(t / "r"));
+  }
 }
