@@ -282,26 +282,29 @@ class Pruner {
   }
 
   // RET-6: valid segments of this system wholly at or below P, never the
-  // newest, in apply order (LOG-5).
+  // newest of the lineage, in apply order (LOG-5).
   Status PlanSegments() {
     const std::vector<archive::CatalogSegment>& segs = catalog_.segments;
-    std::optional<uint64_t> newest;  // the highest last commit of a valid segment
-    std::vector<size_t> by_last(segs.size());
-    for (size_t i = 0; i < segs.size(); ++i) by_last[i] = i;
-    std::sort(by_last.begin(), by_last.end(), [&](size_t a, size_t b) {
-      return segs[a].info.last_commit > segs[b].info.last_commit;
-    });
-    for (size_t i : by_last) {
+    // The newest: the highest commit its epoch owns (LOG-20), then the
+    // later epoch; a superseded tail of an older epoch never counts.
+    auto reach = [&](const archive::CatalogSegment& s) {
+      return std::make_pair(lineage_.LastOwned(s.info.epoch, s.info.last_commit), s.info.epoch);
+    };
+    std::optional<std::pair<uint64_t, uint32_t>> newest;
+    std::vector<size_t> by_reach(segs.size());
+    for (size_t i = 0; i < segs.size(); ++i) by_reach[i] = i;
+    std::sort(by_reach.begin(), by_reach.end(), [&](size_t a, size_t b) { return reach(segs[a]) > reach(segs[b]); });
+    for (size_t i : by_reach) {
       AERO_ASSIGN_OR_RETURN(std::optional<std::string> why, Judge(segs[i]));
       if (!why) {
-        newest = segs[i].info.last_commit;
+        newest = reach(segs[i]);
         break;
       }
     }
     for (const archive::CatalogSegment& e : segs) {
       if (e.info.last_commit > P_) continue;
       AERO_ASSIGN_OR_RETURN(std::optional<std::string> why, Judge(e));
-      if (!why && newest && e.info.last_commit >= *newest) why = "the newest segment";
+      if (!why && newest && reach(e) >= *newest) why = "the newest segment";
       if (why) {
         rep_.kept_segments.push_back({e.name, false, *why});
         continue;

@@ -425,6 +425,39 @@ TEST_CASE("RET-6 superseded segments of an older epoch are removed by CommitId l
   InstallAndApply(arch + "/snap-e2.tar", t / "r2", arch, 45);
 }
 
+// An operator trial: the old primary's superseded tail (epoch 1, 31..50)
+// ends above everything the new primary shipped (epoch 2, 31..40), and a
+// snapshot at 40 made every segment of epoch 2 removable but the newest.
+TEST_CASE("RET-6 the newest segment kept is the lineage's, not a superseded one that ends higher") {
+  TempDir t;
+  const std::string root = t.path(), arch = t / "arch";
+  MakePrimary(root + "/p", 30);
+  REQUIRE(PosixFs().MakeDir(arch).ok());
+  REQUIRE(ShipInto(root + "/p", arch, 3000, true).ok());
+  REQUIRE(Apply(root + "/r", arch).ok());  // r at 30
+  Write(root + "/p", 20, 4, 3, 120);       // 31..50 of epoch 1: superseded below
+  REQUIRE(ShipInto(root + "/p", arch).ok());
+  repl::PromoteOptions po;
+  po.data_dir = root + "/r";
+  po.archive = arch;
+  po.discard_after_applied = true;
+  REQUIRE(repl::Promote(PosixFs(), po, nullptr).ok());  // epoch 2 from 30
+  Write(root + "/r", 10, 5);
+  REQUIRE(ShipInto(root + "/r", arch, 3000).ok());  // 31..40 of epoch 2
+  ExportInto(root + "/r", arch + "/snap-e2.tar");   // at 40
+  uint64_t newest_e2 = 0, newest_e1 = 0;
+  for (const auto& r : Ranges(arch)) (r.epoch == 2 ? newest_e2 : newest_e1) = std::max(r.epoch == 2 ? newest_e2 : newest_e1, r.last_commit);
+  REQUIRE(newest_e2 == 40);
+  REQUIRE(newest_e1 == 50);
+
+  auto rep = Prune(arch, 1);
+  CHECK(rep.cut == std::optional<uint64_t>(40));
+  bool kept_e2 = false;
+  for (const auto& r : Ranges(arch)) kept_e2 |= r.epoch == 2 && r.last_commit == 40;
+  CHECK(kept_e2);  // the archive still shows how far the primary shipped
+  InstallAndApply(arch + "/snap-e2.tar", t / "r2", arch, 40);
+}
+
 TEST_CASE("RET-5 a registration on a superseded epoch pins at the branch point") {
   TempDir t;
   const std::string root = t.path(), arch = t / "arch";
