@@ -5,6 +5,7 @@
 
 #include "archive/archive_format.h"
 #include "archive/registration.h"
+#include "common/escape.h"
 #include "history/history_file.h"
 
 namespace aero::archive {
@@ -59,8 +60,8 @@ std::optional<CatalogSkip> ClassifyEntry(const ArchiveEntry& e) {
   }
   if (n.size() > kSegmentNameBytes && segment::ParseSegmentName(n.substr(0, kSegmentNameBytes))) {
     return CatalogSkip{n, false,
-                       "not a segment name: '" + n.substr(kSegmentNameBytes) +
-                           "' after a segment name"};
+                       "not a segment name: '" + Escaped(n.substr(kSegmentNameBytes)) +
+                           "' after a segment name"};  // OPS-4: the name's bytes, one line
   }
   if (IsHistoryName(n)) return CatalogSkip{n, false, std::string(kReasonHistory)};
   if (n == history::kClaimArchiveMarker) return CatalogSkip{n, false, std::string(kReasonMarker)};

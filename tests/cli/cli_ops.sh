@@ -255,4 +255,21 @@ expect_rc 0
 expect_err_contains "ignored '$ODD/x\nhint: forged': not a segment name"
 [ "$(grep -c $'\033' <<<"$ERR")" = 0 ] && pass || fail "an escape sequence reached stderr"
 
+test_case "OPS-4 a suffix after a segment name is escaped in the reason too, in apply-wal, status and verify"
+SUF="$T/suffix-inbox"
+mkdir "$SUF"
+first=$(ls "$OB" | grep -m1 '\.seg$')
+cp "$OB/$first" "$SUF/"
+touch "$SUF/$first"$'\033]0;PWNED\007\nhint: FAKE' "$SUF/$first"$'\xff\x9b'
+run "$AERODB_REPL" apply-wal -D "$T/r-suf" --from "$SUF" --log-level off --no-progress
+expect_rc 0
+expect_err_contains "' after a segment name"
+[ "$(grep -c -e $'\033' -e '^hint: FAKE' -e $'\xff' <<<"$ERR")" = 0 ] && pass || fail "apply-wal: a raw name reached stderr:"$'\n'"$ERR"
+run "$AERODB_REPL" status -D "$T/r-suf" --from "$SUF" --log-level off
+[ "$(grep -c -e $'\033' -e '^hint: FAKE' -e $'\xff' <<<"$ERR")" = 0 ] && pass || fail "status: a raw name reached stderr"
+run "$AERODB_REPL" verify "$SUF" --log-level off
+expect_out_contains "not a segment name: '\x1b]0;PWNED\x07\nhint: FAKE' after a segment name"
+expect_out_contains "not a segment name: '\xff\x9b' after a segment name"
+[ "$(grep -c -e $'\033' -e '^hint: FAKE' -e $'\xff' <<<"$OUT")" = 0 ] && pass || fail "verify: a raw name reached stdout:"$'\n'"$OUT"
+
 finish

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "common/escape.h"
 #include "common/status.h"
 
 using namespace aero;
@@ -46,6 +47,17 @@ TEST_CASE("status: message in the house form with a hint line") {
   // One line: a control character in the subject (a path) is escaped.
   CHECK(Problem("cannot open", "a\nb\tc\x7f") == "cannot open 'a\\nb\\x09c\\x7f'");
   CHECK(Problem("cannot open", "dir/caf\xc3\xa9") == "cannot open 'dir/caf\xc3\xa9'");  // UTF-8 kept
+  CHECK(Problem("cannot open", "\xf0\x9f\x98\x80\xe2\x82\xac") == "cannot open '\xf0\x9f\x98\x80\xe2\x82\xac'");
+  // Bytes of no valid UTF-8 sequence, and C1 controls (a terminal may take
+  // 0x9b, or U+009B, for the start of a control sequence), are escaped.
+  CHECK(Problem("cannot open", "\xff\xfe.seg") == "cannot open '\\xff\\xfe.seg'");
+  CHECK(Problem("cannot open", "a\x9b" "2J") == "cannot open 'a\\x9b2J'");
+  CHECK(Problem("cannot open", "a\xc2\x9b" "2J") == "cannot open 'a\\xc2\\x9b2J'");
+  CHECK(Problem("cannot open", "\xc0\xaf|\xed\xa0\x80|\xe2\x82") ==
+        "cannot open '\\xc0\\xaf|\\xed\\xa0\\x80|\\xe2\\x82'");  // overlong, surrogate, cut
+  CHECK_FALSE(HasControlChar("caf\xc3\xa9 \xe2\x82\xac"));
+  CHECK(HasControlChar("\xff"));
+  CHECK(Escaped("x\x1b]0;PWNED\x07\ny") == "x\\x1b]0;PWNED\\x07\\ny");
 }
 
 TEST_CASE("result: carries a value or a status") {
