@@ -48,6 +48,13 @@ Finding Damage(std::string kind, const std::string& subject, std::string detail,
   return f;
 }
 
+// An I/O fault is 10 with a hint, always: the fault's own, else the
+// general one (a permission, a disk).
+constexpr const char* kIoHint = "check that the file is readable and the disk healthy, then re-run";
+Finding IoFinding(std::string kind, const std::string& subject, const Status& s) {
+  return MakeFinding(Severity::kIo, std::move(kind), subject, s.message(), s.hint().empty() ? kIoHint : s.hint());
+}
+
 // A node file that could not be read: an I/O fault (a special file, FM-132;
 // EIO) is 10 with its hint, as the open of apply-wal and status says; any
 // other refusal is damage.
@@ -131,12 +138,7 @@ bool VerifyWal(Fs& fs, const std::string& path, const wal::ScanOptions& opt,
       break;
     }
     case wal::StopKind::kIoError: {
-      Finding f;
-      f.severity = Severity::kIo;
-      f.kind = "unreadable";
-      f.subject = path;
-      f.message = stop.io.message();
-      findings->push_back(f);
+      findings->push_back(IoFinding("unreadable", path, stop.io));
       break;
     }
   }
@@ -173,12 +175,16 @@ void VerifyStorageFile(Fs& fs, const std::string& path, VerifyReport* report,
   node::StorageRecord rec;
   while (reader.Next(&rec)) ++s.records;
   if (!reader.status().ok()) {
-    Finding f;
-    f.severity = reader.status().code() == Code::kDamage ? Severity::kDamage : Severity::kIo;
-    f.kind = "storage";
-    f.subject = path;
-    f.message = reader.status().message();
-    report->findings.push_back(f);
+    if (reader.status().code() == Code::kDamage) {
+      Finding f;
+      f.severity = Severity::kDamage;
+      f.kind = "storage";
+      f.subject = path;
+      f.message = reader.status().message();
+      report->findings.push_back(f);
+    } else {
+      report->findings.push_back(IoFinding("storage", path, reader.status()));
+    }
   }
   report->storage.push_back(s);
   if (expected_crc) {
@@ -414,7 +420,7 @@ SegmentSummary VerifyOpenedSegment(Result<std::unique_ptr<ReadableFile>> file, c
   s.path = path;
   if (!file.ok()) {
     s.state = "io-error";
-    report->findings.push_back(MakeFinding(Severity::kIo, "unreadable", path, file.status().message()));
+    report->findings.push_back(IoFinding("unreadable", path, file.status()));
     return s;
   }
   // ENC-9 on the view itself: a counting wrapper would hide the envelope.
@@ -460,7 +466,7 @@ SegmentSummary VerifyOpenedSegment(Result<std::unique_ptr<ReadableFile>> file, c
                                       "replace the file from another copy"));
       break;
     case segment::SegmentState::kIoError:
-      report->findings.push_back(MakeFinding(Severity::kIo, "unreadable", path, c.detail));
+      report->findings.push_back(IoFinding("unreadable", path, c.io.ok() ? Status(Code::kIo, c.detail) : c.io));
       break;
   }
   return s;
@@ -987,9 +993,26 @@ bool LooksLikeSegment(Fs& fs, const std::string& path) {
          std::string_view(magic, 8) == segment::kSegmentMagic;
 }
 
+Result<VerifyReport> VerifyAnyPath(Fs& fs, const std::string& path, const VerifyOptions& options);
+
 }  // namespace
 
+// Every I/O finding carries a hint (10 always does): the fault's own where
+// it gave one.
 Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions& options) {
+  Result<VerifyReport> r = VerifyAnyPath(fs, path, options);
+  if (!r.ok()) return r;
+  for (Finding& f : r->findings) {
+    if (f.severity == Severity::kIo && f.hint.empty()) {
+      f.hint = kIoHint;
+    }
+  }
+  return r;
+}
+
+namespace {
+
+Result<VerifyReport> VerifyAnyPath(Fs& fs, const std::string& path, const VerifyOptions& options) {
   if (archive::IsObjectStore(path)) {  // OBJ-12: an S3 archive is a directory of segments
     VerifyReport report;
     report.path = path;
@@ -1073,5 +1096,7 @@ Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions
   report.wal = summary;
   return report;
 }
+
+}  // namespace
 
 }  // namespace aero::repl

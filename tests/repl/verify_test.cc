@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include "support/forwarding_fs.h"
 #include "support/repl_fixture.h"
 #include "support/test_util.h"
 
@@ -337,5 +338,45 @@ TEST_CASE("verify DIR judges two segments at a time and reports them in catalog 
       }
     }
     CHECK(r->outcome() == Code::kDamage);
+  }
+}
+
+namespace {
+// A file that cannot be opened, with a fault that names no hint of its own.
+class HintlessDenyFs : public testing::ForwardingFs {
+ public:
+  explicit HintlessDenyFs(std::string denied) : denied_(std::move(denied)) {}
+  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& p) override {
+    if (p == denied_) return Status(Code::kIo, "cannot open '" + p + "': Permission denied");
+    return ForwardingFs::OpenRead(p);
+  }
+
+ private:
+  std::string denied_;
+};
+}  // namespace
+
+// Exit 10 always comes with a hint: an operator trial's unreadable segment
+// (chmod 000) gave 'io: cannot open ...' and nothing else.
+TEST_CASE("verify: an I/O finding always carries a hint (10 with a hint)") {
+  TempDir t;
+  MakePrimary(t / "p", 40);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out", 3000).ok());
+  const std::vector<std::string> segs = Segments(t / "out");
+  REQUIRE(segs.size() > 2);
+  for (const std::string& target : {t / "out" / segs[1], t / "p/wal/wal.log"}) {
+    CAPTURE(target);
+    HintlessDenyFs fs(target);
+    auto v = repl::Verify(fs, target == t / "p/wal/wal.log" ? t / "p" : t / "out", {});
+    REQUIRE(v.ok());
+    CHECK(v->outcome() == Code::kIo);
+    bool io = false;
+    for (const repl::Finding& f : v->findings) {
+      if (f.severity != repl::Severity::kIo) continue;
+      io = true;
+      CHECK(!f.hint.empty());
+    }
+    CHECK(io);
   }
 }
