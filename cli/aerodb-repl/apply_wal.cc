@@ -145,7 +145,6 @@ int Print(const Options& o, Status s, const repl::ApplyReport& rep) {
                 rep.bootstrapped ? "bootstrapped replica" : "up to date",
                 o.apply.data_dir.c_str(), static_cast<unsigned long long>(rep.applied_commit));
   }
-  if (o.follow) std::fflush(stdout);
   return 0;
 }
 
@@ -184,6 +183,7 @@ int RunFollow(Options o) {
                                [&](const Status& run, const repl::ApplyReport& rep) {
                                  last_run = run;
                                  Print(o, run, rep);
+                                 std::fflush(stdout);  // each run's lines as it ends, whatever its outcome
                                });
   return FinishFollow(s, last_run, o.json);
 }

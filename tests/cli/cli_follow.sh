@@ -40,6 +40,20 @@ run timeout 60 "$AERODB_REPL" apply-wal -D "$R" --from "$T/nowhere" --follow
 expect_rc 9
 expect_err_contains "inbox not found '$T/nowhere'"
 
+test_case "FOLLOW-2 a run that stops at a gap writes its lines when it ends, not when the follower exits"
+GA=$T/gap-arch GI=$T/gap-inbox GR=$T/gap-r
+mkdir -p "$GA" "$GI"
+"$AERODB_REPL" ship-wal -D "$P" --to "$GA" --max-segment-bytes 4000 >/dev/null 2>&1
+mapfile -t segs < <(ls "$GA" | grep '\.seg$')
+cp "$GA/${segs[0]}" "$GI/"
+"$AERODB_REPL" apply-wal -D "$GR" --from "$GI" --follow --poll-interval-ms 50 >"$T/gap.out" 2>"$T/gap.err" &
+follower=$!
+until_true grep -q "bootstrapped replica\|applied through commit" "$T/gap.out" && pass || fail "the first run printed nothing"
+cp "$GA/${segs[1]}" "$GA/${segs[3]}" "$GI/"  # the third is missing: this run stops at a gap (3)
+until_true grep -q "before stopping" "$T/gap.out" && pass ||
+  fail "the run that stopped at the gap printed nothing while the follower ran:"$'\n'"$(cat "$T/gap.out")"
+kill -TERM "$follower"; wait "$follower"
+
 test_case "FOLLOW-5 segments cut by delay are accepted by apply-wal and verify"
 "$AERODB_REPL" ship-wal -D "$P" --to "$OB" --follow --max-delay-ms 50 --json >"$T/ship.jsonl" 2>"$T/ship.err" &
 ship=$!
