@@ -164,6 +164,7 @@ class ArchiveSide final : public Side {
     for (uint32_t e = 2; e <= side->lineage_.max_epoch(); ++e) {
       if (const history::SourcedFile* f = side->lineage_.File(e)) {
         AERO_RETURN_IF_ERROR(side->Add(f->file.branch_commit, f->file.branch_digest, f->path));
+        side->last_ = std::max(side->last_, f->file.branch_commit);  // RECOV-9: H(b_E) is known
       }
     }
     for (const Bound& b : valid) {

@@ -10,6 +10,7 @@
 #include "repl/promote.h"
 #include "support/read_counting_fs.h"
 #include "repl/ship.h"
+#include "segment/segment.h"
 #include "support/repl_fixture.h"
 #include "support/sign_fixture.h"
 
@@ -217,4 +218,38 @@ TEST_CASE("SIG-14 check-history with trusted keys refuses an unsigned, a forged 
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == Code::kRefused);
   }
+}
+
+// RECOV-9: an archive side knows H(b_E) from each history file, so its last
+// known commit is at least b_E. An operator trial's pruned archive held the
+// history file of epoch 2 and only the old epoch's superseded segments, and
+// check-history called the new primary ahead of commit 0.
+TEST_CASE("RECOV-9 an archive side knows the branch digest of its history files") {
+  TempDir t;
+  const std::string root = t.path();
+  MakePrimary(root + "/p", 30);
+  REQUIRE(PosixFs().MakeDir(root + "/arch").ok());
+  REQUIRE(ShipInto(root + "/p", root + "/arch", 3000, true).ok());
+  REQUIRE(Apply(root + "/r", root + "/arch").ok());  // r at 30
+  Write(root + "/p", 5, 4, 3, 120);                   // 31..35 of epoch 1: superseded below
+  REQUIRE(ShipInto(root + "/p", root + "/arch").ok());
+  repl::PromoteOptions po;
+  po.data_dir = root + "/r";
+  po.archive = root + "/arch";
+  po.discard_after_applied = true;
+  REQUIRE(repl::Promote(PosixFs(), po, nullptr).ok());  // epoch 2 from 30
+  Write(root + "/r", 10, 5);                            // 31..40 of epoch 2, not shipped
+  // Only the history files, the marker and the superseded segments.
+  REQUIRE(PosixFs().MakeDir(root + "/only").ok());
+  for (const auto& e : std::filesystem::directory_iterator(root + "/arch")) {
+    const std::string n = e.path().filename().string();
+    const auto info = segment::ParseSegmentName(n);
+    if (info && (info->epoch != 1 || info->first_commit <= 30)) continue;
+    std::filesystem::copy(e.path(), root + "/only/" + n);
+  }
+  REQUIRE_FALSE(Segments(root + "/only").empty());
+  auto r = Check(Kind::kNode, root + "/r", Kind::kArchive, root + "/only");
+  CHECK(r.relation == repl::Relation::kAhead);
+  CHECK(r.b.last_commit == 30u);
+  CHECK(r.commits == 10u);
 }
