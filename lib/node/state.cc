@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
+#include <set>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "common/escape.h"
 #include "common/file_util.h"
 #include "common/json_depth.h"
 #include "node/layout.h"
@@ -30,8 +34,21 @@ Result<json> ParseJsonFile(Fs& fs, const std::string& path) {
   if (JsonDepth(text) > kMaxJsonDepth) {
     return Invalid(path, "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  // The JSON conventions: one key twice is refused, not one value kept.
+  std::vector<std::set<std::string>> open_objects;
+  std::optional<std::string> twice;
+  const json::parser_callback_t each = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) open_objects.emplace_back();
+    if (event == json::parse_event_t::object_end && !open_objects.empty()) open_objects.pop_back();
+    if (event == json::parse_event_t::key && !open_objects.empty() && !twice &&
+        !open_objects.back().insert(parsed.get<std::string>()).second) {
+      twice = parsed.get<std::string>();
+    }
+    return true;
+  };
+  json j = json::parse(text, each, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Invalid(path, "not a JSON object");
+  if (twice) return Invalid(path, "key '" + Escaped(*twice) + "' given twice");
   return j;
 }
 
