@@ -783,6 +783,10 @@ Status Node::Halt(const HaltReason& reason) {
 
 Status Node::RecordFenced(const Fenced& fenced) {
   if (access_ != Access::kWrite) return WalUnusable();
+  // Under the lock, on the node as it is now: a rejoin may have made it a
+  // replica (or moved its epoch) since ship-wal read it without the lock
+  // (LOG-25); a fence belongs on a primary below the fencing epoch (NODE-3).
+  if (state_.role != Role::kPrimary || fenced.epoch <= state_.epoch) return Status::Ok();
   AERO_RETURN_IF_ERROR(PersistApplied());
   state_.fenced = fenced;
   AERO_RETURN_IF_ERROR(SaveState(fs_, dir_, state_));  // MODEL-7, NODE-1

@@ -67,7 +67,8 @@ Status Unhalt(Fs& fs, const std::string& data_dir, const std::string& reason,
         {"applied",
          {{"commit", n->state().applied_commit},
           {"digest", history::DigestToHex(n->state().applied_digest)}}}};
-    lines += entry.dump() + "\n";
+    // A path or reason that is not UTF-8 is written with U+FFFD, never thrown.
+    lines += entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     AERO_RETURN_IF_ERROR(WriteFileAtomically(fs, history_path, lines));
   }
   AERO_RETURN_IF_ERROR(fs.Remove(halt_path));

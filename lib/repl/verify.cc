@@ -870,7 +870,7 @@ VerifyReport VerifyAeroDbFiles(Fs& fs, const std::string& dir) {
     f.kind = "unreadable";
     f.subject = dir;
     f.message = s.message();
-    f.hint = s.hint();
+    f.hint = s.hint().empty() && f.severity == Severity::kIo ? kIoHint : s.hint();
     report.findings.push_back(f);
   }
   return report;

@@ -84,6 +84,17 @@ Result<PublicKey> PublicKey::FromRaw(const RawKey& raw) {
 
 std::string PublicKey::Der() const { return key_ ? DerOf(key_->pkey) : std::string(); }
 
+std::string PublicKey::Pem() const {
+  const std::string der = Der();
+  std::string b64(4 * ((der.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
+                                reinterpret_cast<const unsigned char*>(der.data()), static_cast<int>(der.size()));
+  b64.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  std::string out = "-----BEGIN PUBLIC KEY-----\n";
+  for (size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
+  return out + "-----END PUBLIC KEY-----\n";
+}
+
 bool PublicKey::Verify(std::string_view message, const Signature& sig) const {
   if (!key_) return false;
   MdCtx md;

@@ -28,6 +28,8 @@ class PublicKey {
   const std::string& key_id() const { return key_id_; }
   // The SubjectPublicKeyInfo DER (44 bytes).
   std::string Der() const;
+  // That DER as PEM, as `openssl pkey -pubout` writes it.
+  std::string Pem() const;
   // Pure Ed25519 over `message`.
   bool Verify(std::string_view message, const Signature& sig) const;
 

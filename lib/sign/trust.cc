@@ -2,6 +2,8 @@
 #include "sign/trust.h"
 
 #include <algorithm>
+#include <set>
+#include <vector>
 
 #include "common/file_util.h"
 #include "sign/signature_format.h"
@@ -98,28 +100,38 @@ Result<TrustSet> LoadTrustDir(Fs& fs, const std::string& dir) {
 Status KeepTrustSet(Fs& fs, const std::string& data_dir, const TrustSet& keys) {
   if (keys.empty()) return Status::Ok();
   const std::string dir = JoinPath(data_dir, std::string(kNodeTrustDir));
-  TrustSet kept;
-  Result<TrustSet> own = LoadTrustDir(fs, dir);
-  if (own.ok()) {
-    kept = std::move(own).value();
-  } else if (own.status().code() == Code::kNotFound) {
+  Result<FileInfo> info = fs.LStat(dir);
+  if (!info.ok() && info.status().code() != Code::kNotFound) return info.status();
+  if (!info.ok()) {
     AERO_RETURN_IF_ERROR(fs.MakeDir(dir));
     AERO_RETURN_IF_ERROR(fs.SyncDir(DirName(dir)));
-  } else {
-    return own.status();
+  } else if (!info->is_dir || info->is_symlink) {
+    // Its target may be the trust of other nodes too: never widened from here.
+    return Status(Code::kUsage, Problem("not a directory", dir, info->is_symlink ? "a symlink" : "not a directory"),
+                  "make it a directory of this node's own, holding copies of the trusted keys");
   }
+  // What is there, by name: a .retired left without its key by a crash
+  // between the two writes below (the retirement goes first) is finished
+  // here, not refused.
+  AERO_ASSIGN_OR_RETURN(std::vector<DirEntry> entries, fs.ListDir(dir));
+  std::set<std::string> names;
+  for (const DirEntry& e : entries) names.insert(e.name);
+  Result<TrustSet> own = LoadTrustDir(fs, dir);
   for (const std::string& id : keys.KeyIds()) {
     const TrustedKey* k = keys.Find(id);
-    const TrustedKey* there = kept.Find(id);
-    if (there == nullptr) {
-      AERO_ASSIGN_OR_RETURN(std::string pem, ReadSmallFile(fs, k->path, 64 * 1024));
-      AERO_RETURN_IF_ERROR(WriteFileAtomically(fs, JoinPath(dir, id + std::string(kPublicKeySuffix)), pem));
-    }
-    const bool retire = k->retired_from && (there == nullptr || !there->retired_from ||
-                                            *there->retired_from > *k->retired_from);
-    if (retire) {
-      AERO_RETURN_IF_ERROR(WriteFileAtomically(fs, JoinPath(dir, id + std::string(kRetiredSuffix)),
+    const std::string pem_name = id + std::string(kPublicKeySuffix);
+    const std::string retired_name = id + std::string(kRetiredSuffix);
+    const TrustedKey* there = own.ok() ? own->Find(id) : nullptr;
+    // Never a later retirement over an earlier one it could not read.
+    const bool unknown = !own.ok() && names.count(retired_name) > 0;
+    const bool retire = k->retired_from && !unknown &&
+                        (there == nullptr || !there->retired_from || *there->retired_from > *k->retired_from);
+    if (retire) {  // SIG-11 first: a crash now leaves the key untrusted, never trusted when retired
+      AERO_RETURN_IF_ERROR(WriteFileAtomically(fs, JoinPath(dir, retired_name),
                                                 std::to_string(*k->retired_from) + "\n"));
+    }
+    if (names.count(pem_name) == 0 && there == nullptr) {  // the key as parsed, never the file's other bytes
+      AERO_RETURN_IF_ERROR(WriteFileAtomically(fs, JoinPath(dir, pem_name), k->key.Pem()));
     }
   }
   return Status::Ok();
