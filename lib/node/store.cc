@@ -847,6 +847,10 @@ Status Node::BecomeReplica(const std::vector<history::HistoryFile>& later) {
   if (access_ != Access::kWrite) return WalUnusable();
   AERO_RETURN_IF_ERROR(PersistApplied());
   for (const history::HistoryFile& h : later) AERO_RETURN_IF_ERROR(SaveHistoryCopy(fs_, dir_, h));
+  // RECOV-10: a replica ships nothing; a position kept from the primary it
+  // was would show a growing ship lag, and be resumed after a promote.
+  AERO_RETURN_IF_ERROR(RemoveTree(fs_, Path(kShippedDir)));
+  AERO_RETURN_IF_ERROR(fs_.SyncDir(DirName(Path(kShippedDir))));
   NodeState next = state_;
   next.role = Role::kReplica;
   next.fenced.reset();

@@ -411,16 +411,17 @@ class Shipper {
   // Step 3 (LOG-2): where this target stands.
   Status LoadPosition() {
     AERO_ASSIGN_OR_RETURN(std::optional<Position> saved, node::LoadShippedPosition(fs_, pos_path_));
-    if (saved) {
+    // MODEL-8 (after promote): a primary of epoch E >= 2 ships only the
+    // write sets it created; those through b_E are other primaries'. A
+    // position below b_E was saved before this epoch (a rejoined node
+    // promoted again) and is not resumed.
+    const history::HistoryFile* mine = node_->history().At(state_.epoch);
+    if (saved && !(mine && saved->commit < mine->branch_commit)) {
       pos_ = *saved;
     } else {
-      pos_.commit = state_.base_commit;
-      pos_.digest = state_.base_digest;
-      pos_.base = state_.base_commit;
-      // MODEL (authority table): a primary of epoch E >= 2 ships only the
-      // write sets it created; those through b_E are its predecessor's.
-      if (const history::HistoryFile* mine = node_->history().At(state_.epoch);
-          mine && mine->branch_commit > state_.base_commit) {
+      pos_ = Position{rep_.target, state_.epoch, state_.base_commit, state_.base_digest,
+                      state_.base_commit, 0, std::nullopt, std::nullopt};
+      if (mine && mine->branch_commit > state_.base_commit) {
         pos_.commit = mine->branch_commit;
         pos_.digest = mine->branch_digest;
       }

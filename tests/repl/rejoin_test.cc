@@ -139,3 +139,42 @@ TEST_CASE("RECOV-10 an old primary behind the branch point rejoins when a segmen
   CHECK(StateOf(t / "old").epoch == 2);
   CheckSameHistory(t / "r", t / "old");
 }
+
+// An operator trial: the old primary p rejoined, caught up, and was
+// promoted again (epoch 3). Its epoch-1 position (commit 30) was resumed:
+// it published an epoch-3 segment holding epoch 2's commits 31..40, and
+// every replica halted as diverged. Rejoin now removes the positions, and
+// a primary never resumes a position below its epoch's branch point.
+TEST_CASE("RECOV-10 MODEL-8 a rejoined node promoted again ships only what it created, and holds no old position") {
+  for (const bool restored : {false, true}) {
+    CAPTURE(restored);
+    TempDir t;
+    MakeFailover(t.path(), {.second_replica = true});  // p: epoch 1 to 30; r: epoch 2, 31..40 shipped
+    CHECK(ShipInto(t / "p", t / "arch").code() == Code::kRefused);  // fenced
+    REQUIRE(fsys::exists(t / "p/replication/shipped"));
+    fsys::copy(t / "p/replication/shipped", t / "old-shipped", fsys::copy_options::recursive);
+    REQUIRE(RejoinDir(t / "p", t / "arch").ok());
+    CHECK_FALSE(fsys::exists(t / "p/replication/shipped"));  // a replica ships nothing
+    REQUIRE(Apply(t / "p", t / "arch").ok());
+    REQUIRE(StateOf(t / "p").applied_commit == 40);
+    repl::PromoteOptions po;
+    po.data_dir = t / "p";
+    po.archive = t / "arch";
+    REQUIRE(repl::Promote(PosixFs(), po, nullptr).ok());  // epoch 3 from 40
+    // The floor on its own: the epoch-1 position (commit 30) put back, as
+    // a directory restored from an older copy would hold it.
+    if (restored) fsys::copy(t / "old-shipped", t / "p/replication/shipped", fsys::copy_options::recursive);
+    Write(t / "p", 5, 12);
+    REQUIRE(ShipInto(t / "p", t / "arch").ok());
+    for (const std::string& n : Segments(t / "arch")) {
+      const auto info = segment::ParseSegmentName(n);
+      REQUIRE(info);
+      if (info->epoch == 3) CHECK(info->first_commit == 41);
+    }
+    // A replica that followed epoch 2 follows epoch 3, not halted.
+    REQUIRE(Apply(t / "r2", t / "arch").ok());
+    CHECK(StateOf(t / "r2").applied_commit == 45);
+    CHECK(StateOf(t / "r2").epoch == 3);
+    CheckSameHistory(t / "p", t / "r2");
+  }
+}
