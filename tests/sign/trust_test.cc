@@ -5,6 +5,7 @@
 
 #include "sign/signature_format.h"
 #include "sign/trust.h"
+#include "support/forwarding_fs.h"
 #include "support/sign_fixture.h"
 #include "support/test_util.h"
 
@@ -86,4 +87,70 @@ TEST_CASE("SIG-11 a retired key verifies files of earlier epochs and is refused 
   k.retired_from = 2;
   merged.Add(k);
   CHECK(*merged.Find(id)->retired_from == 2);
+}
+
+namespace {
+// Every write of a file whose name ends in `suffix` fails (a full disk).
+class FailWritesFs : public testing::ForwardingFs {
+ public:
+  explicit FailWritesFs(std::string suffix) : suffix_(std::move(suffix)) {}
+  Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& p, OpenMode m) override {
+    if (p.size() >= suffix_.size() && p.compare(p.size() - suffix_.size(), suffix_.size(), suffix_) == 0) {
+      return Status(Code::kIo, "cannot write '" + p + "': No space left on device", "free some space");
+    }
+    return ForwardingFs::OpenWrite(p, m);
+  }
+
+ private:
+  std::string suffix_;
+};
+}  // namespace
+
+// SIG-23 (SIG-22's writer too): what a node keeps is the key as parsed, a
+// retirement goes before its key, and a symlinked trust directory is not
+// written through. From a review of the change.
+TEST_CASE("SIG-23 KeepTrustSet: the key re-encoded, the retirement first, never through a symlink") {
+  if (!HaveOpenssl()) {
+    MESSAGE("SKIP: no openssl command");
+    return;
+  }
+  TempDir t;
+  Fs& fs = PosixFs();
+  REQUIRE(fs.MakeDir(t / "flag").ok());
+  const KeyFiles a = MakeKey(t.path(), "a");
+  // A flag file that holds the private key block too: it loads as the
+  // public key, and the private block must never reach a replica.
+  WriteFile(t / "flag/a.pem", ReadFile(a.priv) + ReadFile(a.pub));
+  auto flag = sign::LoadTrustDir(fs, t / "flag");
+  REQUIRE(flag.ok());
+  REQUIRE(flag->size() == 1);
+  const std::string id = flag->KeyIds()[0];
+  WriteFile(t / "flag" / (id + ".retired"), "3\n");
+  flag = sign::LoadTrustDir(fs, t / "flag");
+  REQUIRE(flag.ok());
+  const std::string node = t / "node", dir = t / "node/replication/trusted-keys";
+  REQUIRE(fs.MakeDir(node).ok());
+  REQUIRE(fs.MakeDir(node + "/replication").ok());
+  // The key's write fails after the retirement's: the key is not trusted
+  // (an orphan retirement refuses, 2), never trusted at epochs >= 3.
+  FailWritesFs full(".pem.tmp");
+  CHECK(sign::KeepTrustSet(full, node, *flag).code() == Code::kIo);
+  CHECK(fsys::exists(dir + "/" + id + ".retired"));
+  CHECK_FALSE(fsys::exists(dir + "/" + id + ".pem"));
+  CHECK(sign::LoadTrustSet(fs, "", node).status().code() == Code::kUsage);
+  // The re-run finishes it.
+  REQUIRE(sign::KeepTrustSet(fs, node, *flag).ok());
+  auto kept = sign::LoadTrustSet(fs, "", node);
+  REQUIRE(kept.ok());
+  REQUIRE(kept->Find(id));
+  CHECK(kept->Find(id)->retired_from == std::optional<uint32_t>(3));
+  const std::string pem = ReadFile(dir + "/" + id + ".pem");
+  CHECK(pem.find("PRIVATE") == std::string::npos);
+  CHECK(pem == ReadFile(a.pub));  // as 'openssl pkey -pubout' writes it
+  // A symlinked trust directory is refused (2), its target unchanged.
+  fsys::remove_all(dir);
+  REQUIRE(fs.MakeDir(t / "shared").ok());
+  fsys::create_directory_symlink(t / "shared", dir);
+  CHECK(sign::KeepTrustSet(fs, node, *flag).code() == Code::kUsage);
+  CHECK(fsys::is_empty(t / "shared"));
 }
