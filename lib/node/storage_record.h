@@ -37,6 +37,8 @@ class StorageReader {
   explicit StorageReader(ReadableFile* file) : file_(file), in_(file) {}
   bool Next(StorageRecord* out);
   const Status& status() const { return status_; }
+  // Where the next record starts: after a damage status, the damaged one's.
+  uint64_t offset() const { return offset_; }
 
  private:
   bool Fill(size_t n);

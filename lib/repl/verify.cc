@@ -181,6 +181,9 @@ void VerifyStorageFile(Fs& fs, const std::string& path, VerifyReport* report,
       f.kind = "storage";
       f.subject = path;
       f.message = reader.status().message();
+      f.hint = "restore the node from a healthy copy (a replica: 'snapshot install' from its primary's archive)";
+      f.offset = reader.offset();
+      f.index = s.records;  // the records before it were whole
       report->findings.push_back(f);
     } else {
       report->findings.push_back(IoFinding("storage", path, reader.status()));
@@ -356,7 +359,8 @@ class DataDirVerifier {
     Result<FileInfo> info = fs_.Stat(storage);
     if (!info.ok()) {
       report_->findings.push_back(
-          Damage("snapshot", storage, "the base snapshot named by state.json is missing"));
+          Damage("snapshot", storage, "the base snapshot named by state.json is missing",
+                 "state.json names this snapshot as the state under the log; restore it"));
     }
   }
 

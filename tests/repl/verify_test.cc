@@ -125,6 +125,35 @@ TEST_CASE("verify data dir: a damaged checkpoint snapshot fails its AeroDB check
   CHECK(r->outcome() == Code::kDamage);
 }
 
+// A trial: the finding named the offset in its message only, with no hint.
+TEST_CASE("verify data dir: a damaged storage record is 1 with its offset, its index and a hint") {
+  TempDir t;
+  const std::string dir = MakeNode(t, 40);
+  {
+    auto n = engine::ReferenceNode::Open(PosixFs(), dir, node::Access::kWrite);
+    REQUIRE((*n)->Checkpoint().ok());
+  }
+  const std::string docs = dir + "/data/documents.dat";
+  const uint64_t size = std::filesystem::file_size(docs);
+  REQUIRE(size > 1000);
+  FlipBitInFile(docs, size / 2, 1);
+  auto r = repl::Verify(PosixFs(), dir, {});
+  REQUIRE(r.ok());
+  CHECK(r->outcome() == Code::kDamage);
+  bool found = false;
+  for (const repl::Finding& f : r->findings) {
+    if (f.kind != "storage") continue;
+    found = true;
+    REQUIRE(f.offset);
+    REQUIRE(f.index);
+    CHECK(*f.offset <= size / 2);
+    CHECK(*f.index > 0);
+    CHECK(f.message.find("at offset " + std::to_string(*f.offset)) != std::string::npos);
+    CHECK(!f.hint.empty());
+  }
+  CHECK(found);
+}
+
 TEST_CASE("verify WAL file: torn tail is a notice, exit ok") {
   TempDir t;
   WalBuilder b;
