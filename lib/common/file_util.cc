@@ -33,7 +33,10 @@ Status WriteFileAtomically(Fs& fs, const std::string& path, std::string_view con
     (void)fs.Remove(tmp);
     return s;
   }
-  AERO_RETURN_IF_ERROR(fs.Rename(tmp, path));
+  if (Status moved = fs.Rename(tmp, path); !moved.ok()) {
+    (void)fs.Remove(tmp);  // a rename refused (a directory at `path`) leaves no temp file either
+    return moved;
+  }
   return fs.SyncDir(DirName(path));
 }
 

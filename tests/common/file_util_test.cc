@@ -19,6 +19,18 @@ TEST_CASE("NODE-1 write atomically: new content, no temp file left") {
   CHECK_FALSE(FileExists(p + ".tmp"));
 }
 
+// A trial: 'status --metrics DIR' (a directory at the path) failed its
+// rename and left DIR.tmp behind.
+TEST_CASE("NODE-1 write atomically: a refused rename leaves no temp file") {
+  TempDir t;
+  REQUIRE(PosixFs().MakeDir(t / "target").ok());
+  WriteFile(t / "target/keep", "x");
+  Status s = WriteFileAtomically(PosixFs(), t / "target", "content");
+  CHECK_FALSE(s.ok());
+  CHECK_FALSE(FileExists(t / "target.tmp"));
+  CHECK(ReadFile(t / "target/keep") == "x");
+}
+
 TEST_CASE("read small file: refuses an oversize file as damage") {
   TempDir t;
   WriteFile(t / "big", std::string(100, 'x'));
