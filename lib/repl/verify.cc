@@ -597,6 +597,7 @@ class Continuity {
       if (report_->segments[i].state != "valid") continue;
       // The database is the one of the oldest valid segment; anything else is foreign.
       system_id_ = report_->segments[i].system_id;
+      if (!report_->system_id) report_->system_id = system_id_;  // verify(1): from the segment headers
       lineage_ = DirectoryLineage(a_, system_id_, report_, &lineage_unreadable_);
       break;
     }

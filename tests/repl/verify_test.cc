@@ -409,3 +409,16 @@ TEST_CASE("verify: an I/O finding always carries a hint (10 with a hint)") {
     CHECK(io);
   }
 }
+
+// verify(1): a directory of segments names its database, from the headers
+// of its oldest valid segment (a trial saw null in --json).
+TEST_CASE("verify segment dir: the report names the system id of its segments") {
+  TempDir t;
+  MakePrimary(t / "p", 10);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out", 3000).ok());
+  auto r = repl::Verify(PosixFs(), t / "out", {});
+  REQUIRE(r.ok());
+  REQUIRE(r->system_id);
+  CHECK(*r->system_id == node::LoadIdentity(PosixFs(), t / "p")->system_id.ToHex());
+}
