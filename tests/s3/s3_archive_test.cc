@@ -131,6 +131,24 @@ TEST_CASE("OBJ-2 credentials and settings come from the environment or the confi
   CHECK(file->endpoint == "http://127.0.0.1:9");
   CHECK(file->region == "eu-1");
   CHECK(file->path_style);  // an endpoint given: path style by default
+  // Every refusal of the file names its shape (a trial saw no hint), and
+  // an unknown key is unknown whatever its value's type.
+  for (const auto& [text, detail] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"bogus":"1"})", "unknown key 'bogus'"},
+           {R"({"bogus":1})", "unknown key 'bogus'"},
+           {R"({"path_style":"yes"})", "'path_style' is not a boolean"},
+           {R"({"region":7})", "'region' is not a string"},
+           {R"({"region":)", "not a JSON object"}}) {
+    CAPTURE(text);
+    std::ofstream(dir / "bad.json") << text;
+    env.Set("AERODB_S3_CONFIG", (dir / "bad.json").c_str());
+    auto bad = s3::LoadS3Config();
+    REQUIRE(!bad.ok());
+    CHECK(bad.status().code() == Code::kUsage);
+    CHECK(bad.status().message().find(detail) != std::string::npos);
+    CHECK(bad.status().hint().find("AERODB_S3_CONFIG names a JSON object") == 0);
+  }
+  env.Set("AERODB_S3_CONFIG", (dir / "c.json").c_str());
 
   env.Set("AWS_ACCESS_KEY_ID", "AKE");
   env.Set("AWS_SECRET_ACCESS_KEY", "SE");
