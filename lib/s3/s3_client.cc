@@ -137,6 +137,12 @@ std::string S3Client::Describe(const S3Request& req, const S3Response& resp) con
 }
 
 Status S3Client::Unexpected(const S3Request& req, const S3Response& resp) const {
+  // OBJ-10: a bucket that does not exist is not found (9) whatever the
+  // request that met it (a listing, export's or promote's probe, a GET).
+  if (resp.status == 404 && resp.ErrorCode() == "NoSuchBucket") {
+    return Status(Code::kNotFound, Problem("no such bucket", Url(""), Describe(req, resp)),
+                  "create the bucket, or check the location");
+  }
   std::string hint = "check the endpoint, the bucket and the store's health";
   if (resp.status == 403) hint = "check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the region and this host's clock";
   if (resp.status == 404) hint = "check that the bucket exists";

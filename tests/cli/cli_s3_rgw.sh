@@ -10,6 +10,13 @@ P=$T/p R=$T/r
 "$AERODB" init -D "$P" >/dev/null
 "$AERODB" load -D "$P" --write-sets 120 >/dev/null
 
+test_case "OBJ-10 a bucket that does not exist is 9 for every command, export and promote included"
+run "$AERODB_REPL" snapshot export -D "$P" -o s3://aerodb-nosuchbucket/x/s.tar.zst
+expect_rc 9
+expect_err_contains "no such bucket 's3://aerodb-nosuchbucket'"
+run "$AERODB_REPL" ship-wal -D "$P" --to s3://aerodb-nosuchbucket/x
+expect_rc 9
+
 test_case "OBJ-13 ship-wal, apply-wal, verify and status through RGW give the replica the primary's history"
 A=s3://aerodb-test/rt
 run "$AERODB_REPL" ship-wal -D "$P" --to "$A" --max-segment-bytes 20000 --json
