@@ -30,7 +30,9 @@ KeyId KeyIdOf(const std::array<uint8_t, kKeyBytes>& key) {  // ENC-2
 std::string KeyIdHex(const KeyId& id) { return ToHex(id); }
 
 Result<MasterKey> LoadKeyFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  // ENC-10: the operator's file, a symlink followed (secret volumes); a FIFO
+  // is opened without waiting for a writer, then refused as not regular.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     const int err = errno;
     if (err == ENOENT) {

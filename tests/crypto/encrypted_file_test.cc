@@ -427,6 +427,28 @@ TEST_CASE("ENC-10 a key file of the wrong size or readable by others is refused"
     CHECK(r.status().code() == Code::kUsage);
   }
   CHECK(LoadKeyFile(t / "absent.key").status().code() == Code::kNotFound);
+  // A symlink is followed to the operator's file (a Kubernetes secret
+  // volume), its target's mode checked; a FIFO is 2 at once, never waited
+  // on (a trial's FIFO hung six commands), a directory too.
+  REQUIRE(::chmod(good.c_str(), 0600) == 0);
+  std::filesystem::create_symlink(good, t / "link.key");
+  auto linked = LoadKeyFile(t / "link.key");
+  REQUIRE(linked.ok());
+  CHECK(linked->id == k->id);
+  REQUIRE(::mkfifo((t / "fifo.key").c_str(), 0600) == 0);
+  REQUIRE(std::filesystem::create_directory(t / "dir.key"));
+  for (const std::string& odd : {t / "fifo.key", t / "dir.key"}) {
+    CAPTURE(odd);
+    auto r = LoadKeyFile(odd);
+    CHECK(r.status().code() == Code::kUsage);
+    CHECK(r.status().message() == "not a key file '" + odd + "': not a regular file");
+  }
+  REQUIRE(std::filesystem::create_directory(t / "keys"));
+  std::filesystem::copy_file(good, t / "keys/a.key");
+  REQUIRE(::mkfifo((t / "keys/b.key").c_str(), 0600) == 0);
+  auto dir = KeyStore::LoadDir(t / "keys");
+  CHECK(dir.status().code() == Code::kUsage);  // the FIFO among the keys: refused, not waited on
+  CHECK(dir.status().message().find("b.key': not a regular file") != std::string::npos);
 }
 
 TEST_CASE("ENC-11 after rotation the old key still reads old files, a missing key is 5") {
