@@ -78,7 +78,22 @@ class Enroller {
 
   Status CheckReEnrol() {
     Result<node::Identity> id = node::LoadIdentity(fs_, o_.data_dir);
-    const std::string which = id.ok() ? " (system id " + id->system_id.ToHex() + ")" : "";
+    // COMPAT-1: the refusal says what replication/ holds, with a hint that
+    // leads somewhere (the trial's single message sent it in a circle).
+    if (!id.ok()) {
+      if (id.status().code() == Code::kIo) return id.status();
+      return Status(Code::kRefused,
+                    Problem("incomplete replication/", o_.data_dir,
+                            "it holds no readable identity.json: " + id.status().message()),
+                    "an interrupted copy or a folder made by hand, not a node: move '" +
+                        JoinPath(o_.data_dir, node::kReplicationDir) + "' aside, then run init again");
+    }
+    const std::string which = " (system id " + id->system_id.ToHex() + ")";
+    if (Result<node::NodeState> st = node::LoadState(fs_, o_.data_dir, *id);
+        st.ok() && st->role == node::Role::kReplica) {
+      return Status(Code::kRefused, Problem("a replica", o_.data_dir, "replication/ holds a replica" + which),
+                    "apply-wal and snapshot install feed a replica; init enrols a primary's AeroDB directory");
+    }
     if (!o_.re_enrol) {
       return Status(Code::kRefused,
                     Problem("already enrolled", o_.data_dir, "replication/ exists" + which),

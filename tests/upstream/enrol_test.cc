@@ -196,6 +196,26 @@ TEST_CASE("COMPAT-1 init refuses an enrolled directory with 5 and a directory th
   // --re-enrol replaces only what init started, never a reference node.
   MakePrimary(t / "node", 3);
   CHECK(Init(t / "node", true).code() == Code::kRefused);
+  // What replication/ holds decides the message and its hint, with or
+  // without --re-enrol (a trial's hints led in a circle).
+  MakeAeroDir(t / "half", Log().Range(1, 20));
+  fsys::create_directories(t / "half/replication");
+  for (const bool re_enrol : {false, true}) {
+    Status half = Init(t / "half", re_enrol);
+    CHECK(half.code() == Code::kRefused);
+    CHECK(half.message().find("incomplete replication/ '" + (t / "half") + "'") == 0);
+    CHECK(half.hint().find("move '" + (t / "half/replication") + "' aside") != std::string::npos);
+  }
+  MakePrimary(t / "p", 5);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  REQUIRE(Apply(t / "replica", t / "out").ok());
+  for (const bool re_enrol : {false, true}) {
+    Status replica = Init(t / "replica", re_enrol);
+    CHECK(replica.code() == Code::kRefused);
+    CHECK(replica.message().find("a replica '" + (t / "replica") + "'") == 0);
+    CHECK(replica.hint().find("ship-wal") == std::string::npos);
+  }
 }
 
 TEST_CASE("COMPAT-2 init refuses a damaged WAL or snapshot with 1 and the finding, and writes nothing") {
