@@ -48,11 +48,21 @@ Finding Damage(std::string kind, const std::string& subject, std::string detail,
   return f;
 }
 
-// An I/O fault is 10 with a hint, always: the fault's own, else the
-// general one (a permission, a disk).
-constexpr const char* kIoHint = "check that the file is readable and the disk healthy, then re-run";
+// An I/O fault, with the fault's own hint; HintIoFindings gives the
+// general one to those that have none.
 Finding IoFinding(std::string kind, const std::string& subject, const Status& s) {
-  return MakeFinding(Severity::kIo, std::move(kind), subject, s.message(), s.hint().empty() ? kIoHint : s.hint());
+  return MakeFinding(Severity::kIo, std::move(kind), subject, s.message(), s.hint());
+}
+
+// Exit 10 comes with a hint, always: every I/O finding without its own
+// gets the general one (a permission, a disk). The one place that decides
+// it, for every report verify returns.
+void HintIoFindings(VerifyReport* report) {
+  for (Finding& f : report->findings) {
+    if (f.severity == Severity::kIo && f.hint.empty()) {
+      f.hint = "check that the file is readable and the disk healthy, then re-run";
+    }
+  }
 }
 
 // A node file that could not be read: an I/O fault (a special file, FM-132;
@@ -875,9 +885,10 @@ VerifyReport VerifyAeroDbFiles(Fs& fs, const std::string& dir) {
     f.kind = "unreadable";
     f.subject = dir;
     f.message = s.message();
-    f.hint = s.hint().empty() && f.severity == Severity::kIo ? kIoHint : s.hint();
+    f.hint = s.hint();
     report.findings.push_back(f);
   }
+  HintIoFindings(&report);
   return report;
 }
 
@@ -1002,16 +1013,9 @@ Result<VerifyReport> VerifyAnyPath(Fs& fs, const std::string& path, const Verify
 
 }  // namespace
 
-// Every I/O finding carries a hint (10 always does): the fault's own where
-// it gave one.
 Result<VerifyReport> Verify(Fs& fs, const std::string& path, const VerifyOptions& options) {
   Result<VerifyReport> r = VerifyAnyPath(fs, path, options);
-  if (!r.ok()) return r;
-  for (Finding& f : r->findings) {
-    if (f.severity == Severity::kIo && f.hint.empty()) {
-      f.hint = kIoHint;
-    }
-  }
+  if (r.ok()) HintIoFindings(&*r);
   return r;
 }
 

@@ -227,18 +227,7 @@ TEST_CASE("SIG-14 check-history with trusted keys refuses an unsigned, a forged 
 TEST_CASE("RECOV-9 an archive side knows the branch digest of its history files") {
   TempDir t;
   const std::string root = t.path();
-  MakePrimary(root + "/p", 30);
-  REQUIRE(PosixFs().MakeDir(root + "/arch").ok());
-  REQUIRE(ShipInto(root + "/p", root + "/arch", 3000, true).ok());
-  REQUIRE(Apply(root + "/r", root + "/arch").ok());  // r at 30
-  Write(root + "/p", 5, 4, 3, 120);                   // 31..35 of epoch 1: superseded below
-  REQUIRE(ShipInto(root + "/p", root + "/arch").ok());
-  repl::PromoteOptions po;
-  po.data_dir = root + "/r";
-  po.archive = root + "/arch";
-  po.discard_after_applied = true;
-  REQUIRE(repl::Promote(PosixFs(), po, nullptr).ok());  // epoch 2 from 30
-  Write(root + "/r", 10, 5);                            // 31..40 of epoch 2, not shipped
+  MakeSupersededTail(root, {.ship_after = false});  // epoch 1's 31..35 superseded; r at 40 of epoch 2, unshipped
   // Only the history files, the marker and the superseded segments.
   REQUIRE(PosixFs().MakeDir(root + "/only").ok());
   for (const auto& e : std::filesystem::directory_iterator(root + "/arch")) {

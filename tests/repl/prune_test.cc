@@ -392,19 +392,7 @@ TEST_CASE("RET-6 segments wholly at or below the cut are removed, never the newe
 TEST_CASE("RET-6 superseded segments of an older epoch are removed by CommitId like any other") {
   TempDir t;
   const std::string root = t.path(), arch = t / "arch";
-  MakePrimary(root + "/p", 30);
-  REQUIRE(PosixFs().MakeDir(arch).ok());
-  REQUIRE(ShipInto(root + "/p", arch, 3000, true).ok());
-  REQUIRE(Apply(root + "/r", arch).ok());  // r at 30
-  Write(root + "/p", 5, 4, 3, 120);        // 31..35 of epoch 1: superseded below
-  REQUIRE(ShipInto(root + "/p", arch).ok());
-  repl::PromoteOptions po;
-  po.data_dir = root + "/r";
-  po.archive = arch;
-  po.discard_after_applied = true;  // commits 31..35 of epoch 1 are abandoned
-  REQUIRE(repl::Promote(PosixFs(), po, nullptr).ok());  // epoch 2 from 30
-  Write(root + "/r", 10, 5);
-  REQUIRE(ShipInto(root + "/r", arch).ok());
+  MakeSupersededTail(root);  // epoch 1's 31..35 superseded; epoch 2 from 30, 31..40 shipped
   ExportInto(root + "/r", arch + "/snap-e2.tar");
   Write(root + "/r", 5, 6);
   REQUIRE(ShipInto(root + "/r", arch).ok());
@@ -431,20 +419,8 @@ TEST_CASE("RET-6 superseded segments of an older epoch are removed by CommitId l
 TEST_CASE("RET-6 the newest segment kept is the lineage's, not a superseded one that ends higher") {
   TempDir t;
   const std::string root = t.path(), arch = t / "arch";
-  MakePrimary(root + "/p", 30);
-  REQUIRE(PosixFs().MakeDir(arch).ok());
-  REQUIRE(ShipInto(root + "/p", arch, 3000, true).ok());
-  REQUIRE(Apply(root + "/r", arch).ok());  // r at 30
-  Write(root + "/p", 20, 4, 3, 120);       // 31..50 of epoch 1: superseded below
-  REQUIRE(ShipInto(root + "/p", arch).ok());
-  repl::PromoteOptions po;
-  po.data_dir = root + "/r";
-  po.archive = arch;
-  po.discard_after_applied = true;
-  REQUIRE(repl::Promote(PosixFs(), po, nullptr).ok());  // epoch 2 from 30
-  Write(root + "/r", 10, 5);
-  REQUIRE(ShipInto(root + "/r", arch, 3000).ok());  // 31..40 of epoch 2
-  ExportInto(root + "/r", arch + "/snap-e2.tar");   // at 40
+  MakeSupersededTail(root, {.superseded = 20, .r_max_bytes = 3000});  // epoch 1's 31..50; epoch 2's 31..40
+  ExportInto(root + "/r", arch + "/snap-e2.tar");  // at 40
   uint64_t newest_e2 = 0, newest_e1 = 0;
   for (const auto& r : Ranges(arch)) (r.epoch == 2 ? newest_e2 : newest_e1) = std::max(r.epoch == 2 ? newest_e2 : newest_e1, r.last_commit);
   REQUIRE(newest_e2 == 40);

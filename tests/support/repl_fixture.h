@@ -89,6 +89,34 @@ inline void MakeFailover(const std::string& root, const Failover& f = {}) {
   }
 }
 
+// A failover that supersedes the old primary's tail, in `root`: p writes
+// `before` write sets into the claim archive `arch` and r applies them; p
+// writes `superseded` more and ships them into `arch`; r is promoted at
+// `before`, abandoning them (--discard-after-applied), writes `after`
+// write sets and ships them into `arch` (segments of `r_max_bytes`) when
+// `ship_after`.
+struct SupersededTail {
+  uint64_t before = 30, superseded = 5, after = 10;
+  bool ship_after = true;
+  uint64_t r_max_bytes = 16u << 20;
+};
+inline void MakeSupersededTail(const std::string& root, const SupersededTail& f = {}) {
+  const std::string arch = root + "/arch";
+  MakePrimary(root + "/p", f.before);
+  REQUIRE(PosixFs().MakeDir(arch).ok());
+  REQUIRE(ShipInto(root + "/p", arch, 3000, true).ok());
+  REQUIRE(Apply(root + "/r", arch).ok());
+  Write(root + "/p", f.superseded, 4, 3, 120);
+  REQUIRE(ShipInto(root + "/p", arch).ok());
+  repl::PromoteOptions po;
+  po.data_dir = root + "/r";
+  po.archive = arch;
+  po.discard_after_applied = true;
+  REQUIRE(repl::Promote(PosixFs(), po, nullptr).ok());
+  Write(root + "/r", f.after, 5);
+  if (f.ship_after) REQUIRE(ShipInto(root + "/r", arch, f.r_max_bytes).ok());
+}
+
 // `copy`: a copy of `primary` made a replica, then promoted with a local
 // claim (MODEL-8): the primary of epoch 2 from `primary`'s last commit, as
 // a promoted replica of it would be.
