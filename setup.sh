@@ -14,7 +14,8 @@ PKGS=(build-essential cmake ninja-build pkg-config libcli11-dev libarchive-dev l
       python3-cryptography  # cli_encryption.sh: the independent decryption (ENC-2, ENC-3)
       libcurl4-openssl-dev python3-botocore  # the S3 archive (issue 16): client, golden signatures
       radosgw ceph-mon ceph-osd  # tests/support/rgw.sh: a real Ceph RGW for the S3 tests
-      s3cmd)  # tests/bench/s3.sh: the peer that copies the same bytes to RGW
+      s3cmd  # tests/bench/s3.sh: the peer that copies the same bytes to RGW
+      zstd)  # tests/cli/lib.sh flip_zstd_byte: a flip that damages a zstd archive's contents
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

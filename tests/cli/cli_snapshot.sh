@@ -26,8 +26,7 @@ head -c 3000 "$T/a.tar.zst" > "$T/cut.tar.zst"
 run "$AERODB_REPL" verify "$T/cut.tar.zst"
 expect_rc 8
 cp "$T/a.tar.zst" "$T/bad.tar.zst"
-size=$(stat -c %s "$T/bad.tar.zst")
-flip_byte "$T/bad.tar.zst" $((size / 2))
+flip_zstd_byte "$T/bad.tar.zst"
 run "$AERODB_REPL" verify "$T/bad.tar.zst"
 expect_rc 1
 

@@ -44,6 +44,34 @@ flip_byte() {
   printf "\\$(printf '%03o' $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
+# flip_zstd_byte FILE: inverts one byte of the zstd file FILE, the first from
+# its middle on that damages what it holds (zstd(1) refuses it, or it decodes
+# to as many bytes as before but not the same ones). A fixed offset is not
+# enough: the bytes there differ from run to run, and a flip there may leave
+# the decoded bytes as they were (slack bits of an entropy table) or make the
+# frame look cut short (a block header), which no reader can tell from a copy
+# in progress (SNAP-7). The C++ tests' ZstdDamagingFlip does the same.
+flip_zstd_byte() {
+  local f=$1 size off want len
+  want=$(zstd -dcq "$f" | sha256sum) || { fail "flip_zstd_byte: $f is not a whole zstd frame"; return; }
+  len=$(zstd -dcq "$f" | wc -c)
+  size=$(stat -c %s "$f")
+  for ((off = size / 2; off < size; off++)); do
+    cp "$f" "$f.flip"
+    flip_byte "$f.flip" "$off"
+    if ! zstd -dcq "$f.flip" > "$f.flip.out" 2> "$f.flip.err"; then
+      grep -q -i "premature\|truncated" "$f.flip.err" && continue
+    elif [ "$(wc -c < "$f.flip.out")" != "$len" ] || [ "$(sha256sum < "$f.flip.out")" = "$want" ]; then
+      continue
+    fi
+    mv "$f.flip" "$f"
+    rm -f "$f.flip.out" "$f.flip.err"
+    return
+  done
+  rm -f "$f.flip" "$f.flip.out" "$f.flip.err"
+  fail "flip_zstd_byte: no byte of $f from its middle on damages it"
+}
+
 # start_rgw NAME: a real Ceph RGW in $T/rgw (tests/support/rgw.sh), stopped
 # on exit, its settings sourced into the environment; RGW is set to its
 # directory. Tried twice (the OSD has once exited at its first start on a

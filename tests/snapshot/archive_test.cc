@@ -462,7 +462,7 @@ TEST_CASE("SNAP-7 a truncated archive is in transit (8), a damaged one is 1") {
         CHECK(Check(t / "cut", read_at).state == snapshot::ArchiveState::kInTransit);
       }
       std::string bad = full;
-      FlipBit(&bad, full.size() / 2, 3);
+      FlipBit(&bad, zstd ? ZstdDamagingFlip(full, full.size() / 2, 3) : full.size() / 2, 3);
       WriteFile(t / "bad", bad);
       CHECK(Check(t / "bad", read_at).state == snapshot::ArchiveState::kCorrupt);
     }

@@ -1,10 +1,12 @@
 #include "support/test_util.h"
 
 #include <stdlib.h>
+#include <zstd.h>
 
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
@@ -55,6 +57,52 @@ void FlipBitInFile(const std::string& path, uint64_t offset, int bit) {
 }
 
 void TruncateFile(const std::string& path, uint64_t size) { fsys::resize_file(path, size); }
+
+namespace {
+
+// What libzstd makes of `zst`: refused, cut short, or these bytes.
+struct ZstdDecoded {
+  bool refused = false;
+  bool cut = false;
+  std::string bytes;
+};
+
+ZstdDecoded DecodeZstd(const std::string& zst) {
+  ZstdDecoded d;
+  std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> ctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  ZSTD_inBuffer in{zst.data(), zst.size(), 0};
+  std::string buf(64 * 1024, '\0');
+  size_t ret = 1;
+  for (;;) {
+    ZSTD_outBuffer out{buf.data(), buf.size(), 0};
+    ret = ZSTD_decompressStream(ctx.get(), &out, &in);
+    if (ZSTD_isError(ret)) {
+      d.refused = true;
+      return d;
+    }
+    d.bytes.append(buf.data(), out.pos);
+    // Every input byte taken and nothing more held back by the decoder.
+    if (in.pos == in.size && out.pos < out.size) break;
+  }
+  d.cut = ret != 0;
+  return d;
+}
+
+}  // namespace
+
+size_t ZstdDamagingFlip(const std::string& zst, size_t from, int bit) {
+  const ZstdDecoded whole = DecodeZstd(zst);
+  if (whole.refused || whole.cut) throw std::runtime_error("ZstdDamagingFlip: not a whole zstd frame");
+  for (size_t at = from; at < zst.size(); ++at) {
+    std::string bad = zst;
+    FlipBit(&bad, at, bit);
+    const ZstdDecoded d = DecodeZstd(bad);
+    if (d.refused || (!d.cut && d.bytes.size() == whole.bytes.size() && d.bytes != whole.bytes)) {
+      return at;
+    }
+  }
+  throw std::runtime_error("ZstdDamagingFlip: no flip from " + std::to_string(from) + " damages the frame");
+}
 
 void FixRecordCrc(std::string* bytes, size_t offset) {
   uint32_t len = DecodeFixed32(bytes->data() + offset);

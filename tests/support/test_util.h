@@ -36,6 +36,15 @@ bool FileExists(const std::string& path);
 void FlipBit(std::string* bytes, size_t offset, int bit);
 void FlipBitInFile(const std::string& path, uint64_t offset, int bit);
 void TruncateFile(const std::string& path, uint64_t size);
+// The first offset at or after `from` where flipping `bit` of the zstd frame
+// `zst` damages what the frame holds: libzstd refuses it, or it decodes to
+// as many bytes as before but not the same ones. Passed over: a flip that
+// decodes to the same bytes (slack bits of an entropy table) and one that
+// makes the frame look cut short (a block or frame header claiming more than
+// is there, which no reader can tell from a copy in progress, SNAP-7). A
+// test that damages a zstd file at a fixed offset is otherwise flaky: the
+// bytes there differ from run to run.
+size_t ZstdDamagingFlip(const std::string& zst, size_t from, int bit);
 // Recomputes the CRC of the record starting at `offset` (its length field is trusted).
 void FixRecordCrc(std::string* bytes, size_t offset);
 
