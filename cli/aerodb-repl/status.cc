@@ -22,9 +22,9 @@ struct Options {
 };
 
 // OPS-10, OPS-11: the metrics file, after status's own reads; its failure
-// is reported (OPS-2) and gives 10 (9: no such directory) only when status
-// itself would exit 0.
-int WriteMetricsFile(const Options& o, const repl::NodeStatus& st, int rc) {
+// is reported (OPS-2) and decides the exit (10; 9: no such directory) only
+// when status itself would exit 0.
+Status WriteMetricsFile(const Options& o, const repl::NodeStatus& st) {
   repl::MetricsInput in;
   in.data_dir = o.dir;
   if (!o.from.empty()) in.inbox = o.from;
@@ -34,10 +34,10 @@ int WriteMetricsFile(const Options& o, const repl::NodeStatus& st, int rc) {
   if (!w.ok()) {
     std::fprintf(stderr, "%s\n", w.ToString().c_str());
     LogFailure(w);
-    return rc != 0 ? rc : ExitCodeOf(w.code());
+    return w;
   }
   LogDebug("wrote metrics to '" + o.metrics + "'", {{"metrics", o.metrics}});
-  return rc;
+  return w;
 }
 
 void LogStatus(const Options& o, const repl::NodeStatus& st) {
@@ -69,7 +69,10 @@ void PrintSignatureMode(const repl::NodeStatus& st) {
 }
 
 // The --json document of a status (OPS-4).
-nlohmann::json StatusJson(const Options& o, const repl::NodeStatus& status, Code outcome) {
+// `metrics`: the failed metrics write when it decides the exit (OPS-11):
+// the document's ok, code, exit, message and hint are then its.
+nlohmann::json StatusJson(const Options& o, const repl::NodeStatus& status, Code outcome,
+                          const Status& metrics) {
   const repl::NodeStatus* st = &status;
   const node::NodeState& s = st->state;
   nlohmann::json j = {{"ok", outcome == Code::kOk},
@@ -98,6 +101,13 @@ nlohmann::json StatusJson(const Options& o, const repl::NodeStatus& status, Code
     j["message"] = st->health.message();
     j["hint"] = st->health.hint();
     j["reason"] = st->health.reason();
+  }
+  if (!metrics.ok()) {  // OPS-11: ok only for exit 0, as in every document (OUTPUT)
+    j["ok"] = false;
+    j["code"] = std::string(CodeName(metrics.code()));
+    j["exit"] = ExitCodeOf(metrics.code());
+    j["message"] = metrics.message();
+    j["hint"] = metrics.hint();
   }
   nlohmann::json shipped = nlohmann::json::array();
   for (const auto& t : st->shipped) {
@@ -177,15 +187,17 @@ int Run(Options& o) {
                  st->inbox->encrypted_no_key_detail.c_str());
   }
   const Code outcome = st->outcome();
-  if (outcome == Code::kOk) LogStatus(o, *st);
-  // OPS-10: the file is written first; stdout and the exit are as without it.
-  const int rc = o.metrics.empty() ? ExitCodeOf(outcome)
-                                   : WriteMetricsFile(o, *st, ExitCodeOf(outcome));
+  // OPS-10: the file is written first; stdout and the exit are as without
+  // it, unless its failure decides the exit (OPS-11).
+  const Status metrics = o.metrics.empty() ? Status::Ok() : WriteMetricsFile(o, *st);
+  const Status decides = outcome == Code::kOk ? metrics : Status::Ok();
+  const int rc = decides.ok() ? ExitCodeOf(outcome) : ExitCodeOf(decides.code());
+  if (outcome == Code::kOk && metrics.ok()) LogStatus(o, *st);
   // MODEL-9: the refusal as Permit words it, never re-typed here; on
   // stderr with --json too (a failure always prints its message and hint).
   if (!st->health.ok()) std::fprintf(stderr, "%s\n", st->health.ToString().c_str());
   if (o.json) {
-    PrintJson(StatusJson(o, *st, outcome));
+    PrintJson(StatusJson(o, *st, outcome, decides));
     return rc;
   }
   PrintStatusText(o, *st);

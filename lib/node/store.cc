@@ -1,4 +1,5 @@
 #include "node/store.h"
+#include "node/place_tree.h"
 
 #include <cstdio>
 #include <set>
@@ -100,13 +101,16 @@ Status Node::Init(Fs& fs, const std::string& dir) {
   AERO_ASSIGN_OR_RETURN(history::SystemId id, history::NewSystemId());
   // rename(2) replaces an empty directory, so an existing empty `dir` is fine.
   Status built = Build(fs, tmp, id, Role::kPrimary, 1);
-  if (built.ok()) built = fs.Rename(tmp, dir);
+  if (!built.ok()) (void)RemoveTree(fs, tmp);  // MODEL-10: only a crash leaves the temp node behind
+  if (built.ok()) {
+    built = PlaceNewTree(fs, tmp, dir, "refusing to initialise", "aerodb init was creating the node",
+                         "nothing was created; find what writes there, then give an absent or "
+                         "empty directory");
+  }
   if (!built.ok()) {
-    (void)RemoveTree(fs, tmp);  // MODEL-10: only a crash leaves the temp node behind
     (void)fs.Remove(lock_path);
     return built;
   }
-  AERO_RETURN_IF_ERROR(fs.SyncDir(parent));
   // A run that raced us for the lock finds `dir` taken and refuses, so the
   // lock file can go (best effort: a leftover is harmless).
   (void)fs.Remove(lock_path);

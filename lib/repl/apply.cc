@@ -13,6 +13,7 @@
 #include "crypto/encrypted_file.h"
 #include "history/digest.h"
 #include "history/lineage.h"
+#include "node/place_tree.h"
 #include "node/layout.h"
 #include "node/own_folder.h"
 #include "node/store.h"
@@ -601,17 +602,20 @@ Status Bootstrap(Fs& fs, archive::Archive& inbox, const ApplyOptions& o, ApplyRe
   }
   // The write sets applied are verified history, so the replica exists even
   // if a later segment stopped (or halted) the run.
-  if (Status moved = fs.Rename(tmp, o.data_dir); !moved.ok()) {
+  // FM-38: a DIR something wrote into meanwhile (an install) is 5, not 10.
+  if (Status moved = node::PlaceNewTree(
+          fs, tmp, o.data_dir, "refusing to create the replica", "apply-wal was bootstrapping it",
+          "nothing was acknowledged; if another run or a snapshot install made the replica "
+          "there, re-run apply-wal to catch it up; else move what is there aside and re-run");
+      !moved.ok()) {
     // Nothing is acknowledged until DIR exists: the run applied nothing.
     rep.applied_commit = 0;
     for (auto& seg : rep.segments) {
       if (seg.outcome == "applied") seg.outcome = "unacknowledged";
     }
-    (void)RemoveTree(fs, tmp);
     (void)fs.Remove(lock_path);
     return moved;
   }
-  AERO_RETURN_IF_ERROR(fs.SyncDir(parent));
   (void)fs.Remove(lock_path);  // a racing run finds DIR taken and refuses
   rep.bootstrapped = true;
   return loop;

@@ -35,6 +35,15 @@ class Enroller {
 
   Status Run() {
     rep_.data_dir = o_.data_dir;
+    Status s = Steps();
+    // FM-64: a refused init leaves AeroDB's directory as it was, without
+    // its lock file (removed while held: Lock re-checks the name, MODEL-10).
+    if (!s.ok() && init_lock_) (void)fs_.Remove(Path(kInitLock));
+    return s;
+  }
+
+ private:
+  Status Steps() {
     AERO_RETURN_IF_ERROR(CheckTarget());
     AERO_RETURN_IF_ERROR(Judge());
     AERO_ASSIGN_OR_RETURN(system_id_, history::NewSystemId());
@@ -43,7 +52,6 @@ class Enroller {
     return Write();
   }
 
- private:
   std::string Path(std::string_view rel) const { return JoinPath(o_.data_dir, rel); }
 
   // COMPAT-1: an AeroDB data directory, not enrolled (unless --re-enrol of

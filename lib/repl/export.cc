@@ -302,6 +302,17 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
   AERO_RETURN_IF_ERROR(AddFiles(fs, JoinPath(o.data_dir, node::kSchemasDir), "metadata/schemas/", &sources));
   std::sort(sources.begin(), sources.end(),
             [](const Source& a, const Source& b) { return a.member < b.member; });
+  // SNAP-8: export writes no archive the reader refuses; said before
+  // anything is written, with the file that cannot go in.
+  for (const Source& s : sources) {
+    if (std::string why; !snapshot::IsSafeMemberPath(s.member, &why)) {
+      return Status(Code::kDamage,
+                    Problem("cannot export", s.file,
+                            "its member path '" + s.member + "' is not allowed in an archive (" + why + ")"),
+                    "nothing was written; rename the file (member paths are UTF-8 text without "
+                    "control characters) or move it out of the node's directory, then re-run");
+    }
+  }
 
   // Pass 1: sizes and SHA-256 for the manifest, and the content checks
   // (SNAP-14). The lock keeps the files still.

@@ -108,7 +108,7 @@ Verdict ShipVerdict(Code code) {
     case Code::kLocked:
     case Code::kInTransit: return Verdict::kRetry;
     case Code::kIo: return Verdict::kBackOff;
-    default: return Verdict::kEnd;  // 1, 2, 3 (LOG-23), 4, 5, 6, 9, 11, 70
+    default: return Verdict::kEnd;  // 1, 2, 3 (LOG-23), 4, 5, 6, 9, 70
   }
 }
 
@@ -120,7 +120,7 @@ Verdict ApplyVerdict(Code code) {
     case Code::kIo: return Verdict::kBackOff;
     case Code::kGap:
     case Code::kNotFound: return Verdict::kWaitForChange;
-    default: return Verdict::kEnd;  // 1, 2, 4, 5, 6, 11, 70
+    default: return Verdict::kEnd;  // 1, 2, 4, 5, 6, 70
   }
 }
 

@@ -9,6 +9,7 @@
 #include "common/file_util.h"
 #include "common/log.h"
 #include "crypto/encrypted_file.h"
+#include "node/place_tree.h"
 #include "node/layout.h"
 #include "node/own_folder.h"
 #include "node/state.h"
@@ -292,22 +293,12 @@ class Installer {
       AERO_RETURN_IF_ERROR(fs_.SyncDir(parent_));
       return RemoveTree(fs_, tmp_);
     }
-    Status moved = fs_.Rename(tmp_, o_.data_dir);
-    if (moved.ok()) return fs_.SyncDir(parent_);
-    // FM-38: the target was empty or absent when install began; if it is
-    // there now, someone wrote it meanwhile. Its content is not ours to
-    // replace: refused, as at the start, and nothing left beside it.
-    Result<FileInfo> now = fs_.Stat(o_.data_dir);
-    if (!now.ok()) return moved;
-    (void)RemoveTree(fs_, tmp_);
-    return Status(Code::kRefused,
-                  Problem("refusing to install", o_.data_dir,
-                          now->is_dir ? "the directory is not empty any more: something "
-                                        "wrote into it while the archive was installing"
-                                      : "not a directory: it was created while the "
-                                        "archive was installing"),
-                  "nothing was installed; find what writes there, then install into a "
-                  "new directory, or pass --discard-existing (destructive)");
+    // FM-38: a target something created or wrote into while install ran is
+    // refused, as at the start, and nothing left beside it.
+    return node::PlaceNewTree(fs_, tmp_, o_.data_dir, "refusing to install",
+                              "the archive was installing",
+                              "nothing was installed; find what writes there, then install into a "
+                              "new directory, or pass --discard-existing (destructive)");
   }
 
   Fs& fs_;

@@ -124,9 +124,11 @@ std::string RenderMetrics(const MetricsInput& in) {
 
 Status WriteMetrics(Fs& fs, const std::string& path, const std::string& text) {
   Status s = CheckParentDir(fs, path, "create the directory first, or give another --metrics FILE");
+  // OPS-11: 9 only when FILE's directory does not exist; once it does, any
+  // failure of the write is 10 (procfs refuses a new file with ENOENT).
+  const Code code = !s.ok() && s.code() == Code::kNotFound ? Code::kNotFound : Code::kIo;
   if (s.ok()) s = WriteFileAtomically(fs, path, text);  // OPS-11: temp, fsync, rename, fsync dir
   if (s.ok()) return s;
-  const Code code = s.code() == Code::kNotFound ? Code::kNotFound : Code::kIo;
   return Status(code, Problem("metrics not written", path, s.message()),
                 "the previous metrics file, if any, is unchanged; " +
                     (s.hint().empty() ? std::string("free space or fix permissions, then re-run")

@@ -74,13 +74,49 @@ Finding Unreadable(std::string kind, const std::string& subject, const Status& s
   return f;
 }
 
+// The first `limit` bytes of a file, as a file: a replica's log as far as
+// state.json acknowledges it (NODE-4).
+class PrefixFile final : public ReadableFile {
+ public:
+  PrefixFile(std::unique_ptr<ReadableFile> f, uint64_t limit) : f_(std::move(f)), limit_(limit) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(n, limit_ - std::min(pos_, limit_)));
+    if (want == 0) return size_t{0};
+    AERO_ASSIGN_OR_RETURN(size_t got, f_->Read(buf, want));
+    pos_ += got;
+    return got;
+  }
+  Status Seek(uint64_t offset) override {
+    pos_ = offset;
+    return f_->Seek(offset);
+  }
+  Result<uint64_t> Size() override {
+    AERO_ASSIGN_OR_RETURN(uint64_t size, f_->Size());
+    return std::min(size, limit_);
+  }
+  Result<FileInfo> Info() override {
+    AERO_ASSIGN_OR_RETURN(FileInfo info, f_->Info());
+    info.size = std::min(info.size, limit_);
+    return info;
+  }
+  const std::string& path() const override { return f_->path(); }
+
+ private:
+  std::unique_ptr<ReadableFile> f_;
+  const uint64_t limit_;
+  uint64_t pos_ = 0;
+};
+
 // Scans one WAL file, appending findings; fills `summary`. False when the
-// file could not be opened (nothing scanned).
+// file could not be opened (nothing scanned). `limit`: only the file's
+// first bytes are the log (a replica's, NODE-4).
 bool VerifyWal(Fs& fs, const std::string& path, const wal::ScanOptions& opt,
                WalSummary* summary, std::vector<Finding>* findings,
-               wal::ScanResult* result_out = nullptr, ProgressCounter* counter = nullptr) {
+               wal::ScanResult* result_out = nullptr, ProgressCounter* counter = nullptr,
+               std::optional<uint64_t> limit = std::nullopt) {
   summary->path = path;
   Result<std::unique_ptr<ReadableFile>> file = fs.OpenRead(path);
+  if (file.ok() && limit) file = std::unique_ptr<ReadableFile>(new PrefixFile(std::move(file).value(), *limit));
   if (file.ok() && counter) file = CountReads(std::move(file).value(), counter);  // OPS-7
   if (!file.ok()) {
     Finding f;
@@ -272,8 +308,16 @@ class DataDirVerifier {
     if (Status s = ReadReplicationState(); !s.ok()) return s;
     WalSummary summary;
     wal::ScanResult scan;
-    const bool scanned = VerifyWal(fs_, wal_path_, opt_, &summary, &report_->findings, &scan);
+    // NODE-4 replica rule (FM-22): a replica's bytes past applied.wal_offset
+    // were never acknowledged, and the next write open drops them, whatever
+    // they hold; a read never sees them (READ-1). verify judges what the
+    // node is, as every other command opens it: the acknowledged log.
+    std::optional<uint64_t> acknowledged;
+    if (state_ && state_->role == node::Role::kReplica) acknowledged = state_->applied_wal_offset;
+    const bool scanned = VerifyWal(fs_, wal_path_, opt_, &summary, &report_->findings, &scan,
+                                   nullptr, acknowledged);
     summary.digest_from_zero_system_id = zero_id_ && summary.digest.has_value();
+    if (acknowledged && scanned) ReportUnacknowledged(*acknowledged);
     if (state_ && scanned) {
       CheckLogHoldsState(scan);
       CheckBaseSnapshot();
@@ -338,6 +382,25 @@ class DataDirVerifier {
       report_->findings.push_back(f);
       state_.reset();
     }
+  }
+
+  // A replica's bytes past `acknowledged` (an append a crash or a failed
+  // fsync cut short): a notice, never damage.
+  void ReportUnacknowledged(uint64_t acknowledged) {
+    Result<FileInfo> info = fs_.Stat(wal_path_);
+    if (!info.ok() || info->size <= acknowledged) return;
+    Finding f;
+    f.severity = Severity::kNotice;
+    f.kind = "unacknowledged";
+    f.subject = wal_path_;
+    f.offset = acknowledged;
+    f.message = Problem("unacknowledged bytes", wal_path_,
+                        std::to_string(info->size - acknowledged) + " bytes past applied.wal_offset " +
+                            std::to_string(acknowledged) + " (commit " +
+                            std::to_string(state_->applied_commit) +
+                            ") were appended but never acknowledged");
+    f.hint = "nothing to do: the next apply-wal drops them and applies those write sets again";
+    report_->findings.push_back(f);
   }
 
   // NODE-4: the log must hold everything state.json acknowledges, and the

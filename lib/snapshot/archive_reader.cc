@@ -247,6 +247,14 @@ MemberOutcome ReadMember(MemberFile& mf, const Member& want, const Manifest& m) 
   return r;
 }
 
+// A member's path as UTF-8 (a pax path record, whatever the locale); else
+// the header's bytes as they are, for SNAP-8 to judge and name.
+std::string MemberPath(archive_entry* e) {
+  if (const char* utf8 = archive_entry_pathname_utf8(e)) return utf8;
+  const char* raw = archive_entry_pathname(e);
+  return raw ? raw : "";
+}
+
 // True when `j` (an object) has `key` as a string equal to `want`; never throws.
 bool JsonStringIs(const nlohmann::json& j, const char* key, const std::string& want) {
   const auto it = j.find(key);
@@ -376,6 +384,7 @@ ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
     return c;
   }
   ArchiveSource src(&file);
+  const Utf8LocaleScope utf8;  // SNAP-8: names are read as UTF-8 text
   archive* a = archive_read_new();
   // zstd is decoded by ArchiveSource on demand, not by libarchive's filter
   // (which reads ahead): libarchive sees the tar stream only.
@@ -534,7 +543,7 @@ ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
   int rc = archive_read_next_header(a, &e);
   if (rc == ARCHIVE_EOF) return corrupt("no manifest: the archive is empty");
   if (rc != ARCHIVE_OK) return stopped(archive_error_string(a) ? archive_error_string(a) : "bad header");
-  if (std::string(archive_entry_pathname(e) ? archive_entry_pathname(e) : "") != kManifestMember ||
+  if (MemberPath(e) != kManifestMember ||
       archive_entry_filetype(e) != AE_IFREG) {
     return corrupt(std::string("member 0 is not ") + std::string(kManifestMember));
   }
@@ -596,7 +605,7 @@ ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
         return stopped(archive_error_string(a) ? archive_error_string(a) : "bad header");
       }
     }
-    const std::string path = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
+    const std::string path = MemberPath(e);
     // SNAP-8, from the header alone.
     const mode_t type = archive_entry_filetype(e);
     if (archive_entry_hardlink(e) != nullptr) return corrupt("member '" + path + "': a hard link");

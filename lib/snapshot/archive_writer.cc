@@ -88,6 +88,7 @@ ArchiveWriter::~ArchiveWriter() = default;
 Result<std::unique_ptr<ArchiveWriter>> ArchiveWriter::Open(WritableFile* out, bool zstd,
                                                             int level_value) {
   AERO_RETURN_IF_ERROR(LoadLibarchive());
+  const Utf8LocaleScope utf8;  // the pax writer takes its character set here
   auto impl = std::make_unique<Impl>();
   impl->out = out;
   impl->a = archive_write_new();
@@ -129,8 +130,11 @@ Result<std::unique_ptr<ArchiveWriter>> ArchiveWriter::Open(WritableFile* out, bo
 }
 
 Status ArchiveWriter::BeginFile(const std::string& path, uint64_t size) {
+  // SNAP-8: member paths are UTF-8 text; a name beyond ASCII gets its pax
+  // path record under a UTF-8 character set, whatever the process's locale.
+  const Utf8LocaleScope utf8;
   archive_entry* e = archive_entry_new();
-  archive_entry_set_pathname(e, path.c_str());
+  archive_entry_set_pathname_utf8(e, path.c_str());
   archive_entry_set_size(e, static_cast<la_int64_t>(size));
   archive_entry_set_filetype(e, AE_IFREG);
   archive_entry_set_perm(e, kFileMode);

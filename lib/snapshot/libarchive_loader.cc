@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <dlfcn.h>
+#include <locale.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -43,6 +44,15 @@ Status LoadLibarchive() {
                                      "archive_read_new is missing"));
   }
   return Status::Ok();
+}
+
+Utf8LocaleScope::Utf8LocaleScope() {
+  static const locale_t utf8 = ::newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+  if (utf8 != static_cast<locale_t>(0)) previous_ = ::uselocale(utf8);
+}
+
+Utf8LocaleScope::~Utf8LocaleScope() {
+  if (previous_ != nullptr) ::uselocale(static_cast<locale_t>(previous_));
 }
 
 // A symbol of the loaded library; a missing one is a broken install that
@@ -98,6 +108,7 @@ AERO_LA_FORWARD(void, archive_entry_free, (struct archive_entry * e), (e))
 AERO_LA_FORWARD(__LA_MODE_T, archive_entry_filetype, (struct archive_entry * e), (e))
 AERO_LA_FORWARD(const char*, archive_entry_hardlink, (struct archive_entry * e), (e))
 AERO_LA_FORWARD(const char*, archive_entry_pathname, (struct archive_entry * e), (e))
+AERO_LA_FORWARD(const char*, archive_entry_pathname_utf8, (struct archive_entry * e), (e))
 AERO_LA_FORWARD(la_int64_t, archive_entry_size, (struct archive_entry * e), (e))
 AERO_LA_FORWARD(int, archive_entry_size_is_set, (struct archive_entry * e), (e))
 AERO_LA_FORWARD(void, archive_entry_set_filetype, (struct archive_entry * e, unsigned int t), (e, t))
@@ -105,6 +116,7 @@ AERO_LA_FORWARD(void, archive_entry_set_gid, (struct archive_entry * e, la_int64
 AERO_LA_FORWARD(void, archive_entry_set_mtime, (struct archive_entry * e, time_t t, long ns),
                 (e, t, ns))
 AERO_LA_FORWARD(void, archive_entry_set_pathname, (struct archive_entry * e, const char* p), (e, p))
+AERO_LA_FORWARD(void, archive_entry_set_pathname_utf8, (struct archive_entry * e, const char* p), (e, p))
 AERO_LA_FORWARD(void, archive_entry_set_perm, (struct archive_entry * e, __LA_MODE_T m), (e, m))
 AERO_LA_FORWARD(void, archive_entry_set_size, (struct archive_entry * e, la_int64_t s), (e, s))
 AERO_LA_FORWARD(void, archive_entry_set_uid, (struct archive_entry * e, la_int64_t u), (e, u))

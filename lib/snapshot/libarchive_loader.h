@@ -15,4 +15,22 @@ namespace aero::snapshot {
 // Call before the first libarchive function.
 Status LoadLibarchive();
 
+// While alive, this thread's LC_CTYPE is C.UTF-8 (uselocale(3)), whatever
+// the process's locale. libarchive converts member names through the
+// thread's character set; in the C locale a name beyond ASCII cannot be
+// converted (libarchive 3.6's pax writer then crashes in strlen). Member
+// paths are UTF-8 text (SNAP-8), so every libarchive call that creates a
+// reader or writer or passes a name runs under one. Where C.UTF-8 does not
+// exist, nothing changes.
+class Utf8LocaleScope {
+ public:
+  Utf8LocaleScope();
+  ~Utf8LocaleScope();
+  Utf8LocaleScope(const Utf8LocaleScope&) = delete;
+  Utf8LocaleScope& operator=(const Utf8LocaleScope&) = delete;
+
+ private:
+  void* previous_ = nullptr;  // locale_t
+};
+
 }  // namespace aero::snapshot

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/escape.h"
 #include "common/json_depth.h"
 #include "common/sha256.h"
 #include "node/layout.h"
@@ -88,6 +89,8 @@ bool IsSafeMemberPath(std::string_view path, std::string* why) {
   if (path.front() == '/') return fail("absolute path");
   if (path.find('\0') != std::string_view::npos) return fail("NUL in path");
   if (path.find('\\') != std::string_view::npos) return fail("backslash in path");
+  // SNAP-8: UTF-8 text, as the manifest that lists it is JSON.
+  if (HasControlChar(path)) return fail("a control character or a byte of no UTF-8 sequence in path");
   size_t start = 0;
   bool first = true;
   while (start <= path.size()) {

@@ -215,7 +215,26 @@ expect_rc 10
 expect_err_contains "metrics not written '$F': "
 expect_err_contains "hint: the previous metrics file, if any, is unchanged"
 cmp -s "$F" "$T/prev.prom" && pass || fail "the previous metrics file changed"
+# --json says the failure that decides the exit: ok, code, exit, message,
+# hint are the metrics write's, the status fields as without it (OPS-11).
+run "$AERODB_REPL" status -D "$R9" --metrics "$F" --json --log-level info
+expect_rc 10
+expect_json .ok false
+expect_json .exit 10
+expect_json .code io
+expect_json .applied_commit 120
+jq -e '.message | startswith("metrics not written")' <<<"$OUT" >/dev/null && pass || fail "no message: $OUT"
+jq -e '.hint | length > 0' <<<"$OUT" >/dev/null && pass || fail "no hint: $OUT"
+# The info line does not say the metrics went where they did not.
+grep -q "metrics to" <<<"$ERR" && fail "logged 'metrics to' a file not written: $ERR" || pass
 rmdir "$F.tmp"
+# 9 only when FILE's directory does not exist; one that refuses a new file
+# (procfs answers ENOENT) is 10.
+run "$AERODB_REPL" status -D "$R9" --metrics "$T/no-such-dir/x.prom" --json
+expect_rc 9
+expect_json .exit 9
+run "$AERODB_REPL" status -D "$R9" --metrics /proc/aerodb-x.prom
+expect_rc 10
 
 test_case "OPS-4 a text log line stays one line when a path holds a newline"
 NLB="$T/new"$'\n'"line"

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <functional>
+#include <utility>
 
 #include "node/layout.h"
 #include "node/state.h"
@@ -82,6 +84,70 @@ TEST_CASE("LOG-16 bootstrap refuses when the segments don't start at commit 1 (3
   CHECK(s.message().find("the oldest segment starts at") != std::string::npos);
   CHECK(s.hint().find("snapshot install") != std::string::npos);
   CHECK_FALSE(FileExists(t / "r"));
+}
+
+namespace {
+
+// Runs `fill` just before the rename of a temp tree onto `dir`: another
+// command (a snapshot install, a racing init) took the directory meanwhile.
+class FillBeforeRenameFs final : public ForwardingFs {
+ public:
+  FillBeforeRenameFs(std::string dir, std::function<void()> fill)
+      : dir_(std::move(dir)), fill_(std::move(fill)) {}
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (to == dir_ && fill_) std::exchange(fill_, nullptr)();
+    return ForwardingFs::Rename(from, to);
+  }
+
+ private:
+  const std::string dir_;
+  std::function<void()> fill_;
+};
+
+}  // namespace
+
+TEST_CASE("FM-38 a bootstrap or an init that finds DIR filled at its final rename is refused (5), never 10, DIR left as it is") {
+  TempDir t;
+  MakePrimary(t / "p", 5);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  for (bool as_file : {false, true}) {
+    CAPTURE(as_file);
+    auto fill = [&](const std::string& dir) {
+      return [&, dir] {
+        if (as_file) {
+          WriteFile(dir, "someone else's file");
+        } else {
+          fsys::create_directory(dir);
+          WriteFile(dir + "/notes.txt", "someone else's file");
+        }
+      };
+    };
+    const std::string r = t / (as_file ? "r-file" : "r-dir");
+    FillBeforeRenameFs fs(r, fill(r));
+    repl::ApplyOptions o;
+    o.data_dir = r;
+    o.inbox = t / "out";
+    repl::ApplyReport rep;
+    Status s = repl::ApplyWal(fs, o, &rep);
+    CHECK(s.code() == Code::kRefused);
+    CHECK(s.message().find("refusing to create the replica '" + r + "': ") == 0);
+    CHECK(s.message().find(as_file ? "it was created while apply-wal was bootstrapping"
+                                   : "not empty any more") != std::string::npos);
+    CHECK_FALSE(s.hint().empty());
+    CHECK(rep.applied_commit == 0);
+    CHECK(ReadFile(as_file ? r : r + "/notes.txt") == "someone else's file");
+    // aerodb init, the same rule.
+    const std::string n = t / (as_file ? "n-file" : "n-dir");
+    FillBeforeRenameFs init_fs(n, fill(n));
+    Status i = node::Node::Init(init_fs, n);
+    CHECK(i.code() == Code::kRefused);
+    CHECK(i.message().find("refusing to initialise '" + n + "': ") == 0);
+    CHECK(ReadFile(as_file ? n : n + "/notes.txt") == "someone else's file");
+    for (const auto& e : fsys::directory_iterator(t.path())) {
+      CHECK(e.path().filename().string().find(".tmp") == std::string::npos);  // removed
+    }
+  }
 }
 
 TEST_CASE("LOG-16 a bootstrap that applies no write set creates nothing") {

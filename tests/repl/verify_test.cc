@@ -112,6 +112,51 @@ TEST_CASE("ARC-3 NODE-4 NODE-7 verify data dir: what the open refuses is an open
   CHECK(healthy->outcome() == Code::kOk);
 }
 
+TEST_CASE("NODE-4 FM-22 verify data dir: a replica's bytes past applied.wal_offset are a notice, never damage, as apply-wal and reads see them") {
+  TempDir t;
+  MakePrimary(t / "p", 40);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out", 3000).ok());
+  repl::ApplyOptions o;
+  o.data_dir = t / "r";
+  o.inbox = t / "out";
+  o.until = 20;
+  REQUIRE(repl::ApplyWal(PosixFs(), o, nullptr).ok());
+  const uint64_t acked = StateOf(t / "r").applied_wal_offset;
+  REQUIRE(acked > 0);
+  // An append a crash cut short: the primary's next write sets, then a
+  // block its writeback lost (zeros), then more of them.
+  const std::string more = ReadFile(t / "p/wal/wal.log").substr(acked, 6000);
+  REQUIRE(more.size() == 6000);
+  std::string appended = more;
+  std::fill(appended.begin() + 2000, appended.begin() + 3000, '\0');
+  WriteFile(t / "r/wal/wal.log", ReadFile(t / "r/wal/wal.log") + appended);
+  auto r = repl::Verify(PosixFs(), t / "r", {});
+  REQUIRE(r.ok());
+  CHECK(r->outcome() == Code::kOk);
+  CHECK(Count(*r, "corrupt") == 0);
+  REQUIRE(Count(*r, "unacknowledged") == 1);
+  for (const auto& f : r->findings) {
+    if (f.kind != "unacknowledged") continue;
+    CHECK(f.severity == repl::Severity::kNotice);
+    CHECK(f.offset == acked);
+    CHECK(f.message.find("6000 bytes past applied.wal_offset") != std::string::npos);
+  }
+  REQUIRE(r->wal);
+  CHECK(r->wal->last_commit == 20);
+  // The same node as apply-wal opens it: it drops the bytes and goes on.
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  CHECK(StateOf(t / "r").applied_commit == 40);
+  auto after = repl::Verify(PosixFs(), t / "r", {});
+  CHECK(after->outcome() == Code::kOk);
+  CHECK(Count(*after, "unacknowledged") == 0);
+  // A primary's log is judged whole: damage there is the primary's own.
+  std::string pwal = ReadFile(t / "p/wal/wal.log");
+  FlipBit(&pwal, pwal.size() - 10, 0);
+  WriteFile(t / "p/wal/wal.log", pwal);
+  CHECK(repl::Verify(PosixFs(), t / "p", {})->outcome() == Code::kDamage);
+}
+
 TEST_CASE("verify data dir: a damaged checkpoint snapshot fails its AeroDB checksum") {
   TempDir t;
   const std::string dir = MakeNode(t, 3);

@@ -189,6 +189,8 @@ TEST_CASE("COMPAT-1 init refuses an enrolled directory with 5 and a directory th
   CHECK(again.code() == Code::kRefused);
   CHECK(again.message().find("already enrolled") != std::string::npos);
   CHECK(ReadFile(t / "aero/replication/state.json") == state);
+  // FM-64: a refusal leaves nothing of its own, its lock file included.
+  CHECK_FALSE(fsys::exists(t / "aero/.replication.init.lock"));
   CHECK(Init(t / "missing").code() == Code::kNotFound);
   fsys::create_directories(t / "empty/data");
   CHECK(Init(t / "empty").code() == Code::kNotFound);
@@ -215,6 +217,7 @@ TEST_CASE("COMPAT-1 init refuses an enrolled directory with 5 and a directory th
     CHECK(replica.code() == Code::kRefused);
     CHECK(replica.message().find("a replica '" + (t / "replica") + "'") == 0);
     CHECK(replica.hint().find("ship-wal") == std::string::npos);
+    CHECK_FALSE(fsys::exists(t / "replica/.replication.init.lock"));
   }
 }
 
@@ -228,6 +231,7 @@ TEST_CASE("COMPAT-2 init refuses a damaged WAL or snapshot with 1 and the findin
   CHECK(s.message().find("wal.log") != std::string::npos);
   CHECK_FALSE(Enrolled(t / "wal"));
   CHECK_FALSE(fsys::exists(t / "wal/.replication.init.tmp"));
+  CHECK_FALSE(fsys::exists(t / "wal/.replication.init.lock"));
 
   MakeAeroDir(t / "snap", log.Range(1, 300));
   AeroCheckpointAt300(t / "snap");

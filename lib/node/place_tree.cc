@@ -1,0 +1,31 @@
+#include "node/place_tree.h"
+
+#include "common/file_util.h"
+
+namespace aero::node {
+
+Status PlaceNewTree(Fs& fs, const std::string& tmp, const std::string& dir, std::string_view verb,
+                    std::string_view while_doing, std::string_view hint) {
+  Status moved = fs.Rename(tmp, dir);
+  if (moved.ok()) return fs.SyncDir(DirName(dir));
+  // The target was absent or empty when the run began; if it is there now,
+  // someone wrote it meanwhile. Its content is not ours to replace.
+  // An empty directory there (rename replaces it) means the rename failed
+  // for another reason: the file system's, reported as it is.
+  Result<FileInfo> now = fs.Stat(dir);
+  bool taken = now.ok() && !now->is_dir;
+  if (now.ok() && now->is_dir) {
+    Result<std::vector<DirEntry>> entries = fs.ListDir(dir);
+    taken = entries.ok() && !entries->empty();
+  }
+  (void)RemoveTree(fs, tmp);
+  if (!taken) return moved;
+  return Status(Code::kRefused,
+                Problem(std::string(verb), dir,
+                        now->is_dir ? "the directory is not empty any more: something wrote into it "
+                                      "while " + std::string(while_doing)
+                                    : "not a directory: it was created while " + std::string(while_doing)),
+                std::string(hint));
+}
+
+}  // namespace aero::node
