@@ -3,11 +3,14 @@
 namespace aero::cli {
 
 void AddEncryptionKey(CLI::App* sub, EncryptionOptions* e) {
-  sub->add_option("--encryption-key", e->key_file,
-                  "encrypt what is written with this 32-byte key file (mode 600)");
+  CLI::Option* key = sub->add_option("--encryption-key", e->key_file,
+                                     "encrypt what is written with this 32-byte key file (mode 600)");
+  // ENC-1: a cipher alone would write plaintext for an operator who asked
+  // for encryption: 2, not a silent plaintext run.
   sub->add_option("--encryption-cipher", e->cipher,
                   "with --encryption-key: aes-256-gcm (default) or chacha20-poly1305")
-      ->check(CLI::IsMember({"aes-256-gcm", "chacha20-poly1305"}));
+      ->check(CLI::IsMember({"aes-256-gcm", "chacha20-poly1305"}))
+      ->needs(key);
 }
 
 void AddEncryptionKeys(CLI::App* sub, EncryptionOptions* e) {

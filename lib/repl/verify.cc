@@ -19,6 +19,7 @@
 
 #include "common/crc32.h"
 #include "common/file_util.h"
+#include "crypto/encrypted_file.h"
 #include "history/lineage.h"
 #include "node/layout.h"
 #include "repl/verify_encrypted.h"
@@ -500,13 +501,19 @@ SegmentSummary VerifyOpenedSegment(Result<std::unique_ptr<ReadableFile>> file, c
     report->findings.push_back(IoFinding("unreadable", path, file.status()));
     return s;
   }
+  // verify(1): `bytes` is the file's size, an encrypted file's too (not
+  // its plaintext's), whether or not its key is at hand.
+  const crypto::Envelope* envelope = crypto::EnvelopeOf(**file);
   // ENC-9 on the view itself: a counting wrapper would hide the envelope.
-  if (EnvelopeFinding(**file, path, &report->findings, &s.state)) return s;
+  if (EnvelopeFinding(**file, path, &report->findings, &s.state)) {
+    if (envelope) s.bytes = envelope->size;
+    return s;
+  }
   if (counter) file = CountReads(std::move(file).value(), counter);  // OPS-7
   auto name = segment::ParseSegmentName(BaseName(path));
   segment::SegmentCheck c = segment::VerifySegment(**file, name ? &*name : nullptr);
   s.state = segment::SegmentStateName(c.state);
-  s.bytes = c.size;
+  s.bytes = envelope ? envelope->size : c.size;
   if (c.expected_size > 0) {
     const segment::SegmentHeader& h = c.header;
     s.header_known = true;

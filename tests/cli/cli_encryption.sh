@@ -57,6 +57,16 @@ expect_out_contains "framing valid; not checked: the chunks' tags and the plaint
 run "$AERODB_REPL" verify "$OUT_E/$first" --encryption-keys "$K"
 expect_rc 0
 expect_out_contains ": every chunk verified"
+# verify(1): a directory's segments[].bytes is each file's size, with the
+# key and without it (it was the plaintext's, and 0 without the key).
+size=$(stat -c %s "$OUT_E/$first")
+for keys in "" "--encryption-keys $K"; do
+  run "$AERODB_REPL" verify "$OUT_E" --json $keys
+  expect_json ".segments[0].bytes" "$size"
+done
+expect_json ".segments[0].state" valid
+run "$AERODB_REPL" verify "$OUT_E" --json
+expect_json ".segments[0].state" not-checked
 head -c 1000 "$OUT_E/$first" >"$T/short.seg"
 run "$AERODB_REPL" verify "$T/short.seg"
 expect_rc 8
@@ -88,6 +98,16 @@ expect_err_contains "hint: chmod 600"
 run "$AERODB_REPL" apply-wal -D "$R" --from "$OUT_E" --encryption-keys "$K"
 expect_rc 5
 chmod 600 "$K/a.key"
+
+test_case "ENC-10 a cipher without a key is a usage error, nothing written"
+mkdir -p "$T/cipher-only"
+run "$AERODB_REPL" ship-wal -D "$P" --to "$T/cipher-only" --encryption-cipher chacha20-poly1305
+expect_rc 2
+expect_err_contains "--encryption-cipher requires --encryption-key"
+[ -z "$(ls -A "$T/cipher-only")" ] && pass || fail "ship-wal wrote: $(ls "$T/cipher-only")"
+run "$AERODB_REPL" snapshot export -D "$P" -o "$T/cipher-only.tar" --encryption-cipher aes-256-gcm
+expect_rc 2
+[ ! -e "$T/cipher-only.tar" ] && pass || fail "export wrote an archive"
 
 test_case "snapshot export --encryption-key, install --encryption-keys"
 run "$AERODB_REPL" snapshot export -D "$P" -o "$T/snap.tar.zst" --encryption-key "$K/a.key"
