@@ -16,6 +16,10 @@
 #   3     a gap below every segment of INBOX (it does not start at the
 #         replica's next CommitId; for a replica not yet built, commit 1):
 #         those commits will never arrive here         -> stderr, exit 3
+#   3     the same gap, with later segments here, for $GAP_PAGE_SECONDS
+#         (default 3600) or more: a segment late by that much, or commits
+#         that exist only in a snapshot (checkpointed before they were
+#         shipped, then ship-wal --restart-at-base)    -> stderr, exit 3
 #   9     no segment yet for a replica not yet built  -> "waiting", exit 0
 #   7     another run holds REPLICA_DIR               -> "skipped", exit 0
 #   1 4 5 6 damage, diverged, refused, halted         -> stderr, exit with that code
@@ -25,6 +29,7 @@
 # itself see it taken (exit 7).
 set -euo pipefail
 REPL=${AERODB_REPL:-aerodb-repl}
+GAP_PAGE_SECONDS=${GAP_PAGE_SECONDS:-3600}
 
 if [ $# -ne 2 ]; then
   echo "usage error 'apply.sh': expected REPLICA_DIR INBOX, got $# argument(s)" >&2
@@ -47,6 +52,9 @@ tool_hint() { sed -n 's/^hint: //p' <<<"$1" | head -n 1; }
 # A replica that does not exist yet (absent or empty directory).
 not_built() { [ ! -e "$REPLICA" ] || { [ -d "$REPLICA" ] && [ -z "$(ls -A "$REPLICA")" ]; }; }
 
+# Where the first run that met the current gap is remembered (one line:
+# the commit needed, the time), beside the replica.
+gap_file="$(dirname "$REPLICA")/.$(basename "$REPLICA").apply-gap"
 err_file=$(mktemp "${TMPDIR:-/tmp}/aerodb-apply.XXXXXX")
 trap 'rm -f "$err_file"' EXIT
 rc=0
@@ -80,6 +88,21 @@ if [ "$rc" = 3 ]; then
     echo "hint: ship them again from the primary if it still has them (aerodb-repl ship-wal), or rebuild the replica with 'aerodb-repl snapshot install'" >&2
     exit 3
   fi
+  # Later segments are here but not this one: a transport may deliver out
+  # of order, so wait, but not for ever. The first run that met this gap
+  # is remembered beside the replica; GAP_PAGE_SECONDS later, page.
+  if [ -n "$need" ]; then
+    now=$(date +%s) since=
+    if [ -f "$gap_file" ] && read -r was at <"$gap_file" && [ "$was" = "$need" ]; then since=$at; fi
+    [ -n "$since" ] || { since=$now; echo "$need $now" >"$gap_file" 2>/dev/null || true; }
+    if [ $((now - since)) -ge "$GAP_PAGE_SECONDS" ]; then
+      echo "apply-wal failed '$REPLICA': exit 3 (gap), commit $need has been missing from '$INBOX' for $(((now - since) / 60)) minute(s) while later segments are there" >&2
+      echo "hint: find the segment holding commit $need (the outbox, the transfer's log); if the primary checkpointed those commits before shipping them, rebuild the replica with 'aerodb-repl snapshot install'" >&2
+      exit 3
+    fi
+  fi
+else
+  rm -f "$gap_file"
 fi
 case $rc in
   0)

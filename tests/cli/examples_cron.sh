@@ -11,7 +11,7 @@ expect_out_contains "cron-rsync demo ok: replica at commit "
 expect_out_contains "prune.sh removed "
 expect_out_contains "round 7: primary and replica at commit "
 
-test_case "apply.sh pages (3) when the inbox does not start at the replica's next CommitId, waits (0) for a hole between segments"
+test_case "apply.sh pages (3) when the inbox does not start at the replica's next CommitId, waits (0) for a hole between segments, then pages after GAP_PAGE_SECONDS"
 P=$T/p OB=$T/outbox IB=$T/inbox R=$T/r
 "$AERODB" init -D "$P" >/dev/null
 "$AERODB" load -D "$P" --write-sets 60 >/dev/null
@@ -40,5 +40,22 @@ cp "$OB/${segs[2]}" "$OB/${segs[3]}" "$IB/"
 run env AERODB_REPL="$AERODB_REPL" bash "$SRC/examples/cron-rsync/apply.sh" "$R" "$IB"
 expect_rc 3
 expect_err_contains "those commits will not arrive in '$IB'"
+# The same, with the segment the replica already applied still in INBOX
+# (apply-wal leaves applied segments; only prune.sh removes them): a late
+# segment or commits only a snapshot holds. It waits, then pages once the
+# gap is GAP_PAGE_SECONDS old (remembered beside the replica).
+cp "$OB/${segs[0]}" "$IB/"
+run env AERODB_REPL="$AERODB_REPL" bash "$SRC/examples/cron-rsync/apply.sh" "$R" "$IB"
+expect_rc 0
+expect_out_contains "waiting '$IB': gap (exit 3)"
+[ -f "$T/.r.apply-gap" ] && pass || fail "the gap's first sight was not remembered"
+run env AERODB_REPL="$AERODB_REPL" GAP_PAGE_SECONDS=0 bash "$SRC/examples/cron-rsync/apply.sh" "$R" "$IB"
+expect_rc 3
+expect_err_contains "has been missing from '$IB' for 0 minute(s) while later segments are there"
+# The late segment arrives: applied, and the gap forgotten.
+cp "$OB/${segs[1]}" "$IB/"
+run env AERODB_REPL="$AERODB_REPL" GAP_PAGE_SECONDS=0 bash "$SRC/examples/cron-rsync/apply.sh" "$R" "$IB"
+expect_rc 0
+[ ! -e "$T/.r.apply-gap" ] && pass || fail "the gap file outlived the gap"
 
 finish
