@@ -41,7 +41,11 @@ int Run(const Options& o) {
     const std::string& subject = rep.cleared->subject;
     const std::string_view own(node::kHaltFile);
     if (subject.size() < own.size() || subject.compare(subject.size() - own.size(), own.size(), own) != 0) {
-      PrintResult("hint: remove or replace '%s' before the next apply-wal, or it halts again\n",
+      // Any role: a replica's inbox segment, or a primary's own WAL that
+      // ship-wal or a read found damaged (LOG-22, LOG-27).
+      PrintResult("hint: '%s' still holds what halted the node: remove, replace or restore it "
+                  "before the next command that reads it (apply-wal, ship-wal, a read), or the "
+                  "node halts again\n",
                   subject.c_str());
     }
   }
