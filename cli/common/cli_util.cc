@@ -205,16 +205,21 @@ int RunMain(CLI::App& app, Runner& runner, int argc, char** argv) {
   {
     CLI::App* at = &app;
     std::string path = app.get_name();
-    for (int i = 1; i < argc; ++i) {
+    auto names_of = [](CLI::App* a) {
+      std::string names;
+      for (CLI::App* sub : a->get_subcommands({})) names += (names.empty() ? "" : ", ") + sub->get_name();
+      return names;
+    };
+    int i = 1;
+    for (; i < argc; ++i) {
       const std::string arg = argv[i];
       if (arg.empty() || arg[0] == '-') break;
       const std::vector<CLI::App*> subs = at->get_subcommands({});
       if (subs.empty()) break;
       CLI::App* next = nullptr;
-      std::string names;
+      const std::string names = names_of(at);
       for (CLI::App* sub : subs) {
         if (sub->get_name() == arg) next = sub;
-        names += (names.empty() ? "" : ", ") + sub->get_name();
       }
       if (next == nullptr) {
         std::cerr << "usage error '" << path << "': unknown command '" << arg << "'\n"
@@ -223,6 +228,13 @@ int RunMain(CLI::App& app, Runner& runner, int argc, char** argv) {
       }
       at = next;
       path += " " + arg;
+    }
+    // `aerodb-repl` or `aerodb-repl snapshot` alone: the command named,
+    // its subcommands listed (CLI11 says only "A subcommand is required").
+    if (i == argc && at->get_require_subcommand_min() > 0 && !at->get_subcommands({}).empty()) {
+      std::cerr << "usage error '" << path << "': a subcommand is required\n"
+                << "hint: the commands are " << names_of(at) << "; run '" << path << " --help'\n";
+      return ExitCodeOf(Code::kUsage);
     }
   }
   try {
@@ -241,6 +253,12 @@ int RunMain(CLI::App& app, Runner& runner, int argc, char** argv) {
     if (!what.empty() && what.back() == '.') what.pop_back();
     for (auto& c : what) {
       if (c == '\n') c = ' ';
+    }
+    // The detail of `problem 'subject': detail` starts lower case (CLI11
+    // capitalises its sentences: "A subcommand is required").
+    if (what.size() > 1 && std::isupper(static_cast<unsigned char>(what[0])) &&
+        !std::isupper(static_cast<unsigned char>(what[1]))) {
+      what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
     }
     std::cerr << "usage error '" << app.get_name() << "': " << what << "\n"
               << "hint: run '" << app.get_name() << " --help'\n";

@@ -173,7 +173,9 @@ class Shipper {
     } else {
       Result<FileInfo> tinfo = fs_.Stat(o_.target);
       if (!tinfo.ok() || !tinfo->is_dir) {
-        return Status(Code::kNotFound, Problem("target not found", o_.target, "no such directory"),
+        return Status(Code::kNotFound,
+                      Problem("target not found", o_.target,
+                              tinfo.ok() ? "a file, not a directory" : "no such directory"),
                       "create the outbox or archive directory first");
       }
       AERO_RETURN_IF_ERROR(node::RefuseInsideOwnFolder(o_.data_dir, o_.target, "--to"));  // NODE-13

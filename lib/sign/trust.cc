@@ -143,7 +143,7 @@ Result<TrustSet> LoadTrustSet(Fs& fs, const std::string& flag_dir, const std::st
     Result<TrustSet> flag = LoadTrustDir(fs, flag_dir);
     if (!flag.ok()) {
       if (flag.status().code() == Code::kNotFound) {
-        return Status(Code::kUsage, Problem("trust directory not found", flag_dir),
+        return Status(Code::kUsage, Problem("trust directory not found", flag_dir, "no such directory"),
                       "give the directory that holds the trusted public keys (*.pem)");
       }
       return flag.status();

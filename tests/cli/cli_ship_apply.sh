@@ -123,7 +123,7 @@ expect_rc 2
 run "$AERODB_REPL" apply-wal -D "$R" --from "$IB" --until notanumber
 expect_rc 2
 
-test_case "an unknown command names itself (2); apply-wal -D FILE says it is a file (5)"
+test_case "an unknown command names itself (2), a missing subcommand too; apply-wal -D FILE and ship-wal --to FILE say it is a file"
 run "$AERODB_REPL" bogus
 expect_rc 2
 expect_err "usage error 'aerodb-repl': unknown command 'bogus'
@@ -131,7 +131,21 @@ hint: the commands are ship-wal, apply-wal, status, verify, snapshot, unhalt, pr
 run "$AERODB_REPL" snapshot exprot -D "$P" -o "$T/x.tar"
 expect_rc 2
 expect_err_contains "usage error 'aerodb-repl snapshot': unknown command 'exprot'"
+# A command without its subcommand names itself and lists them.
+run "$AERODB_REPL" snapshot
+expect_rc 2
+expect_err "usage error 'aerodb-repl snapshot': a subcommand is required
+hint: the commands are export, install; run 'aerodb-repl snapshot --help'"
+run "$AERODB_REPL"
+expect_rc 2
+expect_err_contains "usage error 'aerodb-repl': a subcommand is required"
+run "$AERODB_REPL" --log-level info
+expect_rc 2
+expect_err_contains "usage error 'aerodb-repl': a subcommand is required"
 echo x >"$T/afile"
+run "$AERODB_REPL" ship-wal -D "$P" --to "$T/afile"
+expect_rc 9
+expect_err_contains "target not found '$T/afile': a file, not a directory"
 run "$AERODB_REPL" apply-wal -D "$T/afile" --from "$IB"
 expect_rc 5
 expect_err "refusing to apply '$T/afile': a file, not a directory
