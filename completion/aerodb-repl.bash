@@ -11,7 +11,7 @@
 #                   choices of `TEXT:{a,b}`; nothing for numbers and text
 #   positionals     files and directories ("Positionals:": verify PATH,
 #                   snapshot install ARCHIVE)
-# Global options (before the subcommand) are skipped with their values.
+# Global options are skipped with their values, and offered at every level.
 
 _aerodb_repl_dir_opts=' -D --data-dir --to --from --archive --report-to '
 _aerodb_repl_file_opts=' -o --output --metrics '
@@ -42,7 +42,8 @@ _aerodb_repl_describe() {
         [[ $left == *' '* ]] && type=${left#* } && type=${type%% *}
         IFS=, read -ra n <<<"$names"
         _opts+=("${n[@]}")
-        if [[ $type == [A-Z{]* && $type != REQUIRED ]]; then
+        # "Excludes:" (--progress) and "REQUIRED" are notes, not value types.
+        if [[ $type == [A-Z{]* && $type != REQUIRED && $type != *: ]]; then
           for names in "${n[@]}"; do _types[$names]=$type; done
         fi
         ;;
@@ -59,6 +60,14 @@ _aerodb_repl() {
   local _npos i w s found
   COMPREPLY=()
   _aerodb_repl_describe "${path[@]}" || return 0
+  # The global options (--log-level, --progress, --s3-*, ...) are accepted
+  # before or after any subcommand (aerodb-repl(1)), but only the top
+  # level's --help lists them: kept here and offered at every level.
+  local -a _gopts=()
+  local -A _gtypes=()
+  local k
+  for k in "${_opts[@]}"; do [[ $k == --version || $k == -h || $k == --help ]] || _gopts+=("$k"); done
+  for k in "${!_types[@]}"; do _gtypes[$k]=${_types[$k]}; done
   # Walk the words before the cursor: subcommands descend, options are
   # skipped with their values.
   for ((i = 1; i < COMP_CWORD; i++)); do
@@ -72,6 +81,8 @@ _aerodb_repl() {
     if [[ -n $found ]]; then
       path+=("$w")
       _aerodb_repl_describe "${path[@]}" || return 0
+      _opts+=("${_gopts[@]}")
+      for k in "${!_gtypes[@]}"; do _types[$k]=${_gtypes[$k]}; done
     fi
   done
 

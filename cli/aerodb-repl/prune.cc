@@ -65,7 +65,7 @@ nlohmann::json ReportJson(const repl::PruneOptions& o, const repl::PruneReport& 
                         {"data_dir", r.data_dir}, {"epoch", r.epoch},
                         {"applied_commit", r.applied_commit}, {"modified_unix", r.modified_unix}};
     j["pin"] = r.pin ? nlohmann::json(*r.pin) : nlohmann::json(nullptr);
-    if (!r.ignored.empty()) j["ignored"] = r.ignored;
+    j["ignored"] = r.ignored.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.ignored);  // prune(1): null or why
     regs.push_back(j);
   }
   nlohmann::json kept = nlohmann::json::array();

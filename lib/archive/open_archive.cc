@@ -25,4 +25,18 @@ Status RefuseObjectStore(const std::string& location, const std::string& command
                 "copy the archive to a directory first (e.g. with rclone), or use verify, status, ship-wal or apply-wal");
 }
 
+Status RequireArchiveFile(Fs& fs, const std::string& path, const std::string& hint) {
+  if (IsObjectStore(path)) return Status::Ok();
+  Result<FileInfo> info = fs.Stat(path);
+  if (!info.ok()) {
+    if (info.status().code() != Code::kNotFound) return info.status();
+    return Status(Code::kNotFound, Problem("no archive", path, "no such file"), hint);
+  }
+  if (!info->is_regular) {
+    return Status(Code::kUsage, Problem("not an archive", path, info->is_dir ? "a directory" : "not a regular file"),
+                  hint);
+  }
+  return Status::Ok();
+}
+
 }  // namespace aero::archive

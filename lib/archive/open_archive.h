@@ -18,4 +18,11 @@ bool IsObjectStore(const std::string& location);
 // `command` cannot use one yet.
 Status RefuseObjectStore(const std::string& location, const std::string& command);
 
+// A snapshot archive named on the command line (install, check-history
+// --snapshot), on a file system: 9 (`no archive 'PATH': no such file`) when
+// absent, 2 (`not an archive 'PATH': a directory`) when not a regular file;
+// `hint` says what was not done. Ok for an object store's URL (its HEAD
+// comes with the read).
+Status RequireArchiveFile(Fs& fs, const std::string& path, const std::string& hint);
+
 }  // namespace aero::archive

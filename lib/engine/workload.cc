@@ -27,7 +27,8 @@ constexpr std::array<const char*, 3> kCollections = {"users", "orders", "events"
 Result<WorkloadReport> RunWorkload(ReferenceNode& node, const WorkloadOptions& opt,
                                    const std::function<void(uint64_t)>& progress) {
   if (opt.records_per_set == 0) {
-    return Status(Code::kUsage, Problem("invalid workload", "--records-per-set", "must be >= 1"));
+    return Status(Code::kUsage, Problem("invalid workload", "--records-per-set", "must be >= 1"),
+                  "give --records-per-set 1 or more (data records per write set)");
   }
   Lcg rng(opt.seed);
   // Enough keys that most puts insert early on and update later.

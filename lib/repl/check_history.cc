@@ -220,6 +220,8 @@ class SnapshotSide final : public Side {
   static Result<std::unique_ptr<Side>> Open(Fs& fs, const std::string& path) {
     auto side = std::make_unique<SnapshotSide>();
     side->label_ = path;
+    AERO_RETURN_IF_ERROR(archive::RequireArchiveFile(
+        fs, path, "give --snapshot the file that snapshot export wrote; nothing was compared"));
     AERO_ASSIGN_OR_RETURN(auto f, fs.OpenRead(path));
     snapshot::ArchiveCheck c = snapshot::ReadArchive(*f);
     if (c.state == snapshot::ArchiveState::kIoError) return c.io;

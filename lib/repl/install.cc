@@ -144,18 +144,8 @@ class Installer {
     // OBJ-20: the archive and its name there (a directory, or an object store).
     AERO_ASSIGN_OR_RETURN(object_, OpenArchiveObject(fs_, o_.archive));
     if (archive::IsObjectStore(o_.archive)) return Status::Ok();  // a HEAD at OpenArchiveFile
-    Result<FileInfo> archive_info = fs_.Stat(o_.archive);
-    if (!archive_info.ok()) {
-      if (archive_info.status().code() != Code::kNotFound) return archive_info.status();
-      return Status(Code::kNotFound, Problem("no archive", o_.archive, "no such file"),
-                    "give the file that snapshot export wrote; nothing was installed");
-    }
-    if (!archive_info->is_regular) {
-      return Status(Code::kUsage,
-                    Problem("not an archive", o_.archive,
-                            archive_info->is_dir ? "a directory" : "not a regular file"),
-                    "give the file that snapshot export wrote; nothing was installed");
-    }
+    AERO_RETURN_IF_ERROR(archive::RequireArchiveFile(
+        fs_, o_.archive, "give the file that snapshot export wrote; nothing was installed"));
     if (node::LiesInside(o_.archive, o_.data_dir)) {  // SNAP-10: the old tree's deletion takes it
       return Status(Code::kUsage,
                     Problem("refusing to install from", o_.archive,

@@ -75,6 +75,8 @@ expect_json .recovery_points 2
 expect_json .cut_commit 50
 expect_json '.registrations[0].name' r1
 expect_json '.registrations[0].pin' 120
+expect_json '.registrations[0].ignored' null
+jq -e '.registrations[0] | has("ignored")' <<<"$OUT" >/dev/null && pass || fail "registrations[0] has no ignored key: $OUT"
 expect_json '[.snapshots[].action] | join(",")' keep,keep
 expect_json '.plan == .removed' true
 run "$AERODB_REPL" prune --archive "$T/copy" --keep-snapshots 3 --json

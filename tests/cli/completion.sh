@@ -35,13 +35,19 @@ done
 test_case "aerodb-repl sh -> ship-wal"
 expect_words "ship-wal" "$(complete_words "$AERODB_REPL" sh)"
 
-test_case "aerodb-repl ship-wal --: every option of 'ship-wal --help' (a new one included)"
-want=$("$AERODB_REPL" ship-wal --help | awk '/^Options:/{on=1; next} /^[^ ]/{on=0} on && /^  -/ {print $1}' |
-  tr ',' '\n' | grep -- '^--' | sort)
-expect_words "$want" "$(complete_words "$AERODB_REPL" ship-wal --)"
-for flag in --to --json --max-segment-bytes; do
-  if grep -qx -- "$flag" <<<"$want"; then pass; else fail "'ship-wal --help' lacks $flag"; fi
+test_case "aerodb-repl ship-wal --: every option of 'ship-wal --help' and the global ones (a new one included)"
+options_of() { "$@" --help | awk '/^Options:/{on=1; next} /^[^ ]/{on=0} on && /^  -/ {print $1}' |
+  tr ',' '\n' | grep -- '^--'; }
+want=$( (options_of "$AERODB_REPL" ship-wal; options_of "$AERODB_REPL" | grep -vx -- '--help\|--version') | sort -u)
+expect_words "$want" "$(complete_words "$AERODB_REPL" ship-wal -- | sort -u)"
+for flag in --to --json --max-segment-bytes --log-level --s3-endpoint; do
+  if grep -qx -- "$flag" <<<"$want"; then pass; else fail "the options lack $flag"; fi
 done
+
+test_case "global options after a subcommand: names and their choices; --progress takes no value"
+expect_words "--log-format"$'\n'"--log-level" "$(complete_words "$AERODB_REPL" snapshot install --log-)"
+expect_words "debug" "$(complete_words "$AERODB_REPL" apply-wal --log-level d)"
+expect_words "--json" "$(complete_words "$AERODB_REPL" --progress status --j)"
 
 test_case "directories where a directory is expected"
 for words in "ship-wal -D" "ship-wal --data-dir" "ship-wal -D node-a --to" "apply-wal --from" \

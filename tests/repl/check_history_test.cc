@@ -80,6 +80,18 @@ TEST_CASE("RECOV-8 relations: identical, behind, ahead, diverged, unrelated, unp
   CHECK(r.missing.find("no digest at commit 40 in '" + (t / "arch2") + "'") != std::string::npos);
 }
 
+TEST_CASE("RECOV-8 check-history --snapshot of a directory is 2 and of a missing file 9, as snapshot install says") {
+  TempDir t;
+  MakePrimary(t / "p", 5);
+  REQUIRE(PosixFs().MakeDir(t / "dir").ok());
+  auto dir = repl::CheckHistory(PosixFs(), {Kind::kNode, t / "p"}, {Kind::kSnapshot, t / "dir"});
+  CHECK(dir.status().code() == Code::kUsage);
+  CHECK(dir.status().message() == "not an archive '" + (t / "dir") + "': a directory");
+  CHECK_FALSE(dir.status().hint().empty());
+  auto missing = repl::CheckHistory(PosixFs(), {Kind::kNode, t / "p"}, {Kind::kSnapshot, t / "none.tar"});
+  CHECK(missing.status().code() == Code::kNotFound);
+}
+
 TEST_CASE("RECOV-8 across a failover: the old primary diverged at the branch point, epochs named") {
   TempDir t;
   MakePrimary(t / "p", 20);
