@@ -18,7 +18,18 @@
 namespace aero::repl {
 
 Code NodeStatus::outcome() const {
-  if (!problems.empty()) return Code::kDamage;
+  // The most serious problem's own code, as the command that meets it
+  // answers (one judge): a damaged shipped position 1, a rival history
+  // file in the inbox 4 and another database's 5 (apply-wal's codes), an
+  // unreadable trust directory 10. Damage first, an I/O fault last, as
+  // verify orders its findings.
+  static constexpr Code kOrder[] = {Code::kDamage, Code::kDiverged, Code::kRefused, Code::kIo};
+  for (Code c : kOrder) {
+    for (const Status& p : problems) {
+      if (p.code() == c) return c;
+    }
+  }
+  if (!problems.empty()) return problems.front().code();
   return health.code();
 }
 

@@ -174,13 +174,21 @@ TEST_CASE("LOG-15 FM-47 history files in the inbox: in transit waits, invalid, f
       CHECK(f.message.find("history file in transit") == std::string::npos);
     }
   };
+  // status says it too, with apply-wal's code (it said 1 for every one).
+  auto status_says = [&](Code want) {
+    auto st = repl::GetStatus(PosixFs(), t / "rr", std::string(t / "in"));
+    REQUIRE(st.ok());
+    CHECK(st->outcome() == want);
+  };
   inbox_with(good.substr(0, 100));
+  status_says(Code::kOk);  // in transit: said, not a problem (LOG-18)
   CHECK(Apply(t / "rr", t / "in").code() == Code::kInTransit);
   CHECK(halt_code().empty());
   verify_says(Code::kInTransit);
   std::string flipped = good;
   flipped[60] = static_cast<char>(flipped[60] ^ 1);
   inbox_with(flipped);
+  status_says(Code::kDamage);
   CHECK(Apply(t / "rr", t / "in").code() == Code::kDamage);
   CHECK(halt_code() == "corrupt");
   verify_says(Code::kDamage);
@@ -188,6 +196,7 @@ TEST_CASE("LOG-15 FM-47 history files in the inbox: in transit waits, invalid, f
       good, 2, node::LoadIdentity(PosixFs(), t / "r")->system_id, "x");
   other.system_id = *history::ParseSystemId("ffffffffffffffffffffffffffffffff");
   inbox_with(history::EncodeHistoryFile(other));
+  status_says(Code::kRefused);
   CHECK(Apply(t / "rr", t / "in").code() == Code::kRefused);
   CHECK(halt_code() == "foreign");
   verify_says(Code::kRefused);
@@ -202,6 +211,7 @@ TEST_CASE("LOG-15 FM-47 history files in the inbox: in transit waits, invalid, f
   fsys::copy(t / "r2", t / "rr", fsys::copy_options::recursive);
   REQUIRE(PosixFs().MakeDir(t / "in").ok());
   WriteFile(t / "in/00000002.history", history::EncodeHistoryFile(rival));
+  status_says(Code::kDiverged);
   Status s = Apply(t / "rr", t / "in");
   CHECK(s.code() == Code::kDiverged);
   CHECK(s.message().find("epoch 2 was claimed twice") != std::string::npos);
