@@ -12,6 +12,7 @@
 #include "segment/segment.h"
 #include "repl/unhalt.h"
 #include "support/read_counting_fs.h"
+#include "sign/trust.h"
 #include "support/repl_fixture.h"
 #include "support/sign_fixture.h"
 
@@ -300,9 +301,11 @@ TEST_CASE("SIG-15 status says whether the node requires signatures") {
   CHECK(after->signatures_required);
   CHECK(after->trusted_key_ids.size() == 1);
   CHECK(after->problems.empty());
-  // A trust directory that does not load is a problem status reports (1).
+  // A trust directory that does not load is a problem status reports,
+  // with the code every command that loads it gives (SIG-4: 2).
   WriteFile(t / "r/replication/trusted-keys/bad.pem", "not a key\n");
   auto bad = repl::GetStatus(PosixFs(), t / "r", std::nullopt);
   REQUIRE(bad.ok());
-  CHECK(bad->outcome() == Code::kDamage);
+  CHECK(bad->outcome() == Code::kUsage);
+  CHECK(bad->outcome() == sign::LoadTrustSet(PosixFs(), "", t / "r").status().code());
 }
