@@ -370,6 +370,14 @@ class Applier {
       return Status::Ok();
     }
     if (F == A + 1 && h.digest_before != st.applied_digest) {  // row 9, LOG-10
+      // Judged whole first, nothing appended: a segment whose own bytes
+      // fail is damage, as verify calls the same file; only one valid in
+      // itself is another history.
+      const segment::SegmentCheck whole = segment::VerifySegment(file, &e.info);
+      if (whole.state == segment::SegmentState::kIoError) return whole.io;
+      if (whole.state == segment::SegmentState::kCorrupt) {
+        return gate_ ? gate_->NotTheSignedFile(e.name, whole.detail) : Corrupt(e, whole.detail);
+      }
       return Diverged(e, A, h.digest_before, st.applied_digest);
     }
     if (h.epoch > st.epoch) AERO_RETURN_IF_ERROR(SwitchTo(h.epoch));  // LOG-20, at A = b_S

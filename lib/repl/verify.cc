@@ -530,14 +530,6 @@ SegmentSummary VerifyOpenedSegment(Result<std::unique_ptr<ReadableFile>> file, c
   }
   switch (c.state) {
     case segment::SegmentState::kValid:
-      // Commit 1 starts from H(0) of the segment's own system id (HIST-1).
-      if (c.header.first_commit == 1 &&
-          c.header.digest_before != history::SeedDigest(c.header.system_id)) {
-        report->findings.push_back(MakeFinding(Severity::kDamage, "digest", path,
-                                        Problem("corrupt segment", path,
-                                                "digest_before of commit 1 is not H(0) of its "
-                                                "system id")));
-      }
       break;
     case segment::SegmentState::kInTransit:
       report->findings.push_back(MakeFinding(Severity::kInTransit, "in-transit", path,

@@ -5,6 +5,7 @@
 
 #include "common/coding.h"
 #include "common/crc32.h"
+#include "history/digest.h"
 
 namespace aero::segment {
 
@@ -78,6 +79,10 @@ DecodedHeader DecodeHeader(std::string_view b) {
     // Corrupt at once: a header that claims 2^60 bytes is never "in transit".
     out.corrupt = "larger than the largest segment (body " + std::to_string(h.body_size) +
                   " bytes, at most " + std::to_string(kMaxSegmentBodyBytes) + ")";
+  } else if (h.first_commit == 1 && h.digest_before != history::SeedDigest(h.system_id)) {
+    // Check 6 (HIST-1): every history starts at H(0) of its system id, so
+    // this is damage for every reader, never a divergence.
+    out.corrupt = "digest_before of commit 1 is not H(0) of its system id";
   }
   return out;
 }

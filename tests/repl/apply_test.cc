@@ -380,6 +380,78 @@ TEST_CASE("row 9 LOG-10 a next segment whose digest_before is not ours diverges"
   CHECK(StateOf(t / "r").applied_commit == 25);
 }
 
+TEST_CASE("row 9 LOG-10 a next segment that is damaged as well as not ours is damage (1), as verify says") {
+  TempDir t;
+  MakePrimary(t / "p", 20, 1);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  Write(t / "p", 5, 10);
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  std::string next;
+  for (const std::string& n : Segments(t / "out")) {
+    if (segment::ParseSegmentName(n)->first_commit == 21) next = n;
+  }
+  REQUIRE(!next.empty());
+  // Its digest_before rewritten, header CRC and seal made again: the body
+  // no longer chains to its digest_after.
+  const std::string bytes = ReadFile(t / "out" / next);
+  auto f = PosixFs().OpenRead(t / "out" / next);
+  REQUIRE(f.ok());
+  segment::SegmentCheck c = segment::CheckSegmentHeader(**f, nullptr);
+  REQUIRE(c.state == segment::SegmentState::kValid);
+  REQUIRE_FALSE(c.header.compressed());
+  segment::SegmentHeader h = c.header;
+  h.digest_before[0] ^= 1;
+  const std::string header = segment::EncodeHeader(h);
+  const std::string forged = header + bytes.substr(192, bytes.size() - 192 - 40) + "AEROEND\n" +
+                             std::string(reinterpret_cast<const char*>(Sha256::Of(header).data()), 32);
+  WriteFile(t / "out" / next, forged);
+  auto v = repl::Verify(PosixFs(), t / "out" / next, {});
+  REQUIRE(v.ok());
+  CHECK(v->outcome() == Code::kDamage);
+  const uint64_t wal_before = StateOf(t / "r").applied_wal_offset;
+  Status s = Apply(t / "r", t / "out");
+  CHECK(s.code() == Code::kDamage);
+  CHECK(s.message().find("corrupt segment '" + (t / "out") + "/" + next) == 0);
+  CHECK(HaltCode(t / "r") == "corrupt");
+  CHECK(StateOf(t / "r").applied_commit == 20);
+  CHECK(fsys::file_size(t / "r/wal/wal.log") == wal_before);  // nothing appended
+}
+
+TEST_CASE("SEG-4 check 6 a segment from commit 1 whose digest_before is not H(0) is corrupt for verify and for a bootstrap alike") {
+  TempDir t;
+  MakePrimary(t / "p", 3, 1);
+  REQUIRE(PosixFs().MakeDir(t / "src").ok());
+  REQUIRE(Ship(t / "p", t / "src").ok());
+  const std::string name = Segments(t / "src").at(0);
+  const std::string bytes = ReadFile(t / "src" / name);
+  auto f = PosixFs().OpenRead(t / "src" / name);
+  REQUIRE(f.ok());
+  segment::SegmentHeader h = segment::CheckSegmentHeader(**f, nullptr).header;
+  REQUIRE(h.first_commit == 1);
+  for (int edit = 0; edit < 2; ++edit) {
+    CAPTURE(edit);
+    segment::SegmentHeader e = h;
+    if (edit == 0) e.digest_before[5] ^= 0x20;  // the digest alone
+    if (edit == 1) e.system_id.bytes[0] ^= 0x20;  // another system id, the old H(0)
+    const std::string header = segment::EncodeHeader(e);
+    const std::string forged = header + bytes.substr(192, bytes.size() - 192 - 40) + "AEROEND\n" +
+                               std::string(reinterpret_cast<const char*>(Sha256::Of(header).data()), 32);
+    fsys::remove_all(t / "in");
+    fsys::remove_all(t / "r");
+    REQUIRE(PosixFs().MakeDir(t / "in").ok());
+    WriteFile(t / "in" / name, forged);
+    auto v = repl::Verify(PosixFs(), t / "in", {});
+    REQUIRE(v.ok());
+    CHECK(v->outcome() == Code::kDamage);
+    Status s = Apply(t / "r", t / "in");
+    CHECK(s.code() == Code::kDamage);
+    CHECK(s.message().find("digest_before of commit 1 is not H(0) of its system id") != std::string::npos);
+    CHECK_FALSE(fsys::exists(t / "r"));
+  }
+}
+
 TEST_CASE("row 10 LOG-7 a gap stops with exit 3 naming the missing CommitIds") {
   TempDir t;
   Setup(t, 80);
