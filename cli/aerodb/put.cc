@@ -1,8 +1,11 @@
-// aerodb put -D DIR COLLECTION/ID JSON: one write set (Insert or Update + commit).
+// aerodb put -D DIR COLLECTION/ID JSON|-: one write set (Insert or Update + commit).
 #include "cli/aerodb/commands.h"
 #include "common/fs.h"
 #include "engine/reference_node.h"
 #include "node/store.h"
+#include "wal/record_format.h"
+
+#include <cstdio>
 
 namespace aero::cli {
 namespace {
@@ -15,11 +18,36 @@ struct Options {
   bool json = false;
 };
 
+// `-`: the document from standard input, for one larger than a command
+// line holds (the kernel's 128 KiB per argument); at most what one record
+// can carry (REC-2).
+Result<std::string> ReadBody(const std::string& arg, const std::string& name) {
+  if (arg != "-") return arg;
+  std::string text;
+  char buf[64 * 1024];
+  for (;;) {
+    const size_t n = std::fread(buf, 1, sizeof buf, stdin);
+    text.append(buf, n);
+    if (text.size() > wal::kMaxRecordBytes) {
+      return Status(Code::kUsage, Problem("document too large", name, "more than a record holds (64 MiB)"),
+                    "store it in smaller documents");
+    }
+    if (n < sizeof buf) break;
+  }
+  if (std::ferror(stdin)) {
+    return Status(Code::kIo, Problem("cannot read", "standard input", "read error"),
+                  "pipe the document in again");
+  }
+  return text;
+}
+
 int Run(const Options& o) {
   engine::Op op;
   Status s = ParseDocName(o.name, &op.collection, &op.id);
   if (!s.ok()) return Fail(s, o.json);
-  nlohmann::json body = nlohmann::json::parse(o.body, nullptr, false);
+  Result<std::string> text = ReadBody(o.body, o.name);
+  if (!text.ok()) return Fail(text.status(), o.json);
+  nlohmann::json body = nlohmann::json::parse(*text, nullptr, false);
   if (body.is_discarded()) {
     return Fail(Status(Code::kUsage, Problem("invalid JSON", o.name, "the document body does not parse"),
                        "quote the body for the shell, e.g. '{\"name\":\"Zoe\"}'"),
@@ -53,7 +81,8 @@ void SetupPut(CLI::App& app, Runner& runner) {
   CLI::App* sub = app.add_subcommand("put", "insert or replace a document (primary only)");
   AddDataDir(sub, &o->dir);
   sub->add_option("name", o->name, "COLLECTION/ID")->required();
-  sub->add_option("body", o->body, "the whole document, as JSON")->required();
+  sub->add_option("body", o->body, "the whole document, as JSON; - reads it from standard input")
+      ->required();
   AddJson(sub, &o->json);
   sub->callback([o, &runner] { runner.run = [o] { return node_put_cmd::Run(*o); }; });
 }

@@ -98,7 +98,10 @@ Status Permit(const Authority& a, Operation op, const std::string& dir) {
         return Refuse(Code::kRefused,
                       Problem("refusing to promote", dir,
                               "already the primary of epoch " + std::to_string(a.epoch)),
-                      "nothing to do", "isprimary");
+                      "the node is a primary already (a promote re-run after it completed "
+                      "ends here too): ship from it with ship-wal; 'aerodb-repl status' shows "
+                      "its epoch",
+                      "isprimary");
       }
       break;
     case Operation::kRejoin:

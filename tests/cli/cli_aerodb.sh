@@ -55,6 +55,19 @@ expect_rc 9
 expect_err "no such document 'users/u1'
 hint: nothing was written"
 
+test_case "put - reads the document from standard input: one larger than a command line holds"
+python3 -c 'import json; print(json.dumps({"blob": "x" * 300000}))' >"$T/big.json"
+D2=$T/db-stdin
+"$AERODB" init -D "$D2" >/dev/null
+run bash -c '"$0" put -D "$1" docs/big - --json <"$2"' "$AERODB" "$D2" "$T/big.json"
+expect_rc 0
+expect_json .operation insert
+"$AERODB" get -D "$D2" docs/big 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["blob"] == "x" * 300000 else 1)' &&
+  pass || fail "the document read back differs"
+run bash -c 'printf "{not json" | "$0" put -D "$1" docs/bad -' "$AERODB" "$D2"
+expect_rc 2
+expect_err_contains "invalid JSON 'docs/bad'"
+
 test_case "bad input: invalid JSON and names are usage errors (2)"
 run "$AERODB" put -D "$D" users/u2 '{not json'
 expect_rc 2
