@@ -13,6 +13,8 @@
 #include "engine/workload.h"
 #include "segment/segment.h"
 #include "segment/segment_format.h"
+#include "segment/segment_reader.h"
+#include "common/sha256.h"
 #include "repl/status.h"
 #include "repl/unhalt.h"
 #include "repl/verify.h"
