@@ -588,7 +588,7 @@ TEST_CASE("SNAP-8 FM-39 export archives a schema named beyond ASCII whatever the
     REQUIRE(Install(r, a).ok());
     CHECK(ReadFile(r + "/metadata/schemas/caf\xc3\xa9.json") == "{\"x\":1}");
   }
-  for (const std::string bad : {std::string("bad\xff.json"), std::string("a\x1b[2J.json")}) {
+  for (const std::string& bad : {std::string("bad\xff.json"), std::string("a\x1b[2J.json")}) {
     CAPTURE(bad);
     const std::string f = t / "p/metadata/schemas" / bad;
     WriteFile(f, "{}");
