@@ -1,6 +1,7 @@
 // aerodb put -D DIR COLLECTION/ID JSON|-: one write set (Insert or Update + commit).
 #include "cli/aerodb/commands.h"
 #include "common/fs.h"
+#include "common/json_depth.h"
 #include "engine/reference_node.h"
 #include "node/store.h"
 #include "wal/record_format.h"
@@ -47,6 +48,16 @@ int Run(const Options& o) {
   if (!s.ok()) return Fail(s, o.json);
   Result<std::string> text = ReadBody(o.body, o.name);
   if (!text.ok()) return Fail(text.status(), o.json);
+  // Dumping a parsed value recurses once per level (common/json_depth.h):
+  // a document nested deeper than any real one is refused before parsing.
+  constexpr size_t kMaxDocumentDepth = 1000;
+  if (JsonDepth(*text) > kMaxDocumentDepth) {
+    return Fail(Status(Code::kUsage,
+                       Problem("document too deep", o.name,
+                               "nested more than " + std::to_string(kMaxDocumentDepth) + " levels"),
+                       "flatten the document"),
+                o.json);
+  }
   nlohmann::json body = nlohmann::json::parse(*text, nullptr, false);
   if (body.is_discarded()) {
     return Fail(Status(Code::kUsage, Problem("invalid JSON", o.name, "the document body does not parse"),

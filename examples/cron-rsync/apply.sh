@@ -94,14 +94,23 @@ if [ "$rc" = 3 ]; then
   if [ -n "$need" ]; then
     now=$(date +%s) since=
     if [ -f "$gap_file" ] && read -r was at <"$gap_file" && [ "$was" = "$need" ]; then since=$at; fi
-    [ -n "$since" ] || { since=$now; echo "$need $now" >"$gap_file" 2>/dev/null || true; }
+    if [ -z "$since" ]; then
+      since=$now
+      # Replaced whole (temp, rename): a run that reads it never sees half.
+      if ! { echo "$need $now" >"$gap_file.tmp" && mv -f "$gap_file.tmp" "$gap_file"; } 2>/dev/null; then
+        echo "apply.sh: cannot remember the gap in '$gap_file': it will be paged only when the inbox starts past it" >&2
+      fi
+    fi
     if [ $((now - since)) -ge "$GAP_PAGE_SECONDS" ]; then
       echo "apply-wal failed '$REPLICA': exit 3 (gap), commit $need has been missing from '$INBOX' for $(((now - since) / 60)) minute(s) while later segments are there" >&2
       echo "hint: find the segment holding commit $need (the outbox, the transfer's log); if the primary checkpointed those commits before shipping them, rebuild the replica with 'aerodb-repl snapshot install'" >&2
       exit 3
     fi
   fi
-else
+elif [ "$rc" = 0 ] || [ "$rc" = waiting-for-first ]; then
+  # Applied (or nothing to apply yet): no gap. A run that was refused (7:
+  # another run holds the replica) or waits for a copy (8) says nothing
+  # about the gap, so it keeps the time the gap was first seen.
   rm -f "$gap_file"
 fi
 case $rc in

@@ -12,7 +12,9 @@ Status PlaceNewTree(Fs& fs, const std::string& tmp, const std::string& dir, std:
   // someone wrote it meanwhile. Its content is not ours to replace.
   // An empty directory there (rename replaces it) means the rename failed
   // for another reason: the file system's, reported as it is.
-  Result<FileInfo> now = fs.Stat(dir);
+  // LStat: a symlink put there is taken too, never followed to an empty
+  // directory (the rename cannot replace it: ENOTDIR, which reads as 9).
+  Result<FileInfo> now = fs.LStat(dir);
   bool taken = now.ok() && !now->is_dir;
   if (now.ok() && now->is_dir) {
     Result<std::vector<DirEntry>> entries = fs.ListDir(dir);
@@ -20,6 +22,11 @@ Status PlaceNewTree(Fs& fs, const std::string& tmp, const std::string& dir, std:
   }
   (void)RemoveTree(fs, tmp);
   if (!taken) return moved;
+  if (now->is_symlink) {
+    return Status(Code::kRefused,
+                  Problem(std::string(verb), dir, "a symbolic link, which a new node cannot replace"),
+                  "give the directory's real path (readlink -f)");
+  }
   return Status(Code::kRefused,
                 Problem(std::string(verb), dir,
                         now->is_dir ? "the directory is not empty any more: something wrote into it "

@@ -374,9 +374,12 @@ class Applier {
       // fail is damage, as verify calls the same file; only one valid in
       // itself is another history.
       const segment::SegmentCheck whole = segment::VerifySegment(file, &e.info);
-      if (whole.state == segment::SegmentState::kIoError) return whole.io;
-      if (whole.state == segment::SegmentState::kCorrupt) {
-        return gate_ ? gate_->NotTheSignedFile(e.name, whole.detail) : Corrupt(e, whole.detail);
+      switch (whole.state) {
+        case segment::SegmentState::kIoError: return whole.io;
+        case segment::SegmentState::kInTransit: return InTransit(e, whole.detail);  // as verify says
+        case segment::SegmentState::kCorrupt:
+          return gate_ ? gate_->NotTheSignedFile(e.name, whole.detail) : Corrupt(e, whole.detail);
+        case segment::SegmentState::kValid: break;
       }
       return Diverged(e, A, h.digest_before, st.applied_digest);
     }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "archive/open_archive.h"
+#include "common/escape.h"
 #include "common/file_util.h"
 #include "common/sha256.h"
 #include "crypto/encrypted_file.h"
@@ -308,7 +309,7 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
     if (std::string why; !snapshot::IsSafeMemberPath(s.member, &why)) {
       return Status(Code::kDamage,
                     Problem("cannot export", s.file,
-                            "its member path '" + s.member + "' is not allowed in an archive (" + why + ")"),
+                            "its member path '" + Escaped(s.member) + "' is not allowed in an archive (" + why + ")"),
                     "nothing was written; rename the file (member paths are UTF-8 text without "
                     "control characters) or move it out of the node's directory, then re-run");
     }

@@ -23,8 +23,16 @@ Code NodeStatus::outcome() const {
   // file in the inbox 4 and another database's 5 (apply-wal's codes), an
   // unreadable trust directory 10. Damage first, an I/O fault last, as
   // verify orders its findings.
-  static constexpr Code kOrder[] = {Code::kDamage, Code::kDiverged, Code::kRefused, Code::kIo};
+  // A halt or a fence (6, 5: an operator must act) outranks an I/O fault
+  // or a bad trust entry, which would read as "retry" or "fix the command".
+  static constexpr Code kOrder[] = {Code::kDamage, Code::kDiverged, Code::kRefused};
   for (Code c : kOrder) {
+    for (const Status& p : problems) {
+      if (p.code() == c) return c;
+    }
+  }
+  if (!health.ok()) return health.code();
+  for (Code c : {Code::kIo, Code::kUsage}) {
     for (const Status& p : problems) {
       if (p.code() == c) return c;
     }

@@ -400,7 +400,8 @@ class DataDirVerifier {
                             std::to_string(acknowledged) + " (commit " +
                             std::to_string(state_->applied_commit) +
                             ") were appended but never acknowledged");
-    f.hint = "nothing to do: the next apply-wal drops them and applies those write sets again";
+    f.hint = "nothing to do: the next command that opens the replica for writing drops them "
+             "(apply-wal, unhalt; NODE-4, NODE-5)";
     report_->findings.push_back(f);
   }
 

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/async_sha256.h"
+#include "common/escape.h"
 #include "common/background_writer.h"
 #include "common/crc32.h"
 #include "common/preallocated.h"
@@ -620,7 +621,7 @@ ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
                      ")");
     }
     std::string why;
-    if (!IsSafeMemberPath(path, &why)) return corrupt("member '" + path + "': " + why);
+    if (!IsSafeMemberPath(path, &why)) return corrupt("member '" + Escaped(path) + "': " + why);
     if (i >= m.members.size()) return corrupt("member '" + path + "' is not listed in the manifest");
     const Member& want = m.members[i];
     if (path != want.path) {

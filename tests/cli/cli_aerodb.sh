@@ -67,6 +67,11 @@ expect_json .operation insert
 run bash -c 'printf "{not json" | "$0" put -D "$1" docs/bad -' "$AERODB" "$D2"
 expect_rc 2
 expect_err_contains "invalid JSON 'docs/bad'"
+# Nested 200,000 deep (dumping it would overflow the stack): 2, not a crash.
+python3 -c 'print("[" * 200000 + "]" * 200000)' >"$T/deep.json"
+run bash -c '"$0" put -D "$1" docs/deep - <"$2"' "$AERODB" "$D2" "$T/deep.json"
+expect_rc 2
+expect_err_contains "document too deep 'docs/deep': nested more than 1000 levels"
 
 test_case "bad input: invalid JSON and names are usage errors (2)"
 run "$AERODB" put -D "$D" users/u2 '{not json'

@@ -90,7 +90,7 @@ TEST_CASE("MODEL-9 Permit: the refusal messages of the model's table") {
   a.halt.reset();
   a.role = Role::kPrimary;
   CHECK(Permit(a, Operation::kPromote, "D").ToString() ==
-        "refusing to promote 'D': already the primary of epoch 1\nhint: nothing to do");
+        "refusing to promote 'D': already the primary of epoch 1\nhint: the node is a primary already (a promote re-run after it completed ends here too): ship from it with ship-wal; 'aerodb-repl status' shows its epoch");
   CHECK(Permit(a, Operation::kPromote, "D").reason() == "isprimary");
   a.fenced = Fenced{2, 10, "/arch"};
   CHECK(Permit(a, Operation::kShip, "D").message() ==

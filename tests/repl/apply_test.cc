@@ -150,6 +150,15 @@ TEST_CASE("FM-38 a bootstrap or an init that finds DIR filled at its final renam
       CHECK(e.path().filename().string().find(".tmp") == std::string::npos);  // removed
     }
   }
+  // A DIR that is a symlink to an empty directory: the rename cannot
+  // replace a link (ENOTDIR, which read as 9, "names nothing that exists").
+  fsys::create_directory(t / "empty");
+  fsys::create_directory_symlink(t / "empty", t / "link");
+  Status s = Apply(t / "link", t / "out");
+  CHECK(s.code() == Code::kRefused);
+  CHECK(s.message() == "refusing to create the replica '" + (t / "link") +
+                           "': a symbolic link, which a new node cannot replace");
+  CHECK(fsys::is_empty(t / "empty"));
 }
 
 TEST_CASE("LOG-16 a bootstrap that applies no write set creates nothing") {
@@ -419,6 +428,15 @@ TEST_CASE("row 9 LOG-10 a next segment that is damaged as well as not ours is da
   CHECK(HaltCode(t / "r") == "corrupt");
   CHECK(StateOf(t / "r").applied_commit == 20);
   CHECK(fsys::file_size(t / "r/wal/wal.log") == wal_before);  // nothing appended
+  // The same file still being copied (a preallocating transport: its last
+  // 16 bytes zero): in transit for both, never diverged.
+  REQUIRE(repl::Unhalt(PosixFs(), t / "r", "test", nullptr).ok());
+  std::string copying = forged;
+  std::fill(copying.end() - 16, copying.end(), '\0');
+  WriteFile(t / "out" / next, copying);
+  CHECK(repl::Verify(PosixFs(), t / "out" / next, {})->outcome() == Code::kInTransit);
+  CHECK(Apply(t / "r", t / "out").code() == Code::kInTransit);
+  CHECK(HaltCode(t / "r").empty());
 }
 
 TEST_CASE("SEG-4 check 6 a segment from commit 1 whose digest_before is not H(0) is corrupt for verify and for a bootstrap alike") {

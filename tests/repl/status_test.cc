@@ -308,4 +308,10 @@ TEST_CASE("SIG-15 status says whether the node requires signatures") {
   REQUIRE(bad.ok());
   CHECK(bad->outcome() == Code::kUsage);
   CHECK(bad->outcome() == sign::LoadTrustSet(PosixFs(), "", t / "r").status().code());
+  // A halt outranks it: the operator must act, not fix a command line.
+  WriteFile(t / "r/replication/halt.json",
+            "{\"format\":1,\"code\":\"corrupt\",\"commit\":1,\"detail\":\"d\",\"subject\":\"s\"}\n");
+  auto halted = repl::GetStatus(PosixFs(), t / "r", std::nullopt);
+  REQUIRE(halted.ok());
+  CHECK(halted->outcome() == Code::kHalted);
 }
