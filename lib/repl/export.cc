@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "archive/open_archive.h"
+#include "common/crc32.h"
 #include "common/escape.h"
 #include "common/file_util.h"
 #include "common/sha256.h"
@@ -89,9 +90,11 @@ class HashedSource final : public ReadableFile {
                     "the node changed while exporting; re-run");
     }
     if (sha_) sha_->Update(std::string_view(buf, got));
+    crc_ = Crc32(std::string_view(buf, got), crc_);
     done_ += got;
     return got;
   }
+  uint32_t crc() const { return crc_; }
   Status Seek(uint64_t off) override {
     return off == done_ ? Status::Ok() : Status(Code::kInternal, "cannot seek in an export source");
   }
@@ -114,6 +117,7 @@ class HashedSource final : public ReadableFile {
   std::unique_ptr<ReadableFile> f_;
   const Source& s_;
   Sha256* sha_;
+  uint32_t crc_ = 0;  // SNAP-6: for AeroDB's own checksums
   uint64_t done_ = 0;
 };
 
@@ -318,6 +322,9 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
   // Pass 1: sizes and SHA-256 for the manifest, and the content checks
   // (SNAP-14). The lock keeps the files still.
   uint64_t total = 0;
+  snapshot::AeroDbManifestCheck aerodb(m);  // SNAP-6: what install will check, before it is written
+  std::vector<std::string> member_paths;
+  for (const Source& s : sources) member_paths.push_back(s.member);
   for (const Source& s : sources) {
     // SNAP-15: the WAL member is bound by the chain its content check
     // computes; every other member by its SHA-256.
@@ -331,11 +338,25 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
     Status content = s.member == "wal/wal.log"      ? snapshot::CheckWalMember(&in, s.size, m)
                      : snapshot::IsStorageMember(s.member, m) ? snapshot::CheckStorageMember(&in)
                                                               : Status::Ok();
+    if (content.ok() && aerodb.IsManifest(s.member)) {
+      std::string text(static_cast<size_t>(std::min<uint64_t>(s.size, 1u << 20)), '\0');
+      size_t got = 0;
+      while (content.ok() && got < text.size()) {
+        Result<size_t> n = in.Read(text.data() + got, text.size() - got);
+        if (!n.ok()) content = n.status();
+        else if (*n == 0) break;
+        else got += *n;
+      }
+      text.resize(got);
+      if (content.ok()) content = aerodb.Read(text, member_paths);
+    }
     if (content.ok()) content = in.Drain();
+    if (content.ok()) content = aerodb.CheckCrc(s.member, in.crc());
     if (content.code() == Code::kDamage) {
-      // CheckWalMember's details name the member already.
-      const std::string detail =
-          s.member == "wal/wal.log" ? content.message() : s.member + ": " + content.message();
+      // CheckWalMember's and AeroDbManifestCheck's details name the member already.
+      const std::string detail = content.message().rfind(s.member, 0) == 0
+                                     ? content.message()
+                                     : s.member + ": " + content.message();
       if (node && s.member == "wal/wal.log") {
         // LOG-22, as ship-wal: the acknowledged WAL is damaged; the node
         // stops accepting writes until an operator looks.

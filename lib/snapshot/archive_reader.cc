@@ -256,12 +256,6 @@ std::string MemberPath(archive_entry* e) {
   return raw ? raw : "";
 }
 
-// True when `j` (an object) has `key` as a string equal to `want`; never throws.
-bool JsonStringIs(const nlohmann::json& j, const char* key, const std::string& want) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_string() && it->get_ref<const std::string&>() == want;
-}
-
 std::string Crc32Text(uint32_t crc) {
   char buf[20];
   std::snprintf(buf, sizeof buf, "crc32:%08x", crc);
@@ -269,6 +263,63 @@ std::string Crc32Text(uint32_t crc) {
 }
 
 }  // namespace
+
+AeroDbManifestCheck::AeroDbManifestCheck(const Manifest& m) : m_(m) {
+  if (m.base_snapshot) {
+    snap_dir_ = "snapshots/" + *m.base_snapshot + "/";
+    manifest_path_ = snap_dir_ + "manifest.json";
+  }
+}
+
+bool AeroDbManifestCheck::IsManifest(const std::string& path) const {
+  return !manifest_path_.empty() && path == manifest_path_;
+}
+
+Status AeroDbManifestCheck::Read(const std::string& text, const std::vector<std::string>& member_paths) {
+  auto bad = [&](const std::string& why) { return Status(Code::kDamage, manifest_path_ + ": " + why); };
+  // Typed reads only: a hostile manifest.json must be damage, never an
+  // exception (a string or null) or a float cast out of range (4e99).
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  const auto boundary = j.is_object() ? j.find("commit_boundary") : j.end();
+  if (boundary == j.end() || !boundary->is_number_unsigned() ||
+      boundary->get<uint64_t>() != m_.base_commit) {
+    return bad("commit_boundary is not the base commit");
+  }
+  const auto storage = j.find("storage_checksum");
+  if (storage == j.end() || !storage->is_string()) return bad("no storage_checksum");
+  storage_checksum_ = storage->get<std::string>();
+  const auto sums = j.find("schema_checksums");
+  if (sums != j.end() && !sums->is_object()) return bad("schema_checksums is not an object");
+  if (sums != j.end()) {
+    for (const auto& [name, sum] : sums->items()) {
+      if (!sum.is_string()) return bad("the checksum of schema '" + name + "' is not a string");
+      // Every schema AeroDB recorded is in the archive: a replica without
+      // one fails its own verify (a trial installed one).
+      const std::string member = snap_dir_ + "schemas/" + name;
+      if (std::find(member_paths.begin(), member_paths.end(), member) == member_paths.end()) {
+        return bad("it records schema '" + name + "', which the archive does not hold");
+      }
+      schemas_.emplace_back(name, sum.get<std::string>());
+    }
+  }
+  read_ = true;
+  return Status::Ok();
+}
+
+Status AeroDbManifestCheck::CheckCrc(const std::string& path, uint32_t crc) const {
+  if (!read_) return Status::Ok();
+  const std::string got = Crc32Text(crc);
+  auto differs = [&] { return Status(Code::kDamage, path + ": CRC-32 differs from AeroDB's manifest"); };
+  if (path == snap_dir_ + "storage.dat") return storage_checksum_ == got ? Status::Ok() : differs();
+  if (path.rfind(snap_dir_ + "schemas/", 0) == 0) {
+    const std::string name = path.substr(snap_dir_.size() + 8);
+    for (const auto& [n, sum] : schemas_) {
+      if (n == name) return sum == got ? Status::Ok() : differs();
+    }
+    return differs();  // a schema AeroDB did not record
+  }
+  return Status::Ok();
+}
 
 Status CheckHistoryMember(ReadableFile* member, const Member& want, const Manifest& m) {
   if (want.size > history::kMaxHistoryFileBytes) {
@@ -437,8 +488,7 @@ ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
     MemberOutcome done;
   };
   std::deque<Pending> pending;
-  const std::string* snap_dir_ptr = nullptr;
-  nlohmann::json aerodb_manifest;
+  std::optional<AeroDbManifestCheck> aerodb;  // SNAP-6, once the manifest decoded
   // One member's outcome, with the checks against AeroDB's manifest; false
   // (and `c` set) on a problem that ends the pass: any problem, unless
   // options.all_findings lists damage in the member's bytes and goes on.
@@ -446,20 +496,7 @@ ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
     MemberOutcome r = p.worker.valid() ? p.worker.get() : std::move(p.done);
     const std::string& path = p.want->path;
     Status content = r.content;
-    if (content.ok() && aerodb_manifest.is_object()) {
-      const std::string& snap_dir = *snap_dir_ptr;
-      if (path == snap_dir + "storage.dat" &&
-          !JsonStringIs(aerodb_manifest, "storage_checksum", Crc32Text(r.crc))) {
-        content = Status(Code::kDamage, path + ": CRC-32 differs from AeroDB's manifest");
-      } else if (path.rfind(snap_dir + "schemas/", 0) == 0) {
-        const std::string name = path.substr(snap_dir.size() + 8);
-        const auto sums = aerodb_manifest.find("schema_checksums");
-        if (sums == aerodb_manifest.end() || !sums->is_object() ||
-            !JsonStringIs(*sums, name.c_str(), Crc32Text(r.crc))) {
-          content = Status(Code::kDamage, path + ": CRC-32 differs from AeroDB's manifest");
-        }
-      }
-    }
+    if (content.ok() && aerodb) content = aerodb->CheckCrc(path, r.crc);
     if (!content.ok()) {
       if (content.code() == Code::kIo) {
         io_error(content);
@@ -573,9 +610,7 @@ ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
   const bool plain = !src.zstd() && file.SupportsReadAt();
 
   // AeroDB's own manifest, read before the files it covers (they sort after it).
-  const std::string snap_dir =
-      m.base_snapshot ? "snapshots/" + *m.base_snapshot + "/" : std::string();
-  snap_dir_ptr = &snap_dir;
+  aerodb.emplace(m);
   for (size_t i = 0;; ++i) {
     rc = archive_read_next_header(a, &e);
     if (rc == ARCHIVE_EOF) {
@@ -634,7 +669,7 @@ ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
                      " where the manifest says " + std::to_string(want.size));
     }
     last_end = padded_end(want.size);
-    const bool aerodb_manifest_member = !snap_dir.empty() && path == snap_dir + "manifest.json";
+    const bool aerodb_manifest_member = aerodb->IsManifest(path);
     if (aerodb_manifest_member && want.size > (1u << 20)) {
       return corrupt(path + ": larger than 1 MiB");
     }
@@ -683,15 +718,10 @@ ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
           if (*n == 0) break;
           text.append(buf, *n);
         }
-        aerodb_manifest = nlohmann::json::parse(text, nullptr, false);
-        // Typed reads only: a hostile manifest.json must be damage, never an
-        // exception (a string or null) or a float cast out of range (4e99).
-        const auto boundary = aerodb_manifest.is_object() ? aerodb_manifest.find("commit_boundary")
-                                                          : aerodb_manifest.end();
-        if (p.done.content.ok() &&
-            (boundary == aerodb_manifest.end() || !boundary->is_number_unsigned() ||
-             boundary->get<uint64_t>() != m.base_commit)) {
-          p.done.content = Status(Code::kDamage, path + ": commit_boundary is not the base commit");
+        if (p.done.content.ok()) {
+          std::vector<std::string> paths;
+          for (const Member& e : m.members) paths.push_back(e.path);
+          p.done.content = aerodb->Read(text, paths);
         }
       }
       if (p.done.content.ok()) {

@@ -83,4 +83,31 @@ Status CheckStorageMember(ReadableFile* member);
 Status CheckHistoryMember(ReadableFile* member, const Member& want, const Manifest& m);
 bool IsStorageMember(const std::string& path, const Manifest& m);
 
+// SNAP-6: the checks against AeroDB's own manifest.json of the archive's
+// base snapshot (`snapshots/<base>/`): its commit_boundary is the base
+// commit, every schema its schema_checksums names is a member, and
+// storage.dat's and each schema's CRC-32 are the ones it records.
+// ReadArchive runs them as the members stream past; export runs them in its
+// pass 1 (SNAP-14), so it never writes an archive that install refuses.
+class AeroDbManifestCheck {
+ public:
+  explicit AeroDbManifestCheck(const Manifest& m);
+  // Whether `path` is AeroDB's manifest.json of the base snapshot.
+  bool IsManifest(const std::string& path) const;
+  // Its text, when that member is read, and every member path of the
+  // archive: kDamage naming it when it does not say what the archive holds.
+  Status Read(const std::string& text, const std::vector<std::string>& member_paths);
+  // A member's CRC-32, once manifest.json was read: kDamage naming the
+  // member when it differs from AeroDB's record.
+  Status CheckCrc(const std::string& path, uint32_t crc) const;
+
+ private:
+  const Manifest& m_;
+  std::string snap_dir_;  // "snapshots/<base>/", empty without a base
+  std::string manifest_path_;
+  std::string storage_checksum_;                  // "crc32:xxxxxxxx"
+  std::vector<std::pair<std::string, std::string>> schemas_;  // name, "crc32:..."
+  bool read_ = false;
+};
+
 }  // namespace aero::snapshot

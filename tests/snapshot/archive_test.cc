@@ -1866,9 +1866,9 @@ TEST_CASE("SNAP-12 an AeroDB manifest.json with a field of the wrong type is dam
                         Case{"\"commit_boundary\": 40", "\"commit_boundary\": null", "commit_boundary is not the base commit"},
                         Case{"\"commit_boundary\": 40", "\"commit_boundary\": -40", "commit_boundary is not the base commit"},
                         Case{"\"commit_boundary\": 40", "\"commit_boundary\": 4e99", "commit_boundary is not the base commit"},
-                        Case{"\"storage_checksum\": \"", "\"storage_checksum\": 7, \"x\": \"", "storage.dat: CRC-32 differs from AeroDB's manifest"},
-                        Case{"\"schema_checksums\": {", "\"schema_checksums\": 7, \"y\": {", "schemas/s.json: CRC-32 differs"},
-                        Case{"\"s.json\": \"", "\"s.json\": 7, \"z\": \"", "schemas/s.json: CRC-32 differs"}}) {
+                        Case{"\"storage_checksum\": \"", "\"storage_checksum\": 7, \"x\": \"", "manifest.json: no storage_checksum"},
+                        Case{"\"schema_checksums\": {", "\"schema_checksums\": 7, \"y\": {", "manifest.json: schema_checksums is not an object"},
+                        Case{"\"s.json\": \"", "\"s.json\": 7, \"z\": \"", "manifest.json: the checksum of schema 's.json' is not a string"}}) {
     CAPTURE(k.to);
     snapshot::ArchiveCheck c;
     CHECK_NOTHROW(c = Check(edited(k.from, k.to)));

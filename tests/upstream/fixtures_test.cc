@@ -2,6 +2,7 @@
 // record (fixtures/aerodb-upstream/README.md).
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -20,6 +21,8 @@
 #include "segment/segment.h"
 #include "segment/segment_reader.h"
 #include "segment/segment_writer.h"
+#include "support/archive_builder.h"
+#include "snapshot/manifest.h"
 #include "support/shared_fixtures.h"
 #include "support/test_util.h"
 #include "upstream/upstream_util.h"
@@ -195,6 +198,70 @@ TEST_CASE("upstream SNAP-12: AeroDB's mvcc directory exports, verifies and insta
     for (auto& [k, d] : *docs) flat[k.first + ":" + k.second] = d.body;
     CHECK(flat == Replay(kDir + "/mvcc/wal/wal.log", c));
   }
+}
+
+TEST_CASE("upstream SNAP-6 SNAP-14 export refuses what install refuses: AeroDB's own checksums and schemas") {
+  TempDir t;
+  namespace fsys = std::filesystem;
+  auto copy_of = [&](const std::string& name) {
+    const std::string d = t / name;
+    fsys::copy(kDir + "/mvcc", d, fsys::copy_options::recursive);
+    for (const auto& e : fsys::recursive_directory_iterator(d)) {
+      fsys::permissions(e.path(), fsys::perms::owner_write, fsys::perm_options::add);
+    }
+    return d;
+  };
+  auto snapshot_dir = [&](const std::string& d) {
+    return fsys::directory_iterator(d + "/snapshots")->path().string();
+  };
+  auto export_of = [&](const std::string& d, const std::string& out, bool zstd = true) {
+    repl::ExportOptions o;
+    o.data_dir = d;
+    o.output = out;
+    o.zstd = zstd;
+    return repl::ExportSnapshot(PosixFs(), o, nullptr);
+  };
+  // storage.dat's checksum in AeroDB's manifest is not the file's.
+  const std::string m = copy_of("m");
+  const std::string mpath = snapshot_dir(m) + "/manifest.json";
+  nlohmann::json mj = nlohmann::json::parse(ReadFile(mpath));
+  mj["storage_checksum"] = "crc32:00000000";
+  WriteFile(mpath, mj.dump());
+  Status s = export_of(m, t / "m.tar.zst");
+  CHECK(s.code() == Code::kDamage);
+  CHECK(s.message().find("storage.dat: CRC-32 differs from AeroDB's manifest") != std::string::npos);
+  CHECK_FALSE(FileExists(t / "m.tar.zst"));
+  // A schema AeroDB recorded is gone.
+  const std::string n = copy_of("n");
+  const std::string schemas = snapshot_dir(n) + "/schemas";
+  const std::string gone = fsys::directory_iterator(schemas)->path().filename().string();
+  fsys::remove(schemas + "/" + gone);
+  s = export_of(n, t / "n.tar.zst");
+  CHECK(s.code() == Code::kDamage);
+  CHECK(s.message().find("it records schema '" + gone + "', which the archive does not hold") !=
+        std::string::npos);
+  CHECK_FALSE(FileExists(t / "n.tar.zst"));
+  // The reader judges the same: an archive without that schema (its
+  // manifest relisted) is refused by verify and install alike.
+  REQUIRE(export_of(kDir + "/mvcc", t / "good.tar", false).ok());
+  std::vector<TarEntry> entries = ReadTar(t / "good.tar");
+  snapshot::Manifest man = *snapshot::DecodeManifest(entries[0].data);
+  const auto is_gone = [&](const std::string& p) {
+    return p.size() > gone.size() && p.compare(p.size() - gone.size(), gone.size(), gone) == 0 &&
+           p.find("/schemas/") != std::string::npos && p.rfind("snapshots/", 0) == 0;
+  };
+  std::erase_if(man.members, [&](const snapshot::Member& e) { return is_gone(e.path); });
+  std::erase_if(entries, [&](const TarEntry& e) { return is_gone(e.path); });
+  entries[0].data = snapshot::EncodeManifest(man);
+  WriteTar(t / "lacking.tar", entries, false);
+  auto v = repl::Verify(PosixFs(), t / "lacking.tar", {});
+  REQUIRE(v.ok());
+  CHECK(v->outcome() == Code::kDamage);
+  repl::InstallOptions io{t / "r", t / "lacking.tar", false};
+  Status i = repl::InstallSnapshot(PosixFs(), io, nullptr);
+  CHECK(i.code() == Code::kDamage);
+  CHECK(i.message().find("which the archive does not hold") != std::string::npos);
+  CHECK_FALSE(FileExists(t / "r"));
 }
 
 TEST_CASE("upstream SNAP-3 SNAP-15 the worked example: export writes exactly this member 0 and this archive") {
