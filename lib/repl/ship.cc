@@ -305,6 +305,10 @@ class Shipper {
     Result<std::unique_ptr<ReadableFile>> f = target_->OpenRead(newest_name);
     if (!f.ok()) return Status::Ok();
     segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &*newest);
+    if (c.state == segment::SegmentState::kValid && c.header.system_id == system_id_ &&
+        c.header.epoch == state_.epoch) {
+      target_last_ = c.header.last_commit;  // LOG-23: where a target without a position ends
+    }
     if (c.state != segment::SegmentState::kCorrupt && c.expected_size > 0 &&
         !(c.header.system_id == system_id_)) {
       return Status(Code::kRefused,
@@ -427,6 +431,13 @@ class Shipper {
         pos_.commit = mine->branch_commit;
         pos_.digest = mine->branch_digest;
       }
+    }
+    // LOG-23: a target with no position here (moved or copied: its path is
+    // new) that holds our segments of this epoch ending below the base would
+    // get a gap from a ship at the base; its newest segment is the position.
+    if (!saved && target_last_ && *target_last_ < state_.base_commit &&
+        *target_last_ >= (mine ? mine->branch_commit : 0)) {
+      pos_.commit = *target_last_;
     }
     if (pos_.commit < state_.base_commit) {  // LOG-23
       if (!o_.restart_at_base) {
@@ -955,6 +966,7 @@ class Shipper {
   std::string run_;                        // LOG-31: 16 hex, in every temp name of this run
   std::unique_ptr<ReadableFile> hash_file_;  // LOG-24 hashes
   Position pos_;
+  std::optional<uint64_t> target_last_;  // the target's newest segment of ours, this epoch (LOG-23)
   bool resume_ = false;
   wal::ScanOptions opt_;
   std::optional<history::AsyncDigestChain> chain_;

@@ -335,6 +335,30 @@ TEST_CASE("LOG-23 commits checkpointed before being shipped: exit 3 unless --res
   CHECK(rep.segments.at(0).first_commit == 16);
 }
 
+TEST_CASE("LOG-23 a moved target that holds segments ending below the base is a gap too (3)") {
+  TempDir t;
+  CheckpointedBeforeShipped(t);  // out: 1..10; p's base is 15
+  Write(t / "p", 3, 4);
+  // The target moved: its path is new, so no position is saved for it.
+  std::filesystem::rename(t / "out", t / "moved");
+  Status s = Ship(t / "p", t / "moved");
+  CHECK(s.code() == Code::kGap);
+  CHECK(s.message().find("commits 11..15 were checkpointed before being shipped") != std::string::npos);
+  CHECK(Segments(t / "moved").size() == 1);  // nothing published beside 1..10
+  repl::ShipOptions o;
+  o.data_dir = t / "p";
+  o.target = t / "moved";
+  o.restart_at_base = true;
+  repl::ShipReport rep;
+  REQUIRE(repl::ShipWal(PosixFs(), o, &rep).ok());
+  CHECK(rep.segments.at(0).first_commit == 16);
+  // A new, empty target starts at the base as before: nothing to cross.
+  REQUIRE(PosixFs().MakeDir(t / "fresh").ok());
+  repl::ShipReport fresh;
+  REQUIRE(Ship(t / "p", t / "fresh", 16u << 20, false, &fresh).ok());
+  CHECK(fresh.segments.at(0).first_commit == 16);
+}
+
 TEST_CASE("ship after a checkpoint continues from the saved position in the new WAL") {
   TempDir t;
   MakePrimary(t / "p", 10);
