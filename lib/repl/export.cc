@@ -418,6 +418,20 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
     (void)fs.Remove(tmp);
     return written;
   }
+  // SNAP-9: install refuses an archive whose members come out at more than
+  // kBombRatio bytes per archive byte past kBombGraceBytes (a decompression
+  // bomb); export never publishes one it would refuse (a state of one very
+  // repetitive document compressed that far, and could never be installed).
+  if (o.zstd && total > snapshot::kBombGraceBytes &&
+      total > snapshot::kBombRatio * std::max<uint64_t>(archive_bytes, 1)) {
+    (void)fs.Remove(tmp);
+    return Status(Code::kUsage,
+                  Problem("cannot compress", o.output,
+                          std::to_string(total) + " member bytes in " + std::to_string(archive_bytes) +
+                              " archive bytes, more than " + std::to_string(snapshot::kBombRatio) +
+                              " per byte: install would refuse it as a decompression bomb (SNAP-9)"),
+                  "nothing was written; export it with --compression none");
+  }
   Result<FileInfo> tmp_info = fs.Stat(tmp);
   if (!tmp_info.ok()) {
     (void)fs.Remove(tmp);

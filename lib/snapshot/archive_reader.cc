@@ -180,7 +180,10 @@ class MemberFile final : public ReadableFile {
       if (*total_ > kBombGraceBytes &&
           *total_ > kBombRatio * std::max<uint64_t>(src_->consumed(), 1)) {
         failed_ = true;
-        return Status(Code::kDamage, "decompression bomb: more than 1000 bytes out per byte in");
+        return Status(Code::kDamage,
+                      "decompression bomb: more than 1000 bytes out per byte in (an export "
+                      "refuses to write one: this file was not written by snapshot export, or was "
+                      "altered)");
       }
     }
     if (writer_) {

@@ -621,6 +621,31 @@ TEST_CASE("SNAP-9 a decompression bomb is refused by ratio") {
   CHECK(c.data_bytes < zeros.size());  // refused long before the end
 }
 
+TEST_CASE("SNAP-9 export refuses (2) a zstd archive install would refuse as a bomb, and the plain one installs") {
+  TempDir t;
+  MakePrimary(t / "p", 1);
+  {
+    auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
+    REQUIRE(n.ok());
+    const std::string body = "{\"p\":\"" + std::string(2000000, 'a') + "\"}";
+    REQUIRE((*n)->Commit({{engine::Op::Kind::kPut, "c", "x", body}}).ok());
+    REQUIRE((*n)->Close().ok());
+  }
+  repl::ExportOptions o;
+  o.data_dir = t / "p";
+  o.output = t / "a.tar.zst";
+  Status s = repl::ExportSnapshot(PosixFs(), o, nullptr);
+  CHECK(s.code() == Code::kUsage);
+  CHECK(s.message().find("install would refuse it as a decompression bomb") != std::string::npos);
+  CHECK(s.hint().find("--compression none") != std::string::npos);
+  CHECK_FALSE(FileExists(o.output));
+  CHECK_FALSE(FileExists(t / ".a.tar.zst.tmp"));
+  o.output = t / "a.tar";
+  o.zstd = false;
+  REQUIRE(repl::ExportSnapshot(PosixFs(), o, nullptr).ok());
+  CHECK(Install(t / "r", o.output).ok());
+}
+
 TEST_CASE("SNAP-6 SNAP-9 verify, going on past a damaged zstd member, still refuses the bomb in it") {
   TempDir t;
   // 64 MiB of zeros as data/documents.dat, honestly listed: its first
