@@ -173,6 +173,22 @@ Status PlanUpstream(Fs& fs, const ExportOptions& o, snapshot::Manifest* m,
     last_seq = ws.last_sequence;
     return true;
   });
+  // SNAP-5: a log that AeroDB's checkpoint restarted (it starts past commit
+  // 1, or holds none beside a snapshot) is not damage: the commits before
+  // it are only in the snapshot, whose H(B) only an enrolment names (HIST-5).
+  const bool restarted = (r.first_commit && *r.first_commit > 1) || (base && r.write_sets == 0);
+  if (restarted && r.stop.kind != wal::StopKind::kCorrupt &&
+      r.stop.kind != wal::StopKind::kUnsupportedType) {
+    const uint64_t from = r.first_commit.value_or(base.value_or(0) + 1);
+    return Status(Code::kGap,
+                  Problem("gap before commit " + std::to_string(from) + " in", wal_path,
+                          r.write_sets == 0 ? "the log holds no commit, and a snapshot is at commit " +
+                                                  std::to_string(base.value_or(0))
+                                            : "the log starts at commit " + std::to_string(from) +
+                                                  ": AeroDB's checkpoint restarted it"),
+                  "enrol the directory with 'aerodb-repl init -D " + o.data_dir +
+                      "' (it follows AeroDB's checkpoint), then export it");
+  }
   if (r.stop.kind == wal::StopKind::kCorrupt || r.stop.kind == wal::StopKind::kUnsupportedType ||
       !r.findings.empty() || !r.position.digest) {
     return Status(Code::kDamage,

@@ -243,6 +243,35 @@ TEST_CASE("COMPAT-2 init refuses a damaged WAL or snapshot with 1 and the findin
   CHECK_FALSE(Enrolled(t / "snap"));
 }
 
+TEST_CASE("SNAP-5 export of an AeroDB directory whose log AeroDB's checkpoint restarted is a gap (3) naming init, and exports once enrolled") {
+  TempDir t;
+  const AeroLog& log = Log();
+  MakeAeroDir(t / "aero", log.Range(1, 300));
+  AeroCheckpointAt300(t / "aero");
+  auto export_of = [&](const std::string& out) {
+    repl::ExportOptions o;
+    o.data_dir = t / "aero";
+    o.output = out;
+    return repl::ExportSnapshot(PosixFs(), o, nullptr);
+  };
+  // Right after the checkpoint: no commit in the log.
+  Status s = export_of(t / "a.tar.zst");
+  CHECK(s.code() == Code::kGap);
+  CHECK(s.message().find("the log holds no commit, and a snapshot is at commit 300") != std::string::npos);
+  CHECK(s.hint().find("aerodb-repl init") != std::string::npos);
+  CHECK_FALSE(FileExists(t / "a.tar.zst"));
+  // Then AeroDB writes on: the log starts at 301.
+  Append(t / "aero", Resequenced(log.Range(301, 320), 1));
+  s = export_of(t / "a.tar.zst");
+  CHECK(s.code() == Code::kGap);
+  CHECK(s.message().find("the log starts at commit 301") != std::string::npos);
+  // verify finds nothing wrong with the directory (it is AeroDB's, whole).
+  CHECK(repl::Verify(PosixFs(), t / "aero", {})->outcome() == Code::kOk);
+  // Enrolled, it exports.
+  REQUIRE(Init(t / "aero").ok());
+  CHECK(export_of(t / "b.tar.zst").ok());
+}
+
 TEST_CASE("COMPAT-3 a WAL restarted by AeroDB's checkpoint enrols on the snapshot at c1 - 1, and a WAL with no snapshot under it is a gap") {
   TempDir t;
   const AeroLog& log = Log();
