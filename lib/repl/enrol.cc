@@ -102,18 +102,21 @@ class Enroller {
       return Status(Code::kRefused, Problem("a replica", o_.data_dir, "replication/ holds a replica" + which),
                     "apply-wal and snapshot install feed a replica; init enrols a primary's AeroDB directory");
     }
+    AERO_ASSIGN_OR_RETURN(std::optional<node::Enrolment> e, node::LoadEnrolment(fs_, o_.data_dir));
+    // COMPAT-1: a primary that init did not enrol is never offered
+    // --re-enrol, which would refuse it in turn (a trial went in a circle).
+    if (!e) {
+      return Status(Code::kRefused,
+                    Problem(o_.re_enrol ? "not enrolled by init" : "already a node", o_.data_dir,
+                            "its replication/ was made by the reference node or an install" + which),
+                    "ship from it with 'aerodb-repl ship-wal -D " + o_.data_dir +
+                        "'; --re-enrol replaces only a history that 'aerodb-repl init' started");
+    }
     if (!o_.re_enrol) {
       return Status(Code::kRefused,
                     Problem("already enrolled", o_.data_dir, "replication/ exists" + which),
                     "ship from it with 'aerodb-repl ship-wal -D " + o_.data_dir +
                         "'; to start a new history instead, add --re-enrol");
-    }
-    AERO_ASSIGN_OR_RETURN(std::optional<node::Enrolment> e, node::LoadEnrolment(fs_, o_.data_dir));
-    if (!e) {
-      return Status(Code::kRefused,
-                    Problem("not enrolled by init", o_.data_dir,
-                            "its replication/ was made by the reference node or an install" + which),
-                    "--re-enrol replaces only a history that 'aerodb-repl init' started");
     }
     if (id.ok()) rep_.previous_system_id = id->system_id.ToHex();
     // Our own writers (snapshot export, unhalt) stay out while it is replaced.

@@ -198,6 +198,11 @@ TEST_CASE("COMPAT-1 init refuses an enrolled directory with 5 and a directory th
   // --re-enrol replaces only what init started, never a reference node.
   MakePrimary(t / "node", 3);
   CHECK(Init(t / "node", true).code() == Code::kRefused);
+  // Without --re-enrol it is not offered --re-enrol, which would refuse it.
+  Status node_init = Init(t / "node");
+  CHECK(node_init.code() == Code::kRefused);
+  CHECK(node_init.message().find("already a node '" + (t / "node") + "'") == 0);
+  CHECK(node_init.hint().find("add --re-enrol") == std::string::npos);
   // What replication/ holds decides the message and its hint, with or
   // without --re-enrol (a trial's hints led in a circle).
   MakeAeroDir(t / "half", Log().Range(1, 20));
