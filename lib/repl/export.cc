@@ -19,6 +19,7 @@
 #include "snapshot/archive_format.h"
 #include "snapshot/archive_reader.h"
 #include "snapshot/archive_writer.h"
+#include "snapshot/libarchive_loader.h"
 #include "snapshot/manifest.h"
 #include "wal/wal_scan.h"
 
@@ -326,7 +327,13 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
   // SNAP-8: export writes no archive the reader refuses; said before
   // anything is written, with the file that cannot go in.
   for (const Source& s : sources) {
-    if (std::string why; !snapshot::IsSafeMemberPath(s.member, &why)) {
+    if (std::string why; !snapshot::IsSafeMemberPath(s.member, &why) ||
+                         (!snapshot::Utf8LocaleAvailable() &&
+                          std::any_of(s.member.begin(), s.member.end(),
+                                      [&why](char c) {
+                                        why = "a byte beyond ASCII, and no C.UTF-8 locale to write it";
+                                        return static_cast<unsigned char>(c) >= 0x80;
+                                      }))) {
       return Status(Code::kDamage,
                     Problem("cannot export", s.file,
                             "its member path '" + Escaped(s.member) + "' is not allowed in an archive (" + why + ")"),

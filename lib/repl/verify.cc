@@ -88,8 +88,9 @@ class PrefixFile final : public ReadableFile {
     return got;
   }
   Status Seek(uint64_t offset) override {
+    AERO_RETURN_IF_ERROR(f_->Seek(offset));
     pos_ = offset;
-    return f_->Seek(offset);
+    return Status::Ok();
   }
   Result<uint64_t> Size() override {
     AERO_ASSIGN_OR_RETURN(uint64_t size, f_->Size());

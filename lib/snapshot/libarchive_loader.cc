@@ -46,9 +46,22 @@ Status LoadLibarchive() {
   return Status::Ok();
 }
 
+namespace {
+// C.UTF-8 (glibc's built-in name), else its other spelling.
+locale_t Utf8Locale() {
+  static const locale_t utf8 = [] {
+    locale_t l = ::newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+    if (l == static_cast<locale_t>(0)) l = ::newlocale(LC_CTYPE_MASK, "C.utf8", static_cast<locale_t>(0));
+    return l;
+  }();
+  return utf8;
+}
+}  // namespace
+
+bool Utf8LocaleAvailable() { return Utf8Locale() != static_cast<locale_t>(0); }
+
 Utf8LocaleScope::Utf8LocaleScope() {
-  static const locale_t utf8 = ::newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
-  if (utf8 != static_cast<locale_t>(0)) previous_ = ::uselocale(utf8);
+  if (const locale_t utf8 = Utf8Locale(); utf8 != static_cast<locale_t>(0)) previous_ = ::uselocale(utf8);
 }
 
 Utf8LocaleScope::~Utf8LocaleScope() {

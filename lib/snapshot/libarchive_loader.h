@@ -22,6 +22,9 @@ Status LoadLibarchive();
 // paths are UTF-8 text (SNAP-8), so every libarchive call that creates a
 // reader or writer or passes a name runs under one. Where C.UTF-8 does not
 // exist, nothing changes.
+// Whether that locale exists here; without it, a member path beyond ASCII
+// cannot be written (export refuses it, SNAP-8).
+bool Utf8LocaleAvailable();
 class Utf8LocaleScope {
  public:
   Utf8LocaleScope();
