@@ -583,6 +583,9 @@ ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
   // Member 0: the manifest.
   int rc = archive_read_next_header(a, &e);
   if (rc == ARCHIVE_EOF) return corrupt("no manifest: the archive is empty");
+  // ARCHIVE_WARN: a header read whole that libarchive doubts (a path that
+  // is not UTF-8): damage, never the input's end, whatever was read ahead.
+  if (rc == ARCHIVE_WARN) return corrupt(archive_error_string(a) ? archive_error_string(a) : "bad header");
   if (rc != ARCHIVE_OK) return stopped(archive_error_string(a) ? archive_error_string(a) : "bad header");
   if (MemberPath(e) != kManifestMember ||
       archive_entry_filetype(e) != AE_IFREG) {
@@ -639,8 +642,11 @@ ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
       }
       break;
     }
+    if (rc == ARCHIVE_WARN) {  // as for member 0: a doubted header is damage
+      return corrupt(archive_error_string(a) ? archive_error_string(a) : "bad header");
+    }
     if (rc != ARCHIVE_OK) {
-      if (rc == ARCHIVE_FATAL || rc == ARCHIVE_WARN || rc == ARCHIVE_FAILED) {
+      if (rc == ARCHIVE_FATAL || rc == ARCHIVE_FAILED) {
         return stopped(archive_error_string(a) ? archive_error_string(a) : "bad header");
       }
     }

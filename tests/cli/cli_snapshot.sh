@@ -118,4 +118,39 @@ expect_rc 5
 expect_err "not a directory '$T/afile': a file stands where the replica goes
 hint: give -D a directory that is absent or empty; nothing was installed"
 
+test_case "SNAP-8 a member whose pax path is not UTF-8 is damage (1) for verify and install, plain and zstd, never in transit"
+# A small node: the whole archive is read before the bad header is met.
+"$AERODB" init -D "$T/pax-p" >/dev/null
+"$AERODB" put -D "$T/pax-p" docs/a '{"a":1}' >/dev/null
+run "$AERODB_REPL" snapshot export -D "$T/pax-p" -o "$T/pax-src.tar" --compression none
+expect_rc 0
+# A member named data/bad<0xff> in a pax path record, without the
+# hdrcharset=BINARY record that would declare raw bytes: libarchive reads
+# the header whole and warns that the path is not UTF-8.
+python3 - "$T/pax-src.tar" "$T/pax.tar" <<'PY'
+import io, sys, tarfile
+src = tarfile.open(sys.argv[1])
+out = tarfile.open(sys.argv[2] + ".tmp", "w", format=tarfile.PAX_FORMAT, encoding="utf-8", errors="surrogateescape")
+for m in src.getmembers():
+    data = src.extractfile(m).read()
+    if m.name == "data/documents.dat":
+        bad = tarfile.TarInfo(name=b"data/bad\xff".decode("utf-8", "surrogateescape"))
+        bad.size = 1
+        out.addfile(bad, io.BytesIO(b"x"))
+    out.addfile(m, io.BytesIO(data))
+out.close()
+raw = open(sys.argv[2] + ".tmp", "rb").read()
+old, new = b"21 hdrcharset=BINARY\n", b"21 comment=xxxxxxxxx\n"
+assert old in raw
+open(sys.argv[2], "wb").write(raw.replace(old, new, 1))
+PY
+zstd -q -1 -f "$T/pax.tar" -o "$T/pax.tar.zst"
+for a in "$T/pax.tar" "$T/pax.tar.zst"; do
+  run "$AERODB_REPL" verify "$a"
+  expect_rc 1
+  run "$AERODB_REPL" snapshot install -D "$T/pax-r" "$a"
+  expect_rc 1
+  [ ! -e "$T/pax-r" ] && pass || fail "install of $a created the replica"
+done
+
 finish
