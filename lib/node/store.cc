@@ -221,9 +221,12 @@ Status Node::ValidateBase() {
                     "state.json names this snapshot as the state under the log; restore it");
     }
     if (SnapshotBoundary(fs_, manifest) != state_.base_commit) {
-      return Status(Code::kDamage, Problem("base snapshot does not match", manifest,
-                                           "expected commit_boundary " +
-                                               std::to_string(state_.base_commit)));
+      return Status(Code::kDamage,
+                    Problem("base snapshot does not match", manifest,
+                            "expected commit_boundary " + std::to_string(state_.base_commit)),
+                    "state.json names this snapshot as the state under the log; restore the "
+                    "snapshot directory from a good copy ('aerodb-repl verify DIR' lists what "
+                    "else is wrong)");
     }
   }
   Result<std::string> text = ReadSmallFile(fs_, Path(kCheckpointFile));
@@ -231,12 +234,16 @@ Status Node::ValidateBase() {
     if (text.status().code() == Code::kNotFound && !state_.base_snapshot) return Status::Ok();
     return Status(Code::kDamage,
                   Problem("checkpoint marker unreadable", Path(kCheckpointFile),
-                          text.status().message()));
+                          text.status().message()),
+                  text.status().hint().empty()
+                      ? "restore the file from a good copy: it names the snapshot under the log"
+                      : text.status().hint());
   }
   nlohmann::json cp = nlohmann::json::parse(*text, nullptr, false);
   if (cp.is_discarded() || !cp.is_object() || !cp.contains("snapshot_id") ||
       !cp["snapshot_id"].is_string()) {
-    return Status(Code::kDamage, Problem("invalid checkpoint marker", Path(kCheckpointFile)));
+    return Status(Code::kDamage, Problem("invalid checkpoint marker", Path(kCheckpointFile)),
+                  "restore the file from a good copy: it names the snapshot under the log");
   }
   const std::string id = cp["snapshot_id"].get<std::string>();
   const std::string manifest =
