@@ -157,6 +157,27 @@ TEST_CASE("NODE-4 FM-22 verify data dir: a replica's bytes past applied.wal_offs
   CHECK(repl::Verify(PosixFs(), t / "p", {})->outcome() == Code::kDamage);
 }
 
+TEST_CASE("NODE-4 verify data dir: a node whose wal/wal.log is gone is judged by its open (1), not 'nothing to verify' (2)") {
+  TempDir t;
+  const std::string dir = MakeNode(t, 3);
+  std::filesystem::remove(dir + "/wal/wal.log");
+  const Status open = node::Node::Open(PosixFs(), dir, node::Access::kRead).status();
+  REQUIRE(open.code() == Code::kDamage);
+  auto r = repl::Verify(PosixFs(), dir, {});
+  REQUIRE(r.ok());
+  CHECK(r->kind == "data-dir");
+  CHECK(r->outcome() == Code::kDamage);
+  CHECK(Count(*r, "open") == 1);
+  // A node that never wrote: no log is nothing wrong.
+  const std::string empty = t / "empty";
+  REQUIRE(node::Node::Init(PosixFs(), empty).ok());
+  std::filesystem::remove(empty + "/wal/wal.log");
+  auto e = repl::Verify(PosixFs(), empty, {});
+  REQUIRE(e.ok());
+  CHECK(e->outcome() == Code::kOk);
+  CHECK(Count(*e, "no-wal") == 1);
+}
+
 TEST_CASE("verify data dir: a damaged checkpoint snapshot fails its AeroDB checksum") {
   TempDir t;
   const std::string dir = MakeNode(t, 3);
