@@ -10,6 +10,9 @@
 #include "repl/apply.h"
 #include "repl/promote.h"
 #include "repl/ship.h"
+#include "common/sha256.h"
+#include "segment/segment.h"
+#include "segment/segment_reader.h"
 #include "support/test_util.h"
 
 namespace aero::testing {
@@ -164,6 +167,26 @@ inline std::vector<std::string> Segments(const std::string& dir) {
     if (e.name.size() == 46 && e.name.substr(42) == ".seg") out.push_back(e.name);
   }
   return out;
+}
+
+// The header of the valid, uncompressed segment file `path`.
+inline segment::SegmentHeader PlainHeaderOf(const std::string& path) {
+  auto f = PosixFs().OpenRead(path);
+  REQUIRE(f.ok());
+  const segment::SegmentCheck c = segment::CheckSegmentHeader(**f, nullptr);
+  REQUIRE(c.state == segment::SegmentState::kValid);
+  REQUIRE_FALSE(c.header.compressed());
+  return c.header;
+}
+
+// The plain segment `bytes` with header `h` instead of its own: the header
+// CRC and the seal (SEG-7: SHA-256 of the header) made again, the body and
+// the trailer magic kept. A forged file every check before the body passes.
+inline std::string WithHeader(const std::string& bytes, const segment::SegmentHeader& h) {
+  const std::string header = segment::EncodeHeader(h);
+  const Sha256Digest seal = Sha256::Of(header);
+  return header + bytes.substr(segment::kSegmentHeaderBytes, bytes.size() - segment::kSegmentHeaderBytes - 40) +
+         "AEROEND\n" + std::string(reinterpret_cast<const char*>(seal.data()), seal.size());
 }
 
 // Replaces `to` with a copy of the tree `from` (crash and fault tests start
