@@ -20,19 +20,17 @@ namespace aero::repl {
 Code NodeStatus::outcome() const {
   // The most serious problem's own code, as the command that meets it
   // answers (one judge): a damaged shipped position 1, a rival history
-  // file in the inbox 4 and another database's 5 (apply-wal's codes), an
-  // unreadable trust directory 10. Damage first, an I/O fault last, as
-  // verify orders its findings.
-  // A halt or a fence (6, 5: an operator must act) outranks an I/O fault
-  // or a bad trust entry, which would read as "retry" or "fix the command".
-  static constexpr Code kOrder[] = {Code::kDamage, Code::kDiverged, Code::kRefused};
+  // file in the inbox 4 and another database's 5 (apply-wal's codes); then
+  // a halt or a fence (6, 5: an operator must act); then an unreadable
+  // trust directory 10 or a bad trust entry 2, which alone would read as
+  // "retry" or "fix the command".
+  static constexpr Code kOrder[] = {Code::kDamage, Code::kDiverged, Code::kRefused, Code::kOk,
+                                    Code::kIo, Code::kUsage};
   for (Code c : kOrder) {
-    for (const Status& p : problems) {
-      if (p.code() == c) return c;
+    if (c == Code::kOk) {  // the node's own health, between the two
+      if (!health.ok()) return health.code();
+      continue;
     }
-  }
-  if (!health.ok()) return health.code();
-  for (Code c : {Code::kIo, Code::kUsage}) {
     for (const Status& p : problems) {
       if (p.code() == c) return c;
     }
