@@ -72,10 +72,6 @@ void PrintPublished(const repl::ShipReport& rep) {
 }
 
 // A warning on stderr, with its hint; nothing for ok.
-void PrintShipWarning(const Status& w) {
-  if (!w.ok()) std::fprintf(stderr, "warning: %s\nhint: %s\n", w.message().c_str(), w.hint().c_str());
-}
-
 // One run's output; `follow`: a run that did nothing prints nothing.
 int Print(const Options& o, const Status& s, const repl::ShipReport& rep) {
   nlohmann::json segs = nlohmann::json::array();
@@ -88,8 +84,8 @@ int Print(const Options& o, const Status& s, const repl::ShipReport& rep) {
                     {"already_there", seg.already_there}});
   }
   // Warnings, whatever the outcome: LOG-26 (the position), LOG-31 (the directory's lock).
-  if (!rep.position_saved) PrintShipWarning(rep.position_warning);
-  PrintShipWarning(rep.directory_lock_warning);
+  if (!rep.position_saved) PrintWarning(rep.position_warning);
+  PrintWarning(rep.directory_lock_warning);
   if (!s.ok()) {
     // What was published before the failure stays published; say so.
     for (const auto& seg : rep.segments) {

@@ -86,6 +86,7 @@ int RunInstall(InstallOpts o) {
   Status s = repl::InstallSnapshot(*fs, x, &rep);
   progress.Finish();
   if (!s.ok()) return Fail(s, o.json);
+  PrintWarning(rep.cleanup_warning);  // FM-138
   LogInfo("installed replica '" + o.x.data_dir + "' from '" + o.x.archive +
               "': applied through commit " + std::to_string(rep.applied_commit) + ", " +
               std::to_string(rep.members) + " members",

@@ -32,6 +32,7 @@ const char* SeverityName(repl::Severity s) {
     case repl::Severity::kGap: return "gap";
     case repl::Severity::kDiverged: return "diverged";
     case repl::Severity::kForeign: return "foreign";
+    case repl::Severity::kInvalid: return "invalid";
   }
   return "damage";
 }

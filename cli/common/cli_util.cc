@@ -291,6 +291,10 @@ void RecordLastSuccess(const std::string& data_dir, const std::string& command, 
   }
 }
 
+void PrintWarning(const Status& w) {
+  if (!w.ok()) std::cerr << "warning: " << w.ToString() << "\n";
+}
+
 int Fail(const Status& status, bool json, bool one_line) {
   std::cerr << status.ToString() << "\n";  // OPS-2: never replaced by a log line
   LogFailure(status);

@@ -41,6 +41,9 @@ int RunMain(CLI::App& app, Runner& runner, int argc, char** argv);
 // JSON object on stdout) and returns its exit code.
 // `one_line`: the JSON object on one line, flushed (a --follow run's).
 int Fail(const Status& status, bool json, bool one_line = false);
+// A problem that did not stop the command (its work is done): `warning:
+// MESSAGE` and `hint: HINT` on stderr; nothing when `w` is ok.
+void PrintWarning(const Status& w);
 
 // FOLLOW: the exit code of a follower that ended with `end`; `last_run` is
 // the status its last run printed (not printed again).

@@ -3,7 +3,18 @@
 namespace aero::archive {
 
 Result<std::vector<ArchiveEntry>> PosixArchive::List() {
-  AERO_ASSIGN_OR_RETURN(std::vector<DirEntry> entries, fs_.ListDir(dir_));
+  Result<std::vector<DirEntry>> listed = fs_.ListDir(dir_);
+  if (!listed.ok()) {
+    // A file where the archive's directory is named (a --from or --to that
+    // names a file): no archive there, as for a path that names nothing.
+    Result<FileInfo> info = fs_.Stat(dir_);
+    if (info.ok() && !info->is_dir) {
+      return Status(Code::kNotFound, Problem("not a directory", dir_, "an archive is a directory"),
+                    "give the archive's directory");
+    }
+    return listed.status();
+  }
+  std::vector<DirEntry>& entries = *listed;
   std::vector<ArchiveEntry> out;
   out.reserve(entries.size());
   for (DirEntry& e : entries) {

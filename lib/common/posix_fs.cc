@@ -43,7 +43,23 @@ namespace {
 
 Status ErrnoStatus(std::string_view what, const std::string& path, int err) {
   Code code = Code::kIo;
-  if (err == ENOENT || err == ENOTDIR) code = Code::kNotFound;
+  if (err == ENOENT || err == ENOTDIR) {
+    // Something stands at PATH itself: a symbolic link to nothing, or a
+    // file where a directory is needed. That is not absence (FM-137): a
+    // node file behind a dangling link, a trust directory replaced by a
+    // file, are faults to fix, never "no such file, carry on without it".
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) {
+      const bool link = S_ISLNK(st.st_mode);
+      return Status(Code::kIo,
+                    Problem(what, path,
+                            link ? "a symbolic link to nothing (or through a path that is not a directory)"
+                                 : "not a directory"),
+                    link ? "remove the link or restore what it points to, then re-run"
+                         : "remove what stands in the directory's place (or restore the directory), then re-run");
+    }
+    code = Code::kNotFound;
+  }
   // A caller that expects a file may be absent says so in its own words; a
   // kNotFound that reaches the operator as it is still says what to check.
   return Status(code, Problem(what, path, std::strerror(err)),

@@ -37,13 +37,15 @@ std::string Problem(std::string_view problem, std::string_view subject,
                     std::string_view detail) {
   std::string out(problem);
   out += " '";
-  // The message is one line (then `hint:`): a control character in a path
-  // is written escaped, as \n or \xNN, never raw.
+  // The message is one line (then `hint:`): a control character in the
+  // subject or the detail is written escaped, as \n or \xNN, never raw.
   AppendEscaped(&out, subject);
   out += "'";
   if (!detail.empty()) {
     out += ": ";
-    out += detail;
+    // OPS-4: the detail too (it may quote a file: a halt's reason, a name
+    // in a manifest), so that no file can forge a line or end the message.
+    AppendEscaped(&out, detail);
   }
   return out;
 }

@@ -27,7 +27,15 @@ Result<HistoryCopies> HistoryCopies::Load(Fs& fs, const std::string& dir,
       if (!e.name.empty() && e.name[0] == '.') continue;                 // a NODE-1 temp file
       if (e.name.size() > 4 && e.name.compare(e.name.size() - 4, 4, ".tmp") == 0) continue;
       const std::optional<uint32_t> epoch = history::ParseHistoryFileName(e.name);
-      if (!epoch || !e.is_regular) return Damaged(path, "not a history file");
+      if (!epoch) return Damaged(path, "not a history file");
+      if (!e.is_regular) {  // FM-132: what stands in a copy's place is a fault to fix, not damage
+        return Status(Code::kIo,
+                      Problem("not a regular file", path,
+                              e.is_dir       ? "a directory"
+                              : e.is_symlink ? "a symbolic link (a node's history copy is never one)"
+                                             : "a FIFO, socket or device: reading it could block or never end"),
+                      "remove what stands in the file's place (or restore the file), then re-run");
+      }
       AERO_ASSIGN_OR_RETURN(std::string bytes,
                             ReadSmallFile(fs, path, history::kMaxHistoryFileBytes));
       Result<history::HistoryFile> h = history::DecodeHistoryFile(bytes, *epoch, system, path);

@@ -102,6 +102,27 @@ Result<std::optional<ShippedPosition>> LoadShippedPosition(Fs& fs, const std::st
   return std::optional<ShippedPosition>(std::move(p));
 }
 
+ShippedPositions LoadShippedPositions(Fs& fs, const std::string& data_dir) {
+  ShippedPositions out;
+  const std::string dir = JoinPath(data_dir, kShippedDir);
+  Result<std::vector<DirEntry>> entries = fs.ListDir(dir);
+  if (!entries.ok()) {
+    if (entries.status().code() != Code::kNotFound) out.problems.push_back(entries.status());
+    return out;
+  }
+  for (const DirEntry& e : *entries) {
+    const std::string& n = e.name;
+    if (n.size() < 6 || n[0] == '.' || n.compare(n.size() - 5, 5, ".json") != 0) continue;
+    Result<std::optional<ShippedPosition>> p = LoadShippedPosition(fs, JoinPath(dir, n));
+    if (!p.ok()) {
+      out.problems.push_back(p.status());
+    } else if (*p) {  // else removed meanwhile
+      out.positions.push_back(std::move(**p));
+    }
+  }
+  return out;
+}
+
 Status SaveShippedPosition(Fs& fs, const std::string& data_dir, const std::string& path,
                            const ShippedPosition& p) {
   AERO_RETURN_IF_ERROR(fs.MakeDir(JoinPath(data_dir, kShippedDir)));

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/fs.h"
 #include "common/status.h"
@@ -44,6 +45,17 @@ Status InvalidShippedPosition(const std::string& path, const std::string& what);
 // of range, or the file is over 64 KiB. Never throws.
 Result<std::optional<ShippedPosition>> LoadShippedPosition(Fs& fs, const std::string& path);
 Result<ShippedPosition> ParseShippedPosition(const std::string& text, const std::string& path);
+
+// Every shipped position of a node, in name order (status, verify,
+// COMPAT-7: one listing): those that read, and one problem for each file
+// that does not (ARC-4), or for replication/shipped/ itself when it cannot
+// be listed (FM-137: never an empty list). Nothing when the directory is
+// absent. Names that are hidden or do not end in .json are not positions.
+struct ShippedPositions {
+  std::vector<ShippedPosition> positions;
+  std::vector<Status> problems;
+};
+ShippedPositions LoadShippedPositions(Fs& fs, const std::string& data_dir);
 
 // Written atomically (temp, fsync, rename, fsync of the directory).
 Status SaveShippedPosition(Fs& fs, const std::string& data_dir, const std::string& path,

@@ -86,6 +86,22 @@ std::optional<std::string> UnknownKey(const json& j,
 
 }  // namespace
 
+Result<bool> HasIdentity(Fs& fs, const std::string& dir) {  // FM-137
+  Result<FileInfo> info = fs.Stat(JoinPath(dir, kIdentityFile));
+  if (info.ok()) return true;
+  if (info.status().code() != Code::kNotFound) return info.status();
+  // NODE-2: replication/ without identity.json is a node that lost its
+  // identity, never an AeroDB directory to export or enrol as new.
+  Result<FileInfo> rep = fs.LStat(JoinPath(dir, kReplicationDir));
+  if (!rep.ok() && rep.status().code() == Code::kNotFound) return false;
+  if (!rep.ok()) return rep.status();
+  return Status(Code::kNotFound,
+                Problem("not an aerodb node", dir,
+                        std::string(kReplicationDir) + "/ is there but holds no identity.json (NODE-2)"),
+                "restore replication/identity.json from a copy of this node; an AeroDB directory "
+                "has no replication/ until 'aerodb-repl init' makes one");
+}
+
 Result<Identity> LoadIdentity(Fs& fs, const std::string& dir) {
   const std::string path = JoinPath(dir, kIdentityFile);
   Result<json> j = ParseJsonFile(fs, path);

@@ -71,6 +71,12 @@ struct HaltReason {
 };
 
 Result<Identity> LoadIdentity(Fs& fs, const std::string& dir);
+// Whether DIR is a node: replication/identity.json is there. False only
+// when replication/ is absent (an AeroDB directory, or no directory); a
+// replication/ without identity.json is kNotFound (NODE-2: 9), and any
+// other failure to look (a replication/ this user may not enter) is that
+// status (FM-137), never "not a node".
+Result<bool> HasIdentity(Fs& fs, const std::string& dir);
 Status SaveIdentity(Fs& fs, const std::string& dir, const Identity& id);
 
 // Validates every field and the NODE-3 invariants; `identity` gives H(0).

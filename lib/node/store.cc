@@ -215,6 +215,9 @@ Status Node::ValidateBase() {
     const std::string manifest = JoinPath(
         JoinPath(Path(kSnapshotsDir), *state_.base_snapshot), kSnapshotManifest);
     Result<std::string> text = ReadSmallFile(fs_, manifest);
+    // FM-137: only a snapshot that is not there is missing; one this user
+    // may not read is the fault's own 10.
+    if (!text.ok() && text.status().code() != Code::kNotFound) return text.status();
     if (!text.ok()) {
       return Status(Code::kDamage,
                     Problem("base snapshot missing", manifest, text.status().message()),
@@ -406,19 +409,18 @@ Status Node::FollowAeroCheckpoint(uint64_t size) {
   std::optional<history::Digest> digest;
   if (n == state_.applied_commit) digest = state_.applied_digest;
   if (!digest) {
-    Result<std::vector<DirEntry>> shipped = fs_.ListDir(Path(kShippedDir));
-    if (shipped.ok()) {
-      for (const DirEntry& e : *shipped) {
-        if (e.name.size() < 5 || e.name.compare(e.name.size() - 5, 5, ".json") != 0) continue;
-        Result<std::optional<ShippedPosition>> p =
-            LoadShippedPosition(fs_, JoinPath(Path(kShippedDir), e.name));
-        if (p.ok() && *p && (*p)->commit == n && (*p)->epoch == state_.epoch) {
-          digest = (*p)->digest;
-          break;
-        }
+    // A position that does not read is not a record of H(n) (ARC-4).
+    const ShippedPositions shipped = LoadShippedPositions(fs_, dir_);
+    for (const ShippedPosition& p : shipped.positions) {
+      if (p.commit == n && p.epoch == state_.epoch) {
+        digest = p.digest;
+        break;
       }
-    } else if (shipped.status().code() != Code::kNotFound) {
-      return shipped.status();
+    }
+    if (!digest) {
+      for (const Status& problem : shipped.problems) {
+        if (problem.code() == Code::kIo) return problem;  // FM-137: not "no record"
+      }
     }
   }
   const std::string snapshot = JoinPath(Path(kSnapshotsDir), id);

@@ -62,6 +62,9 @@ class Node {
   const std::string& dir() const { return dir_; }
   const Identity& identity() const { return identity_; }
   const NodeState& state() const { return state_; }
+  // Read access in NODE-5's window (a checkpoint stopped after state.json,
+  // before the log was emptied): the pre-checkpoint log is ignored.
+  bool pre_checkpoint_log() const { return wal_ignored_; }
   const std::optional<HaltReason>& halt() const { return halt_; }
   const OpenReport& open_report() const { return report_; }
   // NODE-12: set when AeroDB writes this directory (`aerodb-repl init`).

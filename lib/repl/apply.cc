@@ -673,8 +673,8 @@ Status ApplyExisting(Fs& fs, const ApplyOptions& o, ApplyReport& rep) {
   }
   AERO_ASSIGN_OR_RETURN(auto entries, fs.ListDir(o.data_dir));
   if (entries.empty()) return Bootstrap(fs, *inbox_archive, o, rep);
-  Result<FileInfo> identity = fs.Stat(JoinPath(o.data_dir, node::kIdentityFile));
-  if (!identity.ok()) return RefuseNonEmpty(o.data_dir);
+  AERO_ASSIGN_OR_RETURN(const bool is_node, node::HasIdentity(fs, o.data_dir));  // FM-137
+  if (!is_node) return RefuseNonEmpty(o.data_dir);
   AERO_ASSIGN_OR_RETURN(auto n, node::Node::Open(fs, o.data_dir, node::Access::kWrite));
   rep.from_commit = rep.applied_commit = n->state().applied_commit;
   AERO_RETURN_IF_ERROR(n->BeginAppend());  // MODEL-9: halted (6) and role (5) before the inbox

@@ -280,8 +280,8 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
         "create the directory first, or write the archive elsewhere; nothing was read or written"));
     AERO_RETURN_IF_ERROR(node::RefuseInsideOwnFolder(o.data_dir, DirName(o.output), "--output", o.output));  // NODE-13
   }
-  Result<FileInfo> identity = fs.Stat(JoinPath(o.data_dir, node::kIdentityFile));
-  if (identity.ok()) {
+  AERO_ASSIGN_OR_RETURN(const bool is_node, node::HasIdentity(fs, o.data_dir));  // FM-137
+  if (is_node) {
     AERO_ASSIGN_OR_RETURN(node, node::Node::Open(fs, o.data_dir, node::Access::kWrite));
     const node::NodeState& s = node->state();
     // SNAP-13, MODEL-9: halted 6, fenced or promoting 5.

@@ -267,9 +267,16 @@ class Installer {
   // The new tree takes the target's name (SNAP-10, FM-37, FM-38).
   Status PutInPlace() {
     std::unique_ptr<FileLock> old_lock;
-    if (replace_ && fs_.Stat(JoinPath(o_.data_dir, node::kLockFile)).ok()) {
-      // A node being replaced must not be in use (NODE-6): 7 if it is.
-      AERO_ASSIGN_OR_RETURN(old_lock, fs_.Lock(JoinPath(o_.data_dir, node::kLockFile)));
+    if (replace_) {
+      // A node being replaced must not be in use (NODE-6): 7 if it is. A
+      // lock that cannot even be looked for is 10, never a swap past it
+      // (FM-137).
+      const std::string lock = JoinPath(o_.data_dir, node::kLockFile);
+      Result<FileInfo> there = fs_.Stat(lock);
+      if (!there.ok() && there.status().code() != Code::kNotFound) return there.status();
+      if (there.ok()) {
+        AERO_ASSIGN_OR_RETURN(old_lock, fs_.Lock(lock));
+      }
     }
     if (replace_) {
       // --discard-existing: the new tree and the old one change places in
@@ -281,7 +288,15 @@ class Installer {
       // it leaves a partial temp directory, which the next install deletes.
       AERO_RETURN_IF_ERROR(fs_.Exchange(tmp_, o_.data_dir));
       AERO_RETURN_IF_ERROR(fs_.SyncDir(parent_));
-      return RemoveTree(fs_, tmp_);
+      // FM-138: the install is done here; an old tree this user may not
+      // delete is left beside DIR with a warning, never a failure.
+      if (Status removed = RemoveTree(fs_, tmp_); !removed.ok()) {
+        rep_.cleanup_warning = Status(
+            removed.code(), Problem("old replica not removed", tmp_, removed.message()),
+            "the new replica is installed in '" + o_.data_dir + "'; remove '" + tmp_ +
+                "' as its owner (a later install with --discard-existing needs it gone)");
+      }
+      return Status::Ok();
     }
     // FM-38: a target something created or wrote into while install ran is
     // refused, as at the start, and nothing left beside it.

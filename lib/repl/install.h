@@ -33,6 +33,9 @@ struct InstallReport {
   uint64_t base_commit = 0;
   uint64_t applied_commit = 0;  // the archive's boundary
   uint64_t members = 0;
+  // FM-138: the install is done, but the old tree that --discard-existing
+  // exchanged out could not be removed (what is left, and why).
+  Status cleanup_warning;
 };
 
 Status InstallSnapshot(Fs& fs, const InstallOptions& options, InstallReport* report);

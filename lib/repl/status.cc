@@ -58,27 +58,15 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
 
   // Shipped positions (LOG-2), newest knowledge of each target; one
   // parser (ARC-4): a damaged file is reported, never an exception.
-  const std::string shipped_dir = JoinPath(data_dir, node::kShippedDir);
-  Result<std::vector<DirEntry>> shipped = fs.ListDir(shipped_dir);
-  if (shipped.ok()) {
-    for (const DirEntry& e : *shipped) {
-      if (e.name.size() < 5 || e.name.substr(e.name.size() - 5) != ".json" || e.name[0] == '.') {
-        continue;
-      }
-      Result<std::optional<node::ShippedPosition>> p =
-          node::LoadShippedPosition(fs, JoinPath(shipped_dir, e.name));
-      if (!p.ok()) {
-        st.problems.push_back(p.status());
-        continue;
-      }
-      if (!*p) continue;  // removed meanwhile
-      ShippedTarget t;
-      t.target = (*p)->target;
-      t.commit = (*p)->commit;
-      t.lag = applied > t.commit ? applied - t.commit : 0;
-      st.shipped.push_back(t);
-    }
+  node::ShippedPositions shipped = node::LoadShippedPositions(fs, data_dir);
+  for (const node::ShippedPosition& p : shipped.positions) {
+    ShippedTarget t;
+    t.target = p.target;
+    t.commit = p.commit;
+    t.lag = applied > t.commit ? applied - t.commit : 0;
+    st.shipped.push_back(t);
   }
+  st.problems.insert(st.problems.end(), shipped.problems.begin(), shipped.problems.end());
 
   if (inbox) {
     // ARC-3: the inbox as apply-wal lists it.

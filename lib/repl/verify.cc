@@ -22,8 +22,10 @@
 #include "crypto/encrypted_file.h"
 #include "history/lineage.h"
 #include "node/layout.h"
+#include "node/shipped_position.h"
 #include "repl/verify_encrypted.h"
 #include "repl/snapshot_sign.h"
+#include "sign/signature_format.h"
 #include "sign/trust.h"
 #include "node/state.h"
 #include "node/store.h"
@@ -53,6 +55,13 @@ Finding Damage(std::string kind, const std::string& subject, std::string detail,
 // general one to those that have none.
 Finding IoFinding(std::string kind, const std::string& subject, const Status& s) {
   return MakeFinding(Severity::kIo, std::move(kind), subject, s.message(), s.hint());
+}
+
+// A file that could not be read: the fault's own 10 (FM-137: a permission,
+// a disk), or damage (`kind`) when it is missing or not what it must be.
+Finding ReadFailure(std::string kind, const std::string& subject, const Status& s) {
+  if (s.code() == Code::kIo) return IoFinding("unreadable", subject, s);
+  return Damage(std::move(kind), subject, s.message());
 }
 
 // Exit 10 comes with a hint, always: every I/O finding without its own
@@ -213,7 +222,9 @@ void VerifyStorageFile(Fs& fs, const std::string& path, VerifyReport* report,
                        std::optional<std::string> expected_crc = std::nullopt) {
   Result<std::unique_ptr<ReadableFile>> file = fs.OpenRead(path);
   if (!file.ok()) {
-    if (file.status().code() != Code::kNotFound || expected_crc) {
+    if (file.status().code() != Code::kNotFound) {  // FM-137: the fault's own 10
+      report->findings.push_back(IoFinding("unreadable", path, file.status()));
+    } else if (expected_crc) {
       report->findings.push_back(Damage("unreadable", path, file.status().message()));
     }
     return;
@@ -257,14 +268,19 @@ void VerifyStorageFile(Fs& fs, const std::string& path, VerifyReport* report,
 void VerifySnapshots(Fs& fs, const std::string& dir, VerifyReport* report) {
   const std::string snapshots = JoinPath(dir, node::kSnapshotsDir);
   Result<std::vector<DirEntry>> entries = fs.ListDir(snapshots);
-  if (!entries.ok()) return;
+  if (!entries.ok()) {
+    if (entries.status().code() != Code::kNotFound) {
+      report->findings.push_back(ReadFailure("snapshot", snapshots, entries.status()));  // FM-137
+    }
+    return;
+  }
   for (const DirEntry& e : *entries) {
     if (!e.is_dir || e.name.empty() || e.name[0] == '.') continue;
     const std::string sdir = JoinPath(snapshots, e.name);
     const std::string mpath = JoinPath(sdir, node::kSnapshotManifest);
     Result<std::string> text = ReadSmallFile(fs, mpath);
     if (!text.ok()) {
-      report->findings.push_back(Damage("snapshot", mpath, text.status().message()));
+      report->findings.push_back(ReadFailure("snapshot", mpath, text.status()));
       continue;
     }
     nlohmann::json m = nlohmann::json::parse(*text, nullptr, false);
@@ -281,7 +297,7 @@ void VerifySnapshots(Fs& fs, const std::string& dir, VerifyReport* report) {
         Result<std::string> bytes = ReadSmallFile(fs, spath);
         char buf[20];
         if (!bytes.ok()) {
-          report->findings.push_back(Damage("snapshot", spath, bytes.status().message()));
+          report->findings.push_back(ReadFailure("snapshot", spath, bytes.status()));
           continue;
         }
         std::snprintf(buf, sizeof buf, "crc32:%08x", Crc32(*bytes));
@@ -316,11 +332,14 @@ class DataDirVerifier {
     // node is, as every other command opens it: the acknowledged log.
     std::optional<uint64_t> acknowledged;
     if (state_ && state_->role == node::Role::kReplica) acknowledged = state_->applied_wal_offset;
-    const bool scanned = VerifyWal(fs_, wal_path_, opt_, &summary, &report_->findings, &scan,
-                                   nullptr, acknowledged);
+    // NODE-5: in a checkpoint's window the log predates state.json's base;
+    // judged as the read-only open judges it, on its own (no base).
+    const bool pre_checkpoint = InCheckpointWindow();
+    const bool scanned = VerifyWal(fs_, wal_path_, pre_checkpoint ? wal::ScanOptions{} : opt_, &summary,
+                                   &report_->findings, &scan, nullptr, acknowledged);
     summary.digest_from_zero_system_id = zero_id_ && summary.digest.has_value();
     if (acknowledged && scanned) ReportUnacknowledged(*acknowledged);
-    if (state_ && scanned) {
+    if (state_ && scanned && !pre_checkpoint) {
       CheckLogHoldsState(scan);
       CheckBaseSnapshot();
     }
@@ -328,6 +347,7 @@ class DataDirVerifier {
     VerifyStorageFile(fs_, JoinPath(dir_, node::kDocumentsFile), report_);
     VerifySnapshots(fs_, dir_, report_);
     if (identity_ok_) CheckHalt();
+    if (identity_ok_) CheckOperatorFiles();
     if (state_ && scanned) CheckOpens();
     return Status::Ok();
   }
@@ -355,6 +375,9 @@ class DataDirVerifier {
         opt_.base_digest = state_->base_digest;
       }
     } else if (identity.status().code() == Code::kNotFound) {
+      // NODE-2: replication/ without identity.json is not an AeroDB
+      // directory (9, as every command says).
+      if (!aero_only_) AERO_RETURN_IF_ERROR(node::HasIdentity(fs_, dir_).status());
       // An AeroDB directory without replication/ (HIST-4): no system id.
       opt_.base_digest = history::SeedDigest(history::SystemId{});
       zero_id_ = true;
@@ -384,6 +407,40 @@ class DataDirVerifier {
       report_->findings.push_back(f);
       state_.reset();
     }
+  }
+
+  // What status and the commands that read them say of the node's trust
+  // directory (SIG-4, SIG-15) and shipped positions (ARC-4, FM-137): the
+  // same loaders, each problem at the code those commands give it.
+  void CheckOperatorFiles() {
+    auto add = [this](std::string kind, const std::string& subject, const Status& s) {
+      Finding f = Unreadable(std::move(kind), subject, s);
+      if (s.code() == Code::kUsage) f.severity = Severity::kInvalid;
+      report_->findings.push_back(std::move(f));
+    };
+    Result<sign::TrustSet> trust = sign::LoadTrustSet(fs_, "", dir_);
+    if (!trust.ok()) add("trust", JoinPath(dir_, std::string(sign::kNodeTrustDir)), trust.status());
+    const node::ShippedPositions shipped = node::LoadShippedPositions(fs_, dir_);
+    for (const Status& p : shipped.problems) add("shipped", JoinPath(dir_, node::kShippedDir), p);
+  }
+
+  // NODE-5 step 5 not run yet: state.json's base is P at wal_offset 0 and
+  // the log is still the one before the checkpoint. The node's read-only
+  // open decides it (one judge); a notice, never damage.
+  bool InCheckpointWindow() {
+    if (aero_only_ || !state_ || state_->base_commit == 0 || state_->applied_wal_offset != 0) return false;
+    Result<std::unique_ptr<node::Node>> n = node::Node::Open(fs_, dir_, node::Access::kRead);
+    if (!n.ok() || !(*n)->pre_checkpoint_log()) return false;
+    Finding f;
+    f.severity = Severity::kNotice;
+    f.kind = "checkpoint-window";
+    f.subject = wal_path_;
+    f.message = Problem("checkpoint not finished", wal_path_,
+                        "state.json's base is commit " + std::to_string(state_->base_commit) +
+                            " and the log still holds the write sets before it (NODE-5)");
+    f.hint = "nothing to do: the next command that opens the node for writing empties the log";
+    report_->findings.push_back(f);
+    return true;
   }
 
   // A replica's bytes past `acknowledged` (an append a crash or a failed
@@ -433,7 +490,9 @@ class DataDirVerifier {
         JoinPath(JoinPath(JoinPath(dir_, node::kSnapshotsDir), *state_->base_snapshot),
                  node::kSnapshotStorage);
     Result<FileInfo> info = fs_.Stat(storage);
-    if (!info.ok()) {
+    if (!info.ok() && info.status().code() != Code::kNotFound) {  // FM-137
+      report_->findings.push_back(IoFinding("unreadable", storage, info.status()));
+    } else if (!info.ok()) {
       report_->findings.push_back(
           Damage("snapshot", storage, "the base snapshot named by state.json is missing",
                  "state.json names this snapshot as the state under the log; restore it"));
@@ -898,6 +957,7 @@ Code SeverityCode(Severity s) {
     case Severity::kGap: return Code::kGap;
     case Severity::kDiverged: return Code::kDiverged;
     case Severity::kForeign: return Code::kRefused;
+    case Severity::kInvalid: return Code::kUsage;
   }
   return Code::kInternal;
 }
@@ -906,7 +966,7 @@ Code VerifyReport::outcome() const {
   static constexpr Severity kOrder[] = {Severity::kDamage,    Severity::kDiverged,
                                         Severity::kForeign,   Severity::kGap,
                                         Severity::kInTransit, Severity::kHalted,
-                                        Severity::kIo};
+                                        Severity::kIo,        Severity::kInvalid};
   if (kind == "segment-dir") {  // ARC-3: what apply-wal stops at
     // At one commit, a finding about the file that starts there comes
     // before the gap its absence leaves: apply-wal takes that file first
@@ -914,7 +974,7 @@ Code VerifyReport::outcome() const {
     static constexpr Severity kAtCommit[] = {Severity::kDamage,    Severity::kDiverged,
                                              Severity::kForeign,   Severity::kInTransit,
                                              Severity::kIo,        Severity::kHalted,
-                                             Severity::kGap};
+                                             Severity::kGap,       Severity::kInvalid};
     auto tie_rank = [](Severity s) {
       return static_cast<size_t>(std::find(std::begin(kAtCommit), std::end(kAtCommit), s) -
                                  std::begin(kAtCommit));
@@ -968,7 +1028,8 @@ Status VerifyDirectory(Fs& fs, const std::string& path, VerifyReport* report,
     // A node whose wal/wal.log is gone is still a node: judged by the open
     // every other command makes (status says 1 when state.json records
     // bytes the missing log should hold), never "nothing to verify" (2).
-    if (fs.Stat(JoinPath(path, node::kIdentityFile)).ok()) {
+    AERO_ASSIGN_OR_RETURN(const bool is_node, node::HasIdentity(fs, path));  // FM-137
+    if (is_node) {
       report->kind = "data-dir";
       Result<std::unique_ptr<node::Node>> n = node::Node::Open(fs, path, node::Access::kRead);
       if (!n.ok()) {

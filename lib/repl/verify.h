@@ -25,6 +25,8 @@ enum class Severity {
   kGap,        // CommitIds missing between segments: exit 3
   kDiverged,   // two segments disagree on history: exit 4
   kForeign,    // a segment of another database: exit 5
+  kInvalid,    // a file an operator puts in a node (a trusted key) is not valid: exit 2, as
+               // every command that reads it says
 };
 
 // The exit code a finding of this severity asks for.

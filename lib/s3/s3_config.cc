@@ -1,15 +1,17 @@
 #include "s3/s3_config.h"
 
 #include <cstdlib>
-#include <fstream>
 #include <set>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "common/escape.h"
+#include "common/file_util.h"
+#include "common/fs.h"
 
 namespace aero::s3 {
 namespace {
+
+constexpr size_t kMaxConfigBytes = 64 * 1024;  // OBJ-2: a few short strings
 
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
@@ -51,17 +53,24 @@ Result<S3Config> LoadS3Config() {
   bool path_style_set = false;
   const std::string file = Env("AERODB_S3_CONFIG");
   if (!file.empty()) {
-    std::ifstream in(file);
     // OBJ-2: the one shape the file has, named by every refusal.
     const char* kShape =
         "AERODB_S3_CONFIG names a JSON object with the strings access_key_id, secret_access_key, "
         "session_token, endpoint, region and the boolean path_style, each optional";
-    if (!in) {
-      return Status(Code::kUsage, Problem("cannot read s3 config", file, "no such file or no permission"), kShape);
+    // Read as every small file is (FM-132): a FIFO or device is refused
+    // (10), never waited on or read for ever; a file this user may not read
+    // is 10 (FM-137); one over kMaxConfigBytes is not a config (2).
+    Result<std::string> text = ReadSmallFile(PosixFs(), file, kMaxConfigBytes);
+    if (!text.ok()) {
+      if (text.status().code() == Code::kIo) return text.status();
+      return Status(Code::kUsage,
+                    Problem("cannot read s3 config", file,
+                            text.status().code() == Code::kNotFound
+                                ? "no such file"
+                                : "larger than " + std::to_string(kMaxConfigBytes) + " bytes"),
+                    kShape);
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
+    nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
     if (!j.is_object()) {
       return Status(Code::kUsage, Problem("invalid s3 config", file, "not a JSON object"), kShape);
     }
@@ -106,6 +115,15 @@ Result<S3Config> LoadS3Config() {
     return Status(Code::kUsage, Problem("invalid value", "AERODB_S3_PATH_STYLE", "expected 1 or 0"));
   }
   AERO_RETURN_IF_ERROR(ApplyS3Flags(&c, &path_style_set));  // OBJ-30: flag > env > config
+  // OBJ-30: an endpoint from the environment or the config file is held to
+  // the flag's rule.
+  if (!c.endpoint.empty() && c.endpoint.rfind("http://", 0) != 0 && c.endpoint.rfind("https://", 0) != 0) {
+    return Status(Code::kUsage,
+                  Problem("invalid value", "AERODB_S3_ENDPOINT",
+                          "'" + Escaped(c.endpoint) + "' (from the environment or AERODB_S3_CONFIG) is not an "
+                          "http:// or https:// URL"),
+                  "give the store's URL, e.g. AERODB_S3_ENDPOINT=http://127.0.0.1:7480");
+  }
   if (!path_style_set) c.path_style = !c.endpoint.empty();
   const std::string part = Env("AERODB_S3_PART_BYTES");
   if (!part.empty()) {

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/fs.h"
 #include "common/sha256.h"
 #include "sign/signature_format.h"
 
@@ -162,9 +163,13 @@ Result<Signature> SigningKey::Sign(std::string_view message) const {
 }
 
 Result<SigningKey> LoadSigningKey(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  // O_NONBLOCK: a FIFO in the key's place is refused below, never waited on.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     const int err = errno;
+    if (err == EACCES || err == EPERM || err == EIO) {  // FM-137: the environment's, not the key's
+      return Status(Code::kIo, Problem("cannot read signing key", path, std::strerror(err)), IoHint(err));
+    }
     return Status(err == ENOENT ? Code::kNotFound : Code::kUsage,
                   Problem("cannot read signing key", path, std::strerror(err)),
                   "give the private key file made by 'openssl genpkey -algorithm ed25519'");

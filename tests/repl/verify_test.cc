@@ -2,6 +2,7 @@
 
 #include "node/state.h"
 #include "node/store.h"
+#include "engine/reference_node.h"
 #include "engine/workload.h"
 #include "repl/ship.h"
 #include "repl/verify.h"
@@ -487,4 +488,31 @@ TEST_CASE("verify segment dir: the report names the system id of its segments") 
   REQUIRE(r.ok());
   REQUIRE(r->system_id);
   CHECK(*r->system_id == node::LoadIdentity(PosixFs(), t / "p")->system_id.ToHex());
+}
+
+TEST_CASE("NODE-5 verify in a checkpoint's window (state written, log not emptied) is a notice, never damage") {
+  TempDir t;
+  const std::string dir = MakeNode(t, 5);
+  const std::string old_wal = ReadFile(dir + "/wal/wal.log");
+  {
+    auto n = engine::ReferenceNode::Open(PosixFs(), dir, node::Access::kWrite);
+    REQUIRE(n.ok());
+    REQUIRE((*n)->Checkpoint().ok());
+    REQUIRE((*n)->Close().ok());
+  }
+  WriteFile(dir + "/wal/wal.log", old_wal);  // as if step 5 never ran
+  auto r = repl::Verify(PosixFs(), dir, {});
+  REQUIRE(r.ok());
+  CHECK(r->outcome() == Code::kOk);  // before: commit-order and digest damage, 1
+  bool window = false;
+  for (const repl::Finding& f : r->findings) {
+    CHECK(f.severity == repl::Severity::kNotice);
+    window = window || f.kind == "checkpoint-window";
+  }
+  CHECK(window);
+  // A log that does not end at the base is still damage, as the open says.
+  TruncateFile(dir + "/wal/wal.log", old_wal.size() - 1);
+  r = repl::Verify(PosixFs(), dir, {});
+  REQUIRE(r.ok());
+  CHECK(r->outcome() == Code::kDamage);
 }

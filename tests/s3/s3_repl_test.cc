@@ -289,3 +289,44 @@ TEST_CASE("ENC-32 encrypted segments in an object store are applied and recognis
   CHECK(s.message().find("no key for encrypted file") != std::string::npos);
   CHECK_FALSE(FileExists(t / "r2" + "/replication/halt.json"));
 }
+
+TEST_CASE("OBJ-2 an AERODB_S3_CONFIG that is a FIFO, a device or over 64 KiB is refused at once") {
+  TempDir t;
+  ScopedS3Env env;
+  env.ForMock(nullptr, nullptr);
+  const std::string fifo = t / "fifo.json";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  env.Set("AERODB_S3_CONFIG", fifo.c_str());
+  Result<s3::S3Config> c = s3::LoadS3Config();  // before: waited for a writer for ever
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().code() == Code::kIo);
+  env.Set("AERODB_S3_CONFIG", "/dev/zero");  // before: read until memory ran out
+  c = s3::LoadS3Config();
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().code() == Code::kIo);
+  const std::string big = t / "big.json";
+  WriteFile(big, "{\"region\":\"" + std::string(70 * 1024, 'r') + "\"}");
+  env.Set("AERODB_S3_CONFIG", big.c_str());
+  c = s3::LoadS3Config();
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().code() == Code::kUsage);
+  CHECK(c.status().message().find("larger than") != std::string::npos);
+}
+
+TEST_CASE("OBJ-30 an endpoint from the environment or the config file is held to the flag's rule") {
+  TempDir t;
+  ScopedS3Env env;
+  env.ForMock(nullptr, nullptr);
+  s3::SetS3Flags({"", "", false});
+  env.Set("AERODB_S3_ENDPOINT", "ftp://env:2");
+  Result<s3::S3Config> c = s3::LoadS3Config();  // before: five connection attempts, then 10
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().code() == Code::kUsage);
+  env.Set("AERODB_S3_ENDPOINT", nullptr);
+  const std::string file = t / "s3.json";
+  WriteFile(file, R"({"endpoint": "ftp://config:1"})");
+  env.Set("AERODB_S3_CONFIG", file.c_str());
+  c = s3::LoadS3Config();
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().code() == Code::kUsage);
+}
