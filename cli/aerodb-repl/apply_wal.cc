@@ -54,11 +54,15 @@ void LogApplied(const Options& o, const repl::ApplyReport& rep) {
           fields);
 }
 
-// One run's output, after RET-3's registration; `follow`: a run that did
-// nothing prints nothing.
-int Print(const Options& o, Status s, const repl::ApplyReport& rep) {
-  // FOLLOW: a run that did nothing prints (and registers) nothing.
-  if (o.follow && s.ok() && rep.applied_commit == rep.from_commit && !rep.bootstrapped) return 0;
+// One run's output, after RET-3's registration; the run's outcome with the
+// registration's (FOLLOW-3). `quiet_if_idle`: a follower's run that did
+// nothing, after its first, prints and registers nothing (OPS-9 still
+// records the success).
+Status Print(const Options& o, Status s, const repl::ApplyReport& rep, bool quiet_if_idle = false) {
+  if (quiet_if_idle && s.ok() && rep.applied_commit == rep.from_commit && !rep.bootstrapped) {
+    RecordLastSuccess(o.apply.data_dir, "apply-wal", rep.applied_commit, o.apply.inbox);
+    return s;
+  }
   // RET-3: the position is registered after every run that leaves a replica.
   std::optional<archive::Registration> registered;
   if (!o.report.archive.empty()) {
@@ -126,7 +130,7 @@ int Print(const Options& o, Status s, const repl::ApplyReport& rep) {
       PrintResult("applied through commit %llu before stopping\n",
                   static_cast<unsigned long long>(rep.applied_commit));
     }
-    return ExitCodeOf(s.code());
+    return s;
   }
   LogApplied(o, rep);
   // A bootstrap that applied nothing (--until 0) created nothing: no
@@ -145,7 +149,7 @@ int Print(const Options& o, Status s, const repl::ApplyReport& rep) {
                 rep.bootstrapped ? "bootstrapped replica" : "up to date",
                 o.apply.data_dir.c_str(), static_cast<unsigned long long>(rep.applied_commit));
   }
-  return 0;
+  return s;
 }
 
 // --report-to: checked before anything is applied.
@@ -165,7 +169,7 @@ int Run(Options o) {
   apply.progress = progress.Callback();
   Status s = repl::ApplyWal(*fs, apply, &rep);
   progress.Finish();
-  return Print(o, s, rep);
+  return ExitCodeOf(Print(o, s, rep).code());
 }
 
 // FOLLOW-2..4: the one-shot run at the start and at each change of the
@@ -179,12 +183,24 @@ int RunFollow(Options o) {
   if (Status s = repl::StopOnSignals(&token); !s.ok()) return Fail(s, o.json);
   o.watch.force_poll = ForcePollFromEnv();
   Status last_run;
-  Status s = repl::FollowApply(*fs, o.apply, o.watch, token,
-                               [&](const Status& run, const repl::ApplyReport& rep) {
-                                 last_run = run;
-                                 Print(o, run, rep);
-                                 std::fflush(stdout);  // each run's lines as it ends, whatever its outcome
-                               });
+  bool first = true;
+  uint64_t applied = 0;
+  Status s = repl::FollowApply(
+      *fs, o.apply, o.watch, token,
+      [&](const Status& run, const repl::ApplyReport& rep) {
+        // RET-3: the first run registers even when it applies nothing, and a
+        // registration refused is the run's outcome (FOLLOW-3).
+        last_run = Print(o, run, rep, /*quiet_if_idle=*/!first);
+        first = false;
+        applied = rep.applied_commit;
+        std::fflush(stdout);  // each run's lines as it ends, whatever its outcome
+        return last_run;
+      },
+      [&] {  // OPS-9: an idle follower is up to date as of this look
+        if (PosixFs().Stat(o.apply.data_dir).ok()) {
+          RecordLastSuccess(o.apply.data_dir, "apply-wal", applied, o.apply.inbox);
+        }
+      });
   return FinishFollow(s, last_run, o.json);
 }
 

@@ -93,11 +93,13 @@ int Print(const Options& o, const Status& s, const repl::ShipReport& rep) {
     }
     return Fail(s, o.json, o.follow);
   }
+  // OPS-9: every run that exits 0 records its success, a follower's idle
+  // runs too (they run only at a change: its first, a put shipped meanwhile).
+  RecordLastSuccess(o.ship.data_dir, "ship-wal", rep.shipped_commit, o.ship.target);
   if (o.follow && rep.segments.empty() && rep.history_files.empty() && !rep.marked_claim_archive) {
     return 0;
   }
   LogShipped(o, rep);
-  RecordLastSuccess(o.ship.data_dir, "ship-wal", rep.shipped_commit, o.ship.target);
   if (o.json) {
     (o.follow ? PrintJsonLine : PrintJson)(OkJson({{"target", rep.target},
                       {"from_commit", rep.from_commit},
@@ -152,11 +154,15 @@ int RunFollow(Options o) {
   o.watch.force_poll = ForcePollFromEnv();
   o.watch.full_bytes = o.ship.max_segment_bytes;
   Status last_run;
-  Status s = repl::FollowShip(PosixFs(), o.ship, o.watch, token,
-                              [&](const Status& run, const repl::ShipReport& rep) {
-                                last_run = run;
-                                Print(o, run, rep);
-                              });
+  uint64_t shipped = 0;
+  Status s = repl::FollowShip(
+      PosixFs(), o.ship, o.watch, token,
+      [&](const Status& run, const repl::ShipReport& rep) {
+        last_run = run;
+        shipped = rep.shipped_commit;
+        Print(o, run, rep);
+      },
+      [&] { RecordLastSuccess(o.ship.data_dir, "ship-wal", shipped, o.ship.target); });  // OPS-9: idle
   return FinishFollow(s, last_run, o.json);
 }
 

@@ -915,13 +915,19 @@ Result<bool> FenceIfUnlocked(Fs& fs, const std::string& dir, const Fenced& fence
   return IfUnlocked(fs, dir, [&](Node& n) { return n.RecordFenced(fenced); });
 }
 
+namespace {
+constexpr std::string_view kNotRecordedHint = "stop the writer, then re-run to record it";
+}  // namespace
+
 Status NotRecorded(const Status& refusal, const std::string& dir) {
   Status s(refusal.code(),
            refusal.message() + "; not recorded: a writer holds '" +
                JoinPath(dir, kLockFile) + "'",
-           "stop the writer, then re-run to record it");
+           std::string(kNotRecordedHint));
   return s.WithReason(refusal.reason());
 }
+
+bool IsNotRecorded(const Status& s) { return !s.ok() && s.hint() == kNotRecordedHint; }
 
 Result<std::map<uint64_t, history::Digest>> Node::DigestsAt(
     const std::vector<uint64_t>& wanted, uint64_t* damaged_at) const {

@@ -218,5 +218,7 @@ Result<bool> FenceIfUnlocked(Fs& fs, const std::string& dir, const Fenced& fence
 // The detail and hint a refusal gets when HaltIfUnlocked / FenceIfUnlocked
 // found the lock held (LOG-25): the refusal stands, the record waits.
 Status NotRecorded(const Status& refusal, const std::string& dir);
+// Whether `s` is a refusal NotRecorded made (FOLLOW-3: a follower retries it).
+bool IsNotRecorded(const Status& s);
 
 }  // namespace aero::node

@@ -13,6 +13,7 @@
 
 #include "common/file_util.h"
 #include "node/layout.h"
+#include "node/store.h"
 
 namespace aero::repl {
 
@@ -102,8 +103,11 @@ Wake ChangeWatcher::Wait(uint64_t timeout_ms, const StopToken& stop) {
 
 // ---- Verdicts (FOLLOW-3) ----
 
-Verdict ShipVerdict(Code code) {
-  switch (code) {
+Verdict ShipVerdict(const Status& run) {
+  // A fence or halt a writer kept from being recorded: again until it is,
+  // never the end of the follower with the node still unfenced (LOG-25).
+  if (node::IsNotRecorded(run)) return Verdict::kRetry;
+  switch (run.code()) {
     case Code::kOk: return Verdict::kGoOn;
     case Code::kLocked:
     case Code::kInTransit: return Verdict::kRetry;
@@ -112,8 +116,9 @@ Verdict ShipVerdict(Code code) {
   }
 }
 
-Verdict ApplyVerdict(Code code) {
-  switch (code) {
+Verdict ApplyVerdict(const Status& run) {
+  if (node::IsNotRecorded(run)) return Verdict::kRetry;
+  switch (run.code()) {
     case Code::kOk: return Verdict::kGoOn;
     case Code::kLocked:
     case Code::kInTransit: return Verdict::kRetry;
@@ -133,6 +138,10 @@ Status FollowLoop::Run() {
     const uint64_t next = NextLook(now);
     if (waiter_.Wait(next > now ? next - now : 0) == Wake::kStop) break;
     const uint64_t at = waiter_.NowMs();
+    if (hooks_.idle && last_.ok() && at >= last_active_ + o_.idle_ms) {  // OPS-9
+      hooks_.idle();
+      last_active_ = at;
+    }
     if (!Due(at, hooks_.fingerprint() != seen_)) continue;
     if (RunOnce()) return last_;
   }
@@ -144,6 +153,7 @@ uint64_t FollowLoop::NextLook(uint64_t now) const {
   uint64_t next = now + o_.poll_interval_ms;
   if (retry_at_) next = std::min(next, *retry_at_);
   if (held_since_) next = std::min(next, *held_since_ + o_.max_delay_ms);
+  if (hooks_.idle) next = std::min(next, last_active_ + o_.idle_ms);
   return next;
 }
 
@@ -151,7 +161,13 @@ uint64_t FollowLoop::NextLook(uint64_t now) const {
 // only this (FOLLOW-1).
 bool FollowLoop::Due(uint64_t now, bool changed) {
   if (retry_at_ && now >= *retry_at_) return true;  // 7, 8, or a backoff that ran out
-  if (!changed) return false;
+  if (!changed) {
+    // A change that went back before it ran (a file that came and went)
+    // holds nothing: a held time left behind would make every later look
+    // due at once, a busy loop until the next real change.
+    held_since_.reset();
+    return false;
+  }
   if (backoff_ms_ > 0 && retry_at_) return false;  // 10: a change does not cut the backoff short
   if (o_.max_delay_ms == 0) return true;
   if (!held_since_) held_since_ = now;
@@ -167,7 +183,8 @@ bool FollowLoop::RunOnce() {
   ++runs_;
   last_ = hooks_.run();
   const uint64_t now = waiter_.NowMs();  // retries count from the run's end
-  switch (hooks_.verdict(last_.code())) {
+  last_active_ = now;
+  switch (hooks_.verdict(last_)) {
     case Verdict::kGoOn:
     case Verdict::kWaitForChange: backoff_ms_ = 0; return false;
     case Verdict::kRetry: retry_at_ = now + o_.poll_interval_ms; return false;
@@ -225,7 +242,8 @@ std::string InboxPrint(Fs& fs, const std::string& inbox) {
 }  // namespace
 
 Status FollowShip(Fs& fs, ShipOptions options, const FollowOptions& follow, const StopToken& stop,
-                  const std::function<void(const Status&, const ShipReport&)>& on_run) {
+                  const std::function<void(const Status&, const ShipReport&)>& on_run,
+                  const std::function<void()>& idle) {
   options.stop = stop.flag();  // FOLLOW-4
   const std::string wal = JoinPath(options.data_dir, node::kWalFile);
   const std::vector<std::string> watched = {
@@ -248,6 +266,7 @@ Status FollowShip(Fs& fs, ShipOptions options, const FollowOptions& follow, cons
     return s;
   };
   hooks.verdict = ShipVerdict;
+  hooks.idle = idle;
   RealWaiter waiter({options.data_dir, JoinPath(options.data_dir, node::kWalDir),
                      JoinPath(options.data_dir, node::kReplicationDir)},
                     follow.force_poll, stop);
@@ -256,7 +275,8 @@ Status FollowShip(Fs& fs, ShipOptions options, const FollowOptions& follow, cons
 
 Status FollowApply(Fs& fs, ApplyOptions options, const FollowOptions& follow,
                    const StopToken& stop,
-                   const std::function<void(const Status&, const ApplyReport&)>& on_run) {
+                   const std::function<Status(const Status&, const ApplyReport&)>& on_run,
+                   const std::function<void()>& idle) {
   options.stop = stop.flag();  // FOLLOW-4
   Result<FileInfo> inbox = fs.Stat(options.inbox);
   if (!inbox.ok() || !inbox->is_dir) {
@@ -268,10 +288,10 @@ Status FollowApply(Fs& fs, ApplyOptions options, const FollowOptions& follow,
   hooks.run = [&fs, &options, &on_run] {
     ApplyReport rep;
     Status s = ApplyWal(fs, options, &rep);  // FOLLOW-1: the one-shot run, unchanged
-    on_run(s, rep);
-    return s;
+    return on_run(s, rep);                   // FOLLOW-3: with its registration (RET-3)
   };
   hooks.verdict = ApplyVerdict;
+  hooks.idle = idle;
   RealWaiter waiter({options.inbox}, follow.force_poll, stop);
   return FollowLoop(follow, std::move(hooks), waiter, stop).Run();
 }

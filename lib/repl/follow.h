@@ -81,8 +81,8 @@ enum class Verdict {
   kWaitForChange,  // apply-wal's 3 and 9: again when the inbox changes
   kEnd,            // the follower ends with the run's code
 };
-Verdict ShipVerdict(Code code);
-Verdict ApplyVerdict(Code code);
+Verdict ShipVerdict(const Status& run);
+Verdict ApplyVerdict(const Status& run);
 
 struct FollowOptions {
   uint64_t poll_interval_ms = 1000;  // FOLLOW-2: the longest wait between looks
@@ -90,13 +90,17 @@ struct FollowOptions {
   uint64_t full_bytes = 0;           // FOLLOW-5: growth that runs at once (0: none)
   uint64_t max_backoff_ms = 60000;   // FOLLOW-3
   bool force_poll = false;           // FOLLOW-2: no inotify (AERODB_REPL_FOLLOW_POLL=1)
+  uint64_t idle_ms = 60000;          // OPS-9: how long without a run before `idle`
 };
 
 struct FollowHooks {
   std::function<std::string()> fingerprint;  // FOLLOW-2: what the loop compares
   std::function<uint64_t()> size;            // FOLLOW-5 (optional): the WAL's size
   std::function<Status()> run;               // one one-shot run
-  std::function<Verdict(Code)> verdict;
+  std::function<Verdict(const Status&)> verdict;
+  // OPS-9 (optional): called after idle_ms with no run, when the last run
+  // succeeded (the follower is up to date as of this look).
+  std::function<void()> idle;
 };
 
 // The loop of specs/REPLICATION_FOLLOW.md "The loop", in named steps.
@@ -126,15 +130,20 @@ class FollowLoop {
   uint64_t backoff_ms_ = 0;             // FOLLOW-3: 10, doubling
   Status last_;
   uint64_t runs_ = 0;
+  uint64_t last_active_ = 0;  // the last run's end, or the last idle call
 };
 
 // The followers (FOLLOW-2): ShipWal or ApplyWal at the start and at each
 // change, with options.stop set to the token's flag (FOLLOW-4); `on_run`
-// sees every run's outcome and report. Ok after a stop, else the ending code.
+// sees every run's outcome and report (apply-wal's returns the run's outcome
+// after what the caller adds to it: RET-3's registration); `idle` is the
+// loop's OPS-9 hook. Ok after a stop, else the ending code.
 Status FollowShip(Fs& fs, ShipOptions options, const FollowOptions& follow, const StopToken& stop,
-                  const std::function<void(const Status&, const ShipReport&)>& on_run);
+                  const std::function<void(const Status&, const ShipReport&)>& on_run,
+                  const std::function<void()>& idle = {});
 Status FollowApply(Fs& fs, ApplyOptions options, const FollowOptions& follow,
                    const StopToken& stop,
-                   const std::function<void(const Status&, const ApplyReport&)>& on_run);
+                   const std::function<Status(const Status&, const ApplyReport&)>& on_run,
+                   const std::function<void()>& idle = {});
 
 }  // namespace aero::repl

@@ -797,9 +797,17 @@ class Shipper {
     out.encrypted = o_.encryption != nullptr;
     out.streamed = w.streamed;
     Status renamed = target_->PublishExclusive(w.tmp, w.name);
+    // LOG-4: a file under the name is judged; one a transport moved out of
+    // the outbox meanwhile (gone when opened) is published again.
+    Status judged = Status::Ok();
+    for (int tries = 0; renamed.code() == Code::kRefused; ++tries) {
+      judged = JudgeExisting(c, w, &out);
+      if (judged.code() != Code::kNotFound || tries == 3) break;
+      renamed = target_->PublishExclusive(w.tmp, w.name);
+    }
     if (renamed.code() == Code::kRefused) {
       (void)fs_.Remove(w.tmp);
-      AERO_RETURN_IF_ERROR(JudgeExisting(c, w, &out));
+      AERO_RETURN_IF_ERROR(judged);
     } else {
       if (!renamed.ok()) (void)fs_.Remove(w.tmp);  // not published: not left behind either
       AERO_RETURN_IF_ERROR(renamed);

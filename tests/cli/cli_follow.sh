@@ -124,4 +124,22 @@ same_as_primary && pass || fail "replica at $(applied "$R"), primary at $(applie
 # with 4), every one whole.
 run "$AERODB_REPL" verify "$OB"
 expect_rc 0
+test_case "RET-3 OPS-9 apply-wal --follow registers and records its success at its first run, even one that applies nothing"
+RA=$T/reg-archive
+mkdir -p "$RA"
+"$AERODB_REPL" apply-wal -D "$R" --from "$OB" >/dev/null 2>&1  # caught up: the follower's first run applies nothing
+rm -f "$R/replication/last-success/apply-wal.json"
+"$AERODB_REPL" apply-wal -D "$R" --from "$OB" --follow --report-to "$RA" --replica-name r1 \
+  >"$T/reg.out" 2>"$T/reg.err" &
+follower=$!
+until_true test -f "$RA/replica-r1.json" && pass || fail "no registration: $(cat "$T/reg.err")"
+until_true test -f "$R/replication/last-success/apply-wal.json" && pass || fail "no last-success record"
+kill -TERM "$follower"; wait "$follower"
+
+test_case "FOLLOW-3 RET-3 a registration refused ends apply-wal --follow with 5, as the one-shot run"
+"$AERODB_REPL" apply-wal -D "$T/r2" --from "$OB" >/dev/null 2>&1
+run timeout 20 "$AERODB_REPL" apply-wal -D "$T/r2" --from "$OB" --follow --report-to "$RA" --replica-name r1
+expect_rc 5
+expect_err_contains "registration of another replica"
+
 finish

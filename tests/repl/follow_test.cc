@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "node/store.h"
 #include "repl/follow.h"
 #include "support/forwarding_fs.h"
 #include "support/repl_fixture.h"
@@ -91,7 +92,7 @@ TEST_CASE("FOLLOW-2 the poll fallback wakes at its interval and the loop finds t
     Status result;
     std::thread follower([&] {
       result = repl::FollowApply(PosixFs(), o, f, token,
-                                 [&](const Status&, const repl::ApplyReport&) { ++runs; });
+                                 [&](const Status& s, const repl::ApplyReport&) { ++runs; return s; });
     });
     // The first run finds no segment (9) and waits for a change of the inbox.
     REQUIRE(Eventually([&] { return runs.load() >= 1; }));
@@ -138,19 +139,25 @@ TEST_CASE("FOLLOW-2 the loop runs at its start and again only when the fingerpri
 
 TEST_CASE("FOLLOW-3 a diverged run ends the loop with 4, transient codes keep it") {
   for (auto verdict : {repl::ShipVerdict, repl::ApplyVerdict}) {
-    CHECK(verdict(Code::kOk) == repl::Verdict::kGoOn);
-    CHECK(verdict(Code::kLocked) == repl::Verdict::kRetry);
-    CHECK(verdict(Code::kInTransit) == repl::Verdict::kRetry);
-    CHECK(verdict(Code::kIo) == repl::Verdict::kBackOff);
+    CHECK(verdict(Status(Code::kOk, "x")) == repl::Verdict::kGoOn);
+    CHECK(verdict(Status(Code::kLocked, "x")) == repl::Verdict::kRetry);
+    CHECK(verdict(Status(Code::kInTransit, "x")) == repl::Verdict::kRetry);
+    CHECK(verdict(Status(Code::kIo, "x")) == repl::Verdict::kBackOff);
     for (Code c : {Code::kDamage, Code::kUsage, Code::kDiverged, Code::kRefused, Code::kHalted,
                    Code::kAhead, Code::kInternal}) {
-      CHECK(verdict(c) == repl::Verdict::kEnd);
+      CHECK(verdict(Status(c, "x")) == repl::Verdict::kEnd);
     }
   }
-  CHECK(repl::ShipVerdict(Code::kGap) == repl::Verdict::kEnd);  // LOG-23: needs an operator
-  CHECK(repl::ShipVerdict(Code::kNotFound) == repl::Verdict::kEnd);
-  CHECK(repl::ApplyVerdict(Code::kGap) == repl::Verdict::kWaitForChange);  // a segment may come
-  CHECK(repl::ApplyVerdict(Code::kNotFound) == repl::Verdict::kWaitForChange);
+  CHECK(repl::ShipVerdict(Status(Code::kGap, "x")) == repl::Verdict::kEnd);  // LOG-23: needs an operator
+  CHECK(repl::ShipVerdict(Status(Code::kNotFound, "x")) == repl::Verdict::kEnd);
+  CHECK(repl::ApplyVerdict(Status(Code::kGap, "x")) == repl::Verdict::kWaitForChange);  // a segment may come
+  CHECK(repl::ApplyVerdict(Status(Code::kNotFound, "x")) == repl::Verdict::kWaitForChange);
+  // LOG-25: a fence or halt a writer kept from being recorded is retried,
+  // so a follower never ends with the primary still unfenced.
+  const Status unrecorded = node::NotRecorded(Status(Code::kRefused, "node is fenced 'p'"), "p");
+  CHECK(unrecorded.code() == Code::kRefused);
+  CHECK(repl::ShipVerdict(unrecorded) == repl::Verdict::kRetry);
+  CHECK(repl::ShipVerdict(Status(Code::kRefused, "node is fenced 'p'")) == repl::Verdict::kEnd);
 
   // The loop: 7, 8 and 10 are retried with nothing changed; 4 ends it.
   for (auto verdict : {repl::ShipVerdict, repl::ApplyVerdict}) {
@@ -335,4 +342,51 @@ TEST_CASE("FOLLOW-4 a stop while waiting ends the loop with 0") {
   CHECK(loop.Run().ok());
   CHECK(loop.runs() == 1);
   CHECK(w.waits == 1);
+}
+
+TEST_CASE("FOLLOW-5 a change that goes back before it runs leaves no held time behind: no busy loop") {
+  repl::StopToken stop;
+  FakeWaiter w;
+  w.stop = &stop;
+  std::string fp = "a";
+  int runs = 0;
+  repl::FollowHooks h;
+  h.fingerprint = [&] { return fp; };
+  h.run = [&] {
+    ++runs;
+    return Status::Ok();
+  };
+  h.verdict = repl::ShipVerdict;
+  w.script = [&](FakeWaiter& me) {
+    if (me.waits == 2) fp = "b";  // a file came (held: max-delay) ...
+    if (me.waits == 3) fp = "a";  // ... and went before the delay ran out
+    if (me.now >= 10000) stop.RequestStop();
+  };
+  repl::FollowOptions o;
+  o.poll_interval_ms = 1000;
+  o.max_delay_ms = 200;
+  repl::FollowLoop loop(o, h, w, stop);
+  CHECK(loop.Run().ok());
+  CHECK(runs == 1);
+  CHECK(w.waits <= 15);  // 10 s of looks a second; before: a thousand waits of 0 ms
+}
+
+TEST_CASE("OPS-9 an idle follower calls its idle hook once a minute after a run that succeeded") {
+  repl::StopToken stop;
+  FakeWaiter w;
+  w.stop = &stop;
+  int idles = 0;
+  repl::FollowHooks h;
+  h.fingerprint = [] { return std::string("a"); };
+  h.run = [] { return Status::Ok(); };
+  h.verdict = repl::ShipVerdict;
+  h.idle = [&] { ++idles; };
+  w.script = [&](FakeWaiter& me) {
+    if (me.now >= 185000) stop.RequestStop();
+  };
+  repl::FollowOptions o;
+  o.poll_interval_ms = 1000;
+  repl::FollowLoop loop(o, h, w, stop);
+  CHECK(loop.Run().ok());
+  CHECK(idles == 3);  // at 60, 120 and 180 s
 }

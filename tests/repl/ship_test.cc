@@ -1495,3 +1495,39 @@ TEST_CASE("NODE-13 ship-wal --to, snapshot export --output and --report-to insid
   }
   CHECK(std::filesystem::is_empty(t / "q/metadata/schemas"));
 }
+
+TEST_CASE("LOG-4 a segment a transport moves out of the outbox while it is re-checked is published again, never 9") {
+  TempDir t;
+  MakePrimary(t / "p", 5);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  const std::vector<std::string> names = Segments(t / "out");
+  REQUIRE(names.size() == 1);
+  // A crash before the position was saved: the next run re-ships the range.
+  std::filesystem::remove_all(t / "p/replication/shipped");
+  // The transport (mv, rsync --remove-source-files) takes the file between
+  // the publish that finds it and the open that would verify it.
+  struct Mover final : ForwardingFs {
+    std::string watched, moved_to;
+    int moves = 0;
+    Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& p) override {
+      if (p == watched && moves == 0) {
+        ++moves;
+        std::filesystem::rename(p, moved_to);
+      }
+      return real_.OpenRead(p);
+    }
+  } fs;
+  fs.watched = t / "out" / names[0];
+  fs.moved_to = t / "moved.seg";
+  repl::ShipOptions o;
+  o.data_dir = t / "p";
+  o.target = t / "out";
+  repl::ShipReport rep;
+  Status s = repl::ShipWal(fs, o, &rep);
+  CHECK(s.ok());  // before: 9, "cannot open ... No such file or directory"
+  CHECK(fs.moves == 1);
+  REQUIRE(rep.segments.size() == 1);
+  CHECK_FALSE(rep.segments[0].already_there);
+  CHECK(ReadFile(t / "out" / names[0]) == ReadFile(t / "moved.seg"));
+}
