@@ -106,7 +106,7 @@ Wake ChangeWatcher::Wait(uint64_t timeout_ms, const StopToken& stop) {
 Verdict ShipVerdict(const Status& run) {
   // A fence or halt a writer kept from being recorded: again until it is,
   // never the end of the follower with the node still unfenced (LOG-25).
-  if (node::IsNotRecorded(run)) return Verdict::kRetry;
+  if (node::IsNotRecorded(run)) return Verdict::kRetry;  // LOG-25
   switch (run.code()) {
     case Code::kOk: return Verdict::kGoOn;
     case Code::kLocked:
