@@ -24,6 +24,10 @@ class Archive {
   virtual ~Archive() = default;
   // Where the archive is, for messages ("problem 'LOCATION/NAME': ...").
   virtual const std::string& location() const = 0;
+  // What names the archive in a node's keys (LOG-2: a shipped position and
+  // its lock): its location; a store's with its endpoint, so that the same
+  // bucket and prefix in another store is another target.
+  virtual std::string KeySource() const { return location(); }
   // Every entry, sorted by name, typed as it is (symlinks not followed);
   // kNotFound when the archive does not exist.
   virtual Result<std::vector<ArchiveEntry>> List() = 0;

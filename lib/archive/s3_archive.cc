@@ -247,9 +247,15 @@ S3Archive::~S3Archive() {
 }
 
 // OBJ-10: ListObjectsV2 page after page; names once each, sorted.
+// LOG-2: AWS's own endpoint (none given) keeps the URL alone.
+std::string S3Archive::KeySource() const {
+  const std::string& endpoint = client_->config().endpoint;
+  return endpoint.empty() ? location_ : endpoint + " " + location_;
+}
+
 Result<std::vector<ArchiveEntry>> S3Archive::List() {
   const std::string prefix = url_.prefix.empty() ? "" : url_.prefix + "/";
-  std::set<std::string> files, dirs;
+  std::set<std::string> files, dirs, tokens;
   std::string token;
   for (int page = 0;; ++page) {
     s3::S3Request r;
@@ -262,6 +268,13 @@ Result<std::vector<ArchiveEntry>> S3Archive::List() {
                     "create the bucket, or check the location");
     }
     if (resp.status != 200) return client_->Unexpected(r, resp);
+    // A 200 that is not a listing (a web server or a console behind the
+    // endpoint) is no answer: never an empty archive (OBJ-12).
+    if (resp.body.find("<ListBucketResult") == std::string::npos) {
+      return Status(Code::kIo,
+                    Problem("object store error", location_, "the answer to a listing is not an S3 ListBucketResult"),
+                    "check the endpoint: it must be the store's S3 API (not a web console or a proxy's page)");
+    }
     for (const std::string& block : XmlBlocks(resp.body, "Contents")) {
       const std::string key = XmlFirst(block, "Key");
       if (key.size() > prefix.size() && key.compare(0, prefix.size(), prefix) == 0) files.insert(key.substr(prefix.size()));
@@ -275,7 +288,7 @@ Result<std::vector<ArchiveEntry>> S3Archive::List() {
     const std::string truncated = XmlFirst(resp.body, "IsTruncated");
     const std::string next = XmlFirst(resp.body, "NextContinuationToken");
     if (truncated != "true") break;
-    if (next.empty() || next == token) {
+    if (next.empty() || !tokens.insert(next).second) {  // a token seen before: the store loops
       return Status(Code::kIo, Problem("object store error", location_, "a truncated listing without a new continuation token"),
                     "check the store");
     }
@@ -445,7 +458,9 @@ Status S3Archive::PublishExclusive(const std::string& temp_path, const std::stri
   AERO_ASSIGN_OR_RETURN(uint64_t size, LocalSize(temp_path));
   const std::string key = url_.Key(name);
   Status s;
-  if (size > client_->config().multipart_threshold) {
+  // OBJ-7: a claim (a history file, the claim marker) is one conditional
+  // PUT whatever its size: a multipart upload is not exclusive.
+  if (size > client_->config().multipart_threshold && !IsClaimName(name)) {
     s = PutMultipart(temp_path, size, key);
   } else {
     if (!conditional) {

@@ -25,6 +25,7 @@ class S3Archive final : public Archive {
   ~S3Archive() override;
 
   const std::string& location() const override { return location_; }
+  std::string KeySource() const override;
   Result<std::vector<ArchiveEntry>> List() override;
   Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& name) override;
   Status PublishExclusive(const std::string& temp_path, const std::string& name) override;

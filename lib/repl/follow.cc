@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "archive/open_archive.h"
 #include "common/file_util.h"
 #include "node/layout.h"
 #include "node/store.h"
@@ -239,6 +240,18 @@ std::string InboxPrint(Fs& fs, const std::string& inbox) {
   return out;
 }
 
+// The same for an object store (objects are whole once listed: names do).
+std::string ArchivePrint(archive::Archive& a) {
+  Result<std::vector<archive::ArchiveEntry>> entries = a.List();
+  if (!entries.ok()) return "-";
+  std::vector<std::string> names;
+  for (const archive::ArchiveEntry& e : *entries) names.push_back(e.name);
+  std::sort(names.begin(), names.end());
+  std::string out;
+  for (const std::string& n : names) out += n + "\n";
+  return out;
+}
+
 }  // namespace
 
 Status FollowShip(Fs& fs, ShipOptions options, const FollowOptions& follow, const StopToken& stop,
@@ -278,13 +291,23 @@ Status FollowApply(Fs& fs, ApplyOptions options, const FollowOptions& follow,
                    const std::function<Status(const Status&, const ApplyReport&)>& on_run,
                    const std::function<void()>& idle) {
   options.stop = stop.flag();  // FOLLOW-4
-  Result<FileInfo> inbox = fs.Stat(options.inbox);
-  if (!inbox.ok() || !inbox->is_dir) {
-    return Status(Code::kNotFound, Problem("inbox not found", options.inbox, "no such directory"),
-                  "create the inbox directory first; --follow waits for segments in it");
+  // OBJ-12: an s3:// inbox is listed through its archive and polled (no
+  // inotify reaches a store); a directory must exist.
+  const bool store = archive::IsObjectStore(options.inbox);
+  std::unique_ptr<archive::Archive> listed;
+  if (store) {
+    AERO_ASSIGN_OR_RETURN(listed, archive::OpenArchive(fs, options.inbox));
+  } else {
+    Result<FileInfo> inbox = fs.Stat(options.inbox);
+    if (!inbox.ok() || !inbox->is_dir) {
+      return Status(Code::kNotFound, Problem("inbox not found", options.inbox, "no such directory"),
+                    "create the inbox directory first; --follow waits for segments in it");
+    }
   }
   FollowHooks hooks;
-  hooks.fingerprint = [&fs, &options] { return InboxPrint(fs, options.inbox); };
+  hooks.fingerprint = [&fs, &options, &listed] {
+    return listed ? ArchivePrint(*listed) : InboxPrint(fs, options.inbox);
+  };
   hooks.run = [&fs, &options, &on_run] {
     ApplyReport rep;
     Status s = ApplyWal(fs, options, &rep);  // FOLLOW-1: the one-shot run, unchanged
@@ -292,7 +315,8 @@ Status FollowApply(Fs& fs, ApplyOptions options, const FollowOptions& follow,
   };
   hooks.verdict = ApplyVerdict;
   hooks.idle = idle;
-  RealWaiter waiter({options.inbox}, follow.force_poll, stop);
+  RealWaiter waiter(store ? std::vector<std::string>{} : std::vector<std::string>{options.inbox},
+                    follow.force_poll || store, stop);
   return FollowLoop(follow, std::move(hooks), waiter, stop).Run();
 }
 

@@ -182,9 +182,12 @@ class Shipper {
       AERO_RETURN_IF_ERROR(OpenTarget());
       AERO_ASSIGN_OR_RETURN(rep_.target, RealPath(o_.target));
     }
-    pos_path_ = node::ShippedPositionPath(o_.data_dir, rep_.target);
+    // LOG-2: a directory by its realpath, a store by its endpoint and URL.
+    const std::string key_source =
+        archive::IsObjectStore(o_.target) ? target_->KeySource() : rep_.target;
+    pos_path_ = node::ShippedPositionPath(o_.data_dir, key_source);
     AERO_RETURN_IF_ERROR(fs_.MakeDir(JoinPath(o_.data_dir, node::kShippedDir)));
-    const std::string lock_path = node::ShippedLockPath(o_.data_dir, rep_.target);
+    const std::string lock_path = node::ShippedLockPath(o_.data_dir, key_source);
     Result<std::unique_ptr<FileLock>> lock = fs_.Lock(lock_path);
     if (!lock.ok()) {
       if (lock.status().code() != Code::kLocked) return lock.status();

@@ -13,9 +13,10 @@ Result<ArchiveObject> OpenArchiveObject(Fs& fs, const std::string& path) {
     out.name = BaseName(path);
     return out;
   }
-  // OBJ-20: the last segment of the URL is the archive's name.
+  // OBJ-20: the last segment of the URL is the archive's name; a URL that
+  // ends with '/' names a prefix, not an object (ParseS3Url drops the slash).
   AERO_ASSIGN_OR_RETURN(s3::S3Url url, s3::ParseS3Url(path));
-  if (url.prefix.empty()) {
+  if (url.prefix.empty() || path.back() == '/') {
     return Status(Code::kUsage, Problem("no archive name", path, "the URL names a bucket, not an object"),
                   "name the archive object, e.g. s3://BUCKET/PREFIX/snapshot.tar.zst");
   }

@@ -1170,6 +1170,9 @@ Result<VerifyReport> VerifyAnyPath(Fs& fs, const std::string& path, const Verify
     VerifyReport report;
     report.path = path;
     AERO_RETURN_IF_ERROR(VerifyDirectory(fs, path, &report, options.progress));
+    if (!options.trusted_keys.empty()) {  // SIG-13, as apply-wal --trusted-keys judges it
+      AERO_RETURN_IF_ERROR(AddSignatureFindings(fs, path, options.trusted_keys, &report));
+    }
     return report;
   }
   Result<FileInfo> stat = fs.Stat(path);

@@ -3,6 +3,7 @@
 // CompareWithFile through SignatureGate), one finding per outcome.
 #include "repl/verify_sign.h"
 
+#include "archive/open_archive.h"
 #include "archive/segment_catalog.h"
 #include "history/system_id.h"
 #include "repl/sign_hooks.h"
@@ -51,7 +52,9 @@ Status AddSignatureFindings(Fs& fs, const std::string& dir, const std::string& t
     if (id.ok()) system = *id;
     break;
   }
-  archive::PosixArchive a(fs, dir);
+  // OBJ-12: a directory or an s3:// archive, through the one factory.
+  AERO_ASSIGN_OR_RETURN(std::unique_ptr<archive::Archive> opened, archive::OpenArchive(fs, dir));
+  archive::Archive& a = *opened;
   AERO_ASSIGN_OR_RETURN(archive::Catalog catalog, archive::SegmentCatalog(a).List());
   SignatureGate gate(a, trust, system);
   for (const std::string& name : catalog.history_files) Add(report, gate.JudgeHistoryFile(name), 0);

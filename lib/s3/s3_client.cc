@@ -47,8 +47,24 @@ size_t ReadBody(char* out, size_t size, size_t nitems, void* userdata) {
   return static_cast<size_t>(n);
 }
 
+// The answer's body, bounded (OBJ-9): a ranged GET's range plus room for an
+// error document, else kMaxAnswerBytes; an endpoint that streams for ever
+// (a web server, a proxy) ends the transfer instead of filling memory.
+constexpr size_t kMaxAnswerBytes = 16u << 20;
+constexpr size_t kErrorRoomBytes = 64u << 10;
+struct BodySink {
+  std::string* body;
+  size_t limit;
+  bool over = false;
+};
+
 size_t WriteBody(char* data, size_t size, size_t nmemb, void* userdata) {
-  static_cast<std::string*>(userdata)->append(data, size * nmemb);
+  auto* sink = static_cast<BodySink*>(userdata);
+  if (sink->body->size() + size * nmemb > sink->limit) {
+    sink->over = true;
+    return 0;  // curl ends the transfer
+  }
+  sink->body->append(data, size * nmemb);
   return size * nmemb;
 }
 
@@ -242,8 +258,9 @@ Result<S3Response> S3Client::Once(const S3Request& req, const std::string& paylo
   api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
   api.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);  // OBJ-6: 30 s without a byte is a transport failure
   api.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
+  BodySink sink{&resp.body, req.expect_body > 0 ? req.expect_body + kErrorRoomBytes : kMaxAnswerBytes};
   api.easy_setopt(c, CURLOPT_WRITEFUNCTION, WriteBody);
-  api.easy_setopt(c, CURLOPT_WRITEDATA, &resp.body);
+  api.easy_setopt(c, CURLOPT_WRITEDATA, &sink);
   api.easy_setopt(c, CURLOPT_HEADERFUNCTION, WriteHeader);
   api.easy_setopt(c, CURLOPT_HEADERDATA, &resp.headers);
   if (req.method == "PUT") {
@@ -265,6 +282,12 @@ Result<S3Response> S3Client::Once(const S3Request& req, const std::string& paylo
   api.slist_free_all(hl);
   if (up.fd >= 0) close(up.fd);
   if (up.failed) return Status(Code::kIo, Problem("cannot read", req.file_path, "the file changed while it was sent"));
+  if (sink.over) {
+    return Status(Code::kIo,
+                  Problem("object store error", base_url_ + path,
+                          "its answer is over " + std::to_string(sink.limit) + " bytes: not an S3 answer"),
+                  "check the endpoint: it must be the store's S3 API (not a web console or a proxy's page)");
+  }
   if (rc != CURLE_OK) {
     *transport_error = api.easy_strerror(rc);
     return resp;

@@ -18,6 +18,12 @@ std::string Env(const char* name) {
   return v ? std::string(v) : std::string();
 }
 
+// OBJ-30: an endpoint is an http:// or https:// URL with a host.
+bool IsHttpUrl(const std::string& u) {
+  const size_t scheme = u.rfind("https://", 0) == 0 ? 8 : u.rfind("http://", 0) == 0 ? 7 : 0;
+  return scheme > 0 && u.size() > scheme;
+}
+
 // OBJ-30: the command line's settings (one process, one command line).
 S3Flags& S3FlagsGiven() {
   static S3Flags flags;
@@ -28,8 +34,8 @@ S3Flags& S3FlagsGiven() {
 Status ApplyS3Flags(S3Config* c, bool* path_style_set) {
   const S3Flags& f = S3FlagsGiven();
   if (!f.endpoint.empty()) {
-    if (f.endpoint.rfind("http://", 0) != 0 && f.endpoint.rfind("https://", 0) != 0) {
-      return Status(Code::kUsage, Problem("invalid value", "--s3-endpoint", "'" + f.endpoint + "' is not an http:// or https:// URL"),
+    if (!IsHttpUrl(f.endpoint)) {
+      return Status(Code::kUsage, Problem("invalid value", "--s3-endpoint", "'" + Escaped(f.endpoint) + "' is not an http:// or https:// URL"),
                     "give the store's URL, e.g. --s3-endpoint http://127.0.0.1:7480");
     }
     c->endpoint = f.endpoint;
@@ -112,16 +118,16 @@ Result<S3Config> LoadS3Config() {
     c.path_style = ps == "1";
     path_style_set = true;
   } else if (!ps.empty()) {
-    return Status(Code::kUsage, Problem("invalid value", "AERODB_S3_PATH_STYLE", "expected 1 or 0"));
+    return Status(Code::kUsage, Problem("invalid value", "AERODB_S3_PATH_STYLE", "expected 1 or 0"),
+                  "set it to 1 (path-style URLs) or 0 (virtual-hosted), or unset it");
   }
   AERO_RETURN_IF_ERROR(ApplyS3Flags(&c, &path_style_set));  // OBJ-30: flag > env > config
   // OBJ-30: an endpoint from the environment or the config file is held to
   // the flag's rule.
-  if (!c.endpoint.empty() && c.endpoint.rfind("http://", 0) != 0 && c.endpoint.rfind("https://", 0) != 0) {
+  if (!c.endpoint.empty() && !IsHttpUrl(c.endpoint)) {
     return Status(Code::kUsage,
                   Problem("invalid value", "AERODB_S3_ENDPOINT",
-                          "'" + Escaped(c.endpoint) + "' (from the environment or AERODB_S3_CONFIG) is not an "
-                          "http:// or https:// URL"),
+                          "'" + Escaped(c.endpoint) + "' is not an http:// or https:// URL with a host"),
                   "give the store's URL, e.g. AERODB_S3_ENDPOINT=http://127.0.0.1:7480");
   }
   if (!path_style_set) c.path_style = !c.endpoint.empty();
@@ -129,8 +135,11 @@ Result<S3Config> LoadS3Config() {
   if (!part.empty()) {
     char* end = nullptr;
     const unsigned long long v = std::strtoull(part.c_str(), &end, 10);
-    if (*end != '\0' || v < (5ull << 20)) {
-      return Status(Code::kUsage, Problem("invalid value", "AERODB_S3_PART_BYTES", "expected a byte count of at least 5242880"));
+    if (*end != '\0' || v < (5ull << 20) || v > (5ull << 30)) {  // OBJ-8: S3's part sizes
+      return Status(Code::kUsage,
+                    Problem("invalid value", "AERODB_S3_PART_BYTES",
+                            "expected a byte count from 5242880 to 5368709120 (S3's part sizes)"),
+                    "unset it for the default (16 MiB parts), or give a size in that range");
     }
     c.part_bytes = v;
     c.multipart_threshold = 4 * v;
@@ -151,7 +160,8 @@ Status LoadS3ReadSettings(S3Config& c) {
     char* end = nullptr;
     const unsigned long long v = std::strtoull(range.c_str(), &end, 10);
     if (*end != '\0' || v < (64ull << 10) || v > (1ull << 20)) {
-      return Status(Code::kUsage, Problem("invalid value", "AERODB_S3_RANGE_BYTES", "expected a byte count from 65536 to 1048576"));
+      return Status(Code::kUsage, Problem("invalid value", "AERODB_S3_RANGE_BYTES", "expected a byte count from 65536 to 1048576"),
+                    "unset it for the default, or give a size in that range");
     }
     c.range_bytes = v;
   }
@@ -159,7 +169,8 @@ Status LoadS3ReadSettings(S3Config& c) {
   if (ahead == "1" || ahead == "0") {
     c.read_ahead = ahead == "1";
   } else if (!ahead.empty()) {
-    return Status(Code::kUsage, Problem("invalid value", "AERODB_S3_READ_AHEAD", "expected 1 or 0"));
+    return Status(Code::kUsage, Problem("invalid value", "AERODB_S3_READ_AHEAD", "expected 1 or 0"),
+                  "set it to 1 (the default: read ahead) or 0, or unset it");
   }
   return Status::Ok();
 }

@@ -165,7 +165,7 @@ TEST_CASE("FM-137 install refuses to swap past an old replica's lock it cannot l
   PrimaryAndReplica(t);
   REQUIRE(Export(PosixFs(), t / "p", t / "a.tar").ok());
   DeniedFs fs;
-  fs.Deny(t / "r/replication");
+  fs.DenyStat(t / "r/replication/lock");
   repl::InstallOptions o;
   o.data_dir = t / "r";
   o.archive = t / "a.tar";

@@ -1510,12 +1510,13 @@ TEST_CASE("LOG-4 a segment a transport moves out of the outbox while it is re-ch
   struct Mover final : ForwardingFs {
     std::string watched, moved_to;
     int moves = 0;
-    Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& p) override {
-      if (p == watched && moves == 0) {
+    Status RenameNoReplace(const std::string& a, const std::string& b) override {
+      Status s = real_.RenameNoReplace(a, b);
+      if (b == watched && moves == 0 && s.code() == Code::kRefused) {  // found there ...
         ++moves;
-        std::filesystem::rename(p, moved_to);
+        std::filesystem::rename(b, moved_to);  // ... and gone before it is opened
       }
-      return real_.OpenRead(p);
+      return s;
     }
   } fs;
   fs.watched = t / "out" / names[0];

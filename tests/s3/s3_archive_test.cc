@@ -506,3 +506,49 @@ TEST_CASE("OBJ-7 promote on a store that ignores If-None-Match is refused (5), o
   CHECK(repl::Promote(PosixFs(), o, nullptr).code() == Code::kRefused);
   CHECK(testing::StateOf(t / "r2").role == node::Role::kReplica);
 }
+
+TEST_CASE("OBJ-12 a 200 that is not an S3 listing, an answer over the bound and a looping listing are 10, never an empty archive") {
+  testing::S3Mock m;
+  REQUIRE_MOCK(m);
+  auto a = Open(m.Config());
+  REQUIRE(a->PublishExclusive(Stage(*a, kSeg, "abc"), kSeg).ok());
+  m.Control({{"html_answers", 1}});  // a web console behind the endpoint
+  Result<std::vector<archive::ArchiveEntry>> listed = a->List();
+  REQUIRE_FALSE(listed.ok());  // before: no entries, so "up to date", exit 0
+  CHECK(listed.status().code() == Code::kIo);
+  CHECK(listed.status().message().find("not an S3 ListBucketResult") != std::string::npos);
+  m.Control({{"oversize_answers", 1}});  // a body that would fill memory
+  listed = a->List();
+  REQUIRE_FALSE(listed.ok());
+  CHECK(listed.status().code() == Code::kIo);
+  CHECK(listed.status().message().find("not an S3 answer") != std::string::npos);
+  m.Control({{"loop_tokens", true}});  // continuation tokens A, B, A, ...
+  listed = a->List();
+  REQUIRE_FALSE(listed.ok());  // before: listed for ever
+  CHECK(listed.status().code() == Code::kIo);
+}
+
+TEST_CASE("OBJ-7 OBJ-8 a claim is one conditional PUT whatever its size, and part sizes outside S3's range are 2") {
+  testing::S3Mock m;
+  REQUIRE_MOCK(m);
+  s3::S3Config c = m.Config();
+  c.multipart_threshold = 1024;  // as a huge AERODB_S3_PART_BYTES once made it (it wrapped to 0)
+  auto a = Open(c);
+  const std::string claim(4096, 'h');
+  REQUIRE(a->PublishExclusive(Stage(*a, "00000002.history", claim), "00000002.history").ok());
+  CHECK(m.Stats()["methods"].value("POST", 0) == 0);  // no multipart upload
+  CHECK(a->PublishExclusive(Stage(*a, "00000002.history", claim + "x"), "00000002.history").code() ==
+        Code::kRefused);
+  ScopedEnv env;
+  env.Set("AWS_ACCESS_KEY_ID", "a");
+  env.Set("AWS_SECRET_ACCESS_KEY", "b");
+  env.Set("AERODB_S3_CONFIG", nullptr);
+  for (const char* v : {"4611686018427387904", "5368709121", "5242879"}) {
+    CAPTURE(v);
+    env.Set("AERODB_S3_PART_BYTES", v);
+    Result<s3::S3Config> loaded = s3::LoadS3Config();
+    REQUIRE_FALSE(loaded.ok());
+    CHECK(loaded.status().code() == Code::kUsage);
+    CHECK_FALSE(loaded.status().hint().empty());
+  }
+}

@@ -9,6 +9,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <atomic>
+#include <chrono>
+#include <thread>
 
 #include "archive/history_files.h"
 #include "archive/open_archive.h"
@@ -17,7 +20,10 @@
 #include "crypto/decrypting_fs.h"
 #include "crypto/encrypted_file.h"
 #include "crypto/key_store.h"
+#include "repl/export.h"
+#include "repl/follow.h"
 #include "repl/register.h"
+#include "repl/verify.h"
 #include "s3/s3_config.h"
 #include "support/s3_env.h"
 #include "support/s3_mock.h"
@@ -329,4 +335,86 @@ TEST_CASE("OBJ-30 an endpoint from the environment or the config file is held to
   c = s3::LoadS3Config();
   REQUIRE_FALSE(c.ok());
   CHECK(c.status().code() == Code::kUsage);
+}
+
+TEST_CASE("OBJ-12 SIG-13 verify of an s3 archive with trusted keys judges signatures as apply-wal does") {
+  SignSetup k;
+  if (!k.Ready()) return;
+  S3Mock m;
+  S3_REPL_REQUIRE_MOCK(m);
+  ScopedS3Env env;
+  env.ForMock(&m, nullptr);
+  const TempDir& t = k.t;
+  const std::string arch = "s3://bucket/unsigned";
+  MakePrimary(t / "p", 10);
+  REQUIRE(Ship(t / "p", arch).ok());  // unsigned
+  repl::VerifyOptions vo;
+  vo.trusted_keys = k.trust;
+  Result<repl::VerifyReport> v = repl::Verify(PosixFs(), arch, vo);
+  REQUIRE(v.ok());
+  const Status applied = ApplyTrusting(t / "r", arch, k.trust);
+  CHECK(applied.code() == Code::kInTransit);  // a missing sidecar
+  CHECK(v->outcome() == applied.code());      // before: verify said 0
+  vo.trusted_keys = t / "nowhere";
+  CHECK_FALSE(repl::Verify(PosixFs(), arch, vo).ok());  // before: 0
+}
+
+TEST_CASE("OBJ-12 FOLLOW-2 apply-wal --follow from an s3 archive polls it and applies what arrives") {
+  S3Mock m;
+  S3_REPL_REQUIRE_MOCK(m);
+  ScopedS3Env env;
+  env.ForMock(&m, nullptr);
+  TempDir t;
+  const std::string arch = "s3://bucket/follow";
+  MakePrimary(t / "p", 10);
+  REQUIRE(Ship(t / "p", arch).ok());
+  repl::ApplyOptions o;
+  o.data_dir = t / "r";
+  o.inbox = arch;
+  repl::FollowOptions f;
+  f.poll_interval_ms = 20;
+  repl::StopToken token;
+  std::atomic<uint64_t> applied{0};
+  Status result;
+  std::thread follower([&] {
+    result = repl::FollowApply(PosixFs(), o, f, token, [&](const Status& s, const repl::ApplyReport& rep) {
+      applied = rep.applied_commit;
+      return s;
+    });
+  });
+  auto until = [&](uint64_t c) {
+    for (int i = 0; i < 1000 && applied.load() < c; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return applied.load() >= c;
+  };
+  CHECK(until(10));  // before: 9 at once, "inbox not found"
+  Write(t / "p", 5, 2);
+  REQUIRE(Ship(t / "p", arch).ok());
+  CHECK(until(15));  // found by polling the listing
+  token.RequestStop();
+  follower.join();
+  CHECK(result.ok());
+}
+
+TEST_CASE("OBJ-20 LOG-2 an export URL ending in '/' is 2, and the same bucket in another store is another target") {
+  S3Mock m, other;
+  S3_REPL_REQUIRE_MOCK(m);
+  S3_REPL_REQUIRE_MOCK(other);
+  TempDir t;
+  MakePrimary(t / "p", 5);
+  {
+    ScopedS3Env env;
+    env.ForMock(&m, nullptr);
+    repl::ExportOptions eo;
+    eo.data_dir = t / "p";
+    eo.output = "s3://bucket/snaps/";
+    CHECK(repl::ExportSnapshot(PosixFs(), eo, nullptr).code() == Code::kUsage);  // before: object "snaps"
+    REQUIRE(Ship(t / "p", "s3://bucket/mig").ok());
+  }
+  ScopedS3Env env;
+  env.ForMock(&other, nullptr);
+  repl::ShipReport rep;
+  REQUIRE(Ship(t / "p", "s3://bucket/mig", 16u << 20, false, &rep).ok());
+  CHECK(rep.segments.size() == 1);  // before: "nothing to ship", the new store left empty
+  CHECK(Apply(t / "r", "s3://bucket/mig").ok());
+  CHECK(StateOf(t / "r").applied_commit == 5);
 }

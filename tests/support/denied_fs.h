@@ -20,6 +20,8 @@ class DeniedFs final : public ForwardingFs {
  public:
   void Deny(const std::string& dir) { dirs_.insert(dir); }
   void DenyRead(const std::string& file) { files_.insert(file); }
+  // A file whose directory this user may list but not search: stat fails.
+  void DenyStat(const std::string& file) { stats_.insert(file); }
 
   Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& p) override {
     if (Below(p) || files_.count(p)) return Denied("cannot open", p);
@@ -38,7 +40,7 @@ class DeniedFs final : public ForwardingFs {
     return real_.MakeDir(p);
   }
   Result<FileInfo> Stat(const std::string& p) override {
-    if (Below(p)) return Denied("cannot stat", p);
+    if (Below(p) || stats_.count(p)) return Denied("cannot stat", p);
     return real_.Stat(p);
   }
   Result<FileInfo> LStat(const std::string& p) override {
@@ -64,7 +66,7 @@ class DeniedFs final : public ForwardingFs {
   static Status Denied(std::string_view what, const std::string& p) {
     return Status(Code::kIo, Problem(what, p, std::strerror(EACCES)), IoHint(EACCES));
   }
-  std::set<std::string> dirs_, files_;
+  std::set<std::string> dirs_, files_, stats_;
 };
 
 }  // namespace aero::testing

@@ -21,6 +21,10 @@ Faults, set by POST /__control with a JSON body (not signed; loopback only):
   age_uploads: S             the uploads begun so far are S seconds older
                             (their Initiated moves back; Date stays real)
   uploads_page_size: N      ListMultipartUploads pages of at most N uploads
+  html_answers: N           the next N requests answer 200 with a web page
+  oversize_answers: N       the next N requests answer 200 with 17 MiB
+  loop_tokens: b            every listing is truncated, its continuation
+                            token alternating between two values
 GET /__stats gives counters: requests, by status, signature failures.
 Usage: s3_mock.py --port-file FILE [--access KEY --secret SECRET --region R]
 """
@@ -40,7 +44,8 @@ LOCK = threading.RLock()
 OBJECTS = {}   # key -> dict(body, meta, etag)
 UPLOADS = {}   # upload id -> dict(key, parts{n: bytes}, meta)
 CONTROL = {"fail": [], "lose_puts": 0, "slow_ms": 0, "ignore_if_none_match": False,
-           "page_size": 1000, "add_after_first_page": [], "remove_after_first_page": []}
+           "page_size": 1000, "add_after_first_page": [], "remove_after_first_page": [],
+           "html_answers": 0, "oversize_answers": 0, "loop_tokens": False}
 STATS = {"requests": 0, "status": {}, "bad_signature": 0, "bad_payload": 0, "methods": {}}
 ARGS = None
 NEXT_UPLOAD = [0]
@@ -137,7 +142,8 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 OBJECTS.clear(); UPLOADS.clear()
                 CONTROL.update({"fail": [], "lose_puts": 0, "slow_ms": 0, "ignore_if_none_match": False,
-                                "page_size": 1000, "uploads_page_size": 1000, "add_after_first_page": [], "remove_after_first_page": []})
+                                "page_size": 1000, "uploads_page_size": 1000, "add_after_first_page": [], "remove_after_first_page": [],
+                                "html_answers": 0, "oversize_answers": 0, "loop_tokens": False})
                 STATS.update({"requests": 0, "status": {}, "bad_signature": 0, "bad_payload": 0, "methods": {}})
             return self.answer(200, b"ok")
         with LOCK:
@@ -152,6 +158,17 @@ class Handler(BaseHTTPRequestHandler):
             fail = CONTROL["fail"].pop(0) if CONTROL["fail"] else None
         if fail:
             return self.answer(fail, code="InjectedFault")
+        with LOCK:
+            html = CONTROL["html_answers"] > 0
+            if html:
+                CONTROL["html_answers"] -= 1
+            big = not html and CONTROL["oversize_answers"] > 0
+            if big:
+                CONTROL["oversize_answers"] -= 1
+        if html:
+            return self.answer(200, b"<html><body>a web console</body></html>")
+        if big:
+            return self.answer(200, b"x" * (17 << 20))
         path = urllib.parse.unquote(raw_path)
         query = dict(urllib.parse.parse_qsl(raw_query, keep_blank_values=True))
         if not path.startswith("/" + BUCKET):
@@ -247,6 +264,10 @@ class Handler(BaseHTTPRequestHandler):
                 item = ("k", k)
             if item not in items:
                 items.append(item)
+        if CONTROL["loop_tokens"]:
+            token = "B" if after == "A" else "A"
+            return self.answer(200, ("<?xml version=\"1.0\"?><ListBucketResult><Name>%s</Name><IsTruncated>true</IsTruncated>"
+                                     "<NextContinuationToken>%s</NextContinuationToken></ListBucketResult>" % (BUCKET, token)).encode())
         items = [i for i in items if i[1] > after]
         shown, more = items[:page], len(items) > page
         out = ["<?xml version=\"1.0\"?><ListBucketResult><Name>%s</Name><Prefix>%s</Prefix>" % (BUCKET, escape(prefix))]
