@@ -5,7 +5,9 @@
 
 #include <cctype>
 #include <charconv>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <string_view>
@@ -270,7 +272,18 @@ int RunMain(CLI::App& app, Runner& runner, int argc, char** argv) {
                   : globals.no_progress ? ProgressMode::kOff
                                         : ProgressMode::kAuto);
   try {
-    const int rc = runner.run();
+    int rc = runner.run();
+    // OPS-2: a result that went nowhere (stdout on a full disk, a pipe
+    // closed with SIGPIPE ignored) is never a success.
+    errno = 0;
+    std::cout.flush();
+    if ((std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout.good()) && rc == 0) {
+      const int err = errno;
+      std::cerr << "cannot write 'stdout': " << (err != 0 ? std::strerror(err) : "a write failed") << "\n"
+                << "hint: the command's work is done but its result was lost; give a writable stdout "
+                   "(a full disk or a closed pipe behind it?) and re-run to see it\n";
+      rc = ExitCodeOf(Code::kIo);
+    }
     LogDebug("exit " + std::to_string(rc), {{"exit", rc}});
     return rc;
   } catch (const std::exception& e) {

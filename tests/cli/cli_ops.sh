@@ -36,6 +36,20 @@ for args in "--log-level off" "--log-level trace" "--log-level debug --log-forma
   jq -e . >/dev/null <<<"$OUT" && pass || fail "stdout is not one JSON document with $args"
 done
 
+test_case "OPS-2 a result written to a full device is 10, never 0"
+if [ -w /dev/full ]; then
+  RCF=0; "$AERODB_REPL" status -D "$P" --json >/dev/full 2>"$T/full.err" || RCF=$?
+  [ "$RCF" = 10 ] && pass || fail "status --json >/dev/full exited $RCF"
+  grep -qF "cannot write 'stdout': No space left on device" "$T/full.err" && pass || fail "$(cat "$T/full.err")"
+  grep -q "^hint: " "$T/full.err" && pass || fail "no hint: $(cat "$T/full.err")"
+  mkdir -p "$T/fullout"
+  RCF=0; "$AERODB_REPL" ship-wal -D "$P" --to "$T/fullout" >/dev/full 2>/dev/null || RCF=$?
+  [ "$RCF" = 10 ] && pass || fail "ship-wal >/dev/full exited $RCF"
+  [ -n "$(ls "$T/fullout"/*.seg 2>/dev/null)" ] && pass || fail "the work was not done"
+else
+  echo "SKIP [OPS-2 a result written to a full device]: no writable /dev/full"
+fi
+
 test_case "OPS-2 the problem report is printed at --log-level off and in json format"
 for args in "--log-level off" "--log-format json" "--log-format json --log-level off"; do
   # shellcheck disable=SC2086
