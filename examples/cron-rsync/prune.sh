@@ -9,6 +9,10 @@
 #   7    another prune runs                     -> "skipped", exit 0
 #   any other (1 4 5 8 9 10 ...)                -> stderr, exit with that code;
 #        nothing was removed (10: what was removed stays; re-run)
+# It also removes what an rsync killed mid-file left in INBOX: its temp file
+# '.NAME.XXXXXX' (NAME a segment, signature, history file or archive name),
+# not written for STALE_TEMP_MINUTES (default 60); a live transfer writes
+# its temp file all the time, and apply-wal never reads a hidden name.
 set -euo pipefail
 REPL=${AERODB_REPL:-aerodb-repl}
 if [ $# -ne 2 ]; then
@@ -17,6 +21,10 @@ if [ $# -ne 2 ]; then
   exit 2
 fi
 INBOX=${1%/}
+stale=$(find "$INBOX" -maxdepth 1 -type f \( -name '.*.seg.??????' -o -name '.*.sig.??????' \
+  -o -name '.*.history.??????' -o -name '.*.tar.??????' -o -name '.*.tar.zst.??????' \) \
+  -mmin +"${STALE_TEMP_MINUTES:-60}" -print -delete 2>/dev/null | wc -l || true)
+[ "$stale" -gt 0 ] && echo "removed $stale stale rsync temp file(s) from '$INBOX'"
 err_file=$(mktemp "${TMPDIR:-/tmp}/aerodb-prune.XXXXXX")
 trap 'rm -f "$err_file"' EXIT
 rc=0

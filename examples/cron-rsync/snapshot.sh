@@ -10,7 +10,10 @@
 # the time only so that names sort; prune reads the boundary from the
 # archive's manifest, not from the name.
 #   0    exported                              -> one line on stdout
-#   7    the primary is busy (another run)     -> "skipped", exit 0 (next run)
+#   7    the primary is busy (a put, a load, another export holds its lock)
+#        -> tried again every SNAPSHOT_RETRY_SECONDS (default 2) seconds, up
+#        to SNAPSHOT_TRIES (default 60) times: a daily job must not skip its
+#        day for a busy minute; still busy -> stderr, exit 7 (page)
 #   any other                                  -> stderr, exit with that code
 set -euo pipefail
 REPL=${AERODB_REPL:-aerodb-repl}
@@ -21,11 +24,19 @@ if [ $# -ne 2 ]; then
 fi
 PRIMARY=$1
 OUTBOX=${2%/}
-rc=0
-err=$("$REPL" snapshot export -D "$PRIMARY" -o "$OUTBOX/snapshot-$(date -u +%Y%m%dT%H%M%SZ).tar.zst" 2>&1 >/dev/null) || rc=$?
+TRIES=${SNAPSHOT_TRIES:-60}
+WAIT=${SNAPSHOT_RETRY_SECONDS:-2}
+for ((try = 1; ; try++)); do
+  rc=0
+  err=$("$REPL" snapshot export -D "$PRIMARY" -o "$OUTBOX/snapshot-$(date -u +%Y%m%dT%H%M%SZ).tar.zst" 2>&1 >/dev/null) || rc=$?
+  if [ "$rc" = 7 ] && [ "$try" -lt "$TRIES" ]; then
+    sleep "$WAIT"
+    continue
+  fi
+  break
+done
 case $rc in
   0) echo "exported snapshot of '$PRIMARY' into '$OUTBOX'" ;;
-  7) echo "skipped '$PRIMARY': another run holds it (exit 7); the next run exports" ;;
   *)
     echo "snapshot export failed '$PRIMARY': exit $rc: $(head -n 1 <<<"$err")" >&2
     echo "hint: $(sed -n 's/^hint: //p' <<<"$err" | head -n 1)" >&2

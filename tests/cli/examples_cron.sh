@@ -58,4 +58,35 @@ run env AERODB_REPL="$AERODB_REPL" GAP_PAGE_SECONDS=0 bash "$SRC/examples/cron-r
 expect_rc 0
 [ ! -e "$T/.r.apply-gap" ] && pass || fail "the gap file outlived the gap"
 
+test_case "snapshot.sh tries again while the primary is busy (7), and pages once it stays busy"
+mkdir -p "$T/snapout"
+flock "$P/replication/lock" sleep 1 &
+holder=$!
+sleep 0.2
+run env AERODB_REPL="$AERODB_REPL" SNAPSHOT_RETRY_SECONDS=0.2 bash "$SRC/examples/cron-rsync/snapshot.sh" "$P" "$T/snapout"
+wait "$holder"
+expect_rc 0
+expect_out_contains "exported snapshot of '$P'"
+[ "$(ls "$T/snapout" | wc -l)" = 1 ] && pass || fail "$(ls "$T/snapout")"
+flock "$P/replication/lock" sleep 3 &
+holder=$!
+sleep 0.2
+mkdir -p "$T/snapout2"
+run env AERODB_REPL="$AERODB_REPL" SNAPSHOT_TRIES=3 SNAPSHOT_RETRY_SECONDS=0.1 bash "$SRC/examples/cron-rsync/snapshot.sh" "$P" "$T/snapout2"
+expect_rc 7
+expect_err_contains "snapshot export failed '$P': exit 7"
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+
+test_case "prune.sh removes the temp file an rsync killed mid-file left, once it is stale, and nothing else hidden"
+mkdir -p "$T/pin"
+cp "$OB/${segs[0]}" "$T/pin/"
+touch -d '2 hours ago' "$T/pin/.${segs[1]}.Ab3xYz"
+touch "$T/pin/.${segs[2]}.Qw9eRt"              # still being written
+touch -d '2 hours ago' "$T/pin/.other-tool-file"  # not rsync's shape
+run env AERODB_REPL="$AERODB_REPL" bash "$SRC/examples/cron-rsync/prune.sh" "$T/pin" 1
+expect_rc 0
+expect_out_contains "removed 1 stale rsync temp file(s) from '$T/pin'"
+[ ! -e "$T/pin/.${segs[1]}.Ab3xYz" ] && [ -e "$T/pin/.${segs[2]}.Qw9eRt" ] && [ -e "$T/pin/.other-tool-file" ] &&
+  [ -e "$T/pin/${segs[0]}" ] && pass || fail "$(ls -a "$T/pin")"
+
 finish
