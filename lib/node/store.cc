@@ -97,6 +97,13 @@ Status Node::Init(Fs& fs, const std::string& dir) {
   const std::string tmp = JoinPath(parent, HiddenName(BaseName(dir), ".init.tmp"));
   const std::string lock_path = JoinPath(parent, HiddenName(BaseName(dir), ".init.lock"));
   AERO_ASSIGN_OR_RETURN(auto lock, fs.Lock(lock_path));
+  // Whatever ends the init from here, the lock file goes while it is held
+  // (a run that raced us for it finds `dir` taken, or builds it whole).
+  struct RemoveLock {
+    Fs& fs;
+    const std::string& path;
+    ~RemoveLock() { (void)fs.Remove(path); }
+  } remove_lock{fs, lock_path};
   AERO_RETURN_IF_ERROR(RemoveTree(fs, tmp));
   AERO_ASSIGN_OR_RETURN(history::SystemId id, history::NewSystemId());
   // rename(2) replaces an empty directory, so an existing empty `dir` is fine.
@@ -107,14 +114,7 @@ Status Node::Init(Fs& fs, const std::string& dir) {
                          "nothing was created; find what writes there, then give an absent or "
                          "empty directory");
   }
-  if (!built.ok()) {
-    (void)fs.Remove(lock_path);
-    return built;
-  }
-  // A run that raced us for the lock finds `dir` taken and refuses, so the
-  // lock file can go (best effort: a leftover is harmless).
-  (void)fs.Remove(lock_path);
-  return Status::Ok();
+  return built;
 }
 
 Status Node::Build(Fs& fs, const std::string& tmp, const history::SystemId& id, Role role,

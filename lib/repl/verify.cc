@@ -1208,6 +1208,9 @@ Result<VerifyReport> VerifyAnyPath(Fs& fs, const std::string& path, const Verify
   auto finished = [&] {
     if (counter) counter->Set(info.size);
   };
+  // A file that cannot be opened (FM-137: a permission) is that fault, never
+  // a report of what it would be (a "wal-file" of 0 bytes).
+  if (Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(path); !f.ok()) return f.status();
   if (Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(path);
       f.ok() && VerifyEnvelope(**f, path, &report.findings)) {  // ENC-9
     report.kind = segment::ParseSegmentName(BaseName(path)) ? "segment" : "encrypted";

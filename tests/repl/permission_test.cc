@@ -309,3 +309,26 @@ TEST_CASE("FM-132 a history copy that is a FIFO or a directory is 10, never dama
     CHECK((st.ok() ? st->outcome() : st.status().code()) == Code::kIo);  // before: 1
   }
 }
+
+TEST_CASE("FM-137 verify of a file it may not open is that fault, never a report of a 0-byte log") {
+  TempDir t;
+  MakePrimary(t / "p", 3);
+  REQUIRE(Export(PosixFs(), t / "p", t / "a.tar").ok());
+  DeniedFs fs;
+  fs.DenyRead(t / "a.tar");
+  auto v = repl::Verify(fs, t / "a.tar", {});
+  REQUIRE_FALSE(v.ok());  // before: a "wal-file" report of 0 bytes beside the 10
+  CHECK(v.status().code() == Code::kIo);
+}
+
+TEST_CASE("FM-137 an init that cannot clear another user's leftover temp node removes its lock file") {
+  TempDir t;
+  REQUIRE(PosixFs().MakeDir(t / ".n.init.tmp").ok());
+  WriteFile(t / ".n.init.tmp/stray", "root's");
+  DeniedFs fs;
+  fs.Deny(t / ".n.init.tmp");
+  Status s = node::Node::Init(fs, t / "n");
+  CHECK(s.code() == Code::kIo);
+  CHECK_FALSE(Exists(t / ".n.init.lock"));  // before: left behind
+  CHECK_FALSE(Exists(t / "n"));
+}
