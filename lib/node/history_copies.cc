@@ -15,6 +15,11 @@ Status Damaged(const std::string& subject, const std::string& detail) {
 
 }  // namespace
 
+std::string BranchContradicts(uint64_t commit) {
+  return "its branch_digest is not this node's history digest at commit " + std::to_string(commit) +
+         " (the copy contradicts the node's own log)";
+}
+
 Result<HistoryCopies> HistoryCopies::Load(Fs& fs, const std::string& dir,
                                           const history::SystemId& system, const NodeState& state) {
   HistoryCopies out;
@@ -54,6 +59,21 @@ Result<HistoryCopies> HistoryCopies::Load(Fs& fs, const std::string& dir,
     if (i > 0) {
       Status prefix = history::CheckLineagePrefix(out.files_[i - 1], h, path);
       if (!prefix.ok()) return Damaged(path, prefix.message());
+    }
+  }
+  // RECOV-2: a copy's branch_digest is H(b_E) of this node's own history.
+  // Where state.json records that digest (b_E the base or the applied
+  // commit) it is checked at every open; verify checks the rest against the
+  // log (a copy resealed with another digest otherwise passed until apply-wal
+  // met the archive's copy and halted the node as diverged).
+  for (const history::HistoryFile& h : out.files_) {
+    const std::optional<history::Digest> known =
+        h.branch_commit == state.base_commit      ? std::optional(state.base_digest)
+        : h.branch_commit == state.applied_commit ? std::optional(state.applied_digest)
+                                                  : std::nullopt;
+    if (known && *known != h.branch_digest) {
+      return Damaged(JoinPath(hdir, history::HistoryFileName(h.epoch)),
+                     BranchContradicts(h.branch_commit));
     }
   }
   const std::string state_path = JoinPath(dir, kStateFile);

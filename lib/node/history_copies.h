@@ -31,6 +31,9 @@ class HistoryCopies {
   std::vector<history::HistoryFile> files_;  // epochs 2..N, in order
 };
 
+// The detail of a copy whose branch_digest is not the node's H(b_E).
+std::string BranchContradicts(uint64_t commit);
+
 // NODE-1: writes `h` as replication/history/EEEEEEEE.history (temp file,
 // fsync, rename, fsync of the directory), creating the folder when absent.
 Status SaveHistoryCopy(Fs& fs, const std::string& dir, const history::HistoryFile& h);

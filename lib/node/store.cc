@@ -929,6 +929,18 @@ Status NotRecorded(const Status& refusal, const std::string& dir) {
 
 bool IsNotRecorded(const Status& s) { return !s.ok() && s.hint() == kNotRecordedHint; }
 
+Status Node::CheckHistoryCopy(const history::HistoryFile& h) const {
+  if (h.branch_commit <= state_.base_commit || h.branch_commit > state_.applied_commit) return Status::Ok();
+  AERO_ASSIGN_OR_RETURN(auto digests, DigestsAt({h.branch_commit}));
+  auto it = digests.find(h.branch_commit);
+  if (it == digests.end() || it->second == h.branch_digest) return Status::Ok();
+  return Status(Code::kDamage,
+                Problem("invalid node file", JoinPath(Path(kHistoryDir), history::HistoryFileName(h.epoch)),
+                        BranchContradicts(h.branch_commit)),
+                "restore the history files from the claim archive (the same names), or rebuild this "
+                "node from a healthy one");
+}
+
 Result<std::map<uint64_t, history::Digest>> Node::DigestsAt(
     const std::vector<uint64_t>& wanted, uint64_t* damaged_at) const {
   std::map<uint64_t, history::Digest> out;

@@ -133,6 +133,12 @@ class Node {
   Result<std::map<uint64_t, history::Digest>> DigestsAt(const std::vector<uint64_t>& wanted,
                                                         uint64_t* damaged_at = nullptr) const;
 
+  // RECOV-2: the node's own copy `h` against its own history: kDamage when
+  // its branch_digest is not H(b_E) of this node (b_E above the base: open
+  // checks the base and the applied commit). Reads the digest index, or the
+  // log, so only where a copy is about to be trusted against another one.
+  Status CheckHistoryCopy(const history::HistoryFile& h) const;
+
   static std::string SnapshotId(uint64_t commit);  // NODE-8
 
  protected:

@@ -134,6 +134,13 @@ class Applier {
                              JoinPath(o_.data_dir, node::kHistoryDir));
     if (!lineage.ok()) {
       const Status& s = lineage.status();
+      if (s.code() == Code::kDiverged) {
+        // RECOV-2: a copy of the node's own that its log contradicts is
+        // damage in this node (1, as verify says), not the inbox's history.
+        for (const history::HistoryFile& h : node_.history().files()) {
+          AERO_RETURN_IF_ERROR(node_.CheckHistoryCopy(h));
+        }
+      }
       switch (s.code()) {
         case Code::kDamage: return Halt("corrupt", o_.inbox, s.message(), st.applied_commit + 1, s);
         case Code::kRefused: return Halt("foreign", o_.inbox, s.message(), st.applied_commit + 1, s);

@@ -412,6 +412,7 @@ class Shipper {
       const std::string name = history::HistoryFileName(h.epoch);
       AERO_ASSIGN_OR_RETURN(bool there, InTarget(name));
       if (there) continue;  // CheckTargetHistory judged it
+      AERO_RETURN_IF_ERROR(node_->CheckHistoryCopy(h));  // RECOV-2: never publish a copy the log contradicts
       AERO_RETURN_IF_ERROR(target_->ClaimsAllowed());  // OBJ-7
       Status published = archive::PublishBytesExclusive(fs_, *target_, TempName(name), name,
                                                         history::EncodeHistoryFile(h));

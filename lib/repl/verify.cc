@@ -21,6 +21,8 @@
 #include "common/file_util.h"
 #include "crypto/encrypted_file.h"
 #include "history/lineage.h"
+#include "history/history_file.h"
+#include "node/history_copies.h"
 #include "node/layout.h"
 #include "node/shipped_position.h"
 #include "repl/verify_encrypted.h"
@@ -124,7 +126,8 @@ class PrefixFile final : public ReadableFile {
 bool VerifyWal(Fs& fs, const std::string& path, const wal::ScanOptions& opt,
                WalSummary* summary, std::vector<Finding>* findings,
                wal::ScanResult* result_out = nullptr, ProgressCounter* counter = nullptr,
-               std::optional<uint64_t> limit = std::nullopt) {
+               std::optional<uint64_t> limit = std::nullopt,
+               const wal::WalScanner::WriteSetFn& on_write_set = {}) {
   summary->path = path;
   Result<std::unique_ptr<ReadableFile>> file = fs.OpenRead(path);
   if (file.ok() && limit) file = std::unique_ptr<ReadableFile>(new PrefixFile(std::move(file).value(), *limit));
@@ -139,7 +142,7 @@ bool VerifyWal(Fs& fs, const std::string& path, const wal::ScanOptions& opt,
     findings->push_back(f);
     return false;
   }
-  wal::ScanResult r = wal::WalScanner(file->get(), opt).Run();
+  wal::ScanResult r = wal::WalScanner(file->get(), opt).Run({}, on_write_set);
   summary->bytes = r.file_size;
   summary->records = r.records;
   summary->data_records = r.data_records;
@@ -335,8 +338,19 @@ class DataDirVerifier {
     // NODE-5: in a checkpoint's window the log predates state.json's base;
     // judged as the read-only open judges it, on its own (no base).
     const bool pre_checkpoint = InCheckpointWindow();
+    // RECOV-2: H(b_E) of each history copy whose branch lies in the log.
+    std::map<uint64_t, history::Digest> at_branch;
+    if (!pre_checkpoint) WantBranchDigests(&at_branch);
+    auto keep = [&at_branch](const wal::WriteSet& ws) {
+      if (auto it = at_branch.find(ws.commit_id); it != at_branch.end() && ws.digest_after) {
+        it->second = *ws.digest_after;
+      }
+      return true;
+    };
     const bool scanned = VerifyWal(fs_, wal_path_, pre_checkpoint ? wal::ScanOptions{} : opt_, &summary,
-                                   &report_->findings, &scan, nullptr, acknowledged);
+                                   &report_->findings, &scan, nullptr, acknowledged,
+                                   at_branch.empty() ? wal::WalScanner::WriteSetFn{} : keep);
+    if (scanned) CheckBranchDigests(at_branch);
     summary.digest_from_zero_system_id = zero_id_ && summary.digest.has_value();
     if (acknowledged && scanned) ReportUnacknowledged(*acknowledged);
     if (state_ && scanned && !pre_checkpoint) {
@@ -406,6 +420,35 @@ class DataDirVerifier {
       f.hint = n.status().hint();
       report_->findings.push_back(f);
       state_.reset();
+    }
+  }
+
+  // The branch commits of the node's history copies that lie in its log
+  // (above the base, up to the applied commit; open checks those two).
+  void WantBranchDigests(std::map<uint64_t, history::Digest>* at_branch) {
+    if (!identity_ok_ || !state_) return;
+    Result<node::Identity> id = node::LoadIdentity(fs_, dir_);
+    if (!id.ok()) return;
+    Result<node::HistoryCopies> copies = node::HistoryCopies::Load(fs_, dir_, id->system_id, *state_);
+    if (!copies.ok()) return;  // the open's finding says it (CheckOpens)
+    for (const history::HistoryFile& h : copies->files()) {
+      if (h.branch_commit > state_->base_commit && h.branch_commit < state_->applied_commit) {
+        (*at_branch)[h.branch_commit] = history::Digest{};
+        branches_.push_back(h);
+      }
+    }
+  }
+
+  void CheckBranchDigests(const std::map<uint64_t, history::Digest>& at_branch) {
+    for (const history::HistoryFile& h : branches_) {
+      auto it = at_branch.find(h.branch_commit);
+      if (it == at_branch.end() || it->second == history::Digest{} || it->second == h.branch_digest) continue;
+      report_->findings.push_back(Damage(
+          "history",
+          JoinPath(JoinPath(dir_, node::kHistoryDir), history::HistoryFileName(h.epoch)),
+          node::BranchContradicts(h.branch_commit),
+          "restore the history files from the claim archive (the same names), or rebuild this node "
+          "from a healthy one"));
     }
   }
 
@@ -537,6 +580,7 @@ class DataDirVerifier {
   bool identity_ok_ = false;
   bool zero_id_ = false;
   std::optional<node::NodeState> state_;
+  std::vector<history::HistoryFile> branches_;  // copies whose b_E lies in the log
   wal::ScanOptions opt_;
 };
 

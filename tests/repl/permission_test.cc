@@ -14,6 +14,7 @@
 
 #include "common/file_util.h"
 #include "engine/reference_node.h"
+#include "history/history_file.h"
 #include "node/layout.h"
 #include "node/state.h"
 #include "repl/export.h"
@@ -331,4 +332,42 @@ TEST_CASE("FM-137 an init that cannot clear another user's leftover temp node re
   CHECK(s.code() == Code::kIo);
   CHECK_FALSE(Exists(t / ".n.init.lock"));  // before: left behind
   CHECK_FALSE(Exists(t / "n"));
+}
+
+namespace {
+
+// Rewrites `dir`'s copy of epoch 2 with another branch_digest, its checksum
+// made again: a valid file whose claim contradicts the node's own log.
+void ForgeBranchDigest(const std::string& dir) {
+  const std::string path = dir + "/replication/history/00000002.history";
+  auto id = node::LoadIdentity(PosixFs(), dir);
+  REQUIRE(id.ok());
+  auto h = history::DecodeHistoryFile(ReadFile(path), 2, id->system_id, path);
+  REQUIRE(h.ok());
+  h->branch_digest = history::Digest{};
+  h->branch_digest[0] = 1;
+  WriteFile(path, history::EncodeHistoryFile(*h));
+}
+
+}  // namespace
+
+TEST_CASE("RECOV-2 a node's history copy its own log contradicts is damage (1) for verify, apply-wal and ship-wal, never diverged") {
+  TempDir t;
+  MakeFailover(t.path(), {30, 10, true});
+  REQUIRE(Apply(t / "r2", t / "arch").ok());  // r2 follows epoch 2 (branch 30) to 40
+  REQUIRE(StateOf(t / "r2").applied_commit == 40);
+  ForgeBranchDigest(t / "r2");
+  auto v = repl::Verify(PosixFs(), t / "r2", {});
+  REQUIRE(v.ok());
+  CHECK(v->outcome() == Code::kDamage);  // before: 0
+  Status applied = Apply(t / "r2", t / "arch");
+  CHECK(applied.code() == Code::kDamage);  // before: 4, "epoch 2 was claimed twice", and a halt
+  CHECK(applied.message().find("its branch_digest is not this node's") != std::string::npos);
+  CHECK_FALSE(Exists(t / "r2/replication/halt.json"));
+  // The primary of epoch 2 with the same forged copy publishes nothing.
+  ForgeBranchDigest(t / "r");
+  REQUIRE(PosixFs().MakeDir(t / "fresh").ok());
+  Status shipped = Ship(t / "r", t / "fresh");
+  CHECK(shipped.code() == Code::kDamage);  // before: the copy published, then 4
+  CHECK_FALSE(Exists(t / "fresh/00000002.history"));
 }
