@@ -305,8 +305,12 @@ Status FollowApply(Fs& fs, ApplyOptions options, const FollowOptions& follow,
     }
   }
   FollowHooks hooks;
-  hooks.fingerprint = [&fs, &options, &listed] {
-    return listed ? ArchivePrint(*listed) : InboxPrint(fs, options.inbox);
+  // The replica's state.json too: an operator's snapshot install or unhalt
+  // under a follower waiting at a gap is a change to run again for (seen at
+  // the next look; the inbox alone is watched).
+  const std::string state = JoinPath(options.data_dir, node::kStateFile);
+  hooks.fingerprint = [&fs, &options, &listed, state] {
+    return (listed ? ArchivePrint(*listed) : InboxPrint(fs, options.inbox)) + StatPrint(fs, state);
   };
   hooks.run = [&fs, &options, &on_run] {
     ApplyReport rep;

@@ -390,3 +390,42 @@ TEST_CASE("OPS-9 an idle follower calls its idle hook once a minute after a run 
   CHECK(loop.Run().ok());
   CHECK(idles == 3);  // at 60, 120 and 180 s
 }
+
+TEST_CASE("FOLLOW-2 a follower waiting at a gap runs again when the replica changes under it") {
+  TempDir t;
+  MakePrimary(t / "p", 30);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(ShipInto(t / "p", t / "out", 3000).ok());
+  const std::vector<std::string> segs = Segments(t / "out");
+  REQUIRE(segs.size() >= 3);
+  // The follower's inbox lacks the second segment; another inbox holds it.
+  const std::string inbox = t / "in", side = t / "side";
+  REQUIRE(PosixFs().MakeDir(inbox).ok());
+  REQUIRE(PosixFs().MakeDir(side).ok());
+  for (size_t i = 0; i < segs.size(); ++i) {
+    std::filesystem::copy_file(t / "out" / segs[i], (i == 1 ? side : inbox) + "/" + segs[i]);
+  }
+  repl::ApplyOptions o;
+  o.data_dir = t / "r";
+  o.inbox = inbox;
+  repl::FollowOptions f;
+  f.poll_interval_ms = 20;
+  repl::StopToken token;
+  std::atomic<int> gaps{0};
+  Status result;
+  std::thread follower([&] {
+    result = repl::FollowApply(PosixFs(), o, f, token, [&](const Status& s, const repl::ApplyReport&) {
+      if (s.code() == Code::kGap) ++gaps;
+      return s;
+    });
+  });
+  CHECK(Eventually([&] { return gaps.load() >= 1; }));
+  // An operator closes the gap with a one-shot run from the other inbox.
+  Status closed;
+  REQUIRE(Eventually([&] { return (closed = Apply(t / "r", side)).code() != Code::kLocked; }));
+  REQUIRE(closed.ok());
+  CHECK(Eventually([&] { return StateOf(t / "r").applied_commit == 30; }));  // before: waited for ever
+  token.RequestStop();
+  follower.join();
+  CHECK(result.ok());
+}
