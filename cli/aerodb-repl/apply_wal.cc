@@ -56,12 +56,10 @@ void LogApplied(const Options& o, const repl::ApplyReport& rep) {
 
 // One run's output, after RET-3's registration; the run's outcome with the
 // registration's (FOLLOW-3). `quiet_if_idle`: a follower's run that did
-// nothing, after its first, prints and registers nothing (OPS-9 still
-// records the success).
+// nothing, after its first, prints, registers and records nothing.
 Status Print(const Options& o, Status s, const repl::ApplyReport& rep, bool quiet_if_idle = false) {
   if (quiet_if_idle && s.ok() && rep.applied_commit == rep.from_commit && !rep.bootstrapped) {
-    RecordLastSuccess(o.apply.data_dir, "apply-wal", rep.applied_commit, o.apply.inbox);
-    return s;
+    return s;  // OPS-9: the loop's idle hook keeps the record fresh
   }
   // RET-3: the position is registered after every run that leaves a replica.
   std::optional<archive::Registration> registered;

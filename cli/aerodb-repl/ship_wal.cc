@@ -86,6 +86,7 @@ int Print(const Options& o, const Status& s, const repl::ShipReport& rep) {
   // Warnings, whatever the outcome: LOG-26 (the position), LOG-31 (the directory's lock).
   if (!rep.position_saved) PrintWarning(rep.position_warning);
   PrintWarning(rep.directory_lock_warning);
+  PrintWarning(rep.left_temps_warning);  // FM-138
   if (!s.ok()) {
     // What was published before the failure stays published; say so.
     for (const auto& seg : rep.segments) {
@@ -93,13 +94,11 @@ int Print(const Options& o, const Status& s, const repl::ShipReport& rep) {
     }
     return Fail(s, o.json, o.follow);
   }
-  // OPS-9: every run that exits 0 records its success, a follower's idle
-  // runs too (they run only at a change: its first, a put shipped meanwhile).
-  RecordLastSuccess(o.ship.data_dir, "ship-wal", rep.shipped_commit, o.ship.target);
   if (o.follow && rep.segments.empty() && rep.history_files.empty() && !rep.marked_claim_archive) {
-    return 0;
+    return 0;  // OPS-9: the first run records below (RunFollow), then the idle hook
   }
   LogShipped(o, rep);
+  RecordLastSuccess(o.ship.data_dir, "ship-wal", rep.shipped_commit, o.ship.target);
   if (o.json) {
     (o.follow ? PrintJsonLine : PrintJson)(OkJson({{"target", rep.target},
                       {"from_commit", rep.from_commit},
@@ -155,12 +154,15 @@ int RunFollow(Options o) {
   o.watch.full_bytes = o.ship.max_segment_bytes;
   Status last_run;
   uint64_t shipped = 0;
+  bool first = true;
   Status s = repl::FollowShip(
       PosixFs(), o.ship, o.watch, token,
       [&](const Status& run, const repl::ShipReport& rep) {
         last_run = run;
         shipped = rep.shipped_commit;
         Print(o, run, rep);
+        if (first && run.ok()) RecordLastSuccess(o.ship.data_dir, "ship-wal", shipped, o.ship.target);  // OPS-9
+        first = false;
       },
       [&] { RecordLastSuccess(o.ship.data_dir, "ship-wal", shipped, o.ship.target); });  // OPS-9: idle
   return FinishFollow(s, last_run, o.json);

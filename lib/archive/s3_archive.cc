@@ -249,7 +249,8 @@ S3Archive::~S3Archive() {
 // OBJ-10: ListObjectsV2 page after page; names once each, sorted.
 // LOG-2: AWS's own endpoint (none given) keeps the URL alone.
 std::string S3Archive::KeySource() const {
-  const std::string& endpoint = client_->config().endpoint;
+  std::string endpoint = client_->config().endpoint;
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();  // one store, one key
   return endpoint.empty() ? location_ : endpoint + " " + location_;
 }
 

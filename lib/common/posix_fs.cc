@@ -49,7 +49,8 @@ Status ErrnoStatus(std::string_view what, const std::string& path, int err) {
     // node file behind a dangling link, a trust directory replaced by a
     // file, are faults to fix, never "no such file, carry on without it".
     struct stat st {};
-    if (::lstat(path.c_str(), &st) == 0) {
+    if (::lstat(path.c_str(), &st) == 0 && (S_ISLNK(st.st_mode) || (err == ENOTDIR && !S_ISDIR(st.st_mode)))) {
+      // (A file that appeared after ENOENT is a race with its creator: absent.)
       const bool link = S_ISLNK(st.st_mode);
       return Status(Code::kIo,
                     Problem(what, path,

@@ -30,7 +30,10 @@ std::string_view CodeMeaning(Code code) {
 
 std::string Status::ToString() const {
   if (hint_.empty()) return message_;
-  return message_ + "\nhint: " + hint_;
+  // OPS-4: a hint may quote a path (`chmod 600 KEY`): one line, escaped.
+  std::string out = message_ + "\nhint: ";
+  AppendEscaped(&out, hint_);
+  return out;
 }
 
 std::string Problem(std::string_view problem, std::string_view subject,

@@ -152,7 +152,8 @@ Envelope Frame(ReadableFile& raw, const KeyStore* keys, std::string* header_byte
     return e;
   }
   e.size = *size;
-  if (e.size < kEncHeaderBytes) {  // check 3 (the caller saw the whole magic)
+  e.keys_given = keys != nullptr && !keys->where().empty();
+  if (e.size < kEncHeaderBytes) {  // check 3 (the caller saw the whole magic, or a prefix only it has)
     e.state = Verdict::kInTransit;
     e.detail = std::to_string(e.size) + " of at least " + std::to_string(kEncHeaderBytes) +
                " bytes present";
@@ -572,10 +573,14 @@ Result<std::unique_ptr<WritableFile>> OpenEncrypting(std::unique_ptr<WritableFil
 
 Result<bool> IsEnvelope(ReadableFile& file) {
   AERO_ASSIGN_OR_RETURN(uint64_t size, file.Size());
-  if (size < kEncMagic.size()) return false;
+  // 5..7 bytes that begin the envelope magic begin no other format's
+  // ("AERO" is every magic's): a copy of an envelope in progress, judged
+  // as one (in transit), never as a plain file with a bad magic.
+  if (size < kEncMagicOwnPrefix) return false;
   char magic[8];
-  AERO_RETURN_IF_ERROR(RawRead(file, 0, magic, sizeof magic));
-  return std::string_view(magic, sizeof magic) == kEncMagic;
+  const size_t n = static_cast<size_t>(std::min<uint64_t>(size, sizeof magic));
+  AERO_RETURN_IF_ERROR(RawRead(file, 0, magic, n));
+  return std::string_view(magic, n) == kEncMagic.substr(0, n);
 }
 
 std::unique_ptr<ReadableFile> OpenDecrypting(std::unique_ptr<ReadableFile> raw,
@@ -624,7 +629,9 @@ Envelope CheckEnvelope(ReadableFile& raw, const KeyStore* keys) {  // ENC-9
   std::unique_ptr<Aead> aead;
   Envelope e = Frame(raw, keys, &header, &aead);
   if (e.state == Verdict::kCorrupt || !aead) {
-    if (!e.key_known && e.state == Verdict::kIoError && e.io.code() == Code::kRefused) {
+    // ENC-9: with no key directory given, the framing is all verify can
+    // check; a directory given without the file's key is apply-wal's 5.
+    if (!e.key_known && !e.keys_given && e.state == Verdict::kIoError && e.io.code() == Code::kRefused) {
       e.state = Verdict::kValid;  // the framing checks out; the rest is unchecked
       e.io = Status::Ok();
       e.detail.clear();

@@ -62,6 +62,7 @@ struct Envelope {
   uint64_t size = 0;       // the file's size
   uint64_t expected = 0;   // the declared total (0 before the header checks out)
   bool key_known = false;
+  bool keys_given = false;  // a key directory was named (--encryption-keys)
 };
 
 // Whether `file` starts with the whole envelope magic.

@@ -8,6 +8,10 @@
 namespace aero::crypto {
 
 inline constexpr std::string_view kEncMagic{"AEROENC\n", 8};  // ENC-1
+// The shortest prefix of kEncMagic no other format's magic begins with
+// ("AEROE": segments are "AEROSEG\n"): a file of 5..7 such bytes is an
+// envelope's copy in progress.
+inline constexpr size_t kEncMagicOwnPrefix = 5;
 inline constexpr uint16_t kEncVersion = 2;  // version 1 (a 48-byte final chunk) is refused
 inline constexpr size_t kEncHeaderBytes = 96;
 inline constexpr size_t kEncHeaderCrcOffset = 92;

@@ -92,6 +92,11 @@ Result<KeyStore> KeyStore::LoadDir(const std::string& dir) {
       return Status(Code::kNotFound, Problem("no key directory", dir, std::strerror(err)),
                     "give the directory holding the *.key files");
     }
+    struct stat st {};
+    if (err == ENOTDIR && ::stat(dir.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {  // a key file, not its directory
+      return Status(Code::kUsage, Problem("not a key directory", dir, "a file, not a directory"),
+                    "give the directory holding the *.key files (--encryption-key takes one key file)");
+    }
     return Status(Code::kIo, Problem("cannot read key directory", dir, std::strerror(err)),
                   IoHint(err));
   }

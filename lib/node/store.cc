@@ -235,6 +235,7 @@ Status Node::ValidateBase() {
   Result<std::string> text = ReadSmallFile(fs_, Path(kCheckpointFile));
   if (!text.ok()) {
     if (text.status().code() == Code::kNotFound && !state_.base_snapshot) return Status::Ok();
+    if (text.status().code() == Code::kIo) return text.status();  // FM-137: a permission, a link to nothing
     return Status(Code::kDamage,
                   Problem("checkpoint marker unreadable", Path(kCheckpointFile),
                           text.status().message()),

@@ -21,6 +21,7 @@
 #include "repl/sign_hooks.h"
 #include "sign/trust.h"
 #include "segment/segment.h"
+#include "segment/segment_format.h"
 #include "segment/segment_reader.h"
 
 namespace aero::repl {
@@ -320,7 +321,11 @@ class Applier {
     switch (env->state) {
       case Verdict::kValid: return std::nullopt;
       case Verdict::kInTransit: return InTransit(e, "encrypted file: " + env->detail);
-      case Verdict::kCorrupt: return Corrupt(e, "encrypted file: " + env->detail);
+      // SIG-7: in required mode a damaged copy of a signed file is a bad
+      // signature (1, no halt), as for a plain segment.
+      case Verdict::kCorrupt:
+        return gate_ ? gate_->NotTheSignedFile(e.name, "encrypted file: " + env->detail)
+                     : Corrupt(e, "encrypted file: " + env->detail);
       case Verdict::kIoError: return env->io;
     }
     return std::nullopt;
@@ -332,7 +337,14 @@ class Applier {
     const uint64_t A = st.applied_commit;
     sign::Judgement signed_by;  // SIG-5: the sidecar before the file can halt anything
     if (gate_) AERO_RETURN_IF_ERROR(gate_->CheckSegmentSidecar(e.name, &signed_by));
-    if (o_.require_encryption && crypto::EnvelopeOf(file) == nullptr) return Plaintext(e);  // ENC-31
+    if (o_.require_encryption && crypto::EnvelopeOf(file) == nullptr) {  // ENC-31
+      // Fewer bytes than a magic: a copy just begun, not yet known plain (8).
+      Result<uint64_t> size = file.Size();
+      if (size.ok() && *size < segment::kSegmentMagic.size()) {
+        return InTransit(e, std::to_string(*size) + " bytes present: not yet known to be encrypted");
+      }
+      return Plaintext(e);
+    }
     if (std::optional<Status> s = JudgeEnvelope(e, file)) return *s;
     segment::SegmentCheck c = segment::CheckSegmentHeader(file, &e.info);
     switch (c.state) {

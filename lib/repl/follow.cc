@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -154,7 +155,10 @@ uint64_t FollowLoop::NextLook(uint64_t now) const {
   uint64_t next = now + o_.poll_interval_ms;
   if (retry_at_) next = std::min(next, *retry_at_);
   if (held_since_) next = std::min(next, *held_since_ + o_.max_delay_ms);
-  if (hooks_.idle) next = std::min(next, last_active_ + o_.idle_ms);
+  // The idle hook's time only after a success: after a gap (3) or no
+  // segment (9) nothing moves last_active_, and a past time here would make
+  // every later wait 0 ms (a busy loop).
+  if (hooks_.idle && last_.ok()) next = std::min(next, last_active_ + o_.idle_ms);
   return next;
 }
 
@@ -308,13 +312,18 @@ Status FollowApply(Fs& fs, ApplyOptions options, const FollowOptions& follow,
   // The replica's state.json too: an operator's snapshot install or unhalt
   // under a follower waiting at a gap is a change to run again for (seen at
   // the next look; the inbox alone is watched).
+  // The follower's own runs rewrite state.json: a print taken after its
+  // run is its own, not a change to run again for.
   const std::string state = JoinPath(options.data_dir, node::kStateFile);
-  hooks.fingerprint = [&fs, &options, &listed, state] {
-    return (listed ? ArchivePrint(*listed) : InboxPrint(fs, options.inbox)) + StatPrint(fs, state);
+  auto own_state = std::make_shared<std::string>();
+  hooks.fingerprint = [&fs, &options, &listed, state, own_state] {
+    const std::string now = StatPrint(fs, state);
+    return (listed ? ArchivePrint(*listed) : InboxPrint(fs, options.inbox)) + (now == *own_state ? "own\n" : now);
   };
-  hooks.run = [&fs, &options, &on_run] {
+  hooks.run = [&fs, &options, &on_run, state, own_state] {
     ApplyReport rep;
     Status s = ApplyWal(fs, options, &rep);  // FOLLOW-1: the one-shot run, unchanged
+    *own_state = StatPrint(fs, state);
     return on_run(s, rep);                   // FOLLOW-3: with its registration (RET-3)
   };
   hooks.verdict = ApplyVerdict;

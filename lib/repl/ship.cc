@@ -197,6 +197,16 @@ class Shipper {
                     "wait for it to finish; runs to other targets are not blocked");
     }
     target_lock_ = std::move(lock).value();
+    // LOG-2: a position saved before a store's key held its endpoint (the
+    // URL alone) is this target's: moved to the new key once, under its lock.
+    if (key_source != rep_.target && fs_.Stat(pos_path_).status().code() == Code::kNotFound) {
+      const std::string old = node::ShippedPositionPath(o_.data_dir, rep_.target);
+      if (fs_.Stat(old).ok()) {
+        AERO_RETURN_IF_ERROR(fs_.Rename(old, pos_path_));
+        AERO_RETURN_IF_ERROR(fs_.SyncDir(JoinPath(o_.data_dir, node::kShippedDir)));
+        (void)fs_.Remove(node::ShippedLockPath(o_.data_dir, rep_.target));
+      }
+    }
     return LockDirectory();
   }
 
@@ -245,7 +255,9 @@ class Shipper {
       if (!removed.ok()) {
         // FM-138: another user's leftover in a shared (sticky) target is
         // not this run's to remove; it never stops the publish.
-        log::Lib().warn("left temp file not removed: {} (remove it as its owner)", removed.message());
+        rep_.left_temps_warning =
+            Status(removed.code(), Problem("left temp file not removed", JoinPath(o_.target, e.name), removed.message()),
+                   "nothing is lost: readers ignore it (ARC-3); remove it as its owner");
         continue;
       }
       ++rep_.left_temps_removed;
@@ -867,6 +879,7 @@ class Shipper {
     out->already_there = true;
     out->sha256 = ToHex(existing.trailer_sha);
     out->bytes = existing.size;
+    if (Result<FileInfo> raw = crypto::RawInfo(*f); raw.ok()) out->bytes = raw->size;  // the file's, as published
     if (signer_) {  // SIG-9: the sidecar of the file that is there
       AERO_RETURN_IF_ERROR(signer_->SignSegment(fs_, *target_, w.name, eh, existing.size, existing.trailer_sha, run_));
     }

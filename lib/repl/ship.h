@@ -71,7 +71,8 @@ struct ShipReport {
   bool marked_claim_archive = false;       // HFILE-5: this run wrote the marker
   bool claim_archive = false;              // the target holds this system's marker
   uint64_t left_temps_removed = 0;         // LOG-31: earlier runs' temp files removed
-  Status directory_lock_warning;           // LOG-31: not ok when the directory could not be locked
+  Status directory_lock_warning;
+  Status left_temps_warning;  // FM-138: a leftover temp file this run may not remove           // LOG-31: not ok when the directory could not be locked
 };
 
 // On failure the Status carries the exit code (4, 5, 6, 3, 1, 9, 10);

@@ -27,6 +27,10 @@ bool NotValid(const crypto::Envelope& e, const std::string& path, std::vector<Fi
                           "re-run once the transfer has finished"));
       return true;
     case Verdict::kIoError:
+      if (e.io.code() == Code::kRefused) {  // ENC-11: a key directory without the file's key, as apply-wal
+        out->push_back(MakeFinding(Severity::kForeign, "no-key", path, e.io.message(), e.io.hint()));
+        return true;
+      }
       out->push_back(MakeFinding(Severity::kIo, "unreadable", path, e.io.message(), e.io.hint()));
       return true;
   }
@@ -62,7 +66,7 @@ bool EnvelopeFinding(ReadableFile& file, const std::string& path, std::vector<Fi
                      std::string* state) {
   const crypto::Envelope* e = crypto::EnvelopeOf(file);
   if (e == nullptr) return false;
-  if (e->state == Verdict::kIoError && e->io.code() == Code::kRefused && !e->key_known) {
+  if (e->state == Verdict::kIoError && e->io.code() == Code::kRefused && !e->key_known && !e->keys_given) {
     out->push_back(NotChecked(*e, path));
     *state = "not-checked";
     return true;

@@ -198,6 +198,18 @@ Result<S3Response> S3Client::Perform(const S3Request& req) {
       last = Describe(req, resp);
       continue;
     }
+    // OBJ-12: every success on an object (HEAD, GET, PUT) carries its ETag;
+    // one without is not the store's answer (a web page behind the
+    // endpoint), never an object that exists, an archive that ends early
+    // or a write that was taken.
+    const bool object = !req.key.empty() && (req.method == "HEAD" || req.method == "GET" || req.method == "PUT");
+    if (object && (resp.status == 200 || resp.status == 206) && resp.Header("etag").empty()) {
+      return Status(Code::kIo,
+                    Problem("object store error", Url(req.key),
+                            req.method + " answered " + std::to_string(resp.status) +
+                                " without an ETag: not an S3 answer"),
+                    "check the endpoint: it must be the store's S3 API (not a web console or a proxy's page)");
+    }
     resp.earlier_attempt_uncertain = uncertain;
     return resp;
   }

@@ -8,7 +8,9 @@
 #include "crypto/decrypting_fs.h"
 #include "crypto/encrypted_file.h"
 #include "crypto/key_store.h"
+#include "repl/verify.h"
 #include "support/repl_fixture.h"
+#include <sys/stat.h>
 
 using namespace aero;
 using namespace aero::testing;
@@ -143,4 +145,61 @@ TEST_CASE("ENC-8 an identical re-ship of an encrypted segment is recognised by i
   REQUIRE(ReqEncShip(t / "q", t / "out2", &key).ok());
   std::filesystem::remove_all(t / "p/replication/shipped");
   CHECK(ReqEncShip(t / "p", t / "out2", &key).code() == Code::kDiverged);
+}
+
+TEST_CASE("ENC-31 ENC-1 a copy of an encrypted segment just begun is in transit (8), never plaintext or corrupt") {
+  TempDir t;
+  const crypto::EncryptionKey key = ReqEncKey(44);
+  crypto::KeyStore keys;
+  keys.Add(key.key);
+  MakePrimary(t / "p", 20);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(ReqEncShip(t / "p", t / "out", &key).ok());
+  const std::vector<std::string> segs = Segments(t / "out");
+  REQUIRE(segs.size() >= 2);
+  REQUIRE(PosixFs().MakeDir(t / "in").ok());
+  std::filesystem::copy_file(t / "out" / segs[0], t / "in" / segs[0]);
+  REQUIRE(ReqEncApply(t / "r", t / "in", keys).ok());
+  const std::string whole = ReadFile(t / "out" / segs[1]);
+  for (size_t n : {0, 3, 5, 6, 7}) {  // before: 5 (plaintext) for 0..7, 1 and a halt (bad magic) for 5..7
+    CAPTURE(n);
+    WriteFile(t / "in" / segs[1], whole.substr(0, n));
+    Status s = ReqEncApply(t / "r", t / "in", keys);
+    CHECK(s.code() == Code::kInTransit);
+    CHECK_FALSE(ReqEncHalted(t / "r"));
+    crypto::DecryptingFs fs(PosixFs(), &keys);
+    auto v = repl::Verify(fs, t / "in", {});
+    REQUIRE(v.ok());
+    CHECK(v->outcome() == Code::kInTransit);
+  }
+  WriteFile(t / "in" / segs[1], whole);
+  CHECK(ReqEncApply(t / "r", t / "in", keys).ok());
+}
+
+TEST_CASE("ENC-9 ENC-11 verify with a key directory that lacks the file's key says 5, as apply-wal") {
+  TempDir t;
+  const crypto::EncryptionKey a = ReqEncKey(50), b = ReqEncKey(60);
+  MakePrimary(t / "p", 10);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(ReqEncShip(t / "p", t / "out", &a).ok());
+  REQUIRE(PosixFs().MakeDir(t / "kb").ok());
+  WriteFile(t / "kb/b.key", std::string(reinterpret_cast<const char*>(b.key.bytes.data()), b.key.bytes.size()));
+  REQUIRE(::chmod((t / "kb/b.key").c_str(), 0600) == 0);
+  Result<crypto::KeyStore> only_b = crypto::KeyStore::LoadDir(t / "kb");
+  REQUIRE(only_b.ok());
+  crypto::DecryptingFs fs(PosixFs(), &*only_b);
+  repl::ApplyOptions o;
+  o.data_dir = t / "r";
+  o.inbox = t / "out";
+  const Status applied = repl::ApplyWal(fs, o, nullptr);
+  CHECK(applied.code() == Code::kRefused);
+  auto v = repl::Verify(fs, t / "out", {});
+  REQUIRE(v.ok());
+  CHECK(v->outcome() == applied.code());  // before: 0, "not checked"
+  // No key directory at all: the framing only, a notice (ENC-9).
+  crypto::KeyStore none;
+  crypto::DecryptingFs bare(PosixFs(), &none);
+  auto framing = repl::Verify(bare, t / "out", {});
+  REQUIRE(framing.ok());
+  CHECK(framing->outcome() == Code::kOk);
 }

@@ -371,3 +371,32 @@ TEST_CASE("RECOV-2 a node's history copy its own log contradicts is damage (1) f
   CHECK(shipped.code() == Code::kDamage);  // before: the copy published, then 4
   CHECK_FALSE(Exists(t / "fresh/00000002.history"));
 }
+
+TEST_CASE("FM-137 a checkpoint marker it may not read, or a link to nothing, is 10, never damage") {
+  TempDir t;
+  MakePrimary(t / "p", 5);
+  {
+    auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
+    REQUIRE(n.ok());
+    REQUIRE((*n)->Checkpoint().ok());
+    REQUIRE((*n)->Close().ok());
+  }
+  DeniedFs fs;
+  fs.DenyRead(t / "p/checkpoint.json");
+  auto st = repl::GetStatus(fs, t / "p", std::nullopt);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.status().code() == Code::kIo);  // before: 1, "checkpoint marker unreadable"
+  std::filesystem::remove(t / "p/checkpoint.json");
+  REQUIRE(::symlink("/nonexistent/cp", (t / "p/checkpoint.json").c_str()) == 0);
+  st = repl::GetStatus(PosixFs(), t / "p", std::nullopt);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.status().code() == Code::kIo);
+}
+
+TEST_CASE("OPS-4 a hint that quotes a path stays on its line") {
+  const Status s(Code::kUsage, Problem("unprotected signing key", "k\nhint: forged", "mode 0644"),
+                 "chmod 600 k\nhint: forged");
+  const std::string text = s.ToString();
+  CHECK(text.find("\nhint: forged") == std::string::npos);  // before: a second, forged hint line
+  CHECK(text.find("hint: chmod 600 k\\nhint: forged") != std::string::npos);
+}

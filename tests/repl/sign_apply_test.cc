@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "crypto/decrypting_fs.h"
+#include "crypto/encrypted_file.h"
+#include "crypto/key_store.h"
 #include "node/layout.h"
 #include "repl/verify.h"
 #include "support/sign_repl_fixture.h"
@@ -306,4 +309,45 @@ TEST_CASE("SIG-23 a replica given --trusted-keys keeps them: a run without the f
     CHECK(StateOf(t / "r").applied_commit >= before);
     CHECK_FALSE(Halted(t / "r"));
   }
+}
+
+TEST_CASE("SIG-7 in required mode a damaged encrypted segment is a bad signature (1), never a halt") {
+  SignSetup k;
+  if (!k.Ready()) return;
+  const TempDir& t = k.t;
+  crypto::EncryptionKey key;
+  for (size_t i = 0; i < key.key.bytes.size(); ++i) key.key.bytes[i] = static_cast<uint8_t>(7 * i + 1);
+  key.key.id = crypto::KeyIdOf(key.key.bytes);
+  crypto::KeyStore keys;
+  keys.Add(key.key);
+  MakePrimary(t / "p", 20);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  repl::ShipOptions so;
+  so.data_dir = t / "p";
+  so.target = t / "out";
+  so.max_segment_bytes = 3000;
+  so.signing_key = k.a.priv;
+  so.encryption = &key;
+  REQUIRE(repl::ShipWal(PosixFs(), so, nullptr).ok());
+  const std::vector<std::string> segs = Segments(t / "out");
+  REQUIRE(segs.size() >= 2);
+  REQUIRE(PosixFs().MakeDir(t / "in").ok());
+  for (const std::string& n : {segs[0], segs[1]}) {
+    fsys::copy_file(t / "out" / n, t / "in" / n);
+    fsys::copy_file(t / "out" / (n + ".sig"), t / "in" / (n + ".sig"));
+  }
+  std::string bytes = ReadFile(t / "in" / segs[1]);
+  bytes[200] = static_cast<char>(bytes[200] ^ 1);  // a chunk's ciphertext: its tag fails
+  WriteFile(t / "in" / segs[1], bytes);
+  crypto::DecryptingFs fs(PosixFs(), &keys);
+  repl::ApplyOptions o;
+  o.data_dir = t / "r";
+  o.inbox = t / "in";
+  o.trusted_keys = k.trust;
+  Status s = repl::ApplyWal(fs, o, nullptr);
+  CHECK(s.code() == Code::kDamage);
+  CHECK(s.message().find("bad signature") == 0);  // before: "corrupt segment", and a halt
+  CHECK_FALSE(Halted(t / "r"));
+  fsys::copy_file(t / "out" / segs[1], t / "in" / segs[1], fsys::copy_options::overwrite_existing);
+  CHECK(repl::ApplyWal(fs, o, nullptr).ok());  // an honest copy goes on
 }

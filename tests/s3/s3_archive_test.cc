@@ -522,6 +522,11 @@ TEST_CASE("OBJ-12 a 200 that is not an S3 listing, an answer over the bound and 
   REQUIRE_FALSE(listed.ok());
   CHECK(listed.status().code() == Code::kIo);
   CHECK(listed.status().message().find("not an S3 answer") != std::string::npos);
+  m.Control({{"html_answers", 1}});  // a HEAD answered by a web page: no ETag
+  Result<std::unique_ptr<ReadableFile>> opened = a->OpenRead(kSeg);
+  REQUIRE_FALSE(opened.ok());  // before: an "object" of the page's size, an archive in transit (8)
+  CHECK(opened.status().code() == Code::kIo);
+  CHECK(opened.status().message().find("without an ETag") != std::string::npos);
   m.Control({{"loop_tokens", true}});  // continuation tokens A, B, A, ...
   listed = a->List();
   REQUIRE_FALSE(listed.ok());  // before: listed for ever

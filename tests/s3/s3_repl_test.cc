@@ -20,6 +20,7 @@
 #include "crypto/decrypting_fs.h"
 #include "crypto/encrypted_file.h"
 #include "crypto/key_store.h"
+#include "node/shipped_position.h"
 #include "repl/export.h"
 #include "repl/follow.h"
 #include "repl/register.h"
@@ -417,4 +418,21 @@ TEST_CASE("OBJ-20 LOG-2 an export URL ending in '/' is 2, and the same bucket in
   CHECK(rep.segments.size() == 1);  // before: "nothing to ship", the new store left empty
   CHECK(Apply(t / "r", "s3://bucket/mig").ok());
   CHECK(StateOf(t / "r").applied_commit == 5);
+  // A position saved under the URL alone (before the key held the
+  // endpoint) is moved to the new key, never left behind beside it.
+  std::vector<std::filesystem::path> positions;
+  for (const auto& e : std::filesystem::directory_iterator(t / "p/replication/shipped")) {
+    if (e.path().extension() == ".json") positions.push_back(e.path());
+  }
+  REQUIRE(positions.size() == 2);
+  for (const auto& p : positions) std::filesystem::remove(p);
+  Write(t / "p", 2, 9);
+  REQUIRE(Ship(t / "p", "s3://bucket/mig").ok());
+  const std::string old_key = node::ShippedPositionPath(t / "p", "s3://bucket/mig");
+  std::filesystem::rename(node::ShippedPositionPath(t / "p", other.endpoint() + " s3://bucket/mig"), old_key);
+  Write(t / "p", 1, 10);
+  rep = repl::ShipReport{};
+  REQUIRE(Ship(t / "p", "s3://bucket/mig", 16u << 20, false, &rep).ok());
+  CHECK(rep.from_commit == 7);  // resumed from the old key's position, not re-shipped from the base
+  CHECK_FALSE(std::filesystem::exists(old_key));
 }
