@@ -429,3 +429,24 @@ TEST_CASE("FOLLOW-2 a follower waiting at a gap runs again when the replica chan
   follower.join();
   CHECK(result.ok());
 }
+
+TEST_CASE("OPS-9 FOLLOW-3 a follower waiting after a failed run never spins once its idle minute has passed") {
+  repl::StopToken stop;
+  FakeWaiter w;
+  w.stop = &stop;
+  int idles = 0;
+  repl::FollowHooks h;
+  h.fingerprint = [] { return std::string("a"); };
+  h.run = [] { return Status(Code::kGap, "gap"); };  // waits for a change of the inbox
+  h.verdict = repl::ApplyVerdict;
+  h.idle = [&] { ++idles; };
+  w.script = [&](FakeWaiter& me) {
+    if (me.now >= 185000) stop.RequestStop();
+  };
+  repl::FollowOptions o;
+  o.poll_interval_ms = 1000;
+  repl::FollowLoop loop(o, h, w, stop);
+  CHECK(loop.Run().ok());
+  CHECK(idles == 0);        // no success to vouch for
+  CHECK(w.waits <= 200);    // a look a second; before: 0 ms waits from the 60th second on
+}
