@@ -1,4 +1,5 @@
 #include "repl/rejoin.h"
+#include "repl/sign_hooks.h"
 
 #include "archive/history_files.h"
 #include "archive/open_archive.h"
@@ -49,6 +50,11 @@ class Rejoiner {
   Status ReadLineage() {
     const history::SystemId& sys = node_->identity().system_id;
     AERO_RETURN_IF_ERROR(archive::CheckClaimArchive(*archive_, sys));
+    // SIG-10: in required mode (the node's own trust directory, SIG-4) no
+    // unsigned or forged claim demotes it.
+    AERO_ASSIGN_OR_RETURN(std::unique_ptr<SignatureGate> gate,
+                          MakeSignatureGate(fs_, *archive_, "", o_.data_dir, sys));
+    if (gate) AERO_RETURN_IF_ERROR(gate->CheckHistoryFiles());
     AERO_ASSIGN_OR_RETURN(lineage_, archive::ReadLineage(*archive_, sys, node_->history().files(),
                                                          JoinPath(o_.data_dir, node::kHistoryDir)));
     rep_.lineage_epoch = lineage_.max_epoch();

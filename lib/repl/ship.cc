@@ -390,6 +390,12 @@ class Shipper {
         return RivalClaim(h, "epoch " + std::to_string(h.epoch) + " was claimed by another node too");
       }
       if (h.epoch > state_.epoch) {
+        // SIG-10: in required mode (the node's own trust directory, SIG-4)
+        // only a signed claim fences this node; an unsigned or forged one
+        // is refused with its own code, the node left writable.
+        AERO_ASSIGN_OR_RETURN(std::unique_ptr<SignatureGate> gate,
+                              MakeSignatureGate(fs_, *target_, "", o_.data_dir, system_id_));
+        if (gate) AERO_RETURN_IF_ERROR(gate->JudgeHistoryFile(history::HistoryFileName(h.epoch)).ToStatus());
         return Fence(state_.epoch + 1, h.lineage[state_.epoch].branch_commit);
       }
     }

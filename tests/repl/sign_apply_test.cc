@@ -10,6 +10,7 @@
 #include "crypto/encrypted_file.h"
 #include "crypto/key_store.h"
 #include "node/layout.h"
+#include "repl/rejoin.h"
 #include "repl/verify.h"
 #include "support/sign_repl_fixture.h"
 
@@ -350,4 +351,34 @@ TEST_CASE("SIG-7 in required mode a damaged encrypted segment is a bad signature
   CHECK_FALSE(Halted(t / "r"));
   fsys::copy_file(t / "out" / segs[1], t / "in" / segs[1], fsys::copy_options::overwrite_existing);
   CHECK(repl::ApplyWal(fs, o, nullptr).ok());  // an honest copy goes on
+}
+
+TEST_CASE("SIG-10 an unsigned epoch claim neither fences a primary in required mode nor rejoins it") {
+  SignSetup k;
+  if (!k.Ready()) return;
+  const TempDir& t = k.t;
+  MakePrimary(t / "p", 20);
+  REQUIRE(PosixFs().MakeDir(t / "p/replication/trusted-keys").ok());
+  for (const auto& e : fsys::directory_iterator(k.trust)) {
+    fsys::copy_file(e.path(), t / "p/replication/trusted-keys" / e.path().filename().string());
+  }
+  REQUIRE(PosixFs().MakeDir(t / "arc").ok());
+  REQUIRE(ShipSigned(t / "p", t / "arc", k.a.priv, /*claim_archive=*/true).ok());
+  // Anyone who can write the archive: a replica of it promoted, unsigned.
+  REQUIRE(Apply(t / "evil", t / "arc").ok());
+  repl::PromoteOptions po;
+  po.data_dir = t / "evil";
+  po.archive = t / "arc";
+  REQUIRE(repl::Promote(PosixFs(), po, nullptr).ok());
+  REQUIRE(fsys::exists(t / "arc/00000002.history"));
+  Write(t / "p", 2, 3);
+  Status s = ShipSigned(t / "p", t / "arc", k.a.priv);
+  CHECK(s.code() == Code::kInTransit);  // before: 5, fenced for good on an unsigned claim
+  CHECK(s.message().find("signature in transit") == 0);
+  CHECK_FALSE(StateOf(t / "p").fenced.has_value());
+  repl::RejoinOptions ro;
+  ro.data_dir = t / "p";
+  ro.archive = t / "arc";
+  CHECK(repl::Rejoin(PosixFs(), ro, nullptr).code() == Code::kInTransit);  // before: demoted
+  CHECK(StateOf(t / "p").role == node::Role::kPrimary);
 }
