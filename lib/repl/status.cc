@@ -111,10 +111,16 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
       if (!f.ok()) {
         if (f.status().code() == Code::kRefused) {  // ENC-14: an envelope without its key (ENC-11)
           if (lag.encrypted_no_key++ == 0) lag.encrypted_no_key_detail = f.status().ToString();
+        } else if (f.status().code() == Code::kIo) {
+          st.problems.push_back(f.status());  // FM-137: what apply-wal stops at (10), never "no segment"
         }
         continue;
       }
       segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &s->info);
+      if (c.state == segment::SegmentState::kIoError && c.io.code() == Code::kIo) {
+        st.problems.push_back(c.io);  // FM-137
+        continue;
+      }
       if (c.state == segment::SegmentState::kIoError && c.io.code() == Code::kRefused) {
         // ENC-14: an envelope without its key (ENC-11), refused at its first read.
         if (lag.encrypted_no_key++ == 0) lag.encrypted_no_key_detail = c.io.ToString();

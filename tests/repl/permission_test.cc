@@ -400,3 +400,18 @@ TEST_CASE("OPS-4 a hint that quotes a path stays on its line") {
   CHECK(text.find("\nhint: forged") == std::string::npos);  // before: a second, forged hint line
   CHECK(text.find("hint: chmod 600 k\\nhint: forged") != std::string::npos);
 }
+
+TEST_CASE("FM-137 status --from an inbox with a segment it may not read reports it (10), as apply-wal") {
+  TempDir t;
+  PrimaryAndReplica(t);
+  Write(t / "p", 3, 7);
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  std::vector<std::string> segs = Segments(t / "out");
+  REQUIRE(segs.size() == 2);
+  DeniedFs fs;
+  fs.DenyRead(t / "out" / segs[1]);
+  CHECK(ApplyWith(fs, t / "r", t / "out").code() == Code::kIo);
+  auto st = repl::GetStatus(fs, t / "r", std::string(t / "out"));
+  REQUIRE(st.ok());
+  CHECK(st->outcome() == Code::kIo);  // before: "no complete segment", 0
+}
