@@ -55,6 +55,14 @@ void PrimaryAndReplica(const TempDir& t) {
   REQUIRE(Apply(t / "r", t / "out").ok());
 }
 
+// aerodb checkpoint of `dir`.
+void Checkpoint(const std::string& dir) {
+  auto n = engine::ReferenceNode::Open(PosixFs(), dir, node::Access::kWrite);
+  REQUIRE(n.ok());
+  REQUIRE((*n)->Checkpoint().ok());
+  REQUIRE((*n)->Close().ok());
+}
+
 bool HasControlChar(const std::string& s) {
   for (unsigned char c : s) {
     if (c < 0x20 || c == 0x7f) return true;
@@ -90,12 +98,7 @@ TEST_CASE("FM-137 a replication/ this user may not enter is 10, never a plain Ae
 TEST_CASE("FM-137 an unreadable base snapshot or storage file is 10, never damage") {
   TempDir t;
   MakePrimary(t / "p", 5);
-  {
-    auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
-    REQUIRE(n.ok());
-    REQUIRE((*n)->Checkpoint().ok());
-    REQUIRE((*n)->Close().ok());
-  }
+  Checkpoint(t / "p");
   const std::string snap = t / "p/snapshots/00000000000000000005";
   REQUIRE(std::filesystem::is_directory(snap));
   {
@@ -375,12 +378,7 @@ TEST_CASE("RECOV-2 a node's history copy its own log contradicts is damage (1) f
 TEST_CASE("FM-137 a checkpoint marker it may not read, or a link to nothing, is 10, never damage") {
   TempDir t;
   MakePrimary(t / "p", 5);
-  {
-    auto n = engine::ReferenceNode::Open(PosixFs(), t / "p", node::Access::kWrite);
-    REQUIRE(n.ok());
-    REQUIRE((*n)->Checkpoint().ok());
-    REQUIRE((*n)->Close().ok());
-  }
+  Checkpoint(t / "p");
   DeniedFs fs;
   fs.DenyRead(t / "p/checkpoint.json");
   auto st = repl::GetStatus(fs, t / "p", std::nullopt);
