@@ -196,6 +196,9 @@ TEST_CASE("ENC-9 ENC-11 verify with a key directory that lacks the file's key sa
   auto v = repl::Verify(fs, t / "out", {});
   REQUIRE(v.ok());
   CHECK(v->outcome() == applied.code());  // before: 0, "not checked"
+  auto one = repl::Verify(fs, t / "out" / Segments(t / "out")[0], {});  // one file: the same
+  REQUIRE(one.ok());
+  CHECK(one->outcome() == Code::kRefused);
   // No key directory at all: the framing only, a notice (ENC-9).
   crypto::KeyStore none;
   crypto::DecryptingFs bare(PosixFs(), &none);
