@@ -15,8 +15,15 @@ if ! "${AS[@]}" test -x "$AERODB_REPL"; then
   echo "SKIP cli.cli_permissions: user nobody cannot run $AERODB_REPL (a private build directory)"
   exit 77
 fi
-W=$T/w
-mkdir -p "$W" && chown 65534:65534 "$W"
+# Not under $T: TMPDIR may be private (setup.sh makes it mode 700), and
+# resolving a path (realpath) needs every ancestor searchable by nobody.
+W=$(mktemp -d /tmp/aerodb-perm.XXXXXX)
+trap 'rm -rf "$T" "$W"' EXIT
+chmod 755 "$W" && chown 65534:65534 "$W"
+if ! "${AS[@]}" realpath "$W" >/dev/null 2>&1; then
+  echo "SKIP cli.cli_permissions: user nobody cannot reach $W"
+  exit 77
+fi
 cd "$W" || exit 1
 "${AS[@]}" "$AERODB" init -D p >/dev/null
 "${AS[@]}" "$AERODB" load -D p --write-sets 5 >/dev/null
