@@ -825,6 +825,10 @@ class Shipper {
     for (int tries = 0; renamed.code() == Code::kRefused; ++tries) {
       judged = JudgeExisting(c, w, &out);
       if (judged.code() != Code::kNotFound || tries == 3) break;
+      if (signer_) {  // SIG-9: its sidecar before it, as at the first publish
+        judged = signer_->SignSegment(fs_, *target_, w.name, c.header, w.seg.bytes, w.seg.seal, run_);
+        if (!judged.ok()) break;
+      }
       renamed = target_->PublishExclusive(w.tmp, w.name);
     }
     if (renamed.code() == Code::kRefused) {

@@ -1532,3 +1532,41 @@ TEST_CASE("LOG-4 a segment a transport moves out of the outbox while it is re-ch
   CHECK_FALSE(rep.segments[0].already_there);
   CHECK(ReadFile(t / "out" / names[0]) == ReadFile(t / "moved.seg"));
 }
+
+TEST_CASE("LOG-4 SIG-9 a signed segment published again after a transport moved it gets its sidecar first") {
+  SignSetup k;
+  if (!k.Ready()) return;
+  const TempDir& t = k.t;
+  MakePrimary(t / "p", 5);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  repl::ShipOptions o;
+  o.data_dir = t / "p";
+  o.target = t / "out";
+  o.signing_key = k.a.priv;
+  REQUIRE(repl::ShipWal(PosixFs(), o, nullptr).ok());
+  const std::vector<std::string> names = Segments(t / "out");
+  REQUIRE(names.size() == 1);
+  std::filesystem::remove_all(t / "p/replication/shipped");
+  // The transport takes the segment and its sidecar between the publish
+  // that finds the segment and the open that would verify it.
+  struct Mover final : ForwardingFs {
+    std::string watched, moved_to;
+    int moves = 0;
+    Status RenameNoReplace(const std::string& a, const std::string& b) override {
+      Status s = real_.RenameNoReplace(a, b);
+      if (b == watched && moves == 0 && s.code() == Code::kRefused) {
+        ++moves;
+        std::filesystem::rename(b, moved_to);
+        std::filesystem::rename(b + ".sig", moved_to + ".sig");
+      }
+      return s;
+    }
+  } fs;
+  fs.watched = t / "out" / names[0];
+  fs.moved_to = t / "moved.seg";
+  REQUIRE(repl::ShipWal(fs, o, nullptr).ok());
+  CHECK(fs.moves == 1);
+  CHECK(std::filesystem::exists(t / "out" / names[0]));
+  CHECK(std::filesystem::exists(t / "out" / (names[0] + ".sig")));  // before: published without it
+  CHECK(ReadFile(t / "out" / (names[0] + ".sig")) == ReadFile(t / "moved.seg.sig"));
+}
