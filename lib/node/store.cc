@@ -72,7 +72,10 @@ Node::~Node() = default;
 Status Node::Init(Fs& fs, const std::string& dir) {
   Result<FileInfo> info = fs.Stat(dir);
   if (info.ok()) {
-    if (!info->is_dir) return Status(Code::kRefused, Problem("not a directory", dir));
+    if (!info->is_dir) {
+      return Status(Code::kRefused, Problem("not a directory", dir, "a file stands where the node goes"),
+                    "give an absent or empty directory for the new node");
+    }
     AERO_ASSIGN_OR_RETURN(auto entries, fs.ListDir(dir));
     if (!entries.empty()) {
       Result<Identity> id = LoadIdentity(fs, dir);

@@ -180,7 +180,8 @@ Result<SigningKey> LoadSigningKey(const std::string& path) {
   if (::fstat(fd, &st) != 0) {
     s = Status(Code::kIo, Problem("cannot stat signing key", path, std::strerror(errno)));
   } else if (!S_ISREG(st.st_mode)) {
-    s = Status(Code::kUsage, Problem("signing key is not a regular file", path));
+    s = Status(Code::kUsage, Problem("signing key is not a regular file", path),
+               "give the private key file made by 'openssl genpkey -algorithm ed25519'");
   } else if ((st.st_mode & 077) != 0) {  // SIG-12
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));

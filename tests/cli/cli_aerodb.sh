@@ -160,4 +160,11 @@ expect_json .code halted
 expect_json .exit 6
 expect_err_contains "refusing to read '$D': the node is halted (corrupt: crc mismatch)"
 
+test_case "init of a path that is a file is 5, with its detail and a hint"
+echo x > "$T/afile-init"
+run "$AERODB" init -D "$T/afile-init"
+expect_rc 5
+expect_err "not a directory '$T/afile-init': a file stands where the node goes
+hint: give an absent or empty directory for the new node"
+
 finish
