@@ -187,6 +187,65 @@ std::string CommandPath(CLI::App& app) {
 
 }  // namespace
 
+namespace {
+
+// An unknown command names itself, and a command that needs a subcommand
+// lists them: CLI11 would only say that a subcommand is required. -1 when
+// the command line names a runnable command, else the exit code.
+int CheckCommandPath(CLI::App& app, int argc, char** argv) {
+  CLI::App* at = &app;
+  std::string path = app.get_name();
+  auto names_of = [](CLI::App* a) {
+    std::string names;
+    for (CLI::App* sub : a->get_subcommands({})) names += (names.empty() ? "" : ", ") + sub->get_name();
+    return names;
+  };
+  int i = 1;
+  for (; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.empty() || arg[0] == '-') break;
+    const std::vector<CLI::App*> subs = at->get_subcommands({});
+    if (subs.empty()) break;
+    CLI::App* next = nullptr;
+    const std::string names = names_of(at);
+    for (CLI::App* sub : subs) {
+      if (sub->get_name() == arg) next = sub;
+    }
+    if (next == nullptr) {
+      std::cerr << "usage error '" << path << "': unknown command '" << arg << "'\n"
+                << "hint: the commands are " << names << "; run '" << path << " --help'\n";
+      return ExitCodeOf(Code::kUsage);
+    }
+    at = next;
+    path += " " + arg;
+  }
+  // `aerodb-repl` or `aerodb-repl snapshot` alone: the command named,
+  // its subcommands listed (CLI11 says only "A subcommand is required").
+  if (i == argc && at->get_require_subcommand_min() > 0 && !at->get_subcommands({}).empty()) {
+    std::cerr << "usage error '" << path << "': a subcommand is required\n"
+              << "hint: the commands are " << names_of(at) << "; run '" << path << " --help'\n";
+    return ExitCodeOf(Code::kUsage);
+  }
+  return -1;
+}
+
+// OPS-2: a result that went nowhere (stdout on a full disk, a pipe closed
+// with SIGPIPE ignored) is never a success.
+int CheckStdout(int rc) {
+  errno = 0;
+  std::cout.flush();
+  if ((std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout.good()) && rc == 0) {
+    const int err = errno;
+    std::cerr << "cannot write 'stdout': " << (err != 0 ? std::strerror(err) : "a write failed") << "\n"
+              << "hint: the command's work is done but its result was lost; give a writable stdout "
+                 "(a full disk or a closed pipe behind it?) and re-run to see it\n";
+    return ExitCodeOf(Code::kIo);
+  }
+  return rc;
+}
+
+}  // namespace
+
 int RunMain(CLI::App& app, Runner& runner, int argc, char** argv) {
   GlobalOptions globals;
   AddGlobalOptions(app, &globals);
@@ -202,43 +261,7 @@ int RunMain(CLI::App& app, Runner& runner, int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 128 << 20);
   app.require_subcommand(1);
   SetFormatter(&app, std::make_shared<SynopsisFormatter>());
-  // An unknown command names itself: CLI11 would only say that a
-  // subcommand is required.
-  {
-    CLI::App* at = &app;
-    std::string path = app.get_name();
-    auto names_of = [](CLI::App* a) {
-      std::string names;
-      for (CLI::App* sub : a->get_subcommands({})) names += (names.empty() ? "" : ", ") + sub->get_name();
-      return names;
-    };
-    int i = 1;
-    for (; i < argc; ++i) {
-      const std::string arg = argv[i];
-      if (arg.empty() || arg[0] == '-') break;
-      const std::vector<CLI::App*> subs = at->get_subcommands({});
-      if (subs.empty()) break;
-      CLI::App* next = nullptr;
-      const std::string names = names_of(at);
-      for (CLI::App* sub : subs) {
-        if (sub->get_name() == arg) next = sub;
-      }
-      if (next == nullptr) {
-        std::cerr << "usage error '" << path << "': unknown command '" << arg << "'\n"
-                  << "hint: the commands are " << names << "; run '" << path << " --help'\n";
-        return ExitCodeOf(Code::kUsage);
-      }
-      at = next;
-      path += " " + arg;
-    }
-    // `aerodb-repl` or `aerodb-repl snapshot` alone: the command named,
-    // its subcommands listed (CLI11 says only "A subcommand is required").
-    if (i == argc && at->get_require_subcommand_min() > 0 && !at->get_subcommands({}).empty()) {
-      std::cerr << "usage error '" << path << "': a subcommand is required\n"
-                << "hint: the commands are " << names_of(at) << "; run '" << path << " --help'\n";
-      return ExitCodeOf(Code::kUsage);
-    }
-  }
+  if (const int rc = CheckCommandPath(app, argc, argv); rc >= 0) return rc;
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -272,18 +295,7 @@ int RunMain(CLI::App& app, Runner& runner, int argc, char** argv) {
                   : globals.no_progress ? ProgressMode::kOff
                                         : ProgressMode::kAuto);
   try {
-    int rc = runner.run();
-    // OPS-2: a result that went nowhere (stdout on a full disk, a pipe
-    // closed with SIGPIPE ignored) is never a success.
-    errno = 0;
-    std::cout.flush();
-    if ((std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout.good()) && rc == 0) {
-      const int err = errno;
-      std::cerr << "cannot write 'stdout': " << (err != 0 ? std::strerror(err) : "a write failed") << "\n"
-                << "hint: the command's work is done but its result was lost; give a writable stdout "
-                   "(a full disk or a closed pipe behind it?) and re-run to see it\n";
-      rc = ExitCodeOf(Code::kIo);
-    }
+    const int rc = CheckStdout(runner.run());
     LogDebug("exit " + std::to_string(rc), {{"exit", rc}});
     return rc;
   } catch (const std::exception& e) {

@@ -1496,6 +1496,28 @@ TEST_CASE("NODE-13 ship-wal --to, snapshot export --output and --report-to insid
   CHECK(std::filesystem::is_empty(t / "q/metadata/schemas"));
 }
 
+namespace {
+
+// A transport (mv, rsync --remove-source-files) that takes `watched`, and
+// its sidecar when `with_sidecar`, between the publish that finds it there
+// and the open that would verify it.
+struct OutboxMover final : ForwardingFs {
+  std::string watched, moved_to;
+  bool with_sidecar = false;
+  int moves = 0;
+  Status RenameNoReplace(const std::string& a, const std::string& b) override {
+    Status s = real_.RenameNoReplace(a, b);
+    if (b == watched && moves == 0 && s.code() == Code::kRefused) {  // found there ...
+      ++moves;
+      std::filesystem::rename(b, moved_to);  // ... and gone before it is opened
+      if (with_sidecar) std::filesystem::rename(b + ".sig", moved_to + ".sig");
+    }
+    return s;
+  }
+};
+
+}  // namespace
+
 TEST_CASE("LOG-4 a segment a transport moves out of the outbox while it is re-checked is published again, never 9") {
   TempDir t;
   MakePrimary(t / "p", 5);
@@ -1507,18 +1529,7 @@ TEST_CASE("LOG-4 a segment a transport moves out of the outbox while it is re-ch
   std::filesystem::remove_all(t / "p/replication/shipped");
   // The transport (mv, rsync --remove-source-files) takes the file between
   // the publish that finds it and the open that would verify it.
-  struct Mover final : ForwardingFs {
-    std::string watched, moved_to;
-    int moves = 0;
-    Status RenameNoReplace(const std::string& a, const std::string& b) override {
-      Status s = real_.RenameNoReplace(a, b);
-      if (b == watched && moves == 0 && s.code() == Code::kRefused) {  // found there ...
-        ++moves;
-        std::filesystem::rename(b, moved_to);  // ... and gone before it is opened
-      }
-      return s;
-    }
-  } fs;
+  OutboxMover fs;
   fs.watched = t / "out" / names[0];
   fs.moved_to = t / "moved.seg";
   repl::ShipOptions o;
@@ -1549,19 +1560,8 @@ TEST_CASE("LOG-4 SIG-9 a signed segment published again after a transport moved 
   std::filesystem::remove_all(t / "p/replication/shipped");
   // The transport takes the segment and its sidecar between the publish
   // that finds the segment and the open that would verify it.
-  struct Mover final : ForwardingFs {
-    std::string watched, moved_to;
-    int moves = 0;
-    Status RenameNoReplace(const std::string& a, const std::string& b) override {
-      Status s = real_.RenameNoReplace(a, b);
-      if (b == watched && moves == 0 && s.code() == Code::kRefused) {
-        ++moves;
-        std::filesystem::rename(b, moved_to);
-        std::filesystem::rename(b + ".sig", moved_to + ".sig");
-      }
-      return s;
-    }
-  } fs;
+  OutboxMover fs;
+  fs.with_sidecar = true;
   fs.watched = t / "out" / names[0];
   fs.moved_to = t / "moved.seg";
   REQUIRE(repl::ShipWal(fs, o, nullptr).ok());
