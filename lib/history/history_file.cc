@@ -7,6 +7,7 @@
 
 #include "common/json_depth.h"
 #include "common/sha256.h"
+#include "wal/record_format.h"
 
 namespace aero::history {
 
@@ -164,6 +165,7 @@ Result<HistoryFile> DecodeHistoryFile(std::string_view bytes, uint32_t name_epoc
   }
   if (!parent || *parent != *epoch - 1) return Invalid(subject, "parent_epoch must be epoch - 1");
   if (!branch) return Invalid(subject, "branch_commit is not an unsigned integer");
+  if (*branch > wal::kMaxCommitId) return Invalid(subject, "branch_commit is above the largest CommitId, 2^64-2");  // REC-9
   h.epoch = static_cast<uint32_t>(*epoch);
   h.branch_commit = *branch;
   if (!j["branch_digest"].is_string()) return Invalid(subject, "branch_digest is not a string");

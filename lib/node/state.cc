@@ -12,6 +12,7 @@
 #include "common/file_util.h"
 #include "common/json_depth.h"
 #include "node/layout.h"
+#include "wal/record_format.h"
 
 namespace aero::node {
 
@@ -281,6 +282,7 @@ Result<NodeState> LoadState(Fs& fs, const std::string& dir, const Identity& iden
     return Invalid(path, "applied.wal_offset must be 0 or >= 25");
   }
   if (s.next_sequence == 0) return Invalid(path, "applied.next_sequence must be >= 1");
+  if (s.applied_commit > wal::kMaxCommitId) return Invalid(path, "applied.commit is above the largest CommitId, 2^64-2");  // REC-9
   if (!s.base_snapshot) {
     if (s.base_commit != 0 || s.base_digest != history::SeedDigest(identity.system_id)) {
       return Invalid(path, "base without a snapshot must be commit 0 with the seed digest");

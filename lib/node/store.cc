@@ -237,7 +237,9 @@ Status Node::ValidateBase() {
   }
   Result<std::string> text = ReadSmallFile(fs_, Path(kCheckpointFile));
   if (!text.ok()) {
-    if (text.status().code() == Code::kNotFound && !state_.base_snapshot) return Status::Ok();
+    // COMPAT-3: an enrolled base snapshot may have no marker beside it (init
+    // accepted it); the snapshot itself was checked above.
+    if (text.status().code() == Code::kNotFound && (!state_.base_snapshot || enrolment_)) return Status::Ok();
     if (text.status().code() == Code::kIo) return text.status();  // FM-137: a permission, a link to nothing
     return Status(Code::kDamage,
                   Problem("checkpoint marker unreadable", Path(kCheckpointFile),
@@ -270,6 +272,12 @@ Status Node::ValidateBase() {
       *boundary == state_.base_commit) {
     return Status::Ok();
   }
+  // COMPAT-3: AeroDB's checkpoint before its first commit (a snapshot at 0,
+  // nothing stored) under a base of 0, HIST-1's seed.
+  if (enrolment_ && boundary && *boundary == 0 && state_.base_commit == 0 && !state_.base_snapshot &&
+      SnapshotBoundary(fs_, manifest) == boundary) {
+    return Status::Ok();
+  }
   // A marker ahead of base whose snapshot exists with that boundary: the
   // window between checkpoint steps 3 and 4 (NODE-5), or AeroDB's
   // checkpoint, which FollowAeroCheckpoint judges (COMPAT-7).
@@ -277,11 +285,23 @@ Status Node::ValidateBase() {
     marker_ahead_.emplace(id, *boundary);
     return Status::Ok();
   }
+  const std::string at = boundary ? std::to_string(*boundary) : std::string("unknown");
+  if (boundary && *boundary < state_.base_commit) {  // COMPAT-3: no checkpoint writes this
+    return Status(Code::kDamage,
+                  Problem("checkpoint marker behind the log", Path(kCheckpointFile),
+                          "it names snapshot " + id + " at commit " + at + ", below the base at commit " +
+                              std::to_string(state_.base_commit) + " (snapshot " +
+                              state_.base_snapshot.value_or("none") + ")"),
+                  "a checkpoint writes its marker before it truncates the log: restore checkpoint.json "
+                  "from a good copy, or point it at the base snapshot");
+  }
   return Status(Code::kDamage,
                 Problem("checkpoint marker disagrees with state", Path(kCheckpointFile),
-                        "it names snapshot " + id + " at commit " +
-                            (boundary ? std::to_string(*boundary) : std::string("unknown")) +
-                            ", state.json has base " + std::to_string(state_.base_commit)));
+                        "it names snapshot " + id + " at commit " + at + ", state.json has base " +
+                            std::to_string(state_.base_commit) + " (snapshot " +
+                            state_.base_snapshot.value_or("none") + ")"),
+                "restore checkpoint.json and snapshots/ from a good copy ('aerodb-repl verify DIR' "
+                "lists what else is wrong)");
 }
 
 Status Node::Validate() {

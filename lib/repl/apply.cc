@@ -402,6 +402,12 @@ class Applier {
       }
       return Diverged(e, A, h.digest_before, st.applied_digest);
     }
+    if (F == A + 1 && h.first_sequence != st.next_sequence && h.first_sequence != 1) {  // LOG-32
+      const std::string detail = "its first sequence " + std::to_string(h.first_sequence) +
+                                 " does not follow this replica's last, " +
+                                 std::to_string(st.next_sequence - 1) + " (REC-8)";
+      return gate_ ? gate_->NotTheSignedFile(e.name, detail) : Corrupt(e, detail);
+    }
     if (h.epoch > st.epoch) AERO_RETURN_IF_ERROR(SwitchTo(h.epoch));  // LOG-20, at A = b_S
     return Append(e, file, c, L);
   }

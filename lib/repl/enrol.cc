@@ -217,6 +217,18 @@ class Enroller {
       if (named->format != 2 || !named->commit_boundary) return PhaseOneSnapshot(named->id);
       want = named->commit_boundary;
     }
+    // COMPAT-3: AeroDB writes its marker before it truncates the log, so a
+    // marker behind the log's base is no state AeroDB leaves: damage, as
+    // every open judges it.
+    if (named && named->commit_boundary && want && *named->commit_boundary < *want) {
+      return Status(Code::kDamage,
+                    Problem("checkpoint marker behind the log", Path(node::kCheckpointFile),
+                            "it names snapshot " + named->id + " at commit " +
+                                std::to_string(*named->commit_boundary) + ", but the log starts at commit " +
+                                std::to_string(*want + 1)),
+                    "nothing was written; restore checkpoint.json from a good copy, or point it at "
+                    "the snapshot the log continues");
+    }
     if (!want || *want == 0) return Status::Ok();  // base 0: HIST-1's seed
     const AeroSnapshot* base = nullptr;
     if (named && named->commit_boundary == want) {

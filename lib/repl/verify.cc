@@ -627,6 +627,8 @@ SegmentSummary VerifyOpenedSegment(Result<std::unique_ptr<ReadableFile>> file, c
     s.first_commit = h.first_commit;
     s.last_commit = h.last_commit;
     s.record_count = h.record_count;
+    s.first_sequence = h.first_sequence;
+    s.last_sequence = h.last_sequence;
     s.body_size = h.body_size;
     s.stored_size = h.stored_size;
     s.compressed = h.compressed();
@@ -858,6 +860,8 @@ class Continuity {
   void TakeValid(const SegmentSummary& s, std::optional<uint64_t> before, uint64_t last_owned) {
     if (!report_->first_commit) report_->first_commit = s.first_commit;
     bool diverged = MeetBoundary(known_, s.first_commit - 1, s.digest_before, s.path, report_);
+    if (!diverged) CheckSequences(s);
+    if (last_owned == s.last_commit) next_sequence_.try_emplace(s.last_commit, s.last_sequence + 1);
     // A segment cut short by a later epoch gives no digest at its end.
     if (!diverged && last_owned == s.last_commit) {
       diverged = MeetBoundary(known_, s.last_commit, s.digest_after, s.path, report_);
@@ -927,6 +931,21 @@ class Continuity {
     return true;
   }
 
+  // LOG-32: a segment that starts right after another continues its
+  // sequence numbers (+1, or 1 on the write-set boundary), as apply-wal
+  // requires of the replica's own: else apply-wal halts there (corrupt).
+  void CheckSequences(const SegmentSummary& s) {
+    auto it = next_sequence_.find(s.first_commit - 1);
+    if (it == next_sequence_.end() || s.first_sequence == it->second || s.first_sequence == 1) return;
+    report_->findings.push_back(MakeFinding(
+        Severity::kDamage, "sequence", s.path,
+        Problem("corrupt segment", s.path,
+                "its first sequence " + std::to_string(s.first_sequence) + " does not follow " +
+                    std::to_string(it->second - 1) + ", the last of the segment before it (REC-8)"),
+        "replace the file from the archive"));
+    report_->findings.back().at_commit = s.first_commit;
+  }
+
   void Gap(const std::string& path, uint64_t first) {
     report_->findings.push_back(
         MakeFinding(Severity::kGap, "gap", path,
@@ -958,6 +977,7 @@ class Continuity {
   bool lineage_unreadable_ = false;  // its problem is the directory's first finding
   std::optional<uint64_t> last_, last_valid_;
   BoundaryDigests known_;  // digest_before at F-1, digest_after at L
+  std::map<uint64_t, uint64_t> next_sequence_;  // LOG-32: at L, the sequence after it
   std::optional<segment::SegmentHeader> header_;  // ByHeader's, for the entry being taken
 };
 

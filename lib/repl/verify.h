@@ -80,6 +80,7 @@ struct SegmentSummary {
   uint32_t epoch = 0;
   uint64_t first_commit = 0, last_commit = 0;
   uint64_t record_count = 0;
+  uint64_t first_sequence = 0, last_sequence = 0;  // LOG-32 (not in --json)
   uint64_t body_size = 0, stored_size = 0;
   bool compressed = false;
   std::string digest_before, digest_after;

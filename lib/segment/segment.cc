@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "common/coding.h"
 #include "common/crc32.h"
 #include "history/digest.h"
+#include "wal/record_format.h"
 
 namespace aero::segment {
 
@@ -68,17 +70,29 @@ DecodedHeader DecodeHeader(std::string_view b) {
   // Check 6: the header must not contradict itself.
   const uint64_t sets = h.last_commit >= h.first_commit ? h.last_commit - h.first_commit + 1 : 0;
   const bool overflow = h.stored_size > UINT64_MAX - kSegmentHeaderBytes - kTrailerFixedBytes;
+  // The least body the counts need, 25 bytes per commit record and 17 per
+  // other record, without wrapping: a sum past u64 is more than any body.
+  const auto least_body = [&]() -> std::optional<uint64_t> {
+    if (sets > UINT64_MAX / 25) return std::nullopt;
+    const uint64_t others = h.record_count - sets;
+    if (others > (UINT64_MAX - 25 * sets) / 17) return std::nullopt;
+    return 25 * sets + 17 * others;
+  };
   if (h.epoch == 0 || h.first_commit == 0 || h.last_commit < h.first_commit ||
+      h.last_commit > wal::kMaxCommitId ||  // REC-9
       h.first_sequence == 0 || h.last_sequence == 0 || h.record_count < sets ||
-      sets > UINT64_MAX / 25 ||
-      h.body_size < 25 * sets + 17 * (h.record_count - sets) ||
+      h.first_sequence > wal::kMaxSequence || h.last_sequence > wal::kMaxSequence ||  // REC-8
+      !least_body() || h.body_size < *least_body() ||
       (!h.compressed() && h.stored_size != h.body_size) ||
       (h.compressed() && h.stored_size == 0) || overflow) {
     out.corrupt = "inconsistent header";
   } else if (h.body_size > kMaxSegmentBodyBytes || h.stored_size > kMaxSegmentStoredBytes) {
     // Corrupt at once: a header that claims 2^60 bytes is never "in transit".
-    out.corrupt = "larger than the largest segment (body " + std::to_string(h.body_size) +
-                  " bytes, at most " + std::to_string(kMaxSegmentBodyBytes) + ")";
+    out.corrupt = h.body_size > kMaxSegmentBodyBytes
+                      ? "larger than the largest segment (body " + std::to_string(h.body_size) +
+                            " bytes, at most " + std::to_string(kMaxSegmentBodyBytes) + ")"
+                      : "larger than the largest segment (stored " + std::to_string(h.stored_size) +
+                            " bytes, at most " + std::to_string(kMaxSegmentStoredBytes) + ")";
   } else if (h.first_commit == 1 && h.digest_before != history::SeedDigest(h.system_id)) {
     // Check 6 (HIST-1): every history starts at H(0) of its system id, so
     // this is damage for every reader, never a divergence.

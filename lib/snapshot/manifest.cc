@@ -11,6 +11,7 @@
 #include "common/sha256.h"
 #include "node/layout.h"
 #include "snapshot/archive_format.h"
+#include "wal/record_format.h"
 
 namespace aero::snapshot {
 
@@ -282,6 +283,8 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
   AERO_RETURN_IF_ERROR(CheckRequiredMembers(m));
   AERO_RETURN_IF_ERROR(CheckEpochMembers(m));
   if (m.base_commit > m.boundary_commit) return Bad("base above boundary");
+  if (m.boundary_commit > wal::kMaxCommitId) return Bad("boundary.commit above the largest CommitId, 2^64-2");  // REC-9
+  if (m.next_sequence == 0) return Bad("boundary.next_sequence is 0");  // REC-8
   if (m.base_snapshot) {
     char want[32];
     std::snprintf(want, sizeof want, "%020llu", static_cast<unsigned long long>(m.base_commit));

@@ -19,6 +19,12 @@ constexpr size_t kFramingBytes = kPayloadOffset + kCrcSize;  // 17
 constexpr uint32_t kMinRecordBytes = kFramingBytes;
 constexpr uint32_t kMaxRecordBytes = 64u << 20;
 
+// REC-8, REC-9: 2^64-1 is no sequence and no CommitId: every value must
+// have a successor (a node records the next sequence, and applied + 1 is
+// the next CommitId it expects).
+constexpr uint64_t kMaxSequence = UINT64_MAX - 1;
+constexpr uint64_t kMaxCommitId = UINT64_MAX - 1;
+
 enum class RecordType : uint8_t {
   kInsert = 0,
   kUpdate = 1,

@@ -32,6 +32,10 @@ class ScanPass {
     // REC-8: +1, or a restart at 1 on a write-set boundary; never 0.
     if (rec.sequence == 0) {
       r_->findings.push_back({"sequence", rec.offset, rec.index, "sequence number 0 is invalid"});
+    } else if (rec.sequence > kMaxSequence) {  // REC-8: it has no successor
+      r_->findings.push_back({"sequence", rec.offset, rec.index,
+                              "sequence number " + std::to_string(rec.sequence) +
+                                  " is invalid (the largest is 2^64-2)"});
     } else if (prev_sequence_ && rec.sequence != *prev_sequence_ + 1 &&
                !(rec.sequence == 1 && !in_set_)) {
       r_->findings.push_back({"sequence", rec.offset, rec.index,
@@ -117,6 +121,9 @@ class ScanPass {
     if (commit_id == 0) {
       r_->findings.push_back({"commit-order", rec.offset, rec.index,
                               "commit 0 is invalid (CommitIds start at 1)"});
+    } else if (commit_id > kMaxCommitId) {  // REC-9: it has no successor
+      r_->findings.push_back({"commit-order", rec.offset, rec.index,
+                              "commit " + std::to_string(commit_id) + " is invalid (the largest CommitId is 2^64-2)"});
     } else if (expected_commit_ && commit_id != *expected_commit_) {
       r_->findings.push_back({"commit-order", rec.offset, rec.index,
                               "commit " + std::to_string(commit_id) + " where " +

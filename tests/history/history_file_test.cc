@@ -151,6 +151,11 @@ TEST_CASE("HFILE-3 hostile values: mistyped, missing, extra and over-long fields
   CHECK(Outcome(edited("\"parent_epoch\":1,", "\"parent_epoch\":1,\"x\":0,")) == Code::kDamage);
   CHECK(Outcome(edited("\"format\":1,", "")) == Code::kDamage);
   CHECK(Outcome(edited("\"epoch\":2,", "\"epoch\":18446744073709551617,")) == Code::kDamage);
+  // REC-9: 2^64-1 is no CommitId, in the lineage as at the top.
+  CHECK(Outcome(with([](HistoryFile& h) {
+          h.branch_commit = UINT64_MAX;
+          h.lineage.back().branch_commit = UINT64_MAX;
+        })) == Code::kDamage);
   // Over-long: more than 1 MiB is invalid before it is parsed.
   CHECK(Outcome(std::string(kMaxHistoryFileBytes + 1, ' ')) == Code::kDamage);
   // A deep nest stays an invalid file, not a crash.

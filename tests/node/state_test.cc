@@ -193,6 +193,13 @@ TEST_CASE("NODE-3 invariants: offset, base digest and snapshot name") {
   s.base_commit = s.applied_commit = 5;
   s.base_snapshot = "5";
   refused(s, "20 digits");
+  s = good;  // REC-9: applied + 1 must be the next CommitId
+  s.applied_commit = UINT64_MAX;
+  s.applied_wal_offset = 25;
+  refused(s, "above the largest CommitId");
+  s.applied_commit = UINT64_MAX - 1;
+  REQUIRE(SaveState(PosixFs(), t.path(), s).ok());
+  CHECK(LoadState(PosixFs(), t.path(), Identity{}).ok());
 }
 
 TEST_CASE("NODE-3 invalid state files are damage, with the path") {

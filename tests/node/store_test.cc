@@ -392,7 +392,13 @@ TEST_CASE("NODE-4 a missing base snapshot or a disagreeing marker is damage") {
   WriteFile(dir + "/checkpoint.json", "{\"commit_boundary\":0,\"snapshot_id\":\"x\"}");
   auto r = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
   CHECK(r.status().code() == Code::kDamage);
+  CHECK(r.status().message().find("checkpoint marker behind the log") == 0);  // COMPAT-3
+  CHECK(!r.status().hint().empty());
+  WriteFile(dir + "/checkpoint.json", "{\"commit_boundary\":5,\"snapshot_id\":\"x\"}");
+  r = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
+  CHECK(r.status().code() == Code::kDamage);
   CHECK(r.status().message().find("checkpoint marker disagrees with state") == 0);
+  CHECK(!r.status().hint().empty());
   WriteFile(dir + "/checkpoint.json", marker);
   REQUIRE(ReferenceNode::Open(PosixFs(), dir, Access::kRead).ok());
   std::filesystem::remove_all(dir + "/snapshots/00000000000000000001");

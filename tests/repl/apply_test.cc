@@ -431,6 +431,42 @@ TEST_CASE("row 9 LOG-10 a next segment that is damaged as well as not ours is da
   CHECK(HaltCode(t / "r").empty());
 }
 
+TEST_CASE("LOG-32 a next segment whose first sequence does not follow the replica's is corrupt, nothing appended") {
+  TempDir t;
+  MakePrimary(t / "p", 20, 1);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  Write(t / "p", 5, 10);
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  std::string next;
+  for (const std::string& n : Segments(t / "out")) {
+    if (segment::ParseSegmentName(n)->first_commit == 21) next = n;
+  }
+  REQUIRE(!next.empty());
+  const std::string honest = ReadFile(t / "out" / next);
+  const uint64_t ours = StateOf(t / "r").next_sequence;
+  REQUIRE(PlainHeaderOf(t / "out" / next).first_sequence == ours);
+  // Valid in itself, its digest_before ours, its sequences from 100.
+  WriteFile(t / "out" / next, WithSequencesFrom(honest, 100));
+  REQUIRE(repl::Verify(PosixFs(), t / "out" / next, {})->outcome() == Code::kOk);
+  const uint64_t wal_before = StateOf(t / "r").applied_wal_offset;
+  Status s = Apply(t / "r", t / "out");
+  CHECK(s.code() == Code::kDamage);
+  CHECK(s.message().find("corrupt segment '" + (t / "out") + "/" + next) == 0);
+  CHECK(s.message().find("first sequence 100") != std::string::npos);
+  CHECK(HaltCode(t / "r") == "corrupt");
+  CHECK(StateOf(t / "r").applied_commit == 20);
+  CHECK(fsys::file_size(t / "r/wal/wal.log") == wal_before);
+  // A restart at 1 on the boundary is AeroDB's checkpoint: applied, and the
+  // replica's own verify agrees.
+  REQUIRE(repl::Unhalt(PosixFs(), t / "r", "test", nullptr).ok());
+  WriteFile(t / "out" / next, WithSequencesFrom(honest, 1));
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  CHECK(StateOf(t / "r").applied_commit == 25);
+  CHECK(repl::Verify(PosixFs(), t / "r", {})->outcome() == Code::kOk);
+}
+
 TEST_CASE("SEG-4 check 6 a segment from commit 1 whose digest_before is not H(0) is corrupt for verify and for a bootstrap alike") {
   TempDir t;
   MakePrimary(t / "p", 3, 1);

@@ -516,3 +516,30 @@ TEST_CASE("NODE-5 verify in a checkpoint's window (state written, log not emptie
   REQUIRE(r.ok());
   CHECK(r->outcome() == Code::kDamage);
 }
+
+TEST_CASE("LOG-32 verify of a directory finds a segment whose first sequence does not follow the one before") {
+  TempDir t;
+  MakePrimary(t / "p", 20, 1);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  Write(t / "p", 5, 10);
+  REQUIRE(Ship(t / "p", t / "out").ok());
+  std::string next;
+  for (const std::string& n : Segments(t / "out")) {
+    if (segment::ParseSegmentName(n)->first_commit == 21) next = n;
+  }
+  REQUIRE(!next.empty());
+  const std::string honest = ReadFile(t / "out" / next);
+  REQUIRE(repl::Verify(PosixFs(), t / "out", {})->outcome() == Code::kOk);
+  WriteFile(t / "out" / next, WithSequencesFrom(honest, 100));
+  auto v = repl::Verify(PosixFs(), t / "out", {});
+  REQUIRE(v.ok());
+  CHECK(v->outcome() == Code::kDamage);
+  bool named = false;
+  for (const auto& f : v->findings) named |= f.kind == "sequence" && f.subject == t / "out" / next;
+  CHECK(named);
+  // As apply-wal says on the replica that the segments before built.
+  REQUIRE(Apply(t / "r", t / "out").code() == Code::kDamage);
+  WriteFile(t / "out" / next, WithSequencesFrom(honest, 1));  // AeroDB's restart: valid
+  CHECK(repl::Verify(PosixFs(), t / "out", {})->outcome() == Code::kOk);
+}

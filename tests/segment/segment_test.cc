@@ -348,6 +348,45 @@ TEST_CASE("SEG-4 a header that claims more than the largest segment is corrupt a
   CHECK(CheckSegmentHeader(**f, &*name).state == SegmentState::kInTransit);
 }
 
+TEST_CASE("SEG-4 REC-8 REC-9 check 6: a header past the largest CommitId or sequence, or whose counts wrap, is corrupt at once") {
+  TempDir t;
+  const std::string path = MakeSegment(t, 1, 2, false);
+  const std::string full = ReadFile(path);
+  auto judge = [&](const std::function<void(std::string&)>& edit, size_t cut) {
+    std::string h = full;
+    edit(h);
+    EncodeFixed32(h.data() + kHeaderCrcOffset, Crc32(h.data(), kHeaderCrcOffset));
+    const std::string named = t / ("x" + std::to_string(cut));
+    WriteFile(named, h.substr(0, h.size() - cut));  // cut: a copy still arriving
+    auto f = PosixFs().OpenRead(named);
+    REQUIRE(f.ok());
+    return CheckSegmentHeader(**f, nullptr);
+  };
+  for (size_t cut : {size_t{0}, size_t{10}}) {
+    CAPTURE(cut);
+    // record_count such that 17 x (record_count - sets) wraps to a small number
+    const SegmentCheck wrap = judge([](std::string& h) {
+      const uint64_t sets = 2;
+      EncodeFixed64(h.data() + kOffRecordCount, (UINT64_MAX / 17 + 2) + sets);
+    }, cut);
+    CHECK(wrap.state == SegmentState::kCorrupt);
+    CHECK(wrap.detail == "inconsistent header");
+    const SegmentCheck commit = judge([](std::string& h) { EncodeFixed64(h.data() + kOffLastCommit, UINT64_MAX); }, cut);
+    CHECK(commit.state == SegmentState::kCorrupt);
+    CHECK(commit.detail == "inconsistent header");
+    const SegmentCheck seq = judge([](std::string& h) { EncodeFixed64(h.data() + kOffLastSequence, UINT64_MAX); }, cut);
+    CHECK(seq.state == SegmentState::kCorrupt);
+    CHECK(seq.detail == "inconsistent header");
+  }
+  // Stored size over its bound is named as the stored size.
+  const SegmentCheck stored = judge([](std::string& h) {
+    EncodeFixed32(h.data() + kOffFlags, 1);
+    EncodeFixed64(h.data() + kOffStoredSize, kMaxSegmentStoredBytes + 1);
+  }, 0);
+  CHECK(stored.state == SegmentState::kCorrupt);
+  CHECK(stored.detail.find("(stored ") != std::string::npos);
+}
+
 namespace {
 
 // Seals `body` under `h` (its header as the caller wants it, lies included)

@@ -2007,6 +2007,15 @@ TEST_CASE("SNAP-3 SNAP-9 manifest numbers: a float, a negative or member sizes t
   CHECK(snapshot::DecodeManifest(snapshot::EncodeManifest(big)).ok());
   big.members[0].size += 1;
   refused(snapshot::EncodeManifest(big), "total_bytes over the 64 GiB bound");
+  // REC-9, REC-8: a boundary a replica could never continue from.
+  snapshot::Manifest top = base;
+  top.boundary_commit = UINT64_MAX - 1;
+  CHECK(snapshot::DecodeManifest(snapshot::EncodeManifest(top)).ok());
+  top.boundary_commit = UINT64_MAX;
+  refused(snapshot::EncodeManifest(top), "boundary.commit above the largest CommitId");
+  top.boundary_commit = 1;
+  top.next_sequence = 0;
+  refused(snapshot::EncodeManifest(top), "next_sequence is 0");
 }
 
 TEST_CASE("SNAP-14 LOG-22 export of a node whose acknowledged WAL is damaged halts it (1), no archive") {

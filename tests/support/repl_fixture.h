@@ -12,8 +12,12 @@
 #include "repl/ship.h"
 #include "common/sha256.h"
 #include "segment/segment.h"
+#include "common/coding.h"
+#include "segment/segment_format.h"
 #include "segment/segment_reader.h"
+#include "support/string_file.h"
 #include "support/test_util.h"
+#include "wal/wal_scan.h"
 
 namespace aero::testing {
 
@@ -187,6 +191,36 @@ inline std::string WithHeader(const std::string& bytes, const segment::SegmentHe
   const Sha256Digest seal = Sha256::Of(header);
   return header + bytes.substr(segment::kSegmentHeaderBytes, bytes.size() - segment::kSegmentHeaderBytes - 40) +
          "AEROEND\n" + std::string(reinterpret_cast<const char*>(seal.data()), seal.size());
+}
+
+// The plain segment `bytes` with its body's sequence numbers renumbered from
+// `first`: record CRCs, the header's sequences, digest_after and the seal
+// made again. A segment valid in itself (LOG-32 tests).
+inline std::string WithSequencesFrom(const std::string& bytes, uint64_t first) {
+  segment::SegmentHeader h;
+  {
+    StringFile f(bytes);
+    const segment::SegmentCheck c = segment::CheckSegmentHeader(f, nullptr);
+    REQUIRE(c.state == segment::SegmentState::kValid);
+    h = c.header;
+  }
+  std::string body = bytes.substr(segment::kSegmentHeaderBytes, h.body_size);
+  uint64_t seq = first;
+  for (size_t off = 0; off < body.size(); ++seq) {
+    const uint32_t len = DecodeFixed32(body.data() + off);
+    EncodeFixed64(body.data() + off + 5, seq);
+    FixRecordCrc(&body, off);
+    off += len;
+  }
+  StringFile wal(body);
+  wal::ScanOptions opt;
+  opt.base_commit = h.first_commit - 1;
+  opt.base_digest = h.digest_before;
+  const wal::ScanResult r = wal::WalScanner(&wal, opt).Run();
+  h.first_sequence = first;
+  h.last_sequence = seq - 1;
+  h.digest_after = *r.position.digest;
+  return WithHeader(segment::EncodeHeader(h) + body + std::string(40, '\0'), h);
 }
 
 // Replaces `to` with a copy of the tree `from` (crash and fault tests start

@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "common/coding.h"
+#include "common/crc32.h"
 #include "engine/reference_node.h"
 #include "node/store.h"
 #include "repl/enrol.h"
@@ -314,6 +315,81 @@ TEST_CASE("COMPAT-3 a WAL restarted by AeroDB's checkpoint enrols on the snapsho
   REQUIRE(Init(t / "empty", false, &rep).ok());
   CHECK(rep.base_commit == 300);
   CHECK(rep.applied_commit == 300);
+}
+
+// AeroDB's snapshot of `dir` named `id` at `boundary`, with the fixture's
+// schemas and `storage` (its CRC in the manifest, as AeroDB writes it).
+void AeroSnapshot(const std::string& dir, const std::string& id, uint64_t boundary, const std::string& storage) {
+  const std::string snap = dir + "/snapshots/" + id;
+  fsys::copy(kMvcc + "/snapshots/" + kSnapshotId, snap, fsys::copy_options::recursive);
+  MakeWritable(snap);
+  WriteFile(snap + "/storage.dat", storage);
+  char crc[16];
+  std::snprintf(crc, sizeof crc, "%08x", Crc32(storage.data(), storage.size()));
+  std::string m = ReadFile(snap + "/manifest.json");
+  m.replace(m.find(kSnapshotId), kSnapshotId.size(), id);
+  m.replace(m.find("crc32:cb07dea6"), 14, std::string("crc32:") + crc);
+  m.replace(m.find("\"commit_boundary\": 300"), 22, "\"commit_boundary\": " + std::to_string(boundary));
+  WriteFile(snap + "/manifest.json", m);
+}
+
+void AeroMarker(const std::string& dir, const std::string& id) {
+  WriteFile(dir + "/checkpoint.json", "{\n  \"snapshot_id\": \"" + id +
+                                          "\",\n  \"created_at\": \"2026-11-25T19:47:51Z\",\n  "
+                                          "\"wal_truncated\": true,\n  \"format_version\": 1\n}");
+}
+
+TEST_CASE("COMPAT-3 init and every open agree on the marker: none beside the base, a checkpoint at 0, one behind the log") {
+  TempDir t;
+  const AeroLog& log = Log();
+  auto opens = [](const std::string& dir) {
+    CHECK(engine::ReferenceNode::Open(PosixFs(), dir, node::Access::kRead).ok());
+    auto v = repl::Verify(PosixFs(), dir, {});
+    REQUIRE(v.ok());
+    CHECK(v->outcome() == Code::kOk);
+    repl::ExportOptions eo;
+    eo.data_dir = dir;
+    eo.output = dir + ".tar";
+    CHECK(repl::ExportSnapshot(PosixFs(), eo, nullptr).ok());
+  };
+  // No marker beside the base snapshot at c1 - 1: init takes it, and so does every open.
+  MakeAeroDir(t / "nomarker", log.Range(1, 300));
+  AeroCheckpointAt300(t / "nomarker");
+  fsys::remove(t / "nomarker/checkpoint.json");
+  Append(t / "nomarker", Resequenced(log.Range(301, 320), 1));
+  repl::EnrolReport rep;
+  REQUIRE(Init(t / "nomarker", false, &rep).ok());
+  CHECK(rep.base_commit == 300);
+  opens(t / "nomarker");
+
+  // AeroDB's checkpoint before its first commit: a snapshot at 0, then commits 1..50.
+  MakeAeroDir(t / "zero", log.Range(1, 50));
+  AeroSnapshot(t / "zero", "20261124T000000Z", 0, "");
+  AeroMarker(t / "zero", "20261124T000000Z");
+  REQUIRE(Init(t / "zero", false, &rep).ok());
+  CHECK(rep.base_commit == 0);
+  CHECK(rep.applied_commit == 50);
+  opens(t / "zero");
+
+  // A marker that names a snapshot below the log's base: no checkpoint
+  // of AeroDB's leaves it, so init refuses it with 1 and writes nothing.
+  MakeAeroDir(t / "behind", log.Range(1, 300));
+  AeroCheckpointAt300(t / "behind");
+  Append(t / "behind", Resequenced(log.Range(301, 320), 1));
+  AeroSnapshot(t / "behind", "20261124T000000Z", 200, ReadFile(kMvcc + "/snapshots/" + kSnapshotId + "/storage.dat"));
+  AeroMarker(t / "behind", "20261124T000000Z");
+  Status b = Init(t / "behind");
+  CHECK(b.code() == Code::kDamage);
+  CHECK(b.message().find("checkpoint marker behind the log") == 0);
+  CHECK_FALSE(Enrolled(t / "behind"));
+  // The same marker written after enrolment: every open says the same.
+  AeroMarker(t / "behind", kSnapshotId);
+  REQUIRE(Init(t / "behind").ok());
+  AeroMarker(t / "behind", "20261124T000000Z");
+  auto o = engine::ReferenceNode::Open(PosixFs(), t / "behind", node::Access::kRead);
+  CHECK(o.status().code() == Code::kDamage);
+  CHECK(o.status().message().find("checkpoint marker behind the log") == 0);
+  CHECK_FALSE(o.status().hint().empty());
 }
 
 TEST_CASE("COMPAT-4 a Phase-1 WAL is refused with 5, and verify still reads it") {

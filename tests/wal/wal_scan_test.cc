@@ -114,6 +114,29 @@ TEST_CASE("REC-8 sequence 0 is invalid") {
   CHECK(r.findings[0].detail == "sequence number 0 is invalid");
 }
 
+TEST_CASE("REC-8 REC-9 2^64-1 is no sequence and no CommitId: neither has a successor") {
+  const uint64_t kTop = UINT64_MAX;
+  WalBuilder seq(kTop - 1);
+  seq.Insert("c", "x", "{}").Commit(1);  // sequences 2^64-2, 2^64-1
+  ScanResult r = Scan(seq.bytes());
+  REQUIRE(r.findings.size() == 1);
+  CHECK(r.findings[0].kind == "sequence");
+  CHECK(r.findings[0].offset == seq.offsets()[1]);
+  WalBuilder below(kTop - 2);
+  below.Insert("c", "x", "{}").Commit(1);  // the largest, 2^64-2, is valid
+  CHECK(Scan(below.bytes()).findings.empty());
+
+  WalBuilder commit;
+  commit.Insert("c", "x", "{}").Commit(kTop);
+  r = Scan(commit.bytes());
+  REQUIRE(r.findings.size() == 1);
+  CHECK(r.findings[0].kind == "commit-order");
+  CHECK(r.findings[0].detail.find("the largest CommitId is 2^64-2") != std::string::npos);
+  WalBuilder largest;
+  largest.Insert("c", "x", "{}").Commit(kTop - 1);
+  CHECK(Scan(largest.bytes()).findings.empty());
+}
+
 TEST_CASE("HIST-2 digest chain: scanning equals hashing write set bytes") {
   WalBuilder b;
   b.WriteSets(1, 2);
