@@ -6,6 +6,7 @@
 #include "cli/common/print_result.h"
 #include "common/fs.h"
 #include "node/layout.h"
+#include "node/permit.h"
 #include "repl/unhalt.h"
 
 namespace aero::cli {
@@ -43,10 +44,7 @@ int Run(const Options& o) {
     if (subject.size() < own.size() || subject.compare(subject.size() - own.size(), own.size(), own) != 0) {
       // Any role: a replica's inbox segment, or a primary's own WAL that
       // ship-wal or a read found damaged (LOG-22, LOG-27).
-      PrintResult("hint: '%s' still holds what halted the node: remove, replace or restore it "
-                  "before the next command that reads it (apply-wal, ship-wal, a read), or the "
-                  "node halts again\n",
-                  subject.c_str());
+      PrintResult("hint: %s\n", node::HaltHint(*rep.cleared, /*cleared=*/true).c_str());
     }
   }
   return 0;

@@ -23,10 +23,12 @@ bool EndsWith(const std::string& n, std::string_view suffix) {
   return n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// ARC-2, RET-1: the names verify takes as archives.
+// ARC-2, RET-1: the names verify takes as archives. A segment name with
+// more after it is the earlier rule's, reported as ignored (NAME.seg.tar).
 bool IsSnapshotArchiveName(const std::string& n) {
   return !n.empty() && n[0] != '.' &&
-         (EndsWith(n, ".tar") || EndsWith(n, ".tar.zst") || EndsWith(n, ".tzst"));
+         (EndsWith(n, ".tar") || EndsWith(n, ".tar.zst") || EndsWith(n, ".tzst")) &&
+         !(n.size() > kSegmentNameBytes && segment::ParseSegmentName(n.substr(0, kSegmentNameBytes)));
 }
 
 // ARC-2, SIG-2: NAME.sig with NAME a segment, history file or snapshot archive name.

@@ -40,7 +40,11 @@ Status Halted(const Authority& a, Operation op, const std::string& dir) {
                     ? Problem("refusing to read", dir,
                               "the node is halted (" + h.code + ": " + h.detail + ")")
                     : Problem("node is halted", dir, h.code + ": " + h.detail),
-                "inspect the cause, then clear it with 'aerodb-repl unhalt'", "halted");
+                HaltHint(h), "halted");
+}
+
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 Status FencedRefusal(const Authority& a, const std::string& dir) {
@@ -117,6 +121,32 @@ Status Permit(const Authority& a, Operation op, const std::string& dir) {
       break;
   }
   return Status::Ok();
+}
+
+std::string HaltHint(const HaltReason& h, bool cleared) {
+  const std::string then = cleared ? "before the next apply-wal" : "then clear the halt with 'aerodb-repl unhalt'";
+  const std::string rebuild =
+      "rebuild this replica from the primary it should follow ('aerodb-repl snapshot install "
+      "--discard-existing' from its archive)";
+  if (h.code == "diverged" && EndsWith(h.subject, ".history")) {
+    // LOG-20, RECOV-3: the history file is the new primary's claim; this
+    // replica holds write sets it supersedes. unhalt cannot help.
+    return rebuild + "; keep '" + h.subject + "': it is the new primary's epoch claim";
+  }
+  if (h.code == "diverged") {
+    return "if '" + h.subject + "' is another history's file, remove it, " + then +
+           "; if this replica is on another history ('aerodb-repl check-history' against the "
+           "primary's archive says 4), " + rebuild;
+  }
+  if (h.code == "foreign") return "remove '" + h.subject + "' (another database's file), " + then;
+  if (h.code == "corrupt" && EndsWith(h.subject, "wal/wal.log")) {
+    return "this node's own log is damaged: restore it from a healthy copy (a replica: 'aerodb-repl snapshot "
+           "install --discard-existing' from its primary's archive)";
+  }
+  if (h.code == "corrupt") return "replace '" + h.subject + "' with a good copy from the archive, " + then;
+  return cleared ? "'" + h.subject + "' still holds what halted the node: remove, replace or restore it "
+                   "before the next command that reads it, or the node halts again"
+                 : "inspect the cause, then clear it with 'aerodb-repl unhalt'";
 }
 
 }  // namespace aero::node

@@ -48,4 +48,9 @@ Authority AuthorityOf(const NodeState& state, const std::optional<HaltReason>& h
 // "notreplica" (apply), "isprimary" (promote).
 Status Permit(const Authority& a, Operation op, const std::string& dir);
 
+// The next step out of halt `h`, by its code and subject: one text for
+// every command that shows a halt (the refusal, status, verify) and for
+// unhalt once it cleared it (`cleared`: what to do before the next run).
+std::string HaltHint(const HaltReason& h, bool cleared = false);
+
 }  // namespace aero::node

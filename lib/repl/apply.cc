@@ -231,6 +231,15 @@ class Applier {
                   "re-run apply-wal once the transfer has finished");
   }
 
+  // LOG-6, row 1: a file the replica needs none of (its name's last commit
+  // at or below A) never stalls the run while it is copied: passed over,
+  // judged as a duplicate by the first run that finds it complete.
+  Status InTransitAtOrBelowA(const InboxEntry& e, const std::string& detail) {
+    if (e.info.last_commit > node_.state().applied_commit) return InTransit(e, detail);
+    rep_.segments.push_back({e.name, e.info.first_commit, e.info.last_commit, 0, 0, "in-transit"});
+    return Status::Ok();
+  }
+
   Status Take(const InboxEntry& e) {
     // Row 10 first, from the name (LOG-7): every later entry starts at F or
     // after (LOG-5), so nothing past A can be applied, and a file past the
@@ -261,7 +270,9 @@ class Applier {
       log::Lib().debug("{} {}: commits {}..{}", seg.outcome, seg.name, seg.first_commit,
                        seg.last_commit);
     }
-    if (s.ok() && rep_.segments.size() > before) {
+    // LOG-28: judged, so passed over by later runs; a file still in transit
+    // is not judged yet (LOG-6).
+    if (s.ok() && rep_.segments.size() > before && rep_.segments.back().outcome != "in-transit") {
       Result<FileInfo> info = crypto::RawInfo(file);  // LOG-28: as Stat sees it
       if (info.ok()) judged_.emplace_back(e.info.last_commit, FileIdentity(e.name, *info));
     }
@@ -320,7 +331,7 @@ class Applier {
     if (env == nullptr) return std::nullopt;
     switch (env->state) {
       case Verdict::kValid: return std::nullopt;
-      case Verdict::kInTransit: return InTransit(e, "encrypted file: " + env->detail);
+      case Verdict::kInTransit: return InTransitAtOrBelowA(e, "encrypted file: " + env->detail);
       // SIG-7: in required mode a damaged copy of a signed file is a bad
       // signature (1, no halt), as for a plain segment.
       case Verdict::kCorrupt:
@@ -341,14 +352,14 @@ class Applier {
       // Fewer bytes than a magic: a copy just begun, not yet known plain (8).
       Result<uint64_t> size = file.Size();
       if (size.ok() && *size < segment::kSegmentMagic.size()) {
-        return InTransit(e, std::to_string(*size) + " bytes present: not yet known to be encrypted");
+        return InTransitAtOrBelowA(e, std::to_string(*size) + " bytes present: not yet known to be encrypted");
       }
       return Plaintext(e);
     }
     if (std::optional<Status> s = JudgeEnvelope(e, file)) return *s;
     segment::SegmentCheck c = segment::CheckSegmentHeader(file, &e.info);
     switch (c.state) {
-      case segment::SegmentState::kInTransit: return InTransit(e, c.detail);
+      case segment::SegmentState::kInTransit: return InTransitAtOrBelowA(e, c.detail);
       case segment::SegmentState::kCorrupt: return gate_ ? gate_->NotTheSignedFile(e.name, c.detail) : Corrupt(e, c.detail);
       case segment::SegmentState::kIoError: return c.io;
       case segment::SegmentState::kValid: break;
@@ -622,6 +633,7 @@ Status Bootstrap(Fs& fs, archive::Archive& inbox, const ApplyOptions& o, ApplyRe
   AERO_RETURN_IF_ERROR(KeepFlagKeys(fs, o.trusted_keys, tmp));  // SIG-23: visible with the tree
   Status loop;
   bool applied = false;
+  std::vector<std::pair<uint64_t, std::string>> judged;  // LOG-28, for the memo
   {
     AERO_ASSIGN_OR_RETURN(auto n, node::Node::Open(fs, tmp, node::Access::kWrite));
     Applier applier(inbox, *n, o, rep);
@@ -629,6 +641,7 @@ Status Bootstrap(Fs& fs, archive::Archive& inbox, const ApplyOptions& o, ApplyRe
     loop = applier.Run(entries);
     applied = rep.applied_commit > 0;  // durable: Run reports only what it acknowledged
     rep.from_commit = 0;
+    judged = applier.judged();
   }
   if (!applied) {
     rep.halted = false;  // nothing was created, so nothing is halted
@@ -654,6 +667,9 @@ Status Bootstrap(Fs& fs, archive::Archive& inbox, const ApplyOptions& o, ApplyRe
   }
   (void)fs.Remove(lock_path);  // a racing run finds DIR taken and refuses
   rep.bootstrapped = true;
+  // LOG-28: a bootstrap that ends in 0 records what it judged, as any run
+  // does, so the next run does not judge every segment again.
+  if (loop.ok()) JudgedBefore(fs, o, rep).Record(judged);
   return loop;
 }
 

@@ -42,7 +42,8 @@ struct AppliedSegment {
   uint64_t first_commit = 0, last_commit = 0;  // the segment's range
   uint64_t applied_from = 0, applied_to = 0;   // the write sets appended (0, 0: none)
   // "applied" | "duplicate" | "not-checked" | "superseded" (its write sets
-  // belong to a later epoch, LOG-20: skipped) | "unacknowledged" (verified
+  // belong to a later epoch, LOG-20: skipped) | "in-transit" (still being
+  // copied, and all at or below applied: passed over, LOG-6) | "unacknowledged" (verified
   // and appended, but the run failed before acknowledging it)
   std::string outcome;
 };

@@ -24,6 +24,7 @@
 #include "history/history_file.h"
 #include "node/history_copies.h"
 #include "node/layout.h"
+#include "node/permit.h"
 #include "node/shipped_position.h"
 #include "repl/verify_encrypted.h"
 #include "repl/snapshot_sign.h"
@@ -552,7 +553,7 @@ class DataDirVerifier {
       f.kind = "halted";
       f.subject = dir_;
       f.message = Problem("node is halted", dir_, (*halt)->code + ": " + (*halt)->detail);
-      f.hint = "inspect the cause, then clear it with 'aerodb-repl unhalt'";
+      f.hint = node::HaltHint(**halt);
       report_->findings.push_back(f);
     }
   }

@@ -24,6 +24,23 @@ SegmentCheck Io(SegmentCheck c, const Status& s) {
   return c;
 }
 
+// FM-20: the file's size was read first, so a read that then ends early
+// finds a file cut while it was read: `cp` over it truncates, then writes.
+// In transit, never damage (and never an I/O error: nothing failed).
+constexpr std::string_view kCutWhileRead =
+    "the file was cut while it was read (a copy is being written over it)";
+
+SegmentCheck CutWhileRead(SegmentCheck c) {
+  c.state = SegmentState::kInTransit;
+  c.detail = std::string(kCutWhileRead);
+  return c;
+}
+
+// A short read's status (ReadExactlyAt: "file ends early") is the cut above.
+SegmentCheck ReadFailed(SegmentCheck c, const Status& s) {
+  return s.code() == Code::kDamage ? CutWhileRead(std::move(c)) : Io(std::move(c), s);
+}
+
 // The uncompressed body of a segment, read sequentially from its stored
 // bytes; every stored byte read is fed to `hash` (nullable).
 class BodyStream {
@@ -95,7 +112,7 @@ class BodyStream {
     n = std::min<uint64_t>(n, h_.stored_size - stored_read_);
     while (*got < n) {
       AERO_ASSIGN_OR_RETURN(size_t k, file_->Read(buf + *got, n - *got));
-      if (k == 0) return Damage("file ends inside the body");
+      if (k == 0) return Status(Code::kInTransit, std::string(kCutWhileRead));  // FM-20
       *got += k;
     }
     if (hash_ && *got > 0) hash_->Update(buf, *got);
@@ -185,7 +202,7 @@ SegmentCheck JudgeHeader(ReadableFile& file, const SegmentNameInfo* name) {
   const size_t have = static_cast<size_t>(std::min<uint64_t>(c.size, kSegmentHeaderBytes));
   if (have > 0) {
     Status s = ReadExactlyAt(file, 0, head, have);
-    if (!s.ok()) return Io(c, s);
+    if (!s.ok()) return ReadFailed(c, s);
   }
   const size_t magic_have = std::min(have, kSegmentMagic.size());
   if (std::memcmp(head, kSegmentMagic.data(), magic_have) != 0) return Corrupt(c, "bad magic");
@@ -221,7 +238,7 @@ SegmentCheck JudgeHeader(ReadableFile& file, const SegmentNameInfo* name) {
   char trailer[kTrailerFixedBytes];
   Status s = ReadExactlyAt(file, kSegmentHeaderBytes + c.header.stored_size, trailer,
                            sizeof trailer);
-  if (!s.ok()) return Io(c, s);
+  if (!s.ok()) return ReadFailed(c, s);
   if (std::memcmp(trailer, kTrailerMagic.data(), kTrailerMagic.size()) != 0) {
     return Corrupt(c, "bad trailer");
   }
@@ -291,8 +308,10 @@ SegmentCheck VerifySegment(ReadableFile& file, const SegmentNameInfo* name,
       }
     }
     Status drained = body.DrainStored();
+    if (drained.code() == Code::kInTransit) return CutWhileRead(c);
     if (!drained.ok() && drained.code() != Code::kDamage) return Io(c, drained);
   }
+  if (body_status.code() == Code::kInTransit) return CutWhileRead(c);  // FM-20
   if (!body_status.ok() && body_status.code() != Code::kDamage) return Io(c, body_status);
   const Sha256Digest seal = frame_sha ? frame_sha->Finish() : Sha256::Of(header);
   if (seal != c.trailer_sha) {  // check 10

@@ -88,6 +88,11 @@ Inbox MakeInbox(const TempDir& t) {
   in.expected.insert({upper, std::string(archive::kReasonUpperCase)});
   fsys::copy(in_dir + "/" + in.segments[2], in_dir + "/" + in.segments[2] + ".partial");
   in.expected.insert({in.segments[2] + ".partial", "not a segment name: '.partial' after a segment name"});
+  // A suffix that is also a snapshot archive's: the segment-name rule comes first.
+  for (const char* sfx : {".tar", ".tar.zst", ".tzst"}) {
+    fsys::copy(in_dir + "/" + in.segments[2], in_dir + "/" + in.segments[2] + sfx);
+    in.expected.insert({in.segments[2] + sfx, std::string("not a segment name: '") + sfx + "' after a segment name"});
+  }
   WriteFile(in_dir + "/." + in.segments[3] + ".x7Yz", "half");
   in.expected.insert({"." + in.segments[3] + ".x7Yz", std::string(archive::kReasonHidden)});
   // (A valid history file, of an epoch that begins beyond every segment

@@ -83,7 +83,7 @@ cp "$OB/$first" "$IB/$first"
 run "$AERODB_REPL" unhalt -D "$R" --reason "re-copied $first"
 expect_rc 0
 expect_out_contains "cleared halt '$R': corrupt: record damage at body offset 0: crc mismatch"
-expect_out_contains "hint: '$IB/$first' still holds what halted the node: remove, replace or restore it before the next command that reads it"
+expect_out_contains "hint: replace '$IB/$first' with a good copy from the archive, before the next apply-wal"
 run "$AERODB_REPL" apply-wal -D "$R" --from "$IB"
 expect_rc 0
 run "$AERODB_REPL" unhalt -D "$R" --reason again

@@ -57,7 +57,7 @@ echo '{"format":1,"code":"diverged","subject":"in/x.seg","detail":"digest mismat
 run "$AERODB_REPL" verify "$T/halted"
 expect_rc 6
 expect_err "halted: node is halted '$T/halted': diverged: digest mismatch at commit 9
-hint: inspect the cause, then clear it with 'aerodb-repl unhalt'"
+hint: if 'in/x.seg' is another history's file, remove it, then clear the halt with 'aerodb-repl unhalt'; if this replica is on another history ('aerodb-repl check-history' against the primary's archive says 4), rebuild this replica from the primary it should follow ('aerodb-repl snapshot install --discard-existing' from its archive)"
 flip_byte "$T/halted/wal/wal.log" 100
 run "$AERODB_REPL" verify "$T/halted"
 expect_rc 1

@@ -217,6 +217,41 @@ TEST_CASE("row 1 LOG-6 in transit: exit 8, nothing from it or after it applied")
   CheckSameHistory(t / "p", t / "r");
 }
 
+TEST_CASE("row 1 LOG-6 a file in transit that the replica already holds is passed over, never a stall") {
+  TempDir t;
+  Setup(t, 60);
+  auto names = Segments(t / "out");
+  REQUIRE(names.size() >= 3);
+  REQUIRE(Apply(t / "r", t / "out").ok());
+  Write(t / "p", 20, 3);
+  REQUIRE(Ship(t / "p", t / "out", 1000).ok());
+  // An applied segment re-delivered, cut short (and another one empty):
+  // the replica needs none of it.
+  const std::string old = t / "out" / names[1];
+  const std::string full = ReadFile(old);
+  WriteFile(old, full.substr(0, full.size() / 2));
+  WriteFile(t / "out" / names[0], "");
+  repl::ApplyReport rep;
+  REQUIRE(Apply(t / "r", t / "out", &rep).ok());
+  CHECK(StateOf(t / "r").applied_commit == 80);
+  int passed = 0;
+  for (const auto& seg : rep.segments) passed += seg.outcome == "in-transit";
+  CHECK(passed == 2);
+  CheckSameHistory(t / "p", t / "r");
+  // Not judged: a later run judges it once complete (another history's
+  // copy there is still found, LOG-8).
+  repl::ApplyReport again;
+  REQUIRE(Apply(t / "r", t / "out", &again).ok());
+  CHECK(again.previously_checked == 0);
+  WriteFile(old, full);
+  fsys::remove(t / "out" / names[0]);
+  repl::ApplyReport done;
+  REQUIRE(Apply(t / "r", t / "out", &done).ok());
+  bool judged = false;
+  for (const auto& seg : done.segments) judged |= seg.name == names[1] && seg.outcome == "duplicate";
+  CHECK(judged);
+}
+
 // SEG-9, FM-133: a transport that sizes the file first and then writes it
 // in order. At each stage of its copy apply-wal waits (8) without a halt,
 // status does not call it damage, verify says 8; once the copy ends the
@@ -314,6 +349,7 @@ TEST_CASE("row 7 LOG-8 duplicates are checked against our history and skipped") 
   TempDir t;
   Setup(t, 60);
   REQUIRE(Apply(t / "r", t / "out").ok());
+  fsys::remove_all(t / "r/replication/inbox");  // without the bootstrap's memo (LOG-28): all judged
   repl::ApplyReport rep;
   REQUIRE(Apply(t / "r", t / "out", &rep).ok());
   CHECK(rep.applied_commit == 60);
@@ -743,6 +779,77 @@ TEST_CASE("FM-20 a segment rewritten in place while it is applied is in transit 
 
 namespace {
 
+// The victim's read number `cut` (counting Read and ReadAt calls on every
+// open of it) finds the end of the file: `cp` over it truncated it, and it
+// has grown back to the same size by the next look.
+class CutWhileReadFs final : public ForwardingFs {
+ public:
+  CutWhileReadFs(std::string victim, int cut) : victim_(std::move(victim)), cut_(cut) {}
+  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& p) override {
+    AERO_ASSIGN_OR_RETURN(auto f, real_.OpenRead(p));
+    if (p != victim_) return f;
+    return std::unique_ptr<ReadableFile>(new File(std::move(f), this));
+  }
+  int reads = 0;
+
+ private:
+  class File final : public ForwardingFile {
+   public:
+    File(std::unique_ptr<ReadableFile> f, CutWhileReadFs* fs) : ForwardingFile(std::move(f)), fs_(fs) {}
+    Result<size_t> Read(char* buf, size_t n) override {
+      if (++fs_->reads == fs_->cut_) return size_t{0};
+      return ForwardingFile::Read(buf, n);
+    }
+    Result<size_t> ReadAt(uint64_t off, char* buf, size_t n) override {
+      if (++fs_->reads == fs_->cut_) return size_t{0};
+      return ForwardingFile::ReadAt(off, buf, n);
+    }
+
+   private:
+    CutWhileReadFs* fs_;
+  };
+  std::string victim_;
+  int cut_;
+};
+
+}  // namespace
+
+TEST_CASE("FM-20 a segment cut and grown back while it is read is in transit (8) for apply-wal and verify, at every read") {
+  TempDir t;
+  MakePrimary(t / "p", 20);
+  REQUIRE(PosixFs().MakeDir(t / "in").ok());
+  REQUIRE(Ship(t / "p", t / "in", 2500).ok());
+  const auto names = Segments(t / "in");
+  REQUIRE(names.size() >= 3);
+  const std::string victim = t / "in" / names[1];
+  int swept = 0;
+  for (int cut = 1;; ++cut) {
+    CAPTURE(cut);
+    fsys::remove_all(t / "r");
+    CutWhileReadFs fs(victim, cut);
+    repl::ApplyOptions o;
+    o.data_dir = t / "r";
+    o.inbox = t / "in";
+    repl::ApplyReport rep;
+    const Status s = repl::ApplyWal(fs, o, &rep);
+    CAPTURE(s.ToString());
+    CHECK((s.ok() || s.code() == Code::kInTransit));
+    CHECK_FALSE(rep.halted);
+    if (s.code() == Code::kInTransit) CHECK(s.message().find(names[1]) != std::string::npos);
+    CutWhileReadFs vfs(victim, cut);
+    auto v = repl::Verify(vfs, t / "in", {});
+    REQUIRE(v.ok());
+    CHECK((v->outcome() == Code::kOk || v->outcome() == Code::kInTransit));
+    REQUIRE(Apply(t / "r", t / "in").ok());  // the copy done: converges
+    if (fs.reads < cut) break;  // past the victim's last read: every read was cut once
+    ++swept;
+  }
+  CHECK(swept >= 3);  // the header, the body and the trailer at least
+  MESSAGE("reads of the segment cut, one run each: " << swept);
+}
+
+namespace {
+
 // Counts the bytes appended to any file named `suffix`.
 class AppendCountingFs final : public ForwardingFs {
  public:
@@ -858,6 +965,7 @@ TEST_CASE("LOG-27 apply-wal's own-digest scan that meets mid-log damage halts th
   // Without the digest cache (NODE-11) apply-wal scans its own log for the
   // digests of the applied segments still in the inbox (row 7).
   std::filesystem::remove(t / "r/replication/digests");
+  std::filesystem::remove_all(t / "r/replication/inbox");  // and every segment judged (LOG-28)
   repl::ApplyReport rep;
   Status s = Apply(t / "r", t / "out", &rep);
   CHECK(s.code() == Code::kDamage);
@@ -921,20 +1029,23 @@ TEST_CASE("LOG-28 a no-op apply over an inbox of 10000 applied segments reads no
   so.max_segment_bytes = 1;  // one write set per segment
   REQUIRE(repl::ShipWal(fast, so, nullptr).ok());
   REQUIRE(Segments(t / "out").size() == 10000);
-  ApplyCounted(fast, t / "r", t / "out");  // bootstrap: 1..10000
-  // The first run after it judges every segment (LOG-8: each a duplicate,
-  // its header read), and records what it judged.
-  ReadCountingFs first;
-  repl::ApplyReport a = ApplyCounted(first, t / "r", t / "out");
-  CHECK(a.previously_checked == 0);
-  CHECK(a.segments.size() == 10000);
-  CHECK(first.BytesRead(".seg") >= 10000 * segment::kSegmentHeaderBytes);
+  // The bootstrap (1..10000) records what it judged, as every run that ends in 0 does.
+  ApplyCounted(fast, t / "r", t / "out");
+  REQUIRE(fsys::exists(t / "r/replication/inbox"));
   // From then on a run with nothing new opens no segment.
   ReadCountingFs second;
   repl::ApplyReport b = ApplyCounted(second, t / "r", t / "out");
   CHECK(b.previously_checked == 10000);
   CHECK(b.segments.empty());
   CHECK(second.BytesRead(".seg") == 0);
+  // Without the memo a run judges every segment (LOG-8: each a duplicate,
+  // its header read), and records what it judged.
+  fsys::remove_all(t / "r/replication/inbox");
+  ReadCountingFs first;
+  repl::ApplyReport a = ApplyCounted(first, t / "r", t / "out");
+  CHECK(a.previously_checked == 0);
+  CHECK(a.segments.size() == 10000);
+  CHECK(first.BytesRead(".seg") >= 10000 * segment::kSegmentHeaderBytes);
   MESSAGE("no-op apply over 10000 segments read " << second.BytesRead("") << " bytes in all ("
                                                   << first.BytesRead("") << " before the memo)");
   // One new segment: the run reads it, and only it.
@@ -1036,7 +1147,9 @@ TEST_CASE("RECOV-4 a replica restored from an older copy of itself catches up") 
     dups += s.outcome == "duplicate";
   }
   CHECK(applied > 0);
-  CHECK(dups > 0);
+  // The copy's segments at or below 20: passed over by its own memo (the
+  // same files it judged), or judged again as duplicates.
+  CHECK(dups + rep.previously_checked > 0);
   CheckSameHistory(t / "p", t / "r");
 }
 

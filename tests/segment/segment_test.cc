@@ -371,7 +371,10 @@ TEST_CASE("SEG-4 REC-8 REC-9 check 6: a header past the largest CommitId or sequ
     }, cut);
     CHECK(wrap.state == SegmentState::kCorrupt);
     CHECK(wrap.detail == "inconsistent header");
-    const SegmentCheck commit = judge([](std::string& h) { EncodeFixed64(h.data() + kOffLastCommit, UINT64_MAX); }, cut);
+    const SegmentCheck commit = judge([](std::string& h) {
+      EncodeFixed64(h.data() + kOffFirstCommit, UINT64_MAX - 1);  // two write sets, as before
+      EncodeFixed64(h.data() + kOffLastCommit, UINT64_MAX);
+    }, cut);
     CHECK(commit.state == SegmentState::kCorrupt);
     CHECK(commit.detail == "inconsistent header");
     const SegmentCheck seq = judge([](std::string& h) { EncodeFixed64(h.data() + kOffLastSequence, UINT64_MAX); }, cut);
