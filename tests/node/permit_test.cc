@@ -104,3 +104,22 @@ TEST_CASE("MODEL-9 Permit: the refusal messages of the model's table") {
   CHECK(*from_state.fenced == *st.fenced);
   CHECK(Permit(from_state, Operation::kExport, "D").reason() == "fenced");
 }
+
+TEST_CASE("MODEL-9 a halt's hint is its next step, by code and subject: a superseded replica is rebuilt, its claim kept") {
+  auto hint = [](const std::string& code, const std::string& subject, bool cleared = false) {
+    return HaltHint(HaltReason{code, subject, "detail", 7}, cleared);
+  };
+  const std::string superseded = hint("diverged", "A/00000002.history");
+  CHECK(superseded.find("snapshot install --discard-existing") != std::string::npos);
+  CHECK(superseded.find("keep 'A/00000002.history'") != std::string::npos);
+  CHECK(superseded.find("unhalt") == std::string::npos);  // unhalt cannot help it
+  CHECK(hint("diverged", "A/00000002.history", true) == superseded);
+  CHECK(hint("corrupt", "in/x.seg").find("replace 'in/x.seg'") == 0);
+  CHECK(hint("corrupt", "in/x.seg").find("'aerodb-repl unhalt'") != std::string::npos);
+  CHECK(hint("corrupt", "in/x.seg", true).find("before the next apply-wal") != std::string::npos);
+  CHECK(hint("foreign", "in/y.seg").find("remove 'in/y.seg'") == 0);
+  CHECK(hint("corrupt", "r/wal/wal.log").find("own log is damaged") != std::string::npos);
+  const std::string segment = hint("diverged", "in/z.seg");
+  CHECK(segment.find("remove it") != std::string::npos);
+  CHECK(segment.find("check-history") != std::string::npos);
+}
