@@ -64,7 +64,12 @@ class Promoter {
       if (h.epoch == next_epoch_ && st.promoting && h.claimant == st.promoting->claimant) continue;
       // MODEL-6: the epoch (or a later one) belongs to another node; an
       // intent of an earlier run is dropped: the node stays a replica.
-      if (st.promoting) AERO_RETURN_IF_ERROR(node_->DropIntent());
+      if (st.promoting) {
+        // MODEL-8: the temp file a run killed before its publish left in
+        // the archive is this claimant's alone, and nothing else removes it.
+        (void)fs_.Remove(archive_->TempPath(ClaimTempName(st.promoting->epoch, st.promoting->claimant)));
+        AERO_RETURN_IF_ERROR(node_->DropIntent());
+      }
       return Claimed(h);
     }
     AERO_ASSIGN_OR_RETURN(archive::Catalog cat, archive::SegmentCatalog(*archive_).List());
@@ -85,6 +90,11 @@ class Promoter {
       rep_.abandoned_commits = newest - st.applied_commit;
     }
     return Status::Ok();
+  }
+
+  // MODEL-8 step 4: the claim's temp name, the claimant's own.
+  static std::string ClaimTempName(uint32_t epoch, const history::Claimant& claimant) {
+    return "." + history::HistoryFileName(epoch) + "." + history::ClaimantToHex(claimant) + ".tmp";
   }
 
   Status Claimed(const history::HistoryFile& h) {
@@ -121,7 +131,7 @@ class Promoter {
   // re-run) or the winner's (the intent is dropped, 5 claimed).
   Status Claim() {
     const std::string name = history::HistoryFileName(claim_.epoch);
-    const std::string temp = "." + name + "." + history::ClaimantToHex(claim_.claimant) + ".tmp";
+    const std::string temp = ClaimTempName(claim_.epoch, claim_.claimant);
     Status published =
         archive::PublishBytesExclusive(fs_, *archive_, temp, name, history::EncodeHistoryFile(claim_));
     rep_.history_file = archive_->PathOf(name);

@@ -212,8 +212,14 @@ TEST_CASE("MODEL-8 a promote interrupted after its intent is finished by the re-
   // r2 also crashed after its intent, with another claimant: its re-run
   // finds epoch 2 claimed by r, drops its intent and stays a replica.
   put_intent(t / "r2", 0x11);
+  // ... killed between its temp file and the publish: the temp is its own.
+  std::string ones;
+  for (int i = 0; i < 16; ++i) ones += "11";
+  const std::string temp = t / ("arch/.00000002.history." + ones + ".tmp");
+  WriteFile(temp, "partial");
   Status lost = PromoteDir(t / "r2", t / "arch");
   CHECK(lost.reason() == "claimed");
+  CHECK_FALSE(fsys::exists(temp));  // MODEL-8: removed with the intent
   CHECK_FALSE(StateOf(t / "r2").promoting);
   CHECK(StateOf(t / "r2").role == node::Role::kReplica);
   CHECK(Apply(t / "r2", t / "arch").ok());  // a replica again
