@@ -108,8 +108,13 @@ Result<Identity> LoadIdentity(Fs& fs, const std::string& dir) {
   Result<json> j = ParseJsonFile(fs, path);
   if (!j.ok()) {
     if (j.status().code() == Code::kNotFound) {
+      // An AeroDB data directory (its log is there) is enrolled, not created.
+      const bool aerodb_dir = fs.LStat(JoinPath(dir, kWalFile)).ok();
       return Status(Code::kNotFound, Problem("not an aerodb node", dir, "no " + std::string(kIdentityFile)),
-                    "create a primary with 'aerodb init -D DIR', or bootstrap a replica");
+                    aerodb_dir ? "this is an AeroDB data directory: enrol it with 'aerodb-repl init -D " + dir + "'"
+                               : "create a primary with 'aerodb init -D " + dir +
+                                     "', or bootstrap a replica with 'aerodb-repl apply-wal -D " + dir +
+                                     " --from INBOX'");
     }
     return j.status();
   }

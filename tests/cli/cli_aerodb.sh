@@ -121,7 +121,13 @@ test_case "not a node: exit 9 with a hint"
 run "$AERODB" get -D "$T/nothing" users/u1
 expect_rc 9
 expect_err "not an aerodb node '$T/nothing': no replication/identity.json
-hint: create a primary with 'aerodb init -D DIR', or bootstrap a replica"
+hint: create a primary with 'aerodb init -D $T/nothing', or bootstrap a replica with 'aerodb-repl apply-wal -D $T/nothing --from INBOX'"
+
+test_case "an AeroDB directory not enrolled: the hint names aerodb-repl init"
+mkdir -p "$T/aero/wal"; : > "$T/aero/wal/wal.log"
+run "$AERODB" scan -D "$T/aero"
+expect_rc 9
+expect_err_contains "hint: this is an AeroDB data directory: enrol it with 'aerodb-repl init -D $T/aero'"
 
 test_case "mid-install (identity without state): exit 9"
 mkdir -p "$T/half/replication" && cp "$D/replication/identity.json" "$T/half/replication/"
