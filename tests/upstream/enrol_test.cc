@@ -247,6 +247,28 @@ TEST_CASE("COMPAT-2 init refuses a damaged WAL or snapshot with 1 and the findin
   CHECK(s.code() == Code::kDamage);
   CHECK(s.message().find("storage.dat") != std::string::npos);
   CHECK_FALSE(Enrolled(t / "snap"));
+
+  // A commit_boundary that is no CommitId (REC-9): damage for verify and
+  // init alike, never a Phase-1 snapshot (5) or a gap (3).
+  for (const std::string bad : {"\"300\"", "300.0", "-1", "18446744073709551615", "18446744073709551616"}) {
+    CAPTURE(bad);
+    const std::string dir = t / "boundary";
+    fsys::remove_all(dir);
+    MakeAeroDir(dir, log.Range(1, 300));
+    AeroCheckpointAt300(dir);
+    Append(dir, Resequenced(log.Range(301, 310), 1));
+    const std::string mpath = dir + "/snapshots/" + kSnapshotId + "/manifest.json";
+    std::string m = ReadFile(mpath);
+    m.replace(m.find("\"commit_boundary\": 300"), 22, "\"commit_boundary\": " + bad);
+    WriteFile(mpath, m);
+    auto v = repl::Verify(PosixFs(), dir, {});
+    REQUIRE(v.ok());
+    CHECK(v->outcome() == Code::kDamage);
+    s = Init(dir);
+    CHECK(s.code() == Code::kDamage);
+    CHECK(s.message().find("commit_boundary") != std::string::npos);
+    CHECK_FALSE(Enrolled(dir));
+  }
 }
 
 TEST_CASE("SNAP-5 export of an AeroDB directory whose log AeroDB's checkpoint restarted is a gap (3) naming init, and exports once enrolled") {
