@@ -1,5 +1,6 @@
 // aerodb delete -D DIR COLLECTION/ID: one write set (Delete + commit).
 #include "cli/aerodb/commands.h"
+#include "common/escape.h"
 #include "common/fs.h"
 #include "engine/reference_node.h"
 #include "node/store.h"
@@ -29,7 +30,7 @@ int Run(const Options& o) {
     PrintJson(OkJson({{"commit", *commit}, {"operation", "delete"},
                       {"collection", op.collection}, {"id", op.id}}));
   } else {
-    std::printf("delete %s/%s: commit %llu\n", op.collection.c_str(), op.id.c_str(),
+    std::printf("delete %s/%s: commit %llu\n", Escaped(op.collection).c_str(), Escaped(op.id).c_str(),  // OPS-4
                 static_cast<unsigned long long>(*commit));
   }
   return 0;

@@ -1,5 +1,6 @@
 // aerodb put -D DIR COLLECTION/ID JSON|-: one write set (Insert or Update + commit).
 #include "cli/aerodb/commands.h"
+#include "common/escape.h"
 #include "common/fs.h"
 #include "common/json_depth.h"
 #include "engine/reference_node.h"
@@ -78,7 +79,7 @@ int Run(const Options& o) {
     PrintJson(OkJson({{"commit", *commit}, {"operation", what},
                       {"collection", op.collection}, {"id", op.id}}));
   } else {
-    std::printf("%s %s/%s: commit %llu\n", what, op.collection.c_str(), op.id.c_str(),
+    std::printf("%s %s/%s: commit %llu\n", what, Escaped(op.collection).c_str(), Escaped(op.id).c_str(),  // OPS-4
                 static_cast<unsigned long long>(*commit));
   }
   return 0;

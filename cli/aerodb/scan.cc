@@ -1,5 +1,6 @@
 // aerodb scan -D DIR [COLLECTION] [--at COMMIT]: every live document at a CommitId.
 #include "cli/aerodb/commands.h"
+#include "common/escape.h"
 #include "common/fs.h"
 #include "engine/reference_node.h"
 #include "node/store.h"
@@ -33,7 +34,10 @@ int Run(const Options& o) {
       list.push_back({{"collection", key.first}, {"id", key.second},
                       {"body", BodyJson(doc.body)}});
     } else {
-      std::printf("%s/%s\t%s\n", key.first.c_str(), key.second.c_str(), doc.body.c_str());
+      // OPS-4: a NUL, tab or newline in a key must not cut or split the line.
+      const std::string name = Escaped(key.first) + "/" + Escaped(key.second);
+      std::fwrite(name.data(), 1, name.size(), stdout);
+      std::printf("\t%s\n", doc.body.c_str());
     }
   }
   if (o.json) {

@@ -173,4 +173,15 @@ expect_rc 5
 expect_err "not a directory '$T/afile-init': a file stands where the node goes
 hint: give an absent or empty directory for the new node"
 
+
+test_case "OPS-4 a newline or a tab in a key is escaped in text output, one line per document"
+"$AERODB" init -D "$T/keys" >/dev/null
+run "$AERODB" put -D "$T/keys" $'c/a\nb' '{}'
+expect_rc 0
+expect_out 'insert c/a\nb: commit 1'
+"$AERODB" put -D "$T/keys" $'c/x\ty' '{}' >/dev/null
+run "$AERODB" scan -D "$T/keys"
+expect_rc 0
+expect_out $'c/a\\nb\t{}\nc/x\\x09y\t{}'
+
 finish
