@@ -7,6 +7,7 @@
 #include "cli/common/log.h"
 #include "cli/common/print_result.h"
 #include "cli/common/progress.h"
+#include "common/escape.h"
 #include "common/fs.h"
 #include "repl/apply.h"
 #include "repl/follow.h"
@@ -110,6 +111,10 @@ Status Print(const Options& o, Status s, const repl::ApplyReport& rep, bool quie
         PrintResult("applied %s: commits %llu..%llu\n", seg.name.c_str(),
                     static_cast<unsigned long long>(seg.applied_from),
                     static_cast<unsigned long long>(seg.applied_to));
+      } else if (seg.outcome == "in-transit") {  // LOG-6: said, never silent
+        PrintResult("passed over %s: still being copied, and its commits %llu..%llu are applied\n",
+                    Escaped(seg.name).c_str(), static_cast<unsigned long long>(seg.first_commit),
+                    static_cast<unsigned long long>(seg.last_commit));
       }
     }
   }

@@ -278,4 +278,20 @@ expect_rc 9
 first=$(head -1 <<<"$ERR")
 [[ "$first" == *"new\\nline"* ]] && [[ "$(sed -n 2p <<<"$ERR")" == hint:* ]] && pass || fail "stderr: $ERR"
 
+
+test_case "LOG-6 an applied segment being copied again is passed over and said, never a stall"
+mkdir -p "$T/l6in"
+"$AERODB" init -D "$T/l6p" >/dev/null
+"$AERODB" load -D "$T/l6p" --write-sets 30 >/dev/null
+"$AERODB_REPL" ship-wal -D "$T/l6p" --to "$T/l6in" --max-segment-bytes 4000 >/dev/null 2>&1
+"$AERODB_REPL" apply-wal -D "$T/l6r" --from "$T/l6in" >/dev/null 2>&1
+old=$(ls "$T/l6in" | grep '\.seg$' | head -1)
+head -c 100 "$T/l6in/$old" > "$T/l6in/$old.cut" && mv "$T/l6in/$old.cut" "$T/l6in/$old"
+"$AERODB" load -D "$T/l6p" --write-sets 5 --seed 9 >/dev/null
+"$AERODB_REPL" ship-wal -D "$T/l6p" --to "$T/l6in" >/dev/null 2>&1
+run "$AERODB_REPL" apply-wal -D "$T/l6r" --from "$T/l6in"
+expect_rc 0
+expect_out_contains "passed over $old: still being copied, and its commits"
+expect_out_contains "up to date '$T/l6r': applied through commit 35"
+
 finish
