@@ -108,20 +108,39 @@ size_t ChunkPlain(uint64_t P, uint64_t i) {
 }
 uint64_t ChunkOffset(uint64_t i) { return kEncHeaderBytes + i * (kChunkBytes + kTagBytes); }
 
+Status CutWhileRead(const std::string& path) {  // FM-20
+  return Status(Code::kInTransit, Problem("segment in transit", path,
+                                          "the file was cut while it was read (a copy is being written over it)"),
+                "re-run once the copy has finished");
+}
+
 // Reads exactly n bytes at `offset`: positional where the file allows it.
+// Every read lies within the size the file had when it was judged, so an
+// end of file before n bytes is a file cut while it was read (`cp` over it
+// truncates first): in transit (FM-20), never damage.
 Status RawRead(ReadableFile& f, uint64_t offset, char* buf, size_t n) {
-  if (!f.SupportsReadAt()) return ReadExactlyAt(f, offset, buf, n);
+  if (!f.SupportsReadAt()) {
+    Status s = ReadExactlyAt(f, offset, buf, n);
+    return s.code() == Code::kDamage ? CutWhileRead(f.path()) : s;  // its short read
+  }
   size_t done = 0;
   while (done < n) {
     AERO_ASSIGN_OR_RETURN(size_t got, f.ReadAt(offset + done, buf + done, n - done));
-    if (got == 0) {
-      return Status(Code::kDamage, Problem("file ends early", f.path(),
-                                           "wanted " + std::to_string(n) + " bytes at offset " +
-                                               std::to_string(offset)));
-    }
+    if (got == 0) return CutWhileRead(f.path());
     done += got;
   }
   return Status::Ok();
+}
+
+// A read that failed: a cut is in transit (FM-20), anything else an I/O error.
+void ReadFailed(Envelope& e, const Status& s) {
+  if (s.code() == Code::kInTransit) {
+    e.state = Verdict::kInTransit;
+    e.detail = "the file was cut while it was read (a copy is being written over it)";
+  } else {
+    e.state = Verdict::kIoError;
+    e.io = s;
+  }
 }
 
 Status NoKey(const std::string& path, const EncHeader& h, const KeyStore* keys) {  // ENC-11
@@ -161,16 +180,14 @@ Envelope Frame(ReadableFile& raw, const KeyStore* keys, std::string* header_byte
   }
   std::string head(kEncHeaderBytes, '\0');
   if (Status s = RawRead(raw, 0, head.data(), head.size()); !s.ok()) {
-    e.state = Verdict::kIoError;
-    e.io = s;
+    ReadFailed(e, s);
     return e;
   }
   if (e.size >= kEncHeaderBytes + kFinalChunkBytes) {  // check 3a, ENC-33
     static_assert(kFinalChunkBytes == kPreallocatedTailBytes, "the final tag is the tail SEG-9 reads");
     Result<bool> zeros = EndsInPreallocatedZeros(raw, e.size);
     if (!zeros.ok()) {
-      e.state = Verdict::kIoError;
-      e.io = zeros.status();
+      ReadFailed(e, zeros.status());  // a cut is in transit (FM-20)
       return e;
     }
     // A preallocated copy has its final size, never more: an intact header
@@ -382,8 +399,8 @@ class DecryptingFile final : public PositionalReadableFile {
     char fin[kFinalChunkBytes];
     Status s = RawRead(*raw_, env_.expected - kFinalChunkBytes, fin, sizeof fin);
     if (!s.ok()) {
-      env_.state = Verdict::kIoError;
-      env_.io = fail_ = s;
+      ReadFailed(env_, s);
+      fail_ = s;
       return;
     }
     if (!aead_->OpenFinal(n, fin)) {
@@ -446,8 +463,8 @@ class DecryptingFile final : public PositionalReadableFile {
     if (s.code() == Code::kDamage) {
       SetCorrupt("chunk " + std::to_string(index) + " fails authentication");
     } else {
-      env_.state = Verdict::kIoError;
-      env_.io = fail_ = s;
+      ReadFailed(env_, s);  // a cut is in transit (FM-20)
+      fail_ = s;
     }
   }
 
@@ -649,8 +666,7 @@ Envelope CheckEnvelope(ReadableFile& raw, const KeyStore* keys) {  // ENC-9
     const size_t len = ChunkPlain(P, i);
     if (ChunkOffset(i) + len + kTagBytes > e.size) return e;  // in transit: the rest is absent
     if (Status s = RawRead(raw, ChunkOffset(i), ct.data(), len + kTagBytes); !s.ok()) {
-      e.state = Verdict::kIoError;
-      e.io = s;
+      ReadFailed(e, s);
       return e;
     }
     if (!aead->Open(i, false, ct.data(), len, pt.data())) {
@@ -659,8 +675,7 @@ Envelope CheckEnvelope(ReadableFile& raw, const KeyStore* keys) {  // ENC-9
   }
   if (e.state != Verdict::kValid) return e;
   if (Status s = RawRead(raw, e.expected - kFinalChunkBytes, ct.data(), kFinalChunkBytes); !s.ok()) {
-    e.state = Verdict::kIoError;
-    e.io = s;
+    ReadFailed(e, s);
     return e;
   }
   if (!aead->OpenFinal(n, ct.data())) {

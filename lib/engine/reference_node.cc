@@ -84,6 +84,11 @@ Result<uint64_t> ReferenceNode::Commit(const std::vector<Op>& ops) {
     wal::AppendRecord(&bytes, static_cast<uint8_t>(type), seq++, payload);
   }
   const uint64_t commit = state().applied_commit + 1;
+  if (commit > wal::kMaxCommitId || seq > wal::kMaxSequence) {  // REC-8, REC-9: no reader would take it
+    return Status(Code::kRefused,
+                  Problem("refusing to commit", dir(), "the largest CommitId or sequence (2^64-2) is reached"),
+                  "nothing was written; this history cannot grow");
+  }
   wal::AppendRecord(&bytes, static_cast<uint8_t>(wal::RecordType::kMvccCommit), seq++,
                     wal::EncodeCommitPayload(commit));
   AERO_RETURN_IF_ERROR(AppendOwnWriteSet(bytes, seq));

@@ -128,25 +128,35 @@ std::string HaltHint(const HaltReason& h, bool cleared) {
   const std::string rebuild =
       "rebuild this replica from the primary it should follow ('aerodb-repl snapshot install "
       "--discard-existing' from its archive)";
-  if (h.code == "diverged" && EndsWith(h.subject, ".history")) {
+  // The subject is a file only when it names one; a halt on the inbox as a
+  // whole (its history files disagree) never sends anyone to remove it.
+  const bool segment = EndsWith(h.subject, ".seg"), history = EndsWith(h.subject, ".history");
+  if (h.code == "diverged" && history) {
     // LOG-20, RECOV-3: the history file is the new primary's claim; this
     // replica holds write sets it supersedes. unhalt cannot help.
     return rebuild + "; keep '" + h.subject + "': it is the new primary's epoch claim";
   }
-  if (h.code == "diverged") {
+  if (h.code == "diverged" && segment) {
     return "if '" + h.subject + "' is another history's file, remove it, " + then +
            "; if this replica is on another history ('aerodb-repl check-history' against the "
            "primary's archive says 4), " + rebuild;
   }
-  if (h.code == "foreign") return "remove '" + h.subject + "' (another database's file), " + then;
+  if (h.code == "foreign" && (segment || history)) {
+    return "remove '" + h.subject + "' (another database's file), " + then;
+  }
   if (h.code == "corrupt" && EndsWith(h.subject, "wal/wal.log")) {
     return "this node's own log is damaged: restore it from a healthy copy (a replica: 'aerodb-repl snapshot "
            "install --discard-existing' from its primary's archive)";
   }
-  if (h.code == "corrupt") return "replace '" + h.subject + "' with a good copy from the archive, " + then;
-  return cleared ? "'" + h.subject + "' still holds what halted the node: remove, replace or restore it "
-                   "before the next command that reads it, or the node halts again"
-                 : "inspect the cause, then clear it with 'aerodb-repl unhalt'";
+  if (h.code == "corrupt" && (segment || history)) {
+    return "replace '" + h.subject + "' with a good copy from the archive, " + then;
+  }
+  if (cleared) {
+    return "what halted the node is still in '" + h.subject + "': 'aerodb-repl verify' on it names the file at "
+           "fault; fix that before the next command that reads it, or the node halts again";
+  }
+  return "'aerodb-repl verify' on '" + h.subject + "' names the file at fault; fix it, then clear the halt "
+         "with 'aerodb-repl unhalt'";
 }
 
 }  // namespace aero::node

@@ -14,6 +14,7 @@
 #include "node/shipped_position.h"
 #include "node/storage_record.h"
 #include "wal/record.h"
+#include "wal/record_format.h"
 #include "wal/wal_scan.h"
 
 namespace aero::node {
@@ -204,8 +205,8 @@ std::optional<uint64_t> SnapshotBoundary(Fs& fs, const std::string& manifest) {
   if (!text.ok()) return std::nullopt;
   nlohmann::json m = nlohmann::json::parse(*text, nullptr, false);
   if (m.is_discarded() || !m.is_object() || !m.contains("commit_boundary") ||
-      !m["commit_boundary"].is_number_unsigned()) {
-    return std::nullopt;
+      !m["commit_boundary"].is_number_unsigned() || m["commit_boundary"].get<uint64_t>() > wal::kMaxCommitId) {
+    return std::nullopt;  // REC-9: no CommitId, no boundary
   }
   return m["commit_boundary"].get<uint64_t>();
 }
@@ -261,8 +262,11 @@ Status Node::ValidateBase() {
   // snapshot's manifest gives it (COMPAT-11).
   std::optional<uint64_t> boundary;
   if (cp.contains("commit_boundary")) {
-    if (!cp["commit_boundary"].is_number_unsigned()) {
-      return Status(Code::kDamage, Problem("invalid checkpoint marker", Path(kCheckpointFile)));
+    if (!cp["commit_boundary"].is_number_unsigned() || cp["commit_boundary"].get<uint64_t>() > wal::kMaxCommitId) {
+      return Status(Code::kDamage,
+                    Problem("invalid checkpoint marker", Path(kCheckpointFile),
+                            "commit_boundary is not a CommitId (an unsigned integer up to 2^64-2, REC-9)"),
+                    "restore the file from a good copy: it names the snapshot under the log");
     }
     boundary = cp["commit_boundary"].get<uint64_t>();
   } else {

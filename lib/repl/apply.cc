@@ -240,6 +240,26 @@ class Applier {
     return Status::Ok();
   }
 
+  // LOG-6 before SIG-5's sidecar: whether a file the replica needs none of
+  // is still being copied, from its envelope or header alone (nothing of it
+  // is used, so no signature is needed to pass it over; a sidecar that has
+  // not arrived yet must not stall the run on it).
+  std::optional<std::string> StillArriving(const InboxEntry& e, ReadableFile& file) {
+    if (e.info.last_commit > node_.state().applied_commit) return std::nullopt;
+    const crypto::Envelope* env = crypto::EnvelopeOf(file);
+    if (env != nullptr) {
+      if (env->state == Verdict::kInTransit) return "encrypted file: " + env->detail;
+      if (env->state != Verdict::kValid) return std::nullopt;
+    } else if (o_.require_encryption) {
+      Result<uint64_t> size = file.Size();
+      if (size.ok() && *size < segment::kSegmentMagic.size()) return std::to_string(*size) + " bytes present";
+      return std::nullopt;
+    }
+    const segment::SegmentCheck c = segment::CheckSegmentHeader(file, &e.info);
+    if (c.state == segment::SegmentState::kInTransit) return c.detail;
+    return std::nullopt;
+  }
+
   Status Take(const InboxEntry& e) {
     // Row 10 first, from the name (LOG-7): every later entry starts at F or
     // after (LOG-5), so nothing past A can be applied, and a file past the
@@ -346,6 +366,9 @@ class Applier {
   Status Judge(const InboxEntry& e, ReadableFile& file) {
     const node::NodeState& st = node_.state();
     const uint64_t A = st.applied_commit;
+    if (gate_) {
+      if (std::optional<std::string> arriving = StillArriving(e, file)) return InTransitAtOrBelowA(e, *arriving);
+    }
     sign::Judgement signed_by;  // SIG-5: the sidecar before the file can halt anything
     if (gate_) AERO_RETURN_IF_ERROR(gate_->CheckSegmentSidecar(e.name, &signed_by));
     if (o_.require_encryption && crypto::EnvelopeOf(file) == nullptr) {  // ENC-31
@@ -413,7 +436,8 @@ class Applier {
       }
       return Diverged(e, A, h.digest_before, st.applied_digest);
     }
-    if (F == A + 1 && h.first_sequence != st.next_sequence && h.first_sequence != 1) {  // LOG-32
+    if (F == A + 1 && st.applied_wal_offset != 0 && h.first_sequence != st.next_sequence &&
+        h.first_sequence != 1) {  // LOG-32 (into an empty log, any first sequence: REC-8)
       const std::string detail = "its first sequence " + std::to_string(h.first_sequence) +
                                  " does not follow this replica's last, " +
                                  std::to_string(st.next_sequence - 1) + " (REC-8)";

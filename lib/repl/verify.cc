@@ -612,6 +612,12 @@ SegmentSummary VerifyOpenedSegment(Result<std::unique_ptr<ReadableFile>> file, c
                                    VerifyReport* report, ProgressCounter* counter) {
   SegmentSummary s;
   s.path = path;
+  if (!file.ok() && file.status().code() == Code::kInTransit) {  // FM-20: cut while its magic was read
+    s.state = "in-transit";
+    report->findings.push_back(MakeFinding(Severity::kInTransit, "in-transit", path, file.status().message(),
+                                           file.status().hint()));
+    return s;
+  }
   if (!file.ok()) {
     s.state = "io-error";
     report->findings.push_back(IoFinding("unreadable", path, file.status()));
@@ -872,7 +878,7 @@ class Continuity {
     if (!report_->first_commit) report_->first_commit = s.first_commit;
     bool diverged = MeetBoundary(known_, s.first_commit - 1, s.digest_before, s.path, report_);
     if (!diverged) CheckSequences(s);
-    if (last_owned == s.last_commit) next_sequence_.try_emplace(s.last_commit, s.last_sequence + 1);
+    if (!diverged && last_owned == s.last_commit) next_sequence_.try_emplace(s.last_commit, s.last_sequence + 1);
     // A segment cut short by a later epoch gives no digest at its end.
     if (!diverged && last_owned == s.last_commit) {
       diverged = MeetBoundary(known_, s.last_commit, s.digest_after, s.path, report_);

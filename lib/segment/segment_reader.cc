@@ -36,9 +36,21 @@ SegmentCheck CutWhileRead(SegmentCheck c) {
   return c;
 }
 
-// A short read's status (ReadExactlyAt: "file ends early") is the cut above.
+// Exactly n bytes at `offset`; an end of file before them is the cut above
+// (kInTransit), told apart from a view's own damage (a decrypting view's
+// corrupt envelope stays the I/O error it was).
+Status ReadAllAt(ReadableFile& file, uint64_t offset, char* buf, size_t n) {
+  AERO_RETURN_IF_ERROR(file.Seek(offset));
+  for (size_t done = 0; done < n;) {
+    AERO_ASSIGN_OR_RETURN(size_t got, file.Read(buf + done, n - done));
+    if (got == 0) return Status(Code::kInTransit, std::string(kCutWhileRead));
+    done += got;
+  }
+  return Status::Ok();
+}
+
 SegmentCheck ReadFailed(SegmentCheck c, const Status& s) {
-  return s.code() == Code::kDamage ? CutWhileRead(std::move(c)) : Io(std::move(c), s);
+  return s.code() == Code::kInTransit ? CutWhileRead(std::move(c)) : Io(std::move(c), s);
 }
 
 // The uncompressed body of a segment, read sequentially from its stored
@@ -184,7 +196,10 @@ SegmentCheck CorruptUnlessPreallocated(ReadableFile& file, SegmentCheck c) {
   // copy has the final size (check 8 stands).
   if (c.expected_size > 0 && c.size > c.expected_size) return c;
   Result<bool> zeros = EndsInPreallocatedZeros(file, c.size);
-  if (!zeros.ok()) return zeros.status().code() == Code::kDamage ? c : Io(c, zeros.status());  // a decrypted view's damage stands
+  if (!zeros.ok()) {
+    if (zeros.status().code() == Code::kInTransit) return CutWhileRead(c);  // FM-20
+    return zeros.status().code() == Code::kDamage ? c : Io(c, zeros.status());  // a decrypted view's damage stands
+  }
   if (!*zeros) return c;
   c.state = SegmentState::kInTransit;
   c.detail = "its last " + std::to_string(kPreallocatedTailBytes) +
@@ -201,7 +216,7 @@ SegmentCheck JudgeHeader(ReadableFile& file, const SegmentNameInfo* name) {
   char head[kSegmentHeaderBytes];
   const size_t have = static_cast<size_t>(std::min<uint64_t>(c.size, kSegmentHeaderBytes));
   if (have > 0) {
-    Status s = ReadExactlyAt(file, 0, head, have);
+    Status s = ReadAllAt(file, 0, head, have);
     if (!s.ok()) return ReadFailed(c, s);
   }
   const size_t magic_have = std::min(have, kSegmentMagic.size());
@@ -236,8 +251,7 @@ SegmentCheck JudgeHeader(ReadableFile& file, const SegmentNameInfo* name) {
                           " bytes, the header says " + std::to_string(c.expected_size));
   }
   char trailer[kTrailerFixedBytes];
-  Status s = ReadExactlyAt(file, kSegmentHeaderBytes + c.header.stored_size, trailer,
-                           sizeof trailer);
+  Status s = ReadAllAt(file, kSegmentHeaderBytes + c.header.stored_size, trailer, sizeof trailer);
   if (!s.ok()) return ReadFailed(c, s);
   if (std::memcmp(trailer, kTrailerMagic.data(), kTrailerMagic.size()) != 0) {
     return Corrupt(c, "bad trailer");

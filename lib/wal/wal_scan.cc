@@ -129,7 +129,8 @@ class ScanPass {
                               "commit " + std::to_string(commit_id) + " where " +
                                   std::to_string(*expected_commit_) + " was expected"});
     }
-    expected_commit_ = commit_id + 1;
+    // 2^64-1 has no successor: the next commit is not expected (one finding).
+    expected_commit_ = commit_id <= kMaxCommitId ? std::optional<uint64_t>(commit_id + 1) : std::nullopt;
   }
 
   const ScanOptions& options_;

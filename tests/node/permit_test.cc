@@ -122,4 +122,11 @@ TEST_CASE("MODEL-9 a halt's hint is its next step, by code and subject: a supers
   const std::string segment = hint("diverged", "in/z.seg");
   CHECK(segment.find("remove it") != std::string::npos);
   CHECK(segment.find("check-history") != std::string::npos);
+  // A halt on the inbox as a whole never sends anyone to remove it.
+  for (const char* code : {"diverged", "corrupt", "foreign"}) {
+    const std::string dir = hint(code, "/srv/inbox");
+    CHECK(dir.find("remove") == std::string::npos);
+    CHECK(dir.find("replace") == std::string::npos);
+    CHECK(dir.find("aerodb-repl verify") != std::string::npos);
+  }
 }

@@ -3,12 +3,14 @@
 // key rotation; ENC-31: required encryption).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "crypto/decrypting_fs.h"
 #include "crypto/encrypted_file.h"
 #include "crypto/key_store.h"
 #include "repl/verify.h"
+#include "support/cut_while_read_fs.h"
 #include "support/repl_fixture.h"
 #include <sys/stat.h>
 
@@ -206,3 +208,46 @@ TEST_CASE("ENC-9 ENC-11 verify with a key directory that lacks the file's key sa
   REQUIRE(framing.ok());
   CHECK(framing->outcome() == Code::kOk);
 }
+
+TEST_CASE("FM-20 an encrypted segment cut and grown back while it is read is in transit (8), at every read") {
+  TempDir t;
+  const crypto::EncryptionKey key = ReqEncKey(70);
+  crypto::KeyStore keys;
+  keys.Add(key.key);
+  MakePrimary(t / "p", 20);
+  REQUIRE(PosixFs().MakeDir(t / "in").ok());
+  REQUIRE(ReqEncShip(t / "p", t / "in", &key).ok());
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(t / "in")) {
+    if (e.path().extension() == ".seg") names.push_back(e.path().filename());
+  }
+  std::sort(names.begin(), names.end());
+  REQUIRE(names.size() >= 3);
+  const std::string victim = t / "in" / names[1];
+  int swept = 0;
+  for (int cut = 1;; ++cut) {
+    CAPTURE(cut);
+    std::filesystem::remove_all(t / "r");
+    CutWhileReadFs base(victim, cut);
+    crypto::DecryptingFs fs(base, &keys);
+    repl::ApplyOptions o;
+    o.data_dir = t / "r";
+    o.inbox = t / "in";
+    repl::ApplyReport rep;
+    const Status s = repl::ApplyWal(fs, o, &rep);
+    CAPTURE(s.ToString());
+    CHECK((s.ok() || s.code() == Code::kInTransit));
+    CHECK_FALSE(rep.halted);
+    CutWhileReadFs vbase(victim, cut);
+    crypto::DecryptingFs vfs(vbase, &keys);
+    auto v = repl::Verify(vfs, t / "in", {});
+    REQUIRE(v.ok());
+    CHECK((v->outcome() == Code::kOk || v->outcome() == Code::kInTransit));
+    REQUIRE(ReqEncApply(t / "r", t / "in", keys).ok());  // the copy done: converges
+    if (base.reads < cut) break;
+    ++swept;
+  }
+  CHECK(swept >= 3);
+  MESSAGE("reads of the encrypted segment cut, one run each: " << swept);
+}
+

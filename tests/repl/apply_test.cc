@@ -18,6 +18,7 @@
 #include "repl/status.h"
 #include "repl/unhalt.h"
 #include "repl/verify.h"
+#include "support/cut_while_read_fs.h"
 #include "support/forwarding_fs.h"
 #include "support/read_counting_fs.h"
 #include "support/repl_fixture.h"
@@ -776,43 +777,6 @@ TEST_CASE("FM-20 a segment rewritten in place while it is applied is in transit 
   CHECK(StateOf(t / "r").applied_commit == rep.applied_commit);
   CHECK_FALSE(FileExists(t / "r/replication/halt.json"));
 }
-
-namespace {
-
-// The victim's read number `cut` (counting Read and ReadAt calls on every
-// open of it) finds the end of the file: `cp` over it truncated it, and it
-// has grown back to the same size by the next look.
-class CutWhileReadFs final : public ForwardingFs {
- public:
-  CutWhileReadFs(std::string victim, int cut) : victim_(std::move(victim)), cut_(cut) {}
-  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& p) override {
-    AERO_ASSIGN_OR_RETURN(auto f, real_.OpenRead(p));
-    if (p != victim_) return f;
-    return std::unique_ptr<ReadableFile>(new File(std::move(f), this));
-  }
-  int reads = 0;
-
- private:
-  class File final : public ForwardingFile {
-   public:
-    File(std::unique_ptr<ReadableFile> f, CutWhileReadFs* fs) : ForwardingFile(std::move(f)), fs_(fs) {}
-    Result<size_t> Read(char* buf, size_t n) override {
-      if (++fs_->reads == fs_->cut_) return size_t{0};
-      return ForwardingFile::Read(buf, n);
-    }
-    Result<size_t> ReadAt(uint64_t off, char* buf, size_t n) override {
-      if (++fs_->reads == fs_->cut_) return size_t{0};
-      return ForwardingFile::ReadAt(off, buf, n);
-    }
-
-   private:
-    CutWhileReadFs* fs_;
-  };
-  std::string victim_;
-  int cut_;
-};
-
-}  // namespace
 
 TEST_CASE("FM-20 a segment cut and grown back while it is read is in transit (8) for apply-wal and verify, at every read") {
   TempDir t;

@@ -382,3 +382,43 @@ TEST_CASE("SIG-10 an unsigned epoch claim neither fences a primary in required m
   CHECK(repl::Rejoin(PosixFs(), ro, nullptr).code() == Code::kInTransit);  // before: demoted
   CHECK(StateOf(t / "p").role == node::Role::kPrimary);
 }
+
+TEST_CASE("SIG-5 LOG-6 in required mode an applied segment copied again without its signature yet is passed over, never a stall") {
+  SignSetup k;
+  if (!k.Ready()) return;
+  const TempDir& t = k.t;
+  Fs& fs = PosixFs();
+  MakePrimary(t / "p", 30);
+  REQUIRE(fs.MakeDir(t / "out").ok());
+  REQUIRE(fs.MakeDir(t / "in").ok());
+  REQUIRE(ShipSigned(t / "p", t / "out", k.a.priv).ok());
+  Deliver(t / "out", t / "in");
+  REQUIRE(ApplyTrusting(t / "r", t / "in", k.trust).ok());
+  // An rsync re-delivering an applied segment died in it, before its sidecar.
+  std::vector<std::string> names;
+  for (const auto& e : fsys::directory_iterator(t / "in")) {
+    if (e.path().extension() == ".seg") names.push_back(e.path().filename());
+  }
+  std::sort(names.begin(), names.end());
+  REQUIRE(!names.empty());
+  const std::string old = t / "in" / names.front();
+  const std::string full = ReadFile(old);
+  WriteFile(old, full.substr(0, full.size() / 2));
+  fsys::remove(old + ".sig");
+  Write(t / "p", 10, 9);
+  REQUIRE(ShipSigned(t / "p", t / "out", k.a.priv).ok());
+  for (const auto& e : fsys::directory_iterator(t / "out")) {  // only the new files
+    const std::string to = t / "in" / e.path().filename().string();
+    if (!fsys::exists(to) && e.path().filename() != names.front() + ".sig") fsys::copy(e.path(), to);
+  }
+  repl::ApplyOptions o;
+  o.data_dir = t / "r";
+  o.inbox = t / "in";
+  repl::ApplyReport rep;
+  REQUIRE(repl::ApplyWal(fs, o, &rep).ok());
+  CHECK(StateOf(t / "r").applied_commit == 40);
+  bool passed = false;
+  for (const auto& seg : rep.segments) passed |= seg.name == names.front() && seg.outcome == "in-transit";
+  CHECK(passed);
+  CHECK_FALSE(Halted(t / "r"));
+}
