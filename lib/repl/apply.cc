@@ -280,6 +280,10 @@ class Applier {
     Result<std::unique_ptr<ReadableFile>> opened = inbox_.OpenRead(e.name);
     if (!opened.ok()) {
       if (opened.status().code() == Code::kNotFound) return Status::Ok();  // moved away meanwhile
+      // FM-20: cut while its magic was read (a copy over it); LOG-6 for a file already applied.
+      if (opened.status().code() == Code::kInTransit && e.info.last_commit <= A) {
+        return InTransitAtOrBelowA(e, opened.status().message());
+      }
       return opened.status();
     }
     ReadableFile& file = **opened;

@@ -135,6 +135,12 @@ TEST_CASE("REC-8 REC-9 2^64-1 is no sequence and no CommitId: neither has a succ
   WalBuilder largest;
   largest.Insert("c", "x", "{}").Commit(kTop - 1);
   CHECK(Scan(largest.bytes()).findings.empty());
+  // No cascade: what follows 2^64-1 is not held to a wrapped "0 expected".
+  WalBuilder after;
+  after.Commit(kTop).Commit(7);
+  r = Scan(after.bytes());
+  REQUIRE(r.findings.size() == 1);
+  CHECK(r.findings[0].detail.find("the largest CommitId is 2^64-2") != std::string::npos);
 }
 
 TEST_CASE("HIST-2 digest chain: scanning equals hashing write set bytes") {
