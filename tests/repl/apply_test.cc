@@ -436,11 +436,7 @@ TEST_CASE("row 9 LOG-10 a next segment that is damaged as well as not ours is da
   REQUIRE(Apply(t / "r", t / "out").ok());
   Write(t / "p", 5, 10);
   REQUIRE(Ship(t / "p", t / "out").ok());
-  std::string next;
-  for (const std::string& n : Segments(t / "out")) {
-    if (segment::ParseSegmentName(n)->first_commit == 21) next = n;
-  }
-  REQUIRE(!next.empty());
+  const std::string next = SegmentStartingAt(t / "out", 21);
   // Its digest_before rewritten, header CRC and seal made again: the body
   // no longer chains to its digest_after.
   segment::SegmentHeader h = PlainHeaderOf(t / "out" / next);
@@ -476,11 +472,7 @@ TEST_CASE("LOG-32 a next segment whose first sequence does not follow the replic
   REQUIRE(Apply(t / "r", t / "out").ok());
   Write(t / "p", 5, 10);
   REQUIRE(Ship(t / "p", t / "out").ok());
-  std::string next;
-  for (const std::string& n : Segments(t / "out")) {
-    if (segment::ParseSegmentName(n)->first_commit == 21) next = n;
-  }
-  REQUIRE(!next.empty());
+  const std::string next = SegmentStartingAt(t / "out", 21);
   const std::string honest = ReadFile(t / "out" / next);
   const uint64_t ours = StateOf(t / "r").next_sequence;
   REQUIRE(PlainHeaderOf(t / "out" / next).first_sequence == ours);

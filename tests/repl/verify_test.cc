@@ -524,11 +524,7 @@ TEST_CASE("LOG-32 verify of a directory finds a segment whose first sequence doe
   REQUIRE(Ship(t / "p", t / "out").ok());
   Write(t / "p", 5, 10);
   REQUIRE(Ship(t / "p", t / "out").ok());
-  std::string next;
-  for (const std::string& n : Segments(t / "out")) {
-    if (segment::ParseSegmentName(n)->first_commit == 21) next = n;
-  }
-  REQUIRE(!next.empty());
+  const std::string next = SegmentStartingAt(t / "out", 21);
   const std::string honest = ReadFile(t / "out" / next);
   REQUIRE(repl::Verify(PosixFs(), t / "out", {})->outcome() == Code::kOk);
   WriteFile(t / "out" / next, WithSequencesFrom(honest, 100));

@@ -173,6 +173,15 @@ inline std::vector<std::string> Segments(const std::string& dir) {
   return out;
 }
 
+// The name of the segment of `dir` whose first commit is `first`.
+inline std::string SegmentStartingAt(const std::string& dir, uint64_t first) {
+  for (const std::string& n : Segments(dir)) {
+    if (segment::ParseSegmentName(n)->first_commit == first) return n;
+  }
+  FAIL("no segment of '" << dir << "' starts at commit " << first);
+  return "";
+}
+
 // The header of the valid, uncompressed segment file `path`.
 inline segment::SegmentHeader PlainHeaderOf(const std::string& path) {
   auto f = PosixFs().OpenRead(path);
