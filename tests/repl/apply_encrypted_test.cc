@@ -251,3 +251,30 @@ TEST_CASE("FM-20 an encrypted segment cut and grown back while it is read is in 
   MESSAGE("reads of the encrypted segment cut, one run each: " << swept);
 }
 
+TEST_CASE("FM-20 a file opened with fewer bytes than a magic is judged as it was then, never as a plain file with a bad magic") {
+  TempDir t;
+  const crypto::EncryptionKey key = ReqEncKey(90);
+  crypto::KeyStore keys;
+  keys.Add(key.key);
+  MakePrimary(t / "p", 6);
+  REQUIRE(PosixFs().MakeDir(t / "in").ok());
+  REQUIRE(ReqEncShip(t / "p", t / "in", &key).ok());
+  std::string name;
+  for (const auto& e : std::filesystem::directory_iterator(t / "in")) {
+    if (e.path().extension() == ".seg") name = e.path().filename();
+  }
+  REQUIRE(!name.empty());
+  const std::string path = t / "in" / name;
+  const std::string full = ReadFile(path);
+  for (size_t have : {size_t{0}, size_t{3}, size_t{4}}) {
+    CAPTURE(have);
+    WriteFile(path, full.substr(0, have));  // cp over it: truncated, then written
+    crypto::DecryptingFs fs(PosixFs(), &keys);
+    auto view = fs.OpenRead(path);
+    REQUIRE(view.ok());
+    WriteFile(path, full);  // ... and grown to its end before the header is read
+    const segment::SegmentCheck c = segment::CheckSegmentHeader(**view, nullptr);
+    CHECK(c.state == segment::SegmentState::kInTransit);
+  }
+}
+
