@@ -97,6 +97,16 @@ class PositionalReadableFile : public ReadableFile {
 // Reads exactly n bytes at `offset`; kDamage if the file ends first.
 Status ReadExactlyAt(ReadableFile& file, uint64_t offset, char* buf, size_t n);
 
+// FM-20: a file whose size was read first and that then ends early was cut
+// while it was read (`cp` over it truncates, then writes): in transit,
+// never damage.
+inline constexpr std::string_view kCutWhileRead =
+    "the file was cut while it was read (a copy is being written over it)";
+// Reads exactly n bytes at `offset` of a file whose size says they are
+// there; kInTransit (kCutWhileRead) if it ends first.
+Status ReadWithinSize(ReadableFile& file, uint64_t offset, char* buf, size_t n);
+Status CutWhileReadStatus(const std::string& path);
+
 // Held until destroyed.
 class FileLock {
  public:

@@ -489,6 +489,21 @@ Status ReadExactlyAt(ReadableFile& file, uint64_t offset, char* buf, size_t n) {
   return Status::Ok();
 }
 
+Status CutWhileReadStatus(const std::string& path) {
+  return Status(Code::kInTransit, Problem("file in transit", path, kCutWhileRead),
+                "re-run once the copy has finished");
+}
+
+Status ReadWithinSize(ReadableFile& file, uint64_t offset, char* buf, size_t n) {
+  AERO_RETURN_IF_ERROR(file.Seek(offset));
+  for (size_t done = 0; done < n;) {
+    AERO_ASSIGN_OR_RETURN(size_t got, file.Read(buf + done, n - done));
+    if (got == 0) return CutWhileReadStatus(file.path());
+    done += got;
+  }
+  return Status::Ok();
+}
+
 Status WritableFile::AppendFrom(ReadableFile& src, uint64_t offset, uint64_t n) {
   constexpr size_t kChunk = 1 << 20;
   std::string buf(static_cast<size_t>(std::min<uint64_t>(n, kChunk)), '\0');

@@ -108,25 +108,16 @@ size_t ChunkPlain(uint64_t P, uint64_t i) {
 }
 uint64_t ChunkOffset(uint64_t i) { return kEncHeaderBytes + i * (kChunkBytes + kTagBytes); }
 
-Status CutWhileRead(const std::string& path) {  // FM-20
-  return Status(Code::kInTransit, Problem("segment in transit", path,
-                                          "the file was cut while it was read (a copy is being written over it)"),
-                "re-run once the copy has finished");
-}
-
 // Reads exactly n bytes at `offset`: positional where the file allows it.
 // Every read lies within the size the file had when it was judged, so an
 // end of file before n bytes is a file cut while it was read (`cp` over it
 // truncates first): in transit (FM-20), never damage.
 Status RawRead(ReadableFile& f, uint64_t offset, char* buf, size_t n) {
-  if (!f.SupportsReadAt()) {
-    Status s = ReadExactlyAt(f, offset, buf, n);
-    return s.code() == Code::kDamage ? CutWhileRead(f.path()) : s;  // its short read
-  }
+  if (!f.SupportsReadAt()) return ReadWithinSize(f, offset, buf, n);
   size_t done = 0;
   while (done < n) {
     AERO_ASSIGN_OR_RETURN(size_t got, f.ReadAt(offset + done, buf + done, n - done));
-    if (got == 0) return CutWhileRead(f.path());
+    if (got == 0) return CutWhileReadStatus(f.path());
     done += got;
   }
   return Status::Ok();
@@ -136,7 +127,7 @@ Status RawRead(ReadableFile& f, uint64_t offset, char* buf, size_t n) {
 void ReadFailed(Envelope& e, const Status& s) {
   if (s.code() == Code::kInTransit) {
     e.state = Verdict::kInTransit;
-    e.detail = "the file was cut while it was read (a copy is being written over it)";
+    e.detail = std::string(kCutWhileRead);
   } else {
     e.state = Verdict::kIoError;
     e.io = s;

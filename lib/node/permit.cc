@@ -43,10 +43,6 @@ Status Halted(const Authority& a, Operation op, const std::string& dir) {
                 HaltHint(h), "halted");
 }
 
-bool EndsWith(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 Status FencedRefusal(const Authority& a, const std::string& dir) {
   const Fenced& f = *a.fenced;
   const std::string detail = "epoch " + std::to_string(f.epoch) + " began after commit " +
@@ -130,7 +126,7 @@ std::string HaltHint(const HaltReason& h, bool cleared) {
       "--discard-existing' from its archive)";
   // The subject is a file only when it names one; a halt on the inbox as a
   // whole (its history files disagree) never sends anyone to remove it.
-  const bool segment = EndsWith(h.subject, ".seg"), history = EndsWith(h.subject, ".history");
+  const bool segment = h.subject.ends_with(".seg"), history = h.subject.ends_with(".history");
   if (h.code == "diverged" && history) {
     // LOG-20, RECOV-3: the history file is the new primary's claim; this
     // replica holds write sets it supersedes. unhalt cannot help.
@@ -144,7 +140,7 @@ std::string HaltHint(const HaltReason& h, bool cleared) {
   if (h.code == "foreign" && (segment || history)) {
     return "remove '" + h.subject + "' (another database's file), " + then;
   }
-  if (h.code == "corrupt" && EndsWith(h.subject, "wal/wal.log")) {
+  if (h.code == "corrupt" && h.subject.ends_with("wal/wal.log")) {
     return "this node's own log is damaged: restore it from a healthy copy (a replica: 'aerodb-repl snapshot "
            "install --discard-existing' from its primary's archive)";
   }

@@ -240,6 +240,14 @@ class Applier {
     return Status::Ok();
   }
 
+  // ENC-31: a plain file of fewer bytes than a magic is a copy just begun,
+  // not yet known to be plain (in transit, 8): its detail, else nullopt.
+  static std::optional<std::string> ShortOfMagic(ReadableFile& file) {
+    Result<uint64_t> size = file.Size();
+    if (!size.ok() || *size >= segment::kSegmentMagic.size()) return std::nullopt;
+    return std::to_string(*size) + " bytes present: not yet known to be encrypted";
+  }
+
   // LOG-6 before SIG-5's sidecar: whether a file the replica needs none of
   // is still being copied, from its envelope or header alone (nothing of it
   // is used, so no signature is needed to pass it over; a sidecar that has
@@ -251,9 +259,7 @@ class Applier {
       if (env->state == Verdict::kInTransit) return "encrypted file: " + env->detail;
       if (env->state != Verdict::kValid) return std::nullopt;
     } else if (o_.require_encryption) {
-      Result<uint64_t> size = file.Size();
-      if (size.ok() && *size < segment::kSegmentMagic.size()) return std::to_string(*size) + " bytes present";
-      return std::nullopt;
+      return ShortOfMagic(file);
     }
     const segment::SegmentCheck c = segment::CheckSegmentHeader(file, &e.info);
     if (c.state == segment::SegmentState::kInTransit) return c.detail;
@@ -376,11 +382,7 @@ class Applier {
     sign::Judgement signed_by;  // SIG-5: the sidecar before the file can halt anything
     if (gate_) AERO_RETURN_IF_ERROR(gate_->CheckSegmentSidecar(e.name, &signed_by));
     if (o_.require_encryption && crypto::EnvelopeOf(file) == nullptr) {  // ENC-31
-      // Fewer bytes than a magic: a copy just begun, not yet known plain (8).
-      Result<uint64_t> size = file.Size();
-      if (size.ok() && *size < segment::kSegmentMagic.size()) {
-        return InTransitAtOrBelowA(e, std::to_string(*size) + " bytes present: not yet known to be encrypted");
-      }
+      if (std::optional<std::string> short_of = ShortOfMagic(file)) return InTransitAtOrBelowA(e, *short_of);
       return Plaintext(e);
     }
     if (std::optional<Status> s = JudgeEnvelope(e, file)) return *s;

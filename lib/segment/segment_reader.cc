@@ -24,31 +24,18 @@ SegmentCheck Io(SegmentCheck c, const Status& s) {
   return c;
 }
 
-// FM-20: the file's size was read first, so a read that then ends early
-// finds a file cut while it was read: `cp` over it truncates, then writes.
-// In transit, never damage (and never an I/O error: nothing failed).
-constexpr std::string_view kCutWhileRead =
-    "the file was cut while it was read (a copy is being written over it)";
-
+// FM-20 (common/fs.h): the file's size was read first, so a read that then
+// ends early finds a file cut while it was read. In transit, never damage
+// (and never an I/O error: nothing failed).
 SegmentCheck CutWhileRead(SegmentCheck c) {
   c.state = SegmentState::kInTransit;
   c.detail = std::string(kCutWhileRead);
   return c;
 }
 
-// Exactly n bytes at `offset`; an end of file before them is the cut above
-// (kInTransit), told apart from a view's own damage (a decrypting view's
-// corrupt envelope stays the I/O error it was).
-Status ReadAllAt(ReadableFile& file, uint64_t offset, char* buf, size_t n) {
-  AERO_RETURN_IF_ERROR(file.Seek(offset));
-  for (size_t done = 0; done < n;) {
-    AERO_ASSIGN_OR_RETURN(size_t got, file.Read(buf + done, n - done));
-    if (got == 0) return Status(Code::kInTransit, std::string(kCutWhileRead));
-    done += got;
-  }
-  return Status::Ok();
-}
-
+// A read of ReadWithinSize that failed: its cut (kInTransit) told apart from
+// a view's own damage (a decrypting view's corrupt envelope stays the I/O
+// error it was).
 SegmentCheck ReadFailed(SegmentCheck c, const Status& s) {
   return s.code() == Code::kInTransit ? CutWhileRead(std::move(c)) : Io(std::move(c), s);
 }
@@ -124,7 +111,7 @@ class BodyStream {
     n = std::min<uint64_t>(n, h_.stored_size - stored_read_);
     while (*got < n) {
       AERO_ASSIGN_OR_RETURN(size_t k, file_->Read(buf + *got, n - *got));
-      if (k == 0) return Status(Code::kInTransit, std::string(kCutWhileRead));  // FM-20
+      if (k == 0) return CutWhileReadStatus(file_->path());  // FM-20
       *got += k;
     }
     if (hash_ && *got > 0) hash_->Update(buf, *got);
@@ -216,7 +203,7 @@ SegmentCheck JudgeHeader(ReadableFile& file, const SegmentNameInfo* name) {
   char head[kSegmentHeaderBytes];
   const size_t have = static_cast<size_t>(std::min<uint64_t>(c.size, kSegmentHeaderBytes));
   if (have > 0) {
-    Status s = ReadAllAt(file, 0, head, have);
+    Status s = ReadWithinSize(file, 0, head, have);
     if (!s.ok()) return ReadFailed(c, s);
   }
   const size_t magic_have = std::min(have, kSegmentMagic.size());
@@ -251,7 +238,7 @@ SegmentCheck JudgeHeader(ReadableFile& file, const SegmentNameInfo* name) {
                           " bytes, the header says " + std::to_string(c.expected_size));
   }
   char trailer[kTrailerFixedBytes];
-  Status s = ReadAllAt(file, kSegmentHeaderBytes + c.header.stored_size, trailer, sizeof trailer);
+  Status s = ReadWithinSize(file, kSegmentHeaderBytes + c.header.stored_size, trailer, sizeof trailer);
   if (!s.ok()) return ReadFailed(c, s);
   if (std::memcmp(trailer, kTrailerMagic.data(), kTrailerMagic.size()) != 0) {
     return Corrupt(c, "bad trailer");

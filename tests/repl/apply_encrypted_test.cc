@@ -224,29 +224,13 @@ TEST_CASE("FM-20 an encrypted segment cut and grown back while it is read is in 
   std::sort(names.begin(), names.end());
   REQUIRE(names.size() >= 3);
   const std::string victim = t / "in" / names[1];
-  int swept = 0;
-  for (int cut = 1;; ++cut) {
-    CAPTURE(cut);
-    std::filesystem::remove_all(t / "r");
-    CutWhileReadFs base(victim, cut);
-    crypto::DecryptingFs fs(base, &keys);
-    repl::ApplyOptions o;
-    o.data_dir = t / "r";
-    o.inbox = t / "in";
-    repl::ApplyReport rep;
-    const Status s = repl::ApplyWal(fs, o, &rep);
-    CAPTURE(s.ToString());
-    CHECK((s.ok() || s.code() == Code::kInTransit));
-    CHECK_FALSE(rep.halted);
-    CutWhileReadFs vbase(victim, cut);
-    crypto::DecryptingFs vfs(vbase, &keys);
-    auto v = repl::Verify(vfs, t / "in", {});
-    REQUIRE(v.ok());
-    CHECK((v->outcome() == Code::kOk || v->outcome() == Code::kInTransit));
-    REQUIRE(ReqEncApply(t / "r", t / "in", keys).ok());  // the copy done: converges
-    if (base.reads < cut) break;
-    ++swept;
-  }
+  const int swept = SweepReadCuts(
+      victim, t / "in", t / "r",
+      [&](Fs& base, const auto& use) {
+        crypto::DecryptingFs fs(base, &keys);
+        return use(fs);
+      },
+      [&] { return ReqEncApply(t / "r", t / "in", keys); });
   CHECK(swept >= 3);
   MESSAGE("reads of the encrypted segment cut, one run each: " << swept);
 }

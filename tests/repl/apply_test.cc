@@ -778,28 +778,9 @@ TEST_CASE("FM-20 a segment cut and grown back while it is read is in transit (8)
   const auto names = Segments(t / "in");
   REQUIRE(names.size() >= 3);
   const std::string victim = t / "in" / names[1];
-  int swept = 0;
-  for (int cut = 1;; ++cut) {
-    CAPTURE(cut);
-    fsys::remove_all(t / "r");
-    CutWhileReadFs fs(victim, cut);
-    repl::ApplyOptions o;
-    o.data_dir = t / "r";
-    o.inbox = t / "in";
-    repl::ApplyReport rep;
-    const Status s = repl::ApplyWal(fs, o, &rep);
-    CAPTURE(s.ToString());
-    CHECK((s.ok() || s.code() == Code::kInTransit));
-    CHECK_FALSE(rep.halted);
-    if (s.code() == Code::kInTransit) CHECK(s.message().find(names[1]) != std::string::npos);
-    CutWhileReadFs vfs(victim, cut);
-    auto v = repl::Verify(vfs, t / "in", {});
-    REQUIRE(v.ok());
-    CHECK((v->outcome() == Code::kOk || v->outcome() == Code::kInTransit));
-    REQUIRE(Apply(t / "r", t / "in").ok());  // the copy done: converges
-    if (fs.reads < cut) break;  // past the victim's last read: every read was cut once
-    ++swept;
-  }
+  const int swept = SweepReadCuts(
+      victim, t / "in", t / "r", [](Fs& base, const auto& use) { return use(base); },
+      [&] { return Apply(t / "r", t / "in"); });
   CHECK(swept >= 3);  // the header, the body and the trailer at least
   MESSAGE("reads of the segment cut, one run each: " << swept);
 }
