@@ -28,9 +28,9 @@ std::string Text(const repl::CheckHistoryReport& r, const std::string& a, const 
       return "identical " + ab + ": through commit " + std::to_string(r.a.last_commit);
     case repl::Relation::kBehind:
       return "behind '" + a + "': '" + b + "' holds " + std::to_string(r.commits) +
-             " more commits (through " + std::to_string(r.b.last_commit) + ")";
+             (r.commits == 1 ? " more commit (through " : " more commits (through ") + std::to_string(r.b.last_commit) + ")";
     case repl::Relation::kAhead:
-      return "ahead '" + a + "': it holds " + std::to_string(r.commits) + " commits '" + b +
+      return "ahead '" + a + "': it holds " + std::to_string(r.commits) + (r.commits == 1 ? " commit '" : " commits '") + b +
              "' lacks (through " + std::to_string(r.a.last_commit) + ")";
     case repl::Relation::kDiverged: {
       const uint64_t c = *r.last_common;
@@ -86,6 +86,7 @@ int Run(Options& o) {
   auto r = repl::CheckHistory(*fs, o.sides[0], o.sides[1], o.trusted_keys);
   if (!r.ok()) return Fail(r.status(), o.json);
   const Code code = repl::RelationCode(r->relation);
+  const std::string hint = repl::RelationHint(*r, o.sides[0], o.sides[1]);  // RECOV-8
   if (code == Code::kOk) {  // OPS-3: another relation is the command's result, not a log line
     LogInfo(std::string("histories: ") + repl::RelationName(r->relation),
             {{"relation", repl::RelationName(r->relation)}, {"commits", r->commits}});
@@ -105,11 +106,16 @@ int Run(Options& o) {
                         {"b_epoch", r->b_epoch},
                         {"missing", r->missing},
                         {"probes", r->probes},
+                        {"hint", hint},
                         {"signatures", SignatureChecksJson(*r)}};
     PrintJson(j);
   } else {
     PrintResult("%s\n", Text(*r, o.sides[0].path, o.sides[1].path).c_str());
     PrintSignatureChecks(*r);
+  }
+  if (!hint.empty()) {
+    std::fflush(stdout);  // the result line first, then what it allows
+    std::fprintf(stderr, "hint: %s\n", hint.c_str());
   }
   return ExitCodeOf(code);
 }

@@ -45,6 +45,39 @@ Code RelationCode(Relation r) {
   return Code::kInternal;
 }
 
+std::string RelationHint(const CheckHistoryReport& r, const HistorySide& a, const HistorySide& b) {
+  const std::string qa = "'" + a.path + "'", qb = "'" + b.path + "'";
+  const bool a_node = a.kind == HistorySide::Kind::kNode;
+  const std::string rebuild = "keep a copy of it (those commits exist nowhere else), then rebuild it from a "
+                              "snapshot of the lineage it must follow: aerodb-repl snapshot install "
+                              "--discard-existing -D DIR ARCHIVE";
+  switch (r.relation) {
+    case Relation::kIdentical:
+      return "";
+    case Relation::kBehind:
+      return a_node ? qa + " holds nothing " + qb + " lacks: it can catch up from the segments of " + qb +
+                          " (aerodb-repl apply-wal -D " + a.path +
+                          " --from INBOX); an old primary first joins that lineage with aerodb-repl "
+                          "rejoin -D " + a.path + " --archive CLAIM_ARCHIVE"
+                    : qa + " is a prefix of " + qb + ": nothing in it is lost, " + qb +
+                          " is the newer history";
+    case Relation::kAhead:
+      return qa + " holds commits " + qb + " lacks: if " + qb + " is a lagging replica or an older "
+             "archive, nothing is wrong (it catches up from " + qa + "); if " + qb + " is the lineage " +
+             qa + " must follow (a new primary's), " + qa + " cannot follow it as it is: " + rebuild;
+    case Relation::kDiverged:
+      return qa + " and " + qb + " are two histories after commit " + std::to_string(r.last_common.value_or(0)) +
+             ": neither can follow the other; for the side that is not the lineage to follow, " + rebuild;
+    case Relation::kUnrelated:
+      return "two different databases (their system ids differ): check the paths; a replica follows only "
+             "the database it was installed from";
+    case Relation::kUnprovable:
+      return "compare against a side that holds that digest: the node itself (-D DIR) rather than an "
+             "archive of it, or an archive that holds the file named";
+  }
+  return "";
+}
+
 namespace {
 
 // What one side knows (RECOV-9): every commit of an interval (a node's

@@ -52,6 +52,9 @@ struct CheckHistoryReport {
 };
 
 Result<CheckHistoryReport> CheckHistory(Fs& fs, const HistorySide& a, const HistorySide& b);
+// RECOV-8: what the relation of `a` to `b` allows next, in the sides' own
+// names (their paths); empty for identical.
+std::string RelationHint(const CheckHistoryReport& r, const HistorySide& a, const HistorySide& b);
 // SIG-14: with `trusted_keys` (a directory; empty: none) and the trust
 // directories of the -D sides, every history file of an --archive side must
 // be signed before it is used; a file that is not is the command's error,

@@ -38,15 +38,24 @@ TEST_CASE("RECOV-8 relations: identical, behind, ahead, diverged, unrelated, unp
   auto r = Check(Kind::kNode, t / "p", Kind::kNode, t / "r");
   CHECK(r.relation == repl::Relation::kIdentical);
   CHECK(repl::RelationCode(r.relation) == Code::kOk);
+  CHECK(repl::RelationHint(r, {Kind::kNode, t / "p"}, {Kind::kNode, t / "r"}).empty());
   Write(t / "p", 5, 3);
   r = Check(Kind::kNode, t / "r", Kind::kNode, t / "p");
   CHECK(r.relation == repl::Relation::kBehind);
   CHECK(r.commits == 5);
   CHECK(ExitCodeOf(repl::RelationCode(r.relation)) == 3);
+  // Each relation but identical says what it allows next, in the sides' names.
+  const std::string behind = repl::RelationHint(r, {Kind::kNode, t / "r"}, {Kind::kNode, t / "p"});
+  CHECK(behind.find("apply-wal -D " + (t / "r") + " --from INBOX") != std::string::npos);
+  CHECK(behind.find("rejoin -D " + (t / "r")) != std::string::npos);
+  CHECK(repl::RelationHint(r, {Kind::kArchive, t / "arch"}, {Kind::kNode, t / "p"})
+            .find("is a prefix of '" + (t / "p") + "'") != std::string::npos);
   r = Check(Kind::kNode, t / "p", Kind::kArchive, t / "arch");
   CHECK(r.relation == repl::Relation::kAhead);
   CHECK(r.commits == 5);
   CHECK(ExitCodeOf(repl::RelationCode(r.relation)) == 11);
+  CHECK(repl::RelationHint(r, {Kind::kNode, t / "p"}, {Kind::kArchive, t / "arch"})
+            .find("snapshot install --discard-existing") != std::string::npos);
   // A copy of p that wrote other write sets after commit 42.
   fsys::copy(t / "p", t / "q", fsys::copy_options::recursive);
   Write(t / "p", 3, 5);
@@ -56,6 +65,8 @@ TEST_CASE("RECOV-8 relations: identical, behind, ahead, diverged, unrelated, unp
   CHECK(r.last_common == 45u);
   CHECK(r.first_differing == 46u);
   CHECK(ExitCodeOf(repl::RelationCode(r.relation)) == 4);
+  CHECK(repl::RelationHint(r, {Kind::kNode, t / "p"}, {Kind::kNode, t / "q"})
+            .find("are two histories after commit 45: neither can follow the other") != std::string::npos);
   // Against the archive (boundaries only): the divergence lies after 40.
   REQUIRE(PosixFs().MakeDir(t / "qarch").ok());
   REQUIRE(Ship(t / "q", t / "qarch", 3000).ok());
@@ -68,6 +79,8 @@ TEST_CASE("RECOV-8 relations: identical, behind, ahead, diverged, unrelated, unp
   r = Check(Kind::kNode, t / "other", Kind::kNode, t / "p");
   CHECK(r.relation == repl::Relation::kUnrelated);
   CHECK(ExitCodeOf(repl::RelationCode(r.relation)) == 5);
+  CHECK(repl::RelationHint(r, {Kind::kNode, t / "other"}, {Kind::kNode, t / "p"}).find("two different databases") !=
+        std::string::npos);
   // Unprovable: an archive whose segments do not end where the node does.
   fsys::remove_all(t / "arch2");
   REQUIRE(PosixFs().MakeDir(t / "arch2").ok());
@@ -78,6 +91,8 @@ TEST_CASE("RECOV-8 relations: identical, behind, ahead, diverged, unrelated, unp
   CHECK(r.relation == repl::Relation::kUnprovable);
   CHECK(ExitCodeOf(repl::RelationCode(r.relation)) == 9);
   CHECK(r.missing.find("no digest at commit 40 in '" + (t / "arch2") + "'") != std::string::npos);
+  CHECK(repl::RelationHint(r, {Kind::kNode, t / "r"}, {Kind::kArchive, t / "arch2"})
+            .find("a side that holds that digest") != std::string::npos);
 }
 
 TEST_CASE("RECOV-8 check-history --snapshot of a directory is 2 and of a missing file 9, as snapshot install says") {
