@@ -77,7 +77,7 @@ Status Print(const Options& o, Status s, const repl::ApplyReport& rep, bool quie
       }
     } else if (s.ok()) {
       s = r;
-    } else if (r.code() != Code::kNotFound) {
+    } else if (r.reason() != repl::kNoReplica) {  // a failed run with no replica: nothing to say
       std::fprintf(stderr, "%s\n", r.ToString().c_str());
     }
   }

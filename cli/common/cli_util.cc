@@ -266,13 +266,13 @@ int RunMain(CLI::App& app, Runner& runner, int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
     std::cout << app.help();
-    return 0;
+    return CheckStdout(0);  // OPS-2: help that went nowhere is no success either
   } catch (const CLI::CallForAllHelp&) {
     std::cout << app.help("", CLI::AppFormatMode::All);
-    return 0;
+    return CheckStdout(0);
   } catch (const CLI::CallForVersion&) {
     std::cout << app.version() << "\n";
-    return 0;
+    return CheckStdout(0);
   } catch (const CLI::ParseError& e) {
     std::string what = e.what();
     if (!what.empty() && what.back() == '.') what.pop_back();

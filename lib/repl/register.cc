@@ -48,21 +48,32 @@ Status RegisterReplica(Fs& fs, const RegisterOptions& o, archive::Registration* 
                           std::string(archive::kRegistrationNameRule)),
                   "give one with --replica-name");
   }
+  // The replica first: where there is none (a bootstrap that failed, a
+  // primary), there is nothing to register, and the reason says so
+  // (kNoReplica), so that a failed run stays quiet about it but not about
+  // an archive that is missing.
+  Result<node::Identity> id = node::LoadIdentity(fs, o.data_dir);
+  if (!id.ok()) {
+    return id.status().code() == Code::kNotFound ? id.status().WithReason(kNoReplica) : id.status();
+  }
+  Result<node::NodeState> st = node::LoadState(fs, o.data_dir, *id);
+  if (!st.ok()) {
+    return st.status().code() == Code::kNotFound ? st.status().WithReason(kNoReplica) : st.status();
+  }
+  if (st->role != node::Role::kReplica) {  // a primary needs no segment from the archive
+    return Status(Code::kNotFound, Problem("no replica to register", o.data_dir, "it is a primary"),
+                  "register replicas only")
+        .WithReason(kNoReplica);
+  }
   // OBJ-31: a directory or an s3:// archive, through the one factory.
   AERO_ASSIGN_OR_RETURN(std::unique_ptr<archive::Archive> opened, archive::OpenArchive(fs, o.archive));
   AERO_RETURN_IF_ERROR(RegisterCheckArchiveThere(fs, o.archive, *opened));
-  AERO_ASSIGN_OR_RETURN(node::Identity id, node::LoadIdentity(fs, o.data_dir));
-  AERO_ASSIGN_OR_RETURN(node::NodeState st, node::LoadState(fs, o.data_dir, id));
-  if (st.role != node::Role::kReplica) {  // a primary needs no segment from the archive
-    return Status(Code::kNotFound, Problem("no replica to register", o.data_dir, "it is a primary"),
-                  "register replicas only");
-  }
   AERO_ASSIGN_OR_RETURN(r.data_dir, RealPath(o.data_dir));
-  r.system_id = id.system_id;
+  r.system_id = id->system_id;
   r.host = HostName();
-  r.epoch = st.epoch;
-  r.applied_commit = st.applied_commit;
-  r.applied_digest = st.applied_digest;
+  r.epoch = st->epoch;
+  r.applied_commit = st->applied_commit;
+  r.applied_digest = st->applied_digest;
 
   archive::Archive& a = *opened;
   const std::string file = archive::RegistrationFileName(r.name);

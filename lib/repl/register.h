@@ -21,6 +21,9 @@ struct RegisterOptions {
 // position (temp file, fsync, Archive::Replace, directory fsync). kUsage for
 // a name ARC-5 does not allow; kNotFound when the archive is absent;
 // kRefused when NAME is registered by another host or data directory; kIo.
+// A kNotFound because there is no replica to register (no node at
+// data_dir, or a primary) carries this reason; a missing archive does not.
+inline constexpr const char* kNoReplica = "no-replica";
 Status RegisterReplica(Fs& fs, const RegisterOptions& options, archive::Registration* out);
 
 // Before the run: an archive directory inside the replica's own

@@ -46,6 +46,14 @@ if [ -w /dev/full ]; then
   RCF=0; "$AERODB_REPL" ship-wal -D "$P" --to "$T/fullout" >/dev/full 2>/dev/null || RCF=$?
   [ "$RCF" = 10 ] && pass || fail "ship-wal >/dev/full exited $RCF"
   [ -n "$(ls "$T/fullout"/*.seg 2>/dev/null)" ] && pass || fail "the work was not done"
+  # --help and --version are results too, for both programs.
+  for args in "--version" "status --help" "--help"; do
+    # shellcheck disable=SC2086
+    RCF=0; "$AERODB_REPL" $args >/dev/full 2>/dev/null || RCF=$?
+    [ "$RCF" = 10 ] && pass || fail "aerodb-repl $args >/dev/full exited $RCF"
+  done
+  RCF=0; "$AERODB" --version >/dev/full 2>/dev/null || RCF=$?
+  [ "$RCF" = 10 ] && pass || fail "aerodb --version >/dev/full exited $RCF"
 else
   echo "SKIP [OPS-2 a result written to a full device]: no writable /dev/full"
 fi

@@ -29,6 +29,17 @@ run "$AERODB_REPL" apply-wal -D "$T/r" --from "$A" --report-to "$T/nope" --repli
 expect_rc 9
 expect_err "archive not found '$T/nope': no such directory
 hint: give the archive directory that 'aerodb-repl prune' trims"
+# A run that failed (its inbox is missing) still names the missing archive;
+# one with no replica at all (a bootstrap that met a gap) says nothing of it.
+run "$AERODB_REPL" apply-wal -D "$T/r" --from "$T/no-inbox" --report-to "$T/nope" --replica-name r1
+expect_rc 9
+expect_err_contains "inbox not found '$T/no-inbox'"
+expect_err_contains "archive not found '$T/nope': no such directory"
+mkdir -p "$T/late"
+cp "$(ls "$A"/*.seg | tail -1)" "$T/late/"
+run "$AERODB_REPL" apply-wal -D "$T/never" --from "$T/late" --report-to "$T/nope" --replica-name r1
+expect_rc 3
+if grep -q "archive not found" <<<"$ERR"; then fail "a run with no replica spoke of the archive: $ERR"; else pass; fi
 
 test_case "RET-3 another replica under a registered name: 5"
 cp -r "$T/r" "$T/r2"
