@@ -110,13 +110,13 @@ class Enroller {
                     Problem(o_.re_enrol ? "not enrolled by init" : "already a node", o_.data_dir,
                             "its replication/ was made by the reference node or an install" + which),
                     "ship from it with 'aerodb-repl ship-wal -D " + o_.data_dir +
-                        "'; --re-enrol replaces only a history that 'aerodb-repl init' started");
+                        " --to DIR'; --re-enrol replaces only a history that 'aerodb-repl init' started");
     }
     if (!o_.re_enrol) {
       return Status(Code::kRefused,
                     Problem("already enrolled", o_.data_dir, "replication/ exists" + which),
                     "ship from it with 'aerodb-repl ship-wal -D " + o_.data_dir +
-                        "'; to start a new history instead, add --re-enrol");
+                        " --to DIR'; to start a new history instead, add --re-enrol");
     }
     if (id.ok()) rep_.previous_system_id = id->system_id.ToHex();
     // Our own writers (snapshot export, unhalt) stay out while it is replaced.

@@ -24,7 +24,7 @@ test_case "COMPAT-1 a second init is 5, already enrolled"
 run "$AERODB_REPL" init -D "$P"
 expect_rc 5
 expect_err_contains "already enrolled '$P': replication/ exists (system id "
-expect_err_contains "hint: ship from it with 'aerodb-repl ship-wal -D $P'; to start a new history instead, add --re-enrol"
+expect_err_contains "hint: ship from it with 'aerodb-repl ship-wal -D $P --to DIR'; to start a new history instead, add --re-enrol"
 
 test_case "COMPAT-1 a directory without wal/wal.log is 9"
 mkdir -p "$T/empty"
