@@ -615,6 +615,9 @@ Status KeepFlagKeys(Fs& fs, const std::string& flag_dir, const std::string& data
 }
 
 Status Bootstrap(Fs& fs, archive::Archive& inbox, const ApplyOptions& o, ApplyReport& rep) {
+  if (!o.trusted_keys.empty()) {  // SIG-4: a missing or empty trust directory (2) before the inbox
+    AERO_RETURN_IF_ERROR(sign::LoadTrustSet(fs, o.trusted_keys, "").status());
+  }
   AERO_ASSIGN_OR_RETURN(archive::Catalog catalog, ListInbox(inbox, rep));
   const std::vector<InboxEntry>& entries = catalog.segments;
   if (entries.empty()) {

@@ -53,6 +53,12 @@ expect_rc 0
 run "$AERODB_REPL" apply-wal -D "$T/r" --from "$T/in" --trusted-keys "$T/nope"
 expect_rc 2
 expect_err_contains "trust directory not found '$T/nope'"
+# A bootstrap checks the flag's directory before the inbox: 2, not the gap's 3.
+mkdir -p "$T/late"
+cp "$(ls "$T"/in/*.seg | tail -1)" "$T/late/00000001-00000000000000ff-00000000000000ff.seg"
+run "$AERODB_REPL" apply-wal -D "$T/new" --from "$T/late" --trusted-keys "$T/nope"
+expect_rc 2
+expect_err_contains "trust directory not found '$T/nope'"
 
 test_case "SIG-7 SIG-10 the drill: a forged segment and a forged claim are refused"
 run bash "$SRC/examples/drills/signed-shipping.sh" "$(dirname "$AERODB")" cp
