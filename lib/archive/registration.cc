@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_depth.h"
+#include "common/json_fields.h"
 #include "common/sha256.h"
 
 namespace aero::archive {
@@ -65,8 +66,8 @@ std::optional<std::string> ParseRegistrationFileName(std::string_view f) {
 
 std::string EncodeRegistration(const Registration& r) {
   json j = Body(r);
-  j["checksum"] = ToHex(Sha256::Of(j.dump()));  // keys sorted bytewise: dump() is canonical
-  return j.dump() + "\n";
+  j["checksum"] = ToHex(Sha256::Of(json_fields::Dump(j)));  // keys sorted bytewise: dump() is canonical
+  return json_fields::Dump(j) + "\n";
 }
 
 Result<Registration> DecodeRegistration(std::string_view bytes, std::string_view name,
@@ -89,10 +90,10 @@ Result<Registration> DecodeRegistration(std::string_view bytes, std::string_view
   if (!j["checksum"].is_string()) return Invalid(subject, "checksum: not a string");
   json body = j;
   body.erase("checksum");
-  if (ToHex(Sha256::Of(body.dump())) != j["checksum"].get<std::string>()) {
+  if (ToHex(Sha256::Of(json_fields::Dump(body))) != j["checksum"].get<std::string>()) {
     return Invalid(subject, "checksum mismatch");
   }
-  if (j.dump() + "\n" != bytes) return Invalid(subject, "not in canonical form");
+  if (json_fields::Dump(j) + "\n" != bytes) return Invalid(subject, "not in canonical form");
   if (!j["format"].is_number_unsigned() || j["format"].get<uint64_t>() != kRegistrationFormat) {
     return Invalid(subject, "format: not 1");
   }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_depth.h"
+#include "common/json_fields.h"
 #include "common/sha256.h"
 #include "wal/record_format.h"
 
@@ -77,8 +78,8 @@ Status CheckCanonical(const json& j, std::string_view bytes, const std::string& 
   if (it == j.end() || !it->is_string()) return invalid(subject, "no checksum");
   json body = j;
   body.erase("checksum");
-  if (ToHex(Sha256::Of(body.dump())) != it->get<std::string>()) return invalid(subject, "checksum mismatch");
-  if (j.dump() + "\n" != bytes) return invalid(subject, "not in canonical form");
+  if (ToHex(Sha256::Of(json_fields::Dump(body))) != it->get<std::string>()) return invalid(subject, "checksum mismatch");
+  if (json_fields::Dump(j) + "\n" != bytes) return invalid(subject, "not in canonical form");
   return Status::Ok();
 }
 
@@ -96,8 +97,8 @@ std::optional<uint64_t> U64(const json& v) {
 }
 
 std::string WithChecksum(json j) {
-  j["checksum"] = ToHex(Sha256::Of(j.dump()));  // keys sorted bytewise: dump() is canonical
-  return j.dump() + "\n";
+  j["checksum"] = ToHex(Sha256::Of(json_fields::Dump(j)));  // keys sorted bytewise: dump() is canonical
+  return json_fields::Dump(j) + "\n";
 }
 
 }  // namespace

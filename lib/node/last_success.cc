@@ -25,7 +25,7 @@ Status SaveLastSuccess(Fs& fs, const std::string& data_dir, const LastSuccess& s
                             {"commit", s.commit},
                             {"dir", s.dir}};
   return WriteFileAtomically(fs, LastSuccessPath(data_dir, s.command),
-                             j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+                             json_fields::Dump(j, 2) + "\n");
 }
 
 std::optional<LastSuccess> LoadLastSuccess(Fs& fs, const std::string& data_dir,

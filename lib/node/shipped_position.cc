@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/escape.h"
 #include "common/file_util.h"
 #include "common/json_fields.h"
 #include "common/sha256.h"
@@ -127,7 +128,7 @@ Status SaveShippedPosition(Fs& fs, const std::string& data_dir, const std::strin
                            const ShippedPosition& p) {
   AERO_RETURN_IF_ERROR(fs.MakeDir(JoinPath(data_dir, kShippedDir)));
   nlohmann::json j = {{"format", 1},
-                      {"target", p.target},
+                      {"target", Escaped(p.target)},  // display only: the file is named by DirectoryKey
                       {"epoch", p.epoch},
                       {"commit", p.commit},
                       {"digest", history::DigestToHex(p.digest)},
@@ -137,7 +138,7 @@ Status SaveShippedPosition(Fs& fs, const std::string& data_dir, const std::strin
     j["last_set"] = {{"offset", *p.last_set_offset},
                      {"sha256", history::DigestToHex(*p.last_set_sha)}};
   }
-  return WriteFileAtomically(fs, path, j.dump(2) + "\n");
+  return WriteFileAtomically(fs, path, json_fields::Dump(j, 2) + "\n");
 }
 
 }  // namespace aero::node

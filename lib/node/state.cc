@@ -11,6 +11,7 @@
 #include "common/escape.h"
 #include "common/file_util.h"
 #include "common/json_depth.h"
+#include "common/json_fields.h"
 #include "node/layout.h"
 #include "wal/record_format.h"
 
@@ -136,7 +137,7 @@ Result<Identity> LoadIdentity(Fs& fs, const std::string& dir) {
 
 Status SaveIdentity(Fs& fs, const std::string& dir, const Identity& id) {
   json j = {{"format", kStateFormat}, {"system_id", id.system_id.ToHex()}};
-  return WriteFileAtomically(fs, JoinPath(dir, kIdentityFile), j.dump(2) + "\n");
+  return WriteFileAtomically(fs, JoinPath(dir, kIdentityFile), json_fields::Dump(j, 2) + "\n");
 }
 
 std::string StateToJson(const NodeState& s) {
@@ -157,7 +158,7 @@ std::string StateToJson(const NodeState& s) {
   if (s.fenced) {
     j["fenced"] = {{"epoch", s.fenced->epoch},
                    {"branch_commit", s.fenced->branch_commit},
-                   {"seen_in", s.fenced->seen_in}};
+                   {"seen_in", Escaped(s.fenced->seen_in)}};  // an archive's path, as UTF-8
   }
   if (s.promoting) {
     j["promoting"] = {{"epoch", s.promoting->epoch},
@@ -165,7 +166,7 @@ std::string StateToJson(const NodeState& s) {
                       {"branch_commit", s.promoting->branch_commit},
                       {"branch_digest", history::DigestToHex(s.promoting->branch_digest)}};
   }
-  return j.dump(2) + "\n";
+  return json_fields::Dump(j, 2) + "\n";
 }
 
 // MODEL-7's flag, typed; nullopt when a key is missing, unknown or
@@ -354,7 +355,7 @@ std::string EnrolmentToJson(const Enrolment& e) {
             {"base_commit", e.base_commit},
             {"base_snapshot", e.base_snapshot ? json(*e.base_snapshot) : json(nullptr)},
             {"applied_commit", e.applied_commit}};
-  return j.dump(2) + "\n";
+  return json_fields::Dump(j, 2) + "\n";
 }
 
 Result<std::optional<Enrolment>> LoadEnrolment(Fs& fs, const std::string& dir) {
@@ -395,10 +396,10 @@ Result<std::optional<Enrolment>> LoadEnrolment(Fs& fs, const std::string& dir) {
 Status SaveHalt(Fs& fs, const std::string& dir, const HaltReason& h) {
   json j = {{"format", kStateFormat},
             {"code", h.code},
-            {"subject", h.subject},
-            {"detail", h.detail},
+            {"subject", Escaped(h.subject)},  // a path's raw bytes stay readable, as UTF-8
+            {"detail", Escaped(h.detail)},
             {"commit", h.commit}};
-  return WriteFileAtomically(fs, JoinPath(dir, kHaltFile), j.dump(2) + "\n");
+  return WriteFileAtomically(fs, JoinPath(dir, kHaltFile), json_fields::Dump(j, 2) + "\n");
 }
 
 }  // namespace aero::node

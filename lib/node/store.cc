@@ -1,4 +1,5 @@
 #include "node/store.h"
+#include "common/json_fields.h"
 #include "node/place_tree.h"
 
 #include <cstdio>
@@ -685,7 +686,7 @@ Result<std::string> Node::CheckpointWith(const StorageAt& storage_at) {
   manifest["format_version"] = kAeroManifestFormatMvcc;
   manifest["commit_boundary"] = boundary;
   AERO_RETURN_IF_ERROR(
-      WriteDurably(fs_, JoinPath(tmp_dir, kSnapshotManifest), manifest.dump(2)));
+      WriteDurably(fs_, JoinPath(tmp_dir, kSnapshotManifest), json_fields::Dump(manifest, 2)));
   AERO_RETURN_IF_ERROR(fs_.SyncDir(tmp_schemas));
   AERO_RETURN_IF_ERROR(fs_.SyncDir(tmp_dir));
   AERO_RETURN_IF_ERROR(RemoveTree(fs_, final_dir));  // a leftover of an earlier attempt
@@ -701,7 +702,7 @@ Result<std::string> Node::CheckpointWith(const StorageAt& storage_at) {
   cp["history_digest"] = history::DigestToHex(state_.applied_digest);
   cp["epoch"] = state_.epoch;
   cp["wal_sequence"] = state_.next_sequence - 1;
-  AERO_RETURN_IF_ERROR(WriteFileAtomically(fs_, Path(kCheckpointFile), cp.dump(2) + "\n"));
+  AERO_RETURN_IF_ERROR(WriteFileAtomically(fs_, Path(kCheckpointFile), json_fields::Dump(cp, 2) + "\n"));
 
   // (4) state.json: the WAL now starts after the boundary.
   NodeState next = state_;

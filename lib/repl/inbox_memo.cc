@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/escape.h"
 #include "common/file_util.h"
 #include "common/json_fields.h"
 #include "history/digest.h"
@@ -47,7 +48,7 @@ std::optional<InboxMemo> LoadInboxMemo(Fs& fs, const std::string& path,
   const std::optional<uint64_t> names = json_fields::Unsigned(j, "names");
   const std::string* inbox = json_fields::String(j, "inbox");
   const std::string* sha = json_fields::String(j, "names_sha256");
-  if (!format || *format != kMemoFormat || !applied || !names || !inbox || *inbox != inbox_real ||
+  if (!format || *format != kMemoFormat || !applied || !names || !inbox || *inbox != Escaped(inbox_real) ||
       !sha) {
     return std::nullopt;
   }
@@ -60,11 +61,11 @@ Status SaveInboxMemo(Fs& fs, const std::string& data_dir, const std::string& pat
                      const std::string& inbox_real, const InboxMemo& memo) {
   AERO_RETURN_IF_ERROR(fs.MakeDir(JoinPath(data_dir, node::kInboxMemoDir)));
   const nlohmann::json j = {{"format", kMemoFormat},
-                            {"inbox", inbox_real},
+                            {"inbox", Escaped(inbox_real)},  // UTF-8 whatever the path's bytes
                             {"applied", memo.applied},
                             {"names", memo.names},
                             {"names_sha256", ToHex(memo.names_sha)}};
-  return WriteFileAtomically(fs, path, j.dump(2) + "\n");
+  return WriteFileAtomically(fs, path, json_fields::Dump(j, 2) + "\n");
 }
 
 }  // namespace aero::repl

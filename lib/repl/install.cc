@@ -7,11 +7,12 @@
 
 #include "archive/open_archive.h"
 #include "common/file_util.h"
+#include "common/json_fields.h"
 #include "common/log.h"
 #include "crypto/encrypted_file.h"
-#include "node/place_tree.h"
 #include "node/layout.h"
 #include "node/own_folder.h"
+#include "node/place_tree.h"
 #include "node/state.h"
 #include "repl/snapshot_sign.h"
 #include "sign/signature_format.h"
@@ -236,7 +237,7 @@ class Installer {
       cp["history_digest"] = history::DigestToHex(m.base_digest);
       cp["epoch"] = m.epoch;
       cp["wal_sequence"] = 0;  // not known for the base of an archive; informational
-      AERO_RETURN_IF_ERROR(Write(fs_, JoinPath(tmp_, node::kCheckpointFile), cp.dump(2) + "\n"));
+      AERO_RETURN_IF_ERROR(Write(fs_, JoinPath(tmp_, node::kCheckpointFile), json_fields::Dump(cp, 2) + "\n"));
     }
     AERO_RETURN_IF_ERROR(Write(fs_, JoinPath(tmp_, node::kLockFile), ""));
     AERO_RETURN_IF_ERROR(WriteTrustedKeys());

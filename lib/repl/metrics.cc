@@ -1,5 +1,6 @@
 #include "repl/metrics.h"
 
+#include "common/escape.h"
 #include "common/file_util.h"
 #include "history/digest.h"
 #include "node/state.h"
@@ -8,21 +9,32 @@ namespace aero::repl {
 
 namespace {
 
-// OPS-12: a label value in the exposition format: \ " and newline escaped.
+// OPS-12: a label value in the exposition format: \ " and newline escaped;
+// and, as OPS-4 writes paths, any other control character or byte of no
+// UTF-8 sequence as the text \xNN (the format is UTF-8: a Latin-1 byte in a
+// path made the whole file one a scraper refuses).
 std::string Escape(const std::string& v) {
   std::string out;
   out.reserve(v.size());
-  for (char c : v) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
+  size_t start = 0;
+  auto flush = [&](size_t end) {  // v[start, end): no newline in it
+    for (char c : Escaped(std::string_view(v).substr(start, end - start))) {
+      if (c == '\\') {
+        out += "\\\\";
+      } else if (c == '"') {
+        out += "\\\"";
+      } else {
+        out += c;
+      }
     }
+  };
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] != '\n') continue;
+    flush(i);
+    out += "\\n";
+    start = i + 1;
   }
+  flush(v.size());
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include "archive/archive.h"
 #include "archive/history_files.h"
 #include "archive/open_archive.h"
+#include "common/escape.h"
 #include "common/file_util.h"
 #include "node/own_folder.h"
 #include "node/state.h"
@@ -16,8 +17,12 @@ namespace aero::repl {
 namespace {
 
 std::string HostName() {
+  // A name of HOST_NAME_MAX bytes needs the whole buffer: its terminator
+  // is the last byte (one byte less, and a 64-character name failed and
+  // every such host registered as "localhost", one another's registration).
   char buf[HOST_NAME_MAX + 1] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  if (gethostname(buf, sizeof buf) != 0) return "localhost";
+  buf[HOST_NAME_MAX] = '\0';
   return buf;
 }
 
@@ -68,7 +73,8 @@ Status RegisterReplica(Fs& fs, const RegisterOptions& o, archive::Registration* 
   // OBJ-31: a directory or an s3:// archive, through the one factory.
   AERO_ASSIGN_OR_RETURN(std::unique_ptr<archive::Archive> opened, archive::OpenArchive(fs, o.archive));
   AERO_RETURN_IF_ERROR(RegisterCheckArchiveThere(fs, o.archive, *opened));
-  AERO_ASSIGN_OR_RETURN(r.data_dir, RealPath(o.data_dir));
+  AERO_ASSIGN_OR_RETURN(const std::string real, RealPath(o.data_dir));
+  r.data_dir = Escaped(real);  // stored and compared as UTF-8, whatever the path's bytes
   r.system_id = id->system_id;
   r.host = HostName();
   r.epoch = st->epoch;

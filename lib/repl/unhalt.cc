@@ -4,6 +4,7 @@
 
 #include "common/file_util.h"
 #include "common/json_depth.h"
+#include "common/json_fields.h"
 #include "common/sha256.h"
 #include "node/layout.h"
 #include "node/store.h"
@@ -68,7 +69,7 @@ Status Unhalt(Fs& fs, const std::string& data_dir, const std::string& reason,
          {{"commit", n->state().applied_commit},
           {"digest", history::DigestToHex(n->state().applied_digest)}}}};
     // A path or reason that is not UTF-8 is written with U+FFFD, never thrown.
-    lines += entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    lines += json_fields::Dump(entry) + "\n";
     AERO_RETURN_IF_ERROR(WriteFileAtomically(fs, history_path, lines));
   }
   AERO_RETURN_IF_ERROR(fs.Remove(halt_path));

@@ -8,6 +8,7 @@
 
 #include "common/escape.h"
 #include "common/json_depth.h"
+#include "common/json_fields.h"
 #include "common/sha256.h"
 #include "node/layout.h"
 #include "snapshot/archive_format.h"
@@ -77,8 +78,8 @@ uint64_t U64(const json& v, const char* field) {
 
 std::string EncodeManifest(const Manifest& m) {
   json j = ToJson(m);  // std::map keys: sorted bytewise, dump() is canonical
-  j["manifest_sha256"] = ToHex(Sha256::Of(j.dump()));
-  return j.dump() + "\n";
+  j["manifest_sha256"] = ToHex(Sha256::Of(json_fields::Dump(j)));
+  return json_fields::Dump(j) + "\n";
 }
 
 bool IsSafeMemberPath(std::string_view path, std::string* why) {
@@ -248,8 +249,8 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
   const std::string claimed = j["manifest_sha256"];
   json body = j;
   body.erase("manifest_sha256");
-  if (ToHex(Sha256::Of(body.dump())) != claimed) return Bad("manifest_sha256 mismatch");
-  if (j.dump() + "\n" != bytes) return Bad("not in canonical form");
+  if (ToHex(Sha256::Of(json_fields::Dump(body))) != claimed) return Bad("manifest_sha256 mismatch");
+  if (json_fields::Dump(j) + "\n" != bytes) return Bad("not in canonical form");
   Manifest m;
   try {
     const uint64_t format = U64(j.at("format"), "format");

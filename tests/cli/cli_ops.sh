@@ -313,4 +313,43 @@ expect_out_contains "not a segment name: '\x1b]0;PWNED\x07\nhint: FAKE' after a 
 expect_out_contains "not a segment name: '\xff\x9b' after a segment name"
 [ "$(grep -c -e $'\033' -e '^hint: FAKE' -e $'\xff' <<<"$OUT")" = 0 ] && pass || fail "verify: a raw name reached stdout:"$'\n'"$OUT"
 
+test_case "OPS-4 a path that is not UTF-8 ships, applies, halts and fences like any other: never 70"
+L1=$T/$'lat\xff'
+L1E="$T/lat\xff"
+P8=$T/p8
+mkdir -p "$L1/out"
+"$AERODB" init -D "$P8" >/dev/null
+"$AERODB" load -D "$P8" --write-sets 20 >/dev/null
+run "$AERODB_REPL" ship-wal -D "$P8" --to "$L1/out" --claim-archive
+expect_rc 0
+run "$AERODB_REPL" ship-wal -D "$P8" --to "$L1/out"
+expect_rc 0
+jq -e . "$P8"/replication/shipped/*.json >/dev/null && pass || fail "a shipped position is not JSON"
+grep -qF "lat\\\\xff" "$P8"/replication/shipped/*.json && pass || fail "the target is not stored escaped"
+run "$AERODB_REPL" apply-wal -D "$L1/r" --from "$L1/out" --report-to "$L1/out" --replica-name r8
+expect_rc 0
+expect_out_contains "registered 'r8' in '$L1E/out'"
+run "$AERODB_REPL" apply-wal -D "$L1/r" --from "$L1/out" --report-to "$L1/out" --replica-name r8
+expect_rc 0
+# A corrupt segment in such an inbox halts the replica: 1, then 6.
+"$AERODB" load -D "$P8" --write-sets 5 --seed 2 >/dev/null
+mkdir -p "$L1/in2"
+"$AERODB_REPL" ship-wal -D "$P8" --to "$L1/in2" >/dev/null 2>&1
+seg=$(ls "$L1/in2"/*.seg | tail -1)
+flip_byte "$seg" 300
+run "$AERODB_REPL" apply-wal -D "$L1/r" --from "$L1/in2"
+expect_rc 1
+run "$AERODB_REPL" status -D "$L1/r"
+expect_rc 6
+# The old primary, after a promote, ships into the claim archive: fenced (5), recorded.
+cp -r "$L1/r" "$L1/r2"
+rm -f "$L1/r2/replication/halt.json"
+run "$AERODB_REPL" promote -D "$L1/r2" --archive "$L1/out"
+expect_rc 0
+run "$AERODB_REPL" ship-wal -D "$P8" --to "$L1/out"
+expect_rc 5
+run "$AERODB" put -D "$P8" c/after '{}'
+expect_rc 5
+jq -e .fenced "$P8/replication/state.json" >/dev/null && pass || fail "the fence was not recorded"
+
 finish

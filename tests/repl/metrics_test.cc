@@ -235,6 +235,9 @@ TEST_CASE("OPS-12 label values are escaped and each metric has one HELP and one 
   in.status = &*st;
   const std::string text = repl::RenderMetrics(in);
   CHECK(text.find("aerodb_repl_epoch{data_dir=\"a\\\\b\\\"c\\nd\"} 1\n") != std::string::npos);
+  // OPS-4: a byte of no UTF-8 sequence is the text \xff, the file stays UTF-8.
+  in.data_dir = "lat\xff";
+  CHECK(repl::RenderMetrics(in).find("aerodb_repl_epoch{data_dir=\"lat\\\\xff\"} 1\n") != std::string::npos);
   REQUIRE(!text.empty());
   CHECK(text.back() == '\n');
   std::istringstream lines(text);
