@@ -403,3 +403,28 @@ TEST_CASE("NODE-12 enrolment.json: round trip, absent is not enrolled, anything 
   CHECK_FALSE(IsAeroSnapshotId("2026112xT194751Z"));
   CHECK_FALSE(IsAeroSnapshotId("00000000000000000300"));
 }
+
+TEST_CASE("OPS-4 a fence and a halt that name a path not in UTF-8 are written, escaped, and read back") {
+  TempDir t;
+  MakeReplicationDir(t);
+  NodeState s;
+  s.base_digest = history::SeedDigest(history::SystemId{});
+  s.applied_digest = s.base_digest;
+  s.epoch = 2;
+  s.fenced = Fenced{3, 17, "/mnt/lat\xff"};
+  REQUIRE(SaveState(PosixFs(), t.path(), s).ok());  // it threw json type_error 316: exit 70, no fence
+  auto back = LoadState(PosixFs(), t.path(), Identity{});
+  REQUIRE(back.ok());
+  REQUIRE(back->fenced);
+  CHECK(back->fenced->seen_in == "/mnt/lat\\xff");
+  HaltReason h;
+  h.code = "corrupt";
+  h.subject = "/in\xfe/00000001-0000000000000001-0000000000000002.seg";
+  h.detail = "bad \xff byte";
+  REQUIRE(SaveHalt(PosixFs(), t.path(), h).ok());
+  auto halt = LoadHalt(PosixFs(), t.path());
+  REQUIRE(halt.ok());
+  REQUIRE(*halt);
+  CHECK((*halt)->subject == "/in\\xfe/00000001-0000000000000001-0000000000000002.seg");
+  CHECK((*halt)->detail == "bad \\xff byte");
+}
