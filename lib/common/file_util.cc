@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 
 #include "common/crc32.h"
@@ -102,8 +103,41 @@ Result<std::string> ReadSmallFile(Fs& fs, const std::string& path, size_t max_by
   return out;
 }
 
+namespace {
+
+// MODEL-10: the path through the last `..` of `path`, resolved as the kernel
+// resolves it (LINK/.. is the parent of what LINK names), then the rest;
+// nullopt when `path` has no `..` or that prefix does not exist.
+std::optional<std::string> ResolvedThroughDotDot(const std::string& path) {
+  const std::filesystem::path p(path);
+  std::filesystem::path prefix, rest;
+  bool seen = false;
+  for (const auto& part : p) {
+    if (part == "..") {
+      prefix /= rest;
+      prefix /= part;
+      rest.clear();
+      seen = true;
+    } else if (seen) {
+      rest /= part;
+    } else {
+      prefix /= part;
+    }
+  }
+  if (!seen) return std::nullopt;
+  std::error_code ec;
+  const std::filesystem::path real = std::filesystem::canonical(prefix, ec);
+  if (ec) return std::nullopt;
+  std::string s = (real / rest).lexically_normal().string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
 std::string DirectoryArgument(const std::string& path) {
   if (path.empty()) return path;
+  if (std::optional<std::string> resolved = ResolvedThroughDotDot(path)) return *resolved;
   std::error_code ec;
   std::string s = std::filesystem::path(path).lexically_normal().string();
   while (s.size() > 1 && s.back() == '/') s.pop_back();

@@ -29,7 +29,10 @@ Status RemoveTree(Fs& fs, const std::string& path);
 // directory's own name, so that the temp and lock names made beside it
 // (MODEL-10: `.NAME.<op>.tmp`) are siblings: `e3/.` and `e3/` become `e3`;
 // `.`, `..` and a path ending in `..` become absolute (from the working
-// directory), lexically normal. An empty path stays empty.
+// directory), lexically normal; a path with a `..` that exists is resolved
+// through its last `..` as the kernel does (LINK/.. is the parent of the
+// directory LINK names, not the directory that holds LINK). An empty path
+// stays empty.
 std::string DirectoryArgument(const std::string& path);
 // MODEL-10: a -D as the commands take it: DirectoryArgument's name, and a
 // symlink resolved (realpath) to the directory it names, so a node is

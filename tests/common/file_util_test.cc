@@ -70,6 +70,17 @@ TEST_CASE("MODEL-10 a directory argument names the directory itself: DIR/. and D
   CHECK(DirectoryArgument("./") == cwd);
   CHECK(DirectoryArgument("..") == std::filesystem::current_path().parent_path().string());
   CHECK(DirectoryArgument("x/..") == cwd);
+  // A .. after a symlink is the parent of what the link names, as for the
+  // kernel: a text-only reading made -D cur/.. the directory holding cur.
+  TempDir t;
+  std::filesystem::create_directories(t / "replicas/r1/data");
+  std::filesystem::create_directories(t / "work");
+  std::filesystem::create_directory_symlink("../replicas/r1/data", t / "work/cur");
+  const std::string r1 = std::filesystem::canonical(t / "replicas/r1").string();
+  CHECK(DirectoryArgument(t / "work/cur/..") == r1);
+  CHECK(DirectoryArgument(t / "work/cur/../") == r1);
+  CHECK(DirectoryArgument(t / "work/cur/../data/.") == r1 + "/data");
+  CHECK(DirectoryArgument(t / "work/../work/cur/..") == r1);
   // Whatever the form, BaseName is a real name, so siblings are made beside it.
   for (const char* p : {".", "e3/.", "e3/", "x/.."}) {
     const std::string base = BaseName(DirectoryArgument(p));
