@@ -1,7 +1,10 @@
 #include "cli/common/cli_util.h"
 
-#include <cstdlib>
+#include <fcntl.h>
 #include <malloc.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <cctype>
 #include <charconv>
@@ -9,8 +12,12 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <exception>
 #include <memory>
+#include <new>
+#include <optional>
 #include <string_view>
+#include <system_error>
 
 #include "common/file_util.h"
 #include "crypto/encrypted_format.h"
@@ -246,7 +253,67 @@ int CheckStdout(int rc) {
 
 }  // namespace
 
+namespace {
+
+// OPS-13: descriptors 0, 1 and 2 are open (on /dev/null if they were
+// closed) before anything is opened, so that no data file gets one of
+// their numbers and receives what is printed to stdout or stderr.
+void OpenStandardDescriptors() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0) std::_Exit(ExitCodeOf(Code::kIo));  // nothing is opened yet: nothing lost
+    if (null != fd) {  // the lowest free number: fd itself, unless a lower one was free too
+      ::dup2(null, fd);
+      ::close(null);
+    } else {
+      ::fcntl(fd, F_SETFD, 0);  // stdio of a child stays open across exec
+    }
+  }
+}
+
+// OPS-14: a resource of the process that ran out (memory, a thread), as
+// the problem an operator can fix; nullopt for any other exception (a bug).
+std::optional<Status> ResourceFailure(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::bad_alloc&) {
+    return Status(Code::kIo, Problem("out of memory", program_invocation_short_name, "an allocation failed"),
+                  "free memory, or raise the process's address-space limit (ulimit -v), then re-run: "
+                  "nothing acknowledged was lost");
+  } catch (const std::system_error& se) {
+    if (se.code() != std::errc::resource_unavailable_try_again && se.code() != std::errc::not_enough_memory) {
+      return std::nullopt;
+    }
+    return Status(Code::kIo, Problem("cannot start a thread", program_invocation_short_name, se.code().message()),
+                  "raise the limit on processes and threads (ulimit -u) or on memory (ulimit -v), "
+                  "then re-run: nothing acknowledged was lost");
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+// OPS-14: an exception that leaves a worker thread ends the process here;
+// one of a resource is reported as 10, as on the main thread.
+[[noreturn]] void OnTerminate() {
+  if (std::exception_ptr e = std::current_exception()) {
+    if (std::optional<Status> s = ResourceFailure(e)) {
+      std::fputs((s->ToString() + "\n").c_str(), stderr);
+      std::_Exit(ExitCodeOf(s->code()));
+    }
+  }
+  std::fprintf(stderr,
+               "internal error '%s': terminate called\n"
+               "hint: this is a bug; please report it with the command line\n",
+               program_invocation_short_name);
+  std::abort();
+}
+
+}  // namespace
+
 int RunMain(CLI::App& app, Runner& runner, int argc, char** argv) {
+  OpenStandardDescriptors();
+  std::set_terminate(OnTerminate);
   GlobalOptions globals;
   AddGlobalOptions(app, &globals);
   // The streaming passes allocate and free 1 MiB buffers (read chunks, the
@@ -299,7 +366,11 @@ int RunMain(CLI::App& app, Runner& runner, int argc, char** argv) {
     LogDebug("exit " + std::to_string(rc), {{"exit", rc}});
     return rc;
   } catch (const std::exception& e) {
-    // The library does not throw; anything here is a bug.
+    // OPS-14: memory or a thread that ran out is the environment's.
+    if (std::optional<Status> resource = ResourceFailure(std::current_exception())) {
+      return Fail(*resource, false);
+    }
+    // The library does not throw otherwise; anything here is a bug.
     std::cerr << "internal error '" << app.get_name() << "': " << e.what() << "\n"
               << "hint: this is a bug; please report it with the command line\n";
     return ExitCodeOf(Code::kInternal);

@@ -35,6 +35,21 @@ std::string IoHint(int err) {
       // symlinks anywhere in the path (a -D that names one).
       return "a symlink stands where aerodb-repl keeps its own file (it is never followed), or "
              "the path runs through a loop of symlinks: remove or fix the symlink, then re-run";
+    case EMFILE:
+    case ENFILE:
+      return "too many open files: raise the open-file limit (ulimit -n) or close what holds them, "
+             "then re-run: nothing acknowledged was lost";
+    case EFBIG:
+      return "the file is larger than the process may write (ulimit -f) or the file system allows: "
+             "raise the limit, then re-run: nothing acknowledged was lost";
+    case ENOMEM:
+      return "out of memory: free memory, or raise the address-space limit (ulimit -v), then re-run: "
+             "nothing acknowledged was lost";
+    case ENAMETOOLONG:
+      // Beside a directory NAME the toolkit makes `.NAME.<op>.tmp` and
+      // `.NAME.<op>.lock` (MODEL-10): up to 16 bytes longer than NAME.
+      return "a name is longer than the file system allows (255 bytes a component, with the "
+             "toolkit's `.NAME.<op>.lock` beside a directory: up to 16 more): give a shorter name";
     default:
       return "fix the file system, then re-run: nothing acknowledged was lost";
   }

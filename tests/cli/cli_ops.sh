@@ -352,4 +352,24 @@ run "$AERODB" put -D "$P8" c/after '{}'
 expect_rc 5
 jq -e .fenced "$P8/replication/state.json" >/dev/null && pass || fail "the fence was not recorded"
 
+test_case "OPS-13 with every standard descriptor closed, nothing is written into a node's files"
+P13=$T/p13
+"$AERODB" init -D "$P13" >/dev/null
+"$AERODB" load -D "$P13" --write-sets 200 >/dev/null
+mkdir -p "$T/o13"
+"$AERODB_REPL" ship-wal -D "$P13" --to "$T/o13" --max-segment-bytes 20000 >/dev/null 2>&1
+"$AERODB_REPL" apply-wal -D "$T/r13" --from "$T/o13" --until 50 >/dev/null 2>&1
+before=$(sha256sum "$P13/wal/wal.log")
+RC13=0; "$AERODB_REPL" --log-level debug --progress apply-wal -D "$T/r13" --from "$T/o13" <&- >&- 2>&- || RC13=$?
+[ "$RC13" = 0 ] && pass || fail "apply-wal with closed descriptors exited $RC13"
+RC13=0; "$AERODB_REPL" --log-level debug --progress snapshot export -D "$P13" -o "$T/s13.tar.zst" <&- >&- 2>&- || RC13=$?
+[ "$RC13" = 0 ] && pass || fail "export with closed descriptors exited $RC13"
+[ "$(sha256sum "$P13/wal/wal.log")" = "$before" ] && pass || fail "the primary's WAL changed"
+run "$AERODB_REPL" verify "$T/r13"
+expect_rc 0
+run "$AERODB_REPL" verify "$P13"
+expect_rc 0
+run "$AERODB_REPL" status -D "$T/r13" --json
+expect_json .applied_commit 200
+
 finish

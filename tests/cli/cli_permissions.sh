@@ -76,4 +76,29 @@ expect_err_contains "the new replica is installed in 'r'"
 run "${AS[@]}" "$AERODB_REPL" status -D r
 expect_rc 0
 
+test_case "OPS-14 a thread that cannot be started is 10 with a hint, and a re-run converges"
+# RLIMIT_NPROC of 1 for nobody: its run may not start a worker thread. No
+# leak check at exit (LeakSanitizer starts a thread of its own).
+NOLEAK=ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+"${AS[@]}" mkdir np
+one_proc() { bash -c 'ulimit -u 1 && exec "$@"' x env "$NOLEAK" "${AS[@]}" "$@"; }
+for args in "ship-wal -D p --to np" "snapshot export -D p -o s/np.tar.zst"; do
+  # shellcheck disable=SC2086
+  run one_proc "$AERODB_REPL" $args
+  expect_rc 10
+  expect_err_contains "hint: "
+  if grep -q "internal error" <<<"$ERR"; then fail "an internal error: $ERR"; else pass; fi
+done
+"${AS[@]}" "$AERODB_REPL" ship-wal -D p --to np >/dev/null 2>&1
+run one_proc "$AERODB_REPL" apply-wal -D rnp --from np
+expect_rc 10
+expect_err_contains "cannot start a thread 'aerodb-repl': Resource temporarily unavailable"
+expect_err_contains "hint: raise the limit on processes and threads (ulimit -u)"
+run one_proc "$AERODB_REPL" verify np
+expect_rc 10
+run "${AS[@]}" "$AERODB_REPL" apply-wal -D rnp --from np
+expect_rc 0
+run "${AS[@]}" "$AERODB_REPL" verify rnp
+expect_rc 0
+
 finish

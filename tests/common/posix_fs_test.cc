@@ -5,9 +5,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 
+#include "common/file_util.h"
 #include "common/fs.h"
 #include "common/lock_test_hook.h"
 #include "support/test_util.h"
@@ -171,4 +173,18 @@ TEST_CASE("a path through a loop of symlinks is 10, and the hint names the loop 
   REQUIRE(!r.ok());
   CHECK(r.status().code() == Code::kIo);
   CHECK(r.status().hint().find("loop of symlinks") != std::string::npos);
+}
+
+TEST_CASE("OPS-14 a resource limit's errno gets a hint that names the limit") {
+  CHECK(IoHint(EMFILE).find("ulimit -n") != std::string::npos);
+  CHECK(IoHint(ENFILE).find("ulimit -n") != std::string::npos);
+  CHECK(IoHint(EFBIG).find("ulimit -f") != std::string::npos);
+  CHECK(IoHint(ENOMEM).find("ulimit -v") != std::string::npos);
+  CHECK(IoHint(ENAMETOOLONG).find("shorter name") != std::string::npos);
+  // A name past NAME_MAX, as a -D whose lock file beside it is too long.
+  TempDir t;
+  const std::string longname = t / std::string(250, 'n');
+  Result<std::unique_ptr<FileLock>> lock = PosixFs().Lock(JoinPath(DirName(longname), "." + BaseName(longname) + ".bootstrap.lock"));
+  REQUIRE_FALSE(lock.ok());
+  CHECK(lock.status().hint().find("shorter name") != std::string::npos);
 }
