@@ -9,6 +9,7 @@
 #include "common/crc32.h"
 #include "common/escape.h"
 #include "common/file_util.h"
+#include "common/random.h"
 #include "common/sha256.h"
 #include "crypto/encrypted_file.h"
 #include "node/layout.h"
@@ -401,14 +402,19 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
 
   // Pass 2: the archive, to a temp name beside the output (or in an object
   // store's staging directory), then published under its name.
-  const std::string tmp = target.archive->TempPath(HiddenName(name, ".tmp"));
+  // A name of this run's own: two exports to one output never write one
+  // temp file (the one that published reported the other's archive).
+  uint8_t rand[8];
+  AERO_RETURN_IF_ERROR(RandomBytes(rand, sizeof rand, "the temp name of snapshot export"));
+  const std::string run = "." + ToHex(rand, sizeof rand);
+  const std::string tmp = target.archive->TempPath(HiddenName(name, run + ".tmp"));
   // ENC-20: with encryption, the plaintext goes to a staging file first:
   // in the node's replication/ directory (the node's own plaintext, under
   // its lock), else where the output's temp goes.
   const std::string plain =
       !o.encryption ? std::string()
       : node        ? JoinPath(JoinPath(o.data_dir, node::kReplicationDir), ".export.plain.tmp")
-                    : target.archive->TempPath(HiddenName(name, ".plain.tmp"));
+                    : target.archive->TempPath(HiddenName(name, run + ".plain.tmp"));
   uint64_t archive_bytes = 0;
   Sha256Digest archive_sha{};
   Status written = [&]() -> Status {

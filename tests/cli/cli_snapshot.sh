@@ -153,4 +153,26 @@ for a in "$T/pax.tar" "$T/pax.tar.zst"; do
   [ ! -e "$T/pax-r" ] && pass || fail "install of $a created the replica"
 done
 
+test_case "export: two runs to one -o at once: the one that reports success reports the archive that is there"
+"$AERODB" init -D "$T/q" >/dev/null
+"$AERODB" load -D "$T/q" --write-sets 40 >/dev/null
+mkdir -p "$T/race"
+bad=0
+for i in $(seq 20); do
+  rm -f "$T/race/s.tar.zst"
+  "$AERODB_REPL" snapshot export -D "$P" -o "$T/race/s.tar.zst" --json >"$T/race/a.json" 2>/dev/null & pa=$!
+  "$AERODB_REPL" snapshot export -D "$T/q" -o "$T/race/s.tar.zst" --json >"$T/race/b.json" 2>/dev/null & pb=$!
+  ra=0; wait $pa || ra=$?; rb=0; wait $pb || rb=$?
+  there=$("$AERODB_REPL" verify "$T/race/s.tar.zst" --json 2>/dev/null | jq -r .last_commit)
+  for r in "$ra:a" "$rb:b"; do
+    [ "${r%%:*}" = 0 ] || continue
+    said=$(jq -r .boundary_commit "$T/race/${r##*:}.json")
+    [ "$said" = "$there" ] || bad=$((bad + 1))
+  done
+  { [ "$ra" = 0 ] || [ "$ra" = 5 ]; } && { [ "$rb" = 0 ] || [ "$rb" = 5 ]; } || bad=$((bad + 1))
+  [ "$ra" = 0 ] || [ "$rb" = 0 ] || bad=$((bad + 1))
+  [ -z "$(ls -A "$T/race" | grep '^\.s\.tar\.zst\.')" ] || bad=$((bad + 1))
+done
+[ "$bad" = 0 ] && pass || fail "$bad wrong outcomes in 20 rounds (exits $ra $rb; last archive at $there)"
+
 finish

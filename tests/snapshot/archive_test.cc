@@ -639,7 +639,9 @@ TEST_CASE("SNAP-9 export refuses (2) a zstd archive install would refuse as a bo
   CHECK(s.message().find("install would refuse it as a decompression bomb") != std::string::npos);
   CHECK(s.hint().find("--compression none") != std::string::npos);
   CHECK_FALSE(FileExists(o.output));
-  CHECK_FALSE(FileExists(t / ".a.tar.zst.tmp"));
+  for (const auto& e : std::filesystem::directory_iterator(t.path())) {  // no temp of the run is left
+    CHECK(e.path().filename().string().rfind(".a.tar.zst.", 0) != 0);
+  }
   o.output = t / "a.tar";
   o.zstd = false;
   REQUIRE(repl::ExportSnapshot(PosixFs(), o, nullptr).ok());
