@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "common/crc32.h"
+#include "common/random.h"
 #include "common/sha256.h"
 
 namespace aero {
@@ -21,8 +22,13 @@ Status CheckParentDir(Fs& fs, const std::string& path, std::string hint) {
                 std::move(hint));
 }
 
-Status WriteFileAtomically(Fs& fs, const std::string& path, std::string_view contents) {
-  const std::string tmp = path + ".tmp";
+Status WriteFileAtomically(Fs& fs, const std::string& path, std::string_view contents, bool own_temp) {
+  std::string tmp = path + ".tmp";
+  if (own_temp) {
+    uint8_t rand[8];
+    AERO_RETURN_IF_ERROR(RandomBytes(rand, sizeof rand, "a temp name"));
+    tmp = path + "." + ToHex(rand, sizeof rand) + ".tmp";
+  }
   AERO_ASSIGN_OR_RETURN(auto file, fs.OpenWrite(tmp, OpenMode::kTruncate));
   Status s = file->Append(contents);
   if (s.ok()) s = file->Sync();

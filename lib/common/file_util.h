@@ -15,7 +15,11 @@ namespace aero {
 // `contents` durably; after a crash at any step, `path` holds either the old
 // contents or the new, never a mix. A leftover "<path>.tmp" is harmless and is
 // overwritten by the next write.
-Status WriteFileAtomically(Fs& fs, const std::string& path, std::string_view contents);
+// `own_temp` (OPS-11): the temp is "<path>.RAND.tmp", a name of this call's
+// own, for a file that runs holding no lock may write at once (each renames
+// a whole file of its own; the last stands). A crash leaves that temp.
+Status WriteFileAtomically(Fs& fs, const std::string& path, std::string_view contents,
+                           bool own_temp = false);
 
 // Writes `bytes` to `path` (created or truncated) and fsyncs the file; the
 // caller makes the directory entry durable (a rename, a publish, SyncDir).

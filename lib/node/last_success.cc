@@ -24,8 +24,9 @@ Status SaveLastSuccess(Fs& fs, const std::string& data_dir, const LastSuccess& s
                             {"unix_seconds", s.unix_seconds},
                             {"commit", s.commit},
                             {"dir", s.dir}};
+  // OPS-11: runs that hold no lock write it: a temp of the run's own.
   return WriteFileAtomically(fs, LastSuccessPath(data_dir, s.command),
-                             json_fields::Dump(j, 2) + "\n");
+                             json_fields::Dump(j, 2) + "\n", /*own_temp=*/true);
 }
 
 std::optional<LastSuccess> LoadLastSuccess(Fs& fs, const std::string& data_dir,

@@ -139,7 +139,7 @@ Status WriteMetrics(Fs& fs, const std::string& path, const std::string& text) {
   // OPS-11: 9 only when FILE's directory does not exist; once it does, any
   // failure of the write is 10 (procfs refuses a new file with ENOENT).
   const Code code = !s.ok() && s.code() == Code::kNotFound ? Code::kNotFound : Code::kIo;
-  if (s.ok()) s = WriteFileAtomically(fs, path, text);  // OPS-11: temp, fsync, rename, fsync dir
+  if (s.ok()) s = WriteFileAtomically(fs, path, text, /*own_temp=*/true);  // OPS-11: temp, fsync, rename, fsync dir
   if (s.ok()) return s;
   return Status(code, Problem("metrics not written", path, s.message()),
                 "the previous metrics file, if any, is unchanged; " +

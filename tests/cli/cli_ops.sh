@@ -182,7 +182,7 @@ run "$AERODB_REPL" status -D "$R9" --from "$O9" --json --metrics "$M/r9.prom"
 expect_rc "$plain_rc"
 [ "$OUT" = "$plain_out" ] && pass || fail "--metrics changed stdout"
 F=$M/r9.prom
-[ -f "$F" ] && [ ! -e "$F.tmp" ] && pass || fail "no metrics file, or its temp left"
+[ -f "$F" ] && [ -z "$(ls "$M" | grep '^r9\.prom\.')" ] && pass || fail "no metrics file, or its temp left"
 d="data_dir=\"$R9\""
 grep -qx "aerodb_repl_applied_commit{$d} 120" "$F" && pass || fail "applied: $(cat "$F")"
 grep -qx "aerodb_repl_lag_commits{$d,inbox=\"$O9\"} 30" "$F" && pass || fail "lag: $(cat "$F")"
@@ -231,15 +231,18 @@ grep -qx "aerodb_repl_halted{$d} 1" "$F" && pass || fail "halted 1: $(cat "$F")"
 # A metrics file that cannot be written: reported, 10, the old one intact.
 rm -f "$R9/replication/halt.json"
 cp "$F" "$T/prev.prom"
-mkdir "$F.tmp"  # the temp name is taken by a directory: the write fails
-run "$AERODB_REPL" status -D "$R9" --metrics "$F"
+# A file-size limit of 1 KiB for the run (SIGXFSZ ignored: EFBIG), its
+# stderr through a pipe outside the limit: the metrics file's write fails.
+small_files() { bash -c 'trap "" XFSZ; ulimit -f 1; exec "$@"' x "$@" 2> >(cat >&2); }
+[ "$(wc -c <"$F")" -gt 1024 ] && pass || fail "the metrics file is too small for the test: $(wc -c <"$F")"
+run small_files "$AERODB_REPL" status -D "$R9" --metrics "$F"
 expect_rc 10
 expect_err_contains "metrics not written '$F': "
 expect_err_contains "hint: the previous metrics file, if any, is unchanged"
 cmp -s "$F" "$T/prev.prom" && pass || fail "the previous metrics file changed"
 # --json says the failure that decides the exit: ok, code, exit, message,
 # hint are the metrics write's, the status fields as without it (OPS-11).
-run "$AERODB_REPL" status -D "$R9" --metrics "$F" --json --log-level info
+run small_files "$AERODB_REPL" status -D "$R9" --metrics "$F" --json --log-level info
 expect_rc 10
 expect_json .ok false
 expect_json .exit 10
@@ -249,7 +252,6 @@ jq -e '.message | startswith("metrics not written")' <<<"$OUT" >/dev/null && pas
 jq -e '.hint | length > 0' <<<"$OUT" >/dev/null && pass || fail "no hint: $OUT"
 # The info line does not say the metrics went where they did not.
 grep -q "metrics to" <<<"$ERR" && fail "logged 'metrics to' a file not written: $ERR" || pass
-rmdir "$F.tmp"
 # 9 only when FILE's directory does not exist; one that refuses a new file
 # (procfs answers ENOENT) is 10.
 run "$AERODB_REPL" status -D "$R9" --metrics "$T/no-such-dir/x.prom" --json
@@ -371,5 +373,17 @@ run "$AERODB_REPL" verify "$P13"
 expect_rc 0
 run "$AERODB_REPL" status -D "$T/r13" --json
 expect_json .applied_commit 200
+
+test_case "OPS-11 two status --metrics FILE at once: both 0, the file always whole, no temp left"
+bad=0
+for i in $(seq 40); do
+  "$AERODB_REPL" status -D "$P" --metrics "$T/m11.prom" >/dev/null 2>&1 & pa=$!
+  "$AERODB_REPL" status -D "$P" --metrics "$T/m11.prom" >/dev/null 2>&1 & pb=$!
+  ra=0; wait $pa || ra=$?; rb=0; wait $pb || rb=$?
+  [ "$ra" = 0 ] && [ "$rb" = 0 ] || bad=$((bad + 1))
+  grep -q '^aerodb_repl_epoch' "$T/m11.prom" || bad=$((bad + 1))
+done
+[ "$bad" = 0 ] && pass || fail "$bad failed checks in 40 rounds (last exits $ra $rb)"
+[ -z "$(ls "$T" | grep '^m11\.prom\.')" ] && pass || fail "a temp was left: $(ls "$T")"
 
 finish
