@@ -2,7 +2,12 @@
 
 namespace aero::s3 {
 
-bool IsS3Location(std::string_view location) { return location.substr(0, 3) == "s3:"; }
+// OBJ-1: "s3:" in either case ("S3://...") is an object store's location,
+// to be parsed (and refused when not "s3://"), never a local path.
+bool IsS3Location(std::string_view location) {
+  return location.size() >= 3 && (location[0] == 's' || location[0] == 'S') && location[1] == '3' &&
+         location[2] == ':';
+}
 
 // OBJ-1: s3://BUCKET[/PREFIX], BUCKET 3..63 of [a-z0-9.-], PREFIX segments
 // non-empty and never "." or "..".
@@ -11,6 +16,7 @@ Result<S3Url> ParseS3Url(std::string_view location) {
     return Status(Code::kUsage, Problem("invalid s3 location", location, detail),
                   "write s3://BUCKET/PREFIX, e.g. s3://backups/aerodb/main");
   };
+  if (location.substr(0, 2) == "S3") return bad("the scheme is written s3:// in lower case");  // OBJ-1
   if (location.substr(0, 5) != "s3://") return bad("expected s3://BUCKET/PREFIX");
   std::string_view rest = location.substr(5);
   while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);

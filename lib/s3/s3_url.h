@@ -16,7 +16,8 @@ struct S3Url {
   std::string Location() const { return "s3://" + bucket + (prefix.empty() ? "" : "/" + prefix); }
 };
 
-// True when `location` names an object store ("s3:" followed by anything).
+// True when `location` names an object store ("s3:" or "S3:" followed by
+// anything; ParseS3Url refuses all but "s3://", OBJ-1).
 bool IsS3Location(std::string_view location);
 // OBJ-1: kUsage naming the location when it is not a valid s3:// URL.
 Result<S3Url> ParseS3Url(std::string_view location);

@@ -109,6 +109,25 @@ TEST_CASE("OBJ-1 s3 URLs parse, malformed ones are usage errors") {
   CHECK(archive::RefuseObjectStore("/srv/x", "prune").ok());
 }
 
+TEST_CASE("OBJ-1 an upper-case S3:// names an object store and is 2 with a hint to write s3://") {
+  // Before: a local path, and ship-wal wrote to ./S3:/bucket/x.
+  for (const char* loc : {"S3://bucket/x", "S3:/bucket", "S3:bucket"}) {
+    CAPTURE(loc);
+    CHECK(archive::IsObjectStore(loc));
+    auto opened = archive::OpenArchive(PosixFs(), loc);
+    REQUIRE(!opened.ok());
+    CHECK(opened.status().code() == Code::kUsage);
+    CHECK(opened.status().message().find("invalid s3 location '" + std::string(loc) + "'") == 0);
+    CHECK(opened.status().ToString().find("hint: write s3://BUCKET/PREFIX") != std::string::npos);
+  }
+  auto r = s3::ParseS3Url("S3://bucket/x");
+  REQUIRE(!r.ok());
+  CHECK(r.status().message().find("in lower case") != std::string::npos);
+  CHECK(archive::RefuseObjectStore("S3://bucket/x", "prune").code() == Code::kUsage);
+  CHECK(!archive::IsObjectStore("s4://bucket/x"));
+  CHECK(!archive::IsObjectStore("./S3://bucket/x"));
+}
+
 TEST_CASE("OBJ-2 credentials and settings come from the environment or the config file") {
   ScopedEnv env;
   for (const char* v : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AERODB_S3_CONFIG",

@@ -338,6 +338,116 @@ TEST_CASE("OBJ-30 an endpoint from the environment or the config file is held to
   CHECK(c.status().code() == Code::kUsage);
 }
 
+TEST_CASE("OBJ-30 an endpoint with no host or a bad port is 2 before any request") {
+  TempDir t;
+  ScopedS3Env env;
+  env.ForMock(nullptr, nullptr);
+  // Before: each was tried five times, then 10 with a hint about the store's health.
+  for (const char* bad : {"http://", "http://:80", "http:///x", "http://a:x", "http://a b", "http://a\nb",
+                          "http://a:", "http://a:0", "http://a:65536", "http://a:123456", "https://[]:1",
+                          "http://[::1", "http://[::1]x", "http://user@host:1", "http://a/x\r\nX-Injected: yes",
+                          "http://a\t", "HTTP://a"}) {
+    CAPTURE(bad);
+    s3::SetS3Flags({bad, "", false});
+    Result<s3::S3Config> c = s3::LoadS3Config();
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().code() == Code::kUsage);
+    CHECK(c.status().message().find("'--s3-endpoint'") != std::string::npos);
+    CHECK(c.status().message().find('\n') == std::string::npos);  // escaped: one line
+    CHECK(c.status().ToString().find("hint: give the store's URL") != std::string::npos);
+    s3::SetS3Flags({"", "", false});
+    env.Set("AERODB_S3_ENDPOINT", bad);
+    c = s3::LoadS3Config();
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().code() == Code::kUsage);
+    CHECK(c.status().message().find("'AERODB_S3_ENDPOINT'") != std::string::npos);
+    env.Set("AERODB_S3_ENDPOINT", nullptr);
+  }
+  const std::string file = t / "s3.json";
+  WriteFile(file, R"({"endpoint": "http://:80"})");
+  env.Set("AERODB_S3_CONFIG", file.c_str());
+  Result<s3::S3Config> c = s3::LoadS3Config();
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().code() == Code::kUsage);
+  CHECK(c.status().message().find("invalid s3 config '" + file + "': 'endpoint'") == 0);
+  CHECK(c.status().message().find("no host") != std::string::npos);
+  env.Set("AERODB_S3_CONFIG", nullptr);
+  for (const char* good : {"http://127.0.0.1:7480", "https://s3.example.com", "http://[::1]:9000/base",
+                           "http://minio_1:9000/", "https://a:65535", "http://a:1"}) {
+    CAPTURE(good);
+    s3::SetS3Flags({good, "", false});
+    c = s3::LoadS3Config();
+    CHECK(c.ok());
+  }
+}
+
+TEST_CASE("OBJ-32 a control character in the region or a credential is 2 naming the setting and never the secret") {
+  TempDir t;
+  ScopedS3Env env;
+  env.ForMock(nullptr, nullptr);
+  const std::string inject = "eu-1\r\nX-Injected: yes";
+  // The region: from the option, the environment, the config file.
+  s3::SetS3Flags({"", inject, false});
+  Result<s3::S3Config> c = s3::LoadS3Config();  // before: sent as an extra header
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().code() == Code::kUsage);
+  CHECK(c.status().message().find("invalid value '--s3-region'") == 0);
+  CHECK(c.status().message().find('\n') == std::string::npos);
+  CHECK(c.status().ToString().find("hint: ") != std::string::npos);
+  s3::SetS3Flags({"", "", false});
+  for (const char* bad : {"eu-1\r\nX-Injected: yes", "eu 1", "eu/1", "eu_1", "eu-1\x7f"}) {
+    CAPTURE(bad);
+    env.Set("AERODB_S3_REGION", bad);
+    c = s3::LoadS3Config();
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().code() == Code::kUsage);
+    CHECK(c.status().message().find("invalid value 'AERODB_S3_REGION'") == 0);
+  }
+  env.Set("AERODB_S3_REGION", "us-east-1");
+  CHECK(s3::LoadS3Config().ok());
+  env.Set("AERODB_S3_REGION", nullptr);
+  const std::string file = t / "s3.json";
+  WriteFile(file, R"({"region": "eu-1\r\nX-Injected: yes"})");
+  env.Set("AERODB_S3_CONFIG", file.c_str());
+  c = s3::LoadS3Config();
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().code() == Code::kUsage);
+  CHECK(c.status().message().find("invalid s3 config '" + file + "': 'region'") == 0);
+  WriteFile(file, R"({"region": ""})");
+  CHECK(s3::LoadS3Config().status().code() == Code::kUsage);
+  env.Set("AERODB_S3_CONFIG", nullptr);
+  // The credentials, from the environment: named, their value never shown.
+  const std::string secret_bad = std::string(S3Mock::kSecret) + "\r\nX-Injected: yes";
+  for (const char* var : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}) {
+    CAPTURE(var);
+    env.ForMock(nullptr, nullptr);
+    env.Set(var, secret_bad.c_str());
+    c = s3::LoadS3Config();
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().code() == Code::kUsage);
+    CHECK(c.status().message().find(std::string("invalid value '") + var + "'") == 0);
+    CHECK(c.status().ToString().find("X-Injected") == std::string::npos);
+    CHECK(c.status().ToString().find(S3Mock::kSecret) == std::string::npos);
+    CHECK(c.status().ToString().find("hint: ") != std::string::npos);
+  }
+  env.ForMock(nullptr, nullptr);
+  env.Set("AWS_SESSION_TOKEN", "token\x01");
+  CHECK(s3::LoadS3Config().status().code() == Code::kUsage);
+  env.Set("AWS_SESSION_TOKEN", "FwoGZXIvYXdzEB0aDK+/=");
+  CHECK(s3::LoadS3Config().ok());
+  // From the config file: the key is named, not the value.
+  env.Set("AWS_ACCESS_KEY_ID", nullptr);
+  env.Set("AWS_SECRET_ACCESS_KEY", nullptr);
+  env.Set("AWS_SESSION_TOKEN", nullptr);
+  WriteFile(file, R"({"access_key_id": "AK", "secret_access_key": "s3cr3t", "session_token": "tok\nX-Injected: yes"})");
+  env.Set("AERODB_S3_CONFIG", file.c_str());
+  c = s3::LoadS3Config();
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().code() == Code::kUsage);
+  CHECK(c.status().message().find("invalid s3 config '" + file + "': 'session_token'") == 0);
+  CHECK(c.status().ToString().find("X-Injected") == std::string::npos);
+}
+
 TEST_CASE("OBJ-12 SIG-13 verify of an s3 archive with trusted keys judges signatures as apply-wal does") {
   SignSetup k;
   if (!k.Ready()) return;
