@@ -172,6 +172,9 @@ void PrintStatusText(const Options& o, const repl::NodeStatus& status) {
 }
 
 int Run(Options& o) {
+  if (!o.metrics.empty()) {  // NODE-13: before anything is read
+    if (Status in = repl::CheckMetricsPath(o.dir, o.metrics); !in.ok()) return Fail(in, o.json);
+  }
   std::optional<std::string> inbox;
   if (!o.from.empty()) inbox = o.from;
   if (Status k = LoadEncryptionKeys(&o.enc); !k.ok()) return Fail(k, o.json);

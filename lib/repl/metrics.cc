@@ -3,6 +3,7 @@
 #include "common/escape.h"
 #include "common/file_util.h"
 #include "history/digest.h"
+#include "node/own_folder.h"
 #include "node/state.h"
 
 namespace aero::repl {
@@ -132,6 +133,10 @@ std::string RenderMetrics(const MetricsInput& in) {
   std::string out;
   for (const Metric& x : m) x.AppendTo(&out);
   return out;
+}
+
+Status CheckMetricsPath(const std::string& data_dir, const std::string& file) {
+  return node::RefuseInsideOwnFolder(data_dir, DirName(file), "--metrics", file);  // NODE-13
 }
 
 Status WriteMetrics(Fs& fs, const std::string& path, const std::string& text) {

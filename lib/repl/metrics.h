@@ -27,6 +27,11 @@ std::vector<node::LastSuccess> CollectLastSuccess(Fs& fs, const std::string& dat
 // OPS-12: HELP and TYPE before each metric, labels escaped, ends in "\n".
 std::string RenderMetrics(const MetricsInput& in);
 
+// NODE-13: 2 when `file`'s directory is `data_dir`, lies inside it or inside
+// another node's data directory (a metrics file there would be carried by
+// every snapshot); checked before status reads anything.
+Status CheckMetricsPath(const std::string& data_dir, const std::string& file);
+
 // OPS-11: atomically (FILE.tmp, fsync, rename, fsync of the directory); on
 // failure the previous file is as it was, and the Status is
 // `metrics not written 'FILE': ...` with a hint.
