@@ -393,6 +393,12 @@ class Posix final : public Fs {
       // Our own file: a symlink there is never followed (LOG-3; ELOOP's
       // hint says so), nor is a FIFO or device opened for the lock.
       int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+      if (fd < 0 && errno == EACCES) {
+        // A lock file a run under a strict umask left behind (mode 0400):
+        // flock needs no write access on a local file system, so it does not
+        // stop every later run (NFS, which needs it, still reports EACCES).
+        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+      }
       if (fd < 0) return ErrnoStatus("cannot open lock file", path, errno);
       if (Status regular = RequireRegularFile(fd, path); !regular.ok()) {
         ::close(fd);

@@ -101,4 +101,13 @@ expect_rc 0
 run "${AS[@]}" "$AERODB_REPL" verify rnp
 expect_rc 0
 
+test_case "FM-138 a lock file a run under umask 277 left behind (mode 0400) does not stop the next run"
+"${AS[@]}" mkdir um
+"${AS[@]}" "$AERODB_REPL" ship-wal -D p --to um >/dev/null 2>&1
+run bash -c 'umask 277 && exec "$@"' x "${AS[@]}" "$AERODB_REPL" apply-wal -D rum --from um
+expect_rc 10
+[ "$(stat -c %a .rum.bootstrap.lock 2>/dev/null)" = 400 ] && pass || fail "no lock file of mode 400: $(ls -la)"
+run "${AS[@]}" "$AERODB_REPL" apply-wal -D rum --from um
+expect_rc 0
+
 finish
