@@ -89,11 +89,12 @@ class Installer {
       Fs& fs;
       const std::string& path;
       const std::string& lock_path;
+      const bool& keep;  // the old tree after an exchange not yet durable
       ~RemoveTemp() {
-        (void)RemoveTree(fs, path);
+        if (!keep) (void)RemoveTree(fs, path);
         (void)fs.Remove(lock_path);
       }
-    } remove_temp{fs_, tmp_, lock_path_};
+    } remove_temp{fs_, tmp_, lock_path_, keep_old_tree_};
     AERO_RETURN_IF_ERROR(RemoveTree(fs_, tmp_));
     AERO_RETURN_IF_ERROR(fs_.MakeDir(tmp_));
     dirs_ = {tmp_};
@@ -288,7 +289,18 @@ class Installer {
       // old tree, now under the temp name, goes last: a crash while deleting
       // it leaves a partial temp directory, which the next install deletes.
       AERO_RETURN_IF_ERROR(fs_.Exchange(tmp_, o_.data_dir));
-      AERO_RETURN_IF_ERROR(fs_.SyncDir(parent_));
+      if (Status synced = fs_.SyncDir(parent_); !synced.ok()) {
+        // The swap is done but not yet durable: a power loss may still undo
+        // it, so the old tree stays whole under the temp name (SNAP-10:
+        // DIR is the whole old replica or the whole new one).
+        keep_old_tree_ = true;
+        return Status(synced.code(),
+                      Problem("installed, not yet durable", o_.data_dir,
+                              "the new replica is in place, the old one kept in '" + tmp_ + "': " +
+                                  synced.message()),
+                      "fix the file system and run sync; then remove '" + tmp_ +
+                          "' (a re-run of install --discard-existing removes it too)");
+      }
       // FM-138: the install is done here; an old tree this user may not
       // delete is left beside DIR with a warning, never a failure.
       if (Status removed = RemoveTree(fs_, tmp_); !removed.ok()) {
@@ -312,6 +324,7 @@ class Installer {
   InstallReport& rep_;
   const std::string parent_, name_, tmp_, lock_path_;
   bool replace_ = false;
+  bool keep_old_tree_ = false;  // set when the exchange is done but its fsync failed
   std::unique_ptr<ReadableFile> archive_file_;
   std::unique_ptr<ProgressCounter> counter_;  // OPS-7, when options.progress
   snapshot::ArchiveCheck check_;  // the pass's verdict and the manifest
