@@ -123,7 +123,8 @@ void AddDataDir(CLI::App* sub, std::string* dir) {
           [](std::string& v) {
             // `.`, `DIR/.`, `DIR/`: the directory's own name; a symlink, what it names (MODEL-10)
             Result<std::string> dir = ResolveDirectoryArgument(v);
-            if (!dir.ok()) return dir.status().message();
+            // MODEL-10: 2, and what to do (CLI11's own hint is only --help).
+            if (!dir.ok()) return dir.status().message() + " (" + dir.status().hint() + ")";
             v = *dir;
             return std::string();
           },

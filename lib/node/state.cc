@@ -109,6 +109,11 @@ Result<Identity> LoadIdentity(Fs& fs, const std::string& dir) {
   Result<json> j = ParseJsonFile(fs, path);
   if (!j.ok()) {
     if (j.status().code() == Code::kNotFound) {
+      // FM-137: DIR itself a symlink to nothing is a fault to fix (10,
+      // naming the link), never a directory to create a node in.
+      if (Result<FileInfo> d = fs.Stat(dir); !d.ok() && d.status().code() != Code::kNotFound) {
+        return d.status();
+      }
       // An AeroDB data directory (its log is there) is enrolled, not created.
       const bool aerodb_dir = fs.LStat(JoinPath(dir, kWalFile)).ok();
       return Status(Code::kNotFound, Problem("not an aerodb node", dir, "no " + std::string(kIdentityFile)),

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <tuple>
 #include <vector>
 
@@ -427,4 +428,14 @@ TEST_CASE("OPS-4 a fence and a halt that name a path not in UTF-8 are written, e
   REQUIRE(*halt);
   CHECK((*halt)->subject == "/in\\xfe/00000001-0000000000000001-0000000000000002.seg");
   CHECK((*halt)->detail == "bad \\xff byte");
+}
+
+TEST_CASE("FM-137 a node directory that is a symlink to nothing is 10 naming the link, never 'not a node'") {
+  TempDir t;
+  std::filesystem::create_directory_symlink(t / "nowhere", t / "dang");
+  Result<Identity> id = LoadIdentity(PosixFs(), t / "dang");
+  REQUIRE_FALSE(id.ok());
+  CHECK(id.status().code() == Code::kIo);
+  CHECK(id.status().message().find("a symbolic link to nothing") != std::string::npos);
+  CHECK(LoadIdentity(PosixFs(), t / "absent").status().code() == Code::kNotFound);
 }
