@@ -215,7 +215,7 @@ void SetupApplyWal(CLI::App& app, Runner& runner) {
   CLI::App* sub = app.add_subcommand(
       "apply-wal", "apply segments from an inbox in CommitId order (replica only)");
   AddDataDir(sub, &o->apply.data_dir);
-  sub->add_option("--from", o->apply.inbox, "the inbox directory segments arrive in")->required();
+  sub->add_option("--from", o->apply.inbox, "the inbox directory segments arrive in")->required()->check(NonEmptyPath());
   CLI::Option* until =
       sub->add_option("--until", o->apply.until, "apply no write set above this CommitId")
           ->check(Unsigned());

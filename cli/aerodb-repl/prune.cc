@@ -160,7 +160,7 @@ void SetupPrune(CLI::App& app, Runner& runner) {
   auto o = std::make_shared<prune_cmd::Options>();
   CLI::App* sub = app.add_subcommand(
       "prune", "remove segments and snapshot archives that no longer serve a recovery");
-  sub->add_option("--archive", o->prune.archive, "the archive directory, or s3://BUCKET/PREFIX")->required();
+  sub->add_option("--archive", o->prune.archive, "the archive directory, or s3://BUCKET/PREFIX")->required()->check(NonEmptyPath());
   sub->add_option("--keep-snapshots", o->prune.keep_snapshots,
                   "keep the N newest valid snapshot archives (N >= 1)")
       ->required()

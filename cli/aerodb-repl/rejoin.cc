@@ -52,7 +52,7 @@ void SetupRejoin(CLI::App& app, Runner& runner) {
   CLI::App* sub = app.add_subcommand(
       "rejoin", "make a superseded old primary a replica of the new lineage, when its history is a prefix of it");
   AddDataDir(sub, &o->rejoin.data_dir);
-  sub->add_option("--archive", o->rejoin.archive, "the claim archive (holds claim-archive.json), a directory or s3://BUCKET/PREFIX")->required();
+  sub->add_option("--archive", o->rejoin.archive, "the claim archive (holds claim-archive.json), a directory or s3://BUCKET/PREFIX")->required()->check(NonEmptyPath());
   AddJson(sub, &o->json);
   AddEncryptionKeys(sub, &o->enc);
   sub->callback([o, &runner] { runner.run = [o] { return rejoin_cmd::Run(*o); }; });

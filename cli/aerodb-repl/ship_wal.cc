@@ -176,7 +176,7 @@ void SetupShipWal(CLI::App& app, Runner& runner) {
   CLI::App* sub = app.add_subcommand(
       "ship-wal", "publish the committed WAL since the last shipped CommitId as segment files");
   AddDataDir(sub, &o->ship.data_dir);
-  sub->add_option("--to", o->ship.target, "the outbox or archive directory")->required();
+  sub->add_option("--to", o->ship.target, "the outbox or archive directory")->required()->check(NonEmptyPath());
   sub->add_option("--max-segment-bytes", o->ship.max_segment_bytes,
                   "close a segment before its body passes this size (default 16777216)")
       ->check(Unsigned(1, uint64_t{1} << 34));

@@ -215,7 +215,7 @@ void SetupStatus(CLI::App& app, Runner& runner) {
   CLI::App* sub = app.add_subcommand(
       "status", "role, epoch, applied CommitId, halt reason, and lag in commits");
   AddDataDir(sub, &o->dir);
-  sub->add_option("--from", o->from, "an inbox: report the lag behind its newest complete segment");
+  sub->add_option("--from", o->from, "an inbox: report the lag behind its newest complete segment")->check(NonEmptyPath());
   sub->add_option("--metrics", o->metrics,
                   "also write the node's metrics to this file, for node_exporter's textfile "
                   "collector (atomically)");

@@ -131,6 +131,14 @@ void AddDataDir(CLI::App* sub, std::string* dir) {
           "", "directory"));
 }
 
+CLI::Validator NonEmptyPath() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        return v.empty() ? "invalid value '': an empty path (give a directory or file)" : std::string();
+      },
+      "", "path");
+}
+
 CLI::Validator Unsigned(uint64_t min, uint64_t max) {
   return CLI::Validator(
       [min, max](std::string& v) -> std::string {

@@ -23,6 +23,9 @@ struct Runner {
 // Common options.
 void AddDataDir(CLI::App* sub, std::string* dir);
 void AddJson(CLI::App* sub, bool* json);
+// A path option that may not be empty (2, as for an empty -D): an empty
+// --to or --from was taken for a path and was 9 "not found ''".
+CLI::Validator NonEmptyPath();
 // The check of every unsigned option: a whole number, written without a
 // sign, from `min` to `max`; else 2 naming the range (CLI11 alone would wrap
 // "-1" to 2^64 - 1, or clamp a value past it).

@@ -36,8 +36,13 @@ const Loaded& Library() {
 Status LoadLibarchive() {
   const Loaded& l = Library();
   if (l.handle == nullptr) {
+    // Missing, or there and not loadable (out of files or memory: a trial
+    // under ulimit -n and -v was told to install what was installed).
+    const bool missing = l.error.find("No such file") != std::string::npos;
     return Status(Code::kIo, Problem("cannot load libarchive", AERODB_LIBARCHIVE_SONAME, l.error),
-                  "install Debian's libarchive13 (setup.sh does)");
+                  missing ? "install Debian's libarchive13 (setup.sh does)"
+                          : "the library is there but could not be loaded: raise the open-file limit "
+                            "(ulimit -n) or free memory (ulimit -v), then re-run");
   }
   if (::dlsym(l.handle, "archive_read_new") == nullptr) {
     return Status(Code::kIo, Problem("cannot load libarchive", AERODB_LIBARCHIVE_SONAME,

@@ -294,4 +294,16 @@ expect_rc 0
 expect_out_contains "passed over $old: still being copied, and its commits"
 expect_out_contains "up to date '$T/l6r': applied through commit 35"
 
+test_case "an empty --to, --from or -o is a usage error (2), as an empty -D"
+"$AERODB" init -D "$T/pe" >/dev/null
+run "$AERODB_REPL" ship-wal -D "$T/pe" --to ''
+expect_rc 2
+expect_err_contains "--to: invalid value '': an empty path"
+run "$AERODB_REPL" apply-wal -D "$T/re" --from ''
+expect_rc 2
+run "$AERODB_REPL" snapshot export -D "$T/pe" -o ''
+expect_rc 2
+run "$AERODB_REPL" status -D "$T/pe" --from ''
+expect_rc 2
+
 finish
