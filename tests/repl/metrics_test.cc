@@ -311,7 +311,7 @@ TEST_CASE("OPS-11 a failed metrics write leaves the previous file intact") {
 TEST_CASE("NODE-13 status --metrics inside a node's data directory is 2, beside it is fine") {
   TempDir t;
   MakePrimary(t / "p", 2);
-  for (const std::string inside : {t / "p/m.prom", t / "p/metadata/schemas/node.prom", t / "p/replication/m.prom"}) {
+  for (const std::string& inside : {t / "p/m.prom", t / "p/metadata/schemas/node.prom", t / "p/replication/m.prom"}) {
     CAPTURE(inside);
     Status s = repl::CheckMetricsPath(t / "p", inside);
     CHECK(s.code() == Code::kUsage);
