@@ -16,5 +16,9 @@ bool HasControlChar(std::string_view text);
 // printable ASCII and valid UTF-8 are kept as they are.
 void AppendEscaped(std::string* out, std::string_view text);
 std::string Escaped(std::string_view text);
+// Only the bytes of no valid UTF-8 sequence escaped (\xNN): a path's raw
+// bytes kept in a JSON file of the library (OPS-4), where a control
+// character is JSON's to escape and must come back as it was.
+std::string Utf8Escaped(std::string_view text);
 
 }  // namespace aero

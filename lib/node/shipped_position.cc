@@ -128,7 +128,7 @@ Status SaveShippedPosition(Fs& fs, const std::string& data_dir, const std::strin
                            const ShippedPosition& p) {
   AERO_RETURN_IF_ERROR(fs.MakeDir(JoinPath(data_dir, kShippedDir)));
   nlohmann::json j = {{"format", 1},
-                      {"target", Escaped(p.target)},  // display only: the file is named by DirectoryKey
+                      {"target", Utf8Escaped(p.target)},  // display only: the file is named by DirectoryKey
                       {"epoch", p.epoch},
                       {"commit", p.commit},
                       {"digest", history::DigestToHex(p.digest)},

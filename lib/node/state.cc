@@ -163,7 +163,7 @@ std::string StateToJson(const NodeState& s) {
   if (s.fenced) {
     j["fenced"] = {{"epoch", s.fenced->epoch},
                    {"branch_commit", s.fenced->branch_commit},
-                   {"seen_in", Escaped(s.fenced->seen_in)}};  // an archive's path, as UTF-8
+                   {"seen_in", Utf8Escaped(s.fenced->seen_in)}};  // an archive's path, as UTF-8
   }
   if (s.promoting) {
     j["promoting"] = {{"epoch", s.promoting->epoch},
@@ -401,8 +401,8 @@ Result<std::optional<Enrolment>> LoadEnrolment(Fs& fs, const std::string& dir) {
 Status SaveHalt(Fs& fs, const std::string& dir, const HaltReason& h) {
   json j = {{"format", kStateFormat},
             {"code", h.code},
-            {"subject", Escaped(h.subject)},  // a path's raw bytes stay readable, as UTF-8
-            {"detail", Escaped(h.detail)},
+            {"subject", Utf8Escaped(h.subject)},  // a path's raw bytes stay readable, as UTF-8
+            {"detail", Utf8Escaped(h.detail)},
             {"commit", h.commit}};
   return WriteFileAtomically(fs, JoinPath(dir, kHaltFile), json_fields::Dump(j, 2) + "\n");
 }

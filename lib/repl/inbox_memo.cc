@@ -48,7 +48,7 @@ std::optional<InboxMemo> LoadInboxMemo(Fs& fs, const std::string& path,
   const std::optional<uint64_t> names = json_fields::Unsigned(j, "names");
   const std::string* inbox = json_fields::String(j, "inbox");
   const std::string* sha = json_fields::String(j, "names_sha256");
-  if (!format || *format != kMemoFormat || !applied || !names || !inbox || *inbox != Escaped(inbox_real) ||
+  if (!format || *format != kMemoFormat || !applied || !names || !inbox || *inbox != Utf8Escaped(inbox_real) ||
       !sha) {
     return std::nullopt;
   }
@@ -61,7 +61,7 @@ Status SaveInboxMemo(Fs& fs, const std::string& data_dir, const std::string& pat
                      const std::string& inbox_real, const InboxMemo& memo) {
   AERO_RETURN_IF_ERROR(fs.MakeDir(JoinPath(data_dir, node::kInboxMemoDir)));
   const nlohmann::json j = {{"format", kMemoFormat},
-                            {"inbox", Escaped(inbox_real)},  // UTF-8 whatever the path's bytes
+                            {"inbox", Utf8Escaped(inbox_real)},  // UTF-8 whatever the path's bytes
                             {"applied", memo.applied},
                             {"names", memo.names},
                             {"names_sha256", ToHex(memo.names_sha)}};

@@ -74,7 +74,7 @@ Status RegisterReplica(Fs& fs, const RegisterOptions& o, archive::Registration* 
   AERO_ASSIGN_OR_RETURN(std::unique_ptr<archive::Archive> opened, archive::OpenArchive(fs, o.archive));
   AERO_RETURN_IF_ERROR(RegisterCheckArchiveThere(fs, o.archive, *opened));
   AERO_ASSIGN_OR_RETURN(const std::string real, RealPath(o.data_dir));
-  r.data_dir = Escaped(real);  // stored and compared as UTF-8, whatever the path's bytes
+  r.data_dir = Utf8Escaped(real);  // stored and compared as UTF-8, whatever the path's bytes
   r.system_id = id->system_id;
   r.host = HostName();
   r.epoch = st->epoch;

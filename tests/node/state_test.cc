@@ -428,6 +428,11 @@ TEST_CASE("OPS-4 a fence and a halt that name a path not in UTF-8 are written, e
   REQUIRE(*halt);
   CHECK((*halt)->subject == "/in\\xfe/00000001-0000000000000001-0000000000000002.seg");
   CHECK((*halt)->detail == "bad \\xff byte");
+  // A control character is JSON's to escape: it comes back as it was (the
+  // node_json fuzzer's round trip found a DEL written as \x7f text).
+  h.detail = "hist\x7fry\n";
+  REQUIRE(SaveHalt(PosixFs(), t.path(), h).ok());
+  CHECK((*LoadHalt(PosixFs(), t.path()))->detail == "hist\x7fry\n");
 }
 
 TEST_CASE("FM-137 a node directory that is a symlink to nothing is 10 naming the link, never 'not a node'") {
