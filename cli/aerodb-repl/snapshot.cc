@@ -123,7 +123,7 @@ void SetupSnapshot(CLI::App& app, Runner& runner) {
   CLI::App* ex = snap->add_subcommand(
       "export", "write the node's state at its last commit as a self-checked archive");
   AddDataDir(ex, &e->x.data_dir);
-  ex->add_option("-o,--output", e->x.output, "the archive to write (must not exist)")->required()->check(NonEmptyPath());
+  ex->add_option("-o,--output", e->x.output, "the archive to write (must not exist)")->required();
   ex->add_option("--compression", e->compression, "zstd (default) or none")
       ->check(CLI::IsMember({"zstd", "none"}));
   ex->add_option("--level", e->x.level, "zstd level (default 3)")->check(CLI::Range(1, 19));

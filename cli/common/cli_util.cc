@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <iostream>
 #include <exception>
 #include <memory>
@@ -302,19 +303,44 @@ std::optional<Status> ResourceFailure(std::exception_ptr e) {
   }
 }
 
-// OPS-14: an exception that leaves a worker thread ends the process here;
-// one of a resource is reported as 10, as on the main thread.
-[[noreturn]] void OnTerminate() {
-  if (std::exception_ptr e = std::current_exception()) {
-    if (std::optional<Status> s = ResourceFailure(e)) {
-      std::fputs((s->ToString() + "\n").c_str(), stderr);
-      std::_Exit(ExitCodeOf(s->code()));
+// Writes the pieces to stderr with write(2): no allocation (the handler
+// may run because memory ran out).
+void WriteStderr(std::initializer_list<const char*> pieces) {
+  for (const char* p : pieces) {
+    size_t n = std::strlen(p);
+    while (n > 0) {
+      const ssize_t w = ::write(2, p, n);
+      if (w <= 0) return;
+      p += w;
+      n -= static_cast<size_t>(w);
     }
   }
-  std::fprintf(stderr,
-               "internal error '%s': terminate called\n"
-               "hint: this is a bug; please report it with the command line\n",
-               program_invocation_short_name);
+}
+
+// OPS-14: an exception that leaves a worker thread ends the process here;
+// one of a resource is reported as 10, as on the main thread. Nothing here
+// allocates: it runs when memory has run out (a Status built here threw
+// again, and the process aborted without a word).
+[[noreturn]] void OnTerminate() {
+  const char* name = program_invocation_short_name;
+  try {
+    if (std::exception_ptr e = std::current_exception()) std::rethrow_exception(e);
+  } catch (const std::bad_alloc&) {
+    WriteStderr({"out of memory '", name, "': an allocation failed\n",
+                 "hint: free memory, or raise the process's address-space limit (ulimit -v), then "
+                 "re-run: nothing acknowledged was lost\n"});
+    std::_Exit(ExitCodeOf(Code::kIo));
+  } catch (const std::system_error& se) {
+    if (se.code() == std::errc::resource_unavailable_try_again || se.code() == std::errc::not_enough_memory) {
+      WriteStderr({"cannot start a thread '", name, "': out of threads or memory\n",
+                   "hint: raise the limit on processes and threads (ulimit -u) or on memory (ulimit -v), "
+                   "then re-run: nothing acknowledged was lost\n"});
+      std::_Exit(ExitCodeOf(Code::kIo));
+    }
+  } catch (...) {
+  }
+  WriteStderr({"internal error '", name, "': terminate called\n",
+               "hint: this is a bug; please report it with the command line\n"});
   std::abort();
 }
 

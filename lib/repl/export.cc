@@ -468,8 +468,13 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
   }
   if (o.signing) {
     // SIG-20: NAME.sig before NAME (SIG-9's order), into the same archive.
+    // The sidecar's temp is the run's own too: two signed exports to one
+    // output wrote one .NAME.sig.tmp, and an archive went out beside the
+    // other run's signature. Exclusive, so one signature wins and only its
+    // run publishes an archive (SIG-9's order).
     Status signed_ok = sign::PublishSidecar(
-        fs, *target.archive, *o.signing, SnapshotFacts(name, archive_bytes, archive_sha, m));
+        fs, *target.archive, *o.signing, SnapshotFacts(name, archive_bytes, archive_sha, m), nullptr,
+        std::string_view(run).substr(1));
     if (!signed_ok.ok()) {
       (void)fs.Remove(tmp);
       return signed_ok;

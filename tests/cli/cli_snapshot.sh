@@ -175,4 +175,21 @@ for i in $(seq 20); do
 done
 [ "$bad" = 0 ] && pass || fail "$bad wrong outcomes in 20 rounds (exits $ra $rb; last archive at $there)"
 
+test_case "export: two signed runs to one -o at once: the archive there always verifies against the signature there"
+if [ -s "$T/sk.pem" ]; then
+  bad=0
+  for i in $(seq 15); do
+    rm -f "$T/race/s.tar.zst" "$T/race/s.tar.zst.sig"
+    "$AERODB_REPL" snapshot export -D "$P" -o "$T/race/s.tar.zst" --signing-key "$T/sk.pem" >/dev/null 2>&1 & pa=$!
+    "$AERODB_REPL" snapshot export -D "$T/q" -o "$T/race/s.tar.zst" --signing-key "$T/sk.pem" >/dev/null 2>&1 & pb=$!
+    ra=0; wait $pa || ra=$?; rb=0; wait $pb || rb=$?
+    { [ "$ra" = 0 ] && [ "$rb" != 0 ]; } || { [ "$rb" = 0 ] && [ "$ra" != 0 ]; } || bad=$((bad + 1))
+    "$AERODB_REPL" verify "$T/race/s.tar.zst" --trusted-keys "$T/trust" >/dev/null 2>&1 || bad=$((bad + 1))
+    [ -z "$(ls -A "$T/race" | grep '^\.s\.tar\.zst')" ] || bad=$((bad + 1))
+  done
+  [ "$bad" = 0 ] && pass || fail "$bad wrong outcomes in 15 rounds (last exits $ra $rb)"
+else
+  echo "SKIP [export: two signed runs]: no signing key (openssl missing)"
+fi
+
 finish
