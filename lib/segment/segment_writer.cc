@@ -1,6 +1,7 @@
 #include "segment/segment_writer.h"
 
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include <algorithm>
 #include <functional>
@@ -44,6 +45,12 @@ Result<uint64_t> Compress(ReadableFile& wal, uint64_t start, uint64_t end,
       ZSTD_outBuffer o{out.data(), out.size(), 0};
       size_t rc = ZSTD_compressStream2(cctx.get(), &o, &in, last ? ZSTD_e_end : ZSTD_e_continue);
       if (ZSTD_isError(rc)) {
+        // OPS-14: memory that ran out is the machine's state (10), not a bug.
+        if (ZSTD_getErrorCode(rc) == ZSTD_error_memory_allocation) {
+          return Status(Code::kIo, Problem("cannot compress", path, ZSTD_getErrorName(rc)),
+                        "free memory, or raise the address-space limit (ulimit -v), then re-run: "
+                        "nothing acknowledged was lost");
+        }
         return Status(Code::kInternal, Problem("cannot compress", path, ZSTD_getErrorName(rc)));
       }
       if (o.pos > 0) AERO_RETURN_IF_ERROR(sink(std::string_view(out.data(), o.pos)));

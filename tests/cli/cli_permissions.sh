@@ -109,5 +109,13 @@ expect_rc 10
 [ "$(stat -c %a .rum.bootstrap.lock 2>/dev/null)" = 400 ] && pass || fail "no lock file of mode 400: $(ls -la)"
 run "${AS[@]}" "$AERODB_REPL" apply-wal -D rum --from um
 expect_rc 0
+# A directory of its own made under that umask stays usable by its owner.
+"${AS[@]}" "$AERODB" init -D pum >/dev/null
+"${AS[@]}" "$AERODB" load -D pum --write-sets 5 >/dev/null
+"${AS[@]}" mkdir um2
+run bash -c 'umask 277 && exec "$@"' x "${AS[@]}" "$AERODB_REPL" ship-wal -D pum --to um2
+[ "$(stat -c %a pum/replication/shipped)" = 700 ] && pass || fail "replication/shipped/ is $(stat -c %a pum/replication/shipped)"
+run "${AS[@]}" "$AERODB_REPL" ship-wal -D pum --to um2
+expect_rc 0
 
 finish
