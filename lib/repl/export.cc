@@ -17,6 +17,7 @@
 #include "node/store.h"
 #include "repl/snapshot_sign.h"
 #include "sign/publish.h"
+#include "sign/statement.h"
 #include "snapshot/archive_format.h"
 #include "snapshot/archive_reader.h"
 #include "snapshot/archive_writer.h"
@@ -253,6 +254,13 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
   // store) and the file's name there.
   AERO_ASSIGN_OR_RETURN(ArchiveObject target, OpenArchiveObject(fs, o.output));
   const std::string& name = target.name;
+  if (o.signing && !sign::IsStatementName(name)) {  // SIG-20: a name no reader would take
+    return Status(Code::kUsage,
+                  Problem("cannot sign", o.output,
+                          "a signed archive's name is printable ASCII without '/' or space (SIG-1)"),
+                  "give the archive a name of letters, digits and punctuation, e.g. snapshot-1.tar.zst; "
+                  "nothing was read or written");
+  }
   // The output is checked before the node is read (SNAP-13): reading and
   // writing a large node takes seconds, and a name that is taken or a
   // parent that is missing would only be found at the end. The final

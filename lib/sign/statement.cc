@@ -1,6 +1,8 @@
 // formats/signature.md SIG-1 (the statement) and SIG-2 (the sidecar).
 #include "sign/statement.h"
 
+#include <algorithm>
+
 #include <array>
 #include <vector>
 
@@ -57,13 +59,9 @@ bool ValueOk(size_t line, std::string_view v, bool partial) {
       }
       return false;
     }
-    case 2: {  // name
-      if (v.size() > kMaxNameBytes || (!partial && v.empty())) return false;
-      for (char c : v) {
-        if (!NameByteOk(c)) return false;
-      }
-      return true;
-    }
+    case 2:  // name
+      return partial ? v.size() <= kMaxNameBytes && std::all_of(v.begin(), v.end(), NameByteOk)
+                     : IsStatementName(v);
     case 3:
     case 6:  // size, epoch
       if (!partial) return IsDecimal(v);
@@ -105,6 +103,10 @@ bool PartialLineOk(size_t i, std::string_view l) {
 }
 
 }  // namespace
+
+bool IsStatementName(std::string_view name) {
+  return !name.empty() && name.size() <= kMaxNameBytes && std::all_of(name.begin(), name.end(), NameByteOk);
+}
 
 std::string_view KindName(Kind k) {
   switch (k) {

@@ -37,6 +37,9 @@ std::string FirstDifference(const Statement& a, const Statement& b, bool ignore_
 
 // SIG-2: NAME.sig.
 std::string SidecarName(std::string_view name);
+// SIG-1: a name a statement can hold: 1..255 bytes of printable ASCII
+// (`!`..`~`) without `/`. The decoder's rule; export asks it first (SIG-20).
+bool IsStatementName(std::string_view name);
 
 struct Sidecar {
   Statement statement;

@@ -290,3 +290,21 @@ TEST_CASE("SIG-20 SIG-21 a signed and encrypted archive: the statement covers th
   CHECK(judge(t / "other.tar", t / "r2") == Code::kDamage);
   CHECK_FALSE(FileExists(t / "r2"));
 }
+
+TEST_CASE("SIG-20 a signed export to a name no statement can hold is 2 before anything is read or written") {
+  TempDir t;
+  MakePrimary(t / "p", 3);
+  const SnapKeys k = MakeSnapKeys(t.path());
+  for (const std::string name : {"a b.tar", "caf\xc3\xa9.tar", "x\xff.tar"}) {
+    CAPTURE(name);
+    const Status s = ExportSigned(PosixFs(), t / "p", t / name, k.a.priv);
+    CHECK(s.code() == Code::kUsage);
+    CHECK(s.message().find("cannot sign") != std::string::npos);
+    CHECK_FALSE(FileExists(t / name));
+    CHECK_FALSE(FileExists(t / (name + ".sig")));
+    CHECK_FALSE(sign::IsStatementName(name));
+  }
+  CHECK(sign::IsStatementName("snapshot-1.tar.zst"));
+  REQUIRE(ExportSigned(PosixFs(), t / "p", t / "snapshot-1.tar.zst", k.a.priv).ok());
+  CHECK(InstallTrusting(t / "r", t / "snapshot-1.tar.zst", k.trust).ok());
+}
