@@ -221,7 +221,7 @@ void SetupApplyWal(CLI::App& app, Runner& runner) {
           ->check(Unsigned());
   CLI::Option* report_to = sub->add_option(
       "--report-to", o->report.archive,
-      "register the applied position in this archive directory, for prune");
+      "register the applied position in this archive directory, for prune")->check(NonEmptyPath());
   sub->add_option("--replica-name", o->report.name,
                   "the name this replica registers under (default: the host name)")
       ->check(CLI::Validator(
@@ -235,7 +235,7 @@ void SetupApplyWal(CLI::App& app, Runner& runner) {
   sub->add_option("--trusted-keys", o->apply.trusted_keys,
                   "require signatures by these public keys (*.pem; added to the node's "
                   "replication/trusted-keys/)")
-      ->type_name("DIR");
+      ->type_name("DIR")->check(NonEmptyPath());
   CLI::Option* follow =
       sub->add_flag("--follow", o->follow,
                     "keep running: apply again whenever a segment arrives in the inbox; "

@@ -142,7 +142,7 @@ void SetupCheckHistory(CLI::App& app, Runner& runner) {
       ->trigger_on_parse();
   AddJson(sub, &o->json);
   sub->add_option("--trusted-keys", o->trusted_keys,
-                  "require the history files of an --archive side signed by these public keys (*.pem)");
+                  "require the history files of an --archive side signed by these public keys (*.pem)")->check(NonEmptyPath());
   AddEncryptionKeys(sub, &o->enc);
   sub->callback([o, &runner] { runner.run = [o] { return check_history_cmd::Run(*o); }; });
 }

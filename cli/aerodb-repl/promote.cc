@@ -68,7 +68,7 @@ void SetupPromote(CLI::App& app, Runner& runner) {
       "promote", "make this replica the primary of the next epoch, claimed in the claim archive");
   AddDataDir(sub, &o->dir);
   sub->add_option("--archive", o->archive,
-                  "the claim archive (holds claim-archive.json); without it the claim is local");
+                  "the claim archive (holds claim-archive.json); without it the claim is local")->check(NonEmptyPath());
   sub->add_flag("--discard-after-applied", o->discard_after_applied,
                 "promote although the archive holds commits this replica has not applied (they are abandoned)");
   sub->add_option("--signing-key", o->signing_key,
@@ -78,7 +78,7 @@ void SetupPromote(CLI::App& app, Runner& runner) {
   sub->add_option("--trusted-keys", o->trusted_keys,
                   "read only history files of the claim archive signed by these public keys "
                   "(*.pem; added to the node's replication/trusted-keys/)")
-      ->type_name("DIR");
+      ->type_name("DIR")->check(NonEmptyPath());
   AddJson(sub, &o->json);
   sub->callback([o, &runner] { runner.run = [o] { return promote_cmd::Run(*o); }; });
 }

@@ -147,7 +147,7 @@ void SetupSnapshot(CLI::App& app, Runner& runner) {
   in->add_option("--trusted-keys", i->x.trusted_keys,
                  "require the archive's signature by one of these public keys (*.pem); copied into "
                  "the replica's replication/trusted-keys/")
-      ->type_name("DIR");
+      ->type_name("DIR")->check(NonEmptyPath());
   AddJson(in, &i->json);
   in->callback([i, &runner] { runner.run = [i] { return snapshot_cmd::RunInstall(*i); }; });
 }

@@ -218,7 +218,7 @@ void SetupStatus(CLI::App& app, Runner& runner) {
   sub->add_option("--from", o->from, "an inbox: report the lag behind its newest complete segment")->check(NonEmptyPath());
   sub->add_option("--metrics", o->metrics,
                   "also write the node's metrics to this file, for node_exporter's textfile "
-                  "collector (atomically)");
+                  "collector (atomically)")->check(NonEmptyPath());
   AddJson(sub, &o->json);
   AddEncryptionKeys(sub, &o->enc);
   sub->callback([o, &runner] { runner.run = [o] { return status_cmd::Run(*o); }; });

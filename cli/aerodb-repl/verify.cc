@@ -226,7 +226,7 @@ void SetupVerify(CLI::App& app, Runner& runner) {
   sub->add_option("--trusted-keys", o->trusted_keys,
                   "judge the signatures of a directory's segments and history files as apply-wal "
                   "would with these public keys (*.pem)")
-      ->type_name("DIR");
+      ->type_name("DIR")->check(NonEmptyPath());
   AddEncryptionKeys(sub, &o->enc);
   AddJson(sub, &o->json);
   sub->callback([o, &runner] { runner.run = [o] { return verify_cmd::Run(*o); }; });

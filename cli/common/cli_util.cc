@@ -341,7 +341,7 @@ void WriteStderr(std::initializer_list<const char*> pieces) {
   }
   WriteStderr({"internal error '", name, "': terminate called\n",
                "hint: this is a bug; please report it with the command line\n"});
-  std::abort();
+  std::_Exit(ExitCodeOf(Code::kInternal));  // OPS-14: any other exception is 70
 }
 
 }  // namespace

@@ -113,7 +113,10 @@ namespace {
 
 // MODEL-10: the path through the last `..` of `path`, resolved as the kernel
 // resolves it (LINK/.. is the parent of what LINK names), then the rest;
-// nullopt when `path` has no `..` or that prefix does not exist.
+// `path` itself, as given, when that prefix does not resolve (a typo, a link
+// to nothing, a loop, a file): the kernel refuses it, and so will the
+// command, instead of reading `typo/..` as the working directory; nullopt
+// when `path` holds no `..`.
 std::optional<std::string> ResolvedThroughDotDot(const std::string& path) {
   const std::filesystem::path p(path);
   std::filesystem::path prefix, rest;
@@ -133,7 +136,7 @@ std::optional<std::string> ResolvedThroughDotDot(const std::string& path) {
   if (!seen) return std::nullopt;
   std::error_code ec;
   const std::filesystem::path real = std::filesystem::canonical(prefix, ec);
-  if (ec) return std::nullopt;
+  if (ec) return path;
   std::string s = (real / rest).lexically_normal().string();
   while (s.size() > 1 && s.back() == '/') s.pop_back();
   return s;

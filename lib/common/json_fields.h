@@ -27,8 +27,8 @@ inline const std::string* String(const nlohmann::json& object, const char* key) 
 // The text of `j` (`indent` as nlohmann's dump), never an exception: a
 // string that is not UTF-8 (a path's raw bytes) is written with U+FFFD in
 // place of each bad byte instead of throwing type_error 316. A path that
-// must survive the trip is stored as Escaped() (common/escape.h), which is
-// UTF-8 and says which bytes it had.
+// must survive the trip is stored as Utf8Escaped() (common/escape.h), which
+// is UTF-8 and says which bytes it had.
 inline std::string Dump(const nlohmann::json& j, int indent = -1) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }

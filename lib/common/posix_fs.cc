@@ -46,10 +46,10 @@ std::string IoHint(int err) {
       return "out of memory: free memory, or raise the address-space limit (ulimit -v), then re-run: "
              "nothing acknowledged was lost";
     case ENAMETOOLONG:
-      // Beside a directory NAME the toolkit makes `.NAME.<op>.tmp` and
-      // `.NAME.<op>.lock` (MODEL-10): up to 16 bytes longer than NAME.
+      // Beside NAME the toolkit makes `.NAME.<op>.lock` (MODEL-10) and
+      // `.NAME.sig.RAND.tmp` (an export's sidecar): up to 26 bytes longer.
       return "a name is longer than the file system allows (255 bytes a component, with the "
-             "toolkit's `.NAME.<op>.lock` beside a directory: up to 16 more): give a shorter name";
+             "toolkit's temp and lock names beside it: up to 26 more): give a shorter name";
     default:
       return "fix the file system, then re-run: nothing acknowledged was lost";
   }
@@ -238,6 +238,20 @@ FileInfo InfoOf(const struct stat& st) {
   return info;
 }
 
+// A directory of our own is one we can use: under umask 277 it was made
+// r-x for us, and every later run failed inside it (a trial's
+// replication/shipped/). Only a directory we own, never through a symlink;
+// the umask still decides what others get.
+void OwnerCanUse(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & S_IRWXU) != S_IRWXU) {
+    (void)::fchmod(fd, (st.st_mode & 07777) | S_IRWXU);
+  }
+  ::close(fd);
+}
+
 class Posix final : public Fs {
  public:
   Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& path) override {
@@ -332,18 +346,13 @@ class Posix final : public Fs {
   }
   Status MakeDir(const std::string& path) override {
     if (::mkdir(path.c_str(), 0755) == 0) {
-      // A directory of our own is one we can use: under umask 277 it was
-      // made r-x for us, and every later run failed inside it (a trial's
-      // replication/shipped/). The umask still decides what others get.
-      struct stat made {};
-      if (::stat(path.c_str(), &made) == 0 && (made.st_mode & S_IRWXU) != S_IRWXU) {
-        (void)::chmod(path.c_str(), (made.st_mode & 07777) | S_IRWXU);
-      }
+      OwnerCanUse(path);
       return Status::Ok();
     }
     int err = errno;
     struct stat st;
     if (err == EEXIST && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      OwnerCanUse(path);  // one made so before (a crash before the chmod, an older build)
       return Status::Ok();
     }
     return ErrnoStatus("cannot create directory", path, err);
@@ -403,10 +412,18 @@ class Posix final : public Fs {
       // hint says so), nor is a FIFO or device opened for the lock.
       int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
       if (fd < 0 && errno == EACCES) {
-        // A lock file a run under a strict umask left behind (mode 0400):
-        // flock needs no write access on a local file system, so it does not
-        // stop every later run (NFS, which needs it, still reports EACCES).
-        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        // A lock file of our own a run under a strict umask left behind
+        // (mode 0400): flock needs no write access on a local file system,
+        // so it does not stop every later run. Only our own: a file another
+        // user could open and hold would let that user stop every run.
+        const int ro = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        struct stat own {};
+        if (ro >= 0 && ::fstat(ro, &own) == 0 && own.st_uid == ::geteuid()) {
+          fd = ro;
+        } else {
+          if (ro >= 0) ::close(ro);
+          errno = EACCES;  // the first open's error, not the fallback's (ENOENT)
+        }
       }
       if (fd < 0) return ErrnoStatus("cannot open lock file", path, errno);
       if (Status regular = RequireRegularFile(fd, path); !regular.ok()) {

@@ -95,6 +95,10 @@ class Installer {
         (void)fs.Remove(lock_path);
       }
     } remove_temp{fs_, tmp_, lock_path_, keep_old_tree_};
+    // A temp left behind may be an old tree kept because its swap was not
+    // durable yet (SNAP-10): the parent's fsync first, or a power loss could
+    // still undo that swap onto a tree half deleted.
+    if (fs_.LStat(tmp_).ok()) AERO_RETURN_IF_ERROR(fs_.SyncDir(parent_));
     AERO_RETURN_IF_ERROR(RemoveTree(fs_, tmp_));
     AERO_RETURN_IF_ERROR(fs_.MakeDir(tmp_));
     dirs_ = {tmp_};

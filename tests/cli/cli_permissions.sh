@@ -109,6 +109,13 @@ expect_rc 10
 [ "$(stat -c %a .rum.bootstrap.lock 2>/dev/null)" = 400 ] && pass || fail "no lock file of mode 400: $(ls -la)"
 run "${AS[@]}" "$AERODB_REPL" apply-wal -D rum --from um
 expect_rc 0
+# A lock that cannot be created in a directory this user may not write is
+# 10 "Permission denied", not the read-only fallback's "No such file" (9).
+mkdir -p "$W/rootowned" && chmod 755 "$W/rootowned"
+"${AS[@]}" "$AERODB_REPL" snapshot export -D p -o s/ro.tar >/dev/null 2>&1
+run "${AS[@]}" "$AERODB_REPL" snapshot install -D "$W/rootowned/x" s/ro.tar
+expect_rc 10
+expect_err_contains "Permission denied"
 # A directory of its own made under that umask stays usable by its owner.
 "${AS[@]}" "$AERODB" init -D pum >/dev/null
 "${AS[@]}" "$AERODB" load -D pum --write-sets 5 >/dev/null

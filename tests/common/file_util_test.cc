@@ -69,7 +69,7 @@ TEST_CASE("MODEL-10 a directory argument names the directory itself: DIR/. and D
   CHECK(DirectoryArgument(".") == cwd);
   CHECK(DirectoryArgument("./") == cwd);
   CHECK(DirectoryArgument("..") == std::filesystem::current_path().parent_path().string());
-  CHECK(DirectoryArgument("x/..") == cwd);
+  CHECK(DirectoryArgument("no-such-dir-here/..") == "no-such-dir-here/..");  // the kernel refuses it: so do we
   // A .. after a symlink is the parent of what the link names, as for the
   // kernel: a text-only reading made -D cur/.. the directory holding cur.
   TempDir t;
@@ -81,8 +81,16 @@ TEST_CASE("MODEL-10 a directory argument names the directory itself: DIR/. and D
   CHECK(DirectoryArgument(t / "work/cur/../") == r1);
   CHECK(DirectoryArgument(t / "work/cur/../data/.") == r1 + "/data");
   CHECK(DirectoryArgument(t / "work/../work/cur/..") == r1);
+  // A .. after what does not resolve (a typo, a link to nothing, a file) is
+  // left as given: never the directory that holds it.
+  std::filesystem::create_directory_symlink("nowhere", t / "work/dangling");
+  WriteFile(t / "work/file", "x");
+  for (const std::string& p : {t / "work/typo/..", t / "work/dangling/..", t / "work/file/..",
+                               t / "work/cur/../typo/../y"}) {
+    CHECK(DirectoryArgument(p) == p);
+  }
   // Whatever the form, BaseName is a real name, so siblings are made beside it.
-  for (const char* p : {".", "e3/.", "e3/", "x/.."}) {
+  for (const char* p : {".", "e3/.", "e3/", ".."}) {
     const std::string base = BaseName(DirectoryArgument(p));
     CHECK(base != ".");
     CHECK(base != "..");
