@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cerrno>
@@ -403,7 +404,10 @@ int RunMain(CLI::App& app, Runner& runner, int argc, char** argv) {
   } catch (const std::exception& e) {
     // OPS-14: memory or a thread that ran out is the environment's.
     if (std::optional<Status> resource = ResourceFailure(std::current_exception())) {
-      return Fail(*resource, false);
+      // With --json the failure object goes to stdout too (OPS-2), as for
+      // any failure the command reports itself.
+      const bool json = std::any_of(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--json"; });
+      return Fail(*resource, json);
     }
     // The library does not throw otherwise; anything here is a bug.
     std::cerr << "internal error '" << app.get_name() << "': " << e.what() << "\n"

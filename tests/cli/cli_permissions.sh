@@ -96,6 +96,10 @@ expect_err_contains "cannot start a thread 'aerodb-repl': Resource temporarily u
 expect_err_contains "hint: raise the limit on processes and threads (ulimit -u)"
 run one_proc "$AERODB_REPL" verify np
 expect_rc 10
+run one_proc "$AERODB_REPL" verify np --json
+expect_rc 10
+expect_json .exit 10
+expect_json .code io
 run "${AS[@]}" "$AERODB_REPL" apply-wal -D rnp --from np
 expect_rc 0
 run "${AS[@]}" "$AERODB_REPL" verify rnp
