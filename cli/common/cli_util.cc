@@ -283,22 +283,33 @@ void OpenStandardDescriptors() {
   }
 }
 
-// OPS-14: a resource of the process that ran out (memory, a thread), as
-// the problem an operator can fix; nullopt for any other exception (a bug).
-std::optional<Status> ResourceFailure(std::exception_ptr e) {
+// OPS-14: a resource of the process that ran out (memory, a thread), in
+// fixed text (the terminate handler may not allocate: strerror's text is
+// glibc's own table); nullopt for any other exception (a bug). One judge
+// for both reporters below.
+struct ResourceText {
+  const char* problem;
+  const char* detail;
+  const char* hint;
+};
+std::optional<ResourceText> ResourceOf(std::exception_ptr e) {
+  static constexpr ResourceText kMemory{
+      "out of memory", "an allocation failed",
+      "free memory, or raise the process's address-space limit (ulimit -v), then re-run: "
+      "nothing acknowledged was lost"};
+  static constexpr const char* kThreadHint =
+      "raise the limit on processes and threads (ulimit -u) or on memory (ulimit -v), then re-run: "
+      "nothing acknowledged was lost";
+  if (!e) return std::nullopt;
   try {
     std::rethrow_exception(e);
   } catch (const std::bad_alloc&) {
-    return Status(Code::kIo, Problem("out of memory", program_invocation_short_name, "an allocation failed"),
-                  "free memory, or raise the process's address-space limit (ulimit -v), then re-run: "
-                  "nothing acknowledged was lost");
+    return kMemory;
   } catch (const std::system_error& se) {
-    if (se.code() != std::errc::resource_unavailable_try_again && se.code() != std::errc::not_enough_memory) {
-      return std::nullopt;
-    }
-    return Status(Code::kIo, Problem("cannot start a thread", program_invocation_short_name, se.code().message()),
-                  "raise the limit on processes and threads (ulimit -u) or on memory (ulimit -v), "
-                  "then re-run: nothing acknowledged was lost");
+    const bool out = se.code() == std::errc::resource_unavailable_try_again ||
+                     se.code() == std::errc::not_enough_memory;
+    if (!out) return std::nullopt;
+    return ResourceText{"cannot start a thread", std::strerror(se.code().value()), kThreadHint};
   } catch (...) {
     return std::nullopt;
   }
@@ -324,21 +335,9 @@ void WriteStderr(std::initializer_list<const char*> pieces) {
 // again, and the process aborted without a word).
 [[noreturn]] void OnTerminate() {
   const char* name = program_invocation_short_name;
-  try {
-    if (std::exception_ptr e = std::current_exception()) std::rethrow_exception(e);
-  } catch (const std::bad_alloc&) {
-    WriteStderr({"out of memory '", name, "': an allocation failed\n",
-                 "hint: free memory, or raise the process's address-space limit (ulimit -v), then "
-                 "re-run: nothing acknowledged was lost\n"});
+  if (const std::optional<ResourceText> r = ResourceOf(std::current_exception())) {
+    WriteStderr({r->problem, " '", name, "': ", r->detail, "\n", "hint: ", r->hint, "\n"});
     std::_Exit(ExitCodeOf(Code::kIo));
-  } catch (const std::system_error& se) {
-    if (se.code() == std::errc::resource_unavailable_try_again || se.code() == std::errc::not_enough_memory) {
-      WriteStderr({"cannot start a thread '", name, "': out of threads or memory\n",
-                   "hint: raise the limit on processes and threads (ulimit -u) or on memory (ulimit -v), "
-                   "then re-run: nothing acknowledged was lost\n"});
-      std::_Exit(ExitCodeOf(Code::kIo));
-    }
-  } catch (...) {
   }
   WriteStderr({"internal error '", name, "': terminate called\n",
                "hint: this is a bug; please report it with the command line\n"});
@@ -403,11 +402,12 @@ int RunMain(CLI::App& app, Runner& runner, int argc, char** argv) {
     return rc;
   } catch (const std::exception& e) {
     // OPS-14: memory or a thread that ran out is the environment's.
-    if (std::optional<Status> resource = ResourceFailure(std::current_exception())) {
+    if (const std::optional<ResourceText> r = ResourceOf(std::current_exception())) {
+      const Status resource(Code::kIo, Problem(r->problem, program_invocation_short_name, r->detail), r->hint);
       // With --json the failure object goes to stdout too (OPS-2), as for
       // any failure the command reports itself.
       const bool json = std::any_of(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--json"; });
-      return Fail(*resource, json);
+      return Fail(resource, json);
     }
     // The library does not throw otherwise; anything here is a bug.
     std::cerr << "internal error '" << app.get_name() << "': " << e.what() << "\n"
