@@ -22,12 +22,17 @@ Status CheckParentDir(Fs& fs, const std::string& path, std::string hint) {
                 std::move(hint));
 }
 
+Result<std::string> OwnTempTag(std::string_view what) {
+  uint8_t rand[8];
+  AERO_RETURN_IF_ERROR(RandomBytes(rand, sizeof rand, what));
+  return ToHex(rand, sizeof rand);
+}
+
 Status WriteFileAtomically(Fs& fs, const std::string& path, std::string_view contents, bool own_temp) {
   std::string tmp = path + ".tmp";
   if (own_temp) {
-    uint8_t rand[8];
-    AERO_RETURN_IF_ERROR(RandomBytes(rand, sizeof rand, "a temp name"));
-    tmp = path + "." + ToHex(rand, sizeof rand) + ".tmp";
+    AERO_ASSIGN_OR_RETURN(const std::string tag, OwnTempTag("a temp name"));
+    tmp = path + "." + tag + ".tmp";
   }
   AERO_ASSIGN_OR_RETURN(auto file, fs.OpenWrite(tmp, OpenMode::kTruncate));
   Status s = file->Append(contents);

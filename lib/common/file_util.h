@@ -15,6 +15,9 @@ namespace aero {
 // `contents` durably; after a crash at any step, `path` holds either the old
 // contents or the new, never a mix. A leftover "<path>.tmp" is harmless and is
 // overwritten by the next write.
+// A temp name's tag of this run's own: 16 hex digits from the kernel's
+// random source (OPS-11, an export's temps).
+Result<std::string> OwnTempTag(std::string_view what);
 // `own_temp` (OPS-11): the temp is "<path>.RAND.tmp", a name of this call's
 // own, for a file that runs holding no lock may write at once (each renames
 // a whole file of its own; the last stands). A crash leaves that temp.

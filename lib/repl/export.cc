@@ -9,7 +9,6 @@
 #include "common/crc32.h"
 #include "common/escape.h"
 #include "common/file_util.h"
-#include "common/random.h"
 #include "common/sha256.h"
 #include "crypto/encrypted_file.h"
 #include "node/layout.h"
@@ -412,9 +411,8 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
   // store's staging directory), then published under its name.
   // A name of this run's own: two exports to one output never write one
   // temp file (the one that published reported the other's archive).
-  uint8_t rand[8];
-  AERO_RETURN_IF_ERROR(RandomBytes(rand, sizeof rand, "the temp name of snapshot export"));
-  const std::string run = "." + ToHex(rand, sizeof rand);
+  AERO_ASSIGN_OR_RETURN(const std::string tag, OwnTempTag("the temp name of snapshot export"));
+  const std::string run = "." + tag;
   const std::string tmp = target.archive->TempPath(HiddenName(name, run + ".tmp"));
   // ENC-20: with encryption, the plaintext goes to a staging file first:
   // in the node's replication/ directory (the node's own plaintext, under
