@@ -22,16 +22,23 @@ Result<std::string> ReadArchiveFile(Archive& a, const std::string& name, size_t 
 
 Result<std::vector<history::HistoryFile>> ReadHistoryFiles(Archive& a, const history::SystemId& system) {
   AERO_ASSIGN_OR_RETURN(std::vector<ArchiveEntry> entries, a.List());
+  std::vector<std::string> names;
+  for (ArchiveEntry& e : entries) {
+    if (e.type == ArchiveEntry::Type::kFile) names.push_back(std::move(e.name));
+  }
+  return ReadHistoryFiles(a, system, names);
+}
+
+Result<std::vector<history::HistoryFile>> ReadHistoryFiles(Archive& a, const history::SystemId& system,
+                                                           const std::vector<std::string>& names) {
   std::vector<history::HistoryFile> out;
-  for (const ArchiveEntry& e : entries) {
-    const std::optional<uint32_t> epoch = history::ParseHistoryFileName(e.name);
-    if (!epoch || e.type != ArchiveEntry::Type::kFile) continue;
+  for (const std::string& name : names) {
+    const std::optional<uint32_t> epoch = history::ParseHistoryFileName(name);
+    if (!epoch) continue;
     // One byte over the limit is enough for the reader to call it invalid.
-    AERO_ASSIGN_OR_RETURN(std::string bytes,
-                          ReadArchiveFile(a, e.name, history::kMaxHistoryFileBytes + 1));
-    AERO_ASSIGN_OR_RETURN(history::HistoryFile h,
-                          history::DecodeHistoryFile(bytes, *epoch, system, a.PathOf(e.name)));
-    out.push_back(std::move(h));  // List() is sorted by name: by epoch
+    AERO_ASSIGN_OR_RETURN(std::string bytes, ReadArchiveFile(a, name, history::kMaxHistoryFileBytes + 1));
+    AERO_ASSIGN_OR_RETURN(history::HistoryFile h, history::DecodeHistoryFile(bytes, *epoch, system, a.PathOf(name)));
+    out.push_back(std::move(h));  // names are sorted: by epoch
   }
   return out;
 }
@@ -45,16 +52,33 @@ std::vector<history::SourcedFile> SourcedCopies(const std::vector<history::Histo
   return files;
 }
 
-Result<history::Lineage> ReadLineage(Archive& a, const history::SystemId& system,
-                                     const std::vector<history::HistoryFile>& copies,
-                                     const std::string& copies_dir) {
-  AERO_ASSIGN_OR_RETURN(std::vector<history::HistoryFile> there, ReadHistoryFiles(a, system));
+namespace {
+
+Result<history::Lineage> LineageOf(Archive& a, std::vector<history::HistoryFile> there,
+                                   const std::vector<history::HistoryFile>& copies,
+                                   const std::string& copies_dir) {
   std::vector<history::SourcedFile> files = SourcedCopies(copies, copies_dir);
   for (history::HistoryFile& h : there) {
     const std::string path = a.PathOf(history::HistoryFileName(h.epoch));
     files.push_back({std::move(h), path});
   }
   return history::Lineage::Of(files);
+}
+
+}  // namespace
+
+Result<history::Lineage> ReadLineage(Archive& a, const history::SystemId& system,
+                                     const std::vector<history::HistoryFile>& copies,
+                                     const std::string& copies_dir) {
+  AERO_ASSIGN_OR_RETURN(std::vector<history::HistoryFile> there, ReadHistoryFiles(a, system));
+  return LineageOf(a, std::move(there), copies, copies_dir);
+}
+
+Result<history::Lineage> ReadLineage(Archive& a, const history::SystemId& system,
+                                     const std::vector<history::HistoryFile>& copies,
+                                     const std::string& copies_dir, const std::vector<std::string>& names) {
+  AERO_ASSIGN_OR_RETURN(std::vector<history::HistoryFile> there, ReadHistoryFiles(a, system, names));
+  return LineageOf(a, std::move(there), copies, copies_dir);
 }
 
 Status CheckClaimArchive(Archive& a, const history::SystemId& system) {

@@ -17,6 +17,10 @@ namespace aero::archive {
 // epoch. The first file that is not valid is the outcome: in transit 8,
 // invalid 1, foreign 5 (HFILE-3). kNotFound when `a` does not exist.
 Result<std::vector<history::HistoryFile>> ReadHistoryFiles(Archive& a, const history::SystemId& system);
+// The same for the regular files `names` of a listing already taken
+// (sorted; a name that is not a history file's is passed over).
+Result<std::vector<history::HistoryFile>> ReadHistoryFiles(Archive& a, const history::SystemId& system,
+                                                           const std::vector<std::string>& names);
 
 // A node's own history copies (`copies`, read from `copies_dir`), each
 // with the path it was read from, as Lineage::Of takes them.
@@ -30,6 +34,11 @@ std::vector<history::SourcedFile> SourcedCopies(const std::vector<history::Histo
 Result<history::Lineage> ReadLineage(Archive& a, const history::SystemId& system,
                                      const std::vector<history::HistoryFile>& copies,
                                      const std::string& copies_dir);
+// The same for the regular files `names` of a listing already taken (a
+// run's one listing of its inbox or target).
+Result<history::Lineage> ReadLineage(Archive& a, const history::SystemId& system,
+                                     const std::vector<history::HistoryFile>& copies,
+                                     const std::string& copies_dir, const std::vector<std::string>& names);
 
 // HFILE-5: `a` is the claim archive of `system`: its marker is there (9
 // otherwise, "not a claim archive"), complete (8), valid (1), this system's (5).

@@ -97,6 +97,7 @@ Result<Catalog> SegmentCatalog::List() {
       continue;
     }
     if (std::optional<CatalogSkip> skip = ClassifyEntry(e)) {
+      skip->type = e.type;
       c.skipped.push_back(std::move(*skip));
     } else {
       c.segments.push_back({e.name, *segment::ParseSegmentName(e.name)});

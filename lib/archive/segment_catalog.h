@@ -24,6 +24,7 @@ struct CatalogSkip {
   std::string name;
   bool temp = false;  // a hidden unfinished copy, as opposed to ignored
   std::string reason;
+  ArchiveEntry::Type type = ArchiveEntry::Type::kOther;  // as listed
 };
 
 struct Catalog {

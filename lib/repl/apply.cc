@@ -50,10 +50,11 @@ class Applier {
   // SIG-5: required mode (not owned; nullptr: no trusted key).
   void RequireSignatures(SignatureGate* gate) { gate_ = gate; }
 
-  Status Run(const std::vector<InboxEntry>& entries) {
+  // `history_files`: the inbox's, from the listing `entries` came from.
+  Status Run(const std::vector<InboxEntry>& entries, const std::vector<std::string>& history_files) {
     rep_.from_commit = rep_.applied_commit = node_.state().applied_commit;
     AERO_RETURN_IF_ERROR(node_.BeginAppend());
-    AERO_RETURN_IF_ERROR(LoadLineage());
+    AERO_RETURN_IF_ERROR(LoadLineage(history_files));
     AERO_RETURN_IF_ERROR(PrepareOwnDigests(entries));
     Status s;
     // OPS-7: the sizes of the files to take, counted as each is taken.
@@ -126,13 +127,13 @@ class Applier {
   // Step 2 (LOG-15, LOG-20, RECOV-3): the inbox's history files and the
   // replica's copies as one chain; a replica past the branch point of the
   // next epoch applied write sets that epoch superseded.
-  Status LoadLineage() {
+  Status LoadLineage(const std::vector<std::string>& history_files) {
     const node::NodeState& st = node_.state();
     if (gate_) AERO_RETURN_IF_ERROR(gate_->CheckHistoryFiles());  // SIG-10: before any claim is used
     archive::Archive& inbox = inbox_;
     Result<history::Lineage> lineage =
         archive::ReadLineage(inbox, node_.identity().system_id, node_.history().files(),
-                             JoinPath(o_.data_dir, node::kHistoryDir));
+                             JoinPath(o_.data_dir, node::kHistoryDir), history_files);
     if (!lineage.ok()) {
       const Status& s = lineage.status();
       if (s.code() == Code::kDiverged) {
@@ -671,7 +672,7 @@ Status Bootstrap(Fs& fs, archive::Archive& inbox, const ApplyOptions& o, ApplyRe
     AERO_ASSIGN_OR_RETURN(auto n, node::Node::Open(fs, tmp, node::Access::kWrite));
     Applier applier(inbox, *n, o, rep);
     applier.RequireSignatures(gate.get());
-    loop = applier.Run(entries);
+    loop = applier.Run(entries, catalog.history_files);
     applied = rep.applied_commit > 0;  // durable: Run reports only what it acknowledged
     rep.from_commit = 0;
     judged = applier.judged();
@@ -761,7 +762,7 @@ Status ApplyExisting(Fs& fs, const ApplyOptions& o, ApplyReport& rep) {
                                           n->identity().system_id));  // SIG-30
   Applier applier(*inbox_archive, *n, o, rep);
   applier.RequireSignatures(gate.get());
-  Status s = applier.Run(todo);
+  Status s = applier.Run(todo, inbox.history_files);
   if (s.ok()) judged.Record(applier.judged());
   return s;
 }

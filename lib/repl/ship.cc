@@ -83,7 +83,7 @@ class Shipper {
     AERO_RETURN_IF_ERROR(CheckTarget());
     AERO_RETURN_IF_ERROR(RemoveLeftTemps());
     AERO_RETURN_IF_ERROR(MarkClaimArchive());
-    AERO_RETURN_IF_ERROR(CheckTargetHistory());
+    AERO_RETURN_IF_ERROR(CheckTargetHistory(listed_.history_files));  // LOG-21: step 2's listing
     AERO_RETURN_IF_ERROR(SignHistory());  // SIG-9: each sidecar before its file
     AERO_RETURN_IF_ERROR(PublishHistory());
     AERO_RETURN_IF_ERROR(LoadPosition());
@@ -96,7 +96,7 @@ class Shipper {
     // LOG-21: a promotion that raced with this run is seen now, not at the
     // next run: the segments just published stay (superseded where beyond
     // the new branch point), and this node is fenced.
-    return CheckTargetHistory();
+    return RecheckTargetHistory();
   }
 
   // COMPAT-7: in an enrolled directory, whether AeroDB checkpointed since
@@ -247,9 +247,8 @@ class Shipper {
   // earlier run's leftover.
   Status RemoveLeftTemps() {
     if (!dir_lock_) return Status::Ok();  // another run may be writing them
-    AERO_ASSIGN_OR_RETURN(std::vector<DirEntry> entries, fs_.ListDir(o_.target));
-    for (const DirEntry& e : entries) {
-      if (!e.is_regular || e.is_symlink || !IsShipTemp(e.name)) continue;
+    for (const archive::CatalogSkip& e : listed_.skipped) {  // the check's listing, taken under the lock
+      if (!e.temp || e.type != archive::ArchiveEntry::Type::kFile || !IsShipTemp(e.name)) continue;
       Status removed = fs_.Remove(JoinPath(o_.target, e.name));
       if (removed.code() == Code::kNotFound) continue;
       if (!removed.ok()) {
@@ -291,7 +290,8 @@ class Shipper {
   // (LOG-17); a segment of another database means the wrong target (5).
   Status CheckTarget() {
     // ARC-3: the target as every reader lists it.
-    AERO_ASSIGN_OR_RETURN(archive::Catalog listed, archive::SegmentCatalog(*target_).List());
+    AERO_ASSIGN_OR_RETURN(listed_, archive::SegmentCatalog(*target_).List());
+    const archive::Catalog& listed = listed_;
     std::optional<segment::SegmentNameInfo> newest;
     std::string newest_name;
     std::optional<uint64_t> fence_first;
@@ -377,9 +377,9 @@ class Shipper {
   // files. One of a later epoch whose lineage continues this node's epoch
   // fences it (MODEL-7); one that contradicts this node's lineage is
   // another claim of an epoch (4).
-  Status CheckTargetHistory() {
+  Status CheckTargetHistory(const std::vector<std::string>& names) {
     AERO_ASSIGN_OR_RETURN(std::vector<history::HistoryFile> files,
-                          archive::ReadHistoryFiles(*target_, system_id_));
+                          archive::ReadHistoryFiles(*target_, system_id_, names));
     const std::vector<history::LineageEntry> mine = node_->history().LineageThrough(state_.epoch);
     for (const history::HistoryFile& h : files) {
       const size_t common = std::min<size_t>(h.lineage.size(), mine.size());
@@ -400,6 +400,12 @@ class Shipper {
       }
     }
     return Status::Ok();
+  }
+
+  // LOG-21 after a publish: a new listing, step 2's being from before it.
+  Status RecheckTargetHistory() {
+    AERO_ASSIGN_OR_RETURN(archive::Catalog now, archive::SegmentCatalog(*target_).List());
+    return CheckTargetHistory(now.history_files);
   }
 
   // FM-56: two claims of one epoch (local promotes, or two claim archives).
@@ -434,7 +440,7 @@ class Shipper {
       AERO_RETURN_IF_ERROR(target_->ClaimsAllowed());  // OBJ-7
       Status published = archive::PublishBytesExclusive(fs_, *target_, TempName(name), name,
                                                         history::EncodeHistoryFile(h));
-      if (published.code() == Code::kRefused) return CheckTargetHistory();
+      if (published.code() == Code::kRefused) return RecheckTargetHistory();
       AERO_RETURN_IF_ERROR(published);
       rep_.history_files.push_back(name);
     }
@@ -997,6 +1003,7 @@ class Shipper {
   crypto::KeyStore own_keys_;
   crypto::DecryptingFs target_fs_;  // ENC-8: a segment already there is judged by its plaintext
   std::unique_ptr<archive::Archive> target_;  // OBJ-12: a directory or an s3:// archive, from LockTarget
+  archive::Catalog listed_;  // step 2's listing of the target: LOG-21's first read, LOG-31's sweep
   std::unique_ptr<SidecarSigner> signer_;  // SIG-9, --signing-key
   std::unique_ptr<node::Node> node_;
   node::NodeState state_;

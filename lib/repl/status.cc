@@ -82,7 +82,7 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
     // apply-wal; a lineage that does not read leaves the lag unknown.
     const std::string copies_dir = JoinPath(data_dir, node::kHistoryDir);
     Result<history::Lineage> lineage =
-        archive::ReadLineage(a, st.identity.system_id, n->history().files(), copies_dir);
+        archive::ReadLineage(a, st.identity.system_id, n->history().files(), copies_dir, catalog.history_files);
     if (!lineage.ok() && lineage.status().code() == Code::kInTransit) {
       // LOG-18: a history file still being copied is what apply-wal waits
       // for (8), not damage: it is said, and the lag is the one the inbox

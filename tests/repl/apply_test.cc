@@ -975,6 +975,7 @@ TEST_CASE("LOG-28 a no-op apply over an inbox of 10000 applied segments reads no
   CHECK(b.previously_checked == 10000);
   CHECK(b.segments.empty());
   CHECK(second.BytesRead(".seg") == 0);
+  CHECK(second.Listings("/out") == 1);
   // Without the memo a run judges every segment (LOG-8: each a duplicate,
   // its header read), and records what it judged.
   fsys::remove_all(t / "r/replication/inbox");

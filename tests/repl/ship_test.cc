@@ -996,6 +996,32 @@ TEST_CASE("LOG-24 a ship-wal resume on a long WAL reads what is new, not the his
   CHECK(history > 100 * (3 * fresh + 4096));  // the history would show
 }
 
+TEST_CASE("LOG-21 LOG-31 a ship-wal with nothing new lists its target once; one that publishes, twice") {
+  TempDir t;
+  MakePrimary(t / "p", 300);
+  REQUIRE(PosixFs().MakeDir(t / "out").ok());
+  REQUIRE(Ship(t / "p", t / "out", 2000).ok());
+  // A leftover temp (LOG-31 c) is swept from the same listing.
+  const std::string left = segment::SegmentName(1, 9000, 9001);
+  WriteFile(t / "out" / ("." + left + ".0123456789abcdef.tmp"), "x");
+  repl::ShipOptions o;
+  o.data_dir = t / "p";
+  o.target = t / "out";
+  ReadCountingFs idle;
+  repl::ShipReport rep;
+  REQUIRE(repl::ShipWal(idle, o, &rep).ok());
+  CHECK(rep.segments.empty());
+  CHECK(rep.left_temps_removed == 1);
+  CHECK(idle.Listings("/out") == 1);
+  CHECK(idle.BytesRead("wal/wal.log") <= wal::kCommitRecordBytes);  // the open's check of the last commit record
+  // New write sets: step 7 re-reads the history files after the publish.
+  Write(t / "p", 3, 2);
+  ReadCountingFs busy;
+  REQUIRE(repl::ShipWal(busy, o, &rep).ok());
+  CHECK(rep.segments.size() == 1);
+  CHECK(busy.Listings("/out") == 2);
+}
+
 TEST_CASE("LOG-25 a ship-wal holds its target's lock for the whole run") {
   TempDir t;
   MakePrimary(t / "p", 40);

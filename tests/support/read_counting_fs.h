@@ -8,6 +8,7 @@
 #include <mutex>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/fs.h"
 #include "support/forwarding_fs.h"
@@ -26,6 +27,25 @@ class ReadCountingFs final : public ForwardingFs {
       }
     }
     return n;
+  }
+
+  // Directory listings so far of paths that end with `suffix` (the cost
+  // of a run with nothing new: one listing of its inbox or target).
+  int Listings(const std::string& suffix) const {
+    std::lock_guard<std::mutex> lock(*mu_);
+    int n = 0;
+    for (const std::string& dir : *listed_) {
+      if (dir.size() >= suffix.size() && dir.compare(dir.size() - suffix.size(), suffix.size(), suffix) == 0) ++n;
+    }
+    return n;
+  }
+
+  Result<std::vector<DirEntry>> ListDir(const std::string& dir) override {
+    {
+      std::lock_guard<std::mutex> lock(*mu_);
+      listed_->push_back(dir);
+    }
+    return real_.ListDir(dir);
   }
 
   Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& path) override {
@@ -53,6 +73,7 @@ class ReadCountingFs final : public ForwardingFs {
   };
 
   std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
+  std::unique_ptr<std::vector<std::string>> listed_ = std::make_unique<std::vector<std::string>>();
   // Pointers into the map stay valid (std::map nodes never move).
   std::unique_ptr<std::map<std::string, std::atomic<uint64_t>>> read_ =
       std::make_unique<std::map<std::string, std::atomic<uint64_t>>>();
