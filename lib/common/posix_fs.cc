@@ -371,7 +371,18 @@ class Posix final : public Fs {
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) return ErrnoStatus("cannot list directory", dir, errno);
     std::vector<DirEntry> out;
-    while (struct dirent* e = ::readdir(d)) {
+    for (;;) {
+      // FM-139: readdir's NULL is the end only when errno is untouched; an
+      // EIO part-way was taken for the end (no trusted keys, no
+      // registration to pin a segment, a schema file not exported).
+      errno = 0;
+      struct dirent* e = ::readdir(d);
+      if (e == nullptr) {
+        const int err = errno;
+        ::closedir(d);
+        if (err != 0) return ErrnoStatus("cannot list directory", dir, err);
+        break;
+      }
       std::string name = e->d_name;
       if (name == "." || name == "..") continue;
       DirEntry entry;
@@ -387,7 +398,15 @@ class Posix final : public Fs {
         case DT_LNK: type = S_IFLNK; break;
         case DT_UNKNOWN: {
           struct stat st;
-          if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) type = st.st_mode & S_IFMT;
+          if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            type = st.st_mode & S_IFMT;
+          } else if (errno != ENOENT) {  // gone since the listing: no entry; anything else: FM-139
+            const int err = errno;
+            ::closedir(d);
+            return ErrnoStatus("cannot stat", JoinPath(dir, name), err);
+          } else {
+            continue;
+          }
           break;
         }
         default: type = S_IFIFO; break;  // a FIFO, socket or device: none of the three
@@ -397,7 +416,6 @@ class Posix final : public Fs {
       entry.is_symlink = S_ISLNK(type);
       out.push_back(std::move(entry));
     }
-    ::closedir(d);
     std::sort(out.begin(), out.end(),
               [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
     return out;
