@@ -43,7 +43,12 @@ Result<MasterKey> LoadKeyFile(const std::string& path) {
                   IoHint(err));
   }
   struct stat st{};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (::fstat(fd, &st) != 0) {  // FM-139: a fault, never "not a key file" (its hint overwrites the key)
+    const int err = errno;
+    ::close(fd);
+    return Status(Code::kIo, Problem("cannot stat key file", path, std::strerror(err)), IoHint(err));
+  }
+  if (!S_ISREG(st.st_mode)) {
     ::close(fd);
     return Status(Code::kUsage, Problem("not a key file", path, "not a regular file"),
                   "a key file holds 32 random bytes: head -c 32 /dev/urandom > FILE");
@@ -101,13 +106,20 @@ Result<KeyStore> KeyStore::LoadDir(const std::string& dir) {
                   IoHint(err));
   }
   std::vector<std::string> names;
-  while (dirent* e = ::readdir(d)) {
+  for (;;) {
+    errno = 0;  // FM-139: NULL with errno set is a failed listing, not its end
+    const dirent* e = ::readdir(d);
+    if (e == nullptr) break;
     const std::string name = e->d_name;
     if (name.size() > 4 && name.compare(name.size() - 4, 4, ".key") == 0 && name[0] != '.') {
       names.push_back(name);
     }
   }
+  const int listed = errno;
   ::closedir(d);
+  if (listed != 0) {
+    return Status(Code::kIo, Problem("cannot read key directory", dir, std::strerror(listed)), IoHint(listed));
+  }
   std::sort(names.begin(), names.end());
   for (const std::string& name : names) {
     AERO_ASSIGN_OR_RETURN(MasterKey k, LoadKeyFile(JoinPath(dir, name)));

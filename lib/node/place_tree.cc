@@ -7,7 +7,15 @@ namespace aero::node {
 Status PlaceNewTree(Fs& fs, const std::string& tmp, const std::string& dir, std::string_view verb,
                     std::string_view while_doing, std::string_view hint) {
   Status moved = fs.Rename(tmp, dir);
-  if (moved.ok()) return fs.SyncDir(DirName(dir));
+  if (moved.ok()) {
+    Status durable = fs.SyncDir(DirName(dir));
+    if (durable.ok()) return durable;
+    // FM-53: nothing says the rename is durable, so it is undone and the
+    // tree dropped: DIR is as it was, and the re-run builds it again
+    // instead of meeting its own output as "not empty".
+    if (fs.Rename(dir, tmp).ok()) (void)RemoveTree(fs, tmp);
+    return Status(durable.code(), durable.message() + " (undone: '" + dir + "' not created)", durable.hint());
+  }
   // The target was absent or empty when the run began; if it is there now,
   // someone wrote it meanwhile. Its content is not ours to replace.
   // An empty directory there (rename replaces it) means the rename failed

@@ -334,8 +334,17 @@ class Enroller {
     }
     AERO_RETURN_IF_ERROR(
         fs_.Rename(JoinPath(tmp, node::kReplicationDir), Path(node::kReplicationDir)));
-    AERO_RETURN_IF_ERROR(fs_.SyncDir(tmp));
-    AERO_RETURN_IF_ERROR(fs_.SyncDir(o_.data_dir));  // COMPAT-5: the rename is durable
+    Status durable = fs_.SyncDir(tmp);
+    if (durable.ok()) durable = fs_.SyncDir(o_.data_dir);  // COMPAT-5: the rename is durable
+    if (!durable.ok()) {
+      // FM-53: not known to be durable, so undone: the re-run enrols again
+      // instead of meeting "already enrolled" (and a re-enrolment's old
+      // replication/ is put back).
+      if (fs_.Rename(Path(node::kReplicationDir), JoinPath(tmp, node::kReplicationDir)).ok() && enrolled_) {
+        (void)fs_.Rename(Path(kRetiredTmp), Path(node::kReplicationDir));
+      }
+      return Status(durable.code(), durable.message() + " (undone: not enrolled)", durable.hint());
+    }
     // Enrolled. Leftovers are harmless, and the next init removes them.
     (void)RemoveTree(fs_, Path(kRetiredTmp));
     (void)RemoveTree(fs_, tmp);

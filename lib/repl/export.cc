@@ -496,7 +496,15 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
     (void)fs.Remove(tmp);
     return published;
   }
-  AERO_RETURN_IF_ERROR(target.archive->MakeDurable());
+  if (Status durable = target.archive->MakeDurable(); !durable.ok()) {
+    // FM-53: nothing says the rename is durable, so it is undone: the
+    // archive (and its sidecar) removed, as the man page says of a failure,
+    // and the re-run writes it again instead of meeting "the file exists".
+    (void)target.archive->Remove(name);
+    if (o.signing) (void)target.archive->Remove(sign::SidecarName(name));
+    return Status(durable.code(), durable.message() + " (the archive was removed: not known to be durable)",
+                  durable.hint());
+  }
   rep.output = o.output;
   rep.base_commit = m.base_commit;
   rep.boundary_commit = m.boundary_commit;

@@ -231,8 +231,11 @@ class Installer {
         dirs_.push_back(p);
       }
     }
-    if (!fs_.Stat(JoinPath(tmp_, node::kWalFile)).ok()) {
+    const Status wal = fs_.Stat(JoinPath(tmp_, node::kWalFile)).status();
+    if (wal.code() == Code::kNotFound) {
       AERO_RETURN_IF_ERROR(Write(fs_, JoinPath(tmp_, node::kWalFile), ""));
+    } else {
+      AERO_RETURN_IF_ERROR(wal);  // FM-139: unknown is not absent
     }
     if (m.base_snapshot) {
       nlohmann::ordered_json cp;

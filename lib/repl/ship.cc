@@ -172,6 +172,7 @@ class Shipper {
       rep_.target = target_->location();  // OBJ-12: the normalized s3:// URL
     } else {
       Result<FileInfo> tinfo = fs_.Stat(o_.target);
+      if (!tinfo.ok() && tinfo.status().code() != Code::kNotFound) return tinfo.status();  // FM-139
       if (!tinfo.ok() || !tinfo->is_dir) {
         return Status(Code::kNotFound,
                       Problem("target not found", o_.target,
@@ -815,7 +816,12 @@ class Shipper {
     out.first_commit = c.header.first_commit;
     out.last_commit = c.header.last_commit;
     out.sha256 = ToHex(w.seg.seal);
-    if (signer_ && fs_.LStat(w.final_path).status().code() == Code::kNotFound) {  // SIG-9: the sidecar first
+    Status there = signer_ ? fs_.LStat(w.final_path).status() : Status::Ok();
+    if (!there.ok() && there.code() != Code::kNotFound) {  // FM-139: unknown is not absent (unsigned for good)
+      (void)fs_.Remove(w.tmp);
+      return there;
+    }
+    if (signer_ && there.code() == Code::kNotFound) {  // SIG-9: the sidecar first
       Status signed_ok = signer_->SignSegment(fs_, *target_, w.name, c.header, w.seg.bytes, w.seg.seal, run_);
       if (!signed_ok.ok()) {
         (void)fs_.Remove(w.tmp);

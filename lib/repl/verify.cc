@@ -123,7 +123,8 @@ class PrefixFile final : public ReadableFile {
 };
 
 // Scans one WAL file, appending findings; fills `summary`. False when the
-// file could not be opened (nothing scanned). `limit`: only the file's
+// file could not be opened or read to its end (FM-139: a scan an I/O error
+// stopped is no ground for a judgement of what the log holds). `limit`: only the file's
 // first bytes are the log (a replica's, NODE-4).
 bool VerifyWal(Fs& fs, const std::string& path, const wal::ScanOptions& opt,
                WalSummary* summary, std::vector<Finding>* findings,
@@ -219,8 +220,9 @@ bool VerifyWal(Fs& fs, const std::string& path, const wal::ScanOptions& opt,
                  : "records after the last commit are not part of history";
     findings->push_back(f);
   }
+  const bool whole = r.stop.kind != wal::StopKind::kIoError;
   if (result_out) *result_out = std::move(r);
-  return true;
+  return whole;
 }
 
 void VerifyStorageFile(Fs& fs, const std::string& path, VerifyReport* report,
@@ -1149,10 +1151,11 @@ Status VerifyDirectory(Fs& fs, const std::string& path, VerifyReport* report,
 // A snapshot archive: by name, a zstd frame or a ustar header (SNAP-2). By
 // name too: an empty or cut copy of an archive gets install's verdict (in
 // transit), not a WAL file's (SNAP-7).
-bool LooksLikeArchive(ReadableFile& f, const std::string& path) {
+// FM-139: a read that fails is that fault, never "not an archive" (the
+// file was then read as a WAL file and called damaged).
+Result<bool> LooksLikeArchive(ReadableFile& f, const std::string& path) {
   char head[262] = {};
-  Result<size_t> n = f.Read(head, sizeof head);
-  const size_t got = n.ok() ? *n : 0;
+  AERO_ASSIGN_OR_RETURN(const size_t got, f.Read(head, sizeof head));
   const bool zstd = got >= 4 && std::string_view(head, 4) == snapshot::kZstdFrameMagic;
   const bool tar = got >= 262 && std::string_view(head + 257, 5) == "ustar";
   const std::string name = BaseName(path);
@@ -1225,13 +1228,13 @@ Status VerifySignedArchive(Fs& fs, ReadableFile& f, const std::string& path,
 }
 
 // A segment: by name, or by its magic.
-bool LooksLikeSegment(Fs& fs, const std::string& path) {
+Result<bool> LooksLikeSegment(Fs& fs, const std::string& path) {
   if (segment::ParseSegmentName(BaseName(path)).has_value()) return true;
-  Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(path);
-  if (!f.ok()) return false;
+  AERO_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> f, fs.OpenRead(path));  // FM-139
   char magic[8] = {};
-  return ReadExactlyAt(**f, 0, magic, sizeof magic).ok() &&
-         std::string_view(magic, 8) == segment::kSegmentMagic;
+  const Status read = ReadExactlyAt(*f, 0, magic, sizeof magic);
+  if (read.code() == Code::kIo) return read;  // FM-139; a shorter file is no segment
+  return read.ok() && std::string_view(magic, 8) == segment::kSegmentMagic;
 }
 
 Result<VerifyReport> VerifyAnyPath(Fs& fs, const std::string& path, const VerifyOptions& options);
@@ -1291,16 +1294,20 @@ Result<VerifyReport> VerifyAnyPath(Fs& fs, const std::string& path, const Verify
   };
   // A file that cannot be opened (FM-137: a permission) is that fault, never
   // a report of what it would be (a "wal-file" of 0 bytes).
-  if (Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(path); !f.ok()) return f.status();
-  if (Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(path);
-      f.ok() && VerifyEnvelope(**f, path, &report.findings)) {  // ENC-9
-    report.kind = segment::ParseSegmentName(BaseName(path)) ? "segment" : "encrypted";
-    finished();
-    return report;
+  // FM-139: each open that fails is that fault too (a transient EIO on the
+  // archive's open read it as a WAL file: "damage").
+  {
+    AERO_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> f, fs.OpenRead(path));
+    if (VerifyEnvelope(*f, path, &report.findings)) {  // ENC-9
+      report.kind = segment::ParseSegmentName(BaseName(path)) ? "segment" : "encrypted";
+      finished();
+      return report;
+    }
   }
-  if (Result<std::unique_ptr<ReadableFile>> f = fs.OpenRead(path);
-      f.ok() && LooksLikeArchive(**f, path)) {
-    std::unique_ptr<ReadableFile> file = std::move(f).value();
+  AERO_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> opened, fs.OpenRead(path));
+  AERO_ASSIGN_OR_RETURN(const bool archive, LooksLikeArchive(*opened, path));
+  if (archive) {
+    std::unique_ptr<ReadableFile> file = std::move(opened);
     if (counter) file = CountReads(std::move(file), counter.get());
     if (!options.trusted_keys.empty()) {  // SIG-21
       AERO_RETURN_IF_ERROR(VerifySignedArchive(fs, *file, path, options.trusted_keys, &report));
@@ -1310,7 +1317,8 @@ Result<VerifyReport> VerifyAnyPath(Fs& fs, const std::string& path, const Verify
     finished();
     return report;
   }
-  if (LooksLikeSegment(fs, path)) {
+  AERO_ASSIGN_OR_RETURN(const bool seg, LooksLikeSegment(fs, path));
+  if (seg) {
     report.kind = "segment";
     report.segments.push_back(VerifyOneSegment(fs, path, &report, counter.get()));
     finished();

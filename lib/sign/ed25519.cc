@@ -167,10 +167,12 @@ Result<SigningKey> LoadSigningKey(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     const int err = errno;
-    if (err == EACCES || err == EPERM || err == EIO) {  // FM-137: the environment's, not the key's
+    // FM-137, FM-139: only a name that is missing or a link is the key's
+    // fault; EACCES, EIO, EMFILE, ENOSPC and the rest are the environment's.
+    if (err != ENOENT && err != ENOTDIR && err != ELOOP) {
       return Status(Code::kIo, Problem("cannot read signing key", path, std::strerror(err)), IoHint(err));
     }
-    return Status(err == ENOENT ? Code::kNotFound : Code::kUsage,
+    return Status(err == ELOOP ? Code::kUsage : Code::kNotFound,
                   Problem("cannot read signing key", path, std::strerror(err)),
                   "give the private key file made by 'openssl genpkey -algorithm ed25519'");
   }
@@ -178,7 +180,8 @@ Result<SigningKey> LoadSigningKey(const std::string& path) {
   std::string pem;
   Status s;
   if (::fstat(fd, &st) != 0) {
-    s = Status(Code::kIo, Problem("cannot stat signing key", path, std::strerror(errno)));
+    const int err = errno;
+    s = Status(Code::kIo, Problem("cannot stat signing key", path, std::strerror(err)), IoHint(err));
   } else if (!S_ISREG(st.st_mode)) {
     s = Status(Code::kUsage, Problem("signing key is not a regular file", path),
                "give the private key file made by 'openssl genpkey -algorithm ed25519'");
@@ -197,7 +200,8 @@ Result<SigningKey> LoadSigningKey(const std::string& path) {
       const ssize_t n = ::read(fd, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
-        s = Status(Code::kIo, Problem("cannot read signing key", path, std::strerror(errno)));
+        const int err = errno;
+        s = Status(Code::kIo, Problem("cannot read signing key", path, std::strerror(err)), IoHint(err));
         break;
       }
       if (n == 0) break;

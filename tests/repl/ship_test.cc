@@ -996,7 +996,7 @@ TEST_CASE("LOG-24 a ship-wal resume on a long WAL reads what is new, not the his
   CHECK(history > 100 * (3 * fresh + 4096));  // the history would show
 }
 
-TEST_CASE("LOG-21 LOG-31 a ship-wal with nothing new lists its target once; one that publishes, twice") {
+TEST_CASE("LOG-21 LOG-31 a ship-wal with nothing new lists its target once, one that publishes twice") {
   TempDir t;
   MakePrimary(t / "p", 300);
   REQUIRE(PosixFs().MakeDir(t / "out").ok());
