@@ -34,7 +34,12 @@ Status WriteFileAtomically(Fs& fs, const std::string& path, std::string_view con
     AERO_ASSIGN_OR_RETURN(const std::string tag, OwnTempTag("a temp name"));
     tmp = path + "." + tag + ".tmp";
   }
-  AERO_ASSIGN_OR_RETURN(auto file, fs.OpenWrite(tmp, OpenMode::kTruncate));
+  Result<std::unique_ptr<WritableFile>> opened = fs.OpenWrite(tmp, OpenMode::kTruncate);
+  if (!opened.ok()) {
+    (void)fs.Remove(tmp);  // created, then a check of it failed (an fstat): no temp left either
+    return opened.status();
+  }
+  std::unique_ptr<WritableFile> file = std::move(opened).value();
   Status s = file->Append(contents);
   if (s.ok()) s = file->Sync();
   if (s.ok()) s = file->Close();
