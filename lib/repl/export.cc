@@ -332,6 +332,18 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
   AERO_RETURN_IF_ERROR(AddFiles(fs, JoinPath(o.data_dir, node::kSchemasDir), "metadata/schemas/", &sources));
   std::sort(sources.begin(), sources.end(),
             [](const Source& a, const Source& b) { return a.member < b.member; });
+  // SNAP-9: nor one over the reader's bounds (an archive of more members
+  // went out with 0, and its own verify and install refused it).
+  uint64_t tree_bytes = 0;
+  for (const Source& s : sources) tree_bytes += s.size;
+  if (sources.size() > snapshot::kMaxMembers || tree_bytes > snapshot::kMaxTotalBytes) {
+    return Status(Code::kDamage,
+                  Problem("cannot export", o.data_dir,
+                          std::to_string(sources.size()) + " files of " + std::to_string(tree_bytes) +
+                              " bytes: an archive holds at most " + std::to_string(snapshot::kMaxMembers) +
+                              " files and " + std::to_string(snapshot::kMaxTotalBytes) + " bytes (SNAP-9)"),
+                  "nothing was written: no archive can hold this tree; move files out of metadata/schemas");
+  }
   // SNAP-8: export writes no archive the reader refuses; said before
   // anything is written, with the file that cannot go in.
   for (const Source& s : sources) {

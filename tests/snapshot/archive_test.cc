@@ -605,6 +605,31 @@ TEST_CASE("SNAP-8 FM-39 export archives a schema named beyond ASCII whatever the
   }
 }
 
+TEST_CASE("SNAP-9 export refuses (1) a tree of more files than an archive may hold, writing nothing; one file fewer exports") {
+  TempDir t;
+  Primary(t);
+  // The node's own members (wal/wal.log, data/documents.dat, ...), then
+  // schema files up to the bound: the archive verify and install accept.
+  repl::ExportOptions o;
+  o.data_dir = t / "p";
+  o.output = t / "n.tar";
+  o.zstd = false;
+  repl::ExportReport first;
+  REQUIRE(repl::ExportSnapshot(PosixFs(), o, &first).ok());
+  const uint64_t own = first.members - 1;  // member 0 is the manifest
+  fsys::remove(o.output);
+  const uint64_t fill = snapshot::kMaxMembers - own;
+  for (uint64_t i = 0; i < fill; ++i) WriteFile(t / "p/metadata/schemas" / ("s" + std::to_string(i)), "");
+  REQUIRE(repl::ExportSnapshot(PosixFs(), o, nullptr).ok());
+  CHECK(Check(o.output).state == snapshot::ArchiveState::kValid);
+  fsys::remove(o.output);
+  WriteFile(t / "p/metadata/schemas/one-more", "");
+  Status s = repl::ExportSnapshot(PosixFs(), o, nullptr);
+  CHECK(s.code() == Code::kDamage);
+  CHECK(s.message().find("an archive holds at most 100000 files") != std::string::npos);
+  CHECK_FALSE(FileExists(o.output));
+}
+
 TEST_CASE("SNAP-9 a decompression bomb is refused by ratio") {
   TempDir t;
   // A manifest that honestly lists 64 MiB of zeros: compressed ~10000:1.
