@@ -15,7 +15,8 @@ PKGS=(build-essential cmake ninja-build pkg-config libcli11-dev libarchive-dev l
       libcurl4-openssl-dev python3-botocore  # the S3 archive (issue 16): client, golden signatures
       radosgw ceph-mon ceph-osd  # tests/support/rgw.sh: a real Ceph RGW for the S3 tests
       s3cmd  # tests/bench/s3.sh: the peer that copies the same bytes to RGW
-      zstd)  # tests/cli/lib.sh flip_zstd_byte: a flip that damages a zstd archive's contents
+      zstd  # tests/cli/lib.sh flip_zstd_byte: a flip that damages a zstd archive's contents
+      strace)  # cli_syscall_faults.sh: faults at the system call (FM-139, FM-53)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
