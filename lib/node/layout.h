@@ -35,6 +35,9 @@ constexpr std::string_view kLastSuccessDir = "replication/last-success";  // OPS
 
 // Inside snapshots/<id>/ (AeroDB's names).
 constexpr std::string_view kSnapshotManifest = "manifest.json";
+// formats/node-layout.md: AeroDB's snapshot manifest lists every schema
+// file, so it is read up to this size (the node's own small files: 1 MiB).
+constexpr size_t kMaxSnapshotManifestBytes = size_t{16} << 20;
 constexpr std::string_view kSnapshotStorage = "storage.dat";
 constexpr std::string_view kSnapshotSchemas = "schemas";
 

@@ -202,7 +202,7 @@ namespace {
 // The commit_boundary of snapshots/<id>/manifest.json; nullopt when the
 // manifest is missing or has none (a Phase-1 snapshot).
 std::optional<uint64_t> SnapshotBoundary(Fs& fs, const std::string& manifest) {
-  Result<std::string> text = ReadSmallFile(fs, manifest);
+  Result<std::string> text = ReadSmallFile(fs, manifest, kMaxSnapshotManifestBytes);
   if (!text.ok()) return std::nullopt;
   nlohmann::json m = nlohmann::json::parse(*text, nullptr, false);
   if (m.is_discarded() || !m.is_object() || !m.contains("commit_boundary") ||
@@ -219,7 +219,7 @@ Status Node::ValidateBase() {
   if (state_.base_snapshot) {
     const std::string manifest = JoinPath(
         JoinPath(Path(kSnapshotsDir), *state_.base_snapshot), kSnapshotManifest);
-    Result<std::string> text = ReadSmallFile(fs_, manifest);
+    Result<std::string> text = ReadSmallFile(fs_, manifest, kMaxSnapshotManifestBytes);
     // FM-137: only a snapshot that is not there is missing; one this user
     // may not read is the fault's own 10.
     if (!text.ok() && text.status().code() != Code::kNotFound) return text.status();

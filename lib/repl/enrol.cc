@@ -153,7 +153,8 @@ class Enroller {
     for (const DirEntry& e : *entries) {
       if (!e.is_dir || e.name.empty() || e.name[0] == '.') continue;
       Result<std::string> text = ReadSmallFile(
-          fs_, JoinPath(JoinPath(Path(node::kSnapshotsDir), e.name), node::kSnapshotManifest));
+          fs_, JoinPath(JoinPath(Path(node::kSnapshotsDir), e.name), node::kSnapshotManifest),
+          node::kMaxSnapshotManifestBytes);
       if (!text.ok()) continue;  // Judge refused an unreadable manifest already
       nlohmann::json m = nlohmann::json::parse(*text, nullptr, false);
       AeroSnapshot s{e.name, 0, std::nullopt};

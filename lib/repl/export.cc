@@ -141,7 +141,8 @@ Status PlanUpstream(Fs& fs, const ExportOptions& o, snapshot::Manifest* m,
     for (const DirEntry& e : *entries) {
       if (!e.is_dir || e.name[0] == '.') continue;
       Result<std::string> text =
-          ReadSmallFile(fs, JoinPath(JoinPath(snapshots, e.name), node::kSnapshotManifest));
+          ReadSmallFile(fs, JoinPath(JoinPath(snapshots, e.name), node::kSnapshotManifest),
+                        node::kMaxSnapshotManifestBytes);
       if (!text.ok()) continue;
       nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
       // Typed reads only: a hostile manifest.json ("format_version": "2", a
@@ -382,7 +383,7 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
                      : snapshot::IsStorageMember(s.member, m) ? snapshot::CheckStorageMember(&in)
                                                               : Status::Ok();
     if (content.ok() && aerodb.IsManifest(s.member)) {
-      std::string text(static_cast<size_t>(std::min<uint64_t>(s.size, 1u << 20)), '\0');
+      std::string text(static_cast<size_t>(std::min<uint64_t>(s.size, node::kMaxSnapshotManifestBytes)), '\0');
       size_t got = 0;
       while (content.ok() && got < text.size()) {
         Result<size_t> n = in.Read(text.data() + got, text.size() - got);

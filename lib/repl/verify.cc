@@ -285,7 +285,7 @@ void VerifySnapshots(Fs& fs, const std::string& dir, VerifyReport* report) {
     if (!e.is_dir || e.name.empty() || e.name[0] == '.') continue;
     const std::string sdir = JoinPath(snapshots, e.name);
     const std::string mpath = JoinPath(sdir, node::kSnapshotManifest);
-    Result<std::string> text = ReadSmallFile(fs, mpath);
+    Result<std::string> text = ReadSmallFile(fs, mpath, node::kMaxSnapshotManifestBytes);
     if (!text.ok()) {
       report->findings.push_back(ReadFailure("snapshot", mpath, text.status()));
       continue;

@@ -21,6 +21,7 @@
 #include "common/sha256.h"
 #include "history/async_chain.h"
 #include "node/storage_record.h"
+#include "node/layout.h"
 #include "snapshot/archive_format.h"
 #include "snapshot/archive_source.h"
 #include "snapshot/libarchive_loader.h"
@@ -679,8 +680,8 @@ ArchiveCheck ReadArchiveBytes(ReadableFile& file, const MemberSink& sink,
     }
     last_end = padded_end(want.size);
     const bool aerodb_manifest_member = aerodb->IsManifest(path);
-    if (aerodb_manifest_member && want.size > (1u << 20)) {
-      return corrupt(path + ": larger than 1 MiB");
+    if (aerodb_manifest_member && want.size > node::kMaxSnapshotManifestBytes) {
+      return corrupt(path + ": larger than " + std::to_string(node::kMaxSnapshotManifestBytes >> 20) + " MiB");
     }
     // A large member of a plain archive is stored as its bytes, contiguous,
     // from libarchive's position after its header (sparse members were

@@ -251,6 +251,28 @@ TEST_CASE("NODE-5 checkpoint: same documents, empty WAL, snapshot at the boundar
   CHECK(*w->Checkpoint() == "00000000000000000022");
 }
 
+TEST_CASE("NODE-5 a checkpoint of 30000 schema files writes a manifest over 1 MiB, and the node opens") {
+  TempDir t;
+  const std::string dir = t / "db";
+  REQUIRE(Node::Init(PosixFs(), dir).ok());
+  auto n = OpenW(dir);
+  REQUIRE(n->Commit({Put("c", "k", "{}")}).ok());
+  for (int i = 0; i < 30000; ++i) WriteFile(dir + "/metadata/schemas/s" + std::to_string(1000000 + i) + ".json", "");
+  auto id = n->Checkpoint();
+  REQUIRE(id.ok());
+  REQUIRE(n->Close().ok());
+  n.reset();
+  const std::string manifest = dir + "/snapshots/" + *id + "/manifest.json";
+  REQUIRE(std::filesystem::file_size(manifest) > (1u << 20));
+  REQUIRE(std::filesystem::file_size(manifest) <= kMaxSnapshotManifestBytes);
+  // Every open reads it (formats/node-layout.md): 1 MiB, the node's own
+  // small files' bound, made a node no command would open.
+  auto r = ReferenceNode::Open(PosixFs(), dir, Access::kRead);
+  REQUIRE(r.ok());
+  CHECK((*r)->ReadAt(1)->size() == 1);
+  CHECK(OpenW(dir) != nullptr);
+}
+
 TEST_CASE("NODE-7 sequences never rewind across a checkpoint") {
   TempDir t;
   const std::string dir = t / "db";
