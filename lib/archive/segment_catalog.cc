@@ -73,7 +73,7 @@ std::optional<CatalogSkip> ClassifyEntry(const ArchiveEntry& e) {
 Result<Catalog> SegmentCatalog::List() {
   AERO_ASSIGN_OR_RETURN(std::vector<ArchiveEntry> entries, archive_.List());
   Catalog c;
-  for (const ArchiveEntry& e : entries) {
+  for (ArchiveEntry& e : entries) {
     // The epoch lineage's files are read by every reader (LOG-15), not
     // skipped: a history file, and the claim archive's marker.
     if (e.type == ArchiveEntry::Type::kFile && IsHistoryName(e.name)) {
@@ -100,7 +100,8 @@ Result<Catalog> SegmentCatalog::List() {
       skip->type = e.type;
       c.skipped.push_back(std::move(*skip));
     } else {
-      c.segments.push_back({e.name, *segment::ParseSegmentName(e.name)});
+      const segment::SegmentNameInfo info = *segment::ParseSegmentName(e.name);
+      c.segments.push_back({std::move(e.name), info});  // moved: one copy of an inbox's names
     }
   }
   // LOG-5: CommitId order; for one first commit, the newest epoch first,

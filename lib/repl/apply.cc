@@ -582,11 +582,11 @@ class JudgedBefore {
   void Record(const std::vector<std::pair<uint64_t, std::string>>& judged_now) {
     if (real_.empty()) return;
     const uint64_t a = rep_.applied_commit;
-    std::vector<std::string> judged = passed_;
+    std::vector<std::string> judged = std::move(passed_);  // the run's last use of them
     for (const auto& [last_commit, identity] : judged_now) {
       if (last_commit <= a) judged.push_back(identity);
     }
-    const InboxMemo next = MemoOf(std::move(judged), a);
+    const InboxMemo next = MemoOf(judged, a);
     if (memo_ && *memo_ == next) return;  // nothing new: no write
     (void)SaveInboxMemo(fs_, o_.data_dir, path_, real_, next);
   }

@@ -27,7 +27,7 @@ std::string FileIdentity(const std::string& name, const FileInfo& info) {
          std::to_string(info.inode) + "\t" + std::to_string(info.mtime_ns);
 }
 
-InboxMemo MemoOf(std::vector<std::string> names, uint64_t applied) {
+InboxMemo MemoOf(std::vector<std::string>& names, uint64_t applied) {
   std::sort(names.begin(), names.end());
   Sha256 sha;
   for (const std::string& n : names) {

@@ -29,8 +29,9 @@ std::string FileIdentity(const std::string& name, const FileInfo& info);
 // replication/inbox/<first 16 hex of SHA-256(inbox_real)>.json
 std::string InboxMemoPath(const std::string& data_dir, const std::string& inbox_real);
 
-// The memo of `identities` (FileIdentity, any order) for `applied`.
-InboxMemo MemoOf(std::vector<std::string> identities, uint64_t applied);
+// The memo of `identities` (FileIdentity, any order) for `applied`. Sorts
+// them in place: no copy of an inbox's worth of names (memory stays flat).
+InboxMemo MemoOf(std::vector<std::string>& identities, uint64_t applied);
 
 // nullopt for anything but a memo of `inbox_real` in the format above: a
 // cache that cannot be read is a cache that is not there. Never throws.
