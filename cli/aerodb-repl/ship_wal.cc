@@ -75,7 +75,10 @@ void PrintPublished(const repl::ShipReport& rep) {
 // One run's output; `follow`: a run that did nothing prints nothing.
 int Print(const Options& o, const Status& s, const repl::ShipReport& rep) {
   nlohmann::json segs = nlohmann::json::array();
+  // Only for --json: a document per segment is about 1 KiB (100,000
+  // segments held 100 MiB and more of them to print text).
   for (const auto& seg : rep.segments) {
+    if (!o.json) break;
     segs.push_back({{"name", seg.name},
                     {"first_commit", seg.first_commit},
                     {"last_commit", seg.last_commit},

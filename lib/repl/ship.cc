@@ -84,6 +84,7 @@ class Shipper {
     AERO_RETURN_IF_ERROR(RemoveLeftTemps());
     AERO_RETURN_IF_ERROR(MarkClaimArchive());
     AERO_RETURN_IF_ERROR(CheckTargetHistory(listed_.history_files));  // LOG-21: step 2's listing
+    listed_ = archive::Catalog{};  // served: not held beside step 7's listing
     AERO_RETURN_IF_ERROR(SignHistory());  // SIG-9: each sidecar before its file
     AERO_RETURN_IF_ERROR(PublishHistory());
     AERO_RETURN_IF_ERROR(LoadPosition());
