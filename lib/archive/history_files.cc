@@ -96,7 +96,8 @@ Status CheckClaimArchive(Archive& a, const history::SystemId& system) {
 }
 
 Status PublishBytesExclusive(Fs& fs, Archive& a, const std::string& temp_name,
-                             const std::string& name, const std::string& bytes) {
+                             const std::string& name, const std::string& bytes, bool* renamed) {
+  if (renamed) *renamed = false;
   const std::string temp = a.TempPath(temp_name);
   Status written = WriteDurably(fs, temp, bytes);
   if (!written.ok()) {
@@ -108,6 +109,7 @@ Status PublishBytesExclusive(Fs& fs, Archive& a, const std::string& temp_name,
     (void)fs.Remove(temp);
     return published;
   }
+  if (renamed) *renamed = true;
   return a.MakeDurable();
 }
 

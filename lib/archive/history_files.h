@@ -50,7 +50,9 @@ Result<std::string> ReadArchiveFile(Archive& a, const std::string& name, size_t 
 // Writes `bytes` durably to the hidden temp name `temp_name` beside the
 // archive's files, publishes it exclusively as `name` and makes it durable.
 // kRefused (the temp removed, nothing else changed) when `name` exists.
+// `renamed`: set when `name` is this run's file, durable or not (a failure
+// after the rename: the directory's fsync).
 Status PublishBytesExclusive(Fs& fs, Archive& a, const std::string& temp_name,
-                             const std::string& name, const std::string& bytes);
+                             const std::string& name, const std::string& bytes, bool* renamed = nullptr);
 
 }  // namespace aero::archive

@@ -1,19 +1,31 @@
 #include "node/place_tree.h"
 
 #include "common/file_util.h"
+#include "node/layout.h"
 
 namespace aero::node {
 
 Status PlaceNewTree(Fs& fs, const std::string& tmp, const std::string& dir, std::string_view verb,
                     std::string_view while_doing, std::string_view hint) {
+  // FM-53: the new node's own lock, held from before the rename until it
+  // is durable, so that no run opens the node in the window an undo takes
+  // it away in. Where it cannot be held (a caller holds it), no undo.
+  Result<std::unique_ptr<FileLock>> held = fs.Lock(JoinPath(tmp, kLockFile));
+  const bool was_empty_dir = fs.LStat(dir).ok();  // rename replaces only an empty directory
   Status moved = fs.Rename(tmp, dir);
   if (moved.ok()) {
     Status durable = fs.SyncDir(DirName(dir));
-    if (durable.ok()) return durable;
+    if (durable.ok() || !held.ok()) return durable;
     // FM-53: nothing says the rename is durable, so it is undone and the
     // tree dropped: DIR is as it was, and the re-run builds it again
     // instead of meeting its own output as "not empty".
-    if (fs.Rename(dir, tmp).ok()) (void)RemoveTree(fs, tmp);
+    if (!fs.Rename(dir, tmp).ok()) {
+      return Status(durable.code(), durable.message() + " ('" + dir + "' is in place, not known to be durable)",
+                    durable.hint());
+    }
+    if (was_empty_dir) (void)fs.MakeDir(dir);  // the empty directory that was there
+    held->reset();
+    (void)RemoveTree(fs, tmp);
     return Status(durable.code(), durable.message() + " (undone: '" + dir + "' not created)", durable.hint());
   }
   // The target was absent or empty when the run began; if it is there now,

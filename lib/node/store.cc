@@ -199,17 +199,25 @@ Result<std::unique_ptr<Node>> Node::OpenAs(Fs& fs, const std::string& dir, Acces
 
 namespace {
 
-// The commit_boundary of snapshots/<id>/manifest.json; nullopt when the
-// manifest is missing or has none (a Phase-1 snapshot).
-std::optional<uint64_t> SnapshotBoundary(Fs& fs, const std::string& manifest) {
-  Result<std::string> text = ReadSmallFile(fs, manifest, kMaxSnapshotManifestBytes);
-  if (!text.ok()) return std::nullopt;
-  nlohmann::json m = nlohmann::json::parse(*text, nullptr, false);
+// The commit_boundary a snapshot's manifest.json text gives; nullopt when
+// it has none (a Phase-1 snapshot).
+std::optional<uint64_t> BoundaryOf(const std::string& text) {
+  nlohmann::json m = nlohmann::json::parse(text, nullptr, false);
   if (m.is_discarded() || !m.is_object() || !m.contains("commit_boundary") ||
       !m["commit_boundary"].is_number_unsigned() || m["commit_boundary"].get<uint64_t>() > wal::kMaxCommitId) {
     return std::nullopt;  // REC-9: no CommitId, no boundary
   }
   return m["commit_boundary"].get<uint64_t>();
+}
+
+// The same of snapshots/<id>/manifest.json; nullopt when it is missing.
+// FM-139: a manifest that cannot be read is that fault, never "no boundary"
+// (which called a sound node's base damaged).
+Result<std::optional<uint64_t>> SnapshotBoundary(Fs& fs, const std::string& manifest) {
+  Result<std::string> text = ReadSmallFile(fs, manifest, kMaxSnapshotManifestBytes);
+  if (!text.ok() && text.status().code() == Code::kNotFound) return std::optional<uint64_t>();
+  if (!text.ok()) return text.status();
+  return BoundaryOf(*text);
 }
 
 }  // namespace
@@ -228,7 +236,7 @@ Status Node::ValidateBase() {
                     Problem("base snapshot missing", manifest, text.status().message()),
                     "state.json names this snapshot as the state under the log; restore it");
     }
-    if (SnapshotBoundary(fs_, manifest) != state_.base_commit) {
+    if (BoundaryOf(*text) != state_.base_commit) {
       return Status(Code::kDamage,
                     Problem("base snapshot does not match", manifest,
                             "expected commit_boundary " + std::to_string(state_.base_commit)),
@@ -271,7 +279,7 @@ Status Node::ValidateBase() {
     }
     boundary = cp["commit_boundary"].get<uint64_t>();
   } else {
-    boundary = SnapshotBoundary(fs_, manifest);
+    AERO_ASSIGN_OR_RETURN(boundary, SnapshotBoundary(fs_, manifest));
   }
   if (boundary && state_.base_snapshot && id == *state_.base_snapshot &&
       *boundary == state_.base_commit) {
@@ -279,14 +287,19 @@ Status Node::ValidateBase() {
   }
   // COMPAT-3: AeroDB's checkpoint before its first commit (a snapshot at 0,
   // nothing stored) under a base of 0, HIST-1's seed.
+  // The snapshot's own boundary, read once for the two checks below.
+  std::optional<uint64_t> snapshot_boundary;
+  if (boundary) {
+    AERO_ASSIGN_OR_RETURN(snapshot_boundary, SnapshotBoundary(fs_, manifest));
+  }
   if (enrolment_ && boundary && *boundary == 0 && state_.base_commit == 0 && !state_.base_snapshot &&
-      SnapshotBoundary(fs_, manifest) == boundary) {
+      snapshot_boundary == boundary) {
     return Status::Ok();
   }
   // A marker ahead of base whose snapshot exists with that boundary: the
   // window between checkpoint steps 3 and 4 (NODE-5), or AeroDB's
   // checkpoint, which FollowAeroCheckpoint judges (COMPAT-7).
-  if (boundary && *boundary > state_.base_commit && SnapshotBoundary(fs_, manifest) == boundary) {
+  if (boundary && *boundary > state_.base_commit && snapshot_boundary == boundary) {
     marker_ahead_.emplace(id, *boundary);
     return Status::Ok();
   }

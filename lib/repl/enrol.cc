@@ -333,6 +333,9 @@ class Enroller {
       AERO_RETURN_IF_ERROR(fs_.Rename(Path(node::kReplicationDir), Path(kRetiredTmp)));
       AERO_RETURN_IF_ERROR(fs_.SyncDir(o_.data_dir));
     }
+    // FM-53: the new replication/'s lock, held until the rename is durable,
+    // so no run opens the node in the window an undo takes it away in.
+    Result<std::unique_ptr<FileLock>> held = fs_.Lock(JoinPath(tmp, node::kLockFile));
     AERO_RETURN_IF_ERROR(
         fs_.Rename(JoinPath(tmp, node::kReplicationDir), Path(node::kReplicationDir)));
     Status durable = fs_.SyncDir(tmp);
@@ -341,10 +344,12 @@ class Enroller {
       // FM-53: not known to be durable, so undone: the re-run enrols again
       // instead of meeting "already enrolled" (and a re-enrolment's old
       // replication/ is put back).
-      if (fs_.Rename(Path(node::kReplicationDir), JoinPath(tmp, node::kReplicationDir)).ok() && enrolled_) {
-        (void)fs_.Rename(Path(kRetiredTmp), Path(node::kReplicationDir));
-      }
-      return Status(durable.code(), durable.message() + " (undone: not enrolled)", durable.hint());
+      const bool undone =
+          held.ok() && fs_.Rename(Path(node::kReplicationDir), JoinPath(tmp, node::kReplicationDir)).ok();
+      if (undone && enrolled_) (void)fs_.Rename(Path(kRetiredTmp), Path(node::kReplicationDir));
+      return Status(durable.code(),
+                    durable.message() + (undone ? " (undone: not enrolled)" : " (enrolled, not known to be durable)"),
+                    durable.hint());
     }
     // Enrolled. Leftovers are harmless, and the next init removes them.
     (void)RemoveTree(fs_, Path(kRetiredTmp));

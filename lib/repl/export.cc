@@ -29,6 +29,12 @@ namespace aero::repl {
 namespace {
 
 // One archive member and where its bytes come from.
+// FM-53, SIG-9: the sidecar this run published, removed when its archive
+// is not published (or not durable).
+void DropSidecar(archive::Archive& a, const std::string& name, bool written) {
+  if (written) (void)a.Remove(sign::SidecarName(name));
+}
+
 struct Source {
   std::string member;
   std::string file;
@@ -137,12 +143,16 @@ Status PlanUpstream(Fs& fs, const ExportOptions& o, snapshot::Manifest* m,
   std::string base_dir;
   const std::string snapshots = JoinPath(o.data_dir, node::kSnapshotsDir);
   Result<std::vector<DirEntry>> entries = fs.ListDir(snapshots);
+  // FM-139: a listing or a manifest that fails is that fault, never a
+  // shorter tree (an archive "at base 0" with half the members went out).
+  if (!entries.ok() && entries.status().code() != Code::kNotFound) return entries.status();
   if (entries.ok()) {
     for (const DirEntry& e : *entries) {
       if (!e.is_dir || e.name[0] == '.') continue;
       Result<std::string> text =
           ReadSmallFile(fs, JoinPath(JoinPath(snapshots, e.name), node::kSnapshotManifest),
                         node::kMaxSnapshotManifestBytes);
+      if (!text.ok() && text.status().code() != Code::kNotFound) return text.status();
       if (!text.ok()) continue;
       nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
       // Typed reads only: a hostile manifest.json ("format_version": "2", a
@@ -323,8 +333,10 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
                                      std::string(snapshot::kHistoryMemberDir) + name, &sources));
       }
     }
-  } else if (fs.Stat(JoinPath(o.data_dir, node::kWalFile)).ok()) {
+  } else if (Result<FileInfo> wal = fs.Stat(JoinPath(o.data_dir, node::kWalFile)); wal.ok()) {
     AERO_RETURN_IF_ERROR(PlanUpstream(fs, o, &m, &sources));
+  } else if (wal.status().code() != Code::kNotFound) {
+    return wal.status();  // FM-139: never "not an aerodb node"
   } else {
     return Status(Code::kNotFound, Problem("not an aerodb node", o.data_dir, "no wal/wal.log"),
                   "give a node's data directory");
@@ -485,6 +497,7 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
     (void)fs.Remove(tmp);
     return tmp_info.status();
   }
+  bool sidecar_written = false;
   if (o.signing) {
     // SIG-20: NAME.sig before NAME (SIG-9's order), into the same archive.
     // The sidecar's temp is the run's own too: two signed exports to one
@@ -492,30 +505,34 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
     // other run's signature. Exclusive, so one signature wins and only its
     // run publishes an archive (SIG-9's order).
     Status signed_ok = sign::PublishSidecar(
-        fs, *target.archive, *o.signing, SnapshotFacts(name, archive_bytes, archive_sha, m), nullptr,
+        fs, *target.archive, *o.signing, SnapshotFacts(name, archive_bytes, archive_sha, m), &sidecar_written,
         std::string_view(run).substr(1));
     if (!signed_ok.ok()) {
       (void)fs.Remove(tmp);
+      DropSidecar(*target.archive, name, sidecar_written);  // FM-53: the run's own, not known durable
       return signed_ok;
     }
   }
   Status published = target.archive->PublishExclusive(tmp, name);
-  if (published.code() == Code::kRefused) {
+  if (!published.ok()) {
+    // SIG-9: a signature of this run's is never left beside another file
+    // (another run's archive under the name) or none.
     (void)fs.Remove(tmp);
+    DropSidecar(*target.archive, name, sidecar_written);
+    if (published.code() != Code::kRefused) return published;
     return Status(Code::kRefused, Problem("refusing to overwrite", o.output, "the file exists"),
                   "give a new name, or remove the old archive first");
-  }
-  if (!published.ok()) {
-    (void)fs.Remove(tmp);
-    return published;
   }
   if (Status durable = target.archive->MakeDurable(); !durable.ok()) {
     // FM-53: nothing says the rename is durable, so it is undone: the
     // archive (and its sidecar) removed, as the man page says of a failure,
     // and the re-run writes it again instead of meeting "the file exists".
-    (void)target.archive->Remove(name);
-    if (o.signing) (void)target.archive->Remove(sign::SidecarName(name));
-    return Status(durable.code(), durable.message() + " (the archive was removed: not known to be durable)",
+    const bool removed = target.archive->Remove(name).ok();
+    DropSidecar(*target.archive, name, sidecar_written);
+    return Status(durable.code(),
+                  durable.message() + (removed ? " (the archive was removed: not known to be durable)"
+                                               : " (the archive is there, not known to be durable: remove it "
+                                                 "before the re-run)"),
                   durable.hint());
   }
   rep.output = o.output;

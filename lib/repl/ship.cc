@@ -106,6 +106,7 @@ class Shipper {
   bool AeroCheckpointRaced() {
     if (!node_ || !node_->enrolment()) return false;
     Result<FileInfo> now = fs_.Stat(wal_path_);
+    if (!now.ok() && now.status().code() != Code::kNotFound) return false;  // FM-139: the fault's own 10
     const std::optional<FileInfo>& held = node_->wal_info();
     if (!now.ok() || !held || now->inode != held->inode || now->device != held->device ||
         now->size < state_.applied_wal_offset) {
@@ -303,9 +304,14 @@ class Shipper {
       if (info.epoch > state_.epoch) {
         // Only a complete segment of this database with a valid header
         // counts: a stray or half-copied file must not fence a primary for good.
+        // FM-139: one that cannot be read is not known to be stray: the fault.
+        // (An encrypted one without its key, ENC-14, or one gone since the
+        // listing proves nothing either way, as before.)
         Result<std::unique_ptr<ReadableFile>> f = target_->OpenRead(e.name);
+        if (!f.ok() && f.status().code() == Code::kIo) return f.status();
         if (!f.ok()) continue;
         segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &info);
+        if (c.state == segment::SegmentState::kIoError && c.io.code() == Code::kIo) return c.io;
         if (c.state != segment::SegmentState::kValid || !(c.header.system_id == system_id_)) {
           continue;
         }
@@ -325,8 +331,10 @@ class Shipper {
     if (fence_epoch > 0) return Fence(fence_epoch, *fence_first - 1);
     if (!newest) return Status::Ok();
     Result<std::unique_ptr<ReadableFile>> f = target_->OpenRead(newest_name);
-    if (!f.ok()) return Status::Ok();
+    if (!f.ok() && f.status().code() == Code::kIo) return f.status();  // FM-139: the check is not skipped on a fault
+    if (!f.ok()) return Status::Ok();  // gone since the listing, or encrypted without its key (ENC-14)
     segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &*newest);
+    if (c.state == segment::SegmentState::kIoError && c.io.code() == Code::kIo) return c.io;
     if (c.state == segment::SegmentState::kValid && c.header.system_id == system_id_ &&
         c.header.epoch == state_.epoch) {
       target_last_ = c.header.last_commit;  // LOG-23: where a target without a position ends

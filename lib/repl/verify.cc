@@ -1108,6 +1108,7 @@ Status VerifyDirectory(Fs& fs, const std::string& path, VerifyReport* report,
   if (!archive::IsObjectStore(path)) {
     Result<FileInfo> wal = fs.Stat(JoinPath(path, node::kWalFile));
     if (wal.ok()) return VerifyDataDir(fs, path, report);
+    if (wal.status().code() != Code::kNotFound) return wal.status();  // FM-139: never "no log"
     // A node whose wal/wal.log is gone is still a node: judged by the open
     // every other command makes (status says 1 when state.json records
     // bytes the missing log should hold), never "nothing to verify" (2).

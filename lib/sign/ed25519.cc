@@ -169,10 +169,10 @@ Result<SigningKey> LoadSigningKey(const std::string& path) {
     const int err = errno;
     // FM-137, FM-139: only a name that is missing or a link is the key's
     // fault; EACCES, EIO, EMFILE, ENOSPC and the rest are the environment's.
-    if (err != ENOENT && err != ENOTDIR && err != ELOOP) {
+    if (err != ENOENT && err != ENOTDIR && err != ELOOP && err != ENAMETOOLONG) {
       return Status(Code::kIo, Problem("cannot read signing key", path, std::strerror(err)), IoHint(err));
     }
-    return Status(err == ELOOP ? Code::kUsage : Code::kNotFound,
+    return Status(err == ELOOP || err == ENAMETOOLONG ? Code::kUsage : Code::kNotFound,
                   Problem("cannot read signing key", path, std::strerror(err)),
                   "give the private key file made by 'openssl genpkey -algorithm ed25519'");
   }

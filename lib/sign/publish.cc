@@ -13,12 +13,10 @@ Status PublishSidecar(Fs& fs, archive::Archive& a, const SigningKey& key, const 
   AERO_ASSIGN_OR_RETURN(std::string bytes, SignStatement(key, s));
   const std::string name = SidecarName(s.name);
   const std::string temp = HiddenName(name, run.empty() ? ".tmp" : "." + std::string(run) + ".tmp");
-  Status published = archive::PublishBytesExclusive(fs, a, temp, name, bytes);
-  if (published.ok()) {
-    if (written) *written = true;
-    return published;
-  }
-  if (published.code() != Code::kRefused) return published;
+  bool renamed = false;
+  Status published = archive::PublishBytesExclusive(fs, a, temp, name, bytes, &renamed);
+  if (written) *written = renamed;  // ours, even when not known to be durable (FM-53)
+  if (published.ok() || published.code() != Code::kRefused) return published;
   // SIG-9: one is there; never replaced.
   Result<std::string> there = archive::ReadArchiveFile(a, name, kMaxSidecarBytes + 1);
   if (!there.ok()) return there.status();

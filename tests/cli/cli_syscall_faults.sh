@@ -126,6 +126,42 @@ else
   echo "SKIP FM-53 init part: needs ../shared (AeroDB's own directories)"
 fi
 
+test_case "FM-139 ship-wal into another database's target whose newest segment cannot be read is 10, nothing published"
+"$AERODB" init -D q >/dev/null
+"$AERODB" load -D q --write-sets 10 --seed 3 >/dev/null
+mkdir Q
+"$AERODB_REPL" ship-wal -D q --to Q >/dev/null 2>&1
+theirs=$(ls Q)
+fault openat EIO 1 "Q/$theirs" "$AERODB_REPL" ship-wal -D p --to Q
+expect_fault
+[ "$(ls Q)" = "$theirs" ] && pass || fail "published into another database's target: $(ls Q)"
+run "$AERODB_REPL" ship-wal -D p --to Q
+expect_rc 5
+
+test_case "FM-139 verify of a node whose wal/wal.log cannot be looked at is 10, never 'no log'"
+fault newfstatat EIO 1 p/wal/wal.log "$AERODB_REPL" verify p
+expect_fault
+
+test_case "FM-53 a signed export whose sidecar or archive is not made durable leaves neither; the re-run signs and exports"
+mkdir so
+for n in 1 2; do
+  fault fsync EIO "$n" so "$AERODB_REPL" snapshot export -D p -o so/s.tar.zst --signing-key k.pem
+  expect_fault
+  [ -z "$(ls so)" ] && pass || fail "left after fsync $n failed: $(ls so)"
+  "$AERODB" load -D p --write-sets 2 --seed "$n" >/dev/null
+  run "$AERODB_REPL" snapshot export -D p -o so/s.tar.zst --signing-key k.pem
+  expect_rc 0
+  rm -f so/*
+done
+
+test_case "FM-53 install into an empty directory the operator made: the undo leaves it there, empty"
+mkdir -p sub3/r
+fault fsync EIO 1 sub3 "$AERODB_REPL" snapshot install -D sub3/r s.tar.zst
+expect_fault
+[ -d sub3/r ] && [ -z "$(ls -A sub3/r)" ] && pass || fail "sub3/r: $(ls -A sub3 sub3/r 2>&1)"
+run "$AERODB_REPL" snapshot install -D sub3/r s.tar.zst
+expect_rc 0
+
 test_case "FM-139 status --metrics leaves no temp file when a check of it fails"
 mkdir m
 strace -qq -y -o tr -e trace=newfstatat "$AERODB_REPL" status -D p --metrics m/node.prom >/dev/null 2>&1

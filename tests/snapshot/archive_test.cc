@@ -605,7 +605,7 @@ TEST_CASE("SNAP-8 FM-39 export archives a schema named beyond ASCII whatever the
   }
 }
 
-TEST_CASE("SNAP-9 export refuses (1) a tree of more files than an archive may hold, writing nothing; one file fewer exports") {
+TEST_CASE("SNAP-9 export refuses (1) a tree of more files than an archive may hold, writing nothing, and one file fewer exports") {
   TempDir t;
   Primary(t);
   // The node's own members (wal/wal.log, data/documents.dat, ...), then
