@@ -349,11 +349,11 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
   // went out with 0, and its own verify and install refused it).
   uint64_t tree_bytes = 0;
   for (const Source& s : sources) tree_bytes += s.size;
-  if (sources.size() > snapshot::kMaxMembers || tree_bytes > snapshot::kMaxTotalBytes) {
+  if (sources.size() > o.max_members || tree_bytes > snapshot::kMaxTotalBytes) {
     return Status(Code::kDamage,
                   Problem("cannot export", o.data_dir,
                           std::to_string(sources.size()) + " files of " + std::to_string(tree_bytes) +
-                              " bytes: an archive holds at most " + std::to_string(snapshot::kMaxMembers) +
+                              " bytes: an archive holds at most " + std::to_string(o.max_members) +
                               " files and " + std::to_string(snapshot::kMaxTotalBytes) + " bytes (SNAP-9)"),
                   "nothing was written: no archive can hold this tree; move files out of metadata/schemas");
   }

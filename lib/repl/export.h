@@ -11,6 +11,7 @@
 #include "common/status.h"
 #include "crypto/encrypted_file.h"
 #include "sign/ed25519.h"
+#include "snapshot/archive_format.h"
 
 namespace aero::repl {
 
@@ -28,6 +29,9 @@ struct ExportOptions {
   // SIG-20 (optional): publish NAME.sig, signed with this key, before NAME
   // (--signing-key).
   const sign::SigningKey* signing = nullptr;
+  // SNAP-9: the most files an archive holds, the reader's bound (lower only
+  // in tests: a tree at the bound is 100,000 files).
+  uint64_t max_members = snapshot::kMaxMembers;
 };
 
 struct ExportReport {
