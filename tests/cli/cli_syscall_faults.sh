@@ -165,6 +165,29 @@ expect_fault
 run "$AERODB_REPL" snapshot install -D sub3/r s.tar.zst
 expect_rc 0
 
+test_case "FM-139 promote, rejoin and an epoch-2 node's open: a failed listing is 10, never damage or the wrong role"
+"$AERODB" init -D pp >/dev/null
+"$AERODB" load -D pp --write-sets 20 --seed 5 >/dev/null
+mkdir CA
+"$AERODB_REPL" ship-wal -D pp --to CA --claim-archive >/dev/null 2>&1
+"$AERODB_REPL" apply-wal -D rr --from CA >/dev/null 2>&1
+fault getdents64 EIO 1 "$PWD/rr/replication/history" "$AERODB_REPL" promote -D rr --archive CA
+expect_fault
+# The re-run finishes the promotion, or finds it finished (promote(1): 5,
+# "already the primary of epoch 2"): either way the node is epoch 2's primary.
+"$AERODB_REPL" promote -D rr --archive CA >/dev/null 2>&1
+run "$AERODB_REPL" status -D rr --json
+expect_json '.role + " " + (.epoch | tostring)' "primary 2"
+for cmd in "$AERODB put -D rr c/y {}" "$AERODB_REPL ship-wal -D rr --to CA"; do
+  # shellcheck disable=SC2086
+  fault getdents64 EIO 1 "$PWD/rr/replication/history" $cmd
+  expect_fault
+done
+"$AERODB" load -D rr --write-sets 3 --seed 6 >/dev/null
+"$AERODB_REPL" ship-wal -D rr --to CA >/dev/null 2>&1
+fault getdents64 EIO 1 CA "$AERODB_REPL" rejoin -D pp --archive CA
+expect_fault
+
 test_case "FM-139 status --metrics leaves no temp file when a check of it fails"
 mkdir m
 strace -qq -y -o tr -e trace=newfstatat "$AERODB_REPL" status -D p --metrics m/node.prom >/dev/null 2>&1
