@@ -285,13 +285,13 @@ Status Node::ValidateBase() {
       *boundary == state_.base_commit) {
     return Status::Ok();
   }
-  // COMPAT-3: AeroDB's checkpoint before its first commit (a snapshot at 0,
-  // nothing stored) under a base of 0, HIST-1's seed.
   // The snapshot's own boundary, read once for the two checks below.
   std::optional<uint64_t> snapshot_boundary;
   if (boundary) {
     AERO_ASSIGN_OR_RETURN(snapshot_boundary, SnapshotBoundary(fs_, manifest));
   }
+  // COMPAT-3: AeroDB's checkpoint before its first commit (a snapshot at 0,
+  // nothing stored) under a base of 0, HIST-1's seed.
   if (enrolment_ && boundary && *boundary == 0 && state_.base_commit == 0 && !state_.base_snapshot &&
       snapshot_boundary == boundary) {
     return Status::Ok();
