@@ -11,6 +11,13 @@
 
 namespace aero {
 
+Result<std::optional<FileInfo>> StatIfThere(Fs& fs, const std::string& path) {
+  Result<FileInfo> info = fs.Stat(path);
+  if (info.ok()) return std::optional<FileInfo>(*info);
+  if (info.status().code() == Code::kNotFound) return std::optional<FileInfo>();
+  return info.status();
+}
+
 Status CheckParentDir(Fs& fs, const std::string& path, std::string hint) {
   const std::string dir = DirName(path);
   Result<FileInfo> info = fs.Stat(dir);

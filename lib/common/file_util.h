@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,11 @@ std::string DirectoryArgument(const std::string& path);
 // built beside that directory and renamed onto it. kUsage for an empty
 // path and for a symlink to nothing.
 Result<std::string> ResolveDirectoryArgument(const std::string& path);
+
+// FM-137, FM-139: what `path` names, or nullopt when nothing is there
+// (kNotFound alone); any other failure (EIO, EACCES, EMFILE) is returned,
+// never read as absence. The one way a caller asks "is it there?".
+Result<std::optional<FileInfo>> StatIfThere(Fs& fs, const std::string& path);
 
 // Ok when the directory that is to hold `path` exists; else kNotFound
 // "no parent directory 'PATH': 'DIR' does not exist" (or "is not a

@@ -28,13 +28,13 @@ namespace aero::repl {
 
 namespace {
 
-// One archive member and where its bytes come from.
 // FM-53, SIG-9: the sidecar this run published, removed when its archive
 // is not published (or not durable).
 void DropSidecar(archive::Archive& a, const std::string& name, bool written) {
   if (written) (void)a.Remove(sign::SidecarName(name));
 }
 
+// One archive member and where its bytes come from.
 struct Source {
   std::string member;
   std::string file;
@@ -333,13 +333,14 @@ Status ExportSnapshot(Fs& fs, const ExportOptions& o, ExportReport* report,
                                      std::string(snapshot::kHistoryMemberDir) + name, &sources));
       }
     }
-  } else if (Result<FileInfo> wal = fs.Stat(JoinPath(o.data_dir, node::kWalFile)); wal.ok()) {
-    AERO_RETURN_IF_ERROR(PlanUpstream(fs, o, &m, &sources));
-  } else if (wal.status().code() != Code::kNotFound) {
-    return wal.status();  // FM-139: never "not an aerodb node"
   } else {
-    return Status(Code::kNotFound, Problem("not an aerodb node", o.data_dir, "no wal/wal.log"),
-                  "give a node's data directory");
+    AERO_ASSIGN_OR_RETURN(const std::optional<FileInfo> wal,
+                          StatIfThere(fs, JoinPath(o.data_dir, node::kWalFile)));  // FM-139
+    if (!wal) {
+      return Status(Code::kNotFound, Problem("not an aerodb node", o.data_dir, "no wal/wal.log"),
+                    "give a node's data directory");
+    }
+    AERO_RETURN_IF_ERROR(PlanUpstream(fs, o, &m, &sources));
   }
   AERO_RETURN_IF_ERROR(AddFile(fs, JoinPath(o.data_dir, node::kDocumentsFile), "data/documents.dat", &sources));
   AERO_RETURN_IF_ERROR(AddFiles(fs, JoinPath(o.data_dir, node::kSchemasDir), "metadata/schemas/", &sources));

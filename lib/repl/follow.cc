@@ -302,9 +302,8 @@ Status FollowApply(Fs& fs, ApplyOptions options, const FollowOptions& follow,
   if (store) {
     AERO_ASSIGN_OR_RETURN(listed, archive::OpenArchive(fs, options.inbox));
   } else {
-    Result<FileInfo> inbox = fs.Stat(options.inbox);
-    if (!inbox.ok() && inbox.status().code() != Code::kNotFound) return inbox.status();  // FM-139
-    if (!inbox.ok() || !inbox->is_dir) {
+    AERO_ASSIGN_OR_RETURN(const std::optional<FileInfo> inbox, StatIfThere(fs, options.inbox));  // FM-139
+    if (!inbox || !inbox->is_dir) {
       return Status(Code::kNotFound, Problem("inbox not found", options.inbox, "no such directory"),
                     "create the inbox directory first; --follow waits for segments in it");
     }

@@ -231,12 +231,8 @@ class Installer {
         dirs_.push_back(p);
       }
     }
-    const Status wal = fs_.Stat(JoinPath(tmp_, node::kWalFile)).status();
-    if (wal.code() == Code::kNotFound) {
-      AERO_RETURN_IF_ERROR(Write(fs_, JoinPath(tmp_, node::kWalFile), ""));
-    } else {
-      AERO_RETURN_IF_ERROR(wal);  // FM-139: unknown is not absent
-    }
+    AERO_ASSIGN_OR_RETURN(const std::optional<FileInfo> wal, StatIfThere(fs_, JoinPath(tmp_, node::kWalFile)));
+    if (!wal) AERO_RETURN_IF_ERROR(Write(fs_, JoinPath(tmp_, node::kWalFile), ""));
     if (m.base_snapshot) {
       nlohmann::ordered_json cp;
       cp["format"] = node::kStateFormat;

@@ -173,12 +173,11 @@ class Shipper {
       AERO_RETURN_IF_ERROR(OpenTarget());
       rep_.target = target_->location();  // OBJ-12: the normalized s3:// URL
     } else {
-      Result<FileInfo> tinfo = fs_.Stat(o_.target);
-      if (!tinfo.ok() && tinfo.status().code() != Code::kNotFound) return tinfo.status();  // FM-139
-      if (!tinfo.ok() || !tinfo->is_dir) {
+      AERO_ASSIGN_OR_RETURN(const std::optional<FileInfo> tinfo, StatIfThere(fs_, o_.target));  // FM-139
+      if (!tinfo || !tinfo->is_dir) {
         return Status(Code::kNotFound,
                       Problem("target not found", o_.target,
-                              tinfo.ok() ? "a file, not a directory" : "no such directory"),
+                              tinfo ? "a file, not a directory" : "no such directory"),
                       "create the outbox or archive directory first");
       }
       AERO_RETURN_IF_ERROR(node::RefuseInsideOwnFolder(o_.data_dir, o_.target, "--to"));  // NODE-13

@@ -1106,9 +1106,9 @@ namespace {
 Status VerifyDirectory(Fs& fs, const std::string& path, VerifyReport* report,
                        const ProgressFn& progress) {
   if (!archive::IsObjectStore(path)) {
-    Result<FileInfo> wal = fs.Stat(JoinPath(path, node::kWalFile));
-    if (wal.ok()) return VerifyDataDir(fs, path, report);
-    if (wal.status().code() != Code::kNotFound) return wal.status();  // FM-139: never "no log"
+    AERO_ASSIGN_OR_RETURN(const std::optional<FileInfo> wal,
+                          StatIfThere(fs, JoinPath(path, node::kWalFile)));  // FM-139: never "no log"
+    if (wal) return VerifyDataDir(fs, path, report);
     // A node whose wal/wal.log is gone is still a node: judged by the open
     // every other command makes (status says 1 when state.json records
     // bytes the missing log should hold), never "nothing to verify" (2).

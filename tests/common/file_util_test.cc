@@ -5,6 +5,7 @@
 
 #include "common/crc32.h"
 #include "common/file_util.h"
+#include "support/forwarding_fs.h"
 #include "support/test_util.h"
 
 using namespace aero;
@@ -29,6 +30,24 @@ TEST_CASE("NODE-1 write atomically: a refused rename leaves no temp file") {
   CHECK_FALSE(s.ok());
   CHECK_FALSE(FileExists(t / "target.tmp"));
   CHECK(ReadFile(t / "target/keep") == "x");
+}
+
+TEST_CASE("FM-139 StatIfThere: nothing there is nullopt, a fault is the fault, never absence") {
+  TempDir t;
+  WriteFile(t / "f", "x");
+  Result<std::optional<FileInfo>> there = StatIfThere(PosixFs(), t / "f");
+  REQUIRE(there.ok());
+  REQUIRE(there->has_value());
+  CHECK((*there)->size == 1);
+  Result<std::optional<FileInfo>> none = StatIfThere(PosixFs(), t / "missing");
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());
+  struct FailingStat final : ForwardingFs {
+    Result<FileInfo> Stat(const std::string& p) override {
+      return Status(Code::kIo, Problem("cannot stat", p, "Input/output error"));
+    }
+  } failing;
+  CHECK(StatIfThere(failing, t / "f").status().code() == Code::kIo);
 }
 
 TEST_CASE("read small file: refuses an oversize file as damage") {
