@@ -87,7 +87,7 @@ Status Print(const Options& o, Status s, const repl::ApplyReport& rep, bool quie
   // 100,000 segments held 200 MiB of them to print text).
   for (const auto& seg : rep.segments) {
     if (!o.json) break;
-    segs.push_back({{"name", seg.name},
+    segs.push_back({{"name", seg.name()},
                     {"first_commit", seg.first_commit},
                     {"last_commit", seg.last_commit},
                     {"outcome", seg.outcome},
@@ -111,12 +111,12 @@ Status Print(const Options& o, Status s, const repl::ApplyReport& rep, bool quie
   if (!o.json) {
     for (const auto& seg : rep.segments) {
       if (seg.outcome == "applied") {
-        PrintResult("applied %s: commits %llu..%llu\n", seg.name.c_str(),
+        PrintResult("applied %s: commits %llu..%llu\n", seg.name().c_str(),
                     static_cast<unsigned long long>(seg.applied_from),
                     static_cast<unsigned long long>(seg.applied_to));
       } else if (seg.outcome == "in-transit") {  // LOG-6: said, never silent
         PrintResult("passed over %s: still being copied, and its commits %llu..%llu are applied\n",
-                    Escaped(seg.name).c_str(), static_cast<unsigned long long>(seg.first_commit),
+                    Escaped(seg.name()).c_str(), static_cast<unsigned long long>(seg.first_commit),
                     static_cast<unsigned long long>(seg.last_commit));
       }
     }

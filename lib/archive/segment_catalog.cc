@@ -73,6 +73,7 @@ std::optional<CatalogSkip> ClassifyEntry(const ArchiveEntry& e) {
 Result<Catalog> SegmentCatalog::List() {
   AERO_ASSIGN_OR_RETURN(std::vector<ArchiveEntry> entries, archive_.List());
   Catalog c;
+  c.segments.reserve(entries.size());  // LOG-33: sized once, not doubled
   for (ArchiveEntry& e : entries) {
     // The epoch lineage's files are read by every reader (LOG-15), not
     // skipped: a history file, and the claim archive's marker.
@@ -100,8 +101,7 @@ Result<Catalog> SegmentCatalog::List() {
       skip->type = e.type;
       c.skipped.push_back(std::move(*skip));
     } else {
-      const segment::SegmentNameInfo info = *segment::ParseSegmentName(e.name);
-      c.segments.push_back({std::move(e.name), info});  // moved: one copy of an inbox's names
+      c.segments.push_back({*segment::ParseSegmentName(e.name)});  // LOG-33: the name is dropped
     }
   }
   // LOG-5: CommitId order; for one first commit, the newest epoch first,

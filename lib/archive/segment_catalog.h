@@ -14,9 +14,12 @@
 
 namespace aero::archive {
 
+// LOG-33: no copy of the name is held (an inbox's worth of them would be
+// most of a listing's memory): a SEG-2 name is exactly (epoch, first,
+// last), so name() derives it.
 struct CatalogSegment {
-  std::string name;
   segment::SegmentNameInfo info;
+  std::string name() const { return segment::SegmentName(info.epoch, info.first_commit, info.last_commit); }
 };
 
 // An entry no reader takes, and why (ARC-2).

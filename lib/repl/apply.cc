@@ -46,7 +46,8 @@ class Applier {
 
   // LOG-28: each segment judged (duplicate, not-checked, applied), with the
   // identity of the file that was read, as (last commit, FileIdentity).
-  const std::vector<std::pair<uint64_t, std::string>>& judged() const { return judged_; }
+  const std::vector<std::pair<uint64_t, Sha256Digest>>& judged() const { return judged_; }
+  std::vector<std::pair<uint64_t, Sha256Digest>> TakeJudged() { return std::move(judged_); }
   // SIG-5: required mode (not owned; nullptr: no trusted key).
   void RequireSignatures(SignatureGate* gate) { gate_ = gate; }
 
@@ -62,7 +63,7 @@ class Applier {
     uint64_t total = 0, done = 0;
     if (o_.progress) {
       for (const InboxEntry& e : entries) {
-        Result<std::unique_ptr<ReadableFile>> f = inbox_.OpenRead(e.name);
+        Result<std::unique_ptr<ReadableFile>> f = inbox_.OpenRead(e.name());
         Result<uint64_t> size = f.ok() ? (*f)->Size() : Result<uint64_t>(f.status());
         sizes.push_back(size.ok() ? *size : 0);
         total += sizes.back();
@@ -93,7 +94,7 @@ class Applier {
   }
 
  private:
-  std::string PathOf(const InboxEntry& e) const { return inbox_.PathOf(e.name); }
+  std::string PathOf(const InboxEntry& e) const { return inbox_.PathOf(e.name()); }
 
   // LOG-13: acknowledges what FinishAppend applied in memory; the
   // report's applied_commit is always what is durable.
@@ -237,7 +238,7 @@ class Applier {
   // judged as a duplicate by the first run that finds it complete.
   Status InTransitAtOrBelowA(const InboxEntry& e, const std::string& detail) {
     if (e.info.last_commit > node_.state().applied_commit) return InTransit(e, detail);
-    rep_.segments.push_back({e.name, e.info.first_commit, e.info.last_commit, 0, 0, "in-transit"});
+    rep_.segments.push_back({e.info.epoch, e.info.first_commit, e.info.last_commit, 0, 0, "in-transit"});
     return Status::Ok();
   }
 
@@ -281,10 +282,10 @@ class Applier {
       if (!sane || !lineage_.Superseded(e.info.epoch, e.info.first_commit, e.info.last_commit)) {
         return GapOrForeign(e, A);
       }
-      rep_.segments.push_back({e.name, e.info.first_commit, e.info.last_commit, 0, 0, "superseded"});
+      rep_.segments.push_back({e.info.epoch, e.info.first_commit, e.info.last_commit, 0, 0, "superseded"});
       return Status::Ok();
     }
-    Result<std::unique_ptr<ReadableFile>> opened = inbox_.OpenRead(e.name);
+    Result<std::unique_ptr<ReadableFile>> opened = inbox_.OpenRead(e.name());
     if (!opened.ok()) {
       if (opened.status().code() == Code::kNotFound) return Status::Ok();  // moved away meanwhile
       // FM-20: cut while its magic was read (a copy over it); LOG-6 for a file already applied.
@@ -298,14 +299,14 @@ class Applier {
     Status s = Judge(e, file);
     for (size_t i = before; i < rep_.segments.size(); ++i) {  // OPS-5
       const AppliedSegment& seg = rep_.segments[i];
-      log::Lib().debug("{} {}: commits {}..{}", seg.outcome, seg.name, seg.first_commit,
+      log::Lib().debug("{} {}: commits {}..{}", seg.outcome, seg.name(), seg.first_commit,
                        seg.last_commit);
     }
     // LOG-28: judged, so passed over by later runs; a file still in transit
     // is not judged yet (LOG-6).
     if (s.ok() && rep_.segments.size() > before && rep_.segments.back().outcome != "in-transit") {
       Result<FileInfo> info = crypto::RawInfo(file);  // LOG-28: as Stat sees it
-      if (info.ok()) judged_.emplace_back(e.info.last_commit, FileIdentity(e.name, *info));
+      if (info.ok()) judged_.emplace_back(e.info.last_commit, IdentityDigest(e.name(), *info));
     }
     return s;
   }
@@ -324,7 +325,7 @@ class Applier {
   // system id is read, since another database's file never closes a gap
   // (LOG-11: it halts, 5); anything else about it waits for the gap.
   Status GapOrForeign(const InboxEntry& e, uint64_t A) {
-    Result<std::unique_ptr<ReadableFile>> opened = inbox_.OpenRead(e.name);
+    Result<std::unique_ptr<ReadableFile>> opened = inbox_.OpenRead(e.name());
     if (opened.ok()) {
       const segment::SegmentCheck c = segment::CheckSegmentHeader(**opened, &e.info);
       if (c.state == segment::SegmentState::kValid && !(c.header.system_id == node_.identity().system_id)) {
@@ -339,7 +340,7 @@ class Applier {
     const uint64_t F = e.info.first_commit;
     return Status(Code::kGap,
                   Problem("gap before commit " + std::to_string(A + 1) + " in", o_.inbox,
-                          "next segment starts at " + std::to_string(F) + " ('" + e.name +
+                          "next segment starts at " + std::to_string(F) + " ('" + e.name() +
                               "'); commits " + std::to_string(A + 1) + ".." +
                               std::to_string(F - 1) + " are missing"),
                   "the missing segment has not arrived; re-run apply-wal after the transfer "
@@ -366,7 +367,7 @@ class Applier {
       // SIG-7: in required mode a damaged copy of a signed file is a bad
       // signature (1, no halt), as for a plain segment.
       case Verdict::kCorrupt:
-        return gate_ ? gate_->NotTheSignedFile(e.name, "encrypted file: " + env->detail)
+        return gate_ ? gate_->NotTheSignedFile(e.name(), "encrypted file: " + env->detail)
                      : Corrupt(e, "encrypted file: " + env->detail);
       case Verdict::kIoError: return env->io;
     }
@@ -381,7 +382,7 @@ class Applier {
       if (std::optional<std::string> arriving = StillArriving(e, file)) return InTransitAtOrBelowA(e, *arriving);
     }
     sign::Judgement signed_by;  // SIG-5: the sidecar before the file can halt anything
-    if (gate_) AERO_RETURN_IF_ERROR(gate_->CheckSegmentSidecar(e.name, &signed_by));
+    if (gate_) AERO_RETURN_IF_ERROR(gate_->CheckSegmentSidecar(e.name(), &signed_by));
     if (o_.require_encryption && crypto::EnvelopeOf(file) == nullptr) {  // ENC-31
       if (std::optional<std::string> short_of = ShortOfMagic(file)) return InTransitAtOrBelowA(e, *short_of);
       return Plaintext(e);
@@ -390,17 +391,17 @@ class Applier {
     segment::SegmentCheck c = segment::CheckSegmentHeader(file, &e.info);
     switch (c.state) {
       case segment::SegmentState::kInTransit: return InTransitAtOrBelowA(e, c.detail);
-      case segment::SegmentState::kCorrupt: return gate_ ? gate_->NotTheSignedFile(e.name, c.detail) : Corrupt(e, c.detail);
+      case segment::SegmentState::kCorrupt: return gate_ ? gate_->NotTheSignedFile(e.name(), c.detail) : Corrupt(e, c.detail);
       case segment::SegmentState::kIoError: return c.io;
       case segment::SegmentState::kValid: break;
     }
-    if (gate_) AERO_RETURN_IF_ERROR(gate_->CompareSegment(signed_by, e.name, c));  // SIG-7
+    if (gate_) AERO_RETURN_IF_ERROR(gate_->CompareSegment(signed_by, e.name(), c));  // SIG-7
     const segment::SegmentHeader& h = c.header;
     if (!(h.system_id == node_.identity().system_id)) return Foreign(e, h, A);  // LOG-11, row 3
     if (h.epoch > lineage_.max_epoch()) {  // row 4: its history file (LOG-15) has not arrived
       const std::string hist = inbox_.PathOf(history::HistoryFileName(h.epoch));
       return Status(Code::kInTransit,
-                    Problem("history file in transit", hist, "segment " + e.name + " needs it"),
+                    Problem("history file in transit", hist, "segment " + e.name() + " needs it"),
                     "re-run apply-wal once the history file has arrived");
     }
     const uint64_t F = h.first_commit, L_header = h.last_commit;
@@ -416,17 +417,17 @@ class Applier {
     // superseded; the rows below take the segment through L only.
     const uint64_t L = lineage_.LastOwned(h.epoch, L_header);
     if (F > L) {
-      rep_.segments.push_back({e.name, F, L_header, 0, 0, "superseded"});
+      rep_.segments.push_back({e.info.epoch, F, L_header, 0, 0, "superseded"});
       return Status::Ok();
     }
     if (L <= A) {  // row 7, LOG-8: a duplicate is checked against our history
       auto it = own_.find(L);
       if (L < L_header || it == own_.end()) {  // cut short: its H(L) is not in the header
-        rep_.segments.push_back({e.name, F, L_header, 0, 0, "not-checked"});
+        rep_.segments.push_back({e.info.epoch, F, L_header, 0, 0, "not-checked"});
         return Status::Ok();
       }
       if (it->second != h.digest_after) return Diverged(e, L, h.digest_after, it->second);
-      rep_.segments.push_back({e.name, F, L_header, 0, 0, "duplicate"});
+      rep_.segments.push_back({e.info.epoch, F, L_header, 0, 0, "duplicate"});
       return Status::Ok();
     }
     if (F == A + 1 && h.digest_before != st.applied_digest) {  // row 9, LOG-10
@@ -438,7 +439,7 @@ class Applier {
         case segment::SegmentState::kIoError: return whole.io;
         case segment::SegmentState::kInTransit: return InTransit(e, whole.detail);  // as verify says
         case segment::SegmentState::kCorrupt:
-          return gate_ ? gate_->NotTheSignedFile(e.name, whole.detail) : Corrupt(e, whole.detail);
+          return gate_ ? gate_->NotTheSignedFile(e.name(), whole.detail) : Corrupt(e, whole.detail);
         case segment::SegmentState::kValid: break;
       }
       return Diverged(e, A, h.digest_before, st.applied_digest);
@@ -448,7 +449,7 @@ class Applier {
       const std::string detail = "its first sequence " + std::to_string(h.first_sequence) +
                                  " does not follow this replica's last, " +
                                  std::to_string(st.next_sequence - 1) + " (REC-8)";
-      return gate_ ? gate_->NotTheSignedFile(e.name, detail) : Corrupt(e, detail);
+      return gate_ ? gate_->NotTheSignedFile(e.name(), detail) : Corrupt(e, detail);
     }
     if (h.epoch > st.epoch) AERO_RETURN_IF_ERROR(SwitchTo(h.epoch));  // LOG-20, at A = b_S
     return Append(e, file, c, L);
@@ -510,7 +511,7 @@ class Applier {
                                       std::to_string(c.size) + " -> " +
                                       std::to_string(now->size) + " bytes)"));
       }
-      return abort(gate_ ? gate_->NotTheSignedFile(e.name, v.detail) : Corrupt(e, v.detail));  // SIG-7
+      return abort(gate_ ? gate_->NotTheSignedFile(e.name(), v.detail) : Corrupt(e, v.detail));  // SIG-7
     }
     if (!append_status.ok()) return abort(append_status);
     if (F <= A) {  // row 8, LOG-9
@@ -527,7 +528,7 @@ class Applier {
     }
     const Digest end_digest = end_at->second;
     AERO_RETURN_IF_ERROR(node_.FinishAppend(end_commit, end_digest, end_sequence + 1));
-    rep_.segments.push_back({e.name, F, c.header.last_commit, A + 1, end_commit, "applied"});
+    rep_.segments.push_back({e.info.epoch, F, c.header.last_commit, A + 1, end_commit, "applied"});
     own_[end_commit] = end_digest;
     if (node_.unpersisted_bytes() >= o_.ack_every_bytes) return Persist();
     return Status::Ok();
@@ -538,7 +539,7 @@ class Applier {
   const ApplyOptions& o_;
   ApplyReport& rep_;
   std::map<uint64_t, Digest> own_;
-  std::vector<std::pair<uint64_t, std::string>> judged_;
+  std::vector<std::pair<uint64_t, Sha256Digest>> judged_;  // LOG-33: a digest, not the identity
   history::Lineage lineage_;  // step 2: epochs 1..N and their branch points
   SignatureGate* gate_ = nullptr;  // SIG-5
 };
@@ -559,16 +560,17 @@ class JudgedBefore {
   // The entries still to judge, in apply order.
   std::vector<InboxEntry> PassOver(const std::vector<InboxEntry>& entries) {
     if (!memo_ || memo_->applied > rep_.from_commit) return entries;
-    std::vector<std::string> below;
+    MemoSum below;  // LOG-33: folded in as listed, none held
     for (const InboxEntry& e : entries) {
       if (e.info.last_commit > memo_->applied) continue;
-      Result<FileInfo> info = fs_.Stat(JoinPath(o_.inbox, e.name));  // no byte is read
+      const std::string name = e.name();
+      Result<FileInfo> info = fs_.Stat(JoinPath(o_.inbox, name));  // no byte is read
       if (!info.ok()) return entries;
-      below.push_back(FileIdentity(e.name, *info));
+      below.Add(IdentityDigest(name, *info));
     }
-    if (!(MemoOf(below, memo_->applied) == *memo_)) return entries;  // a file came, went or changed
-    passed_ = std::move(below);
-    rep_.previously_checked = passed_.size();
+    if (!(below.For(memo_->applied) == *memo_)) return entries;  // a file came, went or changed
+    passed_ = below;
+    rep_.previously_checked = memo_->names;
     std::vector<InboxEntry> todo;
     for (const InboxEntry& e : entries) {
       if (e.info.last_commit > memo_->applied) todo.push_back(e);
@@ -579,14 +581,14 @@ class JudgedBefore {
   // After a run that ended in 0: what is judged at or below the durable
   // applied commit now. A memo that cannot be written costs the next run a
   // re-read, nothing else.
-  void Record(const std::vector<std::pair<uint64_t, std::string>>& judged_now) {
+  void Record(const std::vector<std::pair<uint64_t, Sha256Digest>>& judged_now) {
     if (real_.empty()) return;
     const uint64_t a = rep_.applied_commit;
-    std::vector<std::string> judged = std::move(passed_);  // the run's last use of them
+    MemoSum judged = passed_;
     for (const auto& [last_commit, identity] : judged_now) {
-      if (last_commit <= a) judged.push_back(identity);
+      if (last_commit <= a) judged.Add(identity);
     }
-    const InboxMemo next = MemoOf(judged, a);
+    const InboxMemo next = judged.For(a);
     if (memo_ && *memo_ == next) return;  // nothing new: no write
     (void)SaveInboxMemo(fs_, o_.data_dir, path_, real_, next);
   }
@@ -597,7 +599,7 @@ class JudgedBefore {
   ApplyReport& rep_;
   std::string real_, path_;
   std::optional<InboxMemo> memo_;
-  std::vector<std::string> passed_;
+  MemoSum passed_;  // what PassOver passed over
 };
 
 Status RefuseNonEmpty(const std::string& dir) {
@@ -634,8 +636,8 @@ Status Bootstrap(Fs& fs, archive::Archive& inbox, const ApplyOptions& o, ApplyRe
                   "a replica bootstrapped from the WAL needs every commit from 1; use "
                   "'aerodb-repl snapshot install'");
   }
-  const std::string path = inbox.PathOf(first.name);
-  AERO_ASSIGN_OR_RETURN(auto file, inbox.OpenRead(first.name));
+  const std::string path = inbox.PathOf(first.name());
+  AERO_ASSIGN_OR_RETURN(auto file, inbox.OpenRead(first.name()));
   segment::SegmentCheck c = segment::CheckSegmentHeader(*file, &first.info);
   // ENC-6, ENC-7, ENC-33: an envelope's verdict before its plaintext's, as
   // the Applier judges it (a preallocated encrypted copy is not "0 bytes").
@@ -667,7 +669,7 @@ Status Bootstrap(Fs& fs, archive::Archive& inbox, const ApplyOptions& o, ApplyRe
   AERO_RETURN_IF_ERROR(KeepFlagKeys(fs, o.trusted_keys, tmp));  // SIG-23: visible with the tree
   Status loop;
   bool applied = false;
-  std::vector<std::pair<uint64_t, std::string>> judged;  // LOG-28, for the memo
+  std::vector<std::pair<uint64_t, Sha256Digest>> judged;  // LOG-28, for the memo
   {
     AERO_ASSIGN_OR_RETURN(auto n, node::Node::Open(fs, tmp, node::Access::kWrite));
     Applier applier(inbox, *n, o, rep);
@@ -675,7 +677,7 @@ Status Bootstrap(Fs& fs, archive::Archive& inbox, const ApplyOptions& o, ApplyRe
     loop = applier.Run(entries, catalog.history_files);
     applied = rep.applied_commit > 0;  // durable: Run reports only what it acknowledged
     rep.from_commit = 0;
-    judged = applier.judged();
+    judged = applier.TakeJudged();
   }
   if (!applied) {
     rep.halted = false;  // nothing was created, so nothing is halted

@@ -14,6 +14,7 @@
 #include "common/fs.h"
 #include "common/progress.h"
 #include "common/status.h"
+#include "segment/segment.h"
 
 namespace aero::repl {
 
@@ -38,7 +39,7 @@ struct ApplyOptions {
 };
 
 struct AppliedSegment {
-  std::string name;
+  uint32_t epoch = 0;  // LOG-33: with the range, the segment's name (no copy held)
   uint64_t first_commit = 0, last_commit = 0;  // the segment's range
   uint64_t applied_from = 0, applied_to = 0;   // the write sets appended (0, 0: none)
   // "applied" | "duplicate" | "not-checked" | "superseded" (its write sets
@@ -46,6 +47,7 @@ struct AppliedSegment {
   // copied, and all at or below applied: passed over, LOG-6) | "unacknowledged" (verified
   // and appended, but the run failed before acknowledging it)
   std::string outcome;
+  std::string name() const { return segment::SegmentName(epoch, first_commit, last_commit); }
 };
 
 struct ApplyReport {

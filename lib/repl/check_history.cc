@@ -180,11 +180,11 @@ class ArchiveSide final : public Side {
     };
     std::vector<Bound> valid;
     for (const archive::CatalogSegment& e : cat.segments) {
-      AERO_ASSIGN_OR_RETURN(auto f, a.OpenRead(e.name));
+      AERO_ASSIGN_OR_RETURN(auto f, a.OpenRead(e.name()));
       segment::SegmentCheck c = segment::CheckSegmentHeader(*f, &e.info);
       if (c.state == segment::SegmentState::kIoError) return c.io;
       if (c.state != segment::SegmentState::kValid) continue;  // in transit or damaged: proves nothing
-      valid.push_back({c.header, e.name});
+      valid.push_back({c.header, e.name()});
     }
     if (valid.empty()) {
       return Status(Code::kNotFound, Problem("nothing to compare", dir, "no valid segment"),

@@ -1,7 +1,5 @@
 #include "repl/inbox_memo.h"
 
-#include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "common/escape.h"
@@ -14,7 +12,7 @@
 namespace aero::repl {
 
 namespace {
-constexpr int kMemoFormat = 1;
+constexpr int kMemoFormat = 2;  // 1: a SHA-256 of the sorted identities (read as no memo)
 constexpr uint64_t kMaxMemoBytes = 64 * 1024;
 }  // namespace
 
@@ -27,14 +25,24 @@ std::string FileIdentity(const std::string& name, const FileInfo& info) {
          std::to_string(info.inode) + "\t" + std::to_string(info.mtime_ns);
 }
 
-InboxMemo MemoOf(std::vector<std::string>& names, uint64_t applied) {
-  std::sort(names.begin(), names.end());
-  Sha256 sha;
-  for (const std::string& n : names) {
-    sha.Update(n);
-    sha.Update("\n");
+Sha256Digest IdentityDigest(const std::string& name, const FileInfo& info) {
+  return Sha256::Of(FileIdentity(name, info));
+}
+
+void MemoSum::Add(const Sha256Digest& d) {  // LOG-28: sum_ += d, modulo 2^256
+  unsigned carry = 0;
+  for (size_t i = sum_.size(); i-- > 0;) {
+    const unsigned v = static_cast<unsigned>(sum_[i]) + static_cast<unsigned>(d[i]) + carry;
+    sum_[i] = static_cast<uint8_t>(v & 0xff);
+    carry = v >> 8;
   }
-  return InboxMemo{applied, names.size(), sha.Finish()};
+  ++count_;
+}
+
+void MemoSum::Add(const MemoSum& other) {
+  const uint64_t count = count_ + other.count_;
+  Add(other.sum_);
+  count_ = count;
 }
 
 std::optional<InboxMemo> LoadInboxMemo(Fs& fs, const std::string& path,
@@ -47,7 +55,7 @@ std::optional<InboxMemo> LoadInboxMemo(Fs& fs, const std::string& path,
   const std::optional<uint64_t> applied = json_fields::Unsigned(j, "applied");
   const std::optional<uint64_t> names = json_fields::Unsigned(j, "names");
   const std::string* inbox = json_fields::String(j, "inbox");
-  const std::string* sha = json_fields::String(j, "names_sha256");
+  const std::string* sha = json_fields::String(j, "names_sum256");
   if (!format || *format != kMemoFormat || !applied || !names || !inbox || *inbox != Utf8Escaped(inbox_real) ||
       !sha) {
     return std::nullopt;
@@ -64,7 +72,7 @@ Status SaveInboxMemo(Fs& fs, const std::string& data_dir, const std::string& pat
                             {"inbox", Utf8Escaped(inbox_real)},  // UTF-8 whatever the path's bytes
                             {"applied", memo.applied},
                             {"names", memo.names},
-                            {"names_sha256", ToHex(memo.names_sha)}};
+                            {"names_sum256", ToHex(memo.names_sum)}};
   return WriteFileAtomically(fs, path, json_fields::Dump(j, 2) + "\n");
 }
 

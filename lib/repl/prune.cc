@@ -64,7 +64,7 @@ class Pruner {
   // RET-13: NAME.sig of each planned file, and the orphans below the cut.
   void PlanSidecars() {
     std::set<std::string> present;
-    for (const archive::CatalogSegment& e : catalog_.segments) present.insert(e.name);
+    for (const archive::CatalogSegment& e : catalog_.segments) present.insert(e.name());
     for (const archive::CatalogSkip& e : catalog_.skipped) present.insert(e.name);
     for (const auto* names : {&catalog_.history_files, &catalog_.snapshot_archives, &catalog_.registrations}) {
       present.insert(names->begin(), names->end());
@@ -306,17 +306,17 @@ class Pruner {
       AERO_ASSIGN_OR_RETURN(std::optional<std::string> why, Judge(e));
       if (!why && newest && reach(e) >= *newest) why = "the newest segment";
       if (why) {
-        rep_.kept_segments.push_back({e.name, false, *why});
+        rep_.kept_segments.push_back({e.name(), false, *why});
         continue;
       }
-      rep_.plan.push_back(e.name);
+      rep_.plan.push_back(e.name());
     }
     return Status::Ok();
   }
 
   // Why segment `e` must stay (RET-6), nullopt when it may go.
   Result<std::optional<std::string>> Judge(const archive::CatalogSegment& e) {
-    Result<std::unique_ptr<ReadableFile>> f = archive_->OpenRead(e.name);
+    Result<std::unique_ptr<ReadableFile>> f = archive_->OpenRead(e.name());
     if (!f.ok()) {
       if (f.status().code() == Code::kNotFound) return std::optional<std::string>("gone");
       if (f.status().code() == Code::kRefused) return std::optional<std::string>(NoKeyReason(f.status()));  // ENC-14

@@ -116,7 +116,7 @@ class Rejoiner {
     AERO_ASSIGN_OR_RETURN(archive::Catalog cat, archive::SegmentCatalog(*archive_).List());
     for (const archive::CatalogSegment& e : cat.segments) {
       if (e.info.first_commit - 1 != c && e.info.last_commit != c) continue;
-      AERO_ASSIGN_OR_RETURN(auto f, archive_->OpenRead(e.name));
+      AERO_ASSIGN_OR_RETURN(auto f, archive_->OpenRead(e.name()));
       segment::SegmentCheck h = segment::CheckSegmentHeader(*f, &e.info);
       if (h.state == segment::SegmentState::kIoError) return h.io;  // ENC-14: no key is 5 with its hint, not unprovable
       if (h.state != segment::SegmentState::kValid || !(h.header.system_id == node_->identity().system_id)) continue;

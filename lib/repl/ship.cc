@@ -306,7 +306,7 @@ class Shipper {
         // FM-139: one that cannot be read is not known to be stray: the fault.
         // (An encrypted one without its key, ENC-14, or one gone since the
         // listing proves nothing either way, as before.)
-        Result<std::unique_ptr<ReadableFile>> f = target_->OpenRead(e.name);
+        Result<std::unique_ptr<ReadableFile>> f = target_->OpenRead(e.name());
         if (!f.ok() && f.status().code() == Code::kIo) return f.status();
         if (!f.ok()) continue;
         segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &info);
@@ -324,7 +324,7 @@ class Shipper {
       }
       if (!newest || info.first_commit > newest->first_commit) {
         newest = info;
-        newest_name = e.name;
+        newest_name = e.name();
       }
     }
     if (fence_epoch > 0) return Fence(fence_epoch, *fence_first - 1);

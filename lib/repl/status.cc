@@ -107,7 +107,7 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
                      });
     for (const archive::CatalogSegment* s : newest_first) {
       if (lag.newest_commit && s->info.last_commit <= *lag.newest_commit) break;
-      Result<std::unique_ptr<ReadableFile>> f = a.OpenRead(s->name);
+      Result<std::unique_ptr<ReadableFile>> f = a.OpenRead(s->name());
       if (!f.ok()) {
         if (f.status().code() == Code::kRefused) {  // ENC-14: an envelope without its key (ENC-11)
           if (lag.encrypted_no_key++ == 0) lag.encrypted_no_key_detail = f.status().ToString();
@@ -136,7 +136,7 @@ Result<NodeStatus> GetStatus(Fs& fs, const std::string& data_dir,
       if (c.header.first_commit > last) continue;  // superseded (LOG-20)
       if (lag.newest_commit && last <= *lag.newest_commit) continue;
       lag.newest_commit = last;
-      lag.newest_segment = s->name;
+      lag.newest_segment = s->name();
       lag.lag = last > applied ? last - applied : 0;
     }
     st.inbox = lag;

@@ -738,7 +738,7 @@ struct SegmentVerdict {
 SegmentVerdict JudgeSegment(archive::Archive& a, const archive::CatalogSegment& e, ProgressCounter* counter) {
   VerifyReport local;
   SegmentVerdict v;
-  v.summary = VerifyOpenedSegment(a.OpenRead(e.name), a.PathOf(e.name), &local, counter);
+  v.summary = VerifyOpenedSegment(a.OpenRead(e.name()), a.PathOf(e.name()), &local, counter);
   v.findings = std::move(local.findings);
   for (Finding& f : v.findings) f.at_commit = e.info.first_commit;
   return v;
@@ -910,7 +910,7 @@ class Continuity {
   bool ByHeader(const archive::CatalogSegment& e, const SegmentSummary& s) {
     header_.reset();
     if (system_id_.empty() || s.state != "corrupt") return false;
-    Result<std::unique_ptr<ReadableFile>> f = a_.OpenRead(e.name);
+    Result<std::unique_ptr<ReadableFile>> f = a_.OpenRead(e.name());
     if (!f.ok()) return false;
     const segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &e.info);
     if (c.state != segment::SegmentState::kValid) return false;  // row 1 or 2: its own finding
@@ -1007,7 +1007,7 @@ void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
   if (progress) {
     uint64_t total = 0;
     for (const archive::CatalogSegment& e : catalog.segments) {
-      Result<std::unique_ptr<ReadableFile>> f = a.OpenRead(e.name);
+      Result<std::unique_ptr<ReadableFile>> f = a.OpenRead(e.name());
       Result<uint64_t> size = f.ok() ? (*f)->Size() : Result<uint64_t>(f.status());
       if (size.ok()) total += *size;
     }

@@ -59,13 +59,13 @@ Status AddSignatureFindings(Fs& fs, const std::string& dir, const std::string& t
   SignatureGate gate(a, trust, system);
   for (const std::string& name : catalog.history_files) Add(report, gate.JudgeHistoryFile(name), 0);
   for (const archive::CatalogSegment& e : catalog.segments) {
-    sign::Judgement j = sign::JudgeSidecar(a, e.name, sign::Kind::kSegment, trust);
+    sign::Judgement j = sign::JudgeSidecar(a, e.name(), sign::Kind::kSegment, trust);
     if (j.ok()) {
-      Result<std::unique_ptr<ReadableFile>> f = a.OpenRead(e.name);
+      Result<std::unique_ptr<ReadableFile>> f = a.OpenRead(e.name());
       if (!f.ok()) continue;  // the segment's own findings say so
       segment::SegmentCheck c = segment::CheckSegmentHeader(**f, &e.info);
       if (c.state != segment::SegmentState::kValid) continue;  // its own finding; apply: 1 or 8 too
-      j = sign::CompareWithFile(j, SegmentFacts(e.name, c.header, c.size, c.trailer_sha));
+      j = sign::CompareWithFile(j, SegmentFacts(e.name(), c.header, c.size, c.trailer_sha));
     }
     Add(report, j, e.info.first_commit);
   }

@@ -124,7 +124,7 @@ TEST_CASE("ARC-2 every entry that is not a segment is classified with its reason
   CHECK(c->history_files == std::vector<std::string>{"00000002.history"});
   // The segments, in apply order, are the regular files under SEG-2 names.
   std::vector<std::string> names;
-  for (const auto& s : c->segments) names.push_back(s.name);
+  for (const auto& s : c->segments) names.push_back(s.name());
   std::vector<std::string> want = in.segments;
   want.erase(want.begin() + 1);
   CHECK(names == want);
@@ -456,7 +456,7 @@ TEST_CASE("LOG-29 segments are taken in one total order: first commit, then the 
   auto c = archive::SegmentCatalog(listed).List();
   REQUIRE(c.ok());
   std::vector<std::string> got;
-  for (const auto& s : c->segments) got.push_back(s.name);
+  for (const auto& s : c->segments) got.push_back(s.name());
   CHECK(got == want);
 
   // Two cuts of one range (the same first commit and epoch): the shorter
@@ -480,10 +480,10 @@ TEST_CASE("LOG-29 segments are taken in one total order: first commit, then the 
   repl::ApplyReport cuts;
   REQUIRE(Apply(t / "r", t / "cuts", &cuts).ok());
   REQUIRE(cuts.segments.size() == 2);
-  CHECK(cuts.segments[0].name == cut);
+  CHECK(cuts.segments[0].name() == cut);
   CHECK(cuts.segments[0].outcome == "applied");
   CHECK(cuts.segments[0].applied_to == l1);
-  CHECK(cuts.segments[1].name == whole);
+  CHECK(cuts.segments[1].name() == whole);
   CHECK(cuts.segments[1].outcome == "applied");
   CHECK(cuts.segments[1].applied_from == l1 + 1);
   CHECK(cuts.segments[1].applied_to == 30);
@@ -528,7 +528,31 @@ TEST_CASE("LOG-29 segments are taken in one total order: first commit, then the 
   REQUIRE(Apply(f + "/r2", f + "/in", &followed).ok());
   CHECK(StateOf(f + "/r2").epoch == 2);
   bool superseded = false;
-  for (const auto& seg : followed.segments) superseded = superseded || (seg.name == old[0] && seg.outcome == "superseded");
+  for (const auto& seg : followed.segments) superseded = superseded || (seg.name() == old[0] && seg.outcome == "superseded");
   CHECK(superseded);
   CheckSameHistory(f + "/r", f + "/r2");
+}
+
+TEST_CASE("LOG-33 a catalog entry's name is derived from its range") {
+  // The entry holds no copy of the listed name: name() must give back the
+  // very name listed, for every width of the fields, or every reader would
+  // open another file than the one it classified.
+  TempDir t;
+  fsys::create_directories(t / "in");
+  const std::vector<std::string> names = {
+      "00000001-0000000000000001-0000000000000001.seg",
+      "00000002-00000000000000ff-0000000000000100.seg",
+      "ffffffff-0000000000abcdef-fffffffffffffffe.seg",
+      "0000abcd-7fffffffffffffff-ffffffffffffffff.seg",
+      "00000003-0000000000000010-0000000000000020.seg",  // five: a doubling vector would hold 8
+  };
+  for (const std::string& n : names) WriteFile(t / "in" / n, "x");
+  archive::PosixArchive a(PosixFs(), t / "in");
+  auto c = archive::SegmentCatalog(a).List();
+  REQUIRE(c.ok());
+  REQUIRE(c->segments.size() == names.size());
+  std::set<std::string> got;
+  for (const auto& s : c->segments) got.insert(s.name());
+  CHECK(got == std::set<std::string>(names.begin(), names.end()));
+  CHECK(c->segments.capacity() == c->segments.size());  // sized once from the listing
 }

@@ -144,7 +144,8 @@ TEST_CASE("fault: apply-wal with ENOSPC or EIO at every step is 10 with a hint, 
             if (!bootstrap && fs.failed_op().find("append") == 0 &&
                 fs.failed_op().find("wal.log") != std::string::npos) {
               for (const auto& seg : rep.segments) {
-                CAPTURE(seg.name);
+                const std::string name = seg.name();
+                CAPTURE(name);
                 CHECK(seg.outcome != "unacknowledged");
               }
             }

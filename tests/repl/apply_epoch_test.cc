@@ -81,7 +81,7 @@ TEST_CASE("LOG-20 FM-63 segments of the old epoch beyond the branch point are sk
   // not in its header.
   bool seen = false;
   for (const auto& s : rep.segments) {
-    if (s.name == old[0]) {
+    if (s.name() == old[0]) {
       seen = true;
       CHECK(s.outcome == "not-checked");
     }

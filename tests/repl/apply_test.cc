@@ -249,7 +249,7 @@ TEST_CASE("row 1 LOG-6 a file in transit that the replica already holds is passe
   repl::ApplyReport done;
   REQUIRE(Apply(t / "r", t / "out", &done).ok());
   bool judged = false;
-  for (const auto& seg : done.segments) judged |= seg.name == names[1] && seg.outcome == "duplicate";
+  for (const auto& seg : done.segments) judged |= seg.name() == names[1] && seg.outcome == "duplicate";
   CHECK(judged);
 }
 
@@ -994,7 +994,7 @@ TEST_CASE("LOG-28 a no-op apply over an inbox of 10000 applied segments reads no
   CHECK(c.previously_checked == 10000);
   REQUIRE(c.segments.size() == 1);
   CHECK(c.segments[0].outcome == "applied");
-  const uint64_t new_bytes = fsys::file_size(t / "out" / c.segments[0].name);
+  const uint64_t new_bytes = fsys::file_size(t / "out" / c.segments[0].name());
   CHECK(third.BytesRead(".seg") <= 2 * new_bytes);
   CHECK(StateOf(t / "r").applied_commit == 10001);
 }

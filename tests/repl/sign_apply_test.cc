@@ -418,7 +418,7 @@ TEST_CASE("SIG-5 LOG-6 in required mode an applied segment copied again without 
   REQUIRE(repl::ApplyWal(fs, o, &rep).ok());
   CHECK(StateOf(t / "r").applied_commit == 40);
   bool passed = false;
-  for (const auto& seg : rep.segments) passed |= seg.name == names.front() && seg.outcome == "in-transit";
+  for (const auto& seg : rep.segments) passed |= seg.name() == names.front() && seg.outcome == "in-transit";
   CHECK(passed);
   CHECK_FALSE(Halted(t / "r"));
 }

@@ -48,7 +48,7 @@ std::vector<std::string> S3ReplSegmentsFrom(archive::Archive& a, uint64_t first)
   REQUIRE(c.ok());
   std::vector<std::string> out;
   for (const archive::CatalogSegment& s : c->segments) {
-    if (s.info.first_commit >= first) out.push_back(s.name);
+    if (s.info.first_commit >= first) out.push_back(s.name());
   }
   return out;
 }
