@@ -4,6 +4,7 @@
 // object-store backend implements Archive, not Fs.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,17 @@ class Archive {
   // Every entry, sorted by name, typed as it is (symlinks not followed);
   // kNotFound when the archive does not exist.
   virtual Result<std::vector<ArchiveEntry>> List() = 0;
+  // LOG-33: the same entries one at a time, in no particular order, none
+  // held (`each` returns false to stop); an error part-way is the
+  // listing's. This default lists with List(); PosixArchive reads the
+  // directory as it goes.
+  virtual Status ListEach(const std::function<bool(ArchiveEntry&)>& each) {
+    AERO_ASSIGN_OR_RETURN(std::vector<ArchiveEntry> entries, List());
+    for (ArchiveEntry& e : entries) {
+      if (!each(e)) break;
+    }
+    return Status::Ok();
+  }
   virtual Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& name) = 0;
   // Makes the finished (synced) file `temp_path` visible as `name` in one
   // step; kRefused, nothing changed, when `name` exists (never replaced).
@@ -75,6 +87,7 @@ class PosixArchive final : public Archive {
   const std::string& location() const override { return dir_; }
   Result<ArchiveEntry::Type> TypeOf(const std::string& name) override;
   Result<std::vector<ArchiveEntry>> List() override;
+  Status ListEach(const std::function<bool(ArchiveEntry&)>& each) override;
   Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& name) override;
   Status PublishExclusive(const std::string& temp_path, const std::string& name) override;
   Status Replace(const std::string& temp_path, const std::string& name) override;

@@ -1,9 +1,37 @@
 #include "archive/archive.h"
 
+#include <algorithm>
+
 namespace aero::archive {
 
+namespace {
+
+ArchiveEntry::Type TypeOfEntry(const DirEntry& e) {
+  return e.is_symlink ? ArchiveEntry::Type::kSymlink
+         : e.is_dir   ? ArchiveEntry::Type::kDirectory
+         : e.is_regular ? ArchiveEntry::Type::kFile
+                        : ArchiveEntry::Type::kOther;
+}
+
+}  // namespace
+
 Result<std::vector<ArchiveEntry>> PosixArchive::List() {
-  Result<std::vector<DirEntry>> listed = fs_.ListDir(dir_);
+  std::vector<ArchiveEntry> out;
+  AERO_RETURN_IF_ERROR(ListEach([&](ArchiveEntry& e) {
+    out.push_back(std::move(e));
+    return true;
+  }));
+  std::sort(out.begin(), out.end(), [](const ArchiveEntry& a, const ArchiveEntry& b) { return a.name < b.name; });
+  return out;
+}
+
+Status PosixArchive::ListEach(const std::function<bool(ArchiveEntry&)>& each) {
+  ArchiveEntry a;
+  Status listed = fs_.ListDirEach(dir_, [&](DirEntry& e) {
+    a.name = std::move(e.name);
+    a.type = TypeOfEntry(e);
+    return each(a);
+  });
   if (!listed.ok()) {
     // A file where the archive's directory is named (a --from or --to that
     // names a file): no archive there, as for a path that names nothing.
@@ -12,21 +40,8 @@ Result<std::vector<ArchiveEntry>> PosixArchive::List() {
       return Status(Code::kNotFound, Problem("not a directory", dir_, "an archive is a directory"),
                     "give the archive's directory");
     }
-    return listed.status();
   }
-  std::vector<DirEntry>& entries = *listed;
-  std::vector<ArchiveEntry> out;
-  out.reserve(entries.size());
-  for (DirEntry& e : entries) {
-    ArchiveEntry a;
-    a.name = std::move(e.name);
-    a.type = e.is_symlink ? ArchiveEntry::Type::kSymlink
-             : e.is_dir   ? ArchiveEntry::Type::kDirectory
-             : e.is_regular ? ArchiveEntry::Type::kFile
-                            : ArchiveEntry::Type::kOther;
-    out.push_back(std::move(a));
-  }
-  return out;
+  return listed;
 }
 
 Result<ArchiveEntry::Type> PosixArchive::TypeOf(const std::string& name) {

@@ -71,39 +71,36 @@ std::optional<CatalogSkip> ClassifyEntry(const ArchiveEntry& e) {
 }
 
 Result<Catalog> SegmentCatalog::List() {
-  AERO_ASSIGN_OR_RETURN(std::vector<ArchiveEntry> entries, archive_.List());
   Catalog c;
-  c.segments.reserve(entries.size());  // LOG-33: sized once, not doubled
-  for (ArchiveEntry& e : entries) {
+  // LOG-33: each entry classified as it is read; no vector of the
+  // directory's names, and a segment kept as its range alone.
+  AERO_RETURN_IF_ERROR(archive_.ListEach([&c](ArchiveEntry& e) {
     // The epoch lineage's files are read by every reader (LOG-15), not
     // skipped: a history file, and the claim archive's marker.
     if (e.type == ArchiveEntry::Type::kFile && IsHistoryName(e.name)) {
-      c.history_files.push_back(e.name);
-      continue;
-    }
-    if (e.type == ArchiveEntry::Type::kFile && e.name == history::kClaimArchiveMarker) {
+      c.history_files.push_back(std::move(e.name));
+    } else if (e.type == ArchiveEntry::Type::kFile && e.name == history::kClaimArchiveMarker) {
       c.claim_archive_marker = true;
-      continue;
-    }
-    if (e.type == ArchiveEntry::Type::kFile && IsSnapshotArchiveName(e.name)) {
-      c.snapshot_archives.push_back(e.name);
-      continue;
-    }
-    if (e.type == ArchiveEntry::Type::kFile && ParseRegistrationFileName(e.name)) {
-      c.registrations.push_back(e.name);
-      continue;
-    }
-    if (e.type == ArchiveEntry::Type::kFile && IsSidecarName(e.name)) {  // ARC-2, SIG-2
-      c.sidecars.push_back(e.name);
-      continue;
-    }
-    if (std::optional<CatalogSkip> skip = ClassifyEntry(e)) {
+    } else if (e.type == ArchiveEntry::Type::kFile && IsSnapshotArchiveName(e.name)) {
+      c.snapshot_archives.push_back(std::move(e.name));
+    } else if (e.type == ArchiveEntry::Type::kFile && ParseRegistrationFileName(e.name)) {
+      c.registrations.push_back(std::move(e.name));
+    } else if (e.type == ArchiveEntry::Type::kFile && IsSidecarName(e.name)) {  // ARC-2, SIG-2
+      c.sidecars.push_back(std::move(e.name));
+    } else if (std::optional<CatalogSkip> skip = ClassifyEntry(e)) {
       skip->type = e.type;
       c.skipped.push_back(std::move(*skip));
     } else {
       c.segments.push_back({*segment::ParseSegmentName(e.name)});  // LOG-33: the name is dropped
     }
+    return true;
+  }));
+  // The lists of names keep the order by name a sorted listing gave them.
+  for (std::vector<std::string>* names : {&c.history_files, &c.snapshot_archives, &c.registrations, &c.sidecars}) {
+    std::sort(names->begin(), names->end());
   }
+  std::sort(c.skipped.begin(), c.skipped.end(),
+            [](const CatalogSkip& a, const CatalogSkip& b) { return a.name < b.name; });
   // LOG-5: CommitId order; for one first commit, the newest epoch first,
   // then the shorter range.
   std::sort(c.segments.begin(), c.segments.end(),

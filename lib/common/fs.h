@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -151,6 +152,18 @@ class Fs {
   virtual Result<FileInfo> LStat(const std::string& path) = 0;
   // Entries except "." and "..", sorted by name.
   virtual Result<std::vector<DirEntry>> ListDir(const std::string& dir) = 0;
+  // LOG-33: the same entries one at a time, in the directory's own order,
+  // none held: `each` returns false to stop early. An error part-way is
+  // the listing's error (FM-139), after the entries given so far. This
+  // default lists with ListDir (so a wrapper that only overrides ListDir
+  // sees every listing); PosixFs reads the directory as it goes.
+  virtual Status ListDirEach(const std::string& dir, const std::function<bool(DirEntry&)>& each) {
+    AERO_ASSIGN_OR_RETURN(std::vector<DirEntry> entries, ListDir(dir));
+    for (DirEntry& e : entries) {
+      if (!each(e)) break;
+    }
+    return Status::Ok();
+  }
   // Exclusive, non-blocking; kLocked when another process holds it.
   virtual Result<std::unique_ptr<FileLock>> Lock(const std::string& path) = 0;
   // LOG-31: an existing directory itself (flock on it; nothing is created

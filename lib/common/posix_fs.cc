@@ -368,9 +368,18 @@ class Posix final : public Fs {
     return InfoOf(st);
   }
   Result<std::vector<DirEntry>> ListDir(const std::string& dir) override {
+    std::vector<DirEntry> out;
+    AERO_RETURN_IF_ERROR(ListDirEach(dir, [&](DirEntry& e) {
+      out.push_back(std::move(e));
+      return true;
+    }));
+    std::sort(out.begin(), out.end(),
+              [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+    return out;
+  }
+  Status ListDirEach(const std::string& dir, const std::function<bool(DirEntry&)>& each) override {
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) return ErrnoStatus("cannot list directory", dir, errno);
-    std::vector<DirEntry> out;
     for (;;) {
       // FM-139: readdir's NULL is the end only when errno is untouched; an
       // EIO part-way was taken for the end (no trusted keys, no
@@ -381,12 +390,10 @@ class Posix final : public Fs {
         const int err = errno;
         ::closedir(d);
         if (err != 0) return ErrnoStatus("cannot list directory", dir, err);
-        break;
+        return Status::Ok();
       }
-      std::string name = e->d_name;
+      const std::string_view name = e->d_name;
       if (name == "." || name == "..") continue;
-      DirEntry entry;
-      entry.name = name;
       // The entry's own type, never followed: the directory entry's d_type
       // where the file system fills it in (ext4, xfs, btrfs, tmpfs), else an
       // lstat. A listing of 10,000 segments made 10,000 lstat calls, most of
@@ -403,7 +410,7 @@ class Posix final : public Fs {
           } else if (errno != ENOENT) {  // gone since the listing: no entry; anything else: FM-139
             const int err = errno;
             ::closedir(d);
-            return ErrnoStatus("cannot stat", JoinPath(dir, name), err);
+            return ErrnoStatus("cannot stat", JoinPath(dir, std::string(name)), err);
           } else {
             continue;
           }
@@ -411,14 +418,16 @@ class Posix final : public Fs {
         }
         default: type = S_IFIFO; break;  // a FIFO, socket or device: none of the three
       }
+      DirEntry entry;
+      entry.name = name;
       entry.is_dir = S_ISDIR(type);
       entry.is_regular = S_ISREG(type);
       entry.is_symlink = S_ISLNK(type);
-      out.push_back(std::move(entry));
+      if (!each(entry)) {  // LOG-33: the caller has what it needs
+        ::closedir(d);
+        return Status::Ok();
+      }
     }
-    std::sort(out.begin(), out.end(),
-              [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
-    return out;
   }
   Result<std::unique_ptr<FileLock>> Lock(const std::string& path) override {
     // MODEL-10: the holder removes the lock file when it is done, so the

@@ -43,6 +43,9 @@ class DecryptingFs final : public Fs {
   Result<std::vector<DirEntry>> ListDir(const std::string& dir) override {
     return base_.ListDir(dir);
   }
+  Status ListDirEach(const std::string& dir, const std::function<bool(DirEntry&)>& each) override {
+    return base_.ListDirEach(dir, each);  // LOG-33
+  }
   Result<std::unique_ptr<FileLock>> Lock(const std::string& path) override {
     return base_.Lock(path);
   }

@@ -23,6 +23,7 @@
 #include "repl/status.h"
 #include "repl/verify.h"
 #include "support/faulty_fs.h"
+#include "support/forwarding_fs.h"
 #include "support/repl_fixture.h"
 
 using namespace aero;
@@ -554,5 +555,82 @@ TEST_CASE("LOG-33 a catalog entry's name is derived from its range") {
   std::set<std::string> got;
   for (const auto& s : c->segments) got.insert(s.name());
   CHECK(got == std::set<std::string>(names.begin(), names.end()));
-  CHECK(c->segments.capacity() == c->segments.size());  // sized once from the listing
+}
+
+namespace {
+
+// PosixFs whose vector listing fails: only a reader that takes the
+// directory entry by entry (ListDirEach) gets through.
+class NoVectorListingFs final : public testing::ForwardingFs {
+ public:
+  Result<std::vector<DirEntry>> ListDir(const std::string& dir) override {
+    return Status(Code::kIo, Problem("listed as one vector", dir, "LOG-33"));
+  }
+  Status ListDirEach(const std::string& dir, const std::function<bool(DirEntry&)>& each) override {
+    return PosixFs().ListDirEach(dir, each);
+  }
+};
+
+// A directory archive whose List() (the sorted vector) fails: only a
+// reader that takes its entries one at a time (ListEach) gets through.
+class NoVectorArchive final : public archive::Archive {
+ public:
+  NoVectorArchive(Fs& fs, const std::string& dir) : real_(fs, dir) {}
+  const std::string& location() const override { return real_.location(); }
+  Result<std::vector<archive::ArchiveEntry>> List() override {
+    return Status(Code::kIo, Problem("listed as one vector", real_.location(), "LOG-33"));
+  }
+  Status ListEach(const std::function<bool(archive::ArchiveEntry&)>& each) override { return real_.ListEach(each); }
+  Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& n) override { return real_.OpenRead(n); }
+  Status PublishExclusive(const std::string& t, const std::string& n) override { return real_.PublishExclusive(t, n); }
+  Status Replace(const std::string& t, const std::string& n) override { return real_.Replace(t, n); }
+  Status Remove(const std::string& n) override { return real_.Remove(n); }
+  Status MakeDurable() override { return real_.MakeDurable(); }
+  std::string PathOf(const std::string& n) const override { return real_.PathOf(n); }
+
+ private:
+  archive::PosixArchive real_;
+};
+
+}  // namespace
+
+TEST_CASE("LOG-33 a catalog reads its directory entry by entry, never as one vector of names") {
+  TempDir t;
+  const Inbox in = MakeInbox(t);
+  for (const char* h : {"00000009.history", "00000007.history", "00000008.history"}) WriteFile(t / "in" / h, "");
+  NoVectorListingFs fs;
+  NoVectorArchive a(fs, t / "in");
+  auto c = archive::SegmentCatalog(a).List();
+  REQUIRE(c.ok());
+  // The same catalog a sorted listing gives: segments in apply order, the
+  // other lists by name.
+  archive::PosixArchive sorted(PosixFs(), t / "in");
+  auto want = archive::SegmentCatalog(sorted).List();
+  REQUIRE(want.ok());
+  CHECK(SkipsOf(c->skipped) == in.expected);
+  std::vector<std::string> got_names, want_names, got_skips, want_skips;
+  for (const auto& s : c->segments) got_names.push_back(s.name());
+  for (const auto& s : want->segments) want_names.push_back(s.name());
+  for (const auto& k : c->skipped) got_skips.push_back(k.name);
+  for (const auto& k : want->skipped) want_skips.push_back(k.name);
+  CHECK(got_names == want_names);
+  CHECK(got_skips == want_skips);
+  CHECK(std::is_sorted(got_skips.begin(), got_skips.end()));
+  CHECK(c->history_files == want->history_files);
+  CHECK(c->history_files.size() == 4);
+  CHECK(std::is_sorted(c->history_files.begin(), c->history_files.end()));
+  CHECK(c->sidecars == want->sidecars);
+  // A listing that fails part-way is the catalog's error, not a shorter
+  // catalog (FM-139).
+  class FailingAfterTwo final : public testing::ForwardingFs {
+   public:
+    Status ListDirEach(const std::string& dir, const std::function<bool(DirEntry&)>& each) override {
+      int n = 0;
+      Status s = PosixFs().ListDirEach(dir, [&](DirEntry& e) { return ++n <= 2 && each(e); });
+      (void)s;
+      return Status(Code::kIo, Problem("cannot list directory", dir, "Input/output error"));
+    }
+  } failing;
+  archive::PosixArchive broken(failing, t / "in");
+  CHECK(archive::SegmentCatalog(broken).List().status().code() == Code::kIo);
 }

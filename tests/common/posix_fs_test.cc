@@ -7,7 +7,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "common/file_util.h"
 #include "common/fs.h"
@@ -187,4 +189,40 @@ TEST_CASE("OPS-14 a resource limit's errno gets a hint that names the limit") {
   Result<std::unique_ptr<FileLock>> lock = PosixFs().Lock(JoinPath(DirName(longname), "." + BaseName(longname) + ".bootstrap.lock"));
   REQUIRE_FALSE(lock.ok());
   CHECK(lock.status().hint().find("shorter name") != std::string::npos);
+}
+
+TEST_CASE("LOG-33 FM-139 ListDirEach gives every entry once, stops when asked, and says an error") {
+  TempDir t;
+  std::set<std::string> want;
+  for (int i = 0; i < 300; ++i) {
+    const std::string name = "f" + std::to_string(i);
+    WriteFile(t / name, "x");
+    want.insert(name);
+  }
+  std::filesystem::create_directory(t / "sub");
+  std::multiset<std::string> got;
+  bool sub_is_dir = false;
+  REQUIRE(PosixFs().ListDirEach(t.path(), [&](DirEntry& e) {
+    got.insert(e.name);
+    if (e.name == "sub") sub_is_dir = e.is_dir && !e.is_regular;
+    else CHECK(e.is_regular);
+    return true;
+  }).ok());
+  want.insert("sub");
+  CHECK(got == std::multiset<std::string>(want.begin(), want.end()));  // once each, no "." or ".."
+  CHECK(sub_is_dir);
+  int seen = 0;
+  REQUIRE(PosixFs().ListDirEach(t.path(), [&](DirEntry&) { return ++seen < 10; }).ok());
+  CHECK(seen == 10);  // stopped when asked
+  // ListDir is the same entries, sorted.
+  auto all = PosixFs().ListDir(t.path());
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == want.size());
+  CHECK(std::is_sorted(all->begin(), all->end(),
+                       [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; }));
+  Status missing = PosixFs().ListDirEach(t / "nowhere", [](DirEntry&) { return true; });
+  CHECK(missing.code() == Code::kNotFound);
+  Status file = PosixFs().ListDirEach(t / "f1", [](DirEntry&) { return true; });
+  CHECK(!file.ok());
+  CHECK(file.message().find("f1") != std::string::npos);
 }
