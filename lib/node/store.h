@@ -94,6 +94,7 @@ class Node {
   Status FinishAppend(uint64_t commit, const history::Digest& digest, uint64_t next_sequence);
   Status PersistApplied();
   uint64_t unpersisted_bytes() const { return unpersisted_bytes_; }
+  uint64_t unpersisted_segments() const { return index_pending_.size(); }  // FinishAppend calls
   Status AbortAppend();
 
   // Records a halt (NODE-9) durably; every later write, apply and read refuses.

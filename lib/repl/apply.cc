@@ -39,15 +39,23 @@ Result<archive::Catalog> ListInbox(archive::Archive& a, ApplyReport& rep) {
   return c;
 }
 
+// LOG-28, LOG-33: the segments a run judged, for the memo: those at or
+// below the applied commit when judged, folded into a sum (a run that ends
+// in 0 has acknowledged at least that far), and the few above it (a
+// superseded range) with their last commit, to be filtered at the end.
+struct JudgedNow {
+  MemoSum at_or_below;
+  std::vector<std::pair<uint64_t, Sha256Digest>> above;
+};
+
 class Applier {
  public:
   Applier(archive::Archive& inbox, node::Node& node, const ApplyOptions& o, ApplyReport& rep)
       : inbox_(inbox), node_(node), o_(o), rep_(rep) {}
 
-  // LOG-28: each segment judged (duplicate, not-checked, applied), with the
-  // identity of the file that was read, as (last commit, FileIdentity).
-  const std::vector<std::pair<uint64_t, Sha256Digest>>& judged() const { return judged_; }
-  std::vector<std::pair<uint64_t, Sha256Digest>> TakeJudged() { return std::move(judged_); }
+  // LOG-28: each segment judged (duplicate, not-checked, applied), by the
+  // identity of the file that was read.
+  const JudgedNow& judged() const { return judged_; }
   // SIG-5: required mode (not owned; nullptr: no trusted key).
   void RequireSignatures(SignatureGate* gate) { gate_ = gate; }
 
@@ -306,7 +314,14 @@ class Applier {
     // is not judged yet (LOG-6).
     if (s.ok() && rep_.segments.size() > before && rep_.segments.back().outcome != "in-transit") {
       Result<FileInfo> info = crypto::RawInfo(file);  // LOG-28: as Stat sees it
-      if (info.ok()) judged_.emplace_back(e.info.last_commit, IdentityDigest(e.name(), *info));
+      if (info.ok()) {
+        const Sha256Digest id = IdentityDigest(e.name(), *info);
+        if (e.info.last_commit <= node_.state().applied_commit) {
+          judged_.at_or_below.Add(id);
+        } else {
+          judged_.above.emplace_back(e.info.last_commit, id);
+        }
+      }
     }
     return s;
   }
@@ -530,7 +545,10 @@ class Applier {
     AERO_RETURN_IF_ERROR(node_.FinishAppend(end_commit, end_digest, end_sequence + 1));
     rep_.segments.push_back({e.info.epoch, F, c.header.last_commit, A + 1, end_commit, "applied"});
     own_[end_commit] = end_digest;
-    if (node_.unpersisted_bytes() >= o_.ack_every_bytes) return Persist();
+    if (node_.unpersisted_bytes() >= o_.ack_every_bytes ||
+        node_.unpersisted_segments() >= o_.ack_every_segments) {  // LOG-13, LOG-33
+      return Persist();
+    }
     return Status::Ok();
   }
 
@@ -539,7 +557,7 @@ class Applier {
   const ApplyOptions& o_;
   ApplyReport& rep_;
   std::map<uint64_t, Digest> own_;
-  std::vector<std::pair<uint64_t, Sha256Digest>> judged_;  // LOG-33: a digest, not the identity
+  JudgedNow judged_;  // LOG-33: a sum, not the identities
   history::Lineage lineage_;  // step 2: epochs 1..N and their branch points
   SignatureGate* gate_ = nullptr;  // SIG-5
 };
@@ -581,11 +599,12 @@ class JudgedBefore {
   // After a run that ended in 0: what is judged at or below the durable
   // applied commit now. A memo that cannot be written costs the next run a
   // re-read, nothing else.
-  void Record(const std::vector<std::pair<uint64_t, Sha256Digest>>& judged_now) {
+  void Record(const JudgedNow& judged_now) {
     if (real_.empty()) return;
     const uint64_t a = rep_.applied_commit;
     MemoSum judged = passed_;
-    for (const auto& [last_commit, identity] : judged_now) {
+    judged.Add(judged_now.at_or_below);
+    for (const auto& [last_commit, identity] : judged_now.above) {
       if (last_commit <= a) judged.Add(identity);
     }
     const InboxMemo next = judged.For(a);
@@ -669,7 +688,7 @@ Status Bootstrap(Fs& fs, archive::Archive& inbox, const ApplyOptions& o, ApplyRe
   AERO_RETURN_IF_ERROR(KeepFlagKeys(fs, o.trusted_keys, tmp));  // SIG-23: visible with the tree
   Status loop;
   bool applied = false;
-  std::vector<std::pair<uint64_t, Sha256Digest>> judged;  // LOG-28, for the memo
+  JudgedNow judged;  // LOG-28, for the memo
   {
     AERO_ASSIGN_OR_RETURN(auto n, node::Node::Open(fs, tmp, node::Access::kWrite));
     Applier applier(inbox, *n, o, rep);
@@ -677,7 +696,7 @@ Status Bootstrap(Fs& fs, archive::Archive& inbox, const ApplyOptions& o, ApplyRe
     loop = applier.Run(entries, catalog.history_files);
     applied = rep.applied_commit > 0;  // durable: Run reports only what it acknowledged
     rep.from_commit = 0;
-    judged = applier.TakeJudged();
+    judged = applier.judged();
   }
   if (!applied) {
     rep.halted = false;  // nothing was created, so nothing is halted

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "archive/segment_catalog.h"
@@ -25,6 +26,9 @@ struct ApplyOptions {
   // LOG-13: applied segments are acknowledged (WAL fsync, then state.json)
   // together, once this many bytes are pending, and at the end of the run.
   uint64_t ack_every_bytes = 64u << 20;
+  // ... or once this many segments are (LOG-13, LOG-33: what waits for an
+  // acknowledgment stays bounded however small the segments are).
+  uint64_t ack_every_segments = 4096;
   // OPS-7 (optional): bytes of the inbox's segment files taken so far.
   ProgressFn progress = {};
   // FOLLOW-4: set (by --follow's signal handler) = take no further segment,
@@ -45,8 +49,9 @@ struct AppliedSegment {
   // "applied" | "duplicate" | "not-checked" | "superseded" (its write sets
   // belong to a later epoch, LOG-20: skipped) | "in-transit" (still being
   // copied, and all at or below applied: passed over, LOG-6) | "unacknowledged" (verified
-  // and appended, but the run failed before acknowledging it)
-  std::string outcome;
+  // and appended, but the run failed before acknowledging it). One of these
+  // literals (LOG-33: no string per segment).
+  std::string_view outcome;
   std::string name() const { return segment::SegmentName(epoch, first_commit, last_commit); }
 };
 

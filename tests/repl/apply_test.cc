@@ -1144,3 +1144,41 @@ TEST_CASE("NODE-13 apply-wal --from at or inside the replica's data directory is
   REQUIRE(Apply(t / "r", t / "out").ok());
   CheckSameHistory(t / "p", t / "r");
 }
+
+namespace {
+
+// Counts the replacements of a node's state.json: one per acknowledgment.
+class AckCountingFs final : public ForwardingFs {
+ public:
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (to.size() >= 10 && to.compare(to.size() - 10, 10, "state.json") == 0) ++acks;
+    return ForwardingFs::Rename(from, to);
+  }
+  int acks = 0;
+};
+
+}  // namespace
+
+TEST_CASE("LOG-13 LOG-33 an acknowledgment every ack_every_segments segments, however small") {
+  TempDir t;
+  MakePrimary(t / "p", 10);
+  fsys::create_directories(t / "out");
+  REQUIRE(ShipInto(t / "p", t / "out", 1).ok());  // one write set per segment: 10 segments
+  auto run = [&](const std::string& replica, uint64_t every_segments) {
+    repl::ApplyOptions o;
+    o.data_dir = replica;
+    o.inbox = t / "out";
+    o.until = 1;
+    REQUIRE(repl::ApplyWal(PosixFs(), o, nullptr).ok());  // bootstrap at commit 1
+    AckCountingFs fs;
+    o.until.reset();
+    o.ack_every_segments = every_segments;  // the bytes never reach ack_every_bytes here
+    repl::ApplyReport rep;
+    REQUIRE(repl::ApplyWal(fs, o, &rep).ok());
+    CHECK(rep.applied_commit == 10);
+    return fs.acks;
+  };
+  CHECK(run(t / "r1", 3) == 3);  // after segments 3, 6 and 9 of the 9, nothing left at the end
+  CHECK(run(t / "r2", repl::ApplyOptions{}.ack_every_segments) == 1);  // at the end alone
+  CheckSameHistory(t / "p", t / "r1");
+}
