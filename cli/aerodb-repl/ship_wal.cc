@@ -64,7 +64,7 @@ void PrintPublished(const repl::ShipReport& rep) {
   for (const auto& h : rep.history_files) PrintResult("published %s\n", h.c_str());
   for (const auto& seg : rep.segments) {
     PrintResult("%s %s: commits %llu..%llu, %llu bytes\n",
-                seg.already_there ? "identical" : "published", seg.name.c_str(),
+                seg.already_there ? "identical" : "published", seg.name().c_str(),
                 static_cast<unsigned long long>(seg.first_commit),
                 static_cast<unsigned long long>(seg.last_commit),
                 static_cast<unsigned long long>(seg.bytes));
@@ -79,11 +79,11 @@ int Print(const Options& o, const Status& s, const repl::ShipReport& rep) {
   // segments held 100 MiB and more of them to print text).
   for (const auto& seg : rep.segments) {
     if (!o.json) break;
-    segs.push_back({{"name", seg.name},
+    segs.push_back({{"name", seg.name()},
                     {"first_commit", seg.first_commit},
                     {"last_commit", seg.last_commit},
                     {"bytes", seg.bytes},
-                    {"sha256", seg.sha256},
+                    {"sha256", ToHex(seg.sha256)},
                     {"already_there", seg.already_there}});
   }
   // Warnings, whatever the outcome: LOG-26 (the position), LOG-31 (the directory's lock).
@@ -93,7 +93,7 @@ int Print(const Options& o, const Status& s, const repl::ShipReport& rep) {
   if (!s.ok()) {
     // What was published before the failure stays published; say so.
     for (const auto& seg : rep.segments) {
-      std::fprintf(stderr, "published %s before the failure\n", seg.name.c_str());
+      std::fprintf(stderr, "published %s before the failure\n", seg.name().c_str());
     }
     return Fail(s, o.json, o.follow);
   }

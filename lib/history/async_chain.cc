@@ -60,10 +60,19 @@ Digest AsyncDigestChain::Finish() {
 
 std::optional<Digest> AsyncDigestChain::Get(uint64_t commit) {
   std::unique_lock<std::mutex> l(mu_);
-  cv_.wait(l, [&] { return kept_.count(commit) > 0 || finished_ || unreachable_.count(commit) > 0; });
+  cv_.wait(l, [&] {
+    return kept_.count(commit) > 0 || finished_ || unreachable_.count(commit) > 0 || commit < forgotten_below_;
+  });
   auto it = kept_.find(commit);
   if (it == kept_.end()) return std::nullopt;
   return it->second;
+}
+
+void AsyncDigestChain::ForgetBelow(uint64_t commit) {
+  std::lock_guard<std::mutex> l(mu_);
+  kept_.erase(kept_.begin(), kept_.lower_bound(commit));
+  // Asked for again after this, a dropped commit is unreachable, not awaited.
+  forgotten_below_ = std::max(forgotten_below_, commit);
 }
 
 void AsyncDigestChain::Record(uint64_t commit, const Digest& d) {

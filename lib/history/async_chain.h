@@ -65,6 +65,15 @@ class AsyncDigestChain {
   // last two ended (the worker may have passed it unrecorded) makes Get()
   // of it return nullopt at once, instead of waiting for ever.
   std::optional<Digest> Get(uint64_t commit);
+  // Any thread. Drops the digests kept for commits below `commit`: asked
+  // for, got, and not needed again (LOG-33: memory does not grow with the
+  // number of Keep calls). A Get of a dropped commit says nullopt at once.
+  void ForgetBelow(uint64_t commit);
+  // How many digests are kept (tests).
+  size_t kept() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return kept_.size();
+  }
   // Keep() calls that broke the contract (tests assert there are none).
   uint64_t contract_violations() const {
     std::lock_guard<std::mutex> l(mu_);
@@ -100,6 +109,7 @@ class AsyncDigestChain {
   std::set<uint64_t> wanted_;
   std::map<uint64_t, Digest> kept_;
   std::set<uint64_t> unreachable_;  // kept against the contract: Get says nullopt
+  uint64_t forgotten_below_ = 0;     // ForgetBelow: kept digests below it are dropped
   uint64_t violations_ = 0;
   WorkerQueue<Chunk> queue_{[this](Chunk& c) { Consume(c); }, 4, 4 * kChunkBytes,
                             [](const Chunk& c) { return c.bytes.size; }};  // last: stopped first

@@ -820,10 +820,10 @@ class Shipper {
   // Step 5, second half: the rename, in CommitId order (LOG-3, ARC-1).
   Status PublishWritten(const Cut& c, const Written& w) {
     ShippedSegment out;
-    out.name = w.name;
+    out.epoch = c.header.epoch;
     out.first_commit = c.header.first_commit;
     out.last_commit = c.header.last_commit;
-    out.sha256 = ToHex(w.seg.seal);
+    out.sha256 = w.seg.seal;
     Status there = signer_ ? fs_.LStat(w.final_path).status() : Status::Ok();
     if (!there.ok() && there.code() != Code::kNotFound) {  // FM-139: unknown is not absent (unsigned for good)
       (void)fs_.Remove(w.tmp);
@@ -868,9 +868,12 @@ class Shipper {
     unsaved_->last_set_offset = c.last_start;
     unsaved_bytes_ += out.bytes;
     log::Lib().debug("{} {}: commits {}..{}, {} bytes", out.already_there ? "identical" : "published",
-                     out.name, out.first_commit, out.last_commit, out.bytes);  // OPS-5
+                     out.name(), out.first_commit, out.last_commit, out.bytes);  // OPS-5
     rep_.segments.push_back(out);
     rep_.shipped_commit = unsaved_->commit;
+    // LOG-33: a later segment asks for H(L) of this one at the lowest (its
+    // digest_before), never for a digest below this one's first commit.
+    chain_->ForgetBelow(c.header.first_commit);
     if (unsaved_bytes_ >= o_.position_every_bytes) return SavePosition();
     return Status::Ok();
   }
@@ -902,12 +905,12 @@ class Shipper {
       return Status(Code::kDiverged,
                     Problem("diverged", w.final_path,
                             "a different file with this name exists (its sha256 " +
-                                ToHex(existing.trailer_sha) + ", this node's " + out->sha256 + ")"),
+                                ToHex(existing.trailer_sha) + ", this node's " + ToHex(out->sha256) + ")"),
                     "the target holds another history under this name: compare both "
                     "('aerodb-repl verify FILE') before removing either file");
     }
     out->already_there = true;
-    out->sha256 = ToHex(existing.trailer_sha);
+    out->sha256 = existing.trailer_sha;
     out->bytes = existing.size;
     if (Result<FileInfo> raw = crypto::RawInfo(*f); raw.ok()) out->bytes = raw->size;  // the file's, as published
     if (signer_) {  // SIG-9: the sidecar of the file that is there

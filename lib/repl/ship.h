@@ -11,8 +11,10 @@
 
 #include "common/fs.h"
 #include "common/progress.h"
+#include "common/sha256.h"
 #include "common/status.h"
 #include "crypto/encrypted_file.h"
+#include "segment/segment.h"
 
 namespace aero::repl {
 
@@ -49,13 +51,14 @@ struct ShipOptions {
 };
 
 struct ShippedSegment {
-  std::string name;
+  uint32_t epoch = 0;  // LOG-33: with the range, the segment's name (no copy held)
   uint64_t first_commit = 0, last_commit = 0;
   uint64_t bytes = 0;      // file size
-  std::string sha256;          // the segment's seal, its trailer hash (SEG-7)
+  Sha256Digest sha256{};       // the segment's seal, its trailer hash (SEG-7)
   bool already_there = false;  // LOG-4: a valid segment of the same history was found
   bool encrypted = false;      // ENC-12: the file is an encryption envelope
   bool streamed = false;       // LOG-30: its body is the scan's bytes, not a copy from the log
+  std::string name() const { return segment::SegmentName(epoch, first_commit, last_commit); }
 };
 
 struct ShipReport {

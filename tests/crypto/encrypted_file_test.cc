@@ -530,7 +530,7 @@ TEST_CASE("ENC-12 ship-wal --encryption-key writes envelopes that apply-wal read
     REQUIRE(repl::ShipWal(PosixFs(), EncryptedShip(t / "p", t / "out", &key, 4000), &rep).ok());
     REQUIRE(rep.segments.size() > 2);
     for (const auto& s : rep.segments) {
-      const std::string bytes = ReadFile(t / "out" / s.name);
+      const std::string bytes = ReadFile(t / "out" / s.name());
       CHECK(bytes.substr(0, 8) == kEncMagic);
       CHECK(s.encrypted);
       CHECK(s.bytes == bytes.size());
@@ -554,11 +554,11 @@ TEST_CASE("ENC-12 ship-wal --encryption-key writes envelopes that apply-wal read
     // Every segment whose name the first runs published (the cut of the
     // last ones may differ: the WAL grew in between) is found identical.
     std::set<std::string> before;
-    for (const auto& s : rep.segments) before.insert(s.name);
-    for (const auto& s : more.segments) before.insert(s.name);
+    for (const auto& s : rep.segments) before.insert(s.name());
+    for (const auto& s : more.segments) before.insert(s.name());
     size_t identical = 0;
     for (const auto& s : again.segments) {
-      if (before.count(s.name)) {
+      if (before.count(s.name())) {
         CHECK(s.already_there);
         ++identical;
       }
@@ -579,7 +579,7 @@ TEST_CASE("ENC-6 an encrypted segment cut anywhere is in transit for apply and v
   repl::ShipReport rep;
   REQUIRE(repl::ShipWal(PosixFs(), EncryptedShip(t / "p", t / "out", &key, 1u << 30), &rep).ok());
   REQUIRE(rep.segments.size() == 1);
-  const std::string name = rep.segments[0].name;
+  const std::string name = rep.segments[0].name();
   const std::string whole = ReadFile(t / "out" / name);
   REQUIRE(whole.size() > 2 * (kChunkBytes + kTagBytes));
   const KeyStore ks = StoreOf(key.key);
@@ -669,7 +669,7 @@ TEST_CASE("ENC-33 SEG-9 a preallocated encrypted file not yet written to its end
   repl::ShipReport rep;
   REQUIRE(repl::ShipWal(PosixFs(), EncryptedShip(t / "p", t / "out", &key, 1u << 30), &rep).ok());
   REQUIRE(rep.segments.size() == 1);
-  const std::string name = rep.segments[0].name;
+  const std::string name = rep.segments[0].name();
   const std::string whole = ReadFile(t / "out" / name);
   const KeyStore ks2 = StoreOf(key.key);
   DecryptingFs fs(PosixFs(), &ks2);
@@ -766,7 +766,7 @@ TEST_CASE("ENC-9 verify without the key checks the framing only, and says what i
   repl::ShipReport rep;
   REQUIRE(repl::ShipWal(PosixFs(), EncryptedShip(t / "p", t / "out", &key, 1u << 30), &rep).ok());
   REQUIRE(rep.segments.size() == 1);
-  const std::string path = t / "out" / rep.segments[0].name;
+  const std::string path = t / "out" / rep.segments[0].name();
   const KeyStore none, ks = StoreOf(key.key);
   DecryptingFs keyless(PosixFs(), &none), keyed(PosixFs(), &ks);
   auto v = repl::Verify(keyless, path, {});

@@ -124,3 +124,24 @@ TEST_CASE("HIST-2 the Keep/Get contract is checked: a commit kept after the work
   CHECK(chain.Get(6) == want[5]);
   CHECK(chain.Finish() == want[5]);
 }
+
+TEST_CASE("LOG-33 ForgetBelow drops the digests kept below a commit, and a Get of one says nullopt at once") {
+  const Digest start{};
+  std::vector<std::string> sets;
+  for (int i = 0; i < 50; ++i) sets.push_back(std::string(100 + i, static_cast<char>('a' + i % 26)));
+  const std::vector<Digest> want = SyncChain(start, sets);
+  AsyncDigestChain chain(start);
+  for (size_t i = 0; i < sets.size(); ++i) {
+    chain.Update(sets[i]);
+    chain.EndWriteSet(i + 1);
+    chain.Keep(i + 1);  // every commit asked for, as a shipper of one write set per segment does
+    REQUIRE(chain.Get(i + 1) == want[i]);
+    if (i >= 1) chain.ForgetBelow(i);  // its segment published: H(i - 1) is not needed again
+    CHECK(chain.kept() <= 2);  // flat, whatever the number of segments
+  }
+  CHECK(chain.Get(50) == want[49]);
+  CHECK(chain.Get(49) == want[48]);  // at the bound: kept
+  CHECK(!chain.Get(10).has_value());  // dropped: nullopt, never a wait
+  CHECK(chain.Finish() == want.back());
+  CHECK(chain.contract_violations() == 0);
+}

@@ -76,12 +76,12 @@ TEST_CASE("ENC-31 a replica that requires encryption refuses a plaintext segment
   REQUIRE(!plain.segments.empty());
   s = ReqEncApply(t / "r", t / "in", keys);
   CHECK(s.code() == Code::kRefused);
-  CHECK(s.message() == "plaintext segment '" + (t / "in" / plain.segments.front().name) +
+  CHECK(s.message() == "plaintext segment '" + (t / "in" / plain.segments.front().name()) +
                            "': encryption is required here");
   CHECK(StateOf(t / "r").applied_commit == 20);
   CHECK_FALSE(ReqEncHalted(t / "r"));
   // The plaintext replaced by the encrypted copy: the replica goes on.
-  for (const repl::ShippedSegment& seg : plain.segments) std::filesystem::remove(t / "in" / seg.name);
+  for (const repl::ShippedSegment& seg : plain.segments) std::filesystem::remove(t / "in" / seg.name());
   std::filesystem::remove_all(t / "p/replication/shipped");
   REQUIRE(ReqEncShip(t / "p", t / "in", &key).ok());
   REQUIRE(ReqEncApply(t / "r", t / "in", keys).ok());

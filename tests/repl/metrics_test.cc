@@ -85,7 +85,7 @@ TEST_CASE("OPS-7 ship-wal and apply-wal report counted bytes up to the total, an
   REQUIRE(repl::ShipWal(PosixFs(), so, &without).ok());
   REQUIRE(with.segments.size() == without.segments.size());
   CHECK(with.segments.size() > 3);
-  for (size_t i = 0; i < with.segments.size(); ++i) CHECK(with.segments[i].name == without.segments[i].name);
+  for (size_t i = 0; i < with.segments.size(); ++i) CHECK(with.segments[i].name() == without.segments[i].name());
   CHECK(with.shipped_commit == without.shipped_commit);
 
   uint64_t inbox_bytes = 0;

@@ -52,8 +52,8 @@ TEST_CASE("LOG-1 segments hold whole write sets, contiguous, never the uncommitt
   for (const auto& s : rep.segments) {
     CHECK(s.first_commit == next);
     next = s.last_commit + 1;
-    auto f = PosixFs().OpenRead(t / "out" / s.name);
-    auto name = segment::ParseSegmentName(s.name);
+    auto f = PosixFs().OpenRead(t / "out" / s.name());
+    auto name = segment::ParseSegmentName(s.name());
     segment::SegmentCheck c = segment::VerifySegment(**f, &*name);
     CHECK(c.state == segment::SegmentState::kValid);
     CHECK(c.header.body_size <= 8000 + 2000);  // closed before passing the limit (one set over at most)
@@ -164,7 +164,7 @@ TEST_CASE("LOG-4 the same history stored differently (zstd vs plain) is success,
   REQUIRE(Ship(t / "p", t / "out", 16u << 20, false, &rep).ok());
   REQUIRE(rep.segments.size() == 1);
   CHECK(rep.segments[0].already_there);
-  CHECK(rep.segments[0].sha256 == ToHex(Sha256::Of(before.substr(0, 192) + before.substr(192, before.size() - 192 - 40))));
+  CHECK(ToHex(rep.segments[0].sha256) == ToHex(Sha256::Of(before.substr(0, 192) + before.substr(192, before.size() - 192 - 40))));
   CHECK(ReadFile(t / "out" / name) == before);
 }
 
@@ -1251,7 +1251,7 @@ TEST_CASE("LOG-3 a symlink planted at a temp file's path is never followed: noth
     REQUIRE(repl::ShipWal(fs, o, &rep).ok());
     REQUIRE(rep.segments.size() == 1);
     CHECK_FALSE(rep.segments[0].streamed);
-    CHECK(std::filesystem::is_regular_file(std::filesystem::symlink_status(t / "out" / rep.segments[0].name)));
+    CHECK(std::filesystem::is_regular_file(std::filesystem::symlink_status(t / "out" / rep.segments[0].name())));
     CHECK(ReadFile(t / "victim") == "precious");
   }
   // A copied body's temp path (--zstd): 10 with a hint, nothing published.

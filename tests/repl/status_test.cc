@@ -234,7 +234,7 @@ TEST_CASE("LOG-18 LOG-20 status --from never names a superseded segment as the n
   REQUIRE(repl::ShipWal(PosixFs(), {.data_dir = t / "p", .target = t / "side"}, &rep).ok());
   REQUIRE(rep.segments.size() == 1);
   REQUIRE(rep.segments[0].first_commit == 31);
-  std::filesystem::copy_file(t / "side" / rep.segments[0].name, t / "arch" / rep.segments[0].name);
+  std::filesystem::copy_file(t / "side" / rep.segments[0].name(), t / "arch" / rep.segments[0].name());
   std::string at_30;
   for (const std::string& n : Segments(t / "arch")) {
     if (segment::ParseSegmentName(n)->last_commit == 30) at_30 = n;
