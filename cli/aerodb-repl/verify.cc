@@ -81,8 +81,8 @@ nlohmann::json ToJson(const repl::VerifyReport& r) {
       seg["body_size"] = s.body_size;
       seg["stored_size"] = s.stored_size;
       seg["compressed"] = s.compressed;
-      seg["digest_before"] = s.digest_before;
-      seg["digest_after"] = s.digest_after;
+      seg["digest_before"] = history::DigestToHex(s.digest_before);
+      seg["digest_after"] = history::DigestToHex(s.digest_after);
     }
     segments.push_back(seg);
   }

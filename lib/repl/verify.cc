@@ -651,8 +651,8 @@ SegmentSummary VerifyOpenedSegment(Result<std::unique_ptr<ReadableFile>> file, c
     s.body_size = h.body_size;
     s.stored_size = h.stored_size;
     s.compressed = h.compressed();
-    s.digest_before = history::DigestToHex(h.digest_before);
-    s.digest_after = history::DigestToHex(h.digest_after);
+    s.digest_before = h.digest_before;
+    s.digest_after = h.digest_after;
   }
   switch (c.state) {
     case segment::SegmentState::kValid:
@@ -703,7 +703,7 @@ history::Lineage DirectoryLineage(archive::Archive& a, const std::string& system
 }
 
 // H(c) at every segment boundary seen, and the segment that gave it.
-using BoundaryDigests = std::map<uint64_t, std::pair<std::string, std::string>>;
+using BoundaryDigests = std::map<uint64_t, std::pair<history::Digest, std::string>>;
 
 bool Diverged(uint64_t commit, const std::string& path, const std::string& other,
               VerifyReport* report) {
@@ -721,7 +721,7 @@ bool Diverged(uint64_t commit, const std::string& path, const std::string& other
 // that give one commit two digests carry two histories, wherever they meet
 // (as apply-wal finds at a duplicate, an overlap or the next segment:
 // LOG-8..LOG-10): a diverged finding there. True if it diverged.
-bool MeetBoundary(BoundaryDigests& known, uint64_t commit, const std::string& digest,
+bool MeetBoundary(BoundaryDigests& known, uint64_t commit, const history::Digest& digest,
                   const std::string& path, VerifyReport* report) {
   auto [it, fresh] = known.try_emplace(commit, digest, path);
   if (fresh || it->second.first == digest) return false;
@@ -749,24 +749,25 @@ SegmentVerdict JudgeSegment(archive::Archive& a, const archive::CatalogSegment& 
 // is judged afterwards, in order), so hashing uses both cores: the verdicts
 // are the ones one thread gives. An object store's segments are read one at
 // a time (one client), as is a catalog of one segment.
-std::vector<SegmentVerdict> JudgeSegments(archive::Archive& a, const archive::Catalog& catalog,
-                                          ProgressCounter* counter) {
+// Segments [begin, end) of the catalog, judged on two threads.
+std::vector<SegmentVerdict> JudgeSegments(archive::Archive& a, const archive::Catalog& catalog, size_t begin,
+                                          size_t end, ProgressCounter* counter) {
   const std::vector<archive::CatalogSegment>& segs = catalog.segments;
-  std::vector<SegmentVerdict> out(segs.size());
-  std::atomic<size_t> next{0};
+  std::vector<SegmentVerdict> out(end - begin);
+  std::atomic<size_t> next{begin};
   std::mutex mu;
   std::exception_ptr failed;  // the first exception of either thread (under mu)
   auto work = [&]() {
     try {
-      for (size_t i; (i = next.fetch_add(1)) < segs.size();) out[i] = JudgeSegment(a, segs[i], counter);
+      for (size_t i; (i = next.fetch_add(1)) < end;) out[i - begin] = JudgeSegment(a, segs[i], counter);
     } catch (...) {  // stop both, then rethrow on this thread, as one reader would
-      next.store(segs.size());
+      next.store(end);
       std::lock_guard<std::mutex> lock(mu);
       if (!failed) failed = std::current_exception();
     }
   };
   std::optional<std::thread> helper;
-  if (segs.size() > 1 && !archive::IsObjectStore(a.location())) {
+  if (end - begin > 1 && !archive::IsObjectStore(a.location())) {
     try {
       helper.emplace(work);
     } catch (const std::system_error&) {  // no thread to be had: this one does it all
@@ -811,6 +812,10 @@ class Continuity {
   // before the gap; anything else about it waits for the gap.
   void Take(const archive::CatalogSegment& e, const SegmentSummary& s) {
     const uint64_t f = e.info.first_commit;
+    if (f > 0) {  // LOG-33: no later segment meets a boundary below f - 1 (LOG-29: first commits ascend, L >= F)
+      known_.erase(known_.begin(), known_.lower_bound(f - 1));
+      next_sequence_.erase(next_sequence_.begin(), next_sequence_.lower_bound(f - 1));
+    }
     const uint64_t covered = last_.value_or(0);
     const bool past_gap = last_.has_value() && f > 0 && f - 1 > covered;
     const size_t from = report_->findings.size();
@@ -861,10 +866,10 @@ class Continuity {
                "its commits are in an earlier segment, and apply-wal takes it by its header "
                "(LOG-8) without reading the body");
         if (last_owned == header_->last_commit) {
-          MeetBoundary(known_, last_owned, history::DigestToHex(header_->digest_after), s.path, report_);
+          MeetBoundary(known_, last_owned, header_->digest_after, s.path, report_);
         }
       } else if (before && n.first_commit - 1 == *before && known_.count(*before) &&
-                 known_.at(*before).first != history::DigestToHex(header_->digest_before)) {
+                 known_.at(*before).first != header_->digest_before) {
         // Row 9: digest_before is compared before the body is read.
         Diverged(n.first_commit - 1, s.path, known_.at(n.first_commit - 1).second, report_);
       }
@@ -1020,9 +1025,16 @@ void VerifySegmentDir(archive::Archive& a, const archive::Catalog& catalog,
                                     Problem("ignored", a.PathOf(k.name), k.reason)));
   }
   const size_t base = report->segments.size();
-  for (SegmentVerdict& v : JudgeSegments(a, catalog, counter.get())) {
-    for (Finding& f : v.findings) report->findings.push_back(std::move(f));
-    report->segments.push_back(std::move(v.summary));
+  // LOG-33: judged a window at a time, so that verdicts are held for the
+  // window only; the report's line per segment is sized once.
+  constexpr size_t kWindow = 256;
+  const size_t n = catalog.segments.size();
+  report->segments.reserve(base + n);
+  for (size_t begin = 0; begin < n; begin += kWindow) {
+    for (SegmentVerdict& v : JudgeSegments(a, catalog, begin, std::min(n, begin + kWindow), counter.get())) {
+      for (Finding& f : v.findings) report->findings.push_back(std::move(f));
+      report->segments.push_back(std::move(v.summary));
+    }
   }
   if (counter) counter->Set(counter->total());
   Continuity(a, catalog, base, report).Run();

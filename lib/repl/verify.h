@@ -83,7 +83,7 @@ struct SegmentSummary {
   uint64_t first_sequence = 0, last_sequence = 0;  // LOG-32 (not in --json)
   uint64_t body_size = 0, stored_size = 0;
   bool compressed = false;
-  std::string digest_before, digest_after;
+  history::Digest digest_before{}, digest_after{};  // LOG-33: 32 bytes each, hex when printed
 };
 
 struct StorageSummary {
