@@ -65,6 +65,14 @@ class Applier {
     AERO_RETURN_IF_ERROR(node_.BeginAppend());
     AERO_RETURN_IF_ERROR(LoadLineage(history_files));
     AERO_RETURN_IF_ERROR(PrepareOwnDigests(entries));
+    // LOG-33: row 7 looks our H(L) up at a listed segment's last commit L
+    // alone, so an applied segment's end digest is kept only where another
+    // listed segment ends (a map node per segment was most of a
+    // bootstrap's memory); 8 bytes a segment for the lookup.
+    ends_.clear();
+    ends_.reserve(entries.size());
+    for (const InboxEntry& e : entries) ends_.push_back(e.info.last_commit);
+    std::sort(ends_.begin(), ends_.end());
     Status s;
     // OPS-7: the sizes of the files to take, counted as each is taken.
     std::vector<uint64_t> sizes;
@@ -544,7 +552,8 @@ class Applier {
     const Digest end_digest = end_at->second;
     AERO_RETURN_IF_ERROR(node_.FinishAppend(end_commit, end_digest, end_sequence + 1));
     rep_.segments.push_back({e.info.epoch, F, c.header.last_commit, A + 1, end_commit, "applied"});
-    own_[end_commit] = end_digest;
+    const auto [lo, hi] = std::equal_range(ends_.begin(), ends_.end(), end_commit);
+    if (hi - lo > (end_commit == e.info.last_commit ? 1 : 0)) own_[end_commit] = end_digest;  // LOG-33
     if (node_.unpersisted_bytes() >= o_.ack_every_bytes ||
         node_.unpersisted_segments() >= o_.ack_every_segments) {  // LOG-13, LOG-33
       return Persist();
@@ -557,6 +566,7 @@ class Applier {
   const ApplyOptions& o_;
   ApplyReport& rep_;
   std::map<uint64_t, Digest> own_;
+  std::vector<uint64_t> ends_;  // every listed segment's last commit, sorted (LOG-33)
   JudgedNow judged_;  // LOG-33: a sum, not the identities
   history::Lineage lineage_;  // step 2: epochs 1..N and their branch points
   SignatureGate* gate_ = nullptr;  // SIG-5

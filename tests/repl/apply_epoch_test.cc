@@ -358,3 +358,30 @@ TEST_CASE("LOG-18 LOG-20 status's lag passes over superseded segments") {
   CHECK(st->inbox->lag == 0);
   CHECK(st->problems.empty());
 }
+
+TEST_CASE("LOG-33 LOG-8 a segment applied only up to the branch point keeps its end for a duplicate that ends there") {
+  TempDir t;
+  MakeFailover(t.path(), {});
+  // The old primary's 1..35 in one file, spanning epoch 2's branch point.
+  Write(t / "p", 5, 8);
+  REQUIRE(PosixFs().MakeDir(t / "old").ok());
+  REQUIRE(ShipInto(t / "p", t / "old", 1u << 30).ok());
+  const std::vector<std::string> old = Segments(t / "old");
+  REQUIRE(old.size() == 1);
+  fsys::copy(t / "arch", t / "arch2", fsys::copy_options::recursive);
+  fsys::copy(t / "old" / old[0], t / "arch2" / old[0]);
+  // A new replica takes the arch's first epoch-1 segment, then the old
+  // file as an overlap, cut at 30 (LOG-20): its end digest H(30) is the
+  // one the arch's epoch-1 segment ending at 30 is checked against (row 7).
+  repl::ApplyReport rep;
+  REQUIRE(Apply(t / "r3", t / "arch2", &rep).ok());
+  CHECK(rep.applied_commit == 40);
+  bool cut = false, checked = false;
+  for (const auto& s : rep.segments) {
+    if (s.name() == old[0]) cut = s.outcome == "applied" && s.applied_to == 30;
+    if (s.epoch == 1 && s.last_commit == 30 && s.first_commit > 1) checked = s.outcome == "duplicate";
+  }
+  CHECK(cut);
+  CHECK(checked);  // not "not-checked": the digest at 30 was kept for it
+  CheckSameHistory(t / "r", t / "r3");
+}
