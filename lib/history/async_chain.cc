@@ -69,10 +69,13 @@ std::optional<Digest> AsyncDigestChain::Get(uint64_t commit) {
 }
 
 void AsyncDigestChain::ForgetBelow(uint64_t commit) {
-  std::lock_guard<std::mutex> l(mu_);
-  kept_.erase(kept_.begin(), kept_.lower_bound(commit));
-  // Asked for again after this, a dropped commit is unreachable, not awaited.
-  forgotten_below_ = std::max(forgotten_below_, commit);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    kept_.erase(kept_.begin(), kept_.lower_bound(commit));
+    // Asked for again after this, a dropped commit is unreachable, not awaited.
+    forgotten_below_ = std::max(forgotten_below_, commit);
+  }
+  cv_.notify_all();  // a Get waiting for a dropped commit returns at once
 }
 
 void AsyncDigestChain::Record(uint64_t commit, const Digest& d) {

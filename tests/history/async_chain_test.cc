@@ -2,6 +2,8 @@
 // exactly the digests of the synchronous HIST-2 chain.
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -144,4 +146,20 @@ TEST_CASE("LOG-33 ForgetBelow drops the digests kept below a commit, and a Get o
   CHECK(!chain.Get(10).has_value());  // dropped: nullopt, never a wait
   CHECK(chain.Finish() == want.back());
   CHECK(chain.contract_violations() == 0);
+}
+
+TEST_CASE("LOG-33 a Get waiting for a commit that ForgetBelow drops returns nullopt at once") {
+  AsyncDigestChain chain(Digest{});
+  chain.Keep(5);  // asked for, not reached: no write set yet
+  auto waiting = std::async(std::launch::async, [&] { return chain.Get(5); });
+  struct FinishAtExit {  // a failed REQUIRE still ends the wait before the future is destroyed
+    AsyncDigestChain& c;
+    ~FinishAtExit() { c.Finish(); }
+  } finish_at_exit{chain};
+  CHECK(waiting.wait_for(std::chrono::milliseconds(50)) == std::future_status::timeout);  // it waits
+  chain.ForgetBelow(6);
+  // Woken by ForgetBelow itself, not by a later chunk or Finish (a hang
+  // otherwise: nothing else happens until the wait returns).
+  REQUIRE(waiting.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+  CHECK(!waiting.get().has_value());
 }
