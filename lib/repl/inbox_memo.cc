@@ -29,20 +29,23 @@ Sha256Digest IdentityDigest(const std::string& name, const FileInfo& info) {
   return Sha256::Of(FileIdentity(name, info));
 }
 
-void MemoSum::Add(const Sha256Digest& d) {  // LOG-28: sum_ += d, modulo 2^256
+void MemoSum::AddToSum(const Sha256Digest& d) {  // LOG-28: sum_ += d, modulo 2^256
   unsigned carry = 0;
   for (size_t i = sum_.size(); i-- > 0;) {
     const unsigned v = static_cast<unsigned>(sum_[i]) + static_cast<unsigned>(d[i]) + carry;
     sum_[i] = static_cast<uint8_t>(v & 0xff);
     carry = v >> 8;
   }
+}
+
+void MemoSum::Add(const Sha256Digest& identity_digest) {
+  AddToSum(identity_digest);
   ++count_;
 }
 
 void MemoSum::Add(const MemoSum& other) {
-  const uint64_t count = count_ + other.count_;
-  Add(other.sum_);
-  count_ = count;
+  AddToSum(other.sum_);
+  count_ += other.count_;
 }
 
 std::optional<InboxMemo> LoadInboxMemo(Fs& fs, const std::string& path,

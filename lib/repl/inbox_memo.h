@@ -37,6 +37,7 @@ class MemoSum {
   InboxMemo For(uint64_t applied) const { return InboxMemo{applied, count_, sum_}; }
 
  private:
+  void AddToSum(const Sha256Digest& d);
   uint64_t count_ = 0;
   Sha256Digest sum_{};  // big-endian, modulo 2^256
 };
